@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cryptography the agent needs, behind a small interface: SHA-256,
+// HMAC-SHA256, base64url, random bytes, and ECDSA P-256 with raw r||s
+// signatures (the form GS1 DIGSIG labels and member codes carry).
+// The only implementation is platform/mbedtls/.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base.hpp"
+
+namespace sa::crypto {
+
+using Bytes = std::vector<std::uint8_t>;
+using Digest = std::array<std::uint8_t, 32>;
+inline constexpr std::size_t kRawSignatureSize = 64;  // r||s, 32 bytes each
+
+Digest Sha256(std::string_view data);
+Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data);
+std::string ToHex(std::span<const std::uint8_t> bytes);
+
+// RFC 4648 section 5, no padding on output; input must not be padded either
+// (DESIGN.md: "base64url, no padding"). Nothing on any other character.
+std::optional<Bytes> Base64UrlDecode(std::string_view text);
+std::string Base64UrlEncode(std::span<const std::uint8_t> bytes);
+
+// Cryptographically secure random bytes (CTR-DRBG seeded from the OS).
+void RandomBytes(std::span<std::uint8_t> out);
+// A UUIDv7 (time-ordered) string: device-generated ids for sales and events.
+std::string NewUuidV7(std::int64_t unix_ms);
+
+// An ECDSA P-256 public key.
+class VerifyKey {
+ public:
+  // From a PEM "PUBLIC KEY" (SubjectPublicKeyInfo). Refuses other curves.
+  static Expected<VerifyKey> FromPem(std::string_view pem);
+  static Expected<VerifyKey> LoadFile(const std::string& path);
+
+  // True when `raw_sig` (64 bytes r||s) signs SHA-256(message) under this key.
+  bool Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const;
+
+  struct Impl;
+
+ private:
+  explicit VerifyKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+// An ECDSA P-256 private key: for minting demo and test codes, never needed by
+// a store in production.
+class SigningKey {
+ public:
+  static SigningKey Generate();
+  static Expected<SigningKey> FromPem(std::string_view pem);
+
+  // 64 bytes r||s over SHA-256(message).
+  Bytes Sign(std::string_view message) const;
+  std::string PublicPem() const;
+  std::string PrivatePem() const;
+  VerifyKey Public() const;
+
+  struct Impl;
+
+ private:
+  explicit SigningKey(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+// The keys trusted for one purpose (brand labels, or member codes). A key
+// rotation adds a key; a signature is good when any key verifies it.
+class KeyRing {
+ public:
+  KeyRing() = default;
+  explicit KeyRing(std::vector<VerifyKey> keys) : keys_(std::move(keys)) {}
+  // Loads every PEM file; the first unreadable or wrong key is the error.
+  static Expected<KeyRing> LoadFiles(const std::vector<std::string>& paths);
+
+  void Add(VerifyKey key) { keys_.push_back(std::move(key)); }
+  bool empty() const { return keys_.empty(); }
+  std::size_t size() const { return keys_.size(); }
+  bool Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const;
+
+ private:
+  std::vector<VerifyKey> keys_;
+};
+
+}  // namespace sa::crypto

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// The device's ledger: one SQLite database (WAL, synchronous=FULL, foreign
+// keys, busy timeout), RAII Database / Statement / Transaction, versioned
+// migrations, and a quick_check at open that refuses a corrupt file without
+// ever writing to it.
+//
+// SQLite failures inside a transaction (disk full, I/O error) are thrown as
+// ledger::Failure and turned into an Error by the domain at its boundary; the
+// Transaction destructor rolls back, so nothing half-done is ever committed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sa::ledger {
+
+// The newest schema version this build knows.
+int LatestSchemaVersion();
+
+class Failure : public std::runtime_error {
+ public:
+  explicit Failure(Error error) : std::runtime_error(error.message), error_(std::move(error)) {}
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
+};
+
+// How a transaction reaches the disk. `full` fsyncs the WAL at commit: a sale
+// completion, a refund, anything acknowledged as done. `relaxed` (WAL with
+// synchronous=NORMAL) is for cart edits: atomic and consistent, and made
+// durable by the next `full` commit, which fsyncs the whole WAL before it.
+enum class Durability { full, relaxed };
+
+class Database;
+
+// A prepared statement. Move-only; finalised (or, when it came from the
+// database's cache, reset) on destruction.
+class Statement {
+ public:
+  Statement(Database& db, std::string_view sql);
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  ~Statement();
+
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, std::string_view value);
+  Statement& BindNull(int index);
+  Statement& BindOptional(int index, const std::optional<std::string>& value);
+
+  // Steps once: true while there is a row to read.
+  bool Step();
+  // Steps to the end, for statements that return no rows.
+  void Run();
+
+  std::int64_t Int(int column) const;
+  std::string Text(int column) const;
+  bool IsNull(int column) const;
+
+ private:
+  friend class Database;
+  Statement(Database& db, sqlite3_stmt* cached);
+  Database* db_;
+  sqlite3_stmt* stmt_;
+  bool cached_;
+};
+
+class Database {
+ public:
+  struct Options {
+    bool create = true;           // create the file when it does not exist
+    int busy_timeout_ms = 5000;   // another process (storectl) may hold the write lock
+    int target_version = -1;      // migrate up to this version; -1 = latest (tests use others)
+  };
+
+  // Opens (and creates, migrates) a ledger file. Refuses, without writing:
+  // a file that is not a database or fails PRAGMA quick_check
+  // (ledger_corrupt), and a schema newer than this build (ledger_too_new).
+  static Expected<std::unique_ptr<Database>> Open(const std::string& path, Options options);
+  static Expected<std::unique_ptr<Database>> Open(const std::string& path) {
+    return Open(path, Options{});
+  }
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs SQL that carries no input (schema, pragmas). Throws Failure.
+  void Exec(std::string_view sql);
+  // A statement prepared once and kept: the hot paths use these.
+  Statement Cached(std::string_view sql);
+
+  int UserVersion();
+  std::int64_t Changes() const;
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_; }
+
+  void SetDurability(Durability durability);
+
+  // Turns the current SQLite error into a Failure (insufficient_storage for a
+  // full disk, ledger_busy, or ledger_error) and throws it.
+  [[noreturn]] void Throw(int rc, std::string_view what);
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  void Migrate(int target);
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::optional<Durability> durability_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
+// ran. The shape that makes "state change + outbox event" all or nothing.
+class Transaction {
+ public:
+  explicit Transaction(Database& db, Durability durability = Durability::full);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void Commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace sa::ledger

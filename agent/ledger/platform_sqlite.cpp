@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// SQLite backend of ledger.hpp. The only file that includes sqlite3.h.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "ledger.hpp"
+
+namespace sa::ledger {
+
+std::string_view MigrationSql(int to_version);
+
+namespace {
+
+Error LedgerError(std::string code, std::string message) {
+  return MakeError(code == "insufficient_storage" ? ErrorKind::storage : ErrorKind::internal,
+                   std::move(code), std::move(message));
+}
+
+struct Closer {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- Database
+
+Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Options options) {
+  struct stat st {};
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && !options.create) {
+    return LedgerError("ledger_missing", "no ledger at " + path);
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (!exists) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<sqlite3, Closer> guard(raw);
+  if (rc != SQLITE_OK) {
+    return LedgerError("ledger_unavailable",
+                       "cannot open ledger " + path + ": " + sqlite3_errstr(rc));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+
+  // Read-only checks first: nothing is written to a file that fails them.
+  if (exists) {
+    sqlite3_stmt* check = nullptr;
+    int crc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
+    std::string verdict;
+    if (crc == SQLITE_OK) {
+      crc = sqlite3_step(check);
+      if (crc == SQLITE_ROW) {
+        const auto* text = sqlite3_column_text(check, 0);
+        verdict = text ? reinterpret_cast<const char*>(text) : "";
+      }
+    }
+    sqlite3_finalize(check);
+    if (verdict != "ok") {
+      const std::string why = verdict.empty() ? sqlite3_errmsg(raw) : verdict;
+      return LedgerError("ledger_corrupt",
+                         "ledger " + path + " failed its integrity check (" + why +
+                             "); it was left untouched: restore it from a backup or move it "
+                             "aside to start a new one");
+    }
+  }
+
+  std::unique_ptr<Database> db(new Database(guard.release(), path));
+  try {
+    if (db->UserVersion() > LatestSchemaVersion()) {
+      return LedgerError("ledger_too_new",
+                         "ledger " + path + " has schema version " +
+                             std::to_string(db->UserVersion()) + "; this build knows up to " +
+                             std::to_string(LatestSchemaVersion()) + " (a downgrade?)");
+    }
+    {
+      Statement wal(*db, "PRAGMA journal_mode=WAL");
+      if (!wal.Step() || wal.Text(0) != "wal") {
+        return LedgerError("ledger_unavailable", "ledger " + path + " cannot use WAL mode");
+      }
+    }
+    db->Exec("PRAGMA foreign_keys=ON");
+    db->SetDurability(Durability::full);
+    db->Migrate(options.target_version < 0 ? LatestSchemaVersion() : options.target_version);
+  } catch (const Failure& f) {
+    return f.error().WithContext("opening ledger " + path);
+  }
+  return db;
+}
+
+Database::~Database() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+void Database::Throw(int rc, std::string_view what) {
+  const int primary = rc & 0xFF;
+  std::string detail = std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (primary == SQLITE_FULL) {
+    throw Failure(LedgerError("insufficient_storage",
+                              "the ledger's disk is full; the change was not made (" + detail +
+                                  ")"));
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw Failure(LedgerError("ledger_busy", detail));
+  }
+  if (primary == SQLITE_CONSTRAINT) {
+    throw Failure(MakeError(ErrorKind::conflict, "ledger_constraint", detail));
+  }
+  throw Failure(LedgerError("ledger_error", detail));
+}
+
+void Database::Exec(std::string_view sql) {
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) Throw(rc, "exec");
+}
+
+Statement Database::Cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) Throw(rc, "prepare");
+    it = cache_.emplace(std::string(sql), stmt).first;
+  }
+  return Statement(*this, it->second);
+}
+
+int Database::UserVersion() {
+  Statement st(*this, "PRAGMA user_version");
+  st.Step();
+  return static_cast<int>(st.Int(0));
+}
+
+std::int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+
+void Database::SetDurability(Durability durability) {
+  if (durability_ == durability) return;
+  Exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  durability_ = durability;
+}
+
+void Database::Migrate(int target) {
+  if (target > LatestSchemaVersion()) target = LatestSchemaVersion();
+  for (int v = UserVersion() + 1; v <= target; ++v) {
+    Transaction tx(*this);
+    Exec(MigrationSql(v));
+    Exec("PRAGMA user_version=" + std::to_string(v));
+    tx.Commit();
+  }
+}
+
+// --------------------------------------------------------------- Statement
+
+Statement::Statement(Database& db, std::string_view sql) : db_(&db), stmt_(nullptr), cached_(false) {
+  const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_,
+                                    nullptr);
+  if (rc != SQLITE_OK) db.Throw(rc, "prepare");
+}
+
+Statement::Statement(Database& db, sqlite3_stmt* cached) : db_(&db), stmt_(cached), cached_(true) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), cached_(other.cached_) {
+  other.stmt_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (!stmt_) return;
+  if (cached_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) db_->Throw(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::Bind(int index, std::string_view value) {
+  const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+  if (rc != SQLITE_OK) db_->Throw(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) db_->Throw(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::BindOptional(int index, const std::optional<std::string>& value) {
+  return value ? Bind(index, std::string_view(*value)) : BindNull(index);
+}
+
+bool Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(stmt_);
+  db_->Throw(rc, "step");
+}
+
+void Statement::Run() {
+  while (Step()) {
+  }
+}
+
+std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::Text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (!text) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+// ------------------------------------------------------------- Transaction
+
+Transaction::Transaction(Database& db, Durability durability) : db_(db) {
+  db_.SetDurability(durability);
+  db_.Exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::Commit() {
+  db_.Exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace sa::ledger

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ledger's schema, one migration per version. A migration is never edited
+// once released: a change is a new step, with its own test.
+#include <array>
+#include <string_view>
+
+namespace sa::ledger {
+
+// Version 1: the books. Money is INTEGER minor units everywhere.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE products(
+  gtin TEXT PRIMARY KEY CHECK (length(gtin) = 14),
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+  price_minor INTEGER NOT NULL CHECK (typeof(price_minor) = 'integer' AND price_minor >= 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  tax_rate_bp INTEGER NOT NULL DEFAULT 0 CHECK (tax_rate_bp BETWEEN 0 AND 10000),
+  updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE members(
+  id INTEGER PRIMARY KEY,
+  member_id TEXT UNIQUE,
+  phone_hash TEXT UNIQUE,
+  phone_masked TEXT,
+  first_seen_ms INTEGER NOT NULL,
+  CHECK ((member_id IS NULL) <> (phone_hash IS NULL)));
+CREATE TABLE member_codes_used(
+  member_id TEXT NOT NULL, issued_at INTEGER NOT NULL, used_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (member_id, issued_at)) WITHOUT ROWID;
+CREATE TABLE sales(
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('open', 'completed', 'voided')),
+  terminal TEXT NOT NULL DEFAULT '',
+  currency TEXT NOT NULL,
+  member INTEGER REFERENCES members(id),
+  total_minor INTEGER NOT NULL DEFAULT 0 CHECK (typeof(total_minor) = 'integer'),
+  tendered_minor INTEGER,
+  change_minor INTEGER,
+  receipt_no TEXT UNIQUE,
+  opened_at_ms INTEGER NOT NULL,
+  closed_at_ms INTEGER,
+  void_reason TEXT) WITHOUT ROWID;
+CREATE TABLE sale_lines(
+  id INTEGER PRIMARY KEY,
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  gtin TEXT NOT NULL,
+  serial TEXT,
+  name TEXT NOT NULL,
+  unit_price_minor INTEGER NOT NULL CHECK (unit_price_minor >= 0),
+  qty INTEGER NOT NULL CHECK (qty > 0),
+  code_kind TEXT NOT NULL,
+  signature TEXT NOT NULL CHECK (signature IN ('valid', 'absent')),
+  added_at_ms INTEGER NOT NULL,
+  CHECK (serial IS NULL OR qty = 1));
+CREATE INDEX sale_lines_by_sale ON sale_lines(sale_id);
+CREATE INDEX sale_lines_by_unit ON sale_lines(gtin, serial) WHERE serial IS NOT NULL;
+CREATE TABLE payments(
+  id INTEGER PRIMARY KEY,
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  method TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  ref TEXT);
+CREATE INDEX payments_by_sale ON payments(sale_id);
+CREATE TABLE units(
+  gtin TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_stock', 'sold')),
+  sale_id TEXT REFERENCES sales(id),
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (gtin, serial)) WITHOUT ROWID;
+CREATE TABLE revocations(
+  gtin TEXT NOT NULL, serial TEXT NOT NULL, reason TEXT, at_ms INTEGER NOT NULL,
+  PRIMARY KEY (gtin, serial)) WITHOUT ROWID;
+CREATE TABLE refunds(
+  id TEXT PRIMARY KEY,
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+  at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE refund_lines(
+  refund_id TEXT NOT NULL REFERENCES refunds(id),
+  line_id INTEGER NOT NULL UNIQUE REFERENCES sale_lines(id),
+  PRIMARY KEY (refund_id, line_id)) WITHOUT ROWID;
+CREATE TABLE stock_moves(
+  id INTEGER PRIMARY KEY,
+  gtin TEXT NOT NULL,
+  serial TEXT,
+  delta INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  ref TEXT,
+  at_ms INTEGER NOT NULL);
+CREATE TABLE outbox(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  pushed_at_ms INTEGER);
+CREATE TABLE idempotency(
+  key TEXT PRIMARY KEY,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+// Version 2: what the books must never allow, enforced by the database itself
+// so that no code path (or a person with sqlite3) can bend it quietly.
+// Invariant 7: a completed or voided sale, its lines and payments are frozen.
+// Invariant 2/3: outbox events are append-only (only pushed_at_ms changes).
+constexpr std::string_view kV2 = R"sql(
+CREATE TRIGGER sales_frozen BEFORE UPDATE ON sales WHEN OLD.status <> 'open'
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+CREATE TRIGGER sales_no_delete BEFORE DELETE ON sales
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: sales are never deleted'); END;
+CREATE TRIGGER sale_lines_frozen_insert BEFORE INSERT ON sale_lines
+WHEN (SELECT status FROM sales WHERE id = NEW.sale_id) <> 'open'
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+CREATE TRIGGER sale_lines_frozen_update BEFORE UPDATE ON sale_lines
+WHEN (SELECT status FROM sales WHERE id = OLD.sale_id) <> 'open'
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+CREATE TRIGGER sale_lines_frozen_delete BEFORE DELETE ON sale_lines
+WHEN (SELECT status FROM sales WHERE id = OLD.sale_id) <> 'open'
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+CREATE TRIGGER payments_frozen_insert BEFORE INSERT ON payments
+WHEN (SELECT status FROM sales WHERE id = NEW.sale_id) <> 'open'
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+CREATE TRIGGER payments_no_update BEFORE UPDATE ON payments
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: payments never change'); END;
+CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: payments never change'); END;
+CREATE TRIGGER outbox_append_only BEFORE UPDATE OF seq, id, type, at_ms, payload ON outbox
+BEGIN SELECT RAISE(ABORT, 'outbox_immutable: events never change'); END;
+CREATE TRIGGER outbox_no_delete_unpushed BEFORE DELETE ON outbox WHEN OLD.pushed_at_ms IS NULL
+BEGIN SELECT RAISE(ABORT, 'outbox_immutable: an event is kept until the cloud has it'); END;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
+
+int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+std::string_view MigrationSql(int to_version) { return kMigrations.at(to_version - 1); }
+
+}  // namespace sa::ledger

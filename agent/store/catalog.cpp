@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// Catalog import from CSV (RFC 4180 quoting): gtin,name,price_minor[,tax_rate].
+#include <set>
+
+#include "store.hpp"
+
+namespace sa::store {
+namespace {
+
+// Above this a price is surely a typo (10 billion in major units); the cap
+// also keeps every sale total far from 64-bit overflow.
+constexpr MinorUnits kMaxPriceMinor = 1'000'000'000'000;
+constexpr std::size_t kMaxProblemsShown = 50;
+
+struct Row {
+  std::size_t line = 0;
+  std::vector<std::string> fields;
+};
+
+// Splits CSV text into rows. Returns a message on a quoting error.
+std::optional<std::string> SplitCsv(std::string_view text, std::vector<Row>& rows) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a spreadsheet's BOM
+  Row row;
+  std::string field;
+  bool quoted = false;
+  bool field_started = false;
+  std::size_t line = 1;
+  row.line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field.push_back(c);
+      }
+      continue;
+    }
+    if (c == '"' && !field_started) {
+      quoted = true;
+      field_started = true;
+    } else if (c == ',') {
+      row.fields.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.fields.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+      if (!(row.fields.size() == 1 && row.fields[0].empty())) rows.push_back(std::move(row));
+      row = Row{};
+      row.line = ++line;
+    } else {
+      if (c == '"') return "line " + std::to_string(line) + ": a quote inside an unquoted field";
+      field.push_back(c);
+      field_started = true;
+    }
+  }
+  if (quoted) return "line " + std::to_string(row.line) + ": a quoted field is not closed";
+  if (field_started || !row.fields.empty()) {
+    row.fields.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return std::nullopt;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+// "0.13", "0.065", "0" or "13%" -> basis points, no floating point.
+std::optional<int> ParseTaxRate(std::string s) {
+  bool percent = false;
+  if (!s.empty() && s.back() == '%') {
+    percent = true;
+    s.pop_back();
+  }
+  const std::size_t dot = s.find('.');
+  std::string whole = s.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return std::nullopt;
+  for (char c : whole + frac) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  // Basis points = value * 10000 (fraction) or value * 100 (percent).
+  const std::size_t places = percent ? 2 : 4;
+  if (frac.size() > places || whole.size() > 3) return std::nullopt;
+  frac.resize(places, '0');
+  const int bp = std::stoi(whole.empty() ? "0" : whole) * static_cast<int>(percent ? 100 : 10000) +
+                 std::stoi(frac);
+  if (bp > 10000) return std::nullopt;
+  return bp;
+}
+
+bool HasControl(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Expected<CatalogImport> Store::ImportCatalogCsv(std::string_view csv) {
+  auto invalid = [](std::string message) {
+    return MakeError(ErrorKind::refused, "catalog_invalid", std::move(message));
+  };
+  if (csv.size() > 64u * 1024 * 1024) return invalid("the file is over 64 MiB");
+  std::vector<Row> rows;
+  if (auto err = SplitCsv(csv, rows)) return invalid(*err);
+  if (rows.empty()) return invalid("the file is empty; expected header gtin,name,price_minor[,tax_rate]");
+  std::vector<std::string> header;
+  for (auto& f : rows[0].fields) header.push_back(Trim(f));
+  const bool with_tax = header.size() == 4 && header[3] == "tax_rate";
+  if (!(header.size() == 3 || with_tax) || header[0] != "gtin" || header[1] != "name" ||
+      header[2] != "price_minor") {
+    return invalid("line 1: the header must be gtin,name,price_minor or "
+                   "gtin,name,price_minor,tax_rate");
+  }
+  std::vector<Product> products;
+  std::vector<std::string> problems;
+  std::set<std::string> seen;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const Row& row = rows[r];
+    const std::string at = "line " + std::to_string(row.line) + ": ";
+    if (row.fields.size() != header.size()) {
+      problems.push_back(at + "expected " + std::to_string(header.size()) + " fields, found " +
+                         std::to_string(row.fields.size()));
+      continue;
+    }
+    Product p;
+    p.currency = config_.currency;
+    auto gtin = codes::NormaliseGtin(Trim(row.fields[0]));
+    if (!gtin) {
+      problems.push_back(at + gtin.error().message);
+      continue;
+    }
+    p.gtin = *gtin;
+    p.name = Trim(row.fields[1]);
+    if (p.name.empty() || p.name.size() > 200 || HasControl(p.name)) {
+      problems.push_back(at + "the name must be 1-200 characters without control characters");
+      continue;
+    }
+    const std::string price = Trim(row.fields[2]);
+    bool digits = !price.empty() && price.size() <= 13;
+    for (char c : price) digits = digits && c >= '0' && c <= '9';
+    if (!digits || std::stoll(price) > kMaxPriceMinor) {
+      problems.push_back(at + "price_minor must be a whole number of minor units (fen) from 0 "
+                              "to 1000000000000, not '" + price.substr(0, 20) + "'");
+      continue;
+    }
+    p.price_minor = std::stoll(price);
+    if (with_tax) {
+      auto bp = ParseTaxRate(Trim(row.fields[3]));
+      if (!bp) {
+        problems.push_back(at + "tax_rate must be a fraction like 0.13 or a percentage like "
+                                "13%, between 0 and 1");
+        continue;
+      }
+      p.tax_rate_bp = *bp;
+    }
+    if (!seen.insert(p.gtin).second) {
+      problems.push_back(at + "GTIN " + p.gtin + " appears more than once");
+      continue;
+    }
+    products.push_back(std::move(p));
+  }
+  if (!problems.empty()) {
+    std::string message = std::to_string(problems.size()) + " bad row(s), nothing imported";
+    for (std::size_t i = 0; i < problems.size() && i < kMaxProblemsShown; ++i) {
+      message += "\n" + problems[i];
+    }
+    if (problems.size() > kMaxProblemsShown) message += "\n...";
+    return invalid(message);
+  }
+  try {
+    ledger::Transaction tx(db_, ledger::Durability::full);
+    const std::int64_t now = clock_.now_ms();
+    for (const auto& p : products) {
+      db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
+                 "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
+                 "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
+                 "updated_at_ms = ?6")
+          .Bind(1, p.gtin)
+          .Bind(2, p.name)
+          .Bind(3, p.price_minor)
+          .Bind(4, p.currency)
+          .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
+          .Bind(6, now)
+          .Run();
+    }
+    tx.Commit();
+  } catch (const ledger::Failure& f) {
+    return f.error();
+  }
+  return CatalogImport{products.size()};
+}
+
+}  // namespace sa::store

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// The demo store's embedded material. These keys are public (they are in the
+// source): they sign demo labels and demo member codes, nothing else. A real
+// store is provisioned with its brand's public keys and never holds theirs.
+#include "store.hpp"
+
+namespace sa::store {
+namespace {
+
+constexpr char kDemoBrandKey[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgr0Oz54fH1iR00vG0
++Rl5GwxikCHFbHHSFER6uWeF1SuhRANCAARIKLBg0q7w1uZo5swiZ5yL+GyPAXOD
+aYu9rXxOJWKQ+gDsqGqI6E7DS8lW/ASbSKj8gdUuCeiNJDR617UTc6NF
+-----END PRIVATE KEY-----
+)";
+
+constexpr char kDemoMemberKey[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggtlbNdIdGlKK3+Lt
+1OgQLX/7/J2urKBPTeWFXfMlfZChRANCAARYPmmxhSWYlgswdJZDnc/kqqdVf/fm
+/EdYV44Jqo5DwqOqoEbgKYT2fbMVukvyn6g0bmBCs7xjxcQoeEhqhRoM
+-----END PRIVATE KEY-----
+)";
+
+constexpr char kDemoCatalog[] = R"(gtin,name,price_minor,tax_rate
+6950123450005,Silk scarf - indigo,59900,0.13
+6950123450012,Leather card holder,39900,0.13
+6950123450029,Serum 30 ml,45800,0.13
+6950123450036,Canvas tote,12900,0.13
+6950123450043,Gift wrap,500,0.06
+09506000134352,Sample product (GS1 example GTIN),1999,0.13
+)";
+
+}  // namespace
+
+const crypto::SigningKey& DemoBrandKey() {
+  static const crypto::SigningKey key = crypto::SigningKey::FromPem(kDemoBrandKey).value();
+  return key;
+}
+
+const crypto::SigningKey& DemoMemberKey() {
+  static const crypto::SigningKey key = crypto::SigningKey::FromPem(kDemoMemberKey).value();
+  return key;
+}
+
+std::string_view DemoCatalogCsv() { return kDemoCatalog; }
+
+Config DemoConfig() {
+  Config config;
+  config.brand_keys.Add(DemoBrandKey().Public());
+  config.member_keys.Add(DemoMemberKey().Public());
+  config.require_signature = true;
+  // A fixed key for the demo only; a real device gets its brand's key.
+  const std::string_view demo_phone_key = "demo-phone-hash-key";
+  config.phone_hash_key.assign(demo_phone_key.begin(), demo_phone_key.end());
+  return config;
+}
+
+}  // namespace sa::store

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "json_adapter.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sa::store {
+namespace {
+
+using nlohmann::json;
+
+json LineJson(const Line& line) {
+  json j = {{"id", line.id},           {"gtin", line.gtin},
+            {"name", line.name},       {"unit_price", line.unit_price},
+            {"qty", line.qty},         {"amount", line.amount},
+            {"signature", line.signature}};
+  j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
+  return j;
+}
+
+json LinesJson(const std::vector<Line>& lines) {
+  json out = json::array();
+  for (const auto& line : lines) out.push_back(LineJson(line));
+  return out;
+}
+
+json ToJson(const Sale& sale) {
+  json j = {{"id", sale.id},
+            {"status", sale.status},
+            {"terminal", sale.terminal},
+            {"currency", sale.currency},
+            {"total", sale.total},
+            {"lines", LinesJson(sale.lines)},
+            {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
+  j["member"] = nullptr;
+  if (sale.member) {
+    j["member"] = sale.member->member_id.empty()
+                      ? json{{"phone_masked", sale.member->phone_masked}}
+                      : json{{"member_id", sale.member->member_id}};
+  }
+  json payments = json::array();
+  for (const auto& p : sale.payments) {
+    payments.push_back({{"method", p.method}, {"amount", p.amount}, {"ref", p.ref}});
+  }
+  j["payments"] = payments;
+  j["tendered"] = sale.tendered ? json(*sale.tendered) : json(nullptr);
+  j["change"] = sale.change ? json(*sale.change) : json(nullptr);
+  j["receipt_no"] = sale.receipt_no.empty() ? json(nullptr) : json(sale.receipt_no);
+  j["closed_at"] = sale.closed_at_ms ? json(FormatTimestamp(*sale.closed_at_ms)) : json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+std::string SaleJson(const Sale& sale) { return ToJson(sale).dump(); }
+
+std::string RefundJson(const Refund& refund) {
+  return json{{"id", refund.id},         {"sale_id", refund.sale_id},
+              {"serials", refund.serials}, {"amount", refund.amount},
+              {"currency", refund.currency}, {"status", "completed"}}
+      .dump();
+}
+
+std::string EventEnvelope(const Event& event, const Config& config) {
+  json j = {{"id", event.id},
+            {"store_id", config.store_id},
+            {"device_id", config.device_id},
+            {"seq", event.seq},
+            {"type", event.type},
+            {"at", FormatTimestamp(event.at_ms)}};
+  j["payload"] = json::parse(event.payload);
+  return j.dump();
+}
+
+namespace events {
+
+std::string MemberBoundByCode(std::string_view sale_id, std::string_view member_id) {
+  return nlohmann::json{{"sale_id", sale_id}, {"member", {{"member_id", member_id}}}}.dump();
+}
+
+std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_hash,
+                               std::string_view phone_masked) {
+  return nlohmann::json{
+      {"sale_id", sale_id},
+      {"member", {{"phone_hash", phone_hash}, {"phone_masked", phone_masked}}}}
+      .dump();
+}
+
+std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
+  nlohmann::json j = ToJson(sale);
+  if (sale.member && sale.member->member_id.empty()) {
+    j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};
+  }
+  return j.dump();
+}
+
+std::string SaleVoided(const Sale& sale, std::string_view reason) {
+  return nlohmann::json{{"sale_id", sale.id},
+                        {"terminal", sale.terminal},
+                        {"reason", reason},
+                        {"total", sale.total},
+                        {"currency", sale.currency},
+                        {"lines", LinesJson(sale.lines)}}
+      .dump();
+}
+
+std::string RefundCompleted(const Refund& refund, const Sale& sale,
+                            const std::vector<const Line*>& lines) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Line* line : lines) out.push_back(LineJson(*line));
+  return nlohmann::json{{"refund_id", refund.id},   {"sale_id", sale.id},
+                        {"receipt_no", sale.receipt_no}, {"amount", refund.amount},
+                        {"currency", refund.currency}, {"lines", out}}
+      .dump();
+}
+
+}  // namespace events
+}  // namespace sa::store

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// Event payloads as JSON text. Private to the store module: the only place it
+// touches nlohmann-json.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store.hpp"
+
+namespace sa::store::events {
+
+std::string MemberBoundByCode(std::string_view sale_id, std::string_view member_id);
+std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_hash,
+                               std::string_view phone_masked);
+std::string SaleCompleted(const Sale& sale, std::string_view phone_hash);
+std::string SaleVoided(const Sale& sale, std::string_view reason);
+std::string RefundCompleted(const Refund& refund, const Sale& sale,
+                            const std::vector<const Line*>& lines);
+
+}  // namespace sa::store::events

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// The store's books on one ledger: catalog, sales (scan, member, complete,
+// void), refunds, revocations and the outbox. Plain C++ over the ledger; no
+// HTTP, no threads. Every method is one transaction: a state change and the
+// outbox event describing it commit together, or neither does.
+//
+// Error codes (Error::code) are the API's: malformed_code (reason = the
+// parser's code), unknown_product, code_forged, code_revoked,
+// serial_already_sold, serial_in_cart, sale_not_found, sale_not_open,
+// line_not_found, sale_empty, invalid_amount, amount_overflow,
+// unknown_payment_method, payment_mismatch, member_code_malformed,
+// member_code_forged, member_code_expired, member_code_replayed,
+// phone_invalid, not_a_member_code, sale_not_completed, serial_not_in_sale,
+// serial_already_refunded, nothing_to_refund, catalog_invalid,
+// insufficient_storage.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base.hpp"
+#include "codes.hpp"
+#include "crypto.hpp"
+#include "ledger.hpp"
+
+namespace sa::store {
+
+struct Config {
+  std::string store_id = "demo-store";
+  std::string device_id = "demo-till-1";
+  std::string currency = "CNY";
+  bool require_signature = false;        // codes.require_signature
+  std::int64_t member_code_window_s = 120;
+  crypto::KeyRing brand_keys;            // codes.brand_keys
+  crypto::KeyRing member_keys;           // members.service_keys
+  // Key of the phone-number hash. Shared with the brand's CRM so it can match
+  // members across stores; never stored in the ledger.
+  crypto::Bytes phone_hash_key;
+  codes::ParseOptions parse;
+};
+
+struct Product {
+  std::string gtin;
+  std::string name;
+  MinorUnits price_minor = 0;
+  std::string currency;
+  int tax_rate_bp = 0;  // basis points: 1300 = 13 %
+};
+
+struct Line {
+  std::int64_t id = 0;
+  std::string gtin;
+  std::string serial;  // empty for a product sold by its plain GTIN
+  std::string name;
+  MinorUnits unit_price = 0;
+  std::int64_t qty = 0;
+  MinorUnits amount = 0;
+  std::string signature;  // valid | absent
+};
+
+struct Payment {
+  std::string method;  // cash, card, wechat, alipay, unionpay, voucher
+  MinorUnits amount = 0;
+  std::string ref;
+};
+
+struct Member {
+  std::string member_id;     // bound by member code
+  std::string phone_masked;  // bound by phone: 138****5678
+};
+
+struct Sale {
+  std::string id;
+  std::string status;  // open | completed | voided
+  std::string terminal;
+  std::string currency;
+  std::vector<Line> lines;
+  MinorUnits total = 0;
+  std::optional<Member> member;
+  std::vector<Payment> payments;
+  std::optional<MinorUnits> tendered;
+  std::optional<MinorUnits> change;
+  std::string receipt_no;
+  std::int64_t opened_at_ms = 0;
+  std::optional<std::int64_t> closed_at_ms;
+};
+
+struct Refund {
+  std::string id;
+  std::string sale_id;
+  std::vector<std::string> serials;
+  MinorUnits amount = 0;
+  std::string currency;
+};
+
+struct Event {
+  std::int64_t seq = 0;
+  std::string id;
+  std::string type;
+  std::int64_t at_ms = 0;
+  std::string payload;  // JSON object
+};
+
+struct CatalogImport {
+  std::size_t rows = 0;
+};
+
+class Store {
+ public:
+  Store(ledger::Database& db, Config config, const Clock& clock);
+
+  // CSV with header gtin,name,price_minor[,tax_rate]. All rows or none; the
+  // error (catalog_invalid) lists every bad row with its line number.
+  Expected<CatalogImport> ImportCatalogCsv(std::string_view csv);
+  std::optional<Product> FindProduct(std::string_view gtin14);
+
+  Expected<Sale> OpenSale(std::string_view terminal = {});
+  Expected<Sale> GetSale(std::string_view sale_id);
+  // A product label adds a line; a member code scanned here binds the member.
+  Expected<Sale> Scan(std::string_view sale_id, std::string_view payload);
+  Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
+  Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
+  Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
+  // Payments must sum to the total, or exceed it only by cash (change is
+  // returned). Durable (fsync'd) before it returns.
+  Expected<Sale> Complete(std::string_view sale_id, const std::vector<Payment>& payments);
+  Expected<Sale> Void(std::string_view sale_id, std::string_view reason);
+  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<std::string>& serials);
+
+  // A code the brand has revoked (normally pulled from the cloud).
+  Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);
+
+  std::vector<Event> OutboxAfter(std::int64_t seq, std::size_t limit);
+  std::int64_t OutboxDepth();
+
+  const Config& config() const { return config_; }
+  ledger::Database& db() { return db_; }
+
+ private:
+  Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code);
+  Sale LoadSale(std::string_view sale_id);
+  std::optional<std::string> SaleStatus(std::string_view sale_id);
+  void AppendEvent(std::string_view type, const std::string& payload);
+  std::string NextCounter(std::string_view name);
+
+  ledger::Database& db_;
+  Config config_;
+  const Clock& clock_;
+};
+
+// The event as it goes to the cloud:
+// {"id","store_id","device_id","seq","type","at","payload"}.
+std::string EventEnvelope(const Event& event, const Config& config);
+
+// A phone number as the ledger keeps it: "138****5678".
+std::string MaskPhone(std::string_view digits);
+
+// Sale and refund as JSON objects (for storectl, the API and events).
+std::string SaleJson(const Sale& sale);
+std::string RefundJson(const Refund& refund);
+
+// The demo store (store-agent --demo, storectl defaults, tests): its brand
+// and member-service keys, its catalog, and a config that trusts them.
+const crypto::SigningKey& DemoBrandKey();
+const crypto::SigningKey& DemoMemberKey();
+std::string_view DemoCatalogCsv();
+Config DemoConfig();
+
+}  // namespace sa::store

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs store-agent's build and test dependencies from Debian 12 packages.
+# Idempotent: installs only what is missing, and runs `apt-get update` only then.
+#
+#   toolchains/install-deps.sh [--arch amd64|arm64|armhf] [--with-tools]
+#
+# --arch  the target architecture. A foreign one adds the dpkg architecture and
+#         installs the cross compiler plus the :ARCH -dev packages (multiarch).
+# --with-tools  also the developer extras (ccache, clang-format, gdb).
+set -euo pipefail
+
+arch="$(dpkg --print-architecture)"
+host_arch="$arch"
+with_tools=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --arch) arch="${2:?--arch needs amd64, arm64 or armhf}"; shift 2 ;;
+    --arch=*) arch="${1#--arch=}"; shift ;;
+    --with-tools) with_tools=1; shift ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps: unknown argument '$1' (try --help)" >&2; exit 1 ;;
+  esac
+done
+case "$arch" in amd64|arm64|armhf) ;; *) echo "install-deps: unsupported arch '$arch'" >&2; exit 1 ;; esac
+
+# Build tools and header-only / architecture-independent packages.
+tools=(cmake g++ make pkg-config openssl ca-certificates)
+# Libraries with code for the target: these take a :ARCH suffix when cross-building.
+target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev)
+# Header-only libraries (Architecture: all).
+header_libs=(libasio-dev librestinio-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev catch2)
+(( with_tools )) && tools+=(ccache clang-format gdb)
+
+pkgs=("${tools[@]}" "${header_libs[@]}")
+if [[ "$arch" != "$host_arch" ]]; then
+  case "$arch" in
+    arm64) pkgs+=(g++-aarch64-linux-gnu qemu-user-static) ;;
+    armhf) pkgs+=(g++-arm-linux-gnueabihf qemu-user-static) ;;
+  esac
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    dpkg --add-architecture "$arch"
+    need_update=1
+  fi
+  for p in "${target_libs[@]}"; do pkgs+=("$p:$arch"); done
+else
+  pkgs+=("${target_libs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#pkgs[@]} packages present ($arch)"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
