@@ -467,6 +467,12 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
     }
     auto value = PercentDecode(segs[i + 1]);
     if (!value) return value.error();
+    if (ai == "01") {
+      // The path may carry a GTIN-8, -12 or -13; AI 01 is always 14 digits.
+      auto gtin = NormaliseGtin(*value);
+      if (!gtin) return gtin.error();
+      *value = *gtin;
+    }
     if (auto ok = sink.Add(*FindAi(ai), ai, *value); !ok) return ok.error();
   }
   if (!query.empty()) {

@@ -12,8 +12,9 @@ std::string_view MigrationSql(int to_version);
 namespace {
 
 Error LedgerError(std::string code, std::string message) {
-  return MakeError(code == "insufficient_storage" ? ErrorKind::storage : ErrorKind::internal,
-                   std::move(code), std::move(message));
+  // The kind is decided before `code` is moved from (argument order is unspecified).
+  const ErrorKind kind = code == "insufficient_storage" ? ErrorKind::storage : ErrorKind::internal;
+  return MakeError(kind, std::move(code), std::move(message));
 }
 
 struct Closer {

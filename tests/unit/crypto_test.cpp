@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "crypto.hpp"
+
+using namespace sa::crypto;
+
+TEST_CASE("SHA-256 and HMAC-SHA256 match published vectors", "[crypto]") {
+  // FIPS 180-2 "abc" and RFC 4231 test case 2.
+  CHECK(ToHex(Sha256("abc")) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string key = "Jefe";
+  CHECK(ToHex(HmacSha256({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()},
+                         "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_CASE("base64url without padding, strict", "[crypto]") {
+  const Bytes b = {0xfb, 0xff, 0x01};
+  CHECK(Base64UrlEncode(b) == "-_8B");
+  CHECK(*Base64UrlDecode("-_8B") == b);
+  CHECK(Base64UrlDecode("AQ")->size() == 1);
+  CHECK_FALSE(Base64UrlDecode("AQ=="));  // padding is not the DIGSIG form
+  CHECK_FALSE(Base64UrlDecode("+/8B"));  // standard alphabet is not base64url
+  CHECK_FALSE(Base64UrlDecode("A"));     // impossible length
+  CHECK_FALSE(Base64UrlDecode("AR"));    // non-canonical trailing bits
+}
+
+TEST_CASE("ECDSA P-256 raw r||s sign and verify", "[crypto]") {
+  const auto key = SigningKey::Generate();
+  const Bytes sig = key.Sign("09506000134352|S1");
+  REQUIRE(sig.size() == kRawSignatureSize);
+  const VerifyKey pub = key.Public();
+  CHECK(pub.Verify("09506000134352|S1", sig));
+  CHECK_FALSE(pub.Verify("09506000134352|S2", sig));
+  Bytes flipped = sig;
+  flipped[10] ^= 0x01;
+  CHECK_FALSE(pub.Verify("09506000134352|S1", flipped));
+  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0)));       // r = s = 0
+  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0xff)));    // r, s >= n
+  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(sig.begin(), sig.begin() + 63)));
+
+  SECTION("PEM round trip") {
+    auto again = SigningKey::FromPem(key.PrivatePem());
+    REQUIRE(again);
+    CHECK(key.Public().Verify("m", again->Sign("m")));
+    auto pub2 = VerifyKey::FromPem(key.PublicPem());
+    REQUIRE(pub2);
+    CHECK(pub2->Verify("m", key.Sign("m")));
+  }
+  SECTION("bad keys are refused with a reason") {
+    CHECK_FALSE(VerifyKey::FromPem("not a key"));
+    CHECK_FALSE(VerifyKey::FromPem(""));
+    CHECK_FALSE(VerifyKey::LoadFile("/nonexistent/key.pem"));
+    CHECK(VerifyKey::LoadFile("/nonexistent/key.pem").error().code == "bad_key");
+  }
+}
+
+TEST_CASE("UUIDv7 ids are unique and time-ordered", "[crypto]") {
+  const std::string a = NewUuidV7(1795000000000);
+  const std::string b = NewUuidV7(1795000000001);
+  CHECK(a.size() == 36);
+  CHECK(a[14] == '7');
+  CHECK(a < b);
+  CHECK(NewUuidV7(1) != NewUuidV7(1));
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ledger: pragmas, migrations (one test per step), corruption refusal,
+// transactions.
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "ledger.hpp"
+
+namespace fs = std::filesystem;
+using sa::ledger::Database;
+using sa::ledger::Durability;
+using sa::ledger::Statement;
+using sa::ledger::Transaction;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "sa-ledger-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path path;
+};
+
+std::string Pragma(Database& db, const std::string& name) {
+  Statement st(db, "PRAGMA " + name);
+  REQUIRE(st.Step());
+  return st.Text(0);
+}
+
+int Count(Database& db, const std::string& sql) {
+  Statement st(db, sql);
+  REQUIRE(st.Step());
+  return static_cast<int>(st.Int(0));
+}
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("a ledger opens in WAL mode with synchronous=FULL and foreign keys", "[ledger]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string());
+  REQUIRE(db);
+  CHECK(Pragma(**db, "journal_mode") == "wal");
+  CHECK(Pragma(**db, "synchronous") == "2");  // FULL: invariant 1
+  CHECK(Pragma(**db, "foreign_keys") == "1");
+  CHECK((*db)->UserVersion() == sa::ledger::LatestSchemaVersion());
+}
+
+TEST_CASE("durability is per transaction: full for acknowledgements, relaxed for carts",
+          "[ledger]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string());
+  REQUIRE(db);
+  {
+    Transaction tx(**db, Durability::relaxed);
+    CHECK(Pragma(**db, "synchronous") == "1");
+  }
+  {
+    Transaction tx(**db, Durability::full);
+    CHECK(Pragma(**db, "synchronous") == "2");
+  }
+}
+
+TEST_CASE("migration step 0 -> 1 creates the books", "[ledger][migration]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string(), {.target_version = 1});
+  REQUIRE(db);
+  CHECK((*db)->UserVersion() == 1);
+  for (const char* table : {"meta", "counters", "products", "members", "member_codes_used",
+                            "sales", "sale_lines", "payments", "units", "revocations", "refunds",
+                            "refund_lines", "stock_moves", "outbox", "idempotency"}) {
+    INFO(table);
+    CHECK(Count(**db, std::string("SELECT count(*) FROM sqlite_schema WHERE type='table' AND "
+                                  "name='") + table + "'") == 1);
+  }
+  CHECK(Count(**db, "SELECT count(*) FROM sqlite_schema WHERE type='trigger'") == 0);
+  // Money columns refuse non-integers (invariant 6 at the storage level).
+  CHECK_THROWS_AS((*db)->Exec("INSERT INTO products VALUES('09506000134352','x',19.99,'CNY',0,0)"),
+                  sa::ledger::Failure);
+}
+
+TEST_CASE("migration step 1 -> 2 adds the guards and keeps the data", "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path / "ledger.db").string();
+  {
+    auto v1 = Database::Open(path, {.target_version = 1});
+    REQUIRE(v1);
+    (*v1)->Exec("INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1','completed','CNY',1)");
+  }
+  auto v2 = Database::Open(path);
+  REQUIRE(v2);
+  CHECK((*v2)->UserVersion() == 2);
+  CHECK(Count(**v2, "SELECT count(*) FROM sales WHERE id='s1'") == 1);
+  CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE type='trigger'") == 10);
+  CHECK_THROWS_AS((*v2)->Exec("UPDATE sales SET total_minor = 1 WHERE id='s1'"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v2)->Exec("DELETE FROM sales WHERE id='s1'"), sa::ledger::Failure);
+}
+
+TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {
+  TempDir dir;
+  const fs::path path = dir.path / "ledger.db";
+  SECTION("not a database at all") {
+    std::ofstream(path, std::ios::binary) << std::string(8192, 'x');
+  }
+  SECTION("a real ledger with a page overwritten") {
+    {
+      auto db = Database::Open(path.string());
+      REQUIRE(db);
+      for (int i = 0; i < 200; ++i) {
+        (*db)->Exec("INSERT INTO meta VALUES('k" + std::to_string(i) + "', '" +
+                    std::string(200, 'v') + "')");
+      }
+      (*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(4096);  // pages 2 and 3: b-tree headers and cells
+    f << std::string(8192, '\xAB');
+  }
+  const std::string before = ReadAll(path);
+  auto db = Database::Open(path.string());
+  REQUIRE_FALSE(db);
+  CHECK(db.error().code == "ledger_corrupt");
+  CHECK(db.error().message.find("untouched") != std::string::npos);
+  CHECK(ReadAll(path) == before);
+}
+
+TEST_CASE("a ledger from a newer build is refused", "[ledger]") {
+  TempDir dir;
+  const std::string path = (dir.path / "ledger.db").string();
+  {
+    auto db = Database::Open(path);
+    REQUIRE(db);
+    (*db)->Exec("PRAGMA user_version = 99");
+  }
+  auto db = Database::Open(path);
+  REQUIRE_FALSE(db);
+  CHECK(db.error().code == "ledger_too_new");
+}
+
+TEST_CASE("a transaction rolls back unless committed", "[ledger]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string());
+  REQUIRE(db);
+  {
+    Transaction tx(**db);
+    (*db)->Cached("INSERT INTO meta VALUES(?, ?)").Bind(1, "a").Bind(2, "1").Run();
+  }
+  CHECK(Count(**db, "SELECT count(*) FROM meta") == 0);
+  {
+    Transaction tx(**db);
+    (*db)->Cached("INSERT INTO meta VALUES(?, ?)").Bind(1, "a").Bind(2, "1").Run();
+    tx.Commit();
+  }
+  CHECK(Count(**db, "SELECT count(*) FROM meta") == 1);
+}
+
+TEST_CASE("bound values are data, never SQL", "[ledger][bad_input]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string());
+  REQUIRE(db);
+  const std::string evil = "x'); DROP TABLE sales; --";
+  (*db)->Cached("INSERT INTO meta VALUES(?, ?)").Bind(1, evil).Bind(2, evil).Run();
+  auto st = (*db)->Cached("SELECT value FROM meta WHERE key = ?");
+  st.Bind(1, evil);
+  REQUIRE(st.Step());
+  CHECK(st.Text(0) == evil);
+  CHECK(Count(**db, "SELECT count(*) FROM sqlite_schema WHERE name='sales'") == 1);
+}
+
+TEST_CASE("a full disk is insufficient_storage and rolls back", "[ledger]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path / "ledger.db").string());
+  REQUIRE(db);
+  const int pages = Count(**db, "PRAGMA page_count");
+  (*db)->Exec("PRAGMA max_page_count = " + std::to_string(pages + 1));
+  try {
+    Transaction tx(**db);
+    for (int i = 0; i < 100; ++i) {
+      (*db)->Cached("INSERT INTO meta VALUES(?, ?)")
+          .Bind(1, "k" + std::to_string(i))
+          .Bind(2, std::string(4000, 'v'))
+          .Run();
+    }
+    tx.Commit();
+    FAIL("the ledger should have run out of pages");
+  } catch (const sa::ledger::Failure& f) {
+    CHECK(f.error().code == "insufficient_storage");
+    CHECK(f.error().kind == sa::ErrorKind::storage);
+  }
+  CHECK(Count(**db, "SELECT count(*) FROM meta") == 0);
+}
