@@ -81,6 +81,13 @@ void Store::AppendEvent(std::string_view type, const std::string& payload) {
       .Run();
 }
 
+std::optional<Error> Store::CheckOpen(std::string_view sale_id) {
+  auto status = SaleStatus(sale_id);
+  if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
+  if (*status != "open") return NotOpen(sale_id, *status);
+  return std::nullopt;
+}
+
 std::optional<std::string> Store::SaleStatus(std::string_view sale_id) {
   auto st = db_.Cached("SELECT status FROM sales WHERE id = ?");
   st.Bind(1, sale_id);
@@ -191,9 +198,7 @@ Expected<Sale> Store::Scan(std::string_view sale_id, std::string_view payload) {
 
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::relaxed);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
 
     auto product = FindProduct(code.gtin);
     if (!product) {
@@ -273,9 +278,7 @@ Expected<Sale> Store::Scan(std::string_view sale_id, std::string_view payload) {
 Expected<Sale> Store::RemoveLine(std::string_view sale_id, std::int64_t line_id) {
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::relaxed);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
     db_.Cached("DELETE FROM sale_lines WHERE id = ? AND sale_id = ?")
         .Bind(1, line_id)
         .Bind(2, sale_id)
@@ -320,9 +323,7 @@ Expected<Sale> Store::BindMember(std::string_view sale_id, const codes::Code& co
   }
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::relaxed);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
     auto used = db_.Cached(
         "INSERT INTO member_codes_used(member_id, issued_at, used_at_ms) VALUES(?, ?, ?) "
         "ON CONFLICT DO NOTHING");
@@ -381,9 +382,7 @@ Expected<Sale> Store::BindPhone(std::string_view sale_id, std::string_view phone
   const std::string masked = MaskPhone(digits);
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::relaxed);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
     db_.Cached("INSERT INTO members(phone_hash, phone_masked, first_seen_ms) VALUES(?, ?, ?) "
                "ON CONFLICT DO NOTHING")
         .Bind(1, hash)
@@ -421,9 +420,7 @@ Expected<Sale> Store::Complete(std::string_view sale_id, const std::vector<Payme
   }
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::full);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
     Sale sale = LoadSale(sale_id);
     if (sale.lines.empty()) return Refused("sale_empty", "the sale has no lines to pay for");
     const MinorUnits total = sale.total;
@@ -501,9 +498,7 @@ Expected<Sale> Store::Void(std::string_view sale_id, std::string_view reason) {
   if (reason.size() > 200) return BadRequest("invalid_reason", "a reason is at most 200 characters");
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::full);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "open") return NotOpen(sale_id, *status);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
     const std::int64_t now = clock_.now_ms();
     db_.Cached("UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ? WHERE id = ?")
         .Bind(1, now)

@@ -143,6 +143,8 @@ class Store {
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code);
   Sale LoadSale(std::string_view sale_id);
   std::optional<std::string> SaleStatus(std::string_view sale_id);
+  // sale_not_found or sale_not_open, or nothing when the sale takes changes.
+  std::optional<Error> CheckOpen(std::string_view sale_id);
   void AppendEvent(std::string_view type, const std::string& payload);
   std::string NextCounter(std::string_view name);
 

@@ -52,6 +52,13 @@ int Fail(const Globals& g, int exit_code, const sa::Error& error) {
 
 json Nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// The keys in these PEM files, or the demo key when none are given.
+sa::Expected<sa::crypto::KeyRing> RingOrDemo(const std::vector<std::string>& paths,
+                                             const sa::crypto::SigningKey& demo) {
+  if (paths.empty()) return sa::crypto::KeyRing({demo.Public()});
+  return sa::crypto::KeyRing::LoadFiles(paths);
+}
+
 int CodeInspect(const Globals& g, const std::string& payload, const std::vector<std::string>& keys,
                 const std::vector<std::string>& member_keys,
                 const std::vector<std::string>& patterns) {
@@ -61,25 +68,14 @@ int CodeInspect(const Globals& g, const std::string& payload, const std::vector<
     if (!compiled) return Fail(g, kExitUsage, compiled.error());
     options.brand_patterns.push_back(std::move(compiled).value());
   }
-  sa::crypto::KeyRing brand, member;
-  if (keys.empty()) {
-    brand.Add(sa::store::DemoBrandKey().Public());
-  } else {
-    auto ring = sa::crypto::KeyRing::LoadFiles(keys);
-    if (!ring) return Fail(g, kExitUsage, ring.error());
-    brand = std::move(ring).value();
-  }
-  if (member_keys.empty()) {
-    member.Add(sa::store::DemoMemberKey().Public());
-  } else {
-    auto ring = sa::crypto::KeyRing::LoadFiles(member_keys);
-    if (!ring) return Fail(g, kExitUsage, ring.error());
-    member = std::move(ring).value();
-  }
+  auto brand = RingOrDemo(keys, sa::store::DemoBrandKey());
+  if (!brand) return Fail(g, kExitUsage, brand.error());
+  auto member = RingOrDemo(member_keys, sa::store::DemoMemberKey());
+  if (!member) return Fail(g, kExitUsage, member.error());
   auto code = sa::codes::Parse(payload, options);
   if (!code) return Fail(g, kExitRejected, code.error());
   const bool is_member = code->kind == sa::codes::Kind::member_code;
-  const auto sig = sa::codes::VerifySignature(*code, is_member ? member : brand);
+  const auto sig = sa::codes::VerifySignature(*code, is_member ? *member : *brand);
   json out = {{"kind", sa::codes::KindName(code->kind)},
               {"gtin", Nullable(code->gtin)},
               {"serial", Nullable(code->serial)},

@@ -7,9 +7,7 @@
 // the README uses thousands). Power loss is covered by synchronous=FULL,
 // asserted in ledger_test; the daemon-level crash loop is issue 8's.
 #include <catch2/catch.hpp>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "ledger.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,28 +27,16 @@ namespace {
 
 // Runs the child until `acks` sales are acknowledged, then SIGKILLs it.
 std::vector<std::string> RunAndKill(const std::string& dir, const std::string& tag, int acks) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execl(SA_CRASH_CHILD, SA_CRASH_CHILD, dir.c_str(), tag.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  FILE* out = fdopen(fds[0], "r");
+  sa::testing::Child child(SA_CRASH_CHILD, {dir, tag});
+  FILE* out = fdopen(dup(child.out_fd()), "r");
+  REQUIRE(out);
   std::vector<std::string> acked;
   char line[256];
   while (static_cast<int>(acked.size()) < acks && std::fgets(line, sizeof line, out)) {
     std::string s(line);
     if (s.rfind("ACK ", 0) == 0) acked.push_back(s.substr(4, s.size() - 5));
   }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  child.Kill();  // SIGKILL: somewhere inside the next sale
   std::fclose(out);
   REQUIRE(static_cast<int>(acked.size()) == acks);  // the child did not die on its own
   return acked;
@@ -66,8 +53,8 @@ std::int64_t Scalar(sa::ledger::Database& db, const std::string& sql) {
 TEST_CASE("invariant 1: kill -9 loses no acknowledged sale", "[crash][invariant]") {
   const char* env = std::getenv("SA_CRASH_ITERATIONS");
   const int iterations = env ? std::atoi(env) : 25;
-  std::string tmpl = (fs::temp_directory_path() / "sa-crash-XXXXXX").string();
-  const std::string dir = mkdtemp(tmpl.data());
+  sa::testing::TempDir temp("sa-crash");
+  const std::string dir = temp.path().string();
   std::mt19937 rng(1122);
   std::set<std::string> all_acked;
   for (int i = 0; i < iterations; ++i) {
@@ -102,5 +89,4 @@ TEST_CASE("invariant 1: kill -9 loses no acknowledged sale", "[crash][invariant]
   CHECK(check.Text(0) == "ok");
   INFO("acknowledged sales: " << all_acked.size() << ", kills: " << iterations);
   CHECK(all_acked.size() >= static_cast<std::size_t>(iterations));
-  fs::remove_all(dir);
 }

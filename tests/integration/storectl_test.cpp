@@ -3,9 +3,6 @@
 // serials every time), each class of bad input, and catalog import with its
 // exit codes.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -26,30 +25,10 @@ struct Result {
 
 // Runs storectl with exactly these arguments (no shell: payloads may hold any byte).
 Result Storectl(std::vector<std::string> args) {
-  const std::string bin = SA_STORECTL;
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
+  sa::testing::Child child(SA_STORECTL, std::move(args));
   Result r;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) r.out.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = child.ReadAll();
+  r.exit_code = child.Wait();
   return r;
 }
 
@@ -64,14 +43,7 @@ std::vector<std::string> SplitTabs(const std::string& line) {
   }
 }
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sa-ctl-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using sa::testing::TempDir;
 
 }  // namespace
 
@@ -145,11 +117,11 @@ TEST_CASE("storectl code inspect uses the demo keys by default", "[storectl]") {
 
 TEST_CASE("storectl catalog import: all or nothing, with exit codes", "[storectl][catalog]") {
   TempDir dir;
-  const fs::path good = dir.path / "good.csv";
-  const fs::path bad = dir.path / "bad.csv";
+  const fs::path good = dir.path() / "good.csv";
+  const fs::path bad = dir.path() / "bad.csv";
   std::ofstream(good) << "gtin,name,price_minor\n4006381333931,Pen,350\n96385074,Eraser,100\n";
   std::ofstream(bad) << "gtin,name,price_minor\n4006381333931,Pen,350\n4006381333932,Bad,1\n";
-  const std::string data = (dir.path / "data").string();
+  const std::string data = (dir.path() / "data").string();
 
   CHECK(Storectl({"--data-dir", data, "catalog", "import", good.string()}).exit_code == 2);
   fs::create_directory(data);

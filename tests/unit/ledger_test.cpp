@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ledger.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using sa::ledger::Database;
@@ -20,14 +21,7 @@ using sa::ledger::Transaction;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sa-ledger-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using sa::testing::TempDir;
 
 std::string Pragma(Database& db, const std::string& name) {
   Statement st(db, "PRAGMA " + name);
@@ -50,7 +44,7 @@ std::string ReadAll(const fs::path& p) {
 
 TEST_CASE("a ledger opens in WAL mode with synchronous=FULL and foreign keys", "[ledger]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string());
+  auto db = Database::Open((dir.path() / "ledger.db").string());
   REQUIRE(db);
   CHECK(Pragma(**db, "journal_mode") == "wal");
   CHECK(Pragma(**db, "synchronous") == "2");  // FULL: invariant 1
@@ -61,7 +55,7 @@ TEST_CASE("a ledger opens in WAL mode with synchronous=FULL and foreign keys", "
 TEST_CASE("durability is per transaction: full for acknowledgements, relaxed for carts",
           "[ledger]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string());
+  auto db = Database::Open((dir.path() / "ledger.db").string());
   REQUIRE(db);
   {
     Transaction tx(**db, Durability::relaxed);
@@ -75,7 +69,7 @@ TEST_CASE("durability is per transaction: full for acknowledgements, relaxed for
 
 TEST_CASE("migration step 0 -> 1 creates the books", "[ledger][migration]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string(), {.target_version = 1});
+  auto db = Database::Open((dir.path() / "ledger.db").string(), {.target_version = 1});
   REQUIRE(db);
   CHECK((*db)->UserVersion() == 1);
   for (const char* table : {"meta", "counters", "products", "members", "member_codes_used",
@@ -93,7 +87,7 @@ TEST_CASE("migration step 0 -> 1 creates the books", "[ledger][migration]") {
 
 TEST_CASE("migration step 1 -> 2 adds the guards and keeps the data", "[ledger][migration]") {
   TempDir dir;
-  const std::string path = (dir.path / "ledger.db").string();
+  const std::string path = (dir.path() / "ledger.db").string();
   {
     auto v1 = Database::Open(path, {.target_version = 1});
     REQUIRE(v1);
@@ -110,7 +104,7 @@ TEST_CASE("migration step 1 -> 2 adds the guards and keeps the data", "[ledger][
 
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {
   TempDir dir;
-  const fs::path path = dir.path / "ledger.db";
+  const fs::path path = dir.path() / "ledger.db";
   SECTION("not a database at all") {
     std::ofstream(path, std::ios::binary) << std::string(8192, 'x');
   }
@@ -138,7 +132,7 @@ TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]
 
 TEST_CASE("a ledger from a newer build is refused", "[ledger]") {
   TempDir dir;
-  const std::string path = (dir.path / "ledger.db").string();
+  const std::string path = (dir.path() / "ledger.db").string();
   {
     auto db = Database::Open(path);
     REQUIRE(db);
@@ -151,7 +145,7 @@ TEST_CASE("a ledger from a newer build is refused", "[ledger]") {
 
 TEST_CASE("a transaction rolls back unless committed", "[ledger]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string());
+  auto db = Database::Open((dir.path() / "ledger.db").string());
   REQUIRE(db);
   {
     Transaction tx(**db);
@@ -168,7 +162,7 @@ TEST_CASE("a transaction rolls back unless committed", "[ledger]") {
 
 TEST_CASE("bound values are data, never SQL", "[ledger][bad_input]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string());
+  auto db = Database::Open((dir.path() / "ledger.db").string());
   REQUIRE(db);
   const std::string evil = "x'); DROP TABLE sales; --";
   (*db)->Cached("INSERT INTO meta VALUES(?, ?)").Bind(1, evil).Bind(2, evil).Run();
@@ -181,7 +175,7 @@ TEST_CASE("bound values are data, never SQL", "[ledger][bad_input]") {
 
 TEST_CASE("a full disk is insufficient_storage and rolls back", "[ledger]") {
   TempDir dir;
-  auto db = Database::Open((dir.path / "ledger.db").string());
+  auto db = Database::Open((dir.path() / "ledger.db").string());
   REQUIRE(db);
   const int pages = Count(**db, "PRAGMA page_count");
   (*db)->Exec("PRAGMA max_page_count = " + std::to_string(pages + 1));
