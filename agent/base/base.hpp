@@ -121,6 +121,9 @@ class ManualClock final : public Clock {
   std::int64_t now_;
 };
 
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates).
+bool ValidUtf8(std::string_view s);
+
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-22T10:04:05.123Z.
 std::string FormatTimestamp(std::int64_t unix_ms);
 

@@ -54,7 +54,8 @@ Expected<Code> ParseMemberCode(std::string_view s) {
       !std::all_of(id.begin(), id.end(), [](char c) { return InCharset(c, Charset::cset64); })) {
     return bad("the member id must be 1-64 letters, digits, '-' or '_'");
   }
-  if (!AllDigits(ts) || ts.size() > 12) {
+  if (!AllDigits(ts) || ts.size() > 12 || (ts.size() > 1 && ts[0] == '0')) {
+    // No leading zeros: the signed text must be exactly what is rebuilt.
     return bad("the member code's time must be unix seconds (digits only)");
   }
   if (sig.find(':') != std::string_view::npos) {
@@ -106,15 +107,26 @@ std::optional<Expected<Code>> MatchBrand(const BrandPattern& pattern, std::strin
       pos += tok.text.size();
       continue;
     }
-    std::size_t end = s.size();
+    // A field never spans URL structure ('/', '?', '&', '#').
+    std::size_t end = 0;
     if (t + 1 < tokens.size()) {
       end = s.find(tokens[t + 1].text, pos);
       if (end == std::string_view::npos) return std::nullopt;
+      if (s.substr(pos, end - pos).find_first_of("/?&#") != std::string_view::npos) {
+        return std::nullopt;
+      }
+    } else {
+      // The last field ends the pattern: other query parameters or a
+      // fragment may follow it; more path may not.
+      end = std::min(s.find_first_of("/?&#", pos), s.size());
+      if (end < s.size() && (s[end] == '/' || s[end] == '?')) return std::nullopt;
     }
     captures.emplace_back(tok.text, s.substr(pos, end - pos));
     pos = end;
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != s.size() && !(tokens.back().placeholder && (s[pos] == '&' || s[pos] == '#'))) {
+    return std::nullopt;
+  }
 
   FieldSink sink(Kind::brand_url, reference_year);
   for (const auto& [name, raw] : captures) {
@@ -216,8 +228,6 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
                                          " bytes; a label is at most " +
                                          std::to_string(kMaxPayloadBytes));
   }
-  if (payload.substr(0, kMemberPrefix.size()) == kMemberPrefix) return ParseMemberCode(payload);
-
   // AIM symbology identifier: "]" + symbology letter + modifier digit.
   std::string symbology;
   std::string_view body = payload;
@@ -226,6 +236,11 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
     symbology = body.substr(0, 3);
     body.remove_prefix(3);
     if (body.empty()) return Refuse("empty_input", "the scanner sent a symbology prefix only");
+  }
+  if (body.substr(0, kMemberPrefix.size()) == kMemberPrefix) {
+    auto member = ParseMemberCode(body);
+    if (member) member->symbology = symbology;
+    return member;
   }
   const int ref_year = options.reference_year;
   auto tag = [&](Expected<Code> code) {
@@ -241,13 +256,23 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
                               : ParseGsForm(body, std::move(sink)));
   }
 
+  // A brand pattern that matches and whose fields are good wins. One whose
+  // literal text matched but whose fields fail is remembered: the payload may
+  // still be a Digital Link on the same host.
+  std::optional<Error> brand_error;
   for (const auto& pattern : options.brand_patterns) {
-    if (auto matched = MatchBrand(pattern, body, ref_year)) return tag(std::move(*matched));
+    if (auto matched = MatchBrand(pattern, body, ref_year)) {
+      if (*matched) return tag(std::move(*matched));
+      if (!brand_error) brand_error = matched->error();
+    }
   }
 
   if (StartsWithNoCase(body, "https://") || StartsWithNoCase(body, "http://")) {
-    return tag(ParseDigitalLink(body, FieldSink(Kind::gs1_digital_link, ref_year)));
+    auto link = ParseDigitalLink(body, FieldSink(Kind::gs1_digital_link, ref_year));
+    if (!link && brand_error) return *brand_error;
+    return tag(std::move(link));
   }
+  if (brand_error) return *brand_error;
   if (body[0] == '(') {
     return tag(ParseHumanForm(body, FieldSink(Kind::gs1_element_string, ref_year)));
   }

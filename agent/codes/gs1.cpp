@@ -84,6 +84,18 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// GS1 mod-10: weights 3,1,3,... from the right, excluding the check digit.
+bool Mod10Ok(std::string_view digits) {
+  if (digits.size() < 2 || !AllDigits(digits)) return false;
+  int sum = 0;
+  const std::size_t n = digits.size() - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int d = digits[n - 1 - i] - '0';
+    sum += (i % 2 == 0) ? d * 3 : d;
+  }
+  return (10 - sum % 10) % 10 == digits[n] - '0';
+}
+
 int DaysInMonth(int year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
@@ -156,12 +168,14 @@ bool InCharset(char c, Charset cs) {
 
 Expected<std::string> NormaliseGtin(std::string_view digits) {
   if (!AllDigits(digits)) {
-    return Refuse("bad_character", "a GTIN has digits only, not '" + Shown(digits) + "'");
+    return Refuse("bad_character", "a GTIN has digits only");
   }
   const std::size_t n = digits.size();
   if (n != 8 && n != 12 && n != 13 && n != 14) {
-    return Refuse("bad_gtin_length", "a GTIN has 8, 12, 13 or 14 digits; '" + Shown(digits) +
-                                         "' has " + std::to_string(n));
+    // The digits are not echoed: a phone number keyed into the scan box
+    // would otherwise travel into messages and logs.
+    return Refuse("bad_gtin_length", "a GTIN has 8, 12, 13 or 14 digits; this one has " +
+                                         std::to_string(n));
   }
   std::string gtin14 = std::string(14 - n, '0') + std::string(digits);
   int sum = 0;
@@ -211,6 +225,13 @@ Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::stri
     auto d = ParseGs1Date(value, reference_year_);
     if (!d) return d.error().WithContext("AI (" + ai_str + ")");
     date = *d;
+  }
+  if (ai == "00" || ai == "02" || (ai.size() == 3 && ai.substr(0, 2) == "41" && ai[2] <= '6')) {
+    // SSCC, content GTIN and GLNs carry a GS1 mod-10 check digit too.
+    if (!Mod10Ok(value)) {
+      return Refuse("bad_check_digit", "AI (" + ai_str + ") " + std::string(spec.title) +
+                                           " has a wrong check digit");
+    }
   }
   if (ai == "01") {
     auto gtin = NormaliseGtin(value);
@@ -434,9 +455,21 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
   // the first "01"/"gtin" segment followed by a GTIN-looking segment.
   std::size_t at = segs.size();
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
-    if (PathAi(segs[i]) == "01" && AllDigits(segs[i + 1])) {
+    const std::size_t len = segs[i + 1].size();
+    if (PathAi(segs[i]) == "01" && AllDigits(segs[i + 1]) &&
+        (len == 8 || len == 12 || len == 13 || len == 14)) {
       at = i;
       break;
+    }
+  }
+  if (at == segs.size()) {
+    // No well-sized GTIN: the first /01/{digits} is the key, and its length
+    // is what is wrong with the label.
+    for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+      if (PathAi(segs[i]) == "01" && AllDigits(segs[i + 1])) {
+        at = i;
+        break;
+      }
     }
   }
   if (at == segs.size()) {

@@ -106,6 +106,9 @@ class Database {
   sqlite3* handle() { return db_; }
 
   void SetDurability(Durability durability);
+  // True while a transaction is open on this connection. SQLite ends one by
+  // itself on some errors (disk full, I/O): callers that group work check it.
+  bool InTransaction() const;
 
   // Turns the current SQLite error into a Failure (insufficient_storage for a
   // full disk, ledger_busy, or ledger_error) and throws it.
@@ -119,10 +122,17 @@ class Database {
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   std::optional<Durability> durability_;
+  int savepoint_depth_ = 0;
+  friend class Transaction;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
 // ran. The shape that makes "state change + outbox event" all or nothing.
+//
+// Inside another transaction it is a SAVEPOINT instead: Commit() releases it
+// and destruction rolls back to it. That is how the daemon's writer groups
+// several terminals' operations into one transaction and one fsync, each
+// operation still all or nothing. The outer transaction's durability rules.
 class Transaction {
  public:
   explicit Transaction(Database& db, Durability durability = Durability::full);
@@ -133,6 +143,7 @@ class Transaction {
 
  private:
   Database& db_;
+  std::string savepoint_;  // empty for the outermost transaction
   bool done_ = false;
 };
 

@@ -136,6 +136,8 @@ int Database::UserVersion() {
 
 std::int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
+bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 void Database::SetDurability(Durability durability) {
   if (durability_ == durability) return;
   Exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
@@ -229,16 +231,36 @@ bool Statement::IsNull(int column) const {
 // ------------------------------------------------------------- Transaction
 
 Transaction::Transaction(Database& db, Durability durability) : db_(db) {
+  if (db_.InTransaction()) {
+    savepoint_ = "sa_sp" + std::to_string(++db_.savepoint_depth_);
+    try {
+      db_.Exec("SAVEPOINT " + savepoint_);
+    } catch (...) {
+      --db_.savepoint_depth_;
+      throw;
+    }
+    return;
+  }
   db_.SetDurability(durability);
   db_.Exec("BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!savepoint_.empty()) {
+    if (!done_ && db_.InTransaction()) {
+      const std::string sql = "ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_;
+      sqlite3_exec(db_.handle(), sql.c_str(), nullptr, nullptr, nullptr);
+    }
+    --db_.savepoint_depth_;
+    return;
+  }
+  if (!done_ && db_.InTransaction()) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 void Transaction::Commit() {
-  db_.Exec("COMMIT");
+  db_.Exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_);
   done_ = true;
 }
 

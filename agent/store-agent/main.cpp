@@ -123,7 +123,7 @@ int Demo(std::string data_dir) {
     (void)shop.Void(again->id, "demo");
   }
 
-  const auto events = shop.OutboxAfter(0, 100);
+  const auto events = shop.OutboxAfter(0, 100).value();
   std::cout << "\noutbox: " << events.size() << " events wait for the cloud (sync arrives with "
             << "its issue)\n";
   for (const auto& e : events) {

@@ -147,8 +147,9 @@ Expected<CatalogImport> Store::ImportCatalogCsv(std::string_view csv) {
     }
     p.gtin = *gtin;
     p.name = Trim(row.fields[1]);
-    if (p.name.empty() || p.name.size() > 200 || HasControl(p.name)) {
-      problems.push_back(at + "the name must be 1-200 characters without control characters");
+    if (p.name.empty() || p.name.size() > 200 || HasControl(p.name) || !ValidUtf8(p.name)) {
+      problems.push_back(at + "the name must be 1-200 bytes of UTF-8 without control characters "
+                              "(save the file as UTF-8, not GBK)");
       continue;
     }
     const std::string price = Trim(row.fields[2]);
@@ -156,7 +157,7 @@ Expected<CatalogImport> Store::ImportCatalogCsv(std::string_view csv) {
     for (char c : price) digits = digits && c >= '0' && c <= '9';
     if (!digits || std::stoll(price) > kMaxPriceMinor) {
       problems.push_back(at + "price_minor must be a whole number of minor units (fen) from 0 "
-                              "to 1000000000000, not '" + price.substr(0, 20) + "'");
+                              "to 1000000000000");
       continue;
     }
     p.price_minor = std::stoll(price);

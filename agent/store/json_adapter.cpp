@@ -51,13 +51,13 @@ json ToJson(const Sale& sale) {
 
 }  // namespace
 
-std::string SaleJson(const Sale& sale) { return ToJson(sale).dump(); }
+std::string SaleJson(const Sale& sale) { return ToJson(sale).dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string RefundJson(const Refund& refund) {
   return json{{"id", refund.id},         {"sale_id", refund.sale_id},
               {"serials", refund.serials}, {"amount", refund.amount},
               {"currency", refund.currency}, {"status", "completed"}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string EventEnvelope(const Event& event, const Config& config) {
@@ -68,13 +68,13 @@ std::string EventEnvelope(const Event& event, const Config& config) {
             {"type", event.type},
             {"at", FormatTimestamp(event.at_ms)}};
   j["payload"] = json::parse(event.payload);
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace events {
 
 std::string MemberBoundByCode(std::string_view sale_id, std::string_view member_id) {
-  return nlohmann::json{{"sale_id", sale_id}, {"member", {{"member_id", member_id}}}}.dump();
+  return nlohmann::json{{"sale_id", sale_id}, {"member", {{"member_id", member_id}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_hash,
@@ -82,7 +82,7 @@ std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_
   return nlohmann::json{
       {"sale_id", sale_id},
       {"member", {{"phone_hash", phone_hash}, {"phone_masked", phone_masked}}}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
@@ -90,7 +90,7 @@ std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
   if (sale.member && sale.member->member_id.empty()) {
     j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};
   }
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string SaleVoided(const Sale& sale, std::string_view reason) {
@@ -100,7 +100,7 @@ std::string SaleVoided(const Sale& sale, std::string_view reason) {
                         {"total", sale.total},
                         {"currency", sale.currency},
                         {"lines", LinesJson(sale.lines)}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
@@ -110,7 +110,7 @@ std::string RefundCompleted(const Refund& refund, const Sale& sale,
   return nlohmann::json{{"refund_id", refund.id},   {"sale_id", sale.id},
                         {"receipt_no", sale.receipt_no}, {"amount", refund.amount},
                         {"currency", refund.currency}, {"lines", out}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace events

@@ -35,6 +35,10 @@ auto Guarded(F&& fn) -> decltype(fn()) {
     return fn();
   } catch (const ledger::Failure& failure) {
     return failure.error();
+  } catch (const std::exception& e) {
+    // A bug, not an input: contained here so no caller is left half-done
+    // (the Transaction destructor has already rolled back).
+    return MakeError(ErrorKind::internal, "internal_error", e.what());
   }
 }
 
@@ -97,13 +101,19 @@ std::optional<std::string> Store::SaleStatus(std::string_view sale_id) {
 
 std::optional<Product> Store::FindProduct(std::string_view gtin14) {
   try {
+    return LookupProduct(gtin14);
+  } catch (const ledger::Failure&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Product> Store::LookupProduct(std::string_view gtin14) {
+  {
     auto st = db_.Cached(
         "SELECT gtin, name, price_minor, currency, tax_rate_bp FROM products WHERE gtin = ?");
     st.Bind(1, gtin14);
     if (!st.Step()) return std::nullopt;
     return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4))};
-  } catch (const ledger::Failure&) {
-    return std::nullopt;  // an unreadable ledger knows no product; the caller's write will fail loudly
   }
 }
 
@@ -158,7 +168,9 @@ Expected<Sale> Store::GetSale(std::string_view sale_id) {
 }
 
 Expected<Sale> Store::OpenSale(std::string_view terminal) {
-  if (terminal.size() > 64) return BadRequest("invalid_terminal", "a terminal name is at most 64 characters");
+  if (terminal.size() > 64 || !ValidUtf8(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
+  }
   return Guarded([&]() -> Expected<Sale> {
     const std::int64_t now = clock_.now_ms();
     const std::string id = crypto::NewUuidV7(now);
@@ -200,7 +212,7 @@ Expected<Sale> Store::Scan(std::string_view sale_id, std::string_view payload) {
     Transaction tx(db_, Durability::relaxed);
     if (auto refused = CheckOpen(sale_id)) return *refused;
 
-    auto product = FindProduct(code.gtin);
+    auto product = LookupProduct(code.gtin);
     if (!product) {
       return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
     }
@@ -437,6 +449,13 @@ Expected<Sale> Store::Complete(std::string_view sale_id, const std::vector<Payme
     const std::int64_t now = clock_.now_ms();
     for (const auto& line : sale.lines) {
       if (line.serial.empty()) continue;
+      // A revocation may have arrived from the cloud while the unit sat in the cart.
+      auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
+      revoked.Bind(1, line.gtin).Bind(2, line.serial);
+      if (revoked.Step()) {
+        return Refused("code_revoked", "the brand revoked unit " + line.gtin + " / " + line.serial +
+                                           " after it was scanned; remove it from the sale");
+      }
       // Invariant 4: the units row is the one place a serial is sold; the
       // conditional upsert refuses a second sale even if a check above missed it.
       db_.Cached("INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
@@ -495,7 +514,9 @@ Expected<Sale> Store::Complete(std::string_view sale_id, const std::vector<Payme
 }
 
 Expected<Sale> Store::Void(std::string_view sale_id, std::string_view reason) {
-  if (reason.size() > 200) return BadRequest("invalid_reason", "a reason is at most 200 characters");
+  if (reason.size() > 200 || !ValidUtf8(reason)) {
+    return BadRequest("invalid_reason", "a reason is at most 200 characters of UTF-8");
+  }
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_, Durability::full);
     if (auto refused = CheckOpen(sale_id)) return *refused;
@@ -512,10 +533,9 @@ Expected<Sale> Store::Void(std::string_view sale_id, std::string_view reason) {
   });
 }
 
-Expected<Refund> Store::RefundUnits(std::string_view sale_id,
-                                    const std::vector<std::string>& serials) {
-  if (serials.empty()) return BadRequest("nothing_to_refund", "name at least one serial to refund");
-  if (serials.size() > 1000) return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
+Expected<Refund> Store::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units) {
+  if (units.empty()) return BadRequest("nothing_to_refund", "name at least one serial to refund");
+  if (units.size() > 1000) return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
   return Guarded([&]() -> Expected<Refund> {
     Transaction tx(db_, Durability::full);
     auto status = SaleStatus(sale_id);
@@ -531,23 +551,34 @@ Expected<Refund> Store::RefundUnits(std::string_view sale_id,
     refund.sale_id = sale_id;
     refund.currency = sale.currency;
     std::vector<const Line*> lines;
-    std::set<std::string> asked;
-    for (const auto& serial : serials) {
-      if (!asked.insert(serial).second) {
-        return BadRequest("nothing_to_refund", "serial " + serial.substr(0, 40) + " is named twice");
-      }
+    std::set<std::int64_t> taken;
+    for (const auto& unit : units) {
       const Line* found = nullptr;
+      int matches = 0;
       for (const auto& line : sale.lines) {
-        if (line.serial == serial && !serial.empty()) found = &line;
+        if (!unit.serial.empty() && line.serial == unit.serial &&
+            (unit.gtin.empty() || unit.gtin == line.gtin)) {
+          found = &line;
+          ++matches;
+        }
       }
-      if (!found) {
+      if (matches == 0) {
         return Refused("serial_not_in_sale",
-                       "serial " + serial.substr(0, 40) + " was not sold in sale " + std::string(sale_id));
+                       "no unit of sale " + std::string(sale_id) + " has that serial" +
+                           (unit.gtin.empty() ? "" : " and GTIN"));
+      }
+      if (matches > 1) {
+        return Refused("serial_ambiguous", "two units of this sale share that serial; name the "
+                                           "GTIN as well");
+      }
+      if (!taken.insert(found->id).second) {
+        return BadRequest("nothing_to_refund", "a unit is named twice");
       }
       auto done = db_.Cached("SELECT 1 FROM refund_lines WHERE line_id = ?");
       done.Bind(1, found->id);
       if (done.Step()) {
-        return Conflict("serial_already_refunded", "serial " + serial + " was already refunded");
+        return Conflict("serial_already_refunded", "unit " + found->gtin + " / " + found->serial +
+                                                       " was already refunded");
       }
       lines.push_back(found);
       refund.amount += found->amount;
@@ -601,19 +632,25 @@ Expected<void> Store::Revoke(std::string_view gtin14, std::string_view serial,
   });
 }
 
-std::vector<Event> Store::OutboxAfter(std::int64_t seq, std::size_t limit) {
-  std::vector<Event> out;
-  auto st = db_.Cached("SELECT seq, id, type, at_ms, payload FROM outbox WHERE seq > ? "
-                       "ORDER BY seq LIMIT ?");
-  st.Bind(1, seq).Bind(2, static_cast<std::int64_t>(limit));
-  while (st.Step()) out.push_back(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4)});
-  return out;
+Expected<std::vector<Event>> Store::OutboxAfter(std::int64_t seq, std::size_t limit) {
+  return Guarded([&]() -> Expected<std::vector<Event>> {
+    std::vector<Event> out;
+    auto st = db_.Cached("SELECT seq, id, type, at_ms, payload FROM outbox WHERE seq > ? "
+                         "ORDER BY seq LIMIT ?");
+    st.Bind(1, seq).Bind(2, static_cast<std::int64_t>(limit));
+    while (st.Step()) {
+      out.push_back(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4)});
+    }
+    return out;
+  });
 }
 
-std::int64_t Store::OutboxDepth() {
-  auto st = db_.Cached("SELECT count(*) FROM outbox WHERE pushed_at_ms IS NULL");
-  st.Step();
-  return st.Int(0);
+Expected<std::int64_t> Store::OutboxDepth() {
+  return Guarded([&]() -> Expected<std::int64_t> {
+    auto st = db_.Cached("SELECT count(*) FROM outbox WHERE pushed_at_ms IS NULL");
+    st.Step();
+    return st.Int(0);
+  });
 }
 
 }  // namespace sa::store

@@ -96,6 +96,16 @@ struct Refund {
   std::string currency;
 };
 
+// A unit named for a refund: its serial, and its GTIN when the serial alone
+// is ambiguous (a serial is unique only within its GTIN).
+struct UnitRef {
+  std::string serial;
+  std::string gtin;  // optional; 14 digits when given
+  UnitRef(std::string s) : serial(std::move(s)) {}  // NOLINT: a serial alone reads naturally
+  UnitRef(const char* s) : serial(s) {}             // NOLINT
+  UnitRef(std::string g, std::string s) : serial(std::move(s)), gtin(std::move(g)) {}
+};
+
 struct Event {
   std::int64_t seq = 0;
   std::string id;
@@ -128,13 +138,14 @@ class Store {
   // returned). Durable (fsync'd) before it returns.
   Expected<Sale> Complete(std::string_view sale_id, const std::vector<Payment>& payments);
   Expected<Sale> Void(std::string_view sale_id, std::string_view reason);
-  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<std::string>& serials);
+  // serial_ambiguous when a serial names two lines of the sale: pass the GTIN.
+  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units);
 
   // A code the brand has revoked (normally pulled from the cloud).
   Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);
 
-  std::vector<Event> OutboxAfter(std::int64_t seq, std::size_t limit);
-  std::int64_t OutboxDepth();
+  Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
+  Expected<std::int64_t> OutboxDepth();
 
   const Config& config() const { return config_; }
   ledger::Database& db() { return db_; }
@@ -143,6 +154,7 @@ class Store {
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code);
   Sale LoadSale(std::string_view sale_id);
   std::optional<std::string> SaleStatus(std::string_view sale_id);
+  std::optional<Product> LookupProduct(std::string_view gtin14);  // throws ledger::Failure
   // sale_not_found or sale_not_open, or nothing when the sale takes changes.
   std::optional<Error> CheckOpen(std::string_view sale_id);
   void AppendEvent(std::string_view type, const std::string& payload);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // storectl: the store's command line. Exit codes: 0 ok, 1 usage, 2 cannot
 // reach the agent (or its ledger), 3 rejected input.
+//
+// Offline: `code inspect`, `catalog import` (the ledger file directly), `demo
+// codes`, `token`. Through the agent's local HTTP API (agent_commands.cpp):
+// `status`, `sale open|scan|member|complete|void|show|receipt`, `refund`.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_commands.hpp"
 #include "codes.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
@@ -21,34 +26,13 @@
 namespace {
 
 using nlohmann::json;
-
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 1;
-constexpr int kExitUnreachable = 2;
-constexpr int kExitRejected = 3;
-
-struct Globals {
-  bool json = false;
-  std::string data_dir;
-};
-
-std::string DataDir(const Globals& g) {
-  if (!g.data_dir.empty()) return g.data_dir;
-  if (const char* env = std::getenv("STORE_AGENT_DATA"); env && *env) return env;
-  return "/var/lib/store-agent";
-}
-
-int Fail(const Globals& g, int exit_code, const sa::Error& error) {
-  if (g.json) {
-    json e = {{"code", error.code}, {"message", error.message}};
-    if (!error.reason.empty()) e["reason"] = error.reason;
-    std::cout << json{{"error", e}}.dump() << "\n";
-  } else {
-    // One line: the first line of the message (a catalog report follows it).
-    std::cerr << "storectl: " << error.code << ": " << error.message << "\n";
-  }
-  return exit_code;
-}
+using sa::storectl::DataDir;
+using sa::storectl::Fail;
+using sa::storectl::kExitOk;
+using sa::storectl::kExitRejected;
+using sa::storectl::kExitUnreachable;
+using sa::storectl::kExitUsage;
+using Globals = sa::storectl::Options;
 
 json Nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
@@ -120,6 +104,10 @@ int CatalogImport(const Globals& g, const std::string& file) {
   sa::store::Config config;  // currency and limits; no keys are needed to import
   sa::store::Store store(**db, config, clock);
   auto result = store.ImportCatalogCsv(csv);
+  if (!result && (result.error().kind == sa::ErrorKind::storage ||
+                  result.error().kind == sa::ErrorKind::internal)) {
+    return Fail(g, kExitUnreachable, result.error());  // busy, full or broken ledger
+  }
   if (!result) {
     if (!g.json) {
       // The summary line first, then one line per bad row.
@@ -148,6 +136,11 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", g.data_dir,
                  "The agent's data directory (default: $STORE_AGENT_DATA, else "
                  "/var/lib/store-agent)");
+  app.add_option("--url", g.url,
+                 "The agent's base URL (default: $STORE_AGENT_URL, else {data-dir}/api-url, else "
+                 "http://127.0.0.1:8787)");
+  app.add_option("--token-file", g.token_file,
+                 "The file holding the API token (default: {data-dir}/api-token)");
   app.set_version_flag("--version", std::string("storectl ") + "0.1.0");
 
   auto* code = app.add_subcommand("code", "Labels and member codes");
@@ -175,6 +168,117 @@ int main(int argc, char** argv) {
   import->add_flag("--json", g.json, "Print JSON");
   import->add_option("--data-dir", g.data_dir, "The agent's data directory");
 
+  // Commands that talk to the running agent over HTTP. Each takes the shared
+  // options after its own name too.
+  const auto agent_options = [&g](CLI::App* sub) {
+    sub->add_flag("--json", g.json, "Print the agent's JSON answer as-is to stdout");
+    sub->add_option("--data-dir", g.data_dir,
+                    "The agent's data directory (default: $STORE_AGENT_DATA, else "
+                    "/var/lib/store-agent)");
+    sub->add_option("--url", g.url,
+                    "The agent's base URL (default: $STORE_AGENT_URL, else {data-dir}/api-url, "
+                    "else http://127.0.0.1:8787)");
+    sub->add_option("--token-file", g.token_file,
+                    "The file holding the API token (default: {data-dir}/api-token)");
+    sub->footer("Exit codes: 0 ok, 1 usage, 2 cannot reach the agent (no answer, token refused, "
+                "or an agent fault), 3 the agent refused the input.");
+  };
+  std::string sale_id;
+
+  auto* status = app.add_subcommand(
+      "status", "Show the agent's health: store, device, version, uptime and the events still "
+                "waiting to be sent to the cloud (GET /v1/health).");
+  agent_options(status);
+
+  auto* token = app.add_subcommand(
+      "token", "Print the agent's API token, for use with curl:\n"
+               "  curl -H \"Authorization: Bearer $(storectl token)\" http://127.0.0.1:8787/v1/health");
+  token->add_flag("--json", g.json, "Print {\"token\":...}");
+  token->add_option("--data-dir", g.data_dir, "The agent's data directory");
+  token->add_option("--token-file", g.token_file, "Read the token from this file instead");
+
+  auto* sale = app.add_subcommand("sale", "Sales at the till, through the running agent");
+  sale->require_subcommand(1);
+
+  auto* sale_open = sale->add_subcommand(
+      "open", "Open a new sale and print it (its id is what the other sale commands take).");
+  std::string terminal;
+  sale_open->add_option("--terminal", terminal,
+                        "The till the sale is rung up on (default: this host's name)");
+  agent_options(sale_open);
+
+  auto* sale_scan = sale->add_subcommand(
+      "scan", "Add a scanned unit (label, GTIN or member code) to an open sale.");
+  std::string scan_payload;
+  sale_scan->add_option("SALE", sale_id, "The sale's id")->required();
+  sale_scan->add_option("PAYLOAD", scan_payload, "What the scanner read (quote it)")->required();
+  agent_options(sale_scan);
+
+  auto* sale_member = sale->add_subcommand(
+      "member", "Bind the customer to an open sale: the member code on their phone, or their "
+                "phone number (stored only hashed and masked).");
+  std::string member_code, member_phone;
+  sale_member->add_option("SALE", sale_id, "The sale's id")->required();
+  auto* who = sale_member->add_option_group("member", "Exactly one of");
+  who->add_option("--code", member_code, "The member code (SAM1:...) shown on their phone");
+  who->add_option("--phone", member_phone, "Their mobile number, e.g. 13812345678");
+  who->require_option(1);
+  agent_options(sale_member);
+
+  auto* sale_complete = sale->add_subcommand(
+      "complete", "Take payment and complete an open sale. Payments must add up to the total; "
+                  "cash may exceed it and the change is printed.");
+  std::vector<std::string> pays;
+  sale_complete->add_option("SALE", sale_id, "The sale's id")->required();
+  sale_complete
+      ->add_option("--pay", pays,
+                   "METHOD:AMOUNT[:REF], repeatable. METHOD is cash, card, wechat, alipay, "
+                   "unionpay or voucher; AMOUNT is in yuan with up to 2 decimals (599, 599.5, "
+                   "599.00); REF is the payment's reference, e.g. card:120:POS-778")
+      ->required()
+      ->allow_extra_args(false);
+  agent_options(sale_complete);
+
+  auto* sale_void = sale->add_subcommand("void", "Void an open sale (nothing is sold).");
+  std::string void_reason;
+  sale_void->add_option("SALE", sale_id, "The sale's id")->required();
+  auto* reason_option = sale_void->add_option("--reason", void_reason, "Why, for the record");
+  agent_options(sale_void);
+
+  auto* sale_show = sale->add_subcommand("show", "Print a sale: lines, total, member, payments.");
+  sale_show->add_option("SALE", sale_id, "The sale's id")->required();
+  agent_options(sale_show);
+
+  auto* sale_receipt = sale->add_subcommand(
+      "receipt", "Print a completed sale's receipt as the printer would.");
+  int width = 0;
+  sale_receipt->add_option("SALE", sale_id, "The sale's id")->required();
+  sale_receipt->add_option("--width", width, "Paper width in mm: 58 or 80 (default: the agent's)")
+      ->check(CLI::IsMember({58, 80}));
+  agent_options(sale_receipt);
+
+  auto* refund = app.add_subcommand(
+      "refund", "Refund units of a completed sale by serial; they go back into stock.");
+  std::vector<std::string> serials;
+  refund->add_option("SALE", sale_id, "The completed sale's id")->required();
+  refund->add_option("SERIAL", serials, "The serial of each unit returned")->required();
+  agent_options(refund);
+
+  auto* demo = app.add_subcommand("demo", "Helpers for the demo store");
+  demo->require_subcommand(1);
+  auto* demo_codes = demo->add_subcommand(
+      "codes", "Mint N signed unit labels (GS1 Digital Links) and one fresh member code with the "
+               "demo keys that `store-agent --demo` wrote to {data-dir}/demo/. Offline.");
+  int code_count = 0;
+  std::string demo_gtin;
+  demo_codes->add_option("N", code_count, "How many unit labels (1 to 1000)")
+      ->required()
+      ->check(CLI::Range(1, 1000));
+  demo_codes->add_option("--gtin", demo_gtin,
+                         "The product (default 06950123450005, the demo catalog's scarf)");
+  demo_codes->add_flag("--json", g.json, "Print {\"codes\":[...],\"member_code\":...}");
+  demo_codes->add_option("--data-dir", g.data_dir, "The agent's data directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -189,5 +293,21 @@ int main(int argc, char** argv) {
   }
   if (inspect->parsed()) return CodeInspect(g, payload, keys, member_keys, patterns);
   if (import->parsed()) return CatalogImport(g, file);
+  namespace st = sa::storectl;
+  if (status->parsed()) return st::Status(g);
+  if (token->parsed()) return st::Token(g);
+  if (sale_open->parsed()) return st::SaleOpen(g, terminal);
+  if (sale_scan->parsed()) return st::SaleScan(g, sale_id, scan_payload);
+  if (sale_member->parsed()) return st::SaleMember(g, sale_id, member_code, member_phone);
+  if (sale_complete->parsed()) return st::SaleComplete(g, sale_id, pays);
+  if (sale_void->parsed()) {
+    return st::SaleVoid(g, sale_id,
+                        reason_option->count() > 0 ? std::optional<std::string>(void_reason)
+                                                   : std::nullopt);
+  }
+  if (sale_show->parsed()) return st::SaleShow(g, sale_id);
+  if (sale_receipt->parsed()) return st::SaleReceipt(g, sale_id, width);
+  if (refund->parsed()) return st::Refund(g, sale_id, serials);
+  if (demo_codes->parsed()) return st::DemoCodes(g, code_count, demo_gtin);
   return kExitUsage;
 }

@@ -259,3 +259,38 @@ TEST_CASE("random bytes never crash the parser", "[codes][robustness]") {
   }
   CHECK(parsed > 0);
 }
+
+TEST_CASE("review findings: AIM-prefixed member codes, brand pattern boundaries, check digits",
+          "[codes][regression]") {
+  const auto key = sa::crypto::SigningKey::Generate();
+  const std::string member = sa::codes::MakeMemberCode("M8", 1795000000, key);
+  auto m = Parse("]Q1" + member, Opts());
+  REQUIRE(m);
+  CHECK(m->kind == Kind::member_code);
+  CHECK(m->symbology == "]Q1");
+  // Leading zeros would verify a text that was never signed.
+  CHECK(ErrorOf("SAM1:M8:01795000000:" + std::string(86, 'A')) == "member_code_malformed");
+
+  ParseOptions o = Opts();
+  o.brand_patterns.push_back(*sa::codes::BrandPattern::Compile("https://b.example/{gtin}/{serial}"));
+  auto dl = Parse("https://b.example/01/" + kGtin + "/21/SN1", o);
+  REQUIRE(dl);
+  CHECK(dl->kind == Kind::gs1_digital_link);
+  ParseOptions q = Opts();
+  q.brand_patterns.push_back(*sa::codes::BrandPattern::Compile("https://b.example/u/{gtin}?s={sig}"));
+  auto tracked = Parse("https://b.example/u/" + kGtin + "?s=xyz&utm_source=wechat", q);
+  REQUIRE(tracked);
+  CHECK(tracked->signature == "xyz");
+
+  CHECK(ErrorOf("]Q301" + kGtin + "0209506000134353" + "21S1") == "bad_check_digit");
+  CHECK(ErrorOf("]Q301" + kGtin + "4140950600013434") == "bad_check_digit");  // GLN 0950600013439
+  CHECK(Parse("]Q301" + kGtin + "4140950600013439", Opts()));
+  // A path prefix that looks like /01/{digits} is skipped for the real key.
+  auto pre = Parse("https://x.test/01/2024/01/" + kGtin + "/21/A", Opts());
+  REQUIRE(pre);
+  CHECK(pre->gtin == kGtin);
+  // A phone number keyed into the scan box is not echoed into messages.
+  auto phone = Parse("13812345678", Opts());
+  REQUIRE_FALSE(phone);
+  CHECK(phone.error().message.find("13812345678") == std::string::npos);
+}

@@ -195,3 +195,41 @@ TEST_CASE("a full disk is insufficient_storage and rolls back", "[ledger]") {
   }
   CHECK(Count(**db, "SELECT count(*) FROM meta") == 0);
 }
+
+TEST_CASE("a transaction inside a transaction is a savepoint", "[ledger]") {
+  TempDir dir;
+  auto db = Database::Open((dir.path() / "ledger.db").string());
+  REQUIRE(db);
+  auto put = [&](const char* key) {
+    (*db)->Cached("INSERT INTO meta VALUES(?, 'v')").Bind(1, key).Run();
+  };
+  {
+    Transaction batch(**db);
+    {
+      Transaction a(**db);
+      put("a");
+      a.Commit();
+    }
+    {
+      Transaction b(**db);  // fails: rolled back alone
+      put("b");
+    }
+    {
+      Transaction c(**db);
+      put("c");
+      c.Commit();
+    }
+    CHECK((*db)->InTransaction());
+    batch.Commit();
+  }
+  CHECK_FALSE((*db)->InTransaction());
+  CHECK(Count(**db, "SELECT count(*) FROM meta") == 2);
+  CHECK(Count(**db, "SELECT count(*) FROM meta WHERE key = 'b'") == 0);
+  {
+    Transaction batch(**db);
+    Transaction a(**db);
+    put("d");
+    a.Commit();
+  }  // the batch was not committed: nothing of it stays
+  CHECK(Count(**db, "SELECT count(*) FROM meta WHERE key = 'd'") == 0);
+}

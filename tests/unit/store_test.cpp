@@ -69,7 +69,7 @@ struct Books {
     }
     return out;
   }
-  std::vector<store::Event> Events() { return shop->OutboxAfter(0, 1000); }
+  std::vector<store::Event> Events() { return shop->OutboxAfter(0, 1000).value(); }
 
   sa::testing::TempDir temp;
   fs::path dir;
@@ -268,7 +268,7 @@ TEST_CASE("invariant 4: a serial is sold at most once; a return puts it back",
     CHECK(b.shop->GetSale(a)->status == "open");
   }
   SECTION("a refund returns the unit to stock") {
-    auto sale_id = b.shop->OutboxAfter(0, 10).at(0).payload;
+    auto sale_id = b.Events().at(0).payload;
     const std::string sid = nlohmann::json::parse(sale_id)["id"];
     auto refund = b.shop->RefundUnits(sid, {"S1"});
     REQUIRE(refund);
@@ -348,8 +348,9 @@ TEST_CASE("member codes: signature, time window, once only", "[store][member]") 
   REQUIRE(bound);
   CHECK(bound->member->member_id == "M1001");
   CHECK(b.Events().at(0).type == "member.bound");
+  const std::string other = b.Open();
   const std::string before = b.Snapshot();
-  CHECK(Code(b.shop->BindMemberCode(b.Open(), code)) == "member_code_replayed");
+  CHECK(Code(b.shop->BindMemberCode(other, code)) == "member_code_replayed");
   CHECK(Code(b.shop->BindMemberCode(
             id, codes::MakeMemberCode("M1001", now_s - 121, store::DemoMemberKey()))) ==
         "member_code_expired");
@@ -361,7 +362,7 @@ TEST_CASE("member codes: signature, time window, once only", "[store][member]") 
         "member_code_forged");
   CHECK(Code(b.shop->BindMemberCode(id, "SAM1:x")) == "member_code_malformed");
   CHECK(Code(b.shop->BindMemberCode(id, b.Label(kScarf, "S1"))) == "not_a_member_code");
-  // Opening a sale is the only change above (a relaxed cart row); no binding happened.
+  CHECK(b.Snapshot() == before);  // no refusal bound, recorded or emitted anything
   SECTION("a member code scanned into the sale binds the member") {
     auto s = b.shop->Scan(id, codes::MakeMemberCode("M2002", now_s, store::DemoMemberKey()));
     REQUIRE(s);
@@ -528,4 +529,52 @@ TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edit
   const std::string other = b.Open();
   REQUIRE(b.shop->Void(other, "test"));
   CHECK(level() == kFull);
+}
+
+TEST_CASE("non-UTF-8 text is refused at the edge and can never wedge a sale", "[store][bad_input]") {
+  Books b;
+  const std::string before = b.Snapshot();
+  auto r = b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,\xCE\xA7\xBD\xED,100\n");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("UTF-8") != std::string::npos);
+  auto p = b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,Pen,\xA3\xA4" "599\n");
+  REQUIRE_FALSE(p);
+  CHECK(ValidUtf8(p.error().message));  // no raw input bytes in messages
+  CHECK(Code(b.shop->OpenSale("till-\xff")) == "invalid_terminal");
+  const std::string id = b.Open();
+  CHECK(Code(b.shop->Void(id, "oops\xC0\xAF")) == "invalid_reason");
+  REQUIRE(b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,围巾 丝绸,100\n"));
+  CHECK(b.shop->Void(id, "顾客改变主意"));
+  CHECK_FALSE(ValidUtf8("\xED\xA0\x80"));  // a surrogate
+  CHECK_FALSE(ValidUtf8("\xC0\xAF"));      // an overlong '/'
+  CHECK(ValidUtf8("丝绸 scarf"));
+  (void)before;
+}
+
+TEST_CASE("a refund names a unit by serial, and by GTIN when the serial is shared",
+          "[store][refund]") {
+  Books b;
+  const std::string id = b.Open();
+  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "SN1")));
+  REQUIRE(b.shop->Scan(id, b.Label(kTote, "SN1")));
+  REQUIRE(b.shop->Complete(id, {{"card", 72800, ""}}));
+  const std::string before = b.Snapshot();
+  CHECK(b.shop->RefundUnits(id, {"SN1"}).error().code == "serial_ambiguous");
+  CHECK(b.Snapshot() == before);
+  auto scarf = b.shop->RefundUnits(id, {store::UnitRef(kScarf, "SN1")});
+  REQUIRE(scarf);
+  CHECK(scarf->amount == 59900);
+  auto tote = b.shop->RefundUnits(id, {store::UnitRef(kTote, "SN1")});
+  REQUIRE(tote);
+  CHECK(tote->amount == 12900);
+}
+
+TEST_CASE("a unit revoked while in a cart is refused at completion", "[store][complete]") {
+  Books b;
+  const std::string id = b.Open();
+  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "R1")));
+  REQUIRE(b.shop->Revoke(kScarf, "R1", "reported stolen"));
+  const std::string before = b.Snapshot();
+  CHECK(Code(b.shop->Complete(id, {{"cash", 59900, ""}})) == "code_revoked");
+  CHECK(b.Snapshot() == before);
 }

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parse(): the only place toml++ is used. toml++ finds syntax errors (and
+// stops at the first); everything else is checked here against the schema in
+// schema.hpp, and every problem is collected before the config is refused.
+#include <toml++/toml.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "schema.hpp"
+
+namespace sa::config {
+namespace {
+
+using detail::KeySpec;
+using detail::Problem;
+using detail::ValueType;
+
+// "a string", "an integer", ...: what the file has, for "must be X, not Y".
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::uint32_t LineOf(const toml::source_region& region, std::uint32_t fallback = 1) {
+  return region.begin.line > 0 ? static_cast<std::uint32_t>(region.begin.line) : fallback;
+}
+
+class Reader {
+ public:
+  std::vector<Problem> problems;
+  std::map<std::string, std::uint32_t> lines;  // full key name -> line set on
+  Config config;
+
+  void Root(const toml::table& root) {
+    // toml::table iterates in key order, not file order; problems are sorted
+    // by line at the end.
+    for (const auto& [key, node] : root) {
+      const std::string name(key.str());
+      const std::uint32_t key_line = LineOf(key.source());
+      if (!detail::IsTable(name)) {
+        if (node.is_table()) {
+          Add(key_line, "unknown table [" + detail::ShowKey(name) + "]" +
+                            detail::SuggestTable(name));
+        } else {
+          Add(key_line, "unknown key " + detail::ShowKey(name) + detail::SuggestKey("", name));
+        }
+        continue;
+      }
+      const toml::table* table = node.as_table();
+      if (!table) {
+        Add(LineOf(node.source(), key_line), name + " must be a table, not " + TypeName(node));
+        continue;
+      }
+      Table(name, *table);
+    }
+  }
+
+ private:
+  void Add(std::uint32_t line, std::string text) { problems.push_back({line, std::move(text)}); }
+
+  void Table(const std::string& table_name, const toml::table& table) {
+    for (const auto& [key, node] : table) {
+      const std::string name(key.str());
+      const std::uint32_t key_line = LineOf(key.source());
+      const KeySpec* spec = detail::FindKey(table_name, name);
+      if (!spec) {
+        const std::string shown = table_name + "." + detail::ShowKey(name);
+        Add(key_line, (node.is_table() ? "unknown table [" + shown + "]" : "unknown key " + shown) +
+                          detail::SuggestKey(table_name, name));
+        continue;
+      }
+      lines[spec->FullName()] = LineOf(node.source(), key_line);
+      Value(*spec, node, key_line);
+    }
+  }
+
+  void Value(const KeySpec& spec, const toml::node& node, std::uint32_t key_line) {
+    const std::string full = spec.FullName();
+    const std::uint32_t line = LineOf(node.source(), key_line);
+    // No permissive conversions: node.value<T>() would turn 1 into true and
+    // an integral floating-point number into an integer.
+    switch (spec.type) {
+      case ValueType::string: {
+        const auto* s = node.as_string();
+        if (!s) {
+          Add(line, full + " must be a string, not " + TypeName(node));
+          return;
+        }
+        String(spec, full, s->get(), line, config.*spec.str);
+        return;
+      }
+      case ValueType::integer: {
+        const auto* i = node.as_integer();
+        if (!i) {
+          Add(line, full + " must be an integer, not " + TypeName(node));
+          return;
+        }
+        const std::int64_t v = i->get();
+        if (v < spec.min || v > spec.max) {
+          Add(line, full + " must be between " + std::to_string(spec.min) + " and " +
+                        std::to_string(spec.max) + " (got " + std::to_string(v) + ")");
+          return;
+        }
+        config.*spec.integer = v;
+        return;
+      }
+      case ValueType::boolean: {
+        const auto* b = node.as_boolean();
+        if (!b) {
+          Add(line, full + " must be true or false, not " + TypeName(node));
+          return;
+        }
+        config.*spec.boolean = b->get();
+        return;
+      }
+      case ValueType::string_list: {
+        const toml::array* array = node.as_array();
+        if (!array) {
+          Add(line, full + " must be an array of strings, not " + TypeName(node));
+          return;
+        }
+        std::vector<std::string> out;
+        bool ok = true;
+        for (std::size_t i = 0; i < array->size(); ++i) {
+          const toml::node& item = *array->get(i);
+          const std::string item_name = full + "[" + std::to_string(i) + "]";
+          const std::uint32_t item_line = LineOf(item.source(), line);
+          const auto* s = item.as_string();
+          if (!s) {
+            Add(item_line, item_name + " must be a string, not " + TypeName(item));
+            ok = false;
+            continue;
+          }
+          std::string value;
+          ok = String(spec, item_name, s->get(), item_line, value) && ok;
+          out.push_back(std::move(value));
+        }
+        if (ok) config.*spec.list = std::move(out);
+        return;
+      }
+    }
+  }
+
+  bool String(const KeySpec& spec, const std::string& name, const std::string& value,
+              std::uint32_t line, std::string& out) {
+    if (spec.check) {
+      const std::string why = spec.check(value);
+      if (!why.empty()) {
+        Add(line, name + " " + why);
+        return false;
+      }
+    }
+    out = value;
+    return true;
+  }
+};
+
+}  // namespace
+
+Expected<Config> Parse(std::string_view toml_text, std::string_view source) {
+  if (toml_text.size() > kMaxConfigBytes) {
+    return detail::MakeConfigError(
+        source, {{1, "the config is " + std::to_string(toml_text.size()) +
+                         " bytes; at most " + std::to_string(kMaxConfigBytes)}});
+  }
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    std::string what(e.description());
+    for (char& c : what) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return detail::MakeConfigError(
+        source, {{where.line > 0 ? static_cast<std::uint32_t>(where.line) : 1u,
+                  "TOML syntax error (column " + std::to_string(where.column) + "): " + what}});
+  }
+  Reader reader;
+  reader.Root(root);
+  detail::CrossCheck(reader.config, reader.lines, reader.problems);
+  if (!reader.problems.empty()) return detail::MakeConfigError(source, std::move(reader.problems));
+  return std::move(reader.config);
+}
+
+}  // namespace sa::config

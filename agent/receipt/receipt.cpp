@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "receipt.hpp"
+
+#include <charconv>
+#include <initializer_list>
+#include <vector>
+
+#include "crypto.hpp"
+
+namespace sa::receipt {
+namespace {
+
+// ---- UTF-8 and display columns -------------------------------------------
+
+struct Decoded {
+  char32_t cp = 0;
+  std::size_t len = 1;
+  bool ok = false;
+};
+
+// One code point at s[i] (i < s.size()). Overlong forms, surrogates, code
+// points past U+10FFFF and truncated sequences are invalid; an invalid
+// sequence consumes one byte.
+Decoded DecodeOne(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return {b0, 1, true};
+  std::size_t len = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+    min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+    min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    cp = b0 & 0x07u;
+    min = 0x10000;
+  } else {
+    return {};
+  }
+  if (len > s.size() - i) return {};
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0u) != 0x80u) return {};
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {};
+  return {cp, len, true};
+}
+
+bool Wide(char32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+         (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+// One printable character: its bytes and its display columns.
+struct Glyph {
+  std::string bytes;
+  int cols = 1;
+  bool space() const { return bytes == " "; }
+};
+using Glyphs = std::vector<Glyph>;
+
+// Control characters (C0, DEL, C1) become a space and invalid bytes '?', so
+// nothing from a sale or a catalog can reach the printer as a command.
+Glyphs Sanitize(std::string_view s) {
+  Glyphs out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const Decoded d = DecodeOne(s, i);
+    if (!d.ok) {
+      out.push_back({"?", 1});
+    } else if (d.cp < 0x20 || (d.cp >= 0x7F && d.cp <= 0x9F)) {
+      out.push_back({" ", 1});
+    } else {
+      out.push_back({std::string(s.substr(i, d.len)), Wide(d.cp) ? 2 : 1});
+    }
+    i += d.len;
+  }
+  return out;
+}
+
+int Cols(const Glyphs& g, std::size_t begin, std::size_t end) {
+  int cols = 0;
+  for (std::size_t i = begin; i < end; ++i) cols += g[i].cols;
+  return cols;
+}
+int Cols(const Glyphs& g) { return Cols(g, 0, g.size()); }
+
+std::string Join(const Glyphs& g, std::size_t begin, std::size_t end) {
+  std::string out;
+  for (std::size_t i = begin; i < end; ++i) out += g[i].bytes;
+  return out;
+}
+
+// Lines of at most `width` columns. `words` breaks at the last space that
+// fits (dropping it) and only cuts inside a word that is wider than a line;
+// otherwise every line is filled. A glyph is never split.
+std::vector<std::string> Wrap(std::string_view text, int width, bool words) {
+  const Glyphs g = Sanitize(text);
+  std::vector<std::string> lines;
+  std::size_t i = 0;
+  while (i < g.size()) {
+    if (words && !lines.empty()) {
+      while (i < g.size() && g[i].space()) ++i;
+      if (i == g.size()) break;
+    }
+    int cols = 0;
+    std::size_t j = i;
+    std::size_t last_space = g.size();
+    while (j < g.size() && cols + g[j].cols <= width) {
+      if (g[j].space()) last_space = j;
+      cols += g[j].cols;
+      ++j;
+    }
+    if (j == i) ++j;  // a glyph wider than the line: cannot happen at 32+ columns
+    std::size_t end = j;
+    std::size_t next = j;
+    if (words && j < g.size() && !g[j].space() && last_space < g.size() && last_space > i) {
+      end = last_space;
+      next = last_space + 1;
+    }
+    if (words) {
+      while (end > i && g[end - 1].space()) --end;
+    }
+    lines.push_back(Join(g, i, end));
+    i = next;
+  }
+  return lines;
+}
+
+// The longest prefix of `text` (sanitised) within `max_cols` columns.
+std::string Fit(std::string_view text, int max_cols) {
+  const Glyphs g = Sanitize(text);
+  int cols = 0;
+  std::size_t j = 0;
+  while (j < g.size() && cols + g[j].cols <= max_cols) cols += g[j++].cols;
+  while (j > 0 && g[j - 1].space()) --j;
+  return Join(g, 0, j);
+}
+
+std::string Spaces(int n) { return std::string(n > 0 ? static_cast<std::size_t>(n) : 0, ' '); }
+
+// ---- the layout, shared by Text() and EscPos() -----------------------------
+
+enum class Style { plain, centre, bold };
+struct Row {
+  std::string text;  // sanitised, at most `width` columns, no padding for centre
+  Style style = Style::plain;
+};
+
+class Layout {
+ public:
+  explicit Layout(int width) : width_(width) {}
+
+  void Centre(std::string_view text) {
+    for (auto& line : Wrap(text, width_, true)) rows_.push_back({std::move(line), Style::centre});
+  }
+  void Plain(std::string_view text, bool words = true) {
+    for (auto& line : Wrap(text, width_, words)) rows_.push_back({std::move(line), Style::plain});
+  }
+  void Rule() { rows_.push_back({std::string(static_cast<std::size_t>(width_), '-'), Style::plain}); }
+  // `left` then `right` flush to the right edge; on two lines when both do
+  // not fit on one.
+  void LeftRight(std::string_view left, std::string_view right, Style style = Style::plain) {
+    const Glyphs l = Sanitize(left);
+    const Glyphs r = Sanitize(right);
+    const int lc = Cols(l);
+    const int rc = Cols(r);
+    if (lc + 1 + rc <= width_) {
+      rows_.push_back({Join(l, 0, l.size()) + Spaces(width_ - lc - rc) + Join(r, 0, r.size()), style});
+      return;
+    }
+    for (auto& line : Wrap(left, width_, true)) rows_.push_back({std::move(line), style});
+    for (auto& line : Wrap(right, width_, false)) {
+      const int pad = width_ - static_cast<int>(DisplayColumns(line));
+      rows_.push_back({Spaces(pad) + line, style});
+    }
+  }
+  // A product name on at most `max_lines` lines, cut with "..." beyond.
+  void Name(std::string_view name, std::size_t max_lines) {
+    std::vector<std::string> lines = Wrap(name, width_, true);
+    if (lines.size() > max_lines) {
+      lines.resize(max_lines);
+      lines.back() = Fit(lines.back(), width_ - 3) + "...";
+    }
+    for (auto& line : lines) rows_.push_back({std::move(line), Style::plain});
+  }
+
+  int width() const { return width_; }
+  const std::vector<Row>& rows() const { return rows_; }
+
+ private:
+  int width_;
+  std::vector<Row> rows_;
+};
+
+// ---- dates ------------------------------------------------------------------
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string Pad(std::int64_t v, std::size_t digits) {
+  std::string s = std::to_string(v);
+  if (s.size() < digits) s.insert(0, digits - s.size(), '0');
+  return s;
+}
+
+// "YYYY-MM-DD HH:MM" of unix_ms shifted by tz_offset_min, proleptic Gregorian
+// (H. Hinnant's civil_from_days), integer arithmetic only.
+std::string FormatLocalMinute(std::int64_t unix_ms, int tz_offset_min) {
+  std::int64_t local = unix_ms;
+  if (__builtin_add_overflow(unix_ms, static_cast<std::int64_t>(tz_offset_min) * 60000, &local)) {
+    local = unix_ms;
+  }
+  const std::int64_t secs = FloorDiv(local, 1000);
+  const std::int64_t days = FloorDiv(secs, 86400);
+  const std::int64_t sod = secs - days * 86400;
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = FloorDiv(z, 146097);
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return Pad(year, 4) + "-" + Pad(month, 2) + "-" + Pad(day, 2) + " " + Pad(sod / 3600, 2) + ":" +
+         Pad((sod % 3600) / 60, 2);
+}
+
+// ---- the receipt ------------------------------------------------------------
+
+std::string MethodLabel(std::string_view method) {
+  if (method == "cash") return "Cash";
+  if (method == "card") return "Card";
+  if (method == "wechat") return "WeChat Pay";
+  if (method == "alipay") return "Alipay";
+  if (method == "unionpay") return "UnionPay";
+  if (method == "voucher") return "Voucher";
+  return std::string(method);
+}
+
+bool PrintsClaim(const sa::store::Sale& sale, std::string_view claim_url) {
+  return !claim_url.empty() && !sale.member && sale.status != "voided";
+}
+
+Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
+             int tz_offset_min) {
+  Layout out(Columns(width));
+
+  out.Centre(shop.name);
+  out.Centre(shop.address);
+  std::string ids;
+  if (!shop.store_id.empty()) ids += "Store " + shop.store_id;
+  if (!shop.device_id.empty()) ids += (ids.empty() ? "" : "  ") + ("Device " + shop.device_id);
+  out.Centre(ids);
+  if (sale.status == "voided") out.Centre("*** VOIDED ***");
+  if (sale.status == "open") out.Centre("*** NOT PAID ***");
+  out.Rule();
+
+  if (!sale.receipt_no.empty()) out.LeftRight("Receipt", sale.receipt_no);
+  out.LeftRight("Date", FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms), tz_offset_min));
+  out.Rule();
+
+  std::optional<std::int64_t> items = 0;
+  for (const auto& line : sale.lines) {
+    out.Name(line.name.empty() ? line.gtin : line.name, 2);
+    out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
+                  FormatMoney(line.amount));
+    if (!line.serial.empty()) out.Plain("SN " + line.serial, false);
+    if (items) items = AddMinor(*items, line.qty);
+  }
+  out.Rule();
+
+  if (items) out.LeftRight("Items", std::to_string(*items));
+  out.LeftRight(sale.currency.empty() ? std::string("TOTAL") : "TOTAL " + sale.currency,
+                FormatMoney(sale.total), Style::bold);
+  for (const auto& p : sale.payments) out.LeftRight(MethodLabel(p.method), FormatMoney(p.amount));
+  if (sale.change) out.LeftRight("Change", FormatMoney(*sale.change));
+
+  if (sale.member) {
+    const auto& m = *sale.member;
+    if (!m.member_id.empty()) {
+      out.LeftRight("Member", m.member_id);
+    } else if (!m.phone_masked.empty()) {
+      // The ledger keeps only the masked form; mask again should a full
+      // number ever arrive here.
+      const bool masked = m.phone_masked.find('*') != std::string::npos;
+      out.LeftRight("Member", masked ? m.phone_masked : sa::store::MaskPhone(m.phone_masked));
+    }
+  }
+  if (PrintsClaim(sale, claim_url)) {
+    out.Rule();
+    out.Plain("Claim: " + std::string(claim_url), false);
+  }
+  return out;
+}
+
+void Append(std::string& out, std::initializer_list<int> bytes) {
+  for (const int b : bytes) out.push_back(static_cast<char>(b));
+}
+
+// Byte-mode capacity of a QR symbol, version 40, error correction M.
+constexpr std::size_t kQrMaxBytes = 2331;
+
+// ---- claim token -------------------------------------------------------------
+
+std::span<const std::uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+bool ValidSaleId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ValidCurrency(std::string_view cur) {
+  if (cur.size() != 3) return false;
+  for (const char c : cur) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+// Canonical decimal (what std::to_string prints): no sign but '-', no leading
+// zeros, no "-0", within int64.
+std::optional<std::int64_t> ParseCanonical(std::string_view s) {
+  std::int64_t v = 0;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || ptr != end || std::to_string(v) != s) return std::nullopt;
+  return v;
+}
+
+std::string MacInput(std::string_view id, std::int64_t total, std::string_view currency) {
+  return "SAC1:" + std::string(id) + ":" + std::to_string(total) + ":" + std::string(currency);
+}
+
+bool ConstantTimeEqual(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  volatile std::uint8_t diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
+  return diff == 0;
+}
+
+}  // namespace
+
+int Columns(Width width) { return width == Width::mm80 ? 48 : 32; }
+
+std::string ClaimToken(const sa::store::Sale& sale, std::span<const std::uint8_t> device_key) {
+  if (device_key.empty() || !ValidSaleId(sale.id) || !ValidCurrency(sale.currency)) return {};
+  const std::string payload = sale.id + "." + std::to_string(sale.total) + "." + sale.currency;
+  const crypto::Digest mac =
+      crypto::HmacSha256(device_key, MacInput(sale.id, sale.total, sale.currency));
+  return "SAC1." + crypto::Base64UrlEncode(AsBytes(payload)) + "." + crypto::Base64UrlEncode(mac);
+}
+
+std::optional<Claim> VerifyClaim(std::string_view token, std::span<const std::uint8_t> device_key) {
+  constexpr std::string_view kPrefix = "SAC1.";
+  if (device_key.empty() || token.size() > kMaxClaimTokenSize) return std::nullopt;
+  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const std::string_view rest = token.substr(kPrefix.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto payload = crypto::Base64UrlDecode(rest.substr(0, dot));
+  const auto mac = crypto::Base64UrlDecode(rest.substr(dot + 1));  // a second '.' fails here
+  if (!payload || !mac || mac->size() != crypto::Digest{}.size()) return std::nullopt;
+
+  const std::string_view text(reinterpret_cast<const char*>(payload->data()), payload->size());
+  const std::size_t cur_dot = text.rfind('.');
+  if (cur_dot == std::string_view::npos) return std::nullopt;
+  const std::size_t total_dot = text.rfind('.', cur_dot == 0 ? 0 : cur_dot - 1);
+  if (total_dot == std::string_view::npos || total_dot >= cur_dot) return std::nullopt;
+  Claim claim;
+  claim.sale_id = std::string(text.substr(0, total_dot));
+  claim.currency = std::string(text.substr(cur_dot + 1));
+  const auto total = ParseCanonical(text.substr(total_dot + 1, cur_dot - total_dot - 1));
+  if (!total || !ValidSaleId(claim.sale_id) || !ValidCurrency(claim.currency)) return std::nullopt;
+  claim.total_minor = *total;
+
+  const crypto::Digest expected =
+      crypto::HmacSha256(device_key, MacInput(claim.sale_id, claim.total_minor, claim.currency));
+  if (!ConstantTimeEqual(expected, *mac)) return std::nullopt;
+  return claim;
+}
+
+std::string ClaimUrl(std::string_view claim_host, std::string_view token) {
+  return "https://" + std::string(claim_host) + "/c/" + std::string(token);
+}
+
+std::string FormatMoney(MinorUnits minor) {
+  const bool negative = minor < 0;
+  // Magnitude in unsigned arithmetic, so INT64_MIN has one too.
+  const std::uint64_t mag =
+      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
+  const std::uint64_t frac = mag % 100;
+  std::string out = negative ? "-" : "";
+  out += std::to_string(mag / 100);
+  out += '.';
+  out += static_cast<char>('0' + frac / 10);
+  out += static_cast<char>('0' + frac % 10);
+  return out;
+}
+
+std::size_t DisplayColumns(std::string_view utf8) {
+  std::size_t cols = 0;
+  for (std::size_t i = 0; i < utf8.size();) {
+    const Decoded d = DecodeOne(utf8, i);
+    cols += d.ok && Wide(d.cp) ? 2 : 1;
+    i += d.len;
+  }
+  return cols;
+}
+
+std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
+                 std::string_view claim_url, int tz_offset_min) {
+  const Layout layout = Build(sale, shop, width, claim_url, tz_offset_min);
+  std::string out;
+  for (const Row& row : layout.rows()) {
+    if (row.style == Style::centre) {
+      out += Spaces((layout.width() - static_cast<int>(DisplayColumns(row.text))) / 2);
+    }
+    out += row.text;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
+                   std::string_view claim_url, int tz_offset_min) {
+  constexpr int ESC = 0x1B;
+  constexpr int GS = 0x1D;
+  const Layout layout = Build(sale, shop, width, claim_url, tz_offset_min);
+  std::string out;
+  Append(out, {ESC, '@'});
+  bool centred = false;
+  for (const Row& row : layout.rows()) {
+    const bool centre = row.style == Style::centre;
+    if (centre != centred) {
+      Append(out, {ESC, 'a', centre ? 1 : 0});
+      centred = centre;
+    }
+    if (row.style == Style::bold) Append(out, {ESC, 'E', 1});
+    out += row.text;
+    out += '\n';
+    if (row.style == Style::bold) Append(out, {ESC, 'E', 0});
+  }
+  if (centred) Append(out, {ESC, 'a', 0});
+
+  if (PrintsClaim(sale, claim_url) && claim_url.size() <= kQrMaxBytes) {
+    const std::size_t n = claim_url.size() + 3;
+    Append(out, {ESC, 'a', 1});
+    Append(out, {GS, '(', 'k', 4, 0, 49, 65, 50, 0});                             // model 2
+    Append(out, {GS, '(', 'k', 3, 0, 49, 67, width == Width::mm80 ? 6 : 4});      // module size
+    Append(out, {GS, '(', 'k', 3, 0, 49, 69, 49});                                // EC level M
+    Append(out, {GS, '(', 'k', static_cast<int>(n & 0xFF), static_cast<int>(n >> 8), 49, 80, 48});
+    out += claim_url;                                                             // store data
+    Append(out, {GS, '(', 'k', 3, 0, 49, 81, 48});                                // print
+    out += '\n';
+    Append(out, {ESC, 'a', 0});
+  }
+  Append(out, {ESC, 'd', 4});       // print and feed 4 lines
+  Append(out, {GS, 'V', 66, 0});    // feed to the cutter, partial cut
+  return out;
+}
+
+}  // namespace sa::receipt

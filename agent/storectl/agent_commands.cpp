@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent_commands.hpp"
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "agent_client.hpp"
+#include "codes.hpp"
+#include "crypto.hpp"
+#include "money_text.hpp"
+
+namespace sa::storectl {
+namespace {
+
+using nlohmann::json;
+
+// The demo catalog's scarf, and the host demo labels point at.
+constexpr char kDemoGtin[] = "06950123450005";
+constexpr char kDemoHost[] = "id.brand.example";
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// ---- reading the agent's JSON, tolerant of missing fields -----------------
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return {};
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  return Dump(*it);
+}
+
+std::optional<std::int64_t> Int(const json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string Money(const json& j, const char* key) {
+  const auto v = Int(j, key);
+  return v ? FormatMinor(*v) : std::string("?");
+}
+
+const json& Array(const json& j, const char* key) {
+  static const json kEmpty = json::array();
+  if (!j.is_object()) return kEmpty;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : kEmpty;
+}
+
+// ---- human output ---------------------------------------------------------
+
+void PrintSale(const json& s) {
+  std::cout << "sale " << Str(s, "id") << "  " << Str(s, "status");
+  if (const auto t = Str(s, "terminal"); !t.empty()) std::cout << "  terminal " << t;
+  std::cout << "\n";
+  const json& lines = Array(s, "lines");
+  if (lines.empty()) std::cout << "  (no lines yet)\n";
+  std::size_t n = 0;
+  for (const auto& line : lines) {
+    std::string name = Str(line, "name");
+    if (name.empty()) name = Str(line, "gtin");
+    std::cout << "  " << ++n << "  " << name;
+    if (const auto qty = Int(line, "qty"); qty && *qty != 1) std::cout << " x" << *qty;
+    std::cout << "  " << Money(line, "amount");
+    if (const auto serial = Str(line, "serial"); !serial.empty()) std::cout << "  SN " << serial;
+    std::cout << "\n";
+  }
+  std::cout << "total  " << Money(s, "total");
+  if (const auto c = Str(s, "currency"); !c.empty()) std::cout << " " << c;
+  std::cout << "\n";
+  std::string member = "none";
+  if (const auto it = s.find("member"); it != s.end() && it->is_object()) {
+    member = Str(*it, "member_id");
+    if (member.empty()) member = Str(*it, "phone_masked");
+    if (member.empty()) member = Dump(*it);
+  }
+  std::cout << "member  " << member << "\n";
+  const json& payments = Array(s, "payments");
+  if (!payments.empty()) {
+    std::cout << "paid   ";
+    for (const auto& p : payments) {
+      std::cout << " " << Str(p, "method") << " " << Money(p, "amount");
+      if (const auto ref = Str(p, "ref"); !ref.empty()) std::cout << " (ref " << ref << ")";
+    }
+    std::cout << "\n";
+  }
+  std::cout << "status  " << Str(s, "status");
+  if (const auto r = Str(s, "receipt_no"); !r.empty()) std::cout << "  receipt " << r;
+  if (Int(s, "change")) std::cout << "  change " << Money(s, "change");
+  std::cout << "\n";
+}
+
+void PrintRefund(const json& r) {
+  std::cout << "refund " << Str(r, "id") << "  " << Str(r, "status") << "  sale "
+            << Str(r, "sale_id") << "\n";
+  for (const auto& serial : Array(r, "serials")) {
+    std::cout << "  SN " << (serial.is_string() ? serial.get<std::string>() : Dump(serial))
+              << "\n";
+  }
+  std::cout << "amount  " << Money(r, "amount");
+  if (const auto c = Str(r, "currency"); !c.empty()) std::cout << " " << c;
+  std::cout << "\n";
+}
+
+std::string Uptime(std::int64_t s) {
+  std::ostringstream out;
+  const std::int64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
+  if (d > 0) out << d << "d ";
+  if (d > 0 || h > 0) out << h << "h ";
+  if (d > 0 || h > 0 || m > 0) out << m << "m ";
+  out << sec << "s";
+  return out.str();
+}
+
+void PrintHealth(const json& h) {
+  const auto uptime = Int(h, "uptime_s");
+  std::cout << "status          " << Str(h, "status") << "\n"
+            << "store           " << Str(h, "store_id") << "\n"
+            << "device          " << Str(h, "device_id") << "\n"
+            << "version         " << Str(h, "version") << "\n"
+            << "uptime          " << (uptime ? Uptime(*uptime) : std::string("?")) << "\n"
+            << "events waiting  " << Str(h, "outbox_depth") << " (not yet sent to the cloud)\n";
+}
+
+void PrintReceipt(const json& r) {
+  std::string text = Str(r, "text");
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  std::cout << text;
+}
+
+// ---- one call to the agent ------------------------------------------------
+
+int FailWith(const Options& o, const Error& e) {
+  return Fail(o, e.kind == ErrorKind::invalid_request ? kExitUsage : kExitUnreachable, e);
+}
+
+// Sends the request and reports the answer: 2xx -> `human` (or the body as-is
+// with --json) and exit 0; otherwise the agent's error and exit 2 or 3.
+int Call(const Options& o, HttpRequest request, const std::function<void(const json&)>& human) {
+  const std::string dir = DataDir(o);
+  auto endpoint = ResolveBaseUrl(o.url, dir);
+  if (!endpoint) return FailWith(o, endpoint.error());
+  std::string token_path;
+  auto token = ReadToken(o.token_file, dir, &token_path);
+  if (!token) return FailWith(o, token.error());
+  if (request.method == "POST") {
+    request.idempotency_key = crypto::NewUuidV7(SystemClock{}.now_ms());
+  }
+  auto client = MakeCurlAgentClient({endpoint->base_url, *token});
+  auto response = SendRetryingOnce(*client, request);
+  if (!response) {
+    Error e = response.error();
+    e.message += " (is store-agent running? the URL is from " + endpoint->url_source + ")";
+    return Fail(o, kExitUnreachable, e);
+  }
+  const long status = response->status;
+  const std::string& body = response->body;
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+
+  if (status >= 200 && status < 300) {
+    if (o.json) {
+      std::cout << body;
+      if (body.empty() || body.back() != '\n') std::cout << "\n";
+    } else if (parsed.is_discarded()) {
+      std::cout << body << "\n";
+    } else {
+      human(parsed);
+    }
+    return kExitOk;
+  }
+
+  // The agent's {"error":{"code","message"}}, or a stand-in for a body that is not one.
+  Error e = MakeError(ErrorKind::refused, "http_" + std::to_string(status),
+                      "the agent answered HTTP " + std::to_string(status));
+  bool agent_error = false;
+  if (parsed.is_object()) {
+    if (const auto it = parsed.find("error"); it != parsed.end() && it->is_object()) {
+      if (const auto code = Str(*it, "code"); !code.empty()) e.code = code;
+      if (const auto message = Str(*it, "message"); !message.empty()) e.message = message;
+      agent_error = true;
+    }
+  }
+  int exit_code = kExitRejected;
+  if (status == 401) {
+    exit_code = kExitUnreachable;
+    e.message = "the agent at " + endpoint->base_url + " refused the API token from " +
+                token_path + " (" + e.message + "); is it this agent's data directory?";
+  } else if (status < 400 || status >= 500) {
+    exit_code = kExitUnreachable;
+    e.message += " (HTTP " + std::to_string(status) + " from " + endpoint->base_url + ")";
+  }
+  if (o.json && agent_error) {
+    std::cout << body;
+    if (body.back() != '\n') std::cout << "\n";
+    return exit_code;
+  }
+  return Fail(o, exit_code, e);
+}
+
+HttpRequest Post(std::string path, const json& body) {
+  return HttpRequest{"POST", std::move(path), Dump(body), {}};
+}
+HttpRequest Get(std::string path) { return HttpRequest{"GET", std::move(path), {}, {}}; }
+
+std::string SalePath(const std::string& sale) { return "/v1/sales/" + PathSegment(sale); }
+
+// ---- demo codes -----------------------------------------------------------
+
+// `n` characters drawn uniformly from `alphabet` (rejection sampling).
+std::string RandomText(std::string_view alphabet, std::size_t n) {
+  const std::size_t limit = 256 - 256 % alphabet.size();
+  std::string out;
+  while (out.size() < n) {
+    std::uint8_t bytes[32];
+    crypto::RandomBytes(bytes);
+    for (std::uint8_t b : bytes) {
+      if (b < limit && out.size() < n) out += alphabet[b % alphabet.size()];
+    }
+  }
+  return out;
+}
+
+Expected<crypto::SigningKey> LoadDemoKey(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return MakeError(ErrorKind::internal, "no_demo_keys",
+                     "no demo key at " + path +
+                         ": start `store-agent --demo` first (with this --data-dir); it writes "
+                         "the demo keys there");
+  }
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto key = crypto::SigningKey::FromPem(pem);
+  if (!key) return key.error().WithContext(path);
+  return key;
+}
+
+}  // namespace
+
+std::string DataDir(const Options& o) {
+  if (!o.data_dir.empty()) return o.data_dir;
+  if (const char* env = std::getenv("STORE_AGENT_DATA"); env && *env) return env;
+  return "/var/lib/store-agent";
+}
+
+int Fail(const Options& o, int exit_code, const Error& error) {
+  if (o.json) {
+    json e = {{"code", error.code}, {"message", error.message}};
+    if (!error.reason.empty()) e["reason"] = error.reason;
+    std::cout << Dump(json{{"error", e}}) << "\n";
+  } else {
+    // One line: the first line of the message (a catalog report follows it).
+    std::cerr << "storectl: " << error.code << ": " << error.message << "\n";
+  }
+  return exit_code;
+}
+
+int Status(const Options& o) { return Call(o, Get("/v1/health"), PrintHealth); }
+
+int Token(const Options& o) {
+  std::string path;
+  auto token = ReadToken(o.token_file, DataDir(o), &path);
+  if (!token) return FailWith(o, token.error());
+  if (o.json) {
+    std::cout << Dump(json{{"token", *token}}) << "\n";
+  } else {
+    std::cout << *token << "\n";
+  }
+  return kExitOk;
+}
+
+int SaleOpen(const Options& o, std::string terminal) {
+  if (terminal.empty()) {
+    char host[256] = {};
+    terminal = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "storectl";
+  }
+  return Call(o, Post("/v1/sales", json{{"terminal", terminal}}), PrintSale);
+}
+
+int SaleScan(const Options& o, const std::string& sale, const std::string& payload) {
+  return Call(o, Post(SalePath(sale) + "/scans", json{{"payload", payload}}), PrintSale);
+}
+
+int SaleMember(const Options& o, const std::string& sale, const std::string& code,
+               const std::string& phone) {
+  const json body = code.empty() ? json{{"phone", phone}} : json{{"payload", code}};
+  return Call(o, Post(SalePath(sale) + "/member", body), PrintSale);
+}
+
+int SaleComplete(const Options& o, const std::string& sale, const std::vector<std::string>& pays) {
+  json payments = json::array();
+  for (const auto& text : pays) {
+    auto p = ParsePayment(text);
+    if (!p) return Fail(o, kExitUsage, p.error().WithContext("--pay"));
+    json one = {{"method", p->method}, {"amount", p->amount}};
+    if (p->ref) one["ref"] = *p->ref;
+    payments.push_back(std::move(one));
+  }
+  return Call(o, Post(SalePath(sale) + "/complete", json{{"payments", payments}}), PrintSale);
+}
+
+int SaleVoid(const Options& o, const std::string& sale, const std::optional<std::string>& reason) {
+  json body = json::object();
+  if (reason) body["reason"] = *reason;
+  return Call(o, Post(SalePath(sale) + "/void", body), PrintSale);
+}
+
+int SaleShow(const Options& o, const std::string& sale) {
+  return Call(o, Get(SalePath(sale)), PrintSale);
+}
+
+int SaleReceipt(const Options& o, const std::string& sale, int width) {
+  std::string path = SalePath(sale) + "/receipt";
+  if (width != 0) path += "?width=" + std::to_string(width);
+  return Call(o, Get(path), PrintReceipt);
+}
+
+int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials) {
+  return Call(o, Post("/v1/refunds", json{{"sale_id", sale}, {"serials", serials}}), PrintRefund);
+}
+
+int DemoCodes(const Options& o, int count, const std::string& gtin) {
+  auto gtin14 = codes::NormaliseGtin(gtin.empty() ? std::string(kDemoGtin) : gtin);
+  if (!gtin14) return Fail(o, kExitUsage, gtin14.error().WithContext("--gtin"));
+  const std::string demo = DataDir(o) + "/demo";
+  auto brand = LoadDemoKey(demo + "/brand.key.pem");
+  if (!brand) return Fail(o, kExitUnreachable, brand.error());
+  auto member = LoadDemoKey(demo + "/member.key.pem");
+  if (!member) return Fail(o, kExitUnreachable, member.error());
+
+  static constexpr std::string_view kAlnum =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  json codes_out = json::array();
+  for (int i = 0; i < count; ++i) {
+    const std::string serial = "U" + RandomText(kAlnum, 10);
+    const std::string sig = codes::SignLabel(*gtin14, serial, *brand);
+    codes_out.push_back(codes::MakeDigitalLink(kDemoHost, *gtin14, serial, sig));
+  }
+  const std::string member_id = "M" + RandomText("0123456789", 6);
+  const std::int64_t now_s = SystemClock{}.now_ms() / 1000;
+  const std::string member_code = codes::MakeMemberCode(member_id, now_s, *member);
+  if (o.json) {
+    std::cout << Dump(json{{"codes", codes_out}, {"member_code", member_code}}) << "\n";
+  } else {
+    for (const auto& c : codes_out) std::cout << c.get<std::string>() << "\n";
+    std::cout << member_code << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace sa::storectl

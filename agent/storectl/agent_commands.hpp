@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// storectl's commands that talk to the running agent over its local HTTP API
+// (DESIGN.md "Local HTTP API"), plus the offline demo-code minter.
+// Exit codes: 0 ok (2xx), 1 usage, 2 cannot reach the agent (no answer, a
+// refused token, or a 5xx), 3 the agent refused the input (any other 4xx).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base.hpp"
+
+namespace sa::storectl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitUnreachable = 2;
+inline constexpr int kExitRejected = 3;
+
+// The options every command shares.
+struct Options {
+  bool json = false;       // print JSON (the agent's body as-is) to stdout
+  std::string data_dir;    // --data-dir
+  std::string url;         // --url
+  std::string token_file;  // --token-file
+};
+
+// --data-dir, else $STORE_AGENT_DATA, else /var/lib/store-agent.
+std::string DataDir(const Options& o);
+
+// Reports `error` (stderr, or {"error":{...}} on stdout with --json) and
+// returns `exit_code`.
+int Fail(const Options& o, int exit_code, const Error& error);
+
+int Status(const Options& o);
+int Token(const Options& o);
+int SaleOpen(const Options& o, std::string terminal);
+int SaleScan(const Options& o, const std::string& sale, const std::string& payload);
+int SaleMember(const Options& o, const std::string& sale, const std::string& code,
+               const std::string& phone);
+int SaleComplete(const Options& o, const std::string& sale, const std::vector<std::string>& pays);
+int SaleVoid(const Options& o, const std::string& sale, const std::optional<std::string>& reason);
+int SaleShow(const Options& o, const std::string& sale);
+int SaleReceipt(const Options& o, const std::string& sale, int width /* 0: the agent's */);
+int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials);
+int DemoCodes(const Options& o, int count, const std::string& gtin);
+
+}  // namespace sa::storectl
