@@ -1,154 +1,261 @@
 // SPDX-License-Identifier: Apache-2.0
-// store-agent. Until the daemon lands (issue "The daemon"), this binary runs
-// the demo store's walkthrough: the core at work on a real ledger, one sale
-// from scan to refund, with the events that wait for the cloud.
+// store-agent: the in-store daemon. Wires config, the data dir, the ledger,
+// the writer, the HTTP API and the scanners onto one io_context.
 #include <CLI/CLI.hpp>
+#include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <string>
 
+#include "api.hpp"
 #include "codes.hpp"
+#include "config.hpp"
+#include "daemon.hpp"
+#include "drivers.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+constexpr const char* kVersion = "0.2.0";
+constexpr const char* kDemoDataDir = "store-agent-demo-data";
+constexpr const char* kDemoScarf = "06950123450005";
 
-// 59900 -> "599.00": money stays integer to the last character.
-std::string Yuan(sa::MinorUnits minor) {
-  const char* sign = minor < 0 ? "-" : "";
-  const sa::MinorUnits m = minor < 0 ? -minor : minor;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s%lld.%02lld", sign, static_cast<long long>(m / 100),
-                static_cast<long long>(m % 100));
-  return buf;
+int Die(const std::string& what) {
+  std::cerr << "store-agent: " << what << "\n";
+  return 1;
 }
 
-std::string Short(const std::string& s, std::size_t n = 72) {
-  std::string out;
-  for (char c : s) out += (c == '\x1d') ? std::string("<GS>") : std::string(1, c);
-  return out.size() > n ? out.substr(0, n - 3) + "..." : out;
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-int Demo(std::string data_dir) {
-  if (data_dir.empty()) {
-    std::string tmpl = (fs::temp_directory_path() / "store-agent-demo-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      std::cerr << "store-agent: cannot create a demo data directory\n";
-      return 1;
+// The demo's brand and member-service key pairs, made once per data dir.
+sa::Expected<void> DemoKeys(sa::daemon::DataDir& dir, sa::store::Config& sc) {
+  ::mkdir(dir.File("demo").c_str(), 0700);
+  for (const char* who : {"brand", "member"}) {
+    const std::string key_name = std::string("demo/") + who + ".key.pem";
+    std::optional<std::string> pem = ReadFile(dir.File(key_name));
+    if (!pem) {
+      const auto key = sa::crypto::SigningKey::Generate();
+      if (auto ok = dir.WriteFile(key_name, key.PrivatePem(), 0600); !ok) return ok.error();
+      if (auto ok = dir.WriteFile(std::string("demo/") + who + ".pub.pem", key.PublicPem(), 0644);
+          !ok) {
+        return ok.error();
+      }
+      pem = key.PrivatePem();
     }
-    data_dir = tmpl;
+    auto key = sa::crypto::SigningKey::FromPem(*pem);
+    if (!key) return key.error().WithContext(dir.File(key_name));
+    (std::string(who) == "brand" ? sc.brand_keys : sc.member_keys).Add(key->Public());
   }
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  const std::string path = data_dir + "/ledger.db";
-  auto db = sa::ledger::Database::Open(path);
-  if (!db) {
-    std::cerr << "store-agent: " << db.error().code << ": " << db.error().message << "\n";
-    return 2;
-  }
-  sa::SystemClock clock;
-  sa::store::Store shop(**db, sa::store::DemoConfig(), clock);
-  std::cout << "store-agent demo store " << shop.config().store_id << ", device "
-            << shop.config().device_id << "\n"
-            << "ledger   " << path << " (WAL, synchronous=FULL)\n";
-  auto imported = shop.ImportCatalogCsv(sa::store::DemoCatalogCsv());
-  if (!imported) {
-    std::cerr << "store-agent: " << imported.error().message << "\n";
-    return 1;
-  }
-  std::cout << "catalog  " << imported->rows << " products, labels must be signed by the demo "
-            << "brand key\n\n";
-
-  auto sale = shop.OpenSale("till-1");
-  if (!sale) return 1;
-  std::cout << "sale " << sale->id << " opened on till-1\n";
-
-  // The embedded virtual scanner: labels as a brand prints them, plus the
-  // mistakes a store meets.
-  const auto& brand = sa::store::DemoBrandKey();
-  const std::string serial_tag = std::to_string(clock.now_ms() % 1000000);
-  const std::string scarf = "06950123450005", serum = "06950123450029";
-  const std::string s1 = "D" + serial_tag + "-1", s2 = "D" + serial_tag + "-2";
-  const std::string scarf_label =
-      sa::codes::MakeDigitalLink("id.brand.example", scarf, s1, sa::codes::SignLabel(scarf, s1, brand));
-  const std::string serum_label = "]Q301" + serum + "17281231" + "21" + s2 + "\x1d" + "8030" +
-                                  sa::codes::SignLabel(serum, s2, brand);
-  const auto rogue = sa::crypto::SigningKey::Generate();
-  const std::string forged = sa::codes::MakeDigitalLink(
-      "id.brand.example", scarf, "FAKE1", sa::codes::SignLabel(scarf, "FAKE1", rogue));
-  const std::string member = sa::codes::MakeMemberCode("M1001", clock.now_ms() / 1000,
-                                                       sa::store::DemoMemberKey());
-  for (const std::string& payload :
-       {scarf_label, serum_label, scarf_label, forged, std::string("4006381333932"), member}) {
-    auto r = shop.Scan(sale->id, payload);
-    std::cout << "  scan " << Short(payload, 60) << "\n       ";
-    if (!r) {
-      std::cout << "refused: " << r.error().code
-                << (r.error().reason.empty() ? "" : " (" + r.error().reason + ")") << " - "
-                << r.error().message << "\n";
-      continue;
-    }
-    if (r->member && payload == member) {
-      std::cout << "member " << r->member->member_id << " bound\n";
-    } else {
-      const auto& line = r->lines.back();
-      std::cout << "+ " << line.name << "  " << Yuan(line.unit_price) << "  (serial "
-                << line.serial << ", signature " << line.signature << ")  total "
-                << Yuan(r->total) << "\n";
-    }
-  }
-
-  auto done = shop.Complete(sale->id, {{"cash", 110000, ""}});
-  if (!done) {
-    std::cerr << "store-agent: " << done.error().message << "\n";
-    return 1;
-  }
-  std::cout << "  paid cash " << Yuan(110000) << ": completed (fsync'd), receipt "
-            << done->receipt_no << ", change " << Yuan(*done->change) << "\n";
-  auto refund = shop.RefundUnits(sale->id, {s2});
-  if (refund) {
-    std::cout << "  refund of serial " << s2 << ": " << Yuan(refund->amount)
-              << " back, the unit returns to stock\n";
-  }
-  auto again = shop.OpenSale("till-2");
-  if (again) {
-    auto r = shop.Scan(again->id, scarf_label);
-    std::cout << "  till-2 scans the sold scarf: "
-              << (r ? "accepted?!" : "refused: " + r.error().code) << "\n";
-    (void)shop.Void(again->id, "demo");
-  }
-
-  const auto events = shop.OutboxAfter(0, 100).value();
-  std::cout << "\noutbox: " << events.size() << " events wait for the cloud (sync arrives with "
-            << "its issue)\n";
-  for (const auto& e : events) {
-    std::cout << "  #" << e.seq << " " << e.type << " " << e.id << "\n";
-  }
-  std::cout << "\nInspect it: sqlite3 " << path << " 'SELECT * FROM outbox'\n";
-  return 0;
+  return {};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"store-agent: the in-store agent for one-item-one-code retail.\n"
-               "This build has the core (codes, signatures, ledger, sales); the daemon and its\n"
-               "HTTP API come next. --demo walks a demo store through one sale."};
-  bool demo = false;
-  std::string data_dir;
-  app.add_flag("--demo", demo, "Run the demo store: demo catalog, demo keys, a virtual scanner");
+               "Reads labels, records sales in a durable local ledger and serves the local API.\n"
+               "Try: store-agent --demo"};
+  std::string config_path, data_dir, listen, log_level;
+  bool demo = false, print_config = false;
+  app.add_option("--config", config_path, "TOML config file (see --print-config for every key)");
   app.add_option("--data-dir", data_dir,
-                 "Where the ledger lives (the demo makes a fresh temporary one by default)");
-  app.set_version_flag("--version", std::string("store-agent 0.1.0"));
+                 "Data directory: ledger, API token, keys (default /var/lib/store-agent; "
+                 "./store-agent-demo-data with --demo)");
+  app.add_option("--listen", listen, "API address HOST:PORT (default 127.0.0.1:8787; port 0 = any)");
+  app.add_flag("--demo", demo,
+               "A demo store: demo catalog, demo brand and member keys made in the data dir, and "
+               "a virtual scanner on a local TCP port. Needs no config and no cloud.");
+  app.add_option("--log-level", log_level, "debug, info, warn or error (default from config: info)");
+  app.add_flag("--print-config", print_config, "Print the embedded default config and exit");
+  app.set_version_flag("--version", std::string("store-agent ") + kVersion);
   CLI11_PARSE(app, argc, argv);
-  if (!demo) {
-    std::cerr << "store-agent: the daemon is not built yet; run with --demo (see --help)\n";
-    return 1;
+  if (print_config) {
+    std::cout << sa::config::EmbeddedDefaults();
+    return 0;
   }
-  return Demo(data_dir);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // ------------------------------------------------------------- config
+  sa::config::Config cfg;
+  if (!config_path.empty()) {
+    auto loaded = sa::config::LoadFile(config_path);
+    if (!loaded) {
+      std::cerr << loaded.error().message << "\n";
+      return 1;
+    }
+    cfg = std::move(loaded).value();
+  }
+  if (!listen.empty()) cfg.listen = listen;
+  const auto api_address = sa::config::SplitListen(cfg.listen);
+  if (!api_address) return Die("--listen " + cfg.listen + ": expected HOST:PORT, e.g. 127.0.0.1:8787");
+  if (!log_level.empty()) cfg.log_level = log_level;
+  const auto level = sa::daemon::ParseLevel(cfg.log_level);
+  if (!level) return Die("--log-level must be debug, info, warn or error");
+  sa::daemon::Log log(*level);
+  if (demo && cfg.virtual_scanner_listen.empty()) cfg.virtual_scanner_listen = "127.0.0.1:0";
+
+  // ----------------------------------------------------------- data dir
+  if (data_dir.empty()) data_dir = demo ? kDemoDataDir : "/var/lib/store-agent";
+  auto dir = sa::daemon::DataDir::Open(data_dir);
+  if (!dir) return Die(dir.error().message);
+  auto token = dir->Token();
+  if (!token) return Die(token.error().message);
+
+  // ------------------------------------------------------------- ledger
+  auto db = sa::ledger::Database::Open(dir->File("ledger.db"));
+  if (!db) return Die(db.error().message);
+
+  sa::store::Config sc;
+  sc.store_id = cfg.store_id;
+  sc.device_id = cfg.device_id;
+  sc.currency = cfg.currency;
+  sc.require_signature = cfg.require_signature;
+  sc.member_code_window_s = cfg.member_code_window_s;
+  auto brand = sa::crypto::KeyRing::LoadFiles(cfg.brand_keys);
+  if (!brand) return Die("codes.brand_keys: " + brand.error().message);
+  sc.brand_keys = std::move(brand).value();
+  auto members = sa::crypto::KeyRing::LoadFiles(cfg.member_keys);
+  if (!members) return Die("members.service_keys: " + members.error().message);
+  sc.member_keys = std::move(members).value();
+  for (const auto& p : cfg.brand_patterns) {
+    sc.parse.brand_patterns.push_back(sa::codes::BrandPattern::Compile(p).value());  // validated
+  }
+  if (!cfg.phone_hash_key_file.empty()) {
+    auto key = ReadFile(cfg.phone_hash_key_file);
+    if (!key || key->size() < 16) {
+      return Die("members.phone_hash_key_file: cannot read a key of 16+ bytes from " +
+                 cfg.phone_hash_key_file);
+    }
+    sc.phone_hash_key.assign(key->begin(), key->end());
+  } else {
+    auto key = dir->SecretKey("phone-hash.key", 32);
+    if (!key) return Die(key.error().message);
+    sc.phone_hash_key = *key;
+  }
+  if (demo) {
+    if (auto ok = DemoKeys(*dir, sc); !ok) return Die(ok.error().message);
+    sc.require_signature = true;
+  }
+  auto claim_key = dir->SecretKey("claim.key", 32);
+  if (!claim_key) return Die(claim_key.error().message);
+
+  sa::SystemClock clock;
+  sa::store::Store store(**db, sc, clock);
+  if (demo && !store.FindProduct(kDemoScarf)) {
+    if (auto ok = store.ImportCatalogCsv(sa::store::DemoCatalogCsv()); !ok) {
+      return Die(ok.error().message);
+    }
+  }
+  if (!cfg.catalog_import.empty()) {
+    auto csv = ReadFile(cfg.catalog_import);
+    if (!csv) return Die("catalog.import: cannot read " + cfg.catalog_import);
+    auto ok = store.ImportCatalogCsv(*csv);
+    if (!ok) return Die("catalog.import " + cfg.catalog_import + ": " + ok.error().message);
+    log.Info("catalog imported", {{"rows", std::to_string(ok->rows)}});
+  }
+
+  // --------------------------------------------------------------- loop
+  asio::io_context io;
+  sa::daemon::Writer writer(io, **db, store, log);
+  sa::api::Options opts;
+  opts.host = api_address->first;
+  opts.port = api_address->second;
+  opts.max_body_bytes = static_cast<std::size_t>(cfg.max_body_bytes);
+  opts.token = *token;
+  opts.version = kVersion;
+  opts.shop.name = demo ? "Demo Store" : cfg.store_id;
+  opts.shop.store_id = cfg.store_id;
+  opts.shop.device_id = cfg.device_id;
+  opts.claim_key = *claim_key;
+  sa::api::Server server(io, writer, sc, opts, log);
+
+  sa::drivers::TcpLineSource scanner(io, [&server](sa::drivers::ScanEvent scan) {
+    server.OnScan(scan.source, "till-1", scan.payload);
+  });
+  std::string scanner_url;
+  if (!cfg.virtual_scanner_listen.empty()) {
+    const auto where = sa::config::SplitListen(cfg.virtual_scanner_listen);
+    if (!where) return Die("scanner.virtual_listen: expected HOST:PORT");
+    auto port = scanner.Listen(where->first, where->second);
+    if (!port) return Die(port.error().message);
+    scanner_url = "tcp://" + where->first + ":" + std::to_string(*port);
+  }
+
+  sa::daemon::Notifier notifier;
+  asio::steady_timer watchdog(io);
+  std::function<void()> pet = [&] {
+    notifier.Send("WATCHDOG=1");
+    watchdog.expires_after(notifier.WatchdogInterval());
+    watchdog.async_wait([&](const asio::error_code& ec) {
+      if (!ec) pet();
+    });
+  };
+
+  int exit_code = 0;
+  server.Start(
+      [&](std::uint16_t port) {
+        const std::string url = "http://" + opts.host + ":" + std::to_string(port);
+        if (auto ok = dir->WriteFile("api-url", url + "\n"); !ok) log.Warn(ok.error().message);
+        if (!scanner_url.empty()) (void)dir->WriteFile("scanner-url", scanner_url + "\n");
+        log.Info("ready", {{"url", url},
+                           {"data_dir", dir->path()},
+                           {"store_id", sc.store_id},
+                           {"device_id", sc.device_id},
+                           {"scanner", scanner_url},
+                           {"version", kVersion}});
+        notifier.Send("READY=1\nSTATUS=serving " + url);
+        if (notifier.WatchdogInterval().count() > 0) pet();
+        if (demo) {
+          const std::string ctl = "build/bin/storectl --data-dir " + dir->path();
+          std::cout << "store-agent demo store is ready: API " << url << ", data in " << dir->path()
+                    << "\nMake a first sale (in another terminal):\n"
+                    << "  " << ctl << " demo codes 2          # two signed labels + a member code\n"
+                    << "  " << ctl << " sale open             # prints the sale id\n"
+                    << "  " << ctl << " sale scan SALE CODE   # or: echo CODE | nc "
+                    << scanner_url.substr(6, scanner_url.rfind(':') - 6) << " "
+                    << scanner_url.substr(scanner_url.rfind(':') + 1) << "  (virtual scanner)\n"
+                    << "  " << ctl << " sale member SALE --code MEMBER_CODE\n"
+                    << "  " << ctl << " sale complete SALE --pay cash:1200\n"
+                    << "  " << ctl << " sale receipt SALE --width 58\n"
+                    << "API: curl -H \"Authorization: Bearer $(cat " << dir->File("api-token")
+                    << ")\" " << url << "/v1/health      Ctrl-C stops the agent.\n"
+                    << std::flush;
+        }
+      },
+      [&](const std::string& why) {
+        log.Error("cannot serve the API", {{"listen", cfg.listen}, {"why", why}});
+        exit_code = 1;
+        writer.Stop();
+        io.stop();
+      });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int sig) {
+    if (ec) return;
+    log.Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    notifier.Send("STOPPING=1");
+    scanner.Close();
+    watchdog.cancel();
+    // Finish every queued commit first (their answers are posted to the loop
+    // and go out before the listener closes), then stop serving.
+    writer.Stop();
+    asio::post(io, [&] { server.Stop([&] { io.stop(); }); });
+  });
+
+  io.run();
+  writer.Stop();
+  log.Info("stopped");
+  return exit_code;
 }

@@ -167,6 +167,16 @@ Expected<Sale> Store::GetSale(std::string_view sale_id) {
   });
 }
 
+Expected<std::optional<std::string>> Store::OpenSaleOf(std::string_view terminal) {
+  return Guarded([&]() -> Expected<std::optional<std::string>> {
+    auto st = db_.Cached("SELECT id FROM sales WHERE status = 'open' AND terminal = ? "
+                         "ORDER BY opened_at_ms DESC, id DESC LIMIT 1");
+    st.Bind(1, terminal);
+    if (!st.Step()) return std::optional<std::string>();
+    return std::optional<std::string>(st.Text(0));
+  });
+}
+
 Expected<Sale> Store::OpenSale(std::string_view terminal) {
   if (terminal.size() > 64 || !ValidUtf8(terminal)) {
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");

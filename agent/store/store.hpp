@@ -129,6 +129,8 @@ class Store {
 
   Expected<Sale> OpenSale(std::string_view terminal = {});
   Expected<Sale> GetSale(std::string_view sale_id);
+  // The newest open sale of a terminal, if any (where a terminal's scanner scans go).
+  Expected<std::optional<std::string>> OpenSaleOf(std::string_view terminal);
   // A product label adds a line; a member code scanned here binds the member.
   Expected<Sale> Scan(std::string_view sale_id, std::string_view payload);
   Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);

@@ -53,8 +53,7 @@ std::string PathSegment(std::string_view text) {
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
     const bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
-                            (u >= '0' && u <= '9') || u == '-' || u == '_' || u == '.' ||
-                            u == '~';
+                            (u >= '0' && u <= '9') || u == '-' || u == '_' || u == '.' || u == '~';
     if (unreserved && text != "." && text != "..") {
       out += c;
     } else {
@@ -89,8 +88,7 @@ Expected<std::string> ReadFirstLine(const std::string& path) {
 
 Expected<Endpoint> ResolveBaseUrl(const std::string& url_flag, const std::string& data_dir) {
   Endpoint e;
-  auto accept = [&e](std::string url, std::string source,
-                     ErrorKind kind) -> Expected<Endpoint> {
+  auto accept = [&e](std::string url, std::string source, ErrorKind kind) -> Expected<Endpoint> {
     auto normalised = NormaliseUrl(std::move(url));
     if (!normalised) {
       return MakeError(kind, "bad_url",

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent_commands.hpp"
 
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cstdint>
@@ -10,6 +9,7 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "agent_client.hpp"
@@ -104,8 +104,7 @@ void PrintRefund(const json& r) {
   std::cout << "refund " << Str(r, "id") << "  " << Str(r, "status") << "  sale "
             << Str(r, "sale_id") << "\n";
   for (const auto& serial : Array(r, "serials")) {
-    std::cout << "  SN " << (serial.is_string() ? serial.get<std::string>() : Dump(serial))
-              << "\n";
+    std::cout << "  SN " << (serial.is_string() ? serial.get<std::string>() : Dump(serial)) << "\n";
   }
   std::cout << "amount  " << Money(r, "amount");
   if (const auto c = Str(r, "currency"); !c.empty()) std::cout << " " << c;
@@ -193,8 +192,8 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
   int exit_code = kExitRejected;
   if (status == 401) {
     exit_code = kExitUnreachable;
-    e.message = "the agent at " + endpoint->base_url + " refused the API token from " +
-                token_path + " (" + e.message + "); is it this agent's data directory?";
+    e.message = "the agent at " + endpoint->base_url + " refused the API token from " + token_path +
+                " (" + e.message + "); is it this agent's data directory?";
   } else if (status < 400 || status >= 500) {
     exit_code = kExitUnreachable;
     e.message += " (HTTP " + std::to_string(status) + " from " + endpoint->base_url + ")";

@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
                 "phone number (stored only hashed and masked).");
   std::string member_code, member_phone;
   sale_member->add_option("SALE", sale_id, "The sale's id")->required();
-  auto* who = sale_member->add_option_group("member", "Exactly one of");
+  auto* who = sale_member->add_option_group("member", "Who the customer is");
   who->add_option("--code", member_code, "The member code (SAM1:...) shown on their phone");
   who->add_option("--phone", member_phone, "Their mobile number, e.g. 13812345678");
   who->require_option(1);

@@ -3,13 +3,12 @@
 // storectl, one sale from open to refund, and the refusals a till must show.
 // Built only when the daemon serves its API (tests/storectl/CMakeLists.txt).
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +44,14 @@ std::string FirstLine(const fs::path& path) {
 std::string Major(std::int64_t minor) {
   const std::int64_t cents = minor % 100;
   return std::to_string(minor / 100) + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
+}
+
+// The daemon's JSON log line that says it serves: {"msg":"ready",...} (any
+// spacing).
+bool IsReadyLine(const std::string& line) {
+  if (Contains(line, "\"msg\":\"ready\"")) return true;
+  const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("msg") && j["msg"] == "ready";
 }
 
 // The daemon, its stdout and stderr read as they come (kept for the report
@@ -94,7 +101,7 @@ class Daemon {
           err_line += chunk;
           std::size_t nl;
           while ((nl = err_line.find('\n')) != std::string::npos) {
-            if (Contains(err_line.substr(0, nl), "\"msg\":\"ready\"")) ready = true;
+            if (IsReadyLine(err_line.substr(0, nl))) ready = true;
             err_line.erase(0, nl + 1);
           }
         }
@@ -158,8 +165,8 @@ TEST_CASE("storectl drives a sale through the real daemon", "[storectl][e2e]") {
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"--data-dir", data_dir});
     auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " ... -> exit " << r.exit_code << "\nstdout: "
-                              << r.out << "\nstderr: " << r.err);
+    UNSCOPED_INFO("storectl " << args[0] << " ... -> exit " << r.exit_code << "\nstdout: " << r.out
+                              << "\nstderr: " << r.err);
     return r;
   };
 
@@ -267,9 +274,9 @@ TEST_CASE("storectl drives a sale through the real daemon", "[storectl][e2e]") {
 
   const auto forger = sa::crypto::SigningKey::Generate();
   const std::string forged_serial = "UFORGED0001";
-  const std::string forged = sa::codes::MakeDigitalLink(
-      "id.brand.example", "06950123450005", forged_serial,
-      sa::codes::SignLabel("06950123450005", forged_serial, forger));
+  const std::string forged =
+      sa::codes::MakeDigitalLink("id.brand.example", "06950123450005", forged_serial,
+                                 sa::codes::SignLabel("06950123450005", forged_serial, forger));
   auto forged_run = ctl({"sale", "scan", sale2, forged, "--json"});
   CHECK(forged_run.exit_code == 3);
   CHECK(json::parse(forged_run.out)["error"]["code"] == "code_forged");

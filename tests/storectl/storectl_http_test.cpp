@@ -4,13 +4,12 @@
 // token, and every command against a scripted stand-in for the HTTP API (the
 // request each one sends, and how each kind of answer is reported).
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -61,21 +60,23 @@ struct AgentDir {
 
 const std::regex kUuidV7("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
 
-const char kSale[] = R"({"id":"S1","status":"completed","terminal":"till-1","currency":"CNY",)"
-                     R"("total":59900,"lines":[{"id":"L1","gtin":"06950123450005",)"
-                     R"("serial":"Uxyz","name":"Silk scarf - indigo","unit_price":59900,"qty":1,)"
-                     R"("amount":59900,"signature":"valid"},{"id":"L2","gtin":"06950123450043",)"
-                     R"("serial":null,"name":"Gift wrap","unit_price":500,"qty":2,"amount":1000,)"
-                     R"("signature":"absent"}],"member":{"member_id":"M123456"},)"
-                     R"("payments":[{"method":"cash","amount":61000,"ref":null}],)"
-                     R"("tendered":61000,"change":100,"receipt_no":"D1-000001",)"
-                     R"("opened_at":"2026-01-01T10:00:00.000Z","closed_at":"2026-01-01T10:01:00.000Z"})";
+const char kSale[] =
+    R"({"id":"S1","status":"completed","terminal":"till-1","currency":"CNY",)"
+    R"("total":59900,"lines":[{"id":"L1","gtin":"06950123450005",)"
+    R"("serial":"Uxyz","name":"Silk scarf - indigo","unit_price":59900,"qty":1,)"
+    R"("amount":59900,"signature":"valid"},{"id":"L2","gtin":"06950123450043",)"
+    R"("serial":null,"name":"Gift wrap","unit_price":500,"qty":2,"amount":1000,)"
+    R"("signature":"absent"}],"member":{"member_id":"M123456"},)"
+    R"("payments":[{"method":"cash","amount":61000,"ref":null}],)"
+    R"("tendered":61000,"change":100,"receipt_no":"D1-000001",)"
+    R"("opened_at":"2026-01-01T10:00:00.000Z","closed_at":"2026-01-01T10:01:00.000Z"})";
 
 }  // namespace
 
 // ---- amounts ----------------------------------------------------------------
 
-TEST_CASE("amounts are major units with up to 2 decimals, read with integers", "[storectl][money]") {
+TEST_CASE("amounts are major units with up to 2 decimals, read with integers",
+          "[storectl][money]") {
   using sa::storectl::ParseAmount;
   CHECK(ParseAmount("599").value() == 59900);
   CHECK(ParseAmount("599.5").value() == 59950);
@@ -85,8 +86,8 @@ TEST_CASE("amounts are major units with up to 2 decimals, read with integers", "
   CHECK(ParseAmount("0").value() == 0);
   CHECK(ParseAmount("007.10").value() == 710);
   CHECK(ParseAmount("999999999999999.99").value() == 99999999999999999);
-  for (const char* bad : {"", "1e3", "-1", "+1", "1.234", "abc", ".5", "5.", ".", "1,000",
-                          " 5", "5 ", "1.2.3", "1..2", "0x10", "1000000000000000", "５"}) {
+  for (const char* bad : {"", "1e3", "-1", "+1", "1.234", "abc", ".5", "5.", ".", "1,000", " 5",
+                          "5 ", "1.2.3", "1..2", "0x10", "1000000000000000", "５"}) {
     INFO("amount '" << bad << "'");
     auto r = ParseAmount(bad);
     REQUIRE_FALSE(r.has_value());
@@ -129,8 +130,8 @@ TEST_CASE("storectl sale complete refuses a bad amount with exit 1 before any re
   FakeAgent agent({});
   for (const char* bad : {"1e3", "-1", "1.234", "abc", "", "5."}) {
     INFO("amount '" << bad << "'");
-    auto r = Storectl({"sale", "complete", "S1", "--pay", std::string("cash:") + bad,
-                       "--data-dir", dir.path(), "--url", agent.url()});
+    auto r = Storectl({"sale", "complete", "S1", "--pay", std::string("cash:") + bad, "--data-dir",
+                       dir.path(), "--url", agent.url()});
     CHECK(r.exit_code == 1);
     CHECK(Contains(r.err, "bad_amount"));
     CHECK(r.out.empty());
@@ -290,13 +291,13 @@ TEST_CASE("storectl exits 2 when nothing listens at the agent's URL", "[storectl
   auto no_token = Storectl({"status", "--url", closed, "--data-dir", empty.path().string()});
   CHECK(no_token.exit_code == 2);
   CHECK(Contains(no_token.err, "no_token"));
-  CHECK(Storectl({"status", "--url", closed, "--token-file",
-                  (empty.path() / "nope").string()})
+  CHECK(Storectl({"status", "--url", closed, "--token-file", (empty.path() / "nope").string()})
             .exit_code == 1);
   // A URL that is not one: usage.
   CHECK(Storectl({"status", "--url", "ftp://x", "--data-dir", dir.path()}).exit_code == 1);
-  CHECK(Storectl({"status", "--data-dir", dir.path()}, {{"STORE_AGENT_URL", "nonsense"}})
-            .exit_code == 1);
+  CHECK(
+      Storectl({"status", "--data-dir", dir.path()}, {{"STORE_AGENT_URL", "nonsense"}}).exit_code ==
+      1);
 }
 
 TEST_CASE("storectl token prints the agent's API token", "[storectl][token]") {
@@ -339,8 +340,8 @@ TEST_CASE("storectl status: GET /v1/health with the bearer token", "[storectl][h
   CHECK(Contains(r.out, "events waiting  12"));
 
   // --json: the agent's body, byte for byte.
-  auto j = Storectl({"--json", "status", "--data-dir", dir.path()},
-                    {{"STORE_AGENT_URL", agent.url()}});
+  auto j =
+      Storectl({"--json", "status", "--data-dir", dir.path()}, {{"STORE_AGENT_URL", agent.url()}});
   REQUIRE(j.exit_code == 0);
   CHECK(j.out == health + "\n");
 
@@ -376,8 +377,14 @@ TEST_CASE("storectl: the URL comes from --url, else $STORE_AGENT_URL, else api-u
 TEST_CASE("storectl sale commands send what the API expects and print the sale",
           "[storectl][http]") {
   AgentDir dir;
-  FakeAgent agent({{201, kSale}, {200, kSale}, {200, kSale}, {200, kSale}, {200, kSale},
-                   {200, kSale}, {200, kSale}, {200, kSale}});
+  FakeAgent agent({{201, kSale},
+                   {200, kSale},
+                   {200, kSale},
+                   {200, kSale},
+                   {200, kSale},
+                   {200, kSale},
+                   {200, kSale},
+                   {200, kSale}});
   const std::vector<std::string> common = {"--data-dir", dir.path(), "--url", agent.url()};
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
@@ -398,8 +405,9 @@ TEST_CASE("storectl sale commands send what the API expects and print the sale",
             .exit_code == 0);
   CHECK(run({"sale", "member", "S1", "--code", "SAM1:M1:2:sig"}).exit_code == 0);
   CHECK(run({"sale", "member", "S1", "--phone", "138 1234 5678"}).exit_code == 0);
-  CHECK(run({"sale", "complete", "S1", "--pay", "cash:599.5", "--pay", "card:100:POS:9"})
-            .exit_code == 0);
+  CHECK(
+      run({"sale", "complete", "S1", "--pay", "cash:599.5", "--pay", "card:100:POS:9"}).exit_code ==
+      0);
   CHECK(run({"sale", "void", "S1", "--reason", "customer left"}).exit_code == 0);
   CHECK(run({"sale", "void", "S1"}).exit_code == 0);
   CHECK(run({"sale", "show", "a/b c"}).exit_code == 0);
@@ -414,8 +422,7 @@ TEST_CASE("storectl sale commands send what the API expects and print the sale",
   REQUIRE(reqs.size() == 8);
   const std::vector<std::pair<std::string, json>> expected = {
       {"/v1/sales", {{"terminal", "till-9"}}},
-      {"/v1/sales/S1/scans",
-       {{"payload", "]Q3https://id.brand.example/01/06950123450005/21/U1"}}},
+      {"/v1/sales/S1/scans", {{"payload", "]Q3https://id.brand.example/01/06950123450005/21/U1"}}},
       {"/v1/sales/S1/member", {{"payload", "SAM1:M1:2:sig"}}},
       {"/v1/sales/S1/member", {{"phone", "138 1234 5678"}}},
       {"/v1/sales/S1/complete",

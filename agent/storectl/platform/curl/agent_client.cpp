@@ -2,12 +2,12 @@
 // AgentClient over libcurl's easy interface: the only file of storectl that
 // includes curl. No signals (CURLOPT_NOSIGNAL), 2 s to connect, 15 s in all,
 // no redirects, http and https only.
+#include "agent_client.hpp"
+
 #include <curl/curl.h>
 
 #include <memory>
 #include <string>
-
-#include "agent_client.hpp"
 
 namespace sa::storectl {
 namespace {

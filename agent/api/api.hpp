@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// The local HTTP API (DESIGN.md "Local HTTP API") on the agent's io_context,
+// plus the hub that routes driver scans to sales and feeds /v1/scans and the
+// server-sent events of /v1/events. RESTinio lives only in server.cpp.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "daemon.hpp"
+#include "receipt.hpp"
+#include "store.hpp"
+
+namespace sa::api {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8787;
+  std::size_t max_body_bytes = 65536;
+  std::string token;
+  std::string version;
+  receipt::Shop shop;
+  crypto::Bytes claim_key;                   // signs receipt claim tokens
+  std::string claim_host = "claim.brand.example";
+};
+
+class Server {
+ public:
+  Server(asio::io_context& io, daemon::Writer& writer, const store::Config& store_config,
+         Options options, const daemon::Log& log);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens (on the loop); `ready` gets the bound port, `failed` a reason.
+  void Start(std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed);
+  // Stops accepting and closes connections (event streams included).
+  void Stop(std::function<void()> stopped);
+
+  // A scan from a driver: shown on /v1/scans and /v1/events, and added to the
+  // open sale of `terminal` (one is opened when there is none).
+  void OnScan(const std::string& source, const std::string& terminal, const std::string& payload);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sa::api

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: Apache-2.0
+// The API's only translation unit with RESTinio (its headers are heavy).
+#include <restinio/all.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <list>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "api.hpp"
+
+namespace sa::api {
+namespace {
+
+using nlohmann::json;
+using daemon::ErrorReply;
+using daemon::Reply;
+using Durability = ledger::Durability;
+using Request = restinio::request_handle_t;
+using HttpServer = restinio::http_server_t<restinio::default_single_thread_traits_t>;
+using EventStream = restinio::response_builder_t<restinio::chunked_output_t>;
+
+constexpr std::size_t kMaxScansKept = 200;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+  }
+  return "Status";
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
+                                              static_cast<unsigned char>(b[i])));
+  }
+  return diff == 0;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const std::size_t j = std::min(path.find('/', i), path.size());
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// A field error: the request is not what the API takes (400).
+struct BadField {
+  std::string code;
+  std::string message;
+};
+
+const json* Field(const json& body, const char* name, bool required) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) throw BadField{"missing_field", std::string("the body needs \"") + name + "\""};
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> StringField(const json& body, const char* name, bool required) {
+  const json* f = Field(body, name, required);
+  if (!f) return std::nullopt;
+  if (!f->is_string()) throw BadField{"invalid_field", std::string("\"") + name + "\" must be a string"};
+  return f->get<std::string>();
+}
+
+MinorUnits AmountField(const json& body, const char* name) {
+  const json* f = Field(body, name, true);
+  if (f->is_number_unsigned() &&
+      f->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<MinorUnits>::max())) {
+    throw BadField{"amount_overflow", std::string("\"") + name + "\" is too large"};
+  }
+  if (!f->is_number_integer()) {
+    throw BadField{"invalid_field", std::string("\"") + name +
+                                        "\" must be an integer number of minor units (fen)"};
+  }
+  return f->get<MinorUnits>();
+}
+
+struct ScanRecord {
+  std::string source;
+  std::string payload;
+  std::int64_t at_ms = 0;
+  std::string outcome;
+  std::string sale_id;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(asio::io_context& io_, daemon::Writer& writer_, const store::Config& config_, Options opts,
+       const daemon::Log& log_)
+      : io(io_), writer(writer_), config(config_), options(std::move(opts)), log(log_),
+        started(std::chrono::steady_clock::now()), ping(io_) {}
+
+  asio::io_context& io;
+  daemon::Writer& writer;
+  const store::Config& config;
+  Options options;
+  const daemon::Log& log;
+  std::chrono::steady_clock::time_point started;
+  std::unique_ptr<HttpServer> server;
+  std::uint16_t bound_port = 0;
+  std::deque<ScanRecord> scans;
+  std::list<std::shared_ptr<EventStream>> streams;
+  asio::steady_timer ping;
+  bool stopping = false;
+
+  // Metrics (loop thread only).
+  std::map<int, std::uint64_t> requests_by_status;
+  std::map<std::string, std::uint64_t> scans_by_outcome;
+  std::uint64_t sales_completed = 0;
+  std::uint64_t sales_voided = 0;
+  std::uint64_t refunds = 0;
+
+  // ------------------------------------------------------------ responses
+
+  void Respond(const Request& req, const Reply& reply) {
+    ++requests_by_status[reply.status];
+    auto resp = req->create_response(restinio::http_status_line_t{
+        restinio::http_status_code_t{static_cast<std::uint16_t>(reply.status)}, Reason(reply.status)});
+    resp.append_header(restinio::http_field::content_type, "application/json");
+    if (reply.status == 405) resp.append_header("Allow", allow);
+    resp.set_body(reply.body);
+    resp.done();
+  }
+  std::string allow;  // for the next 405 (set just before it)
+
+  void RespondText(const Request& req, std::string text, const char* type) {
+    ++requests_by_status[200];
+    req->create_response()
+        .append_header(restinio::http_field::content_type, type)
+        .set_body(std::move(text))
+        .done();
+  }
+
+  // Runs `work` on the writer; answers when it is durable, then `after`.
+  void Submit(const Request& req, Durability durability, bool idempotent,
+              std::function<Reply(store::Store&)> work,
+              std::function<void(const Reply&)> after = {}) {
+    daemon::Job job;
+    job.durability = durability;
+    if (idempotent) {
+      const auto key = req->header().get_field_or("Idempotency-Key", "");
+      if (!key.empty()) {
+        if (key.size() > 128) {
+          return Respond(req, ErrorReply(400, "invalid_idempotency_key",
+                                         "an Idempotency-Key is at most 128 characters"));
+        }
+        job.idempotency_key = std::string(key);
+        const std::string what = std::string(req->header().method().c_str()) + " " +
+                                 std::string(req->header().path()) + "\n" + req->body();
+        job.request_hash = crypto::ToHex(crypto::Sha256(what));
+      }
+    }
+    job.work = std::move(work);
+    job.done = [this, req, after = std::move(after)](Reply reply) {
+      Respond(req, reply);
+      if (after) after(reply);
+    };
+    writer.Submit(std::move(job));
+  }
+
+  // ---------------------------------------------------------- event stream
+
+  void Broadcast(std::string_view event, const std::string& data) {
+    if (streams.empty()) return;
+    const std::string chunk = "event: " + std::string(event) + "\ndata: " + data + "\n\n";
+    for (auto it = streams.begin(); it != streams.end(); ++it) {
+      std::weak_ptr<EventStream> weak = *it;
+      (*it)->append_chunk(restinio::writable_item_t{chunk});
+      (*it)->flush([this, weak](const asio::error_code& ec) {
+        if (ec) DropStream(weak);
+      });
+    }
+  }
+
+  void DropStream(const std::weak_ptr<EventStream>& weak) {
+    const auto s = weak.lock();
+    streams.remove_if([&](const auto& p) { return p == s; });
+  }
+
+  void KeepStreamsAlive() {
+    ping.expires_after(std::chrono::seconds(15));
+    ping.async_wait([this](const asio::error_code& ec) {
+      if (ec || stopping) return;
+      for (auto& s : streams) {
+        std::weak_ptr<EventStream> weak = s;
+        s->append_chunk(restinio::writable_item_t{std::string(": ping\n\n")});
+        s->flush([this, weak](const asio::error_code& e) {
+          if (e) DropStream(weak);
+        });
+      }
+      KeepStreamsAlive();
+    });
+  }
+
+  void RecordScan(ScanRecord rec) {
+    ++scans_by_outcome[rec.outcome];
+    json j = {{"source", rec.source},
+              {"payload", rec.payload},
+              {"at", FormatTimestamp(rec.at_ms)},
+              {"outcome", rec.outcome}};
+    if (!rec.sale_id.empty()) j["sale_id"] = rec.sale_id;
+    Broadcast("scan", Dump(j));
+    scans.push_front(std::move(rec));
+    if (scans.size() > kMaxScansKept) scans.pop_back();
+  }
+
+  // --------------------------------------------------------------- routes
+
+  restinio::request_handling_status_t Handle(Request req) {
+    try {
+      Route(req);
+    } catch (const BadField& bad) {
+      Respond(req, ErrorReply(400, bad.code, bad.message));
+    } catch (const std::exception& e) {
+      log.Error("request failed", {{"what", e.what()}});
+      Respond(req, ErrorReply(500, "internal_error", "the agent hit an internal error"));
+    }
+    return restinio::request_accepted();
+  }
+
+  bool Authorised(const Request& req) const {
+    const auto auth = req->header().get_field_or(restinio::http_field::authorization, "");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) return false;
+    return ConstantTimeEqual(auth.substr(kBearer.size()), options.token);
+  }
+
+  // The body as a JSON object; an empty body is {} where `empty_ok`.
+  json Body(const Request& req, bool empty_ok) {
+    const std::string& body = req->body();
+    if (body.empty()) {
+      if (empty_ok) return json::object();
+      throw BadField{"invalid_json", "the request needs a JSON object body"};
+    }
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded()) throw BadField{"invalid_json", "the body is not valid JSON"};
+    if (!j.is_object()) throw BadField{"invalid_json", "the body must be a JSON object"};
+    return j;
+  }
+
+  void MethodNotAllowed(const Request& req, const char* allowed) {
+    allow = allowed;
+    Respond(req, ErrorReply(405, "method_not_allowed",
+                            std::string("this route takes ") + allowed));
+  }
+
+  void Route(const Request& req) {
+    const auto method = req->header().method();
+    const bool get = method == restinio::http_method_get();
+    const bool post = method == restinio::http_method_post();
+    const bool del = method == restinio::http_method_delete();
+    const auto path = req->header().path();
+    const auto seg = Segments(path);
+
+    if (!Authorised(req)) {
+      return Respond(req, ErrorReply(401, "unauthorized",
+                                     "a valid 'Authorization: Bearer {token}' header is required "
+                                     "(the token is in {data-dir}/api-token)"));
+    }
+    if (req->body().size() > options.max_body_bytes) {
+      return Respond(req, ErrorReply(413, "body_too_large",
+                                     "the body is over " + std::to_string(options.max_body_bytes) +
+                                         " bytes"));
+    }
+    const auto n = seg.size();
+    if (n == 1 && seg[0] == "metrics") return get ? Metrics(req) : MethodNotAllowed(req, "GET");
+    if (n < 2 || seg[0] != "v1") return NotFound(req);
+    const auto& what = seg[1];
+    if (n == 2 && what == "health") return get ? Health(req) : MethodNotAllowed(req, "GET");
+    if (n == 2 && what == "events") return get ? Events(req) : MethodNotAllowed(req, "GET");
+    if (n == 2 && what == "scans") return get ? Scans(req) : MethodNotAllowed(req, "GET");
+    if (n == 2 && what == "refunds") return post ? RefundRoute(req) : MethodNotAllowed(req, "POST");
+    if (what != "sales") return NotFound(req);
+    if (n == 2) return post ? OpenSale(req) : MethodNotAllowed(req, "POST");
+    const std::string id(seg[2]);
+    if (n == 3) return get ? ShowSale(req, id) : MethodNotAllowed(req, "GET");
+    const auto& action = seg[3];
+    if (n == 4 && action == "scans") return post ? Scan(req, id) : MethodNotAllowed(req, "POST");
+    if (n == 4 && action == "member") return post ? Member(req, id) : MethodNotAllowed(req, "POST");
+    if (n == 4 && action == "complete") return post ? Complete(req, id) : MethodNotAllowed(req, "POST");
+    if (n == 4 && action == "void") return post ? Void(req, id) : MethodNotAllowed(req, "POST");
+    if (n == 4 && action == "receipt") return get ? ReceiptRoute(req, id) : MethodNotAllowed(req, "GET");
+    if (n == 5 && action == "lines") {
+      if (!del) return MethodNotAllowed(req, "DELETE");
+      const std::string line(seg[4]);
+      std::int64_t line_id = 0;
+      const bool numeric = !line.empty() && line.size() <= 18 &&
+                           line.find_first_not_of("0123456789") == std::string::npos;
+      if (!numeric) return Respond(req, ErrorReply(404, "line_not_found", "no such line"));
+      line_id = std::stoll(line);
+      return Submit(req, Durability::relaxed, false, [id, line_id](store::Store& s) {
+        auto r = s.RemoveLine(id, line_id);
+        return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+      });
+    }
+    NotFound(req);
+  }
+
+  void NotFound(const Request& req) {
+    Respond(req, ErrorReply(404, "not_found", "no such route: " +
+                                                  std::string(req->header().path().substr(0, 100))));
+  }
+
+  void Health(const Request& req) {
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    Submit(req, Durability::relaxed, false, [this, uptime](store::Store& s) {
+      auto depth = s.OutboxDepth();
+      return Reply{200, Dump(json{{"status", "ok"},
+                                  {"store_id", config.store_id},
+                                  {"device_id", config.device_id},
+                                  {"version", options.version},
+                                  {"uptime_s", uptime},
+                                  {"outbox_depth", depth ? *depth : -1}})};
+    });
+  }
+
+  void Metrics(const Request& req) {
+    daemon::Job job;
+    job.durability = Durability::relaxed;
+    job.work = [](store::Store& s) {
+      auto depth = s.OutboxDepth();
+      return depth ? Reply{200, std::to_string(*depth)} : ErrorReply(depth.error());
+    };
+    job.done = [this, req](Reply reply) {
+      if (reply.status != 200) return Respond(req, reply);
+      RespondText(req, MetricsText(reply.body), "text/plain; version=0.0.4");
+    };
+    writer.Submit(std::move(job));
+  }
+
+  static std::string Seconds(std::int64_t us) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1000000),
+                  static_cast<long long>(us % 1000000));
+    return buf;
+  }
+
+  std::string MetricsText(const std::string& outbox_depth) {
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    };
+    family("sa_sales_completed_total", "counter", "Sales completed since the agent started.");
+    out += "sa_sales_completed_total " + std::to_string(sales_completed) + "\n";
+    family("sa_sales_voided_total", "counter", "Open sales voided since the agent started.");
+    out += "sa_sales_voided_total " + std::to_string(sales_voided) + "\n";
+    family("sa_refunds_total", "counter", "Refunds since the agent started.");
+    out += "sa_refunds_total " + std::to_string(refunds) + "\n";
+    family("sa_scans_total", "counter", "Scans by outcome (accepted or the refusal code).");
+    for (const auto& [outcome, count] : scans_by_outcome) {
+      out += "sa_scans_total{outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+    }
+    family("sa_http_responses_total", "counter", "HTTP responses by status.");
+    for (const auto& [status, count] : requests_by_status) {
+      out += "sa_http_responses_total{status=\"" + std::to_string(status) + "\"} " +
+             std::to_string(count) + "\n";
+    }
+    const daemon::WriterStats w = writer.stats();
+    family("sa_commit_seconds", "histogram", "Durable (fsync'd) batch commit latency.");
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < daemon::WriterStats::kBucketsUs.size(); ++i) {
+      cumulative += w.bucket_counts[i];
+      out += "sa_commit_seconds_bucket{le=\"" + Seconds(daemon::WriterStats::kBucketsUs[i]) +
+             "\"} " + std::to_string(cumulative) + "\n";
+    }
+    cumulative += w.bucket_counts.back();
+    out += "sa_commit_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+    out += "sa_commit_seconds_sum " + Seconds(w.commit_us_sum) + "\n";
+    out += "sa_commit_seconds_count " + std::to_string(cumulative) + "\n";
+    family("sa_writer_batches_total", "counter", "Ledger transactions run by the writer.");
+    out += "sa_writer_batches_total " + std::to_string(w.batches) + "\n";
+    family("sa_writer_jobs_total", "counter", "Operations run by the writer (grouped in batches).");
+    out += "sa_writer_jobs_total " + std::to_string(w.jobs) + "\n";
+    family("sa_writer_max_batch", "gauge", "The most operations one batch has held.");
+    out += "sa_writer_max_batch " + std::to_string(w.max_batch) + "\n";
+    family("sa_outbox_depth", "gauge", "Events waiting to be pushed to the cloud.");
+    out += "sa_outbox_depth " + outbox_depth + "\n";
+    family("sa_event_streams", "gauge", "Open /v1/events streams.");
+    out += "sa_event_streams " + std::to_string(streams.size()) + "\n";
+    return out;
+  }
+
+  void Events(const Request& req) {
+    auto stream = std::make_shared<EventStream>(req->create_response<restinio::chunked_output_t>());
+    stream->append_header(restinio::http_field::content_type, "text/event-stream");
+    stream->append_header(restinio::http_field::cache_control, "no-cache");
+    stream->append_chunk(restinio::writable_item_t{std::string(": store-agent events\n\n")});
+    std::weak_ptr<EventStream> weak = stream;
+    stream->flush([this, weak](const asio::error_code& ec) {
+      if (ec) DropStream(weak);
+    });
+    streams.push_back(std::move(stream));
+    ++requests_by_status[200];
+  }
+
+  void Scans(const Request& req) {
+    std::size_t limit = 50;
+    const auto qp = restinio::parse_query(req->header().query());
+    if (qp.has("limit")) {
+      const std::string v(qp["limit"]);
+      if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return Respond(req, ErrorReply(400, "invalid_field", "limit must be 1 to 200"));
+      }
+      limit = std::clamp<std::size_t>(static_cast<std::size_t>(std::stoul(v)), 1, kMaxScansKept);
+    }
+    json out = json::array();
+    for (const auto& s : scans) {
+      if (out.size() >= limit) break;
+      json j = {{"source", s.source},
+                {"payload", s.payload},
+                {"at", FormatTimestamp(s.at_ms)},
+                {"outcome", s.outcome}};
+      if (!s.sale_id.empty()) j["sale_id"] = s.sale_id;
+      out.push_back(std::move(j));
+    }
+    Respond(req, Reply{200, Dump(json{{"scans", out}})});
+  }
+
+  void SaleChanged(const Reply& reply) {
+    if (reply.status < 300) Broadcast("sale", reply.body);
+  }
+
+  void OpenSale(const Request& req) {
+    const json body = Body(req, true);
+    const std::string terminal = StringField(body, "terminal", false).value_or("");
+    Submit(req, Durability::relaxed, true, [terminal](store::Store& s) {
+      auto r = s.OpenSale(terminal);
+      return r ? Reply{201, store::SaleJson(*r)} : ErrorReply(r.error());
+    }, [this](const Reply& r) { SaleChanged(r); });
+  }
+
+  void ShowSale(const Request& req, const std::string& id) {
+    Submit(req, Durability::relaxed, false, [id](store::Store& s) {
+      auto r = s.GetSale(id);
+      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+    });
+  }
+
+  void Scan(const Request& req, const std::string& id) {
+    const json body = Body(req, false);
+    const std::string payload = *StringField(body, "payload", true);
+    const std::int64_t at = SystemClock().now_ms();
+    Submit(req, Durability::relaxed, true, [id, payload](store::Store& s) {
+      auto r = s.Scan(id, payload);
+      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+    }, [this, id, payload, at](const Reply& r) {
+      RecordScan({"api", payload.substr(0, 256), at, OutcomeOf(r), id});
+      SaleChanged(r);
+    });
+  }
+
+  static std::string OutcomeOf(const Reply& r) {
+    if (r.status < 300) return "accepted";
+    const json j = json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("error")) return j["error"].value("code", "error");
+    return "error";
+  }
+
+  void Member(const Request& req, const std::string& id) {
+    const json body = Body(req, false);
+    const auto payload = StringField(body, "payload", false);
+    const auto phone = StringField(body, "phone", false);
+    if (payload.has_value() == phone.has_value()) {
+      throw BadField{"invalid_field", "give exactly one of \"payload\" (a member code) or \"phone\""};
+    }
+    Submit(req, Durability::relaxed, true, [id, payload, phone](store::Store& s) {
+      auto r = payload ? s.BindMemberCode(id, *payload) : s.BindPhone(id, *phone);
+      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+    }, [this](const Reply& r) { SaleChanged(r); });
+  }
+
+  void Complete(const Request& req, const std::string& id) {
+    const json body = Body(req, false);
+    const json* list = Field(body, "payments", true);
+    if (!list->is_array()) throw BadField{"invalid_field", "\"payments\" must be an array"};
+    std::vector<store::Payment> payments;
+    for (const auto& p : *list) {
+      if (!p.is_object()) throw BadField{"invalid_field", "each payment must be an object"};
+      payments.push_back(store::Payment{*StringField(p, "method", true), AmountField(p, "amount"),
+                                        StringField(p, "ref", false).value_or("")});
+    }
+    Submit(req, Durability::full, true, [id, payments](store::Store& s) {
+      auto r = s.Complete(id, payments);
+      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+    }, [this](const Reply& r) {
+      if (r.status == 200) ++sales_completed;
+      SaleChanged(r);
+    });
+  }
+
+  void Void(const Request& req, const std::string& id) {
+    const json body = Body(req, true);
+    const std::string reason = StringField(body, "reason", false).value_or("");
+    Submit(req, Durability::full, true, [id, reason](store::Store& s) {
+      auto r = s.Void(id, reason);
+      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+    }, [this](const Reply& r) {
+      if (r.status == 200) ++sales_voided;
+      SaleChanged(r);
+    });
+  }
+
+  void RefundRoute(const Request& req) {
+    const json body = Body(req, false);
+    const std::string sale_id = *StringField(body, "sale_id", true);
+    const json* list = Field(body, "serials", true);
+    if (!list->is_array()) throw BadField{"invalid_field", "\"serials\" must be an array"};
+    std::vector<store::UnitRef> units;
+    for (const auto& item : *list) {
+      if (item.is_string()) {
+        units.emplace_back(item.get<std::string>());
+      } else if (item.is_object()) {
+        units.emplace_back(StringField(item, "gtin", false).value_or(""),
+                           *StringField(item, "serial", true));
+      } else {
+        throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
+      }
+    }
+    Submit(req, Durability::full, true, [sale_id, units](store::Store& s) {
+      auto r = s.RefundUnits(sale_id, units);
+      return r ? Reply{201, store::RefundJson(*r)} : ErrorReply(r.error());
+    }, [this](const Reply& r) {
+      if (r.status == 201) ++refunds;
+    });
+  }
+
+  void ReceiptRoute(const Request& req, const std::string& id) {
+    const auto qp = restinio::parse_query(req->header().query());
+    receipt::Width width = receipt::Width::mm80;
+    if (qp.has("width")) {
+      const auto w = qp["width"];
+      if (w == "58") {
+        width = receipt::Width::mm58;
+      } else if (w != "80") {
+        return Respond(req, ErrorReply(400, "invalid_field", "width is 58 or 80"));
+      }
+    }
+    Submit(req, Durability::relaxed, false, [this, id, width](store::Store& s) {
+      auto sale = s.GetSale(id);
+      if (!sale) return ErrorReply(sale.error());
+      if (sale->status != "completed") {
+        return ErrorReply(409, "sale_not_completed", "only a completed sale has a receipt");
+      }
+      std::string claim_url;
+      if (!sale->member) {
+        const std::string token = receipt::ClaimToken(*sale, options.claim_key);
+        if (!token.empty()) claim_url = receipt::ClaimUrl(options.claim_host, token);
+      }
+      const std::string text = receipt::Text(*sale, options.shop, width, claim_url);
+      const std::string escpos = receipt::EscPos(*sale, options.shop, width, claim_url);
+      return Reply{200, Dump(json{{"sale_id", sale->id},
+                                  {"receipt_no", sale->receipt_no},
+                                  {"width", width == receipt::Width::mm58 ? 58 : 80},
+                                  {"text", text},
+                                  {"claim_url", claim_url.empty() ? json(nullptr) : json(claim_url)},
+                                  {"escpos_base64", crypto::Base64UrlEncode(crypto::Bytes(
+                                                        escpos.begin(), escpos.end()))}})};
+    });
+  }
+};
+
+Server::Server(asio::io_context& io, daemon::Writer& writer, const store::Config& store_config,
+               Options options, const daemon::Log& log)
+    : impl_(std::make_unique<Impl>(io, writer, store_config, std::move(options), log)) {}
+
+Server::~Server() = default;
+
+void Server::Start(std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed) {
+  Impl& d = *impl_;
+  // RESTinio's own cap drops a connection outright; below it, oversized
+  // bodies get a JSON 413 from the handler.
+  const std::size_t hard_cap = std::max<std::size_t>(d.options.max_body_bytes * 4, 1 << 20);
+  d.server = std::make_unique<HttpServer>(
+      restinio::external_io_context(d.io), [&d, hard_cap](auto& settings) {
+        settings.address(d.options.host)
+            .port(d.options.port)
+            .request_handler([&d](Request req) { return d.Handle(std::move(req)); })
+            .acceptor_post_bind_hook(
+                [&d](asio::ip::tcp::acceptor& acceptor) { d.bound_port = acceptor.local_endpoint().port(); })
+            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                          .max_body_size(hard_cap)
+                                          .max_url_size(8192)
+                                          .max_field_count(100)
+                                          .max_field_value_size(8192))
+            .read_next_http_message_timelimit(std::chrono::seconds(60))
+            .write_http_response_timelimit(std::chrono::seconds(15))
+            .handle_request_timeout(std::chrono::seconds(30));
+      });
+  d.server->open_async(
+      [&d, ready = std::move(ready)] {
+        d.KeepStreamsAlive();
+        ready(d.bound_port);
+      },
+      [failed = std::move(failed)](std::exception_ptr ex) {
+        std::string what = "cannot listen";
+        try {
+          std::rethrow_exception(ex);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        failed(what);
+      });
+}
+
+void Server::Stop(std::function<void()> stopped) {
+  Impl& d = *impl_;
+  d.stopping = true;
+  d.ping.cancel();
+  d.streams.clear();
+  if (!d.server) return stopped();
+  d.server->close_async([stopped] { stopped(); }, [stopped](std::exception_ptr) { stopped(); });
+}
+
+void Server::OnScan(const std::string& source, const std::string& terminal,
+                    const std::string& payload) {
+  Impl& d = *impl_;
+  const std::int64_t at = SystemClock().now_ms();
+  daemon::Job job;
+  job.durability = Durability::relaxed;
+  auto sale_id = std::make_shared<std::string>();
+  job.work = [terminal, payload, sale_id](store::Store& s) {
+    auto current = s.OpenSaleOf(terminal);
+    if (!current) return ErrorReply(current.error());
+    if (!*current) {
+      auto opened = s.OpenSale(terminal);
+      if (!opened) return ErrorReply(opened.error());
+      *current = opened->id;
+    }
+    *sale_id = **current;
+    auto r = s.Scan(**current, payload);
+    return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+  };
+  job.done = [&d, source, payload, at, sale_id](Reply reply) {
+    d.RecordScan({source, payload.substr(0, 256), at, Impl::OutcomeOf(reply), *sale_id});
+    d.SaleChanged(reply);
+  };
+  d.writer.Submit(std::move(job));
+}
+
+}  // namespace sa::api

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scanner sources. For now one: a TCP line source (one code per line), which
+// is the demo's virtual scanner and a shelf device's network scanner. The
+// evdev, serial and camera sources are the drivers issue's.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base.hpp"
+
+namespace sa::drivers {
+
+struct ScanEvent {
+  std::string source;   // e.g. "tcp:127.0.0.1:50412"
+  std::string payload;  // the bytes the scanner sent, without the line end
+  std::int64_t at_ms = 0;
+};
+
+// Listens on HOST:PORT; every line a client sends is a scan. Lines over
+// 4096 bytes are dropped and the client disconnected.
+class TcpLineSource {
+ public:
+  TcpLineSource(asio::io_context& io, std::function<void(ScanEvent)> on_scan);
+  ~TcpLineSource();
+  Expected<std::uint16_t> Listen(const std::string& host, std::uint16_t port);
+  void Close();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sa::drivers

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <list>
+
+#include "drivers.hpp"
+
+namespace sa::drivers {
+namespace {
+constexpr std::size_t kMaxLine = 4096;
+}
+
+struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io_, std::function<void(ScanEvent)> cb)
+      : io(io_), acceptor(io_), on_scan(std::move(cb)) {}
+
+  struct Client {
+    explicit Client(asio::io_context& io_) : socket(io_) {}
+    asio::ip::tcp::socket socket;
+    asio::streambuf buffer{kMaxLine + 1};
+    std::string name;
+  };
+
+  asio::io_context& io;
+  asio::ip::tcp::acceptor acceptor;
+  std::function<void(ScanEvent)> on_scan;
+  std::list<std::shared_ptr<Client>> clients;
+  bool closed = false;
+
+  void Accept() {
+    auto client = std::make_shared<Client>(io);
+    acceptor.async_accept(client->socket, [self = shared_from_this(), client](const asio::error_code& ec) {
+      if (ec || self->closed) return;
+      asio::error_code peer_ec;
+      const auto peer = client->socket.remote_endpoint(peer_ec);
+      client->name = "tcp:" + (peer_ec ? std::string("?") : peer.address().to_string() + ":" +
+                                                                std::to_string(peer.port()));
+      self->clients.push_back(client);
+      self->Read(client);
+      self->Accept();
+    });
+  }
+
+  void Read(const std::shared_ptr<Client>& client) {
+    asio::async_read_until(
+        client->socket, client->buffer, '\n',
+        [self = shared_from_this(), client](const asio::error_code& ec, std::size_t n) {
+          if (ec || self->closed) {  // EOF, an over-long line, or closing
+            self->clients.remove(client);
+            return;
+          }
+          std::string line(asio::buffers_begin(client->buffer.data()),
+                           asio::buffers_begin(client->buffer.data()) + static_cast<std::ptrdiff_t>(n));
+          client->buffer.consume(n);
+          while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+          if (!line.empty()) self->on_scan(ScanEvent{client->name, line, SystemClock().now_ms()});
+          self->Read(client);
+        });
+  }
+};
+
+TcpLineSource::TcpLineSource(asio::io_context& io, std::function<void(ScanEvent)> on_scan)
+    : impl_(std::make_shared<Impl>(io, std::move(on_scan))) {}
+
+TcpLineSource::~TcpLineSource() { Close(); }
+
+Expected<std::uint16_t> TcpLineSource::Listen(const std::string& host, std::uint16_t port) {
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return MakeError(ErrorKind::invalid_request, "bad_listen", "not an IP address: " + host);
+  }
+  const asio::ip::tcp::endpoint endpoint(address, port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(ErrorKind::internal, "cannot_listen",
+                     "scanner cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                         ec.message());
+  }
+  impl_->Accept();
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void TcpLineSource::Close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  asio::error_code ec;
+  impl_->acceptor.close(ec);
+  for (auto& c : impl_->clients) c->socket.close(ec);
+  impl_->clients.clear();
+}
+
+}  // namespace sa::drivers
