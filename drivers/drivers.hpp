@@ -21,8 +21,9 @@ struct ScanEvent {
   std::int64_t at_ms = 0;
 };
 
-// Listens on HOST:PORT; every line a client sends is a scan. Lines over
-// 4096 bytes are dropped and the client disconnected.
+// Listens on HOST:PORT; every line a client sends is a scan. A line over
+// 4096 bytes is reported once with its first 4096 bytes (the code parser
+// refuses it as too large) and the rest of it is skipped.
 class TcpLineSource {
  public:
   TcpLineSource(asio::io_context& io, std::function<void(ScanEvent)> on_scan);

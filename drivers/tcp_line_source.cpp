@@ -17,6 +17,7 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
     asio::ip::tcp::socket socket;
     asio::streambuf buffer{kMaxLine + 1};
     std::string name;
+    bool discarding = false;  // inside a line that was over kMaxLine
   };
 
   asio::io_context& io;
@@ -43,13 +44,32 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
     asio::async_read_until(
         client->socket, client->buffer, '\n',
         [self = shared_from_this(), client](const asio::error_code& ec, std::size_t n) {
-          if (ec || self->closed) {  // EOF, an over-long line, or closing
+          if (self->closed) return;
+          if (ec == asio::error::not_found) {
+            // Over kMaxLine without a line end: report it as a scan (the
+            // parser refuses it as too large) and skip to the next line.
+            const auto data = client->buffer.data();
+            std::string head(asio::buffers_begin(data), asio::buffers_end(data));
+            client->buffer.consume(client->buffer.size());
+            if (!client->discarding) {
+              self->on_scan(ScanEvent{client->name, head, SystemClock().now_ms()});
+            }
+            client->discarding = true;
+            self->Read(client);
+            return;
+          }
+          if (ec) {  // EOF or a reset
             self->clients.remove(client);
             return;
           }
           std::string line(asio::buffers_begin(client->buffer.data()),
                            asio::buffers_begin(client->buffer.data()) + static_cast<std::ptrdiff_t>(n));
           client->buffer.consume(n);
+          if (client->discarding) {  // the rest of an over-long line
+            client->discarding = false;
+            self->Read(client);
+            return;
+          }
           while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
           if (!line.empty()) self->on_scan(ScanEvent{client->name, line, SystemClock().now_ms()});
           self->Read(client);

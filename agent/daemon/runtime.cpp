@@ -67,6 +67,12 @@ Expected<void> DataDir::WriteFile(std::string_view name, std::string_view text, 
   if (!ok || ::rename(tmp.c_str(), target.c_str()) != 0) {
     return IoError("data_dir_unavailable", "cannot write " + target + ": " + Errno());
   }
+  // The rename itself is durable only once the directory is.
+  const int dir_fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -244,6 +245,11 @@ int main(int argc, char** argv) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code& ec, int sig) {
     if (ec) return;
+    // A second signal while stopping means "now": nothing acknowledged is
+    // lost by it (every answered commit is already durable).
+    signals.async_wait([&](const asio::error_code& again, int) {
+      if (!again) std::_Exit(1);
+    });
     log.Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     notifier.Send("STOPPING=1");
     scanner.Close();

@@ -3,6 +3,8 @@
 // durable commit SQLite can do on the same disk.
 //
 //   sa-bench ledger [--n N] [--dir DIR]
+//   sa-bench api [--clients C] [--sales N] [--agent PATH]
+//   sa-bench footprint [--sales N] [--agent PATH]
 //
 // Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
 // complete with cash), on a fresh ledger with the demo store's config.
@@ -13,30 +15,54 @@
 // directory. Prints one JSON line per baseline run and per scenario; the
 // scenarios' ratio is against the mean of the two baseline runs. Any failure
 // goes to stderr with exit status 1 (2 for usage).
+//
+// Scenario "api": the real daemon (store-agent --demo) over real HTTP: C
+// client threads, one keep-alive connection each, N signed sales in all
+// (open, scan, complete with cash). The writer may group several clients'
+// completions into one fsync, so with C > 1 the store can beat one commit
+// per fsync. The baseline runs before and after on the same filesystem (its
+// lines go to stderr); stdout gets the scenario's one JSON line.
+//
+// Scenario "footprint": the daemon's binary size (as built and stripped),
+// its idle RSS, and its start-to-ready time and RSS on a ledger of N
+// completed sales (built through the store layer, not the API, for speed).
+// One JSON line on stdout; progress on stderr.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <curl/curl.h>
+#include <signal.h>
 #include <stdlib.h>  // mkdtemp
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <latch>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "agent_process.hpp"
 #include "base.hpp"
 #include "codes.hpp"
+#include "crypto.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -125,11 +151,7 @@ class WorkDir {
   bool owned_ = false;
 };
 
-// ------------------------------------------------------------- baseline
-
-#ifdef SA_BASELINE_SQLITE_COMMIT
-
-// For popen's /bin/sh: the text as one single-quoted word.
+// For /bin/sh (popen, system): the text as one single-quoted word.
 std::string ShellQuote(std::string_view text) {
   std::string out = "'";
   for (const char c : text) {
@@ -141,6 +163,10 @@ std::string ShellQuote(std::string_view text) {
   }
   return out + "'";
 }
+
+// ------------------------------------------------------------- baseline
+
+#ifdef SA_BASELINE_SQLITE_COMMIT
 
 // Runs the shared baseline binary and reads its one JSON line.
 Json RunBaseline(const std::string& db_path, int n) {
@@ -328,6 +354,387 @@ int RunLedgerScenario(int n, const std::string& dir_option) {
   return 0;
 }
 
+// --------------------------------------------------------------- daemon
+
+#ifdef SA_STORE_AGENT
+constexpr const char* kDefaultAgent = SA_STORE_AGENT;
+#else
+constexpr const char* kDefaultAgent = "store-agent";
+#endif
+
+using sa::testing::AgentProcess;
+
+// The daemon on `data_dir` (demo store, any free port), up and serving.
+struct RunningAgent {
+  std::unique_ptr<AgentProcess> process;
+  std::string url;
+  double start_to_ready_ms = 0;  // from fork to the "ready" log line
+};
+
+RunningAgent StartAgent(const std::string& binary, const std::string& data_dir,
+                        std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  std::error_code ec;
+  if (!fs::exists(binary, ec)) throw BenchError("store-agent binary " + binary + " is missing");
+  RunningAgent agent;
+  const auto start = SteadyClock::now();
+  agent.process = std::make_unique<AgentProcess>(
+      binary, std::vector<std::string>{"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0"});
+  const std::string line = agent.process->WaitForLog("\"msg\":\"ready\"", limit);
+  agent.start_to_ready_ms = MsSince(start);
+  if (line.empty()) {
+    throw BenchError("store-agent did not get ready; its log:\n" + agent.process->DrainLog());
+  }
+  const Json ready = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (ready.is_discarded() || !ready.contains("url") || !ready["url"].is_string()) {
+    throw BenchError("store-agent's ready line has no url: " + line);
+  }
+  agent.url = ready["url"].get<std::string>();
+  return agent;
+}
+
+// SIGTERM, and a clean exit.
+void StopAgent(RunningAgent& agent) {
+  agent.process->Signal(SIGTERM);
+  if (const int status = agent.process->Wait(); status != 0) {
+    throw BenchError("store-agent exited with status " + std::to_string(status) + " on SIGTERM");
+  }
+}
+
+// VmRSS of a process, in kB.
+std::int64_t RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
+  }
+  throw BenchError("no VmRSS in /proc/" + std::to_string(pid) + "/status");
+}
+
+std::string ReadTrimmed(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw BenchError(path + " is missing");
+  return sa::testing::Trimmed(sa::testing::Slurp(path));
+}
+
+// The baseline before and after a run, in `dir` (its lines to stderr); the
+// mean of the two commit rates.
+class BaselinePair {
+ public:
+  BaselinePair(std::string db_path, int n) : db_path_(std::move(db_path)), n_(n) {}
+  void Before() { before_ = Run(); }
+  void After() { after_ = Run(); }
+  double MeanCommitsPerS() const {
+    const double mean = (before_ + after_) / 2;
+    if (!(mean > 0)) throw BenchError("baseline reported no commits per second");
+    return mean;
+  }
+
+ private:
+  double Run() {
+    const Json line = RunBaseline(db_path_, n_);
+    std::cerr << line.dump() << std::endl;
+    return line["commits_per_s"].get<double>();
+  }
+  std::string db_path_;
+  int n_;
+  double before_ = 0;
+  double after_ = 0;
+};
+
+// ------------------------------------------------------------------ api
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::string error;  // libcurl's, when there was no answer
+};
+
+// One keep-alive connection to the daemon: a libcurl easy handle reused for
+// every request of one client thread.
+class ApiClient {
+ public:
+  ApiClient(std::string url, const std::string& token)
+      : url_(std::move(url)), auth_("Authorization: Bearer " + token), curl_(curl_easy_init()) {
+    if (curl_ == nullptr) throw BenchError("curl_easy_init failed");
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &ApiClient::Sink);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body_);
+  }
+  ~ApiClient() { curl_easy_cleanup(curl_); }
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  HttpResult Post(const std::string& path, const std::string& body,
+                  const std::string& idempotency_key = "") {
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, auth_.c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!idempotency_key.empty()) {
+      headers = curl_slist_append(headers, ("Idempotency-Key: " + idempotency_key).c_str());
+    }
+    const std::string url = url_ + path;
+    body_.clear();
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    HttpResult result;
+    const CURLcode rc = curl_easy_perform(curl_);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+    curl_slist_free_all(headers);
+    if (rc == CURLE_OK) {
+      curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &result.status);
+    } else {
+      result.error = curl_easy_strerror(rc);
+    }
+    result.body = std::move(body_);
+    return result;
+  }
+
+ private:
+  static std::size_t Sink(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+  }
+  std::string url_;
+  std::string auth_;
+  CURL* curl_;
+  std::string body_;
+};
+
+// The value of an unlabelled Prometheus sample ("name value"), if present.
+std::optional<std::int64_t> MetricValue(const std::string& text, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + pos, end - pos);
+    if (line.size() > name.size() && line.substr(0, name.size()) == name &&
+        line[name.size()] == ' ') {
+      return std::strtoll(std::string(line.substr(name.size() + 1)).c_str(), nullptr, 10);
+    }
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
+Json OrNull(std::optional<std::int64_t> value) { return value ? Json(*value) : Json(nullptr); }
+
+int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  const WorkDir dir("");
+  const std::string data_dir = dir.path() + "/data";
+  BaselinePair baseline(dir.path() + "/baseline.db", sales);
+  baseline.Before();
+
+  RunningAgent agent = StartAgent(agent_binary, data_dir);
+  const std::string token = ReadTrimmed(data_dir + "/api-token");
+  const auto key =
+      Require(sa::crypto::SigningKey::FromPem(sa::testing::Slurp(data_dir + "/demo/brand.key.pem")),
+              "the daemon's demo brand key");
+
+  // Minting signs (ECDSA P-256) and is not what a store does: keep it out.
+  std::vector<std::string> bodies;
+  bodies.reserve(static_cast<std::size_t>(sales));
+  for (int i = 0; i < sales; ++i) {
+    const std::string serial = "A" + std::to_string(i);
+    const std::string label = sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial,
+                                                         sa::codes::SignLabel(kGtin, serial, key));
+    bodies.push_back(Json{{"payload", label}}.dump());
+  }
+  const std::string complete_body =
+      Json{{"payments", Json::array({Json{{"method", "cash"}, {"amount", kPriceMinor}}})}}.dump();
+
+  std::mutex failure_mutex;
+  std::string failure;
+  std::atomic<bool> failed{false};
+  auto fail = [&](std::string what) {
+    const std::lock_guard lock(failure_mutex);
+    if (failure.empty()) failure = std::move(what);
+    failed = true;
+  };
+
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
+  std::latch go(1);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      try {
+        ApiClient client(agent.url, token);
+        std::vector<double>& mine = latencies[static_cast<std::size_t>(c)];
+        go.wait();
+        // Client c takes sales c, c+C, c+2C, ...: N/C each (one more for some).
+        for (int i = c; i < sales && !failed; i += clients) {
+          auto check = [&](const HttpResult& r, const char* what) {
+            if (r.status >= 200 && r.status < 300) return true;
+            fail(std::string(what) + ": " +
+                 (r.status == 0 ? "no answer (" + r.error + ")"
+                                : "HTTP " + std::to_string(r.status) + ": " + r.body));
+            return false;
+          };
+          const auto start = SteadyClock::now();
+          const HttpResult opened = client.Post("/v1/sales", "{}");
+          if (!check(opened, "POST /v1/sales")) return;
+          const Json sale = Json::parse(opened.body, nullptr, false);
+          if (sale.is_discarded() || !sale.contains("id") || !sale["id"].is_string()) {
+            return fail("POST /v1/sales answered without an id: " + opened.body);
+          }
+          const std::string id = sale["id"].get<std::string>();
+          if (!check(client.Post("/v1/sales/" + id + "/scans", bodies[static_cast<std::size_t>(i)]),
+                     "POST /v1/sales/{id}/scans")) {
+            return;
+          }
+          if (!check(client.Post("/v1/sales/" + id + "/complete", complete_body, "bench-" + id),
+                     "POST /v1/sales/{id}/complete")) {
+            return;
+          }
+          mine.push_back(MsSince(start));
+        }
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+    });
+  }
+  const auto t0 = SteadyClock::now();
+  go.count_down();
+  for (std::thread& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  if (failed) throw BenchError(failure);
+
+  const sa::testing::Api api{agent.url, token};
+  const sa::testing::HttpReply metrics = api.Get("/metrics");
+  if (metrics.status != 200) {
+    throw BenchError("GET /metrics: HTTP " + std::to_string(metrics.status) + ": " + metrics.body);
+  }
+  StopAgent(agent);
+  baseline.After();
+
+  std::vector<double> all;
+  all.reserve(static_cast<std::size_t>(sales));
+  for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  const Percentiles p = PercentilesOf(std::move(all));
+  const double sales_per_s = sales / secs;
+  const double commits_per_s = baseline.MeanCommitsPerS();
+  const Json line{{"scenario", "api"},
+                  {"clients", clients},
+                  {"sales", sales},
+                  {"sales_per_s", Round(sales_per_s, 1)},
+                  {"p50_ms", Round(p.p50, 3)},
+                  {"p99_ms", Round(p.p99, 3)},
+                  {"baseline_commits_per_s", Round(commits_per_s, 1)},
+                  {"ratio", Round(sales_per_s / commits_per_s, 3)},
+                  {"target_ratio", clients == 1 ? 0.5 : 2.0},
+                  {"writer_max_batch", OrNull(MetricValue(metrics.body, "sa_writer_max_batch"))},
+                  {"writer_batches", OrNull(MetricValue(metrics.body, "sa_writer_batches_total"))}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
+// ------------------------------------------------------------ footprint
+
+// An executable named `name` on $PATH, if any.
+std::optional<std::string> FindOnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+  while (true) {
+    const std::size_t colon = rest.find(':');
+    const std::string entry(rest.substr(0, colon));
+    const std::string candidate = (entry.empty() ? "." : entry) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string_view::npos) return std::nullopt;
+    rest.remove_prefix(colon + 1);
+  }
+}
+
+// The binary's size after `strip`, or nothing without a strip.
+std::optional<std::uintmax_t> StrippedBytes(const std::string& binary, const std::string& dir) {
+  const std::optional<std::string> strip = FindOnPath("strip");
+  if (!strip) return std::nullopt;
+  const std::string copy = dir + "/store-agent.stripped";
+  fs::copy_file(binary, copy, fs::copy_options::overwrite_existing);
+  const std::string command = ShellQuote(*strip) + " " + ShellQuote(copy);
+  const int status = std::system(command.c_str());
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw BenchError(command + " failed (status " + std::to_string(status) + ")");
+  }
+  return fs::file_size(copy);
+}
+
+// N completed single-unit sales (unsigned serialised labels) added straight
+// through the store layer; batches of 10,000 in one outer transaction (the
+// operations inside become savepoints), so one fsync per batch.
+std::uintmax_t FillLedger(const std::string& path, int sales) {
+  auto db = Require(sa::ledger::Database::Open(path), "open ledger");
+  const sa::SystemClock clock;
+  sa::store::Config config = sa::store::DemoConfig();
+  config.require_signature = false;
+  sa::store::Store store(*db, std::move(config), clock);
+  if (!store.FindProduct(kGtin)) {
+    Require(store.ImportCatalogCsv(sa::store::DemoCatalogCsv()), "import catalog");
+  }
+  constexpr int kBatch = 10'000;
+  constexpr int kProgress = 100'000;
+  const std::vector<sa::store::Payment> payments = {{"cash", kPriceMinor, ""}};
+  const auto start = SteadyClock::now();
+  for (int done = 0; done < sales;) {
+    sa::ledger::Transaction batch(*db);
+    const int end = std::min(sales, done + kBatch);
+    for (; done < end; ++done) {
+      const std::string label =
+          sa::codes::MakeDigitalLink(kLabelHost, kGtin, "F" + std::to_string(done), "");
+      const sa::store::Sale opened = Require(store.OpenSale("bench"), "open sale");
+      Require(store.Scan(opened.id, label), "scan");
+      Require(store.Complete(opened.id, payments), "complete");
+      if ((done + 1) % kProgress == 0) {
+        std::cerr << "sa-bench footprint: " << done + 1 << " sales in the ledger ("
+                  << Round(MsSince(start) / 1000, 1) << " s)" << std::endl;
+      }
+    }
+    batch.Commit();
+  }
+  std::cerr << "sa-bench footprint: ledger of " << sales << " sales built in "
+            << Round(MsSince(start) / 1000, 1) << " s" << std::endl;
+  return LedgerBytes(*db);
+}
+
+int RunFootprintScenario(int sales, const std::string& agent_binary) {
+  const WorkDir dir("");
+  const std::string data_dir = dir.path() + "/data";
+  std::error_code ec;
+  const std::uintmax_t binary_bytes = fs::file_size(agent_binary, ec);
+  if (ec) throw BenchError("cannot read " + agent_binary + ": " + ec.message());
+  const std::optional<std::uintmax_t> stripped = StrippedBytes(agent_binary, dir.path());
+
+  // First start on an empty data dir: idle RSS; it also writes the demo keys,
+  // token and catalog the restart needs.
+  std::int64_t idle_rss_kb = 0;
+  {
+    RunningAgent agent = StartAgent(agent_binary, data_dir);
+    idle_rss_kb = RssKb(agent.process->pid());
+    StopAgent(agent);
+  }
+
+  const std::uintmax_t ledger_bytes = FillLedger(data_dir + "/ledger.db", sales);
+
+  // A big ledger takes a while to open (quick_check): a generous limit.
+  RunningAgent agent = StartAgent(agent_binary, data_dir, std::chrono::minutes(30));
+  const std::int64_t rss_after_ready_kb = RssKb(agent.process->pid());
+  StopAgent(agent);
+
+  const Json line{{"scenario", "footprint"},
+                  {"binary_bytes", binary_bytes},
+                  {"stripped_bytes", stripped ? Json(*stripped) : Json(nullptr)},
+                  {"idle_rss_kb", idle_rss_kb},
+                  {"sales_in_ledger", sales},
+                  {"ledger_bytes", ledger_bytes},
+                  {"start_to_ready_ms", Round(agent.start_to_ready_ms, 1)},
+                  {"rss_after_ready_kb", rss_after_ready_kb}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -343,6 +750,27 @@ int main(int argc, char** argv) {
   ledger->add_option("--dir", dir,
                      "directory for the databases (default: a fresh one under /tmp, removed "
                      "at the end)");
+
+  int clients = 1;
+  int api_sales = 400;
+  std::string agent_binary = kDefaultAgent;
+  CLI::App* api = app.add_subcommand(
+      "api", "N signed sales over HTTP against the real daemon from C clients vs. N SQLite commits");
+  api->add_option("--clients", clients, "client threads, one connection each")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  api->add_option("--sales", api_sales, "number of sales in all (and of baseline commits)")
+      ->check(CLI::Range(1, 100'000'000))
+      ->capture_default_str();
+  api->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+
+  int footprint_sales = 1'000'000;
+  CLI::App* footprint = app.add_subcommand(
+      "footprint", "binary size, idle RSS, and start-to-ready time on a ledger of N sales");
+  footprint->add_option("--sales", footprint_sales, "completed sales in the ledger at restart")
+      ->check(CLI::Range(0, 100'000'000))
+      ->capture_default_str();
+  footprint->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -352,6 +780,8 @@ int main(int argc, char** argv) {
 
   try {
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
+    if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
+    if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);
   } catch (const sa::ledger::Failure& f) {
     std::cerr << "sa-bench: " << f.error().code << ": " << f.error().message << "\n";
   } catch (const std::exception& e) {

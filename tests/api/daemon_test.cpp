@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real store-agent daemon as a process: its data dir (token, url, lock),
+// signals and restarts, kill -9 durability and idempotent replays across a
+// restart, the systemd notify protocol, config errors, the virtual TCP
+// scanner feeding /v1/events, and no phone number in logs or on disk.
+//
+// Every daemon runs with --demo on 127.0.0.1:0 in its own temp data dir.
+// Nothing sleeps: readiness is the "ready" log line, exits are stderr EOF,
+// notify datagrams and SSE data are waited for with poll/condition variables
+// (each with a generous limit only as a safety net against hangs).
+#include <catch2/catch.hpp>
+
+#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sa::testing::AgentProcess;
+using sa::testing::Api;
+using sa::testing::Child;
+using sa::testing::HttpReply;
+using sa::testing::Slurp;
+using sa::testing::TempDir;
+using sa::testing::Trimmed;
+
+namespace {
+
+constexpr auto kSafetyNet = std::chrono::seconds(30);
+
+// libcurl's global init is not thread-safe; do it once before any thread.
+[[maybe_unused]] const bool kCurlReady = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> DemoArgs(const fs::path& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--demo", "--data-dir", dir.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// A demo daemon on `dir`, started and ready (or the test stops here).
+struct Agent {
+  explicit Agent(const fs::path& dir, std::vector<std::string> extra = {})
+      : proc(std::make_unique<AgentProcess>(SA_STORE_AGENT, DemoArgs(dir, std::move(extra)))) {
+    url = proc->WaitReady();
+    INFO("stderr so far:\n" << proc->log());
+    REQUIRE_FALSE(url.empty());
+    api = Api{url, Trimmed(Slurp((dir / "api-token").string()))};
+    REQUIRE_FALSE(api.token.empty());
+  }
+  std::unique_ptr<AgentProcess> proc;
+  std::string url;
+  Api api;
+};
+
+// Reads the process's stderr to its end (it closes when the process exits);
+// false when `limit` passed first.
+bool ReadToEof(AgentProcess& p, std::chrono::milliseconds limit = kSafetyNet) {
+  const auto start = std::chrono::steady_clock::now();
+  p.WaitForLog("\x01never\x01", limit);
+  return std::chrono::steady_clock::now() - start < limit;
+}
+
+// The exit status once it ended by itself; -1 (and a failed check) when it
+// did not end within the safety net (it is then killed).
+int ExitStatus(AgentProcess& p) {
+  if (!ReadToEof(p)) {
+    FAIL_CHECK("store-agent did not exit; stderr:\n" << p.log());
+    p.Kill();
+    return -1;
+  }
+  return p.Wait();
+}
+
+int StopWith(AgentProcess& p, int sig) {
+  p.Signal(sig);
+  return ExitStatus(p);
+}
+
+// `storectl --data-dir DIR demo codes N`: N signed unit labels, then a member code.
+std::vector<std::string> DemoCodes(const fs::path& dir, int n) {
+  Child ctl(SA_STORECTL, {"--data-dir", dir.string(), "demo", "codes", std::to_string(n)});
+  const std::string out = ctl.ReadAll();
+  REQUIRE(ctl.Wait() == 0);
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const auto nl = out.find('\n', at);
+    const std::string line = out.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    if (!line.empty()) lines.push_back(line);
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+  }
+  REQUIRE(lines.size() == static_cast<std::size_t>(n) + 1);
+  REQUIRE(lines.back().rfind("SAM1:", 0) == 0);
+  return lines;
+}
+
+// The serial (AI 21) of a Digital Link label.
+std::string SerialOf(const std::string& link) {
+  const auto at = link.find("/21/");
+  REQUIRE(at != std::string::npos);
+  const auto end = link.find('?', at);
+  return link.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
+}
+
+std::string ErrorCode(const HttpReply& r) {
+  const json j = r.json();
+  if (!j.is_object() || !j.contains("error")) return "";
+  return j["error"].value("code", "");
+}
+
+json OpenSale(const Api& api) {
+  const HttpReply r = api.Post("/v1/sales", "{}");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return r.json();
+}
+
+json ScanInto(const Api& api, const std::string& sale, const std::string& code) {
+  const HttpReply r = api.Post("/v1/sales/" + sale + "/scans", json{{"payload", code}}.dump());
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  return r.json();
+}
+
+std::string CashFor(const json& sale) {
+  return json{{"payments", {{{"method", "cash"}, {"amount", sale.at("total")}}}}}.dump();
+}
+
+json GetSale(const Api& api, const std::string& id) {
+  const HttpReply r = api.Get("/v1/sales/" + id);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  return r.json();
+}
+
+// A completed sale of one unit: {sale json as completed}.
+json SellOne(const Api& api, const std::string& code) {
+  const json sale = OpenSale(api);
+  const std::string id = sale.at("id");
+  const json scanned = ScanInto(api, id, code);
+  const HttpReply done = api.Post("/v1/sales/" + id + "/complete", CashFor(scanned));
+  INFO(done.body);
+  REQUIRE(done.status == 200);
+  const json j = done.json();
+  REQUIRE(j.value("status", "") == "completed");
+  REQUIRE(j.at("receipt_no").is_string());
+  return j;
+}
+
+// ------------------------------------------------------------ systemd notify
+
+class NotifySocket {
+ public:
+  explicit NotifySocket(const fs::path& path) : path_(path.string()) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    REQUIRE(path_.size() < sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  // The next datagram, or "" when none came within the safety net.
+  std::string Next(std::chrono::milliseconds limit = kSafetyNet) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return "";
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+  // Datagrams until one has the line `line`; that one, or "" (all seen in `seen`).
+  std::string Until(const std::string& line, std::vector<std::string>& seen) {
+    while (true) {
+      std::string d = Next();
+      if (d.empty()) return "";
+      seen.push_back(d);
+      if (HasLine(d, line)) return d;
+    }
+  }
+  static bool HasLine(const std::string& datagram, const std::string& line) {
+    std::size_t at = 0;
+    while (at <= datagram.size()) {
+      const auto nl = datagram.find('\n', at);
+      const std::string l = datagram.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      if (l == line || (line.back() == '=' && l.rfind(line, 0) == 0)) return true;
+      if (nl == std::string::npos) break;
+      at = nl + 1;
+    }
+    return false;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Sets environment variables for the children started while it lives (the
+// test process is single-threaded at that point; AgentProcess forks).
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, std::string>> vars) {
+    for (const auto& [k, v] : vars) {
+      names_.emplace_back(k);
+      ::setenv(k, v.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& n : names_) ::unsetenv(n.c_str());
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// ------------------------------------------------------------ SSE stream
+
+// GET /v1/events on its own thread; the received bytes are waited on.
+class EventStreamClient {
+ public:
+  EventStreamClient(const Api& api) : url_(api.url + "/v1/events"), auth_("Authorization: Bearer " + api.token) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~EventStreamClient() { Stop(); }
+  EventStreamClient(const EventStreamClient&) = delete;
+  EventStreamClient& operator=(const EventStreamClient&) = delete;
+
+  // Waits until `done(data so far)` holds or the stream ends; whether it held.
+  bool WaitFor(const std::function<bool(const std::string&)>& done,
+               std::chrono::milliseconds limit = kSafetyNet) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, limit, [&] { return done(data_) || finished_; });
+    return done(data_);
+  }
+  // Ends the transfer: the next write (or progress) callback refuses.
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string data() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return data_;
+  }
+  bool finished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+  }
+  long status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  static std::size_t OnData(char* p, std::size_t size, std::size_t n, void* self_) {
+    auto* self = static_cast<EventStreamClient*>(self_);
+    if (self->stop_) return 0;  // we saw what we needed: end the transfer
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->data_.append(p, size * n);
+    }
+    self->cv_.notify_all();
+    return size * n;
+  }
+  static int OnProgress(void* self_, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<EventStreamClient*>(self_)->stop_ ? 1 : 0;
+  }
+  void Run() {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = curl_slist_append(nullptr, auth_.c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);  // safety net only
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &EventStreamClient::OnData);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &EventStreamClient::OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+    curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+      status_ = status;
+    }
+    cv_.notify_all();
+  }
+
+  std::string url_;
+  std::string auth_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string data_;
+  bool finished_ = false;
+  long status_ = 0;
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+struct SseEvent {
+  std::string event;
+  std::string data;
+};
+
+// Complete SSE events in `text` (comments and a trailing partial event skipped).
+std::vector<SseEvent> ParseSse(const std::string& text) {
+  std::vector<SseEvent> out;
+  std::size_t at = 0;
+  while (true) {
+    const auto end = text.find("\n\n", at);
+    if (end == std::string::npos) break;
+    const std::string block = text.substr(at, end - at);
+    at = end + 2;
+    SseEvent ev;
+    std::size_t l = 0;
+    while (l <= block.size()) {
+      const auto nl = block.find('\n', l);
+      const std::string line = block.substr(l, nl == std::string::npos ? std::string::npos : nl - l);
+      if (line.rfind("event: ", 0) == 0) ev.event = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) ev.data += line.substr(6);
+      if (nl == std::string::npos) break;
+      l = nl + 1;
+    }
+    if (!ev.event.empty()) out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+// The first `event` whose JSON data satisfies `match`, or null.
+json FindEvent(const std::string& text, const std::string& event,
+               const std::function<bool(const json&)>& match) {
+  for (const auto& ev : ParseSse(text)) {
+    if (ev.event != event) continue;
+    const json j = json::parse(ev.data, nullptr, false);
+    if (!j.is_discarded() && match(j)) return j;
+  }
+  return nullptr;
+}
+
+// A TCP connection to the virtual scanner at "tcp://HOST:PORT".
+class ScannerConnection {
+ public:
+  explicit ScannerConnection(const std::string& url) {
+    REQUIRE(url.rfind("tcp://", 0) == 0);
+    const auto colon = url.rfind(':');
+    REQUIRE(colon > 6);
+    const std::string host = url.substr(6, colon - 6);
+    const int port = std::stoi(url.substr(colon + 1));
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1);
+    REQUIRE(::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~ScannerConnection() { ::close(fd_); }
+  ScannerConnection(const ScannerConnection&) = delete;
+  ScannerConnection& operator=(const ScannerConnection&) = delete;
+
+  void SendLine(const std::string& line) {
+    const std::string text = line + "\n";
+    REQUIRE(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+// ============================================================================
+
+TEST_CASE("daemon: first start writes api-token 0600 and api-url and a second daemon on the "
+          "same data dir is refused while the first keeps serving",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  Agent first(dir);
+
+  struct stat st {};
+  REQUIRE(::stat((dir / "api-token").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  const std::string token = Trimmed(Slurp((dir / "api-token").string()));
+  CHECK(token.size() >= 32);
+  CHECK(Trimmed(Slurp((dir / "api-url").string())) == first.url);
+
+  CHECK(first.api.Get("/v1/health").status == 200);
+  CHECK(sa::testing::Http("GET", first.url + "/v1/health").status == 401);
+
+  AgentProcess second(SA_STORE_AGENT, DemoArgs(dir));
+  const int status = ExitStatus(second);
+  const std::string err = second.log();
+  INFO("second daemon's stderr:\n" << err);
+  CHECK(status != 0);
+  CHECK_FALSE(Contains(err, "\"msg\":\"ready\""));
+  CHECK(Contains(err, dir.string()));
+  CHECK((Contains(err, "another store-agent") || Contains(err, "in use") || Contains(err, "lock")));
+
+  // The first is untouched: same token, same url, still serving.
+  CHECK(Trimmed(Slurp((dir / "api-token").string())) == token);
+  CHECK(Trimmed(Slurp((dir / "api-url").string())) == first.url);
+  const HttpReply health = first.api.Get("/v1/health");
+  CHECK(health.status == 200);
+  CHECK(health.json().value("status", "") == "ok");
+  CHECK(OpenSale(first.api).contains("id"));
+}
+
+TEST_CASE("daemon: SIGTERM and SIGINT exit 0 and a completed sale survives each restart",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  std::string sale_id, receipt_no;
+  {
+    Agent a(dir);
+    const auto codes = DemoCodes(dir, 1);
+    const json sale = SellOne(a.api, codes[0]);
+    sale_id = sale.at("id");
+    receipt_no = sale.at("receipt_no");
+    CHECK(StopWith(*a.proc, SIGTERM) == 0);
+    INFO(a.proc->log());
+    CHECK(Contains(a.proc->log(), "\"signal\":\"SIGTERM\""));
+  }
+  {
+    Agent b(dir);
+    const json sale = GetSale(b.api, sale_id);
+    CHECK(sale.value("status", "") == "completed");
+    CHECK(sale.value("receipt_no", "") == receipt_no);
+    CHECK(StopWith(*b.proc, SIGINT) == 0);
+    INFO(b.proc->log());
+    CHECK(Contains(b.proc->log(), "\"signal\":\"SIGINT\""));
+  }
+  {
+    Agent c(dir);
+    const json sale = GetSale(c.api, sale_id);
+    CHECK(sale.value("status", "") == "completed");
+    CHECK(sale.value("receipt_no", "") == receipt_no);
+    CHECK(StopWith(*c.proc, SIGTERM) == 0);
+  }
+}
+
+TEST_CASE("daemon: kill -9 right after a 200 on complete loses nothing and the serial stays sold",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  std::string sale_id, receipt_no;
+  std::vector<std::string> codes;
+  {
+    Agent a(dir);
+    codes = DemoCodes(dir, 2);
+    const json sale = OpenSale(a.api);
+    sale_id = sale.at("id");
+    const json scanned = ScanInto(a.api, sale_id, codes[0]);
+    const HttpReply member =
+        a.api.Post("/v1/sales/" + sale_id + "/member", json{{"payload", codes[2]}}.dump());
+    INFO(member.body);
+    REQUIRE(member.status == 200);
+    const HttpReply done = a.api.Post("/v1/sales/" + sale_id + "/complete", CashFor(scanned));
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    a.proc->Kill();  // SIGKILL at once, no shutdown path
+    receipt_no = done.json().at("receipt_no");
+  }
+  Agent b(dir);
+  const json sale = GetSale(b.api, sale_id);
+  CHECK(sale.value("status", "") == "completed");
+  CHECK(sale.value("receipt_no", "") == receipt_no);
+  CHECK(sale.at("member").is_object());
+  REQUIRE(sale.at("lines").size() == 1);
+  CHECK(sale["lines"][0].value("serial", "") == SerialOf(codes[0]));
+
+  const std::string again = OpenSale(b.api).at("id");
+  const HttpReply twice = b.api.Post("/v1/sales/" + again + "/scans", json{{"payload", codes[0]}}.dump());
+  INFO(twice.body);
+  CHECK(twice.status == 409);
+  CHECK(ErrorCode(twice) == "serial_already_sold");
+  // The other label still sells: the ledger is whole.
+  CHECK(ScanInto(b.api, again, codes[1]).at("lines").size() == 1);
+}
+
+TEST_CASE("daemon: an Idempotency-Key replays byte-identically across kill -9 and restart",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  const std::string key = "complete-" + tmp.path().filename().string();
+  std::string sale_id, body;
+  HttpReply first;
+  {
+    Agent a(dir);
+    const auto codes = DemoCodes(dir, 1);
+    sale_id = OpenSale(a.api).at("id");
+    body = CashFor(ScanInto(a.api, sale_id, codes[0]));
+    first = a.api.Post("/v1/sales/" + sale_id + "/complete", body, key);
+    INFO(first.body);
+    REQUIRE(first.status == 200);
+    a.proc->Kill();
+  }
+  Agent b(dir);
+  const HttpReply replay = b.api.Post("/v1/sales/" + sale_id + "/complete", body, key);
+  CHECK(replay.status == first.status);
+  CHECK(replay.body == first.body);
+
+  const json sale = GetSale(b.api, sale_id);
+  CHECK(sale.value("status", "") == "completed");
+  CHECK(sale.at("payments").size() == 1);
+  CHECK(sale.value("receipt_no", "") == first.json().value("receipt_no", "?"));
+
+  // The same key for another body is a conflict, not a second completion.
+  const HttpReply other = b.api.Post("/v1/sales/" + sale_id + "/complete",
+                                     R"({"payments":[{"method":"card","amount":1}]})", key);
+  CHECK(other.status == 409);
+  CHECK(GetSale(b.api, sale_id).at("payments").size() == 1);
+}
+
+TEST_CASE("daemon: systemd notify sends READY=1 with STATUS then WATCHDOG=1 then STOPPING=1",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  NotifySocket notify(tmp.path() / "notify.sock");
+  std::unique_ptr<AgentProcess> proc;
+  {
+    ScopedEnv env{{"NOTIFY_SOCKET", notify.path()}, {"WATCHDOG_USEC", "200000"}};
+    proc = std::make_unique<AgentProcess>(SA_STORE_AGENT, DemoArgs(dir));
+  }
+  const std::string url = proc->WaitReady();
+  INFO("stderr:\n" << proc->log());
+  REQUIRE_FALSE(url.empty());
+
+  std::vector<std::string> seen;
+  const std::string ready = notify.Until("READY=1", seen);
+  INFO("datagrams: " << json(seen).dump());
+  REQUIRE_FALSE(ready.empty());
+  CHECK(seen.size() == 1);  // READY=1 is the first thing said
+  CHECK(NotifySocket::HasLine(ready, "STATUS="));
+  CHECK(Contains(ready, url));
+
+  // Two watchdog pets: it is periodic, not a single message.
+  CHECK_FALSE(notify.Until("WATCHDOG=1", seen).empty());
+  CHECK_FALSE(notify.Until("WATCHDOG=1", seen).empty());
+
+  proc->Signal(SIGTERM);
+  CHECK_FALSE(notify.Until("STOPPING=1", seen).empty());
+  CHECK(ExitStatus(*proc) == 0);
+}
+
+TEST_CASE("daemon: config errors exit 1 with file:line messages and --print-config round-trips",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+
+  SECTION("an unknown key on line 3 and a wrong type on line 5") {
+    const fs::path f = tmp.path() / "agent.toml";
+    std::ofstream(f) << "[store]\n"
+                        "id = \"s1\"\n"
+                        "idd = \"typo\"\n"
+                        "[api]\n"
+                        "max_body_bytes = \"big\"\n";
+    AgentProcess p(SA_STORE_AGENT, {"--config", f.string(), "--data-dir", data.string(),
+                                    "--listen", "127.0.0.1:0"});
+    const int status = ExitStatus(p);
+    INFO("stderr:\n" << p.log());
+    CHECK(status == 1);
+    CHECK(Contains(p.log(), f.string() + ":3:"));
+    CHECK(Contains(p.log(), f.string() + ":5:"));
+    CHECK_FALSE(Contains(p.log(), "\"msg\":\"ready\""));
+    CHECK_FALSE(fs::exists(data / "ledger.db"));
+  }
+
+  SECTION("an unparseable --listen") {
+    for (const char* listen : {"nonsense", "127.0.0.1", "127.0.0.1:99999", "localhost:8787"}) {
+      AgentProcess p(SA_STORE_AGENT, {"--demo", "--data-dir", data.string(), "--listen", listen});
+      const int status = ExitStatus(p);
+      INFO("--listen " << listen << "; stderr:\n" << p.log());
+      CHECK(status == 1);
+      CHECK(Contains(p.log(), "--listen"));
+      CHECK_FALSE(Contains(p.log(), "\"msg\":\"ready\""));
+    }
+  }
+
+  SECTION("--print-config exits 0 and a daemon starts on what it printed") {
+    Child print(SA_STORE_AGENT, {"--print-config"});
+    const std::string text = print.ReadAll();
+    CHECK(print.Wait() == 0);
+    REQUIRE_FALSE(text.empty());
+    const fs::path f = tmp.path() / "printed.toml";
+    std::ofstream(f) << text;
+    Agent a(data, {"--config", f.string()});
+    CHECK(a.api.Get("/v1/health").status == 200);
+    CHECK(StopWith(*a.proc, SIGTERM) == 0);
+  }
+}
+
+TEST_CASE("daemon: the virtual TCP scanner feeds sales and /v1/events and /v1/scans", "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  Agent a(dir);
+  const auto codes = DemoCodes(dir, 1);
+  const std::string serial = SerialOf(codes[0]);
+  const std::string scanner_url = Trimmed(Slurp((dir / "scanner-url").string()));
+  REQUIRE(scanner_url.rfind("tcp://127.0.0.1:", 0) == 0);
+
+  EventStreamClient events(a.api);
+  // The stream's opening comment: the daemon has registered it.
+  REQUIRE(events.WaitFor([](const std::string& d) { return Contains(d, ": store-agent events"); }));
+
+  ScannerConnection scanner(scanner_url);
+  scanner.SendLine(codes[0]);
+
+  const auto accepted = [&](const json& j) {
+    return j.value("payload", "") == codes[0] && j.value("outcome", "") == "accepted";
+  };
+  const auto sold = [&](const json& j) {
+    if (!j.contains("lines") || !j["lines"].is_array()) return false;
+    for (const auto& l : j["lines"]) {
+      if (l.value("serial", json(nullptr)) == serial) return true;
+    }
+    return false;
+  };
+  const bool got = events.WaitFor([&](const std::string& d) {
+    return !FindEvent(d, "scan", accepted).is_null() && !FindEvent(d, "sale", sold).is_null();
+  });
+  INFO("stream:\n" << events.data());
+  REQUIRE(got);
+  const json sale = FindEvent(events.data(), "sale", sold);
+  CHECK(sale.value("status", "") == "open");
+
+  const HttpReply recent = a.api.Get("/v1/scans?limit=1");
+  REQUIRE(recent.status == 200);
+  const json scans = recent.json().at("scans");
+  REQUIRE(scans.size() == 1);
+  CHECK(scans[0].value("payload", "") == codes[0]);
+  CHECK(scans[0].value("source", "").rfind("tcp:", 0) == 0);
+  CHECK(scans[0].value("outcome", "") == "accepted");
+
+  // A garbage line: refused as malformed, and the daemon keeps serving.
+  const std::string garbage = "\x7f not a code \xff at all";
+  scanner.SendLine(garbage);
+  const auto malformed = [&](const json& j) { return j.value("outcome", "") == "malformed_code"; };
+  REQUIRE(events.WaitFor([&](const std::string& d) { return !FindEvent(d, "scan", malformed).is_null(); }));
+  CHECK(a.api.Get("/v1/health").status == 200);
+  const json after = a.api.Get("/v1/scans?limit=1").json();
+  REQUIRE(after.at("scans").size() == 1);
+  CHECK(after["scans"][0].value("outcome", "") == "malformed_code");
+  CHECK(GetSale(a.api, sale.at("id")).at("lines").size() == 1);  // nothing changed
+
+  // A second scanner connection still works after the garbage.
+  ScannerConnection again(scanner_url);
+  again.SendLine("also-garbage");
+  const auto second = [&](const json& j) { return j.value("payload", "") == "also-garbage"; };
+  CHECK(events.WaitFor([&](const std::string& d) { return !FindEvent(d, "scan", second).is_null(); }));
+
+  events.Stop();
+  CHECK(events.status() == 200);
+  CHECK(StopWith(*a.proc, SIGTERM) == 0);
+}
+
+TEST_CASE("daemon: an over-long scanner line is refused and the next line still scans",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  Agent a(dir);
+  const auto codes = DemoCodes(dir, 1);
+  EventStreamClient events(a.api);
+  REQUIRE(events.WaitFor([](const std::string& d) { return Contains(d, ": store-agent events"); }));
+  ScannerConnection scanner(Trimmed(Slurp((dir / "scanner-url").string())));
+  scanner.SendLine(std::string(10000, 'A'));  // over the 4096-byte line limit
+  scanner.SendLine(codes[0]);                 // on the same connection
+  const auto too_large = [](const json& j) { return j.value("outcome", "") == "malformed_code"; };
+  const auto accepted = [&](const json& j) {
+    return j.value("payload", "") == codes[0] && j.value("outcome", "") == "accepted";
+  };
+  const bool got = events.WaitFor([&](const std::string& d) {
+    return !FindEvent(d, "scan", too_large).is_null() && !FindEvent(d, "scan", accepted).is_null();
+  });
+  INFO("stream:\n" << events.data());
+  CHECK(got);
+  events.Stop();
+  CHECK(StopWith(*a.proc, SIGTERM) == 0);
+}
+
+TEST_CASE("daemon: SIGTERM with an open /v1/events stream still exits 0", "[daemon]") {
+  TempDir tmp;
+  Agent a(tmp.path() / "data");
+  EventStreamClient events(a.api);
+  REQUIRE(events.WaitFor([](const std::string& d) { return Contains(d, ": store-agent events"); }));
+  CHECK(StopWith(*a.proc, SIGTERM) == 0);
+  // The daemon closed the stream: the client's transfer ends by itself.
+  events.WaitFor([](const std::string&) { return false; });
+  CHECK(events.finished());
+}
+
+TEST_CASE("daemon: a bound phone number is in no log line and in no file of the data dir",
+          "[daemon]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  const std::string phone = "13812345678";
+  Agent a(dir, {"--log-level", "debug"});
+  const auto codes = DemoCodes(dir, 1);
+
+  const std::string id = OpenSale(a.api).at("id");
+  const json scanned = ScanInto(a.api, id, codes[0]);
+  // Refused first (no such sale, a malformed body), then bound for real.
+  CHECK(a.api.Post("/v1/sales/nope/member", json{{"phone", phone}}.dump()).status == 404);
+  CHECK(a.api.Post("/v1/sales/" + id + "/member", json{{"phone", phone}, {"payload", "x"}}.dump())
+            .status == 400);
+  const HttpReply bound =
+      a.api.Post("/v1/sales/" + id + "/member", json{{"phone", phone}}.dump(), "bind-" + id);
+  INFO(bound.body);
+  REQUIRE(bound.status == 200);
+  CHECK(bound.json().at("member").value("phone_masked", "") == "138****5678");
+  CHECK_FALSE(Contains(bound.body, "12345678"));
+  const HttpReply done = a.api.Post("/v1/sales/" + id + "/complete", CashFor(scanned));
+  INFO(done.body);
+  REQUIRE(done.status == 200);
+  CHECK_FALSE(Contains(done.body, "12345678"));
+
+  CHECK(StopWith(*a.proc, SIGTERM) == 0);
+  const std::string log = a.proc->log();
+  CHECK_FALSE(log.empty());
+  CHECK_FALSE(Contains(log, phone));
+  CHECK_FALSE(Contains(log, "12345678"));
+
+  std::size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const std::string bytes = Slurp(entry.path().string());
+    INFO(entry.path().string());
+    CHECK_FALSE(Contains(bytes, phone));
+    CHECK_FALSE(Contains(bytes, "12345678"));
+  }
+  CHECK(files >= 3);  // ledger.db, api-token, ... were all read
+}
