@@ -30,8 +30,10 @@ struct Options {
 
 class Server {
  public:
-  Server(asio::io_context& io, daemon::Writer& writer, const store::Config& store_config,
-         Options options, const daemon::Log& log);
+  // `store` is used read-only here (its config and CheckCode, on workers);
+  // every change goes through the writer.
+  Server(asio::io_context& io, daemon::Writer& writer, const store::Store& store, Options options,
+         const daemon::Log& log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

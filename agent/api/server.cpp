@@ -119,14 +119,19 @@ struct ScanRecord {
 }  // namespace
 
 struct Server::Impl {
-  Impl(asio::io_context& io_, daemon::Writer& writer_, const store::Config& config_, Options opts,
+  Impl(asio::io_context& io_, daemon::Writer& writer_, const store::Store& store_, Options opts,
        const daemon::Log& log_)
-      : io(io_), writer(writer_), config(config_), options(std::move(opts)), log(log_),
-        started(std::chrono::steady_clock::now()), ping(io_) {}
+      : io(io_), writer(writer_), store(store_), config(store_.config()), options(std::move(opts)),
+        log(log_), started(std::chrono::steady_clock::now()), ping(io_) {}
+  ~Impl() { verifiers.join(); }
 
   asio::io_context& io;
   daemon::Writer& writer;
+  const store::Store& store;
   const store::Config& config;
+  // Label signatures are checked here, off the loop and off the writer, so
+  // a 1 ms ECDSA verify overlaps other terminals' commits.
+  asio::thread_pool verifiers{2};
   Options options;
   const daemon::Log& log;
   std::chrono::steady_clock::time_point started;
@@ -476,12 +481,25 @@ struct Server::Impl {
     const json body = Body(req, false);
     const std::string payload = *StringField(body, "payload", true);
     const std::int64_t at = SystemClock().now_ms();
-    Submit(req, Durability::relaxed, true, [id, payload](store::Store& s) {
-      auto r = s.Scan(id, payload);
-      return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
-    }, [this, id, payload, at](const Reply& r) {
+    auto record = [this, id, payload, at](const Reply& r) {
       RecordScan({"api", payload.substr(0, 256), at, OutcomeOf(r), id});
       SaleChanged(r);
+    };
+    asio::post(verifiers, [this, req, id, payload, record] {
+      auto checked = store.CheckCode(payload);  // parse + ECDSA, on a worker
+      asio::post(io, [this, req, id, record, checked = std::move(checked)]() mutable {
+        if (!checked) {
+          const Reply r = ErrorReply(checked.error());
+          Respond(req, r);
+          return record(r);
+        }
+        Submit(req, Durability::relaxed, true,
+               [id, checked = std::move(checked).value()](store::Store& s) {
+                 auto r = s.AddCheckedCode(id, checked);
+                 return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+               },
+               record);
+      });
     });
   }
 
@@ -595,9 +613,9 @@ struct Server::Impl {
   }
 };
 
-Server::Server(asio::io_context& io, daemon::Writer& writer, const store::Config& store_config,
+Server::Server(asio::io_context& io, daemon::Writer& writer, const store::Store& store,
                Options options, const daemon::Log& log)
-    : impl_(std::make_unique<Impl>(io, writer, store_config, std::move(options), log)) {}
+    : impl_(std::make_unique<Impl>(io, writer, store, std::move(options), log)) {}
 
 Server::~Server() = default;
 

@@ -44,6 +44,7 @@ class VerifyKey {
   static Expected<VerifyKey> LoadFile(const std::string& path);
 
   // True when `raw_sig` (64 bytes r||s) signs SHA-256(message) under this key.
+  // Safe to call from several threads at once.
   bool Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const;
 
   struct Impl;

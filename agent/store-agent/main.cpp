@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   opts.shop.store_id = cfg.store_id;
   opts.shop.device_id = cfg.device_id;
   opts.claim_key = *claim_key;
-  sa::api::Server server(io, writer, sc, opts, log);
+  sa::api::Server server(io, writer, store, opts, log);
 
   sa::drivers::TcpLineSource scanner(io, [&server](sa::drivers::ScanEvent scan) {
     server.OnScan(scan.source, "till-1", scan.payload);

@@ -198,17 +198,29 @@ Expected<Sale> Store::OpenSale(std::string_view terminal) {
 }
 
 Expected<Sale> Store::Scan(std::string_view sale_id, std::string_view payload) {
-  // Parsing and the signature check are pure CPU: done before the write lock.
+  auto checked = CheckCode(payload);
+  if (!checked) return checked.error();
+  return AddCheckedCode(sale_id, *checked);
+}
+
+Expected<CheckedCode> Store::CheckCode(std::string_view payload) const {
   auto parsed = codes::Parse(payload, config_.parse);
   if (!parsed) {
     const Error& e = parsed.error();
     if (e.code == "member_code_malformed") return e;
     return Refused("malformed_code", e.message, e.code);
   }
-  const codes::Code& code = *parsed;
-  if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code);
+  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent};
+  const bool member = checked.code.kind == codes::Kind::member_code;
+  checked.signature =
+      codes::VerifySignature(checked.code, member ? config_.member_keys : config_.brand_keys);
+  return checked;
+}
 
-  const auto sig = codes::VerifySignature(code, config_.brand_keys);
+Expected<Sale> Store::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked) {
+  const codes::Code& code = checked.code;
+  if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
+  const auto sig = checked.signature;
   if (sig == codes::SignatureState::invalid) {
     return Refused("code_forged", "the label's signature does not match any brand key: "
                                   "treat this unit as counterfeit");
@@ -327,11 +339,12 @@ Expected<Sale> Store::BindMemberCode(std::string_view sale_id, std::string_view 
   if (parsed->kind != codes::Kind::member_code) {
     return Refused("not_a_member_code", "that is a product label, not a member code");
   }
-  return BindMember(sale_id, *parsed);
+  return BindMember(sale_id, *parsed, codes::VerifySignature(*parsed, config_.member_keys));
 }
 
-Expected<Sale> Store::BindMember(std::string_view sale_id, const codes::Code& code) {
-  if (codes::VerifySignature(code, config_.member_keys) != codes::SignatureState::valid) {
+Expected<Sale> Store::BindMember(std::string_view sale_id, const codes::Code& code,
+                                 codes::SignatureState signature) {
+  if (signature != codes::SignatureState::valid) {
     return Refused("member_code_forged", "the member code is not signed by the member service");
   }
   const std::int64_t now_s = clock_.now_ms() / 1000;

@@ -114,6 +114,13 @@ struct Event {
   std::string payload;  // JSON object
 };
 
+// A payload parsed and its signature checked: the CPU-heavy half of a scan,
+// done before (and apart from) the ledger.
+struct CheckedCode {
+  codes::Code code;
+  codes::SignatureState signature = codes::SignatureState::absent;
+};
+
 struct CatalogImport {
   std::size_t rows = 0;
 };
@@ -132,7 +139,14 @@ class Store {
   // The newest open sale of a terminal, if any (where a terminal's scanner scans go).
   Expected<std::optional<std::string>> OpenSaleOf(std::string_view terminal);
   // A product label adds a line; a member code scanned here binds the member.
+  // The same as AddCheckedCode(sale_id, CheckCode(payload)).
   Expected<Sale> Scan(std::string_view sale_id, std::string_view payload);
+  // Parses and verifies (brand keys for labels, member keys for member
+  // codes). Reads only the config: safe on any thread, concurrently with
+  // everything else, so the daemon runs it on workers.
+  Expected<CheckedCode> CheckCode(std::string_view payload) const;
+  // The ledger half of Scan: the store's rules, then the line or the binding.
+  Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked);
   Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
   Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
   Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
@@ -153,7 +167,8 @@ class Store {
   ledger::Database& db() { return db_; }
 
  private:
-  Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code);
+  Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
+                            codes::SignatureState signature);
   Sale LoadSale(std::string_view sale_id);
   std::optional<std::string> SaleStatus(std::string_view sale_id);
   std::optional<Product> LookupProduct(std::string_view gtin14);  // throws ledger::Failure

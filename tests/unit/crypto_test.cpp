@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto.hpp"
 
@@ -65,4 +68,25 @@ TEST_CASE("UUIDv7 ids are unique and time-ordered", "[crypto]") {
   CHECK(a[14] == '7');
   CHECK(a < b);
   CHECK(NewUuidV7(1) != NewUuidV7(1));
+}
+
+TEST_CASE("one key verifies on several threads at once", "[crypto][threads]") {
+  // The daemon checks labels on a worker pool. Run under the tsan preset to
+  // see that no two threads share mbedTLS state.
+  const auto key = SigningKey::Generate();
+  const VerifyKey pub = key.Public();
+  const Bytes good = key.Sign("09506000134352|T");
+  Bytes bad = good;
+  bad[5] ^= 0x40;
+  std::atomic<int> right{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        if (pub.Verify("09506000134352|T", good) && !pub.Verify("09506000134352|T", bad)) ++right;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(right == 40);
 }

@@ -8,8 +8,10 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -180,9 +182,32 @@ std::string NewUuidV7(std::int64_t unix_ms) {
 
 // ---------------------------------------------------------------- VerifyKey
 
+// mbedTLS caches precomputed points in a key's group on first use, so one
+// parsed key must not verify on two threads at once. Each thread that
+// verifies gets its own copy, parsed from the same DER on first use there.
 struct VerifyKey::Impl {
-  Pk pk;
+  Pk pk;                       // the original, checked at load
+  std::vector<unsigned char> der;
+  std::uint64_t id = 0;        // unique per key, never reused (unlike an address)
 };
+
+namespace {
+
+std::atomic<std::uint64_t> g_next_key_id{1};
+
+const mbedtls_pk_context& ThreadCopy(const VerifyKey::Impl& impl) {
+  thread_local std::unordered_map<std::uint64_t, std::unique_ptr<Pk>> copies;
+  auto& slot = copies[impl.id];
+  if (!slot) {
+    slot = std::make_unique<Pk>();
+    if (mbedtls_pk_parse_public_key(&slot->ctx, impl.der.data(), impl.der.size()) != 0) {
+      throw std::runtime_error("cannot copy a verified key");
+    }
+  }
+  return slot->ctx;
+}
+
+}  // namespace
 
 Expected<VerifyKey> VerifyKey::FromPem(std::string_view pem) {
   auto impl = std::make_shared<Impl>();
@@ -196,6 +221,12 @@ Expected<VerifyKey> VerifyKey::FromPem(std::string_view pem) {
     return MakeError(ErrorKind::invalid_request, "bad_key",
                      "the key is not an ECDSA P-256 (prime256v1) public key");
   }
+  unsigned char der[256];
+  // mbedtls_pk_write_pubkey_der writes at the end of the buffer.
+  const int len = mbedtls_pk_write_pubkey_der(&impl->pk.ctx, der, sizeof der);
+  if (len <= 0) return MakeError(ErrorKind::invalid_request, "bad_key", "cannot encode the key");
+  impl->der.assign(der + sizeof der - static_cast<std::size_t>(len), der + sizeof der);
+  impl->id = g_next_key_id.fetch_add(1);
   return VerifyKey(std::move(impl));
 }
 
@@ -209,7 +240,7 @@ Expected<VerifyKey> VerifyKey::LoadFile(const std::string& path) {
 }
 
 bool VerifyKey::Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const {
-  return impl_ && VerifyWith(impl_->pk.ctx, message, raw_sig);
+  return impl_ && VerifyWith(ThreadCopy(*impl_), message, raw_sig);
 }
 
 // --------------------------------------------------------------- SigningKey
