@@ -12,6 +12,20 @@ std::int64_t SystemClock::now_ms() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::string FormatMinor(MinorUnits minor) {
+  const bool negative = minor < 0;
+  // Through unsigned, so that the most negative value has a magnitude too.
+  const std::uint64_t mag = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(minor)
+                                     : static_cast<std::uint64_t>(minor);
+  const std::uint64_t frac = mag % 100;
+  std::string out = negative ? "-" : "";
+  out += std::to_string(mag / 100);
+  out += '.';
+  out += static_cast<char>('0' + frac / 10);
+  out += static_cast<char>('0' + frac % 10);
+  return out;
+}
+
 bool ValidUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {

@@ -96,6 +96,10 @@ inline std::optional<MinorUnits> MulMinor(MinorUnits a, std::int64_t n) {
   return out;
 }
 
+// 59900 -> "599.00", -5 -> "-0.05": minor units as major units with two
+// decimals, in integer arithmetic (INT64_MIN included).
+std::string FormatMinor(MinorUnits minor);
+
 // Where the domain reads the time. Production reads the system clock; tests
 // and the demo set it.
 class Clock {

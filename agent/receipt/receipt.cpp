@@ -403,19 +403,7 @@ std::string ClaimUrl(std::string_view claim_host, std::string_view token) {
   return "https://" + std::string(claim_host) + "/c/" + std::string(token);
 }
 
-std::string FormatMoney(MinorUnits minor) {
-  const bool negative = minor < 0;
-  // Magnitude in unsigned arithmetic, so INT64_MIN has one too.
-  const std::uint64_t mag =
-      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
-  const std::uint64_t frac = mag % 100;
-  std::string out = negative ? "-" : "";
-  out += std::to_string(mag / 100);
-  out += '.';
-  out += static_cast<char>('0' + frac / 10);
-  out += static_cast<char>('0' + frac % 10);
-  return out;
-}
+std::string FormatMoney(MinorUnits minor) { return sa::FormatMinor(minor); }
 
 std::size_t DisplayColumns(std::string_view utf8) {
   std::size_t cols = 0;

@@ -71,18 +71,4 @@ Expected<Payment> ParsePayment(std::string_view text) {
   return p;
 }
 
-std::string FormatMinor(MinorUnits minor) {
-  // Through unsigned so that the most negative value has a magnitude too.
-  const bool negative = minor < 0;
-  const std::uint64_t magnitude = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(minor)
-                                           : static_cast<std::uint64_t>(minor);
-  const std::uint64_t cents = magnitude % 100;
-  std::string out = negative ? "-" : "";
-  out += std::to_string(magnitude / 100);
-  out += '.';
-  out += static_cast<char>('0' + cents / 10);
-  out += static_cast<char>('0' + cents % 10);
-  return out;
-}
-
 }  // namespace sa::storectl

@@ -26,7 +26,6 @@ struct Payment {
 };
 Expected<Payment> ParsePayment(std::string_view text);
 
-// 59900 -> "599.00", -5 -> "-0.05".
-std::string FormatMinor(MinorUnits minor);
+using sa::FormatMinor;  // 59900 -> "599.00" (base.hpp)
 
 }  // namespace sa::storectl
