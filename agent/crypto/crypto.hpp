@@ -61,7 +61,7 @@ class SigningKey {
   static SigningKey Generate();
   static Expected<SigningKey> FromPem(std::string_view pem);
 
-  // 64 bytes r||s over SHA-256(message).
+  // 64 bytes r||s over SHA-256(message). Thread-safe.
   Bytes Sign(std::string_view message) const;
   std::string PublicPem() const;
   std::string PrivatePem() const;

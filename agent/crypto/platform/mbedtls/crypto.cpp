@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 #include <fstream>
 #include <iterator>
@@ -247,6 +248,7 @@ bool VerifyKey::Verify(std::string_view message, std::span<const std::uint8_t> r
 
 struct SigningKey::Impl {
   Pk pk;
+  std::mutex mu;  // signing is rare (demo, tests): one thread at a time per key
 };
 
 SigningKey SigningKey::Generate() {
@@ -273,6 +275,7 @@ Expected<SigningKey> SigningKey::FromPem(std::string_view pem) {
 
 Bytes SigningKey::Sign(std::string_view message) const {
   const Digest hash = Sha256(message);
+  std::lock_guard lock(impl_->mu);
   auto* kp = mbedtls_pk_ec(impl_->pk.ctx);
   Mpi r, s;
   if (mbedtls_ecdsa_sign(&kp->grp, &r.v, &s.v, &kp->d, hash.data(), hash.size(),
