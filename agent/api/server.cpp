@@ -27,6 +27,7 @@ using HttpServer = restinio::http_server_t<restinio::default_single_thread_trait
 using EventStream = restinio::response_builder_t<restinio::chunked_output_t>;
 
 constexpr std::size_t kMaxScansKept = 200;
+constexpr std::size_t kMaxEventStreams = 64;  // screens in one store; more is a leak or an attack
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -422,6 +423,10 @@ struct Server::Impl {
   }
 
   void Events(const Request& req) {
+    if (streams.size() >= kMaxEventStreams) {
+      return Respond(req, ErrorReply(503, "too_many_event_streams",
+                                     "too many /v1/events streams are open"));
+    }
     auto stream = std::make_shared<EventStream>(req->create_response<restinio::chunked_output_t>());
     stream->append_header(restinio::http_field::content_type, "text/event-stream");
     stream->append_header(restinio::http_field::cache_control, "no-cache");

@@ -130,7 +130,11 @@ struct WriterStats {
 // is posted to the loop only after the batch that made it is durable.
 class Writer {
  public:
-  Writer(asio::io_context& loop, ledger::Database& db, store::Store& store, const Log& log);
+  // At most `max_queued` operations wait; more are answered 503 agent_busy
+  // at once, so a flood (a stuck scanner, a runaway client) cannot grow
+  // memory without bound.
+  Writer(asio::io_context& loop, ledger::Database& db, store::Store& store, const Log& log,
+         std::size_t max_queued = 4096);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -154,6 +158,7 @@ class Writer {
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  std::size_t max_queued_;
   WriterStats stats_;
   std::thread thread_;
 };

@@ -33,8 +33,10 @@ Reply ErrorReply(const Error& error) {
                                                  nlohmann::json::error_handler_t::replace)};
 }
 
-Writer::Writer(asio::io_context& loop, ledger::Database& db, store::Store& store, const Log& log)
-    : loop_(loop), db_(db), store_(store), log_(log), thread_([this] { Run(); }) {}
+Writer::Writer(asio::io_context& loop, ledger::Database& db, store::Store& store, const Log& log,
+               std::size_t max_queued)
+    : loop_(loop), db_(db), store_(store), log_(log), max_queued_(max_queued),
+      thread_([this] { Run(); }) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -44,6 +46,12 @@ void Writer::Submit(Job job) {
     if (stopping_) {
       asio::post(loop_, [done = std::move(job.done)] {
         done(ErrorReply(503, "shutting_down", "the agent is stopping; retry in a moment"));
+      });
+      return;
+    }
+    if (queue_.size() >= max_queued_) {
+      asio::post(loop_, [done = std::move(job.done)] {
+        done(ErrorReply(503, "agent_busy", "the agent has too much queued work; retry shortly"));
       });
       return;
     }

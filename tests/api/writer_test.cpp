@@ -178,3 +178,40 @@ TEST_CASE("an idempotent operation answers the same twice and runs once", "[writ
   CHECK(nlohmann::json::parse(replies[2].body)["error"]["code"] == "idempotency_key_reused");
   CHECK(rig.shop->OutboxAfter(0, 100)->size() == 1);  // one sale, not two
 }
+
+TEST_CASE("a full queue answers 503 agent_busy at once instead of growing", "[writer]") {
+  sa::testing::TempDir temp("sa-writer");
+  ManualClock clock(1795000000000);
+  auto db = std::move(ledger::Database::Open((temp.path() / "ledger.db").string()).value());
+  store::Store shop(*db, store::DemoConfig(), clock);
+  daemon::Log log{daemon::Level::error};
+  asio::io_context io;
+  daemon::Writer writer(io, *db, shop, log, /*max_queued=*/3);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> running;
+  int answered = 0;
+  std::vector<int> statuses;
+  Job blocker;
+  blocker.work = [&running, gate](store::Store&) {
+    running.set_value();
+    gate.wait();
+    return Reply{200, "{}"};
+  };
+  blocker.done = [&](Reply r) { statuses.push_back(r.status); ++answered; };
+  writer.Submit(std::move(blocker));
+  running.get_future().wait();
+  for (int i = 0; i < 5; ++i) {
+    Job job;
+    job.durability = ledger::Durability::relaxed;
+    job.work = [](store::Store&) { return Reply{200, "{}"}; };
+    job.done = [&](Reply r) { statuses.push_back(r.status); ++answered; };
+    writer.Submit(std::move(job));
+  }
+  release.set_value();
+  auto guard = asio::make_work_guard(io);
+  while (answered < 6) io.run_one();
+  CHECK(std::count(statuses.begin(), statuses.end(), 200) == 4);  // the blocker + 3 queued
+  CHECK(std::count(statuses.begin(), statuses.end(), 503) == 2);
+  writer.Stop();
+}
