@@ -26,7 +26,11 @@ struct ScanEvent {
 // refuses it as too large) and the rest of it is skipped.
 class TcpLineSource {
  public:
-  TcpLineSource(asio::io_context& io, std::function<void(ScanEvent)> on_scan);
+  // `on_scan` gets each scan and a `next` to call once the scan is handled:
+  // a client's next line is read only then, so a flooding scanner is slowed
+  // to the agent's pace instead of queueing without bound.
+  using OnScan = std::function<void(ScanEvent, std::function<void()> next)>;
+  TcpLineSource(asio::io_context& io, OnScan on_scan);
   ~TcpLineSource();
   Expected<std::uint16_t> Listen(const std::string& host, std::uint16_t port);
   void Close();

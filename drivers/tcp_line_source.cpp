@@ -9,7 +9,7 @@ constexpr std::size_t kMaxLine = 4096;
 }
 
 struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io_, std::function<void(ScanEvent)> cb)
+  Impl(asio::io_context& io_, OnScan cb)
       : io(io_), acceptor(io_), on_scan(std::move(cb)) {}
 
   struct Client {
@@ -22,7 +22,7 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
 
   asio::io_context& io;
   asio::ip::tcp::acceptor acceptor;
-  std::function<void(ScanEvent)> on_scan;
+  OnScan on_scan;
   std::list<std::shared_ptr<Client>> clients;
   bool closed = false;
 
@@ -40,6 +40,13 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  // Resumes reading `client` once its last scan was handled.
+  std::function<void()> Next(const std::shared_ptr<Client>& client) {
+    return [weak = weak_from_this(), client] {
+      if (auto self = weak.lock(); self && !self->closed) self->Read(client);
+    };
+  }
+
   void Read(const std::shared_ptr<Client>& client) {
     asio::async_read_until(
         client->socket, client->buffer, '\n',
@@ -51,11 +58,14 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             const auto data = client->buffer.data();
             std::string head(asio::buffers_begin(data), asio::buffers_end(data));
             client->buffer.consume(client->buffer.size());
-            if (!client->discarding) {
-              self->on_scan(ScanEvent{client->name, head, SystemClock().now_ms()});
-            }
+            const bool report = !client->discarding;
             client->discarding = true;
-            self->Read(client);
+            if (report) {
+              self->on_scan(ScanEvent{client->name, head, SystemClock().now_ms()},
+                            self->Next(client));
+            } else {
+              self->Read(client);
+            }
             return;
           }
           if (ec) {  // EOF or a reset
@@ -71,13 +81,13 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             return;
           }
           while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-          if (!line.empty()) self->on_scan(ScanEvent{client->name, line, SystemClock().now_ms()});
-          self->Read(client);
+          if (line.empty()) return self->Read(client);
+          self->on_scan(ScanEvent{client->name, line, SystemClock().now_ms()}, self->Next(client));
         });
   }
 };
 
-TcpLineSource::TcpLineSource(asio::io_context& io, std::function<void(ScanEvent)> on_scan)
+TcpLineSource::TcpLineSource(asio::io_context& io, OnScan on_scan)
     : impl_(std::make_shared<Impl>(io, std::move(on_scan))) {}
 
 TcpLineSource::~TcpLineSource() { Close(); }

@@ -44,8 +44,10 @@ class Server {
   void Stop(std::function<void()> stopped);
 
   // A scan from a driver: shown on /v1/scans and /v1/events, and added to the
-  // open sale of `terminal` (one is opened when there is none).
-  void OnScan(const std::string& source, const std::string& terminal, const std::string& payload);
+  // open sale of `terminal` (one is opened when there is none). `handled`
+  // runs once it is answered (the driver then reads the next one).
+  void OnScan(const std::string& source, const std::string& terminal, const std::string& payload,
+              std::function<void()> handled);
 
   struct Impl;
 

@@ -23,7 +23,12 @@ using daemon::ErrorReply;
 using daemon::Reply;
 using Durability = ledger::Durability;
 using Request = restinio::request_handle_t;
-using HttpServer = restinio::http_server_t<restinio::default_single_thread_traits_t>;
+// Single-threaded (the agent's one loop), with a cap on open connections.
+struct Traits : public restinio::default_single_thread_traits_t {
+  static constexpr bool use_connection_count_limiter = true;
+};
+using HttpServer = restinio::http_server_t<Traits>;
+constexpr std::size_t kMaxConnections = 256;
 using EventStream = restinio::response_builder_t<restinio::chunked_output_t>;
 
 constexpr std::size_t kMaxScansKept = 200;
@@ -124,7 +129,11 @@ struct Server::Impl {
        const daemon::Log& log_)
       : io(io_), writer(writer_), store(store_), config(store_.config()), options(std::move(opts)),
         log(log_), started(std::chrono::steady_clock::now()), ping(io_) {}
-  ~Impl() { verifiers.join(); }
+  ~Impl() {
+    alive.reset();  // pending stream callbacks see this and touch nothing
+    verifiers.join();
+  }
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
 
   asio::io_context& io;
   daemon::Writer& writer;
@@ -193,7 +202,7 @@ struct Server::Impl {
     job.work = std::move(work);
     job.done = [this, req, after = std::move(after)](Reply reply) {
       Respond(req, reply);
-      if (after) after(reply);
+      if (after && !reply.replayed) after(reply);  // a replay changed nothing: no event, no count
     };
     writer.Submit(std::move(job));
   }
@@ -206,8 +215,8 @@ struct Server::Impl {
     for (auto it = streams.begin(); it != streams.end(); ++it) {
       std::weak_ptr<EventStream> weak = *it;
       (*it)->append_chunk(restinio::writable_item_t{chunk});
-      (*it)->flush([this, weak](const asio::error_code& ec) {
-        if (ec) DropStream(weak);
+      (*it)->flush([this, weak, life = std::weak_ptr<int>(alive)](const asio::error_code& ec) {
+        if (ec && !life.expired()) DropStream(weak);
       });
     }
   }
@@ -224,8 +233,8 @@ struct Server::Impl {
       for (auto& s : streams) {
         std::weak_ptr<EventStream> weak = s;
         s->append_chunk(restinio::writable_item_t{std::string(": ping\n\n")});
-        s->flush([this, weak](const asio::error_code& e) {
-          if (e) DropStream(weak);
+        s->flush([this, weak, life = std::weak_ptr<int>(alive)](const asio::error_code& e) {
+          if (e && !life.expired()) DropStream(weak);
         });
       }
       KeepStreamsAlive();
@@ -432,8 +441,8 @@ struct Server::Impl {
     stream->append_header(restinio::http_field::cache_control, "no-cache");
     stream->append_chunk(restinio::writable_item_t{std::string(": store-agent events\n\n")});
     std::weak_ptr<EventStream> weak = stream;
-    stream->flush([this, weak](const asio::error_code& ec) {
-      if (ec) DropStream(weak);
+    stream->flush([this, weak, life = std::weak_ptr<int>(alive)](const asio::error_code& ec) {
+      if (ec && !life.expired()) DropStream(weak);
     });
     streams.push_back(std::move(stream));
     ++requests_by_status[200];
@@ -641,7 +650,8 @@ void Server::Start(std::function<void(std::uint16_t)> ready, std::function<void(
                                           .max_url_size(8192)
                                           .max_field_count(100)
                                           .max_field_value_size(8192))
-            .read_next_http_message_timelimit(std::chrono::seconds(60))
+            .max_parallel_connections(kMaxConnections)
+            .read_next_http_message_timelimit(std::chrono::seconds(15))
             .write_http_response_timelimit(std::chrono::seconds(15))
             .handle_request_timeout(std::chrono::seconds(30));
       });
@@ -672,29 +682,37 @@ void Server::Stop(std::function<void()> stopped) {
 }
 
 void Server::OnScan(const std::string& source, const std::string& terminal,
-                    const std::string& payload) {
+                    const std::string& payload, std::function<void()> handled) {
   Impl& d = *impl_;
   const std::int64_t at = SystemClock().now_ms();
-  daemon::Job job;
-  job.durability = Durability::relaxed;
   auto sale_id = std::make_shared<std::string>();
-  job.work = [terminal, payload, sale_id](store::Store& s) {
-    auto current = s.OpenSaleOf(terminal);
-    if (!current) return ErrorReply(current.error());
-    if (!*current) {
-      auto opened = s.OpenSale(terminal);
-      if (!opened) return ErrorReply(opened.error());
-      *current = opened->id;
-    }
-    *sale_id = **current;
-    auto r = s.Scan(**current, payload);
-    return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
-  };
-  job.done = [&d, source, payload, at, sale_id](Reply reply) {
+  auto finish = [&d, source, payload, at, sale_id, handled](const Reply& reply) {
     d.RecordScan({source, payload.substr(0, 256), at, Impl::OutcomeOf(reply), *sale_id});
     d.SaleChanged(reply);
+    if (handled) handled();
   };
-  d.writer.Submit(std::move(job));
+  asio::post(d.verifiers, [&d, terminal, payload, sale_id, finish] {
+    auto checked = d.store.CheckCode(payload);  // parse + ECDSA, off the loop and the writer
+    asio::post(d.io, [&d, terminal, sale_id, finish, checked = std::move(checked)]() mutable {
+      if (!checked) return finish(ErrorReply(checked.error()));
+      daemon::Job job;
+      job.durability = Durability::relaxed;
+      job.work = [terminal, sale_id, checked = std::move(checked).value()](store::Store& s) {
+        auto current = s.OpenSaleOf(terminal);
+        if (!current) return ErrorReply(current.error());
+        if (!*current) {
+          auto opened = s.OpenSale(terminal);
+          if (!opened) return ErrorReply(opened.error());
+          *current = opened->id;
+        }
+        *sale_id = **current;
+        auto r = s.AddCheckedCode(**current, checked);
+        return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+      };
+      job.done = [finish](Reply reply) { finish(reply); };
+      d.writer.Submit(std::move(job));
+    });
+  });
 }
 
 }  // namespace sa::api

@@ -103,6 +103,7 @@ class Notifier {
 struct Reply {
   int status = 200;
   std::string body;
+  bool replayed = false;  // the stored answer to an Idempotency-Key seen before
 };
 
 struct Job {

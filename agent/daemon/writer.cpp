@@ -106,7 +106,7 @@ Reply Writer::RunJob(Job& job) {
         return ErrorReply(409, "idempotency_key_reused",
                           "this Idempotency-Key was used for a different request");
       }
-      return Reply{static_cast<int>(seen.Int(1)), seen.Text(2)};  // the first answer, again
+      return Reply{static_cast<int>(seen.Int(1)), seen.Text(2), true};  // the first answer, again
     }
   }
   // The job and its stored answer commit together or not at all.
@@ -140,6 +140,10 @@ void Writer::RunBatch(std::vector<Job>& batch) {
         replies[i] = RunJob(batch[i]);
       } catch (const ledger::Failure& f) {
         replies[i] = ErrorReply(f.error());
+      } catch (const std::exception& e) {
+        // A bug in one job: its savepoint has rolled it back; the others stand.
+        log_.Error("operation failed", {{"what", e.what()}});
+        replies[i] = ErrorReply(500, "internal_error", "the agent hit an internal error");
       }
       if (!db_.InTransaction()) {
         // SQLite ended the whole transaction (disk full, I/O error): what the

