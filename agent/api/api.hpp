@@ -17,6 +17,17 @@
 
 namespace sa::api {
 
+// What the API shows of cloud sync and asks of it (the daemon wires these
+// to sync/; the API does not include it).
+struct SyncHooks {
+  // JSON object: enabled, online, last_push_at, last_pull_at, last_error,
+  // clock_offset_ms, ... Called on the loop; must not block.
+  std::function<std::string()> status;
+  // Runs a push-and-pull cycle now; `done` (on any thread) gets a JSON
+  // object {"ok","error","pushed","pulled"}.
+  std::function<void(std::function<void(std::string)> done)> now;
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8787;
@@ -26,6 +37,7 @@ struct Options {
   receipt::Shop shop;
   crypto::Bytes claim_key;                   // signs receipt claim tokens
   std::string claim_host = "claim.brand.example";
+  SyncHooks sync;                            // empty: GET /v1/sync says sync is off
 };
 
 class Server {

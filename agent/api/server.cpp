@@ -319,6 +319,14 @@ struct Server::Impl {
     if (n == 2 && what == "events") return get ? Events(req) : MethodNotAllowed(req, "GET");
     if (n == 2 && what == "scans") return get ? Scans(req) : MethodNotAllowed(req, "GET");
     if (n == 2 && what == "refunds") return post ? RefundRoute(req) : MethodNotAllowed(req, "POST");
+    if (what == "sync") {
+      if (n == 2) return get ? SyncStatus(req) : MethodNotAllowed(req, "GET");
+      if (n == 3 && seg[2] == "now") return post ? SyncNow(req) : MethodNotAllowed(req, "POST");
+      if (n == 5 && seg[2] == "alerts" && seg[4] == "ack") {
+        return post ? AckAlert(req, std::string(seg[3])) : MethodNotAllowed(req, "POST");
+      }
+      return NotFound(req);
+    }
     if (what != "sales") return NotFound(req);
     if (n == 2) return post ? OpenSale(req) : MethodNotAllowed(req, "POST");
     const std::string id(seg[2]);
@@ -362,6 +370,59 @@ struct Server::Impl {
                                   {"version", options.version},
                                   {"uptime_s", uptime},
                                   {"outbox_depth", depth ? *depth : -1}})};
+    });
+  }
+
+  // ------------------------------------------------------------------ sync
+
+  void SyncStatus(const Request& req) {
+    std::string cloud = options.sync.status ? options.sync.status() : R"({"enabled":false})";
+    Submit(req, Durability::relaxed, false, [cloud = std::move(cloud)](store::Store& s) {
+      auto state = s.GetSyncState();
+      if (!state) return ErrorReply(state.error());
+      auto alerts = s.Alerts(false, 100);
+      if (!alerts) return ErrorReply(alerts.error());
+      json j = json::parse(cloud, nullptr, false);
+      if (!j.is_object()) j = json::object();
+      j["pending_events"] = state->last_seq - state->acked_seq;
+      j["acked_seq"] = state->acked_seq;
+      j["last_seq"] = state->last_seq;
+      j["cursor"] = state->cursor;
+      json list = json::array();
+      for (const auto& a : *alerts) {
+        json detail = json::parse(a.detail, nullptr, false);
+        list.push_back({{"id", a.id},
+                        {"code", a.code},
+                        {"message", a.message},
+                        {"source", a.source},
+                        {"at", FormatTimestamp(a.at_ms)},
+                        {"detail", detail.is_discarded() ? json::object() : detail}});
+      }
+      j["alerts"] = std::move(list);
+      return Reply{200, Dump(j)};
+    });
+  }
+
+  void SyncNow(const Request& req) {
+    if (!options.sync.now) {
+      return Respond(req, ErrorReply(409, "sync_disabled",
+                                     "no cloud is configured (cloud.url in the config)"));
+    }
+    options.sync.now([this, req, life = std::weak_ptr<int>(alive)](std::string result) {
+      asio::post(io, [this, req, life, result = std::move(result)] {
+        if (!life.expired()) Respond(req, Reply{200, result});
+      });
+    });
+  }
+
+  void AckAlert(const Request& req, const std::string& id_text) {
+    const bool numeric = !id_text.empty() && id_text.size() <= 18 &&
+                         id_text.find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric) return Respond(req, ErrorReply(404, "alert_not_found", "no such alert"));
+    const std::int64_t id = std::stoll(id_text);
+    Submit(req, Durability::full, true, [id](store::Store& s) {
+      auto ok = s.AcknowledgeAlert(id);
+      return ok ? Reply{200, R"({"acknowledged":true})"} : ErrorReply(ok.error());
     });
   }
 

@@ -235,6 +235,25 @@ std::string CheckOptionalListen(std::string_view v) {
   return v.empty() ? std::string() : CheckListen(v);
 }
 
+std::string CheckOptionalId(std::string_view v) { return v.empty() ? std::string() : CheckId(v); }
+
+std::string CheckOnDiverted(std::string_view v) {
+  return v == "warn" || v == "refuse" ? std::string() : WithValue("must be warn or refuse", v);
+}
+
+std::string CheckPin(std::string_view v) {
+  if (v.empty()) return {};
+  if (v.rfind("sha256//", 0) != 0 || v.size() < 9) {
+    return WithValue("must be sha256//BASE64 (the SHA-256 of the server's public key)", v);
+  }
+  for (char c : v.substr(8)) {
+    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '+' || c == '/' || c == '=' || c == ';';
+    if (!b64) return WithValue("must be sha256//BASE64", v);
+  }
+  return {};
+}
+
 std::string CheckLogLevel(std::string_view v) {
   for (std::string_view level : {"debug", "info", "warn", "error"}) {
     if (v == level) return {};
@@ -299,6 +318,8 @@ const std::vector<KeySpec>& KeyTable() {
           "This store's id at the brand's cloud: 1-64 of A-Z a-z 0-9 _ . -"),
       Str("store", "currency", &Config::currency, CheckCurrency,
           "Currency of prices and payments (ISO 4217, 3 upper-case letters)"),
+      Str("store", "region", &Config::region, CheckOptionalId,
+          "The region the brand ships this store's stock to (anti-diversion); \"\" = no check"),
       Str("device", "id", &Config::device_id, CheckId,
           "This device's id, unique in the store (receipt numbers start with it); as store.id"),
       List("codes", "brand_keys", &Config::brand_keys, CheckPath,
@@ -307,6 +328,8 @@ const std::vector<KeySpec>& KeyTable() {
            "Refuse every label without a valid signature, plain GTINs included"),
       List("codes", "brand_patterns", &Config::brand_patterns, CheckBrandPattern,
            "Brand URL patterns, e.g. \"https://b.example/u/{gtin}/{serial}?s={sig}\"", false),
+      Str("codes", "on_diverted", &Config::on_diverted, CheckOnDiverted,
+          "A unit allocated to another region: warn (sell, raise an alert) or refuse"),
       List("members", "service_keys", &Config::member_keys, CheckPath,
            "The member service's public keys (PEM files) that verify member codes", true),
       Int("members", "code_window_s", &Config::member_code_window_s, 10, 3600,
@@ -317,8 +340,18 @@ const std::vector<KeySpec>& KeyTable() {
           true),
       Str("cloud", "url", &Config::cloud_url, CheckUrl,
           "The brand's cloud (OMS) base URL, https://...; \"\" = no cloud"),
+      Str("cloud", "ca_file", &Config::cloud_ca_file, CheckOptionalPath,
+          "CA bundle (PEM) that verifies the cloud's certificate; \"\" = the system's", true),
+      Str("cloud", "pinned_pubkey", &Config::cloud_pinned_pubkey, CheckPin,
+          "Pin of the cloud's public key, sha256//BASE64; \"\" = no pin"),
+      Str("cloud", "device_key_file", &Config::cloud_device_key_file, CheckOptionalPath,
+          "This device's 32-byte sync key (provisioned); \"\" = made in the data dir", true),
       Int("sync", "interval_s", &Config::sync_interval_s, 1, 86400,
           "Seconds (1-86400) between pushes and pulls when idle"),
+      Int("sync", "batch_size", &Config::sync_batch_size, 1, 5000,
+          "Events (1-5000) per push request"),
+      Int("sync", "backoff_max_s", &Config::sync_backoff_max_s, 1, 3600,
+          "Longest wait (seconds, 1-3600) between retries while the cloud fails"),
       Str("catalog", "import", &Config::catalog_import, CheckOptionalPath,
           "Catalog CSV (gtin,name,price_minor[,tax_rate]) imported at start; \"\" = none", true),
       Str("api", "listen", &Config::listen, CheckListen,

@@ -29,12 +29,14 @@ struct Config {
   // [store]
   std::string store_id = "demo-store";      // store.id: 1-64 of [A-Za-z0-9_.-]
   std::string currency = "CNY";             // store.currency: 3 upper-case letters
+  std::string region;                       // store.region: "" (no diversion check) or an id
   // [device]
   std::string device_id = "demo-till-1";    // device.id: same charset as store.id
   // [codes]
   std::vector<std::string> brand_keys;      // codes.brand_keys: PEM paths
   bool require_signature = false;           // codes.require_signature
   std::vector<std::string> brand_patterns;  // codes.brand_patterns: BrandPattern::Compile
+  std::string on_diverted = "warn";         // codes.on_diverted: warn|refuse
   // [members]
   std::vector<std::string> member_keys;     // members.service_keys: PEM paths
   std::int64_t member_code_window_s = 120;  // members.code_window_s: 10..3600
@@ -42,7 +44,12 @@ struct Config {
                                             // generates a key in its data dir
   // [cloud] [sync]
   std::string cloud_url;                    // cloud.url: "" (offline) or http(s)://...
+  std::string cloud_ca_file;                // cloud.ca_file: "" = system CAs
+  std::string cloud_pinned_pubkey;          // cloud.pinned_pubkey: "" or sha256//BASE64
+  std::string cloud_device_key_file;        // cloud.device_key_file: "" = {data-dir}/sync.key
   std::int64_t sync_interval_s = 30;        // sync.interval_s: 1..86400
+  std::int64_t sync_batch_size = 500;       // sync.batch_size: 1..5000
+  std::int64_t sync_backoff_max_s = 60;     // sync.backoff_max_s: 1..3600
   // [catalog]
   std::string catalog_import;               // catalog.import: CSV path loaded at start, "" = none
   // [api]

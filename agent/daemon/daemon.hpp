@@ -66,6 +66,8 @@ class Log {
   void set_level(Level level) { level_ = level; }
   void Write(Level level, std::string_view msg,
              std::initializer_list<std::pair<const char*, std::string>> fields = {}) const;
+  void Write(Level level, std::string_view msg,
+             const std::vector<std::pair<std::string, std::string>>& fields) const;
   void Info(std::string_view msg, std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
     Write(Level::info, msg, f);
   }
@@ -112,6 +114,11 @@ struct Job {
   std::string request_hash;     // what the key was first used for
   std::function<Reply(store::Store&)> work;  // on the writer thread
   std::function<void(Reply)> done;           // on the loop, once the work is durable
+  // `done` runs on the writer thread right after the commit (or at once on
+  // the submitting thread when refused), not on the loop: for callers that
+  // are threads of their own and wait for the answer (sync), so they never
+  // depend on the loop running.
+  bool reply_off_loop = false;
 };
 
 struct WriterStats {

@@ -111,6 +111,13 @@ std::optional<Level> ParseLevel(std::string_view name) {
 
 void Log::Write(Level level, std::string_view msg,
                 std::initializer_list<std::pair<const char*, std::string>> fields) const {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (const auto& [key, value] : fields) list.emplace_back(key, value);
+  Write(level, msg, list);
+}
+
+void Log::Write(Level level, std::string_view msg,
+                const std::vector<std::pair<std::string, std::string>>& fields) const {
   if (level < level_) return;
   static constexpr const char* kNames[] = {"debug", "info", "warn", "error"};
   nlohmann::ordered_json j;

@@ -2,6 +2,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "daemon.hpp"
 
 namespace sa::daemon {
@@ -41,23 +43,26 @@ Writer::Writer(asio::io_context& loop, ledger::Database& db, store::Store& store
 Writer::~Writer() { Stop(); }
 
 void Writer::Submit(Job job) {
+  std::optional<Reply> refused;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
-      asio::post(loop_, [done = std::move(job.done)] {
-        done(ErrorReply(503, "shutting_down", "the agent is stopping; retry in a moment"));
-      });
-      return;
+      refused = ErrorReply(503, "shutting_down", "the agent is stopping; retry in a moment");
+    } else if (queue_.size() >= max_queued_) {
+      refused = ErrorReply(503, "agent_busy", "the agent has too much queued work; retry shortly");
+    } else {
+      queue_.push_back(std::move(job));
     }
-    if (queue_.size() >= max_queued_) {
-      asio::post(loop_, [done = std::move(job.done)] {
-        done(ErrorReply(503, "agent_busy", "the agent has too much queued work; retry shortly"));
-      });
-      return;
-    }
-    queue_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  if (!refused) {
+    cv_.notify_one();
+  } else if (job.reply_off_loop) {
+    job.done(std::move(*refused));
+  } else {
+    asio::post(loop_, [done = std::move(job.done), r = std::move(*refused)]() mutable {
+      done(std::move(r));
+    });
+  }
 }
 
 void Writer::Stop() {
@@ -178,6 +183,10 @@ void Writer::RunBatch(std::vector<Job>& batch) {
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].reply_off_loop) {
+      batch[i].done(std::move(replies[i]));
+      continue;
+    }
     asio::post(loop_, [done = std::move(batch[i].done), reply = std::move(replies[i])]() mutable {
       done(std::move(reply));
     });

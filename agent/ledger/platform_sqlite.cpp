@@ -44,7 +44,7 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
   // Read-only checks first: nothing is written to a file that fails them.
-  if (exists) {
+  if (exists && options.integrity_check) {
     sqlite3_stmt* check = nullptr;
     int crc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
     std::string verdict;

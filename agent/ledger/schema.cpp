@@ -134,7 +134,47 @@ CREATE TRIGGER outbox_no_delete_unpushed BEFORE DELETE ON outbox WHEN OLD.pushed
 BEGIN SELECT RAISE(ABORT, 'outbox_immutable: an event is kept until the cloud has it'); END;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
+// Version 3: cloud sync. What the cloud told the store (allocations, orders,
+// stock snapshots, keys), alerts for the manager, and the sync cursors.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE sync_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE allocations(
+  gtin TEXT NOT NULL CHECK (length(gtin) = 14),
+  serial_from TEXT NOT NULL,
+  serial_to TEXT NOT NULL,
+  region TEXT NOT NULL CHECK (length(region) BETWEEN 1 AND 64),
+  lot TEXT,
+  at_ms INTEGER NOT NULL,
+  CHECK (length(serial_from) = length(serial_to) AND serial_from <= serial_to),
+  PRIMARY KEY (gtin, serial_from, serial_to)) WITHOUT ROWID;
+CREATE TABLE alerts(
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}',
+  source TEXT NOT NULL CHECK (source IN ('device', 'cloud')),
+  dedupe_key TEXT UNIQUE,
+  at_ms INTEGER NOT NULL,
+  acknowledged_at_ms INTEGER);
+CREATE TABLE cloud_orders(
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('ship_from_store', 'pickup')),
+  body TEXT NOT NULL,
+  offered_at_ms INTEGER NOT NULL,
+  cancel_requested_at_ms INTEGER) WITHOUT ROWID;
+CREATE TABLE stock_snapshots(
+  gtin TEXT PRIMARY KEY CHECK (length(gtin) = 14),
+  on_hand INTEGER NOT NULL CHECK (typeof(on_hand) = 'integer' AND on_hand >= 0),
+  at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE cloud_keys(
+  kind TEXT NOT NULL CHECK (kind IN ('brand', 'member')),
+  pem TEXT NOT NULL,
+  retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (kind, pem)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

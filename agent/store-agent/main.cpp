@@ -2,6 +2,7 @@
 // store-agent: the in-store daemon. Wires config, the data dir, the ledger,
 // the writer, the HTTP API and the scanners onto one io_context.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "drivers.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
+#include "sync.hpp"
 
 namespace {
 
@@ -60,6 +63,59 @@ sa::Expected<void> DemoKeys(sa::daemon::DataDir& dir, sa::store::Config& sc) {
     (std::string(who) == "brand" ? sc.brand_keys : sc.member_keys).Add(key->Public());
   }
   return {};
+}
+
+// Sync's writes (acknowledgements, pulled pages) on the daemon's writer:
+// they ride its group commits, so the cloud never holds the ledger's write
+// lock against a sale. Relaxed durability is enough: an acknowledgement or a
+// page lost to a power cut is simply fetched or acknowledged again (push is
+// idempotent, pull re-reads from the cursor that was lost with it).
+class WriterPort final : public sa::sync::LedgerPort {
+ public:
+  explicit WriterPort(sa::daemon::Writer& writer) : writer_(writer) {}
+
+  sa::Expected<void> Write(std::function<sa::Expected<void>(sa::store::Store&)> work) override {
+    auto failure = std::make_shared<std::optional<sa::Error>>();
+    std::promise<sa::daemon::Reply> answered;
+    auto answer = answered.get_future();
+    sa::daemon::Job job;
+    job.durability = sa::ledger::Durability::relaxed;
+    job.reply_off_loop = true;
+    job.work = [&work, failure](sa::store::Store& s) {
+      auto done = work(s);
+      if (!done) {
+        *failure = done.error();
+        throw sa::ledger::Failure(done.error());  // rolls this job's savepoint back
+      }
+      return sa::daemon::Reply{200, {}};
+    };
+    job.done = [&answered](sa::daemon::Reply r) { answered.set_value(std::move(r)); };
+    writer_.Submit(std::move(job));
+    const sa::daemon::Reply reply = answer.get();
+    if (reply.status == 200) return {};
+    if (*failure) return **failure;
+    return sa::MakeError(sa::ErrorKind::storage, "ledger_write_failed", reply.body);
+  }
+
+ private:
+  sa::daemon::Writer& writer_;
+};
+
+std::string SyncStatusJson(const sa::sync::Status& st) {
+  auto at = [](const std::optional<std::int64_t>& ms) {
+    return ms ? nlohmann::json(sa::FormatTimestamp(*ms)) : nlohmann::json(nullptr);
+  };
+  return nlohmann::json{{"enabled", st.enabled},
+                        {"online", st.online},
+                        {"registered", st.registered},
+                        {"last_push_at", at(st.last_push_at_ms)},
+                        {"last_pull_at", at(st.last_pull_at_ms)},
+                        {"last_error", st.last_error},
+                        {"clock_offset_ms", st.clock_offset_ms},
+                        {"pushed_events", st.pushed_events},
+                        {"pulled_changes", st.pulled_changes},
+                        {"failures", st.failures}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -124,6 +180,8 @@ int main(int argc, char** argv) {
   sc.currency = cfg.currency;
   sc.require_signature = cfg.require_signature;
   sc.member_code_window_s = cfg.member_code_window_s;
+  sc.region = cfg.region;
+  sc.refuse_diverted = cfg.on_diverted == "refuse";
   auto brand = sa::crypto::KeyRing::LoadFiles(cfg.brand_keys);
   if (!brand) return Die("codes.brand_keys: " + brand.error().message);
   sc.brand_keys = std::move(brand).value();
@@ -180,6 +238,50 @@ int main(int argc, char** argv) {
   opts.shop.store_id = cfg.store_id;
   opts.shop.device_id = cfg.device_id;
   opts.claim_key = *claim_key;
+
+  // ------------------------------------------------------------ sync
+  WriterPort sync_port(writer);
+  sa::sync::ClientOptions so;
+  so.cloud_url = cfg.cloud_url;
+  so.store_id = cfg.store_id;
+  so.device_id = cfg.device_id;
+  so.agent_version = kVersion;
+  so.ca_file = cfg.cloud_ca_file;
+  so.pinned_pubkey = cfg.cloud_pinned_pubkey;
+  so.interval = std::chrono::seconds(cfg.sync_interval_s);
+  so.backoff_max = std::chrono::seconds(cfg.sync_backoff_max_s);
+  so.batch_size = static_cast<std::size_t>(cfg.sync_batch_size);
+  if (!cfg.cloud_url.empty()) {
+    if (!cfg.cloud_device_key_file.empty()) {
+      auto key = ReadFile(cfg.cloud_device_key_file);
+      if (!key || key->size() != sa::sync::kDeviceKeyBytes) {
+        return Die("cloud.device_key_file: expected a file of exactly 32 bytes at " +
+                   cfg.cloud_device_key_file);
+      }
+      so.device_key.assign(key->begin(), key->end());
+    } else {
+      auto key = dir->SecretKey("sync.key", sa::sync::kDeviceKeyBytes);
+      if (!key) return Die(key.error().message);
+      so.device_key = *key;
+    }
+  }
+  sa::sync::Syncer syncer(
+      so, dir->File("ledger.db"), sc, sync_port, clock,
+      [&log](std::string_view lvl_name, std::string_view msg,
+             std::vector<std::pair<std::string, std::string>> fields) {
+        const auto lvl = sa::daemon::ParseLevel(lvl_name).value_or(sa::daemon::Level::info);
+        log.Write(lvl, msg, fields);
+      });
+  if (!cfg.cloud_url.empty()) {
+    opts.sync.status = [&syncer] { return SyncStatusJson(syncer.status()); };
+    opts.sync.now = [&syncer](std::function<void(std::string)> done) {
+      syncer.RequestNow([done = std::move(done)](sa::sync::CycleResult r) {
+        done(nlohmann::json{{"ok", r.ok}, {"error", r.error}, {"pushed", r.pushed}, {"pulled", r.pulled}}
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      });
+    };
+  }
+
   sa::api::Server server(io, writer, store, opts, log);
 
   sa::drivers::TcpLineSource scanner(
@@ -211,11 +313,13 @@ int main(int argc, char** argv) {
         const std::string url = "http://" + opts.host + ":" + std::to_string(port);
         if (auto ok = dir->WriteFile("api-url", url + "\n"); !ok) log.Warn(ok.error().message);
         if (!scanner_url.empty()) (void)dir->WriteFile("scanner-url", scanner_url + "\n");
+        syncer.Start();
         log.Info("ready", {{"url", url},
                            {"data_dir", dir->path()},
                            {"store_id", sc.store_id},
                            {"device_id", sc.device_id},
                            {"scanner", scanner_url},
+                           {"cloud", cfg.cloud_url},
                            {"version", kVersion}});
         notifier.Send("READY=1\nSTATUS=serving " + url);
         if (notifier.WatchdogInterval().count() > 0) pet();
@@ -255,6 +359,8 @@ int main(int argc, char** argv) {
     notifier.Send("STOPPING=1");
     scanner.Close();
     watchdog.cancel();
+    // Sync first: its last write needs the writer still running.
+    syncer.Stop();
     // Finish every queued commit first (their answers are posted to the loop
     // and go out before the listener closes), then stop serving.
     writer.Stop();
@@ -262,6 +368,7 @@ int main(int argc, char** argv) {
   });
 
   io.run();
+  syncer.Stop();
   writer.Stop();
   log.Info("stopped");
   return exit_code;

@@ -113,5 +113,22 @@ std::string RefundCompleted(const Refund& refund, const Sale& sale,
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string CodeDiverted(std::string_view gtin, std::string_view serial,
+                         std::string_view allocated_region, std::string_view store_region,
+                         std::string_view sale_id, bool refused) {
+  return nlohmann::json{{"gtin", gtin},
+                        {"serial", serial},
+                        {"allocated_region", allocated_region},
+                        {"store_region", store_region},
+                        {"sale_id", sale_id},
+                        {"action", refused ? "refused" : "warned"}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string UnitDetail(std::string_view gtin, std::string_view serial, std::string_view region) {
+  return nlohmann::json{{"gtin", gtin}, {"serial", serial}, {"allocated_region", region}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace events
 }  // namespace sa::store

@@ -18,5 +18,9 @@ std::string SaleCompleted(const Sale& sale, std::string_view phone_hash);
 std::string SaleVoided(const Sale& sale, std::string_view reason);
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<const Line*>& lines);
+std::string CodeDiverted(std::string_view gtin, std::string_view serial,
+                         std::string_view allocated_region, std::string_view store_region,
+                         std::string_view sale_id, bool refused);
+std::string UnitDetail(std::string_view gtin, std::string_view serial, std::string_view region);
 
 }  // namespace sa::store::events

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "domain_internal.hpp"
 #include "json_adapter.hpp"
 
 namespace sa::store {
@@ -13,34 +14,11 @@ namespace {
 using ledger::Durability;
 using ledger::Statement;
 using ledger::Transaction;
-
-Error Refused(std::string code, std::string message, std::string reason = {}) {
-  return MakeError(ErrorKind::refused, std::move(code), std::move(message), std::move(reason));
-}
-Error Conflict(std::string code, std::string message) {
-  return MakeError(ErrorKind::conflict, std::move(code), std::move(message));
-}
-Error NotFound(std::string code, std::string message) {
-  return MakeError(ErrorKind::not_found, std::move(code), std::move(message));
-}
-Error BadRequest(std::string code, std::string message) {
-  return MakeError(ErrorKind::invalid_request, std::move(code), std::move(message));
-}
-
-// Runs one domain operation; a ledger failure (disk full, I/O) becomes its
-// error after the Transaction destructor rolled everything back.
-template <class F>
-auto Guarded(F&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const ledger::Failure& failure) {
-    return failure.error();
-  } catch (const std::exception& e) {
-    // A bug, not an input: contained here so no caller is left half-done
-    // (the Transaction destructor has already rolled back).
-    return MakeError(ErrorKind::internal, "internal_error", e.what());
-  }
-}
+using detail::BadRequest;
+using detail::Conflict;
+using detail::Guarded;
+using detail::NotFound;
+using detail::Refused;
 
 Error NotOpen(std::string_view id, const std::string& status) {
   return Conflict("sale_not_open", "sale " + std::string(id) + " is " + status +
@@ -244,6 +222,24 @@ Expected<Sale> Store::AddCheckedCode(std::string_view sale_id, const CheckedCode
       if (revoked.Step()) {
         return Refused("code_revoked", "the brand has revoked this label (" + code.gtin + " / " +
                                            code.serial + "); do not sell this unit");
+      }
+      if (auto region = DivertedTo(code.gtin, code.serial)) {
+        // Anti-diversion: the event and the alert are kept even when the
+        // scan is refused; they are what the brand wants to know.
+        const bool refuse = config_.refuse_diverted;
+        AppendEvent("code.diverted", events::CodeDiverted(code.gtin, code.serial, *region,
+                                                         config_.region, sale_id, refuse));
+        InsertAlert(Alert{0, "code_diverted",
+                          "unit " + code.gtin + " / " + code.serial + " was shipped to region " +
+                              *region + ", not to this store's region " + config_.region,
+                          events::UnitDetail(code.gtin, code.serial, *region), "device", 0, false},
+                    "diverted:" + code.gtin + ":" + code.serial);
+        if (refuse) {
+          tx.Commit();
+          return Refused("code_diverted", "this unit was shipped to region " + *region +
+                                              ", not to this store: do not sell it; the brand "
+                                              "has been told");
+        }
       }
       auto in_cart = db_.Cached(
           "SELECT l.sale_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id "

@@ -40,6 +40,11 @@ struct Config {
   // members across stores; never stored in the ledger.
   crypto::Bytes phone_hash_key;
   codes::ParseOptions parse;
+  // Anti-diversion: the region this store belongs to (store.region; "" = no
+  // check) and whether a unit allocated elsewhere is refused or only warned
+  // about (codes.on_diverted).
+  std::string region;
+  bool refuse_diverted = false;
 };
 
 struct Product {
@@ -125,6 +130,35 @@ struct CatalogImport {
   std::size_t rows = 0;
 };
 
+// A range of one GTIN's serials the brand shipped to a region (from the
+// cloud). Serials compare as strings of equal length.
+struct Allocation {
+  std::string gtin;
+  std::string serial_from;
+  std::string serial_to;
+  std::string region;
+  std::string lot;
+};
+
+// Something a manager should see: a diverted unit, an event the cloud
+// refused, a serial sold twice across devices.
+struct Alert {
+  std::int64_t id = 0;
+  std::string code;
+  std::string message;
+  std::string detail = "{}";  // JSON object
+  std::string source;         // device | cloud
+  std::int64_t at_ms = 0;
+  bool acknowledged = false;
+};
+
+// Where sync stands, as the ledger records it.
+struct SyncState {
+  std::int64_t acked_seq = 0;  // the cloud has every event up to here
+  std::int64_t last_seq = 0;   // the newest event
+  std::int64_t cursor = 0;     // the last pulled change applied
+};
+
 class Store {
  public:
   Store(ledger::Database& db, Config config, const Clock& clock);
@@ -163,6 +197,26 @@ class Store {
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
   Expected<std::int64_t> OutboxDepth();
 
+  // ---- what sync writes (sync/PROTOCOL.md); each one transaction
+  // The cloud's acked_seq: outbox rows up to it are marked pushed. A cloud
+  // behind the device (restored from a backup) rewinds it: the rows after
+  // acked_seq become unpushed again and are sent again.
+  Expected<void> RecordAck(std::int64_t acked_seq);
+  Expected<void> SetPullCursor(std::int64_t cursor);
+  Expected<SyncState> GetSyncState();
+  Expected<void> UpsertProduct(const Product& product);
+  Expected<void> AddAllocation(const Allocation& allocation);
+  Expected<void> RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body);
+  Expected<void> RecordOrderCancel(std::string_view id);
+  Expected<void> SetStockSnapshot(std::string_view gtin14, std::int64_t on_hand);
+  // kind brand|member; retired keys stay listed, marked.
+  Expected<void> RecordKey(std::string_view kind, std::string_view pem, bool retired);
+  // An alert with a dedupe key is raised once (a page pulled twice, a unit
+  // scanned twice): the second is a no-op.
+  Expected<void> RaiseAlert(const Alert& alert, std::string_view dedupe_key = {});
+  Expected<std::vector<Alert>> Alerts(bool include_acknowledged, std::size_t limit);
+  Expected<void> AcknowledgeAlert(std::int64_t id);
+
   const Config& config() const { return config_; }
   ledger::Database& db() { return db_; }
 
@@ -175,6 +229,9 @@ class Store {
   // sale_not_found or sale_not_open, or nothing when the sale takes changes.
   std::optional<Error> CheckOpen(std::string_view sale_id);
   void AppendEvent(std::string_view type, const std::string& payload);
+  // The region of an allocation covering this unit that is not this store's.
+  std::optional<std::string> DivertedTo(std::string_view gtin14, std::string_view serial);
+  void InsertAlert(const Alert& alert, std::string_view dedupe_key);
   std::string NextCounter(std::string_view name);
 
   ledger::Database& db_;

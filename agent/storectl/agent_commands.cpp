@@ -144,8 +144,10 @@ int FailWith(const Options& o, const Error& e) {
 }
 
 // Sends the request and reports the answer: 2xx -> `human` (or the body as-is
-// with --json) and exit 0; otherwise the agent's error and exit 2 or 3.
-int Call(const Options& o, HttpRequest request, const std::function<void(const json&)>& human) {
+// with --json) and exit 0, or what `verdict` makes of the body; otherwise the
+// agent's error and exit 2 or 3.
+int Call(const Options& o, HttpRequest request, const std::function<void(const json&)>& human,
+         const std::function<int(const json&)>& verdict = {}) {
   const std::string dir = DataDir(o);
   auto endpoint = ResolveBaseUrl(o.url, dir);
   if (!endpoint) return FailWith(o, endpoint.error());
@@ -175,7 +177,7 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
     } else {
       human(parsed);
     }
-    return kExitOk;
+    return verdict && !parsed.is_discarded() ? verdict(parsed) : kExitOk;
   }
 
   // The agent's {"error":{"code","message"}}, or a stand-in for a body that is not one.
@@ -266,6 +268,58 @@ int Fail(const Options& o, int exit_code, const Error& error) {
 }
 
 int Status(const Options& o) { return Call(o, Get("/v1/health"), PrintHealth); }
+
+namespace {
+
+void PrintSync(const json& s) {
+  if (!s.value("enabled", false)) {
+    std::cout << "cloud           off (no cloud.url in the config)\n";
+  } else {
+    std::cout << "cloud           " << (s.value("online", false) ? "online" : "offline") << "\n"
+              << "last push       " << Str(s, "last_push_at") << "\n"
+              << "last pull       " << Str(s, "last_pull_at") << "\n";
+    if (const auto err = Str(s, "last_error"); !err.empty()) {
+      std::cout << "last error      " << err << "\n";
+    }
+  }
+  std::cout << "events waiting  " << Str(s, "pending_events") << " (sent up to seq "
+            << Str(s, "acked_seq") << " of " << Str(s, "last_seq") << ")\n";
+  const auto alerts = s.find("alerts");
+  if (alerts == s.end() || !alerts->is_array() || alerts->empty()) {
+    std::cout << "alerts          none\n";
+    return;
+  }
+  std::cout << "alerts          " << alerts->size() << "\n";
+  for (const auto& a : *alerts) {
+    std::cout << "  #" << Str(a, "id") << " " << Str(a, "at") << " " << Str(a, "code") << ": "
+              << Str(a, "message") << "\n";
+  }
+}
+
+void PrintSyncRun(const json& r) {
+  if (r.value("ok", false)) {
+    std::cout << "synced: " << Str(r, "pushed") << " event(s) pushed, " << Str(r, "pulled")
+              << " change(s) pulled\n";
+  } else {
+    std::cout << "sync failed: " << Str(r, "error") << " (pushed " << Str(r, "pushed")
+              << ", pulled " << Str(r, "pulled") << "); the agent keeps retrying\n";
+  }
+}
+
+}  // namespace
+
+int SyncStatus(const Options& o) { return Call(o, Get("/v1/sync"), PrintSync); }
+
+int SyncNow(const Options& o) {
+  // A cloud that cannot be reached exits 2, like an agent that cannot be.
+  return Call(o, Post("/v1/sync/now", json::object()), PrintSyncRun,
+              [](const json& r) { return r.value("ok", false) ? kExitOk : kExitUnreachable; });
+}
+
+int SyncAck(const Options& o, const std::string& alert_id) {
+  return Call(o, Post("/v1/sync/alerts/" + PathSegment(alert_id) + "/ack", json::object()),
+              [&](const json&) { std::cout << "alert " << alert_id << " acknowledged\n"; });
+}
 
 int Token(const Options& o) {
   std::string path;

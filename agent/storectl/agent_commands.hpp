@@ -35,6 +35,9 @@ int Fail(const Options& o, int exit_code, const Error& error);
 
 int Status(const Options& o);
 int Token(const Options& o);
+int SyncStatus(const Options& o);
+int SyncNow(const Options& o);
+int SyncAck(const Options& o, const std::string& alert_id);
 int SaleOpen(const Options& o, std::string terminal);
 int SaleScan(const Options& o, const std::string& sale, const std::string& payload);
 int SaleMember(const Options& o, const std::string& sale, const std::string& code,

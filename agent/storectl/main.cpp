@@ -4,7 +4,7 @@
 //
 // Offline: `code inspect`, `catalog import` (the ledger file directly), `demo
 // codes`, `token`. Through the agent's local HTTP API (agent_commands.cpp):
-// `status`, `sale open|scan|member|complete|void|show|receipt`, `refund`.
+// `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -197,6 +197,21 @@ int main(int argc, char** argv) {
   token->add_option("--data-dir", g.data_dir, "The agent's data directory");
   token->add_option("--token-file", g.token_file, "Read the token from this file instead");
 
+  auto* sync = app.add_subcommand("sync", "Cloud sync: what is waiting, alerts, and a sync on demand");
+  sync->require_subcommand(1);
+  auto* sync_status = sync->add_subcommand(
+      "status", "Online or not, events not yet sent, last push and pull, and the alerts a manager "
+                "should see (GET /v1/sync).");
+  agent_options(sync_status);
+  auto* sync_now = sync->add_subcommand(
+      "now", "Push every waiting event and pull the cloud's changes now; exits 2 when the cloud "
+             "cannot be reached.");
+  agent_options(sync_now);
+  std::string alert_id;
+  auto* sync_ack = sync->add_subcommand("ack", "Acknowledge an alert (it leaves sync status).");
+  sync_ack->add_option("ALERT_ID", alert_id, "The alert's number from sync status")->required();
+  agent_options(sync_ack);
+
   auto* sale = app.add_subcommand("sale", "Sales at the till, through the running agent");
   sale->require_subcommand(1);
 
@@ -296,6 +311,9 @@ int main(int argc, char** argv) {
   namespace st = sa::storectl;
   if (status->parsed()) return st::Status(g);
   if (token->parsed()) return st::Token(g);
+  if (sync_status->parsed()) return st::SyncStatus(g);
+  if (sync_now->parsed()) return st::SyncNow(g);
+  if (sync_ack->parsed()) return st::SyncAck(g, alert_id);
   if (sale_open->parsed()) return st::SaleOpen(g, terminal);
   if (sale_scan->parsed()) return st::SaleScan(g, sale_id, scan_payload);
   if (sale_member->parsed()) return st::SaleMember(g, sale_id, member_code, member_phone);

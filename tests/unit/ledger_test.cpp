@@ -93,13 +93,40 @@ TEST_CASE("migration step 1 -> 2 adds the guards and keeps the data", "[ledger][
     REQUIRE(v1);
     (*v1)->Exec("INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1','completed','CNY',1)");
   }
-  auto v2 = Database::Open(path);
+  auto v2 = Database::Open(path, {.target_version = 2});
   REQUIRE(v2);
   CHECK((*v2)->UserVersion() == 2);
   CHECK(Count(**v2, "SELECT count(*) FROM sales WHERE id='s1'") == 1);
   CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE type='trigger'") == 10);
   CHECK_THROWS_AS((*v2)->Exec("UPDATE sales SET total_minor = 1 WHERE id='s1'"), sa::ledger::Failure);
   CHECK_THROWS_AS((*v2)->Exec("DELETE FROM sales WHERE id='s1'"), sa::ledger::Failure);
+}
+
+TEST_CASE("migration step 2 -> 3 adds the sync tables and keeps the data", "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v2 = Database::Open(path, {.target_version = 2});
+    REQUIRE(v2);
+    (*v2)->Exec("INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(1, 'e1', 'sale.completed', 1, '{}')");
+    CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE name='sync_state'") == 0);
+  }
+  auto v3 = Database::Open(path);
+  REQUIRE(v3);
+  CHECK((*v3)->UserVersion() == 3);
+  CHECK(Count(**v3, "SELECT count(*) FROM outbox WHERE id='e1' AND pushed_at_ms IS NULL") == 1);
+  for (const char* table : {"sync_state", "allocations", "alerts", "cloud_orders", "stock_snapshots",
+                            "cloud_keys"}) {
+    CHECK(Count(**v3, std::string("SELECT count(*) FROM sqlite_schema WHERE name='") + table + "'") == 1);
+  }
+  // What the cloud sends is checked by the ledger too: a reversed range, a
+  // negative stock count, a float count.
+  CHECK_THROWS_AS((*v3)->Exec("INSERT INTO allocations VALUES('09506000134352','B','A','north',NULL,1)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',-1,1)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',1.5,1)"),
+                  sa::ledger::Failure);
 }
 
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {

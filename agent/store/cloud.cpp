@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the cloud tells the store and what the store tells its manager: the
+// sync cursors, pulled catalog rows, allocations, orders, stock snapshots and
+// keys, and alerts. Called by sync (through the daemon's writer), each one
+// transaction; a pulled page nests them as savepoints of its own.
+#include "domain_internal.hpp"
+#include "store.hpp"
+
+namespace sa::store {
+namespace {
+
+using detail::BadRequest;
+using detail::Guarded;
+using detail::NotFound;
+using ledger::Durability;
+using ledger::Transaction;
+
+constexpr MinorUnits kMaxPriceMinor = 1'000'000'000'000;
+
+// Printable ASCII without spaces: what serials, regions and ids are made of.
+bool Token(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+void SetState(ledger::Database& db, std::string_view key, std::int64_t value) {
+  db.Cached("INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
+            "ON CONFLICT(key) DO UPDATE SET value = ?2")
+      .Bind(1, key)
+      .Bind(2, value)
+      .Run();
+}
+
+std::int64_t State(ledger::Database& db, std::string_view key) {
+  auto st = db.Cached("SELECT value FROM sync_state WHERE key = ?");
+  st.Bind(1, key);
+  return st.Step() ? st.Int(0) : 0;
+}
+
+}  // namespace
+
+std::optional<std::string> Store::DivertedTo(std::string_view gtin14, std::string_view serial) {
+  if (config_.region.empty()) return std::nullopt;
+  auto st = db_.Cached(
+      "SELECT region FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
+      "AND length(serial_from) = length(?2) AND region <> ?3 LIMIT 1");
+  st.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
+  if (!st.Step()) return std::nullopt;
+  // A range allocated to this store's region as well is not a diversion.
+  auto ours = db_.Cached(
+      "SELECT 1 FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
+      "AND length(serial_from) = length(?2) AND region = ?3 LIMIT 1");
+  ours.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
+  if (ours.Step()) return std::nullopt;
+  return st.Text(0);
+}
+
+void Store::InsertAlert(const Alert& alert, std::string_view dedupe_key) {
+  auto st = db_.Cached(
+      "INSERT INTO alerts(code, message, detail, source, dedupe_key, at_ms) "
+      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING");
+  st.Bind(1, alert.code).Bind(2, alert.message).Bind(3, alert.detail).Bind(4, alert.source);
+  if (dedupe_key.empty()) {
+    st.BindNull(5);
+  } else {
+    st.Bind(5, dedupe_key);
+  }
+  st.Bind(6, alert.at_ms != 0 ? alert.at_ms : clock_.now_ms()).Run();
+}
+
+Expected<void> Store::RecordAck(std::int64_t acked_seq) {
+  if (acked_seq < 0) return BadRequest("bad_ack", "acked_seq cannot be negative");
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    const std::int64_t now = clock_.now_ms();
+    db_.Cached("UPDATE outbox SET pushed_at_ms = ? WHERE seq <= ? AND pushed_at_ms IS NULL")
+        .Bind(1, now)
+        .Bind(2, acked_seq)
+        .Run();
+    if (acked_seq < State(db_, "acked_seq")) {
+      db_.Cached("UPDATE outbox SET pushed_at_ms = NULL WHERE seq > ? AND pushed_at_ms IS NOT NULL")
+          .Bind(1, acked_seq)
+          .Run();
+    }
+    SetState(db_, "acked_seq", acked_seq);
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::SetPullCursor(std::int64_t cursor) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    SetState(db_, "cursor", cursor);
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<SyncState> Store::GetSyncState() {
+  return Guarded([&]() -> Expected<SyncState> {
+    SyncState s;
+    s.acked_seq = State(db_, "acked_seq");
+    s.cursor = State(db_, "cursor");
+    auto st = db_.Cached("SELECT coalesce(max(seq), 0) FROM outbox");
+    st.Step();
+    s.last_seq = st.Int(0);
+    return s;
+  });
+}
+
+Expected<void> Store::UpsertProduct(const Product& p) {
+  auto gtin = codes::NormaliseGtin(p.gtin);
+  if (!gtin) return BadRequest("bad_product", gtin.error().message);
+  if (p.name.empty() || p.name.size() > 200 || !ValidUtf8(p.name)) {
+    return BadRequest("bad_product", "a product name is 1-200 bytes of UTF-8");
+  }
+  if (p.price_minor < 0 || p.price_minor > kMaxPriceMinor) {
+    return BadRequest("bad_product", "price_minor must be 0..1000000000000");
+  }
+  if (p.tax_rate_bp < 0 || p.tax_rate_bp > 10000) {
+    return BadRequest("bad_product", "tax_rate_bp must be 0..10000");
+  }
+  const std::string currency = p.currency.empty() ? config_.currency : p.currency;
+  if (currency.size() != 3) return BadRequest("bad_product", "currency is a 3-letter ISO code");
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
+               "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
+               "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6")
+        .Bind(1, *gtin)
+        .Bind(2, p.name)
+        .Bind(3, p.price_minor)
+        .Bind(4, currency)
+        .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
+        .Bind(6, clock_.now_ms())
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::AddAllocation(const Allocation& a) {
+  auto gtin = codes::NormaliseGtin(a.gtin);
+  if (!gtin) return BadRequest("bad_allocation", gtin.error().message);
+  if (!Token(a.serial_from, 20) || !Token(a.serial_to, 20) ||
+      a.serial_from.size() != a.serial_to.size() || a.serial_from > a.serial_to) {
+    return BadRequest("bad_allocation",
+                      "serial_from..serial_to must be serials of equal length, in order");
+  }
+  if (!Token(a.region, 64)) return BadRequest("bad_allocation", "region must be 1-64 characters");
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    auto st = db_.Cached(
+        "INSERT INTO allocations(gtin, serial_from, serial_to, region, lot, at_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin, serial_from, serial_to) DO UPDATE SET "
+        "region = ?4, lot = ?5, at_ms = ?6");
+    st.Bind(1, *gtin).Bind(2, a.serial_from).Bind(3, a.serial_to).Bind(4, a.region);
+    if (a.lot.empty()) {
+      st.BindNull(5);
+    } else {
+      st.Bind(5, a.lot);
+    }
+    st.Bind(6, clock_.now_ms()).Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::RecordOrderOffer(std::string_view id, std::string_view kind,
+                                       std::string_view body) {
+  if (!Token(id, 64)) return BadRequest("bad_order", "an order id is 1-64 printable characters");
+  if (kind != "ship_from_store" && kind != "pickup") {
+    return BadRequest("bad_order", "kind must be ship_from_store or pickup");
+  }
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    // The first offer stands: the same order offered again changes nothing.
+    db_.Cached("INSERT INTO cloud_orders(id, kind, body, offered_at_ms) VALUES(?, ?, ?, ?) "
+               "ON CONFLICT(id) DO NOTHING")
+        .Bind(1, id)
+        .Bind(2, kind)
+        .Bind(3, body)
+        .Bind(4, clock_.now_ms())
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::RecordOrderCancel(std::string_view id) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    db_.Cached("UPDATE cloud_orders SET cancel_requested_at_ms = ? WHERE id = ? "
+               "AND cancel_requested_at_ms IS NULL")
+        .Bind(1, clock_.now_ms())
+        .Bind(2, id)
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::SetStockSnapshot(std::string_view gtin14, std::int64_t on_hand) {
+  auto gtin = codes::NormaliseGtin(gtin14);
+  if (!gtin) return BadRequest("bad_stock", gtin.error().message);
+  if (on_hand < 0) return BadRequest("bad_stock", "on_hand cannot be negative");
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    db_.Cached("INSERT INTO stock_snapshots(gtin, on_hand, at_ms) VALUES(?1, ?2, ?3) "
+               "ON CONFLICT(gtin) DO UPDATE SET on_hand = ?2, at_ms = ?3")
+        .Bind(1, *gtin)
+        .Bind(2, on_hand)
+        .Bind(3, clock_.now_ms())
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::RecordKey(std::string_view kind, std::string_view pem, bool retired) {
+  if (kind != "brand" && kind != "member") return BadRequest("bad_key", "kind is brand or member");
+  if (!crypto::VerifyKey::FromPem(pem)) return BadRequest("bad_key", "not a P-256 public key PEM");
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    db_.Cached("INSERT INTO cloud_keys(kind, pem, retired, at_ms) VALUES(?1, ?2, ?3, ?4) "
+               "ON CONFLICT(kind, pem) DO UPDATE SET retired = ?3, at_ms = ?4")
+        .Bind(1, kind)
+        .Bind(2, pem)
+        .Bind(3, retired ? 1 : 0)
+        .Bind(4, clock_.now_ms())
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Store::RaiseAlert(const Alert& alert, std::string_view dedupe_key) {
+  if (alert.code.empty() || alert.message.empty()) {
+    return BadRequest("bad_alert", "an alert needs a code and a message");
+  }
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    InsertAlert(alert, dedupe_key);
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<std::vector<Alert>> Store::Alerts(bool include_acknowledged, std::size_t limit) {
+  return Guarded([&]() -> Expected<std::vector<Alert>> {
+    std::vector<Alert> out;
+    auto st = db_.Cached(
+        "SELECT id, code, message, detail, source, at_ms, acknowledged_at_ms IS NOT NULL "
+        "FROM alerts WHERE ?1 OR acknowledged_at_ms IS NULL ORDER BY id DESC LIMIT ?2");
+    st.Bind(1, std::int64_t{include_acknowledged ? 1 : 0}).Bind(2, static_cast<std::int64_t>(limit));
+    while (st.Step()) {
+      out.push_back(Alert{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5),
+                          st.Int(6) != 0});
+    }
+    return out;
+  });
+}
+
+Expected<void> Store::AcknowledgeAlert(std::int64_t id) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_, Durability::full);
+    db_.Cached("UPDATE alerts SET acknowledged_at_ms = coalesce(acknowledged_at_ms, ?) WHERE id = ?")
+        .Bind(1, clock_.now_ms())
+        .Bind(2, id)
+        .Run();
+    if (db_.Changes() == 0) return NotFound("alert_not_found", "no alert " + std::to_string(id));
+    tx.Commit();
+    return {};
+  });
+}
+
+}  // namespace sa::store

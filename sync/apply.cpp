@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// PROTOCOL.md §5: one pulled page applied through the store, with its cursor.
+#include <nlohmann/json.hpp>
+
+#include "sync.hpp"
+
+namespace sa::sync {
+namespace {
+
+using nlohmann::json;
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::int64_t> Int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+Error Malformed(const std::string& why) {
+  return MakeError(ErrorKind::invalid_request, "bad_change", why);
+}
+
+// One change. An error means the change is malformed (the caller raises an
+// alert and moves on); a ledger failure is thrown and fails the page.
+Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d) {
+  const std::string& t = change.type;
+  auto must = [](Expected<void> r) -> Expected<void> {
+    if (!r && r.error().kind == ErrorKind::storage) throw ledger::Failure(r.error());
+    return r;
+  };
+  if (t == "catalog.upsert") {
+    store::Product p;
+    p.gtin = Str(d, "gtin");
+    p.name = Str(d, "name");
+    p.currency = Str(d, "currency");
+    auto price = Int(d, "price_minor");
+    if (!price) return Malformed("catalog.upsert needs an integer price_minor");
+    p.price_minor = *price;
+    p.tax_rate_bp = static_cast<int>(Int(d, "tax_rate_bp").value_or(0));
+    return must(store.UpsertProduct(p));
+  }
+  if (t == "revocation") {
+    const std::string gtin = Str(d, "gtin");
+    const std::string serial = Str(d, "serial");
+    auto g = codes::NormaliseGtin(gtin);
+    if (!g || serial.empty() || serial.size() > 20) {
+      return Malformed("revocation needs a gtin and a serial");
+    }
+    return must(store.Revoke(*g, serial, Str(d, "reason")));
+  }
+  if (t == "allocation") {
+    return must(store.AddAllocation(store::Allocation{Str(d, "gtin"), Str(d, "serial_from"),
+                                                      Str(d, "serial_to"), Str(d, "region"),
+                                                      Str(d, "lot")}));
+  }
+  if (t == "key.brand" || t == "key.member") {
+    const std::string action = Str(d, "action");
+    if (action != "add" && action != "retire") return Malformed(t + " action is add or retire");
+    return must(store.RecordKey(t.substr(4), Str(d, "pem"), action == "retire"));
+  }
+  if (t == "order.offered") {
+    return must(store.RecordOrderOffer(Str(d, "id"), Str(d, "kind"), change.data));
+  }
+  if (t == "order.cancelled") return must(store.RecordOrderCancel(Str(d, "id")));
+  if (t == "stock.snapshot") {
+    auto on_hand = Int(d, "on_hand");
+    if (!on_hand) return Malformed("stock.snapshot needs an integer on_hand");
+    return must(store.SetStockSnapshot(Str(d, "gtin"), *on_hand));
+  }
+  if (t == "alert") {
+    store::Alert alert;
+    alert.code = Str(d, "code");
+    alert.message = Str(d, "message");
+    alert.detail = change.data;
+    alert.source = "cloud";
+    // Keyed by the change: a page applied twice raises it once.
+    return must(store.RaiseAlert(alert, "cloud:" + std::to_string(change.cursor)));
+  }
+  return {};  // a type this device does not know: skipped (forward compatible)
+}
+
+}  // namespace
+
+Expected<void> ApplyChanges(store::Store& store, const std::vector<Change>& changes,
+                            std::int64_t new_cursor) {
+  for (const auto& change : changes) {
+    json data = json::parse(change.data, nullptr, false);
+    Expected<void> applied =
+        data.is_object() ? ApplyOne(store, change, data) : Malformed("data is not an object");
+    if (!applied) {
+      store::Alert alert;
+      alert.code = "change_rejected";
+      alert.message = "the cloud sent a " + change.type + " change this store cannot apply: " +
+                      applied.error().message;
+      alert.detail = json{{"cursor", change.cursor}, {"type", change.type}}.dump();
+      alert.source = "device";
+      auto raised = store.RaiseAlert(alert, "change:" + std::to_string(change.cursor));
+      if (!raised) return raised.error();
+    }
+  }
+  return store.SetPullCursor(new_cursor);
+}
+
+}  // namespace sa::sync
