@@ -345,7 +345,7 @@ const std::vector<KeySpec>& KeyTable() {
       Str("cloud", "pinned_pubkey", &Config::cloud_pinned_pubkey, CheckPin,
           "Pin of the cloud's public key, sha256//BASE64; \"\" = no pin"),
       Str("cloud", "device_key_file", &Config::cloud_device_key_file, CheckOptionalPath,
-          "This device's 32-byte sync key (provisioned); \"\" = made in the data dir", true),
+          "This device's sync key, 64 hex digits (provisioned); \"\" = made in the data dir", true),
       Int("sync", "interval_s", &Config::sync_interval_s, 1, 86400,
           "Seconds (1-86400) between pushes and pulls when idle"),
       Int("sync", "batch_size", &Config::sync_batch_size, 1, 5000,

@@ -65,6 +65,21 @@ sa::Expected<void> DemoKeys(sa::daemon::DataDir& dir, sa::store::Config& sc) {
   return {};
 }
 
+// A device key file: 64 hex digits (32 bytes), as the data dir's secret
+// files are written; a trailing newline is fine.
+std::optional<sa::crypto::Bytes> DeviceKey(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.size() != 2 * sa::sync::kDeviceKeyBytes) return std::nullopt;
+  sa::crypto::Bytes key;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const auto hi = std::string("0123456789abcdef").find(static_cast<char>(std::tolower(text[i])));
+    const auto lo = std::string("0123456789abcdef").find(static_cast<char>(std::tolower(text[i + 1])));
+    if (hi == std::string::npos || lo == std::string::npos) return std::nullopt;
+    key.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return key;
+}
+
 // Sync's writes (acknowledgements, pulled pages) on the daemon's writer:
 // they ride its group commits, so the cloud never holds the ledger's write
 // lock against a sale. Relaxed durability is enough: an acknowledgement or a
@@ -252,18 +267,20 @@ int main(int argc, char** argv) {
   so.backoff_max = std::chrono::seconds(cfg.sync_backoff_max_s);
   so.batch_size = static_cast<std::size_t>(cfg.sync_batch_size);
   if (!cfg.cloud_url.empty()) {
+    std::optional<sa::crypto::Bytes> key;
     if (!cfg.cloud_device_key_file.empty()) {
-      auto key = ReadFile(cfg.cloud_device_key_file);
-      if (!key || key->size() != sa::sync::kDeviceKeyBytes) {
-        return Die("cloud.device_key_file: expected a file of exactly 32 bytes at " +
+      if (auto text = ReadFile(cfg.cloud_device_key_file)) key = DeviceKey(*text);
+      if (!key) {
+        return Die("cloud.device_key_file: expected 64 hex digits (32 bytes) in " +
                    cfg.cloud_device_key_file);
       }
-      so.device_key.assign(key->begin(), key->end());
     } else {
-      auto key = dir->SecretKey("sync.key", sa::sync::kDeviceKeyBytes);
-      if (!key) return Die(key.error().message);
-      so.device_key = *key;
+      auto secret = dir->SecretKey("sync.key", sa::sync::kDeviceKeyBytes);
+      if (!secret) return Die(secret.error().message);
+      key = DeviceKey(std::string(secret->begin(), secret->end()));
+      if (!key) return Die(dir->File("sync.key") + ": not 64 hex digits; move it aside to make a new one");
     }
+    so.device_key = *key;
   }
   sa::sync::Syncer syncer(
       so, dir->File("ledger.db"), sc, sync_port, clock,

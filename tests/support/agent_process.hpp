@@ -35,15 +35,22 @@ inline std::string Trimmed(std::string s) {
 // store-agent with its stderr (JSON log lines) on a pipe we read.
 class AgentProcess {
  public:
-  AgentProcess(const std::string& binary, std::vector<std::string> args) {
+  // `watch` is the stream read for log lines: store-agent logs on stderr,
+  // oms-sim prints its ready line on stdout. The other one is discarded.
+  enum class Watch { stderr_lines, stdout_lines };
+  AgentProcess(const std::string& binary, std::vector<std::string> args,
+               Watch watch = Watch::stderr_lines) {
     int err[2];
     if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork");
     if (pid_ == 0) {
-      dup2(err[1], STDERR_FILENO);
-      const int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, STDOUT_FILENO);
+      const bool out = watch == Watch::stdout_lines;
+      dup2(err[1], out ? STDOUT_FILENO : STDERR_FILENO);
+      if (!out) {  // oms-sim's stderr stays the test's (ctest shows it on failure)
+        const int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDOUT_FILENO);
+      }
       std::vector<char*> argv{const_cast<char*>(binary.c_str())};
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -284,6 +284,7 @@ struct Syncer::Impl {
         if (advanced > 0) status.pushed_events += static_cast<std::uint64_t>(advanced);
       }
       if (advanced > 0) pushed += static_cast<std::uint64_t>(advanced);
+      log("debug", "events acknowledged", {{"acked_seq", std::to_string(acked_seq)}});
       if (advanced <= 0 && !answer.contains("expected_seq")) {
         return MakeError(ErrorKind::internal, "push_stalled",
                          "the cloud acknowledged nothing of a batch; trying again later");

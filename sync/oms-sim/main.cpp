@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// oms-sim: the reference cloud OMS of sync/PROTOCOL.md, for tests and the
+// demo. Flags, the data dir and the ready line; the rest is cloud.cpp (the
+// domain) and http.cpp (the server).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "cloud.hpp"
+#include "http.hpp"
+
+namespace {
+
+int Die(const std::string& what) {
+  std::cerr << "oms-sim: " << what << "\n";
+  return 1;
+}
+
+// "HOST:PORT", "[::1]:PORT" or ":PORT" (all interfaces).
+bool ParseListen(const std::string& text, sa::omssim::ServeOptions& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size() || text.size() - colon > 6) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  unsigned port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return false;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535) return false;
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"oms-sim: the reference cloud OMS (sync/PROTOCOL.md), SQLite-backed"};
+  std::string listen = "127.0.0.1:8788";
+  std::string log_level = "info";
+  sa::omssim::Cloud::Options cloud;
+  sa::omssim::ServeOptions serve;
+  auto& f = cloud.faults;
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)");
+  app.add_option("--data-dir", cloud.data_dir, "directory of the SQLite state (created if missing)")
+      ->required();
+  app.add_flag("--strict", cloud.strict, "accept only devices provisioned through the admin API");
+  app.add_option("--admin-token", cloud.admin_token, "require Authorization: Bearer TOKEN on /admin");
+  app.add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: serve HTTPS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--fault-drop", f.drop, "fraction of protocol requests dropped unanswered")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fault-delay", f.delay, "fraction of protocol answers held --fault-delay-ms")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fault-error", f.error, "fraction of protocol requests answered 500 unprocessed")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fault-cut", f.cut, "fraction of protocol answers cut short after processing")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fault-delay-ms", f.delay_ms, "how long a delayed answer is held")
+      ->check(CLI::Range(0, 60000));
+  app.add_option("--seed", f.seed, "seed of the fault injection's generator");
+  app.add_option("--log-level", log_level, "error, warn, info or debug")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return Die(e.what());
+  }
+  if (!ParseListen(listen, serve)) return Die("--listen must be HOST:PORT, got \"" + listen + "\"");
+  if (serve.tls_cert.empty() != serve.tls_key.empty()) {
+    return Die("--tls-cert and --tls-key go together");
+  }
+  serve.log_level = log_level == "error"  ? sa::omssim::LogLevel::error
+                    : log_level == "warn" ? sa::omssim::LogLevel::warn
+                    : log_level == "info" ? sa::omssim::LogLevel::info
+                                          : sa::omssim::LogLevel::debug;
+
+  const std::string data_dir = cloud.data_dir;
+  sa::SystemClock clock;
+  auto opened = sa::omssim::Cloud::Open(std::move(cloud), clock);
+  if (!opened) return Die(opened.error().message);
+
+  return sa::omssim::Serve(**opened, serve, [&data_dir](const std::string& url) {
+    // Tests wait for this line; {data-dir}/url is for scripts.
+    std::ofstream(data_dir + "/url") << url << "\n";
+    std::printf("{\"msg\":\"ready\",\"url\":\"%s\"}\n", url.c_str());
+    std::fflush(stdout);
+  });
+}

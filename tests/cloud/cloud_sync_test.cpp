@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent and its cloud, both real, over loopback HTTP: offline sales
+// arrive exactly once, a faulty network loses and doubles nothing, kill -9
+// mid-push loses nothing, pulled changes reach the till, diversion and
+// double sales become alerts.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <thread>
+
+#include "cloud_support.hpp"
+#include "fault_proxy.hpp"
+
+using namespace sa::testing;
+
+namespace {
+
+std::string Serial(const char* prefix, int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%05d", prefix, i);
+  return buf;
+}
+
+int Count(const json& events, const std::string& type) {
+  int n = 0;
+  for (const auto& e : events) n += e.at("type") == type ? 1 : 0;
+  return n;
+}
+
+bool HasAlert(const json& status, const std::string& code) {
+  for (const auto& a : status.at("alerts")) {
+    if (a.at("code") == code) return true;
+  }
+  return false;
+}
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+}  // namespace
+
+TEST_CASE("cloud: sales made while the cloud is down all arrive exactly once after it comes up",
+          "[cloud][invariant3]") {
+  const int sales = EnvInt("SA_OFFLINE_SALES", 1000);
+  const std::uint16_t port = FreePort();
+  Agent agent({.cloud_url = "http://127.0.0.1:" + std::to_string(port)});
+
+  for (int i = 0; i < sales; ++i) {
+    REQUIRE(agent.SellUnit(kScarf, Serial("OFF", i)).status == 200);
+  }
+  // The cloud is down: the till sold anyway, sync says so and keeps everything.
+  const json down = agent.SyncNow();
+  CHECK_FALSE(down.value("ok", true));
+  const json offline = agent.SyncStatus();
+  CHECK(offline.at("online") == false);
+  CHECK(offline.at("pending_events") == sales);
+
+  Cloud cloud({}, port);
+  REQUIRE(agent.Drain());
+  const json events = cloud.Events("s1");
+  CHECK(Count(events, "sale.completed") == sales);
+  CHECK(CompareLedgers(events, "till-1", agent.Outbox()) == "");
+  const json online = agent.SyncStatus();
+  CHECK(online.at("online") == true);
+  CHECK(online.at("pending_events") == 0);
+  CHECK(online.at("last_push_at").is_string());
+}
+
+TEST_CASE("cloud: with 30% of requests dropped delayed or cut the cloud's ledger equals the agent's",
+          "[cloud][invariant3][faults]") {
+  const int sales = EnvInt("SA_FAULT_SALES", 200);
+  const std::uint64_t seed = static_cast<std::uint64_t>(EnvInt("SA_FAULT_SEED", 20261123));
+  // About 20% hurt by the cloud itself...
+  Cloud cloud({"--fault-drop", "0.05", "--fault-error", "0.05", "--fault-cut", "0.05", "--fault-delay",
+               "0.05", "--fault-delay-ms", "20", "--seed", std::to_string(seed)});
+  // ...and about 10% more by the network in between.
+  FaultProxy proxy(cloud.port(), {.refuse = 0.03, .cut_request = 0.03, .cut_response = 0.04,
+                                  .delay = 0.05, .delay_ms = 20, .seed = seed});
+  Agent agent({.cloud_url = "http://127.0.0.1:" + std::to_string(proxy.port()),
+               .batch_size = 7});
+
+  // Sales and syncs interleave: the cloud sees batches cut at every place.
+  for (int i = 0; i < sales; ++i) {
+    REQUIRE(agent.SellUnit(i % 2 ? kScarf : kTea, Serial("F", i)).status == 200);
+    if (i % 10 == 9) (void)agent.SyncNow();
+  }
+  REQUIRE(agent.Drain());
+  CHECK(proxy.faults_injected() > 0);
+  const json events = cloud.Events("s1");
+  CHECK(Count(events, "sale.completed") == sales);
+  CHECK(CompareLedgers(events, "till-1", agent.Outbox()) == "");
+}
+
+TEST_CASE("cloud: kill -9 of the agent in the middle of a push loses nothing and doubles nothing",
+          "[cloud][invariant1][invariant3]") {
+  Cloud cloud({"--fault-cut", "0.2", "--seed", "7"});
+  Agent agent({.cloud_url = cloud.url(),
+               .log_level = "debug",
+               .batch_size = 5});
+  int sold = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 60; ++i) REQUIRE(agent.SellUnit(kTea, Serial("K", sold++)).status == 200);
+    // The worker is pushing in batches of 5; kill it after a few of them
+    // are acknowledged, while the rest are in flight.
+    std::thread nudge([&] { (void)agent.api().Post("/v1/sync/now", "{}"); });
+    const std::string line = agent.process().WaitForLog("events acknowledged");
+    REQUIRE_FALSE(line.empty());
+    for (int b = 0; b < round; ++b) agent.process().WaitForLog("events acknowledged");
+    agent.Kill9();
+    nudge.join();
+    agent.Start();
+  }
+  REQUIRE(agent.Drain());
+  const json events = cloud.Events("s1");
+  CHECK(Count(events, "sale.completed") == sold);
+  CHECK(CompareLedgers(events, "till-1", agent.Outbox()) == "");
+}
+
+TEST_CASE("cloud: pulled revocations catalog prices and allocations reach the till",
+          "[cloud][pull]") {
+  Cloud cloud;
+  Agent agent({.cloud_url = cloud.url(), .region = "north"});
+  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/revocations",
+                      json{{"gtin", kScarf}, {"serial", "STOLEN1"}, {"reason", "stolen"}}.dump())
+              .status / 100 == 2);
+  REQUIRE(cloud.Admin("PUT", "/admin/v1/stores/s1/catalog",
+                      json::array({{{"gtin", kTea}, {"name", "Green tea 2026"}, {"price_minor", 9900}}}).dump())
+              .status / 100 == 2);
+  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/allocations",
+                      json{{"gtin", kScarf}, {"serial_from", "SOUTH000"}, {"serial_to", "SOUTH999"},
+                           {"region", "south"}}.dump())
+              .status / 100 == 2);
+  REQUIRE(agent.Drain());
+  CHECK(agent.SyncStatus().at("cursor").get<int>() >= 3);
+
+  auto sale = agent.api().Post("/v1/sales", "{}");
+  const std::string id = sale.json().at("id");
+  auto refused = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "STOLEN1")}}.dump());
+  CHECK(refused.status == 422);
+  CHECK(refused.json()["error"]["code"] == "code_revoked");
+  // Another serial of the same GTIN still sells.
+  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "STOLEN2")}}.dump()).status == 200);
+
+  auto tea = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kTea, "T1")}}.dump());
+  REQUIRE(tea.status == 200);
+  CHECK(tea.json().at("lines").back().at("unit_price") == 9900);
+  CHECK(tea.json().at("lines").back().at("name") == "Green tea 2026");
+
+  // A unit shipped to the south, scanned in the north: sold (warn), reported.
+  auto diverted = agent.api().Post("/v1/sales/" + id + "/scans",
+                                   json{{"payload", UnitCode(kScarf, "SOUTH123")}}.dump());
+  CHECK(diverted.status == 200);
+  CHECK(HasAlert(agent.SyncStatus(), "code_diverted"));
+  REQUIRE(agent.Drain());
+  const json events = cloud.Events("s1");
+  REQUIRE(Count(events, "code.diverted") == 1);
+  for (const auto& e : events) {
+    if (e.at("type") != "code.diverted") continue;
+    CHECK(e.at("payload").at("serial") == "SOUTH123");
+    CHECK(e.at("payload").at("allocated_region") == "south");
+    CHECK(e.at("payload").at("store_region") == "north");
+    CHECK(e.at("payload").at("action") == "warned");
+  }
+}
+
+TEST_CASE("cloud: a store that refuses diverted units answers code_diverted and still reports it",
+          "[cloud][pull][bad_input]") {
+  Cloud cloud;
+  Agent agent({.cloud_url = cloud.url(), .region = "north",
+               .extra_toml = "[codes]\non_diverted = \"refuse\"\n"});
+  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/allocations",
+                      json{{"gtin", kScarf}, {"serial_from", "E000"}, {"serial_to", "E999"},
+                           {"region", "export"}}.dump()).status / 100 == 2);
+  REQUIRE(agent.Drain());
+  auto sale = agent.api().Post("/v1/sales", "{}");
+  const std::string id = sale.json().at("id");
+  auto refused = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "E042")}}.dump());
+  CHECK(refused.status == 422);
+  CHECK(refused.json()["error"]["code"] == "code_diverted");
+  CHECK(agent.api().Get("/v1/sales/" + id).json().at("lines").empty());
+  // Outside the range, and a serial of another length, sell as usual.
+  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "F042")}}.dump()).status == 200);
+  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "E0420")}}.dump()).status == 200);
+  REQUIRE(agent.Drain());
+  const json events = cloud.Events("s1");
+  REQUIRE(Count(events, "code.diverted") == 1);
+  CHECK(events.back().at("payload").at("action") == "refused");
+}
+
+TEST_CASE("cloud: two agents of one store sell the same serial offline and both see the alert",
+          "[cloud][invariant4]") {
+  const std::uint16_t port = FreePort();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  Agent till1({.device = "till-1", .cloud_url = url});
+  Agent till2({.device = "till-2", .cloud_url = url});
+  REQUIRE(till1.SellUnit(kScarf, "TWICE1").status == 200);
+  REQUIRE(till2.SellUnit(kScarf, "TWICE1").status == 200);  // neither could know
+  REQUIRE(till1.SellUnit(kScarf, "ONCE1").status == 200);
+
+  Cloud cloud({}, port);
+  REQUIRE(till1.Drain());
+  REQUIRE(till2.Drain());
+  REQUIRE(till1.Drain());  // till 1 pulls what till 2's push raised
+  for (const Agent* till : {&till1, &till2}) {
+    const json status = till->SyncStatus();
+    REQUIRE(HasAlert(status, "serial_sold_twice"));
+    int twice = 0;
+    for (const auto& a : status.at("alerts")) {
+      if (a.at("code") != "serial_sold_twice") continue;
+      ++twice;
+      CHECK(a.at("detail").at("serial") == "TWICE1");
+      CHECK(a.at("detail").at("sales").size() == 2);
+    }
+    CHECK(twice == 1);  // pulled again, raised once
+  }
+  // Neither sale was merged or dropped: the cloud has both.
+  CHECK(Count(cloud.Events("s1"), "sale.completed") == 3);
+}
+
+TEST_CASE("cloud: a cloud restored from an empty backup gets every event again", "[cloud][invariant3]") {
+  const std::uint16_t port = FreePort();
+  auto cloud = std::make_unique<Cloud>(std::vector<std::string>{}, port);
+  Agent agent({.cloud_url = cloud->url()});
+  for (int i = 0; i < 12; ++i) REQUIRE(agent.SellUnit(kTea, Serial("R", i)).status == 200);
+  REQUIRE(agent.Drain());
+  REQUIRE(cloud->Events("s1").size() == 12);
+  cloud.reset();
+  cloud = std::make_unique<Cloud>(std::vector<std::string>{}, port);  // a new, empty cloud
+  REQUIRE(agent.SellUnit(kTea, "R-after").status == 200);
+  REQUIRE(agent.Drain());
+  CHECK(CompareLedgers(cloud->Events("s1"), "till-1", agent.Outbox()) == "");
+}
+
+TEST_CASE("cloud: storectl sync status and sync now report the cloud and exit 2 when it is down",
+          "[cloud][storectl]") {
+  const std::uint16_t port = FreePort();
+  Agent agent({.cloud_url = "http://127.0.0.1:" + std::to_string(port)});
+  REQUIRE(agent.SellUnit(kTea, "S1").status == 200);
+  const std::string dir = agent.data_dir().string();
+  {
+    Child now(SA_STORECTL, {"--data-dir", dir, "sync", "now"});
+    const std::string out = now.ReadAll();
+    CHECK(now.Wait() == 2);
+    CHECK(out.find("sync failed") != std::string::npos);
+  }
+  {
+    Child status(SA_STORECTL, {"--data-dir", dir, "sync", "status"});
+    const std::string out = status.ReadAll();
+    CHECK(status.Wait() == 0);
+    CHECK(out.find("offline") != std::string::npos);
+    CHECK(out.find("events waiting  1") != std::string::npos);
+  }
+  Cloud cloud({}, port);
+  {
+    Child now(SA_STORECTL, {"--data-dir", dir, "sync", "now", "--json"});
+    const json out = json::parse(now.ReadAll());
+    CHECK(now.Wait() == 0);
+    CHECK(out.at("ok") == true);
+    CHECK(out.at("pushed") == 1);
+  }
+  {
+    Child status(SA_STORECTL, {"--data-dir", dir, "sync", "status", "--json"});
+    const json out = json::parse(status.ReadAll());
+    CHECK(status.Wait() == 0);
+    CHECK(out.at("online") == true);
+    CHECK(out.at("pending_events") == 0);
+  }
+}
+
+TEST_CASE("cloud: an agent without a cloud says so", "[cloud]") {
+  Agent agent({.cloud_url = ""});
+  const json status = agent.SyncStatus();
+  CHECK(status.at("enabled") == false);
+  auto now = agent.api().Post("/v1/sync/now", "{}");
+  CHECK(now.status == 409);
+  CHECK(now.json()["error"]["code"] == "sync_disabled");
+}
