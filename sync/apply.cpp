@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // PROTOCOL.md §5: one pulled page applied through the store, with its cursor.
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "sync.hpp"
 
@@ -40,7 +41,13 @@ Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d
     auto price = Int(d, "price_minor");
     if (!price) return Malformed("catalog.upsert needs an integer price_minor");
     p.price_minor = *price;
-    p.tax_rate_bp = static_cast<int>(Int(d, "tax_rate_bp").value_or(0));
+    if (d.contains("tax_rate_bp")) {
+      // Present means checked: a string or a number past int is refused, not
+      // narrowed or zeroed into a wrong tax.
+      auto bp = Int(d, "tax_rate_bp");
+      if (!bp || *bp < 0 || *bp > 10000) return Malformed("tax_rate_bp must be an integer 0..10000");
+      p.tax_rate_bp = static_cast<int>(*bp);
+    }
     return must(store.UpsertProduct(p));
   }
   if (t == "revocation") {
@@ -80,14 +87,18 @@ Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d
     // Keyed by the change: a page applied twice raises it once.
     return must(store.RaiseAlert(alert, "cloud:" + std::to_string(change.cursor)));
   }
-  return {};  // a type this device does not know: skipped (forward compatible)
+  return {};  // unreachable: ApplyChanges skips the types it does not know
 }
 
 }  // namespace
 
 Expected<void> ApplyChanges(store::Store& store, const std::vector<Change>& changes,
                             std::int64_t new_cursor) {
+  static const std::set<std::string> kKnown = {"catalog.upsert", "revocation", "allocation",
+                                               "key.brand",      "key.member", "order.offered",
+                                               "order.cancelled", "stock.snapshot", "alert"};
   for (const auto& change : changes) {
+    if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);
     Expected<void> applied =
         data.is_object() ? ApplyOne(store, change, data) : Malformed("data is not an object");

@@ -46,6 +46,9 @@ class VerifyKey {
   // True when `raw_sig` (64 bytes r||s) signs SHA-256(message) under this key.
   // Safe to call from several threads at once.
   bool Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const;
+  // Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo: the same key
+  // in any PEM layout has one fingerprint (how a retired key is named).
+  std::string Fingerprint() const;
 
   struct Impl;
 
@@ -84,6 +87,8 @@ class KeyRing {
   static Expected<KeyRing> LoadFiles(const std::vector<std::string>& paths);
 
   void Add(VerifyKey key) { keys_.push_back(std::move(key)); }
+  // Drops every key with this fingerprint (a retired key).
+  void Remove(std::string_view fingerprint);
   bool empty() const { return keys_.empty(); }
   std::size_t size() const { return keys_.size(); }
   bool Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const;

@@ -221,9 +221,36 @@ Expected<void> Store::SetStockSnapshot(std::string_view gtin14, std::int64_t on_
   });
 }
 
+void Store::ReloadKeys() {
+  auto keys = std::make_shared<Keys>(Keys{config_.brand_keys, config_.member_keys});
+  // Additions in the order they came, then retirements: a retired key stays
+  // retired whichever source (config file or cloud) brought it.
+  std::vector<std::pair<bool, std::string>> retired;
+  if (db_.UserVersion() < 3) {  // a ledger opened at an older schema (tests): no cloud keys
+    keys_.store(std::move(keys));
+    return;
+  }
+  auto st = db_.Cached("SELECT kind, pem, retired FROM cloud_keys ORDER BY at_ms, pem");
+  while (st.Step()) {
+    auto key = crypto::VerifyKey::FromPem(st.Text(1));
+    if (!key) continue;  // checked before it was stored
+    const bool brand = st.Text(0) == "brand";
+    if (st.Int(2) != 0) {
+      retired.emplace_back(brand, key->Fingerprint());
+    } else {
+      (brand ? keys->brand : keys->member).Add(*key);
+    }
+  }
+  for (const auto& [brand, fingerprint] : retired) {
+    (brand ? keys->brand : keys->member).Remove(fingerprint);
+  }
+  keys_.store(std::move(keys));
+}
+
 Expected<void> Store::RecordKey(std::string_view kind, std::string_view pem, bool retired) {
   if (kind != "brand" && kind != "member") return BadRequest("bad_key", "kind is brand or member");
-  if (!crypto::VerifyKey::FromPem(pem)) return BadRequest("bad_key", "not a P-256 public key PEM");
+  auto key = crypto::VerifyKey::FromPem(pem);
+  if (!key) return BadRequest("bad_key", "not a P-256 public key PEM");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_, Durability::full);
     db_.Cached("INSERT INTO cloud_keys(kind, pem, retired, at_ms) VALUES(?1, ?2, ?3, ?4) "
@@ -234,6 +261,7 @@ Expected<void> Store::RecordKey(std::string_view kind, std::string_view pem, boo
         .Bind(4, clock_.now_ms())
         .Run();
     tx.Commit();
+    ReloadKeys();  // codes checked from now on see the rotation
     return {};
   });
 }

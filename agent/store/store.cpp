@@ -36,7 +36,9 @@ bool KnownMethod(std::string_view m) {
 }  // namespace
 
 Store::Store(ledger::Database& db, Config config, const Clock& clock)
-    : db_(db), config_(std::move(config)), clock_(clock) {}
+    : db_(db), config_(std::move(config)), clock_(clock) {
+  ReloadKeys();
+}
 
 std::string Store::NextCounter(std::string_view name) {
   db_.Cached("INSERT INTO counters(name, value) VALUES(?, 1) "
@@ -191,7 +193,7 @@ Expected<CheckedCode> Store::CheckCode(std::string_view payload) const {
   CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent};
   const bool member = checked.code.kind == codes::Kind::member_code;
   checked.signature =
-      codes::VerifySignature(checked.code, member ? config_.member_keys : config_.brand_keys);
+      codes::VerifySignature(checked.code, member ? CurrentKeys()->member : CurrentKeys()->brand);
   return checked;
 }
 
@@ -335,7 +337,7 @@ Expected<Sale> Store::BindMemberCode(std::string_view sale_id, std::string_view 
   if (parsed->kind != codes::Kind::member_code) {
     return Refused("not_a_member_code", "that is a product label, not a member code");
   }
-  return BindMember(sale_id, *parsed, codes::VerifySignature(*parsed, config_.member_keys));
+  return BindMember(sale_id, *parsed, codes::VerifySignature(*parsed, CurrentKeys()->member));
 }
 
 Expected<Sale> Store::BindMember(std::string_view sale_id, const codes::Code& code,

@@ -15,7 +15,9 @@
 // insufficient_storage.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -221,6 +223,16 @@ class Store {
   ledger::Database& db() { return db_; }
 
  private:
+  // The keys codes are checked against: the config's, plus the ones the
+  // cloud added, minus the ones it retired. Swapped whole when a rotation is
+  // pulled, while workers may be checking codes with the previous set.
+  struct Keys {
+    crypto::KeyRing brand;
+    crypto::KeyRing member;
+  };
+  std::shared_ptr<const Keys> CurrentKeys() const { return keys_.load(); }
+  void ReloadKeys();  // throws ledger::Failure
+
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);
   Sale LoadSale(std::string_view sale_id);
@@ -237,6 +249,7 @@ class Store {
   ledger::Database& db_;
   Config config_;
   const Clock& clock_;
+  std::atomic<std::shared_ptr<const Keys>> keys_;
 };
 
 // The event as it goes to the cloud:

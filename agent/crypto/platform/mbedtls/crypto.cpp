@@ -322,6 +322,14 @@ Expected<KeyRing> KeyRing::LoadFiles(const std::vector<std::string>& paths) {
   return ring;
 }
 
+std::string VerifyKey::Fingerprint() const {
+  return ToHex(Sha256(std::string_view(reinterpret_cast<const char*>(impl_->der.data()), impl_->der.size())));
+}
+
+void KeyRing::Remove(std::string_view fingerprint) {
+  std::erase_if(keys_, [&](const VerifyKey& k) { return k.Fingerprint() == fingerprint; });
+}
+
 bool KeyRing::Verify(std::string_view message, std::span<const std::uint8_t> raw_sig) const {
   for (const auto& key : keys_) {
     if (key.Verify(message, raw_sig)) return true;
