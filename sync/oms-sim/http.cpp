@@ -65,6 +65,8 @@ bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 
 class Site {
  public:
+  static inline std::int64_t clock_offset_ms = 0;  // set once by Serve, before any request
+
   Site(asio::io_context& io, Cloud& cloud, LogLevel level) : io_(io), cloud_(cloud), level_(level) {}
 
   void Log(LogLevel level, std::string_view msg, json fields = json::object()) const {
@@ -136,7 +138,7 @@ class Site {
   // Every answer, errors included, carries Date and X-SA-Server-Time (§2).
   template <class Builder>
   static void Headers(Builder& resp, const Reply& reply) {
-    const auto now = std::chrono::system_clock::now();
+    const auto now = std::chrono::system_clock::now() + std::chrono::milliseconds(clock_offset_ms);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     resp.append_header(restinio::http_field::content_type, "application/json");
     resp.append_header_date_field(now);
@@ -229,6 +231,7 @@ int Run(asio::io_context& io, Site& site, const ServeOptions& options, Extra&& e
 int Serve(Cloud& cloud, const ServeOptions& options,
           const std::function<void(const std::string& url)>& ready) {
   asio::io_context io;
+  Site::clock_offset_ms = options.clock_offset_ms;
   Site site(io, cloud, options.log_level);
   try {
     if (options.tls_cert.empty()) {

@@ -20,6 +20,9 @@ struct ServeOptions {
   std::string tls_cert;    // both set: HTTPS
   std::string tls_key;
   LogLevel log_level = LogLevel::info;
+  // Shifts this cloud's clock (Date, X-SA-Server-Time, the skew check): how
+  // tests show a device with a wrong clock. Give the Cloud the same offset.
+  std::int64_t clock_offset_ms = 0;
 };
 
 // Serves until SIGINT or SIGTERM. `ready` gets the base URL

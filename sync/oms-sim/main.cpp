@@ -38,12 +38,24 @@ bool ParseListen(const std::string& text, sa::omssim::ServeOptions& out) {
   return true;
 }
 
+// The system clock, shifted by --clock-offset-s.
+class OffsetClock final : public sa::Clock {
+ public:
+  explicit OffsetClock(std::int64_t offset_ms) : offset_ms_(offset_ms) {}
+  std::int64_t now_ms() const override { return system_.now_ms() + offset_ms_; }
+
+ private:
+  sa::SystemClock system_;
+  std::int64_t offset_ms_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"oms-sim: the reference cloud OMS (sync/PROTOCOL.md), SQLite-backed"};
   std::string listen = "127.0.0.1:8788";
   std::string log_level = "info";
+  std::int64_t serve_clock_offset_s = 0;
   sa::omssim::Cloud::Options cloud;
   sa::omssim::ServeOptions serve;
   auto& f = cloud.faults;
@@ -66,6 +78,8 @@ int main(int argc, char** argv) {
   app.add_option("--fault-delay-ms", f.delay_ms, "how long a delayed answer is held")
       ->check(CLI::Range(0, 60000));
   app.add_option("--seed", f.seed, "seed of the fault injection's generator");
+  app.add_option("--clock-offset-s", serve_clock_offset_s,
+                 "run this cloud's clock this many seconds off (tests of device clock skew)");
   app.add_option("--log-level", log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
   try {
@@ -85,7 +99,8 @@ int main(int argc, char** argv) {
                                           : sa::omssim::LogLevel::debug;
 
   const std::string data_dir = cloud.data_dir;
-  sa::SystemClock clock;
+  serve.clock_offset_ms = serve_clock_offset_s * 1000;
+  OffsetClock clock(serve.clock_offset_ms);
   auto opened = sa::omssim::Cloud::Open(std::move(cloud), clock);
   if (!opened) return Die(opened.error().message);
 

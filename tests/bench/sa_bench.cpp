@@ -5,6 +5,7 @@
 //   sa-bench ledger [--n N] [--dir DIR]
 //   sa-bench api [--clients C] [--sales N] [--agent PATH]
 //   sa-bench footprint [--sales N] [--agent PATH]
+//   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH]
 //
 // Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
 // complete with cash), on a fresh ledger with the demo store's config.
@@ -27,6 +28,15 @@
 // its idle RSS, and its start-to-ready time and RSS on a ledger of N
 // completed sales (built through the store layer, not the API, for speed).
 // One JSON line on stdout; progress on stderr.
+//
+// Scenario "sync": an agent back from a long time offline. A ledger with N
+// unpushed events (N completed sales, built through the store layer), then
+// the daemon with oms-sim (the reference cloud) on loopback as its cloud: the
+// time from ready until the cloud has acknowledged the backlog, and the
+// events per second. Meanwhile one till makes up to M sales over the API;
+// then, with sync idle, M more: the p99 of a whole sale while draining
+// against idle is the ratio (target <= 1.5). The baseline runs before and
+// after (its lines to stderr); stdout gets the scenario's one JSON line.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -47,11 +57,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -361,42 +374,87 @@ constexpr const char* kDefaultAgent = SA_STORE_AGENT;
 #else
 constexpr const char* kDefaultAgent = "store-agent";
 #endif
+#ifdef SA_OMS_SIM
+constexpr const char* kDefaultOmsSim = SA_OMS_SIM;
+#else
+constexpr const char* kDefaultOmsSim = "oms-sim";
+#endif
 
 using sa::testing::AgentProcess;
 
-// The daemon on `data_dir` (demo store, any free port), up and serving.
-struct RunningAgent {
+// SIGTERM, then the exit status (128+signal when a signal ended it); SIGKILL
+// when the process has not ended within `grace`.
+int Terminate(AgentProcess& process, std::chrono::milliseconds grace) {
+  process.Signal(SIGTERM);
+  const auto end = SteadyClock::now() + grace;
+  while (true) {
+    // WNOWAIT: only look; Wait() reaps it.
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid != 0) {
+      return process.Wait();
+    }
+    if (SteadyClock::now() >= end) {
+      process.Kill();
+      return 128 + SIGKILL;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// A daemon (store-agent, oms-sim) up and serving. One still running when
+// this goes (a failed run) gets SIGTERM, and SIGKILL after 30 s.
+struct RunningDaemon {
+  std::string name;
   std::unique_ptr<AgentProcess> process;
   std::string url;
-  double start_to_ready_ms = 0;  // from fork to the "ready" log line
+  double start_to_ready_ms = 0;  // from fork to the "ready" line
+
+  RunningDaemon() = default;
+  RunningDaemon(RunningDaemon&&) = default;
+  RunningDaemon& operator=(RunningDaemon&&) = delete;
+  ~RunningDaemon() {
+    if (process) Terminate(*process, std::chrono::seconds(30));
+  }
 };
 
-RunningAgent StartAgent(const std::string& binary, const std::string& data_dir,
-                        std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+// `binary` with `args`, until its ready line ({"msg":"ready","url":...} on
+// the stream `watch` names).
+RunningDaemon StartDaemon(std::string name, const std::string& binary, std::vector<std::string> args,
+                          AgentProcess::Watch watch, std::chrono::milliseconds limit) {
   std::error_code ec;
-  if (!fs::exists(binary, ec)) throw BenchError("store-agent binary " + binary + " is missing");
-  RunningAgent agent;
+  if (!fs::exists(binary, ec)) throw BenchError(name + " binary " + binary + " is missing");
+  RunningDaemon daemon;
+  daemon.name = std::move(name);
   const auto start = SteadyClock::now();
-  agent.process = std::make_unique<AgentProcess>(
-      binary, std::vector<std::string>{"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0"});
-  const std::string line = agent.process->WaitForLog("\"msg\":\"ready\"", limit);
-  agent.start_to_ready_ms = MsSince(start);
+  daemon.process = std::make_unique<AgentProcess>(binary, std::move(args), watch);
+  const std::string line = daemon.process->WaitForLog("\"msg\":\"ready\"", limit);
+  daemon.start_to_ready_ms = MsSince(start);
   if (line.empty()) {
-    throw BenchError("store-agent did not get ready; its log:\n" + agent.process->DrainLog());
+    throw BenchError(daemon.name + " did not get ready; its output:\n" + daemon.process->DrainLog());
   }
   const Json ready = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (ready.is_discarded() || !ready.contains("url") || !ready["url"].is_string()) {
-    throw BenchError("store-agent's ready line has no url: " + line);
+    throw BenchError(daemon.name + "'s ready line has no url: " + line);
   }
-  agent.url = ready["url"].get<std::string>();
-  return agent;
+  daemon.url = ready["url"].get<std::string>();
+  return daemon;
+}
+
+// The daemon on `data_dir` (demo store, any free port), up and serving.
+RunningDaemon StartAgent(const std::string& binary, const std::string& data_dir,
+                         std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  return StartDaemon("store-agent", binary,
+                     {"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
+                     AgentProcess::Watch::stderr_lines, limit);
 }
 
 // SIGTERM, and a clean exit.
-void StopAgent(RunningAgent& agent) {
-  agent.process->Signal(SIGTERM);
-  if (const int status = agent.process->Wait(); status != 0) {
-    throw BenchError("store-agent exited with status " + std::to_string(status) + " on SIGTERM");
+void StopDaemon(RunningDaemon& daemon) {
+  const int status = Terminate(*daemon.process, std::chrono::seconds(60));
+  daemon.process.reset();
+  if (status != 0) {
+    throw BenchError(daemon.name + " exited with status " + std::to_string(status) + " on SIGTERM");
   }
 }
 
@@ -522,6 +580,57 @@ std::optional<std::int64_t> MetricValue(const std::string& text, std::string_vie
 
 Json OrNull(std::optional<std::int64_t> value) { return value ? Json(*value) : Json(nullptr); }
 
+// The first failure among threads, for the main thread to throw.
+class FirstFailure {
+ public:
+  void Set(std::string what) {
+    const std::lock_guard lock(mutex_);
+    if (what_.empty()) what_ = std::move(what);
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  void ThrowIfAny() {
+    if (!failed_) return;
+    const std::lock_guard lock(mutex_);
+    throw BenchError(what_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string what_;
+  std::atomic<bool> failed_{false};
+};
+
+// Throws unless the daemon answered 2xx.
+void Check(const HttpResult& r, std::string_view what) {
+  if (r.status >= 200 && r.status < 300) return;
+  throw BenchError(std::string(what) + ": " +
+                   (r.status == 0 ? "no answer (" + r.error + ")"
+                                  : "HTTP " + std::to_string(r.status) + ": " + r.body));
+}
+
+// The body of POST /v1/sales/{id}/complete: `amount` in cash.
+std::string CashPayment(sa::MinorUnits amount) {
+  return Json{{"payments", Json::array({Json{{"method", "cash"}, {"amount", amount}}})}}.dump();
+}
+
+// One whole sale, as a till makes it: open, scan (`scan_body`), complete
+// (`complete_body`). Returns its latency in ms; throws on any failure.
+double TimedSale(ApiClient& client, const std::string& scan_body, const std::string& complete_body) {
+  const auto start = SteadyClock::now();
+  const HttpResult opened = client.Post("/v1/sales", "{}");
+  Check(opened, "POST /v1/sales");
+  const Json sale = Json::parse(opened.body, nullptr, false);
+  if (sale.is_discarded() || !sale.contains("id") || !sale["id"].is_string()) {
+    throw BenchError("POST /v1/sales answered without an id: " + opened.body);
+  }
+  const std::string id = sale["id"].get<std::string>();
+  Check(client.Post("/v1/sales/" + id + "/scans", scan_body), "POST /v1/sales/{id}/scans");
+  Check(client.Post("/v1/sales/" + id + "/complete", complete_body, "bench-" + id),
+        "POST /v1/sales/{id}/complete");
+  return MsSince(start);
+}
+
 int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
   const WorkDir dir("");
@@ -529,7 +638,7 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
   BaselinePair baseline(dir.path() + "/baseline.db", sales);
   baseline.Before();
 
-  RunningAgent agent = StartAgent(agent_binary, data_dir);
+  RunningDaemon agent = StartAgent(agent_binary, data_dir);
   const std::string token = ReadTrimmed(data_dir + "/api-token");
   const auto key =
       Require(sa::crypto::SigningKey::FromPem(sa::testing::Slurp(data_dir + "/demo/brand.key.pem")),
@@ -544,18 +653,9 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
                                                          sa::codes::SignLabel(kGtin, serial, key));
     bodies.push_back(Json{{"payload", label}}.dump());
   }
-  const std::string complete_body =
-      Json{{"payments", Json::array({Json{{"method", "cash"}, {"amount", kPriceMinor}}})}}.dump();
+  const std::string complete_body = CashPayment(kPriceMinor);
 
-  std::mutex failure_mutex;
-  std::string failure;
-  std::atomic<bool> failed{false};
-  auto fail = [&](std::string what) {
-    const std::lock_guard lock(failure_mutex);
-    if (failure.empty()) failure = std::move(what);
-    failed = true;
-  };
-
+  FirstFailure failure;
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
   std::latch go(1);
   std::vector<std::thread> threads;
@@ -566,34 +666,11 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
         std::vector<double>& mine = latencies[static_cast<std::size_t>(c)];
         go.wait();
         // Client c takes sales c, c+C, c+2C, ...: N/C each (one more for some).
-        for (int i = c; i < sales && !failed; i += clients) {
-          auto check = [&](const HttpResult& r, const char* what) {
-            if (r.status >= 200 && r.status < 300) return true;
-            fail(std::string(what) + ": " +
-                 (r.status == 0 ? "no answer (" + r.error + ")"
-                                : "HTTP " + std::to_string(r.status) + ": " + r.body));
-            return false;
-          };
-          const auto start = SteadyClock::now();
-          const HttpResult opened = client.Post("/v1/sales", "{}");
-          if (!check(opened, "POST /v1/sales")) return;
-          const Json sale = Json::parse(opened.body, nullptr, false);
-          if (sale.is_discarded() || !sale.contains("id") || !sale["id"].is_string()) {
-            return fail("POST /v1/sales answered without an id: " + opened.body);
-          }
-          const std::string id = sale["id"].get<std::string>();
-          if (!check(client.Post("/v1/sales/" + id + "/scans", bodies[static_cast<std::size_t>(i)]),
-                     "POST /v1/sales/{id}/scans")) {
-            return;
-          }
-          if (!check(client.Post("/v1/sales/" + id + "/complete", complete_body, "bench-" + id),
-                     "POST /v1/sales/{id}/complete")) {
-            return;
-          }
-          mine.push_back(MsSince(start));
+        for (int i = c; i < sales && !failure.failed(); i += clients) {
+          mine.push_back(TimedSale(client, bodies[static_cast<std::size_t>(i)], complete_body));
         }
       } catch (const std::exception& e) {
-        fail(e.what());
+        failure.Set(e.what());
       }
     });
   }
@@ -601,14 +678,14 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
   go.count_down();
   for (std::thread& t : threads) t.join();
   const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  if (failed) throw BenchError(failure);
+  failure.ThrowIfAny();
 
   const sa::testing::Api api{agent.url, token};
   const sa::testing::HttpReply metrics = api.Get("/metrics");
   if (metrics.status != 200) {
     throw BenchError("GET /metrics: HTTP " + std::to_string(metrics.status) + ": " + metrics.body);
   }
-  StopAgent(agent);
+  StopDaemon(agent);
   baseline.After();
 
   std::vector<double> all;
@@ -662,41 +739,60 @@ std::optional<std::uintmax_t> StrippedBytes(const std::string& binary, const std
   return fs::file_size(copy);
 }
 
-// N completed single-unit sales (unsigned serialised labels) added straight
-// through the store layer; batches of 10,000 in one outer transaction (the
-// operations inside become savepoints), so one fsync per batch.
-std::uintmax_t FillLedger(const std::string& path, int sales) {
+// What FillLedger sells: per sale one unit of `gtin` (an unsigned label on
+// `label_host`, serial `serial_prefix` + its number), paid in cash.
+struct LedgerFill {
+  sa::store::Config config;
+  std::string_view catalog_csv;  // imported unless `gtin` is in the catalog already
+  std::string_view gtin;
+  sa::MinorUnits price_minor = 0;
+  std::string_view label_host;
+  std::string_view serial_prefix;
+  std::string_view scenario;  // names the progress lines
+};
+
+struct FilledLedger {
+  std::uintmax_t bytes = 0;   // on disk, the WAL folded in
+  std::int64_t last_seq = 0;  // the newest outbox event (one per completed sale)
+};
+
+// N completed single-unit sales added straight through the store layer;
+// batches of 10,000 in one outer transaction (the operations inside become
+// savepoints), so one fsync per batch.
+FilledLedger FillLedger(const std::string& path, int sales, const LedgerFill& fill) {
   auto db = Require(sa::ledger::Database::Open(path), "open ledger");
   const sa::SystemClock clock;
-  sa::store::Config config = sa::store::DemoConfig();
-  config.require_signature = false;
-  sa::store::Store store(*db, std::move(config), clock);
-  if (!store.FindProduct(kGtin)) {
-    Require(store.ImportCatalogCsv(sa::store::DemoCatalogCsv()), "import catalog");
+  sa::store::Store store(*db, fill.config, clock);
+  if (!store.FindProduct(fill.gtin)) {
+    Require(store.ImportCatalogCsv(fill.catalog_csv), "import catalog");
   }
   constexpr int kBatch = 10'000;
   constexpr int kProgress = 100'000;
-  const std::vector<sa::store::Payment> payments = {{"cash", kPriceMinor, ""}};
+  const std::string prefix(fill.serial_prefix);
+  const std::vector<sa::store::Payment> payments = {{"cash", fill.price_minor, ""}};
   const auto start = SteadyClock::now();
   for (int done = 0; done < sales;) {
     sa::ledger::Transaction batch(*db);
     const int end = std::min(sales, done + kBatch);
     for (; done < end; ++done) {
       const std::string label =
-          sa::codes::MakeDigitalLink(kLabelHost, kGtin, "F" + std::to_string(done), "");
+          sa::codes::MakeDigitalLink(fill.label_host, fill.gtin, prefix + std::to_string(done), "");
       const sa::store::Sale opened = Require(store.OpenSale("bench"), "open sale");
       Require(store.Scan(opened.id, label), "scan");
       Require(store.Complete(opened.id, payments), "complete");
       if ((done + 1) % kProgress == 0) {
-        std::cerr << "sa-bench footprint: " << done + 1 << " sales in the ledger ("
+        std::cerr << "sa-bench " << fill.scenario << ": " << done + 1 << " sales in the ledger ("
                   << Round(MsSince(start) / 1000, 1) << " s)" << std::endl;
       }
     }
     batch.Commit();
   }
-  std::cerr << "sa-bench footprint: ledger of " << sales << " sales built in "
+  std::cerr << "sa-bench " << fill.scenario << ": ledger of " << sales << " sales built in "
             << Round(MsSince(start) / 1000, 1) << " s" << std::endl;
-  return LedgerBytes(*db);
+  FilledLedger filled;
+  filled.last_seq = Require(store.GetSyncState(), "sync state").last_seq;
+  filled.bytes = LedgerBytes(*db);
+  return filled;
 }
 
 int RunFootprintScenario(int sales, const std::string& agent_binary) {
@@ -711,17 +807,28 @@ int RunFootprintScenario(int sales, const std::string& agent_binary) {
   // token and catalog the restart needs.
   std::int64_t idle_rss_kb = 0;
   {
-    RunningAgent agent = StartAgent(agent_binary, data_dir);
+    RunningDaemon agent = StartAgent(agent_binary, data_dir);
     idle_rss_kb = RssKb(agent.process->pid());
-    StopAgent(agent);
+    StopDaemon(agent);
   }
 
-  const std::uintmax_t ledger_bytes = FillLedger(data_dir + "/ledger.db", sales);
+  sa::store::Config config = sa::store::DemoConfig();
+  config.require_signature = false;
+  const std::uintmax_t ledger_bytes =
+      FillLedger(data_dir + "/ledger.db", sales,
+                 LedgerFill{.config = std::move(config),
+                            .catalog_csv = sa::store::DemoCatalogCsv(),
+                            .gtin = kGtin,
+                            .price_minor = kPriceMinor,
+                            .label_host = kLabelHost,
+                            .serial_prefix = "F",
+                            .scenario = "footprint"})
+          .bytes;
 
   // A big ledger takes a while to open (quick_check): a generous limit.
-  RunningAgent agent = StartAgent(agent_binary, data_dir, std::chrono::minutes(30));
+  RunningDaemon agent = StartAgent(agent_binary, data_dir, std::chrono::minutes(30));
   const std::int64_t rss_after_ready_kb = RssKb(agent.process->pid());
-  StopAgent(agent);
+  StopDaemon(agent);
 
   const Json line{{"scenario", "footprint"},
                   {"binary_bytes", binary_bytes},
@@ -731,6 +838,254 @@ int RunFootprintScenario(int sales, const std::string& agent_binary) {
                   {"ledger_bytes", ledger_bytes},
                   {"start_to_ready_ms", Round(agent.start_to_ready_ms, 1)},
                   {"rss_after_ready_kb", rss_after_ready_kb}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
+// ----------------------------------------------------------------- sync
+
+// The store and device the backlog is written for, and what it sells.
+constexpr std::string_view kSyncStore = "bench-store";
+constexpr std::string_view kSyncDevice = "bench-till-1";
+constexpr std::string_view kSyncGtin = "09506000134352";
+constexpr sa::MinorUnits kSyncPriceMinor = 129900;
+constexpr std::string_view kSyncLabelHost = "id.example.com";
+constexpr std::string_view kSyncCatalogCsv =
+    "gtin,name,price_minor\n"
+    "09506000134352,Silk scarf,129900\n";
+constexpr double kSyncTargetRatio = 1.5;
+constexpr auto kSyncPoll = std::chrono::milliseconds(20);
+// A drain whose acked_seq stands still this long has failed.
+constexpr auto kSyncStall = std::chrono::seconds(60);
+
+// What GET /v1/sync says about the outbox.
+struct SyncProgress {
+  std::int64_t acked_seq = 0;
+  std::int64_t last_seq = 0;
+  std::int64_t pending_events = 0;
+  std::string last_error;
+};
+
+SyncProgress GetSyncProgress(const sa::testing::Api& api) {
+  const sa::testing::HttpReply reply = api.Get("/v1/sync");
+  if (reply.status != 200) {
+    throw BenchError("GET /v1/sync: " + (reply.status == 0 ? std::string("no answer")
+                                                            : "HTTP " + std::to_string(reply.status) +
+                                                                  ": " + reply.body));
+  }
+  const Json j = Json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  auto integer = [&](const char* key) {
+    if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_number_integer()) {
+      throw BenchError(std::string("GET /v1/sync answered without ") + key + ": " + reply.body);
+    }
+    return j[key].get<std::int64_t>();
+  };
+  SyncProgress p;
+  p.acked_seq = integer("acked_seq");
+  p.last_seq = integer("last_seq");
+  p.pending_events = integer("pending_events");
+  if (j.contains("last_error") && j["last_error"].is_string()) {
+    p.last_error = j["last_error"].get<std::string>();
+  }
+  return p;
+}
+
+// How many events oms-sim accepted for `store`. Counted while parsing, one
+// event at a time: 100,000 events would make a DOM of hundreds of MB.
+std::size_t CloudEventCount(const std::string& oms_url, std::string_view store) {
+  const std::string path = "/admin/v1/stores/" + std::string(store) + "/events";
+  const sa::testing::HttpReply reply = sa::testing::Http("GET", oms_url + path);
+  if (reply.status != 200) {
+    throw BenchError("oms-sim GET " + path + ": " +
+                     (reply.status == 0 ? std::string("no answer")
+                                        : "HTTP " + std::to_string(reply.status) + ": " + reply.body));
+  }
+  std::size_t count = 0;
+  bool has_events = false;
+  const Json emptied = Json::parse(
+      reply.body,
+      [&](int depth, Json::parse_event_t event, Json& value) {
+        if (depth == 1 && event == Json::parse_event_t::key && value == "events") has_events = true;
+        if (depth == 2 && event == Json::parse_event_t::object_end) {
+          ++count;
+          return false;  // counted; not kept
+        }
+        return true;
+      },
+      /*allow_exceptions=*/false);
+  if (emptied.is_discarded() || !has_events) {
+    throw BenchError("oms-sim GET " + path + " answered without an events list");
+  }
+  return count;
+}
+
+// A till selling one unit after another (serials P<first>, P<first+1>, ...)
+// on its own thread and connection, up to `sales` sales, while this thread
+// polls GET /v1/sync every kSyncPoll. The run ends when `done` says so of a
+// poll (the till stops after the sale it is in), or, without `done`, when
+// the till has made its sales. The polling goes on in both cases, so a run
+// that drains and one that does not carry the same load besides.
+struct TillRun {
+  std::vector<double> sale_ms;
+  SteadyClock::time_point ended;  // the poll that ended the run
+};
+
+TillRun RunTill(RunningDaemon& agent, const std::string& token, int first, int sales,
+                const std::function<bool(const SyncProgress&)>& done) {
+  const sa::testing::Api api{agent.url, token};
+  const std::string complete_body = CashPayment(kSyncPriceMinor);
+  TillRun run;
+  FirstFailure failure;
+  std::atomic<bool> till_done{false};
+  // Declared last: on the way out (a failure too) it is told to stop and
+  // joined before anything it uses goes.
+  std::jthread till([&](std::stop_token stop) {
+    try {
+      ApiClient client(agent.url, token);
+      for (int i = first; i < first + sales && !stop.stop_requested(); ++i) {
+        const std::string label =
+            sa::codes::MakeDigitalLink(kSyncLabelHost, kSyncGtin, "P" + std::to_string(i), "");
+        run.sale_ms.push_back(TimedSale(client, Json{{"payload", label}}.dump(), complete_body));
+      }
+    } catch (const std::exception& e) {
+      failure.Set(e.what());
+    }
+    till_done = true;
+  });
+  while (true) {
+    const bool till_was_done = till_done;
+    agent.process->DrainLog();  // a full stderr pipe would stall the daemon
+    const SyncProgress progress = GetSyncProgress(api);
+    failure.ThrowIfAny();
+    if (done ? done(progress) : till_was_done) break;
+    std::this_thread::sleep_for(kSyncPoll);
+  }
+  run.ended = SteadyClock::now();
+  till.request_stop();
+  till.join();
+  failure.ThrowIfAny();
+  return run;
+}
+
+int RunSyncScenario(int events, int sales, const std::string& agent_binary,
+                    const std::string& oms_binary) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  const WorkDir dir("");
+  const std::string data_dir = dir.path() + "/data";
+  BaselinePair baseline(dir.path() + "/baseline.db", sales);
+  baseline.Before();
+
+  // The ledger of a device that was offline for long: `events` completed
+  // sales, none of them pushed.
+  std::error_code ec;
+  fs::create_directory(data_dir, ec);
+  if (!ec) fs::permissions(data_dir, fs::perms::owner_all, ec);
+  if (ec) throw BenchError("cannot create " + data_dir + ": " + ec.message());
+  sa::store::Config config;
+  config.store_id = kSyncStore;
+  config.device_id = kSyncDevice;
+  config.require_signature = false;
+  const FilledLedger backlog = FillLedger(data_dir + "/ledger.db", events,
+                                          LedgerFill{.config = std::move(config),
+                                                     .catalog_csv = kSyncCatalogCsv,
+                                                     .gtin = kSyncGtin,
+                                                     .price_minor = kSyncPriceMinor,
+                                                     .label_host = kSyncLabelHost,
+                                                     .serial_prefix = "B",
+                                                     .scenario = "sync"});
+  if (backlog.last_seq != events) {
+    throw BenchError("the backlog holds " + std::to_string(backlog.last_seq) + " events, not " +
+                     std::to_string(events));
+  }
+
+  RunningDaemon oms = StartDaemon("oms-sim", oms_binary,
+                                  {"--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/oms"},
+                                  AgentProcess::Watch::stdout_lines, std::chrono::seconds(30));
+  // Cycles on a timer only hourly: once the backlog is gone, sync is idle.
+  const std::string config_path = dir.path() + "/agent.toml";
+  {
+    std::ofstream toml(config_path);
+    toml << "[store]\nid = \"" << kSyncStore << "\"\n"
+         << "[device]\nid = \"" << kSyncDevice << "\"\n"
+         << "[cloud]\nurl = \"" << oms.url << "\"\n"
+         << "[sync]\ninterval_s = 3600\nbatch_size = 500\n";
+    if (!toml.flush()) throw BenchError("cannot write " + config_path);
+  }
+  // It pushes as soon as it is up; a big ledger takes a while to open
+  // (quick_check), hence the generous limit.
+  RunningDaemon agent = StartDaemon(
+      "store-agent", agent_binary,
+      {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
+      AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
+  const auto drain_start = SteadyClock::now();
+  const std::string token = ReadTrimmed(data_dir + "/api-token");
+
+  // Drained: the agent has recorded the cloud's ack of the whole backlog.
+  // (pending_events also counts the till's own sales, which keep coming, so
+  // it need not be 0 at any one poll.)
+  std::int64_t acked = -1;
+  auto last_advance = drain_start;
+  const TillRun draining = RunTill(agent, token, 0, sales, [&](const SyncProgress& p) {
+    if (p.acked_seq >= backlog.last_seq) return true;
+    if (p.acked_seq != acked) {
+      acked = p.acked_seq;
+      last_advance = SteadyClock::now();
+    } else if (SteadyClock::now() - last_advance > kSyncStall) {
+      throw BenchError("the drain stalled at acked_seq " + std::to_string(p.acked_seq) + " of " +
+                       std::to_string(backlog.last_seq) + " (last_error: " + p.last_error + ")");
+    }
+    return false;
+  });
+  const double drain_s = std::chrono::duration<double>(draining.ended - drain_start).count();
+  const auto sales_draining = static_cast<std::int64_t>(draining.sale_ms.size());
+
+  // The till's sales went out with the backlog, or go now; then the cloud
+  // must hold every event exactly once.
+  const sa::testing::Api api{agent.url, token};
+  const sa::testing::HttpReply now = api.Post("/v1/sync/now", "{}");
+  const Json cycle = Json::parse(now.body, nullptr, /*allow_exceptions=*/false);
+  if (now.status != 200 || cycle.is_discarded() || !cycle.is_object() || !cycle.value("ok", false)) {
+    throw BenchError("POST /v1/sync/now: HTTP " + std::to_string(now.status) + ": " + now.body);
+  }
+  if (const SyncProgress p = GetSyncProgress(api); p.pending_events != 0) {
+    throw BenchError("after the drain and a sync, " + std::to_string(p.pending_events) +
+                     " events are still pending (last_error: " + p.last_error + ")");
+  }
+  const std::int64_t expected = backlog.last_seq + sales_draining;
+  if (const std::size_t in_cloud = CloudEventCount(oms.url, kSyncStore);
+      static_cast<std::int64_t>(in_cloud) != expected) {
+    throw BenchError("oms-sim holds " + std::to_string(in_cloud) + " events of store " +
+                     std::string(kSyncStore) + ", not " + std::to_string(expected) + " (" +
+                     std::to_string(events) + " backlog + " + std::to_string(sales_draining) +
+                     " sales while draining)");
+  }
+
+  // Sync idle (nothing pending, next cycle in an hour): the same till.
+  const TillRun idle = RunTill(agent, token, sales, sales, nullptr);
+  StopDaemon(agent);
+  StopDaemon(oms);
+  baseline.After();
+
+  const Percentiles busy = PercentilesOf(draining.sale_ms);
+  const Percentiles quiet = PercentilesOf(idle.sale_ms);
+  const double events_per_s = events / drain_s;
+  const double commits_per_s = baseline.MeanCommitsPerS();
+  const Json line{
+      {"scenario", "sync"},
+      {"events", events},
+      {"drain_s", Round(drain_s, 3)},
+      {"events_per_s", Round(events_per_s, 1)},
+      {"sales_draining", sales_draining},
+      {"p50_ms_draining", Round(busy.p50, 3)},
+      {"p99_ms_draining", Round(busy.p99, 3)},
+      {"p50_ms_idle", Round(quiet.p50, 3)},
+      {"p99_ms_idle", Round(quiet.p99, 3)},
+      // No sale finished while draining (a tiny backlog): no ratio.
+      {"ratio", sales_draining > 0 && quiet.p99 > 0 ? Json(Round(busy.p99 / quiet.p99, 3)) : Json(nullptr)},
+      {"target", kSyncTargetRatio},
+      {"baseline", "sqlite_commit"},
+      {"baseline_commits_per_s", Round(commits_per_s, 1)},
+      {"events_per_commit_limit", Round(events_per_s / commits_per_s, 2)}};
   std::cout << line.dump() << std::endl;
   return 0;
 }
@@ -771,6 +1126,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100'000'000))
       ->capture_default_str();
   footprint->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+
+  int sync_events = 100'000;
+  int sync_sales = 300;
+  std::string oms_binary = kDefaultOmsSim;
+  CLI::App* sync = app.add_subcommand(
+      "sync", "drain a backlog of N events into oms-sim; sale p99 while draining vs. idle");
+  sync->add_option("--events", sync_events, "unpushed events (completed sales) in the ledger")
+      ->check(CLI::Range(1, 100'000'000))
+      ->capture_default_str();
+  sync->add_option("--sales", sync_sales,
+                   "sales over the API at most while draining, and as many when idle")
+      ->check(CLI::Range(1, 100'000'000))
+      ->capture_default_str();
+  sync->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+  sync->add_option("--oms-sim", oms_binary, "the oms-sim binary")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -782,6 +1152,7 @@ int main(int argc, char** argv) {
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
     if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);
+    if (sync->parsed()) return RunSyncScenario(sync_events, sync_sales, agent_binary, oms_binary);
   } catch (const sa::ledger::Failure& f) {
     std::cerr << "sa-bench: " << f.error().code << ": " << f.error().message << "\n";
   } catch (const std::exception& e) {

@@ -57,10 +57,12 @@ class Cloud {
   }
 
   const std::string& url() const { return url_; }
+  // The CA that signed an HTTPS cloud's certificate, for the admin calls.
+  void set_ca_file(std::string path) { ca_file_ = std::move(path); }
   std::uint16_t port() const { return port_; }
 
   HttpReply Admin(const std::string& method, const std::string& path, const std::string& body = "") const {
-    return Http(method, url_ + path, body, {"Content-Type: application/json"});
+    return Http(method, url_ + path, body, {"Content-Type: application/json"}, ca_file_);
   }
   // The cloud's deduplicated ledger of one store, in ingest order.
   json Events(const std::string& store) const {
@@ -74,6 +76,7 @@ class Cloud {
   std::unique_ptr<AgentProcess> proc_;
   std::string url_;
   std::uint16_t port_ = 0;
+  std::string ca_file_;
 };
 
 // store-agent with a config, a catalog and its data dir.
@@ -87,6 +90,8 @@ class Agent {
     std::string extra_toml;
     std::string log_level = "info";
     int batch_size = 500;
+    std::string ca_file;  // cloud.ca_file
+    std::string pin;      // cloud.pinned_pubkey
   };
 
   explicit Agent(Options o) : o_(std::move(o)) {
@@ -96,7 +101,8 @@ class Agent {
     std::ofstream(dir_.path() / "agent.toml")
         << "[store]\nid = \"" << o_.store << "\"\nregion = \"" << o_.region << "\"\n"
         << "[device]\nid = \"" << o_.device << "\"\n"
-        << "[cloud]\nurl = \"" << o_.cloud_url << "\"\n"
+        << "[cloud]\nurl = \"" << o_.cloud_url << "\"\nca_file = \"" << o_.ca_file
+        << "\"\npinned_pubkey = \"" << o_.pin << "\"\n"
         // Cycles run when the test asks (POST /v1/sync/now) or after a
         // failure (backoff at most 1 s), never on a timer the test races.
         << "[sync]\ninterval_s = 3600\nbackoff_max_s = 1\nbatch_size = " << o_.batch_size << "\n"

@@ -135,7 +135,7 @@ struct HttpReply {
 
 // One HTTP request with libcurl. `headers` are full lines ("Name: value").
 inline HttpReply Http(const std::string& method, const std::string& url, const std::string& body = "",
-                      std::vector<std::string> headers = {}) {
+                      std::vector<std::string> headers = {}, const std::string& ca_file = "") {
   HttpReply reply;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
@@ -148,6 +148,7 @@ inline HttpReply Http(const std::string& method, const std::string& url, const s
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, sink);
