@@ -75,16 +75,10 @@ Expected<void> Store::RecordAck(std::int64_t acked_seq) {
   if (acked_seq < 0) return BadRequest("bad_ack", "acked_seq cannot be negative");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_, Durability::full);
-    const std::int64_t now = clock_.now_ms();
-    db_.Cached("UPDATE outbox SET pushed_at_ms = ? WHERE seq <= ? AND pushed_at_ms IS NULL")
-        .Bind(1, now)
-        .Bind(2, acked_seq)
-        .Run();
-    if (acked_seq < State(db_, "acked_seq")) {
-      db_.Cached("UPDATE outbox SET pushed_at_ms = NULL WHERE seq > ? AND pushed_at_ms IS NOT NULL")
-          .Bind(1, acked_seq)
-          .Run();
-    }
+    // One row, not one per event: marking 500 outbox rows per push rewrote
+    // their pages into the WAL and made the writer checkpoint during sales.
+    // outbox.pushed_at_ms (schema v1) is no longer written; acked_seq is the
+    // truth, and a lower one (a cloud restored from a backup) is a rewind.
     SetState(db_, "acked_seq", acked_seq);
     tx.Commit();
     return {};

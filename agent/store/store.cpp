@@ -668,7 +668,9 @@ Expected<std::vector<Event>> Store::OutboxAfter(std::int64_t seq, std::size_t li
 
 Expected<std::int64_t> Store::OutboxDepth() {
   return Guarded([&]() -> Expected<std::int64_t> {
-    auto st = db_.Cached("SELECT count(*) FROM outbox WHERE pushed_at_ms IS NULL");
+    auto st = db_.Cached(
+        "SELECT coalesce((SELECT max(seq) FROM outbox), 0) - "
+        "coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)");
     st.Step();
     return st.Int(0);
   });

@@ -200,9 +200,9 @@ class Store {
   Expected<std::int64_t> OutboxDepth();
 
   // ---- what sync writes (sync/PROTOCOL.md); each one transaction
-  // The cloud's acked_seq: outbox rows up to it are marked pushed. A cloud
-  // behind the device (restored from a backup) rewinds it: the rows after
-  // acked_seq become unpushed again and are sent again.
+  // The cloud's acked_seq: the events up to it are pushed (OutboxDepth counts
+  // the rest). A cloud behind the device (restored from a backup) rewinds it:
+  // the events after it are sent again.
   Expected<void> RecordAck(std::int64_t acked_seq);
   Expected<void> SetPullCursor(std::int64_t cursor);
   Expected<SyncState> GetSyncState();
