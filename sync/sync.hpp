@@ -135,6 +135,10 @@ class Syncer {
   // Runs a cycle as soon as the worker is free (ignoring backoff) and calls
   // `done` from the worker thread with its result.
   void RequestNow(std::function<void(CycleResult)> done);
+  // New events are in the outbox: while the cloud answers, push them at
+  // once rather than at the next interval. Ignored while backing off (a dead
+  // cloud is not hammered sale by sale). Cheap; never blocks.
+  void Nudge();
   Status status() const;
 
  private:

@@ -26,6 +26,9 @@ struct SyncHooks {
   // Runs a push-and-pull cycle now; `done` (on any thread) gets a JSON
   // object {"ok","error","pushed","pulled"}.
   std::function<void(std::function<void(std::string)> done)> now;
+  // A sale completed or voided, or a refund made: its event is in the
+  // outbox. On the loop; must not block.
+  std::function<void()> event_written;
 };
 
 struct Options {

@@ -375,6 +375,11 @@ struct Server::Impl {
 
   // ------------------------------------------------------------------ sync
 
+  // A sale, void or refund is in the outbox: sync may push it now.
+  void EventWritten() {
+    if (options.sync.event_written) options.sync.event_written();
+  }
+
   void SyncStatus(const Request& req) {
     std::string cloud = options.sync.status ? options.sync.status() : R"({"enabled":false})";
     Submit(req, Durability::relaxed, false, [cloud = std::move(cloud)](store::Store& s) {
@@ -454,6 +459,17 @@ struct Server::Impl {
     };
     family("sa_sales_completed_total", "counter", "Sales completed since the agent started.");
     out += "sa_sales_completed_total " + std::to_string(sales_completed) + "\n";
+    if (options.sync.status) {
+      const json st = json::parse(options.sync.status(), nullptr, false);
+      if (st.is_object()) {
+        family("sa_sync_online", "gauge", "1 while the last exchange with the cloud succeeded.");
+        out += std::string("sa_sync_online ") + (st.value("online", false) ? "1" : "0") + "\n";
+        family("sa_sync_pushed_events_total", "counter", "Events the cloud acknowledged since start.");
+        out += "sa_sync_pushed_events_total " + std::to_string(st.value("pushed_events", 0)) + "\n";
+        family("sa_sync_failures_total", "counter", "Failed sync cycles since start.");
+        out += "sa_sync_failures_total " + std::to_string(st.value("failures", 0)) + "\n";
+      }
+    }
     family("sa_sales_voided_total", "counter", "Open sales voided since the agent started.");
     out += "sa_sales_voided_total " + std::to_string(sales_voided) + "\n";
     family("sa_refunds_total", "counter", "Refunds since the agent started.");
@@ -612,7 +628,10 @@ struct Server::Impl {
       auto r = s.Complete(id, payments);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
-      if (r.status == 200) ++sales_completed;
+      if (r.status == 200) {
+        ++sales_completed;
+        EventWritten();
+      }
       SaleChanged(r);
     });
   }
@@ -624,7 +643,10 @@ struct Server::Impl {
       auto r = s.Void(id, reason);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
-      if (r.status == 200) ++sales_voided;
+      if (r.status == 200) {
+        ++sales_voided;
+        EventWritten();
+      }
       SaleChanged(r);
     });
   }
@@ -649,7 +671,10 @@ struct Server::Impl {
       auto r = s.RefundUnits(sale_id, units);
       return r ? Reply{201, store::RefundJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
-      if (r.status == 201) ++refunds;
+      if (r.status == 201) {
+        ++refunds;
+        EventWritten();
+      }
     });
   }
 

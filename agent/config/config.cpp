@@ -352,6 +352,8 @@ const std::vector<KeySpec>& KeyTable() {
           "Events (1-5000) per push request"),
       Int("sync", "backoff_max_s", &Config::sync_backoff_max_s, 1, 3600,
           "Longest wait (seconds, 1-3600) between retries while the cloud fails"),
+      Bool("sync", "push_after_sale", &Config::sync_push_after_sale,
+           "Push a sale, void or refund to the cloud as soon as it is made (when online)"),
       Str("catalog", "import", &Config::catalog_import, CheckOptionalPath,
           "Catalog CSV (gtin,name,price_minor[,tax_rate]) imported at start; \"\" = none", true),
       Str("api", "listen", &Config::listen, CheckListen,

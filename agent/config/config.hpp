@@ -50,6 +50,7 @@ struct Config {
   std::int64_t sync_interval_s = 30;        // sync.interval_s: 1..86400
   std::int64_t sync_batch_size = 500;       // sync.batch_size: 1..5000
   std::int64_t sync_backoff_max_s = 60;     // sync.backoff_max_s: 1..3600
+  bool sync_push_after_sale = true;         // sync.push_after_sale
   // [catalog]
   std::string catalog_import;               // catalog.import: CSV path loaded at start, "" = none
   // [api]

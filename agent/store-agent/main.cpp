@@ -149,6 +149,10 @@ int main(int argc, char** argv) {
   app.add_flag("--demo", demo,
                "A demo store: demo catalog, demo brand and member keys made in the data dir, and "
                "a virtual scanner on a local TCP port. Needs no config and no cloud.");
+  std::string cloud_url;
+  app.add_option("--cloud", cloud_url,
+                 "The cloud's base URL (overrides cloud.url), e.g. the demo's oms-sim at "
+                 "http://127.0.0.1:8788");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default from config: info)");
   app.add_flag("--print-config", print_config, "Print the embedded default config and exit");
   app.set_version_flag("--version", std::string("store-agent ") + kVersion);
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
     cfg = std::move(loaded).value();
   }
   if (!listen.empty()) cfg.listen = listen;
+  if (!cloud_url.empty()) cfg.cloud_url = cloud_url;
   const auto api_address = sa::config::SplitListen(cfg.listen);
   if (!api_address) return Die("--listen " + cfg.listen + ": expected HOST:PORT, e.g. 127.0.0.1:8787");
   if (!log_level.empty()) cfg.log_level = log_level;
@@ -291,6 +296,7 @@ int main(int argc, char** argv) {
       });
   if (!cfg.cloud_url.empty()) {
     opts.sync.status = [&syncer] { return SyncStatusJson(syncer.status()); };
+    if (cfg.sync_push_after_sale) opts.sync.event_written = [&syncer] { syncer.Nudge(); };
     opts.sync.now = [&syncer](std::function<void(std::string)> done) {
       syncer.RequestNow([done = std::move(done)](sa::sync::CycleResult r) {
         done(nlohmann::json{{"ok", r.ok}, {"error", r.error}, {"pushed", r.pushed}, {"pulled", r.pulled}}
@@ -353,8 +359,14 @@ int main(int argc, char** argv) {
                     << "  " << ctl << " sale complete SALE --pay cash:1200\n"
                     << "  " << ctl << " sale receipt SALE --width 58\n"
                     << "API: curl -H \"Authorization: Bearer $(cat " << dir->File("api-token")
-                    << ")\" " << url << "/v1/health      Ctrl-C stops the agent.\n"
-                    << std::flush;
+                    << ")\" " << url << "/v1/health      Ctrl-C stops the agent.\n";
+          if (!cfg.cloud_url.empty()) {
+            std::cout << "Cloud: each sale is pushed to " << cfg.cloud_url << " as it completes:\n"
+                      << "  " << ctl << " sync status\n"
+                      << "  curl " << cfg.cloud_url << "/admin/v1/stores/" << cfg.store_id
+                      << "/events     # what the cloud received\n";
+          }
+          std::cout << std::flush;
         }
       },
       [&](const std::string& why) {

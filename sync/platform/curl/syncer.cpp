@@ -510,6 +510,15 @@ void Syncer::RequestNow(std::function<void(CycleResult)> done) {
   impl_->cv.notify_all();
 }
 
+void Syncer::Nudge() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->status.online || impl_->stopping) return;
+    impl_->now_requested = true;
+  }
+  impl_->cv.notify_all();
+}
+
 Status Syncer::status() const {
   std::lock_guard lock(impl_->mu);
   return impl_->status;
