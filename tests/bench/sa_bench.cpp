@@ -1022,7 +1022,8 @@ int RunSyncScenario(int events, int sales, const std::string& agent_binary,
     toml << "[store]\nid = \"" << kSyncStore << "\"\n"
          << "[device]\nid = \"" << kSyncDevice << "\"\n"
          << "[cloud]\nurl = \"" << oms.url << "\"\n"
-         << "[sync]\ninterval_s = 3600\nbatch_size = 500\n";
+         // Idle means idle: no push per sale either (the stricter comparison).
+         << "[sync]\ninterval_s = 3600\nbatch_size = 500\npush_after_sale = false\n";
     if (!toml.flush()) throw BenchError("cannot write " + config_path);
   }
   // It pushes as soon as it is up; a big ledger takes a while to open

@@ -363,3 +363,16 @@ TEST_CASE("cloud: over HTTPS the agent verifies the cloud's certificate and its 
     CHECK(agent.SyncStatus().at("pending_events") == 1);
   }
 }
+
+TEST_CASE("cloud: while online a completed sale is pushed at once without waiting for the interval",
+          "[cloud][push]") {
+  Cloud cloud;
+  Agent agent({.cloud_url = cloud.url(), .log_level = "debug"});
+  REQUIRE(agent.Drain());  // online, nothing pending; the next timed cycle is an hour away
+  REQUIRE(agent.SellUnit(kTea, "NOW1").status == 200);
+  REQUIRE_FALSE(agent.process().WaitForLog(R"("msg":"events acknowledged","acked_seq":"1")").empty());
+  CHECK(Count(cloud.Events("s1"), "sale.completed") == 1);
+  const std::string metrics = agent.api().Get("/metrics").body;
+  CHECK(metrics.find("sa_sync_online 1") != std::string::npos);
+  CHECK(metrics.find("sa_sync_pushed_events_total 1") != std::string::npos);
+}
