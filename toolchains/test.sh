@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds with warnings as
 # errors, and runs every test. With --sanitizers it also runs every test under
-# ASan+UBSan, and the threaded parts (crypto, writer, API, daemon) under TSan
+# ASan+UBSan, and the threaded parts (crypto, writer, API, daemon, cloud sync)
+# under TSan
 # (CI does).
 #   toolchains/test.sh [--sanitizers]
 set -euo pipefail
@@ -20,9 +21,9 @@ if (( sanitizers )); then
   cmake --build --preset asan-ubsan -j"$jobs"
   ctest --preset asan-ubsan
 
-  threaded=(crypto_test writer_test api_test daemon_test store-agent storectl)
+  threaded=(crypto_test writer_test api_test daemon_test cloud_sync_test store-agent storectl oms-sim)
   cmake --preset tsan
   cmake --build --preset tsan -j"$jobs" --target "${threaded[@]}"
   TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j1 \
-    -R '^(crypto_test|writer_test|api_test|daemon_test):'
+    -R '^(crypto_test|writer_test|api_test|daemon_test|cloud_sync_test):'
 fi
