@@ -26,8 +26,9 @@ struct SyncHooks {
   // Runs a push-and-pull cycle now; `done` (on any thread) gets a JSON
   // object {"ok","error","pushed","pulled"}.
   std::function<void(std::function<void(std::string)> done)> now;
-  // A sale completed or voided, or a refund made: its event is in the
-  // outbox. On the loop; must not block.
+  // A sale completed or voided, a refund made, stock received or counted,
+  // an order's step (or a manager's override at the till): its event is in
+  // the outbox. On the loop; must not block.
   std::function<void()> event_written;
 };
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -112,6 +113,88 @@ MinorUnits AmountField(const json& body, const char* name) {
                                         "\" must be an integer number of minor units (fen)"};
   }
   return f->get<MinorUnits>();
+}
+
+// A short text field a person types (a carrier, a manager's name): present,
+// not empty, at most `max` bytes.
+std::string ShortField(const json& body, const char* name, std::size_t max) {
+  std::string v = *StringField(body, name, true);
+  if (v.empty() || v.size() > max) {
+    throw BadField{"invalid_field", std::string("\"") + name + "\" must be 1 to " +
+                                        std::to_string(max) + " characters"};
+  }
+  return v;
+}
+
+// An optional free-text reason (reject, release); the store bounds it.
+std::string ReasonField(const json& body) { return StringField(body, "reason", false).value_or(""); }
+
+// A manager's override of a reservation at the till: {"manager","reason"}.
+std::optional<store::Override> OverrideField(const json& body) {
+  const json* f = Field(body, "override", false);
+  if (!f) return std::nullopt;
+  if (!f->is_object()) {
+    throw BadField{"invalid_field", "\"override\" must be an object {\"manager\",\"reason\"}"};
+  }
+  return store::Override{ShortField(*f, "manager", 64), ShortField(*f, "reason", 64)};
+}
+
+// One path segment, percent-decoded ("o%2F1" is the id "o/1"); nothing when
+// the escapes are broken or the id is empty or too long.
+std::optional<std::string> PathId(std::string_view seg) {
+  std::string out;
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    if (seg[i] != '%') {
+      out += seg[i];
+      continue;
+    }
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (i + 2 >= seg.size()) return std::nullopt;
+    const int hi = hex(seg[i + 1]), lo = hex(seg[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  if (out.empty() || out.size() > 128) return std::nullopt;
+  return out;
+}
+
+// Stock and reservations as the API shows them (DESIGN.md "Local HTTP API").
+json StockJson(const store::StockLevel& s) {
+  return json{{"gtin", s.gtin},
+              {"on_hand", s.on_hand},
+              {"reserved", s.reserved},
+              {"available", s.available},
+              {"picked", s.picked}};
+}
+
+json ReservationJson(const store::Reservation& r) {
+  auto at = [](const std::optional<std::int64_t>& ms) {
+    return ms ? json(FormatTimestamp(*ms)) : json(nullptr);
+  };
+  auto text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  json lines = json::array();
+  for (const auto& l : r.lines) {
+    lines.push_back(json{{"line_no", l.line_no}, {"gtin", l.gtin}, {"qty", l.qty}, {"picked", l.picked}});
+  }
+  return json{{"id", r.id},
+              {"kind", r.kind},
+              {"status", r.status},
+              {"lines", std::move(lines)},
+              {"ttl_s", r.ttl_s},
+              {"offered_at", r.offered_at_ms ? json(FormatTimestamp(r.offered_at_ms)) : json(nullptr)},
+              {"accepted_at", at(r.accepted_at_ms)},
+              {"expires_at", at(r.expires_at_ms)},
+              {"closed_at", at(r.closed_at_ms)},
+              {"cancel_requested", r.cancel_requested},
+              {"reason", text(r.reason)},
+              {"carrier", text(r.carrier)},
+              {"tracking_no", text(r.tracking_no)}};
 }
 
 struct ScanRecord {
@@ -326,6 +409,31 @@ struct Server::Impl {
         return post ? AckAlert(req, std::string(seg[3])) : MethodNotAllowed(req, "POST");
       }
       return NotFound(req);
+    }
+    if (what == "stock") {
+      if (n == 3 && seg[2] == "receive") return post ? Receive(req) : MethodNotAllowed(req, "POST");
+      if (n == 3 && seg[2] == "counts") return post ? CountStock(req) : MethodNotAllowed(req, "POST");
+      if (n == 3) return get ? ShowStock(req, seg[2]) : MethodNotAllowed(req, "GET");
+      return NotFound(req);
+    }
+    if (what == "reservations") {
+      if (n == 2) return get ? ListReservations(req) : MethodNotAllowed(req, "GET");
+      if (n > 4) return NotFound(req);
+      const auto rid = PathId(seg[2]);
+      if (n == 3) {
+        if (!get) return MethodNotAllowed(req, "GET");
+        if (!rid) return Respond(req, ErrorReply(404, "reservation_not_found", "no such reservation"));
+        return ShowReservation(req, *rid);
+      }
+      const auto& action = seg[3];
+      static constexpr std::string_view kActions[] = {"accept", "reject", "release",
+                                                      "pick",   "ship",   "handover"};
+      if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
+        return NotFound(req);
+      }
+      if (!post) return MethodNotAllowed(req, "POST");
+      if (!rid) return Respond(req, ErrorReply(404, "reservation_not_found", "no such reservation"));
+      return ReservationAction(req, *rid, action);
     }
     if (what != "sales") return NotFound(req);
     if (n == 2) return post ? OpenSale(req) : MethodNotAllowed(req, "POST");
@@ -571,25 +679,41 @@ struct Server::Impl {
   void Scan(const Request& req, const std::string& id) {
     const json body = Body(req, false);
     const std::string payload = *StringField(body, "payload", true);
+    // A manager letting the till sell a unit an order holds (stock_reserved).
+    const std::optional<store::Override> override_reserved = OverrideField(body);
     const std::int64_t at = SystemClock().now_ms();
-    auto record = [this, id, payload, at](const Reply& r) {
+    auto record = [this, id, payload, at, overridden = override_reserved.has_value()](const Reply& r) {
       RecordScan({"api", payload.substr(0, 256), at, OutcomeOf(r), id});
       SaleChanged(r);
+      if (overridden && r.status == 200) EventWritten();  // its stock.override, if one was needed
     };
-    asio::post(verifiers, [this, req, id, payload, record] {
+    asio::post(verifiers, [this, req, id, payload, record, override_reserved] {
       auto checked = store.CheckCode(payload);  // parse + ECDSA, on a worker
-      asio::post(io, [this, req, id, record, checked = std::move(checked)]() mutable {
+      asio::post(io, [this, req, id, record, override_reserved, checked = std::move(checked)]() mutable {
         if (!checked) {
           const Reply r = ErrorReply(checked.error());
           Respond(req, r);
           return record(r);
         }
         Submit(req, Durability::relaxed, true,
-               [id, checked = std::move(checked).value()](store::Store& s) {
-                 auto r = s.AddCheckedCode(id, checked);
+               [id, override_reserved, checked = std::move(checked).value()](store::Store& s) {
+                 auto r = s.AddCheckedCode(id, checked, override_reserved);
                  return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
                },
                record);
+      });
+    });
+  }
+
+  // Parses and verifies `payload` on a worker, then (on the loop) answers a
+  // refused code at once or hands the checked code to `then`.
+  void WithCheckedCode(const Request& req, std::string payload,
+                       std::function<void(store::CheckedCode)> then) {
+    asio::post(verifiers, [this, req, payload = std::move(payload), then = std::move(then)] {
+      auto checked = store.CheckCode(payload);
+      asio::post(io, [this, req, then, checked = std::move(checked)]() mutable {
+        if (!checked) return Respond(req, ErrorReply(checked.error()));
+        then(std::move(checked).value());
       });
     });
   }
@@ -709,6 +833,147 @@ struct Server::Impl {
                                   {"claim_url", claim_url.empty() ? json(nullptr) : json(claim_url)},
                                   {"escpos_base64", crypto::Base64UrlEncode(crypto::Bytes(
                                                         escpos.begin(), escpos.end()))}})};
+    });
+  }
+
+  // ---------------------------------------------------- stock and orders
+
+  // A stock move or an order's step is in the outbox: show it, push it.
+  void StockChanged(const Reply& reply) {
+    if (reply.status != 200) return;
+    EventWritten();
+    Broadcast("stock", reply.body);
+  }
+  void ReservationChanged(const Reply& reply) {
+    if (reply.status != 200) return;
+    EventWritten();
+    Broadcast("reservation", reply.body);
+  }
+
+  static std::optional<std::string> Gtin14(std::string_view text) {
+    auto g = codes::NormaliseGtin(text);
+    return g ? std::optional<std::string>(*g) : std::nullopt;
+  }
+
+  void ShowStock(const Request& req, std::string_view gtin_text) {
+    const auto gtin = Gtin14(gtin_text);
+    if (!gtin) {
+      return Respond(req, ErrorReply(400, "invalid_gtin",
+                                     "a GTIN has 8, 12, 13 or 14 digits with a good check digit"));
+    }
+    Submit(req, Durability::relaxed, false, [gtin = *gtin](store::Store& s) {
+      auto r = s.Stock(gtin);
+      return r ? Reply{200, Dump(StockJson(*r))} : ErrorReply(r.error());
+    });
+  }
+
+  void Receive(const Request& req) {
+    const json body = Body(req, false);
+    std::string payload = *StringField(body, "payload", true);
+    WithCheckedCode(req, std::move(payload), [this, req](store::CheckedCode checked) {
+      Submit(req, Durability::full, true, [checked = std::move(checked)](store::Store& s) {
+        auto r = s.Receive(checked);
+        if (!r) return ErrorReply(r.error());
+        json j = StockJson(*r);
+        j["serial"] = checked.code.serial.empty() ? json(nullptr) : json(checked.code.serial);
+        return Reply{200, Dump(j)};
+      }, [this](const Reply& r) { StockChanged(r); });
+    });
+  }
+
+  void CountStock(const Request& req) {
+    const json body = Body(req, false);
+    const auto gtin = Gtin14(*StringField(body, "gtin", true));
+    if (!gtin) {
+      throw BadField{"invalid_gtin", "\"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
+    }
+    const json* counted = Field(body, "counted", true);
+    constexpr std::int64_t kMaxCount = 1'000'000'000;
+    if (!counted->is_number_integer() || counted->get<std::int64_t>() < 0 ||
+        (counted->is_number_unsigned() && counted->get<std::uint64_t>() > kMaxCount) ||
+        counted->get<std::int64_t>() > kMaxCount) {
+      throw BadField{"invalid_field", "\"counted\" must be an integer from 0 to 1000000000"};
+    }
+    Submit(req, Durability::full, true, [gtin = *gtin, n = counted->get<std::int64_t>()](store::Store& s) {
+      auto r = s.Count(gtin, n);
+      return r ? Reply{200, Dump(StockJson(*r))} : ErrorReply(r.error());
+    }, [this](const Reply& r) { StockChanged(r); });
+  }
+
+  void ListReservations(const Request& req) {
+    const auto qp = restinio::parse_query(req->header().query());
+    bool all = false;
+    if (qp.has("all")) {
+      const auto v = qp["all"];
+      if (v == "1" || v == "true") {
+        all = true;
+      } else if (v != "0" && v != "false") {
+        return Respond(req, ErrorReply(400, "invalid_field", "all is 1 or 0"));
+      }
+    }
+    std::size_t limit = 200;
+    if (qp.has("limit")) {
+      const std::string v(qp["limit"]);
+      if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(v) < 1 || std::stoul(v) > 1000) {
+        return Respond(req, ErrorReply(400, "invalid_field", "limit must be 1 to 1000"));
+      }
+      limit = static_cast<std::size_t>(std::stoul(v));
+    }
+    Submit(req, Durability::relaxed, false, [all, limit](store::Store& s) {
+      auto r = s.Reservations(all, limit);
+      if (!r) return ErrorReply(r.error());
+      json list = json::array();
+      for (const auto& one : *r) list.push_back(ReservationJson(one));
+      return Reply{200, Dump(json{{"reservations", std::move(list)}})};
+    });
+  }
+
+  void ShowReservation(const Request& req, const std::string& id) {
+    Submit(req, Durability::relaxed, false, [id](store::Store& s) {
+      auto r = s.GetReservation(id);
+      return r ? Reply{200, Dump(ReservationJson(*r))} : ErrorReply(r.error());
+    });
+  }
+
+  // One step of an order on the writer: durable, idempotent, pushed.
+  void ChangeReservation(const Request& req,
+                         std::function<Expected<store::Reservation>(store::Store&)> step) {
+    Submit(req, Durability::full, true, [step = std::move(step)](store::Store& s) {
+      auto r = step(s);
+      return r ? Reply{200, Dump(ReservationJson(*r))} : ErrorReply(r.error());
+    }, [this](const Reply& r) { ReservationChanged(r); });
+  }
+
+  void ReservationAction(const Request& req, const std::string& id, std::string_view action) {
+    if (action == "accept") {
+      (void)Body(req, true);
+      return ChangeReservation(req, [id](store::Store& s) { return s.Accept(id); });
+    }
+    if (action == "reject" || action == "release") {
+      const std::string reason = ReasonField(Body(req, true));
+      if (action == "reject") {
+        return ChangeReservation(req, [id, reason](store::Store& s) { return s.Reject(id, reason); });
+      }
+      return ChangeReservation(req, [id, reason](store::Store& s) { return s.Release(id, reason); });
+    }
+    if (action == "ship") {
+      const json body = Body(req, false);
+      const std::string carrier = ShortField(body, "carrier", 64);
+      const std::string tracking = ShortField(body, "tracking_no", 64);
+      return ChangeReservation(
+          req, [id, carrier, tracking](store::Store& s) { return s.Ship(id, carrier, tracking); });
+    }
+    if (action == "handover") {
+      const std::string code = ShortField(Body(req, false), "pickup_code", 64);
+      return ChangeReservation(req, [id, code](store::Store& s) { return s.HandOver(id, code); });
+    }
+    // pick: one unit per call, its code checked on a worker first.
+    std::string payload = *StringField(Body(req, false), "payload", true);
+    WithCheckedCode(req, std::move(payload), [this, req, id](store::CheckedCode checked) {
+      ChangeReservation(req, [id, checked = std::move(checked)](store::Store& s) {
+        return s.Pick(id, checked);
+      });
     });
   }
 };

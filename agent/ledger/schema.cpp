@@ -174,7 +174,61 @@ CREATE TABLE cloud_keys(
   PRIMARY KEY (kind, pem)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// Version 4: stock and reservations. Reservations are an append-only ledger
+// of entries (+qty when an order is accepted, -qty when it ends), each keyed
+// by (order, line, event) so that no compensation is ever applied twice.
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE stock_snapshots ADD COLUMN after_move INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX stock_moves_by_gtin ON stock_moves(gtin, id);
+CREATE TABLE reservations(
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('ship_from_store', 'pickup')),
+  status TEXT NOT NULL CHECK (status IN ('offered', 'accepted', 'picked', 'shipped', 'handed_over',
+                                         'rejected', 'released', 'expired', 'cancelled')),
+  ttl_s INTEGER NOT NULL CHECK (ttl_s >= 0),  -- 0: the order gave none (the default applies)
+  pickup_code_hash TEXT,
+  offered_at_ms INTEGER NOT NULL,
+  accepted_at_ms INTEGER,
+  expires_at_ms INTEGER,
+  closed_at_ms INTEGER,
+  cancel_requested_at_ms INTEGER,
+  reason TEXT NOT NULL DEFAULT '',
+  carrier TEXT NOT NULL DEFAULT '',
+  tracking_no TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+CREATE INDEX reservations_open ON reservations(status, expires_at_ms);
+CREATE TABLE reservation_lines(
+  reservation_id TEXT NOT NULL REFERENCES reservations(id),
+  line_no INTEGER NOT NULL,
+  gtin TEXT NOT NULL CHECK (length(gtin) = 14),
+  qty INTEGER NOT NULL CHECK (qty BETWEEN 1 AND 9999),
+  PRIMARY KEY (reservation_id, line_no)) WITHOUT ROWID;
+CREATE TABLE reservation_picks(
+  reservation_id TEXT NOT NULL REFERENCES reservations(id),
+  line_no INTEGER NOT NULL,
+  gtin TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('held', 'gone', 'returned')),
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (reservation_id, gtin, serial)) WITHOUT ROWID;
+CREATE UNIQUE INDEX picks_one_order_per_unit ON reservation_picks(gtin, serial)
+  WHERE state IN ('held', 'gone');
+CREATE TABLE reservation_entries(
+  id INTEGER PRIMARY KEY,
+  reservation_id TEXT NOT NULL REFERENCES reservations(id),
+  line_no INTEGER NOT NULL,
+  gtin TEXT NOT NULL,
+  qty INTEGER NOT NULL CHECK (qty <> 0),
+  event TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  UNIQUE (reservation_id, line_no, event));
+CREATE INDEX reservation_entries_by_gtin ON reservation_entries(gtin);
+CREATE TRIGGER reservation_entries_append_only BEFORE UPDATE ON reservation_entries
+BEGIN SELECT RAISE(ABORT, 'reservation_entries_immutable: compensate, never edit'); END;
+CREATE TRIGGER reservation_entries_no_delete BEFORE DELETE ON reservation_entries
+BEGIN SELECT RAISE(ABORT, 'reservation_entries_immutable: compensate, never delete'); END;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

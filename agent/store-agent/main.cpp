@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <future>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +33,7 @@ namespace fs = std::filesystem;
 constexpr const char* kVersion = "0.2.0";
 constexpr const char* kDemoDataDir = "store-agent-demo-data";
 constexpr const char* kDemoScarf = "06950123450005";
+constexpr auto kExpirySweep = std::chrono::seconds(5);  // reservations past their TTL
 
 int Die(const std::string& what) {
   std::cerr << "store-agent: " << what << "\n";
@@ -330,6 +333,37 @@ int main(int argc, char** argv) {
     });
   };
 
+  // Reservations whose TTL lapsed give their stock back: swept on the
+  // writer every few seconds (each sweep is one durable transaction; the
+  // next is scheduled once it is answered, so sweeps never pile up).
+  asio::steady_timer expiry(io);
+  bool sweeping = true;
+  std::function<void()> sweep = [&] {
+    expiry.expires_after(kExpirySweep);
+    expiry.async_wait([&](const asio::error_code& ec) {
+      if (ec || !sweeping) return;
+      auto expired = std::make_shared<std::size_t>(0);
+      sa::daemon::Job job;
+      job.durability = sa::ledger::Durability::full;
+      job.work = [expired](sa::store::Store& s) {
+        auto n = s.ExpireReservations();
+        if (!n) return sa::daemon::ErrorReply(n.error());
+        *expired = *n;
+        return sa::daemon::Reply{200, {}};
+      };
+      job.done = [&, expired](sa::daemon::Reply r) {
+        if (r.status != 200) {
+          log.Warn("reservation expiry failed", {{"status", std::to_string(r.status)}, {"error", r.body}});
+        } else if (*expired > 0) {
+          log.Info("reservations expired", {{"count", std::to_string(*expired)}});
+          if (opts.sync.event_written) opts.sync.event_written();  // push the expiries now
+        }
+        if (sweeping) asio::post(io, sweep);  // posted: a refused job runs `done` inside Submit
+      };
+      writer.Submit(std::move(job));
+    });
+  };
+
   int exit_code = 0;
   server.Start(
       [&](std::uint16_t port) {
@@ -346,6 +380,7 @@ int main(int argc, char** argv) {
                            {"version", kVersion}});
         notifier.Send("READY=1\nSTATUS=serving " + url);
         if (notifier.WatchdogInterval().count() > 0) pet();
+        sweep();
         if (demo) {
           const std::string ctl = "build/bin/storectl --data-dir " + dir->path();
           std::cout << "store-agent demo store is ready: API " << url << ", data in " << dir->path()
@@ -388,6 +423,8 @@ int main(int argc, char** argv) {
     notifier.Send("STOPPING=1");
     scanner.Close();
     watchdog.cancel();
+    sweeping = false;
+    expiry.cancel();
     // Sync first: its last write needs the writer still running.
     syncer.Stop();
     // Finish every queued commit first (their answers are posted to the loop

@@ -164,48 +164,17 @@ Expected<void> Store::AddAllocation(const Allocation& a) {
   });
 }
 
-Expected<void> Store::RecordOrderOffer(std::string_view id, std::string_view kind,
-                                       std::string_view body) {
-  if (!Token(id, 64)) return BadRequest("bad_order", "an order id is 1-64 printable characters");
-  if (kind != "ship_from_store" && kind != "pickup") {
-    return BadRequest("bad_order", "kind must be ship_from_store or pickup");
-  }
-  return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
-    // The first offer stands: the same order offered again changes nothing.
-    db_.Cached("INSERT INTO cloud_orders(id, kind, body, offered_at_ms) VALUES(?, ?, ?, ?) "
-               "ON CONFLICT(id) DO NOTHING")
-        .Bind(1, id)
-        .Bind(2, kind)
-        .Bind(3, body)
-        .Bind(4, clock_.now_ms())
-        .Run();
-    tx.Commit();
-    return {};
-  });
-}
-
-Expected<void> Store::RecordOrderCancel(std::string_view id) {
-  return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
-    db_.Cached("UPDATE cloud_orders SET cancel_requested_at_ms = ? WHERE id = ? "
-               "AND cancel_requested_at_ms IS NULL")
-        .Bind(1, clock_.now_ms())
-        .Bind(2, id)
-        .Run();
-    tx.Commit();
-    return {};
-  });
-}
-
 Expected<void> Store::SetStockSnapshot(std::string_view gtin14, std::int64_t on_hand) {
   auto gtin = codes::NormaliseGtin(gtin14);
   if (!gtin) return BadRequest("bad_stock", gtin.error().message);
   if (on_hand < 0) return BadRequest("bad_stock", "on_hand cannot be negative");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_, Durability::full);
-    db_.Cached("INSERT INTO stock_snapshots(gtin, on_hand, at_ms) VALUES(?1, ?2, ?3) "
-               "ON CONFLICT(gtin) DO UPDATE SET on_hand = ?2, at_ms = ?3")
+    // The cloud counted every move the store made before this one: local
+    // moves after it are added on top (Stock()).
+    db_.Cached("INSERT INTO stock_snapshots(gtin, on_hand, at_ms, after_move) VALUES(?1, ?2, ?3, "
+               "(SELECT coalesce(max(id), 0) FROM stock_moves)) ON CONFLICT(gtin) DO UPDATE SET "
+               "on_hand = ?2, at_ms = ?3, after_move = excluded.after_move")
         .Bind(1, *gtin)
         .Bind(2, on_hand)
         .Bind(3, clock_.now_ms())

@@ -23,4 +23,24 @@ std::string CodeDiverted(std::string_view gtin, std::string_view serial,
                          std::string_view sale_id, bool refused);
 std::string UnitDetail(std::string_view gtin, std::string_view serial, std::string_view region);
 
+// An order.offered body (sync/PROTOCOL.md §5) read; nothing when malformed
+// (the message says why).
+struct OrderOffer {
+  std::string id;
+  std::string kind;
+  std::vector<std::pair<std::string, std::int64_t>> lines;  // gtin as sent, qty
+  std::int64_t ttl_s = 0;                                    // 0: not given
+  std::string pickup_code;
+};
+Expected<OrderOffer> ParseOrderOffer(std::string_view body);
+
+// Reservation events carry the order as it stands, plus what happened.
+std::string ReservationEvent(const Reservation& r, const std::string& extra_json = "{}");
+std::string StockReceived(std::string_view gtin, std::string_view serial, const StockLevel& level);
+std::string StockCounted(std::string_view gtin, std::int64_t counted, std::int64_t expected);
+std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::string_view serial,
+                          const Override& by, const StockLevel& level);
+// {"gtin","serial"} and friends for the extra fields above.
+std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings);
+
 }  // namespace sa::store::events

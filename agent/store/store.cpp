@@ -197,7 +197,8 @@ Expected<CheckedCode> Store::CheckCode(std::string_view payload) const {
   return checked;
 }
 
-Expected<Sale> Store::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked) {
+Expected<Sale> Store::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
+                                     const std::optional<Override>& override_reserved) {
   const codes::Code& code = checked.code;
   if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
   const auto sig = checked.signature;
@@ -259,6 +260,7 @@ Expected<Sale> Store::AddCheckedCode(std::string_view sale_id, const CheckedCode
                         "this unit (" + code.gtin + " / " + code.serial + ") was already sold");
       }
     }
+    if (auto refused = ReservedRefusal(sale_id, code, override_reserved)) return *refused;
     const std::int64_t now = clock_.now_ms();
     const std::string sig_name(codes::SignatureName(sig));
     bool merged = false;

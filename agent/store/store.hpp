@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -154,6 +155,52 @@ struct Alert {
   bool acknowledged = false;
 };
 
+// Stock of one GTIN (DESIGN.md invariant 5): on_hand is the cloud's last
+// snapshot plus every local move since (receipts, counts, sales, refunds,
+// shipments); reserved is what accepted orders hold; available the rest.
+struct StockLevel {
+  std::string gtin;
+  std::int64_t on_hand = 0;
+  std::int64_t reserved = 0;
+  std::int64_t available = 0;
+  std::int64_t picked = 0;  // units already picked for open orders (part of reserved)
+};
+
+struct ReservationLine {
+  std::int64_t line_no = 0;
+  std::string gtin;
+  std::int64_t qty = 0;
+  std::vector<std::string> picked;  // serials
+};
+
+// An order the OMS routed to this store (ship-from-store or pickup) and what
+// the store did with it.
+//   offered -> accepted -> picked -> shipped | handed_over
+//   offered -> rejected | cancelled
+//   accepted | picked -> released | expired | cancelled
+struct Reservation {
+  std::string id;
+  std::string kind;    // ship_from_store | pickup
+  std::string status;
+  std::vector<ReservationLine> lines;
+  std::int64_t ttl_s = 0;
+  std::int64_t offered_at_ms = 0;
+  std::optional<std::int64_t> accepted_at_ms;
+  std::optional<std::int64_t> expires_at_ms;
+  std::optional<std::int64_t> closed_at_ms;
+  bool cancel_requested = false;
+  std::string reason;       // rejected / released / cancelled
+  std::string carrier;      // shipped
+  std::string tracking_no;  // shipped
+};
+
+// A manager letting the till sell a unit an order holds (recorded as a
+// stock.override event).
+struct Override {
+  std::string manager;  // who allowed it
+  std::string reason;
+};
+
 // Where sync stands, as the ledger records it.
 struct SyncState {
   std::int64_t acked_seq = 0;  // the cloud has every event up to here
@@ -182,7 +229,8 @@ class Store {
   // everything else, so the daemon runs it on workers.
   Expected<CheckedCode> CheckCode(std::string_view payload) const;
   // The ledger half of Scan: the store's rules, then the line or the binding.
-  Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked);
+  Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
+                               const std::optional<Override>& override_reserved = std::nullopt);
   Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
   Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
   Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
@@ -199,6 +247,32 @@ class Store {
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
   Expected<std::int64_t> OutboxDepth();
 
+  // ---- stock and reservations (stock.cpp); each one transaction, each
+  // state change with its outbox event.
+  Expected<StockLevel> Stock(std::string_view gtin);
+  // A unit scanned in at a shelf or stockroom device: stock.received.
+  Expected<StockLevel> Receive(const CheckedCode& checked);
+  // A count of one GTIN: the variance becomes a move; stock.counted.
+  Expected<StockLevel> Count(std::string_view gtin, std::int64_t counted);
+  Expected<std::vector<Reservation>> Reservations(bool include_closed, std::size_t limit);
+  Expected<Reservation> GetReservation(std::string_view id);
+  // Reserves every line (insufficient_stock when the store cannot hold them)
+  // and starts the TTL: the order's ttl_s, else `default_ttl_s`.
+  Expected<Reservation> Accept(std::string_view id, std::int64_t default_ttl_s = 1800);
+  Expected<Reservation> Reject(std::string_view id, std::string_view reason);
+  // One unit scanned for the order: its GTIN on an open line, the serial
+  // not sold, not revoked, not in a cart, not picked for another order. (A
+  // serial need not have been received one by one: snapshots count units.)
+  Expected<Reservation> Pick(std::string_view id, const CheckedCode& checked);
+  Expected<Reservation> Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no);
+  Expected<Reservation> HandOver(std::string_view id, std::string_view pickup_code);
+  // By a manager: the units go back to stock.
+  Expected<Reservation> Release(std::string_view id, std::string_view reason);
+  // Every accepted order whose TTL has lapsed before it was fully picked
+  // gives its stock back (reservation.expired); a fully picked one waits for
+  // its courier or customer. Returns how many expired.
+  Expected<std::size_t> ExpireReservations();
+
   // ---- what sync writes (sync/PROTOCOL.md); each one transaction
   // The cloud's acked_seq: the events up to it are pushed (OutboxDepth counts
   // the rest). A cloud behind the device (restored from a backup) rewinds it:
@@ -208,7 +282,12 @@ class Store {
   Expected<SyncState> GetSyncState();
   Expected<void> UpsertProduct(const Product& product);
   Expected<void> AddAllocation(const Allocation& allocation);
+  // An order offered by the cloud becomes an `offered` reservation (body:
+  // the order.offered data: id, kind, lines[{gtin,qty}], ttl_s, pickup_code).
   Expected<void> RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body);
+  // The cloud asks to cancel: an offered or held order is cancelled (its
+  // units back to stock, reservation.released with reason "cancelled"); a
+  // shipped or handed-over one cannot be and says so (reservation.cancel_refused).
   Expected<void> RecordOrderCancel(std::string_view id);
   Expected<void> SetStockSnapshot(std::string_view gtin14, std::int64_t on_hand);
   // kind brand|member; retired keys stay listed, marked.
@@ -232,6 +311,20 @@ class Store {
   };
   std::shared_ptr<const Keys> CurrentKeys() const { return keys_.load(); }
   void ReloadKeys();  // throws ledger::Failure
+
+  // stock.cpp; all throw ledger::Failure, run inside a transaction.
+  StockLevel LevelOf(const std::string& gtin14);
+  std::int64_t InOpenCarts(const std::string& gtin14);
+  std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
+  std::optional<Error> ReservedRefusal(std::string_view sale_id, const codes::Code& code,
+                                       const std::optional<Override>& by);
+  std::optional<Reservation> LoadReservation(std::string_view id);
+  void SetStatus(const std::string& id, std::string_view status, bool closes);
+  void Compensate(const Reservation& r, std::string_view event);
+  void GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
+                std::string_view event_type);
+  Expected<Reservation> Leave(std::string_view id, std::string_view kind, std::string_view status,
+                              const std::function<std::optional<Error>(Reservation&)>& check);
 
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);

@@ -341,8 +341,13 @@ int SaleOpen(const Options& o, std::string terminal) {
   return Call(o, Post("/v1/sales", json{{"terminal", terminal}}), PrintSale);
 }
 
-int SaleScan(const Options& o, const std::string& sale, const std::string& payload) {
-  return Call(o, Post(SalePath(sale) + "/scans", json{{"payload", payload}}), PrintSale);
+int SaleScan(const Options& o, const std::string& sale, const std::string& payload,
+             const std::string& override_manager, const std::string& override_reason) {
+  json body = {{"payload", payload}};
+  if (!override_manager.empty() || !override_reason.empty()) {
+    body["override"] = {{"manager", override_manager}, {"reason", override_reason}};
+  }
+  return Call(o, Post(SalePath(sale) + "/scans", body), PrintSale);
 }
 
 int SaleMember(const Options& o, const std::string& sale, const std::string& code,
@@ -381,6 +386,92 @@ int SaleReceipt(const Options& o, const std::string& sale, int width) {
 
 int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials) {
   return Call(o, Post("/v1/refunds", json{{"sale_id", sale}, {"serials", serials}}), PrintRefund);
+}
+
+namespace {
+
+void PrintStock(const json& s) {
+  std::cout << "stock " << Str(s, "gtin") << "\n"
+            << "  on hand    " << Str(s, "on_hand") << "\n"
+            << "  reserved   " << Str(s, "reserved") << " (picked " << Str(s, "picked") << ")\n"
+            << "  available  " << Str(s, "available") << "\n";
+}
+
+void PrintReceived(const json& s) {
+  std::cout << "received " << Str(s, "gtin");
+  if (const auto serial = Str(s, "serial"); !serial.empty()) std::cout << "  SN " << serial;
+  std::cout << "\n";
+  PrintStock(s);
+}
+
+// One block per order: id, kind, status, when it lapses or closed, lines.
+void PrintReservation(const json& r) {
+  std::cout << "order " << Str(r, "id") << "  " << Str(r, "kind") << "  " << Str(r, "status");
+  if (r.value("cancel_requested", false)) std::cout << "  (cancel requested)";
+  std::cout << "\n";
+  if (const auto t = Str(r, "expires_at"); !t.empty()) {
+    std::cout << "  expires  " << t << "\n";
+  } else if (const auto ttl = Str(r, "ttl_s"); !ttl.empty() && Str(r, "accepted_at").empty()) {
+    std::cout << "  ttl      " << ttl << " s once accepted\n";
+  }
+  if (const auto t = Str(r, "closed_at"); !t.empty()) std::cout << "  closed   " << t << "\n";
+  if (const auto reason = Str(r, "reason"); !reason.empty()) std::cout << "  reason   " << reason << "\n";
+  if (const auto carrier = Str(r, "carrier"); !carrier.empty()) {
+    std::cout << "  shipped  " << carrier << " " << Str(r, "tracking_no") << "\n";
+  }
+  for (const auto& line : Array(r, "lines")) {
+    const json& picked = Array(line, "picked");
+    std::cout << "  " << Str(line, "line_no") << "  " << Str(line, "gtin") << " x" << Str(line, "qty")
+              << "  picked " << picked.size();
+    const char* sep = ": ";
+    for (const auto& serial : picked) {
+      std::cout << sep << (serial.is_string() ? serial.get<std::string>() : Dump(serial));
+      sep = ", ";
+    }
+    std::cout << "\n";
+  }
+}
+
+void PrintReservations(const json& list) {
+  const json& all = Array(list, "reservations");
+  if (all.empty()) std::cout << "no orders\n";
+  bool first = true;
+  for (const auto& r : all) {
+    if (!first) std::cout << "\n";
+    first = false;
+    PrintReservation(r);
+  }
+}
+
+std::string OrderPath(const std::string& id) { return "/v1/reservations/" + PathSegment(id); }
+
+}  // namespace
+
+int StockShow(const Options& o, const std::string& gtin) {
+  return Call(o, Get("/v1/stock/" + PathSegment(gtin)), PrintStock);
+}
+
+int StockReceive(const Options& o, const std::string& payload) {
+  return Call(o, Post("/v1/stock/receive", json{{"payload", payload}}), PrintReceived);
+}
+
+int StockCount(const Options& o, const std::string& gtin, std::int64_t counted) {
+  return Call(o, Post("/v1/stock/counts", json{{"gtin", gtin}, {"counted", counted}}), PrintStock);
+}
+
+int OrderList(const Options& o, bool all) {
+  return Call(o, Get(std::string("/v1/reservations") + (all ? "?all=1" : "")), PrintReservations);
+}
+
+int OrderShow(const Options& o, const std::string& id) {
+  return Call(o, Get(OrderPath(id)), PrintReservation);
+}
+
+int OrderStep(const Options& o, const std::string& id, const std::string& action,
+              const std::vector<std::pair<std::string, std::string>>& body) {
+  json j = json::object();
+  for (const auto& [key, value] : body) j[key] = value;
+  return Call(o, Post(OrderPath(id) + "/" + action, j), PrintReservation);
 }
 
 int DemoCodes(const Options& o, int count, const std::string& gtin) {

@@ -5,8 +5,10 @@
 // refused token, or a 5xx), 3 the agent refused the input (any other 4xx).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base.hpp"
@@ -39,7 +41,10 @@ int SyncStatus(const Options& o);
 int SyncNow(const Options& o);
 int SyncAck(const Options& o, const std::string& alert_id);
 int SaleOpen(const Options& o, std::string terminal);
-int SaleScan(const Options& o, const std::string& sale, const std::string& payload);
+// With `override_manager` (and its reason) a manager lets the till sell a
+// unit an accepted order holds (the agent's stock_reserved refusal).
+int SaleScan(const Options& o, const std::string& sale, const std::string& payload,
+             const std::string& override_manager = {}, const std::string& override_reason = {});
 int SaleMember(const Options& o, const std::string& sale, const std::string& code,
                const std::string& phone);
 int SaleComplete(const Options& o, const std::string& sale, const std::vector<std::string>& pays);
@@ -47,6 +52,16 @@ int SaleVoid(const Options& o, const std::string& sale, const std::optional<std:
 int SaleShow(const Options& o, const std::string& sale);
 int SaleReceipt(const Options& o, const std::string& sale, int width /* 0: the agent's */);
 int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials);
+// Stock of one GTIN, and the two ways it changes at the store.
+int StockShow(const Options& o, const std::string& gtin);
+int StockReceive(const Options& o, const std::string& payload);
+int StockCount(const Options& o, const std::string& gtin, std::int64_t counted);
+// Orders the OMS routed to this store (reservations) and their steps.
+int OrderList(const Options& o, bool all);
+int OrderShow(const Options& o, const std::string& id);
+// action: accept, reject, release, pick, ship or handover; `body` its fields.
+int OrderStep(const Options& o, const std::string& id, const std::string& action,
+              const std::vector<std::pair<std::string, std::string>>& body);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
 
 }  // namespace sa::storectl

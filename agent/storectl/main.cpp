@@ -4,12 +4,14 @@
 //
 // Offline: `code inspect`, `catalog import` (the ledger file directly), `demo
 // codes`, `token`. Through the agent's local HTTP API (agent_commands.cpp):
-// `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`.
+// `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`,
+// `stock show|receive|count`, `order list|show|accept|reject|pick|ship|handover|release`.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -227,6 +229,14 @@ int main(int argc, char** argv) {
   std::string scan_payload;
   sale_scan->add_option("SALE", sale_id, "The sale's id")->required();
   sale_scan->add_option("PAYLOAD", scan_payload, "What the scanner read (quote it)")->required();
+  std::string override_manager, override_reason;
+  auto* override_by = sale_scan->add_option(
+      "--override-manager", override_manager,
+      "Sell a unit an accepted order holds (stock_reserved): the manager who allows it");
+  auto* override_why =
+      sale_scan->add_option("--override-reason", override_reason, "Why the manager allows it");
+  override_by->needs(override_why);
+  override_why->needs(override_by);
   agent_options(sale_scan);
 
   auto* sale_member = sale->add_subcommand(
@@ -279,6 +289,72 @@ int main(int argc, char** argv) {
   refund->add_option("SERIAL", serials, "The serial of each unit returned")->required();
   agent_options(refund);
 
+  auto* stock = app.add_subcommand("stock", "Stock of a product at this store");
+  stock->require_subcommand(1);
+  std::string stock_gtin, stock_payload;
+  auto* stock_show = stock->add_subcommand(
+      "show", "On hand, reserved by accepted orders (and how many are picked), and available to "
+              "sell (GET /v1/stock/GTIN).");
+  stock_show->add_option("GTIN", stock_gtin, "The product's GTIN (8, 12, 13 or 14 digits)")->required();
+  agent_options(stock_show);
+  auto* stock_receive = stock->add_subcommand(
+      "receive", "Scan a unit into stock (a delivery, a transfer in) and print the GTIN's stock.");
+  stock_receive->add_option("PAYLOAD", stock_payload, "The unit's label as scanned (quote it)")->required();
+  agent_options(stock_receive);
+  auto* stock_count = stock->add_subcommand(
+      "count", "Record a count of one GTIN on the shelf and in the stockroom; the difference "
+               "becomes a stock move.");
+  std::int64_t counted = 0;
+  stock_count->add_option("GTIN", stock_gtin, "The product's GTIN")->required();
+  stock_count->add_option("COUNTED", counted, "How many units were counted")
+      ->required()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}));
+  agent_options(stock_count);
+
+  auto* order = app.add_subcommand(
+      "order", "Orders the OMS routed to this store (ship from store, pickup): accept or reject, "
+               "pick, ship or hand over");
+  order->require_subcommand(1);
+  std::string order_id, order_payload, order_reason, carrier, tracking, pickup_code;
+  bool order_all = false;
+  auto* order_list = order->add_subcommand(
+      "list", "Open orders (offered, accepted, picked); with --all the closed ones too.");
+  order_list->add_flag("--all", order_all, "Include shipped, handed-over, rejected, released, "
+                                           "expired and cancelled orders");
+  agent_options(order_list);
+  auto* order_show = order->add_subcommand("show", "Print one order: status, expiry, lines and picks.");
+  order_show->add_option("ID", order_id, "The order's id")->required();
+  agent_options(order_show);
+  auto* order_accept = order->add_subcommand(
+      "accept", "Accept an offered order: its units are reserved until it ships, is handed over, "
+                "released or its TTL lapses.");
+  order_accept->add_option("ID", order_id, "The order's id")->required();
+  agent_options(order_accept);
+  auto* order_reject = order->add_subcommand("reject", "Reject an offered order.");
+  order_reject->add_option("ID", order_id, "The order's id")->required();
+  auto* reject_reason = order_reject->add_option("--reason", order_reason, "Why, for the OMS");
+  agent_options(order_reject);
+  auto* order_pick = order->add_subcommand(
+      "pick", "Scan one unit for an accepted order (one unit per call).");
+  order_pick->add_option("ID", order_id, "The order's id")->required();
+  order_pick->add_option("PAYLOAD", order_payload, "The unit's label as scanned (quote it)")->required();
+  agent_options(order_pick);
+  auto* order_ship = order->add_subcommand("ship", "Ship a picked ship-from-store order.");
+  order_ship->add_option("ID", order_id, "The order's id")->required();
+  order_ship->add_option("--carrier", carrier, "The carrier, e.g. SF")->required();
+  order_ship->add_option("--tracking", tracking, "The carrier's tracking number")->required();
+  agent_options(order_ship);
+  auto* order_handover = order->add_subcommand(
+      "handover", "Hand a picked pickup order to the customer, who shows their pickup code.");
+  order_handover->add_option("ID", order_id, "The order's id")->required();
+  order_handover->add_option("--code", pickup_code, "The customer's pickup code")->required();
+  agent_options(order_handover);
+  auto* order_release = order->add_subcommand(
+      "release", "Release an accepted or picked order: its units go back to stock.");
+  order_release->add_option("ID", order_id, "The order's id")->required();
+  auto* release_reason = order_release->add_option("--reason", order_reason, "Why, for the OMS");
+  agent_options(order_release);
+
   auto* demo = app.add_subcommand("demo", "Helpers for the demo store");
   demo->require_subcommand(1);
   auto* demo_codes = demo->add_subcommand(
@@ -315,7 +391,9 @@ int main(int argc, char** argv) {
   if (sync_now->parsed()) return st::SyncNow(g);
   if (sync_ack->parsed()) return st::SyncAck(g, alert_id);
   if (sale_open->parsed()) return st::SaleOpen(g, terminal);
-  if (sale_scan->parsed()) return st::SaleScan(g, sale_id, scan_payload);
+  if (sale_scan->parsed()) {
+    return st::SaleScan(g, sale_id, scan_payload, override_manager, override_reason);
+  }
   if (sale_member->parsed()) return st::SaleMember(g, sale_id, member_code, member_phone);
   if (sale_complete->parsed()) return st::SaleComplete(g, sale_id, pays);
   if (sale_void->parsed()) {
@@ -326,6 +404,25 @@ int main(int argc, char** argv) {
   if (sale_show->parsed()) return st::SaleShow(g, sale_id);
   if (sale_receipt->parsed()) return st::SaleReceipt(g, sale_id, width);
   if (refund->parsed()) return st::Refund(g, sale_id, serials);
+  if (stock_show->parsed()) return st::StockShow(g, stock_gtin);
+  if (stock_receive->parsed()) return st::StockReceive(g, stock_payload);
+  if (stock_count->parsed()) return st::StockCount(g, stock_gtin, counted);
+  if (order_list->parsed()) return st::OrderList(g, order_all);
+  if (order_show->parsed()) return st::OrderShow(g, order_id);
+  if (order_accept->parsed()) return st::OrderStep(g, order_id, "accept", {});
+  if (order_reject->parsed() || order_release->parsed()) {
+    const bool reject = order_reject->parsed();
+    std::vector<std::pair<std::string, std::string>> body;
+    if ((reject ? reject_reason : release_reason)->count() > 0) body.emplace_back("reason", order_reason);
+    return st::OrderStep(g, order_id, reject ? "reject" : "release", body);
+  }
+  if (order_pick->parsed()) return st::OrderStep(g, order_id, "pick", {{"payload", order_payload}});
+  if (order_ship->parsed()) {
+    return st::OrderStep(g, order_id, "ship", {{"carrier", carrier}, {"tracking_no", tracking}});
+  }
+  if (order_handover->parsed()) {
+    return st::OrderStep(g, order_id, "handover", {{"pickup_code", pickup_code}});
+  }
   if (demo_codes->parsed()) return st::DemoCodes(g, code_count, demo_gtin);
   return kExitUsage;
 }

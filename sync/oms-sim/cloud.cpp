@@ -79,7 +79,8 @@ const std::set<std::string_view> kEventTypes = {
     "member.bound",         "stock.received",        "stock.counted",
     "reservation.accepted", "reservation.rejected",  "reservation.picked",
     "reservation.shipped",  "reservation.handed_over", "reservation.released",
-    "reservation.expired",  "code.diverted",         "shift.closed"};
+    "reservation.expired",  "reservation.cancel_refused", "stock.override",
+    "code.diverted",        "shift.closed"};
 
 // A request refused. Thrown anywhere below a handler (a transaction in
 // flight rolls back as it unwinds) and turned into its Reply at the top.

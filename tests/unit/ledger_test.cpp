@@ -111,7 +111,7 @@ TEST_CASE("migration step 2 -> 3 adds the sync tables and keeps the data", "[led
     (*v2)->Exec("INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(1, 'e1', 'sale.completed', 1, '{}')");
     CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE name='sync_state'") == 0);
   }
-  auto v3 = Database::Open(path);
+  auto v3 = Database::Open(path, {.target_version = 3});
   REQUIRE(v3);
   CHECK((*v3)->UserVersion() == 3);
   CHECK(Count(**v3, "SELECT count(*) FROM outbox WHERE id='e1' AND pushed_at_ms IS NULL") == 1);
@@ -126,6 +126,32 @@ TEST_CASE("migration step 2 -> 3 adds the sync tables and keeps the data", "[led
   CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',-1,1)"),
                   sa::ledger::Failure);
   CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',1.5,1)"),
+                  sa::ledger::Failure);
+}
+
+TEST_CASE("migration step 3 -> 4 adds reservations and keeps snapshots", "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v3 = Database::Open(path, {.target_version = 3});
+    REQUIRE(v3);
+    (*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352', 7, 1)");
+  }
+  auto v4 = Database::Open(path);
+  REQUIRE(v4);
+  CHECK((*v4)->UserVersion() == 4);
+  CHECK(Count(**v4, "SELECT on_hand FROM stock_snapshots WHERE after_move = 0") == 7);
+  (*v4)->Exec("INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) VALUES('o1', 'pickup', 'offered', 60, 1)");
+  (*v4)->Exec("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+              "VALUES('o1', 1, '09506000134352', 1, 'accepted', 1)");
+  // The reservation ledger is append-only, and one compensation per (order, line, event).
+  CHECK_THROWS_AS((*v4)->Exec("UPDATE reservation_entries SET qty = 2"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v4)->Exec("DELETE FROM reservation_entries"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v4)->Exec("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+                              "VALUES('o1', 1, '09506000134352', -1, 'accepted', 2)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v4)->Exec("INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) "
+                              "VALUES('o2', 'pickup', 'lost', 60, 1)"),
                   sa::ledger::Failure);
 }
 

@@ -688,7 +688,13 @@ TEST_CASE("order.offered and order.cancelled are recorded in cloud_orders", "[sy
 
 TEST_CASE("order.offered with bad data raises change_rejected", "[sync][apply][orders]") {
   Shop s;
-  json bad{{"id", "o-2"}, {"kind", "pickup"}, {"lines", json::array()}, {"ttl_s", 60}};
+  json bad{{"id", "o-2"}, {"kind", "pickup"}, {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})},
+           {"ttl_s", 60}, {"pickup_code", "4821"}};
+  SECTION("no lines") { bad["lines"] = json::array(); }
+  SECTION("a line of qty 0") { bad["lines"][0]["qty"] = 0; }
+  SECTION("a line with a bad GTIN") { bad["lines"][0]["gtin"] = "123"; }
+  SECTION("a pickup order without its pickup code") { bad.erase("pickup_code"); }
+  SECTION("a negative ttl") { bad["ttl_s"] = -5; }
   SECTION("an unknown kind") { bad["kind"] = "delivery"; }
   SECTION("no kind") { bad.erase("kind"); }
   SECTION("no id") { bad.erase("id"); }
@@ -840,7 +846,8 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
       C(3, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}}),
       C(4, "allocation", Allocation(kScarf, "S100", "S199", "south")),
       C(5, "key.brand", json{{"action", "add"}, {"pem", pem}}),
-      C(6, "order.offered", json{{"id", "o-1"}, {"kind", "pickup"}, {"lines", json::array()}}),
+      C(6, "order.offered", json{{"id", "o-1"}, {"kind", "pickup"}, {"pickup_code", "4821"},
+                                 {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})}}),
       C(7, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", 4}}),
       C(8, "alert", json{{"code", "note"}, {"message", "hello"}}),
       C(9, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", -4}}),  // rejected: a 2nd alert
