@@ -6,6 +6,7 @@
 //   sa-bench api [--clients C] [--sales N] [--agent PATH]
 //   sa-bench footprint [--sales N] [--agent PATH]
 //   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH] [--cloud-shares-machine]
+//   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
 //
 // Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
 // complete with cash), on a fresh ledger with the demo store's config.
@@ -37,6 +38,16 @@
 // then, with sync idle, M more: the p99 of a whole sale while draining
 // against idle is the ratio (target <= 1.5). The baseline runs before and
 // after (its lines to stderr); stdout gets the scenario's one JSON line.
+//
+// Scenario "stock": a store with G products, S received units spread over
+// them and a stock snapshot of each, built in-process through the store
+// layer (Store::Receive in outer transactions of 10,000), with O
+// ship-from-store orders of one unit each offered (Store::RecordOrderOffer,
+// as sync would). Then the real daemon over HTTP: every order accepted, then
+// picked (a received unit of its GTIN), then shipped, each phase timed as
+// operations per second; and GET /v1/stock/{gtin} for 1000 random GTINs,
+// p50/p99. The ratio is the three phases' operations per second together
+// against the baseline (before and after, its lines to stderr).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -63,12 +74,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -128,6 +141,13 @@ T Require(sa::Expected<T> result, std::string_view what) {
                      (e.reason.empty() ? "" : " (" + e.reason + ")"));
   }
   return std::move(result).value();
+}
+
+void Require(sa::Expected<void> result, std::string_view what) {
+  if (!result) {
+    const sa::Error& e = result.error();
+    throw BenchError(std::string(what) + ": " + e.code + ": " + e.message);
+  }
 }
 
 // The directory the run works in. A fresh one under `parent` unless the user
@@ -537,6 +557,26 @@ class ApiClient {
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    HttpResult result;
+    const CURLcode rc = curl_easy_perform(curl_);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+    curl_slist_free_all(headers);
+    if (rc == CURLE_OK) {
+      curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &result.status);
+    } else {
+      result.error = curl_easy_strerror(rc);
+    }
+    result.body = std::move(body_);
+    return result;
+  }
+
+  HttpResult Get(const std::string& path) {
+    curl_slist* headers = curl_slist_append(nullptr, auth_.c_str());
+    const std::string url = url_ + path;
+    body_.clear();
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
     HttpResult result;
     const CURLcode rc = curl_easy_perform(curl_);
@@ -1110,6 +1150,220 @@ int RunSyncScenario(int events, int sales, const std::string& agent_binary,
   return 0;
 }
 
+// ---------------------------------------------------------------- stock
+
+constexpr std::string_view kStockStore = "bench-store";
+constexpr std::string_view kStockDevice = "bench-till-1";
+constexpr std::string_view kStockLabelHost = "id.example.com";
+constexpr int kStockGets = 1000;
+
+// The i-th bench GTIN: 0695 + i in 9 digits + its GS1 check digit.
+std::string BenchGtin(int i) {
+  std::string body = std::to_string(i);
+  body = "0695" + std::string(9 - std::min<std::size_t>(9, body.size()), '0') + body;
+  int sum = 0;
+  // Weights 3,1,3,... from the rightmost digit of the 13-digit body.
+  for (std::size_t k = 0; k < body.size(); ++k) {
+    const int digit = body[body.size() - 1 - k] - '0';
+    sum += digit * (k % 2 == 0 ? 3 : 1);
+  }
+  return body + static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+// Unit k of the bench store: GTIN k % G, serial "S{k}".
+std::string BenchSerial(std::int64_t k) { return "S" + std::to_string(k); }
+
+// The ledger the stock scenario starts the daemon on; returns the seconds
+// it took.
+double BuildStockLedger(const std::string& path, int gtins, std::int64_t serials,
+                        const std::vector<std::int64_t>& order_units) {
+  const auto start = SteadyClock::now();
+  auto db = Require(sa::ledger::Database::Open(path), "open ledger");
+  const sa::SystemClock clock;
+  sa::store::Config config;
+  config.store_id = kStockStore;
+  config.device_id = kStockDevice;
+  config.require_signature = false;
+  sa::store::Store store(*db, std::move(config), clock);
+
+  std::string csv = "gtin,name,price_minor\n";
+  csv.reserve(static_cast<std::size_t>(gtins) * 40);
+  for (int i = 0; i < gtins; ++i) {
+    csv += BenchGtin(i) + ",Bench product " + std::to_string(i) + "," + std::to_string(1000 + i % 90000) + "\n";
+  }
+  Require(store.ImportCatalogCsv(csv), "import catalog");
+  std::cerr << "sa-bench stock: catalog of " << gtins << " products imported ("
+            << Round(MsSince(start) / 1000, 1) << " s)" << std::endl;
+
+  constexpr std::int64_t kBatch = 10'000;
+  for (std::int64_t done = 0; done < serials;) {
+    sa::ledger::Transaction batch(*db);
+    const std::int64_t end = std::min(serials, done + kBatch);
+    for (; done < end; ++done) {
+      const std::string gtin = BenchGtin(static_cast<int>(done % gtins));
+      const sa::store::CheckedCode unit = Require(
+          store.CheckCode(sa::codes::MakeDigitalLink(kStockLabelHost, gtin, BenchSerial(done), "")), "check code");
+      Require(store.Receive(unit), "receive");
+    }
+    batch.Commit();
+    if (done % 100'000 == 0 || done == serials) {
+      std::cerr << "sa-bench stock: " << done << " units received (" << Round(MsSince(start) / 1000, 1) << " s)"
+                << std::endl;
+    }
+  }
+  // The cloud's count of each GTIN, taken after the receipts (it has them).
+  for (int done = 0; done < gtins;) {
+    sa::ledger::Transaction batch(*db);
+    const int end = std::min(gtins, done + static_cast<int>(kBatch));
+    for (; done < end; ++done) {
+      const std::int64_t units = serials / gtins + (done < serials % gtins ? 1 : 0);
+      Require(store.SetStockSnapshot(BenchGtin(done), units), "stock snapshot");
+    }
+    batch.Commit();
+  }
+  // The orders, as sync records them: ship from store, one unit each.
+  for (std::size_t i = 0; i < order_units.size(); ++i) {
+    const std::string id = "bench-o-" + std::to_string(i);
+    const std::string gtin = BenchGtin(static_cast<int>(order_units[i] % gtins));
+    const Json body{{"id", id},
+                    {"kind", "ship_from_store"},
+                    {"lines", Json::array({Json{{"gtin", gtin}, {"qty", 1}}})},
+                    {"ttl_s", 3600}};
+    Require(store.RecordOrderOffer(id, "ship_from_store", body.dump()), "offer order " + id);
+  }
+  const double secs = MsSince(start) / 1000;
+  std::cerr << "sa-bench stock: ledger of " << gtins << " GTINs, " << serials << " units, "
+            << order_units.size() << " orders built in " << Round(secs, 1) << " s" << std::endl;
+  return secs;
+}
+
+// One timed phase: `call(i)` for every order, each answer checked.
+double TimedPhase(int orders, const std::function<void(int)>& call) {
+  const auto start = SteadyClock::now();
+  for (int i = 0; i < orders; ++i) call(i);
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// Throws unless the answer is 200 with the reservation in `status`.
+void CheckReservation(const HttpResult& r, std::string_view what, std::string_view status) {
+  Check(r, what);
+  const Json j = Json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("status", "") != status) {
+    throw BenchError(std::string(what) + ": the order is not " + std::string(status) + ": " + r.body);
+  }
+}
+
+int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::string& agent_binary) {
+  if (serials < orders) throw BenchError("--serials must be at least --orders (one unit per order)");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  const WorkDir dir("");
+  const std::string data_dir = dir.path() + "/data";
+  BaselinePair baseline(dir.path() + "/baseline.db", std::max(300, 3 * orders));
+  baseline.Before();
+
+  std::error_code ec;
+  fs::create_directory(data_dir, ec);
+  if (!ec) fs::permissions(data_dir, fs::perms::owner_all, ec);
+  if (ec) throw BenchError("cannot create " + data_dir + ": " + ec.message());
+
+  // Each order's unit: distinct received units, chosen at random (fixed seed).
+  std::mt19937_64 rng(20261119);
+  std::vector<std::int64_t> order_units;
+  {
+    std::unordered_set<std::int64_t> taken;
+    std::uniform_int_distribution<std::int64_t> any(0, serials - 1);
+    while (static_cast<int>(order_units.size()) < orders) {
+      const std::int64_t k = any(rng);
+      if (taken.insert(k).second) order_units.push_back(k);
+    }
+  }
+  BuildStockLedger(data_dir + "/ledger.db", gtins, serials, order_units);
+
+  const std::string config_path = dir.path() + "/agent.toml";
+  {
+    std::ofstream toml(config_path);
+    toml << "[store]\nid = \"" << kStockStore << "\"\n"
+         << "[device]\nid = \"" << kStockDevice << "\"\n"
+         << "[codes]\nrequire_signature = false\n";
+    if (!toml.flush()) throw BenchError("cannot write " + config_path);
+  }
+  // A big ledger takes a while to open (quick_check): a generous limit.
+  RunningDaemon agent = StartDaemon("store-agent", agent_binary,
+                                    {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
+                                    AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
+  const std::string token = ReadTrimmed(data_dir + "/api-token");
+  ApiClient client(agent.url, token);
+  auto order_path = [](int i) { return "/v1/reservations/bench-o-" + std::to_string(i); };
+
+  const double accept_s = TimedPhase(orders, [&](int i) {
+    CheckReservation(client.Post(order_path(i) + "/accept", "{}"), "POST /v1/reservations/{id}/accept",
+                     "accepted");
+  });
+  agent.process->DrainLog();
+  const double pick_s = TimedPhase(orders, [&](int i) {
+    const std::int64_t k = order_units[static_cast<std::size_t>(i)];
+    const std::string label =
+        sa::codes::MakeDigitalLink(kStockLabelHost, BenchGtin(static_cast<int>(k % gtins)), BenchSerial(k), "");
+    CheckReservation(client.Post(order_path(i) + "/pick", Json{{"payload", label}}.dump()),
+                     "POST /v1/reservations/{id}/pick", "picked");
+  });
+  agent.process->DrainLog();
+  const double ship_s = TimedPhase(orders, [&](int i) {
+    const Json body{{"carrier", "SF"}, {"tracking_no", "SF" + std::to_string(1'000'000 + i)}};
+    CheckReservation(client.Post(order_path(i) + "/ship", body.dump()), "POST /v1/reservations/{id}/ship",
+                     "shipped");
+  });
+  agent.process->DrainLog();
+
+  // Each shipped order took its unit off the shelf: the first one's GTIN
+  // shows it (its snapshot, less what left).
+  {
+    const int g = static_cast<int>(order_units[0] % gtins);
+    std::int64_t left = 0;
+    for (const std::int64_t k : order_units) left += (k % gtins == g) ? 1 : 0;
+    const std::int64_t received = serials / gtins + (g < serials % gtins ? 1 : 0);
+    const HttpResult r = client.Get("/v1/stock/" + BenchGtin(g));
+    Check(r, "GET /v1/stock/{gtin}");
+    const Json j = Json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("on_hand", std::int64_t{-1}) != received - left ||
+        j.value("reserved", std::int64_t{-1}) != 0) {
+      throw BenchError("GET /v1/stock/" + BenchGtin(g) + " after shipping: want on_hand " +
+                       std::to_string(received - left) + " and reserved 0: " + r.body);
+    }
+  }
+
+  std::vector<double> get_ms;
+  get_ms.reserve(kStockGets);
+  std::uniform_int_distribution<int> any_gtin(0, gtins - 1);
+  for (int i = 0; i < kStockGets; ++i) {
+    const std::string path = "/v1/stock/" + BenchGtin(any_gtin(rng));
+    const auto start = SteadyClock::now();
+    const HttpResult r = client.Get(path);
+    get_ms.push_back(MsSince(start));
+    Check(r, "GET /v1/stock/{gtin}");
+  }
+  StopDaemon(agent);
+  baseline.After();
+
+  const Percentiles get = PercentilesOf(std::move(get_ms));
+  const double ops_per_s = 3.0 * orders / (accept_s + pick_s + ship_s);
+  const double commits_per_s = baseline.MeanCommitsPerS();
+  const Json line{{"scenario", "stock"},
+                  {"gtins", gtins},
+                  {"serials", serials},
+                  {"orders", orders},
+                  {"accept_per_s", Round(orders / accept_s, 1)},
+                  {"pick_per_s", Round(orders / pick_s, 1)},
+                  {"ship_per_s", Round(orders / ship_s, 1)},
+                  {"stock_get_p50_ms", Round(get.p50, 3)},
+                  {"stock_get_p99_ms", Round(get.p99, 3)},
+                  {"baseline", "sqlite_commit"},
+                  {"baseline_commits_per_s", Round(commits_per_s, 1)},
+                  {"ratio", Round(ops_per_s / commits_per_s, 3)}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1166,6 +1420,22 @@ int main(int argc, char** argv) {
   sync->add_flag("--cloud-shares-machine", cloud_shares_machine,
                  "run oms-sim plainly beside the agent (default: niced, its data on /dev/shm, "
                  "as a cloud on another machine would not compete for this one's CPU and disk)");
+  int stock_gtins = 100'000;
+  std::int64_t stock_serials = 1'000'000;
+  int stock_orders = 300;
+  CLI::App* stock = app.add_subcommand(
+      "stock", "accept, pick and ship O orders over HTTP on a store of G products and S units; "
+               "GET /v1/stock latency");
+  stock->add_option("--gtins", stock_gtins, "products in the catalog")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  stock->add_option("--serials", stock_serials, "units received, spread over the products")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
+      ->capture_default_str();
+  stock->add_option("--orders", stock_orders, "ship-from-store orders of one unit each")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  stock->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -1179,6 +1449,7 @@ int main(int argc, char** argv) {
     if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);
     if (sync->parsed()) return RunSyncScenario(sync_events, sync_sales, agent_binary, oms_binary,
                                                    cloud_shares_machine);
+    if (stock->parsed()) return RunStockScenario(stock_gtins, stock_serials, stock_orders, agent_binary);
   } catch (const sa::ledger::Failure& f) {
     std::cerr << "sa-bench: " << f.error().code << ": " << f.error().message << "\n";
   } catch (const std::exception& e) {
