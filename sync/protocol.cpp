@@ -24,13 +24,7 @@ std::string Sign(std::span<const std::uint8_t> key, const SignedRequest& request
 
 bool VerifySignature(std::span<const std::uint8_t> key, const SignedRequest& request,
                      std::string_view header) {
-  const std::string expected = Sign(key, request);
-  if (header.size() != expected.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(expected[i] ^ header[i]);
-  }
-  return diff == 0;
+  return crypto::ConstantTimeEqual(Sign(key, request), header);
 }
 
 }  // namespace sa::sync

@@ -55,16 +55,6 @@ const char* Reason(int status) {
   return "Status";
 }
 
-bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
-                                              static_cast<unsigned char>(b[i])));
-  }
-  return diff == 0;
-}
-
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -354,7 +344,7 @@ struct Server::Impl {
     const auto auth = req->header().get_field_or(restinio::http_field::authorization, "");
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) return false;
-    return ConstantTimeEqual(auth.substr(kBearer.size()), options.token);
+    return crypto::ConstantTimeEqual(auth.substr(kBearer.size()), options.token);
   }
 
   // The body as a JSON object; an empty body is {} where `empty_ok`.

@@ -33,6 +33,10 @@ std::string Base64UrlEncode(std::span<const std::uint8_t> bytes);
 
 // Cryptographically secure random bytes (CTR-DRBG seeded from the OS).
 void RandomBytes(std::span<std::uint8_t> out);
+// Equal contents, compared in time that depends on the length only: for
+// secrets (API tokens, signatures, pickup codes).
+bool ConstantTimeEqual(std::string_view a, std::string_view b);
+
 // A UUIDv7 (time-ordered) string: device-generated ids for sales and events.
 std::string NewUuidV7(std::int64_t unix_ms);
 

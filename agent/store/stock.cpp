@@ -51,6 +51,13 @@ Expected<StockLevel> Store::Stock(std::string_view gtin) {
   return Guarded([&]() -> Expected<StockLevel> { return LevelOf(*g); });
 }
 
+std::int64_t Store::ReservedOf(const std::string& gtin14) {
+  auto st = db_.Cached("SELECT coalesce(sum(qty), 0) FROM reservation_entries WHERE gtin = ?");
+  st.Bind(1, gtin14);
+  st.Step();
+  return st.Int(0);
+}
+
 StockLevel Store::LevelOf(const std::string& gtin14) {
   StockLevel level;
   level.gtin = gtin14;
@@ -69,12 +76,7 @@ StockLevel Store::LevelOf(const std::string& gtin14) {
     st.Step();
     level.on_hand += st.Int(0);
   }
-  {
-    auto st = db_.Cached("SELECT coalesce(sum(qty), 0) FROM reservation_entries WHERE gtin = ?");
-    st.Bind(1, gtin14);
-    st.Step();
-    level.reserved = st.Int(0);
-  }
+  level.reserved = ReservedOf(gtin14);
   {
     auto st = db_.Cached("SELECT count(*) FROM reservation_picks WHERE gtin = ? AND state = 'held'");
     st.Bind(1, gtin14);
@@ -184,8 +186,10 @@ std::optional<Error> Store::ReservedRefusal(std::string_view sale_id, const code
                                             "; take another one from the shelf");
     }
   }
+  // Every scan comes here: with nothing held (the common case) one indexed
+  // sum answers, and the whole level is read only when orders hold some.
+  if (ReservedOf(code.gtin) <= 0) return std::nullopt;  // stock may not even be tracked
   const StockLevel level = LevelOf(code.gtin);
-  if (level.reserved <= 0) return std::nullopt;  // nothing held: stock may not even be tracked
   // Units already in any till's open cart are spoken for too: two tills
   // must not both take "the last free unit".
   if (level.available - InOpenCarts(code.gtin) > 0) return std::nullopt;
@@ -559,13 +563,9 @@ Expected<Reservation> Store::HandOver(std::string_view id, std::string_view pick
     auto st = db_.Cached("SELECT pickup_code_hash FROM reservations WHERE id = ?");
     st.Bind(1, r.id);
     st.Step();
-    const std::string want = st.Text(0);
-    const std::string got = crypto::ToHex(crypto::Sha256(pickup_code));
-    unsigned char diff = want.size() == got.size() ? 0 : 1;
-    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i) {
-      diff |= static_cast<unsigned char>(want[i] ^ got[i]);
+    if (!crypto::ConstantTimeEqual(st.Text(0), crypto::ToHex(crypto::Sha256(pickup_code)))) {
+      return Refused("pickup_code_mismatch", "that is not this order's pickup code");
     }
-    if (diff != 0) return Refused("pickup_code_mismatch", "that is not this order's pickup code");
     return std::nullopt;
   });
 }

@@ -314,6 +314,7 @@ class Store {
 
   // stock.cpp; all throw ledger::Failure, run inside a transaction.
   StockLevel LevelOf(const std::string& gtin14);
+  std::int64_t ReservedOf(const std::string& gtin14);
   std::int64_t InOpenCarts(const std::string& gtin14);
   std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
   std::optional<Error> ReservedRefusal(std::string_view sale_id, const codes::Code& code,

@@ -128,9 +128,17 @@ class AgentProcess {
 
 struct HttpReply {
   long status = 0;  // 0: no answer (connection failed or dropped)
+  CURLcode code = CURLE_OK;  // why there was none
   std::string body;
   std::string headers;
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+  // A header's value, looked up by the name as the server wrote it; "" when absent.
+  std::string Header(const std::string& name) const {
+    const auto at = headers.find(name + ": ");
+    if (at == std::string::npos) return "";
+    const auto from = at + name.size() + 2;
+    return headers.substr(from, headers.find('\r', from) - from);
+  }
 };
 
 // One HTTP request with libcurl. `headers` are full lines ("Name: value").
@@ -158,7 +166,8 @@ inline HttpReply Http(const std::string& method, const std::string& url, const s
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
   if (list) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  if (curl_easy_perform(curl) == CURLE_OK) {
+  reply.code = curl_easy_perform(curl);
+  if (reply.code == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
   }
   curl_slist_free_all(list);

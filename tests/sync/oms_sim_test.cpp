@@ -6,19 +6,17 @@
 #include <catch2/catch.hpp>
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "agent_process.hpp"
 #include "crypto.hpp"
 #include "support.hpp"
 #include "sync.hpp"
@@ -33,125 +31,43 @@ std::int64_t NowMs() {
       .count();
 }
 
-// oms-sim as a child: stdout (the ready line) on a pipe, stderr to a file.
+// oms-sim as a child; its ready line on stdout gives the URL.
 class OmsSim {
  public:
   OmsSim(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{SA_OMS_SIM, "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+    std::vector<std::string> args{"--listen", "127.0.0.1:0", "--data-dir", data_dir};
     args.insert(args.end(), extra.begin(), extra.end());
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      const int err = open((data_dir + ".stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err >= 0) dup2(err, STDERR_FILENO);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd_ = fds[0];
-    url_ = ReadReadyUrl();
+    proc_ = std::make_unique<sa::testing::AgentProcess>(SA_OMS_SIM, args,
+                                                        sa::testing::AgentProcess::Watch::stdout_lines);
+    url_ = proc_->WaitReady();
     REQUIRE_FALSE(url_.empty());
   }
-  ~OmsSim() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-  }
-  OmsSim(const OmsSim&) = delete;
-  OmsSim& operator=(const OmsSim&) = delete;
 
   const std::string& url() const { return url_; }
 
   // SIGTERM, then the exit status.
   int Stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    proc_->Signal(SIGTERM);
+    return proc_->Wait();
   }
 
  private:
-  // The first stdout line's "url". The 30 s limit is a safety net against a
-  // hang, not a timing assumption.
-  std::string ReadReadyUrl() {
-    std::string out;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (out.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      pollfd p{out_fd_, POLLIN, 0};
-      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
-      char buf[512];
-      const ssize_t n = read(out_fd_, buf, sizeof buf);
-      if (n <= 0) return "";
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    const json line = json::parse(out.substr(0, out.find('\n')), nullptr, false);
-    if (line.is_discarded() || line.value("msg", "") != "ready") return "";
-    return line.value("url", "");
-  }
-
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
+  std::unique_ptr<sa::testing::AgentProcess> proc_;
   std::string url_;
 };
 
-struct Answer {
-  long status = 0;  // 0: no whole answer
-  CURLcode code = CURLE_OK;
-  std::string body;
-  std::string headers;
-  json Json() const { return json::parse(body, nullptr, false); }
-  std::string Header(const std::string& name) const {
-    // Header names are case-insensitive; oms-sim sends them as written.
-    const auto at = headers.find(name + ": ");
-    if (at == std::string::npos) return "";
-    const auto from = at + name.size() + 2;
-    return headers.substr(from, headers.find('\r', from) - from);
-  }
+// An HTTP answer (status 0: no whole answer), its body read keeping key
+// order: events must come back exactly as they were sent.
+struct Answer : sa::testing::HttpReply {
+  nlohmann::ordered_json Json() const { return nlohmann::ordered_json::parse(body, nullptr, false); }
 };
 
 std::string g_ca_file;  // set by the HTTPS test
 
 Answer Call(const std::string& method, const std::string& url, const std::string& body = "",
             std::vector<std::string> headers = {}) {
-  Answer a;
-  CURL* curl = curl_easy_init();
-  curl_slist* list = nullptr;
   headers.push_back("Expect:");  // no 100-continue round trip for big bodies
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  auto sink = +[](char* p, std::size_t size, std::size_t n, void* out) {
-    static_cast<std::string*>(out)->append(p, size * n);
-    return size * n;
-  };
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a.headers);
-  if (!g_ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, g_ca_file.c_str());
-  if (method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  a.code = curl_easy_perform(curl);
-  if (a.code == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  return a;
+  return Answer{sa::testing::Http(method, url, body, std::move(headers), g_ca_file)};
 }
 
 // A store device: its key, and signed protocol requests.

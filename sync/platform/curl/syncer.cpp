@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -45,11 +46,8 @@ std::string Describe(const Response& r) {
 
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   std::int64_t v = 0;
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
   return v;
 }
 

@@ -322,6 +322,15 @@ Expected<KeyRing> KeyRing::LoadFiles(const std::vector<std::string>& paths) {
   return ring;
 }
 
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
+  }
+  return diff == 0;
+}
+
 std::string VerifyKey::Fingerprint() const {
   return ToHex(Sha256(std::string_view(reinterpret_cast<const char*>(impl_->der.data()), impl_->der.size())));
 }
