@@ -90,3 +90,12 @@ TEST_CASE("one key verifies on several threads at once", "[crypto][threads]") {
   for (auto& t : threads) t.join();
   CHECK(right == 40);
 }
+
+TEST_CASE("ConstantTimeEqual compares whole contents and lengths", "[crypto]") {
+  CHECK(sa::crypto::ConstantTimeEqual("", ""));
+  CHECK(sa::crypto::ConstantTimeEqual("token-1", "token-1"));
+  CHECK_FALSE(sa::crypto::ConstantTimeEqual("token-1", "token-2"));
+  CHECK_FALSE(sa::crypto::ConstantTimeEqual("token", "token-1"));   // a prefix is not equal
+  CHECK_FALSE(sa::crypto::ConstantTimeEqual("Token-1", "token-1"));  // nor another case
+  CHECK_FALSE(sa::crypto::ConstantTimeEqual(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+}
