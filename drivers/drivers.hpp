@@ -1,44 +1,254 @@
 // SPDX-License-Identifier: Apache-2.0
-// Scanner sources. For now one: a TCP line source (one code per line), which
-// is the demo's virtual scanner and a shelf device's network scanner. The
-// evdev, serial and camera sources are the drivers issue's.
+// The store's hardware: scanner sources and the receipt printer.
+//
+// Every scanner is a ScanSource: it delivers ScanEvents on the agent's loop
+// through an OnScan callback, one at a time (the next scan of a source is
+// read only after the last one was handled, so a stuck or flooding scanner
+// is slowed to the agent's pace instead of queueing without bound).
+//
+//   evdev   a USB HID keyboard-wedge scanner: input_event records from a
+//           /dev/input node (grabbed) or any file or FIFO; WedgeDecoder turns
+//           key presses into codes.
+//   serial  an RS-232 / USB-CDC scanner on asio::serial_port, framed by CR,
+//           LF, CRLF or a set suffix.
+//   camera  V4L2 frames decoded by ZXing-cpp on a worker thread
+//           (CameraPipeline); DecodeImage/LoadImage decode files the same way.
+//   tcp     one code per line over TCP (shelf devices, tests, the demo).
+//
+// Sources reopen their device after an unplug without a restart. Nothing here
+// knows about sales: the daemon routes scans (see store-agent's main.cpp).
 #pragma once
 
 #include <asio.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base.hpp"
 
 namespace sa::drivers {
 
 struct ScanEvent {
-  std::string source;   // e.g. "tcp:127.0.0.1:50412"
-  std::string payload;  // the bytes the scanner sent, without the line end
+  std::string source;     // the source's id, e.g. "till-1-wedge" or "tcp:127.0.0.1:50412"
+  std::string terminal;   // the terminal the source belongs to
+  std::string symbology;  // what the source knows of it: "QRCode" from the camera, else ""
+  std::string payload;    // the bytes read, AIM prefix included, without the terminator
   std::int64_t at_ms = 0;
 };
 
+// Called on the loop thread. `next` must be called once the scan is handled.
+using OnScan = std::function<void(ScanEvent, std::function<void()> next)>;
+
+// What GET /v1/scanners shows of a source.
+struct SourceStatus {
+  std::string id;
+  std::string type;  // evdev | serial | camera | tcp
+  std::string terminal;
+  std::string path;  // device path, by-id pattern or listen address
+  bool connected = false;
+  std::uint64_t scans = 0;     // scans delivered
+  std::uint64_t dropped = 0;   // key bursts / frames / lines dropped (slow typing, busy decoder, ...)
+  std::uint64_t reopens = 0;   // times the device came back after vanishing
+  std::string last_error;      // why it is not connected, "" when it is
+};
+
+class ScanSource {
+ public:
+  virtual ~ScanSource() = default;
+  // Opens the device and starts delivering scans. An error here is a config
+  // error (bad path pattern, bad options); a device that is merely absent is
+  // not: the source keeps trying to open it and reports it in status().
+  virtual Expected<void> Start() = 0;
+  // Stops reading and releases the device; no OnScan call follows.
+  virtual void Close() = 0;
+  // Safe to call on the loop thread at any time.
+  virtual SourceStatus status() const = 0;
+};
+
+// ---- evdev (USB HID keyboard-wedge) ------------------------------------------
+
+// One struct input_event, as read from the device (time in microseconds).
+struct KeyEvent {
+  std::int64_t at_us = 0;
+  std::uint16_t type = 0;  // EV_KEY = 1; others are ignored
+  std::uint16_t code = 0;  // KEY_* code
+  std::int32_t value = 0;  // 1 press, 0 release, 2 autorepeat
+};
+
+struct WedgeOptions {
+  // A built-in layout name: "us" (default), "de", "fr", "uk".
+  std::string layout = "us";
+  // Per-key overrides on top of the layout: KEY_* code -> {plain, shifted}.
+  std::map<std::uint16_t, std::pair<char, char>> keymap;
+  // The key that ends a code: "enter" (default), "tab" or "any" (either).
+  std::string terminator = "enter";
+  // A gap between two key presses longer than this ends the burst as human
+  // typing: what was typed so far is dropped (counted, not scanned).
+  int inter_key_timeout_ms = 50;
+};
+
+// Turns key events into codes: a fixed key map (independent of the desktop
+// layout), Shift and Caps Lock, GS (ASCII 29) typed as Ctrl+] or as
+// Alt+0029 on the keypad, AIM symbology prefixes passed through as typed.
+class WedgeDecoder {
+ public:
+  explicit WedgeDecoder(WedgeOptions options = {});
+  // A completed code when this event is the terminator of a fast burst.
+  std::optional<std::string> Feed(const KeyEvent& event);
+  std::uint64_t dropped() const { return dropped_; }
+  void Reset();  // forget a half-typed code and modifier state (device reopened)
+
+ private:
+  WedgeOptions options_;
+  std::string buffer_;
+  std::int64_t last_press_us_ = -1;
+  bool shift_left_ = false, shift_right_ = false, ctrl_ = false, alt_ = false, caps_ = false;
+  std::string alt_digits_;
+  std::uint64_t dropped_ = 0;
+};
+
+// Built-in layout names for config validation.
+bool KnownLayout(std::string_view name);
+// "KEY_A" -> 30 etc. (the names of linux/input-event-codes.h), for config keymaps.
+std::optional<std::uint16_t> KeyCodeByName(std::string_view name);
+
+struct EvdevOptions {
+  std::string id;
+  std::string terminal;
+  // A path (a /dev/input/event* node, a file or a FIFO), or a glob pattern
+  // over /dev/input/by-id names such as "/dev/input/by-id/*Honeywell*-event-kbd".
+  std::string path;
+  bool grab = true;  // EVIOCGRAB, so the desktop does not see the key presses
+  int reopen_ms = 500;  // how often a vanished device is looked for again
+  WedgeOptions wedge;
+};
+
+std::unique_ptr<ScanSource> MakeEvdevSource(asio::io_context& io, EvdevOptions options, OnScan on_scan);
+
+// ---- serial ------------------------------------------------------------------
+
+struct SerialOptions {
+  std::string id;
+  std::string terminal;
+  std::string path;  // /dev/ttyUSB0, /dev/ttyACM0, a pty
+  unsigned baud = 9600;
+  std::string parity = "none";  // none | odd | even
+  unsigned stop_bits = 1;       // 1 | 2
+  unsigned data_bits = 8;       // 7 | 8
+  // What ends a code: "cr", "lf", "crlf" or any other non-empty string taken
+  // literally (e.g. "\x03"); a code with no terminator within 4096 bytes is dropped.
+  std::string framing = "cr";
+  int reopen_ms = 500;
+};
+
+std::unique_ptr<ScanSource> MakeSerialSource(asio::io_context& io, SerialOptions options, OnScan on_scan);
+
+// ---- decoding images and camera frames ---------------------------------------
+
+// An 8-bit grayscale image, rows packed (stride = width).
+struct GrayImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;
+};
+
+struct DecodeOptions {
+  // ZXing-cpp format names ("QRCode", "DataMatrix", "EAN13", "Code128", ...).
+  std::vector<std::string> formats = {"QRCode"};
+  bool try_rotate = false;
+  bool try_invert = false;
+  bool try_harder = false;
+  bool binarize_local = true;  // ZXing's LocalAverage binarizer (its default)
+};
+
+struct Decoded {
+  std::string format;   // ZXing-cpp's name of it, e.g. "QRCode"
+  std::string payload;  // the bytes of the symbol's text (UTF-8)
+};
+
+// Checks format names; an unknown one is an invalid_request error.
+Expected<void> CheckDecodeOptions(const DecodeOptions& options);
+// Every code found in the image (empty when there is none).
+std::vector<Decoded> DecodeImage(const GrayImage& image, const DecodeOptions& options);
+// PNG, JPEG and binary PGM/PPM (P5/P6) files, converted to grayscale.
+// Errors: not_found (no such file), invalid_request (not an image it reads).
+Expected<GrayImage> LoadImage(const std::string& path);
+
+struct CameraOptions {
+  std::string id;
+  std::string terminal;
+  std::string path = "/dev/video0";
+  int width = 640;
+  int height = 480;
+  int fps = 15;
+  DecodeOptions decode;
+  int reopen_ms = 1000;
+};
+
+// The frames-to-scans half of the camera: frames are pushed from any thread;
+// a worker thread decodes the newest one. When decoding is slower than
+// capture, frames are dropped, never queued. A code seen in consecutive
+// frames is reported once (again only after a frame without it).
+class CameraPipeline {
+ public:
+  CameraPipeline(asio::io_context& io, CameraOptions options, OnScan on_scan);
+  ~CameraPipeline();
+  void Push(GrayImage frame);  // any thread
+  void Stop();                 // joins the worker
+  std::uint64_t frames_in() const;
+  std::uint64_t frames_decoded() const;
+  std::uint64_t frames_dropped() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// V4L2 capture (through libv4l2 for format conversion) feeding a CameraPipeline.
+std::unique_ptr<ScanSource> MakeCameraSource(asio::io_context& io, CameraOptions options, OnScan on_scan);
+
+// ---- tcp ---------------------------------------------------------------------
+
 // Listens on HOST:PORT; every line a client sends is a scan. A line over
 // 4096 bytes is reported once with its first 4096 bytes (the code parser
-// refuses it as too large) and the rest of it is skipped.
+// refuses it as too large) and the rest of it is skipped. With a token, a
+// client's first line must be "TOKEN <token>" (compared in constant time) or
+// it is disconnected; the daemon requires one off loopback.
 class TcpLineSource {
  public:
-  // `on_scan` gets each scan and a `next` to call once the scan is handled:
-  // a client's next line is read only then, so a flooding scanner is slowed
-  // to the agent's pace instead of queueing without bound.
-  using OnScan = std::function<void(ScanEvent, std::function<void()> next)>;
   TcpLineSource(asio::io_context& io, OnScan on_scan);
   ~TcpLineSource();
+  void set_id(std::string id, std::string terminal);
+  void set_token(std::string token);
   Expected<std::uint16_t> Listen(const std::string& host, std::uint16_t port);
   void Close();
+  SourceStatus status() const;
 
   struct Impl;
 
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// ---- receipt printer ---------------------------------------------------------
+
+struct PrinterOptions {
+  // Where the ESC/POS bytes go: a device or file path (/dev/usb/lp0, a pty,
+  // a file), or "tcp://HOST:PORT" (a network printer, usually port 9100).
+  std::string target;
+  int timeout_ms = 5000;
+};
+
+// Writes one whole job (blocking: call it off the loop thread). The bytes are
+// written as they are; receipt::EscPos makes them.
+Expected<void> Print(const PrinterOptions& printer, std::string_view escpos_bytes);
 
 }  // namespace sa::drivers

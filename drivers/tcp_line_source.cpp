@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <list>
 
+#include "crypto.hpp"
 #include "drivers.hpp"
 
 namespace sa::drivers {
@@ -18,6 +19,7 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
     asio::streambuf buffer{kMaxLine + 1};
     std::string name;
     bool discarding = false;  // inside a line that was over kMaxLine
+    bool admitted = false;    // sent the token (or none is asked)
   };
 
   asio::io_context& io;
@@ -25,6 +27,18 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
   OnScan on_scan;
   std::list<std::shared_ptr<Client>> clients;
   bool closed = false;
+  std::string id;        // "" = each client's peer address
+  std::string terminal;
+  std::string token;     // "" = none asked
+  std::string listening;
+  std::uint64_t scans = 0;
+  std::uint64_t dropped = 0;  // clients cut off for a missing or wrong token
+
+  ScanEvent Event(const Client& client, std::string payload) {
+    ++scans;
+    return ScanEvent{id.empty() ? client.name : id, terminal, "", std::move(payload),
+                     SystemClock().now_ms()};
+  }
 
   void Accept() {
     auto client = std::make_shared<Client>(io);
@@ -34,10 +48,18 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
       const auto peer = client->socket.remote_endpoint(peer_ec);
       client->name = "tcp:" + (peer_ec ? std::string("?") : peer.address().to_string() + ":" +
                                                                 std::to_string(peer.port()));
+      client->admitted = self->token.empty();
       self->clients.push_back(client);
       self->Read(client);
       self->Accept();
     });
+  }
+
+  void Drop(const std::shared_ptr<Client>& client) {
+    ++dropped;
+    asio::error_code ec;
+    client->socket.close(ec);
+    clients.remove(client);
   }
 
   // Resumes reading `client` once its last scan was handled.
@@ -60,9 +82,9 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             client->buffer.consume(client->buffer.size());
             const bool report = !client->discarding;
             client->discarding = true;
+            if (!client->admitted) return self->Drop(client);
             if (report) {
-              self->on_scan(ScanEvent{client->name, head, SystemClock().now_ms()},
-                            self->Next(client));
+              self->on_scan(self->Event(*client, std::move(head)), self->Next(client));
             } else {
               self->Read(client);
             }
@@ -81,8 +103,18 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             return;
           }
           while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+          if (!client->admitted) {
+            // The first line must be "TOKEN <token>"; anything else ends the connection.
+            constexpr std::string_view kPrefix = "TOKEN ";
+            if (line.size() <= kPrefix.size() || line.compare(0, kPrefix.size(), kPrefix) != 0 ||
+                !crypto::ConstantTimeEqual(std::string_view(line).substr(kPrefix.size()), self->token)) {
+              return self->Drop(client);
+            }
+            client->admitted = true;
+            return self->Read(client);
+          }
           if (line.empty()) return self->Read(client);
-          self->on_scan(ScanEvent{client->name, line, SystemClock().now_ms()}, self->Next(client));
+          self->on_scan(self->Event(*client, std::move(line)), self->Next(client));
         });
   }
 };
@@ -91,6 +123,25 @@ TcpLineSource::TcpLineSource(asio::io_context& io, OnScan on_scan)
     : impl_(std::make_shared<Impl>(io, std::move(on_scan))) {}
 
 TcpLineSource::~TcpLineSource() { Close(); }
+
+void TcpLineSource::set_id(std::string id, std::string terminal) {
+  impl_->id = std::move(id);
+  impl_->terminal = std::move(terminal);
+}
+
+void TcpLineSource::set_token(std::string token) { impl_->token = std::move(token); }
+
+SourceStatus TcpLineSource::status() const {
+  SourceStatus s;
+  s.id = impl_->id.empty() ? "tcp" : impl_->id;
+  s.type = "tcp";
+  s.terminal = impl_->terminal;
+  s.path = impl_->listening;
+  s.connected = !impl_->closed && impl_->acceptor.is_open();
+  s.scans = impl_->scans;
+  s.dropped = impl_->dropped;
+  return s;
+}
 
 Expected<std::uint16_t> TcpLineSource::Listen(const std::string& host, std::uint16_t port) {
   asio::error_code ec;
@@ -109,7 +160,9 @@ Expected<std::uint16_t> TcpLineSource::Listen(const std::string& host, std::uint
                          ec.message());
   }
   impl_->Accept();
-  return impl_->acceptor.local_endpoint().port();
+  const auto bound = impl_->acceptor.local_endpoint().port();
+  impl_->listening = host + ":" + std::to_string(bound);
+  return bound;
 }
 
 void TcpLineSource::Close() {
