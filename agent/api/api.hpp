@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,21 @@ struct SyncHooks {
   std::function<void()> event_written;
 };
 
+// The store's hardware as the API sees it (the daemon wires these to
+// drivers/; the API does not include it).
+struct HardwareHooks {
+  // JSON array of scanner sources (id, type, terminal, path, connected,
+  // scans, dropped, reopens, last_error). Called on the loop; must not block.
+  std::function<std::string()> scanners;
+  // Sends one ESC/POS job to the receipt printer; `done` (on any thread)
+  // gets "" or why it failed. Empty: there is no printer.
+  std::function<void(std::string escpos, std::function<void(std::string error)> done)> print;
+  bool auto_print = true;                       // print each completed sale's receipt
+  receipt::Width print_width = receipt::Width::mm80;
+  // Each terminal's mode at start ("sale" when not named): sale | receive | count.
+  std::map<std::string, std::string> terminal_modes;
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8787;
@@ -42,6 +58,7 @@ struct Options {
   crypto::Bytes claim_key;                   // signs receipt claim tokens
   std::string claim_host = "claim.brand.example";
   SyncHooks sync;                            // empty: GET /v1/sync says sync is off
+  HardwareHooks hardware;
 };
 
 class Server {
@@ -59,9 +76,12 @@ class Server {
   // Stops accepting and closes connections (event streams included).
   void Stop(std::function<void()> stopped);
 
-  // A scan from a driver: shown on /v1/scans and /v1/events, and added to the
-  // open sale of `terminal` (one is opened when there is none). `handled`
-  // runs once it is answered (the driver then reads the next one).
+  // A scan from a driver: shown on /v1/scans and /v1/events, and handled as
+  // the terminal's mode says: sale (added to the terminal's open sale; one is
+  // opened when there is none), receive (a unit in), count (tallied until
+  // POST /v1/terminals/{t}/count) or pick (a unit for the order being
+  // picked). `handled` runs once it is answered (the driver then reads the
+  // next one).
   void OnScan(const std::string& source, const std::string& terminal, const std::string& payload,
               std::function<void()> handled);
 

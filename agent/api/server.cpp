@@ -11,6 +11,7 @@
 #include <limits>
 #include <list>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -193,6 +194,44 @@ struct ScanRecord {
   std::int64_t at_ms = 0;
   std::string outcome;
   std::string sale_id;
+  std::string terminal;
+  std::string mode;
+  std::string order_id;
+};
+
+json ScanJson(const ScanRecord& rec) {
+  json j = {{"source", rec.source},
+            {"payload", rec.payload},
+            {"at", FormatTimestamp(rec.at_ms)},
+            {"outcome", rec.outcome}};
+  if (!rec.terminal.empty()) j["terminal"] = rec.terminal;
+  if (!rec.mode.empty()) j["mode"] = rec.mode;
+  if (!rec.sale_id.empty()) j["sale_id"] = rec.sale_id;
+  if (!rec.order_id.empty()) j["order_id"] = rec.order_id;
+  return j;
+}
+
+// What a terminal's scanners do with a scan (POST /v1/terminals/{t}/mode).
+struct Terminal {
+  std::string mode = "sale";  // sale | receive | count | pick
+  std::string order_id;       // pick: the order being picked
+  // count: the units scanned since the last commit, by GTIN-14: serials
+  // (a unit scanned twice counts once) and units without a serial.
+  std::map<std::string, std::set<std::string>> serials;
+  std::map<std::string, std::int64_t> plain;
+
+  std::int64_t Units(const std::string& gtin) const {
+    const auto s = serials.find(gtin);
+    const auto p = plain.find(gtin);
+    return (s == serials.end() ? 0 : static_cast<std::int64_t>(s->second.size())) +
+           (p == plain.end() ? 0 : p->second);
+  }
+  std::map<std::string, std::int64_t> Tally() const {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& [gtin, set] : serials) out[gtin] = Units(gtin);
+    for (const auto& [gtin, n] : plain) out[gtin] = Units(gtin);
+    return out;
+  }
 };
 
 }  // namespace
@@ -221,6 +260,7 @@ struct Server::Impl {
   std::unique_ptr<HttpServer> server;
   std::uint16_t bound_port = 0;
   std::deque<ScanRecord> scans;
+  std::map<std::string, Terminal> terminals;  // loop thread only
   std::list<std::shared_ptr<EventStream>> streams;
   asio::steady_timer ping;
   bool stopping = false;
@@ -316,12 +356,7 @@ struct Server::Impl {
 
   void RecordScan(ScanRecord rec) {
     ++scans_by_outcome[rec.outcome];
-    json j = {{"source", rec.source},
-              {"payload", rec.payload},
-              {"at", FormatTimestamp(rec.at_ms)},
-              {"outcome", rec.outcome}};
-    if (!rec.sale_id.empty()) j["sale_id"] = rec.sale_id;
-    Broadcast("scan", Dump(j));
+    Broadcast("scan", Dump(ScanJson(rec)));
     scans.push_front(std::move(rec));
     if (scans.size() > kMaxScansKept) scans.pop_back();
   }
@@ -391,6 +426,20 @@ struct Server::Impl {
     if (n == 2 && what == "health") return get ? Health(req) : MethodNotAllowed(req, "GET");
     if (n == 2 && what == "events") return get ? Events(req) : MethodNotAllowed(req, "GET");
     if (n == 2 && what == "scans") return get ? Scans(req) : MethodNotAllowed(req, "GET");
+    if (n == 2 && what == "scanners") return get ? Scanners(req) : MethodNotAllowed(req, "GET");
+    if (what == "terminals") {
+      if (n == 2) return get ? ListTerminals(req) : MethodNotAllowed(req, "GET");
+      if (n > 4) return NotFound(req);
+      const std::string t(seg[2]);
+      if (!ValidTerminalId(t)) {
+        return Respond(req, ErrorReply(404, "terminal_not_found",
+                                       "a terminal id is 1-64 of A-Z a-z 0-9 _ . -"));
+      }
+      if (n == 3) return get ? ShowTerminal(req, t) : MethodNotAllowed(req, "GET");
+      if (seg[3] == "mode") return post ? SetMode(req, t) : MethodNotAllowed(req, "POST");
+      if (seg[3] == "count") return post ? CommitCount(req, t) : MethodNotAllowed(req, "POST");
+      return NotFound(req);
+    }
     if (n == 2 && what == "refunds") return post ? RefundRoute(req) : MethodNotAllowed(req, "POST");
     if (what == "sync") {
       if (n == 2) return get ? SyncStatus(req) : MethodNotAllowed(req, "GET");
@@ -435,6 +484,7 @@ struct Server::Impl {
     if (n == 4 && action == "complete") return post ? Complete(req, id) : MethodNotAllowed(req, "POST");
     if (n == 4 && action == "void") return post ? Void(req, id) : MethodNotAllowed(req, "POST");
     if (n == 4 && action == "receipt") return get ? ReceiptRoute(req, id) : MethodNotAllowed(req, "GET");
+    if (n == 4 && action == "print") return post ? PrintRoute(req, id) : MethodNotAllowed(req, "POST");
     if (n == 5 && action == "lines") {
       if (!del) return MethodNotAllowed(req, "DELETE");
       const std::string line(seg[4]);
@@ -636,12 +686,7 @@ struct Server::Impl {
     json out = json::array();
     for (const auto& s : scans) {
       if (out.size() >= limit) break;
-      json j = {{"source", s.source},
-                {"payload", s.payload},
-                {"at", FormatTimestamp(s.at_ms)},
-                {"outcome", s.outcome}};
-      if (!s.sale_id.empty()) j["sale_id"] = s.sale_id;
-      out.push_back(std::move(j));
+      out.push_back(ScanJson(s));
     }
     Respond(req, Reply{200, Dump(json{{"scans", out}})});
   }
@@ -673,7 +718,7 @@ struct Server::Impl {
     const std::optional<store::Override> override_reserved = OverrideField(body);
     const std::int64_t at = SystemClock().now_ms();
     auto record = [this, id, payload, at, overridden = override_reserved.has_value()](const Reply& r) {
-      RecordScan({"api", payload.substr(0, 256), at, OutcomeOf(r), id});
+      RecordScan({"api", payload.substr(0, 256), at, OutcomeOf(r), id, {}, "sale", {}});
       SaleChanged(r);
       if (overridden && r.status == 200) EventWritten();  // its stock.override, if one was needed
     };
@@ -741,10 +786,12 @@ struct Server::Impl {
     Submit(req, Durability::full, true, [id, payments](store::Store& s) {
       auto r = s.Complete(id, payments);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
-    }, [this](const Reply& r) {
+    }, [this, id](const Reply& r) {
       if (r.status == 200) {
         ++sales_completed;
         EventWritten();
+        // The completion is durable (answered): now the receipt may print.
+        if (options.hardware.print && options.hardware.auto_print) PrintSale(id, [](const Reply&) {});
       }
       SaleChanged(r);
     });
@@ -804,16 +851,9 @@ struct Server::Impl {
       }
     }
     Submit(req, Durability::relaxed, false, [this, id, width](store::Store& s) {
-      auto sale = s.GetSale(id);
-      if (!sale) return ErrorReply(sale.error());
-      if (sale->status != "completed") {
-        return ErrorReply(409, "sale_not_completed", "only a completed sale has a receipt");
-      }
       std::string claim_url;
-      if (!sale->member) {
-        const std::string token = receipt::ClaimToken(*sale, options.claim_key);
-        if (!token.empty()) claim_url = receipt::ClaimUrl(options.claim_host, token);
-      }
+      auto sale = CompletedSale(s, id, claim_url);
+      if (!sale) return ErrorReply(sale.error());
       const std::string text = receipt::Text(*sale, options.shop, width, claim_url);
       const std::string escpos = receipt::EscPos(*sale, options.shop, width, claim_url);
       return Reply{200, Dump(json{{"sale_id", sale->id},
@@ -824,6 +864,294 @@ struct Server::Impl {
                                   {"escpos_base64", crypto::Base64UrlEncode(crypto::Bytes(
                                                         escpos.begin(), escpos.end()))}})};
     });
+  }
+
+  // A completed sale and its claim URL ("" when a member is bound): what a
+  // receipt is made of. On the writer.
+  Expected<store::Sale> CompletedSale(store::Store& s, const std::string& id, std::string& claim_url) {
+    auto sale = s.GetSale(id);
+    if (!sale) return sale.error();
+    if (sale->status != "completed") {
+      return MakeError(ErrorKind::conflict, "sale_not_completed", "only a completed sale has a receipt");
+    }
+    if (!sale->member) {
+      const std::string token = receipt::ClaimToken(*sale, options.claim_key);
+      if (!token.empty()) claim_url = receipt::ClaimUrl(options.claim_host, token);
+    }
+    return sale;
+  }
+
+  // ------------------------------------------------------------ hardware
+
+  void Scanners(const Request& req) {
+    const std::string list = options.hardware.scanners ? options.hardware.scanners() : "[]";
+    Respond(req, Reply{200, "{\"scanners\":" + list + "}"});
+  }
+
+  // Prints a completed sale's receipt: its bytes are made on the writer (a
+  // read), then sent by the daemon's printer hook off the loop. `done` runs
+  // on the loop with "" or why it failed.
+  void PrintSale(const std::string& id, std::function<void(Reply)> done) {
+    auto bytes = std::make_shared<std::string>();
+    daemon::Job job;
+    job.durability = Durability::relaxed;
+    job.work = [this, id, bytes](store::Store& s) {
+      std::string claim_url;
+      auto sale = CompletedSale(s, id, claim_url);
+      if (!sale) return ErrorReply(sale.error());
+      *bytes = receipt::EscPos(*sale, options.shop, options.hardware.print_width, claim_url);
+      return Reply{200, {}};
+    };
+    job.done = [this, id, bytes, done = std::move(done)](Reply r) {
+      if (r.status != 200) return done(r);
+      const std::size_t size = bytes->size();
+      options.hardware.print(std::move(*bytes), [this, life = std::weak_ptr<int>(alive), id, size,
+                                                  done](std::string error) {
+        if (life.expired()) return;
+        asio::post(io, [this, life, id, size, done, error = std::move(error)] {
+          if (life.expired()) return;
+          json j = {{"sale_id", id}, {"printed", error.empty()}, {"bytes", size}};
+          if (!error.empty()) j["error"] = error;
+          Broadcast("printer", Dump(j));
+          if (!error.empty()) {
+            log.Warn("receipt not printed", {{"sale_id", id}, {"why", error}});
+            return done(ErrorReply(503, "printer_unavailable", "the receipt printer: " + error));
+          }
+          done(Reply{200, Dump(j)});
+        });
+      });
+    };
+    writer.Submit(std::move(job));
+  }
+
+  void PrintRoute(const Request& req, const std::string& id) {
+    (void)Body(req, true);
+    if (!options.hardware.print) {
+      return Respond(req, ErrorReply(409, "no_printer", "no receipt printer is configured ([printer] target)"));
+    }
+    PrintSale(id, [this, req](Reply r) { Respond(req, r); });
+  }
+
+  static bool ValidTerminalId(const std::string& t) {
+    return !t.empty() && t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '.' || c == '-';
+    });
+  }
+
+  Terminal& TerminalOf(const std::string& t) {
+    auto [it, fresh] = terminals.try_emplace(t);
+    if (fresh) {
+      const auto m = options.hardware.terminal_modes.find(t);
+      if (m != options.hardware.terminal_modes.end()) it->second.mode = m->second;
+    }
+    return it->second;
+  }
+
+  json TerminalJson(const std::string& t, const Terminal& term) const {
+    json count = json::array();
+    for (const auto& [gtin, units] : term.Tally()) count.push_back({{"gtin", gtin}, {"units", units}});
+    return json{{"terminal", t},
+                {"mode", term.mode},
+                {"order_id", term.order_id.empty() ? json(nullptr) : json(term.order_id)},
+                {"count", count}};
+  }
+
+  void ListTerminals(const Request& req) {
+    for (const auto& [t, mode] : options.hardware.terminal_modes) (void)TerminalOf(t);
+    json out = json::array();
+    for (const auto& [t, term] : terminals) out.push_back(TerminalJson(t, term));
+    Respond(req, Reply{200, Dump(json{{"terminals", out}})});
+  }
+
+  void ShowTerminal(const Request& req, const std::string& t) {
+    json j = TerminalJson(t, TerminalOf(t));
+    Submit(req, Durability::relaxed, false, [t, j = std::move(j)](store::Store& s) mutable {
+      auto open = s.OpenSaleOf(t);
+      if (!open) return ErrorReply(open.error());
+      j["open_sale"] = *open ? json(**open) : json(nullptr);
+      return Reply{200, Dump(j)};
+    });
+  }
+
+  // {"mode": "sale"|"receive"|"count"|"pick", "order_id" (pick), "discard"
+  // (leave count mode with units not committed)}.
+  void SetMode(const Request& req, const std::string& t) {
+    const json body = Body(req, false);
+    const std::string mode = *StringField(body, "mode", true);
+    if (mode != "sale" && mode != "receive" && mode != "count" && mode != "pick") {
+      throw BadField{"invalid_field", "\"mode\" must be sale, receive, count or pick"};
+    }
+    const std::string order_id = StringField(body, "order_id", false).value_or("");
+    const json* discard = Field(body, "discard", false);
+    if (discard && !discard->is_boolean()) throw BadField{"invalid_field", "\"discard\" must be true or false"};
+    if (mode == "pick" && order_id.empty()) {
+      throw BadField{"missing_field", "\"order_id\" is required in pick mode"};
+    }
+    if (mode != "pick" && !order_id.empty()) {
+      throw BadField{"invalid_field", "\"order_id\" is for pick mode only"};
+    }
+    Terminal& term = TerminalOf(t);
+    if (term.mode == "count" && mode != "count" && !term.Tally().empty() && !(discard && discard->get<bool>())) {
+      return Respond(req, ErrorReply(409, "count_uncommitted",
+                                     "this terminal has counted units not committed: POST "
+                                     "/v1/terminals/" + t + "/count, or set \"discard\": true"));
+    }
+    auto apply = [this, req, t, mode, order_id] {
+      Terminal& target = TerminalOf(t);
+      if (target.mode == "count" && mode != "count") {
+        target.serials.clear();
+        target.plain.clear();
+      }
+      target.mode = mode;
+      target.order_id = order_id;
+      log.Info("terminal mode", {{"terminal", t}, {"mode", mode}, {"order_id", order_id}});
+      const std::string j = Dump(TerminalJson(t, target));
+      Broadcast("terminal", j);
+      Respond(req, Reply{200, j});
+    };
+    if (mode != "pick") return apply();
+    // The order must exist and be open for picking.
+    daemon::Job job;
+    job.durability = Durability::relaxed;
+    job.work = [order_id](store::Store& s) {
+      auto r = s.GetReservation(order_id);
+      if (!r) return ErrorReply(r.error());
+      if (r->status != "accepted") {
+        return ErrorReply(409, "reservation_not_pickable",
+                          "order " + order_id + " is " + r->status + "; only an accepted order is picked");
+      }
+      return Reply{200, {}};
+    };
+    job.done = [this, req, apply](Reply r) {
+      if (r.status != 200) return Respond(req, r);
+      apply();
+    };
+    writer.Submit(std::move(job));
+  }
+
+  // Commits the terminal's tally: one stock count per GTIN (each its own
+  // transaction and event). A GTIN whose count is refused stays in the tally.
+  void CommitCount(const Request& req, const std::string& t) {
+    (void)Body(req, true);
+    Terminal& term = TerminalOf(t);
+    if (term.mode != "count") {
+      return Respond(req, ErrorReply(409, "not_counting", "terminal " + t + " is not in count mode"));
+    }
+    const auto tally = term.Tally();
+    auto committed = std::make_shared<std::vector<std::string>>();
+    Submit(req, Durability::full, true, [tally, committed](store::Store& s) {
+      json results = json::array();
+      bool all = true;
+      for (const auto& [gtin, units] : tally) {
+        auto r = s.Count(gtin, units);
+        if (r) {
+          committed->push_back(gtin);
+          json j = StockJson(*r);
+          j["counted"] = units;
+          results.push_back(std::move(j));
+        } else {
+          all = false;
+          results.push_back({{"gtin", gtin}, {"counted", units},
+                             {"error", {{"code", r.error().code}, {"message", r.error().message}}}});
+        }
+      }
+      return Reply{all ? 200 : 422, Dump(json{{"counts", results}, {"committed", all}})};
+    }, [this, t, committed](const Reply& r) {
+      Terminal& now = TerminalOf(t);
+      for (const auto& gtin : *committed) {
+        now.serials.erase(gtin);
+        now.plain.erase(gtin);
+      }
+      if (!committed->empty()) {
+        EventWritten();
+        Broadcast("stock", r.body);
+      }
+    });
+  }
+
+  // A driver's scan, as the terminal's mode says.
+  void RouteScan(const std::string& source, const std::string& terminal, const std::string& payload,
+                 std::function<void()> handled) {
+    const std::int64_t at = SystemClock().now_ms();
+    const Terminal& term = TerminalOf(terminal);
+    ScanRecord base{source, payload.substr(0, 256), at, {}, {}, terminal, term.mode, term.order_id};
+    auto sale_id = std::make_shared<std::string>();
+    auto finish = [this, base, sale_id, handled](const Reply& reply, std::string outcome = {}) {
+      ScanRecord rec = base;
+      rec.outcome = outcome.empty() ? OutcomeOf(reply) : std::move(outcome);
+      rec.sale_id = *sale_id;
+      RecordScan(std::move(rec));
+      if (base.mode == "sale") SaleChanged(reply);
+      if (base.mode == "receive") StockChanged(reply);
+      if (base.mode == "pick") ReservationChanged(reply);
+      if (handled) handled();
+    };
+    asio::post(verifiers, [this, terminal, payload, mode = term.mode, order_id = term.order_id,
+                           sale_id, finish] {
+      auto checked = store.CheckCode(payload);  // parse + ECDSA, off the loop and the writer
+      asio::post(io, [this, terminal, mode, order_id, sale_id, finish,
+                      checked = std::move(checked)]() mutable {
+        if (!checked) return finish(ErrorReply(checked.error()));
+        if (mode == "count") return Tally(terminal, *checked, finish);
+        daemon::Job job;
+        if (mode == "sale") {
+          job.durability = Durability::relaxed;
+          job.work = [terminal, sale_id, checked = std::move(checked).value()](store::Store& s) {
+            auto current = s.OpenSaleOf(terminal);
+            if (!current) return ErrorReply(current.error());
+            if (!*current) {
+              auto opened = s.OpenSale(terminal);
+              if (!opened) return ErrorReply(opened.error());
+              *current = opened->id;
+            }
+            *sale_id = **current;
+            auto r = s.AddCheckedCode(**current, checked);
+            return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
+          };
+        } else if (mode == "receive") {
+          job.durability = Durability::full;
+          job.work = [checked = std::move(checked).value()](store::Store& s) {
+            auto r = s.Receive(checked);
+            if (!r) return ErrorReply(r.error());
+            json j = StockJson(*r);
+            j["serial"] = checked.code.serial.empty() ? json(nullptr) : json(checked.code.serial);
+            return Reply{200, Dump(j)};
+          };
+        } else {  // pick
+          job.durability = Durability::full;
+          job.work = [order_id, checked = std::move(checked).value()](store::Store& s) {
+            auto r = s.Pick(order_id, checked);
+            return r ? Reply{200, Dump(ReservationJson(*r))} : ErrorReply(r.error());
+          };
+        }
+        job.done = [finish](Reply reply) { finish(reply); };
+        writer.Submit(std::move(job));
+      });
+    });
+  }
+
+  // Count mode: the unit joins the terminal's tally (nothing is written
+  // until the count is committed).
+  template <class Finish>
+  void Tally(const std::string& terminal, const store::CheckedCode& checked, Finish& finish) {
+    const auto gtin = Gtin14(checked.code.gtin);
+    if (!gtin) {
+      return finish(ErrorReply(422, "malformed_code", "the code names no GTIN to count"));
+    }
+    Terminal& term = TerminalOf(terminal);
+    if (term.mode != "count") {  // the mode changed while the code was checked
+      return finish(ErrorReply(409, "not_counting", "terminal " + terminal + " left count mode"));
+    }
+    bool fresh = true;
+    if (checked.code.serial.empty()) {
+      ++term.plain[*gtin];
+    } else {
+      fresh = term.serials[*gtin].insert(checked.code.serial).second;
+    }
+    const json j = {{"terminal", terminal}, {"gtin", *gtin}, {"units", term.Units(*gtin)}};
+    Broadcast("count", Dump(j));
+    finish(Reply{200, Dump(j)}, fresh ? "counted" : "already_counted");
   }
 
   // ---------------------------------------------------- stock and orders
@@ -1024,36 +1352,7 @@ void Server::Stop(std::function<void()> stopped) {
 
 void Server::OnScan(const std::string& source, const std::string& terminal,
                     const std::string& payload, std::function<void()> handled) {
-  Impl& d = *impl_;
-  const std::int64_t at = SystemClock().now_ms();
-  auto sale_id = std::make_shared<std::string>();
-  auto finish = [&d, source, payload, at, sale_id, handled](const Reply& reply) {
-    d.RecordScan({source, payload.substr(0, 256), at, Impl::OutcomeOf(reply), *sale_id});
-    d.SaleChanged(reply);
-    if (handled) handled();
-  };
-  asio::post(d.verifiers, [&d, terminal, payload, sale_id, finish] {
-    auto checked = d.store.CheckCode(payload);  // parse + ECDSA, off the loop and the writer
-    asio::post(d.io, [&d, terminal, sale_id, finish, checked = std::move(checked)]() mutable {
-      if (!checked) return finish(ErrorReply(checked.error()));
-      daemon::Job job;
-      job.durability = Durability::relaxed;
-      job.work = [terminal, sale_id, checked = std::move(checked).value()](store::Store& s) {
-        auto current = s.OpenSaleOf(terminal);
-        if (!current) return ErrorReply(current.error());
-        if (!*current) {
-          auto opened = s.OpenSale(terminal);
-          if (!opened) return ErrorReply(opened.error());
-          *current = opened->id;
-        }
-        *sale_id = **current;
-        auto r = s.AddCheckedCode(**current, checked);
-        return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
-      };
-      job.done = [finish](Reply reply) { finish(reply); };
-      d.writer.Submit(std::move(job));
-    });
-  });
+  impl_->RouteScan(source, terminal, payload, std::move(handled));
 }
 
 }  // namespace sa::api

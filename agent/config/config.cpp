@@ -261,6 +261,75 @@ std::string CheckLogLevel(std::string_view v) {
   return WithValue("must be one of debug, info, warn, error", v);
 }
 
+std::string OneOf(std::string_view v, std::initializer_list<std::string_view> allowed) {
+  std::string list;
+  for (std::string_view a : allowed) {
+    if (v == a) return {};
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  return WithValue("must be one of " + list, v);
+}
+
+std::string CheckScannerType(std::string_view v) { return OneOf(v, {"evdev", "serial", "camera", "tcp"}); }
+std::string CheckMode(std::string_view v) { return OneOf(v, {"sale", "receive", "count"}); }
+std::string CheckLayout(std::string_view v) { return OneOf(v, {"us", "uk", "de", "fr"}); }
+std::string CheckTerminator(std::string_view v) { return OneOf(v, {"enter", "tab", "any"}); }
+std::string CheckParity(std::string_view v) { return OneOf(v, {"none", "odd", "even"}); }
+
+std::string CheckFraming(std::string_view v) {
+  if (v.empty() || v.size() > 8) return WithValue("must be cr, lf, crlf or a suffix of 1-8 bytes", v);
+  return {};
+}
+
+std::string CheckDevicePath(std::string_view v) {
+  if (v.size() > kMaxPathLength) return "is longer than " + std::to_string(kMaxPathLength) + " bytes";
+  if (v.find('\0') != std::string_view::npos) return "must not contain a NUL byte";
+  return {};
+}
+
+std::string CheckToken(std::string_view v) {
+  if (v.empty()) return {};
+  if (v.size() < 16 || v.size() > 256) return "must be 16-256 characters (or \"\" for none)";
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "must not contain spaces or control characters";
+  }
+  return {};
+}
+
+// "KEY_NAME=ab": the key's name as in linux/input-event-codes.h, then what
+// it types plain and with Shift (one ASCII character each).
+std::string CheckKeymapEntry(std::string_view v) {
+  const auto eq = v.find('=');
+  if (eq == std::string_view::npos || v.substr(0, 4) != "KEY_" || v.size() != eq + 3) {
+    return WithValue("must be \"KEY_NAME=ab\" (a plain and a shifted ASCII character)", v);
+  }
+  for (char c : v.substr(eq + 1)) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+      return WithValue("must map a key to printable ASCII characters", v);
+    }
+  }
+  return {};
+}
+
+std::string CheckFormat(std::string_view v) {
+  if (v.empty() || v.size() > 32) return WithValue("must be a ZXing-cpp format name such as QRCode", v);
+  return {};
+}
+
+std::string CheckPrinterTarget(std::string_view v) {
+  if (v.empty()) return {};
+  if (v.substr(0, 6) == "tcp://") {
+    const auto where = v.substr(6);
+    const auto colon = where.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || Decimal(where.substr(colon + 1), 5) <= 0 ||
+        Decimal(where.substr(colon + 1), 5) > 65535) {
+      return WithValue("must be a path or tcp://HOST:PORT", v);
+    }
+    return {};
+  }
+  return CheckDevicePath(v);
+}
+
 KeySpec Str(std::string_view table, std::string_view name, std::string Config::*field,
             StringCheck check, std::string_view doc, bool is_path = false) {
   KeySpec k;
@@ -362,14 +431,106 @@ const std::vector<KeySpec>& KeyTable() {
           "Largest request body (bytes, 1024-16777216) the API accepts"),
       Str("scanner", "virtual_listen", &Config::virtual_scanner_listen, CheckOptionalListen,
           "TCP address of the virtual line-per-code scanner; \"\" = off"),
+      Str("printer", "target", &Config::printer_target, CheckPrinterTarget,
+          "Receipt printer: \"\" = none, a device or file path, or tcp://HOST:9100"),
+      Int("printer", "width_mm", &Config::printer_width_mm, 58, 80, "Paper width: 58 or 80"),
+      Bool("printer", "auto", &Config::printer_auto,
+           "Print each completed sale's receipt (after its commit is durable)"),
+      Int("printer", "timeout_ms", &Config::printer_timeout_ms, 100, 60000,
+          "How long a print job may take before it is given up"),
       Str("log", "level", &Config::log_level, CheckLogLevel,
           "Least severe log level written: debug, info, warn or error"),
   };
   return keys;
 }
 
-constexpr std::array<std::string_view, 10> kTables = {
-    "store", "device", "codes", "members", "cloud", "sync", "catalog", "api", "scanner", "log"};
+ScannerKeySpec SStr(std::string_view name, std::string Scanner::*field, StringCheck check,
+                    std::string_view types, std::string_view doc) {
+  ScannerKeySpec k;
+  k.name = name;
+  k.type = ValueType::string;
+  k.str = field;
+  k.check = check;
+  k.types = types;
+  k.doc = doc;
+  return k;
+}
+
+ScannerKeySpec SInt(std::string_view name, std::int64_t Scanner::*field, std::int64_t min,
+                    std::int64_t max, std::string_view types, std::string_view doc) {
+  ScannerKeySpec k;
+  k.name = name;
+  k.type = ValueType::integer;
+  k.integer = field;
+  k.min = min;
+  k.max = max;
+  k.types = types;
+  k.doc = doc;
+  return k;
+}
+
+ScannerKeySpec SBool(std::string_view name, bool Scanner::*field, std::string_view types,
+                     std::string_view doc) {
+  ScannerKeySpec k;
+  k.name = name;
+  k.type = ValueType::boolean;
+  k.boolean = field;
+  k.types = types;
+  k.doc = doc;
+  return k;
+}
+
+ScannerKeySpec SList(std::string_view name, std::vector<std::string> Scanner::*field,
+                     StringCheck check, std::string_view types, std::string_view doc) {
+  ScannerKeySpec k;
+  k.name = name;
+  k.type = ValueType::string_list;
+  k.list = field;
+  k.check = check;
+  k.types = types;
+  k.doc = doc;
+  return k;
+}
+
+const std::vector<ScannerKeySpec>& ScannerKeyTable() {
+  static const std::vector<ScannerKeySpec> keys = {
+      SStr("id", &Scanner::id, CheckOptionalId, "", "The source's id in /v1/scans; \"\" = {type}-{n}"),
+      SStr("type", &Scanner::type, CheckScannerType, "", "evdev, serial, camera or tcp"),
+      SStr("terminal", &Scanner::terminal, CheckId, "", "The terminal whose open sale (or mode) gets the scans"),
+      SStr("mode", &Scanner::mode, CheckMode, "", "The terminal's mode at start: sale, receive or count"),
+      SInt("reopen_ms", &Scanner::reopen_ms, 50, 60000, "evdev serial camera",
+           "How often a vanished device is looked for again"),
+      SStr("path", &Scanner::path, CheckDevicePath, "evdev serial camera",
+           "Device path; for evdev also a FIFO, a file or a /dev/input/by-id glob"),
+      SStr("listen", &Scanner::listen, CheckListen, "tcp", "HOST:PORT to listen on"),
+      SStr("token", &Scanner::token, CheckToken, "tcp",
+           "A client's first line must be \"TOKEN <token>\"; required off loopback"),
+      SBool("grab", &Scanner::grab, "evdev", "Grab the input device so the desktop does not see the keys"),
+      SStr("layout", &Scanner::layout, CheckLayout, "evdev", "Key map the scanner types in: us, uk, de, fr"),
+      SStr("terminator", &Scanner::terminator, CheckTerminator, "evdev", "Key that ends a code: enter, tab or any"),
+      SInt("inter_key_timeout_ms", &Scanner::inter_key_timeout_ms, 1, 10000, "evdev",
+           "A slower gap between keys is a person typing: dropped"),
+      SList("keymap", &Scanner::keymap, CheckKeymapEntry, "evdev",
+            "Overrides of the layout: \"KEY_NAME=ab\" (plain a, shifted b)"),
+      SInt("baud", &Scanner::baud, 50, 4000000, "serial", "Baud rate"),
+      SStr("parity", &Scanner::parity, CheckParity, "serial", "none, odd or even"),
+      SInt("stop_bits", &Scanner::stop_bits, 1, 2, "serial", "1 or 2"),
+      SInt("data_bits", &Scanner::data_bits, 7, 8, "serial", "7 or 8"),
+      SStr("framing", &Scanner::framing, CheckFraming, "serial", "What ends a code: cr, lf, crlf or a literal suffix"),
+      SInt("width", &Scanner::width, 16, 4096, "camera", "Capture width in pixels"),
+      SInt("height", &Scanner::height, 16, 4096, "camera", "Capture height in pixels"),
+      SInt("fps", &Scanner::fps, 1, 120, "camera", "Frames per second asked of the camera"),
+      SList("formats", &Scanner::formats, CheckFormat, "camera", "ZXing-cpp formats decoded (QRCode by default)"),
+      SBool("try_rotate", &Scanner::try_rotate, "camera", "Also look for rotated 1D codes (slower)"),
+      SBool("try_invert", &Scanner::try_invert, "camera", "Also look for inverted (light on dark) codes (slower)"),
+      SBool("try_harder", &Scanner::try_harder, "camera", "Spend more time per frame (slower)"),
+  };
+  return keys;
+}
+
+constexpr std::array<std::string_view, 12> kTables = {
+    "store", "device", "codes", "members", "cloud", "sync", "catalog", "api", "scanner", "scanners",
+    "printer", "log"};
 
 std::size_t Distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -416,6 +577,27 @@ bool IsWildcard(std::string_view host) { return host == "0.0.0.0" || host == "::
 }  // namespace
 
 std::span<const KeySpec> Keys() { return KeyTable(); }
+std::span<const ScannerKeySpec> ScannerKeys() { return ScannerKeyTable(); }
+
+const ScannerKeySpec* FindScannerKey(std::string_view name) {
+  for (const ScannerKeySpec& k : ScannerKeyTable()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+bool ScannerKeySpec::AppliesTo(std::string_view scanner_type) const {
+  // An unknown type is refused by itself; its keys are not refused on top.
+  if (types.empty() || !CheckScannerType(scanner_type).empty()) return true;
+  std::string_view rest = types;
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    if (rest.substr(0, space) == scanner_type) return true;
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  return false;
+}
 std::span<const std::string_view> Tables() { return kTables; }
 
 bool IsTable(std::string_view table) {
@@ -488,6 +670,48 @@ void CrossCheck(const Config& config, const std::map<std::string, std::uint32_t>
                         "codes.require_signature is true but codes.brand_keys is empty: every "
                         "label would be refused as forged"});
   }
+  if (config.printer_width_mm != 58 && config.printer_width_mm != 80) {
+    problems.push_back({line_of("printer.width_mm"), "printer.width_mm must be 58 or 80 (got " +
+                                                         std::to_string(config.printer_width_mm) + ")"});
+  }
+  std::map<std::string, std::size_t> ids;
+  std::map<std::pair<std::string, std::uint16_t>, std::size_t> listens;
+  for (std::size_t i = 0; i < config.scanners.size(); ++i) {
+    const Scanner& sc = config.scanners[i];
+    const std::string name = "scanners[" + std::to_string(i) + "]";
+    const std::uint32_t line = line_of(name);
+    if (sc.type.empty()) {
+      problems.push_back({line, name + ".type is missing (evdev, serial, camera or tcp)"});
+      continue;
+    }
+    const bool device = sc.type != "tcp";
+    if (device && sc.path.empty()) {
+      problems.push_back({line, name + ".path is missing (a " + sc.type + " scanner reads a device)"});
+    }
+    if (!device) {
+      const auto where = SplitListen(sc.listen);
+      if (!where) {
+        problems.push_back({line, name + ".listen is missing (a tcp scanner listens on HOST:PORT)"});
+      } else {
+        const bool loopback = where->first == "127.0.0.1" || where->first == "::1";
+        if (!loopback && sc.token.empty()) {
+          problems.push_back({line_of(name + ".listen"), name + ".listen " + Quote(sc.listen) +
+                                                             " is off loopback: set " + name + ".token"});
+        }
+        if (where->second != 0) {
+          if (const auto [it, fresh] = listens.emplace(*where, i); !fresh) {
+            problems.push_back({line_of(name + ".listen"),
+                                name + ".listen is the same as scanners[" + std::to_string(it->second) + "].listen"});
+          }
+        }
+      }
+    }
+    const std::string id = sc.id.empty() ? sc.type + "-" + std::to_string(i + 1) : sc.id;
+    if (const auto [it, fresh] = ids.emplace(id, i); !fresh) {
+      problems.push_back({line_of(name + ".id"), name + " has the id " + Quote(id) + " of scanners[" +
+                                                     std::to_string(it->second) + "]"});
+    }
+  }
   if (!config.virtual_scanner_listen.empty()) {
     const auto api = SplitListen(config.listen);
     const auto scanner = SplitListen(config.virtual_scanner_listen);
@@ -549,6 +773,17 @@ std::string EmbeddedDefaults() {
     }
     out += "\n";
   }
+  out += "\n# Scanner sources, one [[scanners]] table each (none by default). Keys:\n";
+  for (const detail::ScannerKeySpec& k : detail::ScannerKeys()) {
+    out += "#   " + std::string(k.name) + (k.types.empty() ? "" : " (" + std::string(k.types) + ")") +
+           ": " + std::string(k.doc) + "\n";
+  }
+  out +=
+      "# For example:\n"
+      "#   [[scanners]]\n"
+      "#   type = \"evdev\"\n"
+      "#   path = \"/dev/input/by-id/*Scanner*-event-kbd\"\n"
+      "#   terminal = \"till-1\"\n";
   return out;
 }
 

@@ -25,6 +25,41 @@
 
 namespace sa::config {
 
+// One [[scanners]] entry: a scanner source the daemon opens at start. Which
+// keys apply depends on `type`; a key of another type is refused.
+struct Scanner {
+  std::string id;                        // "" = "{type}-{n}" (n counts from 1 in file order)
+  std::string type;                      // evdev | serial | camera | tcp (required)
+  std::string path;                      // evdev, serial, camera: device path (evdev: or a glob)
+  std::string listen;                    // tcp: HOST:PORT
+  std::string token;                     // tcp: required off loopback
+  std::string terminal = "till-1";       // the terminal whose sale (or mode) gets the scans
+  std::string mode = "sale";             // the terminal's mode at start: sale | receive | count
+  std::int64_t reopen_ms = 500;          // how often a vanished device is looked for
+  // evdev
+  bool grab = true;
+  std::string layout = "us";             // us | uk | de | fr
+  std::string terminator = "enter";      // enter | tab | any
+  std::int64_t inter_key_timeout_ms = 50;
+  std::vector<std::string> keymap;       // "KEY_NAME=ab": plain a, shifted b
+  // serial
+  std::int64_t baud = 9600;
+  std::string parity = "none";           // none | odd | even
+  std::int64_t stop_bits = 1;
+  std::int64_t data_bits = 8;
+  std::string framing = "cr";            // cr | lf | crlf | any literal suffix
+  // camera
+  std::int64_t width = 640;
+  std::int64_t height = 480;
+  std::int64_t fps = 15;
+  std::vector<std::string> formats = {"QRCode"};
+  bool try_rotate = false;
+  bool try_invert = false;
+  bool try_harder = false;
+
+  friend bool operator==(const Scanner&, const Scanner&) = default;
+};
+
 struct Config {
   // [store]
   std::string store_id = "demo-store";      // store.id: 1-64 of [A-Za-z0-9_.-]
@@ -58,6 +93,13 @@ struct Config {
   std::int64_t max_body_bytes = 65536;      // api.max_body_bytes: 1024..16777216
   // [scanner]
   std::string virtual_scanner_listen;       // scanner.virtual_listen: "" = off, or HOST:PORT
+  // [[scanners]]
+  std::vector<Scanner> scanners;
+  // [printer]
+  std::string printer_target;               // printer.target: "" = none, a path, or tcp://HOST:PORT
+  std::int64_t printer_width_mm = 80;       // printer.width_mm: 58 | 80
+  bool printer_auto = true;                 // printer.auto: print each completed sale's receipt
+  std::int64_t printer_timeout_ms = 5000;   // printer.timeout_ms: 100..60000
   // [log]
   std::string log_level = "info";           // log.level: debug|info|warn|error
 

@@ -39,7 +39,26 @@ struct KeySpec {
   std::string FullName() const { return std::string(table) + "." + std::string(name); }
 };
 
+// A key of a [[scanners]] entry: the same as KeySpec, into a Scanner.
+struct ScannerKeySpec {
+  std::string_view name;
+  ValueType type = ValueType::string;
+  std::string_view doc;
+  std::string_view types;  // the scanner types it applies to, space-separated; "" = all
+  std::string Scanner::*str = nullptr;
+  std::int64_t Scanner::*integer = nullptr;
+  bool Scanner::*boolean = nullptr;
+  std::vector<std::string> Scanner::*list = nullptr;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  StringCheck check = nullptr;
+
+  bool AppliesTo(std::string_view type) const;
+};
+
 std::span<const KeySpec> Keys();
+std::span<const ScannerKeySpec> ScannerKeys();
+const ScannerKeySpec* FindScannerKey(std::string_view name);
 std::span<const std::string_view> Tables();
 bool IsTable(std::string_view table);
 const KeySpec* FindKey(std::string_view table, std::string_view name);
@@ -63,6 +82,8 @@ struct Problem {
 
 // Checks between keys. `lines` maps a full key name to the line it was set
 // on (absent: not in the file).
+// `lines` also holds "scanners[N]" (the line of entry N) and
+// "scanners[N].key" for every key set in it.
 void CrossCheck(const Config& config, const std::map<std::string, std::uint32_t>& lines,
                 std::vector<Problem>& problems);
 

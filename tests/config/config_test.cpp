@@ -517,3 +517,104 @@ TEST_CASE("LoadFile refuses a file it cannot read") {
   REQUIRE_FALSE(e);
   CHECK(e.error().code == "config_invalid");
 }
+
+TEST_CASE("scanners: each [[scanners]] table is read with its type's keys") {
+  const Config c = Ok(R"([[scanners]]
+type = "evdev"
+path = "/dev/input/by-id/*Honeywell*-event-kbd"
+terminal = "till-2"
+layout = "de"
+terminator = "tab"
+inter_key_timeout_ms = 30
+keymap = ["KEY_Z=yY"]
+grab = false
+
+[[scanners]]
+id = "back-door"
+type = "serial"
+path = "/dev/ttyACM0"
+baud = 115200
+parity = "even"
+stop_bits = 2
+data_bits = 7
+framing = "crlf"
+mode = "receive"
+
+[[scanners]]
+type = "camera"
+path = "/dev/video0"
+formats = ["QRCode", "DataMatrix"]
+try_invert = true
+fps = 10
+
+[[scanners]]
+type = "tcp"
+listen = "0.0.0.0:9200"
+token = "0123456789abcdef0123"
+)");
+  REQUIRE(c.scanners.size() == 4);
+  CHECK(c.scanners[0].id == "evdev-1");
+  CHECK(c.scanners[0].terminal == "till-2");
+  CHECK(c.scanners[0].layout == "de");
+  CHECK(c.scanners[0].terminator == "tab");
+  CHECK(c.scanners[0].inter_key_timeout_ms == 30);
+  CHECK(c.scanners[0].keymap == std::vector<std::string>{"KEY_Z=yY"});
+  CHECK_FALSE(c.scanners[0].grab);
+  CHECK(c.scanners[0].mode == "sale");
+  CHECK(c.scanners[1].id == "back-door");
+  CHECK(c.scanners[1].baud == 115200);
+  CHECK(c.scanners[1].parity == "even");
+  CHECK(c.scanners[1].stop_bits == 2);
+  CHECK(c.scanners[1].data_bits == 7);
+  CHECK(c.scanners[1].framing == "crlf");
+  CHECK(c.scanners[1].mode == "receive");
+  CHECK(c.scanners[1].terminal == "till-1");
+  CHECK(c.scanners[2].id == "camera-3");
+  CHECK(c.scanners[2].formats == std::vector<std::string>{"QRCode", "DataMatrix"});
+  CHECK(c.scanners[2].try_invert);
+  CHECK(c.scanners[2].fps == 10);
+  CHECK(c.scanners[3].listen == "0.0.0.0:9200");
+  CHECK(c.scanners[3].token == "0123456789abcdef0123");
+}
+
+TEST_CASE("scanners: bad entries are refused with their line") {
+  CHECK(ErrorOf("scanners = 3\n") == "t.toml:1: scanners must be an array of tables ([[scanners]]), not an integer");
+  CHECK(ErrorOf("[[scanners]]\npath = \"/dev/x\"\n") ==
+        "t.toml:1: scanners[0].type is missing (evdev, serial, camera or tcp)");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"usb\"\npath = \"/dev/x\"\n") ==
+        "t.toml:2: scanners[0].type must be one of evdev, serial, camera, tcp (got \"usb\")");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\n") ==
+        "t.toml:1: scanners[0].path is missing (a evdev scanner reads a device)");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\nbaud = 9600\n") ==
+        "t.toml:4: scanners[0].baud does not apply to a evdev scanner (only serial)");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"serial\"\npath = \"/dev/x\"\nbaud = 0\n") ==
+        "t.toml:4: scanners[0].baud must be between 50 and 4000000 (got 0)");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"serial\"\npath = \"/dev/x\"\nparity = \"mark\"\n") ==
+        "t.toml:4: scanners[0].parity must be one of none, odd, even (got \"mark\")");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\nkeymap = [\"Z=y\"]\n").find(
+            "scanners[0].keymap[0] must be \"KEY_NAME=ab\"") != std::string::npos);
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\ncolour = 1\n") ==
+        "t.toml:4: unknown key scanners[0].colour");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"tcp\"\nlisten = \"0.0.0.0:9200\"\n") ==
+        "t.toml:3: scanners[0].listen \"0.0.0.0:9200\" is off loopback: set scanners[0].token");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"tcp\"\n") ==
+        "t.toml:1: scanners[0].listen is missing (a tcp scanner listens on HOST:PORT)");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"tcp\"\nlisten = \"127.0.0.1:1\"\ntoken = \"short\"\n") ==
+        "t.toml:4: scanners[0].token must be 16-256 characters (or \"\" for none)");
+  CHECK(ErrorOf("[[scanners]]\nid = \"a\"\ntype = \"evdev\"\npath = \"/x\"\n"
+                "[[scanners]]\nid = \"a\"\ntype = \"serial\"\npath = \"/y\"\n") ==
+        "t.toml:6: scanners[1] has the id \"a\" of scanners[0]");
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/x\"\nmode = \"pick\"\n") ==
+        "t.toml:4: scanners[0].mode must be one of sale, receive, count (got \"pick\")");
+}
+
+TEST_CASE("printer: target width and auto print") {
+  const Config c = Ok("[printer]\ntarget = \"tcp://192.168.1.50:9100\"\nwidth_mm = 58\nauto = false\n");
+  CHECK(c.printer_target == "tcp://192.168.1.50:9100");
+  CHECK(c.printer_width_mm == 58);
+  CHECK_FALSE(c.printer_auto);
+  CHECK(Ok("[printer]\ntarget = \"/dev/usb/lp0\"\n").printer_target == "/dev/usb/lp0");
+  CHECK(ErrorOf("[printer]\nwidth_mm = 70\n") == "t.toml:2: printer.width_mm must be 58 or 80 (got 70)");
+  CHECK(ErrorOf("[printer]\ntarget = \"tcp://host\"\n") ==
+        "t.toml:2: printer.target must be a path or tcp://HOST:PORT (got \"tcp://host\")");
+}

@@ -50,6 +50,10 @@ class Reader {
     for (const auto& [key, node] : root) {
       const std::string name(key.str());
       const std::uint32_t key_line = LineOf(key.source());
+      if (name == "scanners") {
+        Scanners(node, key_line);
+        continue;
+      }
       if (!detail::IsTable(name)) {
         if (node.is_table()) {
           Add(key_line, "unknown table [" + detail::ShowKey(name) + "]" +
@@ -83,12 +87,49 @@ class Reader {
         continue;
       }
       lines[spec->FullName()] = LineOf(node.source(), key_line);
-      Value(*spec, node, key_line);
+      Value(*spec, config, spec->FullName(), node, key_line);
     }
   }
 
-  void Value(const KeySpec& spec, const toml::node& node, std::uint32_t key_line) {
-    const std::string full = spec.FullName();
+  // [[scanners]]: an array of tables, each checked against ScannerKeys().
+  void Scanners(const toml::node& node, std::uint32_t key_line) {
+    const toml::array* array = node.as_array();
+    if (!array || !array->is_array_of_tables()) {
+      Add(LineOf(node.source(), key_line),
+          "scanners must be an array of tables ([[scanners]]), not " + TypeName(node));
+      return;
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::table& table = *array->get(i)->as_table();
+      const std::string entry = "scanners[" + std::to_string(i) + "]";
+      const std::uint32_t entry_line = LineOf(table.source(), key_line);
+      lines[entry] = entry_line;
+      Scanner scanner;
+      if (const auto* type = table.get_as<std::string>("type")) scanner.type = type->get();
+      for (const auto& [key, value] : table) {
+        const std::string name(key.str());
+        const std::uint32_t line = LineOf(key.source(), entry_line);
+        const detail::ScannerKeySpec* spec = detail::FindScannerKey(name);
+        if (!spec) {
+          Add(line, "unknown key " + entry + "." + detail::ShowKey(name));
+          continue;
+        }
+        if (!spec->AppliesTo(scanner.type)) {
+          Add(line, entry + "." + name + " does not apply to a " + scanner.type +
+                        " scanner (only " + std::string(spec->types) + ")");
+          continue;
+        }
+        lines[entry + "." + name] = LineOf(value.source(), line);
+        Value(*spec, scanner, entry + "." + name, value, line);
+      }
+      if (scanner.id.empty() && !scanner.type.empty()) scanner.id = scanner.type + "-" + std::to_string(i + 1);
+      config.scanners.push_back(std::move(scanner));
+    }
+  }
+
+  template <class Spec, class Target>
+  void Value(const Spec& spec, Target& target, const std::string& full, const toml::node& node,
+             std::uint32_t key_line) {
     const std::uint32_t line = LineOf(node.source(), key_line);
     // No permissive conversions: node.value<T>() would turn 1 into true and
     // an integral floating-point number into an integer.
@@ -99,7 +140,7 @@ class Reader {
           Add(line, full + " must be a string, not " + TypeName(node));
           return;
         }
-        String(spec, full, s->get(), line, config.*spec.str);
+        String(spec, full, s->get(), line, target.*spec.str);
         return;
       }
       case ValueType::integer: {
@@ -114,7 +155,7 @@ class Reader {
                         std::to_string(spec.max) + " (got " + std::to_string(v) + ")");
           return;
         }
-        config.*spec.integer = v;
+        target.*spec.integer = v;
         return;
       }
       case ValueType::boolean: {
@@ -123,7 +164,7 @@ class Reader {
           Add(line, full + " must be true or false, not " + TypeName(node));
           return;
         }
-        config.*spec.boolean = b->get();
+        target.*spec.boolean = b->get();
         return;
       }
       case ValueType::string_list: {
@@ -148,13 +189,14 @@ class Reader {
           ok = String(spec, item_name, s->get(), item_line, value) && ok;
           out.push_back(std::move(value));
         }
-        if (ok) config.*spec.list = std::move(out);
+        if (ok) target.*spec.list = std::move(out);
         return;
       }
     }
   }
 
-  bool String(const KeySpec& spec, const std::string& name, const std::string& value,
+  template <class Spec>
+  bool String(const Spec& spec, const std::string& name, const std::string& value,
               std::uint32_t line, std::string& out) {
     if (spec.check) {
       const std::string why = spec.check(value);
