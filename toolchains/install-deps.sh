@@ -25,8 +25,12 @@ case "$arch" in amd64|arm64|armhf) ;; *) echo "install-deps: unsupported arch '$
 
 # Build tools and header-only / architecture-independent packages.
 tools=(cmake g++ make pkg-config openssl ca-certificates curl netcat-openbsd)
+# What the driver tests render and read QR images with (qrencode, ImageMagick)
+# and compare against (ZXing-cpp's own ZXingReader).
+tools+=(qrencode imagemagick zxing-cpp-tools)
 # Libraries with code for the target: these take a :ARCH suffix when cross-building.
-target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev)
+target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev
+             libv4l-dev libstb-dev libzbar-dev)
 # Header-only libraries (Architecture: all).
 header_libs=(libasio-dev librestinio-dev libfmt-dev libhttp-parser-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev catch2)
 (( with_tools )) && tools+=(ccache clang-format gdb)
