@@ -12,6 +12,7 @@
 
 #include "agent_process.hpp"  // first: support.hpp's Child uses kill()
 #include "support.hpp"
+#include "daemon_support.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,6 +45,10 @@ using sa::testing::HttpReply;
 using sa::testing::Slurp;
 using sa::testing::TempDir;
 using sa::testing::Trimmed;
+using sa::testing::EventStreamClient;
+using sa::testing::FindEvent;
+using sa::testing::ScannerConnection;
+using sa::testing::SerialOf;
 
 namespace {
 
@@ -101,31 +106,8 @@ int StopWith(AgentProcess& p, int sig) {
   return ExitStatus(p);
 }
 
-// `storectl --data-dir DIR demo codes N`: N signed unit labels, then a member code.
 std::vector<std::string> DemoCodes(const fs::path& dir, int n) {
-  Child ctl(SA_STORECTL, {"--data-dir", dir.string(), "demo", "codes", std::to_string(n)});
-  const std::string out = ctl.ReadAll();
-  REQUIRE(ctl.Wait() == 0);
-  std::vector<std::string> lines;
-  std::size_t at = 0;
-  while (at < out.size()) {
-    const auto nl = out.find('\n', at);
-    const std::string line = out.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
-    if (!line.empty()) lines.push_back(line);
-    if (nl == std::string::npos) break;
-    at = nl + 1;
-  }
-  REQUIRE(lines.size() == static_cast<std::size_t>(n) + 1);
-  REQUIRE(lines.back().rfind("SAM1:", 0) == 0);
-  return lines;
-}
-
-// The serial (AI 21) of a Digital Link label.
-std::string SerialOf(const std::string& link) {
-  const auto at = link.find("/21/");
-  REQUIRE(at != std::string::npos);
-  const auto end = link.find('?', at);
-  return link.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
+  return sa::testing::DemoCodes(SA_STORECTL, dir, n);
 }
 
 std::string ErrorCode(const HttpReply& r) {
@@ -241,163 +223,6 @@ class ScopedEnv {
 
  private:
   std::vector<std::string> names_;
-};
-
-// ------------------------------------------------------------ SSE stream
-
-// GET /v1/events on its own thread; the received bytes are waited on.
-class EventStreamClient {
- public:
-  EventStreamClient(const Api& api) : url_(api.url + "/v1/events"), auth_("Authorization: Bearer " + api.token) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~EventStreamClient() { Stop(); }
-  EventStreamClient(const EventStreamClient&) = delete;
-  EventStreamClient& operator=(const EventStreamClient&) = delete;
-
-  // Waits until `done(data so far)` holds or the stream ends; whether it held.
-  bool WaitFor(const std::function<bool(const std::string&)>& done,
-               std::chrono::milliseconds limit = kSafetyNet) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, limit, [&] { return done(data_) || finished_; });
-    return done(data_);
-  }
-  // Ends the transfer: the next write (or progress) callback refuses.
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string data() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return data_;
-  }
-  bool finished() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return finished_;
-  }
-  long status() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
-  }
-
- private:
-  static std::size_t OnData(char* p, std::size_t size, std::size_t n, void* self_) {
-    auto* self = static_cast<EventStreamClient*>(self_);
-    if (self->stop_) return 0;  // we saw what we needed: end the transfer
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      self->data_.append(p, size * n);
-    }
-    self->cv_.notify_all();
-    return size * n;
-  }
-  static int OnProgress(void* self_, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<EventStreamClient*>(self_)->stop_ ? 1 : 0;
-  }
-  void Run() {
-    CURL* curl = curl_easy_init();
-    curl_slist* headers = curl_slist_append(nullptr, auth_.c_str());
-    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);  // safety net only
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &EventStreamClient::OnData);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &EventStreamClient::OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
-    curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      finished_ = true;
-      status_ = status;
-    }
-    cv_.notify_all();
-  }
-
-  std::string url_;
-  std::string auth_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string data_;
-  bool finished_ = false;
-  long status_ = 0;
-  std::thread thread_;  // last: starts after everything above exists
-};
-
-struct SseEvent {
-  std::string event;
-  std::string data;
-};
-
-// Complete SSE events in `text` (comments and a trailing partial event skipped).
-std::vector<SseEvent> ParseSse(const std::string& text) {
-  std::vector<SseEvent> out;
-  std::size_t at = 0;
-  while (true) {
-    const auto end = text.find("\n\n", at);
-    if (end == std::string::npos) break;
-    const std::string block = text.substr(at, end - at);
-    at = end + 2;
-    SseEvent ev;
-    std::size_t l = 0;
-    while (l <= block.size()) {
-      const auto nl = block.find('\n', l);
-      const std::string line = block.substr(l, nl == std::string::npos ? std::string::npos : nl - l);
-      if (line.rfind("event: ", 0) == 0) ev.event = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) ev.data += line.substr(6);
-      if (nl == std::string::npos) break;
-      l = nl + 1;
-    }
-    if (!ev.event.empty()) out.push_back(std::move(ev));
-  }
-  return out;
-}
-
-// The first `event` whose JSON data satisfies `match`, or null.
-json FindEvent(const std::string& text, const std::string& event,
-               const std::function<bool(const json&)>& match) {
-  for (const auto& ev : ParseSse(text)) {
-    if (ev.event != event) continue;
-    const json j = json::parse(ev.data, nullptr, false);
-    if (!j.is_discarded() && match(j)) return j;
-  }
-  return nullptr;
-}
-
-// A TCP connection to the virtual scanner at "tcp://HOST:PORT".
-class ScannerConnection {
- public:
-  explicit ScannerConnection(const std::string& url) {
-    REQUIRE(url.rfind("tcp://", 0) == 0);
-    const auto colon = url.rfind(':');
-    REQUIRE(colon > 6);
-    const std::string host = url.substr(6, colon - 6);
-    const int port = std::stoi(url.substr(colon + 1));
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    REQUIRE(::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1);
-    REQUIRE(::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~ScannerConnection() { ::close(fd_); }
-  ScannerConnection(const ScannerConnection&) = delete;
-  ScannerConnection& operator=(const ScannerConnection&) = delete;
-
-  void SendLine(const std::string& line) {
-    const std::string text = line + "\n";
-    REQUIRE(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
-  }
-
- private:
-  int fd_ = -1;
 };
 
 }  // namespace
