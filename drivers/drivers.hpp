@@ -110,6 +110,7 @@ class WedgeDecoder {
   std::string buffer_;
   std::int64_t last_press_us_ = -1;
   bool shift_left_ = false, shift_right_ = false, ctrl_ = false, alt_ = false, caps_ = false;
+  bool altgr_ = false;  // right Alt on layouts that type ASCII with AltGr (de, fr)
   std::string alt_digits_;
   std::uint64_t dropped_ = 0;
 };
