@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// `storectl decode IMAGE... [--json] [--format NAME ...] [--try-harder]`:
+// the codes in image files, read the way the camera reads frames (sa_drivers'
+// LoadImage + DecodeImage). Offline: needs no agent and no data directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent_commands.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace sa::storectl {
+
+class DecodeCommand {
+ public:
+  // Adds the `decode` subcommand to `app`; `options` carries --json.
+  DecodeCommand(CLI::App& app, Options& options);
+  bool parsed() const;
+  // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
+  // missing or not an image (nothing else printed).
+  int Run() const;
+
+ private:
+  CLI::App* sub_ = nullptr;
+  Options& options_;
+  std::vector<std::string> files_;
+  std::vector<std::string> formats_;
+  bool try_harder_ = false;
+};
+
+}  // namespace sa::storectl
