@@ -27,7 +27,7 @@ case "$arch" in amd64|arm64|armhf) ;; *) echo "install-deps: unsupported arch '$
 tools=(cmake g++ make pkg-config openssl ca-certificates curl netcat-openbsd)
 # What the driver tests render and read QR images with (qrencode, ImageMagick)
 # and compare against (ZXing-cpp's own ZXingReader).
-tools+=(qrencode imagemagick zxing-cpp-tools)
+tools+=(qrencode imagemagick zxing-cpp-tools jq)
 # Libraries with code for the target: these take a :ARCH suffix when cross-building.
 target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev
              libv4l-dev libstb-dev libzbar-dev)

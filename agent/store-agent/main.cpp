@@ -22,7 +22,7 @@
 #include "codes.hpp"
 #include "config.hpp"
 #include "daemon.hpp"
-#include "drivers.hpp"
+#include "hardware.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 #include "sync.hpp"
@@ -308,20 +308,29 @@ int main(int argc, char** argv) {
     };
   }
 
-  sa::api::Server server(io, writer, store, opts, log);
-
-  sa::drivers::TcpLineSource scanner(
-      io, [&server](sa::drivers::ScanEvent scan, std::function<void()> next) {
-        server.OnScan(scan.source, "till-1", scan.payload, std::move(next));
+  // Scanners reach the API's scan router; it is made below, before any
+  // source starts.
+  sa::api::Server* scan_router = nullptr;
+  auto hardware = sa::agent::Hardware::Make(
+      io, cfg, [&scan_router](sa::drivers::ScanEvent scan, std::function<void()> next) {
+        scan_router->OnScan(scan.source, scan.terminal, scan.payload, std::move(next));
       });
-  std::string scanner_url;
-  if (!cfg.virtual_scanner_listen.empty()) {
-    const auto where = sa::config::SplitListen(cfg.virtual_scanner_listen);
-    if (!where) return Die("scanner.virtual_listen: expected HOST:PORT");
-    auto port = scanner.Listen(where->first, where->second);
-    if (!port) return Die(port.error().message);
-    scanner_url = "tcp://" + where->first + ":" + std::to_string(*port);
+  if (!hardware) return Die(hardware.error().message);
+  sa::agent::Hardware& hw = **hardware;
+  opts.hardware.scanners = [&hw] { return hw.ScannersJson(); };
+  opts.hardware.terminal_modes = hw.TerminalModes();
+  if (hw.has_printer()) {
+    opts.hardware.print = [&hw](std::string escpos, std::function<void(std::string)> done) {
+      hw.Print(std::move(escpos), std::move(done));
+    };
+    opts.hardware.auto_print = cfg.printer_auto;
+    opts.hardware.print_width = cfg.printer_width_mm == 58 ? sa::receipt::Width::mm58 : sa::receipt::Width::mm80;
   }
+
+  sa::api::Server server(io, writer, store, opts, log);
+  scan_router = &server;
+  if (auto ok = hw.Start(); !ok) return Die(ok.error().message);
+  const std::string& scanner_url = hw.scanner_url();
 
   sa::daemon::Notifier notifier;
   asio::steady_timer watchdog(io);
@@ -421,7 +430,7 @@ int main(int argc, char** argv) {
     });
     log.Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     notifier.Send("STOPPING=1");
-    scanner.Close();
+    hw.Close();
     watchdog.cancel();
     sweeping = false;
     expiry.cancel();

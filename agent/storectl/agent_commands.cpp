@@ -474,6 +474,75 @@ int OrderStep(const Options& o, const std::string& id, const std::string& action
   return Call(o, Post(OrderPath(id) + "/" + action, j), PrintReservation);
 }
 
+namespace {
+
+void PrintScanners(const json& j) {
+  const json& all = Array(j, "scanners");
+  if (all.empty()) std::cout << "no scanners ([[scanners]] in the config)\n";
+  for (const auto& s : all) {
+    const bool up = s.value("connected", false);
+    std::cout << Str(s, "id") << "  " << Str(s, "type") << "  " << Str(s, "path") << "  terminal "
+              << Str(s, "terminal") << "  " << (up ? "connected" : "NOT CONNECTED") << "  scans "
+              << Str(s, "scans") << "  dropped " << Str(s, "dropped");
+    if (!up && s.contains("last_error") && s["last_error"].is_string()) {
+      std::cout << "  (" << s["last_error"].get<std::string>() << ")";
+    }
+    std::cout << "\n";
+  }
+}
+
+void PrintTerminal(const json& t) {
+  std::cout << "terminal " << Str(t, "terminal") << "  mode " << Str(t, "mode");
+  if (t.contains("order_id") && t["order_id"].is_string()) std::cout << "  order " << Str(t, "order_id");
+  std::cout << "\n";
+  if (t.contains("open_sale")) {
+    std::cout << "  open sale " << (t["open_sale"].is_string() ? Str(t, "open_sale") : "none") << "\n";
+  }
+  for (const auto& c : Array(t, "count")) {
+    std::cout << "  counted " << Str(c, "gtin") << " x" << Str(c, "units") << "\n";
+  }
+}
+
+void PrintCounts(const json& j) {
+  for (const auto& c : Array(j, "counts")) {
+    std::cout << Str(c, "gtin") << "  counted " << Str(c, "counted");
+    if (c.contains("error")) {
+      std::cout << "  NOT COMMITTED: " << Str(c["error"], "message");
+    } else {
+      std::cout << "  on hand " << Str(c, "on_hand") << "  available " << Str(c, "available");
+    }
+    std::cout << "\n";
+  }
+}
+
+std::string TerminalPath(const std::string& t) { return "/v1/terminals/" + PathSegment(t); }
+
+}  // namespace
+
+int Scanners(const Options& o) { return Call(o, Get("/v1/scanners"), PrintScanners); }
+
+int TerminalShow(const Options& o, const std::string& terminal) {
+  return Call(o, Get(TerminalPath(terminal)), PrintTerminal);
+}
+
+int TerminalMode(const Options& o, const std::string& terminal, const std::string& mode,
+                 const std::string& order_id, bool discard) {
+  json body{{"mode", mode}};
+  if (!order_id.empty()) body["order_id"] = order_id;
+  if (discard) body["discard"] = true;
+  return Call(o, Post(TerminalPath(terminal) + "/mode", body), PrintTerminal);
+}
+
+int TerminalCount(const Options& o, const std::string& terminal) {
+  return Call(o, Post(TerminalPath(terminal) + "/count", json::object()), PrintCounts);
+}
+
+int SalePrint(const Options& o, const std::string& sale) {
+  return Call(o, Post(SalePath(sale) + "/print", json::object()), [](const json& j) {
+    std::cout << "printed " << Str(j, "sale_id") << " (" << Str(j, "bytes") << " bytes)\n";
+  });
+}
+
 int DemoCodes(const Options& o, int count, const std::string& gtin) {
   auto gtin14 = codes::NormaliseGtin(gtin.empty() ? std::string(kDemoGtin) : gtin);
   if (!gtin14) return Fail(o, kExitUsage, gtin14.error().WithContext("--gtin"));

@@ -62,6 +62,15 @@ int OrderShow(const Options& o, const std::string& id);
 // action: accept, reject, release, pick, ship or handover; `body` its fields.
 int OrderStep(const Options& o, const std::string& id, const std::string& action,
               const std::vector<std::pair<std::string, std::string>>& body);
+// The store's hardware: scanner sources, terminals' modes, the printer.
+int Scanners(const Options& o);
+int TerminalShow(const Options& o, const std::string& terminal);
+// mode: sale, receive, count or pick (with `order_id`); `discard` leaves
+// count mode with units not committed.
+int TerminalMode(const Options& o, const std::string& terminal, const std::string& mode,
+                 const std::string& order_id, bool discard);
+int TerminalCount(const Options& o, const std::string& terminal);
+int SalePrint(const Options& o, const std::string& sale);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
 
 }  // namespace sa::storectl

@@ -3,9 +3,11 @@
 // reach the agent (or its ledger), 3 rejected input.
 //
 // Offline: `code inspect`, `catalog import` (the ledger file directly), `demo
-// codes`, `token`. Through the agent's local HTTP API (agent_commands.cpp):
+// codes`, `token`, `decode` (image files; decode_command.cpp). Through the
+// agent's local HTTP API (agent_commands.cpp):
 // `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`,
-// `stock show|receive|count`, `order list|show|accept|reject|pick|ship|handover|release`.
+// `stock show|receive|count`, `order list|show|accept|reject|pick|ship|handover|release`,
+// `sale print`, `scanners`, `terminal show|mode|count`.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,7 @@
 
 #include "agent_commands.hpp"
 #include "codes.hpp"
+#include "decode_command.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -289,6 +292,36 @@ int main(int argc, char** argv) {
   refund->add_option("SERIAL", serials, "The serial of each unit returned")->required();
   agent_options(refund);
 
+  auto* sale_print = sale->add_subcommand(
+      "print", "Print a completed sale's receipt on the agent's receipt printer ([printer]).");
+  sale_print->add_option("SALE", sale_id, "The sale's id")->required();
+  agent_options(sale_print);
+
+  auto* scanners = app.add_subcommand(
+      "scanners", "The agent's scanner sources: type, device, terminal, connected, scans, dropped.");
+  agent_options(scanners);
+  auto* terminal_cmd = app.add_subcommand(
+      "terminal", "What a terminal's scanners do: sell (sale), take units in (receive), count "
+                  "shelves (count), or pick an order (pick)");
+  terminal_cmd->require_subcommand(1);
+  std::string terminal_id, terminal_mode, terminal_order;
+  bool terminal_discard = false;
+  auto* terminal_show = terminal_cmd->add_subcommand("show", "The terminal's mode, open sale and counted units.");
+  terminal_show->add_option("TERMINAL", terminal_id, "The terminal's id, e.g. till-1")->required();
+  agent_options(terminal_show);
+  auto* terminal_set = terminal_cmd->add_subcommand("mode", "Switch the terminal's scanners to another mode.");
+  terminal_set->add_option("TERMINAL", terminal_id, "The terminal's id")->required();
+  terminal_set->add_option("MODE", terminal_mode, "sale, receive, count or pick")
+      ->required()
+      ->check(CLI::IsMember({"sale", "receive", "count", "pick"}));
+  terminal_set->add_option("--order", terminal_order, "pick: the accepted order to pick");
+  terminal_set->add_flag("--discard", terminal_discard, "Leave count mode dropping units not committed");
+  agent_options(terminal_set);
+  auto* terminal_count = terminal_cmd->add_subcommand(
+      "count", "Commit the units counted in count mode: each GTIN's on-hand becomes its count.");
+  terminal_count->add_option("TERMINAL", terminal_id, "The terminal's id")->required();
+  agent_options(terminal_count);
+
   auto* stock = app.add_subcommand("stock", "Stock of a product at this store");
   stock->require_subcommand(1);
   std::string stock_gtin, stock_payload;
@@ -370,6 +403,7 @@ int main(int argc, char** argv) {
   demo_codes->add_flag("--json", g.json, "Print {\"codes\":[...],\"member_code\":...}");
   demo_codes->add_option("--data-dir", g.data_dir, "The agent's data directory");
 
+  sa::storectl::DecodeCommand decode(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -382,6 +416,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  if (decode.parsed()) return decode.Run();
   if (inspect->parsed()) return CodeInspect(g, payload, keys, member_keys, patterns);
   if (import->parsed()) return CatalogImport(g, file);
   namespace st = sa::storectl;
@@ -404,6 +439,13 @@ int main(int argc, char** argv) {
   if (sale_show->parsed()) return st::SaleShow(g, sale_id);
   if (sale_receipt->parsed()) return st::SaleReceipt(g, sale_id, width);
   if (refund->parsed()) return st::Refund(g, sale_id, serials);
+  if (sale_print->parsed()) return st::SalePrint(g, sale_id);
+  if (scanners->parsed()) return st::Scanners(g);
+  if (terminal_show->parsed()) return st::TerminalShow(g, terminal_id);
+  if (terminal_set->parsed()) {
+    return st::TerminalMode(g, terminal_id, terminal_mode, terminal_order, terminal_discard);
+  }
+  if (terminal_count->parsed()) return st::TerminalCount(g, terminal_id);
   if (stock_show->parsed()) return st::StockShow(g, stock_gtin);
   if (stock_receive->parsed()) return st::StockReceive(g, stock_payload);
   if (stock_count->parsed()) return st::StockCount(g, stock_gtin, counted);

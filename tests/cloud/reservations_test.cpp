@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cloud_support.hpp"
+#include "daemon_support.hpp"
 
 using namespace sa::testing;
 
@@ -609,4 +610,56 @@ TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock
     REQUIRE(out.at("reservations").size() == 1);
     CHECK(out.at("reservations")[0].at("status") == "shipped");
   }
+}
+
+TEST_CASE("reservations: a shelf scanner in pick mode picks the order's units", "[cloud][reservations][scanners]") {
+  Cloud cloud;
+  Agent agent({.cloud_url = cloud.url(),
+               .extra_toml = "[[scanners]]\nid = \"shelf\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\n"
+                             "terminal = \"shelf-1\"\n"});
+  const Api& api = agent.api();
+  SetStock(cloud, kScarf, 2);
+  OfferOrder(cloud, "k-1", "ship_from_store", kScarf, 2, 600);
+  REQUIRE(agent.Drain());
+
+  // Only an accepted order can be picked.
+  const auto early = api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
+  CHECK(early.status == 409);
+  CHECK(early.json()["error"]["code"] == "reservation_not_pickable");
+  REQUIRE(Step(agent, "k-1", "accept").status == 200);
+  const auto mode = api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
+  REQUIRE(mode.status == 200);
+  CHECK(mode.json().at("order_id") == "k-1");
+
+  const json scanners = api.Get("/v1/scanners").json().at("scanners");
+  std::string where;
+  for (const auto& s : scanners) {
+    if (s.at("id") == "shelf") where = s.at("path");
+  }
+  REQUIRE_FALSE(where.empty());
+  sa::testing::EventStreamClient events(api);
+  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  sa::testing::ScannerConnection shelf("tcp://" + where);
+  shelf.SendLine(UnitCode(kTea, "T1"));  // not on the order: refused, nothing picked
+  shelf.SendLine(UnitCode(kScarf, "K1"));
+  shelf.SendLine(UnitCode(kScarf, "K2"));
+  const bool got = events.WaitFor([](const std::string& d) {
+    return !sa::testing::FindEvent(d, "reservation", [](const json& j) {
+              return j.value("id", "") == "k-1" && j.value("status", "") == "picked";
+            }).is_null();
+  });
+  INFO(events.data());
+  REQUIRE(got);
+  const json order = Order(agent, "k-1");
+  CHECK(order.at("lines")[0].at("picked") == json::array({"K1", "K2"}));
+  const json scans = api.Get("/v1/scans?limit=3").json().at("scans");
+  REQUIRE(scans.size() == 3);
+  for (const auto& s : scans) {
+    CHECK(s.at("mode") == "pick");
+    CHECK(s.at("order_id") == "k-1");
+    CHECK(s.at("terminal") == "shelf-1");
+  }
+  CHECK(scans[0].at("outcome") == "accepted");
+  CHECK(scans[2].at("outcome") != "accepted");
+  CHECK(Stock(agent, kScarf).at("picked") == 2);
 }
