@@ -7,6 +7,7 @@
 //   sa-bench footprint [--sales N] [--agent PATH]
 //   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH] [--cloud-shares-machine]
 //   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
+//   sa-bench decode [--frame FILE] [--n N]   (decode_bench.cpp)
 //
 // Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
 // complete with cash), on a fresh ledger with the demo store's config.
@@ -53,7 +54,9 @@
 #include <sqlite3.h>
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>  // mkdtemp
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +65,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -86,9 +90,11 @@
 #include <vector>
 
 #include "agent_process.hpp"
+#include "keyboard.hpp"
 #include "base.hpp"
 #include "codes.hpp"
 #include "crypto.hpp"
+#include "decode_bench.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -1366,6 +1372,179 @@ int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::str
 
 }  // namespace
 
+// ---------------------------------------------------------------- wedge
+
+// GET /v1/events on its own thread; Wait() blocks until `needle` appears
+// after what was already consumed.
+class EventTail {
+ public:
+  EventTail(const std::string& url, const std::string& token)
+      : url_(url + "/v1/events"), auth_("Authorization: Bearer " + token) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~EventTail() {
+    stop_ = true;
+    thread_.join();
+  }
+  EventTail(const EventTail&) = delete;
+  EventTail& operator=(const EventTail&) = delete;
+
+  // True when `needle` arrived (searching from where the last match ended).
+  bool Wait(const std::string& needle, std::chrono::seconds limit = std::chrono::seconds(30)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::size_t at = std::string::npos;
+    const bool ok = cv_.wait_for(lock, limit, [&] {
+      at = data_.find(needle, from_);
+      return at != std::string::npos || finished_;
+    });
+    if (!ok || at == std::string::npos) return false;
+    from_ = at + needle.size();
+    return true;
+  }
+
+ private:
+  static std::size_t OnData(char* p, std::size_t size, std::size_t n, void* self_) {
+    auto* self = static_cast<EventTail*>(self_);
+    if (self->stop_) return 0;
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->data_.append(p, size * n);
+    }
+    self->cv_.notify_all();
+    return size * n;
+  }
+  static int OnProgress(void* self_, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<EventTail*>(self_)->stop_ ? 1 : 0;
+  }
+  void Run() {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = curl_slist_append(nullptr, auth_.c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &EventTail::OnData);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &EventTail::OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+    curl_easy_perform(curl);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  std::string url_;
+  std::string auth_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string data_;
+  std::size_t from_ = 0;
+  bool finished_ = false;
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+// Scan to committed sale line through a keyboard-wedge scanner: a signed
+// label typed as evdev records into the daemon's FIFO, until its "scan"
+// event (sent once the line is committed) arrives on /v1/events. The same
+// labels' path over HTTP (POST /v1/sales/{id}/scans, answered once
+// committed) is measured in the same run as the reference.
+int RunWedgeScenario(int scans, const std::string& agent_binary) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  const WorkDir dir("");
+  const std::string data_dir = dir.path() + "/data";
+  const std::string fifo = dir.path() + "/wedge.fifo";
+  if (::mkfifo(fifo.c_str(), 0600) != 0) throw BenchError("mkfifo " + fifo + ": " + std::strerror(errno));
+  const std::string config = dir.path() + "/agent.toml";
+  std::ofstream(config) << "[[scanners]]\nid = \"wedge\"\ntype = \"evdev\"\npath = \"" << fifo
+                        << "\"\nterminal = \"till-1\"\n";
+  RunningDaemon agent = StartDaemon(
+      "store-agent", agent_binary,
+      {"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--config", config},
+      AgentProcess::Watch::stderr_lines, std::chrono::seconds(30));
+  const std::string token = ReadTrimmed(data_dir + "/api-token");
+  const auto key =
+      Require(sa::crypto::SigningKey::FromPem(sa::testing::Slurp(data_dir + "/demo/brand.key.pem")),
+              "the daemon's demo brand key");
+  auto labels = [&](const std::string& prefix) {
+    std::vector<std::string> out;
+    for (int i = 0; i < scans; ++i) {
+      const std::string serial = prefix + std::to_string(i);
+      out.push_back(sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial, sa::codes::SignLabel(kGtin, serial, key)));
+    }
+    return out;
+  };
+  const std::vector<std::string> wedge_labels = labels("W");
+  const std::vector<std::string> api_labels = labels("H");
+
+  EventTail events(agent.url, token);
+  if (!events.Wait(": store-agent events")) throw BenchError("no /v1/events stream");
+  const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw BenchError("open " + fifo + ": " + std::strerror(errno));
+  long clock_us = 1'700'000'000'000'000;
+  std::vector<double> wedge_ms;
+  for (const auto& label : wedge_labels) {
+    const auto records = sa::testing::Typed(label, clock_us);
+    clock_us += 1'000'000;
+    const auto start = SteadyClock::now();
+    const char* p = reinterpret_cast<const char*>(records.data());
+    std::size_t left = records.size() * sizeof(input_event);
+    while (left > 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n <= 0) throw BenchError(std::string("write to the wedge FIFO: ") + std::strerror(errno));
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    // The scan event carries the payload and its outcome; JSON escapes '/'
+    // not, so the label appears as it is.
+    if (!events.Wait("\"payload\":\"" + label + "\"")) throw BenchError("the wedge scan never arrived");
+    wedge_ms.push_back(MsSince(start));
+  }
+  ::close(fd);
+
+  ApiClient client(agent.url, token);
+  const HttpResult opened = client.Post("/v1/sales", "{}");
+  Check(opened, "POST /v1/sales");
+  const std::string sale = Json::parse(opened.body).at("id").get<std::string>();
+  std::vector<double> api_ms;
+  for (const auto& label : api_labels) {
+    const std::string body = Json{{"payload", label}}.dump();
+    const auto start = SteadyClock::now();
+    Check(client.Post("/v1/sales/" + sale + "/scans", body), "POST /v1/sales/{id}/scans");
+    api_ms.push_back(MsSince(start));
+  }
+  const sa::testing::Api api{agent.url, token};
+  const Json till = Json::parse(api.Get("/v1/terminals/till-1").body, nullptr, false);
+  std::size_t lines = 0;
+  if (!till.is_discarded() && till.contains("open_sale") && till["open_sale"].is_string()) {
+    const Json wedge_sale =
+        Json::parse(api.Get("/v1/sales/" + till["open_sale"].get<std::string>()).body, nullptr, false);
+    if (!wedge_sale.is_discarded() && wedge_sale.contains("lines")) lines = wedge_sale["lines"].size();
+  }
+  if (lines != wedge_labels.size()) {
+    throw BenchError("the till's sale has " + std::to_string(lines) + " lines, not " +
+                     std::to_string(wedge_labels.size()));
+  }
+  StopDaemon(agent);
+
+  const Percentiles w = PercentilesOf(std::move(wedge_ms));
+  const Percentiles h = PercentilesOf(std::move(api_ms));
+  const Json line{{"scenario", "wedge"},
+                  {"scans", scans},
+                  {"p50_ms", Round(w.p50, 3)},
+                  {"p99_ms", Round(w.p99, 3)},
+                  {"baseline", "api_scan"},
+                  {"baseline_p50_ms", Round(h.p50, 3)},
+                  {"baseline_p99_ms", Round(h.p99, 3)},
+                  {"ratio", Round(w.p50 / h.p50, 3)}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"sa-bench: the store's sale path against SQLite's durable-commit limit"};
   app.require_subcommand(1);
@@ -1436,6 +1615,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   stock->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+  int wedge_scans = 300;
+  CLI::App* wedge = app.add_subcommand(
+      "wedge", "scan to committed sale line from a keyboard-wedge (evdev) record stream, p50/p99, "
+               "vs. the same scan over HTTP");
+  wedge->add_option("--scans", wedge_scans, "labels typed by the simulated scanner (and POSTed)")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
+  wedge->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+  sa::bench::DecodeScenario decode(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -1444,6 +1632,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (decode.parsed()) return decode.Run();
+    if (wedge->parsed()) return RunWedgeScenario(wedge_scans, agent_binary);
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
     if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scenario "decode": how long the camera driver spends on one frame.
+//
+//   sa-bench decode [--frame FILE] [--n N]
+//
+// Two frame kinds of the same size: the given frame (without --frame, a
+// 640x480 frame with one GS1 Digital Link QR code rendered by ZXing's writer)
+// and a noise frame with no code, the camera's usual view. Per kind, one
+// JSON line:
+//   ms_per_frame            DecodeImage with the default DecodeOptions, as
+//                           CameraPipeline's worker calls it (run before and
+//                           after the baseline; the mean)
+//   pipeline_ms_per_frame   CameraPipeline: Push of a frame copy until the
+//                           worker has decoded it (and a new code was delivered
+//                           on the io_context)
+//   zxing_raw_ms_per_frame  shared/baselines/zxing_decode.cpp: ZXing's
+//                           ReadBarcode with QR-only hints, nothing around it
+//                           (the same loop in-process without shared/)
+//   zbar_ms_per_frame       ZBar's QR scanner on the same frame
+//   ratio                   ms_per_frame / zxing_raw_ms_per_frame (target <= 1.05)
+// The baseline keeps ZXing's other defaults (tryHarder, tryRotate), which the
+// driver turns off; for QR codes in ZXing-cpp 1.4 they cost next to nothing,
+// so the ratio is about 1: the driver hands ZXing a view of the frame, no copy.
+#include "decode_bench.hpp"
+
+#define ZX_USE_UTF8 1
+#include <CLI/CLI.hpp>
+#include <ZXing/BarcodeFormat.h>
+#include <ZXing/BitMatrix.h>
+#include <ZXing/DecodeHints.h>
+#include <ZXing/ImageView.h>
+#include <ZXing/MultiFormatWriter.h>
+#include <ZXing/ReadBarcode.h>
+#include <nlohmann/json.hpp>
+#include <stdlib.h>  // mkdtemp
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "drivers.hpp"
+#include "zbar_decode.hpp"
+
+namespace sa::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using drivers::GrayImage;
+
+struct DecodeBenchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+double Round(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A 640x480 shelf-gray frame with one QR code in the middle, 4 px a module.
+GrayImage DefaultFrame() {
+  const auto bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
+                        .setMargin(0)
+                        .encode("https://id.gs1.org/01/09506000134352/21/ABC123?s=MEUCIQDxq9Vb-7n_Hk3GZ0sN5lYt", 0, 0);
+  GrayImage img{640, 480, std::vector<std::uint8_t>(640 * 480, 190)};
+  constexpr int kModule = 4;
+  const int x0 = (img.width - bits.width() * kModule) / 2, y0 = (img.height - bits.height() * kModule) / 2;
+  for (int y = -4 * kModule; y < (bits.height() + 4) * kModule; ++y) {
+    for (int x = -4 * kModule; x < (bits.width() + 4) * kModule; ++x) {
+      const bool inside = x >= 0 && y >= 0 && x < bits.width() * kModule && y < bits.height() * kModule;
+      img.pixels[static_cast<std::size_t>(y0 + y) * 640 + static_cast<std::size_t>(x0 + x)] =
+          inside && bits.get(x / kModule, y / kModule) ? 20 : 235;
+    }
+  }
+  return img;
+}
+
+// Sensor noise around mid-gray: what the camera sees most of the time.
+GrayImage NoiseFrame(int width, int height) {
+  GrayImage img{width, height, std::vector<std::uint8_t>(static_cast<std::size_t>(width) * static_cast<std::size_t>(height))};
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(128, 25);
+  for (auto& p : img.pixels) p = static_cast<std::uint8_t>(std::clamp(std::lround(noise(rng)), 0L, 255L));
+  return img;
+}
+
+void WritePgm(const fs::path& path, const GrayImage& img) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P5\n" << img.width << " " << img.height << "\n255\n";
+  out.write(reinterpret_cast<const char*>(img.pixels.data()), static_cast<std::streamsize>(img.pixels.size()));
+  if (!out) throw DecodeBenchError("cannot write " + path.string());
+}
+
+struct Run {
+  double ms_per_frame = 0;
+  int decoded = 0;
+};
+
+Run OurDecode(const GrayImage& frame, int n) {
+  const drivers::DecodeOptions options;  // what a camera gets unless its config says more
+  Run run;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (!drivers::DecodeImage(frame, options).empty()) ++run.decoded;
+  }
+  run.ms_per_frame = MsSince(t0) / n;
+  return run;
+}
+
+// Push -> decoded through the real pipeline, one frame in flight at a time
+// (so none is dropped); the loop runs here and delivers the scans.
+Run PipelineDecode(const GrayImage& frame, int n) {
+  asio::io_context io;
+  int scans = 0;
+  drivers::CameraOptions options;
+  options.id = "bench-camera";
+  drivers::CameraPipeline pipeline(io, options, [&scans](drivers::ScanEvent, std::function<void()> next) {
+    ++scans;
+    next();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    pipeline.Push(frame);  // a copy, as the capture thread makes one from its buffer
+    while (pipeline.frames_decoded() < static_cast<std::uint64_t>(i + 1)) {
+      io.restart();
+      io.poll();
+      std::this_thread::yield();
+    }
+  }
+  io.restart();
+  io.poll();
+  Run run;
+  run.ms_per_frame = MsSince(t0) / n;
+  run.decoded = scans;
+  pipeline.Stop();
+  return run;
+}
+
+#ifdef SA_BASELINE_ZXING_DECODE
+
+Run RawZxing(const fs::path& pgm, const GrayImage&, int n, std::string& source) {
+  const std::string binary = SA_BASELINE_ZXING_DECODE;
+  if (!fs::exists(binary)) throw DecodeBenchError("baseline binary " + binary + " is missing (was the build moved?)");
+  const std::string command = Quote(binary) + " " + Quote(pgm.string()) + " " + std::to_string(n);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw DecodeBenchError("cannot run " + binary);
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw DecodeBenchError("baseline " + binary + " failed (status " + std::to_string(status) + ")");
+  }
+  const Json line = Json::parse(output, nullptr, /*allow_exceptions=*/false);
+  if (line.is_discarded() || !line.is_object() || !line.contains("ms_per_frame") ||
+      !line["ms_per_frame"].is_number()) {
+    throw DecodeBenchError("baseline printed something other than its JSON line: " + output);
+  }
+  source = "shared/baselines/zxing_decode.cpp";
+  return Run{line["ms_per_frame"].get<double>(), line.value("decoded", 0)};
+}
+
+#else
+
+// zxing_decode.cpp's loop, for a checkout without shared/.
+Run RawZxing(const fs::path&, const GrayImage& frame, int n, std::string& source) {
+  const ZXing::ImageView view(frame.pixels.data(), frame.width, frame.height, ZXing::ImageFormat::Lum);
+  ZXing::DecodeHints hints;
+  hints.setFormats(ZXing::BarcodeFormat::QRCode);
+  Run run;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (ZXing::ReadBarcode(view, hints).isValid()) ++run.decoded;
+  }
+  run.ms_per_frame = MsSince(t0) / n;
+  source = "in-process";
+  return run;
+}
+
+#endif
+
+Json Measure(const std::string& name, const GrayImage& frame, const fs::path& pgm, int n) {
+  OurDecode(frame, 1);  // warm-up: first-use allocations and page faults
+  const Run ours_before = OurDecode(frame, n);
+  std::string source;
+  const Run raw = RawZxing(pgm, frame, n, source);
+  const Run ours_after = OurDecode(frame, n);
+  const Run pipeline = PipelineDecode(frame, n);
+  const Run zbar = [&] {
+    const auto z = ZbarDecodeFrames(frame.pixels.data(), frame.width, frame.height, n);
+    return Run{z.ms_per_frame, z.decoded};
+  }();
+  const double ours = (ours_before.ms_per_frame + ours_after.ms_per_frame) / 2;
+  return Json{{"scenario", "decode"},
+              {"frame", name},
+              {"width", frame.width},
+              {"height", frame.height},
+              {"n", n},
+              {"ms_per_frame", Round(ours, 3)},
+              {"pipeline_ms_per_frame", Round(pipeline.ms_per_frame, 3)},
+              {"pipeline_scans", pipeline.decoded},
+              {"zxing_raw_ms_per_frame", Round(raw.ms_per_frame, 3)},
+              {"zxing_raw_decoded", raw.decoded},
+              {"zbar_ms_per_frame", Round(zbar.ms_per_frame, 3)},
+              {"zbar_decoded", zbar.decoded},
+              {"ratio", Round(ours / raw.ms_per_frame, 3)},
+              {"decoded", ours_before.decoded},
+              {"baseline", "zxing_decode"},
+              {"baseline_source", source}};
+}
+
+}  // namespace
+
+DecodeScenario::DecodeScenario(CLI::App& app) {
+  sub_ = app.add_subcommand(
+      "decode", "ms per camera frame: our decode path vs. ZXing-cpp alone (and ZBar), on a frame "
+                "with a code and on one without");
+  sub_->add_option("--frame", frame_,
+                   "a frame with a code (binary PGM, or any image LoadImage reads; default: a 640x480 "
+                   "frame with one QR code)");
+  sub_->add_option("--n", n_, "decodes per measurement")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+}
+
+bool DecodeScenario::parsed() const { return sub_->parsed(); }
+
+int DecodeScenario::Run() const {
+  char dir_template[] = "/tmp/sa-bench-decode.XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) {
+    std::cerr << "sa-bench: cannot create a temporary directory\n";
+    return 1;
+  }
+  const fs::path dir = dir_template;
+  int rc = 0;
+  try {
+    GrayImage frame;
+    std::string name;
+    if (frame_.empty()) {
+      frame = DefaultFrame();
+      name = "default_qr";
+    } else {
+      auto loaded = drivers::LoadImage(frame_);
+      if (!loaded) throw DecodeBenchError(loaded.error().message);
+      frame = std::move(*loaded);
+      name = frame_;
+    }
+    // The baseline reads binary PGM only: it gets the frame as we decoded it.
+    WritePgm(dir / "frame.pgm", frame);
+    const auto blank = NoiseFrame(frame.width, frame.height);
+    WritePgm(dir / "blank.pgm", blank);
+    std::cout << Measure(name, frame, dir / "frame.pgm", n_).dump() << std::endl;
+    std::cout << Measure("blank", blank, dir / "blank.pgm", n_).dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "sa-bench: decode: " << e.what() << "\n";
+    rc = 1;
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return rc;
+}
+
+}  // namespace sa::bench
