@@ -21,9 +21,10 @@ if (( sanitizers )); then
   cmake --build --preset asan-ubsan -j"$jobs"
   ctest --preset asan-ubsan
 
-  threaded=(crypto_test writer_test api_test daemon_test cloud_sync_test store-agent storectl oms-sim)
+  threaded=(crypto_test writer_test api_test daemon_test cloud_sync_test camera_test evdev_source_test
+            serial_test scanners_test store-agent storectl oms-sim)
   cmake --preset tsan
   cmake --build --preset tsan -j"$jobs" --target "${threaded[@]}"
   TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j1 \
-    -R '^(crypto_test|writer_test|api_test|daemon_test|cloud_sync_test):'
+    -R '^(crypto_test|writer_test|api_test|daemon_test|cloud_sync_test|camera_test|evdev_source_test|serial_test|scanners_test):'
 fi

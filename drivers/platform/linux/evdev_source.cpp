@@ -27,7 +27,10 @@ namespace sa::drivers {
 namespace {
 
 constexpr std::size_t kRecord = sizeof(struct input_event);
-constexpr std::size_t kChunk = 64 * kRecord;
+// One read takes what a scanner types for a long code (a Digital Link URL is
+// about 1,000 records: press, release and their EV_MSC/EV_SYN companions),
+// so a code costs a few loop turns, not dozens.
+constexpr std::size_t kChunk = 512 * kRecord;
 
 std::string Errno(int err) { return std::strerror(err); }
 
