@@ -77,9 +77,20 @@ class SigningKey {
   struct Impl;
 
  private:
+  friend Expected<std::string> IssueCertificate(const SigningKey&, std::string_view, const SigningKey&,
+                                                std::string_view, std::int64_t, int);
   explicit SigningKey(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };
+
+// An X.509 v3 certificate (PEM) for `subject`'s public key with
+// CN=`subject_cn`, signed with SHA-256 by `issuer` (CN=`issuer_cn`; the same
+// key makes it self-signed), valid for `days` from `not_before_unix_s`, with a
+// random 128-bit serial. CNs are 1-64 of [A-Za-z0-9_.-] (invalid_request
+// otherwise). What a store box serves its LAN API with; made at provisioning.
+Expected<std::string> IssueCertificate(const SigningKey& subject, std::string_view subject_cn,
+                                       const SigningKey& issuer, std::string_view issuer_cn,
+                                       std::int64_t not_before_unix_s, int days);
 
 // The keys trusted for one purpose (brand labels, or member codes). A key
 // rotation adds a key; a signature is good when any key verifies it.

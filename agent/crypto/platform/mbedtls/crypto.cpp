@@ -7,10 +7,13 @@
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <unordered_map>
 #include <fstream>
@@ -344,6 +347,96 @@ bool KeyRing::Verify(std::string_view message, std::span<const std::uint8_t> raw
     if (key.Verify(message, raw_sig)) return true;
   }
   return false;
+}
+
+}  // namespace sa::crypto
+
+namespace sa::crypto {
+namespace {
+
+bool IsCnChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// "YYYYMMDDhhmmss" in UTC, as mbedtls_x509write_crt_set_validity takes it.
+std::string X509Time(std::int64_t unix_s) {
+  const std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Expected<std::string> IssueCertificate(const SigningKey& subject, std::string_view subject_cn,
+                                       const SigningKey& issuer, std::string_view issuer_cn,
+                                       std::int64_t not_before_unix_s, int days) {
+  for (std::string_view cn : {subject_cn, issuer_cn}) {
+    if (cn.empty() || cn.size() > 64 || !std::all_of(cn.begin(), cn.end(), IsCnChar)) {
+      return MakeError(ErrorKind::invalid_request, "bad_common_name",
+                       "a certificate name is 1-64 of A-Z a-z 0-9 _ . -");
+    }
+  }
+  if (days <= 0 || days > 36500) {
+    return MakeError(ErrorKind::invalid_request, "bad_validity", "a certificate is valid 1 to 36500 days");
+  }
+  mbedtls_x509write_cert crt;
+  mbedtls_x509write_crt_init(&crt);
+  mbedtls_mpi serial;
+  mbedtls_mpi_init(&serial);
+  std::array<std::uint8_t, 16> serial_bytes{};
+  RandomBytes(serial_bytes);
+  serial_bytes[0] &= 0x7f;  // a positive INTEGER
+  serial_bytes[0] |= 0x01;  // and never a short one
+  // The keys' mutexes keep a concurrent Sign off them (an mbedTLS pk context
+  // is not thread-safe).
+  auto& subject_impl = *subject.impl_;
+  auto& issuer_impl = *issuer.impl_;
+  std::unique_lock<std::mutex> issuer_lock(issuer_impl.mu, std::defer_lock);
+  std::unique_lock<std::mutex> subject_lock(subject_impl.mu, std::defer_lock);
+  if (&subject_impl == &issuer_impl) {
+    issuer_lock.lock();
+  } else {
+    std::lock(issuer_lock, subject_lock);
+  }
+  const std::string subject_name = "CN=" + std::string(subject_cn) + ",O=store-agent";
+  const std::string issuer_name = "CN=" + std::string(issuer_cn) + ",O=store-agent";
+  const std::string not_before = X509Time(not_before_unix_s);
+  const std::string not_after = X509Time(not_before_unix_s + std::int64_t{days} * 86400);
+  const bool ca = &subject_impl == &issuer_impl;
+  int rc = mbedtls_mpi_read_binary(&serial, serial_bytes.data(), serial_bytes.size());
+  mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+  mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+  mbedtls_x509write_crt_set_subject_key(&crt, &subject_impl.pk.ctx);
+  mbedtls_x509write_crt_set_issuer_key(&crt, &issuer_impl.pk.ctx);
+  if (rc == 0) rc = mbedtls_x509write_crt_set_subject_name(&crt, subject_name.c_str());
+  if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&crt, issuer_name.c_str());
+  if (rc == 0) rc = mbedtls_x509write_crt_set_serial(&crt, &serial);
+  if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&crt, not_before.c_str(), not_after.c_str());
+  if (rc == 0) rc = mbedtls_x509write_crt_set_basic_constraints(&crt, ca ? 1 : 0, -1);
+  if (rc == 0) {
+    rc = mbedtls_x509write_crt_set_key_usage(
+        &crt, ca ? MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN
+                 : MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_AGREEMENT);
+  }
+  if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
+  if (rc == 0) rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
+  std::string pem(4096, '\0');
+  if (rc == 0) {
+    rc = mbedtls_x509write_crt_pem(&crt, reinterpret_cast<unsigned char*>(pem.data()), pem.size(),
+                                   mbedtls_ctr_drbg_random, ThreadDrbg().ctx());
+  }
+  mbedtls_mpi_free(&serial);
+  mbedtls_x509write_crt_free(&crt);
+  if (rc != 0) {
+    return MakeError(ErrorKind::internal, "certificate_failed",
+                     "cannot write the certificate (mbedTLS error " + std::to_string(rc) + ")");
+  }
+  pem.resize(std::strlen(pem.c_str()));
+  return pem;
 }
 
 }  // namespace sa::crypto
