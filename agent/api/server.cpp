@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The API's only translation unit with RESTinio (its headers are heavy).
 #include <restinio/all.hpp>
+#include <restinio/tls.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "api.hpp"
@@ -25,13 +31,86 @@ using daemon::ErrorReply;
 using daemon::Reply;
 using Durability = ledger::Durability;
 using Request = restinio::request_handle_t;
-// Single-threaded (the agent's one loop), with a cap on open connections.
+// Single-threaded (the agent's one loop), with a cap on open connections;
+// the same over TLS when Options carry a certificate. Only the server type
+// differs: request handles and the chunked responses of /v1/events are the
+// same types for both (RESTinio hides the socket behind connection_base_t).
 struct Traits : public restinio::default_single_thread_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
+struct TlsTraits : public restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t,
+                                                                restinio::null_logger_t> {
+  static constexpr bool use_connection_count_limiter = true;
+};
 using HttpServer = restinio::http_server_t<Traits>;
+using HttpsServer = restinio::http_server_t<TlsTraits>;
+using AnyServer = std::variant<std::unique_ptr<HttpServer>, std::unique_ptr<HttpsServer>>;
 constexpr std::size_t kMaxConnections = 256;
 using EventStream = restinio::response_builder_t<restinio::chunked_output_t>;
+
+// TLS 1.2's suites: forward secret (ECDHE) and AEAD only. TLS 1.3's are
+// OpenSSL's defaults (all AEAD, all forward secret).
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+
+// The reason OpenSSL gives for `ec`, on one line; its error queue is cleared
+// so nothing stale is blamed on a later connection.
+std::string SslReason(const asio::error_code& ec) {
+  std::string why = ec ? ec.message() : "unknown error";
+  ::ERR_clear_error();
+  for (char& c : why) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return why;
+}
+
+// The HTTPS server's context from PEM text: TLS 1.2+ only, the chain and a
+// key that matches it. Nothing on success, else a one-line reason.
+std::string MakeTlsContext(const std::string& cert_pem, const std::string& key_pem,
+                           std::shared_ptr<asio::ssl::context>& out) {
+  try {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    asio::error_code ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                     ec);
+    if (ec) return "cannot set TLS options (" + SslReason(ec) + ")";
+    SSL_CTX* native = ctx->native_handle();
+    if (::SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+      ::ERR_clear_error();
+      return "cannot require TLS 1.2 or later";
+    }
+    std::uint64_t extra = SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
+#ifdef SSL_OP_NO_RENEGOTIATION
+    extra |= SSL_OP_NO_RENEGOTIATION;
+#endif
+    ::SSL_CTX_set_options(native, extra);
+    if (::SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+      ::ERR_clear_error();
+      return "cannot set the TLS 1.2 cipher suites";
+    }
+    // An encrypted key is refused, not prompted for on a terminal.
+    ctx->set_password_callback(
+        [](std::size_t, asio::ssl::context::password_purpose) { return std::string(); }, ec);
+    if (ec) return "cannot set up TLS (" + SslReason(ec) + ")";
+    ctx->use_certificate_chain(asio::buffer(cert_pem), ec);
+    if (ec) return "the TLS certificate chain does not load (" + SslReason(ec) + ")";
+    ctx->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
+    if (ec) {
+      return "the TLS private key does not load or does not match the certificate (" +
+             SslReason(ec) + "; an encrypted key is not supported)";
+    }
+    if (::SSL_CTX_check_private_key(native) != 1) {
+      ::ERR_clear_error();
+      return "the TLS private key does not match the certificate";
+    }
+    out = std::move(ctx);
+    return {};
+  } catch (const std::exception& e) {
+    ::ERR_clear_error();
+    return std::string("cannot set up TLS (") + e.what() + ")";
+  }
+}
 
 constexpr std::size_t kMaxScansKept = 200;
 constexpr std::size_t kMaxEventStreams = 64;  // screens in one store; more is a leak or an attack
@@ -257,7 +336,7 @@ struct Server::Impl {
   Options options;
   const daemon::Log& log;
   std::chrono::steady_clock::time_point started;
-  std::unique_ptr<HttpServer> server;
+  AnyServer server;  // a null HttpServer until Start
   std::uint16_t bound_port = 0;
   std::deque<ScanRecord> scans;
   std::map<std::string, Terminal> terminals;  // loop thread only
@@ -1302,13 +1381,17 @@ Server::Server(asio::io_context& io, daemon::Writer& writer, const store::Store&
 
 Server::~Server() = default;
 
-void Server::Start(std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed) {
-  Impl& d = *impl_;
+namespace {
+
+// Either server type, set up alike; `tune` adds what only one of them has
+// (the TLS context).
+template <class S, class Tune>
+std::unique_ptr<S> MakeServer(Server::Impl& d, Tune tune) {
   // RESTinio's own cap drops a connection outright; below it, oversized
   // bodies get a JSON 413 from the handler.
   const std::size_t hard_cap = std::max<std::size_t>(d.options.max_body_bytes * 4, 1 << 20);
-  d.server = std::make_unique<HttpServer>(
-      restinio::external_io_context(d.io), [&d, hard_cap](auto& settings) {
+  return std::make_unique<S>(
+      restinio::external_io_context(d.io), [&d, hard_cap, &tune](auto& settings) {
         settings.address(d.options.host)
             .port(d.options.port)
             .request_handler([&d](Request req) { return d.Handle(std::move(req)); })
@@ -1323,22 +1406,51 @@ void Server::Start(std::function<void(std::uint16_t)> ready, std::function<void(
             .read_next_http_message_timelimit(std::chrono::seconds(15))
             .write_http_response_timelimit(std::chrono::seconds(15))
             .handle_request_timeout(std::chrono::seconds(30));
+        tune(settings);
       });
-  d.server->open_async(
-      [&d, ready = std::move(ready)] {
-        d.KeepStreamsAlive();
-        ready(d.bound_port);
+}
+
+}  // namespace
+
+void Server::Start(std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed) {
+  Impl& d = *impl_;
+  if (d.options.tls_cert_pem.empty() != d.options.tls_key_pem.empty()) {
+    return asio::post(d.io, [failed = std::move(failed)] {
+      failed("HTTPS needs both a certificate and its private key");
+    });
+  }
+  if (d.options.tls_cert_pem.empty()) {
+    d.server = MakeServer<HttpServer>(d, [](auto&) {});
+  } else {
+    std::shared_ptr<asio::ssl::context> tls;
+    std::string why = MakeTlsContext(d.options.tls_cert_pem, d.options.tls_key_pem, tls);
+    // The key lives on in the TLS context only.
+    ::OPENSSL_cleanse(d.options.tls_key_pem.data(), d.options.tls_key_pem.size());
+    d.options.tls_key_pem.clear();
+    if (!why.empty()) {
+      return asio::post(d.io, [failed = std::move(failed), why = std::move(why)] { failed(why); });
+    }
+    d.server = MakeServer<HttpsServer>(d, [&tls](auto& settings) { settings.tls_context(tls); });
+  }
+  std::visit(
+      [&d, &ready, &failed](auto& server) {
+        server->open_async(
+            [&d, ready = std::move(ready)] {
+              d.KeepStreamsAlive();
+              ready(d.bound_port);
+            },
+            [failed = std::move(failed)](std::exception_ptr ex) {
+              std::string what = "cannot listen";
+              try {
+                std::rethrow_exception(ex);
+              } catch (const std::exception& e) {
+                what = e.what();
+              } catch (...) {
+              }
+              failed(what);
+            });
       },
-      [failed = std::move(failed)](std::exception_ptr ex) {
-        std::string what = "cannot listen";
-        try {
-          std::rethrow_exception(ex);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        failed(what);
-      });
+      d.server);
 }
 
 void Server::Stop(std::function<void()> stopped) {
@@ -1346,8 +1458,12 @@ void Server::Stop(std::function<void()> stopped) {
   d.stopping = true;
   d.ping.cancel();
   d.streams.clear();
-  if (!d.server) return stopped();
-  d.server->close_async([stopped] { stopped(); }, [stopped](std::exception_ptr) { stopped(); });
+  std::visit(
+      [&stopped](auto& server) {
+        if (!server) return stopped();
+        server->close_async([stopped] { stopped(); }, [stopped](std::exception_ptr) { stopped(); });
+      },
+      d.server);
 }
 
 void Server::OnScan(const std::string& source, const std::string& terminal,

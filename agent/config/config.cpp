@@ -429,6 +429,11 @@ const std::vector<KeySpec>& KeyTable() {
           "Local HTTP API address: IPv4:PORT or [IPv6]:PORT (port 0 = any free port)"),
       Int("api", "max_body_bytes", &Config::max_body_bytes, 1024, 16777216,
           "Largest request body (bytes, 1024-16777216) the API accepts"),
+      Str("api", "tls_cert", &Config::api_tls_cert, CheckOptionalPath,
+          "PEM certificate chain: serve the API over HTTPS; \"\" = plain HTTP (loopback only)",
+          true),
+      Str("api", "tls_key", &Config::api_tls_key, CheckOptionalPath,
+          "PEM private key of api.tls_cert (keep it 0600); \"\" = none", true),
       Str("scanner", "virtual_listen", &Config::virtual_scanner_listen, CheckOptionalListen,
           "TCP address of the virtual line-per-code scanner; \"\" = off"),
       Str("printer", "target", &Config::printer_target, CheckPrinterTarget,
@@ -712,6 +717,13 @@ void CrossCheck(const Config& config, const std::map<std::string, std::uint32_t>
                                                      std::to_string(it->second) + "]"});
     }
   }
+  if (config.api_tls_cert.empty() != config.api_tls_key.empty()) {
+    const bool cert = !config.api_tls_cert.empty();
+    problems.push_back({line_of(cert ? "api.tls_cert" : "api.tls_key"),
+                        std::string(cert ? "api.tls_cert is set but api.tls_key is not"
+                                         : "api.tls_key is set but api.tls_cert is not") +
+                            ": HTTPS needs both (or neither, for plain HTTP on loopback)"});
+  }
   if (!config.virtual_scanner_listen.empty()) {
     const auto api = SplitListen(config.listen);
     const auto scanner = SplitListen(config.virtual_scanner_listen);
@@ -787,7 +799,9 @@ std::string EmbeddedDefaults() {
   return out;
 }
 
-Expected<Config> LoadFile(const std::string& path) {
+Expected<Config> LoadFile(const std::string& path) { return LoadFile(path, nullptr); }
+
+Expected<Config> LoadFile(const std::string& path, KeyLines* lines) {
   auto refuse = [&](const std::string& why) {
     return MakeError(ErrorKind::invalid_request, "config_invalid", path + ": " + why);
   };
@@ -822,7 +836,7 @@ Expected<Config> LoadFile(const std::string& path) {
   ::close(fd);
   if (!failure.empty()) return refuse(failure);
 
-  auto parsed = Parse(text, path);
+  auto parsed = Parse(text, path, lines);
   if (!parsed) return parsed;
   Config config = std::move(parsed).value();
 

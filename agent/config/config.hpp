@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +92,8 @@ struct Config {
   // [api]
   std::string listen = "127.0.0.1:8787";    // api.listen: HOST:PORT (IPv4 or [IPv6], port 0..65535)
   std::int64_t max_body_bytes = 65536;      // api.max_body_bytes: 1024..16777216
+  std::string api_tls_cert;                 // api.tls_cert: PEM certificate chain, "" = plain HTTP
+  std::string api_tls_key;                  // api.tls_key: PEM private key of api.tls_cert
   // [scanner]
   std::string virtual_scanner_listen;       // scanner.virtual_listen: "" = off, or HOST:PORT
   // [[scanners]]
@@ -114,11 +117,19 @@ inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
 Expected<Config> Parse(std::string_view toml_text, std::string_view source);
 
 // Reads and parses a file. Relative paths in it (codes.brand_keys,
-// members.service_keys, members.phone_hash_key_file, catalog.import) are
-// resolved against the file's folder and returned absolute. An unreadable
+// members.service_keys, members.phone_hash_key_file, catalog.import,
+// api.tls_cert, api.tls_key, ...) are resolved against the file's folder
+// and returned absolute. An unreadable
 // file is config_invalid "path: cannot read (reason)". Whether the files the
 // paths name exist is checked by whoever opens them, not here.
 Expected<Config> LoadFile(const std::string& path);
+
+// Where each key was set in the file: "store.id" -> its line, and
+// "scanners[N]" / "scanners[N].key" for [[scanners]] tables (storectl config
+// check puts its own findings on those lines).
+using KeyLines = std::map<std::string, std::uint32_t>;
+Expected<Config> Parse(std::string_view toml_text, std::string_view source, KeyLines* lines);
+Expected<Config> LoadFile(const std::string& path, KeyLines* lines);
 
 // Every key with its default and a one-line doc, as commented TOML: what
 // `store-agent --print-config` shows. Parse(EmbeddedDefaults(), "defaults")

@@ -22,6 +22,7 @@
 #include "codes.hpp"
 #include "config.hpp"
 #include "daemon.hpp"
+#include "firmware_cfg.hpp"
 #include "hardware.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
@@ -30,14 +31,37 @@
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kVersion = "0.2.0";
+constexpr const char* kVersion = SA_VERSION;  // project(VERSION) in CMakeLists.txt
 constexpr const char* kDemoDataDir = "store-agent-demo-data";
 constexpr const char* kDemoScarf = "06950123450005";
 constexpr auto kExpirySweep = std::chrono::seconds(5);  // reservations past their TTL
+constexpr const char* kProvisioningKey = "/etc/store-agent/provisioning.pub.pem";
+constexpr std::size_t kMaxBundleBytes = 4u << 20;
 
 int Die(const std::string& what) {
   std::cerr << "store-agent: " << what << "\n";
   return 1;
+}
+
+// The CERTIFICATE blocks of a PEM text, nothing else: api.tls_cert may be a
+// file that holds the private key too, and its copy is world-readable.
+std::string CertificatesOnly(const std::string& pem) {
+  static const std::string kBegin = "-----BEGIN CERTIFICATE-----", kEnd = "-----END CERTIFICATE-----";
+  std::string out;
+  for (std::size_t at = pem.find(kBegin); at != std::string::npos; at = pem.find(kBegin, at)) {
+    const std::size_t end = pem.find(kEnd, at);
+    if (end == std::string::npos) break;
+    out += pem.substr(at, end + kEnd.size() - at) + "\n";
+    at = end + kEnd.size();
+  }
+  return out;
+}
+
+// 127.0.0.0/8 or ::1: the API may speak plain HTTP there.
+bool IsLoopback(const std::string& host) {
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 std::optional<std::string> ReadFile(const std::string& path) {
@@ -136,6 +160,28 @@ std::string SyncStatusJson(const sa::sync::Status& st) {
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Verifies the bundle with the provisioning key and unpacks it into
+// {data_dir}/provisioned/; the path of its agent.toml.
+sa::Expected<std::string> UnpackVerifiedBundle(const std::string& bundle_path, const std::string& key_path,
+                                               const std::string& data_dir) {
+  const auto bytes = ReadFile(bundle_path);
+  if (!bytes) return sa::MakeError(sa::ErrorKind::invalid_request, "cannot_read", "cannot read the bundle");
+  if (bytes->size() > kMaxBundleBytes) {
+    return sa::MakeError(sa::ErrorKind::invalid_request, "bundle_too_large", "over 4 MiB: not a bundle");
+  }
+  auto key = sa::crypto::VerifyKey::LoadFile(key_path);
+  if (!key) return key.error().WithContext("--bundle-key " + key_path);
+  auto bundle = sa::firmware::VerifyBundle(*bytes, *key);
+  if (!bundle) return bundle.error();
+  if (!bundle->Find("agent.toml")) {
+    return sa::MakeError(sa::ErrorKind::refused, "bundle_malformed", "the bundle has no agent.toml");
+  }
+  ::mkdir(data_dir.c_str(), 0750);
+  const std::string dir = data_dir + "/provisioned";
+  if (auto ok = sa::firmware::UnpackBundle(*bundle, dir); !ok) return ok.error();
+  return dir + "/agent.toml";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,6 +203,15 @@ int main(int argc, char** argv) {
                  "The cloud's base URL (overrides cloud.url), e.g. the demo's oms-sim at "
                  "http://127.0.0.1:8788");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default from config: info)");
+  std::string bundle_path, bundle_key_path = kProvisioningKey;
+  app.add_option("--bundle", bundle_path,
+                 "Start from a provisioning bundle (storectl provision): verified with --bundle-key, "
+                 "unpacked into {data-dir}/provisioned/ and its agent.toml used as the config. "
+                 "A bundle that does not verify stops the agent.")
+      ->excludes("--config");
+  app.add_option("--bundle-key", bundle_key_path,
+                 "The brand's provisioning public key (PEM) a bundle must be signed with")
+      ->capture_default_str();
   app.add_flag("--print-config", print_config, "Print the embedded default config and exit");
   app.set_version_flag("--version", std::string("store-agent ") + kVersion);
   CLI11_PARSE(app, argc, argv);
@@ -165,6 +220,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   ::signal(SIGPIPE, SIG_IGN);
+
+  // ------------------------------------------------------------- bundle
+  if (!bundle_path.empty()) {
+    if (data_dir.empty()) data_dir = demo ? kDemoDataDir : "/var/lib/store-agent";
+    auto where = UnpackVerifiedBundle(bundle_path, bundle_key_path, data_dir);
+    if (!where) return Die("--bundle " + bundle_path + ": " + where.error().message);
+    config_path = *where;
+  }
 
   // ------------------------------------------------------------- config
   sa::config::Config cfg;
@@ -261,6 +324,27 @@ int main(int argc, char** argv) {
   opts.shop.store_id = cfg.store_id;
   opts.shop.device_id = cfg.device_id;
   opts.claim_key = *claim_key;
+  // HTTPS (api.tls_cert + api.tls_key): required off loopback, since every
+  // request carries the API token. storectl trusts {data-dir}/api-cert.pem.
+  if (!cfg.api_tls_cert.empty() && !cfg.api_tls_key.empty()) {
+    auto cert = ReadFile(cfg.api_tls_cert);
+    if (!cert || cert->empty()) return Die("api.tls_cert: cannot read " + cfg.api_tls_cert);
+    auto key = ReadFile(cfg.api_tls_key);
+    if (!key || key->empty()) return Die("api.tls_key: cannot read " + cfg.api_tls_key);
+    opts.tls_cert_pem = std::move(*cert);
+    opts.tls_key_pem = std::move(*key);
+  }
+  if (opts.tls_cert_pem.empty() && !IsLoopback(opts.host)) {
+    return Die("api.listen " + cfg.listen + " is off loopback: set api.tls_cert and api.tls_key " +
+               "(the API token must not cross the LAN in clear)");
+  }
+  if (!opts.tls_cert_pem.empty()) {
+    if (auto ok = dir->WriteFile("api-cert.pem", CertificatesOnly(opts.tls_cert_pem), 0644); !ok) {
+      return Die(ok.error().message);
+    }
+  } else if (std::error_code ec; !fs::remove(dir->File("api-cert.pem"), ec) && ec) {
+    return Die(dir->File("api-cert.pem") + ": cannot remove the stale certificate (" + ec.message() + ")");
+  }
 
   // ------------------------------------------------------------ sync
   WriterPort sync_port(writer);
@@ -328,6 +412,7 @@ int main(int argc, char** argv) {
   }
 
   sa::api::Server server(io, writer, store, opts, log);
+  opts.tls_key_pem.assign(opts.tls_key_pem.size(), '\0');  // the server has its copy
   scan_router = &server;
   if (auto ok = hw.Start(); !ok) return Die(ok.error().message);
   const std::string& scanner_url = hw.scanner_url();
@@ -376,7 +461,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   server.Start(
       [&](std::uint16_t port) {
-        const std::string url = "http://" + opts.host + ":" + std::to_string(port);
+        const std::string url =
+            (opts.tls_cert_pem.empty() ? "http://" : "https://") + opts.host + ":" + std::to_string(port);
         if (auto ok = dir->WriteFile("api-url", url + "\n"); !ok) log.Warn(ok.error().message);
         if (!scanner_url.empty()) (void)dir->WriteFile("scanner-url", scanner_url + "\n");
         syncer.Start();

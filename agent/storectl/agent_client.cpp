@@ -86,7 +86,9 @@ Expected<std::string> ReadFirstLine(const std::string& path) {
   return line;
 }
 
-Expected<Endpoint> ResolveBaseUrl(const std::string& url_flag, const std::string& data_dir) {
+namespace {
+
+Expected<Endpoint> ResolveUrlOnly(const std::string& url_flag, const std::string& data_dir) {
   Endpoint e;
   auto accept = [&e](std::string url, std::string source, ErrorKind kind) -> Expected<Endpoint> {
     auto normalised = NormaliseUrl(std::move(url));
@@ -108,6 +110,18 @@ Expected<Endpoint> ResolveBaseUrl(const std::string& url_flag, const std::string
     return accept(*line, file, ErrorKind::internal);
   }
   return accept(kDefaultUrl, "the default", ErrorKind::internal);
+}
+
+}  // namespace
+
+Expected<Endpoint> ResolveBaseUrl(const std::string& url_flag, const std::string& data_dir) {
+  auto e = ResolveUrlOnly(url_flag, data_dir);
+  if (!e) return e;
+  if (StartsWith(e->base_url, "https://") && !data_dir.empty()) {
+    const std::string cert = data_dir + "/api-cert.pem";
+    if (std::ifstream(cert, std::ios::binary)) e->cert_file = cert;
+  }
+  return e;
 }
 
 Expected<std::string> ReadToken(const std::string& token_file_flag, const std::string& data_dir,

@@ -40,6 +40,10 @@ struct ClientOptions {
   std::string token;     // sent as "Authorization: Bearer {token}"
   long connect_timeout_ms = 2000;
   long total_timeout_ms = 15000;
+  // https: the agent's own certificate (PEM), trusted alone, in place of
+  // the system's CAs (see platform/curl/agent_client.cpp). Empty: the
+  // system's CAs with the usual host name check.
+  std::string agent_cert_file{};
 };
 
 // libcurl (easy interface, CURLOPT_NOSIGNAL).
@@ -59,11 +63,16 @@ struct Endpoint {
   std::string url_source;  // "--url", "$STORE_AGENT_URL", the api-url file, or "default"
   std::string token;
   std::string token_file;
+  // https only: {data_dir}/api-cert.pem when it exists (the agent copies its
+  // API certificate there at start), else "".
+  std::string cert_file{};
 };
 
 // Base URL: `url_flag`, else $STORE_AGENT_URL, else {data_dir}/api-url, else
 // http://127.0.0.1:8787. Errors: invalid_request (a bad --url or
 // $STORE_AGENT_URL, exit 1) or internal (an unusable api-url file, exit 2).
+// An https agent's own certificate is Endpoint::cert_file: {data_dir}/api-cert.pem
+// when it exists.
 Expected<Endpoint> ResolveBaseUrl(const std::string& url_flag, const std::string& data_dir);
 
 // The token: the first line of `token_file_flag`, else of {data_dir}/api-token.

@@ -157,7 +157,9 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
   if (request.method == "POST") {
     request.idempotency_key = crypto::NewUuidV7(SystemClock{}.now_ms());
   }
-  auto client = MakeCurlAgentClient({endpoint->base_url, *token});
+  ClientOptions client_options{endpoint->base_url, *token};
+  client_options.agent_cert_file = endpoint->cert_file;
+  auto client = MakeCurlAgentClient(std::move(client_options));
   auto response = SendRetryingOnce(*client, request);
   if (!response) {
     Error e = response.error();

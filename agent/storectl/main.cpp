@@ -3,7 +3,8 @@
 // reach the agent (or its ledger), 3 rejected input.
 //
 // Offline: `code inspect`, `catalog import` (the ledger file directly), `demo
-// codes`, `token`, `decode` (image files; decode_command.cpp). Through the
+// codes`, `token`, `decode` (image files; decode_command.cpp), `config check`,
+// `provision [verify]`, `flash` (provision_command.cpp). Through the
 // agent's local HTTP API (agent_commands.cpp):
 // `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`,
 // `stock show|receive|count`, `order list|show|accept|reject|pick|ship|handover|release`,
@@ -25,6 +26,7 @@
 #include "agent_commands.hpp"
 #include "codes.hpp"
 #include "decode_command.hpp"
+#include "provision_command.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -404,6 +406,7 @@ int main(int argc, char** argv) {
   demo_codes->add_option("--data-dir", g.data_dir, "The agent's data directory");
 
   sa::storectl::DecodeCommand decode(app, g);
+  sa::storectl::ProvisionCommands field(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -417,6 +420,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (decode.parsed()) return decode.Run();
+  if (const int rc = field.Run(); rc >= 0) return rc;
   if (inspect->parsed()) return CodeInspect(g, payload, keys, member_keys, patterns);
   if (import->parsed()) return CatalogImport(g, file);
   namespace st = sa::storectl;

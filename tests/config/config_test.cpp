@@ -618,3 +618,54 @@ TEST_CASE("printer: target width and auto print") {
   CHECK(ErrorOf("[printer]\ntarget = \"tcp://host\"\n") ==
         "t.toml:2: printer.target must be a path or tcp://HOST:PORT (got \"tcp://host\")");
 }
+
+TEST_CASE("api.tls_cert and api.tls_key: HTTPS needs both") {
+  CHECK(Config{}.api_tls_cert.empty());
+  CHECK(Config{}.api_tls_key.empty());
+  const std::string defaults = config::EmbeddedDefaults();
+  const auto lines = Lines(defaults);
+  for (const char* line : {"tls_cert = \"\"", "tls_key = \"\""}) {
+    INFO(line);
+    const auto it = std::find(lines.begin(), lines.end(), std::string(line));
+    REQUIRE(it != lines.end());
+    REQUIRE(it != lines.begin());
+    CHECK((it - 1)->rfind("# ", 0) == 0);
+  }
+
+  const Config c = Ok("[api]\nlisten = \"0.0.0.0:8787\"\ntls_cert = \"/etc/store-agent/api.crt\"\n"
+                      "tls_key = \"/etc/store-agent/api.key\"\n");
+  CHECK(c.api_tls_cert == "/etc/store-agent/api.crt");
+  CHECK(c.api_tls_key == "/etc/store-agent/api.key");
+  CHECK(c.listen == "0.0.0.0:8787");
+  // plain HTTP off loopback is the daemon's to refuse (it reads the files),
+  // not the parser's: a config without TLS on 0.0.0.0 parses.
+  CHECK(Ok("[api]\nlisten = \"0.0.0.0:8787\"\n").api_tls_cert.empty());
+
+  CHECK(ErrorOf("[api]\ntls_cert = \"api.crt\"\n") ==
+        "t.toml:2: api.tls_cert is set but api.tls_key is not: HTTPS needs both (or neither, "
+        "for plain HTTP on loopback)");
+  CHECK(ErrorOf("[api]\nlisten = \"127.0.0.1:1\"\n\ntls_key = \"api.key\"\n") ==
+        "t.toml:4: api.tls_key is set but api.tls_cert is not: HTTPS needs both (or neither, "
+        "for plain HTTP on loopback)");
+  // a refused value is not set: its partner is then alone, and said so too
+  CHECK(Lines(ErrorOf("[api]\ntls_cert = \"a\\u0000b.crt\"\ntls_key = \"k\"\n")) ==
+        std::vector<std::string>{"t.toml:2: api.tls_cert must not contain a NUL character",
+                                 "t.toml:3: api.tls_key is set but api.tls_cert is not: HTTPS "
+                                 "needs both (or neither, for plain HTTP on loopback)"});
+  CHECK(Lines(ErrorOf("[api]\ntls_cert = 5\ntls_key = \"k\"\n")).front() ==
+        "t.toml:2: api.tls_cert must be a string, not an integer");
+  CHECK(ErrorOf("[api]\ntls_crt = \"a.crt\"\n") ==
+        "t.toml:2: unknown key api.tls_crt; did you mean api.tls_cert?");
+
+  SECTION("LoadFile resolves them against the config file's folder") {
+    testing::TempDir temp("sa-config");
+    const fs::path dir = temp.path() / "etc";
+    const fs::path file = dir / "agent.toml";
+    WriteFile(file, "[api]\ntls_cert = \"tls/api.crt\"\ntls_key = \"/secure/api.key\"\n");
+    auto loaded = config::LoadFile(file.string());
+    INFO((loaded ? std::string() : loaded.error().message));
+    REQUIRE(loaded);
+    CHECK(loaded->api_tls_cert == (dir / "tls/api.crt").string());
+    CHECK(loaded->api_tls_key == "/secure/api.key");
+  }
+}

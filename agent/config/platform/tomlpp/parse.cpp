@@ -213,6 +213,10 @@ class Reader {
 }  // namespace
 
 Expected<Config> Parse(std::string_view toml_text, std::string_view source) {
+  return Parse(toml_text, source, nullptr);
+}
+
+Expected<Config> Parse(std::string_view toml_text, std::string_view source, KeyLines* lines) {
   if (toml_text.size() > kMaxConfigBytes) {
     return detail::MakeConfigError(
         source, {{1, "the config is " + std::to_string(toml_text.size()) +
@@ -234,6 +238,7 @@ Expected<Config> Parse(std::string_view toml_text, std::string_view source) {
   Reader reader;
   reader.Root(root);
   detail::CrossCheck(reader.config, reader.lines, reader.problems);
+  if (lines) *lines = reader.lines;
   if (!reader.problems.empty()) return detail::MakeConfigError(source, std::move(reader.problems));
   return std::move(reader.config);
 }

@@ -1,7 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // AgentClient over libcurl's easy interface: the only file of storectl that
 // includes curl. No signals (CURLOPT_NOSIGNAL), 2 s to connect, 15 s in all,
-// no redirects, http and https only.
+// no redirects, http and https only, TLS 1.2 or later.
+//
+// Trusting the agent over https. The agent copies its API certificate to
+// {data-dir}/api-cert.pem; a store's certificate is usually self-signed and
+// names no host or LAN address the till is reached by. When that file is
+// there (ClientOptions::agent_cert_file), it is pinned:
+//   - CURLOPT_CAINFO is that file and CURLOPT_CAPATH is unset (Debian's
+//     libcurl would otherwise add /etc/ssl/certs), so the one trust anchor
+//     is the agent's certificate: only a chain that verifies to it, i.e.
+//     made with the agent's private key, is accepted (VERIFYPEER stays on:
+//     signature and validity dates are checked);
+//   - the host name check (VERIFYHOST) is off, since the certificate need
+//     not name the address; with a single pinned anchor it would add
+//     nothing: a publicly trusted certificate for any name is refused.
+// Without the file, https is verified the usual way (system CAs + host name).
 #include "agent_client.hpp"
 
 #include <curl/curl.h>
@@ -97,6 +111,14 @@ class CurlAgentClient final : public AgentClient {
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    const std::string& cert = options_.agent_cert_file;
+    if (!cert.empty() && url.rfind("https://", 0) == 0) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, cert.c_str());
+      curl_easy_setopt(h, CURLOPT_CAPATH, static_cast<char*>(nullptr));
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (request.method == "POST") {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
