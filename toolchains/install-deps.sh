@@ -24,15 +24,26 @@ done
 case "$arch" in amd64|arm64|armhf) ;; *) echo "install-deps: unsupported arch '$arch'" >&2; exit 1 ;; esac
 
 # Build tools and header-only / architecture-independent packages.
-tools=(cmake g++ make pkg-config openssl ca-certificates curl netcat-openbsd)
+tools=(cmake g++ make pkg-config openssl ca-certificates curl netcat-openbsd dpkg-dev binutils)  # dpkg-dev: dpkg-shlibdeps for the .deb; binutils: readelf (tests/packaging)
 # What the driver tests render and read QR images with (qrencode, ImageMagick)
 # and compare against (ZXing-cpp's own ZXingReader).
 tools+=(qrencode imagemagick zxing-cpp-tools jq)
-# Libraries with code for the target: these take a :ARCH suffix when cross-building.
+# Libraries with code for the target: these take a :ARCH suffix when cross-building
+# (each is Multi-Arch: same, so the :ARCH package installs beside the host's).
 target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev
-             libv4l-dev libstb-dev libzbar-dev)
-# Header-only libraries (Architecture: all).
-header_libs=(libasio-dev librestinio-dev libfmt-dev libhttp-parser-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev catch2)
+             libv4l-dev libstb-dev libfmt-dev libtomlplusplus-dev)
+# Header-only libraries, used from the host's packages for every target. catch2,
+# asio, nlohmann-json and CLI11 are Architecture: all (or Multi-Arch: foreign).
+# RESTinio is header-only too, but librestinio-dev:ARCH depends on
+# libhttp-parser-dev:ARCH, which is not Multi-Arch: same (it would replace the
+# host's): a cross build uses the host's RESTinio config and http_parser.h and
+# links the target's libhttp-parser2.9:ARCH (toolchains/cmake/SaDependencies.cmake).
+header_libs=(libasio-dev librestinio-dev libhttp-parser-dev nlohmann-json3-dev libcli11-dev catch2)
+# Native only: ZBar, which only sa-bench's decode comparison uses. libzbar-dev:ARCH
+# pulls in ~230 packages (ImageMagick++, GTK 3, X11 -dev, some :amd64 too) whose
+# postinst scripts cannot run on the host; a cross build leaves the ZBar column
+# out of sa-bench (SA_BENCH_ZBAR, tests/bench/CMakeLists.txt).
+native_libs=(libzbar-dev)
 (( with_tools )) && tools+=(ccache clang-format gdb)
 
 pkgs=("${tools[@]}" "${header_libs[@]}")
@@ -45,9 +56,9 @@ if [[ "$arch" != "$host_arch" ]]; then
     dpkg --add-architecture "$arch"
     need_update=1
   fi
-  for p in "${target_libs[@]}"; do pkgs+=("$p:$arch"); done
+  for p in "${target_libs[@]}" libhttp-parser2.9; do pkgs+=("$p:$arch"); done
 else
-  pkgs+=("${target_libs[@]}")
+  for p in "${target_libs[@]}" "${native_libs[@]}"; do pkgs+=("$p:$arch"); done  # :ARCH, so another arch's copy is not taken for it
 fi
 
 missing=()
@@ -62,5 +73,5 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get update -qq -o Acquire::Retries=3
+apt-get install -y -qq -o Acquire::Retries=3 --no-install-recommends "${missing[@]}"

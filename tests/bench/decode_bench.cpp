@@ -16,7 +16,8 @@
 //   zxing_raw_ms_per_frame  shared/baselines/zxing_decode.cpp: ZXing's
 //                           ReadBarcode with QR-only hints, nothing around it
 //                           (the same loop in-process without shared/)
-//   zbar_ms_per_frame       ZBar's QR scanner on the same frame
+//   zbar_ms_per_frame       ZBar's QR scanner on the same frame (null in a
+//                           build without ZBar: SA_BENCH_ZBAR)
 //   ratio                   ms_per_frame / zxing_raw_ms_per_frame (target <= 1.05)
 // The baseline keeps ZXing's other defaults (tryHarder, tryRotate), which the
 // driver turns off; for QR codes in ZXing-cpp 1.4 they cost next to nothing,
@@ -50,7 +51,9 @@
 #include <vector>
 
 #include "drivers.hpp"
+#if SA_BENCH_ZBAR
 #include "zbar_decode.hpp"
+#endif
 
 namespace sa::bench {
 namespace {
@@ -222,10 +225,15 @@ Json Measure(const std::string& name, const GrayImage& frame, const fs::path& pg
   }
   raw.ms_per_frame = Median(raw_ms);
   const Run pipeline = PipelineDecode(frame, n);
-  const Run zbar = [&] {
-    const auto z = ZbarDecodeFrames(frame.pixels.data(), frame.width, frame.height, n);
-    return Run{z.ms_per_frame, z.decoded};
-  }();
+#if SA_BENCH_ZBAR
+  const auto z = ZbarDecodeFrames(frame.pixels.data(), frame.width, frame.height, n);
+  const Json zbar_ms = Round(z.ms_per_frame, 3);
+  const Json zbar_decoded = z.decoded;
+#else
+  // Built without ZBar (SA_BENCH_ZBAR, tests/bench/CMakeLists.txt): no figure.
+  const Json zbar_ms = nullptr;
+  const Json zbar_decoded = nullptr;
+#endif
   const double ours = Median(ours_ms);
   return Json{{"scenario", "decode"},
               {"frame", name},
@@ -238,8 +246,8 @@ Json Measure(const std::string& name, const GrayImage& frame, const fs::path& pg
               {"pipeline_scans", pipeline.decoded},
               {"zxing_raw_ms_per_frame", Round(raw.ms_per_frame, 3)},
               {"zxing_raw_decoded", raw.decoded},
-              {"zbar_ms_per_frame", Round(zbar.ms_per_frame, 3)},
-              {"zbar_decoded", zbar.decoded},
+              {"zbar_ms_per_frame", zbar_ms},
+              {"zbar_decoded", zbar_decoded},
               {"ratio", Round(ours / raw.ms_per_frame, 3)},
               {"decoded", ours_before.decoded},
               {"baseline", "zxing_decode"},

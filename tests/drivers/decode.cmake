@@ -6,3 +6,4 @@ find_package(ZXing REQUIRED)
 
 add_test(NAME decode_files
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/decode-files.sh $<TARGET_FILE:storectl>)
+set_tests_properties(decode_files PROPERTIES LABELS host_only)  # runs storectl directly
