@@ -8,15 +8,6 @@
 namespace sa::firmware {
 namespace {
 
-bool IsIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
-bool ValidId(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), IsIdChar);
-}
-
 Error Invalid(const std::string& code, const std::string& message) {
   return MakeError(ErrorKind::invalid_request, code, message);
 }
@@ -77,8 +68,7 @@ bool SafeRelativePath(std::string_view path) {
   while (at <= path.size()) {
     const std::size_t slash = std::min(path.find('/', at), path.size());
     const std::string_view segment = path.substr(at, slash - at);
-    if (segment.empty() || segment == "." || segment == ".." ||
-        !std::all_of(segment.begin(), segment.end(), IsIdChar)) {
+    if (segment == "." || segment == ".." || !IsValidId(segment)) {
       return false;
     }
     at = slash + 1;
@@ -115,8 +105,8 @@ const BundleFile* Bundle::Find(std::string_view path) const {
 
 Expected<Bundle> Provision(const ProvisionRequest& r, const crypto::SigningKey& provisioning_key,
                            std::int64_t now_ms) {
-  if (!ValidId(r.store_id)) return Invalid("invalid_store_id", "--store: 1-64 of A-Z a-z 0-9 _ . -");
-  if (!ValidId(r.device_id)) return Invalid("invalid_device_id", "--device: 1-64 of A-Z a-z 0-9 _ . -");
+  if (!IsValidId(r.store_id)) return Invalid("invalid_store_id", "--store: 1-64 of A-Z a-z 0-9 _ . -");
+  if (!IsValidId(r.device_id)) return Invalid("invalid_device_id", "--device: 1-64 of A-Z a-z 0-9 _ . -");
   std::string config(Profile(r.role));
   if (config.empty()) {
     std::string roles;

@@ -510,7 +510,7 @@ struct Server::Impl {
       if (n == 2) return get ? ListTerminals(req) : MethodNotAllowed(req, "GET");
       if (n > 4) return NotFound(req);
       const std::string t(seg[2]);
-      if (!ValidTerminalId(t)) {
+      if (!IsValidId(t)) {
         return Respond(req, ErrorReply(404, "terminal_not_found",
                                        "a terminal id is 1-64 of A-Z a-z 0-9 _ . -"));
       }
@@ -1009,13 +1009,6 @@ struct Server::Impl {
       return Respond(req, ErrorReply(409, "no_printer", "no receipt printer is configured ([printer] target)"));
     }
     PrintSale(id, [this, req](Reply r) { Respond(req, r); });
-  }
-
-  static bool ValidTerminalId(const std::string& t) {
-    return !t.empty() && t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             c == '_' || c == '.' || c == '-';
-    });
   }
 
   Terminal& TerminalOf(const std::string& t) {

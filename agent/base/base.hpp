@@ -100,6 +100,10 @@ inline std::optional<MinorUnits> MulMinor(MinorUnits a, std::int64_t n) {
 // decimals, in integer arithmetic (INT64_MIN included).
 std::string FormatMinor(MinorUnits minor);
 
+// An id as the agent's ids are everywhere (store, device, terminal, a
+// certificate's name): 1-64 of A-Z a-z 0-9 _ . -
+bool IsValidId(std::string_view id);
+
 // Where the domain reads the time. Production reads the system clock; tests
 // and the demo set it.
 class Clock {

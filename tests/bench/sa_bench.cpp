@@ -90,6 +90,7 @@
 #include <vector>
 
 #include "agent_process.hpp"
+#include "event_stream.hpp"
 #include "keyboard.hpp"
 #include "base.hpp"
 #include "codes.hpp"
@@ -1374,79 +1375,17 @@ int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::str
 
 // ---------------------------------------------------------------- wedge
 
-// GET /v1/events on its own thread; Wait() blocks until `needle` appears
-// after what was already consumed.
-class EventTail {
- public:
-  EventTail(const std::string& url, const std::string& token)
-      : url_(url + "/v1/events"), auth_("Authorization: Bearer " + token) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~EventTail() {
-    stop_ = true;
-    thread_.join();
-  }
-  EventTail(const EventTail&) = delete;
-  EventTail& operator=(const EventTail&) = delete;
-
-  // True when `needle` arrived (searching from where the last match ended).
-  bool Wait(const std::string& needle, std::chrono::seconds limit = std::chrono::seconds(30)) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::size_t at = std::string::npos;
-    const bool ok = cv_.wait_for(lock, limit, [&] {
-      at = data_.find(needle, from_);
-      return at != std::string::npos || finished_;
-    });
-    if (!ok || at == std::string::npos) return false;
-    from_ = at + needle.size();
-    return true;
-  }
-
- private:
-  static std::size_t OnData(char* p, std::size_t size, std::size_t n, void* self_) {
-    auto* self = static_cast<EventTail*>(self_);
-    if (self->stop_) return 0;
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      self->data_.append(p, size * n);
-    }
-    self->cv_.notify_all();
-    return size * n;
-  }
-  static int OnProgress(void* self_, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<EventTail*>(self_)->stop_ ? 1 : 0;
-  }
-  void Run() {
-    CURL* curl = curl_easy_init();
-    curl_slist* headers = curl_slist_append(nullptr, auth_.c_str());
-    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &EventTail::OnData);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &EventTail::OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
-    curl_easy_perform(curl);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      finished_ = true;
-    }
-    cv_.notify_all();
-  }
-
-  std::string url_;
-  std::string auth_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string data_;
-  std::size_t from_ = 0;
-  bool finished_ = false;
-  std::thread thread_;  // last: starts after everything above exists
-};
+// Waits until `needle` arrives on `events` after `from`, then moves `from`
+// past it.
+bool WaitForText(sa::testing::EventStreamClient& events, const std::string& needle, std::size_t& from) {
+  std::size_t at = std::string::npos;
+  const bool seen = events.WaitFor([&](const std::string& data) {
+    at = data.find(needle, from);
+    return at != std::string::npos;
+  });
+  if (seen) from = at + needle.size();
+  return seen;
+}
 
 // Scan to committed sale line through a keyboard-wedge scanner: a signed
 // label typed as evdev records into the daemon's FIFO, until its "scan"
@@ -1481,8 +1420,9 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
   const std::vector<std::string> wedge_labels = labels("W");
   const std::vector<std::string> api_labels = labels("H");
 
-  EventTail events(agent.url, token);
-  if (!events.Wait(": store-agent events")) throw BenchError("no /v1/events stream");
+  sa::testing::EventStreamClient events(sa::testing::Api{agent.url, token});
+  std::size_t seen = 0;
+  if (!WaitForText(events, ": store-agent events", seen)) throw BenchError("no /v1/events stream");
   const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) throw BenchError("open " + fifo + ": " + std::strerror(errno));
   long clock_us = 1'700'000'000'000'000;
@@ -1501,7 +1441,7 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
     }
     // The scan event carries the payload and its outcome; JSON escapes '/'
     // not, so the label appears as it is.
-    if (!events.Wait("\"payload\":\"" + label + "\"")) throw BenchError("the wedge scan never arrived");
+    if (!WaitForText(events, "\"payload\":\"" + label + "\"", seen)) throw BenchError("the wedge scan never arrived");
     wedge_ms.push_back(MsSince(start));
   }
   ::close(fd);
@@ -1516,7 +1456,9 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
     const auto start = SteadyClock::now();
     Check(client.Post("/v1/sales/" + sale + "/scans", body), "POST /v1/sales/{id}/scans");
     // Seen where the wedge's scans are seen: its "scan" event.
-    if (!events.Wait("\"payload\":\"" + label + "\"")) throw BenchError("the API scan's event never arrived");
+    if (!WaitForText(events, "\"payload\":\"" + label + "\"", seen)) {
+      throw BenchError("the API scan's event never arrived");
+    }
     api_ms.push_back(MsSince(start));
   }
   const sa::testing::Api api{agent.url, token};

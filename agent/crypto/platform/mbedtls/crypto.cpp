@@ -354,11 +354,6 @@ bool KeyRing::Verify(std::string_view message, std::span<const std::uint8_t> raw
 namespace sa::crypto {
 namespace {
 
-bool IsCnChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
 // "YYYYMMDDhhmmss" in UTC, as mbedtls_x509write_crt_set_validity takes it.
 std::string X509Time(std::int64_t unix_s) {
   const std::time_t t = static_cast<std::time_t>(unix_s);
@@ -375,7 +370,7 @@ Expected<std::string> IssueCertificate(const SigningKey& subject, std::string_vi
                                        const SigningKey& issuer, std::string_view issuer_cn,
                                        std::int64_t not_before_unix_s, int days) {
   for (std::string_view cn : {subject_cn, issuer_cn}) {
-    if (cn.empty() || cn.size() > 64 || !std::all_of(cn.begin(), cn.end(), IsCnChar)) {
+    if (!IsValidId(cn)) {
       return MakeError(ErrorKind::invalid_request, "bad_common_name",
                        "a certificate name is 1-64 of A-Z a-z 0-9 _ . -");
     }
