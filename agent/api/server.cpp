@@ -589,14 +589,20 @@ struct Server::Impl {
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
-    Submit(req, Durability::relaxed, false, [this, uptime](store::Store& s) {
+    const daemon::WriterStats w = writer.stats();
+    json storage{{"state", w.storage_full ? "full" : "ok"}, {"refusals", w.storage_refusals}};
+    if (auto free = writer.FreeBytes()) storage["free_bytes"] = *free;
+    Submit(req, Durability::relaxed, false, [this, uptime, storage, full = w.storage_full](store::Store& s) {
       auto depth = s.OutboxDepth();
-      return Reply{200, Dump(json{{"status", "ok"},
+      // Still 200: the agent answers and sells what it can; "degraded" tells
+      // a monitor (or a manager's screen) that changes are being refused.
+      return Reply{200, Dump(json{{"status", full ? "degraded" : "ok"},
                                   {"store_id", config.store_id},
                                   {"device_id", config.device_id},
                                   {"version", options.version},
                                   {"uptime_s", uptime},
-                                  {"outbox_depth", depth ? *depth : -1}})};
+                                  {"outbox_depth", depth ? *depth : -1},
+                                  {"storage", storage}})};
     });
   }
 
@@ -726,6 +732,10 @@ struct Server::Impl {
     out += "sa_writer_batches_total " + std::to_string(w.batches) + "\n";
     family("sa_writer_jobs_total", "counter", "Operations run by the writer (grouped in batches).");
     out += "sa_writer_jobs_total " + std::to_string(w.jobs) + "\n";
+    family("sa_ledger_storage_full", "gauge", "1 while the ledger's disk is full and changes are refused.");
+    out += std::string("sa_ledger_storage_full ") + (w.storage_full ? "1" : "0") + "\n";
+    family("sa_ledger_storage_refusals_total", "counter", "Operations refused with 507 insufficient_storage.");
+    out += "sa_ledger_storage_refusals_total " + std::to_string(w.storage_refusals) + "\n";
     family("sa_writer_max_batch", "gauge", "The most operations one batch has held.");
     out += "sa_writer_max_batch " + std::to_string(w.max_batch) + "\n";
     family("sa_outbox_depth", "gauge", "Events waiting to be pushed to the cloud.");

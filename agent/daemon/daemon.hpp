@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -130,6 +131,11 @@ struct WriterStats {
                                                              10000, 25000, 50000, 100000, 250000};
   std::array<std::uint64_t, 11> bucket_counts{};  // last: +Inf
   std::int64_t commit_us_sum = 0;
+  // The ledger's disk is full: the last change was refused (507
+  // insufficient_storage) and no change has committed since. It clears by
+  // itself with the first change that commits once space returns.
+  bool storage_full = false;
+  std::uint64_t storage_refusals = 0;  // operations answered 507
 };
 
 // Owns the ledger connection on its own thread. Jobs queued while a batch is
@@ -152,6 +158,8 @@ class Writer {
   void Stop();
   WriterStats stats() const;
   std::size_t queued() const;
+  // Bytes free for the agent on the ledger's filesystem (statvfs), if it can tell.
+  std::optional<std::uint64_t> FreeBytes() const;
 
  private:
   void Run();

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <optional>
+
+#include <sys/statvfs.h>
 
 #include "daemon.hpp"
 
@@ -41,6 +45,13 @@ Writer::Writer(asio::io_context& loop, ledger::Database& db, store::Store& store
       thread_([this] { Run(); }) {}
 
 Writer::~Writer() { Stop(); }
+
+std::optional<std::uint64_t> Writer::FreeBytes() const {
+  const auto dir = std::filesystem::path(db_.path()).parent_path();
+  struct statvfs fs{};
+  if (statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
 
 void Writer::Submit(Job job) {
   std::optional<Reply> refused;
@@ -138,6 +149,8 @@ void Writer::RunBatch(std::vector<Job>& batch) {
   }
   std::vector<Reply> replies(batch.size());
   std::int64_t commit_us = 0;
+  const std::int64_t changes_before = db_.TotalChanges();
+  bool committed = false;
   try {
     ledger::Transaction outer(db_, durability);
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -160,18 +173,33 @@ void Writer::RunBatch(std::vector<Job>& batch) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     outer.Commit();  // one fsync for the whole batch when it holds a completion
+    committed = true;
     commit_us = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - t0)
                     .count();
   } catch (const ledger::Failure& f) {
-    log_.Error("batch not committed", {{"code", f.error().code}, {"jobs", std::to_string(batch.size())}});
+    // A full disk is logged once per episode (below), not once per batch.
+    log_.Write(f.error().kind == ErrorKind::storage ? Level::debug : Level::error, "batch not committed",
+               {{"code", f.error().code}, {"jobs", std::to_string(batch.size())}});
     for (auto& r : replies) r = ErrorReply(f.error());
   } catch (const std::exception& e) {
     log_.Error("batch failed", {{"what", e.what()}});
     for (auto& r : replies) r = ErrorReply(500, "internal_error", "the agent hit an internal error");
   }
+  const auto refused = static_cast<std::uint64_t>(
+      std::count_if(replies.begin(), replies.end(), [](const Reply& r) { return r.status == 507; }));
+  const bool wrote = committed && db_.TotalChanges() != changes_before;
+  bool became_full = false;
+  bool recovered = false;
   {
     std::lock_guard lock(mu_);
+    stats_.storage_refusals += refused;
+    if (refused > 0 && !stats_.storage_full) {
+      stats_.storage_full = became_full = true;
+    } else if (refused == 0 && wrote && stats_.storage_full) {
+      stats_.storage_full = false;
+      recovered = true;
+    }
     ++stats_.batches;
     stats_.jobs += batch.size();
     stats_.max_batch = std::max<std::uint64_t>(stats_.max_batch, batch.size());
@@ -182,6 +210,10 @@ void Writer::RunBatch(std::vector<Job>& batch) {
       stats_.commit_us_sum += commit_us;
     }
   }
+  // Once per episode, not once per refused request: a till retrying on a
+  // full disk must not flood the log (which may be on that disk too).
+  if (became_full) log_.Error("ledger storage full: changes are refused until space returns");
+  if (recovered) log_.Info("ledger storage recovered");
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].reply_off_loop) {
       batch[i].done(std::move(replies[i]));

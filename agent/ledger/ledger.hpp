@@ -105,6 +105,8 @@ class Database {
 
   int UserVersion();
   std::int64_t Changes() const;
+  // Rows changed on this connection since it opened (a batch wrote iff this moved).
+  std::int64_t TotalChanges() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
 

@@ -136,6 +136,8 @@ int Database::UserVersion() {
 
 std::int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
+std::int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
+
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 void Database::SetDurability(Durability durability) {
