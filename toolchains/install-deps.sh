@@ -28,6 +28,9 @@ tools=(cmake g++ make pkg-config openssl ca-certificates curl netcat-openbsd dpk
 # What the driver tests render and read QR images with (qrencode, ImageMagick)
 # and compare against (ZXing-cpp's own ZXingReader).
 tools+=(qrencode imagemagick zxing-cpp-tools jq)
+# The reliability tests: libfaketime moves the agent's clock (clock_jump_test);
+# util-linux's unshare for a private tmpfs is part of the base system.
+tools+=(libfaketime)
 # Libraries with code for the target: these take a :ARCH suffix when cross-building
 # (each is Multi-Arch: same, so the :ARCH package installs beside the host's).
 target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev
