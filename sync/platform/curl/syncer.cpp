@@ -39,6 +39,22 @@ std::string ErrorCode(const Response& r) {
   return {};
 }
 
+// Typed reads of a cloud answer. nlohmann's value() throws on a field of
+// another type; a cloud (or a proxy) that answers {"status":7} must not end
+// the sync thread (invariant 9): a mistyped field reads as absent.
+std::string StringField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::int64_t IntField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+bool BoolField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string Describe(const Response& r) {
   const std::string code = ErrorCode(r);
   return "cloud answered " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
@@ -257,12 +273,12 @@ struct Syncer::Impl {
       std::vector<store::Alert> rejected;
       if (auto results = answer.find("results"); results != answer.end() && results->is_array()) {
         for (const auto& res : *results) {
-          if (!res.is_object() || res.value("status", "") != "rejected") continue;
+          if (!res.is_object() || StringField(res, "status") != "rejected") continue;
           store::Alert alert;
           alert.code = "event_rejected";
           const std::string why = res.contains("error") && res["error"].is_object()
-                                      ? res["error"].value("code", "") : "";
-          alert.message = "the cloud refused event " + std::to_string(res.value("seq", 0)) +
+                                      ? StringField(res["error"], "code") : "";
+          alert.message = "the cloud refused event " + std::to_string(IntField(res, "seq")) +
                           (why.empty() ? "" : " (" + why + ")");
           alert.detail = res.dump();
           alert.source = "cloud";
@@ -328,7 +344,7 @@ struct Syncer::Impl {
         if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer()) {
           return MakeError(ErrorKind::internal, "bad_answer", "a change without a cursor");
         }
-        changes.push_back(Change{c["cursor"].get<std::int64_t>(), c.value("type", ""),
+        changes.push_back(Change{c["cursor"].get<std::int64_t>(), StringField(c, "type"),
                                  c.contains("data") ? c["data"].dump() : "{}"});
       }
       const std::int64_t cursor = answer["cursor"].get<std::int64_t>();
@@ -344,7 +360,7 @@ struct Syncer::Impl {
         status.last_pull_at_ms = clock.now_ms();
         status.pulled_changes += changes.size();
       }
-      if (!answer.value("more", false) || changes.empty()) return pulled;
+      if (!BoolField(answer, "more") || changes.empty()) return pulled;
     }
   }
 
@@ -434,7 +450,14 @@ struct Syncer::Impl {
       lock.unlock();
       CycleResult result;
       if (ready) {
-        result = Cycle();
+        try {
+          result = Cycle();
+        } catch (const std::exception& e) {
+          // Whatever a cycle meets (a cloud's answer above all), the worker
+          // lives on and retries with backoff: the till never loses sync.
+          result = CycleResult{};
+          result.error = std::string("sync cycle failed: ") + e.what();
+        }
       } else {
         result.error = "sync could not start (see the log)";
       }
