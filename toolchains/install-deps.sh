@@ -31,6 +31,14 @@ tools+=(qrencode imagemagick zxing-cpp-tools jq)
 # The reliability tests: libfaketime moves the agent's clock (clock_jump_test);
 # util-linux's unshare for a private tmpfs is part of the base system.
 tools+=(libfaketime)
+# The fuzzers (toolchains/fuzz.sh): Debian's clang and its libFuzzer runtime.
+tools+=(clang-14 libclang-rt-14-dev)
+# The browser tests (tests/browser): Debian's Chromium, driven from node by
+# playwright-core (npm). A node from elsewhere (nodesource's bundles npm) is
+# kept: Debian's nodejs and npm are installed only when there is none.
+tools+=(chromium)
+command -v node >/dev/null || tools+=(nodejs)
+command -v npm >/dev/null || tools+=(npm)
 # Libraries with code for the target: these take a :ARCH suffix when cross-building
 # (each is Multi-Arch: same, so the :ARCH package installs beside the host's).
 target_libs=(libsqlite3-dev libcurl4-openssl-dev libzxing-dev libmbedtls-dev zlib1g-dev libssl-dev

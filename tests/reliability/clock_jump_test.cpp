@@ -14,6 +14,7 @@
 // reaches the cloud exactly once, the sync having corrected its clock skew.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -190,4 +191,7 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
     last_at = at;
   }
   CHECK(went_back);
+  std::printf("clock_jump: 5 jumps (-6 h, +2 h, -6 h, +2 h, back), %d sales and %zu events in the cloud "
+              "exactly once, 1 expiry, 1 replay refused\n",
+              sold, events.size());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -281,6 +282,10 @@ TEST_CASE("full disk: a sale is refused with insufficient_storage and the agent 
   CHECK(healed.at("status") == "ok");
   CHECK(healed.at("storage").at("state") == "ok");
   CHECK(Metric(shop.api, "sa_ledger_storage_full") == "0");
+
+  std::printf("full_disk: %zu sales acknowledged, %s refused with 507 while the disk was full, "
+              "selling again without a restart once %zu bytes were freed\n",
+              acked.size(), health.at("storage").at("refusals").dump().c_str(), ballast);
 
   // And all of it survives a restart.
   shop.Stop();
