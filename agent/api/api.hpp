@@ -62,6 +62,11 @@ struct Options {
   receipt::Shop shop;
   crypto::Bytes claim_key;                   // signs receipt claim tokens
   std::string claim_host = "claim.brand.example";
+  // The screens (/, /store, /ui/...): from this folder when set (store-agent
+  // --web-root), else the copy embedded at build time.
+  std::string web_root;
+  // PBKDF2 iterations for new PINs (crypto::kPinIterations; tests may lower it).
+  std::uint32_t pin_iterations = crypto::kPinIterations;
   SyncHooks sync;                            // empty: GET /v1/sync says sync is off
   HardwareHooks hardware;
 };

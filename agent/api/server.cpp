@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "api.hpp"
+#include "qr.hpp"
+#include "web.hpp"
 
 namespace sa::api {
 namespace {
@@ -123,11 +125,13 @@ const char* Reason(int status) {
     case 201: return "Created";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 507: return "Insufficient Storage";
@@ -313,6 +317,39 @@ struct Terminal {
   }
 };
 
+// A cashier logged in at a terminal (POST /v1/login). In memory only: a
+// restart logs everyone out, and no bearer secret is ever written down.
+struct Session {
+  store::Cashier cashier;
+  std::string terminal;
+  std::chrono::steady_clock::time_point last_used;
+};
+constexpr auto kSessionIdle = std::chrono::hours(12);  // a long shift, then log in again
+constexpr std::size_t kMaxSessions = 1024;
+// Login throttling: this many failures in a row for one cashier id lock it
+// for kLockout (a 4-digit PIN must not be guessable over the LAN).
+constexpr int kMaxLoginFailures = 5;
+constexpr auto kLockout = std::chrono::seconds(60);
+constexpr std::size_t kMaxThrottled = 4096;
+struct LoginThrottle {
+  int failures = 0;
+  std::chrono::steady_clock::time_point locked_until{};
+};
+
+// Who is calling: the device's API token (storectl, a store box's own
+// tools) or a cashier's session.
+struct Caller {
+  bool admin = false;        // the API token
+  const Session* session = nullptr;
+  bool manager() const { return admin || (session && session->cashier.role == "manager"); }
+  std::string cashier() const { return session ? session->cashier.id : std::string(); }
+  std::string terminal() const { return session ? session->terminal : std::string(); }
+};
+
+json CashierObject(const store::Cashier& c) {
+  return json{{"id", c.id}, {"name", c.name}, {"role", c.role}};
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -348,6 +385,9 @@ struct Server::Impl {
   std::map<int, std::uint64_t> requests_by_status;
   std::map<std::string, std::uint64_t> scans_by_outcome;
   std::uint64_t sales_completed = 0;
+  std::map<std::string, Session> sessions;            // by token; loop thread only
+  std::map<std::string, LoginThrottle> throttles;     // by cashier id
+  Caller caller;  // of the request being routed (set at the top of Route)
   std::uint64_t sales_voided = 0;
   std::uint64_t refunds = 0;
 
@@ -488,15 +528,23 @@ struct Server::Impl {
     const auto path = req->header().path();
     const auto seg = Segments(path);
 
-    if (!Authorised(req)) {
-      return Respond(req, ErrorReply(401, "unauthorized",
-                                     "a valid 'Authorization: Bearer {token}' header is required "
-                                     "(the token is in {data-dir}/api-token)"));
+    // The screens need no token: they are what a cashier logs in with.
+    if (path == "/" || path == "/store" || (!seg.empty() && seg[0] == "ui" && path.substr(0, 4) == "/ui/")) {
+      return get ? Screen(req, path) : MethodNotAllowed(req, "GET");
     }
     if (req->body().size() > options.max_body_bytes) {
       return Respond(req, ErrorReply(413, "body_too_large",
                                      "the body is over " + std::to_string(options.max_body_bytes) +
                                          " bytes"));
+    }
+    if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "login") {
+      return post ? Login(req) : MethodNotAllowed(req, "POST");
+    }
+    caller = WhoIsCalling(req);
+    if (!caller.admin && !caller.session) {
+      return Respond(req, ErrorReply(401, "unauthorized",
+                                     "a valid 'Authorization: Bearer {token}' header is required "
+                                     "(the token is in {data-dir}/api-token, or log in: POST /v1/login)"));
     }
     const auto n = seg.size();
     if (n == 1 && seg[0] == "metrics") return get ? Metrics(req) : MethodNotAllowed(req, "GET");
@@ -520,6 +568,32 @@ struct Server::Impl {
       return NotFound(req);
     }
     if (n == 2 && what == "refunds") return post ? RefundRoute(req) : MethodNotAllowed(req, "POST");
+    if (n == 2 && what == "logout") return post ? Logout(req) : MethodNotAllowed(req, "POST");
+    if (n == 2 && what == "session") return get ? ShowSession(req) : MethodNotAllowed(req, "GET");
+    if (what == "cashiers") {
+      if (!caller.manager()) {
+        return Respond(req, ErrorReply(403, "forbidden", "managing cashiers needs a manager or the API token"));
+      }
+      if (n == 2) return get ? ListCashiers(req) : post ? AddCashier(req) : MethodNotAllowed(req, "GET, POST");
+      if (n > 4) return NotFound(req);
+      const std::string cid(seg[2]);
+      if (!store::Store::IsValidCashierId(cid)) {
+        return Respond(req, ErrorReply(404, "cashier_not_found", "no such cashier"));
+      }
+      if (n == 3) return del ? RemoveCashier(req, cid) : MethodNotAllowed(req, "DELETE");
+      if (seg[3] == "pin") return post ? ResetPin(req, cid) : MethodNotAllowed(req, "POST");
+      return NotFound(req);
+    }
+    if (what == "shifts") {
+      if (n == 2) return get ? ListShifts(req) : post ? OpenShift(req) : MethodNotAllowed(req, "GET, POST");
+      if (n > 4) return NotFound(req);
+      const auto sid = PathId(seg[2]);
+      if (!sid) return Respond(req, ErrorReply(404, "shift_not_found", "no such shift"));
+      if (n == 3) return get ? ShowShift(req, *sid) : MethodNotAllowed(req, "GET");
+      if (seg[3] == "report") return get ? ShiftReport(req, *sid) : MethodNotAllowed(req, "GET");
+      if (seg[3] == "close") return post ? CloseShift(req, *sid) : MethodNotAllowed(req, "POST");
+      return NotFound(req);
+    }
     if (what == "sync") {
       if (n == 2) return get ? SyncStatus(req) : MethodNotAllowed(req, "GET");
       if (n == 3 && seg[2] == "now") return post ? SyncNow(req) : MethodNotAllowed(req, "POST");
@@ -564,6 +638,7 @@ struct Server::Impl {
     if (n == 4 && action == "void") return post ? Void(req, id) : MethodNotAllowed(req, "POST");
     if (n == 4 && action == "receipt") return get ? ReceiptRoute(req, id) : MethodNotAllowed(req, "GET");
     if (n == 4 && action == "print") return post ? PrintRoute(req, id) : MethodNotAllowed(req, "POST");
+    if (n == 4 && action == "claim-qr.svg") return get ? ClaimQr(req, id) : MethodNotAllowed(req, "GET");
     if (n == 5 && action == "lines") {
       if (!del) return MethodNotAllowed(req, "DELETE");
       const std::string line(seg[4]);
@@ -786,9 +861,10 @@ struct Server::Impl {
 
   void OpenSale(const Request& req) {
     const json body = Body(req, true);
-    const std::string terminal = StringField(body, "terminal", false).value_or("");
-    Submit(req, Durability::relaxed, true, [terminal](store::Store& s) {
-      auto r = s.OpenSale(terminal);
+    // A cashier's session names the till and who sells.
+    const std::string terminal = StringField(body, "terminal", false).value_or(caller.terminal());
+    Submit(req, Durability::relaxed, true, [terminal, cashier = caller.cashier()](store::Store& s) {
+      auto r = s.OpenSale(terminal, cashier);
       return r ? Reply{201, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) { SaleChanged(r); });
   }
@@ -917,8 +993,9 @@ struct Server::Impl {
         throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
       }
     }
-    Submit(req, Durability::full, true, [sale_id, units](store::Store& s) {
-      auto r = s.RefundUnits(sale_id, units);
+    const std::string terminal = StringField(body, "terminal", false).value_or(caller.terminal());
+    Submit(req, Durability::full, true, [sale_id, units, terminal, cashier = caller.cashier()](store::Store& s) {
+      auto r = s.RefundUnits(sale_id, units, terminal, cashier);
       return r ? Reply{201, store::RefundJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
       if (r.status == 201) {
@@ -968,6 +1045,337 @@ struct Server::Impl {
       if (!token.empty()) claim_url = receipt::ClaimUrl(options.claim_host, token);
     }
     return sale;
+  }
+
+  // ------------------------------------------------------ cashiers, shifts
+
+  Caller WhoIsCalling(const Request& req) {
+    Caller c;
+    if (Authorised(req)) {
+      c.admin = true;
+      return c;
+    }
+    const auto auth = req->header().get_field_or(restinio::http_field::authorization, "");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) return c;
+    const std::string token(auth.substr(kBearer.size()));
+    auto it = sessions.find(token);
+    if (it == sessions.end()) return c;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - it->second.last_used > kSessionIdle) {
+      sessions.erase(it);
+      return c;
+    }
+    it->second.last_used = now;
+    c.session = &it->second;
+    return c;
+  }
+
+  static std::string ExpiresAt() {
+    return FormatTimestamp(SystemClock().now_ms() +
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kSessionIdle).count());
+  }
+
+  // The screens: / (cashier), /store (store), /ui/{file}; no token, no
+  // inline script (CSP), always revalidated (a new agent build brings new
+  // screens).
+  void Screen(const Request& req, std::string_view path) {
+    std::string name;
+    if (path == "/") {
+      name = "index.html";
+    } else if (path == "/store") {
+      name = "store.html";
+    } else {
+      name = std::string(path.substr(4));
+    }
+    auto asset = web::FindAsset(name, options.web_root);
+    if (!asset) return NotFound(req);
+    ++requests_by_status[200];
+    req->create_response()
+        .append_header(restinio::http_field::content_type, asset->content_type)
+        .append_header(restinio::http_field::cache_control, "no-cache")
+        .append_header("Content-Security-Policy", "default-src 'self'")
+        .append_header("X-Content-Type-Options", "nosniff")
+        .append_header("Referrer-Policy", "no-referrer")
+        .set_body(std::move(asset->body))
+        .done();
+  }
+
+  // Not an Idempotency-Key POST: a login changes nothing in the ledger, and
+  // a stored answer would be a bearer token written to disk. A retry simply
+  // logs in again.
+  void Login(const Request& req) {
+    const json body = Body(req, false);
+    const std::string id = *StringField(body, "cashier", true);
+    const std::string pin = *StringField(body, "pin", true);
+    const std::string terminal = StringField(body, "terminal", false).value_or("");
+    if (!terminal.empty() && !IsValidId(terminal)) {
+      throw BadField{"invalid_field", "\"terminal\" is 1-64 of A-Z a-z 0-9 _ . -"};
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!store::Store::IsValidCashierId(id)) {
+      return Respond(req, ErrorReply(401, "invalid_login", "unknown cashier or wrong PIN"));
+    }
+    if (auto t = throttles.find(id); t != throttles.end() && t->second.locked_until > now) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(t->second.locked_until - now).count() + 1;
+      return Respond(req, ErrorReply(429, "too_many_attempts",
+                                     "too many wrong PINs for this cashier: try again in " +
+                                         std::to_string(left) + " s, or ask a manager to reset the PIN"));
+    }
+    auto creds = std::make_shared<std::optional<std::pair<store::Cashier, crypto::PinHash>>>();
+    daemon::Job job;
+    job.durability = Durability::relaxed;
+    job.work = [id, creds](store::Store& s) {
+      auto c = s.CashierCredentials(id);
+      if (!c) return ErrorReply(c.error());
+      *creds = std::move(c).value();
+      return Reply{200, {}};
+    };
+    job.done = [this, req, id, pin, terminal, creds](Reply r) {
+      if (r.status != 200) return Respond(req, r);
+      // PBKDF2 is slow on purpose: off the loop and off the writer.
+      asio::post(verifiers, [this, req, id, pin, terminal, creds, life = std::weak_ptr<int>(alive)] {
+        static const crypto::PinHash dummy = crypto::HashPin("00000000", crypto::kPinIterations);
+        // An unknown id costs the same time as a wrong PIN.
+        const bool ok = *creds ? store::Store::IsValidPin(pin) && crypto::VerifyPin(pin, (*creds)->second)
+                               : (crypto::VerifyPin(pin, dummy), false);
+        asio::post(io, [this, req, id, terminal, creds, ok, life] {
+          if (life.expired()) return;
+          FinishLogin(req, id, terminal, ok ? std::optional((*creds)->first) : std::nullopt);
+        });
+      });
+    };
+    writer.Submit(std::move(job));
+  }
+
+  void FinishLogin(const Request& req, const std::string& id, const std::string& terminal,
+                   std::optional<store::Cashier> cashier) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!cashier) {
+      if (throttles.size() >= kMaxThrottled) throttles.clear();  // bounded; a flood only resets counts
+      auto& t = throttles[id];
+      if (++t.failures >= kMaxLoginFailures) {
+        t.failures = 0;
+        t.locked_until = now + kLockout;
+        log.Warn("cashier login locked", {{"cashier", id}, {"seconds", std::to_string(kLockout.count())}});
+      }
+      return Respond(req, ErrorReply(401, "invalid_login", "unknown cashier or wrong PIN"));
+    }
+    throttles.erase(id);
+    if (sessions.size() >= kMaxSessions) {
+      // Drop the idlest: a device that logs in and never out must not grow this forever.
+      auto oldest = std::min_element(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
+        return a.second.last_used < b.second.last_used;
+      });
+      sessions.erase(oldest);
+    }
+    crypto::Bytes raw(32);
+    crypto::RandomBytes(raw);
+    const std::string token = crypto::Base64UrlEncode(raw);
+    sessions[token] = Session{*cashier, terminal, now};
+    log.Info("cashier logged in", {{"cashier", cashier->id}, {"terminal", terminal}});
+    Respond(req, Reply{200, Dump(json{{"token", token},
+                                      {"cashier", CashierObject(*cashier)},
+                                      {"terminal", terminal},
+                                      {"expires_at", ExpiresAt()}})});
+  }
+
+  void Logout(const Request& req) {
+    bool ended = false;
+    if (caller.session) {
+      for (auto it = sessions.begin(); it != sessions.end(); ++it) {
+        if (&it->second == caller.session) {
+          sessions.erase(it);
+          ended = true;
+          break;
+        }
+      }
+      caller.session = nullptr;
+    }
+    Respond(req, Reply{200, Dump(json{{"logged_out", ended}})});
+  }
+
+  void ShowSession(const Request& req) {
+    if (!caller.session) {
+      return Respond(req, Reply{200, Dump(json{{"cashier", nullptr}, {"terminal", nullptr},
+                                               {"shift", nullptr}, {"admin", true}})});
+    }
+    json who = CashierObject(caller.session->cashier);
+    const std::string terminal = caller.session->terminal;
+    Submit(req, Durability::relaxed, false, [who, terminal](store::Store& s) {
+      json shift = nullptr;
+      if (!terminal.empty()) {
+        auto open = s.Shifts(terminal, "open", 1);
+        if (!open) return ErrorReply(open.error());
+        if (!open->empty()) shift = json::parse(store::ShiftJson(open->front()));
+      }
+      return Reply{200, Dump(json{{"cashier", who},
+                                  {"terminal", terminal.empty() ? json(nullptr) : json(terminal)},
+                                  {"expires_at", ExpiresAt()},
+                                  {"shift", shift},
+                                  {"admin", false}})};
+    });
+  }
+
+  // A PIN from the body: 4-8 digits (400 invalid_pin otherwise).
+  static std::string PinField(const json& body) {
+    std::string pin = *StringField(body, "pin", true);
+    if (!store::Store::IsValidPin(pin)) throw BadField{"invalid_pin", "a PIN is 4 to 8 digits"};
+    return pin;
+  }
+
+  // Hashes the PIN on a worker (PBKDF2 is slow on purpose), then runs `then` on the loop.
+  void WithPinHash(const std::string& pin, std::function<void(crypto::PinHash)> then) {
+    asio::post(verifiers, [this, pin, then = std::move(then), iterations = options.pin_iterations,
+                           life = std::weak_ptr<int>(alive)] {
+      crypto::PinHash h = crypto::HashPin(pin, iterations);
+      asio::post(io, [then, h = std::move(h), life]() mutable {
+        if (!life.expired()) then(std::move(h));
+      });
+    });
+  }
+
+  void AddCashier(const Request& req) {
+    const json body = Body(req, false);
+    const std::string id = *StringField(body, "id", true);
+    const std::string name = *StringField(body, "name", true);
+    const std::string role = StringField(body, "role", false).value_or("cashier");
+    const std::string pin = PinField(body);
+    if (!store::Store::IsValidCashierId(id)) {
+      throw BadField{"invalid_cashier_id", "a cashier id is 1 to 32 of A-Z a-z 0-9 _ -"};
+    }
+    WithPinHash(pin, [this, req, id, name, role](crypto::PinHash h) {
+      Submit(req, Durability::full, true, [id, name, role, h](store::Store& s) {
+        auto r = s.AddCashier(id, name, role, h);
+        return r ? Reply{201, Dump(CashierObject(*r))} : ErrorReply(r.error());
+      });
+    });
+  }
+
+  void ListCashiers(const Request& req) {
+    Submit(req, Durability::relaxed, false, [](store::Store& s) {
+      auto r = s.Cashiers();
+      if (!r) return ErrorReply(r.error());
+      json list = json::array();
+      for (const auto& c : *r) list.push_back(json::parse(store::CashierJson(c)));
+      return Reply{200, Dump(json{{"cashiers", list}})};
+    });
+  }
+
+  void ResetPin(const Request& req, const std::string& id) {
+    const json body = Body(req, false);
+    const std::string pin = PinField(body);
+    WithPinHash(pin, [this, req, id](crypto::PinHash h) {
+      Submit(req, Durability::full, true, [id, h](store::Store& s) {
+        auto r = s.SetCashierPin(id, h);
+        return r ? Reply{200, store::CashierJson(*r)} : ErrorReply(r.error());
+      }, [this, id](const Reply& r) {
+        if (r.status == 200) throttles.erase(id);  // a manager's reset lifts a lockout
+      });
+    });
+  }
+
+  void RemoveCashier(const Request& req, const std::string& id) {
+    Submit(req, Durability::full, false, [id](store::Store& s) {
+      auto r = s.DeactivateCashier(id);
+      return r ? Reply{200, store::CashierJson(*r)} : ErrorReply(r.error());
+    }, [this, id](const Reply& r) {
+      if (r.status != 200) return;
+      // A removed cashier's sessions end now, not at their idle timeout.
+      std::erase_if(sessions, [&](const auto& kv) { return kv.second.cashier.id == id; });
+    });
+  }
+
+  void OpenShift(const Request& req) {
+    const json body = Body(req, false);
+    const std::string terminal = StringField(body, "terminal", caller.terminal().empty()).value_or(caller.terminal());
+    const MinorUnits opening = AmountField(body, "opening_float");
+    Submit(req, Durability::full, true, [terminal, opening, cashier = caller.cashier()](store::Store& s) {
+      auto r = s.OpenShift(terminal, cashier, opening);
+      return r ? Reply{201, store::ShiftJson(*r)} : ErrorReply(r.error());
+    });
+  }
+
+  void ListShifts(const Request& req) {
+    const auto qp = restinio::parse_query(req->header().query());
+    const std::string terminal = qp.has("terminal") ? std::string(qp["terminal"]) : "";
+    const std::string status = qp.has("status") ? std::string(qp["status"]) : "";
+    if (!status.empty() && status != "open" && status != "closed") {
+      return Respond(req, ErrorReply(400, "invalid_field", "status is open or closed"));
+    }
+    if (!terminal.empty() && !IsValidId(terminal)) {
+      return Respond(req, ErrorReply(400, "invalid_field", "terminal is 1-64 of A-Z a-z 0-9 _ . -"));
+    }
+    Submit(req, Durability::relaxed, false, [terminal, status](store::Store& s) {
+      auto r = s.Shifts(terminal, status, 200);
+      if (!r) return ErrorReply(r.error());
+      json list = json::array();
+      for (const auto& sh : *r) list.push_back(json::parse(store::ShiftJson(sh)));
+      return Reply{200, Dump(json{{"shifts", list}})};
+    });
+  }
+
+  void ShowShift(const Request& req, const std::string& id) {
+    Submit(req, Durability::relaxed, false, [id](store::Store& s) {
+      auto r = s.GetShift(id);
+      return r ? Reply{200, store::ShiftJson(*r)} : ErrorReply(r.error());
+    });
+  }
+
+  void ShiftReport(const Request& req, const std::string& id) {
+    Submit(req, Durability::relaxed, false, [id](store::Store& s) {
+      auto r = s.ReportOf(id);
+      return r ? Reply{200, store::ShiftReportJson(*r)} : ErrorReply(r.error());
+    });
+  }
+
+  void CloseShift(const Request& req, const std::string& id) {
+    const json body = Body(req, false);
+    const MinorUnits counted = AmountField(body, "counted_cash");
+    Submit(req, Durability::full, true, [id, counted](store::Store& s) {
+      auto r = s.CloseShift(id, counted);
+      if (!r) return ErrorReply(r.error());
+      json warnings = json::array();
+      if (r->report.pending_events > 0) {
+        warnings.push_back(json{{"code", "events_pending_sync"},
+                                {"message", std::to_string(r->report.pending_events) +
+                                                " events have not reached the cloud yet; keep the agent "
+                                                "online until they sync"},
+                                {"pending_events", r->report.pending_events}});
+      }
+      return Reply{200, Dump(json{{"shift", json::parse(store::ShiftJson(r->shift))},
+                                  {"report", json::parse(store::ShiftReportJson(r->report))},
+                                  {"warnings", warnings}})};
+    }, [this](const Reply& r) {
+      if (r.status == 200) EventWritten();  // shift.closed is in the outbox
+    });
+  }
+
+  // The receipt's claim URL as a QR code (image/svg+xml) for the screen.
+  void ClaimQr(const Request& req, const std::string& id) {
+    auto url = std::make_shared<std::string>();
+    daemon::Job job;
+    job.durability = Durability::relaxed;
+    job.work = [this, id, url](store::Store& s) {
+      auto sale = CompletedSale(s, id, *url);
+      if (!sale) return ErrorReply(sale.error());
+      if (url->empty()) {
+        return ErrorReply(404, "no_claim_url", "this sale has no claim URL (a member is bound, or no claim key)");
+      }
+      return Reply{200, {}};
+    };
+    job.done = [this, req, url](Reply r) {
+      if (r.status != 200) return Respond(req, r);
+      auto m = qr::Encode(*url);
+      if (!m) return Respond(req, ErrorReply(m.error()));
+      ++requests_by_status[200];
+      req->create_response()
+          .append_header(restinio::http_field::content_type, "image/svg+xml")
+          .append_header(restinio::http_field::cache_control, "no-cache")
+          .set_body(qr::Svg(*m))
+          .done();
+    };
+    writer.Submit(std::move(job));
   }
 
   // ------------------------------------------------------------ hardware

@@ -37,6 +37,21 @@ void RandomBytes(std::span<std::uint8_t> out);
 // secrets (API tokens, signatures, pickup codes).
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
+// A PIN as the ledger keeps it: PBKDF2-HMAC-SHA256 with a random salt. Slow
+// on purpose (a 4-8 digit PIN has at most 10^8 values: the iteration count is
+// what makes trying them all from a stolen ledger expensive).
+struct PinHash {
+  Bytes salt;                  // 16 random bytes
+  std::uint32_t iterations = 0;
+  Bytes hash;                  // 32 bytes
+};
+inline constexpr std::uint32_t kPinIterations = 100000;
+// Hashes `pin` with a fresh salt. `iterations` below 1 is raised to 1 (tests
+// of other things may pass fewer than kPinIterations to stay fast).
+PinHash HashPin(std::string_view pin, std::uint32_t iterations = kPinIterations);
+// True when `pin` hashes to `stored` (constant-time compare of the hashes).
+bool VerifyPin(std::string_view pin, const PinHash& stored);
+
 // A UUIDv7 (time-ordered) string: device-generated ids for sales and events.
 std::string NewUuidV7(std::int64_t unix_ms);
 

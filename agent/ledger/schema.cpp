@@ -228,7 +228,53 @@ CREATE TRIGGER reservation_entries_no_delete BEFORE DELETE ON reservation_entrie
 BEGIN SELECT RAISE(ABORT, 'reservation_entries_immutable: compensate, never delete'); END;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
+// Version 5: cashiers, shifts and the end-of-day (Z) report (issue 9).
+// A PIN is kept only as PBKDF2-HMAC-SHA256 (salt, iterations, hash; hex);
+// one open shift per terminal; sales, voids and refunds record the shift
+// that was open on their terminal, so a report is a query, never a tally
+// kept on the side. A refund records how it was paid back, by method.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE cashiers(
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 32),
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  role TEXT NOT NULL CHECK (role IN ('cashier', 'manager')),
+  pin_salt TEXT NOT NULL,
+  pin_iterations INTEGER NOT NULL CHECK (pin_iterations >= 1),
+  pin_hash TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE shifts(
+  id TEXT PRIMARY KEY,
+  terminal TEXT NOT NULL CHECK (length(terminal) BETWEEN 1 AND 64),
+  cashier TEXT,
+  status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+  opening_float_minor INTEGER NOT NULL
+    CHECK (typeof(opening_float_minor) = 'integer' AND opening_float_minor >= 0),
+  counted_cash_minor INTEGER
+    CHECK (counted_cash_minor IS NULL OR (typeof(counted_cash_minor) = 'integer' AND counted_cash_minor >= 0)),
+  opened_at_ms INTEGER NOT NULL,
+  closed_at_ms INTEGER) WITHOUT ROWID;
+CREATE UNIQUE INDEX shifts_one_open_per_terminal ON shifts(terminal) WHERE status = 'open';
+CREATE TRIGGER shifts_frozen BEFORE UPDATE ON shifts WHEN OLD.status = 'closed'
+BEGIN SELECT RAISE(ABORT, 'shift_immutable: a closed shift cannot change'); END;
+CREATE TRIGGER shifts_no_delete BEFORE DELETE ON shifts
+BEGIN SELECT RAISE(ABORT, 'shift_immutable: shifts are never deleted'); END;
+ALTER TABLE sales ADD COLUMN cashier TEXT;
+ALTER TABLE sales ADD COLUMN shift_id TEXT REFERENCES shifts(id);
+CREATE INDEX sales_by_shift ON sales(shift_id) WHERE shift_id IS NOT NULL;
+ALTER TABLE refunds ADD COLUMN terminal TEXT;
+ALTER TABLE refunds ADD COLUMN cashier TEXT;
+ALTER TABLE refunds ADD COLUMN shift_id TEXT REFERENCES shifts(id);
+CREATE INDEX refunds_by_shift ON refunds(shift_id) WHERE shift_id IS NOT NULL;
+CREATE TABLE refund_payments(
+  refund_id TEXT NOT NULL REFERENCES refunds(id),
+  method TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (typeof(amount_minor) = 'integer' AND amount_minor > 0),
+  PRIMARY KEY (refund_id, method)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

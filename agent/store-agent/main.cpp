@@ -212,6 +212,11 @@ int main(int argc, char** argv) {
   app.add_option("--bundle-key", bundle_key_path,
                  "The brand's provisioning public key (PEM) a bundle must be signed with")
       ->capture_default_str();
+  std::string web_root;
+  app.add_option("--web-root", web_root,
+                 "Serve the screens (/, /store, /ui/...) from this folder, laid out like "
+                 "agent/web/assets/, instead of the copy built into the binary (for UI work)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--print-config", print_config, "Print the embedded default config and exit");
   app.set_version_flag("--version", std::string("store-agent ") + kVersion);
   CLI11_PARSE(app, argc, argv);
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
   opts.max_body_bytes = static_cast<std::size_t>(cfg.max_body_bytes);
   opts.token = *token;
   opts.version = kVersion;
+  opts.web_root = web_root;
   opts.shop.name = demo ? "Demo Store" : cfg.store_id;
   opts.shop.store_id = cfg.store_id;
   opts.shop.device_id = cfg.device_id;

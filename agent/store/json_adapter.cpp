@@ -46,6 +46,8 @@ json ToJson(const Sale& sale) {
   j["change"] = sale.change ? json(*sale.change) : json(nullptr);
   j["receipt_no"] = sale.receipt_no.empty() ? json(nullptr) : json(sale.receipt_no);
   j["closed_at"] = sale.closed_at_ms ? json(FormatTimestamp(*sale.closed_at_ms)) : json(nullptr);
+  j["cashier"] = sale.cashier.empty() ? json(nullptr) : json(sale.cashier);
+  j["shift_id"] = sale.shift_id.empty() ? json(nullptr) : json(sale.shift_id);
   return j;
 }
 

@@ -103,7 +103,7 @@ Sale Store::LoadSale(std::string_view sale_id) {
     auto st = db_.Cached(
         "SELECT s.id, s.status, s.terminal, s.currency, s.total_minor, s.tendered_minor, "
         "s.change_minor, s.receipt_no, s.opened_at_ms, s.closed_at_ms, m.member_id, "
-        "m.phone_masked, s.member IS NOT NULL "
+        "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, '') "
         "FROM sales s LEFT JOIN members m ON m.id = s.member WHERE s.id = ?");
     st.Bind(1, sale_id);
     if (!st.Step()) throw ledger::Failure(NotFound("sale_not_found", "no such sale"));
@@ -118,6 +118,8 @@ Sale Store::LoadSale(std::string_view sale_id) {
     sale.opened_at_ms = st.Int(8);
     if (!st.IsNull(9)) sale.closed_at_ms = st.Int(9);
     if (st.Int(12) != 0) sale.member = Member{st.Text(10), st.Text(11)};
+    sale.cashier = st.Text(13);
+    sale.shift_id = st.Text(14);
   }
   {
     auto st = db_.Cached(
@@ -157,7 +159,7 @@ Expected<std::optional<std::string>> Store::OpenSaleOf(std::string_view terminal
   });
 }
 
-Expected<Sale> Store::OpenSale(std::string_view terminal) {
+Expected<Sale> Store::OpenSale(std::string_view terminal, std::string_view cashier) {
   if (terminal.size() > 64 || !ValidUtf8(terminal)) {
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
   }
@@ -165,12 +167,13 @@ Expected<Sale> Store::OpenSale(std::string_view terminal) {
     const std::int64_t now = clock_.now_ms();
     const std::string id = crypto::NewUuidV7(now);
     Transaction tx(db_, Durability::relaxed);
-    db_.Cached("INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
-               "VALUES(?, 'open', ?, ?, ?)")
+    db_.Cached("INSERT INTO sales(id, status, terminal, currency, opened_at_ms, cashier) "
+               "VALUES(?, 'open', ?, ?, ?, ?)")
         .Bind(1, id)
         .Bind(2, terminal)
         .Bind(3, config_.currency)
         .Bind(4, now)
+        .BindOptional(5, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
         .Run();
     tx.Commit();
     return LoadSale(id);
@@ -514,8 +517,10 @@ Expected<Sale> Store::Complete(std::string_view sale_id, const std::vector<Payme
     }
     const std::string counter = NextCounter("receipt_no");
     std::string receipt = config_.device_id + "-" + std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
+    // The sale counts in the shift open on its terminal now (none: no shift).
     db_.Cached("UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
-               "receipt_no = ?, closed_at_ms = ? WHERE id = ?")
+               "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
+               "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
         .Bind(1, paid)
         .Bind(2, change)
         .Bind(3, receipt)
@@ -544,7 +549,9 @@ Expected<Sale> Store::Void(std::string_view sale_id, std::string_view reason) {
     Transaction tx(db_, Durability::full);
     if (auto refused = CheckOpen(sale_id)) return *refused;
     const std::int64_t now = clock_.now_ms();
-    db_.Cached("UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ? WHERE id = ?")
+    db_.Cached("UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ?, "
+               "shift_id = (SELECT sh.id FROM shifts sh WHERE sh.terminal = sales.terminal "
+               "AND sh.status = 'open') WHERE id = ?")
         .Bind(1, now)
         .Bind(2, reason)
         .Bind(3, sale_id)
@@ -556,7 +563,11 @@ Expected<Sale> Store::Void(std::string_view sale_id, std::string_view reason) {
   });
 }
 
-Expected<Refund> Store::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units) {
+Expected<Refund> Store::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
+                                    std::string_view terminal, std::string_view cashier) {
+  if (terminal.size() > 64 || !ValidUtf8(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
+  }
   if (units.empty()) return BadRequest("nothing_to_refund", "name at least one serial to refund");
   if (units.size() > 1000) return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
   return Guarded([&]() -> Expected<Refund> {
@@ -606,12 +617,51 @@ Expected<Refund> Store::RefundUnits(std::string_view sale_id, const std::vector<
       lines.push_back(found);
       refund.amount += found->amount;
     }
-    db_.Cached("INSERT INTO refunds(id, sale_id, amount_minor, at_ms) VALUES(?, ?, ?, ?)")
+    const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
+    db_.Cached("INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM shifts WHERE terminal = ?5 "
+               "AND status = 'open'))")
         .Bind(1, refund.id)
         .Bind(2, sale_id)
         .Bind(3, refund.amount)
         .Bind(4, now)
+        .Bind(5, where)
+        .BindOptional(6, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
         .Run();
+    // Paid back by the sale's own methods, in the order it was paid, each up
+    // to what it took (cash net of change) less what earlier refunds gave back.
+    {
+      std::vector<std::pair<std::string, MinorUnits>> left;
+      for (const auto& p : sale.payments) {
+        auto it = std::find_if(left.begin(), left.end(), [&](const auto& e) { return e.first == p.method; });
+        if (it == left.end()) {
+          left.emplace_back(p.method, p.amount);
+        } else {
+          it->second += p.amount;
+        }
+      }
+      for (auto& [method, amount] : left) {
+        if (method == "cash") amount -= sale.change.value_or(0);
+        auto before = db_.Cached(
+            "SELECT coalesce(sum(rp.amount_minor), 0) FROM refund_payments rp "
+            "JOIN refunds r ON r.id = rp.refund_id WHERE r.sale_id = ? AND rp.method = ?");
+        before.Bind(1, sale_id).Bind(2, method);
+        before.Step();
+        amount -= before.Int(0);
+      }
+      MinorUnits owed = refund.amount;
+      for (const auto& [method, amount] : left) {
+        if (owed <= 0) break;
+        const MinorUnits take = std::min(owed, amount);
+        if (take <= 0) continue;
+        db_.Cached("INSERT INTO refund_payments(refund_id, method, amount_minor) VALUES(?, ?, ?)")
+            .Bind(1, refund.id)
+            .Bind(2, method)
+            .Bind(3, take)
+            .Run();
+        owed -= take;
+      }
+    }
     for (const Line* line : lines) {
       db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
           .Bind(1, refund.id)

@@ -94,6 +94,8 @@ struct Sale {
   std::string receipt_no;
   std::int64_t opened_at_ms = 0;
   std::optional<std::int64_t> closed_at_ms;
+  std::string cashier;   // who opened it ("" when opened with the API token)
+  std::string shift_id;  // the terminal's shift it was completed or voided in
 };
 
 struct Refund {
@@ -201,6 +203,66 @@ struct Override {
   std::string reason;
 };
 
+// A person at a till. The PIN is kept only as a slow salted hash.
+struct Cashier {
+  std::string id;    // 1-32 of A-Z a-z 0-9 _ -
+  std::string name;
+  std::string role;  // cashier | manager
+  bool active = true;
+};
+
+// A till's shift: opened with the cash put in the drawer, closed with the cash counted.
+struct Shift {
+  std::string id;
+  std::string terminal;
+  std::string cashier;
+  std::string status;  // open | closed
+  MinorUnits opening_float = 0;
+  std::optional<MinorUnits> counted_cash;
+  std::int64_t opened_at_ms = 0;
+  std::optional<std::int64_t> closed_at_ms;
+};
+
+struct MethodTotals {
+  std::string method;
+  MinorUnits sales = 0;    // taken by this method, net of change for cash
+  MinorUnits refunds = 0;  // paid back by this method
+  MinorUnits net = 0;
+};
+
+// The X (open) or Z (closed) report of a shift, computed from the ledger:
+// what was sold, voided and refunded on the terminal while the shift was
+// open. expected = opening cash + cash taken - change given - cash refunded;
+// variance = counted - expected (only once closed).
+struct ShiftReport {
+  std::string shift_id;
+  std::string terminal;
+  std::string cashier;
+  std::int64_t opened_at_ms = 0;
+  std::optional<std::int64_t> closed_at_ms;
+  std::string currency;
+  std::int64_t sales_count = 0;
+  MinorUnits sales_total = 0;
+  std::int64_t refunds_count = 0;
+  MinorUnits refunds_total = 0;
+  std::int64_t voids_count = 0;
+  std::vector<MethodTotals> by_method;  // sorted by method
+  MinorUnits opening_float = 0;
+  MinorUnits cash_sales = 0;  // cash tendered (before change)
+  MinorUnits cash_refunds = 0;
+  MinorUnits change_given = 0;
+  MinorUnits expected_cash = 0;
+  std::optional<MinorUnits> counted_cash;
+  std::optional<MinorUnits> variance;
+  // Events waiting for the cloud (at close: before shift.closed was written).
+  std::int64_t pending_events = 0;
+};
+
+struct ShiftClosed {
+  Shift shift;
+  ShiftReport report;
+};
+
 // Where sync stands, as the ledger records it.
 struct SyncState {
   std::int64_t acked_seq = 0;  // the cloud has every event up to here
@@ -217,7 +279,8 @@ class Store {
   Expected<CatalogImport> ImportCatalogCsv(std::string_view csv);
   std::optional<Product> FindProduct(std::string_view gtin14);
 
-  Expected<Sale> OpenSale(std::string_view terminal = {});
+  // `cashier`: who opened it (a logged-in cashier's id), recorded on the sale.
+  Expected<Sale> OpenSale(std::string_view terminal = {}, std::string_view cashier = {});
   Expected<Sale> GetSale(std::string_view sale_id);
   // The newest open sale of a terminal, if any (where a terminal's scanner scans go).
   Expected<std::optional<std::string>> OpenSaleOf(std::string_view terminal);
@@ -239,7 +302,39 @@ class Store {
   Expected<Sale> Complete(std::string_view sale_id, const std::vector<Payment>& payments);
   Expected<Sale> Void(std::string_view sale_id, std::string_view reason);
   // serial_ambiguous when a serial names two lines of the sale: pass the GTIN.
-  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units);
+  // The refund counts in the open shift of `terminal` (default: the sale's
+  // terminal) and is paid back by the sale's own methods, in payment order.
+  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
+                               std::string_view terminal = {}, std::string_view cashier = {});
+
+  // ---- cashiers and shifts (shift.cpp); each one transaction.
+  // Errors: invalid_cashier_id, invalid_name, invalid_role, invalid_pin,
+  // cashier_exists, cashier_not_found, invalid_terminal, invalid_amount,
+  // shift_already_open, shift_not_found, shift_not_open.
+  // The PIN is hashed by the caller (crypto::HashPin is slow on purpose: the
+  // API does it off the writer); IsValidPin says which PINs are taken.
+  static bool IsValidPin(std::string_view pin);   // 4-8 digits
+  static bool IsValidCashierId(std::string_view id);  // 1-32 of A-Z a-z 0-9 _ -
+  Expected<Cashier> AddCashier(std::string_view id, std::string_view name, std::string_view role,
+                               const crypto::PinHash& pin);
+  Expected<std::vector<Cashier>> Cashiers();
+  Expected<Cashier> SetCashierPin(std::string_view id, const crypto::PinHash& pin);
+  // Deactivates (never deletes: sales keep naming them).
+  Expected<Cashier> DeactivateCashier(std::string_view id);
+  // An active cashier and their stored PIN hash; nothing when unknown or inactive.
+  Expected<std::optional<std::pair<Cashier, crypto::PinHash>>> CashierCredentials(std::string_view id);
+  // The whole check (slow: PBKDF2): the cashier when the PIN is theirs,
+  // invalid_login for a wrong PIN and an unknown id alike.
+  Expected<Cashier> VerifyCashierPin(std::string_view id, std::string_view pin);
+
+  Expected<Shift> OpenShift(std::string_view terminal, std::string_view cashier, MinorUnits opening_float);
+  Expected<Shift> GetShift(std::string_view id);
+  // Newest first; empty filters match all.
+  Expected<std::vector<Shift>> Shifts(std::string_view terminal, std::string_view status, std::size_t limit);
+  Expected<ShiftReport> ReportOf(std::string_view shift_id);
+  // Closes the shift and writes shift.closed (payload: the report) in one
+  // transaction, fsync'd.
+  Expected<ShiftClosed> CloseShift(std::string_view shift_id, MinorUnits counted_cash);
 
   // A code the brand has revoked (normally pulled from the cloud).
   Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);
@@ -327,6 +422,9 @@ class Store {
   Expected<Reservation> Leave(std::string_view id, std::string_view kind, std::string_view status,
                               const std::function<std::optional<Error>(Reservation&)>& check);
 
+  ShiftReport ComputeReport(const Shift& shift);  // throws ledger::Failure
+  std::optional<Shift> LoadShift(std::string_view id);
+  std::optional<Cashier> LoadCashier(std::string_view id);
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);
   Sale LoadSale(std::string_view sale_id);
@@ -355,6 +453,9 @@ std::string MaskPhone(std::string_view digits);
 
 // Sale and refund as JSON objects (for storectl, the API and events).
 std::string SaleJson(const Sale& sale);
+std::string ShiftJson(const Shift& shift);
+std::string ShiftReportJson(const ShiftReport& report);
+std::string CashierJson(const Cashier& cashier);
 std::string RefundJson(const Refund& refund);
 
 // The demo store (store-agent --demo, storectl defaults, tests): its brand

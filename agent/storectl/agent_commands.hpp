@@ -72,5 +72,16 @@ int TerminalMode(const Options& o, const std::string& terminal, const std::strin
 int TerminalCount(const Options& o, const std::string& terminal);
 int SalePrint(const Options& o, const std::string& sale);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
+// Cashier accounts (a manager's job; the PIN goes to the agent, which keeps
+// only a slow salted hash) and till shifts with their X/Z report.
+int CashierAdd(const Options& o, const std::string& id, const std::string& name, const std::string& role,
+               const std::string& pin);
+int CashierList(const Options& o);
+int CashierPin(const Options& o, const std::string& id, const std::string& pin);
+int CashierRemove(const Options& o, const std::string& id);
+int ShiftOpen(const Options& o, const std::string& terminal, MinorUnits opening_float);
+int ShiftClose(const Options& o, const std::string& id, MinorUnits counted);
+int ShiftReport(const Options& o, const std::string& id);
+int ShiftList(const Options& o, const std::string& terminal, const std::string& status);
 
 }  // namespace sa::storectl

@@ -8,7 +8,8 @@
 // agent's local HTTP API (agent_commands.cpp):
 // `status`, `sync status|now|ack`, `sale open|scan|member|complete|void|show|receipt`, `refund`,
 // `stock show|receive|count`, `order list|show|accept|reject|pick|ship|handover|release`,
-// `sale print`, `scanners`, `terminal show|mode|count`.
+// `sale print`, `scanners`, `terminal show|mode|count`, `cashier add|list|pin|remove`,
+// `shift open|close|report|list` (shift_command.cpp).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@
 #include "codes.hpp"
 #include "decode_command.hpp"
 #include "provision_command.hpp"
+#include "shift_command.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -407,6 +409,7 @@ int main(int argc, char** argv) {
 
   sa::storectl::DecodeCommand decode(app, g);
   sa::storectl::ProvisionCommands field(app, g);
+  sa::storectl::ShiftCommands shifts(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -421,6 +424,7 @@ int main(int argc, char** argv) {
   }
   if (decode.parsed()) return decode.Run();
   if (const int rc = field.Run(); rc >= 0) return rc;
+  if (const int rc = shifts.Run(); rc >= 0) return rc;
   if (inspect->parsed()) return CodeInspect(g, payload, keys, member_keys, patterns);
   if (import->parsed()) return CatalogImport(g, file);
   namespace st = sa::storectl;

@@ -137,7 +137,7 @@ TEST_CASE("migration step 3 -> 4 adds reservations and keeps snapshots", "[ledge
     REQUIRE(v3);
     (*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352', 7, 1)");
   }
-  auto v4 = Database::Open(path);
+  auto v4 = Database::Open(path, {.target_version = 4});
   REQUIRE(v4);
   CHECK((*v4)->UserVersion() == 4);
   CHECK(Count(**v4, "SELECT on_hand FROM stock_snapshots WHERE after_move = 0") == 7);
@@ -153,6 +153,38 @@ TEST_CASE("migration step 3 -> 4 adds reservations and keeps snapshots", "[ledge
   CHECK_THROWS_AS((*v4)->Exec("INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) "
                               "VALUES('o2', 'pickup', 'lost', 60, 1)"),
                   sa::ledger::Failure);
+}
+
+TEST_CASE("migration step 4 -> 5 adds cashiers and shifts and keeps the sales", "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v4 = Database::Open(path, {.target_version = 4});
+    REQUIRE(v4);
+    (*v4)->Exec("INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
+                "VALUES('s1', 'open', 'till-1', 'CNY', 1)");
+  }
+  auto v5 = Database::Open(path);
+  REQUIRE(v5);
+  CHECK((*v5)->UserVersion() == 5);
+  // An existing sale keeps its data and has no cashier or shift.
+  CHECK(Count(**v5, "SELECT count(*) FROM sales WHERE id = 's1' AND cashier IS NULL AND shift_id IS NULL") == 1);
+  (*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+              "VALUES('sh1', 'till-1', 'open', 20000, 1)");
+  // One open shift per terminal, integer money, closed shifts frozen.
+  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+                              "VALUES('sh2', 'till-1', 'open', 0, 1)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+                              "VALUES('sh3', 'till-2', 'open', 1.5, 1)"),
+                  sa::ledger::Failure);
+  (*v5)->Exec("UPDATE shifts SET status = 'closed', counted_cash_minor = 20000, closed_at_ms = 2");
+  CHECK_THROWS_AS((*v5)->Exec("UPDATE shifts SET counted_cash_minor = 1"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v5)->Exec("DELETE FROM shifts"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO cashiers VALUES('c1', 'Ann', 'boss', 's', 1, 'h', 1, 1, 1)"),
+                  sa::ledger::Failure);
+  (*v5)->Exec("INSERT INTO cashiers VALUES('c1', 'Ann', 'cashier', 's', 100000, 'h', 1, 1, 1)");
+  CHECK(Count(**v5, "SELECT count(*) FROM cashiers") == 1);
 }
 
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {

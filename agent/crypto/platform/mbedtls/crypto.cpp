@@ -6,6 +6,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/pkcs5.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
@@ -332,6 +333,40 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
     diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
   }
   return diff == 0;
+}
+
+namespace {
+Bytes Pbkdf2(std::string_view pin, const Bytes& salt, std::uint32_t iterations) {
+  Bytes out(32);
+  mbedtls_md_context_t md;
+  mbedtls_md_init(&md);
+  int rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+  if (rc == 0) {
+    rc = mbedtls_pkcs5_pbkdf2_hmac(&md, reinterpret_cast<const unsigned char*>(pin.data()), pin.size(),
+                                   salt.data(), salt.size(), iterations,
+                                   static_cast<std::uint32_t>(out.size()), out.data());
+  }
+  mbedtls_md_free(&md);
+  if (rc != 0) throw std::runtime_error("PBKDF2 failed");
+  return out;
+}
+}  // namespace
+
+PinHash HashPin(std::string_view pin, std::uint32_t iterations) {
+  PinHash h;
+  h.salt.resize(16);
+  RandomBytes(h.salt);
+  h.iterations = iterations < 1 ? 1 : iterations;
+  h.hash = Pbkdf2(pin, h.salt, h.iterations);
+  return h;
+}
+
+bool VerifyPin(std::string_view pin, const PinHash& stored) {
+  if (stored.iterations < 1 || stored.hash.size() != 32) return false;
+  const Bytes got = Pbkdf2(pin, stored.salt, stored.iterations);
+  return ConstantTimeEqual(std::string_view(reinterpret_cast<const char*>(got.data()), got.size()),
+                           std::string_view(reinterpret_cast<const char*>(stored.hash.data()),
+                                            stored.hash.size()));
 }
 
 std::string VerifyKey::Fingerprint() const {

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shifts, reports and cashiers as JSON (issue 9): the API's answers and the
+// shift.closed event's payload. nlohmann-json stays in the module's adapter files.
+#include <nlohmann/json.hpp>
+
+#include "store.hpp"
+
+namespace sa::store {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+json At(const std::optional<std::int64_t>& ms) { return ms ? json(FormatTimestamp(*ms)) : json(nullptr); }
+json Opt(const std::optional<MinorUnits>& v) { return v ? json(*v) : json(nullptr); }
+json Text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+}  // namespace
+
+std::string ShiftJson(const Shift& s) {
+  return Dump(json{{"id", s.id},
+                   {"terminal", s.terminal},
+                   {"cashier", Text(s.cashier)},
+                   {"status", s.status},
+                   {"opened_at", FormatTimestamp(s.opened_at_ms)},
+                   {"closed_at", At(s.closed_at_ms)},
+                   {"opening_float", s.opening_float},
+                   {"counted_cash", Opt(s.counted_cash)}});
+}
+
+std::string ShiftReportJson(const ShiftReport& r) {
+  json methods = json::array();
+  for (const auto& m : r.by_method) {
+    methods.push_back(json{{"method", m.method}, {"sales", m.sales}, {"refunds", m.refunds}, {"net", m.net}});
+  }
+  return Dump(json{{"shift_id", r.shift_id},
+                   {"terminal", r.terminal},
+                   {"cashier", Text(r.cashier)},
+                   {"opened_at", FormatTimestamp(r.opened_at_ms)},
+                   {"closed_at", At(r.closed_at_ms)},
+                   {"currency", r.currency},
+                   {"sales", {{"count", r.sales_count}, {"total", r.sales_total}}},
+                   {"refunds", {{"count", r.refunds_count}, {"total", r.refunds_total}}},
+                   {"voids", {{"count", r.voids_count}}},
+                   {"by_method", std::move(methods)},
+                   {"cash",
+                    {{"opening_float", r.opening_float},
+                     {"sales", r.cash_sales},
+                     {"refunds", r.cash_refunds},
+                     {"change_given", r.change_given},
+                     {"expected", r.expected_cash},
+                     {"counted", Opt(r.counted_cash)},
+                     {"variance", Opt(r.variance)}}},
+                   {"pending_events", r.pending_events}});
+}
+
+std::string CashierJson(const Cashier& c) {
+  return Dump(json{{"id", c.id}, {"name", c.name}, {"role", c.role}, {"active", c.active}});
+}
+
+}  // namespace sa::store

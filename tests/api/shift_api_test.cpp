@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 9 over real HTTP against the real daemon: cashier logins and
+// sessions, shifts and the Z report, the shift.closed event, PINs never in
+// the ledger file, the screens and the receipt's claim QR code.
+#define ZX_USE_UTF8 1
+#include <ZXing/ImageView.h>
+#include <ZXing/ReadBarcode.h>
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "agent_process.hpp"
+#include "codes.hpp"
+#include "crypto.hpp"
+#include "support.hpp"
+
+using nlohmann::json;
+using sa::testing::Api;
+using sa::testing::HttpReply;
+
+namespace {
+
+constexpr const char* kScarf = "06950123450005";  // 59900
+constexpr const char* kTote = "06950123450036";   // 12900
+constexpr const char* kWrap = "06950123450043";   // 500
+
+struct Shop {
+  explicit Shop(std::vector<std::string> extra = {}) : temp("sa-shift-api"), agent(SA_STORE_AGENT, Args(temp, extra)) {
+    api.url = agent.WaitReady();
+    REQUIRE_FALSE(api.url.empty());
+    api.token = sa::testing::Trimmed(sa::testing::Slurp((temp.path() / "api-token").string()));
+    brand = sa::crypto::SigningKey::FromPem(sa::testing::Slurp((temp.path() / "demo/brand.key.pem").string()))
+                .value();
+    member = sa::crypto::SigningKey::FromPem(sa::testing::Slurp((temp.path() / "demo/member.key.pem").string()))
+                 .value();
+  }
+  static std::vector<std::string> Args(const sa::testing::TempDir& t, const std::vector<std::string>& extra) {
+    std::vector<std::string> a{"--demo", "--data-dir", t.path().string(), "--listen", "127.0.0.1:0"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  std::string Label(const std::string& gtin, const std::string& serial) const {
+    return sa::codes::MakeDigitalLink("id.brand.example", gtin, serial, sa::codes::SignLabel(gtin, serial, brand));
+  }
+  void AddCashier(const std::string& id, const std::string& pin, const std::string& role = "cashier") {
+    auto r = api.Post("/v1/cashiers", json{{"id", id}, {"name", "Name of " + id}, {"pin", pin}, {"role", role}}.dump());
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+  }
+  HttpReply Login(const std::string& id, const std::string& pin, const std::string& terminal = "till-1") {
+    return sa::testing::Http("POST", api.url + "/v1/login",
+                             json{{"cashier", id}, {"pin", pin}, {"terminal", terminal}}.dump(),
+                             {"Content-Type: application/json"});
+  }
+  // A client with a cashier's session token instead of the API token.
+  Api As(const std::string& id, const std::string& pin, const std::string& terminal = "till-1") {
+    auto r = Login(id, pin, terminal);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return Api{api.url, r.json()["token"].get<std::string>()};
+  }
+  // Opens a sale as `who`, scans one unit, pays.
+  json Sell(const Api& who, const std::string& gtin, const std::string& serial, const json& payments) {
+    auto open = who.Post("/v1/sales", "{}");
+    REQUIRE(open.status == 201);
+    const std::string id = open.json()["id"];
+    REQUIRE(who.Post("/v1/sales/" + id + "/scans", json{{"payload", Label(gtin, serial)}}.dump()).status == 200);
+    auto done = who.Post("/v1/sales/" + id + "/complete", json{{"payments", payments}}.dump());
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    return done.json();
+  }
+  std::string Ledger(const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2((temp.path() / "ledger.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+            SQLITE_OK);
+    std::string out;
+    sqlite3_exec(
+        db, sql.c_str(),
+        [](void* acc, int n, char** vals, char**) {
+          auto* s = static_cast<std::string*>(acc);
+          for (int i = 0; i < n; ++i) *s += vals[i] ? vals[i] : "NULL";
+          return 0;
+        },
+        &out, nullptr);
+    sqlite3_close(db);
+    return out;
+  }
+
+  sa::testing::TempDir temp;
+  sa::testing::AgentProcess agent;
+  Api api;
+  sa::crypto::SigningKey brand = sa::crypto::SigningKey::Generate();
+  sa::crypto::SigningKey member = sa::crypto::SigningKey::Generate();
+};
+
+std::string ErrorCode(const HttpReply& r, long status) {
+  INFO("body: " << r.body);
+  CHECK(r.status == status);
+  const json j = r.json();
+  REQUIRE(j.is_object());
+  REQUIRE(j.contains("error"));
+  CHECK(j["error"]["message"].is_string());
+  return j["error"]["code"];
+}
+
+const json& Method(const json& report, const std::string& m) {
+  for (const auto& t : report["by_method"]) {
+    if (t["method"] == m) return t;
+  }
+  FAIL("no method " << m << " in " << report.dump());
+  static const json none;
+  return none;
+}
+
+std::string ReadBytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("cashier login: ok and wrong PIN and unknown id alike and throttled", "[api][login]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  auto ok = shop.Login("ann", "4826");
+  REQUIRE(ok.status == 200);
+  const json j = ok.json();
+  CHECK(j["token"].get<std::string>().size() >= 32);
+  CHECK(j["cashier"] == json{{"id", "ann"}, {"name", "Name of ann"}, {"role", "cashier"}});
+  CHECK(j["terminal"] == "till-1");
+  CHECK(j["expires_at"].is_string());
+  // A wrong PIN and an unknown id get the same answer.
+  auto wrong = shop.Login("ann", "4827");
+  auto unknown = shop.Login("nobody", "4826");
+  CHECK(ErrorCode(wrong, 401) == "invalid_login");
+  CHECK(ErrorCode(unknown, 401) == "invalid_login");
+  CHECK(wrong.body == unknown.body);
+  // Five failures in a row lock the cashier out, the right PIN included.
+  for (int i = 0; i < 4; ++i) CHECK(ErrorCode(shop.Login("ann", "0000"), 401) == "invalid_login");
+  CHECK(ErrorCode(shop.Login("ann", "4826"), 429) == "too_many_attempts");
+  // Another cashier is not locked; a manager's PIN reset lifts the lockout.
+  shop.AddCashier("bob", "5555");
+  CHECK(shop.Login("bob", "5555").status == 200);
+  REQUIRE(shop.api.Post("/v1/cashiers/ann/pin", R"({"pin":"9999"})").status == 200);
+  CHECK(shop.Login("ann", "9999").status == 200);
+  CHECK(ErrorCode(shop.Login("ann", "4826"), 401) == "invalid_login");
+}
+
+TEST_CASE("login bad input is a typed 400 and logs nobody in", "[api][login][bad_input]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  const std::string u = shop.api.url + "/v1/login";
+  auto post = [&](const std::string& body) { return sa::testing::Http("POST", u, body); };
+  CHECK(ErrorCode(post(""), 400) == "invalid_json");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\""), 400) == "invalid_json");
+  CHECK(ErrorCode(post("[]"), 400) == "invalid_json");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\"}"), 400) == "missing_field");
+  CHECK(ErrorCode(post("{\"pin\":\"4826\"}"), 400) == "missing_field");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":4826}"), 400) == "invalid_field");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":\"4826\",\"terminal\":\"a b\"}"), 400) == "invalid_field");
+  CHECK(ErrorCode(post("{\"cashier\":\"a/b\",\"pin\":\"4826\"}"), 401) == "invalid_login");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":\"" + std::string(70000, '1') + "\"}"), 413) ==
+        "body_too_large");
+  CHECK(ErrorCode(sa::testing::Http("GET", u), 405) == "method_not_allowed");
+  CHECK(shop.Login("ann", "4826").status == 200);  // none of these counted as wrong PINs
+}
+
+TEST_CASE("session tokens work on sale routes and not on admin routes", "[api][session]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("max", "7777", "manager");
+  Api ann = shop.As("ann", "4826", "till-2");
+  // A cashier's sale records the cashier and the session's terminal.
+  auto open = ann.Post("/v1/sales", "{}");
+  REQUIRE(open.status == 201);
+  CHECK(open.json()["cashier"] == "ann");
+  CHECK(open.json()["terminal"] == "till-2");
+  CHECK(shop.api.Post("/v1/sales", "{}").json()["cashier"].is_null());
+  CHECK(ann.Get("/v1/sales/" + open.json()["id"].get<std::string>()).status == 200);
+  CHECK(ann.Get("/v1/sync").status == 200);
+  CHECK(ann.Get("/v1/stock/" + std::string(kScarf)).status == 200);
+  // Admin routes: the API token or a manager.
+  CHECK(ErrorCode(ann.Get("/v1/cashiers"), 403) == "forbidden");
+  CHECK(ErrorCode(ann.Post("/v1/cashiers", R"({"id":"eve","name":"Eve","pin":"1234"})"), 403) == "forbidden");
+  Api max = shop.As("max", "7777");
+  auto list = max.Get("/v1/cashiers");
+  REQUIRE(list.status == 200);
+  CHECK(list.json()["cashiers"].size() == 2);
+  CHECK(list.body.find("pin") == std::string::npos);  // no hashes, no salts
+  // GET /v1/session: who, where, and the terminal's open shift.
+  auto session = ann.Get("/v1/session");
+  REQUIRE(session.status == 200);
+  CHECK(session.json()["cashier"]["id"] == "ann");
+  CHECK(session.json()["terminal"] == "till-2");
+  CHECK(session.json()["shift"].is_null());
+  REQUIRE(ann.Post("/v1/shifts", R"({"opening_float":1000})").status == 201);
+  CHECK(ann.Get("/v1/session").json()["shift"]["terminal"] == "till-2");
+  CHECK(ann.Get("/v1/session").json()["shift"]["cashier"] == "ann");
+  // Logging out ends the token; a made-up token is no session.
+  REQUIRE(ann.Post("/v1/logout", "{}").status == 200);
+  CHECK(ErrorCode(ann.Get("/v1/session"), 401) == "unauthorized");
+  CHECK(ErrorCode(Api{shop.api.url, "made-up"}.Get("/v1/sales/x"), 401) == "unauthorized");
+  // Removing a cashier ends their sessions and their logins.
+  Api bob_session = max;
+  REQUIRE(shop.api.Delete("/v1/cashiers/max").status == 200);
+  CHECK(ErrorCode(bob_session.Get("/v1/session"), 401) == "unauthorized");
+  CHECK(ErrorCode(shop.Login("max", "7777"), 401) == "invalid_login");
+}
+
+TEST_CASE("cashier admin bad input is typed and changes nothing", "[api][cashier][bad_input]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  const std::string before = shop.api.Get("/v1/cashiers").body;
+  struct Case {
+    std::string path, body;
+    long status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/cashiers", "", 400, "invalid_json"},
+      {"/v1/cashiers", R"({"name":"A","pin":"1234"})", 400, "missing_field"},
+      {"/v1/cashiers", R"({"id":"bo","pin":"1234"})", 400, "missing_field"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo"})", 400, "missing_field"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":1234})", 400, "invalid_field"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"12"})", 400, "invalid_pin"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"123456789"})", 400, "invalid_pin"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"12a4"})", 400, "invalid_pin"},
+      {"/v1/cashiers", R"({"id":"b o","name":"Bo","pin":"1234"})", 400, "invalid_cashier_id"},
+      {"/v1/cashiers", R"({"id":"bo","name":"","pin":"1234"})", 400, "invalid_name"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"1234","role":"owner"})", 400, "invalid_role"},
+      {"/v1/cashiers", R"({"id":"ann","name":"Ann","pin":"1234"})", 409, "cashier_exists"},
+      {"/v1/cashiers/nobody/pin", R"({"pin":"1234"})", 404, "cashier_not_found"},
+      {"/v1/cashiers/ann/pin", R"({"pin":"1"})", 400, "invalid_pin"},
+      {"/v1/cashiers/ann/pin", R"({})", 400, "missing_field"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path << " " << c.body);
+    CHECK(ErrorCode(shop.api.Post(c.path, c.body), c.status) == c.code);
+  }
+  CHECK(ErrorCode(shop.api.Delete("/v1/cashiers/nobody"), 404) == "cashier_not_found");
+  CHECK(ErrorCode(shop.api.Get("/v1/cashiers/ann"), 405) == "method_not_allowed");
+  CHECK(shop.api.Get("/v1/cashiers").body == before);
+  CHECK(shop.Login("ann", "4826").status == 200);  // the PIN is unchanged
+}
+
+TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "[api][shift]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  Api ann = shop.As("ann", "4826", "till-1");
+  auto opened = ann.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":20000})");
+  REQUIRE(opened.status == 201);
+  const json shift = opened.json();
+  const std::string sid = shift["id"];
+  CHECK(shift["status"] == "open");
+  CHECK(shift["cashier"] == "ann");
+  CHECK(shift["opening_float"] == 20000);
+  CHECK(shift["counted_cash"].is_null());
+  CHECK(ErrorCode(shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":0})"), 409) ==
+        "shift_already_open");
+
+  const json a = shop.Sell(ann, kScarf, "Z1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
+  CHECK(a["change"] == 100);
+  CHECK(a["cashier"] == "ann");
+  CHECK(a["shift_id"] == sid);
+  shop.Sell(ann, kWrap, "Z2", json::array({{{"method", "cash"}, {"amount", 1000}}}));  // change 500
+  shop.Sell(ann, kTote, "Z3", json::array({{{"method", "card"}, {"amount", 12900}, {"ref", "T"}}}));
+  auto v = ann.Post("/v1/sales", "{}");
+  const std::string vid = v.json()["id"];
+  REQUIRE(ann.Post("/v1/sales/" + vid + "/scans", json{{"payload", shop.Label(kTote, "Z4")}}.dump()).status == 200);
+  REQUIRE(ann.Post("/v1/sales/" + vid + "/void", "{}").status == 200);
+  REQUIRE(ann.Post("/v1/refunds", json{{"sale_id", a["id"]}, {"serials", {"Z1"}}}.dump()).status == 201);
+
+  auto x = ann.Get("/v1/shifts/" + sid + "/report");  // X report while open
+  REQUIRE(x.status == 200);
+  CHECK(x.json()["closed_at"].is_null());
+  CHECK(x.json()["cash"]["variance"].is_null());
+
+  auto closed = ann.Post("/v1/shifts/" + sid + "/close", R"({"counted_cash":20400})");
+  INFO(closed.body);
+  REQUIRE(closed.status == 200);
+  const json c = closed.json();
+  CHECK(c["shift"]["status"] == "closed");
+  CHECK(c["shift"]["counted_cash"] == 20400);
+  const json r = c["report"];
+  CHECK(r["shift_id"] == sid);
+  CHECK(r["terminal"] == "till-1");
+  CHECK(r["cashier"] == "ann");
+  CHECK(r["currency"] == "CNY");
+  CHECK(r["closed_at"].is_string());
+  CHECK(r["sales"] == json{{"count", 3}, {"total", 59900 + 500 + 12900}});
+  CHECK(r["refunds"] == json{{"count", 1}, {"total", 59900}});
+  CHECK(r["voids"] == json{{"count", 1}});
+  CHECK(r["by_method"].size() == 2);
+  CHECK(Method(r, "cash") == json{{"method", "cash"}, {"sales", 60400}, {"refunds", 59900}, {"net", 500}});
+  CHECK(Method(r, "card") == json{{"method", "card"}, {"sales", 12900}, {"refunds", 0}, {"net", 12900}});
+  CHECK(r["cash"] == json{{"opening_float", 20000},
+                          {"sales", 61000},
+                          {"refunds", 59900},
+                          {"change_given", 600},
+                          {"expected", 20500},
+                          {"counted", 20400},
+                          {"variance", -100}});
+  // No cloud here: every event is still waiting, and the close says so.
+  CHECK(r["pending_events"].get<std::int64_t>() >= 5);
+  REQUIRE(c["warnings"].size() == 1);
+  CHECK(c["warnings"][0]["code"] == "events_pending_sync");
+  CHECK(c["warnings"][0]["pending_events"] == r["pending_events"]);
+  // The shift.closed event in the outbox carries the report, as committed.
+  const std::string payload = shop.Ledger("SELECT payload FROM outbox WHERE type = 'shift.closed'");
+  CHECK(json::parse(payload) == r);
+  json again = shop.api.Get("/v1/shifts/" + sid + "/report").json();
+  CHECK(again["pending_events"] == r["pending_events"].get<std::int64_t>() + 1);  // shift.closed itself
+  again.erase("pending_events");
+  json without = r;
+  without.erase("pending_events");
+  CHECK(again == without);
+
+  CHECK(ErrorCode(ann.Post("/v1/shifts/" + sid + "/close", R"({"counted_cash":1})"), 409) == "shift_not_open");
+  auto list = shop.api.Get("/v1/shifts?terminal=till-1&status=closed");
+  REQUIRE(list.status == 200);
+  REQUIRE(list.json()["shifts"].size() == 1);
+  CHECK(list.json()["shifts"][0]["id"] == sid);
+  CHECK(shop.api.Get("/v1/shifts?status=open").json()["shifts"].empty());
+  CHECK(shop.api.Get("/v1/shifts/" + sid).json()["status"] == "closed");
+}
+
+TEST_CASE("shift bad input is a typed 4xx and changes nothing", "[api][shift][bad_input]") {
+  Shop shop;
+  auto opened = shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":100})");
+  REQUIRE(opened.status == 201);
+  const std::string sid = opened.json()["id"];
+  const std::string before = shop.api.Get("/v1/shifts").body;
+  struct Case {
+    std::string path, body;
+    long status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/shifts", "", 400, "invalid_json"},
+      {"/v1/shifts", R"({"opening_float":100})", 400, "missing_field"},  // the API token has no terminal
+      {"/v1/shifts", R"({"terminal":"till-2"})", 400, "missing_field"},
+      {"/v1/shifts", R"({"terminal":"till-2","opening_float":"100"})", 400, "invalid_field"},
+      {"/v1/shifts", R"({"terminal":"till-2","opening_float":1.5})", 400, "invalid_field"},
+      {"/v1/shifts", R"({"terminal":"till-2","opening_float":18446744073709551615})", 400, "amount_overflow"},
+      {"/v1/shifts", R"({"terminal":"till-2","opening_float":-1})", 400, "invalid_amount"},
+      {"/v1/shifts", R"({"terminal":"till 2","opening_float":1})", 400, "invalid_terminal"},
+      {"/v1/shifts", R"({"terminal":7,"opening_float":1})", 400, "invalid_field"},
+      {"/v1/shifts/" + sid + "/close", R"({})", 400, "missing_field"},
+      {"/v1/shifts/" + sid + "/close", R"({"counted_cash":-1})", 400, "invalid_amount"},
+      {"/v1/shifts/" + sid + "/close", R"({"counted_cash":"1"})", 400, "invalid_field"},
+      {"/v1/shifts/nope/close", R"({"counted_cash":1})", 404, "shift_not_found"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path << " " << c.body);
+    CHECK(ErrorCode(shop.api.Post(c.path, c.body), c.status) == c.code);
+  }
+  CHECK(ErrorCode(shop.api.Get("/v1/shifts/nope"), 404) == "shift_not_found");
+  CHECK(ErrorCode(shop.api.Get("/v1/shifts/nope/report"), 404) == "shift_not_found");
+  CHECK(ErrorCode(shop.api.Get("/v1/shifts?status=lost"), 400) == "invalid_field");
+  CHECK(ErrorCode(shop.api.Get("/v1/shifts/" + sid + "/close"), 405) == "method_not_allowed");
+  CHECK(shop.api.Get("/v1/shifts").body == before);
+  CHECK(shop.Ledger("SELECT count(*) FROM outbox WHERE type = 'shift.closed'") == "0");
+}
+
+TEST_CASE("closing a shift with nothing waiting to sync has no warning", "[api][shift]") {
+  Shop shop;
+  auto opened = shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":500})");
+  REQUIRE(opened.status == 201);
+  auto closed = shop.api.Post("/v1/shifts/" + opened.json()["id"].get<std::string>() + "/close",
+                              R"({"counted_cash":500})");
+  REQUIRE(closed.status == 200);
+  CHECK(closed.json()["warnings"].empty());
+  CHECK(closed.json()["report"]["pending_events"] == 0);
+  CHECK(closed.json()["report"]["cash"]["variance"] == 0);
+}
+
+TEST_CASE("a PIN is never in the ledger file in plain text", "[api][cashier]") {
+  Shop shop;
+  const std::string pin = "73915864";
+  shop.AddCashier("ann", pin);
+  REQUIRE(shop.Login("ann", pin).status == 200);
+  std::string bytes;
+  for (const char* f : {"ledger.db", "ledger.db-wal"}) bytes += ReadBytes(shop.temp.path() / f);
+  REQUIRE(bytes.size() > 1000);
+  CHECK(bytes.find(pin) == std::string::npos);
+  CHECK(bytes.find(sa::crypto::ToHex(std::vector<std::uint8_t>(pin.begin(), pin.end()))) == std::string::npos);
+  CHECK(shop.Ledger("SELECT pin_iterations FROM cashiers") == "100000");
+  CHECK(shop.Ledger("SELECT length(pin_salt) || ',' || length(pin_hash) FROM cashiers") == "32,64");
+  CHECK(shop.agent.log().find(pin) == std::string::npos);
+}
+
+TEST_CASE("the screens are served without a token with a strict CSP", "[api][web]") {
+  Shop shop;
+  auto page = sa::testing::Http("GET", shop.api.url + "/");
+  REQUIRE(page.status == 200);
+  CHECK(page.Header("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page.Header("Content-Security-Policy") == "default-src 'self'");
+  CHECK(page.Header("Cache-Control") == "no-cache");
+  CHECK(page.body.find("html") != std::string::npos);
+  auto store = sa::testing::Http("GET", shop.api.url + "/store");
+  REQUIRE(store.status == 200);
+  CHECK(store.Header("Content-Type") == "text/html; charset=utf-8");
+  auto js = sa::testing::Http("GET", shop.api.url + "/ui/common.js");
+  REQUIRE(js.status == 200);
+  CHECK(js.Header("Content-Type") == "text/javascript; charset=utf-8");
+  CHECK(js.Header("Content-Security-Policy") == "default-src 'self'");
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/nope.js"), 404) == "not_found");
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/%2e%2e/api-token"), 404) == "not_found");
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/.hidden"), 404) == "not_found");
+  CHECK(ErrorCode(sa::testing::Http("POST", shop.api.url + "/", "{}"), 405) == "method_not_allowed");
+  // The API itself still needs a token.
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/v1/health"), 401) == "unauthorized");
+}
+
+TEST_CASE("store-agent --web-root serves the screens from a folder", "[api][web]") {
+  sa::testing::TempDir web("sa-web-root");
+  {
+    std::ofstream(web.path() / "index.html") << "<!doctype html><title>from the web root</title>";
+    std::ofstream(web.path() / "app.css") << "body{}";
+  }
+  Shop shop({"--web-root", web.path().string()});
+  auto page = sa::testing::Http("GET", shop.api.url + "/");
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("from the web root") != std::string::npos);
+  auto css = sa::testing::Http("GET", shop.api.url + "/ui/app.css");
+  REQUIRE(css.status == 200);
+  CHECK(css.Header("Content-Type") == "text/css; charset=utf-8");
+  CHECK(css.body == "body{}");
+  CHECK(sa::testing::Http("GET", shop.api.url + "/store").status == 404);  // not in that folder
+}
+
+TEST_CASE("claim-qr.svg draws the receipt's claim URL as a QR code ZXing reads back", "[api][receipt]") {
+  Shop shop;
+  const json sale = shop.Sell(shop.api, kScarf, "Q1", json::array({{{"method", "card"}, {"amount", 59900}}}));
+  const std::string id = sale["id"];
+  auto receipt = shop.api.Get("/v1/sales/" + id + "/receipt");
+  REQUIRE(receipt.status == 200);
+  const std::string claim_url = receipt.json()["claim_url"];
+  auto svg = shop.api.Get("/v1/sales/" + id + "/claim-qr.svg");
+  REQUIRE(svg.status == 200);
+  CHECK(svg.Header("Content-Type") == "image/svg+xml");
+  REQUIRE(svg.body.find("<svg") != std::string::npos);
+  // Rasterise the SVG's unit squares ("M x y h n v1 h-n z", in modules) and decode it.
+  const std::regex view(R"re(viewBox="0 0 (\d+) (\d+)")re");
+  std::smatch m;
+  REQUIRE(std::regex_search(svg.body, m, view));
+  const int side = std::stoi(m[1]);
+  constexpr int kScale = 4;
+  const int px = side * kScale;
+  std::vector<std::uint8_t> image(static_cast<std::size_t>(px * px), 255);
+  const std::regex run(R"(M(\d+) (\d+)h(\d+)v1h-\d+z)");
+  int runs = 0;
+  for (auto it = std::sregex_iterator(svg.body.begin(), svg.body.end(), run); it != std::sregex_iterator(); ++it) {
+    const int x = std::stoi((*it)[1]), y = std::stoi((*it)[2]), n = std::stoi((*it)[3]);
+    ++runs;
+    for (int yy = y * kScale; yy < (y + 1) * kScale; ++yy) {
+      for (int xx = x * kScale; xx < (x + n) * kScale; ++xx) image[static_cast<std::size_t>(yy * px + xx)] = 0;
+    }
+  }
+  REQUIRE(runs > 10);
+  const auto read = ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum));
+  REQUIRE(read.isValid());
+  CHECK(read.text() == claim_url);
+
+  // No claim URL with a member bound; none for a sale not completed.
+  auto open = shop.api.Post("/v1/sales", "{}");
+  const std::string open_id = open.json()["id"];
+  CHECK(ErrorCode(shop.api.Get("/v1/sales/" + open_id + "/claim-qr.svg"), 409) == "sale_not_completed");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales/nope/claim-qr.svg"), 404) == "sale_not_found");
+  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/scans", json{{"payload", shop.Label(kScarf, "Q2")}}.dump()).status ==
+          200);
+  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/member",
+                        json{{"payload", sa::codes::MakeMemberCode("M1", sa::SystemClock().now_ms() / 1000, shop.member)}}
+                            .dump())
+              .status == 200);
+  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/complete",
+                        json{{"payments", {{{"method", "card"}, {"amount", 59900}}}}}.dump())
+              .status == 200);
+  CHECK(ErrorCode(shop.api.Get("/v1/sales/" + open_id + "/claim-qr.svg"), 404) == "no_claim_url");
+}
+
+TEST_CASE("shift open and close honour an Idempotency-Key", "[api][shift]") {
+  Shop shop;
+  const std::string body = R"({"terminal":"till-1","opening_float":300})";
+  auto first = shop.api.Post("/v1/shifts", body, "open-key-1");
+  auto retry = shop.api.Post("/v1/shifts", body, "open-key-1");
+  REQUIRE(first.status == 201);
+  CHECK(retry.status == 201);
+  CHECK(retry.body == first.body);  // the stored answer, not shift_already_open
+  const std::string sid = first.json()["id"];
+  const std::string close = "/v1/shifts/" + sid + "/close";
+  auto closed = shop.api.Post(close, R"({"counted_cash":300})", "close-key-1");
+  auto again = shop.api.Post(close, R"({"counted_cash":300})", "close-key-1");
+  REQUIRE(closed.status == 200);
+  CHECK(again.status == 200);
+  CHECK(again.body == closed.body);
+  CHECK(shop.Ledger("SELECT count(*) FROM outbox WHERE type = 'shift.closed'") == "1");
+  CHECK(ErrorCode(shop.api.Post(close, R"({"counted_cash":1})", "close-key-1"), 409) == "idempotency_key_reused");
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// Cashiers, shifts and the X/Z report on one ledger (issue 9): the report's
+// arithmetic (sales by method, refunds, voids, change, expected cash,
+// variance), what counts in a shift, the shift.closed event committed with
+// the close, PINs kept only as hashes, and every bad input refused without
+// a change.
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "store.hpp"
+#include "support.hpp"
+
+using namespace sa;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kNow = 1795000000000;
+const std::string kScarf = "06950123450005";  // 59900
+const std::string kTote = "06950123450036";   // 12900
+const std::string kWrap = "06950123450043";   // 500
+
+struct Till {
+  Till() : temp("sa-shift"), clock(kNow) {
+    db = std::move(ledger::Database::Open((temp.path() / "ledger.db").string()).value());
+    store::Config config = store::DemoConfig();
+    config.parse.reference_year = 2026;
+    shop = std::make_unique<store::Store>(*db, config, clock);
+    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+  }
+  ~Till() {
+    shop.reset();
+    db.reset();
+  }
+  std::string Label(const std::string& gtin, const std::string& serial) const {
+    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
+                                  codes::SignLabel(gtin, serial, store::DemoBrandKey()));
+  }
+  store::Sale Sell(const std::string& terminal, const std::string& gtin, const std::string& serial,
+                   std::vector<store::Payment> pays) {
+    const std::string id = shop->OpenSale(terminal).value().id;
+    REQUIRE(shop->Scan(id, Label(gtin, serial)));
+    auto done = shop->Complete(id, pays);
+    REQUIRE(done);
+    return *done;
+  }
+  std::string Rows(const std::string& sql) {
+    std::string out;
+    sqlite3_exec(
+        db->handle(), sql.c_str(),
+        [](void* acc, int n, char** vals, char**) {
+          auto* s = static_cast<std::string*>(acc);
+          for (int i = 0; i < n; ++i) *s += (vals[i] ? vals[i] : "NULL") + std::string("|");
+          *s += "\n";
+          return 0;
+        },
+        &out, nullptr);
+    return out;
+  }
+  std::string Snapshot() {
+    return Rows("SELECT * FROM shifts ORDER BY id") + Rows("SELECT * FROM cashiers ORDER BY id") +
+           Rows("SELECT seq, type FROM outbox ORDER BY seq");
+  }
+
+  sa::testing::TempDir temp;
+  ManualClock clock;
+  std::unique_ptr<ledger::Database> db;
+  std::unique_ptr<store::Store> shop;
+};
+
+const store::MethodTotals* Method(const store::ShiftReport& r, const std::string& m) {
+  for (const auto& t : r.by_method) {
+    if (t.method == m) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the Z report adds up sales by method refunds voids change and variance", "[store][shift]") {
+  Till t;
+  // Before the shift and on another terminal: not in the report.
+  t.Sell("till-1", kTote, "EARLY", {{"card", 12900, ""}});
+  auto shift = t.shop->OpenShift("till-1", "ann", 20000);
+  REQUIRE(shift);
+  CHECK(shift->status == "open");
+  CHECK(shift->opening_float == 20000);
+  t.Sell("till-2", kTote, "ELSEWHERE", {{"cash", 12900, ""}});
+
+  const auto a = t.Sell("till-1", kScarf, "A1", {{"cash", 60000, ""}});  // change 100
+  t.Sell("till-1", kWrap, "B1", {{"cash", 1000, ""}});                    // change 500
+  t.Sell("till-1", kTote, "C1", {{"card", 12900, "t1"}});
+  const std::string voided = t.shop->OpenSale("till-1").value().id;
+  REQUIRE(t.shop->Scan(voided, t.Label(kTote, "D1")));
+  REQUIRE(t.shop->Void(voided, "customer left"));
+  REQUIRE(t.shop->RefundUnits(a.id, {"A1"}));  // 59900 back in cash
+  CHECK(a.shift_id == shift->id);
+
+  auto x = t.shop->ReportOf(shift->id);  // the X report while open
+  REQUIRE(x);
+  CHECK_FALSE(x->closed_at_ms);
+  CHECK_FALSE(x->variance);
+  CHECK(x->expected_cash == 20500);
+
+  t.clock.advance_ms(1000);
+  auto closed = t.shop->CloseShift(shift->id, 20400);
+  REQUIRE(closed);
+  const store::ShiftReport& r = closed->report;
+  CHECK(closed->shift.status == "closed");
+  CHECK(closed->shift.counted_cash == 20400);
+  CHECK(r.sales_count == 3);
+  CHECK(r.sales_total == 59900 + 500 + 12900);
+  CHECK(r.refunds_count == 1);
+  CHECK(r.refunds_total == 59900);
+  CHECK(r.voids_count == 1);
+  REQUIRE(r.by_method.size() == 2);
+  const auto* cash = Method(r, "cash");
+  const auto* card = Method(r, "card");
+  REQUIRE(cash);
+  REQUIRE(card);
+  CHECK(cash->sales == 61000 - 600);  // what the drawer kept
+  CHECK(cash->refunds == 59900);
+  CHECK(cash->net == 500);
+  CHECK(card->sales == 12900);
+  CHECK(card->refunds == 0);
+  CHECK(card->net == 12900);
+  CHECK(r.opening_float == 20000);
+  CHECK(r.cash_sales == 61000);
+  CHECK(r.change_given == 600);
+  CHECK(r.cash_refunds == 59900);
+  CHECK(r.expected_cash == 20000 + 61000 - 600 - 59900);
+  CHECK(r.counted_cash == 20400);
+  CHECK(r.variance == -100);
+  CHECK(r.currency == "CNY");
+
+  // shift.closed carries the report and committed with the close.
+  auto events = t.shop->OutboxAfter(0, 100).value();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().type == "shift.closed");
+  const json payload = json::parse(events.back().payload);
+  CHECK(payload == json::parse(store::ShiftReportJson(r)));
+  CHECK(payload["cash"]["variance"] == -100);
+  CHECK(payload["sales"]["count"] == 3);
+  CHECK(r.pending_events == static_cast<std::int64_t>(events.size()) - 1);
+}
+
+TEST_CASE("a refund is paid back by the sale's own methods in payment order", "[store][shift]") {
+  Till t;
+  auto shift = t.shop->OpenShift("till-1", "", 0).value();
+  const auto s = t.Sell("till-1", kTote, "M1", {{"card", 10000, ""}, {"cash", 5000, ""}});  // change 2100
+  REQUIRE(s.change == 2100);
+  REQUIRE(t.shop->RefundUnits(s.id, {"M1"}));
+  auto r = t.shop->ReportOf(shift.id).value();
+  CHECK(Method(r, "card")->refunds == 10000);
+  CHECK(Method(r, "cash")->refunds == 2900);
+  CHECK(Method(r, "cash")->sales == 2900);
+  CHECK(r.expected_cash == 5000 - 2100 - 2900);
+}
+
+TEST_CASE("a refund counts in the shift of the terminal that makes it", "[store][shift]") {
+  Till t;
+  const auto s = t.Sell("till-1", kTote, "R1", {{"cash", 12900, ""}});  // no shift open then
+  auto shift2 = t.shop->OpenShift("till-2", "", 100).value();
+  REQUIRE(t.shop->RefundUnits(s.id, {"R1"}, "till-2", "bob"));
+  auto r = t.shop->ReportOf(shift2.id).value();
+  CHECK(r.refunds_count == 1);
+  CHECK(r.cash_refunds == 12900);
+  CHECK(r.expected_cash == 100 - 12900);  // the drawer paid out more than it held: a variance to explain
+  CHECK(t.Rows("SELECT cashier FROM refunds") == "bob|\n");
+}
+
+TEST_CASE("shift refusals change nothing", "[store][shift][bad_input]") {
+  Till t;
+  auto open = t.shop->OpenShift("till-1", "ann", 1000).value();
+  REQUIRE(t.shop->CloseShift(open.id, 1000));
+  auto again = t.shop->OpenShift("till-1", "ann", 1000).value();
+  const std::string before = t.Snapshot();
+  auto code = [](const auto& r) {
+    REQUIRE_FALSE(r.has_value());
+    return r.error().code;
+  };
+  CHECK(code(t.shop->OpenShift("till-1", "ann", 0)) == "shift_already_open");
+  CHECK(code(t.shop->OpenShift("", "ann", 0)) == "invalid_terminal");
+  CHECK(code(t.shop->OpenShift("till 1", "ann", 0)) == "invalid_terminal");
+  CHECK(code(t.shop->OpenShift("till-3", "ann", -1)) == "invalid_amount");
+  CHECK(code(t.shop->CloseShift("nope", 0)) == "shift_not_found");
+  CHECK(code(t.shop->CloseShift(open.id, 0)) == "shift_not_open");
+  CHECK(code(t.shop->CloseShift(again.id, -5)) == "invalid_amount");
+  CHECK(code(t.shop->ReportOf("nope")) == "shift_not_found");
+  CHECK(code(t.shop->GetShift("nope")) == "shift_not_found");
+  CHECK(t.Snapshot() == before);
+  CHECK(t.shop->Shifts("till-1", "open", 10).value().size() == 1);
+  CHECK(t.shop->Shifts("", "", 10).value().size() == 2);
+}
+
+TEST_CASE("cashiers: PINs are kept as salted hashes and checked", "[store][cashier]") {
+  Till t;
+  REQUIRE(t.shop->AddCashier("ann", "Ann Lee", "cashier", crypto::HashPin("482913", 1000)));
+  REQUIRE(t.shop->AddCashier("max", "Max", "manager", crypto::HashPin("482913", 1000)));
+  // The same PIN, different salts: different hashes, and never the PIN itself.
+  const std::string rows = t.Rows("SELECT * FROM cashiers");
+  CHECK(rows.find("482913") == std::string::npos);
+  CHECK(t.Rows("SELECT count(DISTINCT pin_hash), count(DISTINCT pin_salt) FROM cashiers") == "2|2|\n");
+
+  auto ok = t.shop->VerifyCashierPin("ann", "482913");
+  REQUIRE(ok);
+  CHECK(ok->name == "Ann Lee");
+  CHECK(ok->role == "cashier");
+  CHECK(t.shop->VerifyCashierPin("ann", "482914").error().code == "invalid_login");
+  CHECK(t.shop->VerifyCashierPin("nobody", "482913").error().code == "invalid_login");
+
+  REQUIRE(t.shop->SetCashierPin("ann", crypto::HashPin("1111", 1000)));
+  CHECK_FALSE(t.shop->VerifyCashierPin("ann", "482913"));
+  CHECK(t.shop->VerifyCashierPin("ann", "1111"));
+  REQUIRE(t.shop->DeactivateCashier("ann"));
+  CHECK(t.shop->VerifyCashierPin("ann", "1111").error().code == "invalid_login");
+  auto list = t.shop->Cashiers().value();
+  REQUIRE(list.size() == 2);
+  CHECK_FALSE(list[0].active);
+  CHECK(list[1].active);
+  // A new PIN gives the account back.
+  REQUIRE(t.shop->SetCashierPin("ann", crypto::HashPin("2222", 1000)));
+  CHECK(t.shop->VerifyCashierPin("ann", "2222"));
+}
+
+TEST_CASE("cashier refusals change nothing", "[store][cashier][bad_input]") {
+  Till t;
+  const auto pin = crypto::HashPin("1234", 10);
+  REQUIRE(t.shop->AddCashier("ann", "Ann", "cashier", pin));
+  const std::string before = t.Snapshot();
+  auto code = [](const auto& r) {
+    REQUIRE_FALSE(r.has_value());
+    return r.error().code;
+  };
+  CHECK(code(t.shop->AddCashier("ann", "Ann", "cashier", pin)) == "cashier_exists");
+  CHECK(code(t.shop->AddCashier("", "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->AddCashier("a b", "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->AddCashier(std::string(33, 'a'), "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->AddCashier("bo", "", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->AddCashier("bo", "x\ny", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->AddCashier("bo", "\xff", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->AddCashier("bo", "Bo", "owner", pin)) == "invalid_role");
+  CHECK(code(t.shop->AddCashier("bo", "Bo", "cashier", crypto::PinHash{})) == "invalid_pin");
+  CHECK(code(t.shop->SetCashierPin("nobody", pin)) == "cashier_not_found");
+  CHECK(code(t.shop->DeactivateCashier("nobody")) == "cashier_not_found");
+  CHECK(t.Snapshot() == before);
+  CHECK(store::Store::IsValidPin("1234"));
+  CHECK(store::Store::IsValidPin("12345678"));
+  CHECK_FALSE(store::Store::IsValidPin("123"));
+  CHECK_FALSE(store::Store::IsValidPin("123456789"));
+  CHECK_FALSE(store::Store::IsValidPin("12a4"));
+  CHECK_FALSE(store::Store::IsValidPin(""));
+}
+
+TEST_CASE("a cashier's sale records the cashier", "[store][cashier]") {
+  Till t;
+  auto sale = t.shop->OpenSale("till-1", "ann");
+  REQUIRE(sale);
+  CHECK(sale->cashier == "ann");
+  CHECK(json::parse(store::SaleJson(*sale))["cashier"] == "ann");
+  CHECK(json::parse(store::SaleJson(t.shop->OpenSale("till-1").value()))["cashier"].is_null());
+}
