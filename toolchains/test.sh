@@ -2,7 +2,7 @@
 # The README's test command: installs what it needs, builds with warnings as
 # errors, and runs every test. With --sanitizers it also runs every test under
 # ASan+UBSan, and the threaded parts (crypto, writer, API, daemon, cloud sync)
-# under TSan
+# under TSan, and each fuzzer for 20 s
 # (CI does). With --cross aarch64 (or armhf) it also cross-builds for that store
 # box (CMakePresets.json), runs store-agent and storectl under qemu, and runs
 # the unit tests under qemu (CI does aarch64).
@@ -40,6 +40,10 @@ if (( sanitizers )); then
   cmake --build --preset tsan -j"$jobs" --target "${threaded[@]}"
   TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j1 \
     -R '^(crypto_test|writer_test|api_test|daemon_test|cloud_sync_test|camera_test|evdev_source_test|serial_test|scanners_test):'
+
+  # The fuzzers (clang-14 + libFuzzer, ASan + UBSan), each for a short
+  # budget; toolchains/reliability.sh --long runs them for ten minutes each.
+  toolchains/fuzz.sh --seconds 20
 fi
 
 # Cross builds: the programs and the unit tests only (what a store box runs, and
