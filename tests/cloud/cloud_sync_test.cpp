@@ -35,8 +35,7 @@ bool HasAlert(const json& status, const std::string& code) {
 }
 
 int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
+  return static_cast<int>(EnvNumber(name, static_cast<std::uint64_t>(fallback)));
 }
 
 }  // namespace

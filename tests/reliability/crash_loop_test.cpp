@@ -43,11 +43,6 @@ using namespace sa::testing;
 
 namespace {
 
-std::uint64_t EnvU64(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
-
 // What the daemon acknowledged, across all iterations: the only things the
 // checks hold it to.
 struct Acked {
@@ -352,8 +347,8 @@ std::map<std::string, int> CloudCount(const json& events, const std::string& typ
 
 TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles nothing",
           "[reliability][crash][invariant1][invariant2][invariant3]") {
-  const int iterations = static_cast<int>(EnvU64("SA_CRASH_LOOP_ITERATIONS", 100));
-  const std::uint64_t seed = EnvU64("SA_CRASH_LOOP_SEED", 20261123);
+  const int iterations = static_cast<int>(EnvNumber("SA_CRASH_LOOP_ITERATIONS", 100));
+  const std::uint64_t seed = EnvNumber("SA_CRASH_LOOP_SEED", 20261123);
   const auto started = std::chrono::steady_clock::now();
   std::mt19937_64 rng(seed);
 

@@ -40,11 +40,6 @@ using namespace sa::testing;
 
 namespace {
 
-std::uint64_t EnvU64(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
-
 // Reads the agent's log while the test runs. Every failed sync cycle may
 // log a warning, and a pipe nobody reads would end up blocking the daemon's
 // logger: a long run would then measure the test, not the agent.
@@ -95,8 +90,8 @@ std::vector<std::pair<std::string, std::string>> ReservationRows(const Agent& ag
 
 TEST_CASE("network faults: delays drops resets truncations and duplicates lose and double nothing",
           "[reliability][network][invariant3]") {
-  const std::uint64_t seed = EnvU64("SA_NET_FAULT_SEED", 20261123);
-  const std::uint64_t target = EnvU64("SA_NET_FAULT_REQUESTS", 300);
+  const std::uint64_t seed = EnvNumber("SA_NET_FAULT_SEED", 20261123);
+  const std::uint64_t target = EnvNumber("SA_NET_FAULT_REQUESTS", 300);
   INFO("SA_NET_FAULT_SEED=" << seed << " SA_NET_FAULT_REQUESTS=" << target);
   const auto started = std::chrono::steady_clock::now();
 

@@ -39,6 +39,7 @@
 namespace fs = std::filesystem;
 using sa::ledger::Database;
 using sa::ledger::Statement;
+using sa::testing::EnvNumber;
 using sa::testing::PowerLossVfs;
 
 namespace {
@@ -52,11 +53,6 @@ constexpr int kCutsPerLedger = 100;
 // anywhere in the first several sales, inside a commit, a sync or a
 // checkpoint, or (when the till's work runs out first) while it is idle.
 constexpr std::uint64_t kCutWindow = 400;
-
-std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? std::strtoull(value, nullptr, 10) : fallback;
-}
 
 // The demo store, taking unsigned labels: signatures are not what this test
 // is about, and signing and verifying each unit would cost more CPU than the
@@ -404,8 +400,8 @@ void Summary(const char* what, std::uint64_t seed, const Figures& f) {
 }  // namespace
 
 TEST_CASE("invariant 1: a power cut loses no acknowledged sale", "[power][invariant]") {
-  const auto seed = EnvOr("SA_POWER_LOSS_SEED", 8035);
-  const auto iterations = EnvOr("SA_POWER_LOSS_ITERATIONS", 100);
+  const auto seed = EnvNumber("SA_POWER_LOSS_SEED", 8035);
+  const auto iterations = EnvNumber("SA_POWER_LOSS_ITERATIONS", 100);
   const Figures f = RunPowerCuts(Durable::as_built, seed, iterations);
   Summary("power cuts", seed, f);
   CHECK(f.lost == 0);
@@ -423,8 +419,8 @@ TEST_CASE("invariant 1: a power cut loses no acknowledged sale", "[power][invari
 
 TEST_CASE("invariant 1: a copy of the ledger taken mid-write opens with every earlier sale",
           "[power][invariant]") {
-  const auto seed = EnvOr("SA_POWER_LOSS_SEED", 8035);
-  const auto iterations = EnvOr("SA_POWER_LOSS_ITERATIONS", 100) / 3 + 1;
+  const auto seed = EnvNumber("SA_POWER_LOSS_SEED", 8035);
+  const auto iterations = EnvNumber("SA_POWER_LOSS_ITERATIONS", 100) / 3 + 1;
   const Figures f = RunCopies(seed, iterations);
   Summary("mid-write copies", seed, f);
   CHECK(f.lost == 0);
@@ -437,10 +433,10 @@ TEST_CASE("invariant 1: a copy of the ledger taken mid-write opens with every ea
 // must catch acknowledged sales going missing; if it did not, the first case
 // would prove nothing.
 TEST_CASE("the model loses acknowledged sales when completion skips fsync", "[power]") {
-  const auto seed = EnvOr("SA_POWER_LOSS_SEED", 8035);
+  const auto seed = EnvNumber("SA_POWER_LOSS_SEED", 8035);
   // Enough cuts to see a loss whatever SA_POWER_LOSS_ITERATIONS says.
   const auto iterations =
-      std::max<std::uint64_t>(20, EnvOr("SA_POWER_LOSS_ITERATIONS", 100) / 3 + 1);
+      std::max<std::uint64_t>(20, EnvNumber("SA_POWER_LOSS_ITERATIONS", 100) / 3 + 1);
   const Figures f = RunPowerCuts(Durable::relaxed_completion, seed, iterations);
   Summary("power cuts without fsync", seed, f);
   CHECK(f.lost > 0);

@@ -5,12 +5,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace sa::testing {
+
+// A test's knob from the environment (iterations, seeds): the number, or
+// `fallback` when the variable is unset, empty or not a whole number.
+inline std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  return (end && *end == '\0') ? static_cast<std::uint64_t>(n) : fallback;
+}
 
 // A fresh directory under the system temp dir, removed with everything in it.
 class TempDir {

@@ -1105,13 +1105,7 @@ TEST_CASE("Two open carts cannot both take the last unit not held", "[stock][til
 
 namespace {
 
-std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(v, &end, 10);
-  return (end && *end == '\0') ? static_cast<std::uint64_t>(n) : fallback;
-}
+using sa::testing::EnvNumber;
 
 struct Randomised {
   explicit Randomised(std::uint64_t seed) : s(Unsigned, true), rng(seed) {
