@@ -135,4 +135,14 @@ bool ValidUtf8(std::string_view s);
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-22T10:04:05.123Z.
 std::string FormatTimestamp(std::int64_t unix_ms);
 
+// RFC 3986 percent-decoding ("o%2F1" -> "o/1"); nothing when a '%' is not
+// followed by two hex digits. '+' is left as it is.
+std::optional<std::string> PercentDecode(std::string_view text);
+
+// Replaces the file at `path` with `content`, so that a power cut leaves the
+// old file or the new one, never half of one: written under a temporary
+// name beside it with `mode` (umask aside), fsync'd, renamed over it, and the
+// directory fsync'd. Error: io_error with the path and the system's reason.
+Expected<void> WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode);
+
 }  // namespace sa

@@ -364,32 +364,11 @@ Expected<Code> ParseGsForm(std::string_view s, FieldSink sink) {
 }
 
 Expected<std::string> PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    if (i + 2 >= s.size()) {
-      return Refuse("bad_percent_encoding", "'%' at the end of '" + Shown(s) + "'");
-    }
-    const int hi = hex(s[i + 1]);
-    const int lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) {
-      return Refuse("bad_percent_encoding", "'%' is not followed by two hex digits in '" +
-                                                Shown(s) + "'");
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+  auto decoded = sa::PercentDecode(s);
+  if (!decoded) {
+    return Refuse("bad_percent_encoding", "a '%' is not followed by two hex digits in '" + Shown(s) + "'");
   }
-  return out;
+  return std::move(*decoded);
 }
 
 namespace {

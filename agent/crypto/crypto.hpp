@@ -25,6 +25,9 @@ inline constexpr std::size_t kRawSignatureSize = 64;  // r||s, 32 bytes each
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data);
 std::string ToHex(std::span<const std::uint8_t> bytes);
+// Hex digits (either case, an even number of them) as bytes; nothing on
+// anything else.
+std::optional<Bytes> FromHex(std::string_view hex);
 
 // RFC 4648 section 5, no padding on output; input must not be padded either
 // (DESIGN.md: "base64url, no padding"). Nothing on any other character.

@@ -123,6 +123,25 @@ std::string ToHex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+std::optional<Bytes> FromHex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  Bytes out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]);
+    const int lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
 std::optional<Bytes> Base64UrlDecode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;  // no valid encoding has this length
   std::string std64;
