@@ -76,13 +76,6 @@ struct ClientOptions {
   std::size_t pull_limit = 500;
 };
 
-// A pulled change, already parsed.
-struct Change {
-  std::int64_t cursor = 0;
-  std::string type;
-  std::string data;  // JSON object text
-};
-
 // What sync needs from the ledger's single writer. Each call runs `work` in
 // one transaction on the writer thread and returns once it is durable (or
 // failed); the worker thread blocks on it, nobody else does.
@@ -145,11 +138,5 @@ class Syncer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Applies one pulled page and its new cursor through the store (the work of
-// one LedgerPort::Write). Unknown change types are skipped; a change whose
-// data is malformed is skipped and reported as an alert.
-Expected<void> ApplyChanges(store::Store& store, const std::vector<Change>& changes,
-                            std::int64_t new_cursor);
 
 }  // namespace sa::sync

@@ -355,7 +355,7 @@ json CashierObject(const store::Cashier& c) {
 struct Server::Impl {
   Impl(asio::io_context& io_, daemon::Writer& writer_, const store::Store& store_, Options opts,
        const daemon::Log& log_)
-      : io(io_), writer(writer_), store(store_), config(store_.config()), options(std::move(opts)),
+      : io(io_), writer(writer_), store(store_), config(store_.books.config()), options(std::move(opts)),
         log(log_), started(std::chrono::steady_clock::now()), ping(io_) {}
   ~Impl() {
     alive.reset();  // pending stream callbacks see this and touch nothing
@@ -577,7 +577,7 @@ struct Server::Impl {
       if (n == 2) return get ? ListCashiers(req) : post ? AddCashier(req) : MethodNotAllowed(req, "GET, POST");
       if (n > 4) return NotFound(req);
       const std::string cid(seg[2]);
-      if (!store::Store::IsValidCashierId(cid)) {
+      if (!store::Shifts::IsValidCashierId(cid)) {
         return Respond(req, ErrorReply(404, "cashier_not_found", "no such cashier"));
       }
       if (n == 3) return del ? RemoveCashier(req, cid) : MethodNotAllowed(req, "DELETE");
@@ -648,7 +648,7 @@ struct Server::Impl {
       if (!numeric) return Respond(req, ErrorReply(404, "line_not_found", "no such line"));
       line_id = std::stoll(line);
       return Submit(req, Durability::relaxed, false, [id, line_id](store::Store& s) {
-        auto r = s.RemoveLine(id, line_id);
+        auto r = s.sales.RemoveLine(id, line_id);
         return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
       });
     }
@@ -668,7 +668,7 @@ struct Server::Impl {
     json storage{{"state", w.storage_full ? "full" : "ok"}, {"refusals", w.storage_refusals}};
     if (auto free = writer.FreeBytes()) storage["free_bytes"] = *free;
     Submit(req, Durability::relaxed, false, [this, uptime, storage, full = w.storage_full](store::Store& s) {
-      auto depth = s.OutboxDepth();
+      auto depth = s.books.OutboxDepth();
       // Still 200: the agent answers and sells what it can; "degraded" tells
       // a monitor (or a manager's screen) that changes are being refused.
       return Reply{200, Dump(json{{"status", full ? "degraded" : "ok"},
@@ -691,9 +691,9 @@ struct Server::Impl {
   void SyncStatus(const Request& req) {
     std::string cloud = options.sync.status ? options.sync.status() : R"({"enabled":false})";
     Submit(req, Durability::relaxed, false, [cloud = std::move(cloud)](store::Store& s) {
-      auto state = s.GetSyncState();
+      auto state = s.inbox.GetSyncState();
       if (!state) return ErrorReply(state.error());
-      auto alerts = s.Alerts(false, 100);
+      auto alerts = s.inbox.Alerts(false, 100);
       if (!alerts) return ErrorReply(alerts.error());
       json j = json::parse(cloud, nullptr, false);
       if (!j.is_object()) j = json::object();
@@ -734,7 +734,7 @@ struct Server::Impl {
     if (!numeric) return Respond(req, ErrorReply(404, "alert_not_found", "no such alert"));
     const std::int64_t id = std::stoll(id_text);
     Submit(req, Durability::full, true, [id](store::Store& s) {
-      auto ok = s.AcknowledgeAlert(id);
+      auto ok = s.inbox.AcknowledgeAlert(id);
       return ok ? Reply{200, R"({"acknowledged":true})"} : ErrorReply(ok.error());
     });
   }
@@ -743,7 +743,7 @@ struct Server::Impl {
     daemon::Job job;
     job.durability = Durability::relaxed;
     job.work = [](store::Store& s) {
-      auto depth = s.OutboxDepth();
+      auto depth = s.books.OutboxDepth();
       return depth ? Reply{200, std::to_string(*depth)} : ErrorReply(depth.error());
     };
     job.done = [this, req](Reply reply) {
@@ -864,14 +864,14 @@ struct Server::Impl {
     // A cashier's session names the till and who sells.
     const std::string terminal = StringField(body, "terminal", false).value_or(caller.terminal());
     Submit(req, Durability::relaxed, true, [terminal, cashier = caller.cashier()](store::Store& s) {
-      auto r = s.OpenSale(terminal, cashier);
+      auto r = s.sales.OpenSale(terminal, cashier);
       return r ? Reply{201, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) { SaleChanged(r); });
   }
 
   void ShowSale(const Request& req, const std::string& id) {
     Submit(req, Durability::relaxed, false, [id](store::Store& s) {
-      auto r = s.GetSale(id);
+      auto r = s.sales.GetSale(id);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     });
   }
@@ -888,7 +888,7 @@ struct Server::Impl {
       if (overridden && r.status == 200) EventWritten();  // its stock.override, if one was needed
     };
     asio::post(verifiers, [this, req, id, payload, record, override_reserved] {
-      auto checked = store.CheckCode(payload);  // parse + ECDSA, on a worker
+      auto checked = store.books.CheckCode(payload);  // parse + ECDSA, on a worker
       asio::post(io, [this, req, id, record, override_reserved, checked = std::move(checked)]() mutable {
         if (!checked) {
           const Reply r = ErrorReply(checked.error());
@@ -897,7 +897,7 @@ struct Server::Impl {
         }
         Submit(req, Durability::relaxed, true,
                [id, override_reserved, checked = std::move(checked).value()](store::Store& s) {
-                 auto r = s.AddCheckedCode(id, checked, override_reserved);
+                 auto r = s.sales.AddCheckedCode(id, checked, override_reserved);
                  return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
                },
                record);
@@ -910,7 +910,7 @@ struct Server::Impl {
   void WithCheckedCode(const Request& req, std::string payload,
                        std::function<void(store::CheckedCode)> then) {
     asio::post(verifiers, [this, req, payload = std::move(payload), then = std::move(then)] {
-      auto checked = store.CheckCode(payload);
+      auto checked = store.books.CheckCode(payload);
       asio::post(io, [this, req, then, checked = std::move(checked)]() mutable {
         if (!checked) return Respond(req, ErrorReply(checked.error()));
         then(std::move(checked).value());
@@ -933,7 +933,7 @@ struct Server::Impl {
       throw BadField{"invalid_field", "give exactly one of \"payload\" (a member code) or \"phone\""};
     }
     Submit(req, Durability::relaxed, true, [id, payload, phone](store::Store& s) {
-      auto r = payload ? s.BindMemberCode(id, *payload) : s.BindPhone(id, *phone);
+      auto r = payload ? s.sales.BindMemberCode(id, *payload) : s.sales.BindPhone(id, *phone);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) { SaleChanged(r); });
   }
@@ -949,7 +949,7 @@ struct Server::Impl {
                                         StringField(p, "ref", false).value_or("")});
     }
     Submit(req, Durability::full, true, [id, payments](store::Store& s) {
-      auto r = s.Complete(id, payments);
+      auto r = s.sales.Complete(id, payments);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this, id](const Reply& r) {
       if (r.status == 200) {
@@ -966,7 +966,7 @@ struct Server::Impl {
     const json body = Body(req, true);
     const std::string reason = StringField(body, "reason", false).value_or("");
     Submit(req, Durability::full, true, [id, reason](store::Store& s) {
-      auto r = s.Void(id, reason);
+      auto r = s.sales.Void(id, reason);
       return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
       if (r.status == 200) {
@@ -995,7 +995,7 @@ struct Server::Impl {
     }
     const std::string terminal = StringField(body, "terminal", false).value_or(caller.terminal());
     Submit(req, Durability::full, true, [sale_id, units, terminal, cashier = caller.cashier()](store::Store& s) {
-      auto r = s.RefundUnits(sale_id, units, terminal, cashier);
+      auto r = s.sales.RefundUnits(sale_id, units, terminal, cashier);
       return r ? Reply{201, store::RefundJson(*r)} : ErrorReply(r.error());
     }, [this](const Reply& r) {
       if (r.status == 201) {
@@ -1035,7 +1035,7 @@ struct Server::Impl {
   // A completed sale and its claim URL ("" when a member is bound): what a
   // receipt is made of. On the writer.
   Expected<store::Sale> CompletedSale(store::Store& s, const std::string& id, std::string& claim_url) {
-    auto sale = s.GetSale(id);
+    auto sale = s.sales.GetSale(id);
     if (!sale) return sale.error();
     if (sale->status != "completed") {
       return MakeError(ErrorKind::conflict, "sale_not_completed", "only a completed sale has a receipt");
@@ -1113,7 +1113,7 @@ struct Server::Impl {
       throw BadField{"invalid_field", "\"terminal\" is 1-64 of A-Z a-z 0-9 _ . -"};
     }
     const auto now = std::chrono::steady_clock::now();
-    if (!store::Store::IsValidCashierId(id)) {
+    if (!store::Shifts::IsValidCashierId(id)) {
       return Respond(req, ErrorReply(401, "invalid_login", "unknown cashier or wrong PIN"));
     }
     if (auto t = throttles.find(id); t != throttles.end() && t->second.locked_until > now) {
@@ -1126,7 +1126,7 @@ struct Server::Impl {
     daemon::Job job;
     job.durability = Durability::relaxed;
     job.work = [id, creds](store::Store& s) {
-      auto c = s.CashierCredentials(id);
+      auto c = s.shifts.CashierCredentials(id);
       if (!c) return ErrorReply(c.error());
       *creds = std::move(c).value();
       return Reply{200, {}};
@@ -1137,7 +1137,7 @@ struct Server::Impl {
       asio::post(verifiers, [this, req, id, pin, terminal, creds, life = std::weak_ptr<int>(alive)] {
         static const crypto::PinHash dummy = crypto::HashPin("00000000", crypto::kPinIterations);
         // An unknown id costs the same time as a wrong PIN.
-        const bool ok = *creds ? store::Store::IsValidPin(pin) && crypto::VerifyPin(pin, (*creds)->second)
+        const bool ok = *creds ? store::Shifts::IsValidPin(pin) && crypto::VerifyPin(pin, (*creds)->second)
                                : (crypto::VerifyPin(pin, dummy), false);
         asio::post(io, [this, req, id, terminal, creds, ok, life] {
           if (life.expired()) return;
@@ -1205,7 +1205,7 @@ struct Server::Impl {
     Submit(req, Durability::relaxed, false, [who, terminal](store::Store& s) {
       json shift = nullptr;
       if (!terminal.empty()) {
-        auto open = s.Shifts(terminal, "open", 1);
+        auto open = s.shifts.ListShifts(terminal, "open", 1);
         if (!open) return ErrorReply(open.error());
         if (!open->empty()) shift = json::parse(store::ShiftJson(open->front()));
       }
@@ -1220,7 +1220,7 @@ struct Server::Impl {
   // A PIN from the body: 4-8 digits (400 invalid_pin otherwise).
   static std::string PinField(const json& body) {
     std::string pin = *StringField(body, "pin", true);
-    if (!store::Store::IsValidPin(pin)) throw BadField{"invalid_pin", "a PIN is 4 to 8 digits"};
+    if (!store::Shifts::IsValidPin(pin)) throw BadField{"invalid_pin", "a PIN is 4 to 8 digits"};
     return pin;
   }
 
@@ -1241,12 +1241,12 @@ struct Server::Impl {
     const std::string name = *StringField(body, "name", true);
     const std::string role = StringField(body, "role", false).value_or("cashier");
     const std::string pin = PinField(body);
-    if (!store::Store::IsValidCashierId(id)) {
+    if (!store::Shifts::IsValidCashierId(id)) {
       throw BadField{"invalid_cashier_id", "a cashier id is 1 to 32 of A-Z a-z 0-9 _ -"};
     }
     WithPinHash(pin, [this, req, id, name, role](crypto::PinHash h) {
       Submit(req, Durability::full, true, [id, name, role, h](store::Store& s) {
-        auto r = s.AddCashier(id, name, role, h);
+        auto r = s.shifts.AddCashier(id, name, role, h);
         return r ? Reply{201, Dump(CashierObject(*r))} : ErrorReply(r.error());
       });
     });
@@ -1254,7 +1254,7 @@ struct Server::Impl {
 
   void ListCashiers(const Request& req) {
     Submit(req, Durability::relaxed, false, [](store::Store& s) {
-      auto r = s.Cashiers();
+      auto r = s.shifts.Cashiers();
       if (!r) return ErrorReply(r.error());
       json list = json::array();
       for (const auto& c : *r) list.push_back(json::parse(store::CashierJson(c)));
@@ -1267,7 +1267,7 @@ struct Server::Impl {
     const std::string pin = PinField(body);
     WithPinHash(pin, [this, req, id](crypto::PinHash h) {
       Submit(req, Durability::full, true, [id, h](store::Store& s) {
-        auto r = s.SetCashierPin(id, h);
+        auto r = s.shifts.SetCashierPin(id, h);
         return r ? Reply{200, store::CashierJson(*r)} : ErrorReply(r.error());
       }, [this, id](const Reply& r) {
         if (r.status == 200) throttles.erase(id);  // a manager's reset lifts a lockout
@@ -1277,7 +1277,7 @@ struct Server::Impl {
 
   void RemoveCashier(const Request& req, const std::string& id) {
     Submit(req, Durability::full, false, [id](store::Store& s) {
-      auto r = s.DeactivateCashier(id);
+      auto r = s.shifts.DeactivateCashier(id);
       return r ? Reply{200, store::CashierJson(*r)} : ErrorReply(r.error());
     }, [this, id](const Reply& r) {
       if (r.status != 200) return;
@@ -1291,7 +1291,7 @@ struct Server::Impl {
     const std::string terminal = StringField(body, "terminal", caller.terminal().empty()).value_or(caller.terminal());
     const MinorUnits opening = AmountField(body, "opening_float");
     Submit(req, Durability::full, true, [terminal, opening, cashier = caller.cashier()](store::Store& s) {
-      auto r = s.OpenShift(terminal, cashier, opening);
+      auto r = s.shifts.OpenShift(terminal, cashier, opening);
       return r ? Reply{201, store::ShiftJson(*r)} : ErrorReply(r.error());
     });
   }
@@ -1307,7 +1307,7 @@ struct Server::Impl {
       return Respond(req, ErrorReply(400, "invalid_field", "terminal is 1-64 of A-Z a-z 0-9 _ . -"));
     }
     Submit(req, Durability::relaxed, false, [terminal, status](store::Store& s) {
-      auto r = s.Shifts(terminal, status, 200);
+      auto r = s.shifts.ListShifts(terminal, status, 200);
       if (!r) return ErrorReply(r.error());
       json list = json::array();
       for (const auto& sh : *r) list.push_back(json::parse(store::ShiftJson(sh)));
@@ -1317,14 +1317,14 @@ struct Server::Impl {
 
   void ShowShift(const Request& req, const std::string& id) {
     Submit(req, Durability::relaxed, false, [id](store::Store& s) {
-      auto r = s.GetShift(id);
+      auto r = s.shifts.GetShift(id);
       return r ? Reply{200, store::ShiftJson(*r)} : ErrorReply(r.error());
     });
   }
 
   void ShiftReport(const Request& req, const std::string& id) {
     Submit(req, Durability::relaxed, false, [id](store::Store& s) {
-      auto r = s.ReportOf(id);
+      auto r = s.shifts.ReportOf(id);
       return r ? Reply{200, store::ShiftReportJson(*r)} : ErrorReply(r.error());
     });
   }
@@ -1333,7 +1333,7 @@ struct Server::Impl {
     const json body = Body(req, false);
     const MinorUnits counted = AmountField(body, "counted_cash");
     Submit(req, Durability::full, true, [id, counted](store::Store& s) {
-      auto r = s.CloseShift(id, counted);
+      auto r = s.shifts.CloseShift(id, counted);
       if (!r) return ErrorReply(r.error());
       json warnings = json::array();
       if (r->report.pending_events > 0) {
@@ -1457,7 +1457,7 @@ struct Server::Impl {
   void ShowTerminal(const Request& req, const std::string& t) {
     json j = TerminalJson(t, TerminalOf(t));
     Submit(req, Durability::relaxed, false, [t, j = std::move(j)](store::Store& s) mutable {
-      auto open = s.OpenSaleOf(t);
+      auto open = s.sales.OpenSaleOf(t);
       if (!open) return ErrorReply(open.error());
       j["open_sale"] = *open ? json(**open) : json(nullptr);
       return Reply{200, Dump(j)};
@@ -1505,7 +1505,7 @@ struct Server::Impl {
     daemon::Job job;
     job.durability = Durability::relaxed;
     job.work = [order_id](store::Store& s) {
-      auto r = s.GetReservation(order_id);
+      auto r = s.stock.GetReservation(order_id);
       if (!r) return ErrorReply(r.error());
       if (r->status != "accepted") {
         return ErrorReply(409, "reservation_not_pickable",
@@ -1534,7 +1534,7 @@ struct Server::Impl {
       json results = json::array();
       bool all = true;
       for (const auto& [gtin, units] : tally) {
-        auto r = s.Count(gtin, units);
+        auto r = s.stock.Count(gtin, units);
         if (r) {
           committed->push_back(gtin);
           json j = StockJson(*r);
@@ -1579,7 +1579,7 @@ struct Server::Impl {
     };
     asio::post(verifiers, [this, terminal, payload, mode = term.mode, order_id = term.order_id,
                            sale_id, finish] {
-      auto checked = store.CheckCode(payload);  // parse + ECDSA, off the loop and the writer
+      auto checked = store.books.CheckCode(payload);  // parse + ECDSA, off the loop and the writer
       asio::post(io, [this, terminal, mode, order_id, sale_id, finish,
                       checked = std::move(checked)]() mutable {
         if (!checked) return finish(ErrorReply(checked.error()));
@@ -1588,21 +1588,21 @@ struct Server::Impl {
         if (mode == "sale") {
           job.durability = Durability::relaxed;
           job.work = [terminal, sale_id, checked = std::move(checked).value()](store::Store& s) {
-            auto current = s.OpenSaleOf(terminal);
+            auto current = s.sales.OpenSaleOf(terminal);
             if (!current) return ErrorReply(current.error());
             if (!*current) {
-              auto opened = s.OpenSale(terminal);
+              auto opened = s.sales.OpenSale(terminal);
               if (!opened) return ErrorReply(opened.error());
               *current = opened->id;
             }
             *sale_id = **current;
-            auto r = s.AddCheckedCode(**current, checked);
+            auto r = s.sales.AddCheckedCode(**current, checked);
             return r ? Reply{200, store::SaleJson(*r)} : ErrorReply(r.error());
           };
         } else if (mode == "receive") {
           job.durability = Durability::full;
           job.work = [checked = std::move(checked).value()](store::Store& s) {
-            auto r = s.Receive(checked);
+            auto r = s.stock.Receive(checked);
             if (!r) return ErrorReply(r.error());
             json j = StockJson(*r);
             j["serial"] = checked.code.serial.empty() ? json(nullptr) : json(checked.code.serial);
@@ -1611,7 +1611,7 @@ struct Server::Impl {
         } else {  // pick
           job.durability = Durability::full;
           job.work = [order_id, checked = std::move(checked).value()](store::Store& s) {
-            auto r = s.Pick(order_id, checked);
+            auto r = s.stock.Pick(order_id, checked);
             return r ? Reply{200, Dump(ReservationJson(*r))} : ErrorReply(r.error());
           };
         }
@@ -1670,7 +1670,7 @@ struct Server::Impl {
                                      "a GTIN has 8, 12, 13 or 14 digits with a good check digit"));
     }
     Submit(req, Durability::relaxed, false, [gtin = *gtin](store::Store& s) {
-      auto r = s.Stock(gtin);
+      auto r = s.stock.Level(gtin);
       return r ? Reply{200, Dump(StockJson(*r))} : ErrorReply(r.error());
     });
   }
@@ -1680,7 +1680,7 @@ struct Server::Impl {
     std::string payload = *StringField(body, "payload", true);
     WithCheckedCode(req, std::move(payload), [this, req](store::CheckedCode checked) {
       Submit(req, Durability::full, true, [checked = std::move(checked)](store::Store& s) {
-        auto r = s.Receive(checked);
+        auto r = s.stock.Receive(checked);
         if (!r) return ErrorReply(r.error());
         json j = StockJson(*r);
         j["serial"] = checked.code.serial.empty() ? json(nullptr) : json(checked.code.serial);
@@ -1703,7 +1703,7 @@ struct Server::Impl {
       throw BadField{"invalid_field", "\"counted\" must be an integer from 0 to 1000000000"};
     }
     Submit(req, Durability::full, true, [gtin = *gtin, n = counted->get<std::int64_t>()](store::Store& s) {
-      auto r = s.Count(gtin, n);
+      auto r = s.stock.Count(gtin, n);
       return r ? Reply{200, Dump(StockJson(*r))} : ErrorReply(r.error());
     }, [this](const Reply& r) { StockChanged(r); });
   }
@@ -1729,7 +1729,7 @@ struct Server::Impl {
       limit = static_cast<std::size_t>(std::stoul(v));
     }
     Submit(req, Durability::relaxed, false, [all, limit](store::Store& s) {
-      auto r = s.Reservations(all, limit);
+      auto r = s.stock.Reservations(all, limit);
       if (!r) return ErrorReply(r.error());
       json list = json::array();
       for (const auto& one : *r) list.push_back(ReservationJson(one));
@@ -1739,7 +1739,7 @@ struct Server::Impl {
 
   void ShowReservation(const Request& req, const std::string& id) {
     Submit(req, Durability::relaxed, false, [id](store::Store& s) {
-      auto r = s.GetReservation(id);
+      auto r = s.stock.GetReservation(id);
       return r ? Reply{200, Dump(ReservationJson(*r))} : ErrorReply(r.error());
     });
   }
@@ -1756,31 +1756,31 @@ struct Server::Impl {
   void ReservationAction(const Request& req, const std::string& id, std::string_view action) {
     if (action == "accept") {
       (void)Body(req, true);
-      return ChangeReservation(req, [id](store::Store& s) { return s.Accept(id); });
+      return ChangeReservation(req, [id](store::Store& s) { return s.stock.Accept(id); });
     }
     if (action == "reject" || action == "release") {
       const std::string reason = ReasonField(Body(req, true));
       if (action == "reject") {
-        return ChangeReservation(req, [id, reason](store::Store& s) { return s.Reject(id, reason); });
+        return ChangeReservation(req, [id, reason](store::Store& s) { return s.stock.Reject(id, reason); });
       }
-      return ChangeReservation(req, [id, reason](store::Store& s) { return s.Release(id, reason); });
+      return ChangeReservation(req, [id, reason](store::Store& s) { return s.stock.Release(id, reason); });
     }
     if (action == "ship") {
       const json body = Body(req, false);
       const std::string carrier = ShortField(body, "carrier", 64);
       const std::string tracking = ShortField(body, "tracking_no", 64);
       return ChangeReservation(
-          req, [id, carrier, tracking](store::Store& s) { return s.Ship(id, carrier, tracking); });
+          req, [id, carrier, tracking](store::Store& s) { return s.stock.Ship(id, carrier, tracking); });
     }
     if (action == "handover") {
       const std::string code = ShortField(Body(req, false), "pickup_code", 64);
-      return ChangeReservation(req, [id, code](store::Store& s) { return s.HandOver(id, code); });
+      return ChangeReservation(req, [id, code](store::Store& s) { return s.stock.HandOver(id, code); });
     }
     // pick: one unit per call, its code checked on a worker first.
     std::string payload = *StringField(Body(req, false), "payload", true);
     WithCheckedCode(req, std::move(payload), [this, req, id](store::CheckedCode checked) {
       ChangeReservation(req, [id, checked = std::move(checked)](store::Store& s) {
-        return s.Pick(id, checked);
+        return s.stock.Pick(id, checked);
       });
     });
   }

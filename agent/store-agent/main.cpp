@@ -303,15 +303,15 @@ int main(int argc, char** argv) {
 
   sa::SystemClock clock;
   sa::store::Store store(**db, sc, clock);
-  if (demo && !store.FindProduct(kDemoScarf)) {
-    if (auto ok = store.ImportCatalogCsv(sa::store::DemoCatalogCsv()); !ok) {
+  if (demo && !store.books.FindProduct(kDemoScarf)) {
+    if (auto ok = store.books.ImportCatalogCsv(sa::store::DemoCatalogCsv()); !ok) {
       return Die(ok.error().message);
     }
   }
   if (!cfg.catalog_import.empty()) {
     auto csv = ReadFile(cfg.catalog_import);
     if (!csv) return Die("catalog.import: cannot read " + cfg.catalog_import);
-    auto ok = store.ImportCatalogCsv(*csv);
+    auto ok = store.books.ImportCatalogCsv(*csv);
     if (!ok) return Die("catalog.import " + cfg.catalog_import + ": " + ok.error().message);
     log.Info("catalog imported", {{"rows", std::to_string(ok->rows)}});
   }
@@ -444,21 +444,37 @@ int main(int argc, char** argv) {
       if (ec || !sweeping) return;
       auto expired = std::make_shared<std::size_t>(0);
       sa::daemon::Job job;
-      job.durability = sa::ledger::Durability::full;
+      // A read first: the durable sweep runs only when an order has lapsed.
+      job.durability = sa::ledger::Durability::relaxed;
       job.work = [expired](sa::store::Store& s) {
-        auto n = s.ExpireReservations();
-        if (!n) return sa::daemon::ErrorReply(n.error());
-        *expired = *n;
-        return sa::daemon::Reply{200, {}};
+        auto due = s.stock.AnyExpired();
+        if (!due) return sa::daemon::ErrorReply(due.error());
+        return sa::daemon::Reply{*due ? 202 : 200, {}};
       };
-      job.done = [&, expired](sa::daemon::Reply r) {
-        if (r.status != 200) {
-          log.Warn("reservation expiry failed", {{"status", std::to_string(r.status)}, {"error", r.body}});
-        } else if (*expired > 0) {
-          log.Info("reservations expired", {{"count", std::to_string(*expired)}});
-          if (opts.sync.event_written) opts.sync.event_written();  // push the expiries now
+      job.done = [&, expired](sa::daemon::Reply due) {
+        if (due.status != 202) {
+          if (due.status != 200) log.Warn("reservation expiry failed", {{"status", std::to_string(due.status)}});
+          if (sweeping) asio::post(io, sweep);
+          return;
         }
-        if (sweeping) asio::post(io, sweep);  // posted: a refused job runs `done` inside Submit
+        sa::daemon::Job expire;
+        expire.durability = sa::ledger::Durability::full;
+        expire.work = [expired](sa::store::Store& s) {
+          auto n = s.stock.ExpireReservations();
+          if (!n) return sa::daemon::ErrorReply(n.error());
+          *expired = *n;
+          return sa::daemon::Reply{200, {}};
+        };
+        expire.done = [&, expired](sa::daemon::Reply r) {
+          if (r.status != 200) {
+            log.Warn("reservation expiry failed", {{"status", std::to_string(r.status)}, {"error", r.body}});
+          } else if (*expired > 0) {
+            log.Info("reservations expired", {{"count", std::to_string(*expired)}});
+            if (opts.sync.event_written) opts.sync.event_written();  // push the expiries now
+          }
+          if (sweeping) asio::post(io, sweep);  // posted: a refused job runs `done` inside Submit
+        };
+        writer.Submit(std::move(expire));
       };
       writer.Submit(std::move(job));
     });

@@ -112,7 +112,7 @@ int CatalogImport(const Globals& g, const std::string& file) {
   sa::SystemClock clock;
   sa::store::Config config;  // currency and limits; no keys are needed to import
   sa::store::Store store(**db, config, clock);
-  auto result = store.ImportCatalogCsv(csv);
+  auto result = store.books.ImportCatalogCsv(csv);
   if (!result && (result.error().kind == sa::ErrorKind::storage ||
                   result.error().kind == sa::ErrorKind::internal)) {
     return Fail(g, kExitUnreachable, result.error());  // busy, full or broken ledger

@@ -276,6 +276,36 @@ TEST_CASE("the sale flow over HTTP, with its refusals", "[api][flow]") {
   CHECK(metrics.body.find("sa_outbox_depth 3") != std::string::npos);  // member, sale, refund
 }
 
+// Moved here from store_test with the re-layout: the store's operations no
+// longer state durability; the daemon's writer commits each batch as its
+// operations ask (docs/design.md, "Durability"). kill -9 cannot tell the two
+// apart (the page cache survives it); the durable-commit histogram can: it
+// counts only commits that fsync'd.
+TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edits relaxed", "[api][invariant]") {
+  Shop shop;
+  auto durable_commits = [&] {
+    const std::string body = shop.api.Get("/metrics").body;
+    const std::string key = "sa_commit_seconds_count ";
+    const auto at = body.find(key);
+    REQUIRE(at != std::string::npos);
+    return std::stoll(body.substr(at + key.size()));
+  };
+  const auto before = durable_commits();
+  const std::string sale = shop.OpenSale();
+  REQUIRE(shop.Scan(sale, shop.Label("INV1")).status == 200);
+  REQUIRE(shop.api.Post("/v1/sales/" + sale + "/member", json{{"phone", "13800138000"}}.dump()).status == 200);
+  CHECK(durable_commits() == before);  // cart edits and reads: relaxed
+  REQUIRE(shop.api.Post("/v1/sales/" + sale + "/complete", R"({"payments":[{"method":"cash","amount":59900}]})")
+              .status == 200);
+  CHECK(durable_commits() == before + 1);
+  REQUIRE(shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"INV1"}}}.dump()).status == 201);
+  CHECK(durable_commits() == before + 2);
+  const std::string other = shop.OpenSale();
+  CHECK(durable_commits() == before + 2);
+  REQUIRE(shop.api.Post("/v1/sales/" + other + "/void", "{}").status == 200);
+  CHECK(durable_commits() == before + 3);
+}
+
 TEST_CASE("eight terminals selling at once: every sale once, receipts unique", "[api][concurrency]") {
   Shop shop;
   constexpr int kTerminals = 8, kEach = 5;

@@ -23,7 +23,7 @@ struct Rig {
     store::Config config = store::DemoConfig();
     config.require_signature = false;
     shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
     writer = std::make_unique<daemon::Writer>(io, *db, *shop, log);
   }
   ~Rig() { writer->Stop(); }
@@ -61,11 +61,11 @@ Job SaleJob(std::string serial, std::function<void(Reply)> done) {
   Job job;
   job.durability = ledger::Durability::full;
   job.work = [serial](store::Store& s) {
-    auto sale = s.OpenSale("t");
+    auto sale = s.sales.OpenSale("t");
     if (!sale) return daemon::ErrorReply(sale.error());
-    auto scanned = s.Scan(sale->id, codes::MakeDigitalLink("x", "06950123450005", serial, ""));
+    auto scanned = s.sales.Scan(sale->id, codes::MakeDigitalLink("x", "06950123450005", serial, ""));
     if (!scanned) return daemon::ErrorReply(scanned.error());
-    auto done_sale = s.Complete(sale->id, {{"cash", 59900, ""}});
+    auto done_sale = s.sales.Complete(sale->id, {{"cash", 59900, ""}});
     return done_sale ? Reply{200, store::SaleJson(*done_sale)} : daemon::ErrorReply(done_sale.error());
   };
   job.done = std::move(done);
@@ -146,7 +146,7 @@ TEST_CASE("a failing operation in a batch fails alone", "[writer]") {
   CHECK(statuses[2] == 200);
   CHECK(rig.writer->stats().max_batch == 3);
   // The failed one left nothing behind: two completed sales, two events.
-  CHECK(rig.shop->OutboxAfter(0, 100)->size() == 2);
+  CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 2);
 }
 
 TEST_CASE("an idempotent operation answers the same twice and runs once", "[writer]") {
@@ -176,7 +176,7 @@ TEST_CASE("an idempotent operation answers the same twice and runs once", "[writ
   CHECK(replies[1].body == replies[0].body);
   CHECK(replies[2].status == 409);
   CHECK(nlohmann::json::parse(replies[2].body)["error"]["code"] == "idempotency_key_reused");
-  CHECK(rig.shop->OutboxAfter(0, 100)->size() == 1);  // one sale, not two
+  CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 1);  // one sale, not two
 }
 
 TEST_CASE("a full queue answers 503 agent_busy at once instead of growing", "[writer]") {
@@ -236,7 +236,7 @@ TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]")
   rig.writer->Submit(SaleJob("X1", [&](Reply r) { statuses[0] = r.status; ++answered; }));
   Job bad;
   bad.work = [](store::Store& s) -> Reply {
-    (void)s.OpenSale("doomed");  // a change that must not survive
+    (void)s.sales.OpenSale("doomed");  // a change that must not survive
     throw std::runtime_error("a bug in one handler");
   };
   bad.done = [&](Reply r) { statuses[1] = r.status; ++answered; };
@@ -247,6 +247,6 @@ TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]")
   CHECK(statuses[0] == 200);
   CHECK(statuses[1] == 500);
   CHECK(statuses[2] == 200);
-  CHECK(rig.shop->OutboxAfter(0, 100)->size() == 2);
-  CHECK(rig.shop->OpenSaleOf("doomed")->has_value() == false);  // rolled back with its savepoint
+  CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 2);
+  CHECK(rig.shop->sales.OpenSaleOf("doomed")->has_value() == false);  // rolled back with its savepoint
 }

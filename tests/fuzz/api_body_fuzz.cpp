@@ -53,25 +53,25 @@ void Seed(store::Store& s) {
   auto must = [](bool ok, const char* what) {
     if (!ok) fuzz::Fail("seed", what);
   };
-  must(s.SetStockSnapshot(kScarf, 5).has_value(), "scarf stock");
-  must(s.SetStockSnapshot(kTote, 5).has_value(), "tote stock");
-  const std::string done = s.OpenSale("till-1").value().id;
-  auto sold = s.Scan(done, Label(kScarf, "S2"));
-  must(sold && s.Scan(done, Label(kTote, "T1")), "scan for the completed sale");
-  must(s.Complete(done, {{"card", 59900 + 12900, "ref-1"}}).has_value(), "complete");
-  const std::string open = s.OpenSale("till-1").value().id;
-  must(s.Scan(open, Label(kScarf, "S1")).has_value(), "scan for the open sale");
-  must(s.RecordOrderOffer("O-SHIP", "ship_from_store",
+  must(s.stock.SetSnapshot(kScarf, 5).has_value(), "scarf stock");
+  must(s.stock.SetSnapshot(kTote, 5).has_value(), "tote stock");
+  const std::string done = s.sales.OpenSale("till-1").value().id;
+  auto sold = s.sales.Scan(done, Label(kScarf, "S2"));
+  must(sold && s.sales.Scan(done, Label(kTote, "T1")), "scan for the completed sale");
+  must(s.sales.Complete(done, {{"card", 59900 + 12900, "ref-1"}}).has_value(), "complete");
+  const std::string open = s.sales.OpenSale("till-1").value().id;
+  must(s.sales.Scan(open, Label(kScarf, "S1")).has_value(), "scan for the open sale");
+  must(s.stock.RecordOrderOffer("O-SHIP", "ship_from_store",
                           R"({"id":"O-SHIP","kind":"ship_from_store","lines":[{"gtin":")" + kScarf +
                               R"(","qty":1}],"ttl_s":3600})")
            .has_value(),
        "ship-from-store offer");
-  must(s.RecordOrderOffer("O-PICK", "pickup",
+  must(s.stock.RecordOrderOffer("O-PICK", "pickup",
                           R"({"id":"O-PICK","kind":"pickup","lines":[{"gtin":")" + kTote +
                               R"(","qty":1}],"ttl_s":3600,"pickup_code":"PK1234"})")
            .has_value(),
        "pickup offer");
-  must(s.Accept("O-PICK").has_value(), "accept the pickup order");
+  must(s.stock.Accept("O-PICK").has_value(), "accept the pickup order");
   g_ids = {{"{open}", open}, {"{done}", done}, {"{offered}", "O-SHIP"}, {"{accepted}", "O-PICK"}};
 }
 
@@ -143,16 +143,16 @@ std::string Describe(const Expected<store::Reservation>& r) {
 
 Snapshot Take(store::Store& s) {
   Snapshot snap;
-  snap.outbox = s.OutboxDepth().value();
+  snap.outbox = s.books.OutboxDepth().value();
   for (const char* sale : {"{open}", "{done}"}) {
-    auto got = s.GetSale(g_ids[sale]);
+    auto got = s.sales.GetSale(g_ids[sale]);
     snap.sales.push_back(got ? store::SaleJson(*got) : got.error().code);
   }
   for (const char* order : {"{offered}", "{accepted}"}) {
-    snap.orders.push_back(Describe(s.GetReservation(g_ids[order])));
+    snap.orders.push_back(Describe(s.stock.GetReservation(g_ids[order])));
   }
   for (const auto& gtin : {kScarf, kTote}) {
-    auto level = s.Stock(gtin).value();
+    auto level = s.stock.Level(gtin).value();
     snap.stock.insert(snap.stock.end(), {level.on_hand, level.reserved, level.available});
   }
   return snap;
@@ -160,7 +160,7 @@ Snapshot Take(store::Store& s) {
 
 void CheckStock(store::Store& s) {
   for (const auto& gtin : {kScarf, kTote}) {
-    auto level = s.Stock(gtin);
+    auto level = s.stock.Level(gtin);
     SA_FUZZ_CHECK(level.has_value(), gtin);
     SA_FUZZ_CHECK(level->reserved >= 0 && level->available == level->on_hand - level->reserved,
                   gtin + ": on_hand " + std::to_string(level->on_hand) + " reserved " +
@@ -202,7 +202,7 @@ Answer OrderAnswer(const Expected<store::Reservation>& r) {
 // A scanned payload goes through CheckCode (parse + ECDSA) first, as in the API.
 template <class Then>
 Answer WithCode(store::Store& s, const std::string& payload, Then then) {
-  auto checked = s.CheckCode(payload);
+  auto checked = s.books.CheckCode(payload);
   if (!checked) return {checked.error()};
   return then(*checked);
 }
@@ -212,20 +212,20 @@ Answer Route(store::Store& s, std::string_view method, const std::vector<std::st
   const auto n = seg.size();
   if (method != "POST" || n < 2 || seg[0] != "v1") return {};
   if (seg[1] == "sales") {
-    if (n == 2) return SaleAnswer(s.OpenSale(Str(body, "terminal", false).value_or("")));
+    if (n == 2) return SaleAnswer(s.sales.OpenSale(Str(body, "terminal", false).value_or("")));
     if (n != 4) return {};
     const std::string& id = seg[2];
     const std::string& action = seg[3];
     if (action == "scans") {
       const std::string payload = *Str(body, "payload");
       const auto by = OverrideOf(body);
-      return WithCode(s, payload, [&](const store::CheckedCode& c) { return SaleAnswer(s.AddCheckedCode(id, c, by)); });
+      return WithCode(s, payload, [&](const store::CheckedCode& c) { return SaleAnswer(s.sales.AddCheckedCode(id, c, by)); });
     }
     if (action == "member") {
       const auto payload = Str(body, "payload", false);
       const auto phone = Str(body, "phone", false);
       if (payload.has_value() == phone.has_value()) throw BadBody{};
-      return SaleAnswer(payload ? s.BindMemberCode(id, *payload) : s.BindPhone(id, *phone));
+      return SaleAnswer(payload ? s.sales.BindMemberCode(id, *payload) : s.sales.BindPhone(id, *phone));
     }
     if (action == "complete") {
       std::vector<store::Payment> payments;
@@ -233,7 +233,7 @@ Answer Route(store::Store& s, std::string_view method, const std::vector<std::st
         if (!p.is_object()) throw BadBody{};
         payments.push_back({*Str(p, "method"), Int(p, "amount"), Str(p, "ref", false).value_or("")});
       }
-      auto done = s.Complete(id, payments);
+      auto done = s.sales.Complete(id, payments);
       if (done) {
         SA_FUZZ_CHECK(done->status == "completed" && !done->receipt_no.empty(), store::SaleJson(*done));
         std::optional<MinorUnits> paid = 0;
@@ -242,7 +242,7 @@ Answer Route(store::Store& s, std::string_view method, const std::vector<std::st
       }
       return SaleAnswer(done);
     }
-    if (action == "void") return SaleAnswer(s.Void(id, Str(body, "reason", false).value_or("")));
+    if (action == "void") return SaleAnswer(s.sales.Void(id, Str(body, "reason", false).value_or("")));
     return {};
   }
   if (seg[1] == "refunds" && n == 2) {
@@ -257,30 +257,30 @@ Answer Route(store::Store& s, std::string_view method, const std::vector<std::st
         throw BadBody{};
       }
     }
-    return Of<store::Refund>(s.RefundUnits(sale_id, units), [](const store::Refund& r) { return store::RefundJson(r); });
+    return Of<store::Refund>(s.sales.RefundUnits(sale_id, units), [](const store::Refund& r) { return store::RefundJson(r); });
   }
   if (seg[1] == "stock" && n == 3) {
     auto level = [](const store::StockLevel& l) { return json{{"on_hand", l.on_hand}, {"available", l.available}}.dump(); };
     if (seg[2] == "receive") {
       return WithCode(s, *Str(body, "payload"), [&](const store::CheckedCode& c) {
-        return Of<store::StockLevel>(s.Receive(c), level);
+        return Of<store::StockLevel>(s.stock.Receive(c), level);
       });
     }
-    if (seg[2] == "counts") return Of<store::StockLevel>(s.Count(*Str(body, "gtin"), Int(body, "counted")), level);
+    if (seg[2] == "counts") return Of<store::StockLevel>(s.stock.Count(*Str(body, "gtin"), Int(body, "counted")), level);
     return {};
   }
   if (seg[1] == "reservations" && n == 4) {
     const std::string& id = seg[2];
     const std::string& action = seg[3];
     const std::string reason = Str(body, "reason", false).value_or("");
-    if (action == "accept") return OrderAnswer(s.Accept(id));
-    if (action == "reject") return OrderAnswer(s.Reject(id, reason));
-    if (action == "release") return OrderAnswer(s.Release(id, reason));
+    if (action == "accept") return OrderAnswer(s.stock.Accept(id));
+    if (action == "reject") return OrderAnswer(s.stock.Reject(id, reason));
+    if (action == "release") return OrderAnswer(s.stock.Release(id, reason));
     if (action == "pick") {
-      return WithCode(s, *Str(body, "payload"), [&](const store::CheckedCode& c) { return OrderAnswer(s.Pick(id, c)); });
+      return WithCode(s, *Str(body, "payload"), [&](const store::CheckedCode& c) { return OrderAnswer(s.stock.Pick(id, c)); });
     }
-    if (action == "ship") return OrderAnswer(s.Ship(id, *Str(body, "carrier"), *Str(body, "tracking_no")));
-    if (action == "handover") return OrderAnswer(s.HandOver(id, *Str(body, "pickup_code")));
+    if (action == "ship") return OrderAnswer(s.stock.Ship(id, *Str(body, "carrier"), *Str(body, "tracking_no")));
+    if (action == "handover") return OrderAnswer(s.stock.HandOver(id, *Str(body, "pickup_code")));
   }
   return {};
 }
@@ -346,7 +346,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       SA_FUZZ_CHECK(Take(s) == before, "refused with " + e.code + " but the ledger changed");
     }
   } else {
-    SA_FUZZ_CHECK(s.OutboxDepth().value() >= before.outbox, "the outbox shrank");
+    SA_FUZZ_CHECK(s.books.OutboxDepth().value() >= before.outbox, "the outbox shrank");
   }
   CheckStock(s);
   return 0;

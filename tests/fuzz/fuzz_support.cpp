@@ -63,7 +63,7 @@ ScratchLedger::ScratchLedger(Seed seed) {
   if (!db) Fail("open the scratch ledger", db.error().message);
   db_ = std::move(db).value();
   store::Store store(*db_, Config(), clock_);
-  auto imported = store.ImportCatalogCsv(store::DemoCatalogCsv());
+  auto imported = store.books.ImportCatalogCsv(store::DemoCatalogCsv());
   if (!imported) Fail("import the demo catalog", imported.error().message);
   if (seed) seed(store);
 }

@@ -28,7 +28,7 @@ using sa::fuzz::CheckError;
 
 std::string g_sale_id;  // an open sale of the scratch ledger
 
-void Seed(store::Store& s) { g_sale_id = s.OpenSale("till-1").value().id; }
+void Seed(store::Store& s) { g_sale_id = s.sales.OpenSale("till-1").value().id; }
 
 const std::set<std::string, std::less<>> kBindCodes = {
     "member_code_malformed", "member_code_forged", "member_code_expired",
@@ -53,7 +53,7 @@ void CheckParsed(std::string_view payload, const codes::Code& code) {
 }
 
 Expected<store::Sale> Bind(store::Store& s, std::string_view payload) {
-  auto bound = s.BindMemberCode(g_sale_id, payload);
+  auto bound = s.sales.BindMemberCode(g_sale_id, payload);
   if (!bound) {
     CheckError(bound.error(), {ErrorKind::refused});
     SA_FUZZ_CHECK(kBindCodes.count(bound.error().code) == 1, "unexpected " + bound.error().code);
@@ -90,7 +90,7 @@ void FuzzMinted(std::string_view spec) {
     SA_FUZZ_CHECK(!first && first.error().code == "member_code_malformed", detail);
     return;
   }
-  const std::int64_t window = scratch.store().config().member_code_window_s;
+  const std::int64_t window = scratch.store().books.config().member_code_window_s;
   if (offset > window || offset < -window) {
     SA_FUZZ_CHECK(!first && first.error().code == "member_code_expired", detail);
     return;

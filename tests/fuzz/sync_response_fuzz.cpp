@@ -42,25 +42,25 @@ void Seed(store::Store& s) {
   auto must = [](bool ok, const char* what) {
     if (!ok) fuzz::Fail("seed", what);
   };
-  must(s.SetStockSnapshot(kScarf, 5).has_value(), "stock");
-  const std::string sale = s.OpenSale("till-1").value().id;
+  must(s.stock.SetSnapshot(kScarf, 5).has_value(), "stock");
+  const std::string sale = s.sales.OpenSale("till-1").value().id;
   const std::string label = codes::MakeDigitalLink(
       "id.brand.example", kScarf, "S1", codes::SignLabel(kScarf, "S1", store::DemoBrandKey()));
-  must(s.Scan(sale, label).has_value(), "scan");
-  must(s.Complete(sale, {{"card", 59900, "ref-1"}}).has_value(), "complete");
+  must(s.sales.Scan(sale, label).has_value(), "scan");
+  must(s.sales.Complete(sale, {{"card", 59900, "ref-1"}}).has_value(), "complete");
   const std::string offer = R"({"id":"O-1","kind":"ship_from_store","lines":[{"gtin":")" + kScarf +
                             R"(","qty":1}],"ttl_s":3600})";
-  must(s.RecordOrderOffer("O-1", "ship_from_store", offer).has_value(), "offer O-1");
+  must(s.stock.RecordOrderOffer("O-1", "ship_from_store", offer).has_value(), "offer O-1");
   const std::string pickup = R"({"id":"O-2","kind":"pickup","lines":[{"gtin":")" + kTote +
                              R"(","qty":1}],"ttl_s":3600,"pickup_code":"PK1"})";
-  must(s.RecordOrderOffer("O-2", "pickup", pickup).has_value(), "offer O-2");
-  must(s.SetStockSnapshot(kTote, 2).has_value(), "tote stock");
-  must(s.Accept("O-2").has_value(), "accept O-2");
+  must(s.stock.RecordOrderOffer("O-2", "pickup", pickup).has_value(), "offer O-2");
+  must(s.stock.SetSnapshot(kTote, 2).has_value(), "tote stock");
+  must(s.stock.Accept("O-2").has_value(), "accept O-2");
 }
 
 // A pull answer as the client reads it, or nothing when it says bad_answer.
 struct Page {
-  std::vector<sync::Change> changes;
+  std::vector<store::Change> changes;
   std::int64_t cursor = 0;
 };
 
@@ -76,7 +76,7 @@ std::optional<Page> ReadPage(const json& answer) {
     if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer()) return std::nullopt;
     auto type = c.find("type");
     auto data = c.find("data");
-    page.changes.push_back(sync::Change{c["cursor"].get<std::int64_t>(),
+    page.changes.push_back(store::Change{c["cursor"].get<std::int64_t>(),
                                         type != c.end() && type->is_string() ? type->get<std::string>() : "",
                                         data != c.end() ? data->dump() : "{}"});
   }
@@ -100,20 +100,20 @@ std::set<std::string> GtinsOf(const Page& page) {
 // Everything a page can change, for the applied-twice check.
 std::string StateOf(store::Store& s, const std::set<std::string>& gtins) {
   json j = json::object();
-  j["outbox"] = s.GetSyncState().value().last_seq;
-  j["alerts"] = s.Alerts(true, 100000).value().size();
+  j["outbox"] = s.inbox.GetSyncState().value().last_seq;
+  j["alerts"] = s.inbox.Alerts(true, 100000).value().size();
   json orders = json::array();
-  const auto reservations = s.Reservations(true, 100000).value();  // a local: not a temporary's member
+  const auto reservations = s.stock.Reservations(true, 100000).value();  // a local: not a temporary's member
   for (const auto& r : reservations) {
     orders.push_back({r.id, r.status, r.cancel_requested, r.lines.size()});
   }
   j["orders"] = orders;
   for (const auto& gtin : gtins) {
-    auto level = s.Stock(gtin).value();
+    auto level = s.stock.Level(gtin).value();
     SA_FUZZ_CHECK(level.reserved >= 0 && level.available == level.on_hand - level.reserved,
                   gtin + ": on_hand " + std::to_string(level.on_hand) + " reserved " +
                       std::to_string(level.reserved) + " available " + std::to_string(level.available));
-    auto product = s.FindProduct(gtin);
+    auto product = s.books.FindProduct(gtin);
     j[gtin] = {level.on_hand, level.reserved, product ? product->name : "", product ? product->price_minor : -1};
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -136,17 +136,17 @@ bool CancelsBeforeOffer(const Page& page) {
 }
 
 void Apply(store::Store& s, const Page& page) {
-  const auto before = s.GetSyncState().value();
+  const auto before = s.inbox.GetSyncState().value();
   // The client refuses a cursor that goes backwards before applying anything.
   if (page.cursor < before.cursor) return;
   const auto gtins = GtinsOf(page);
-  auto applied = sync::ApplyChanges(s, page.changes, page.cursor);
+  auto applied = s.inbox.Apply(page.changes, page.cursor);
   SA_FUZZ_CHECK(applied.has_value(), "a page failed: " + (applied ? "" : applied.error().code + ": " +
                                                                            applied.error().message));
-  SA_FUZZ_CHECK(s.GetSyncState().value().cursor == page.cursor, "cursor not stored");
+  SA_FUZZ_CHECK(s.inbox.GetSyncState().value().cursor == page.cursor, "cursor not stored");
   const std::string once = StateOf(s, gtins);
   if (CancelsBeforeOffer(page)) return;
-  auto again = sync::ApplyChanges(s, page.changes, page.cursor);
+  auto again = s.inbox.Apply(page.changes, page.cursor);
   SA_FUZZ_CHECK(again.has_value(), "the page failed the second time");
   const std::string twice = StateOf(s, gtins);
   SA_FUZZ_CHECK(once == twice, "applied twice differs from once:\n  " + once + "\n  " + twice);
@@ -156,7 +156,7 @@ void Apply(store::Store& s, const Page& page) {
 // rejected result, then the ack.
 void Ack(store::Store& s, const json& answer) {
   auto acked = answer.find("acked_seq");
-  const auto state = s.GetSyncState().value();
+  const auto state = s.inbox.GetSyncState().value();
   if (acked == answer.end() || !acked->is_number_integer() || acked->get<std::int64_t>() < 0 ||
       acked->get<std::int64_t>() > state.last_seq) {
     return;
@@ -171,15 +171,15 @@ void Ack(store::Store& s, const json& answer) {
       alert.detail = res.dump(-1, ' ', false, json::error_handler_t::replace);
       alert.source = "cloud";
       const std::string key = "rejected:" + alert.detail;
-      auto raised = s.RaiseAlert(alert, key.substr(0, 200));
+      auto raised = s.inbox.RaiseAlert(alert, key.substr(0, 200));
       SA_FUZZ_CHECK(raised.has_value(), "alert refused: " + (raised ? "" : raised.error().message));
     }
   }
   const std::int64_t seq = acked->get<std::int64_t>();
-  auto recorded = s.RecordAck(seq);
+  auto recorded = s.inbox.RecordAck(seq);
   SA_FUZZ_CHECK(recorded.has_value(), "ack refused");
-  SA_FUZZ_CHECK(s.GetSyncState().value().acked_seq == seq, "ack not stored");
-  SA_FUZZ_CHECK(s.OutboxDepth().value() == state.last_seq - seq, "outbox depth does not follow the ack");
+  SA_FUZZ_CHECK(s.inbox.GetSyncState().value().acked_seq == seq, "ack not stored");
+  SA_FUZZ_CHECK(s.books.OutboxDepth().value() == state.last_seq - seq, "outbox depth does not follow the ack");
 }
 
 }  // namespace

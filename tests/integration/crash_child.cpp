@@ -23,19 +23,19 @@ int main(int argc, char** argv) {
   }
   sa::SystemClock clock;
   sa::store::Store shop(**db, sa::store::DemoConfig(), clock);
-  if (!shop.FindProduct("06950123450005") && !shop.ImportCatalogCsv(sa::store::DemoCatalogCsv())) {
+  if (!shop.books.FindProduct("06950123450005") && !shop.books.ImportCatalogCsv(sa::store::DemoCatalogCsv())) {
     return 1;
   }
   for (long i = 0;; ++i) {
     const std::string serial = tag + "-" + std::to_string(i);
     const std::string gtin = "06950123450005";
-    auto sale = shop.OpenSale("crash");
+    auto sale = shop.sales.OpenSale("crash");
     if (!sale) return 1;
     const auto label = sa::codes::MakeDigitalLink(
         "id.brand.example", gtin, serial,
         sa::codes::SignLabel(gtin, serial, sa::store::DemoBrandKey()));
-    if (!shop.Scan(sale->id, label)) return 1;
-    auto done = shop.Complete(sale->id, {{"cash", 60000, ""}});
+    if (!shop.sales.Scan(sale->id, label)) return 1;
+    auto done = shop.sales.Complete(sale->id, {{"cash", 60000, ""}});
     if (!done) {
       std::fprintf(stderr, "%s\n", done.error().message.c_str());
       return 1;

@@ -102,33 +102,33 @@ bool Step(sa::store::Store& shop, std::mt19937_64& rng, Book& book, const PowerL
   if (roll == 0 && !book.refundable.empty()) {
     const std::size_t pick = rng() % book.refundable.size();
     const auto [sale_id, serial] = book.refundable[pick];
-    auto refund = shop.RefundUnits(sale_id, {serial});
+    auto refund = shop.sales.RefundUnits(sale_id, {serial});
     if (!ok(refund)) return false;
     book.acks.push_back({Ack::refunded, refund->id});
     ++book.made;
     book.refundable.erase(book.refundable.begin() + static_cast<std::ptrdiff_t>(pick));
     return true;
   }
-  auto sale = shop.OpenSale("till-1");
+  auto sale = shop.sales.OpenSale("till-1");
   if (!ok(sale)) return false;
   std::vector<std::string> serials;
   const unsigned units = roll == 1 ? 1 : 1 + static_cast<unsigned>(rng() % 3);
   sa::MinorUnits total = 0;
   for (unsigned u = 0; u < units; ++u) {
     serials.push_back("pl" + std::to_string(book.next_serial++));
-    auto scanned = shop.Scan(
+    auto scanned = shop.sales.Scan(
         sale->id, sa::codes::MakeDigitalLink("id.brand.example", kGtin, serials.back(), ""));
     if (!ok(scanned)) return false;
     total = scanned->total;
   }
   if (roll == 1) {
-    auto voided = shop.Void(sale->id, "customer left");
+    auto voided = shop.sales.Void(sale->id, "customer left");
     if (!ok(voided)) return false;
     book.acks.push_back({Ack::voided, sale->id});
     ++book.made;
     return true;
   }
-  auto done = shop.Complete(sale->id, {{"cash", total, ""}});
+  auto done = shop.sales.Complete(sale->id, {{"cash", total, ""}});
   if (!ok(done)) return false;
   book.acks.push_back({Ack::completed, sale->id});
   ++book.made;
@@ -244,7 +244,7 @@ void NewLedger(const fs::path& dir, Book& book, const sa::Clock& clock) {
   auto db = Database::Open((dir / "ledger.db").string());
   REQUIRE(db);
   sa::store::Store shop(**db, TillConfig(), clock);
-  REQUIRE(shop.ImportCatalogCsv(sa::store::DemoCatalogCsv()));
+  REQUIRE(shop.books.ImportCatalogCsv(sa::store::DemoCatalogCsv()));
 }
 
 // The mutation the last case runs: the ledger's connection stays at

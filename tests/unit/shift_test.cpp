@@ -29,7 +29,7 @@ struct Till {
     store::Config config = store::DemoConfig();
     config.parse.reference_year = 2026;
     shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
   }
   ~Till() {
     shop.reset();
@@ -41,9 +41,9 @@ struct Till {
   }
   store::Sale Sell(const std::string& terminal, const std::string& gtin, const std::string& serial,
                    std::vector<store::Payment> pays) {
-    const std::string id = shop->OpenSale(terminal).value().id;
-    REQUIRE(shop->Scan(id, Label(gtin, serial)));
-    auto done = shop->Complete(id, pays);
+    const std::string id = shop->sales.OpenSale(terminal).value().id;
+    REQUIRE(shop->sales.Scan(id, Label(gtin, serial)));
+    auto done = shop->sales.Complete(id, pays);
     REQUIRE(done);
     return *done;
   }
@@ -84,7 +84,7 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
   Till t;
   // Before the shift and on another terminal: not in the report.
   t.Sell("till-1", kTote, "EARLY", {{"card", 12900, ""}});
-  auto shift = t.shop->OpenShift("till-1", "ann", 20000);
+  auto shift = t.shop->shifts.OpenShift("till-1", "ann", 20000);
   REQUIRE(shift);
   CHECK(shift->status == "open");
   CHECK(shift->opening_float == 20000);
@@ -93,20 +93,20 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
   const auto a = t.Sell("till-1", kScarf, "A1", {{"cash", 60000, ""}});  // change 100
   t.Sell("till-1", kWrap, "B1", {{"cash", 1000, ""}});                    // change 500
   t.Sell("till-1", kTote, "C1", {{"card", 12900, "t1"}});
-  const std::string voided = t.shop->OpenSale("till-1").value().id;
-  REQUIRE(t.shop->Scan(voided, t.Label(kTote, "D1")));
-  REQUIRE(t.shop->Void(voided, "customer left"));
-  REQUIRE(t.shop->RefundUnits(a.id, {"A1"}));  // 59900 back in cash
+  const std::string voided = t.shop->sales.OpenSale("till-1").value().id;
+  REQUIRE(t.shop->sales.Scan(voided, t.Label(kTote, "D1")));
+  REQUIRE(t.shop->sales.Void(voided, "customer left"));
+  REQUIRE(t.shop->sales.RefundUnits(a.id, {"A1"}));  // 59900 back in cash
   CHECK(a.shift_id == shift->id);
 
-  auto x = t.shop->ReportOf(shift->id);  // the X report while open
+  auto x = t.shop->shifts.ReportOf(shift->id);  // the X report while open
   REQUIRE(x);
   CHECK_FALSE(x->closed_at_ms);
   CHECK_FALSE(x->variance);
   CHECK(x->expected_cash == 20500);
 
   t.clock.advance_ms(1000);
-  auto closed = t.shop->CloseShift(shift->id, 20400);
+  auto closed = t.shop->shifts.CloseShift(shift->id, 20400);
   REQUIRE(closed);
   const store::ShiftReport& r = closed->report;
   CHECK(closed->shift.status == "closed");
@@ -137,7 +137,7 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
   CHECK(r.currency == "CNY");
 
   // shift.closed carries the report and committed with the close.
-  auto events = t.shop->OutboxAfter(0, 100).value();
+  auto events = t.shop->books.OutboxAfter(0, 100).value();
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().type == "shift.closed");
   const json payload = json::parse(events.back().payload);
@@ -149,11 +149,11 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
 
 TEST_CASE("a refund is paid back by the sale's own methods in payment order", "[store][shift]") {
   Till t;
-  auto shift = t.shop->OpenShift("till-1", "", 0).value();
+  auto shift = t.shop->shifts.OpenShift("till-1", "", 0).value();
   const auto s = t.Sell("till-1", kTote, "M1", {{"card", 10000, ""}, {"cash", 5000, ""}});  // change 2100
   REQUIRE(s.change == 2100);
-  REQUIRE(t.shop->RefundUnits(s.id, {"M1"}));
-  auto r = t.shop->ReportOf(shift.id).value();
+  REQUIRE(t.shop->sales.RefundUnits(s.id, {"M1"}));
+  auto r = t.shop->shifts.ReportOf(shift.id).value();
   CHECK(Method(r, "card")->refunds == 10000);
   CHECK(Method(r, "cash")->refunds == 2900);
   CHECK(Method(r, "cash")->sales == 2900);
@@ -163,9 +163,9 @@ TEST_CASE("a refund is paid back by the sale's own methods in payment order", "[
 TEST_CASE("a refund counts in the shift of the terminal that makes it", "[store][shift]") {
   Till t;
   const auto s = t.Sell("till-1", kTote, "R1", {{"cash", 12900, ""}});  // no shift open then
-  auto shift2 = t.shop->OpenShift("till-2", "", 100).value();
-  REQUIRE(t.shop->RefundUnits(s.id, {"R1"}, "till-2", "bob"));
-  auto r = t.shop->ReportOf(shift2.id).value();
+  auto shift2 = t.shop->shifts.OpenShift("till-2", "", 100).value();
+  REQUIRE(t.shop->sales.RefundUnits(s.id, {"R1"}, "till-2", "bob"));
+  auto r = t.shop->shifts.ReportOf(shift2.id).value();
   CHECK(r.refunds_count == 1);
   CHECK(r.cash_refunds == 12900);
   CHECK(r.expected_cash == 100 - 12900);  // the drawer paid out more than it held: a variance to explain
@@ -174,92 +174,92 @@ TEST_CASE("a refund counts in the shift of the terminal that makes it", "[store]
 
 TEST_CASE("shift refusals change nothing", "[store][shift][bad_input]") {
   Till t;
-  auto open = t.shop->OpenShift("till-1", "ann", 1000).value();
-  REQUIRE(t.shop->CloseShift(open.id, 1000));
-  auto again = t.shop->OpenShift("till-1", "ann", 1000).value();
+  auto open = t.shop->shifts.OpenShift("till-1", "ann", 1000).value();
+  REQUIRE(t.shop->shifts.CloseShift(open.id, 1000));
+  auto again = t.shop->shifts.OpenShift("till-1", "ann", 1000).value();
   const std::string before = t.Snapshot();
   auto code = [](const auto& r) {
     REQUIRE_FALSE(r.has_value());
     return r.error().code;
   };
-  CHECK(code(t.shop->OpenShift("till-1", "ann", 0)) == "shift_already_open");
-  CHECK(code(t.shop->OpenShift("", "ann", 0)) == "invalid_terminal");
-  CHECK(code(t.shop->OpenShift("till 1", "ann", 0)) == "invalid_terminal");
-  CHECK(code(t.shop->OpenShift("till-3", "ann", -1)) == "invalid_amount");
-  CHECK(code(t.shop->CloseShift("nope", 0)) == "shift_not_found");
-  CHECK(code(t.shop->CloseShift(open.id, 0)) == "shift_not_open");
-  CHECK(code(t.shop->CloseShift(again.id, -5)) == "invalid_amount");
-  CHECK(code(t.shop->ReportOf("nope")) == "shift_not_found");
-  CHECK(code(t.shop->GetShift("nope")) == "shift_not_found");
+  CHECK(code(t.shop->shifts.OpenShift("till-1", "ann", 0)) == "shift_already_open");
+  CHECK(code(t.shop->shifts.OpenShift("", "ann", 0)) == "invalid_terminal");
+  CHECK(code(t.shop->shifts.OpenShift("till 1", "ann", 0)) == "invalid_terminal");
+  CHECK(code(t.shop->shifts.OpenShift("till-3", "ann", -1)) == "invalid_amount");
+  CHECK(code(t.shop->shifts.CloseShift("nope", 0)) == "shift_not_found");
+  CHECK(code(t.shop->shifts.CloseShift(open.id, 0)) == "shift_not_open");
+  CHECK(code(t.shop->shifts.CloseShift(again.id, -5)) == "invalid_amount");
+  CHECK(code(t.shop->shifts.ReportOf("nope")) == "shift_not_found");
+  CHECK(code(t.shop->shifts.GetShift("nope")) == "shift_not_found");
   CHECK(t.Snapshot() == before);
-  CHECK(t.shop->Shifts("till-1", "open", 10).value().size() == 1);
-  CHECK(t.shop->Shifts("", "", 10).value().size() == 2);
+  CHECK(t.shop->shifts.ListShifts("till-1", "open", 10).value().size() == 1);
+  CHECK(t.shop->shifts.ListShifts("", "", 10).value().size() == 2);
 }
 
 TEST_CASE("cashiers: PINs are kept as salted hashes and checked", "[store][cashier]") {
   Till t;
-  REQUIRE(t.shop->AddCashier("ann", "Ann Lee", "cashier", crypto::HashPin("482913", 1000)));
-  REQUIRE(t.shop->AddCashier("max", "Max", "manager", crypto::HashPin("482913", 1000)));
+  REQUIRE(t.shop->shifts.AddCashier("ann", "Ann Lee", "cashier", crypto::HashPin("482913", 1000)));
+  REQUIRE(t.shop->shifts.AddCashier("max", "Max", "manager", crypto::HashPin("482913", 1000)));
   // The same PIN, different salts: different hashes, and never the PIN itself.
   const std::string rows = t.Rows("SELECT * FROM cashiers");
   CHECK(rows.find("482913") == std::string::npos);
   CHECK(t.Rows("SELECT count(DISTINCT pin_hash), count(DISTINCT pin_salt) FROM cashiers") == "2|2|\n");
 
-  auto ok = t.shop->VerifyCashierPin("ann", "482913");
+  auto ok = t.shop->shifts.VerifyCashierPin("ann", "482913");
   REQUIRE(ok);
   CHECK(ok->name == "Ann Lee");
   CHECK(ok->role == "cashier");
-  CHECK(t.shop->VerifyCashierPin("ann", "482914").error().code == "invalid_login");
-  CHECK(t.shop->VerifyCashierPin("nobody", "482913").error().code == "invalid_login");
+  CHECK(t.shop->shifts.VerifyCashierPin("ann", "482914").error().code == "invalid_login");
+  CHECK(t.shop->shifts.VerifyCashierPin("nobody", "482913").error().code == "invalid_login");
 
-  REQUIRE(t.shop->SetCashierPin("ann", crypto::HashPin("1111", 1000)));
-  CHECK_FALSE(t.shop->VerifyCashierPin("ann", "482913"));
-  CHECK(t.shop->VerifyCashierPin("ann", "1111"));
-  REQUIRE(t.shop->DeactivateCashier("ann"));
-  CHECK(t.shop->VerifyCashierPin("ann", "1111").error().code == "invalid_login");
-  auto list = t.shop->Cashiers().value();
+  REQUIRE(t.shop->shifts.SetCashierPin("ann", crypto::HashPin("1111", 1000)));
+  CHECK_FALSE(t.shop->shifts.VerifyCashierPin("ann", "482913"));
+  CHECK(t.shop->shifts.VerifyCashierPin("ann", "1111"));
+  REQUIRE(t.shop->shifts.DeactivateCashier("ann"));
+  CHECK(t.shop->shifts.VerifyCashierPin("ann", "1111").error().code == "invalid_login");
+  auto list = t.shop->shifts.Cashiers().value();
   REQUIRE(list.size() == 2);
   CHECK_FALSE(list[0].active);
   CHECK(list[1].active);
   // A new PIN gives the account back.
-  REQUIRE(t.shop->SetCashierPin("ann", crypto::HashPin("2222", 1000)));
-  CHECK(t.shop->VerifyCashierPin("ann", "2222"));
+  REQUIRE(t.shop->shifts.SetCashierPin("ann", crypto::HashPin("2222", 1000)));
+  CHECK(t.shop->shifts.VerifyCashierPin("ann", "2222"));
 }
 
 TEST_CASE("cashier refusals change nothing", "[store][cashier][bad_input]") {
   Till t;
   const auto pin = crypto::HashPin("1234", 10);
-  REQUIRE(t.shop->AddCashier("ann", "Ann", "cashier", pin));
+  REQUIRE(t.shop->shifts.AddCashier("ann", "Ann", "cashier", pin));
   const std::string before = t.Snapshot();
   auto code = [](const auto& r) {
     REQUIRE_FALSE(r.has_value());
     return r.error().code;
   };
-  CHECK(code(t.shop->AddCashier("ann", "Ann", "cashier", pin)) == "cashier_exists");
-  CHECK(code(t.shop->AddCashier("", "Ann", "cashier", pin)) == "invalid_cashier_id");
-  CHECK(code(t.shop->AddCashier("a b", "Ann", "cashier", pin)) == "invalid_cashier_id");
-  CHECK(code(t.shop->AddCashier(std::string(33, 'a'), "Ann", "cashier", pin)) == "invalid_cashier_id");
-  CHECK(code(t.shop->AddCashier("bo", "", "cashier", pin)) == "invalid_name");
-  CHECK(code(t.shop->AddCashier("bo", "x\ny", "cashier", pin)) == "invalid_name");
-  CHECK(code(t.shop->AddCashier("bo", "\xff", "cashier", pin)) == "invalid_name");
-  CHECK(code(t.shop->AddCashier("bo", "Bo", "owner", pin)) == "invalid_role");
-  CHECK(code(t.shop->AddCashier("bo", "Bo", "cashier", crypto::PinHash{})) == "invalid_pin");
-  CHECK(code(t.shop->SetCashierPin("nobody", pin)) == "cashier_not_found");
-  CHECK(code(t.shop->DeactivateCashier("nobody")) == "cashier_not_found");
+  CHECK(code(t.shop->shifts.AddCashier("ann", "Ann", "cashier", pin)) == "cashier_exists");
+  CHECK(code(t.shop->shifts.AddCashier("", "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->shifts.AddCashier("a b", "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->shifts.AddCashier(std::string(33, 'a'), "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->shifts.AddCashier("bo", "", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->shifts.AddCashier("bo", "x\ny", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->shifts.AddCashier("bo", "\xff", "cashier", pin)) == "invalid_name");
+  CHECK(code(t.shop->shifts.AddCashier("bo", "Bo", "owner", pin)) == "invalid_role");
+  CHECK(code(t.shop->shifts.AddCashier("bo", "Bo", "cashier", crypto::PinHash{})) == "invalid_pin");
+  CHECK(code(t.shop->shifts.SetCashierPin("nobody", pin)) == "cashier_not_found");
+  CHECK(code(t.shop->shifts.DeactivateCashier("nobody")) == "cashier_not_found");
   CHECK(t.Snapshot() == before);
-  CHECK(store::Store::IsValidPin("1234"));
-  CHECK(store::Store::IsValidPin("12345678"));
-  CHECK_FALSE(store::Store::IsValidPin("123"));
-  CHECK_FALSE(store::Store::IsValidPin("123456789"));
-  CHECK_FALSE(store::Store::IsValidPin("12a4"));
-  CHECK_FALSE(store::Store::IsValidPin(""));
+  CHECK(store::Shifts::IsValidPin("1234"));
+  CHECK(store::Shifts::IsValidPin("12345678"));
+  CHECK_FALSE(store::Shifts::IsValidPin("123"));
+  CHECK_FALSE(store::Shifts::IsValidPin("123456789"));
+  CHECK_FALSE(store::Shifts::IsValidPin("12a4"));
+  CHECK_FALSE(store::Shifts::IsValidPin(""));
 }
 
 TEST_CASE("a cashier's sale records the cashier", "[store][cashier]") {
   Till t;
-  auto sale = t.shop->OpenSale("till-1", "ann");
+  auto sale = t.shop->sales.OpenSale("till-1", "ann");
   REQUIRE(sale);
   CHECK(sale->cashier == "ann");
   CHECK(json::parse(store::SaleJson(*sale))["cashier"] == "ann");
-  CHECK(json::parse(store::SaleJson(t.shop->OpenSale("till-1").value()))["cashier"].is_null());
+  CHECK(json::parse(store::SaleJson(t.shop->sales.OpenSale("till-1").value()))["cashier"].is_null());
 }

@@ -66,7 +66,7 @@ struct Shop {
     config.parse.reference_year = 2026;
     if (tweak) tweak(config);
     shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
   }
   ~Shop() {
     shop.reset();
@@ -82,13 +82,13 @@ struct Shop {
                                   codes::SignLabel(gtin, serial, store::DemoBrandKey()));
   }
   store::CheckedCode Unit(const std::string& gtin, const std::string& serial) const {
-    auto checked = shop->CheckCode(Label(gtin, serial));
+    auto checked = shop->books.CheckCode(Label(gtin, serial));
     REQUIRE(checked);
     return *checked;
   }
   store::CheckedCode Forged(const std::string& gtin, const std::string& serial) const {
     static const crypto::SigningKey rogue = crypto::SigningKey::Generate();
-    auto checked = shop->CheckCode(
+    auto checked = shop->books.CheckCode(
         codes::MakeDigitalLink("id.brand.example", gtin, serial, codes::SignLabel(gtin, serial, rogue)));
     REQUIRE(checked);
     REQUIRE(checked->signature == codes::SignatureState::invalid);
@@ -96,46 +96,46 @@ struct Shop {
   }
 
   store::StockLevel Level(const std::string& gtin) {
-    auto level = shop->Stock(gtin);
+    auto level = shop->stock.Level(gtin);
     REQUIRE(level);
     return *level;
   }
   void Receive(const std::string& gtin, const std::string& serial) {
-    auto r = shop->Receive(Unit(gtin, serial));
+    auto r = shop->stock.Receive(Unit(gtin, serial));
     INFO(CodeOf(r));
     REQUIRE(r);
   }
-  std::string Open() { return shop->OpenSale("till-1").value().id; }
+  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   // One completed sale of these units.
   std::string Sell(const std::string& gtin, const std::string& serial) {
     const std::string id = Open();
-    auto scanned = shop->AddCheckedCode(id, Unit(gtin, serial));
+    auto scanned = shop->sales.AddCheckedCode(id, Unit(gtin, serial));
     INFO(CodeOf(scanned));
     REQUIRE(scanned);
-    REQUIRE(shop->Complete(id, {{"card", scanned->total, "t1"}}));
+    REQUIRE(shop->sales.Complete(id, {{"card", scanned->total, "t1"}}));
     return id;
   }
   Expected<store::Sale> TrySell(const std::string& gtin, const std::string& serial,
                                 const std::optional<store::Override>& by = std::nullopt) {
     const std::string id = Open();
-    auto scanned = shop->AddCheckedCode(id, Unit(gtin, serial), by);
+    auto scanned = shop->sales.AddCheckedCode(id, Unit(gtin, serial), by);
     if (!scanned) {
-      REQUIRE(shop->Void(id, "refused"));
+      REQUIRE(shop->sales.Void(id, "refused"));
       return scanned;
     }
-    return shop->Complete(id, {{"card", scanned->total, "t1"}});
+    return shop->sales.Complete(id, {{"card", scanned->total, "t1"}});
   }
 
   void Offer(const std::string& id, const std::string& kind, const json& lines, std::int64_t ttl_s = 600,
              const std::string& pickup_code = "4821") {
     json body{{"id", id}, {"kind", kind}, {"lines", lines}, {"ttl_s", ttl_s}};
     if (kind == "pickup") body["pickup_code"] = pickup_code;
-    auto r = shop->RecordOrderOffer(id, kind, body.dump());
+    auto r = shop->stock.RecordOrderOffer(id, kind, body.dump());
     INFO(CodeOf(r));
     REQUIRE(r);
   }
   store::Reservation Res(const std::string& id) {
-    auto r = shop->GetReservation(id);
+    auto r = shop->stock.GetReservation(id);
     REQUIRE(r);
     return *r;
   }
@@ -147,7 +147,7 @@ struct Shop {
   }
   std::int64_t Seq() { return Count("SELECT coalesce(max(seq), 0) FROM outbox"); }
   std::vector<store::Event> EventsAfter(std::int64_t seq) {
-    auto all = shop->OutboxAfter(seq, 100000);
+    auto all = shop->books.OutboxAfter(seq, 100000);
     REQUIRE(all);
     return *all;
   }
@@ -224,28 +224,28 @@ TEST_CASE("Stock is the snapshot plus every move after it", "[stock][level]") {
   Shop s;
   CHECK(s.Level(kScarf).on_hand == 0);
   CHECK(s.Level(kScarf).available == 0);
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 5));
   CHECK(s.Level(kScarf).on_hand == 5);
 
   const std::string sale = s.Sell(kScarf, "S1");  // -1
   CHECK(s.Level(kScarf).on_hand == 4);
-  REQUIRE(s.shop->RefundUnits(sale, {"S1"}));  // +1
+  REQUIRE(s.shop->sales.RefundUnits(sale, {"S1"}));  // +1
   CHECK(s.Level(kScarf).on_hand == 5);
   s.Receive(kScarf, "R1");  // +1
   CHECK(s.Level(kScarf).on_hand == 6);
-  REQUIRE(s.shop->Count(kScarf, 3));  // variance -3
+  REQUIRE(s.shop->stock.Count(kScarf, 3));  // variance -3
   CHECK(s.Level(kScarf).on_hand == 3);
   s.Sell(kScarf, "S2");
   CHECK(s.Level(kScarf).on_hand == 2);
 
   // A later snapshot is the new base: the moves before it are in it already.
   s.clock.advance_ms(1000);
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 10));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 10));
   CHECK(s.Level(kScarf).on_hand == 10);
   s.Receive(kScarf, "R2");
   CHECK(s.Level(kScarf).on_hand == 11);
   // Another GTIN's snapshot does not move this one's base.
-  REQUIRE(s.shop->SetStockSnapshot(kTote, 2));
+  REQUIRE(s.shop->stock.SetSnapshot(kTote, 2));
   CHECK(s.Level(kScarf).on_hand == 11);
   CHECK(s.Level(kTote).on_hand == 2);
   // The GTIN-13 form names the same stock.
@@ -253,13 +253,13 @@ TEST_CASE("Stock is the snapshot plus every move after it", "[stock][level]") {
 
   // Reserved, available and picked.
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 3}}));
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   auto level = s.Level(kScarf);
   CHECK(level.on_hand == 11);
   CHECK(level.reserved == 3);
   CHECK(level.available == 8);
   CHECK(level.picked == 0);
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "R2")));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "R2")));
   level = s.Level(kScarf);
   CHECK(level.reserved == 3);
   CHECK(level.picked == 1);
@@ -269,8 +269,8 @@ TEST_CASE("Stock is the snapshot plus every move after it", "[stock][level]") {
 
 TEST_CASE("Stock refuses a malformed GTIN", "[stock][level]") {
   Shop s;
-  CHECK(CodeOf(s.shop->Stock("123")) == "invalid_gtin");
-  CHECK(CodeOf(s.shop->Stock("06950123450006")) == "invalid_gtin");
+  CHECK(CodeOf(s.shop->stock.Level("123")) == "invalid_gtin");
+  CHECK(CodeOf(s.shop->stock.Level("06950123450006")) == "invalid_gtin");
 }
 
 // ------------------------------------------------------------------ Receive
@@ -278,7 +278,7 @@ TEST_CASE("Stock refuses a malformed GTIN", "[stock][level]") {
 TEST_CASE("Receive puts a unit in stock with a stock.received event", "[stock][receive]") {
   Shop s;
   const auto seq = s.Seq();
-  auto level = s.shop->Receive(s.Unit(kScarf, "R1"));
+  auto level = s.shop->stock.Receive(s.Unit(kScarf, "R1"));
   REQUIRE(level);
   CHECK(level->on_hand == 1);
   CHECK(level->available == 1);
@@ -302,23 +302,23 @@ TEST_CASE("Receive refuses what it cannot take and changes nothing", "[stock][re
   Expected<store::StockLevel> got = store::StockLevel{};
   SECTION("the same unit again") {
     want = "unit_already_received";
-    got = s.shop->Receive(s.Unit(kScarf, "R1"));
+    got = s.shop->stock.Receive(s.Unit(kScarf, "R1"));
   }
   SECTION("a sold unit") {
     want = "serial_already_sold";
-    got = s.shop->Receive(s.Unit(kScarf, "S1"));
+    got = s.shop->stock.Receive(s.Unit(kScarf, "S1"));
   }
   SECTION("an unknown product") {
     want = "unknown_product";
-    got = s.shop->Receive(s.Unit(kNew, "N1"));
+    got = s.shop->stock.Receive(s.Unit(kNew, "N1"));
   }
   SECTION("a plain GTIN") {
     want = "not_serialised";
-    got = s.shop->Receive(s.shop->CheckCode(kScarf).value());
+    got = s.shop->stock.Receive(s.shop->books.CheckCode(kScarf).value());
   }
   SECTION("a forged signature") {
     want = "code_forged";
-    got = s.shop->Receive(s.Forged(kScarf, "F1"));
+    got = s.shop->stock.Receive(s.Forged(kScarf, "F1"));
   }
   CHECK(CodeOf(got) == want);
   CHECK(s.State() == before);
@@ -326,7 +326,7 @@ TEST_CASE("Receive refuses what it cannot take and changes nothing", "[stock][re
 
 TEST_CASE("Receive of an unsigned label is code_forged when signatures are required", "[stock][receive]") {
   Shop s;
-  CHECK(CodeOf(s.shop->Receive(s.shop->CheckCode(kScarf).value())) == "code_forged");
+  CHECK(CodeOf(s.shop->stock.Receive(s.shop->books.CheckCode(kScarf).value())) == "code_forged");
   CHECK(s.Level(kScarf).on_hand == 0);
 }
 
@@ -334,9 +334,9 @@ TEST_CASE("Receive of an unsigned label is code_forged when signatures are requi
 
 TEST_CASE("Count turns the variance into a move and a stock.counted event", "[stock][count]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 5));
   auto seq = s.Seq();
-  auto after = s.shop->Count(kScarf, 3);
+  auto after = s.shop->stock.Count(kScarf, 3);
   REQUIRE(after);
   CHECK(after->on_hand == 3);
   CHECK(s.Count("SELECT delta FROM stock_moves WHERE reason = 'count'") == -2);
@@ -347,7 +347,7 @@ TEST_CASE("Count turns the variance into a move and a stock.counted event", "[st
   CHECK(e.at("variance") == -2);
 
   seq = s.Seq();
-  REQUIRE(s.shop->Count(kScarf, 7));
+  REQUIRE(s.shop->stock.Count(kScarf, 7));
   e = s.OneEvent(seq, "stock.counted");
   CHECK(e.at("expected") == 3);
   CHECK(e.at("variance") == 4);
@@ -355,7 +355,7 @@ TEST_CASE("Count turns the variance into a move and a stock.counted event", "[st
 
   // No variance: the count is still an event, but no move.
   seq = s.Seq();
-  REQUIRE(s.shop->Count(kScarf, 7));
+  REQUIRE(s.shop->stock.Count(kScarf, 7));
   e = s.OneEvent(seq, "stock.counted");
   CHECK(e.at("variance") == 0);
   CHECK(s.Count("SELECT count(*) FROM stock_moves WHERE reason = 'count'") == 2);
@@ -364,36 +364,36 @@ TEST_CASE("Count turns the variance into a move and a stock.counted event", "[st
 
 TEST_CASE("Count refuses bad counts and changes nothing", "[stock][count]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 5));
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->Count(kScarf, -1)) == "invalid_count");
-  CHECK(CodeOf(s.shop->Count(kScarf, 10'000'001)) == "invalid_count");
-  CHECK(CodeOf(s.shop->Count("123", 1)) == "invalid_gtin");
-  CHECK(CodeOf(s.shop->Count(kNew, 1)) == "unknown_product");
+  CHECK(CodeOf(s.shop->stock.Count(kScarf, -1)) == "invalid_count");
+  CHECK(CodeOf(s.shop->stock.Count(kScarf, 10'000'001)) == "invalid_count");
+  CHECK(CodeOf(s.shop->stock.Count("123", 1)) == "invalid_gtin");
+  CHECK(CodeOf(s.shop->stock.Count(kNew, 1)) == "unknown_product");
   CHECK(s.State() == before);
-  CHECK(s.shop->Count(kScarf, 10'000'000));
+  CHECK(s.shop->stock.Count(kScarf, 10'000'000));
 }
 
 // ---------------------------------------------------------------- lifecycle
 
 TEST_CASE("Accept reserves every line and starts the TTL", "[stock][reservation][accept]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 3));
-  REQUIRE(s.shop->SetStockSnapshot(kTote, 1));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 3));
+  REQUIRE(s.shop->stock.SetSnapshot(kTote, 1));
   s.Offer("o-big", "ship_from_store", Lines({{kScarf, 2}, {kTote, 2}}));
   s.Offer("o-split", "ship_from_store", Lines({{kScarf, 2}, {kScarf, 2}}));  // 4 of one GTIN
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}, {kTote, 1}}), 900);
   CHECK(s.Res("o-1").status == "offered");
 
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->Accept("o-big")) == "insufficient_stock");
-  CHECK(CodeOf(s.shop->Accept("o-split")) == "insufficient_stock");
-  CHECK(CodeOf(s.shop->Accept("o-none")) == "reservation_not_found");
+  CHECK(CodeOf(s.shop->stock.Accept("o-big")) == "insufficient_stock");
+  CHECK(CodeOf(s.shop->stock.Accept("o-split")) == "insufficient_stock");
+  CHECK(CodeOf(s.shop->stock.Accept("o-none")) == "reservation_not_found");
   CHECK(s.State() == before);
 
   const auto seq = s.Seq();
   s.clock.advance_ms(2000);
-  auto r = s.shop->Accept("o-1");
+  auto r = s.shop->stock.Accept("o-1");
   REQUIRE(r);
   CHECK(r->status == "accepted");
   REQUIRE(r->accepted_at_ms);
@@ -412,18 +412,18 @@ TEST_CASE("Accept reserves every line and starts the TTL", "[stock][reservation]
 
   // Accepted twice: a state error, nothing changes.
   const std::string after = s.State();
-  CHECK(CodeOf(s.shop->Accept("o-1")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Accept("o-1")) == "reservation_state");
   CHECK(s.State() == after);
   // Now the tote is all held: another order for it is refused.
   s.Offer("o-2", "pickup", Lines({{kTote, 1}}));
-  CHECK(CodeOf(s.shop->Accept("o-2")) == "insufficient_stock");
+  CHECK(CodeOf(s.shop->stock.Accept("o-2")) == "insufficient_stock");
 }
 
 TEST_CASE("Accept of an order without a ttl uses the default", "[stock][reservation][accept]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 3));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 3));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}), 0);
-  auto r = s.shop->Accept("o-1", 300);
+  auto r = s.shop->stock.Accept("o-1", 300);
   REQUIRE(r);
   REQUIRE(r->expires_at_ms);
   CHECK(*r->expires_at_ms == kNow + 300 * 1000);
@@ -435,21 +435,21 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
   for (const char* serial : {"A1", "A2", "A3", "A4", "A5"}) s.Receive(kScarf, serial);
   s.Receive(kTote, "T1");
   s.Sell(kScarf, "A5");                     // on_hand 4
-  REQUIRE(s.shop->Revoke(kScarf, "A4", "recalled"));
+  REQUIRE(s.shop->inbox.Revoke(kScarf, "A4", "recalled"));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}}));
   s.Offer("o-2", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Accept("o-2"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-2"));
   const std::string cart = s.Open();
-  REQUIRE(s.shop->AddCheckedCode(cart, s.Unit(kScarf, "A3")));
+  REQUIRE(s.shop->sales.AddCheckedCode(cart, s.Unit(kScarf, "A3")));
 
   // o-2 takes A2.
-  REQUIRE(s.shop->Pick("o-2", s.Unit(kScarf, "A2")));
+  REQUIRE(s.shop->stock.Pick("o-2", s.Unit(kScarf, "A2")));
   CHECK(s.Res("o-2").status == "picked");
 
   auto refuse = [&](const std::string& id, const store::CheckedCode& unit, const std::string& want) {
     const std::string before = s.State();
-    CHECK(CodeOf(s.shop->Pick(id, unit)) == want);
+    CHECK(CodeOf(s.shop->stock.Pick(id, unit)) == want);
     CHECK(s.State() == before);
   };
   refuse("o-1", s.Unit(kTote, "T1"), "gtin_not_in_order");
@@ -461,7 +461,7 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
   refuse("o-nope", s.Unit(kScarf, "A1"), "reservation_not_found");
 
   auto seq = s.Seq();
-  auto r = s.shop->Pick("o-1", s.Unit(kScarf, "A1"));
+  auto r = s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1"));
   REQUIRE(r);
   CHECK(r->status == "accepted");
   REQUIRE(r->lines.size() == 1);
@@ -473,9 +473,9 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
   refuse("o-1", s.Unit(kScarf, "A1"), "serial_picked");  // already, for this order
 
   // The cart lets A3 go: now it can be picked, and the line is complete.
-  REQUIRE(s.shop->Void(cart, "changed mind"));
+  REQUIRE(s.shop->sales.Void(cart, "changed mind"));
   seq = s.Seq();
-  r = s.shop->Pick("o-1", s.Unit(kScarf, "A3"));
+  r = s.shop->stock.Pick("o-1", s.Unit(kScarf, "A3"));
   REQUIRE(r);
   CHECK(r->status == "picked");
   e = s.OneEvent(seq, "reservation.picked");
@@ -488,34 +488,34 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
 
 TEST_CASE("Pick fills an order of several lines each to its qty", "[stock][reservation][pick]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 5));
-  REQUIRE(s.shop->SetStockSnapshot(kTote, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kTote, 5));
   s.Offer("o-1", "pickup", Lines({{kScarf, 1}, {kTote, 2}, {kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kTote, "T1")));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A2")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kTote, "T1")));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A2")));
   CHECK(s.Res("o-1").status == "accepted");
-  CHECK(CodeOf(s.shop->Pick("o-1", s.Unit(kScarf, "A3"))) == "line_complete");
-  auto r = s.shop->Pick("o-1", s.Unit(kTote, "T2"));
+  CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A3"))) == "line_complete");
+  auto r = s.shop->stock.Pick("o-1", s.Unit(kTote, "T2"));
   REQUIRE(r);
   CHECK(r->status == "picked");
   REQUIRE(r->lines.size() == 3);
   CHECK(r->lines[0].picked == std::vector<std::string>{"A1"});
   CHECK(r->lines[1].picked.size() == 2);
   CHECK(r->lines[2].picked == std::vector<std::string>{"A2"});
-  CHECK(CodeOf(s.shop->Pick("o-1", s.Unit(kTote, "T3"))) == "line_complete");
+  CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kTote, "T3"))) == "line_complete");
 }
 
 TEST_CASE("Pick of an order that is not accepted is a state error", "[stock][reservation][pick]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 5));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 5));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->Pick("o-1", s.Unit(kScarf, "A1"))) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1"))) == "reservation_state");
   CHECK(s.State() == before);
-  REQUIRE(s.shop->Reject("o-1", "no staff"));
-  CHECK(CodeOf(s.shop->Pick("o-1", s.Unit(kScarf, "A1"))) == "reservation_state");
+  REQUIRE(s.shop->stock.Reject("o-1", "no staff"));
+  CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1"))) == "reservation_state");
   CHECK(s.Count("SELECT count(*) FROM reservation_picks") == 0);
 }
 
@@ -525,32 +525,32 @@ TEST_CASE("Ship sends the picked units out and gives the hold back", "[stock][re
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}}));
   s.Offer("o-p", "pickup", Lines({{kScarf, 1}}));
   const auto start = s.Level(kScarf);
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Accept("o-p"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-p"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
 
   auto refuse = [&](const Expected<store::Reservation>& got, const std::string& want, const std::string& before) {
     CHECK(CodeOf(got) == want);
     CHECK(s.State() == before);
   };
   std::string before = s.State();
-  refuse(s.shop->Ship("o-1", "SF", "SF123"), "reservation_state", before);  // 1 of 2 picked
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A2")));
-  REQUIRE(s.shop->Pick("o-p", s.Unit(kScarf, "A3")));
+  refuse(s.shop->stock.Ship("o-1", "SF", "SF123"), "reservation_state", before);  // 1 of 2 picked
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A2")));
+  REQUIRE(s.shop->stock.Pick("o-p", s.Unit(kScarf, "A3")));
   before = s.State();
-  refuse(s.shop->Ship("o-p", "SF", "SF123"), "wrong_kind", before);
-  refuse(s.shop->HandOver("o-1", "4821"), "wrong_kind", before);
-  refuse(s.shop->Ship("o-1", "", "SF123"), "invalid_shipment", before);
-  refuse(s.shop->Ship("o-1", "SF", ""), "invalid_shipment", before);
-  refuse(s.shop->Ship("o-1", "SF", std::string(65, 'x')), "invalid_shipment", before);
-  refuse(s.shop->Ship("o-1", "SF\n", "SF123"), "invalid_shipment", before);
-  refuse(s.shop->Ship("o-nope", "SF", "SF123"), "reservation_not_found", before);
+  refuse(s.shop->stock.Ship("o-p", "SF", "SF123"), "wrong_kind", before);
+  refuse(s.shop->stock.HandOver("o-1", "4821"), "wrong_kind", before);
+  refuse(s.shop->stock.Ship("o-1", "", "SF123"), "invalid_shipment", before);
+  refuse(s.shop->stock.Ship("o-1", "SF", ""), "invalid_shipment", before);
+  refuse(s.shop->stock.Ship("o-1", "SF", std::string(65, 'x')), "invalid_shipment", before);
+  refuse(s.shop->stock.Ship("o-1", "SF\n", "SF123"), "invalid_shipment", before);
+  refuse(s.shop->stock.Ship("o-nope", "SF", "SF123"), "reservation_not_found", before);
 
   const auto held = s.Level(kScarf);
   CHECK(held.reserved == start.reserved + 3);
   const auto seq = s.Seq();
   s.clock.advance_ms(1000);
-  auto r = s.shop->Ship("o-1", "SF", "SF123");
+  auto r = s.shop->stock.Ship("o-1", "SF", "SF123");
   REQUIRE(r);
   CHECK(r->status == "shipped");
   CHECK(r->carrier == "SF");
@@ -573,25 +573,25 @@ TEST_CASE("Ship sends the picked units out and gives the hold back", "[stock][re
 
   // Shipped is final.
   before = s.State();
-  refuse(s.shop->Ship("o-1", "SF", "SF124"), "reservation_state", before);
-  refuse(s.shop->Pick("o-1", s.Unit(kScarf, "A3")), "reservation_state", before);
+  refuse(s.shop->stock.Ship("o-1", "SF", "SF124"), "reservation_state", before);
+  refuse(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A3")), "reservation_state", before);
 }
 
 TEST_CASE("HandOver wants the order's pickup code", "[stock][reservation][handover]") {
   Shop s;
   s.Receive(kTote, "T1");
   s.Offer("o-p", "pickup", Lines({{kTote, 1}}), 600, "4821");
-  REQUIRE(s.shop->Accept("o-p"));
-  REQUIRE(s.shop->Pick("o-p", s.Unit(kTote, "T1")));
+  REQUIRE(s.shop->stock.Accept("o-p"));
+  REQUIRE(s.shop->stock.Pick("o-p", s.Unit(kTote, "T1")));
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->HandOver("o-p", "0000")) == "pickup_code_mismatch");
-  CHECK(CodeOf(s.shop->HandOver("o-p", "48210")) == "pickup_code_mismatch");
-  CHECK(CodeOf(s.shop->HandOver("o-p", "")) == "invalid_pickup_code");
-  CHECK(CodeOf(s.shop->HandOver("o-p", std::string(65, '4'))) == "invalid_pickup_code");
+  CHECK(CodeOf(s.shop->stock.HandOver("o-p", "0000")) == "pickup_code_mismatch");
+  CHECK(CodeOf(s.shop->stock.HandOver("o-p", "48210")) == "pickup_code_mismatch");
+  CHECK(CodeOf(s.shop->stock.HandOver("o-p", "")) == "invalid_pickup_code");
+  CHECK(CodeOf(s.shop->stock.HandOver("o-p", std::string(65, '4'))) == "invalid_pickup_code");
   CHECK(s.State() == before);
 
   const auto seq = s.Seq();
-  auto r = s.shop->HandOver("o-p", "4821");
+  auto r = s.shop->stock.HandOver("o-p", "4821");
   REQUIRE(r);
   CHECK(r->status == "handed_over");
   const json e = s.OneEvent(seq, "reservation.handed_over");
@@ -601,17 +601,17 @@ TEST_CASE("HandOver wants the order's pickup code", "[stock][reservation][handov
   CHECK(level.reserved == 0);
   CHECK(level.picked == 0);
   CHECK(s.Held("o-p", 1) == 0);
-  CHECK(CodeOf(s.shop->HandOver("o-p", "4821")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.HandOver("o-p", "4821")) == "reservation_state");
 }
 
 TEST_CASE("Reject ends only an offered order", "[stock][reservation][reject]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 3));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 3));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
   s.Offer("o-2", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-2"));
+  REQUIRE(s.shop->stock.Accept("o-2"));
   auto seq = s.Seq();
-  auto r = s.shop->Reject("o-1", "no staff today");
+  auto r = s.shop->stock.Reject("o-1", "no staff today");
   REQUIRE(r);
   CHECK(r->status == "rejected");
   CHECK(r->reason == "no staff today");
@@ -620,10 +620,10 @@ TEST_CASE("Reject ends only an offered order", "[stock][reservation][reject]") {
   CHECK(s.Entries("o-1") == 0);
 
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->Reject("o-1", "again")) == "reservation_state");
-  CHECK(CodeOf(s.shop->Reject("o-2", "too late")) == "reservation_state");
-  CHECK(CodeOf(s.shop->Reject("o-none", "x")) == "reservation_not_found");
-  CHECK(CodeOf(s.shop->Reject("o-2", "bad\x01")) == "invalid_reason");
+  CHECK(CodeOf(s.shop->stock.Reject("o-1", "again")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Reject("o-2", "too late")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Reject("o-none", "x")) == "reservation_not_found");
+  CHECK(CodeOf(s.shop->stock.Reject("o-2", "bad\x01")) == "invalid_reason");
   CHECK(s.State() == before);
   CHECK(s.Level(kScarf).reserved == 1);
 }
@@ -635,19 +635,19 @@ TEST_CASE("Release by a manager puts the units back on the shelf", "[stock][rese
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}}));
   s.Offer("o-2", "ship_from_store", Lines({{kScarf, 1}}));
   const auto start = s.Level(kScarf);
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
   // While held, A1 is not for sale.
   CHECK(CodeOf(s.TrySell(kScarf, "A1")) == "stock_reserved");
 
   std::string before = s.State();
-  CHECK(CodeOf(s.shop->Release("o-2", "x")) == "reservation_state");  // only offered
-  CHECK(CodeOf(s.shop->Release("o-none", "x")) == "reservation_not_found");
-  CHECK(CodeOf(s.shop->Release("o-1", "bad\x7f")) == "invalid_reason");
+  CHECK(CodeOf(s.shop->stock.Release("o-2", "x")) == "reservation_state");  // only offered
+  CHECK(CodeOf(s.shop->stock.Release("o-none", "x")) == "reservation_not_found");
+  CHECK(CodeOf(s.shop->stock.Release("o-1", "bad\x7f")) == "invalid_reason");
   CHECK(s.State() == before);
 
   const auto seq = s.Seq();
-  auto r = s.shop->Release("o-1", "customer called");
+  auto r = s.shop->stock.Release("o-1", "customer called");
   REQUIRE(r);
   CHECK(r->status == "released");
   CHECK(r->reason == "customer called");
@@ -662,14 +662,14 @@ TEST_CASE("Release by a manager puts the units back on the shelf", "[stock][rese
   CHECK(s.Count("SELECT count(*) FROM reservation_picks WHERE state = 'returned'") == 1);
 
   // The picked unit sells again, and can be picked for another order.
-  REQUIRE(s.shop->Accept("o-2"));
-  REQUIRE(s.shop->Pick("o-2", s.Unit(kScarf, "A1")));
-  REQUIRE(s.shop->Release("o-2", ""));
+  REQUIRE(s.shop->stock.Accept("o-2"));
+  REQUIRE(s.shop->stock.Pick("o-2", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Release("o-2", ""));
   CHECK(s.Res("o-2").reason == "released by a manager");
   CHECK(s.TrySell(kScarf, "A1"));
 
   before = s.State();
-  CHECK(CodeOf(s.shop->Release("o-1", "again")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Release("o-1", "again")) == "reservation_state");
   CHECK(s.State() == before);
 }
 
@@ -682,16 +682,16 @@ TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock
   s.Receive(kScarf, "A3");
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}, {kScarf, 1}}), 60);
   s.Offer("o-2", "pickup", Lines({{kScarf, 1}}), 600);
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
   s.clock.advance_ms(10'000);
-  REQUIRE(s.shop->Accept("o-2"));
+  REQUIRE(s.shop->stock.Accept("o-2"));
   CHECK(s.Level(kScarf).available == 0);
 
   // Just before expires_at: nothing happens.
   s.clock.set_ms(kNow + 60'000 - 1);
   std::string before = s.State();
-  auto n = s.shop->ExpireReservations();
+  auto n = s.shop->stock.ExpireReservations();
   REQUIRE(n);
   CHECK(*n == 0);
   CHECK(s.State() == before);
@@ -699,7 +699,7 @@ TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock
   // At expires_at it lapses: the stock comes back and the event says so.
   s.clock.set_ms(kNow + 60'000);
   const auto seq = s.Seq();
-  n = s.shop->ExpireReservations();
+  n = s.shop->stock.ExpireReservations();
   REQUIRE(n);
   CHECK(*n == 1);
   const json e = s.OneEvent(seq, "reservation.expired");
@@ -716,7 +716,7 @@ TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock
 
   // Called again (and later): not applied twice.
   before = s.State();
-  n = s.shop->ExpireReservations();
+  n = s.shop->stock.ExpireReservations();
   REQUIRE(n);
   CHECK(*n == 0);
   CHECK(s.State() == before);
@@ -725,7 +725,7 @@ TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock
 
   // The second order lapses at its own time.
   s.clock.set_ms(kNow + 10'000 + 600'000);
-  REQUIRE(s.shop->ExpireReservations().value() == 1);
+  REQUIRE(s.shop->stock.ExpireReservations().value() == 1);
   CHECK(s.Res("o-2").status == "expired");
   CHECK(s.Level(kScarf).reserved == 0);
   CHECK(s.EventsOf("reservation.expired").size() == 2);
@@ -738,15 +738,15 @@ TEST_CASE("Neither an offered nor a fully picked order expires but a partly pick
   s.Offer("o-offered", "ship_from_store", Lines({{kTote, 1}}), 60);
   s.Offer("o-picked", "ship_from_store", Lines({{kTote, 1}}), 60);
   s.Offer("o-partly", "pickup", Lines({{kTote, 2}}), 60);
-  REQUIRE(s.shop->Accept("o-picked"));
-  REQUIRE(s.shop->Accept("o-partly"));
-  REQUIRE(s.shop->Pick("o-picked", s.Unit(kTote, "T1")));
-  REQUIRE(s.shop->Pick("o-partly", s.Unit(kTote, "T2")));
+  REQUIRE(s.shop->stock.Accept("o-picked"));
+  REQUIRE(s.shop->stock.Accept("o-partly"));
+  REQUIRE(s.shop->stock.Pick("o-picked", s.Unit(kTote, "T1")));
+  REQUIRE(s.shop->stock.Pick("o-partly", s.Unit(kTote, "T2")));
   REQUIRE(s.Res("o-picked").status == "picked");
   REQUIRE(s.Res("o-partly").status == "accepted");
   s.clock.advance_ms(3'600'000);
   const auto seq = s.Seq();
-  REQUIRE(s.shop->ExpireReservations().value() == 1);
+  REQUIRE(s.shop->stock.ExpireReservations().value() == 1);
   const json e = s.OneEvent(seq, "reservation.expired");
   CHECK(e.at("order_id") == "o-partly");
   CHECK(s.Res("o-offered").status == "offered");
@@ -759,7 +759,7 @@ TEST_CASE("Neither an offered nor a fully picked order expires but a partly pick
   CHECK(s.TrySell(kTote, "T2"));
   CHECK(CodeOf(s.TrySell(kTote, "T1")) == "stock_reserved");
   // A manager can still release the picked one, and it ships no more.
-  REQUIRE(s.shop->Release("o-picked", "courier never came"));
+  REQUIRE(s.shop->stock.Release("o-picked", "courier never came"));
   CHECK(s.Level(kTote).reserved == 0);
 }
 
@@ -767,15 +767,15 @@ TEST_CASE("Neither an offered nor a fully picked order expires but a partly pick
 
 TEST_CASE("The cloud cancels an offered order", "[stock][reservation][cancel]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 2));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 2));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(sync::ApplyChanges(*s.shop, {sync::Change{1, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 1));
+  REQUIRE(s.shop->inbox.Apply({store::Change{1, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 1));
   auto r = s.Res("o-1");
   CHECK(r.status == "cancelled");
   CHECK(r.cancel_requested);
   CHECK(s.Entries("o-1") == 0);
   CHECK(s.Level(kScarf).reserved == 0);
-  CHECK(CodeOf(s.shop->Accept("o-1")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Accept("o-1")) == "reservation_state");
 }
 
 TEST_CASE("The cloud cancels a held order: its units go back", "[stock][reservation][cancel]") {
@@ -783,20 +783,20 @@ TEST_CASE("The cloud cancels a held order: its units go back", "[stock][reservat
   s.Receive(kScarf, "A1");
   s.Receive(kScarf, "A2");
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}}));
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
   std::string via;
   SECTION("accepted through RecordOrderCancel") { via = "direct"; }
   SECTION("picked through an order.cancelled change") {
-    REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A2")));
+    REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A2")));
     REQUIRE(s.Res("o-1").status == "picked");
     via = "change";
   }
   const auto seq = s.Seq();
   if (via == "direct") {
-    REQUIRE(s.shop->RecordOrderCancel("o-1"));
+    REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
   } else {
-    REQUIRE(sync::ApplyChanges(*s.shop, {sync::Change{4, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 4));
+    REQUIRE(s.shop->inbox.Apply({store::Change{4, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 4));
   }
   auto r = s.Res("o-1");
   CHECK(r.status == "cancelled");
@@ -814,11 +814,11 @@ TEST_CASE("The cloud cancels a held order: its units go back", "[stock][reservat
 
   // A second cancel changes nothing.
   const std::string before = s.State();
-  REQUIRE(s.shop->RecordOrderCancel("o-1"));
+  REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
   CHECK(s.State() == before);
   // Nor can a cancelled order be released or picked.
-  CHECK(CodeOf(s.shop->Release("o-1", "x")) == "reservation_state");
-  CHECK(CodeOf(s.shop->Pick("o-1", s.Unit(kScarf, "A2"))) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Release("o-1", "x")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A2"))) == "reservation_state");
 }
 
 TEST_CASE("A cancel after the units left is refused with one event", "[stock][reservation][cancel]") {
@@ -830,22 +830,22 @@ TEST_CASE("A cancel after the units left is refused with one event", "[stock][re
     id = "o-ship";
     status = "shipped";
     s.Offer(id, "ship_from_store", Lines({{kScarf, 1}}));
-    REQUIRE(s.shop->Accept(id));
-    REQUIRE(s.shop->Pick(id, s.Unit(kScarf, "A1")));
-    REQUIRE(s.shop->Ship(id, "SF", "SF1"));
+    REQUIRE(s.shop->stock.Accept(id));
+    REQUIRE(s.shop->stock.Pick(id, s.Unit(kScarf, "A1")));
+    REQUIRE(s.shop->stock.Ship(id, "SF", "SF1"));
   }
   SECTION("handed over") {
     id = "o-pick";
     status = "handed_over";
     s.Offer(id, "pickup", Lines({{kScarf, 1}}));
-    REQUIRE(s.shop->Accept(id));
-    REQUIRE(s.shop->Pick(id, s.Unit(kScarf, "A1")));
-    REQUIRE(s.shop->HandOver(id, "4821"));
+    REQUIRE(s.shop->stock.Accept(id));
+    REQUIRE(s.shop->stock.Pick(id, s.Unit(kScarf, "A1")));
+    REQUIRE(s.shop->stock.HandOver(id, "4821"));
   }
   const auto level = s.Level(kScarf);
   const auto entries = s.Entries(id);
   auto seq = s.Seq();
-  REQUIRE(s.shop->RecordOrderCancel(id));
+  REQUIRE(s.shop->stock.RecordOrderCancel(id));
   const json e = s.OneEvent(seq, "reservation.cancel_refused");
   CHECK(e.at("order_id") == id);
   CHECK(e.at("status") == status);
@@ -860,7 +860,7 @@ TEST_CASE("A cancel after the units left is refused with one event", "[stock][re
   // The same cancel again: no second refusal.
   seq = s.Seq();
   const std::string before = s.State();
-  REQUIRE(sync::ApplyChanges(*s.shop, {sync::Change{9, "order.cancelled", json{{"id", id}}.dump()}}, 9));
+  REQUIRE(s.shop->inbox.Apply({store::Change{9, "order.cancelled", json{{"id", id}}.dump()}}, 9));
   CHECK(s.Seq() == seq);
   CHECK(s.State() == before);
 }
@@ -868,7 +868,7 @@ TEST_CASE("A cancel after the units left is refused with one event", "[stock][re
 TEST_CASE("A cancel of an order this store never saw changes nothing", "[stock][reservation][cancel]") {
   Shop s;
   const std::string before = s.State();
-  REQUIRE(s.shop->RecordOrderCancel("o-ghost"));
+  REQUIRE(s.shop->stock.RecordOrderCancel("o-ghost"));
   CHECK(s.State() == before);
 }
 
@@ -880,19 +880,19 @@ TEST_CASE("Once shipped no release or expiry or cancel compensates again", "[sto
   s.Receive(kScarf, "A2");
   s.Receive(kTote, "T1");
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}, {kTote, 1}}), 60);
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   for (const auto& [g, serial] : std::vector<std::pair<std::string, std::string>>{
            {kScarf, "A1"}, {kScarf, "A2"}, {kTote, "T1"}}) {
-    REQUIRE(s.shop->Pick("o-1", s.Unit(g, serial)));
+    REQUIRE(s.shop->stock.Pick("o-1", s.Unit(g, serial)));
   }
-  REQUIRE(s.shop->Ship("o-1", "SF", "SF1"));
+  REQUIRE(s.shop->stock.Ship("o-1", "SF", "SF1"));
   CHECK(s.Entries("o-1") == 4);
 
-  CHECK(CodeOf(s.shop->Release("o-1", "oops")) == "reservation_state");
+  CHECK(CodeOf(s.shop->stock.Release("o-1", "oops")) == "reservation_state");
   s.clock.advance_ms(3'600'000);
-  REQUIRE(s.shop->ExpireReservations().value() == 0);
-  REQUIRE(s.shop->RecordOrderCancel("o-1"));
-  REQUIRE(s.shop->RecordOrderCancel("o-1"));
+  REQUIRE(s.shop->stock.ExpireReservations().value() == 0);
+  REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
+  REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
 
   CHECK(s.Entries("o-1") == 4);
   CHECK(s.Held("o-1", 1) == 0);
@@ -907,27 +907,27 @@ TEST_CASE("Once shipped no release or expiry or cancel compensates again", "[sto
 
 TEST_CASE("Whatever closes an order leaves each line's entries summing to 0", "[stock][reservation][compensation]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 10));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 10));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}, {kScarf, 1}}), 60);
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
   SECTION("released then expired and cancelled") {
-    REQUIRE(s.shop->Release("o-1", "x"));
+    REQUIRE(s.shop->stock.Release("o-1", "x"));
   }
   SECTION("expired then released and cancelled") {
     s.clock.advance_ms(60'000);
-    REQUIRE(s.shop->ExpireReservations().value() == 1);
+    REQUIRE(s.shop->stock.ExpireReservations().value() == 1);
   }
   SECTION("cancelled then released and expired") {
-    REQUIRE(s.shop->RecordOrderCancel("o-1"));
+    REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
   }
   CHECK(s.Held("o-1", 1) == 0);
   CHECK(s.Held("o-1", 2) == 0);
   CHECK(s.Entries("o-1") == 4);
-  CHECK_FALSE(s.shop->Release("o-1", "x"));
+  CHECK_FALSE(s.shop->stock.Release("o-1", "x"));
   s.clock.advance_ms(3'600'000);
-  CHECK(s.shop->ExpireReservations().value() == 0);
-  REQUIRE(s.shop->RecordOrderCancel("o-1"));
+  CHECK(s.shop->stock.ExpireReservations().value() == 0);
+  REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
   CHECK(s.Entries("o-1") == 4);
   CHECK(s.Held("o-1", 1) == 0);
   CHECK(s.Held("o-1", 2) == 0);
@@ -943,32 +943,32 @@ TEST_CASE("A picked unit cannot be sold even with an override", "[stock][till]")
   s.Receive(kScarf, "A2");
   s.Receive(kScarf, "A3");
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
   const std::string sale = s.Open();
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "stock_reserved");
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr-1", "vip"})) ==
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr-1", "vip"})) ==
         "stock_reserved");
   CHECK(s.State() == before);
   // Another unit of the GTIN sells: two are free.
-  CHECK(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A2")));
+  CHECK(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A2")));
   CHECK(s.EventsOf("stock.override").empty());
 }
 
 TEST_CASE("The last unit an order holds needs a manager's recorded override", "[stock][till]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 1));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 1));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   REQUIRE(s.Level(kScarf).available == 0);
   const std::string sale = s.Open();
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B1"))) == "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"))) == "stock_reserved");
   CHECK(s.State() == before);
 
   const auto seq = s.Seq();
-  auto added = s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B1"), store::Override{"mgr-1", "customer in store"});
+  auto added = s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"), store::Override{"mgr-1", "customer in store"});
   REQUIRE(added);
   REQUIRE(added->lines.size() == 1);
   CHECK(added->lines[0].serial == "B1");
@@ -979,22 +979,22 @@ TEST_CASE("The last unit an order holds needs a manager's recorded override", "[
   CHECK(e.at("manager") == "mgr-1");
   CHECK(e.at("reason") == "customer in store");
   CHECK(e.at("stock").at("reserved") == 1);
-  REQUIRE(s.shop->Complete(sale, {{"card", added->total, "t"}}));
+  REQUIRE(s.shop->sales.Complete(sale, {{"card", added->total, "t"}}));
   CHECK(s.Level(kScarf).available == -1);
 }
 
 TEST_CASE("An override is recorded only when it is needed", "[stock][till]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 2));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 2));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   const std::string sale = s.Open();
   // One is free: no override event although one was offered.
-  REQUIRE(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B1"), store::Override{"mgr-1", "x"}));
+  REQUIRE(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"), store::Override{"mgr-1", "x"}));
   CHECK(s.EventsOf("stock.override").empty());
   // The second in the same cart would take the held one.
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B2"))) == "stock_reserved");
-  REQUIRE(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B2"), store::Override{"mgr-1", "x"}));
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B2"))) == "stock_reserved");
+  REQUIRE(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B2"), store::Override{"mgr-1", "x"}));
   CHECK(s.EventsOf("stock.override").size() == 1);
 }
 
@@ -1003,10 +1003,10 @@ TEST_CASE("With nothing reserved a GTIN without stock still sells", "[stock][til
   CHECK(s.Level(kSerum).on_hand == 0);
   CHECK(s.TrySell(kSerum, "X1"));
   const std::string sale = s.Open();
-  REQUIRE(s.shop->AddCheckedCode(sale, s.shop->CheckCode(kCard).value()));
-  auto twice = s.shop->AddCheckedCode(sale, s.shop->CheckCode(kCard).value());
+  REQUIRE(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value()));
+  auto twice = s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value());
   REQUIRE(twice);
-  REQUIRE(s.shop->Complete(sale, {{"card", twice->total, "t"}}));
+  REQUIRE(s.shop->sales.Complete(sale, {{"card", twice->total, "t"}}));
   CHECK(s.Level(kSerum).on_hand == -1);
   CHECK(s.Level(kCard).on_hand == -2);
   CHECK(s.EventsOf("stock.override").empty());
@@ -1014,16 +1014,16 @@ TEST_CASE("With nothing reserved a GTIN without stock still sells", "[stock][til
 
 TEST_CASE("Plain GTIN scans count against what an order holds", "[stock][till]") {
   Shop s(Unsigned);
-  REQUIRE(s.shop->SetStockSnapshot(kCard, 3));
+  REQUIRE(s.shop->stock.SetSnapshot(kCard, 3));
   s.Offer("o-1", "pickup", Lines({{kCard, 2}}));
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   const std::string sale = s.Open();
-  REQUIRE(s.shop->AddCheckedCode(sale, s.shop->CheckCode(kCard).value()));
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.shop->CheckCode(kCard).value())) == "stock_reserved");
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kCard, "C9"))) == "stock_reserved");
-  auto sold = s.shop->GetSale(sale);
+  REQUIRE(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value()));
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value())) == "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kCard, "C9"))) == "stock_reserved");
+  auto sold = s.shop->sales.GetSale(sale);
   REQUIRE(sold);
-  REQUIRE(s.shop->Complete(sale, {{"card", sold->total, "t"}}));
+  REQUIRE(s.shop->sales.Complete(sale, {{"card", sold->total, "t"}}));
   CHECK(s.Level(kCard).available == 0);
 }
 
@@ -1032,56 +1032,56 @@ TEST_CASE("A shipped unit scanned at the till is unit_shipped", "[stock][till]")
   s.Receive(kScarf, "A1");
   s.Receive(kScarf, "A2");
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Pick("o-1", s.Unit(kScarf, "A1")));
-  REQUIRE(s.shop->Ship("o-1", "SF", "SF1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
+  REQUIRE(s.shop->stock.Ship("o-1", "SF", "SF1"));
   const std::string sale = s.Open();
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "unit_shipped");
-  CHECK(CodeOf(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr", "x"})) ==
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "unit_shipped");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr", "x"})) ==
         "unit_shipped");
   CHECK(s.State() == before);
-  CHECK(s.shop->AddCheckedCode(sale, s.Unit(kScarf, "A2")));
+  CHECK(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A2")));
 }
 
 // A unit in an open cart is spoken for: an order cannot take it from under
 // the till, and a second till cannot take "the one free unit" too.
 TEST_CASE("Accept counts units in open carts as taken", "[stock][till][accept]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 1));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 1));
   const std::string sale = s.Open();
-  auto scanned = s.shop->AddCheckedCode(sale, s.Unit(kScarf, "B1"));  // nothing reserved yet
+  auto scanned = s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"));  // nothing reserved yet
   REQUIRE(scanned);
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->Accept("o-1")) == "insufficient_stock");
+  CHECK(CodeOf(s.shop->stock.Accept("o-1")) == "insufficient_stock");
   CHECK(s.State() == before);
-  REQUIRE(s.shop->Complete(sale, {{"card", scanned->total, "t"}}));
+  REQUIRE(s.shop->sales.Complete(sale, {{"card", scanned->total, "t"}}));
   CHECK(s.Level(kScarf).available == 0);
   // Once the cart is gone (voided), the order can have the unit.
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 1));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 1));
   const std::string again = s.Open();
-  REQUIRE(s.shop->AddCheckedCode(again, s.Unit(kScarf, "B2")));
-  CHECK_FALSE(s.shop->Accept("o-1"));
-  REQUIRE(s.shop->Void(again, "customer left"));
-  CHECK(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->sales.AddCheckedCode(again, s.Unit(kScarf, "B2")));
+  CHECK_FALSE(s.shop->stock.Accept("o-1"));
+  REQUIRE(s.shop->sales.Void(again, "customer left"));
+  CHECK(s.shop->stock.Accept("o-1"));
   CHECK(s.Level(kScarf).available == 0);
 }
 
 TEST_CASE("Two open carts cannot both take the last unit not held", "[stock][till]") {
   Shop s;
-  REQUIRE(s.shop->SetStockSnapshot(kScarf, 2));
+  REQUIRE(s.shop->stock.SetSnapshot(kScarf, 2));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->Accept("o-1"));
+  REQUIRE(s.shop->stock.Accept("o-1"));
   REQUIRE(s.Level(kScarf).available == 1);
   const std::string a = s.Open();
   const std::string b = s.Open();
-  auto in_a = s.shop->AddCheckedCode(a, s.Unit(kScarf, "B1"));
+  auto in_a = s.shop->sales.AddCheckedCode(a, s.Unit(kScarf, "B1"));
   REQUIRE(in_a);
   const std::string before = s.State();
-  CHECK(CodeOf(s.shop->AddCheckedCode(b, s.Unit(kScarf, "B2"))) == "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(b, s.Unit(kScarf, "B2"))) == "stock_reserved");
   CHECK(s.State() == before);
-  REQUIRE(s.shop->Complete(a, {{"card", in_a->total, "t"}}));
+  REQUIRE(s.shop->sales.Complete(a, {{"card", in_a->total, "t"}}));
   CHECK(s.Level(kScarf).available == 0);
   CHECK(s.EventsOf("stock.override").empty());
 }
@@ -1110,7 +1110,7 @@ using sa::testing::EnvNumber;
 struct Randomised {
   explicit Randomised(std::uint64_t seed) : s(Unsigned, true), rng(seed) {
     for (const auto& g : gtins) {
-      plain[g] = s.shop->CheckCode(g).value();
+      plain[g] = s.shop->books.CheckCode(g).value();
       for (int i = 0; i < kSerials; ++i) {
         const std::string serial = "U" + std::to_string(100 + i);
         units[{g, serial}] = s.Unit(g, serial);
@@ -1195,7 +1195,7 @@ struct Randomised {
     if (roll < 29) {
       const std::string g = AnyGtin();
       const std::string serial = AnySerial();
-      auto r = s.shop->Receive(units.at({g, serial}));
+      auto r = s.shop->stock.Receive(units.at({g, serial}));
       if (r) {
         ++on_hand[g];
       } else {
@@ -1209,7 +1209,7 @@ struct Randomised {
     if (roll < 32) {
       const std::string g = AnyGtin();
       const std::int64_t counted = Uniform(0, 6);
-      REQUIRE(s.shop->Count(g, counted));
+      REQUIRE(s.shop->stock.Count(g, counted));
       on_hand[g] = counted;
       Exempt(g);
       return "count";
@@ -1217,7 +1217,7 @@ struct Randomised {
     if (roll < 35) {
       const std::string g = AnyGtin();
       const std::int64_t n = Uniform(0, 8);
-      REQUIRE(s.shop->SetStockSnapshot(g, n));
+      REQUIRE(s.shop->stock.SetSnapshot(g, n));
       on_hand[g] = n;
       Exempt(g);
       return "snapshot";
@@ -1238,7 +1238,7 @@ struct Randomised {
     if (roll < 81) {
       auto id = AnyOrder(Chance(80) ? "status = 'offered'" : "1");
       if (!id) return "reject (none)";
-      auto r = s.shop->Reject(*id, "no staff");
+      auto r = s.shop->stock.Reject(*id, "no staff");
       RequireNoTrace(r, print);
       return "reject";
     }
@@ -1246,10 +1246,10 @@ struct Randomised {
       auto id = AnyOrder("1");
       if (!id) return "cancel (none)";
       if (Chance(50)) {
-        REQUIRE(s.shop->RecordOrderCancel(*id));
+        REQUIRE(s.shop->stock.RecordOrderCancel(*id));
       } else {
         ++cursor;
-        REQUIRE(sync::ApplyChanges(*s.shop, {sync::Change{cursor, "order.cancelled", json{{"id", *id}}.dump()}},
+        REQUIRE(s.shop->inbox.Apply({store::Change{cursor, "order.cancelled", json{{"id", *id}}.dump()}},
                                    cursor));
       }
       return "cancel";
@@ -1257,12 +1257,12 @@ struct Randomised {
     if (roll < 88) {
       auto id = AnyOrder(Chance(80) ? "status IN ('accepted', 'picked')" : "1");
       if (!id) return "release (none)";
-      auto r = s.shop->Release(*id, "manager");
+      auto r = s.shop->stock.Release(*id, "manager");
       RequireNoTrace(r, print);
       return "release";
     }
     s.clock.advance_ms(Uniform(1, 400) * 1000);
-    REQUIRE(s.shop->ExpireReservations());
+    REQUIRE(s.shop->stock.ExpireReservations());
     const std::string now = std::to_string(s.clock.now_ms());
     // A fully picked order waits for its courier or customer: it does not lapse.
     REQUIRE(s.Count("SELECT count(*) FROM reservations WHERE status = 'accepted' AND "
@@ -1289,12 +1289,12 @@ struct Randomised {
       if (s.Level(g).reserved == 0) carts[at].exempt.insert(g);
       const std::string print = Fingerprint();
       const std::int64_t seq = s.Seq();
-      auto r = s.shop->AddCheckedCode(id, code, by);
+      auto r = s.shop->sales.AddCheckedCode(id, code, by);
       if (!r && r.error().code == "stock_reserved" && !by && Chance(40)) {
         // The till calls a manager, who allows it.
         RequireNoTrace(r, print);
         by = store::Override{"mgr-" + std::to_string(step), "customer waiting"};
-        r = s.shop->AddCheckedCode(id, code, by);
+        r = s.shop->sales.AddCheckedCode(id, code, by);
       }
       if (!r) {
         const std::set<std::string> ok{"serial_in_cart", "serial_already_sold", "stock_reserved", "unit_shipped"};
@@ -1310,16 +1310,16 @@ struct Randomised {
         Exempt(json::parse(e.payload).at("gtin").get<std::string>());
       }
     }
-    auto sale = s.shop->GetSale(id);
+    auto sale = s.shop->sales.GetSale(id);
     REQUIRE(sale);
     if (Chance(40)) return "sale (cart left open)";
     const Cart cart = carts[at];
     carts.erase(carts.begin() + static_cast<std::ptrdiff_t>(at));
     if (sale->lines.empty() || Chance(10)) {
-      REQUIRE(s.shop->Void(id, "customer left"));
+      REQUIRE(s.shop->sales.Void(id, "customer left"));
       return "sale (voided)";
     }
-    auto done = s.shop->Complete(id, {{"card", sale->total, "t"}});
+    auto done = s.shop->sales.Complete(id, {{"card", sale->total, "t"}});
     INFO(CodeOf(done));
     REQUIRE(done);
     Sold sold{id, {}};
@@ -1360,7 +1360,7 @@ struct Randomised {
     auto& sold = sales[i];
     const auto j = static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(sold.units.size()) - 1));
     const auto unit = sold.units[j];
-    auto r = s.shop->RefundUnits(sold.sale_id, {store::UnitRef(unit.first, unit.second)});
+    auto r = s.shop->sales.RefundUnits(sold.sale_id, {store::UnitRef(unit.first, unit.second)});
     INFO(CodeOf(r));
     REQUIRE(r);
     ++on_hand[unit.first];
@@ -1376,7 +1376,7 @@ struct Randomised {
     std::map<std::string, std::int64_t> wanted;
     for (const auto& l : order.lines) wanted[l.gtin] += l.qty;
     auto in_carts = InCarts();
-    auto r = s.shop->Accept(*id, 300);
+    auto r = s.shop->stock.Accept(*id, 300);
     if (!r) {
       RequireNoTrace(r, print);
       if (order.status == "offered") {
@@ -1409,7 +1409,7 @@ struct Randomised {
     const std::string g =
         Chance(90) ? order.lines[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(order.lines.size()) - 1))].gtin
                    : AnyGtin();
-    auto r = s.shop->Pick(*id, units.at({g, AnySerial()}));
+    auto r = s.shop->stock.Pick(*id, units.at({g, AnySerial()}));
     if (!r) {
       const std::set<std::string> ok{"reservation_state", "gtin_not_in_order", "line_complete",
                                      "serial_already_sold", "serial_in_cart", "serial_picked"};
@@ -1426,8 +1426,8 @@ struct Randomised {
     if (!id) return kind + " leave (none)";
     const auto order = s.Res(*id);
     Expected<store::Reservation> r = kind == "pickup"
-                                         ? s.shop->HandOver(*id, Chance(85) ? "pc-" + *id : "wrong")
-                                         : s.shop->Ship(*id, "SF", "SF-" + *id);
+                                         ? s.shop->stock.HandOver(*id, Chance(85) ? "pc-" + *id : "wrong")
+                                         : s.shop->stock.Ship(*id, "SF", "SF-" + *id);
     if (!r) {
       RequireNoTrace(r, print);
       const std::set<std::string> ok{"reservation_state", "pickup_code_mismatch"};

@@ -31,7 +31,7 @@ struct Books {
     store::Config config = store::DemoConfig();
     config.parse.reference_year = 2026;
     shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
   }
   ~Books() {
     shop.reset();
@@ -42,11 +42,11 @@ struct Books {
     return codes::MakeDigitalLink("id.brand.example", gtin, serial,
                                   codes::SignLabel(gtin, serial, store::DemoBrandKey()));
   }
-  std::string Open() { return shop->OpenSale("till-1").value().id; }
+  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   store::Sale Sell(const std::string& gtin, const std::string& serial, MinorUnits amount) {
     const std::string id = Open();
-    REQUIRE(shop->Scan(id, Label(gtin, serial)));
-    auto done = shop->Complete(id, {{"card", amount, "t1"}});
+    REQUIRE(shop->sales.Scan(id, Label(gtin, serial)));
+    auto done = shop->sales.Complete(id, {{"card", amount, "t1"}});
     REQUIRE(done);
     return *done;
   }
@@ -69,7 +69,7 @@ struct Books {
     }
     return out;
   }
-  std::vector<store::Event> Events() { return shop->OutboxAfter(0, 1000).value(); }
+  std::vector<store::Event> Events() { return shop->books.OutboxAfter(0, 1000).value(); }
 
   sa::testing::TempDir temp;
   fs::path dir;
@@ -93,7 +93,7 @@ std::string ReadAll(const fs::path& p) {
 TEST_CASE("scanning a signed label adds a line at the catalog price", "[store][scan]") {
   Books b;
   const std::string id = b.Open();
-  auto sale = b.shop->Scan(id, b.Label(kScarf, "S1"));
+  auto sale = b.shop->sales.Scan(id, b.Label(kScarf, "S1"));
   REQUIRE(sale);
   REQUIRE(sale->lines.size() == 1);
   CHECK(sale->lines[0].gtin == kScarf);
@@ -108,40 +108,40 @@ TEST_CASE("scan refusals, each with its code", "[store][scan]") {
   Books b;
   const std::string id = b.Open();
   SECTION("malformed_code carries the parser's reason") {
-    auto r = b.shop->Scan(id, "https://id.brand.example/01/06950123450006/21/S1");
+    auto r = b.shop->sales.Scan(id, "https://id.brand.example/01/06950123450006/21/S1");
     CHECK(Code(r) == "malformed_code");
     CHECK(r.error().reason == "bad_check_digit");
   }
   SECTION("unknown_product") {
-    CHECK(Code(b.shop->Scan(id, b.Label("04006381333931", "S1"))) == "unknown_product");
+    CHECK(Code(b.shop->sales.Scan(id, b.Label("04006381333931", "S1"))) == "unknown_product");
   }
   SECTION("code_forged: a signature by another key") {
     const auto rogue = crypto::SigningKey::Generate();
     const auto label = codes::MakeDigitalLink("x.example", kScarf, "S1",
                                               codes::SignLabel(kScarf, "S1", rogue));
-    CHECK(Code(b.shop->Scan(id, label)) == "code_forged");
+    CHECK(Code(b.shop->sales.Scan(id, label)) == "code_forged");
   }
   SECTION("code_forged: a copied signature on another serial") {
     const auto sig = codes::SignLabel(kScarf, "S1", store::DemoBrandKey());
-    CHECK(Code(b.shop->Scan(id, codes::MakeDigitalLink("x.example", kScarf, "S2", sig))) ==
+    CHECK(Code(b.shop->sales.Scan(id, codes::MakeDigitalLink("x.example", kScarf, "S2", sig))) ==
           "code_forged");
   }
   SECTION("code_forged: unsigned while signatures are required") {
-    CHECK(Code(b.shop->Scan(id, codes::MakeDigitalLink("x.example", kScarf, "S1", ""))) ==
+    CHECK(Code(b.shop->sales.Scan(id, codes::MakeDigitalLink("x.example", kScarf, "S1", ""))) ==
           "code_forged");
-    CHECK(Code(b.shop->Scan(id, kScarf)) == "code_forged");
+    CHECK(Code(b.shop->sales.Scan(id, kScarf)) == "code_forged");
   }
   SECTION("code_revoked") {
-    REQUIRE(b.shop->Revoke(kScarf, "S1", "stolen in transit"));
-    CHECK(Code(b.shop->Scan(id, b.Label(kScarf, "S1"))) == "code_revoked");
+    REQUIRE(b.shop->inbox.Revoke(kScarf, "S1", "stolen in transit"));
+    CHECK(Code(b.shop->sales.Scan(id, b.Label(kScarf, "S1"))) == "code_revoked");
   }
   SECTION("serial_in_cart, in this sale and in another open sale") {
-    REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-    CHECK(Code(b.shop->Scan(id, b.Label(kScarf, "S1"))) == "serial_in_cart");
-    CHECK(Code(b.shop->Scan(b.Open(), b.Label(kScarf, "S1"))) == "serial_in_cart");
+    REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+    CHECK(Code(b.shop->sales.Scan(id, b.Label(kScarf, "S1"))) == "serial_in_cart");
+    CHECK(Code(b.shop->sales.Scan(b.Open(), b.Label(kScarf, "S1"))) == "serial_in_cart");
   }
   SECTION("sale_not_found") {
-    CHECK(Code(b.shop->Scan("no-such-sale", b.Label(kScarf, "S1"))) == "sale_not_found");
+    CHECK(Code(b.shop->sales.Scan("no-such-sale", b.Label(kScarf, "S1"))) == "sale_not_found");
   }
 }
 
@@ -151,8 +151,8 @@ TEST_CASE("a plain GTIN is accepted when signatures are optional, and counts up"
   config.require_signature = false;
   store::Store relaxed(*b.db, config, b.clock);
   const std::string id = b.Open();
-  REQUIRE(relaxed.Scan(id, "6950123450043"));
-  auto sale = relaxed.Scan(id, "6950123450043");
+  REQUIRE(relaxed.sales.Scan(id, "6950123450043"));
+  auto sale = relaxed.sales.Scan(id, "6950123450043");
   REQUIRE(sale);
   REQUIRE(sale->lines.size() == 1);
   CHECK(sale->lines[0].qty == 2);
@@ -160,7 +160,7 @@ TEST_CASE("a plain GTIN is accepted when signatures are optional, and counts up"
   CHECK(sale->total == 1000);
   // Signatures that are present are still checked.
   const auto rogue = crypto::SigningKey::Generate();
-  CHECK(Code(relaxed.Scan(id, codes::MakeDigitalLink("x", kScarf, "S9",
+  CHECK(Code(relaxed.sales.Scan(id, codes::MakeDigitalLink("x", kScarf, "S9",
                                                      codes::SignLabel(kScarf, "S9", rogue)))) ==
         "code_forged");
 }
@@ -168,52 +168,52 @@ TEST_CASE("a plain GTIN is accepted when signatures are optional, and counts up"
 TEST_CASE("removing a line", "[store]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  auto sale = b.shop->Scan(id, b.Label(kTote, "T1"));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  auto sale = b.shop->sales.Scan(id, b.Label(kTote, "T1"));
   REQUIRE(sale);
-  auto after = b.shop->RemoveLine(id, sale->lines[0].id);
+  auto after = b.shop->sales.RemoveLine(id, sale->lines[0].id);
   REQUIRE(after);
   CHECK(after->lines.size() == 1);
   CHECK(after->total == 12900);
-  CHECK(Code(b.shop->RemoveLine(id, 99999)) == "line_not_found");
+  CHECK(Code(b.shop->sales.RemoveLine(id, 99999)) == "line_not_found");
   // The removed unit is free again.
-  CHECK(b.shop->Scan(b.Open(), b.Label(kScarf, "S1")));
+  CHECK(b.shop->sales.Scan(b.Open(), b.Label(kScarf, "S1")));
 }
 
 TEST_CASE("completing: payments sum to the total, cash may exceed it", "[store][complete]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  REQUIRE(b.shop->Scan(id, b.Label(kTote, "T1")));  // total 72800
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "T1")));  // total 72800
   SECTION("exact, split over two methods") {
-    auto done = b.shop->Complete(id, {{"card", 70000, "a"}, {"wechat", 2800, "b"}});
+    auto done = b.shop->sales.Complete(id, {{"card", 70000, "a"}, {"wechat", 2800, "b"}});
     REQUIRE(done);
     CHECK(done->status == "completed");
     CHECK(*done->change == 0);
     CHECK(done->receipt_no == "demo-till-1-000001");
   }
   SECTION("cash over the total gives change") {
-    auto done = b.shop->Complete(id, {{"card", 2800, ""}, {"cash", 80000, ""}});
+    auto done = b.shop->sales.Complete(id, {{"card", 2800, ""}, {"cash", 80000, ""}});
     REQUIRE(done);
     CHECK(*done->change == 10000);
     CHECK(*done->tendered == 82800);
   }
   SECTION("refusals change nothing") {
     const std::string before = b.Snapshot();
-    CHECK(Code(b.shop->Complete(id, {{"card", 72801, ""}})) == "payment_mismatch");
-    CHECK(Code(b.shop->Complete(id, {{"card", 72800, ""}, {"voucher", 100, ""}})) ==
+    CHECK(Code(b.shop->sales.Complete(id, {{"card", 72801, ""}})) == "payment_mismatch");
+    CHECK(Code(b.shop->sales.Complete(id, {{"card", 72800, ""}, {"voucher", 100, ""}})) ==
           "payment_mismatch");  // only cash may exceed the total
-    CHECK(Code(b.shop->Complete(id, {{"card", 72799, ""}})) == "payment_mismatch");
-    CHECK(Code(b.shop->Complete(id, {{"bitcoin", 72800, ""}})) == "unknown_payment_method");
-    CHECK(Code(b.shop->Complete(id, {{"cash", -5, ""}, {"cash", 72805, ""}})) == "invalid_amount");
-    CHECK(Code(b.shop->Complete(id, {{"cash", 0, ""}})) == "invalid_amount");
-    CHECK(Code(b.shop->Complete(id, {})) == "invalid_payments");
-    CHECK(Code(b.shop->Complete(id, {{"cash", INT64_MAX, ""}, {"cash", 1, ""}})) ==
+    CHECK(Code(b.shop->sales.Complete(id, {{"card", 72799, ""}})) == "payment_mismatch");
+    CHECK(Code(b.shop->sales.Complete(id, {{"bitcoin", 72800, ""}})) == "unknown_payment_method");
+    CHECK(Code(b.shop->sales.Complete(id, {{"cash", -5, ""}, {"cash", 72805, ""}})) == "invalid_amount");
+    CHECK(Code(b.shop->sales.Complete(id, {{"cash", 0, ""}})) == "invalid_amount");
+    CHECK(Code(b.shop->sales.Complete(id, {})) == "invalid_payments");
+    CHECK(Code(b.shop->sales.Complete(id, {{"cash", INT64_MAX, ""}, {"cash", 1, ""}})) ==
           "amount_overflow");
     CHECK(b.Snapshot() == before);
   }
   SECTION("an empty sale cannot be completed") {
-    CHECK(Code(b.shop->Complete(b.Open(), {{"cash", 100, ""}})) == "sale_empty");
+    CHECK(Code(b.shop->sales.Complete(b.Open(), {{"cash", 100, ""}})) == "sale_empty");
   }
 }
 
@@ -221,17 +221,17 @@ TEST_CASE("invariant 2: the state change and its outbox event commit together",
           "[store][invariant]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
   // Make the outbox refuse writes, as a failing disk would mid-transaction.
   b.db->Exec("CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON main.outbox "
              "BEGIN SELECT RAISE(ABORT, 'disk went away'); END");
   const std::string before = b.Snapshot();
-  auto r = b.shop->Complete(id, {{"card", 59900, ""}});
+  auto r = b.shop->sales.Complete(id, {{"card", 59900, ""}});
   REQUIRE_FALSE(r);
   CHECK(b.Snapshot() == before);  // not completed, unit not sold, no payment
-  CHECK(b.shop->GetSale(id)->status == "open");
+  CHECK(b.shop->sales.GetSale(id)->status == "open");
   b.db->Exec("DROP TRIGGER outbox_fails");
-  auto done = b.shop->Complete(id, {{"card", 59900, ""}});
+  auto done = b.shop->sales.Complete(id, {{"card", 59900, ""}});
   REQUIRE(done);
   auto events = b.Events();
   REQUIRE(events.size() == 1);
@@ -242,7 +242,7 @@ TEST_CASE("invariant 2: the state change and its outbox event commit together",
   CHECK(payload["total"] == 59900);
   CHECK(payload["lines"][0]["serial"] == "S1");
 
-  auto env = nlohmann::json::parse(store::EventEnvelope(events[0], b.shop->config()));
+  auto env = nlohmann::json::parse(store::EventEnvelope(events[0], b.shop->books.config()));
   for (const char* key : {"id", "store_id", "device_id", "seq", "type", "at", "payload"}) {
     CHECK(env.contains(key));
   }
@@ -254,7 +254,7 @@ TEST_CASE("invariant 4: a serial is sold at most once; a return puts it back",
   Books b;
   b.Sell(kScarf, "S1", 59900);
   const std::string id = b.Open();
-  CHECK(Code(b.shop->Scan(id, b.Label(kScarf, "S1"))) == "serial_already_sold");
+  CHECK(Code(b.shop->sales.Scan(id, b.Label(kScarf, "S1"))) == "serial_already_sold");
 
   SECTION("the ledger itself refuses a second sale of the unit") {
     // Two carts got the unit before either completed (the check the scan
@@ -262,58 +262,58 @@ TEST_CASE("invariant 4: a serial is sold at most once; a return puts it back",
     // the units row still refuses the second completion.
     b.db->Exec("UPDATE units SET state = 'in_stock' WHERE serial = 'S1'");
     const std::string a = b.Open();
-    REQUIRE(b.shop->Scan(a, b.Label(kScarf, "S1")));
+    REQUIRE(b.shop->sales.Scan(a, b.Label(kScarf, "S1")));
     b.db->Exec("UPDATE units SET state = 'sold' WHERE serial = 'S1'");
-    CHECK(Code(b.shop->Complete(a, {{"card", 59900, ""}})) == "serial_already_sold");
-    CHECK(b.shop->GetSale(a)->status == "open");
+    CHECK(Code(b.shop->sales.Complete(a, {{"card", 59900, ""}})) == "serial_already_sold");
+    CHECK(b.shop->sales.GetSale(a)->status == "open");
   }
   SECTION("a refund returns the unit to stock") {
     auto sale_id = b.Events().at(0).payload;
     const std::string sid = nlohmann::json::parse(sale_id)["id"];
-    auto refund = b.shop->RefundUnits(sid, {"S1"});
+    auto refund = b.shop->sales.RefundUnits(sid, {"S1"});
     REQUIRE(refund);
     CHECK(refund->amount == 59900);
-    REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-    CHECK(b.shop->Complete(id, {{"cash", 59900, ""}}));
+    REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+    CHECK(b.shop->sales.Complete(id, {{"cash", 59900, ""}}));
   }
 }
 
 TEST_CASE("refunds", "[store][refund]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  REQUIRE(b.shop->Scan(id, b.Label(kTote, "T1")));
-  CHECK(b.shop->RefundUnits(id, {"S1"}).error().code == "sale_not_completed");
-  REQUIRE(b.shop->Complete(id, {{"card", 72800, ""}}));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "T1")));
+  CHECK(b.shop->sales.RefundUnits(id, {"S1"}).error().code == "sale_not_completed");
+  REQUIRE(b.shop->sales.Complete(id, {{"card", 72800, ""}}));
   const std::string before = b.Snapshot();
-  CHECK(b.shop->RefundUnits(id, {"NOPE"}).error().code == "serial_not_in_sale");
-  CHECK(b.shop->RefundUnits(id, {}).error().code == "nothing_to_refund");
-  CHECK(b.shop->RefundUnits(id, {"S1", "S1"}).error().code == "nothing_to_refund");
-  CHECK(b.shop->RefundUnits("nope", {"S1"}).error().code == "sale_not_found");
+  CHECK(b.shop->sales.RefundUnits(id, {"NOPE"}).error().code == "serial_not_in_sale");
+  CHECK(b.shop->sales.RefundUnits(id, {}).error().code == "nothing_to_refund");
+  CHECK(b.shop->sales.RefundUnits(id, {"S1", "S1"}).error().code == "nothing_to_refund");
+  CHECK(b.shop->sales.RefundUnits("nope", {"S1"}).error().code == "sale_not_found");
   CHECK(b.Snapshot() == before);
-  auto r = b.shop->RefundUnits(id, {"T1"});
+  auto r = b.shop->sales.RefundUnits(id, {"T1"});
   REQUIRE(r);
   CHECK(r->amount == 12900);
-  CHECK(b.shop->RefundUnits(id, {"T1"}).error().code == "serial_already_refunded");
+  CHECK(b.shop->sales.RefundUnits(id, {"T1"}).error().code == "serial_already_refunded");
   auto events = b.Events();
   REQUIRE(events.size() == 2);
   CHECK(events[1].type == "refund.completed");
   CHECK(events[1].seq == 2);
   CHECK(nlohmann::json::parse(events[1].payload)["amount"] == 12900);
   // The sale itself is unchanged by the refund (invariant 7).
-  CHECK(b.shop->GetSale(id)->status == "completed");
-  CHECK(b.shop->GetSale(id)->total == 72800);
+  CHECK(b.shop->sales.GetSale(id)->status == "completed");
+  CHECK(b.shop->sales.GetSale(id)->total == 72800);
 }
 
 TEST_CASE("invariant 7: a completed sale is immutable", "[store][invariant]") {
   Books b;
   auto sale = b.Sell(kScarf, "S1", 59900);
   const std::string before = b.Snapshot();
-  CHECK(Code(b.shop->Scan(sale.id, b.Label(kTote, "T1"))) == "sale_not_open");
-  CHECK(Code(b.shop->RemoveLine(sale.id, sale.lines[0].id)) == "sale_not_open");
-  CHECK(Code(b.shop->Complete(sale.id, {{"cash", 59900, ""}})) == "sale_not_open");
-  CHECK(Code(b.shop->Void(sale.id, "oops")) == "sale_not_open");
-  CHECK(Code(b.shop->BindPhone(sale.id, "13812345678")) == "sale_not_open");
+  CHECK(Code(b.shop->sales.Scan(sale.id, b.Label(kTote, "T1"))) == "sale_not_open");
+  CHECK(Code(b.shop->sales.RemoveLine(sale.id, sale.lines[0].id)) == "sale_not_open");
+  CHECK(Code(b.shop->sales.Complete(sale.id, {{"cash", 59900, ""}})) == "sale_not_open");
+  CHECK(Code(b.shop->sales.Void(sale.id, "oops")) == "sale_not_open");
+  CHECK(Code(b.shop->sales.BindPhone(sale.id, "13812345678")) == "sale_not_open");
   CHECK(b.Snapshot() == before);
   // Nor can anyone with SQL access bend it.
   CHECK_THROWS(b.db->Exec("UPDATE sales SET total_minor = 1"));
@@ -327,16 +327,16 @@ TEST_CASE("invariant 7: a completed sale is immutable", "[store][invariant]") {
 TEST_CASE("voiding an open sale", "[store]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  auto v = b.shop->Void(id, "customer changed mind");
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  auto v = b.shop->sales.Void(id, "customer changed mind");
   REQUIRE(v);
   CHECK(v->status == "voided");
   auto events = b.Events();
   REQUIRE(events.size() == 1);
   CHECK(events[0].type == "sale.voided");
   // The unit is free for another sale.
-  CHECK(b.shop->Scan(b.Open(), b.Label(kScarf, "S1")));
-  CHECK(Code(b.shop->Void(id, "again")) == "sale_not_open");
+  CHECK(b.shop->sales.Scan(b.Open(), b.Label(kScarf, "S1")));
+  CHECK(Code(b.shop->sales.Void(id, "again")) == "sale_not_open");
 }
 
 TEST_CASE("member codes: signature, time window, once only", "[store][member]") {
@@ -344,27 +344,27 @@ TEST_CASE("member codes: signature, time window, once only", "[store][member]") 
   const std::string id = b.Open();
   const std::int64_t now_s = kNow / 1000;
   const auto code = codes::MakeMemberCode("M1001", now_s - 30, store::DemoMemberKey());
-  auto bound = b.shop->BindMemberCode(id, code);
+  auto bound = b.shop->sales.BindMemberCode(id, code);
   REQUIRE(bound);
   CHECK(bound->member->member_id == "M1001");
   CHECK(b.Events().at(0).type == "member.bound");
   const std::string other = b.Open();
   const std::string before = b.Snapshot();
-  CHECK(Code(b.shop->BindMemberCode(other, code)) == "member_code_replayed");
-  CHECK(Code(b.shop->BindMemberCode(
+  CHECK(Code(b.shop->sales.BindMemberCode(other, code)) == "member_code_replayed");
+  CHECK(Code(b.shop->sales.BindMemberCode(
             id, codes::MakeMemberCode("M1001", now_s - 121, store::DemoMemberKey()))) ==
         "member_code_expired");
-  CHECK(Code(b.shop->BindMemberCode(
+  CHECK(Code(b.shop->sales.BindMemberCode(
             id, codes::MakeMemberCode("M1001", now_s + 121, store::DemoMemberKey()))) ==
         "member_code_expired");
-  CHECK(Code(b.shop->BindMemberCode(
+  CHECK(Code(b.shop->sales.BindMemberCode(
             id, codes::MakeMemberCode("M1001", now_s, crypto::SigningKey::Generate()))) ==
         "member_code_forged");
-  CHECK(Code(b.shop->BindMemberCode(id, "SAM1:x")) == "member_code_malformed");
-  CHECK(Code(b.shop->BindMemberCode(id, b.Label(kScarf, "S1"))) == "not_a_member_code");
+  CHECK(Code(b.shop->sales.BindMemberCode(id, "SAM1:x")) == "member_code_malformed");
+  CHECK(Code(b.shop->sales.BindMemberCode(id, b.Label(kScarf, "S1"))) == "not_a_member_code");
   CHECK(b.Snapshot() == before);  // no refusal bound, recorded or emitted anything
   SECTION("a member code scanned into the sale binds the member") {
-    auto s = b.shop->Scan(id, codes::MakeMemberCode("M2002", now_s, store::DemoMemberKey()));
+    auto s = b.shop->sales.Scan(id, codes::MakeMemberCode("M2002", now_s, store::DemoMemberKey()));
     REQUIRE(s);
     CHECK(s->member->member_id == "M2002");
   }
@@ -374,11 +374,11 @@ TEST_CASE("invariant 8: a phone number is kept only as a keyed hash and a mask",
           "[store][invariant][privacy]") {
   Books b;
   const std::string id = b.Open();
-  auto s = b.shop->BindPhone(id, "+86 138-1234-5678");
+  auto s = b.shop->sales.BindPhone(id, "+86 138-1234-5678");
   REQUIRE(s);
   CHECK(s->member->phone_masked == "138****5678");
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  REQUIRE(b.shop->Complete(id, {{"cash", 59900, ""}}));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Complete(id, {{"cash", 59900, ""}}));
   for (const auto& e : b.Events()) {
     CHECK(e.payload.find("13812345678") == std::string::npos);
     CHECK(e.payload.find("12345678") == std::string::npos);
@@ -389,21 +389,21 @@ TEST_CASE("invariant 8: a phone number is kept only as a keyed hash and a mask",
     CHECK(ReadAll(b.dir / f).find("13812345678") == std::string::npos);
   }
   // The same number from another format binds the same member.
-  auto again = b.shop->BindPhone(b.Open(), "13812345678");
+  auto again = b.shop->sales.BindPhone(b.Open(), "13812345678");
   REQUIRE(again);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(b.db->handle(), "SELECT count(*) FROM members", -1, &st, nullptr);
   sqlite3_step(st);
   CHECK(sqlite3_column_int(st, 0) == 1);
   sqlite3_finalize(st);
-  CHECK(Code(b.shop->BindPhone(id, "138abc")) == "phone_invalid");
-  CHECK(Code(b.shop->BindPhone(id, "123")) == "phone_invalid");
+  CHECK(Code(b.shop->sales.BindPhone(id, "138abc")) == "phone_invalid");
+  CHECK(Code(b.shop->sales.BindPhone(id, "123")) == "phone_invalid");
 }
 
 TEST_CASE("invariant 9: bad input gets a typed error and changes nothing", "[store][invariant]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
   b.Sell(kTote, "SOLD", 12900);
   const std::string before = b.Snapshot();
   const std::string bad_payloads[] = {
@@ -419,25 +419,25 @@ TEST_CASE("invariant 9: bad input gets a typed error and changes nothing", "[sto
       b.Label(kTote, "SOLD"),   // sold
   };
   for (const auto& p : bad_payloads) {
-    auto r = b.shop->Scan(id, p);
+    auto r = b.shop->sales.Scan(id, p);
     REQUIRE_FALSE(r);
     CHECK_FALSE(r.error().code.empty());
     CHECK(r.error().kind != ErrorKind::internal);
   }
-  CHECK(Code(b.shop->OpenSale(std::string(100, 't'))) == "invalid_terminal");
-  CHECK(Code(b.shop->Void(id, std::string(300, 'r'))) == "invalid_reason");
+  CHECK(Code(b.shop->sales.OpenSale(std::string(100, 't'))) == "invalid_terminal");
+  CHECK(Code(b.shop->sales.Void(id, std::string(300, 'r'))) == "invalid_reason");
   CHECK(b.Snapshot() == before);
 }
 
 TEST_CASE("invariant 6: money stays integer and in range", "[store][invariant]") {
   Books b;
   const std::string before = b.Snapshot();
-  auto r = b.shop->ImportCatalogCsv("gtin,name,price_minor\n06950123450005,Scarf,599.00\n");
+  auto r = b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n06950123450005,Scarf,599.00\n");
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "catalog_invalid");
   CHECK(r.error().message.find("line 2") != std::string::npos);
-  CHECK_FALSE(b.shop->ImportCatalogCsv("gtin,name,price_minor\n06950123450005,Scarf,-1\n"));
-  CHECK_FALSE(b.shop->ImportCatalogCsv(
+  CHECK_FALSE(b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n06950123450005,Scarf,-1\n"));
+  CHECK_FALSE(b.shop->books.ImportCatalogCsv(
       "gtin,name,price_minor\n06950123450005,Scarf,99999999999999999999\n"));
   CHECK(b.Snapshot() == before);
 }
@@ -445,7 +445,7 @@ TEST_CASE("invariant 6: money stays integer and in range", "[store][invariant]")
 TEST_CASE("catalog import: all rows or none, every bad row by line number", "[store][catalog]") {
   Books b;
   const std::string before = b.Snapshot();
-  auto r = b.shop->ImportCatalogCsv(
+  auto r = b.shop->books.ImportCatalogCsv(
       "gtin,name,price_minor,tax_rate\n"
       "4006381333931,\"Pen, blue\",350,0.13\n"
       "4006381333932,Bad check,100,0.13\n"
@@ -463,20 +463,20 @@ TEST_CASE("catalog import: all rows or none, every bad row by line number", "[st
   CHECK(m.find("line 2:") == std::string::npos);
   CHECK(b.Snapshot() == before);
 
-  auto ok = b.shop->ImportCatalogCsv(
+  auto ok = b.shop->books.ImportCatalogCsv(
       "\xEF\xBB\xBFgtin,name,price_minor,tax_rate\r\n"
       "4006381333931,\"Pen, \"\"blue\"\"\",350,13%\r\n"
       "96385074,Eraser,100,0.065\r\n");
   REQUIRE(ok);
   CHECK(ok->rows == 2);
-  auto pen = b.shop->FindProduct("04006381333931");
+  auto pen = b.shop->books.FindProduct("04006381333931");
   REQUIRE(pen);
   CHECK(pen->name == "Pen, \"blue\"");
   CHECK(pen->tax_rate_bp == 1300);
-  CHECK(b.shop->FindProduct("00000096385074")->tax_rate_bp == 650);
-  CHECK_FALSE(b.shop->ImportCatalogCsv(""));
-  CHECK_FALSE(b.shop->ImportCatalogCsv("sku,title,price\n1,2,3\n"));
-  CHECK_FALSE(b.shop->ImportCatalogCsv("gtin,name,price_minor\n\"unterminated,x,1\n"));
+  CHECK(b.shop->books.FindProduct("00000096385074")->tax_rate_bp == 650);
+  CHECK_FALSE(b.shop->books.ImportCatalogCsv(""));
+  CHECK_FALSE(b.shop->books.ImportCatalogCsv("sku,title,price\n1,2,3\n"));
+  CHECK_FALSE(b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n\"unterminated,x,1\n"));
 }
 
 TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it open",
@@ -485,7 +485,7 @@ TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it o
   const std::string id = b.Open();
   // Enough lines that the completion (its event alone is several KiB) needs
   // new pages, which the capped ledger cannot give.
-  for (int i = 0; i < 40; ++i) REQUIRE(b.shop->Scan(id, b.Label(kWrap, "W" + std::to_string(i))));
+  for (int i = 0; i < 40; ++i) REQUIRE(b.shop->sales.Scan(id, b.Label(kWrap, "W" + std::to_string(i))));
   b.db->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(b.db->handle(), "PRAGMA page_count", -1, &st, nullptr);
@@ -494,57 +494,29 @@ TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it o
   sqlite3_finalize(st);
   b.db->Exec("PRAGMA max_page_count = " + std::to_string(pages));
   const std::string before = b.Snapshot();
-  auto r = b.shop->Complete(id, {{"cash", 20000, ""}});
+  auto r = b.shop->sales.Complete(id, {{"cash", 20000, ""}});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "insufficient_storage");
   CHECK(r.error().kind == ErrorKind::storage);
   CHECK(b.Snapshot() == before);
   b.db->Exec("PRAGMA max_page_count = 1073741823");
-  CHECK(b.shop->Complete(id, {{"cash", 20000, ""}}));  // space is back: the same sale completes
-}
-
-TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edits relaxed",
-          "[store][invariant]") {
-  // kill -9 cannot tell (the page cache survives it); power loss can. The
-  // connection's synchronous level after each call is the level its commit used.
-  Books b;
-  auto level = [&] {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(b.db->handle(), "PRAGMA synchronous", -1, &st, nullptr);
-    sqlite3_step(st);
-    const int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
-  };
-  constexpr int kNormal = 1, kFull = 2;
-  const std::string id = b.Open();
-  CHECK(level() == kNormal);
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "S1")));
-  CHECK(level() == kNormal);
-  REQUIRE(b.shop->Complete(id, {{"cash", 59900, ""}}));
-  CHECK(level() == kFull);
-  REQUIRE(b.shop->Scan(b.Open(), b.Label(kTote, "T1")));
-  REQUIRE(b.shop->RefundUnits(id, {"S1"}));
-  CHECK(level() == kFull);
-  const std::string other = b.Open();
-  REQUIRE(b.shop->Void(other, "test"));
-  CHECK(level() == kFull);
+  CHECK(b.shop->sales.Complete(id, {{"cash", 20000, ""}}));  // space is back: the same sale completes
 }
 
 TEST_CASE("non-UTF-8 text is refused at the edge and can never wedge a sale", "[store][bad_input]") {
   Books b;
   const std::string before = b.Snapshot();
-  auto r = b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,\xCE\xA7\xBD\xED,100\n");
+  auto r = b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,\xCE\xA7\xBD\xED,100\n");
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("UTF-8") != std::string::npos);
-  auto p = b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,Pen,\xA3\xA4" "599\n");
+  auto p = b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,Pen,\xA3\xA4" "599\n");
   REQUIRE_FALSE(p);
   CHECK(ValidUtf8(p.error().message));  // no raw input bytes in messages
-  CHECK(Code(b.shop->OpenSale("till-\xff")) == "invalid_terminal");
+  CHECK(Code(b.shop->sales.OpenSale("till-\xff")) == "invalid_terminal");
   const std::string id = b.Open();
-  CHECK(Code(b.shop->Void(id, "oops\xC0\xAF")) == "invalid_reason");
-  REQUIRE(b.shop->ImportCatalogCsv("gtin,name,price_minor\n4006381333931,围巾 丝绸,100\n"));
-  CHECK(b.shop->Void(id, "顾客改变主意"));
+  CHECK(Code(b.shop->sales.Void(id, "oops\xC0\xAF")) == "invalid_reason");
+  REQUIRE(b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,围巾 丝绸,100\n"));
+  CHECK(b.shop->sales.Void(id, "顾客改变主意"));
   CHECK_FALSE(ValidUtf8("\xED\xA0\x80"));  // a surrogate
   CHECK_FALSE(ValidUtf8("\xC0\xAF"));      // an overlong '/'
   CHECK(ValidUtf8("丝绸 scarf"));
@@ -555,16 +527,16 @@ TEST_CASE("a refund names a unit by serial, and by GTIN when the serial is share
           "[store][refund]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "SN1")));
-  REQUIRE(b.shop->Scan(id, b.Label(kTote, "SN1")));
-  REQUIRE(b.shop->Complete(id, {{"card", 72800, ""}}));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "SN1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "SN1")));
+  REQUIRE(b.shop->sales.Complete(id, {{"card", 72800, ""}}));
   const std::string before = b.Snapshot();
-  CHECK(b.shop->RefundUnits(id, {"SN1"}).error().code == "serial_ambiguous");
+  CHECK(b.shop->sales.RefundUnits(id, {"SN1"}).error().code == "serial_ambiguous");
   CHECK(b.Snapshot() == before);
-  auto scarf = b.shop->RefundUnits(id, {store::UnitRef(kScarf, "SN1")});
+  auto scarf = b.shop->sales.RefundUnits(id, {store::UnitRef(kScarf, "SN1")});
   REQUIRE(scarf);
   CHECK(scarf->amount == 59900);
-  auto tote = b.shop->RefundUnits(id, {store::UnitRef(kTote, "SN1")});
+  auto tote = b.shop->sales.RefundUnits(id, {store::UnitRef(kTote, "SN1")});
   REQUIRE(tote);
   CHECK(tote->amount == 12900);
 }
@@ -572,9 +544,9 @@ TEST_CASE("a refund names a unit by serial, and by GTIN when the serial is share
 TEST_CASE("a unit revoked while in a cart is refused at completion", "[store][complete]") {
   Books b;
   const std::string id = b.Open();
-  REQUIRE(b.shop->Scan(id, b.Label(kScarf, "R1")));
-  REQUIRE(b.shop->Revoke(kScarf, "R1", "reported stolen"));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "R1")));
+  REQUIRE(b.shop->inbox.Revoke(kScarf, "R1", "reported stolen"));
   const std::string before = b.Snapshot();
-  CHECK(Code(b.shop->Complete(id, {{"cash", 59900, ""}})) == "code_revoked");
+  CHECK(Code(b.shop->sales.Complete(id, {{"cash", 59900, ""}})) == "code_revoked");
   CHECK(b.Snapshot() == before);
 }

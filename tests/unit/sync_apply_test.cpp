@@ -36,7 +36,7 @@ struct Shop {
     config.parse.reference_year = 2026;
     if (tweak) tweak(config);
     shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->ImportCatalogCsv(store::DemoCatalogCsv()));
+    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
   }
   ~Shop() {
     shop.reset();
@@ -47,19 +47,19 @@ struct Shop {
     return codes::MakeDigitalLink("id.brand.example", gtin, serial,
                                   codes::SignLabel(gtin, serial, store::DemoBrandKey()));
   }
-  std::string Open() { return shop->OpenSale("till-1").value().id; }
+  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   // One completed sale: one sale.completed event in the outbox.
   void Sell(const std::string& serial) {
     const std::string id = Open();
-    auto scanned = shop->Scan(id, Label(kScarf, serial));
+    auto scanned = shop->sales.Scan(id, Label(kScarf, serial));
     REQUIRE(scanned);
-    REQUIRE(shop->Complete(id, {{"card", scanned->total, "t1"}}));
+    REQUIRE(shop->sales.Complete(id, {{"card", scanned->total, "t1"}}));
   }
 
-  Expected<void> Apply(const std::vector<sync::Change>& page, std::int64_t cursor) {
-    return sync::ApplyChanges(*shop, page, cursor);
+  Expected<void> Apply(const std::vector<store::Change>& page, std::int64_t cursor) {
+    return shop->inbox.Apply(page, cursor);
   }
-  std::int64_t Cursor() { return shop->GetSyncState().value().cursor; }
+  std::int64_t Cursor() { return shop->inbox.GetSyncState().value().cursor; }
 
   std::int64_t Count(const std::string& sql) {
     auto st = db->Cached(sql);
@@ -67,7 +67,7 @@ struct Shop {
     return st.Int(0);
   }
   std::vector<store::Alert> AlertsOf(const std::string& code) {
-    auto all = shop->Alerts(true, 1000);
+    auto all = shop->inbox.Alerts(true, 1000);
     REQUIRE(all);
     std::vector<store::Alert> out;
     for (const auto& a : *all) {
@@ -76,7 +76,7 @@ struct Shop {
     return out;
   }
   std::vector<store::Event> EventsOf(const std::string& type) {
-    auto all = shop->OutboxAfter(0, 1000);
+    auto all = shop->books.OutboxAfter(0, 1000);
     REQUIRE(all);
     std::vector<store::Event> out;
     for (const auto& e : *all) {
@@ -92,8 +92,8 @@ struct Shop {
   std::unique_ptr<store::Store> shop;
 };
 
-sync::Change C(std::int64_t cursor, std::string type, const json& data) {
-  return sync::Change{cursor, std::move(type), data.dump()};
+store::Change C(std::int64_t cursor, std::string type, const json& data) {
+  return store::Change{cursor, std::move(type), data.dump()};
 }
 
 std::string CodeOf(const Expected<store::Sale>& r) {
@@ -135,64 +135,64 @@ TEST_CASE("RecordAck marks outbox rows up to acked_seq as pushed", "[sync][ack]"
   s.Sell("S1");
   s.Sell("S2");
   s.Sell("S3");
-  REQUIRE(s.shop->OutboxDepth().value() == 3);
-  auto before = s.shop->GetSyncState();
+  REQUIRE(s.shop->books.OutboxDepth().value() == 3);
+  auto before = s.shop->inbox.GetSyncState();
   REQUIRE(before);
   CHECK(before->acked_seq == 0);
   CHECK(before->last_seq == 3);
   CHECK(before->cursor == 0);
 
   s.clock.set_ms(kNow + 1000);
-  REQUIRE(s.shop->RecordAck(2));
-  CHECK(s.shop->OutboxDepth().value() == 1);
+  REQUIRE(s.shop->inbox.RecordAck(2));
+  CHECK(s.shop->books.OutboxDepth().value() == 1);
   // One row records it: the events themselves are not rewritten.
   CHECK(s.Count("SELECT value FROM sync_state WHERE key = 'acked_seq'") == 2);
-  REQUIRE(s.shop->SetPullCursor(17));
-  auto state = s.shop->GetSyncState();
+  REQUIRE(s.shop->inbox.SetPullCursor(17));
+  auto state = s.shop->inbox.GetSyncState();
   REQUIRE(state);
   CHECK(state->acked_seq == 2);
   CHECK(state->last_seq == 3);
   CHECK(state->cursor == 17);
 
   s.clock.set_ms(kNow + 2000);
-  REQUIRE(s.shop->RecordAck(3));
-  CHECK(s.shop->OutboxDepth().value() == 0);
-  CHECK(s.shop->GetSyncState().value().acked_seq == 3);
+  REQUIRE(s.shop->inbox.RecordAck(3));
+  CHECK(s.shop->books.OutboxDepth().value() == 0);
+  CHECK(s.shop->inbox.GetSyncState().value().acked_seq == 3);
 
   // The same ack again (a repeated answer) changes nothing.
-  REQUIRE(s.shop->RecordAck(3));
-  CHECK(s.shop->OutboxDepth().value() == 0);
-  CHECK(s.shop->GetSyncState().value().acked_seq == 3);
+  REQUIRE(s.shop->inbox.RecordAck(3));
+  CHECK(s.shop->books.OutboxDepth().value() == 0);
+  CHECK(s.shop->inbox.GetSyncState().value().acked_seq == 3);
 }
 
 TEST_CASE("RecordAck below the recorded acked_seq makes later events pending again (cloud restored)",
           "[sync][ack]") {
   Shop s;
   for (const char* serial : {"S1", "S2", "S3", "S4"}) s.Sell(serial);
-  REQUIRE(s.shop->RecordAck(4));
-  REQUIRE(s.shop->OutboxDepth().value() == 0);
+  REQUIRE(s.shop->inbox.RecordAck(4));
+  REQUIRE(s.shop->books.OutboxDepth().value() == 0);
 
-  REQUIRE(s.shop->RecordAck(1));
-  CHECK(s.shop->OutboxDepth().value() == 3);
-  auto state = s.shop->GetSyncState();
+  REQUIRE(s.shop->inbox.RecordAck(1));
+  CHECK(s.shop->books.OutboxDepth().value() == 3);
+  auto state = s.shop->inbox.GetSyncState();
   REQUIRE(state);
   CHECK(state->acked_seq == 1);
   CHECK(state->last_seq == 4);
   // What the pusher sends next: everything after the cloud's acked_seq.
-  auto again = s.shop->OutboxAfter(state->acked_seq, 100);
+  auto again = s.shop->books.OutboxAfter(state->acked_seq, 100);
   REQUIRE(again);
   REQUIRE(again->size() == 3);
   CHECK(again->front().seq == 2);
   CHECK(again->back().seq == 4);
 
   SECTION("down to zero: everything is sent again") {
-    REQUIRE(s.shop->RecordAck(0));
-    CHECK(s.shop->OutboxDepth().value() == 4);
-    CHECK(s.shop->GetSyncState().value().acked_seq == 0);
+    REQUIRE(s.shop->inbox.RecordAck(0));
+    CHECK(s.shop->books.OutboxDepth().value() == 4);
+    CHECK(s.shop->inbox.GetSyncState().value().acked_seq == 0);
   }
   SECTION("and forward again") {
-    REQUIRE(s.shop->RecordAck(4));
-    CHECK(s.shop->OutboxDepth().value() == 0);
+    REQUIRE(s.shop->inbox.RecordAck(4));
+    CHECK(s.shop->books.OutboxDepth().value() == 0);
   }
 }
 
@@ -200,33 +200,33 @@ TEST_CASE("RecordAck refuses a negative acked_seq", "[sync][ack]") {
   Shop s;
   s.Sell("S1");
   s.Sell("S2");
-  REQUIRE(s.shop->RecordAck(2));
-  auto r = s.shop->RecordAck(-1);
+  REQUIRE(s.shop->inbox.RecordAck(2));
+  auto r = s.shop->inbox.RecordAck(-1);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == ErrorKind::invalid_request);
   CHECK(r.error().code == "bad_ack");
-  CHECK(s.shop->GetSyncState().value().acked_seq == 2);
-  CHECK(s.shop->OutboxDepth().value() == 0);
+  CHECK(s.shop->inbox.GetSyncState().value().acked_seq == 2);
+  CHECK(s.shop->books.OutboxDepth().value() == 0);
 }
 
 // ------------------------------------------------------------- pull (§5)
 
 TEST_CASE("catalog.upsert adds a new product", "[sync][apply][catalog]") {
   Shop s;
-  REQUIRE_FALSE(s.shop->FindProduct(kNew));
+  REQUIRE_FALSE(s.shop->books.FindProduct(kNew));
   REQUIRE(s.Apply({C(5, "catalog.upsert", Catalog(kNew, "Silk tie", 19900, 600))}, 5));
-  auto p = s.shop->FindProduct(kNew);
+  auto p = s.shop->books.FindProduct(kNew);
   REQUIRE(p);
   CHECK(p->name == "Silk tie");
   CHECK(p->price_minor == 19900);
   CHECK(p->currency == "CNY");
   CHECK(p->tax_rate_bp == 600);
   CHECK(s.Cursor() == 5);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 
   // Sellable at once.
   const std::string id = s.Open();
-  auto sale = s.shop->Scan(id, s.Label(kNew, "T1"));
+  auto sale = s.shop->sales.Scan(id, s.Label(kNew, "T1"));
   REQUIRE(sale);
   CHECK(sale->total == 19900);
 }
@@ -234,12 +234,12 @@ TEST_CASE("catalog.upsert adds a new product", "[sync][apply][catalog]") {
 TEST_CASE("catalog.upsert changes a price and open carts keep theirs", "[sync][apply][catalog]") {
   Shop s;
   const std::string id = s.Open();
-  REQUIRE(s.shop->Scan(id, s.Label(kScarf, "S1")));
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "S1")));
   REQUIRE(s.Apply({C(2, "catalog.upsert", Catalog(kScarf, "Cashmere scarf", 49900))}, 2));
-  CHECK(s.shop->FindProduct(kScarf).value().price_minor == 49900);
-  CHECK(s.shop->FindProduct(kScarf).value().name == "Cashmere scarf");
+  CHECK(s.shop->books.FindProduct(kScarf).value().price_minor == 49900);
+  CHECK(s.shop->books.FindProduct(kScarf).value().name == "Cashmere scarf");
 
-  auto sale = s.shop->Scan(id, s.Label(kScarf, "S2"));
+  auto sale = s.shop->sales.Scan(id, s.Label(kScarf, "S2"));
   REQUIRE(sale);
   REQUIRE(sale->lines.size() == 2);
   CHECK(sale->lines[0].unit_price == 59900);  // scanned before the change
@@ -249,8 +249,8 @@ TEST_CASE("catalog.upsert changes a price and open carts keep theirs", "[sync][a
 
   // The same page again: the same outcome.
   REQUIRE(s.Apply({C(2, "catalog.upsert", Catalog(kScarf, "Cashmere scarf", 49900))}, 2));
-  CHECK(s.shop->FindProduct(kScarf).value().price_minor == 49900);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->books.FindProduct(kScarf).value().price_minor == 49900);
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor advances",
@@ -282,16 +282,16 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
     bad = Catalog(kScarf, "Scarf", 100);
     bad["currency"] = "YUAN";
   }
-  const std::string before = s.shop->FindProduct(kScarf).value().name;
+  const std::string before = s.shop->books.FindProduct(kScarf).value().name;
   // A good change behind the bad one is still applied: one bad change never
   // blocks the feed.
   REQUIRE(s.Apply({C(8, "catalog.upsert", bad), C(9, "catalog.upsert", Catalog(kNew, "Tie", 900))},
                   9));
-  auto scarf = s.shop->FindProduct(kScarf);
+  auto scarf = s.shop->books.FindProduct(kScarf);
   REQUIRE(scarf);
   CHECK(scarf->price_minor == 59900);
   CHECK(scarf->name == before);
-  CHECK(s.shop->FindProduct(kNew).value().price_minor == 900);
+  CHECK(s.shop->books.FindProduct(kNew).value().price_minor == 900);
   RequireRejected(s, 8, "catalog.upsert");
   CHECK(s.Cursor() == 9);
 
@@ -307,8 +307,8 @@ TEST_CASE("catalog.upsert with a tax rate beyond int range is rejected",
   Shop s;
   const std::int64_t huge = (std::int64_t{1} << 32) + 100;
   REQUIRE(s.Apply({C(3, "catalog.upsert", Catalog(kScarf, "Scarf", 100, huge))}, 3));
-  CHECK(s.shop->FindProduct(kScarf).value().price_minor == 59900);
-  CHECK(s.shop->FindProduct(kScarf).value().tax_rate_bp != 100);
+  CHECK(s.shop->books.FindProduct(kScarf).value().price_minor == 59900);
+  CHECK(s.shop->books.FindProduct(kScarf).value().tax_rate_bp != 100);
   CHECK(s.AlertsOf("change_rejected").size() == 1);
   CHECK(s.Cursor() == 3);
 }
@@ -321,7 +321,7 @@ TEST_CASE("catalog.upsert with a non-integer tax rate is rejected",
   SECTION("a string") { bad["tax_rate_bp"] = "1300"; }
   SECTION("a fraction") { bad["tax_rate_bp"] = 1300.5; }
   REQUIRE(s.Apply({C(3, "catalog.upsert", bad)}, 3));
-  CHECK(s.shop->FindProduct(kScarf).value().price_minor == 59900);
+  CHECK(s.shop->books.FindProduct(kScarf).value().price_minor == 59900);
   CHECK(s.AlertsOf("change_rejected").size() == 1);
   CHECK(s.Cursor() == 3);
 }
@@ -335,22 +335,22 @@ TEST_CASE("revocation makes that serial code_revoked and only that serial",
   CHECK(s.Count("SELECT count(*) FROM revocations WHERE gtin = '" + kScarf +
                 "' AND serial = 'S1' AND reason = 'stolen'") == 1);
   const std::string id = s.Open();
-  CHECK(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S1"))) == "code_revoked");
-  CHECK(s.shop->Scan(id, s.Label(kScarf, "S2")));
-  CHECK(s.shop->Scan(id, s.Label(kTote, "S1")));  // same serial, another GTIN
+  CHECK(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S1"))) == "code_revoked");
+  CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S2")));
+  CHECK(s.shop->sales.Scan(id, s.Label(kTote, "S1")));  // same serial, another GTIN
 
   // Applied twice: the same effect, no alert.
   REQUIRE(s.Apply({C(1, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}, {"reason", "stolen"}})},
                   1));
   CHECK(s.Count("SELECT count(*) FROM revocations") == 1);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("revocation with a GTIN-13 is stored as the GTIN-14", "[sync][apply][revocation]") {
   Shop s;
   REQUIRE(s.Apply({C(1, "revocation", json{{"gtin", kScarf.substr(1)}, {"serial", "S7"}})}, 1));
   const std::string id = s.Open();
-  CHECK(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S7"))) == "code_revoked");
+  CHECK(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S7"))) == "code_revoked");
 }
 
 TEST_CASE("revocation with bad data raises change_rejected", "[sync][apply][revocation]") {
@@ -382,7 +382,7 @@ TEST_CASE("allocation is recorded with its GTIN normalised", "[sync][apply][allo
   REQUIRE(s.Apply({C(4, "allocation", Allocation(kScarf, "S100", "S199", "east"))}, 4));
   CHECK(s.Count("SELECT count(*) FROM allocations") == 1);
   CHECK(s.Count("SELECT count(*) FROM allocations WHERE region = 'east' AND lot IS NULL") == 1);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("allocation with bad data raises change_rejected", "[sync][apply][allocation]") {
@@ -411,7 +411,7 @@ TEST_CASE("a diverted unit is warned about: the sale goes on and the brand is to
   REQUIRE(s.Apply({C(1, "allocation", Allocation(kScarf, "S100", "S199", "south"))}, 1));
 
   const std::string first = s.Open();
-  auto sale = s.shop->Scan(first, s.Label(kScarf, "S150"));
+  auto sale = s.shop->sales.Scan(first, s.Label(kScarf, "S150"));
   REQUIRE(sale);
   REQUIRE(sale->lines.size() == 1);
   CHECK(sale->lines[0].serial == "S150");
@@ -437,19 +437,19 @@ TEST_CASE("a diverted unit is warned about: the sale goes on and the brand is to
 
   // The unit is in an open sale: another sale cannot take it.
   const std::string second = s.Open();
-  CHECK(CodeOf(s.shop->Scan(second, s.Label(kScarf, "S150"))) == "serial_in_cart");
+  CHECK(CodeOf(s.shop->sales.Scan(second, s.Label(kScarf, "S150"))) == "serial_in_cart");
   CHECK(s.AlertsOf("code_diverted").size() == 1);
 
   // Taken out of the first sale and scanned into the second: the brand gets a
   // second event, the manager still one alert for the unit.
-  REQUIRE(s.shop->RemoveLine(first, sale->lines[0].id));
+  REQUIRE(s.shop->sales.RemoveLine(first, sale->lines[0].id));
   s.clock.advance_ms(60'000);
-  REQUIRE(s.shop->Scan(second, s.Label(kScarf, "S150")));
+  REQUIRE(s.shop->sales.Scan(second, s.Label(kScarf, "S150")));
   CHECK(s.EventsOf("code.diverted").size() == 2);
   CHECK(s.AlertsOf("code_diverted").size() == 1);
 
   // Another unit of the range: its own alert.
-  auto both = s.shop->Scan(second, s.Label(kScarf, "S151"));
+  auto both = s.shop->sales.Scan(second, s.Label(kScarf, "S151"));
   REQUIRE(both);
   CHECK(both->lines.size() == 2);
   CHECK(s.EventsOf("code.diverted").size() == 3);
@@ -459,7 +459,7 @@ TEST_CASE("a diverted unit is warned about: the sale goes on and the brand is to
   CHECK(json::parse(alerts[1].detail).at("serial") == "S150");
 
   // The sale completes with both units.
-  REQUIRE(s.shop->Complete(second, {{"card", both->total, "t1"}}));
+  REQUIRE(s.shop->sales.Complete(second, {{"card", both->total, "t1"}}));
 }
 
 TEST_CASE("a diverted unit is refused when codes.on_diverted is refuse",
@@ -470,12 +470,12 @@ TEST_CASE("a diverted unit is refused when codes.on_diverted is refuse",
   });
   REQUIRE(s.Apply({C(1, "allocation", Allocation(kScarf, "S100", "S199", "south"))}, 1));
   const std::string id = s.Open();
-  auto r = s.shop->Scan(id, s.Label(kScarf, "S150"));
+  auto r = s.shop->sales.Scan(id, s.Label(kScarf, "S150"));
   CHECK(CodeOf(r) == "code_diverted");
   CHECK(r.error().kind == ErrorKind::refused);
   CHECK_FALSE(s.db->InTransaction());
-  CHECK(s.shop->GetSale(id).value().lines.empty());
-  CHECK(s.shop->GetSale(id).value().total == 0);
+  CHECK(s.shop->sales.GetSale(id).value().lines.empty());
+  CHECK(s.shop->sales.GetSale(id).value().total == 0);
 
   // Committed although the scan was refused: the event and the alert.
   auto events = s.EventsOf("code.diverted");
@@ -485,7 +485,7 @@ TEST_CASE("a diverted unit is refused when codes.on_diverted is refuse",
   CHECK(payload.at("serial") == "S150");
   CHECK(payload.at("sale_id") == id);
   CHECK(s.AlertsOf("code_diverted").size() == 1);
-  CHECK(s.shop->GetSyncState().value().last_seq == 1);
+  CHECK(s.shop->inbox.GetSyncState().value().last_seq == 1);
 
   // Seen from another connection too (it is on disk, not just in this one).
   ledger::Database::Options options;
@@ -502,12 +502,12 @@ TEST_CASE("a diverted unit is refused when codes.on_diverted is refuse",
   }
 
   // Scanned again: refused again, still one alert for the unit.
-  CHECK(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S150"))) == "code_diverted");
+  CHECK(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S150"))) == "code_diverted");
   CHECK(s.AlertsOf("code_diverted").size() == 1);
   // Another unit of the range: its own alert.
-  CHECK(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S199"))) == "code_diverted");
+  CHECK(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S199"))) == "code_diverted");
   CHECK(s.AlertsOf("code_diverted").size() == 2);
-  CHECK(s.shop->GetSale(id).value().lines.empty());
+  CHECK(s.shop->sales.GetSale(id).value().lines.empty());
 }
 
 TEST_CASE("units outside a foreign allocation are not diverted", "[sync][apply][diversion]") {
@@ -518,21 +518,21 @@ TEST_CASE("units outside a foreign allocation are not diverted", "[sync][apply][
   REQUIRE(s.Apply({C(1, "allocation", Allocation(kScarf, "S100", "S199", "south"))}, 1));
   const std::string id = s.Open();
   // The control: the check is live in this store.
-  REQUIRE(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S100"))) == "code_diverted");
+  REQUIRE(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S100"))) == "code_diverted");
   const std::size_t alerts = s.AlertsOf("code_diverted").size();
   const std::size_t events = s.EventsOf("code.diverted").size();
 
   SECTION("a serial of another length that sorts inside the range") {
-    CHECK(s.shop->Scan(id, s.Label(kScarf, "S1500")));  // "S100" <= "S1500" <= "S199"
+    CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S1500")));  // "S100" <= "S1500" <= "S199"
   }
   SECTION("a serial of another length, shorter") {
-    CHECK(s.shop->Scan(id, s.Label(kScarf, "S15")));
+    CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S15")));
   }
-  SECTION("a serial past the end of the range") { CHECK(s.shop->Scan(id, s.Label(kScarf, "S200"))); }
+  SECTION("a serial past the end of the range") { CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S200"))); }
   SECTION("a serial before the start of the range") {
-    CHECK(s.shop->Scan(id, s.Label(kScarf, "S099")));
+    CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S099")));
   }
-  SECTION("the same serial of another GTIN") { CHECK(s.shop->Scan(id, s.Label(kTote, "S150"))); }
+  SECTION("the same serial of another GTIN") { CHECK(s.shop->sales.Scan(id, s.Label(kTote, "S150"))); }
   CHECK(s.AlertsOf("code_diverted").size() == alerts);
   CHECK(s.EventsOf("code.diverted").size() == events);
 }
@@ -554,10 +554,10 @@ TEST_CASE("a range also allocated to the store's own region is not diverted",
                     2));
     const std::string id = s.Open();
     // Outside the overlap the unit is still diverted.
-    CHECK(CodeOf(s.shop->Scan(id, s.Label(kScarf, "S170"))) == "code_diverted");
+    CHECK(CodeOf(s.shop->sales.Scan(id, s.Label(kScarf, "S170"))) == "code_diverted");
   }
   const std::string id = s.Open();
-  REQUIRE(s.shop->Scan(id, s.Label(kScarf, "S150")));
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "S150")));
   for (const auto& a : s.AlertsOf("code_diverted")) {
     CHECK(json::parse(a.detail).at("serial") != "S150");
   }
@@ -573,7 +573,7 @@ TEST_CASE("an empty store region disables the diversion check", "[sync][apply][d
   });
   REQUIRE(s.Apply({C(1, "allocation", Allocation(kScarf, "S100", "S199", "south"))}, 1));
   const std::string id = s.Open();
-  REQUIRE(s.shop->Scan(id, s.Label(kScarf, "S150")));
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "S150")));
   CHECK(s.EventsOf("code.diverted").empty());
   CHECK(s.AlertsOf("code_diverted").empty());
 }
@@ -612,7 +612,7 @@ TEST_CASE("key.brand and key.member are recorded in cloud_keys", "[sync][apply][
     CHECK(st.Int(0) == 1);
   }
   CHECK(s.Count("SELECT count(*) FROM cloud_keys WHERE kind = 'member' AND retired = 0") == 1);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("key changes with bad data raise change_rejected", "[sync][apply][keys]") {
@@ -683,7 +683,7 @@ TEST_CASE("order.offered and order.cancelled are recorded in cloud_orders", "[sy
   REQUIRE(s.Apply({C(5, "order.cancelled", json{{"id", "o-unknown"}})}, 5));
   CHECK(s.Count("SELECT count(*) FROM cloud_orders") == 1);
   CHECK(s.Cursor() == 5);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("order.offered with bad data raises change_rejected", "[sync][apply][orders]") {
@@ -716,7 +716,7 @@ TEST_CASE("stock.snapshot records the cloud's count", "[sync][apply][stock]") {
   CHECK(s.Count("SELECT count(*) FROM stock_snapshots") == 1);
   CHECK(s.Count("SELECT on_hand FROM stock_snapshots WHERE gtin = '" + kScarf + "'") == 0);
   CHECK(s.Count("SELECT at_ms FROM stock_snapshots WHERE gtin = '" + kScarf + "'") == kNow + 1000);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("stock.snapshot with bad data raises change_rejected", "[sync][apply][stock]") {
@@ -745,9 +745,9 @@ TEST_CASE("an alert change is raised with source cloud and once per cursor",
                   {"serial", "S1"},
                   {"sales", json::array({json{{"device_id", "till-1"}, {"sale_id", "a"}},
                                          json{{"device_id", "till-2"}, {"sale_id", "b"}}})}};
-  const std::vector<sync::Change> page{C(40, "alert", data)};
+  const std::vector<store::Change> page{C(40, "alert", data)};
   REQUIRE(s.Apply(page, 40));
-  auto alerts = s.shop->Alerts(false, 100);
+  auto alerts = s.shop->inbox.Alerts(false, 100);
   REQUIRE(alerts);
   REQUIRE(alerts->size() == 1);
   const auto& a = alerts->front();
@@ -761,13 +761,13 @@ TEST_CASE("an alert change is raised with source cloud and once per cursor",
 
   // The same page again (its answer was lost): raised once.
   REQUIRE(s.Apply(page, 40));
-  CHECK(s.shop->Alerts(true, 100).value().size() == 1);
+  CHECK(s.shop->inbox.Alerts(true, 100).value().size() == 1);
 
   // Even after the manager acknowledged it, the page again does not re-raise it.
-  REQUIRE(s.shop->AcknowledgeAlert(a.id));
+  REQUIRE(s.shop->inbox.AcknowledgeAlert(a.id));
   REQUIRE(s.Apply(page, 40));
-  CHECK(s.shop->Alerts(false, 100).value().empty());
-  CHECK(s.shop->Alerts(true, 100).value().size() == 1);
+  CHECK(s.shop->inbox.Alerts(false, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().size() == 1);
 
   // The dedupe is by cursor: the same content at a later cursor is a new alert.
   REQUIRE(s.Apply({C(41, "alert", data)}, 41));
@@ -781,7 +781,7 @@ TEST_CASE("an alert change without a code or message raises change_rejected",
   SECTION("no code") { bad = json{{"message", "m"}}; }
   SECTION("no message") { bad = json{{"code", "c"}}; }
   REQUIRE(s.Apply({C(9, "alert", bad)}, 9));
-  auto all = s.shop->Alerts(true, 100).value();
+  auto all = s.shop->inbox.Alerts(true, 100).value();
   REQUIRE(all.size() == 1);
   RequireRejected(s, 9, "alert");
   CHECK(s.Cursor() == 9);
@@ -796,17 +796,17 @@ TEST_CASE("a change of an unknown type is skipped and the cursor advances",
                    C(12, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", 3}})},
                   12));
   CHECK(s.Cursor() == 12);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
   CHECK(s.Count("SELECT on_hand FROM stock_snapshots") == 3);
-  CHECK(s.shop->OutboxDepth().value() == 0);
+  CHECK(s.shop->books.OutboxDepth().value() == 0);
 }
 
 TEST_CASE("a change of an unknown type is skipped whatever its data", "[sync][apply][unknown]") {
   Shop s;
-  sa::sync::Change odd{13, "loyalty.points", "[1,2,3]"};
+  sa::store::Change odd{13, "loyalty.points", "[1,2,3]"};
   REQUIRE(s.Apply({odd}, 13));
   CHECK(s.Cursor() == 13);
-  CHECK(s.shop->Alerts(true, 100).value().empty());
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
 
 TEST_CASE("an empty page stores its cursor", "[sync][apply]") {
@@ -826,7 +826,7 @@ TEST_CASE("change data that is not a JSON object raises change_rejected",
   SECTION("null") { text = "null"; }
   SECTION("not JSON") { text = "{\"gtin\":"; }
   SECTION("empty") { text = ""; }
-  REQUIRE(s.Apply({sync::Change{21, "catalog.upsert", text},
+  REQUIRE(s.Apply({store::Change{21, "catalog.upsert", text},
                    C(22, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", 1}})},
                   22));
   RequireRejected(s, 21, "catalog.upsert");
@@ -840,7 +840,7 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
           "[sync][apply][atomic]") {
   Shop s;
   const std::string pem = crypto::SigningKey::Generate().PublicPem();
-  const std::vector<sync::Change> page{
+  const std::vector<store::Change> page{
       C(1, "catalog.upsert", Catalog(kNew, "Silk tie", 19900)),
       C(2, "catalog.upsert", Catalog(kScarf, "Scarf", 100)),
       C(3, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}}),
@@ -879,7 +879,7 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
   CHECK_FALSE(s.db->InTransaction());
   CHECK(everything() == "000000000");
   CHECK(s.Cursor() == 0);
-  CHECK(s.shop->FindProduct(kScarf).value().price_minor == 59900);
+  CHECK(s.shop->books.FindProduct(kScarf).value().price_minor == 59900);
 
   // Committed, the same page lands whole.
   {
@@ -901,10 +901,10 @@ TEST_CASE("Alerts lists newest first and hides acknowledged ones unless asked",
     a.code = code;
     a.message = std::string("the ") + code;
     a.source = "device";
-    REQUIRE(s.shop->RaiseAlert(a));
+    REQUIRE(s.shop->inbox.RaiseAlert(a));
     s.clock.advance_ms(1000);
   }
-  auto listed = s.shop->Alerts(false, 100);
+  auto listed = s.shop->inbox.Alerts(false, 100);
   REQUIRE(listed);
   REQUIRE(listed->size() == 3);
   CHECK((*listed)[0].code == "third");
@@ -914,22 +914,22 @@ TEST_CASE("Alerts lists newest first and hides acknowledged ones unless asked",
   CHECK((*listed)[2].at_ms == kNow);
   CHECK((*listed)[1].message == "the second");
 
-  REQUIRE(s.shop->AcknowledgeAlert((*listed)[1].id));
-  auto open = s.shop->Alerts(false, 100).value();
+  REQUIRE(s.shop->inbox.AcknowledgeAlert((*listed)[1].id));
+  auto open = s.shop->inbox.Alerts(false, 100).value();
   REQUIRE(open.size() == 2);
   CHECK(open[0].code == "third");
   CHECK(open[1].code == "first");
   CHECK_FALSE(open[0].acknowledged);
 
-  auto all = s.shop->Alerts(true, 100).value();
+  auto all = s.shop->inbox.Alerts(true, 100).value();
   REQUIRE(all.size() == 3);
   CHECK(all[1].code == "second");
   CHECK(all[1].acknowledged);
   CHECK_FALSE(all[0].acknowledged);
 
   // Acknowledging again is harmless; the limit caps the list.
-  REQUIRE(s.shop->AcknowledgeAlert(all[1].id));
-  auto two = s.shop->Alerts(true, 2).value();
+  REQUIRE(s.shop->inbox.AcknowledgeAlert(all[1].id));
+  auto two = s.shop->inbox.Alerts(true, 2).value();
   REQUIRE(two.size() == 2);
   CHECK(two[0].code == "third");
   CHECK(two[1].code == "second");
@@ -937,7 +937,7 @@ TEST_CASE("Alerts lists newest first and hides acknowledged ones unless asked",
 
 TEST_CASE("AcknowledgeAlert of an unknown id is not_found", "[sync][alerts]") {
   Shop s;
-  auto r = s.shop->AcknowledgeAlert(4242);
+  auto r = s.shop->inbox.AcknowledgeAlert(4242);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == ErrorKind::not_found);
   CHECK(r.error().code == "alert_not_found");
@@ -951,19 +951,19 @@ TEST_CASE("RaiseAlert dedupes by key and refuses an alert without code or messag
   a.code = "event_rejected";
   a.message = "seq 4 was rejected";
   a.source = "device";
-  REQUIRE(s.shop->RaiseAlert(a, "rejected:4"));
-  REQUIRE(s.shop->RaiseAlert(a, "rejected:4"));
-  CHECK(s.shop->Alerts(true, 100).value().size() == 1);
-  REQUIRE(s.shop->RaiseAlert(a));  // no key: no dedupe
-  REQUIRE(s.shop->RaiseAlert(a));
-  CHECK(s.shop->Alerts(true, 100).value().size() == 3);
+  REQUIRE(s.shop->inbox.RaiseAlert(a, "rejected:4"));
+  REQUIRE(s.shop->inbox.RaiseAlert(a, "rejected:4"));
+  CHECK(s.shop->inbox.Alerts(true, 100).value().size() == 1);
+  REQUIRE(s.shop->inbox.RaiseAlert(a));  // no key: no dedupe
+  REQUIRE(s.shop->inbox.RaiseAlert(a));
+  CHECK(s.shop->inbox.Alerts(true, 100).value().size() == 3);
 
   store::Alert empty;
   empty.source = "device";
-  auto r = s.shop->RaiseAlert(empty);
+  auto r = s.shop->inbox.RaiseAlert(empty);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "bad_alert");
-  CHECK(s.shop->Alerts(true, 100).value().size() == 3);
+  CHECK(s.shop->inbox.Alerts(true, 100).value().size() == 3);
 }
 
 // ------------------------------------------------------------ key rotation
@@ -975,17 +975,17 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
   const std::string by_next = codes::MakeDigitalLink(
       "id.brand.example", kScarf, "ROT1", codes::SignLabel(kScarf, "ROT1", next));
   const std::string sale = s.Open();
-  CHECK(CodeOf(s.shop->Scan(sale, by_next)) == "code_forged");  // not trusted yet
+  CHECK(CodeOf(s.shop->sales.Scan(sale, by_next)) == "code_forged");  // not trusted yet
 
   REQUIRE(s.Apply({C(1, "key.brand", json{{"action", "add"}, {"pem", next.PublicPem()}})}, 1));
-  CHECK(s.shop->Scan(sale, by_next));
-  CHECK(s.shop->Scan(sale, s.Label(kScarf, "OLD1")));  // the config's key still holds
+  CHECK(s.shop->sales.Scan(sale, by_next));
+  CHECK(s.shop->sales.Scan(sale, s.Label(kScarf, "OLD1")));  // the config's key still holds
 
   // The brand retires its old key (the one from the config file).
   REQUIRE(s.Apply({C(2, "key.brand", json{{"action", "retire"}, {"pem", store::DemoBrandKey().PublicPem()}})},
                   2));
-  CHECK(CodeOf(s.shop->Scan(sale, s.Label(kScarf, "OLD2"))) == "code_forged");
-  CHECK(s.shop->Scan(sale, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT2",
+  CHECK(CodeOf(s.shop->sales.Scan(sale, s.Label(kScarf, "OLD2"))) == "code_forged");
+  CHECK(s.shop->sales.Scan(sale, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT2",
                                                   codes::SignLabel(kScarf, "ROT2", next))));
 
   // A new Store over the same ledger (the daemon restarted) sees the same keys.
@@ -993,8 +993,8 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
   config.require_signature = true;
   config.parse.reference_year = 2026;
   store::Store again(*s.db, config, s.clock);
-  const std::string other = again.OpenSale("till-2").value().id;
-  CHECK(CodeOf(again.Scan(other, s.Label(kScarf, "OLD3"))) == "code_forged");
-  CHECK(again.Scan(other, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT3",
+  const std::string other = again.sales.OpenSale("till-2").value().id;
+  CHECK(CodeOf(again.sales.Scan(other, s.Label(kScarf, "OLD3"))) == "code_forged");
+  CHECK(again.sales.Scan(other, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT3",
                                                  codes::SignLabel(kScarf, "ROT3", next))));
 }

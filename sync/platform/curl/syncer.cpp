@@ -228,7 +228,7 @@ struct Syncer::Impl {
     alert.code = code;
     alert.message = message;
     alert.source = "device";
-    (void)port.Write([&](store::Store& s) { return s.RaiseAlert(alert, dedupe); });
+    (void)port.Write([&](store::Store& s) { return s.inbox.RaiseAlert(alert, dedupe); });
   }
 
   // ---------------------------------------------------------------- push
@@ -237,7 +237,7 @@ struct Syncer::Impl {
     std::uint64_t pushed = 0;
     std::size_t size = batch;
     for (;;) {
-      auto state = reader->GetSyncState();
+      auto state = reader->inbox.GetSyncState();
       if (!state) return state.error();
       {
         std::lock_guard lock(mu);
@@ -245,7 +245,7 @@ struct Syncer::Impl {
         status.last_seq = state->last_seq;
       }
       if (state->last_seq <= state->acked_seq) return pushed;
-      auto events = reader->OutboxAfter(state->acked_seq, size);
+      auto events = reader->books.OutboxAfter(state->acked_seq, size);
       if (!events) return events.error();
       if (events->empty()) return pushed;
       std::string body = R"({"store_id":)" + json(store_config.store_id).dump() +
@@ -288,9 +288,9 @@ struct Syncer::Impl {
       auto written = port.Write([&](store::Store& s) -> Expected<void> {
         for (const auto& a : rejected) {
           const std::string key = "rejected:" + a.detail;
-          if (auto ok = s.RaiseAlert(a, key.substr(0, 200)); !ok) return ok;
+          if (auto ok = s.inbox.RaiseAlert(a, key.substr(0, 200)); !ok) return ok;
         }
-        return s.RecordAck(acked_seq);
+        return s.inbox.RecordAck(acked_seq);
       });
       if (!written) return written.error();
       const std::int64_t advanced = acked_seq - state->acked_seq;
@@ -327,7 +327,7 @@ struct Syncer::Impl {
   Expected<std::uint64_t> Pull() {
     std::uint64_t pulled = 0;
     for (;;) {
-      auto state = reader->GetSyncState();
+      auto state = reader->inbox.GetSyncState();
       if (!state) return state.error();
       const std::string path = std::string(kPathChanges) + "?after=" + std::to_string(state->cursor) +
                                "&limit=" + std::to_string(std::clamp<std::size_t>(opt.pull_limit, 1, 1000));
@@ -339,19 +339,19 @@ struct Syncer::Impl {
           !answer.contains("cursor") || !answer["cursor"].is_number_integer()) {
         return MakeError(ErrorKind::internal, "bad_answer", "the cloud's changes answer is malformed");
       }
-      std::vector<Change> changes;
+      std::vector<store::Change> changes;
       for (const auto& c : answer["changes"]) {
         if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer()) {
           return MakeError(ErrorKind::internal, "bad_answer", "a change without a cursor");
         }
-        changes.push_back(Change{c["cursor"].get<std::int64_t>(), StringField(c, "type"),
+        changes.push_back(store::Change{c["cursor"].get<std::int64_t>(), StringField(c, "type"),
                                  c.contains("data") ? c["data"].dump() : "{}"});
       }
       const std::int64_t cursor = answer["cursor"].get<std::int64_t>();
       if (cursor < state->cursor) {
         return MakeError(ErrorKind::internal, "bad_answer", "the cloud's cursor went backwards");
       }
-      auto applied = port.Write([&](store::Store& s) { return ApplyChanges(s, changes, cursor); });
+      auto applied = port.Write([&](store::Store& s) { return s.inbox.Apply(changes, cursor); });
       if (!applied) return applied.error();
       pulled += changes.size();
       {

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the cloud tells the store and what the store tells its manager: the
-// sync cursors, pulled catalog rows, allocations, orders, stock snapshots and
-// keys, and alerts. Called by sync (through the daemon's writer), each one
+// sync cursors, pulled catalog rows, allocations, revocations and keys, and
+// alerts. Called by sync (through the daemon's writer), each one
 // transaction; a pulled page nests them as savepoints of its own.
-#include "domain_internal.hpp"
-#include "store.hpp"
+#include "inbox.hpp"
+
+#include "part.hpp"
 
 namespace sa::store {
 namespace {
 
-using detail::BadRequest;
-using detail::Guarded;
-using detail::NotFound;
-using ledger::Durability;
 using ledger::Transaction;
+using part::BadRequest;
+using part::Guarded;
+using part::NotFound;
 
 constexpr MinorUnits kMaxPriceMinor = 1'000'000'000'000;
 
@@ -42,39 +42,13 @@ std::int64_t State(ledger::Database& db, std::string_view key) {
 
 }  // namespace
 
-std::optional<std::string> Store::DivertedTo(std::string_view gtin14, std::string_view serial) {
-  if (config_.region.empty()) return std::nullopt;
-  auto st = db_.Cached(
-      "SELECT region FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
-      "AND length(serial_from) = length(?2) AND region <> ?3 LIMIT 1");
-  st.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
-  if (!st.Step()) return std::nullopt;
-  // A range allocated to this store's region as well is not a diversion.
-  auto ours = db_.Cached(
-      "SELECT 1 FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
-      "AND length(serial_from) = length(?2) AND region = ?3 LIMIT 1");
-  ours.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
-  if (ours.Step()) return std::nullopt;
-  return st.Text(0);
-}
+Inbox::Inbox(Books& books, Stock& stock)
+    : books_(books), stock_(stock), db_(books.db()), config_(books.config()) {}
 
-void Store::InsertAlert(const Alert& alert, std::string_view dedupe_key) {
-  auto st = db_.Cached(
-      "INSERT INTO alerts(code, message, detail, source, dedupe_key, at_ms) "
-      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING");
-  st.Bind(1, alert.code).Bind(2, alert.message).Bind(3, alert.detail).Bind(4, alert.source);
-  if (dedupe_key.empty()) {
-    st.BindNull(5);
-  } else {
-    st.Bind(5, dedupe_key);
-  }
-  st.Bind(6, alert.at_ms != 0 ? alert.at_ms : clock_.now_ms()).Run();
-}
-
-Expected<void> Store::RecordAck(std::int64_t acked_seq) {
+Expected<void> Inbox::RecordAck(std::int64_t acked_seq) {
   if (acked_seq < 0) return BadRequest("bad_ack", "acked_seq cannot be negative");
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     // One row, not one per event: marking 500 outbox rows per push rewrote
     // their pages into the WAL and made the writer checkpoint during sales.
     // outbox.pushed_at_ms (schema v1) is no longer written; acked_seq is the
@@ -85,16 +59,16 @@ Expected<void> Store::RecordAck(std::int64_t acked_seq) {
   });
 }
 
-Expected<void> Store::SetPullCursor(std::int64_t cursor) {
+Expected<void> Inbox::SetPullCursor(std::int64_t cursor) {
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     SetState(db_, "cursor", cursor);
     tx.Commit();
     return {};
   });
 }
 
-Expected<SyncState> Store::GetSyncState() {
+Expected<SyncState> Inbox::GetSyncState() {
   return Guarded([&]() -> Expected<SyncState> {
     SyncState s;
     s.acked_seq = State(db_, "acked_seq");
@@ -106,7 +80,7 @@ Expected<SyncState> Store::GetSyncState() {
   });
 }
 
-Expected<void> Store::UpsertProduct(const Product& p) {
+Expected<void> Inbox::UpsertProduct(const Product& p) {
   auto gtin = codes::NormaliseGtin(p.gtin);
   if (!gtin) return BadRequest("bad_product", gtin.error().message);
   if (p.name.empty() || p.name.size() > 200 || !ValidUtf8(p.name)) {
@@ -121,7 +95,7 @@ Expected<void> Store::UpsertProduct(const Product& p) {
   const std::string currency = p.currency.empty() ? config_.currency : p.currency;
   if (currency.size() != 3) return BadRequest("bad_product", "currency is a 3-letter ISO code");
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
                "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
                "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6")
@@ -130,14 +104,14 @@ Expected<void> Store::UpsertProduct(const Product& p) {
         .Bind(3, p.price_minor)
         .Bind(4, currency)
         .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
-        .Bind(6, clock_.now_ms())
+        .Bind(6, books_.now_ms())
         .Run();
     tx.Commit();
     return {};
   });
 }
 
-Expected<void> Store::AddAllocation(const Allocation& a) {
+Expected<void> Inbox::AddAllocation(const Allocation& a) {
   auto gtin = codes::NormaliseGtin(a.gtin);
   if (!gtin) return BadRequest("bad_allocation", gtin.error().message);
   if (!Token(a.serial_from, 20) || !Token(a.serial_to, 20) ||
@@ -147,7 +121,7 @@ Expected<void> Store::AddAllocation(const Allocation& a) {
   }
   if (!Token(a.region, 64)) return BadRequest("bad_allocation", "region must be 1-64 characters");
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto st = db_.Cached(
         "INSERT INTO allocations(gtin, serial_from, serial_to, region, lot, at_ms) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin, serial_from, serial_to) DO UPDATE SET "
@@ -158,90 +132,44 @@ Expected<void> Store::AddAllocation(const Allocation& a) {
     } else {
       st.Bind(5, a.lot);
     }
-    st.Bind(6, clock_.now_ms()).Run();
+    st.Bind(6, books_.now_ms()).Run();
     tx.Commit();
     return {};
   });
 }
 
-Expected<void> Store::SetStockSnapshot(std::string_view gtin14, std::int64_t on_hand) {
-  auto gtin = codes::NormaliseGtin(gtin14);
-  if (!gtin) return BadRequest("bad_stock", gtin.error().message);
-  if (on_hand < 0) return BadRequest("bad_stock", "on_hand cannot be negative");
-  return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
-    // The cloud counted every move the store made before this one: local
-    // moves after it are added on top (Stock()).
-    db_.Cached("INSERT INTO stock_snapshots(gtin, on_hand, at_ms, after_move) VALUES(?1, ?2, ?3, "
-               "(SELECT coalesce(max(id), 0) FROM stock_moves)) ON CONFLICT(gtin) DO UPDATE SET "
-               "on_hand = ?2, at_ms = ?3, after_move = excluded.after_move")
-        .Bind(1, *gtin)
-        .Bind(2, on_hand)
-        .Bind(3, clock_.now_ms())
-        .Run();
-    tx.Commit();
-    return {};
-  });
-}
-
-void Store::ReloadKeys() {
-  auto keys = std::make_shared<Keys>(Keys{config_.brand_keys, config_.member_keys});
-  // Additions in the order they came, then retirements: a retired key stays
-  // retired whichever source (config file or cloud) brought it.
-  std::vector<std::pair<bool, std::string>> retired;
-  if (db_.UserVersion() < 3) {  // a ledger opened at an older schema (tests): no cloud keys
-    keys_.store(std::move(keys));
-    return;
-  }
-  auto st = db_.Cached("SELECT kind, pem, retired FROM cloud_keys ORDER BY at_ms, pem");
-  while (st.Step()) {
-    auto key = crypto::VerifyKey::FromPem(st.Text(1));
-    if (!key) continue;  // checked before it was stored
-    const bool brand = st.Text(0) == "brand";
-    if (st.Int(2) != 0) {
-      retired.emplace_back(brand, key->Fingerprint());
-    } else {
-      (brand ? keys->brand : keys->member).Add(*key);
-    }
-  }
-  for (const auto& [brand, fingerprint] : retired) {
-    (brand ? keys->brand : keys->member).Remove(fingerprint);
-  }
-  keys_.store(std::move(keys));
-}
-
-Expected<void> Store::RecordKey(std::string_view kind, std::string_view pem, bool retired) {
+Expected<void> Inbox::RecordKey(std::string_view kind, std::string_view pem, bool retired) {
   if (kind != "brand" && kind != "member") return BadRequest("bad_key", "kind is brand or member");
   auto key = crypto::VerifyKey::FromPem(pem);
   if (!key) return BadRequest("bad_key", "not a P-256 public key PEM");
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     db_.Cached("INSERT INTO cloud_keys(kind, pem, retired, at_ms) VALUES(?1, ?2, ?3, ?4) "
                "ON CONFLICT(kind, pem) DO UPDATE SET retired = ?3, at_ms = ?4")
         .Bind(1, kind)
         .Bind(2, pem)
         .Bind(3, retired ? 1 : 0)
-        .Bind(4, clock_.now_ms())
+        .Bind(4, books_.now_ms())
         .Run();
     tx.Commit();
-    ReloadKeys();  // codes checked from now on see the rotation
+    books_.ReloadKeys();  // codes checked from now on see the rotation
     return {};
   });
 }
 
-Expected<void> Store::RaiseAlert(const Alert& alert, std::string_view dedupe_key) {
+Expected<void> Inbox::RaiseAlert(const Alert& alert, std::string_view dedupe_key) {
   if (alert.code.empty() || alert.message.empty()) {
     return BadRequest("bad_alert", "an alert needs a code and a message");
   }
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
-    InsertAlert(alert, dedupe_key);
+    Transaction tx(db_);
+    books_.InsertAlert(alert, dedupe_key);
     tx.Commit();
     return {};
   });
 }
 
-Expected<std::vector<Alert>> Store::Alerts(bool include_acknowledged, std::size_t limit) {
+Expected<std::vector<Alert>> Inbox::Alerts(bool include_acknowledged, std::size_t limit) {
   return Guarded([&]() -> Expected<std::vector<Alert>> {
     std::vector<Alert> out;
     auto st = db_.Cached(
@@ -256,14 +184,30 @@ Expected<std::vector<Alert>> Store::Alerts(bool include_acknowledged, std::size_
   });
 }
 
-Expected<void> Store::AcknowledgeAlert(std::int64_t id) {
+Expected<void> Inbox::AcknowledgeAlert(std::int64_t id) {
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     db_.Cached("UPDATE alerts SET acknowledged_at_ms = coalesce(acknowledged_at_ms, ?) WHERE id = ?")
-        .Bind(1, clock_.now_ms())
+        .Bind(1, books_.now_ms())
         .Bind(2, id)
         .Run();
     if (db_.Changes() == 0) return NotFound("alert_not_found", "no alert " + std::to_string(id));
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Inbox::Revoke(std::string_view gtin14, std::string_view serial,
+                             std::string_view reason) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached("INSERT INTO revocations(gtin, serial, reason, at_ms) VALUES(?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING")
+        .Bind(1, gtin14)
+        .Bind(2, serial)
+        .Bind(3, reason)
+        .Bind(4, books_.now_ms())
+        .Run();
     tx.Commit();
     return {};
   });

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Stock and reservations (DESIGN.md invariant 5): what the store has of each
-// GTIN, the orders the OMS routes to it, and the units picked for them.
+// Reservations: the orders the OMS routes to the store and the units picked
+// for them.
 //
 // Reserved quantities live in an append-only ledger (reservation_entries):
 // an accepted order adds +qty per line; whatever ends it (shipped, handed
@@ -10,19 +10,18 @@
 #include <algorithm>
 #include <map>
 
-#include "domain_internal.hpp"
-#include "json_adapter.hpp"
-#include "store.hpp"
+#include "part.hpp"
+#include "stock.hpp"
+#include "stock_json.hpp"
 
 namespace sa::store {
 namespace {
 
-using detail::BadRequest;
-using detail::Conflict;
-using detail::Guarded;
-using detail::NotFound;
-using detail::Refused;
-using ledger::Durability;
+using part::BadRequest;
+using part::Conflict;
+using part::Guarded;
+using part::NotFound;
+using part::Refused;
 using ledger::Transaction;
 
 constexpr std::int64_t kMaxTtlS = 30 * 24 * 3600;
@@ -43,168 +42,9 @@ bool Open(const std::string& status) { return status == "accepted" || status == 
 
 }  // namespace
 
-// ------------------------------------------------------------------- stock
-
-Expected<StockLevel> Store::Stock(std::string_view gtin) {
-  auto g = codes::NormaliseGtin(gtin);
-  if (!g) return BadRequest("invalid_gtin", g.error().message);
-  return Guarded([&]() -> Expected<StockLevel> { return LevelOf(*g); });
-}
-
-std::int64_t Store::ReservedOf(const std::string& gtin14) {
-  auto st = db_.Cached("SELECT coalesce(sum(qty), 0) FROM reservation_entries WHERE gtin = ?");
-  st.Bind(1, gtin14);
-  st.Step();
-  return st.Int(0);
-}
-
-StockLevel Store::LevelOf(const std::string& gtin14) {
-  StockLevel level;
-  level.gtin = gtin14;
-  std::int64_t after_move = 0;
-  {
-    auto st = db_.Cached("SELECT on_hand, after_move FROM stock_snapshots WHERE gtin = ?");
-    st.Bind(1, gtin14);
-    if (st.Step()) {
-      level.on_hand = st.Int(0);
-      after_move = st.Int(1);
-    }
-  }
-  {
-    auto st = db_.Cached("SELECT coalesce(sum(delta), 0) FROM stock_moves WHERE gtin = ? AND id > ?");
-    st.Bind(1, gtin14).Bind(2, after_move);
-    st.Step();
-    level.on_hand += st.Int(0);
-  }
-  level.reserved = ReservedOf(gtin14);
-  {
-    auto st = db_.Cached("SELECT count(*) FROM reservation_picks WHERE gtin = ? AND state = 'held'");
-    st.Bind(1, gtin14);
-    st.Step();
-    level.picked = st.Int(0);
-  }
-  level.available = level.on_hand - level.reserved;
-  return level;
-}
-
-std::optional<Error> Store::LabelRefusal(const CheckedCode& checked) const {
-  if (checked.code.kind == codes::Kind::member_code) {
-    return BadRequest("not_a_unit", "that is a member code, not a unit's label");
-  }
-  if (checked.signature == codes::SignatureState::invalid) {
-    return Refused("code_forged", "the label's signature does not match any brand key: "
-                                  "treat this unit as counterfeit");
-  }
-  if (checked.signature == codes::SignatureState::absent && config_.require_signature) {
-    return Refused("code_forged", "this store accepts signed labels only and this one is not signed");
-  }
-  if (!checked.code.serialised()) {
-    return Refused("not_serialised", "scan the unit's own label (GTIN and serial), not a plain barcode");
-  }
-  return std::nullopt;
-}
-
-Expected<StockLevel> Store::Receive(const CheckedCode& checked) {
-  if (auto refused = LabelRefusal(checked)) return *refused;
-  const codes::Code& code = checked.code;
-  return Guarded([&]() -> Expected<StockLevel> {
-    Transaction tx(db_, Durability::full);
-    if (!LookupProduct(code.gtin)) {
-      return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
-    }
-    auto unit = db_.Cached("SELECT state FROM units WHERE gtin = ? AND serial = ?");
-    unit.Bind(1, code.gtin).Bind(2, code.serial);
-    if (unit.Step()) {
-      return unit.Text(0) == "sold"
-                 ? Conflict("serial_already_sold", "this unit was sold; a customer's return is a refund")
-                 : Conflict("unit_already_received", "this unit is already in stock");
-    }
-    const std::int64_t now = clock_.now_ms();
-    db_.Cached("INSERT INTO units(gtin, serial, state, updated_at_ms) VALUES(?, ?, 'in_stock', ?)")
-        .Bind(1, code.gtin)
-        .Bind(2, code.serial)
-        .Bind(3, now)
-        .Run();
-    db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-               "VALUES(?, ?, 1, 'received', NULL, ?)")
-        .Bind(1, code.gtin)
-        .Bind(2, code.serial)
-        .Bind(3, now)
-        .Run();
-    const StockLevel level = LevelOf(code.gtin);
-    AppendEvent("stock.received", events::StockReceived(code.gtin, code.serial, level));
-    tx.Commit();
-    return level;
-  });
-}
-
-Expected<StockLevel> Store::Count(std::string_view gtin, std::int64_t counted) {
-  auto g = codes::NormaliseGtin(gtin);
-  if (!g) return BadRequest("invalid_gtin", g.error().message);
-  if (counted < 0 || counted > 10'000'000) return BadRequest("invalid_count", "counted is 0..10000000");
-  return Guarded([&]() -> Expected<StockLevel> {
-    Transaction tx(db_, Durability::full);
-    if (!LookupProduct(*g)) return Refused("unknown_product", "GTIN " + *g + " is not in this store's catalog");
-    const StockLevel before = LevelOf(*g);
-    if (counted != before.on_hand) {
-      db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-                 "VALUES(?, NULL, ?, 'count', NULL, ?)")
-          .Bind(1, *g)
-          .Bind(2, counted - before.on_hand)
-          .Bind(3, clock_.now_ms())
-          .Run();
-    }
-    AppendEvent("stock.counted", events::StockCounted(*g, counted, before.on_hand));
-    const StockLevel after = LevelOf(*g);
-    tx.Commit();
-    return after;
-  });
-}
-
-std::int64_t Store::InOpenCarts(const std::string& gtin14) {
-  auto st = db_.Cached("SELECT coalesce(sum(l.qty), 0) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-                       "WHERE s.status = 'open' AND l.gtin = ?");
-  st.Bind(1, gtin14);
-  st.Step();
-  return st.Int(0);
-}
-
-// The till's half of invariant 5: a unit picked for an order is not for
-// sale; nor is the last unit an order holds, unless a manager says so.
-std::optional<Error> Store::ReservedRefusal(std::string_view sale_id, const codes::Code& code,
-                                            const std::optional<Override>& by) {
-  if (code.serialised()) {
-    auto picked = db_.Cached(
-        "SELECT reservation_id, state FROM reservation_picks WHERE gtin = ? AND serial = ? "
-        "AND state IN ('held', 'gone')");
-    picked.Bind(1, code.gtin).Bind(2, code.serial);
-    if (picked.Step()) {
-      if (picked.Text(1) == "gone") {
-        return Conflict("unit_shipped", "this unit left the store with order " + picked.Text(0));
-      }
-      return Conflict("stock_reserved", "this unit is picked for order " + picked.Text(0) +
-                                            "; take another one from the shelf");
-    }
-  }
-  // Every scan comes here: with nothing held (the common case) one indexed
-  // sum answers, and the whole level is read only when orders hold some.
-  if (ReservedOf(code.gtin) <= 0) return std::nullopt;  // stock may not even be tracked
-  const StockLevel level = LevelOf(code.gtin);
-  // Units already in any till's open cart are spoken for too: two tills
-  // must not both take "the last free unit".
-  if (level.available - InOpenCarts(code.gtin) > 0) return std::nullopt;
-  if (!by) {
-    return Conflict("stock_reserved", "every unit of " + code.gtin + " in stock is held for an order (" +
-                                          std::to_string(level.reserved) +
-                                          " reserved); a manager can override");
-  }
-  AppendEvent("stock.override", events::StockOverride(sale_id, code.gtin, code.serial, *by, level));
-  return std::nullopt;
-}
-
 // ------------------------------------------------------------ reservations
 
-std::optional<Reservation> Store::LoadReservation(std::string_view id) {
+std::optional<Reservation> Stock::LoadReservation(std::string_view id) {
   auto st = db_.Cached(
       "SELECT id, kind, status, ttl_s, offered_at_ms, accepted_at_ms, expires_at_ms, closed_at_ms, "
       "cancel_requested_at_ms IS NOT NULL, reason, carrier, tracking_no FROM reservations WHERE id = ?");
@@ -238,7 +78,7 @@ std::optional<Reservation> Store::LoadReservation(std::string_view id) {
   return r;
 }
 
-Expected<std::vector<Reservation>> Store::Reservations(bool include_closed, std::size_t limit) {
+Expected<std::vector<Reservation>> Stock::Reservations(bool include_closed, std::size_t limit) {
   return Guarded([&]() -> Expected<std::vector<Reservation>> {
     std::vector<std::string> ids;
     auto st = db_.Cached(
@@ -252,7 +92,7 @@ Expected<std::vector<Reservation>> Store::Reservations(bool include_closed, std:
   });
 }
 
-Expected<Reservation> Store::GetReservation(std::string_view id) {
+Expected<Reservation> Stock::GetReservation(std::string_view id) {
   return Guarded([&]() -> Expected<Reservation> {
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
@@ -260,17 +100,17 @@ Expected<Reservation> Store::GetReservation(std::string_view id) {
   });
 }
 
-void Store::SetStatus(const std::string& id, std::string_view status, bool closes) {
+void Stock::SetStatus(const std::string& id, std::string_view status, bool closes) {
   db_.Cached("UPDATE reservations SET status = ?, closed_at_ms = CASE WHEN ? THEN ? ELSE closed_at_ms END "
              "WHERE id = ?")
       .Bind(1, status)
       .Bind(2, std::int64_t{closes ? 1 : 0})
-      .Bind(3, clock_.now_ms())
+      .Bind(3, books_.now_ms())
       .Bind(4, id)
       .Run();
 }
 
-void Store::Compensate(const Reservation& r, std::string_view event) {
+void Stock::Compensate(const Reservation& r, std::string_view event) {
   for (const auto& line : r.lines) {
     auto held = db_.Cached("SELECT coalesce(sum(qty), 0) FROM reservation_entries "
                            "WHERE reservation_id = ? AND line_no = ?");
@@ -285,13 +125,13 @@ void Store::Compensate(const Reservation& r, std::string_view event) {
         .Bind(3, line.gtin)
         .Bind(4, -qty)
         .Bind(5, event)
-        .Bind(6, clock_.now_ms())
+        .Bind(6, books_.now_ms())
         .Run();
   }
 }
 
 // Ends a held order without it leaving: its units go back to the shelf.
-void Store::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
+void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
                      std::string_view event_type) {
   db_.Cached("UPDATE reservation_picks SET state = 'returned' WHERE reservation_id = ? AND state = 'held'")
       .Bind(1, r.id)
@@ -299,10 +139,10 @@ void Store::GiveBack(const Reservation& r, std::string_view status, std::string_
   Compensate(r, status);
   db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?").Bind(1, reason).Bind(2, r.id).Run();
   SetStatus(r.id, status, true);
-  AppendEvent(event_type, events::ReservationEvent(*LoadReservation(r.id)));
+  books_.Append(event_type, events::ReservationEvent(*LoadReservation(r.id)));
 }
 
-Expected<void> Store::RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body) {
+Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body) {
   if (!Printable(id, 64) || id.find(' ') != std::string_view::npos) {
     return BadRequest("bad_order", "an order id is 1-64 printable characters without spaces");
   }
@@ -323,8 +163,8 @@ Expected<void> Store::RecordOrderOffer(std::string_view id, std::string_view kin
     return BadRequest("bad_order", "a pickup order needs its pickup_code");
   }
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
-    const std::int64_t now = clock_.now_ms();
+    Transaction tx(db_);
+    const std::int64_t now = books_.now_ms();
     // The first offer stands: the same order offered again changes nothing.
     db_.Cached("INSERT INTO cloud_orders(id, kind, body, offered_at_ms) VALUES(?, ?, ?, ?) "
                "ON CONFLICT(id) DO NOTHING")
@@ -359,25 +199,25 @@ Expected<void> Store::RecordOrderOffer(std::string_view id, std::string_view kin
   });
 }
 
-Expected<void> Store::RecordOrderCancel(std::string_view id) {
+Expected<void> Stock::RecordOrderCancel(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     db_.Cached("UPDATE cloud_orders SET cancel_requested_at_ms = ? WHERE id = ? "
                "AND cancel_requested_at_ms IS NULL")
-        .Bind(1, clock_.now_ms())
+        .Bind(1, books_.now_ms())
         .Bind(2, id)
         .Run();
     auto r = LoadReservation(id);
     if (r && !r->cancel_requested) {
       db_.Cached("UPDATE reservations SET cancel_requested_at_ms = ? WHERE id = ?")
-          .Bind(1, clock_.now_ms())
+          .Bind(1, books_.now_ms())
           .Bind(2, id)
           .Run();
       if (r->status == "offered" || Open(r->status)) {
         GiveBack(*r, "cancelled", "cancelled", "reservation.released");
       } else if (r->status == "shipped" || r->status == "handed_over") {
         // No silent change after the units left: the store answers no.
-        AppendEvent("reservation.cancel_refused",
+        books_.Append("reservation.cancel_refused",
                     events::ReservationEvent(*LoadReservation(id),
                                              events::Fields({{"refusal", "the units already left the store"}})));
       }
@@ -387,9 +227,9 @@ Expected<void> Store::RecordOrderCancel(std::string_view id) {
   });
 }
 
-Expected<Reservation> Store::Accept(std::string_view id, std::int64_t default_ttl_s) {
+Expected<Reservation> Stock::Accept(std::string_view id, std::int64_t default_ttl_s) {
   return Guarded([&]() -> Expected<Reservation> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (r->status != "offered") return StateError(*r, "only an offered order can be accepted");
@@ -403,7 +243,7 @@ Expected<Reservation> Store::Accept(std::string_view id, std::int64_t default_tt
                                                   " available (units in open carts count as taken)");
       }
     }
-    const std::int64_t now = clock_.now_ms();
+    const std::int64_t now = books_.now_ms();
     for (const auto& l : r->lines) {
       db_.Cached("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
                  "VALUES(?, ?, ?, ?, 'accepted', ?)")
@@ -423,33 +263,33 @@ Expected<Reservation> Store::Accept(std::string_view id, std::int64_t default_tt
         .Bind(4, r->id)
         .Run();
     Reservation out = *LoadReservation(id);
-    AppendEvent("reservation.accepted", events::ReservationEvent(out));
+    books_.Append("reservation.accepted", events::ReservationEvent(out));
     tx.Commit();
     return out;
   });
 }
 
-Expected<Reservation> Store::Reject(std::string_view id, std::string_view reason) {
+Expected<Reservation> Stock::Reject(std::string_view id, std::string_view reason) {
   if (!reason.empty() && !Printable(reason, 200)) return BadRequest("invalid_reason", "a reason is 1-200 characters");
   return Guarded([&]() -> Expected<Reservation> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (r->status != "offered") return StateError(*r, "only an offered order can be rejected");
     db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?").Bind(1, reason).Bind(2, r->id).Run();
     SetStatus(r->id, "rejected", true);
     Reservation out = *LoadReservation(id);
-    AppendEvent("reservation.rejected", events::ReservationEvent(out));
+    books_.Append("reservation.rejected", events::ReservationEvent(out));
     tx.Commit();
     return out;
   });
 }
 
-Expected<Reservation> Store::Pick(std::string_view id, const CheckedCode& checked) {
+Expected<Reservation> Stock::Pick(std::string_view id, const CheckedCode& checked) {
   if (auto refused = LabelRefusal(checked)) return *refused;
   const codes::Code& code = checked.code;
   return Guarded([&]() -> Expected<Reservation> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (!Open(r->status)) return StateError(*r, "only an accepted order is picked");
@@ -489,7 +329,7 @@ Expected<Reservation> Store::Pick(std::string_view id, const CheckedCode& checke
         .Bind(2, line->line_no)
         .Bind(3, code.gtin)
         .Bind(4, code.serial)
-        .Bind(5, clock_.now_ms())
+        .Bind(5, books_.now_ms())
         .Run();
     Reservation out = *LoadReservation(id);
     bool complete = true;
@@ -498,7 +338,7 @@ Expected<Reservation> Store::Pick(std::string_view id, const CheckedCode& checke
       SetStatus(out.id, "picked", false);
       out.status = "picked";
     }
-    AppendEvent("reservation.picked",
+    books_.Append("reservation.picked",
                 events::ReservationEvent(out, events::Fields({{"gtin", code.gtin}, {"serial", code.serial}})));
     tx.Commit();
     return out;
@@ -506,10 +346,10 @@ Expected<Reservation> Store::Pick(std::string_view id, const CheckedCode& checke
 }
 
 // The picked units leave the store: moves out, the hold compensated.
-Expected<Reservation> Store::Leave(std::string_view id, std::string_view kind, std::string_view status,
+Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind, std::string_view status,
                                    const std::function<std::optional<Error>(Reservation&)>& check) {
   return Guarded([&]() -> Expected<Reservation> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (r->kind != kind) {
@@ -517,7 +357,7 @@ Expected<Reservation> Store::Leave(std::string_view id, std::string_view kind, s
     }
     if (r->status != "picked") return StateError(*r, "pick every unit first");
     if (auto refused = check(*r)) return *refused;
-    const std::int64_t now = clock_.now_ms();
+    const std::int64_t now = books_.now_ms();
     for (const auto& l : r->lines) {
       for (const auto& serial : l.picked) {
         db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) VALUES(?, ?, -1, ?, ?, ?)")
@@ -535,13 +375,13 @@ Expected<Reservation> Store::Leave(std::string_view id, std::string_view kind, s
     Compensate(*r, status);
     SetStatus(r->id, status, true);
     Reservation out = *LoadReservation(id);
-    AppendEvent(std::string("reservation.") + std::string(status), events::ReservationEvent(out));
+    books_.Append(std::string("reservation.") + std::string(status), events::ReservationEvent(out));
     tx.Commit();
     return out;
   });
 }
 
-Expected<Reservation> Store::Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no) {
+Expected<Reservation> Stock::Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no) {
   if (!Printable(carrier, 64) || !Printable(tracking_no, 64)) {
     return BadRequest("invalid_shipment", "carrier and tracking_no are 1-64 characters each");
   }
@@ -555,7 +395,7 @@ Expected<Reservation> Store::Ship(std::string_view id, std::string_view carrier,
   });
 }
 
-Expected<Reservation> Store::HandOver(std::string_view id, std::string_view pickup_code) {
+Expected<Reservation> Stock::HandOver(std::string_view id, std::string_view pickup_code) {
   if (pickup_code.empty() || pickup_code.size() > 64) {
     return BadRequest("invalid_pickup_code", "the customer's pickup code is 1-64 characters");
   }
@@ -570,10 +410,10 @@ Expected<Reservation> Store::HandOver(std::string_view id, std::string_view pick
   });
 }
 
-Expected<Reservation> Store::Release(std::string_view id, std::string_view reason) {
+Expected<Reservation> Stock::Release(std::string_view id, std::string_view reason) {
   if (!reason.empty() && !Printable(reason, 200)) return BadRequest("invalid_reason", "a reason is 1-200 characters");
   return Guarded([&]() -> Expected<Reservation> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (!Open(r->status)) return StateError(*r, "only an accepted order holds stock to release");
@@ -584,15 +424,23 @@ Expected<Reservation> Store::Release(std::string_view id, std::string_view reaso
   });
 }
 
-Expected<std::size_t> Store::ExpireReservations() {
+Expected<bool> Stock::AnyExpired() {
+  return Guarded([&]() -> Expected<bool> {
+    auto st = db_.Cached("SELECT 1 FROM reservations WHERE status = 'accepted' AND expires_at_ms <= ? LIMIT 1");
+    st.Bind(1, books_.now_ms());
+    return st.Step();
+  });
+}
+
+Expected<std::size_t> Stock::ExpireReservations() {
   return Guarded([&]() -> Expected<std::size_t> {
-    Transaction tx(db_, Durability::full);
+    Transaction tx(db_);
     std::vector<std::string> due;
     // An order fully picked and waiting for its courier or customer does
     // not lapse: its units are set aside; a manager releases it if need be.
     auto st = db_.Cached("SELECT id FROM reservations WHERE status = 'accepted' "
                          "AND expires_at_ms <= ? ORDER BY expires_at_ms");
-    st.Bind(1, clock_.now_ms());
+    st.Bind(1, books_.now_ms());
     while (st.Step()) due.push_back(st.Text(0));
     for (const auto& id : due) GiveBack(*LoadReservation(id), "expired", "ttl lapsed", "reservation.expired");
     tx.Commit();

@@ -3,7 +3,7 @@
 // shift.closed event's payload. nlohmann-json stays in the module's adapter files.
 #include <nlohmann/json.hpp>
 
-#include "store.hpp"
+#include "shifts.hpp"
 
 namespace sa::store {
 namespace {

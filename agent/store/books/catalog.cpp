@@ -2,7 +2,7 @@
 // Catalog import from CSV (RFC 4180 quoting): gtin,name,price_minor[,tax_rate].
 #include <set>
 
-#include "store.hpp"
+#include "books.hpp"
 
 namespace sa::store {
 namespace {
@@ -111,7 +111,7 @@ bool HasControl(std::string_view s) {
 
 }  // namespace
 
-Expected<CatalogImport> Store::ImportCatalogCsv(std::string_view csv) {
+Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   auto invalid = [](std::string message) {
     return MakeError(ErrorKind::refused, "catalog_invalid", std::move(message));
   };
@@ -185,7 +185,7 @@ Expected<CatalogImport> Store::ImportCatalogCsv(std::string_view csv) {
     return invalid(message);
   }
   try {
-    ledger::Transaction tx(db_, ledger::Durability::full);
+    ledger::Transaction tx(db_);
     const std::int64_t now = clock_.now_ms();
     for (const auto& p : products) {
       db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers shared by the store module's files. Private to the module.
+// For the store's parts (stock, sales, shifts, inbox) only, not for their
+// users: the errors they give and the guard that turns a ledger failure
+// inside an operation into that operation's error.
 #pragma once
 
 #include <exception>
 #include <string>
 
-#include "store.hpp"
+#include "books.hpp"
 
-namespace sa::store::detail {
+namespace sa::store::part {
 
 inline Error Refused(std::string code, std::string message, std::string reason = {}) {
   return MakeError(ErrorKind::refused, std::move(code), std::move(message), std::move(reason));
@@ -22,8 +24,8 @@ inline Error BadRequest(std::string code, std::string message) {
   return MakeError(ErrorKind::invalid_request, std::move(code), std::move(message));
 }
 
-// Runs one domain operation; a ledger failure (disk full, I/O) becomes its
-// error after the Transaction destructor rolled everything back.
+// Runs one operation; a ledger failure (disk full, I/O) becomes its error
+// after the Transaction destructor rolled everything back.
 template <class F>
 auto Guarded(F&& fn) -> decltype(fn()) {
   try {
@@ -37,4 +39,4 @@ auto Guarded(F&& fn) -> decltype(fn()) {
   }
 }
 
-}  // namespace sa::store::detail
+}  // namespace sa::store::part

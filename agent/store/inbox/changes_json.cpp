@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// PROTOCOL.md §5: one pulled page applied through the store, with its cursor.
+// PROTOCOL.md §5: one pulled page applied through the store's parts, with
+// its cursor. The inbox's only use of nlohmann-json: the changes' data.
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sync.hpp"
+#include "inbox.hpp"
 
-namespace sa::sync {
+namespace sa::store {
 namespace {
 
 using nlohmann::json;
@@ -27,14 +28,14 @@ Error Malformed(const std::string& why) {
 
 // One change. An error means the change is malformed (the caller raises an
 // alert and moves on); a ledger failure is thrown and fails the page.
-Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d) {
+Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const json& d) {
   const std::string& t = change.type;
   auto must = [](Expected<void> r) -> Expected<void> {
     if (!r && r.error().kind == ErrorKind::storage) throw ledger::Failure(r.error());
     return r;
   };
   if (t == "catalog.upsert") {
-    store::Product p;
+    Product p;
     p.gtin = Str(d, "gtin");
     p.name = Str(d, "name");
     p.currency = Str(d, "currency");
@@ -48,7 +49,7 @@ Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d
       if (!bp || *bp < 0 || *bp > 10000) return Malformed("tax_rate_bp must be an integer 0..10000");
       p.tax_rate_bp = static_cast<int>(*bp);
     }
-    return must(store.UpsertProduct(p));
+    return must(inbox.UpsertProduct(p));
   }
   if (t == "revocation") {
     const std::string gtin = Str(d, "gtin");
@@ -57,43 +58,42 @@ Expected<void> ApplyOne(store::Store& store, const Change& change, const json& d
     if (!g || serial.empty() || serial.size() > 20) {
       return Malformed("revocation needs a gtin and a serial");
     }
-    return must(store.Revoke(*g, serial, Str(d, "reason")));
+    return must(inbox.Revoke(*g, serial, Str(d, "reason")));
   }
   if (t == "allocation") {
-    return must(store.AddAllocation(store::Allocation{Str(d, "gtin"), Str(d, "serial_from"),
+    return must(inbox.AddAllocation(Allocation{Str(d, "gtin"), Str(d, "serial_from"),
                                                       Str(d, "serial_to"), Str(d, "region"),
                                                       Str(d, "lot")}));
   }
   if (t == "key.brand" || t == "key.member") {
     const std::string action = Str(d, "action");
     if (action != "add" && action != "retire") return Malformed(t + " action is add or retire");
-    return must(store.RecordKey(t.substr(4), Str(d, "pem"), action == "retire"));
+    return must(inbox.RecordKey(t.substr(4), Str(d, "pem"), action == "retire"));
   }
   if (t == "order.offered") {
-    return must(store.RecordOrderOffer(Str(d, "id"), Str(d, "kind"), change.data));
+    return must(stock.RecordOrderOffer(Str(d, "id"), Str(d, "kind"), change.data));
   }
-  if (t == "order.cancelled") return must(store.RecordOrderCancel(Str(d, "id")));
+  if (t == "order.cancelled") return must(stock.RecordOrderCancel(Str(d, "id")));
   if (t == "stock.snapshot") {
     auto on_hand = Int(d, "on_hand");
     if (!on_hand) return Malformed("stock.snapshot needs an integer on_hand");
-    return must(store.SetStockSnapshot(Str(d, "gtin"), *on_hand));
+    return must(stock.SetSnapshot(Str(d, "gtin"), *on_hand));
   }
   if (t == "alert") {
-    store::Alert alert;
+    Alert alert;
     alert.code = Str(d, "code");
     alert.message = Str(d, "message");
     alert.detail = change.data;
     alert.source = "cloud";
     // Keyed by the change: a page applied twice raises it once.
-    return must(store.RaiseAlert(alert, "cloud:" + std::to_string(change.cursor)));
+    return must(inbox.RaiseAlert(alert, "cloud:" + std::to_string(change.cursor)));
   }
   return {};  // unreachable: ApplyChanges skips the types it does not know
 }
 
 }  // namespace
 
-Expected<void> ApplyChanges(store::Store& store, const std::vector<Change>& changes,
-                            std::int64_t new_cursor) {
+Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
   static const std::set<std::string> kKnown = {"catalog.upsert", "revocation", "allocation",
                                                "key.brand",      "key.member", "order.offered",
                                                "order.cancelled", "stock.snapshot", "alert"};
@@ -101,19 +101,19 @@ Expected<void> ApplyChanges(store::Store& store, const std::vector<Change>& chan
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);
     Expected<void> applied =
-        data.is_object() ? ApplyOne(store, change, data) : Malformed("data is not an object");
+        data.is_object() ? ApplyOne(*this, stock_, change, data) : Malformed("data is not an object");
     if (!applied) {
-      store::Alert alert;
+      Alert alert;
       alert.code = "change_rejected";
       alert.message = "the cloud sent a " + change.type + " change this store cannot apply: " +
                       applied.error().message;
       alert.detail = json{{"cursor", change.cursor}, {"type", change.type}}.dump();
       alert.source = "device";
-      auto raised = store.RaiseAlert(alert, "change:" + std::to_string(change.cursor));
+      auto raised = RaiseAlert(alert, "change:" + std::to_string(change.cursor));
       if (!raised) return raised.error();
     }
   }
-  return store.SetPullCursor(new_cursor);
+  return SetPullCursor(new_cursor);
 }
 
-}  // namespace sa::sync
+}  // namespace sa::store

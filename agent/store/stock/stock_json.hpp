@@ -1,29 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Event payloads as JSON text. Private to the store module: the only place it
-// touches nlohmann-json.
+// Stock and reservation event payloads as JSON, and the cloud's order offer
+// read. Private to the stock part: its only use of nlohmann-json.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "store.hpp"
+#include "stock.hpp"
 
 namespace sa::store::events {
 
-std::string MemberBoundByCode(std::string_view sale_id, std::string_view member_id);
-std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_hash,
-                               std::string_view phone_masked);
-std::string SaleCompleted(const Sale& sale, std::string_view phone_hash);
-std::string SaleVoided(const Sale& sale, std::string_view reason);
-std::string RefundCompleted(const Refund& refund, const Sale& sale,
-                            const std::vector<const Line*>& lines);
-std::string CodeDiverted(std::string_view gtin, std::string_view serial,
-                         std::string_view allocated_region, std::string_view store_region,
-                         std::string_view sale_id, bool refused);
-std::string UnitDetail(std::string_view gtin, std::string_view serial, std::string_view region);
-
-// An order.offered body (sync/PROTOCOL.md §5) read; nothing when malformed
+// An order.offered body (sync/PROTOCOL.md §5) read; bad_order when malformed
 // (the message says why).
 struct OrderOffer {
   std::string id;

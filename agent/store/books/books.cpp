@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "books.hpp"
+
+#include "part.hpp"
+
+namespace sa::store {
+
+using part::Guarded;
+using part::Refused;
+
+Books::Books(ledger::Database& db, Config config, const Clock& clock)
+    : db_(db), config_(std::move(config)), clock_(clock) {
+  ReloadKeys();
+}
+
+Expected<CheckedCode> Books::CheckCode(std::string_view payload) const {
+  auto parsed = codes::Parse(payload, config_.parse);
+  if (!parsed) {
+    const Error& e = parsed.error();
+    if (e.code == "member_code_malformed") return e;
+    return Refused("malformed_code", e.message, e.code);
+  }
+  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent};
+  const bool member = checked.code.kind == codes::Kind::member_code;
+  const auto keys = keys_.load();
+  checked.signature = codes::VerifySignature(checked.code, member ? keys->member : keys->brand);
+  return checked;
+}
+
+std::optional<Product> Books::FindProduct(std::string_view gtin14) {
+  try {
+    return LookupProduct(gtin14);
+  } catch (const ledger::Failure&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
+  auto st = db_.Cached("SELECT gtin, name, price_minor, currency, tax_rate_bp FROM products WHERE gtin = ?");
+  st.Bind(1, gtin14);
+  if (!st.Step()) return std::nullopt;
+  return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4))};
+}
+
+std::string Books::NextCounter(std::string_view name) {
+  db_.Cached("INSERT INTO counters(name, value) VALUES(?, 1) "
+             "ON CONFLICT(name) DO UPDATE SET value = value + 1")
+      .Bind(1, name)
+      .Run();
+  auto st = db_.Cached("SELECT value FROM counters WHERE name = ?");
+  st.Bind(1, name);
+  st.Step();
+  return std::to_string(st.Int(0));
+}
+
+void Books::Append(std::string_view type, const std::string& payload) {
+  const std::int64_t seq = std::stoll(NextCounter("outbox_seq"));
+  const std::int64_t now = clock_.now_ms();
+  db_.Cached("INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(?, ?, ?, ?, ?)")
+      .Bind(1, seq)
+      .Bind(2, crypto::NewUuidV7(now))
+      .Bind(3, type)
+      .Bind(4, now)
+      .Bind(5, payload)
+      .Run();
+}
+
+Expected<std::vector<Event>> Books::OutboxAfter(std::int64_t seq, std::size_t limit) {
+  return Guarded([&]() -> Expected<std::vector<Event>> {
+    std::vector<Event> out;
+    auto st = db_.Cached("SELECT seq, id, type, at_ms, payload FROM outbox WHERE seq > ? "
+                         "ORDER BY seq LIMIT ?");
+    st.Bind(1, seq).Bind(2, static_cast<std::int64_t>(limit));
+    while (st.Step()) {
+      out.push_back(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4)});
+    }
+    return out;
+  });
+}
+
+Expected<std::int64_t> Books::OutboxDepth() {
+  return Guarded([&]() -> Expected<std::int64_t> {
+    auto st = db_.Cached(
+        "SELECT coalesce((SELECT max(seq) FROM outbox), 0) - "
+        "coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)");
+    st.Step();
+    return st.Int(0);
+  });
+}
+
+Expected<std::optional<RememberedAnswer>> Books::RecallAnswer(std::string_view key,
+                                                              std::string_view request_hash) {
+  using Out = std::optional<RememberedAnswer>;
+  return Guarded([&]() -> Expected<Out> {
+    auto seen = db_.Cached("SELECT request_hash, status, response FROM idempotency WHERE key = ?");
+    seen.Bind(1, key);
+    if (!seen.Step()) return Out();
+    if (seen.Text(0) != request_hash) {
+      return part::Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request");
+    }
+    return Out(RememberedAnswer{static_cast<int>(seen.Int(1)), seen.Text(2)});
+  });
+}
+
+Expected<void> Books::RememberAnswer(std::string_view key, std::string_view request_hash,
+                                     const RememberedAnswer& answer) {
+  return Guarded([&]() -> Expected<void> {
+    db_.Cached("INSERT INTO idempotency(key, request_hash, status, response, created_at_ms) "
+               "VALUES(?, ?, ?, ?, ?)")
+        .Bind(1, key)
+        .Bind(2, request_hash)
+        .Bind(3, static_cast<std::int64_t>(answer.status))
+        .Bind(4, answer.body)
+        .Bind(5, clock_.now_ms())
+        .Run();
+    return {};
+  });
+}
+
+std::optional<std::string> Books::DivertedTo(std::string_view gtin14, std::string_view serial) {
+  if (config_.region.empty()) return std::nullopt;
+  auto st = db_.Cached(
+      "SELECT region FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
+      "AND length(serial_from) = length(?2) AND region <> ?3 LIMIT 1");
+  st.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
+  if (!st.Step()) return std::nullopt;
+  // A range allocated to this store's region as well is not a diversion.
+  auto ours = db_.Cached(
+      "SELECT 1 FROM allocations WHERE gtin = ?1 AND serial_from <= ?2 AND serial_to >= ?2 "
+      "AND length(serial_from) = length(?2) AND region = ?3 LIMIT 1");
+  ours.Bind(1, gtin14).Bind(2, serial).Bind(3, config_.region);
+  if (ours.Step()) return std::nullopt;
+  return st.Text(0);
+}
+
+void Books::InsertAlert(const Alert& alert, std::string_view dedupe_key) {
+  auto st = db_.Cached(
+      "INSERT INTO alerts(code, message, detail, source, dedupe_key, at_ms) "
+      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING");
+  st.Bind(1, alert.code).Bind(2, alert.message).Bind(3, alert.detail).Bind(4, alert.source);
+  if (dedupe_key.empty()) {
+    st.BindNull(5);
+  } else {
+    st.Bind(5, dedupe_key);
+  }
+  st.Bind(6, alert.at_ms != 0 ? alert.at_ms : clock_.now_ms()).Run();
+}
+
+void Books::ReloadKeys() {
+  auto keys = std::make_shared<Keys>(Keys{config_.brand_keys, config_.member_keys});
+  // Additions in the order they came, then retirements: a retired key stays
+  // retired whichever source (config file or cloud) brought it.
+  std::vector<std::pair<bool, std::string>> retired;
+  if (db_.UserVersion() < 3) {  // a ledger opened at an older schema (tests): no cloud keys
+    keys_.store(std::move(keys));
+    return;
+  }
+  auto st = db_.Cached("SELECT kind, pem, retired FROM cloud_keys ORDER BY at_ms, pem");
+  while (st.Step()) {
+    auto key = crypto::VerifyKey::FromPem(st.Text(1));
+    if (!key) continue;  // checked before it was stored
+    const bool brand = st.Text(0) == "brand";
+    if (st.Int(2) != 0) {
+      retired.emplace_back(brand, key->Fingerprint());
+    } else {
+      (brand ? keys->brand : keys->member).Add(*key);
+    }
+  }
+  for (const auto& [brand, fingerprint] : retired) {
+    (brand ? keys->brand : keys->member).Remove(fingerprint);
+  }
+  keys_.store(std::move(keys));
+}
+
+}  // namespace sa::store

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// The store's books: one ledger, and what every part of the store (stock,
+// sales, shifts, the cloud inbox) shares on it: the config, the clock, the
+// key ring that labels are checked against, the catalog, the outbox (the one
+// writer of events), the manager's alerts, and the answers remembered for
+// Idempotency-Keys. Plain C++ over the ledger: no HTTP, no threads.
+//
+// Errors (Error::code): malformed_code (reason = the parser's code),
+// member_code_malformed, catalog_invalid, idempotency_key_reused, and the
+// ledger's insufficient_storage / ledger_busy / ledger_error.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base.hpp"
+#include "codes.hpp"
+#include "crypto.hpp"
+#include "ledger.hpp"
+
+namespace sa::store {
+
+struct Config {
+  std::string store_id = "demo-store";
+  std::string device_id = "demo-till-1";
+  std::string currency = "CNY";
+  bool require_signature = false;        // codes.require_signature
+  std::int64_t member_code_window_s = 120;
+  crypto::KeyRing brand_keys;            // codes.brand_keys
+  crypto::KeyRing member_keys;           // members.service_keys
+  // Key of the phone-number hash. Shared with the brand's CRM so it can match
+  // members across stores; never stored in the ledger.
+  crypto::Bytes phone_hash_key;
+  codes::ParseOptions parse;
+  // Anti-diversion: the region this store belongs to (store.region; "" = no
+  // check) and whether a unit allocated elsewhere is refused or only warned
+  // about (codes.on_diverted).
+  std::string region;
+  bool refuse_diverted = false;
+};
+
+struct Product {
+  std::string gtin;
+  std::string name;
+  MinorUnits price_minor = 0;
+  std::string currency;
+  int tax_rate_bp = 0;  // basis points: 1300 = 13 %
+};
+
+struct CatalogImport {
+  std::size_t rows = 0;
+};
+
+// A payload parsed and its signature checked: the CPU-heavy half of a scan,
+// done before (and apart from) the ledger.
+struct CheckedCode {
+  codes::Code code;
+  codes::SignatureState signature = codes::SignatureState::absent;
+};
+
+// An event of the outbox, as the cloud will get it (EventEnvelope).
+struct Event {
+  std::int64_t seq = 0;
+  std::string id;
+  std::string type;
+  std::int64_t at_ms = 0;
+  std::string payload;  // JSON object
+};
+
+// Something a manager should see: a diverted unit, an event the cloud
+// refused, a serial sold twice across devices.
+struct Alert {
+  std::int64_t id = 0;
+  std::string code;
+  std::string message;
+  std::string detail = "{}";  // JSON object
+  std::string source;         // device | cloud
+  std::int64_t at_ms = 0;
+  bool acknowledged = false;
+};
+
+// The first answer to a request made with an Idempotency-Key, kept with the
+// change it answered so that a retry gets it again. Opaque here: the API
+// decides what a status and a body are.
+struct RememberedAnswer {
+  int status = 0;
+  std::string body;
+};
+
+class Books {
+ public:
+  Books(ledger::Database& db, Config config, const Clock& clock);
+  Books(const Books&) = delete;
+  Books& operator=(const Books&) = delete;
+
+  const Config& config() const { return config_; }
+  ledger::Database& db() { return db_; }
+  std::int64_t now_ms() const { return clock_.now_ms(); }
+
+  // Parses and verifies (brand keys for labels, member keys for member
+  // codes). Reads only the config and the key ring: safe on any thread,
+  // concurrently with everything else, so the daemon runs it on workers.
+  Expected<CheckedCode> CheckCode(std::string_view payload) const;
+
+  // CSV with header gtin,name,price_minor[,tax_rate]. All rows or none; the
+  // error (catalog_invalid) lists every bad row with its line number.
+  Expected<CatalogImport> ImportCatalogCsv(std::string_view csv);
+  std::optional<Product> FindProduct(std::string_view gtin14);
+
+  // Events after `seq`, oldest first; how many the cloud has not acknowledged.
+  Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
+  Expected<std::int64_t> OutboxDepth();
+
+  // The answer first given for `key`; nothing when the key is new;
+  // idempotency_key_reused when it was used for another request.
+  Expected<std::optional<RememberedAnswer>> RecallAnswer(std::string_view key,
+                                                         std::string_view request_hash);
+  // Kept in the caller's transaction, with the change it answers.
+  Expected<void> RememberAnswer(std::string_view key, std::string_view request_hash,
+                                const RememberedAnswer& answer);
+
+  // ---- for the store's parts, inside their transactions (they throw
+  // ledger::Failure, which the part's operation turns into its error).
+
+  // The one writer of the outbox: the event commits with the change it
+  // describes, and its seq comes from a counter in the same transaction, so
+  // a rollback takes the number back and the per-device seq has no gaps.
+  void Append(std::string_view type, const std::string& payload);
+  // The next value of a named counter ("receipt_no"), as text.
+  std::string NextCounter(std::string_view name);
+  std::optional<Product> LookupProduct(std::string_view gtin14);
+  // The region of an allocation covering this unit that is not this store's.
+  std::optional<std::string> DivertedTo(std::string_view gtin14, std::string_view serial);
+  // An alert with a dedupe key is raised once: the second is a no-op.
+  void InsertAlert(const Alert& alert, std::string_view dedupe_key);
+  // The key ring: the config's keys, plus the ones the cloud added, minus the
+  // ones it retired. Read again after the inbox records a rotation; swapped
+  // whole, while workers may be checking codes with the previous set.
+  void ReloadKeys();
+
+ private:
+  struct Keys {
+    crypto::KeyRing brand;
+    crypto::KeyRing member;
+  };
+
+  ledger::Database& db_;
+  Config config_;
+  const Clock& clock_;
+  std::atomic<std::shared_ptr<const Keys>> keys_;
+};
+
+// The event as it goes to the cloud:
+// {"id","store_id","device_id","seq","type","at","payload"}.
+std::string EventEnvelope(const Event& event, const Config& config);
+
+}  // namespace sa::store

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cloud inbox: what sync brings to the store and keeps there. The
+// acknowledgement of pushed events, the pull cursor, and the pulled pages
+// of changes (sync/PROTOCOL.md §5: catalog rows, revocations, allocations,
+// key rotations, orders, stock snapshots, alerts), applied through the
+// store's parts; and the alerts a manager reads and acknowledges.
+//
+// Errors (Error::code): bad_ack, bad_product, bad_allocation, bad_key,
+// bad_alert, alert_not_found; a page's malformed change is not an error but
+// an alert (change_rejected).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "books.hpp"
+#include "stock.hpp"
+
+namespace sa::store {
+
+// Where sync stands, as the ledger records it.
+struct SyncState {
+  std::int64_t acked_seq = 0;  // the cloud has every event up to here
+  std::int64_t last_seq = 0;   // the newest event
+  std::int64_t cursor = 0;     // the last pulled change applied
+};
+
+// A range of one GTIN's serials the brand shipped to a region. Serials
+// compare as strings of equal length.
+struct Allocation {
+  std::string gtin;
+  std::string serial_from;
+  std::string serial_to;
+  std::string region;
+  std::string lot;
+};
+
+// A pulled change (PROTOCOL.md §5), as the cloud sent it.
+struct Change {
+  std::int64_t cursor = 0;
+  std::string type;
+  std::string data;  // JSON object text
+};
+
+class Inbox {
+ public:
+  Inbox(Books& books, Stock& stock);
+
+  // The cloud's acked_seq: the events up to it are pushed (OutboxDepth counts
+  // the rest). A cloud behind the device (restored from a backup) rewinds it:
+  // the events after it are sent again.
+  Expected<void> RecordAck(std::int64_t acked_seq);
+  Expected<SyncState> GetSyncState();
+
+  // One pulled page and its new cursor, in the caller's transaction. Unknown
+  // change types are skipped; a malformed change is skipped and raised as an
+  // alert; a ledger failure fails the whole page.
+  Expected<void> Apply(const std::vector<Change>& changes, std::int64_t new_cursor);
+  Expected<void> SetPullCursor(std::int64_t cursor);
+
+  // What a page applies, each one transaction (a page nests them).
+  Expected<void> UpsertProduct(const Product& product);
+  Expected<void> AddAllocation(const Allocation& allocation);
+  // A code the brand has revoked.
+  Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);
+  // kind brand|member; retired keys stay listed, marked. Codes checked from
+  // then on see the rotation.
+  Expected<void> RecordKey(std::string_view kind, std::string_view pem, bool retired);
+
+  // An alert with a dedupe key is raised once (a page pulled twice, a unit
+  // scanned twice): the second is a no-op.
+  Expected<void> RaiseAlert(const Alert& alert, std::string_view dedupe_key = {});
+  Expected<std::vector<Alert>> Alerts(bool include_acknowledged, std::size_t limit);
+  Expected<void> AcknowledgeAlert(std::int64_t id);
+
+ private:
+  Books& books_;
+  Stock& stock_;
+  ledger::Database& db_;
+  const Config& config_;
+};
+
+}  // namespace sa::store

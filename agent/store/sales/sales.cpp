@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: Apache-2.0
+// A sale's life at the till: opened, lines scanned in and out, completed
+// with its payments, or voided.
+#include "sales.hpp"
+
+#include <set>
+#include <utility>
+
+#include "part.hpp"
+#include "sale_json.hpp"
+
+namespace sa::store {
+namespace {
+
+using ledger::Transaction;
+using part::BadRequest;
+using part::Conflict;
+using part::Guarded;
+using part::NotFound;
+using part::Refused;
+
+Error NotOpen(std::string_view id, const std::string& status) {
+  return Conflict("sale_not_open", "sale " + std::string(id) + " is " + status +
+                                       "; only an open sale can change");
+}
+
+constexpr std::int64_t kMaxLines = 500;
+
+bool KnownMethod(std::string_view m) {
+  static const std::set<std::string_view> kMethods = {"cash",     "card",   "wechat",
+                                                      "alipay",   "unionpay", "voucher"};
+  return kMethods.count(m) > 0;
+}
+
+}  // namespace
+
+Sales::Sales(Books& books, Stock& stock)
+    : books_(books), stock_(stock), db_(books.db()), config_(books.config()) {}
+
+std::optional<Error> Sales::CheckOpen(std::string_view sale_id) {
+  auto status = SaleStatus(sale_id);
+  if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
+  if (*status != "open") return NotOpen(sale_id, *status);
+  return std::nullopt;
+}
+
+std::optional<std::string> Sales::SaleStatus(std::string_view sale_id) {
+  auto st = db_.Cached("SELECT status FROM sales WHERE id = ?");
+  st.Bind(1, sale_id);
+  if (!st.Step()) return std::nullopt;
+  return st.Text(0);
+}
+
+Sale Sales::LoadSale(std::string_view sale_id) {
+  Sale sale;
+  {
+    auto st = db_.Cached(
+        "SELECT s.id, s.status, s.terminal, s.currency, s.total_minor, s.tendered_minor, "
+        "s.change_minor, s.receipt_no, s.opened_at_ms, s.closed_at_ms, m.member_id, "
+        "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, '') "
+        "FROM sales s LEFT JOIN members m ON m.id = s.member WHERE s.id = ?");
+    st.Bind(1, sale_id);
+    if (!st.Step()) throw ledger::Failure(NotFound("sale_not_found", "no such sale"));
+    sale.id = st.Text(0);
+    sale.status = st.Text(1);
+    sale.terminal = st.Text(2);
+    sale.currency = st.Text(3);
+    sale.total = st.Int(4);
+    if (!st.IsNull(5)) sale.tendered = st.Int(5);
+    if (!st.IsNull(6)) sale.change = st.Int(6);
+    sale.receipt_no = st.Text(7);
+    sale.opened_at_ms = st.Int(8);
+    if (!st.IsNull(9)) sale.closed_at_ms = st.Int(9);
+    if (st.Int(12) != 0) sale.member = Member{st.Text(10), st.Text(11)};
+    sale.cashier = st.Text(13);
+    sale.shift_id = st.Text(14);
+  }
+  {
+    auto st = db_.Cached(
+        "SELECT id, gtin, serial, name, unit_price_minor, qty, signature FROM sale_lines "
+        "WHERE sale_id = ? ORDER BY id");
+    st.Bind(1, sale_id);
+    while (st.Step()) {
+      Line line{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Int(5), 0, st.Text(6)};
+      line.amount = line.unit_price * line.qty;  // bounded: checked when the line was added
+      sale.lines.push_back(std::move(line));
+    }
+  }
+  {
+    auto st = db_.Cached(
+        "SELECT method, amount_minor, coalesce(ref, '') FROM payments WHERE sale_id = ? "
+        "ORDER BY id");
+    st.Bind(1, sale_id);
+    while (st.Step()) sale.payments.push_back(Payment{st.Text(0), st.Int(1), st.Text(2)});
+  }
+  return sale;
+}
+
+Expected<Sale> Sales::GetSale(std::string_view sale_id) {
+  return Guarded([&]() -> Expected<Sale> {
+    if (!SaleStatus(sale_id)) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<std::optional<std::string>> Sales::OpenSaleOf(std::string_view terminal) {
+  return Guarded([&]() -> Expected<std::optional<std::string>> {
+    auto st = db_.Cached("SELECT id FROM sales WHERE status = 'open' AND terminal = ? "
+                         "ORDER BY opened_at_ms DESC, id DESC LIMIT 1");
+    st.Bind(1, terminal);
+    if (!st.Step()) return std::optional<std::string>();
+    return std::optional<std::string>(st.Text(0));
+  });
+}
+
+Expected<Sale> Sales::OpenSale(std::string_view terminal, std::string_view cashier) {
+  if (terminal.size() > 64 || !ValidUtf8(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    const std::int64_t now = books_.now_ms();
+    const std::string id = crypto::NewUuidV7(now);
+    Transaction tx(db_);
+    db_.Cached("INSERT INTO sales(id, status, terminal, currency, opened_at_ms, cashier) "
+               "VALUES(?, 'open', ?, ?, ?, ?)")
+        .Bind(1, id)
+        .Bind(2, terminal)
+        .Bind(3, config_.currency)
+        .Bind(4, now)
+        .BindOptional(5, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
+        .Run();
+    tx.Commit();
+    return LoadSale(id);
+  });
+}
+
+Expected<Sale> Sales::Scan(std::string_view sale_id, std::string_view payload) {
+  auto checked = books_.CheckCode(payload);
+  if (!checked) return checked.error();
+  return AddCheckedCode(sale_id, *checked);
+}
+
+Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
+                                     const std::optional<Override>& override_reserved) {
+  const codes::Code& code = checked.code;
+  if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
+  const auto sig = checked.signature;
+  if (sig == codes::SignatureState::invalid) {
+    return Refused("code_forged", "the label's signature does not match any brand key: "
+                                  "treat this unit as counterfeit");
+  }
+  if (sig == codes::SignatureState::absent && config_.require_signature) {
+    return Refused("code_forged", "this store accepts signed labels only and this one is not "
+                                  "signed");
+  }
+
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    auto product = books_.LookupProduct(code.gtin);
+    if (!product) {
+      return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
+    }
+    if (code.serialised()) {
+      if (auto refused = UnitRefusal(sale_id, code)) {
+        // A refused diverted unit keeps its event and alert: they are what
+        // the brand wants to know.
+        if (refused->code == "code_diverted") tx.Commit();
+        return *refused;
+      }
+    }
+    if (auto refused = stock_.RefusalAtTill(sale_id, code, override_reserved)) return *refused;
+    AddLine(sale_id, code, *product, sig);
+    // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
+    // lines at kMaxLines, so this sum cannot overflow 64 bits.
+    auto total = db_.Cached(
+        "SELECT coalesce(sum(unit_price_minor * qty), 0), count(*) FROM sale_lines "
+        "WHERE sale_id = ?");
+    total.Bind(1, sale_id);
+    total.Step();
+    if (total.Int(1) > kMaxLines) {
+      return Conflict("sale_too_large", "a sale holds at most " + std::to_string(kMaxLines) +
+                                            " lines; complete this one and open another");
+    }
+    db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?")
+        .Bind(1, total.Int(0))
+        .Bind(2, sale_id)
+        .Run();
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+std::optional<Error> Sales::UnitRefusal(std::string_view sale_id, const codes::Code& code) {
+  auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
+  revoked.Bind(1, code.gtin).Bind(2, code.serial);
+  if (revoked.Step()) {
+    return Refused("code_revoked", "the brand has revoked this label (" + code.gtin + " / " +
+                                       code.serial + "); do not sell this unit");
+  }
+  if (auto region = books_.DivertedTo(code.gtin, code.serial)) {
+    // Anti-diversion: the event and the alert are written whether the scan
+    // is refused or only warned about.
+    const bool refuse = config_.refuse_diverted;
+    books_.Append("code.diverted", events::CodeDiverted(code.gtin, code.serial, *region,
+                                                       config_.region, sale_id, refuse));
+    books_.InsertAlert(Alert{0, "code_diverted",
+                             "unit " + code.gtin + " / " + code.serial + " was shipped to region " +
+                                 *region + ", not to this store's region " + config_.region,
+                             events::UnitDetail(code.gtin, code.serial, *region), "device", 0, false},
+                       "diverted:" + code.gtin + ":" + code.serial);
+    if (refuse) {
+      return Refused("code_diverted", "this unit was shipped to region " + *region +
+                                          ", not to this store: do not sell it; the brand "
+                                          "has been told");
+    }
+  }
+  auto in_cart = db_.Cached(
+      "SELECT l.sale_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+      "WHERE l.gtin = ? AND l.serial = ? AND s.status = 'open'");
+  in_cart.Bind(1, code.gtin).Bind(2, code.serial);
+  if (in_cart.Step()) {
+    const bool here = in_cart.Text(0) == sale_id;
+    return Conflict("serial_in_cart", here ? "this unit is already in this sale"
+                                           : "this unit is in another open sale");
+  }
+  auto sold = db_.Cached("SELECT 1 FROM units WHERE gtin = ? AND serial = ? AND state = 'sold'");
+  sold.Bind(1, code.gtin).Bind(2, code.serial);
+  if (sold.Step()) {
+    return Conflict("serial_already_sold",
+                    "this unit (" + code.gtin + " / " + code.serial + ") was already sold");
+  }
+  return std::nullopt;
+}
+
+void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Product& product,
+                    codes::SignatureState signature) {
+  if (!code.serialised()) {
+    // Another scan of the same plain GTIN adds to its line.
+    auto bump = db_.Cached(
+        "UPDATE sale_lines SET qty = qty + 1 WHERE id = (SELECT id FROM sale_lines "
+        "WHERE sale_id = ? AND gtin = ? AND serial IS NULL AND qty < 9999 LIMIT 1)");
+    bump.Bind(1, sale_id).Bind(2, code.gtin).Run();
+    if (db_.Changes() > 0) return;
+  }
+  auto ins = db_.Cached(
+      "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
+      "code_kind, signature, added_at_ms) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?)");
+  ins.Bind(1, sale_id).Bind(2, code.gtin);
+  if (code.serialised()) {
+    ins.Bind(3, code.serial);
+  } else {
+    ins.BindNull(3);
+  }
+  ins.Bind(4, product.name)
+      .Bind(5, product.price_minor)
+      .Bind(6, codes::KindName(code.kind))
+      .Bind(7, std::string(codes::SignatureName(signature)))
+      .Bind(8, books_.now_ms())
+      .Run();
+}
+
+Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id) {
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    db_.Cached("DELETE FROM sale_lines WHERE id = ? AND sale_id = ?")
+        .Bind(1, line_id)
+        .Bind(2, sale_id)
+        .Run();
+    if (db_.Changes() == 0) {
+      return NotFound("line_not_found", "sale " + std::string(sale_id) + " has no line " +
+                                            std::to_string(line_id));
+    }
+    db_.Cached("UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
+               "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
+        .Bind(1, sale_id)
+        .Run();
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payment>& payments) {
+  if (payments.empty()) return BadRequest("invalid_payments", "at least one payment is needed");
+  if (payments.size() > 16) return BadRequest("invalid_payments", "at most 16 payments per sale");
+  MinorUnits paid = 0;
+  MinorUnits cash = 0;
+  for (const auto& p : payments) {
+    if (!KnownMethod(p.method)) {
+      return Refused("unknown_payment_method",
+                     "payment method '" + p.method.substr(0, 32) +
+                         "' is not one of cash, card, wechat, alipay, unionpay, voucher");
+    }
+    if (p.amount <= 0) return BadRequest("invalid_amount", "a payment amount must be positive");
+    if (p.ref.size() > 128) return BadRequest("invalid_payments", "a payment ref is at most 128 characters");
+    auto sum = AddMinor(paid, p.amount);
+    if (!sum) return BadRequest("amount_overflow", "the payments add up to more than can be counted");
+    paid = *sum;
+    if (p.method == "cash") cash += p.amount;  // cash <= paid, cannot overflow
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    Sale sale = LoadSale(sale_id);
+    if (sale.lines.empty()) return Refused("sale_empty", "the sale has no lines to pay for");
+    const MinorUnits total = sale.total;
+    if (paid < total) {
+      return Refused("payment_mismatch", "payments add up to " + std::to_string(paid) +
+                                             ", short of the total " + std::to_string(total));
+    }
+    const MinorUnits change = paid - total;
+    if (change > cash) {
+      return Refused("payment_mismatch",
+                     "payments exceed the total by " + std::to_string(change) +
+                         "; only cash may exceed it (change is given in cash)");
+    }
+    const std::int64_t now = books_.now_ms();
+    for (const auto& line : sale.lines) {
+      if (line.serial.empty()) continue;
+      // A revocation may have arrived from the cloud while the unit sat in the cart.
+      auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
+      revoked.Bind(1, line.gtin).Bind(2, line.serial);
+      if (revoked.Step()) {
+        return Refused("code_revoked", "the brand revoked unit " + line.gtin + " / " + line.serial +
+                                           " after it was scanned; remove it from the sale");
+      }
+      // Invariant 4: the units row is the one place a serial is sold; the
+      // conditional upsert refuses a second sale even if a check above missed it.
+      db_.Cached("INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
+                 "VALUES(?1, ?2, 'sold', ?3, ?4) ON CONFLICT(gtin, serial) DO UPDATE "
+                 "SET state = 'sold', sale_id = ?3, updated_at_ms = ?4 WHERE state <> 'sold'")
+          .Bind(1, line.gtin)
+          .Bind(2, line.serial)
+          .Bind(3, sale_id)
+          .Bind(4, now)
+          .Run();
+      if (db_.Changes() == 0) {
+        return Conflict("serial_already_sold", "unit " + line.gtin + " / " + line.serial +
+                                                   " was already sold; remove it from the sale");
+      }
+    }
+    for (const auto& line : sale.lines) {
+      db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+                 "VALUES(?, ?, ?, 'sale', ?, ?)")
+          .Bind(1, line.gtin)
+          .BindOptional(2, line.serial.empty() ? std::nullopt : std::optional(line.serial))
+          .Bind(3, -line.qty)
+          .Bind(4, sale_id)
+          .Bind(5, now)
+          .Run();
+    }
+    for (const auto& p : payments) {
+      db_.Cached("INSERT INTO payments(sale_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
+          .Bind(1, sale_id)
+          .Bind(2, p.method)
+          .Bind(3, p.amount)
+          .Bind(4, p.ref)
+          .Run();
+    }
+    const std::string counter = books_.NextCounter("receipt_no");
+    std::string receipt = config_.device_id + "-" + std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
+    // The sale counts in the shift open on its terminal now (none: no shift).
+    db_.Cached("UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
+               "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
+               "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
+        .Bind(1, paid)
+        .Bind(2, change)
+        .Bind(3, receipt)
+        .Bind(4, now)
+        .Bind(5, sale_id)
+        .Run();
+    sale = LoadSale(sale_id);
+    std::string phone_hash;
+    if (sale.member && sale.member->member_id.empty()) {
+      auto st = db_.Cached("SELECT m.phone_hash FROM sales s JOIN members m ON m.id = s.member "
+                           "WHERE s.id = ?");
+      st.Bind(1, sale_id);
+      if (st.Step()) phone_hash = st.Text(0);
+    }
+    books_.Append("sale.completed", events::SaleCompleted(sale, phone_hash));
+    tx.Commit();  // synchronous=FULL: the WAL is fsync'd before this returns
+    return sale;
+  });
+}
+
+Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason) {
+  if (reason.size() > 200 || !ValidUtf8(reason)) {
+    return BadRequest("invalid_reason", "a reason is at most 200 characters of UTF-8");
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    const std::int64_t now = books_.now_ms();
+    db_.Cached("UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ?, "
+               "shift_id = (SELECT sh.id FROM shifts sh WHERE sh.terminal = sales.terminal "
+               "AND sh.status = 'open') WHERE id = ?")
+        .Bind(1, now)
+        .Bind(2, reason)
+        .Bind(3, sale_id)
+        .Run();
+    Sale sale = LoadSale(sale_id);
+    books_.Append("sale.voided", events::SaleVoided(sale, reason));
+    tx.Commit();
+    return sale;
+  });
+}
+
+}  // namespace sa::store

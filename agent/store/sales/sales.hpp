@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sales at the till: open a sale, scan units and plain items into it, bind
+// the member, take the payments, or void it; refunds of completed sales.
+// Each operation is one transaction, its state change committed with its
+// outbox event (member.bound, sale.completed, sale.voided, refund.completed,
+// code.diverted).
+//
+// Errors (Error::code): malformed_code (reason = the parser's code),
+// unknown_product, code_forged, code_revoked, code_diverted,
+// serial_already_sold, serial_in_cart, stock_reserved, unit_shipped,
+// sale_not_found, sale_not_open, sale_too_large, line_not_found, sale_empty,
+// invalid_terminal, invalid_reason, invalid_payments, invalid_amount,
+// amount_overflow, unknown_payment_method, payment_mismatch,
+// member_code_malformed, member_code_forged, member_code_expired,
+// member_code_replayed, not_a_member_code, phone_invalid,
+// phone_binding_unavailable, sale_not_completed, serial_not_in_sale,
+// serial_ambiguous, serial_already_refunded, nothing_to_refund.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "books.hpp"
+#include "stock.hpp"
+
+namespace sa::store {
+
+struct Line {
+  std::int64_t id = 0;
+  std::string gtin;
+  std::string serial;  // empty for a product sold by its plain GTIN
+  std::string name;
+  MinorUnits unit_price = 0;
+  std::int64_t qty = 0;
+  MinorUnits amount = 0;
+  std::string signature;  // valid | absent
+};
+
+struct Payment {
+  std::string method;  // cash, card, wechat, alipay, unionpay, voucher
+  MinorUnits amount = 0;
+  std::string ref;
+};
+
+struct Member {
+  std::string member_id;     // bound by member code
+  std::string phone_masked;  // bound by phone: 138****5678
+};
+
+struct Sale {
+  std::string id;
+  std::string status;  // open | completed | voided
+  std::string terminal;
+  std::string currency;
+  std::vector<Line> lines;
+  MinorUnits total = 0;
+  std::optional<Member> member;
+  std::vector<Payment> payments;
+  std::optional<MinorUnits> tendered;
+  std::optional<MinorUnits> change;
+  std::string receipt_no;
+  std::int64_t opened_at_ms = 0;
+  std::optional<std::int64_t> closed_at_ms;
+  std::string cashier;   // who opened it ("" when opened with the API token)
+  std::string shift_id;  // the terminal's shift it was completed or voided in
+};
+
+struct Refund {
+  std::string id;
+  std::string sale_id;
+  std::vector<std::string> serials;
+  MinorUnits amount = 0;
+  std::string currency;
+};
+
+// A unit named for a refund: its serial, and its GTIN when the serial alone
+// is ambiguous (a serial is unique only within its GTIN).
+struct UnitRef {
+  std::string serial;
+  std::string gtin;  // optional; 14 digits when given
+  UnitRef(std::string s) : serial(std::move(s)) {}  // NOLINT: a serial alone reads naturally
+  UnitRef(const char* s) : serial(s) {}             // NOLINT
+  UnitRef(std::string g, std::string s) : serial(std::move(s)), gtin(std::move(g)) {}
+};
+
+class Sales {
+ public:
+  Sales(Books& books, Stock& stock);
+
+  // `cashier`: who opened it (a logged-in cashier's id), recorded on the sale.
+  Expected<Sale> OpenSale(std::string_view terminal = {}, std::string_view cashier = {});
+  Expected<Sale> GetSale(std::string_view sale_id);
+  // The newest open sale of a terminal, if any (where a terminal's scanner scans go).
+  Expected<std::optional<std::string>> OpenSaleOf(std::string_view terminal);
+  // A product label adds a line; a member code scanned here binds the member.
+  // The same as AddCheckedCode(sale_id, books.CheckCode(payload)).
+  Expected<Sale> Scan(std::string_view sale_id, std::string_view payload);
+  // The ledger half of a scan: the store's rules, then the line or the
+  // binding. `override_reserved`: a manager lets the till take a unit an
+  // order holds.
+  Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
+                                const std::optional<Override>& override_reserved = std::nullopt);
+  Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
+  Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
+  Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
+  // Payments must sum to the total, or exceed it only by cash (change is
+  // returned).
+  Expected<Sale> Complete(std::string_view sale_id, const std::vector<Payment>& payments);
+  Expected<Sale> Void(std::string_view sale_id, std::string_view reason);
+  // serial_ambiguous when a serial names two lines of the sale: pass the GTIN.
+  // The refund counts in the open shift of `terminal` (default: the sale's
+  // terminal) and is paid back by the sale's own methods, in payment order.
+  Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
+                               std::string_view terminal = {}, std::string_view cashier = {});
+
+ private:
+  // All throw ledger::Failure; they run inside a transaction.
+  Sale LoadSale(std::string_view sale_id);
+  std::optional<std::string> SaleStatus(std::string_view sale_id);
+  // sale_not_found or sale_not_open, or nothing when the sale takes changes.
+  std::optional<Error> CheckOpen(std::string_view sale_id);
+  // Why this serialised unit may not go into the sale (revoked, diverted and
+  // refused, in a cart, sold), or nothing.
+  std::optional<Error> UnitRefusal(std::string_view sale_id, const codes::Code& code);
+  void AddLine(std::string_view sale_id, const codes::Code& code, const Product& product,
+               codes::SignatureState signature);
+  Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
+                            codes::SignatureState signature);
+  // The lines of `sale` that `units` name, each once and not yet refunded.
+  Expected<std::vector<const Line*>> RefundedLines(const Sale& sale, const std::vector<UnitRef>& units);
+  // Pays `refund` back by the sale's own methods (refund_payments).
+  void PayBack(const Sale& sale, const Refund& refund);
+
+  Books& books_;
+  Stock& stock_;
+  ledger::Database& db_;
+  const Config& config_;
+};
+
+// A phone number as the ledger keeps it: "138****5678".
+std::string MaskPhone(std::string_view digits);
+
+// Sale and refund as JSON objects (the API's answers, storectl, events).
+std::string SaleJson(const Sale& sale);
+std::string RefundJson(const Refund& refund);
+
+}  // namespace sa::store

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shifts and the X/Z report. The report is computed from the ledger each
+// time (sales, voids and refunds carry the shift that was open on their
+// terminal), so it can never drift from the books it summarises.
+#include <map>
+
+#include "part.hpp"
+#include "shifts.hpp"
+
+namespace sa::store {
+
+using ledger::Transaction;
+using part::BadRequest;
+using part::Conflict;
+using part::Guarded;
+using part::NotFound;
+
+Shifts::Shifts(Books& books) : books_(books), db_(books.db()), config_(books.config()) {}
+
+// ------------------------------------------------------------------ shifts
+
+std::optional<Shift> Shifts::LoadShift(std::string_view id) {
+  auto st = db_.Cached("SELECT id, terminal, coalesce(cashier, ''), status, opening_float_minor, "
+                       "counted_cash_minor, opened_at_ms, closed_at_ms FROM shifts WHERE id = ?");
+  st.Bind(1, id);
+  if (!st.Step()) return std::nullopt;
+  Shift s{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), std::nullopt, st.Int(6), std::nullopt};
+  if (!st.IsNull(5)) s.counted_cash = st.Int(5);
+  if (!st.IsNull(7)) s.closed_at_ms = st.Int(7);
+  return s;
+}
+
+Expected<Shift> Shifts::OpenShift(std::string_view terminal, std::string_view cashier, MinorUnits opening_float) {
+  if (!IsValidId(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal id is 1-64 of A-Z a-z 0-9 _ . -");
+  }
+  if (opening_float < 0) return BadRequest("invalid_amount", "the opening cash is 0 or more minor units");
+  return Guarded([&]() -> Expected<Shift> {
+    Transaction tx(db_);
+    auto open = db_.Cached("SELECT id FROM shifts WHERE terminal = ? AND status = 'open'");
+    open.Bind(1, terminal);
+    if (open.Step()) {
+      return Conflict("shift_already_open", "terminal " + std::string(terminal) + " already has shift " +
+                                                open.Text(0) + " open; close it first");
+    }
+    const std::int64_t now = books_.now_ms();
+    const std::string id = crypto::NewUuidV7(now);
+    db_.Cached("INSERT INTO shifts(id, terminal, cashier, status, opening_float_minor, opened_at_ms) "
+               "VALUES(?, ?, ?, 'open', ?, ?)")
+        .Bind(1, id)
+        .Bind(2, terminal)
+        .BindOptional(3, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
+        .Bind(4, opening_float)
+        .Bind(5, now)
+        .Run();
+    tx.Commit();
+    return *LoadShift(id);
+  });
+}
+
+Expected<Shift> Shifts::GetShift(std::string_view id) {
+  return Guarded([&]() -> Expected<Shift> {
+    auto s = LoadShift(id);
+    if (!s) return NotFound("shift_not_found", "no shift " + std::string(id.substr(0, 64)));
+    return *s;
+  });
+}
+
+Expected<std::vector<Shift>> Shifts::ListShifts(std::string_view terminal, std::string_view status,
+                                           std::size_t limit) {
+  return Guarded([&]() -> Expected<std::vector<Shift>> {
+    std::vector<Shift> out;
+    auto st = db_.Cached("SELECT id FROM shifts WHERE (?1 = '' OR terminal = ?1) AND (?2 = '' OR status = ?2) "
+                         "ORDER BY opened_at_ms DESC, id DESC LIMIT ?3");
+    st.Bind(1, terminal).Bind(2, status).Bind(3, static_cast<std::int64_t>(limit));
+    std::vector<std::string> ids;
+    while (st.Step()) ids.push_back(st.Text(0));
+    for (const auto& id : ids) out.push_back(*LoadShift(id));
+    return out;
+  });
+}
+
+// Adds the per-method sums that `sql` (method, sum; one parameter: the
+// shift's id) returns into `field` of each method's totals.
+void Shifts::AddByMethod(std::map<std::string, MethodTotals>& by, MinorUnits MethodTotals::*field,
+                         const std::string& shift_id, std::string_view sql) {
+  auto st = db_.Cached(sql);
+  st.Bind(1, shift_id);
+  while (st.Step()) {
+    auto& m = by[st.Text(0)];
+    m.method = st.Text(0);
+    m.*field = st.Int(1);
+  }
+}
+
+ShiftReport Shifts::ComputeReport(const Shift& shift) {
+  ShiftReport r;
+  r.shift_id = shift.id;
+  r.terminal = shift.terminal;
+  r.cashier = shift.cashier;
+  r.opened_at_ms = shift.opened_at_ms;
+  r.closed_at_ms = shift.closed_at_ms;
+  r.currency = config_.currency;
+  r.opening_float = shift.opening_float;
+  std::map<std::string, MethodTotals> by;
+  {
+    auto st = db_.Cached("SELECT count(*), coalesce(sum(total_minor), 0), coalesce(sum(change_minor), 0) "
+                         "FROM sales WHERE shift_id = ? AND status = 'completed'");
+    st.Bind(1, shift.id);
+    st.Step();
+    r.sales_count = st.Int(0);
+    r.sales_total = st.Int(1);
+    r.change_given = st.Int(2);
+  }
+  {
+    auto st = db_.Cached("SELECT count(*) FROM sales WHERE shift_id = ? AND status = 'voided'");
+    st.Bind(1, shift.id);
+    st.Step();
+    r.voids_count = st.Int(0);
+  }
+  AddByMethod(by, &MethodTotals::sales, shift.id,
+              "SELECT p.method, sum(p.amount_minor) FROM payments p JOIN sales s ON s.id = p.sale_id "
+              "WHERE s.shift_id = ? AND s.status = 'completed' GROUP BY p.method");
+  {
+    auto st = db_.Cached("SELECT count(*), coalesce(sum(amount_minor), 0) FROM refunds WHERE shift_id = ?");
+    st.Bind(1, shift.id);
+    st.Step();
+    r.refunds_count = st.Int(0);
+    r.refunds_total = st.Int(1);
+  }
+  AddByMethod(by, &MethodTotals::refunds, shift.id,
+              "SELECT rp.method, sum(rp.amount_minor) FROM refund_payments rp "
+              "JOIN refunds f ON f.id = rp.refund_id WHERE f.shift_id = ? GROUP BY rp.method");
+  if (auto cash = by.find("cash"); cash != by.end()) {
+    r.cash_sales = cash->second.sales;
+    r.cash_refunds = cash->second.refunds;
+    cash->second.sales -= r.change_given;  // what the drawer kept
+  }
+  for (auto& [method, m] : by) {
+    m.net = m.sales - m.refunds;
+    r.by_method.push_back(m);
+  }
+  r.expected_cash = r.opening_float + r.cash_sales - r.change_given - r.cash_refunds;
+  if (shift.counted_cash) {
+    r.counted_cash = shift.counted_cash;
+    r.variance = *shift.counted_cash - r.expected_cash;
+  }
+  auto depth = db_.Cached("SELECT coalesce((SELECT max(seq) FROM outbox), 0) - "
+                          "coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)");
+  depth.Step();
+  r.pending_events = depth.Int(0);
+  return r;
+}
+
+Expected<ShiftReport> Shifts::ReportOf(std::string_view shift_id) {
+  return Guarded([&]() -> Expected<ShiftReport> {
+    auto s = LoadShift(shift_id);
+    if (!s) return NotFound("shift_not_found", "no shift " + std::string(shift_id.substr(0, 64)));
+    return ComputeReport(*s);
+  });
+}
+
+Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits counted_cash) {
+  if (counted_cash < 0) return BadRequest("invalid_amount", "counted cash is 0 or more minor units");
+  return Guarded([&]() -> Expected<ShiftClosed> {
+    Transaction tx(db_);
+    auto s = LoadShift(shift_id);
+    if (!s) return NotFound("shift_not_found", "no shift " + std::string(shift_id.substr(0, 64)));
+    if (s->status != "open") return Conflict("shift_not_open", "shift " + s->id + " is already closed");
+    db_.Cached("UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ? WHERE id = ?")
+        .Bind(1, counted_cash)
+        .Bind(2, books_.now_ms())
+        .Bind(3, shift_id)
+        .Run();
+    ShiftClosed out{*LoadShift(shift_id), {}};
+    out.report = ComputeReport(out.shift);  // pending_events: before shift.closed itself
+    books_.Append("shift.closed", ShiftReportJson(out.report));
+    tx.Commit();
+    return out;
+  });
+}
+
+}  // namespace sa::store

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stock and reservations (invariant 5: available = on_hand - reserved): what
+// the store has of each GTIN, the units scanned in and counted, the orders
+// the OMS routes to the store (ship-from-store, pickup) and the units picked
+// for them. Each operation is one transaction, its state change committed
+// with its outbox event.
+//
+// Errors (Error::code): invalid_gtin, invalid_count, unknown_product,
+// not_a_unit, code_forged, not_serialised, serial_already_sold,
+// unit_already_received, stock_reserved, unit_shipped,
+// reservation_not_found, reservation_state, insufficient_stock, wrong_kind,
+// gtin_not_in_order, pickup_code_mismatch, invalid_field, bad_order, bad_stock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "books.hpp"
+
+namespace sa::store {
+
+// Stock of one GTIN: on_hand is the cloud's last snapshot plus every local
+// move since (receipts, counts, sales, refunds, shipments); reserved is what
+// accepted orders hold; available the rest.
+struct StockLevel {
+  std::string gtin;
+  std::int64_t on_hand = 0;
+  std::int64_t reserved = 0;
+  std::int64_t available = 0;
+  std::int64_t picked = 0;  // units already picked for open orders (part of reserved)
+};
+
+struct ReservationLine {
+  std::int64_t line_no = 0;
+  std::string gtin;
+  std::int64_t qty = 0;
+  std::vector<std::string> picked;  // serials
+};
+
+// An order the OMS routed to this store and what the store did with it.
+//   offered -> accepted -> picked -> shipped | handed_over
+//   offered -> rejected | cancelled
+//   accepted | picked -> released | expired | cancelled
+struct Reservation {
+  std::string id;
+  std::string kind;  // ship_from_store | pickup
+  std::string status;
+  std::vector<ReservationLine> lines;
+  std::int64_t ttl_s = 0;
+  std::int64_t offered_at_ms = 0;
+  std::optional<std::int64_t> accepted_at_ms;
+  std::optional<std::int64_t> expires_at_ms;
+  std::optional<std::int64_t> closed_at_ms;
+  bool cancel_requested = false;
+  std::string reason;       // rejected / released / cancelled
+  std::string carrier;      // shipped
+  std::string tracking_no;  // shipped
+};
+
+// A manager letting the till sell a unit an order holds (recorded as a
+// stock.override event).
+struct Override {
+  std::string manager;  // who allowed it
+  std::string reason;
+};
+
+class Stock {
+ public:
+  explicit Stock(Books& books);
+
+  Expected<StockLevel> Level(std::string_view gtin);
+  // A unit scanned in at a shelf or stockroom device: stock.received.
+  Expected<StockLevel> Receive(const CheckedCode& checked);
+  // A count of one GTIN: the variance becomes a move; stock.counted.
+  Expected<StockLevel> Count(std::string_view gtin, std::int64_t counted);
+  // The cloud's count of a GTIN; local moves after it are added on top.
+  Expected<void> SetSnapshot(std::string_view gtin14, std::int64_t on_hand);
+
+  Expected<std::vector<Reservation>> Reservations(bool include_closed, std::size_t limit);
+  Expected<Reservation> GetReservation(std::string_view id);
+  // An order offered by the cloud becomes an `offered` reservation (body:
+  // the order.offered data: id, kind, lines[{gtin,qty}], ttl_s, pickup_code).
+  Expected<void> RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body);
+  // The cloud asks to cancel: an offered or held order is cancelled (its
+  // units back to stock, reservation.released with reason "cancelled"); a
+  // shipped or handed-over one cannot be and says so (reservation.cancel_refused).
+  Expected<void> RecordOrderCancel(std::string_view id);
+  // Reserves every line (insufficient_stock when the store cannot hold them)
+  // and starts the TTL: the order's ttl_s, else `default_ttl_s`.
+  Expected<Reservation> Accept(std::string_view id, std::int64_t default_ttl_s = 1800);
+  Expected<Reservation> Reject(std::string_view id, std::string_view reason);
+  // One unit scanned for the order: its GTIN on an open line, the serial
+  // not sold, not revoked, not in a cart, not picked for another order. (A
+  // serial need not have been received one by one: snapshots count units.)
+  Expected<Reservation> Pick(std::string_view id, const CheckedCode& checked);
+  Expected<Reservation> Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no);
+  Expected<Reservation> HandOver(std::string_view id, std::string_view pickup_code);
+  // By a manager: the units go back to stock.
+  Expected<Reservation> Release(std::string_view id, std::string_view reason);
+  // Every accepted order whose TTL has lapsed before it was fully picked
+  // gives its stock back (reservation.expired); a fully picked one waits for
+  // its courier or customer. Returns how many expired.
+  Expected<std::size_t> ExpireReservations();
+  // Whether ExpireReservations has anything to do (a read: an idle store
+  // box need not commit durably every few seconds to learn it has not).
+  Expected<bool> AnyExpired();
+
+  // The till's half of invariant 5, inside a sale's transaction (throws
+  // ledger::Failure): a unit picked for an order is not for sale, nor is
+  // the last unit an order holds unless a manager overrides (which writes
+  // stock.override).
+  std::optional<Error> RefusalAtTill(std::string_view sale_id, const codes::Code& code,
+                                     const std::optional<Override>& by);
+
+ private:
+  // All throw ledger::Failure; they run inside a transaction.
+  StockLevel LevelOf(const std::string& gtin14);
+  std::int64_t ReservedOf(const std::string& gtin14);
+  std::int64_t InOpenCarts(const std::string& gtin14);
+  std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
+  std::optional<Reservation> LoadReservation(std::string_view id);
+  void SetStatus(const std::string& id, std::string_view status, bool closes);
+  void Compensate(const Reservation& r, std::string_view event);
+  void GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
+                std::string_view event_type);
+  Expected<Reservation> Leave(std::string_view id, std::string_view kind, std::string_view status,
+                              const std::function<std::optional<Error>(Reservation&)>& check);
+
+  Books& books_;
+  ledger::Database& db_;
+  const Config& config_;
+};
+
+}  // namespace sa::store
