@@ -65,7 +65,8 @@ class DeviceSource : public std::enable_shared_from_this<DeviceSource> {
   // looks for the device again.
   void Vanish(std::string why);
   // Runs `then` on the loop after reopen_ms unless the source is closed
-  // first. One timer serves this and the reopening: they never overlap.
+  // first (an evdev file polled for appended records). It shares the reopen
+  // timer: one waits while the device is open, the other while it is not.
   void Later(std::function<void()> then);
 
   bool closed() const { return closed_; }
