@@ -18,13 +18,13 @@
 #include <vector>
 
 #include "drivers.hpp"
+#include "source_harness.hpp"
 #include "support.hpp"
 
 using sa::drivers::EvdevOptions;
 using sa::drivers::KeyEvent;
 using sa::drivers::MakeEvdevSource;
 using sa::drivers::ScanEvent;
-using sa::drivers::ScanSource;
 
 namespace {
 
@@ -88,44 +88,9 @@ void WriteAll(int fd, const std::string& bytes) {
   }
 }
 
-// A source on a loop the test runs, recording scans. With auto_next the
-// scan is handled at once; otherwise `nexts` holds the pending callbacks.
-struct Harness {
-  asio::io_context io;
-  std::vector<ScanEvent> scans;
-  std::vector<std::function<void()>> nexts;
-  bool auto_next = true;
-  std::unique_ptr<ScanSource> source;
-
-  explicit Harness(EvdevOptions options) {
-    source = MakeEvdevSource(io, std::move(options), [this](ScanEvent e, std::function<void()> next) {
-      scans.push_back(std::move(e));
-      if (auto_next) {
-        next();
-      } else {
-        nexts.push_back(std::move(next));
-      }
-    });
-  }
-
-  // Runs the loop until `done`; the time cap only guards against a hang.
-  bool RunUntil(const std::function<bool()>& done) {
-    const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > cap) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(std::chrono::milliseconds(20));
-    }
-    return true;
-  }
-
-  // Runs whatever is ready now (lets the source consume a write).
-  void Drain() {
-    for (int i = 0; i < 20; ++i) {
-      if (io.stopped()) io.restart();
-      io.poll();
-    }
-  }
+// The evdev source on a loop the test runs, recording scans.
+struct Harness : sa::testing::SourceHarness {
+  explicit Harness(EvdevOptions options) { source = MakeEvdevSource(io, std::move(options), Record()); }
 };
 
 EvdevOptions Options(const std::string& path) {
@@ -328,18 +293,7 @@ TEST_CASE("evdev next back-pressure") {
   REQUIRE(h.source->Start().has_value());
   const int w = OpenWriter(fifo);
   WriteAll(w, Typed("one") + Typed("two", 2'000'000) + Typed("three", 3'000'000));
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 1; }));
-  // Everything is written; still nothing more until the scan is handled.
-  h.io.run_for(std::chrono::milliseconds(100));
-  CHECK(h.scans.size() == 1);
-  REQUIRE(h.nexts.size() == 1);
-  h.nexts[0]();
-  h.nexts[0]();  // a second call is harmless
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 2; }));
-  h.io.run_for(std::chrono::milliseconds(50));
-  CHECK(h.scans.size() == 2);
-  h.nexts[1]();
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 3; }));
+  h.CheckBackPressure();
   CHECK(h.scans[0].payload == "one");
   CHECK(h.scans[1].payload == "two");
   CHECK(h.scans[2].payload == "three");

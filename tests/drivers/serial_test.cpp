@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -16,11 +15,11 @@
 #include <vector>
 
 #include "drivers.hpp"
+#include "source_harness.hpp"
 #include "support.hpp"
 
 using sa::drivers::MakeSerialSource;
 using sa::drivers::ScanEvent;
-using sa::drivers::ScanSource;
 using sa::drivers::SerialOptions;
 
 namespace {
@@ -54,66 +53,9 @@ struct Pty {
   }
 };
 
-struct Harness {
-  asio::io_context io;
-  std::vector<ScanEvent> scans;
-  std::vector<std::function<void()>> nexts;
-  bool auto_next = true;
-  std::unique_ptr<ScanSource> source;
-
-  explicit Harness(SerialOptions options) {
-    source = MakeSerialSource(io, std::move(options), [this](ScanEvent e, std::function<void()> next) {
-      scans.push_back(std::move(e));
-      if (auto_next) {
-        next();
-      } else {
-        nexts.push_back(std::move(next));
-      }
-    });
-  }
-
-  // Runs the loop until `done`; the time cap only guards against a hang.
-  bool RunUntil(const std::function<bool()>& done) {
-    const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > cap) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(std::chrono::milliseconds(20));
-    }
-    return true;
-  }
-
-  void Drain() {
-    for (int i = 0; i < 20; ++i) {
-      if (io.stopped()) io.restart();
-      io.poll();
-    }
-  }
-
-  // Writes `bytes` to the pty master, letting the source read as it goes
-  // (the tty buffers only a few KiB).
-  void Send(int master, const std::string& bytes, std::size_t piece = 512) {
-    std::size_t at = 0;
-    const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (at < bytes.size()) {
-      REQUIRE(std::chrono::steady_clock::now() < cap);
-      const std::size_t n = std::min(piece, bytes.size() - at);
-      const ssize_t w = ::write(master, bytes.data() + at, n);
-      if (w > 0) {
-        at += static_cast<std::size_t>(w);
-      } else {
-        REQUIRE(errno == EAGAIN);
-        io.run_one_for(std::chrono::milliseconds(5));
-      }
-      Drain();
-    }
-  }
-
-  std::vector<std::string> Payloads() const {
-    std::vector<std::string> out;
-    for (const auto& s : scans) out.push_back(s.payload);
-    return out;
-  }
+// The serial source on a loop the test runs, recording scans.
+struct Harness : sa::testing::SourceHarness {
+  explicit Harness(SerialOptions options) { source = MakeSerialSource(io, std::move(options), Record()); }
 };
 
 SerialOptions Options(const std::string& path, const std::string& framing = "cr") {
@@ -359,17 +301,7 @@ TEST_CASE("serial next back-pressure") {
   REQUIRE(h.source->Start().has_value());
   pty.CloseSlave();
   h.Send(pty.master, "one\rtwo\rthree\r");
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 1; }));
-  h.io.run_for(std::chrono::milliseconds(100));
-  CHECK(h.scans.size() == 1);
-  REQUIRE(h.nexts.size() == 1);
-  h.nexts[0]();
-  h.nexts[0]();  // a second call is harmless
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 2; }));
-  h.io.run_for(std::chrono::milliseconds(50));
-  CHECK(h.scans.size() == 2);
-  h.nexts[1]();
-  REQUIRE(h.RunUntil([&] { return h.scans.size() == 3; }));
+  h.CheckBackPressure();
   CHECK(h.Payloads() == Codes{"one", "two", "three"});
 }
 
