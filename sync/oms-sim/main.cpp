@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cloud.hpp"
-#include "http.hpp"
+#include "serve.hpp"
 
 namespace {
 
