@@ -13,7 +13,8 @@
 #include <memory>
 #include <string_view>
 
-#include "http.hpp"
+#include "http.hpp"  // sa_http: reason phrases
+#include "serve.hpp"
 
 namespace sa::omssim {
 namespace {
@@ -40,25 +41,9 @@ struct DroppedOnPurpose : std::exception {
   const char* what() const noexcept override { return "fault injection: drop"; }
 };
 
-const char* Reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-  }
-  return "Status";
-}
-
 restinio::http_status_line_t StatusLine(int status) {
   return restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, Reason(status)};
+      restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, sa::http::ReasonPhrase(status)};
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cloud.hpp"
-#include "http.hpp"
+#include "serve.hpp"
 
 namespace {
 
@@ -49,24 +49,27 @@ class OffsetClock final : public sa::Clock {
   std::int64_t offset_ms_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"oms-sim: the reference cloud OMS (sync/PROTOCOL.md), SQLite-backed"};
+// Everything the command line sets.
+struct Flags {
   std::string listen = "127.0.0.1:8788";
   std::string log_level = "info";
-  std::int64_t serve_clock_offset_s = 0;
+  std::int64_t clock_offset_s = 0;
   sa::omssim::Cloud::Options cloud;
   sa::omssim::ServeOptions serve;
-  auto& f = cloud.faults;
-  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)");
-  app.add_option("--data-dir", cloud.data_dir, "directory of the SQLite state (created if missing)")
-      ->required();
-  app.add_flag("--strict", cloud.strict, "accept only devices provisioned through the admin API");
-  app.add_option("--admin-token", cloud.admin_token, "require Authorization: Bearer TOKEN on /admin");
-  app.add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: serve HTTPS")
+};
+
+void AddFlags(CLI::App& app, Flags& flags) {
+  auto& f = flags.cloud.faults;
+  app.add_option("--listen", flags.listen, "HOST:PORT to listen on (port 0: any free port)");
+  // Required, but checked after parsing: CLI11 checks a required option
+  // before --version and --help could answer on their own.
+  app.add_option("--data-dir", flags.cloud.data_dir,
+                 "directory of the SQLite state (created if missing); required");
+  app.add_flag("--strict", flags.cloud.strict, "accept only devices provisioned through the admin API");
+  app.add_option("--admin-token", flags.cloud.admin_token, "require Authorization: Bearer TOKEN on /admin");
+  app.add_option("--tls-cert", flags.serve.tls_cert, "PEM certificate chain: serve HTTPS")
       ->check(CLI::ExistingFile);
-  app.add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", flags.serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   app.add_option("--fault-drop", f.drop, "fraction of protocol requests dropped unanswered")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--fault-delay", f.delay, "fraction of protocol answers held --fault-delay-ms")
@@ -78,36 +81,54 @@ int main(int argc, char** argv) {
   app.add_option("--fault-delay-ms", f.delay_ms, "how long a delayed answer is held")
       ->check(CLI::Range(0, 60000));
   app.add_option("--seed", f.seed, "seed of the fault injection's generator");
-  app.add_option("--clock-offset-s", serve_clock_offset_s,
+  app.add_option("--clock-offset-s", flags.clock_offset_s,
                  "run this cloud's clock this many seconds off (tests of device clock skew)");
-  app.add_option("--log-level", log_level, "error, warn, info or debug")
+  app.add_option("--log-level", flags.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  app.set_version_flag("--version", std::string("oms-sim ") + SA_VERSION);
+}
+
+// What is wrong with the flags together, or ""; fills in the serve options
+// that are spelt differently on the command line.
+std::string CheckFlags(Flags& flags) {
+  if (flags.cloud.data_dir.empty()) return "--data-dir is required";
+  if (!ParseListen(flags.listen, flags.serve)) return "--listen must be HOST:PORT, got \"" + flags.listen + "\"";
+  if (flags.serve.tls_cert.empty() != flags.serve.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  const std::string& level = flags.log_level;
+  flags.serve.log_level = level == "error"  ? sa::omssim::LogLevel::error
+                          : level == "warn" ? sa::omssim::LogLevel::warn
+                          : level == "info" ? sa::omssim::LogLevel::info
+                                            : sa::omssim::LogLevel::debug;
+  flags.serve.clock_offset_ms = flags.clock_offset_s * 1000;
+  return "";
+}
+
+// Tests wait for this line; {data-dir}/url is for scripts.
+void AnnounceReady(const std::string& data_dir, const std::string& url) {
+  std::ofstream(data_dir + "/url") << url << "\n";
+  std::printf("{\"msg\":\"ready\",\"url\":\"%s\"}\n", url.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"oms-sim: the reference cloud OMS (sync/PROTOCOL.md), SQLite-backed"};
+  Flags flags;
+  AddFlags(app, flags);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help or --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return Die(e.what());
   }
-  if (!ParseListen(listen, serve)) return Die("--listen must be HOST:PORT, got \"" + listen + "\"");
-  if (serve.tls_cert.empty() != serve.tls_key.empty()) {
-    return Die("--tls-cert and --tls-key go together");
-  }
-  serve.log_level = log_level == "error"  ? sa::omssim::LogLevel::error
-                    : log_level == "warn" ? sa::omssim::LogLevel::warn
-                    : log_level == "info" ? sa::omssim::LogLevel::info
-                                          : sa::omssim::LogLevel::debug;
+  if (const std::string problem = CheckFlags(flags); !problem.empty()) return Die(problem);
 
-  const std::string data_dir = cloud.data_dir;
-  serve.clock_offset_ms = serve_clock_offset_s * 1000;
-  OffsetClock clock(serve.clock_offset_ms);
-  auto opened = sa::omssim::Cloud::Open(std::move(cloud), clock);
+  const std::string data_dir = flags.cloud.data_dir;
+  OffsetClock clock(flags.serve.clock_offset_ms);
+  auto opened = sa::omssim::Cloud::Open(std::move(flags.cloud), clock);
   if (!opened) return Die(opened.error().message);
-
-  return sa::omssim::Serve(**opened, serve, [&data_dir](const std::string& url) {
-    // Tests wait for this line; {data-dir}/url is for scripts.
-    std::ofstream(data_dir + "/url") << url << "\n";
-    std::printf("{\"msg\":\"ready\",\"url\":\"%s\"}\n", url.c_str());
-    std::fflush(stdout);
-  });
+  return sa::omssim::Serve(**opened, flags.serve,
+                           [&data_dir](const std::string& url) { AnnounceReady(data_dir, url); });
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -691,6 +692,17 @@ TEST_CASE("bad flags and a busy port exit 1 with one line", "[oms-sim]") {
   CHECK(WEXITSTATUS(run({"--data-dir", dir, "--listen", "nonsense"})) == 1);
   CHECK(WEXITSTATUS(run({"--data-dir", dir, "--fault-drop", "2"})) == 1);
   CHECK(WEXITSTATUS(run({"--data-dir", dir, "--no-such-flag"})) == 1);
+  CHECK(WEXITSTATUS(run({"--listen", "127.0.0.1:0"})) == 1);  // no --data-dir
+  // --version and --help answer alone, without the flags a real run needs.
+  CHECK(WEXITSTATUS(run({"--help"})) == 0);
+  CHECK(WEXITSTATUS(run({"--version"})) == 0);
+  FILE* version = popen((std::string("'") + SA_OMS_SIM + "' --version").c_str(), "r");
+  REQUIRE(version != nullptr);
+  char line[128] = {};
+  const bool read = std::fgets(line, sizeof line, version) != nullptr;
+  pclose(version);
+  CHECK(read);
+  CHECK(std::string(line).rfind("oms-sim ", 0) == 0);
   OmsSim oms(dir);
   const std::string port = oms.url().substr(oms.url().rfind(':') + 1);
   CHECK(WEXITSTATUS(run({"--data-dir", dir + "2", "--listen", "127.0.0.1:" + port})) == 1);

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "database.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+namespace sa::omssim {
+namespace {
+
+// oms-sim's own schema. The file is opened through ledger::Database for its
+// RAII and error handling, at schema version 0, so none of the device's
+// migrations run on it.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS devices(
+  store_id TEXT NOT NULL, device_id TEXT NOT NULL,
+  key TEXT NOT NULL,                        -- base64url of the 32 key bytes
+  acked_seq INTEGER NOT NULL DEFAULT 0,
+  last_seen_ms INTEGER, agent_version TEXT,
+  PRIMARY KEY(store_id, device_id));
+-- Every seq dealt with (accepted or rejected): what makes a resend a duplicate.
+CREATE TABLE IF NOT EXISTS ingested(
+  store_id TEXT NOT NULL, device_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  event_id TEXT NOT NULL, status TEXT NOT NULL,
+  PRIMARY KEY(store_id, device_id, seq));
+CREATE TABLE IF NOT EXISTS events(
+  n INTEGER PRIMARY KEY AUTOINCREMENT, store_id TEXT NOT NULL, device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_store ON events(store_id, n);
+CREATE TABLE IF NOT EXISTS rejected(
+  n INTEGER PRIMARY KEY AUTOINCREMENT, store_id TEXT NOT NULL, device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL, text TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rejected_store ON rejected(store_id, n);
+-- The feed. One global sequence gives every store strictly increasing cursors.
+CREATE TABLE IF NOT EXISTS changes(
+  cursor INTEGER PRIMARY KEY AUTOINCREMENT, store_id TEXT NOT NULL,
+  type TEXT NOT NULL, at_ms INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_store ON changes(store_id, cursor);
+-- Units sold by accepted sales, until a refund puts them back (§8).
+CREATE TABLE IF NOT EXISTS sold_units(
+  store_id TEXT NOT NULL, gtin TEXT NOT NULL, serial TEXT NOT NULL,
+  device_id TEXT NOT NULL, sale_id TEXT NOT NULL, refunded INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sold_units_unit ON sold_units(store_id, serial, gtin);
+CREATE TABLE IF NOT EXISTS orders(
+  store_id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL,
+  PRIMARY KEY(store_id, order_id));
+)sql";
+
+}  // namespace
+
+Expected<std::unique_ptr<ledger::Database>> OpenDatabase(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return MakeError(ErrorKind::internal, "data_dir_unavailable",
+                     "cannot create " + data_dir + ": " + ec.message());
+  }
+  ledger::Database::Options db_options;
+  db_options.target_version = 0;  // our own schema above, none of the device's
+  auto db = ledger::Database::Open(data_dir + "/oms-sim.db", db_options);
+  if (!db) return db.error();
+  try {
+    (*db)->Exec(kSchema);
+  } catch (const ledger::Failure& f) {
+    return f.error().WithContext("creating oms-sim's tables");
+  }
+  return db;
+}
+
+}  // namespace sa::omssim

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ingest.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string_view>
+
+namespace sa::omssim {
+namespace {
+
+// §6.
+const std::set<std::string_view> kEventTypes = {
+    "sale.completed",       "sale.voided",           "refund.completed",
+    "member.bound",         "stock.received",        "stock.counted",
+    "reservation.accepted", "reservation.rejected",  "reservation.picked",
+    "reservation.shipped",  "reservation.handed_over", "reservation.released",
+    "reservation.expired",  "reservation.cancel_refused", "stock.override",
+    "code.diverted",        "shift.closed"};
+
+std::optional<std::int64_t> SeqOf(const json& ev) {
+  if (!ev.is_object()) return std::nullopt;
+  auto it = ev.find("seq");
+  if (it == ev.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > (std::uint64_t{1} << 62)) return std::nullopt;
+  const std::int64_t seq = it->get<std::int64_t>();
+  if (seq < 1) return std::nullopt;
+  return seq;
+}
+
+std::string IdOf(const json& ev) {
+  if (!ev.is_object()) return "";
+  auto it = ev.find("id");
+  return it != ev.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// §4 step 1: what is wrong with an envelope, or "".
+std::string EnvelopeProblem(const json& ev, const Caller& c) {
+  if (!ev.is_object()) return "an event must be a JSON object";
+  auto str = [&](const char* name) {
+    auto it = ev.find(name);
+    return it != ev.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+  };
+  for (const char* name : {"id", "type", "at", "store_id", "device_id"}) {
+    if (!str(name)) return std::string("\"") + name + "\" must be a non-empty string";
+  }
+  if (!SeqOf(ev)) return "\"seq\" must be an integer >= 1";
+  if (auto p = ev.find("payload"); p == ev.end() || !p->is_object()) return "\"payload\" must be an object";
+  if (ev["store_id"] != c.store) return "its store_id is not the request's";
+  if (ev["device_id"] != c.device) return "its device_id is not the request's";
+  return "";
+}
+
+// §6: what a known type's payload must hold, or "".
+std::string PayloadProblem(std::string_view type, const json& payload) {
+  if (type == "sale.completed") {
+    auto id = payload.find("id");
+    if (id == payload.end() || !id->is_string()) return "a sale needs its \"id\" (a string)";
+    auto lines = payload.find("lines");
+    if (lines == payload.end() || !lines->is_array()) return "a sale needs its \"lines\" (an array)";
+  }
+  return "";
+}
+
+json Result(std::int64_t seq, const json& ev, std::string_view status) {
+  json id = nullptr;
+  if (ev.is_object() && ev.contains("id")) id = ev["id"];
+  return json{{"seq", seq}, {"id", std::move(id)}, {"status", status}};
+}
+
+}  // namespace
+
+json Ingest::Batch(const json& events) {
+  auto st = db_.Cached("SELECT acked_seq FROM devices WHERE store_id = ? AND device_id = ?");
+  st.Bind(1, caller_.store).Bind(2, caller_.device);
+  std::int64_t acked = st.Step() ? st.Int(0) : 0;
+  json results = json::array();
+  std::optional<std::int64_t> expected;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const json& ev = events[i];
+    const auto seq = SeqOf(ev);
+    const std::string id = IdOf(ev);
+    // A resent event is a duplicate whatever its shape: that also covers
+    // a broken envelope rejected earlier whose answer was lost.
+    if (seq && !id.empty() && *seq <= acked && IngestedId(*seq) == id) {
+      results.push_back(Result(*seq, ev, "duplicate"));
+      continue;
+    }
+    if (const std::string problem = EnvelopeProblem(ev, caller_); !problem.empty()) {
+      if (!seq || *seq != acked + 1) Refuse(400, "bad_body", "event " + std::to_string(i) + ": " + problem);
+      results.push_back(Reject(ev, *seq, "bad_envelope", problem, true));
+      acked = *seq;
+      continue;
+    }
+    if (*seq <= acked) {
+      results.push_back(Reject(ev, *seq, "seq_reused",
+                               "seq " + std::to_string(*seq) + " was already taken by another event of this device",
+                               false));
+      continue;
+    }
+    if (*seq > acked + 1) {
+      expected = acked + 1;
+      break;
+    }
+    results.push_back(Accept(ev, *seq));
+    acked = *seq;
+  }
+  db_.Cached("UPDATE devices SET acked_seq = ?, last_seen_ms = ? WHERE store_id = ? AND device_id = ?")
+      .Bind(1, acked)
+      .Bind(2, clock_.now_ms())
+      .Bind(3, caller_.store)
+      .Bind(4, caller_.device)
+      .Run();
+  json answer{{"acked_seq", acked}, {"results", std::move(results)}};
+  if (expected) answer["expected_seq"] = *expected;
+  return answer;
+}
+
+// §4 step 4: the event at acked_seq + 1.
+json Ingest::Accept(const json& ev, std::int64_t seq) {
+  const std::string type = ev["type"].get<std::string>();
+  const json& payload = ev["payload"];
+  if (!kEventTypes.count(type)) return Reject(ev, seq, "unknown_type", "unknown event type " + type, true);
+  if (auto problem = PayloadProblem(type, payload); !problem.empty()) {
+    return Reject(ev, seq, "bad_payload", problem, true);
+  }
+  const std::string id = IdOf(ev);
+  MarkIngested(seq, id, "accepted");
+  db_.Cached("INSERT INTO events(store_id, device_id, seq, event_id, type, text) VALUES(?, ?, ?, ?, ?, ?)")
+      .Bind(1, caller_.store)
+      .Bind(2, caller_.device)
+      .Bind(3, seq)
+      .Bind(4, id)
+      .Bind(5, type)
+      .Bind(6, Dump(ev))
+      .Run();
+  if (type == "sale.completed") sold_units_.Sold(caller_, payload);
+  if (type == "refund.completed") sold_units_.Refunded(caller_, payload);
+  return Result(seq, ev, "accepted");
+}
+
+json Ingest::Reject(const json& ev, std::int64_t seq, std::string_view code, const std::string& message,
+                    bool at_seq) {
+  if (at_seq) MarkIngested(seq, IdOf(ev), "rejected");
+  db_.Cached("INSERT INTO rejected(store_id, device_id, seq, text, code, message) VALUES(?, ?, ?, ?, ?, ?)")
+      .Bind(1, caller_.store)
+      .Bind(2, caller_.device)
+      .Bind(3, seq)
+      .Bind(4, Dump(ev))
+      .Bind(5, code)
+      .Bind(6, message)
+      .Run();
+  json out = Result(seq, ev, "rejected");
+  out["error"] = json{{"code", code}, {"message", message}};
+  return out;
+}
+
+std::optional<std::string> Ingest::IngestedId(std::int64_t seq) {
+  auto st = db_.Cached("SELECT event_id FROM ingested WHERE store_id = ? AND device_id = ? AND seq = ?");
+  st.Bind(1, caller_.store).Bind(2, caller_.device).Bind(3, seq);
+  if (!st.Step()) return std::nullopt;
+  return st.Text(0);
+}
+
+void Ingest::MarkIngested(std::int64_t seq, const std::string& id, std::string_view status) {
+  db_.Cached("INSERT INTO ingested(store_id, device_id, seq, event_id, status) VALUES(?, ?, ?, ?, ?)")
+      .Bind(1, caller_.store)
+      .Bind(2, caller_.device)
+      .Bind(3, seq)
+      .Bind(4, id)
+      .Bind(5, status)
+      .Run();
+}
+
+}  // namespace sa::omssim

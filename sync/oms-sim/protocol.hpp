@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// The device side of PROTOCOL.md (internal to oms-sim): register (§2), push
+// (§4) and pull (§5), each a signed request from a store's device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "answer.hpp"
+#include "base.hpp"
+#include "feed.hpp"
+#include "ledger.hpp"
+
+namespace sa::omssim {
+
+// The signed-request headers (§2), checked for presence and freshness.
+struct Caller {
+  std::string store;
+  std::string device;
+  std::int64_t timestamp_ms = 0;
+  std::string path;  // from /sync/ on, with the query, as sent
+};
+
+class DeviceProtocol {
+ public:
+  // `strict`: register only devices an operator provisioned.
+  DeviceProtocol(ledger::Database& db, Feed& feed, const Clock& clock, bool strict)
+      : db_(db), feed_(feed), clock_(clock), strict_(strict) {}
+
+  // POST /sync/v1/register: trust on first contact, or the provisioned key.
+  Reply Register(const Request& r);
+  // POST /sync/v1/events: a batch of events, all or nothing.
+  Reply Push(const Request& r);
+  // GET /sync/v1/changes: a page of the caller's store's feed.
+  Reply Pull(const Request& r);
+
+ private:
+  Caller ReadCaller(const Request& r) const;
+  // A known device whose signature is good.
+  void Authenticate(const Caller& c, const Request& r);
+  // The body as a JSON object whose store_id/device_id are the caller's.
+  json CallerBody(const Request& r, const Caller& c) const;
+  void Touch(const Caller& c);
+
+  ledger::Database& db_;
+  Feed& feed_;
+  const Clock& clock_;
+  bool strict_;
+};
+
+}  // namespace sa::omssim
