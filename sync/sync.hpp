@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Cloud sync (sync/PROTOCOL.md): the protocol's shared pieces (request
 // signing, gzip bodies), used by the client here and by oms-sim, and the
-// client: a worker thread that pushes the outbox and pulls changes.
+// Syncer: a worker thread whose protocol client (client.cpp) pushes the
+// outbox and pulls changes, talking HTTP through a port (http_client.hpp)
+// that libcurl implements in platform/curl/.
 //
 // The worker reads the ledger on its own SQLite connection and never writes
-// it directly: acknowledgements and pulled changes go through a LedgerPort,
-// which the daemon implements with its writer (one writer, group commits), so
-// a sale never waits on the cloud.
+// it directly: acknowledgements and pulled changes go to the store's cloud
+// inbox through a LedgerPort, which the daemon implements with its writer
+// (one writer, group commits), so a sale never waits on the cloud.
 #pragma once
 
 #include <chrono>
@@ -76,13 +78,14 @@ struct ClientOptions {
   std::size_t pull_limit = 500;
 };
 
-// What sync needs from the ledger's single writer. Each call runs `work` in
-// one transaction on the writer thread and returns once it is durable (or
-// failed); the worker thread blocks on it, nobody else does.
+// What sync needs from the ledger's single writer. Each call runs `work` on
+// the store's cloud inbox in one transaction on the writer thread (all of it
+// or, when it fails, none) and returns once it is committed; the worker
+// thread blocks on it, nobody else does.
 class LedgerPort {
  public:
   virtual ~LedgerPort() = default;
-  virtual Expected<void> Write(std::function<Expected<void>(store::Store&)> work) = 0;
+  virtual Expected<void> Write(std::function<Expected<void>(store::Inbox&)> work) = 0;
 };
 
 struct Status {

@@ -15,10 +15,14 @@ namespace sa {
 // How the edge (HTTP, CLI) should answer an error; the domain only classifies.
 enum class ErrorKind {
   invalid_request,  // the request itself is malformed (HTTP 400, exit 1)
+  unauthorized,     // who is asking is not known (401)
+  forbidden,        // known, but not allowed to (403)
   not_found,        // unknown id (404)
   conflict,         // refused by the current state (409)
-  refused,          // well-formed but refused by a rule (422, exit 3)
   too_large,        // over a size limit (413)
+  refused,          // well-formed but refused by a rule (422, exit 3)
+  throttled,        // too many attempts; try again later (429)
+  unavailable,      // the agent cannot take it now: busy, stopping, no printer (503)
   storage,          // the ledger cannot take it now (507)
   internal,         // a bug or an environment fault; never caused by input
 };

@@ -4,14 +4,14 @@
 // owns the ledger connection and groups commits.
 #pragma once
 
-#include <asio.hpp>
-
-#include <atomic>
+#include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +21,7 @@
 
 #include "base.hpp"
 #include "ledger.hpp"
+#include "loop.hpp"
 #include "store.hpp"
 
 namespace sa::daemon {
@@ -44,7 +45,7 @@ class DataDir {
   Expected<std::string> Token();
   // A secret key file (0600): read, or made with `bytes` random bytes.
   Expected<crypto::Bytes> SecretKey(std::string_view name, std::size_t bytes);
-  // Writes a small text file atomically (write temp, fsync, rename).
+  // Writes a small text file atomically (sa::WriteFileAtomic).
   Expected<void> WriteFile(std::string_view name, std::string_view text, unsigned mode = 0644);
 
  private:
@@ -101,27 +102,6 @@ class Notifier {
 
 // -------------------------------------------------------------------- writer
 
-// An answer for a client: HTTP-shaped, because idempotent replays must give
-// back exactly what the first call got.
-struct Reply {
-  int status = 200;
-  std::string body;
-  bool replayed = false;  // the stored answer to an Idempotency-Key seen before
-};
-
-struct Job {
-  ledger::Durability durability = ledger::Durability::full;
-  std::string idempotency_key;  // empty: not idempotent (reads)
-  std::string request_hash;     // what the key was first used for
-  std::function<Reply(store::Store&)> work;  // on the writer thread
-  std::function<void(Reply)> done;           // on the loop, once the work is durable
-  // `done` runs on the writer thread right after the commit (or at once on
-  // the submitting thread when refused), not on the loop: for callers that
-  // are threads of their own and wait for the answer (sync), so they never
-  // depend on the loop running.
-  bool reply_off_loop = false;
-};
-
 struct WriterStats {
   std::uint64_t batches = 0;
   std::uint64_t jobs = 0;
@@ -135,25 +115,55 @@ struct WriterStats {
   // insufficient_storage) and no change has committed since. It clears by
   // itself with the first change that commits once space returns.
   bool storage_full = false;
-  std::uint64_t storage_refusals = 0;  // operations answered 507
+  std::uint64_t storage_refusals = 0;  // operations refused for storage
 };
 
 // Owns the ledger connection on its own thread. Jobs queued while a batch is
 // being committed form the next batch: one transaction, one fsync for all of
-// them, each job still all-or-nothing inside its own savepoint. Every reply
-// is posted to the loop only after the batch that made it is durable.
+// them, each job still all or nothing inside its own savepoint (a job that
+// throws ledger::Failure is rolled back alone). Every result is handed back
+// only after the batch that made it is durable.
+//
+// Durability, the one rule: a batch is fsync'd when any job in it asks for
+// ledger::Durability::full, which every job asks for that a person or the
+// cloud is told is done (a sale completed, voided or refunded, a stock move,
+// an order's step, a shift, a cashier). Cart edits, reads and sync's
+// bookkeeping ask for `relaxed`: atomic, and durable with the next full
+// commit, which fsyncs the whole WAL before it. The store's operations state
+// no durability of their own: the batch decides.
 class Writer {
  public:
-  // At most `max_queued` operations wait; more are answered 503 agent_busy
-  // at once, so a flood (a stuck scanner, a runaway client) cannot grow
-  // memory without bound.
-  Writer(asio::io_context& loop, ledger::Database& db, store::Store& store, const Log& log,
+  // At most `max_queued` jobs wait; more are refused at once (agent_busy),
+  // so a flood (a stuck scanner, a runaway client) cannot grow memory
+  // without bound.
+  Writer(loop::EventLoop& loop, ledger::Database& db, store::Store& store, const Log& log,
          std::size_t max_queued = 4096);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  void Submit(Job job);
+  // Runs `work` on the writer thread and hands its result to `done` on the
+  // loop once it is durable. Refused (agent_busy, shutting_down: kind
+  // unavailable) when the queue is full or the writer is stopping; a batch
+  // that cannot commit gives each of its jobs the ledger's error
+  // (insufficient_storage, ...).
+  template <class T>
+  void Submit(ledger::Durability durability, std::function<Expected<T>(store::Store&)> work,
+              std::function<void(Expected<T>)> done) {
+    Push(Erase<T>(durability, std::move(work), std::move(done), /*on_loop=*/true));
+  }
+
+  // For threads of their own (sync): runs `work` and waits for its durable
+  // result, never on the loop. Not from the loop's or the writer's thread.
+  template <class T>
+  Expected<T> Call(ledger::Durability durability, std::function<Expected<T>(store::Store&)> work) {
+    std::promise<Expected<T>> answered;
+    auto answer = answered.get_future();
+    Push(Erase<T>(durability, std::move(work),
+                  [&answered](Expected<T> r) { answered.set_value(std::move(r)); }, /*on_loop=*/false));
+    return answer.get();
+  }
+
   // Finishes every queued job, then stops the thread. Idempotent.
   void Stop();
   WriterStats stats() const;
@@ -162,11 +172,53 @@ class Writer {
   std::optional<std::uint64_t> FreeBytes() const;
 
  private:
+  // A job with its result type erased. `run` does the work and keeps the
+  // result (returning its error, for the storage accounting); `deliver`
+  // hands it on, or `failed` instead: the job threw, or its batch did not
+  // commit, or it was refused.
+  struct Job {
+    ledger::Durability durability = ledger::Durability::full;
+    std::function<std::optional<Error>(store::Store&)> run;
+    std::function<void(const Error* failed)> deliver;
+    bool on_loop = true;
+  };
+
+  template <class T>
+  static Job Erase(ledger::Durability durability, std::function<Expected<T>(store::Store&)> work,
+                   std::function<void(Expected<T>)> done, bool on_loop) {
+    auto result = std::make_shared<std::optional<Expected<T>>>();
+    Job job;
+    job.durability = durability;
+    job.on_loop = on_loop;
+    job.run = [work = std::move(work), result](store::Store& s) -> std::optional<Error> {
+      result->emplace(work(s));
+      if (!result->value()) return result->value().error();
+      return std::nullopt;
+    };
+    job.deliver = [done = std::move(done), result](const Error* failed) {
+      if (failed) return done(*failed);
+      done(std::move(result->value()));
+    };
+    return job;
+  }
+
+  // How one job of a batch ended: its error, if any, and whether it threw
+  // (then it has no result of its own and gets `error` instead).
+  struct Outcome {
+    std::optional<Error> error;
+    bool thrown = false;
+  };
+
+  void Push(Job job);
+  void Hand(Job& job, const Error* failed);
   void Run();
   void RunBatch(std::vector<Job>& batch);
-  Reply RunJob(Job& job);
+  // The batch's jobs, each in its own savepoint.
+  std::vector<Outcome> RunJobs(std::vector<Job>& batch);
+  void Account(std::size_t jobs, std::uint64_t refused, ledger::Durability durability, bool wrote,
+               std::int64_t commit_us);
 
-  asio::io_context& loop_;
+  loop::EventLoop& loop_;
   ledger::Database& db_;
   store::Store& store_;
   const Log& log_;
@@ -178,10 +230,5 @@ class Writer {
   WriterStats stats_;
   std::thread thread_;
 };
-
-// Replies the API gives for domain errors: status from the error's kind.
-int StatusFor(const Error& error);
-Reply ErrorReply(const Error& error);
-Reply ErrorReply(int status, std::string_view code, std::string_view message);
 
 }  // namespace sa::daemon

@@ -56,23 +56,8 @@ DataDir::~DataDir() {
 }
 
 Expected<void> DataDir::WriteFile(std::string_view name, std::string_view text, unsigned mode) {
-  const std::string target = File(name);
-  const std::string tmp = target + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return IoError("data_dir_unavailable", "cannot write " + tmp + ": " + Errno());
-  ::fchmod(fd, mode);
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), target.c_str()) != 0) {
-    return IoError("data_dir_unavailable", "cannot write " + target + ": " + Errno());
-  }
-  // The rename itself is durable only once the directory is.
-  const int dir_fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  auto ok = WriteFileAtomic(File(name), text, mode);
+  if (!ok) return IoError("data_dir_unavailable", ok.error().message);
   return {};
 }
 

@@ -4,6 +4,8 @@
 // store is provisioned with its brand's public keys and never holds theirs.
 #include "store.hpp"
 
+#include <algorithm>
+
 namespace sa::store {
 namespace {
 
@@ -43,6 +45,22 @@ const crypto::SigningKey& DemoMemberKey() {
 }
 
 std::string_view DemoCatalogCsv() { return kDemoCatalog; }
+
+Expected<void> OpenDemoStore(Store& store) {
+  constexpr std::string_view kScarf = "06950123450005";
+  constexpr std::int64_t kOpeningStock = 50;
+  if (store.books.FindProduct(kScarf)) return {};  // opened before: its stock has moved since
+  if (auto ok = store.books.ImportCatalogCsv(DemoCatalogCsv()); !ok) return ok.error();
+  std::string_view rows = DemoCatalogCsv();
+  rows.remove_prefix(rows.find('\n') + 1);  // the header
+  while (!rows.empty()) {
+    const auto gtin = codes::NormaliseGtin(rows.substr(0, rows.find(',')));
+    if (!gtin) return gtin.error();
+    if (auto ok = store.stock.SetSnapshot(*gtin, kOpeningStock); !ok) return ok.error();
+    rows.remove_prefix(std::min(rows.size(), rows.find('\n') + 1));
+  }
+  return {};
+}
 
 Config DemoConfig() {
   Config config;

@@ -44,5 +44,9 @@ const crypto::SigningKey& DemoBrandKey();
 const crypto::SigningKey& DemoMemberKey();
 std::string_view DemoCatalogCsv();
 Config DemoConfig();
+// The demo store at its first start: the demo catalog, and 50 of each
+// product on hand (a stock snapshot, as the cloud would send one), so its
+// stock starts real rather than negative. Nothing on later starts.
+Expected<void> OpenDemoStore(Store& store);
 
 }  // namespace sa::store

@@ -1,37 +1,53 @@
 // SPDX-License-Identifier: Apache-2.0
 // The writer: group commit (operations queued during a commit form one
 // batch, one transaction, one fsync), each operation still all-or-nothing,
-// and every answer given only once its batch is durable.
+// every result handed back only once its batch is durable, and a batch as
+// durable as its most durable operation asks.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <asio.hpp>
 #include <future>
-#include <nlohmann/json.hpp>
 
 #include "daemon.hpp"
 #include "support.hpp"
 
 using namespace sa;
-using daemon::Job;
-using daemon::Reply;
 
 namespace {
 
+using Work = std::function<Expected<store::Sale>(store::Store&)>;
+using Done = std::function<void(Expected<store::Sale>)>;
+
 struct Rig {
-  Rig() : temp("sa-writer"), clock(1795000000000) {
+  explicit Rig(std::size_t max_queued = 4096) : temp("sa-writer"), clock(1795000000000) {
     db = std::move(ledger::Database::Open((temp.path() / "ledger.db").string()).value());
     store::Config config = store::DemoConfig();
     config.require_signature = false;
     shop = std::make_unique<store::Store>(*db, config, clock);
     REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
-    writer = std::make_unique<daemon::Writer>(io, *db, *shop, log);
+    writer = std::make_unique<daemon::Writer>(loop, *db, *shop, log, max_queued);
   }
   ~Rig() { writer->Stop(); }
 
-  // Runs the loop until `n` answers arrived.
+  // Runs the loop until `n` answers arrived (again after an earlier run:
+  // the loop stops itself when its last work guard goes).
   void RunUntil(const int& answered, int n) {
-    auto guard = asio::make_work_guard(io);
-    while (answered < n) io.run_one();
+    loop.io().restart();
+    auto guard = asio::make_work_guard(loop.io());
+    while (answered < n) loop.io().run_one();
+  }
+
+  // A job that holds the writer inside its batch until `gate` opens.
+  void Block(std::promise<void>& running, std::shared_future<void> gate, std::function<void(bool)> done) {
+    writer->Submit<bool>(
+        ledger::Durability::relaxed,
+        [&running, gate](store::Store&) -> Expected<bool> {
+          running.set_value();
+          gate.wait();
+          return true;
+        },
+        [done](Expected<bool> r) { done(r.has_value()); });
   }
 
   // Committed state, read through a second connection.
@@ -48,28 +64,34 @@ struct Rig {
     return status;
   }
 
+  // The connection's synchronous level: the level its last commit used.
+  int Synchronous() {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db->handle(), "PRAGMA synchronous", -1, &st, nullptr);
+    sqlite3_step(st);
+    const int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  }
+
   sa::testing::TempDir temp;
   ManualClock clock;
   std::unique_ptr<ledger::Database> db;
   std::unique_ptr<store::Store> shop;
   daemon::Log log{daemon::Level::error};
-  asio::io_context io;
+  loop::EventLoop loop;
   std::unique_ptr<daemon::Writer> writer;
 };
 
-Job SaleJob(std::string serial, std::function<void(Reply)> done) {
-  Job job;
-  job.durability = ledger::Durability::full;
-  job.work = [serial](store::Store& s) {
+// One sale of one unit, completed.
+Work Sale(std::string serial) {
+  return [serial](store::Store& s) -> Expected<store::Sale> {
     auto sale = s.sales.OpenSale("t");
-    if (!sale) return daemon::ErrorReply(sale.error());
+    if (!sale) return sale.error();
     auto scanned = s.sales.Scan(sale->id, codes::MakeDigitalLink("x", "06950123450005", serial, ""));
-    if (!scanned) return daemon::ErrorReply(scanned.error());
-    auto done_sale = s.sales.Complete(sale->id, {{"cash", 59900, ""}});
-    return done_sale ? Reply{200, store::SaleJson(*done_sale)} : daemon::ErrorReply(done_sale.error());
+    if (!scanned) return scanned.error();
+    return s.sales.Complete(sale->id, {{"cash", 59900, ""}});
   };
-  job.done = std::move(done);
-  return job;
 }
 
 }  // namespace
@@ -77,33 +99,21 @@ Job SaleJob(std::string serial, std::function<void(Reply)> done) {
 TEST_CASE("operations queued during a commit are committed together", "[writer]") {
   Rig rig;
   std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
   std::promise<void> first_running;
   int answered = 0;
-  std::vector<std::string> completed_ids;
   std::vector<std::string> seen_by_others;
-
-  Job first;
-  first.durability = ledger::Durability::relaxed;
-  first.work = [&first_running, gate](store::Store&) {
-    first_running.set_value();
-    gate.wait();  // holds the writer inside batch 1
-    return Reply{200, "{}"};
-  };
-  first.done = [&](Reply) { ++answered; };
-  rig.writer->Submit(std::move(first));
+  rig.Block(first_running, release.get_future().share(), [&](bool) { ++answered; });
   first_running.get_future().wait();
 
   for (int i = 0; i < 5; ++i) {
-    rig.writer->Submit(SaleJob("G" + std::to_string(i), [&](Reply r) {
-      ++answered;
-      REQUIRE(r.status == 200);
-      const std::string id = nlohmann::json::parse(r.body)["id"];
-      completed_ids.push_back(id);
-      // The answer comes only once the batch is durable: another
-      // connection already sees the sale completed.
-      seen_by_others.push_back(rig.StatusSeenByOthers(id));
-    }));
+    rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("G" + std::to_string(i)),
+                                    [&](Expected<store::Sale> sale) {
+                                      ++answered;
+                                      REQUIRE(sale);
+                                      // The answer comes only once the batch is durable: another
+                                      // connection already sees the sale completed.
+                                      seen_by_others.push_back(rig.StatusSeenByOthers(sale->id));
+                                    });
   }
   release.set_value();
   rig.RunUntil(answered, 6);
@@ -119,134 +129,124 @@ TEST_CASE("operations queued during a commit are committed together", "[writer]"
 TEST_CASE("a failing operation in a batch fails alone", "[writer]") {
   Rig rig;
   std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
   std::promise<void> first_running;
   int answered = 0;
-  std::vector<int> statuses(3, 0);
-
-  Job first;
-  first.durability = ledger::Durability::relaxed;
-  first.work = [&first_running, gate](store::Store&) {
-    first_running.set_value();
-    gate.wait();
-    return Reply{200, "{}"};
-  };
-  first.done = [&](Reply) { ++answered; };
-  rig.writer->Submit(std::move(first));
+  std::vector<std::string> outcomes(3);
+  rig.Block(first_running, release.get_future().share(), [&](bool) { ++answered; });
   first_running.get_future().wait();
 
-  rig.writer->Submit(SaleJob("F1", [&](Reply r) { statuses[0] = r.status; ++answered; }));
-  rig.writer->Submit(SaleJob("F1", [&](Reply r) { statuses[1] = r.status; ++answered; }));  // same unit
-  rig.writer->Submit(SaleJob("F2", [&](Reply r) { statuses[2] = r.status; ++answered; }));
+  auto record = [&](std::size_t i) {
+    return [&, i](Expected<store::Sale> sale) {
+      outcomes[i] = sale ? "completed" : sale.error().code;
+      ++answered;
+    };
+  };
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("F1"), record(0));
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("F1"), record(1));  // same unit
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("F2"), record(2));
   release.set_value();
   rig.RunUntil(answered, 4);
 
-  CHECK(statuses[0] == 200);
-  CHECK(statuses[1] == 409);  // serial_already_sold, inside the same batch
-  CHECK(statuses[2] == 200);
+  CHECK(outcomes[0] == "completed");
+  CHECK(outcomes[1] == "serial_already_sold");  // inside the same batch
+  CHECK(outcomes[2] == "completed");
   CHECK(rig.writer->stats().max_batch == 3);
   // The failed one left nothing behind: two completed sales, two events.
   CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 2);
 }
 
-TEST_CASE("an idempotent operation answers the same twice and runs once", "[writer]") {
-  Rig rig;
-  int answered = 0;
-  std::vector<Reply> replies;
-  for (int i = 0; i < 2; ++i) {
-    Job job = SaleJob("I1", [&](Reply r) {
-      replies.push_back(r);
-      ++answered;
-    });
-    job.idempotency_key = "key-1";
-    job.request_hash = "h1";
-    rig.writer->Submit(std::move(job));
-  }
-  Job other = SaleJob("I2", [&](Reply r) {
-    replies.push_back(r);
-    ++answered;
-  });
-  other.idempotency_key = "key-1";
-  other.request_hash = "h2";  // the same key for another request
-  rig.writer->Submit(std::move(other));
-  rig.RunUntil(answered, 3);
-  REQUIRE(replies.size() == 3);
-  CHECK(replies[0].status == 200);
-  CHECK(replies[1].status == replies[0].status);
-  CHECK(replies[1].body == replies[0].body);
-  CHECK(replies[2].status == 409);
-  CHECK(nlohmann::json::parse(replies[2].body)["error"]["code"] == "idempotency_key_reused");
-  CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 1);  // one sale, not two
-}
-
-TEST_CASE("a full queue answers 503 agent_busy at once instead of growing", "[writer]") {
-  sa::testing::TempDir temp("sa-writer");
-  ManualClock clock(1795000000000);
-  auto db = std::move(ledger::Database::Open((temp.path() / "ledger.db").string()).value());
-  store::Store shop(*db, store::DemoConfig(), clock);
-  daemon::Log log{daemon::Level::error};
-  asio::io_context io;
-  daemon::Writer writer(io, *db, shop, log, /*max_queued=*/3);
+TEST_CASE("a full queue answers agent_busy at once instead of growing", "[writer]") {
+  Rig rig(/*max_queued=*/3);
   std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
   std::promise<void> running;
   int answered = 0;
-  std::vector<int> statuses;
-  Job blocker;
-  blocker.work = [&running, gate](store::Store&) {
-    running.set_value();
-    gate.wait();
-    return Reply{200, "{}"};
-  };
-  blocker.done = [&](Reply r) { statuses.push_back(r.status); ++answered; };
-  writer.Submit(std::move(blocker));
+  std::vector<std::string> outcomes;
+  rig.Block(running, release.get_future().share(), [&](bool ok) {
+    outcomes.push_back(ok ? "done" : "refused");
+    ++answered;
+  });
   running.get_future().wait();
   for (int i = 0; i < 5; ++i) {
-    Job job;
-    job.durability = ledger::Durability::relaxed;
-    job.work = [](store::Store&) { return Reply{200, "{}"}; };
-    job.done = [&](Reply r) { statuses.push_back(r.status); ++answered; };
-    writer.Submit(std::move(job));
+    rig.writer->Submit<bool>(
+        ledger::Durability::relaxed, [](store::Store&) -> Expected<bool> { return true; },
+        [&](Expected<bool> r) {
+          outcomes.push_back(r ? "done" : r.error().code);
+          if (!r) CHECK(r.error().kind == ErrorKind::unavailable);  // the API's 503
+          ++answered;
+        });
   }
   release.set_value();
-  auto guard = asio::make_work_guard(io);
-  while (answered < 6) io.run_one();
-  CHECK(std::count(statuses.begin(), statuses.end(), 200) == 4);  // the blocker + 3 queued
-  CHECK(std::count(statuses.begin(), statuses.end(), 503) == 2);
-  writer.Stop();
+  rig.RunUntil(answered, 6);
+  CHECK(std::count(outcomes.begin(), outcomes.end(), "done") == 4);  // the blocker + 3 queued
+  CHECK(std::count(outcomes.begin(), outcomes.end(), "agent_busy") == 2);
 }
 
 TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]") {
   Rig rig;
   std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
   std::promise<void> running;
   int answered = 0;
-  std::vector<int> statuses(3, 0);
-  Job first;
-  first.durability = ledger::Durability::relaxed;
-  first.work = [&running, gate](store::Store&) {
-    running.set_value();
-    gate.wait();
-    return Reply{200, "{}"};
-  };
-  first.done = [&](Reply) { ++answered; };
-  rig.writer->Submit(std::move(first));
+  std::vector<std::string> outcomes(3);
+  rig.Block(running, release.get_future().share(), [&](bool) { ++answered; });
   running.get_future().wait();
-  rig.writer->Submit(SaleJob("X1", [&](Reply r) { statuses[0] = r.status; ++answered; }));
-  Job bad;
-  bad.work = [](store::Store& s) -> Reply {
-    (void)s.sales.OpenSale("doomed");  // a change that must not survive
-    throw std::runtime_error("a bug in one handler");
-  };
-  bad.done = [&](Reply r) { statuses[1] = r.status; ++answered; };
-  rig.writer->Submit(std::move(bad));
-  rig.writer->Submit(SaleJob("X2", [&](Reply r) { statuses[2] = r.status; ++answered; }));
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X1"), [&](Expected<store::Sale> r) {
+    outcomes[0] = r ? "completed" : r.error().code;
+    ++answered;
+  });
+  rig.writer->Submit<store::Sale>(
+      ledger::Durability::full,
+      [](store::Store& s) -> Expected<store::Sale> {
+        (void)s.sales.OpenSale("doomed");  // a change that must not survive
+        throw std::runtime_error("a bug in one handler");
+      },
+      [&](Expected<store::Sale> r) {
+        outcomes[1] = r ? "completed" : r.error().code;
+        if (!r) CHECK(r.error().kind == ErrorKind::internal);  // the API's 500
+        ++answered;
+      });
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X2"), [&](Expected<store::Sale> r) {
+    outcomes[2] = r ? "completed" : r.error().code;
+    ++answered;
+  });
   release.set_value();
   rig.RunUntil(answered, 4);
-  CHECK(statuses[0] == 200);
-  CHECK(statuses[1] == 500);
-  CHECK(statuses[2] == 200);
+  CHECK(outcomes[0] == "completed");
+  CHECK(outcomes[1] == "internal_error");
+  CHECK(outcomes[2] == "completed");
   CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 2);
   CHECK(rig.shop->sales.OpenSaleOf("doomed")->has_value() == false);  // rolled back with its savepoint
+}
+
+TEST_CASE("a batch is fsync'd when one of its operations asks, relaxed otherwise", "[writer][invariant]") {
+  Rig rig;
+  constexpr int kNormal = 1, kFull = 2;
+  int answered = 0;
+  auto count = [&](Expected<bool>) { ++answered; };
+  auto open = [](store::Store& s) -> Expected<bool> { return s.sales.OpenSale("t").has_value(); };
+  auto durable = [&] {
+    std::uint64_t n = 0;
+    for (auto c : rig.writer->stats().bucket_counts) n += c;
+    return n;
+  };
+  rig.writer->Submit<bool>(ledger::Durability::relaxed, open, count);
+  rig.RunUntil(answered, 1);
+  CHECK(rig.Synchronous() == kNormal);
+  CHECK(durable() == 0);
+  rig.writer->Submit<bool>(ledger::Durability::full, open, count);
+  rig.RunUntil(answered, 2);
+  CHECK(rig.Synchronous() == kFull);
+  CHECK(durable() == 1);  // only the full batch counts as a durable commit
+  rig.writer->Submit<bool>(ledger::Durability::relaxed, open, count);
+  rig.RunUntil(answered, 3);
+  CHECK(rig.Synchronous() == kNormal);
+}
+
+TEST_CASE("Call waits for the durable result on a thread of its own, not on the loop", "[writer]") {
+  Rig rig;  // its loop never runs: Call's answer does not go through it
+  auto sale = rig.writer->Call<store::Sale>(ledger::Durability::full, Sale("C1"));
+  REQUIRE(sale);
+  CHECK(rig.StatusSeenByOthers(sale->id) == "completed");
+  auto again = rig.writer->Call<store::Sale>(ledger::Durability::full, Sale("C1"));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == "serial_already_sold");
 }

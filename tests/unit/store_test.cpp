@@ -503,6 +503,37 @@ TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it o
   CHECK(b.shop->sales.Complete(id, {{"cash", 20000, ""}}));  // space is back: the same sale completes
 }
 
+// Moved here from writer_test with the re-layout: an Idempotency-Key's
+// answer is kept by the store's books (the API decides what an answer is).
+TEST_CASE("an Idempotency-Key answers the same twice, runs once, and refuses another request",
+          "[store][idempotency]") {
+  Books b;
+  // What the API does with each request: recall, else run and remember.
+  auto request = [&](const std::string& key, const std::string& hash, const std::string& serial)
+      -> Expected<store::RememberedAnswer> {
+    ledger::Transaction tx(*b.db);
+    auto seen = b.shop->books.RecallAnswer(key, hash);
+    if (!seen) return seen.error();
+    if (*seen) return **seen;
+    auto sold = b.Sell(kScarf, serial, 59900);
+    const store::RememberedAnswer answer{200, store::SaleJson(sold)};
+    REQUIRE(b.shop->books.RememberAnswer(key, hash, answer));
+    tx.Commit();
+    return answer;
+  };
+  auto first = request("key-1", "h1", "I1");
+  auto second = request("key-1", "h1", "I1");
+  auto other = request("key-1", "h2", "I2");  // the same key for another request
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(second->status == first->status);
+  CHECK(second->body == first->body);
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == "idempotency_key_reused");
+  CHECK(other.error().kind == ErrorKind::conflict);
+  CHECK(b.Events().size() == 1);  // one sale, not two
+}
+
 TEST_CASE("non-UTF-8 text is refused at the edge and can never wedge a sale", "[store][bad_input]") {
   Books b;
   const std::string before = b.Snapshot();

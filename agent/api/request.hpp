@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the API takes in a request body, checked: each route's body read into
+// plain values, or invalid_request errors (400: invalid_json, missing_field,
+// invalid_field, amount_overflow, invalid_gtin, invalid_pin,
+// invalid_cashier_id) before anything reaches the store. RESTinio-free, so
+// the api_body fuzzer calls these very functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base.hpp"
+#include "store.hpp"
+
+namespace sa::api::request {
+
+// An empty body, or one that is a JSON object (whatever it holds): for the
+// routes that take nothing.
+Expected<void> Nothing(std::string_view body);
+
+struct OpenSale {
+  std::optional<std::string> terminal;
+};
+Expected<OpenSale> ParseOpenSale(std::string_view body);
+
+struct Scan {
+  std::string payload;
+  std::optional<store::Override> override_reserved;  // {"manager","reason"}
+};
+Expected<Scan> ParseScan(std::string_view body);
+
+// Exactly one of a member code and a phone number.
+struct Member {
+  std::optional<std::string> payload;
+  std::optional<std::string> phone;
+};
+Expected<Member> ParseMember(std::string_view body);
+
+Expected<std::vector<store::Payment>> ParsePayments(std::string_view body);
+
+// An optional free-text reason (void, reject, release); the store bounds it.
+Expected<std::string> ParseReason(std::string_view body);
+
+struct Refund {
+  std::string sale_id;
+  std::vector<store::UnitRef> units;
+  std::optional<std::string> terminal;
+};
+Expected<Refund> ParseRefund(std::string_view body);
+
+// {"payload"}: a code (receive, pick).
+Expected<std::string> ParsePayload(std::string_view body);
+
+struct Count {
+  std::string gtin;  // GTIN-14
+  std::int64_t counted = 0;
+};
+Expected<Count> ParseCount(std::string_view body);
+
+struct Shipment {
+  std::string carrier;
+  std::string tracking_no;
+};
+Expected<Shipment> ParseShipment(std::string_view body);
+Expected<std::string> ParsePickupCode(std::string_view body);
+
+struct Mode {
+  std::string mode;  // sale | receive | count | pick
+  std::string order_id;
+  bool discard = false;
+};
+Expected<Mode> ParseMode(std::string_view body);
+
+struct Login {
+  std::string cashier;
+  std::string pin;
+  std::string terminal;
+};
+Expected<Login> ParseLogin(std::string_view body);
+
+struct NewCashier {
+  std::string id;
+  std::string name;
+  std::string role;
+  std::string pin;
+};
+Expected<NewCashier> ParseNewCashier(std::string_view body);
+Expected<std::string> ParsePin(std::string_view body);
+
+struct OpenShift {
+  std::optional<std::string> terminal;
+  MinorUnits opening_float = 0;
+};
+// `terminal_required`: the caller's session names no terminal.
+Expected<OpenShift> ParseOpenShift(std::string_view body, bool terminal_required);
+Expected<MinorUnits> ParseCountedCash(std::string_view body);
+
+// GTIN text in a path or a body: invalid_gtin unless 8, 12, 13 or 14 digits
+// with a good check digit; the GTIN-14 otherwise.
+Expected<std::string> Gtin14(std::string_view text);
+
+}  // namespace sa::api::request

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sales at the till: open, scan, member, complete, void, lines, refunds.
+#include "answers.hpp"
+#include "request.hpp"
+#include "routes.hpp"
+
+namespace sa::api {
+namespace {
+
+using ledger::Durability;
+
+Answer SaleAnswer(const store::Sale& sale) { return JsonAnswer(200, store::SaleJson(sale)); }
+
+// Every change of a sale is shown on the screens.
+std::function<void(const Expected<store::Sale>&)> ShowChange(Context& ctx) {
+  return [&ctx](const Expected<store::Sale>& sale) {
+    if (sale) ctx.events.SaleChanged(*sale);
+  };
+}
+
+template <class T>
+bool Fails(const ExchangePtr& x, const Expected<T>& parsed) {
+  if (parsed) return false;
+  x->Reply(ErrorAnswer(parsed.error()));
+  return true;
+}
+
+}  // namespace
+
+void OpenSale(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseOpenSale(x->body());
+  if (Fails(x, body)) return;
+  // A cashier's session names the till and who sells.
+  const std::string terminal = body->terminal.value_or(x->caller.terminal());
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, true,
+      [terminal, cashier = x->caller.cashier()](store::Store& s) { return s.sales.OpenSale(terminal, cashier); },
+      [](const store::Sale& sale) { return JsonAnswer(201, store::SaleJson(sale)); }, ShowChange(ctx));
+}
+
+void ShowSale(Context& ctx, const ExchangePtr& x) {
+  Read<store::Sale>(ctx, x, [id = x->params[0]](store::Store& s) { return s.sales.GetSale(id); }, SaleAnswer);
+}
+
+void ScanIntoSale(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseScan(x->body());
+  if (Fails(x, body)) return;
+  const std::string id = x->params[0];
+  terminals::ScanRecord scan{"api", body->payload.substr(0, 256), SystemClock().now_ms(), {}, id, {}, "sale", {}};
+  // Recorded however it ends; a manager's override writes stock.override.
+  auto done = [&ctx, scan, overridden = body->override_reserved.has_value()](const Expected<store::Sale>& sale) {
+    terminals::ScanRecord rec = scan;
+    rec.outcome = sale ? "accepted" : sale.error().code;
+    ctx.parts.terminals.Record(std::move(rec));
+    if (sale) ctx.events.SaleChanged(*sale);
+    if (overridden && sale) ctx.events.EventWritten();
+  };
+  ctx.parts.terminals.Check(body->payload, [&ctx, x, id, done, by = body->override_reserved](
+                                               Expected<store::CheckedCode> checked) {
+    if (!checked) {
+      x->Reply(ErrorAnswer(checked.error()));
+      return done(checked.error());
+    }
+    Submit<store::Sale>(
+        ctx, x, Durability::relaxed, true,
+        [id, by, checked = std::move(checked).value()](store::Store& s) {
+          return s.sales.AddCheckedCode(id, checked, by);
+        },
+        SaleAnswer, done);
+  });
+}
+
+void BindMember(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseMember(x->body());
+  if (Fails(x, body)) return;
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, true,
+      [id = x->params[0], member = *body](store::Store& s) {
+        return member.payload ? s.sales.BindMemberCode(id, *member.payload) : s.sales.BindPhone(id, *member.phone);
+      },
+      SaleAnswer, ShowChange(ctx));
+}
+
+void CompleteSale(Context& ctx, const ExchangePtr& x) {
+  auto payments = request::ParsePayments(x->body());
+  if (Fails(x, payments)) return;
+  const std::string id = x->params[0];
+  Submit<store::Sale>(
+      ctx, x, Durability::full, true,
+      [id, payments = *payments](store::Store& s) { return s.sales.Complete(id, payments); }, SaleAnswer,
+      [&ctx, id](const Expected<store::Sale>& sale) {
+        if (!sale) return;
+        ++ctx.counters.sales_completed;
+        ctx.events.EventWritten();
+        // The completion is durable (answered): now the receipt may print.
+        if (ctx.options.hardware.print && ctx.options.hardware.auto_print) {
+          PrintSale(ctx, id, [](Expected<std::string>) {});
+        }
+        ctx.events.SaleChanged(*sale);
+      });
+}
+
+void VoidSale(Context& ctx, const ExchangePtr& x) {
+  auto reason = request::ParseReason(x->body());
+  if (Fails(x, reason)) return;
+  Submit<store::Sale>(
+      ctx, x, Durability::full, true,
+      [id = x->params[0], reason = *reason](store::Store& s) { return s.sales.Void(id, reason); }, SaleAnswer,
+      [&ctx](const Expected<store::Sale>& sale) {
+        if (!sale) return;
+        ++ctx.counters.sales_voided;
+        ctx.events.EventWritten();
+        ctx.events.SaleChanged(*sale);
+      });
+}
+
+void RemoveLine(Context& ctx, const ExchangePtr& x) {
+  const std::string& line = x->params[1];
+  const bool numeric =
+      !line.empty() && line.size() <= 18 && line.find_first_not_of("0123456789") == std::string::npos;
+  if (!numeric) return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "line_not_found", "no such line")));
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, false,
+      [id = x->params[0], line_id = std::stoll(line)](store::Store& s) { return s.sales.RemoveLine(id, line_id); },
+      SaleAnswer);
+}
+
+void Refund(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseRefund(x->body());
+  if (Fails(x, body)) return;
+  const std::string terminal = body->terminal.value_or(x->caller.terminal());
+  Submit<store::Refund>(
+      ctx, x, Durability::full, true,
+      [refund = *body, terminal, cashier = x->caller.cashier()](store::Store& s) {
+        return s.sales.RefundUnits(refund.sale_id, refund.units, terminal, cashier);
+      },
+      [](const store::Refund& refund) { return JsonAnswer(201, store::RefundJson(refund)); },
+      [&ctx](const Expected<store::Refund>& refund) {
+        if (!refund) return;
+        ++ctx.counters.refunds;
+        ctx.events.EventWritten();
+      });
+}
+
+}  // namespace sa::api

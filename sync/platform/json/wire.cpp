@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "wire.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sa::sync::wire {
+namespace {
+
+using nlohmann::json;
+
+std::string StringField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::int64_t IntField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+bool BoolField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+Error BadAnswer(std::string message) { return MakeError(ErrorKind::internal, "bad_answer", std::move(message)); }
+
+}  // namespace
+
+std::string RegisterBody(std::string_view store_id, std::string_view device_id, std::string_view key_base64url,
+                         std::string_view agent_version) {
+  return json{{"store_id", store_id}, {"device_id", device_id}, {"key", key_base64url}, {"agent_version", agent_version}}
+      .dump();
+}
+
+std::string PushBody(std::string_view store_id, std::string_view device_id, const std::vector<std::string>& events) {
+  std::string body = R"({"store_id":)" + json(store_id).dump() + R"(,"device_id":)" + json(device_id).dump() +
+                     R"(,"events":[)";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i) body += ',';
+    body += events[i];
+  }
+  body += "]}";
+  return body;
+}
+
+std::string ErrorCode(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+    auto code = j["error"].find("code");
+    if (code != j["error"].end() && code->is_string()) return code->get<std::string>();
+  }
+  return {};
+}
+
+Expected<PushAnswer> ReadPushAnswer(std::string_view body, std::int64_t last_seq) {
+  json answer = json::parse(body, nullptr, false);
+  auto acked = answer.is_object() ? answer.find("acked_seq") : answer.end();
+  if (acked == answer.end() || !acked->is_number_integer() || acked->get<std::int64_t>() < 0 ||
+      acked->get<std::int64_t>() > last_seq) {
+    return BadAnswer("the cloud's push answer has no valid acked_seq");
+  }
+  PushAnswer out;
+  out.acked_seq = acked->get<std::int64_t>();
+  out.expected_seq = answer.contains("expected_seq");
+  if (auto results = answer.find("results"); results != answer.end() && results->is_array()) {
+    for (const auto& res : *results) {
+      if (!res.is_object() || StringField(res, "status") != "rejected") continue;
+      store::Alert alert;
+      alert.code = "event_rejected";
+      const std::string why =
+          res.contains("error") && res["error"].is_object() ? StringField(res["error"], "code") : "";
+      alert.message = "the cloud refused event " + std::to_string(IntField(res, "seq")) +
+                      (why.empty() ? "" : " (" + why + ")");
+      alert.detail = res.dump();
+      alert.source = "cloud";
+      out.rejected.push_back(std::move(alert));
+    }
+  }
+  return out;
+}
+
+Expected<PullAnswer> ReadPullAnswer(std::string_view body) {
+  json answer = json::parse(body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("changes") || !answer["changes"].is_array() ||
+      !answer.contains("cursor") || !answer["cursor"].is_number_integer()) {
+    return BadAnswer("the cloud's changes answer is malformed");
+  }
+  PullAnswer out;
+  for (const auto& c : answer["changes"]) {
+    if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer()) {
+      return BadAnswer("a change without a cursor");
+    }
+    out.changes.push_back(store::Change{c["cursor"].get<std::int64_t>(), StringField(c, "type"),
+                                        c.contains("data") ? c["data"].dump() : "{}"});
+  }
+  out.cursor = answer["cursor"].get<std::int64_t>();
+  out.more = BoolField(answer, "more");
+  return out;
+}
+
+}  // namespace sa::sync::wire
