@@ -160,7 +160,7 @@ Reply AdminApi::PutCatalog(const std::string& store, const Request& r) {
   if (rows.empty()) Refuse(400, "bad_request", "the catalog has no products");
   Transaction tx(db_);
   std::int64_t cursor = 0;
-  for (const auto& row : rows) cursor = feed_.Append(store, "catalog.upsert", row);
+  for (const auto& row : rows) cursor = feed_.Append(store, "catalog.upsert", Dump(row));
   tx.Commit();
   return Ok(json{{"upserted", rows.size()}, {"cursor", cursor}});
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <utility>
 
 #include "codes.hpp"
 #include "http.hpp"  // sa_http
@@ -21,6 +22,22 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
 json ParseObject(const std::string& body) {
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) Refuse(400, "bad_request", "the body must be a JSON object");
+  return doc;
+}
+
+json CallerBody(const std::string& text, std::string_view store, std::string_view device) {
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) Refuse(400, "bad_body", "the body is not a JSON object");
+  for (const auto& [name, want] : {std::pair{"store_id", store}, std::pair{"device_id", device}}) {
+    auto it = doc.find(name);
+    if (it == doc.end() || !it->is_string()) {
+      Refuse(400, "bad_body", std::string("the body needs \"") + name + "\"");
+    }
+    if (it->get_ref<const std::string&>() != want) {
+      Refuse(400, "store_mismatch", std::string("the body's ") + name + " is not the X-SA-" +
+                                        (name[0] == 's' ? "Store" : "Device") + " header's");
+    }
+  }
   return doc;
 }
 

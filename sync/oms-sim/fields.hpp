@@ -17,8 +17,14 @@ namespace sa::omssim {
 // Decimal digits only, no sign, no spaces, at most 18 of them.
 std::optional<std::int64_t> ParseInt(std::string_view s);
 
-// The body as a JSON object; 400 bad_request otherwise.
+// An admin request's body as a JSON object; 400 bad_request otherwise.
 json ParseObject(const std::string& body);
+
+// A device's signed body (register, push), already decoded, as a JSON object
+// whose own store_id and device_id are the caller's (PROTOCOL.md §2): 400
+// bad_body when it is not an object or an id is missing, 400 store_mismatch
+// when an id is another's.
+json CallerBody(const std::string& text, std::string_view store, std::string_view device);
 
 // `name` of object `o`; an absent or null field is nullptr, or 400
 // missing_field when `required`.

@@ -44,7 +44,7 @@ Reply AdminApi::OfferOrder(const std::string& store, const Request& r) {
       .Bind(1, store)
       .Bind(2, id)
       .Run();
-  Reply reply = feed_.Offer(store, "order.offered", data);
+  Reply reply = feed_.Offer(store, "order.offered", Dump(data));
   tx.Commit();
   return reply;
 }
@@ -60,7 +60,7 @@ Reply AdminApi::CancelOrder(const std::string& store, const std::string& id) {
       .Bind(1, store)
       .Bind(2, id)
       .Run();
-  Reply reply = feed_.Offer(store, "order.cancelled", json{{"id", id}});
+  Reply reply = feed_.Offer(store, "order.cancelled", Dump(json{{"id", id}}));
   tx.Commit();
   return reply;
 }
