@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "admin.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "crypto.hpp"
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 #include "sync.hpp"
 
 namespace sa::omssim {

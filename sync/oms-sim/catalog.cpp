@@ -2,13 +2,12 @@
 // PUT /admin/v1/stores/{store}/catalog: a CSV file or a JSON array of
 // products, each offered to the store as one catalog.upsert; any bad row
 // refuses the whole file before anything is offered.
-#include <nlohmann/json.hpp>
-
 #include <string_view>
 #include <vector>
 
 #include "admin.hpp"
 #include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {

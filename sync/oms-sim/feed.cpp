@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "feed.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
 
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 #include "sold_units.hpp"
 #include "sync.hpp"
 

@@ -2,10 +2,8 @@
 // Orders offered to a store (ship_from_store or pickup) and cancelled: each
 // is remembered in `orders`, so an id is offered once and a cancel knows
 // what it cancels.
-#include <nlohmann/json.hpp>
-
 #include "admin.hpp"
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "protocol.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <optional>
 #include <utility>
@@ -10,6 +8,7 @@
 #include "crypto.hpp"
 #include "fields.hpp"
 #include "ingest.hpp"
+#include "platform/nlohmann/json.hpp"
 #include "sync.hpp"
 
 namespace sa::omssim {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sold_units.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include "platform/nlohmann/json.hpp"
 #include "protocol.hpp"
 
 namespace sa::omssim {
