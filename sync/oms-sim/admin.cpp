@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "admin.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "crypto.hpp"
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 #include "sync.hpp"
 
 namespace sa::omssim {
@@ -92,12 +90,10 @@ Reply AdminApi::Devices(const std::string& store, const Request& r) {
   return Ok(json{{"devices", std::move(devices)}});
 }
 
-Reply AdminApi::Alerts(const std::string& store, const Request&) {
-  return Ok(json{{"alerts", feed_.Alerts(store)}});
-}
+Reply AdminApi::Alerts(const std::string& store, const Request&) { return feed_.Alerts(store); }
 
 Reply AdminApi::Changes(const std::string& store, const Request& r) {
-  return Ok(feed_.Page(store, PageQueryOf(r.target)));
+  return feed_.Page(store, PageQueryOf(r.target));
 }
 
 // ------------------------------------------------------------------ writes
@@ -123,9 +119,9 @@ Reply AdminApi::ProvisionDevice(const std::string& store, const Request& r) {
 Reply AdminApi::Revocation(const std::string& store, const Request& r) {
   const json doc = ParseObject(r.body);
   return feed_.Offer(store, "revocation",
-                     json{{"gtin", GtinField(doc)},
-                          {"serial", *StringField(doc, "serial", true)},
-                          {"reason", StringField(doc, "reason", false).value_or("revoked")}});
+                     Dump(json{{"gtin", GtinField(doc)},
+                               {"serial", *StringField(doc, "serial", true)},
+                               {"reason", StringField(doc, "reason", false).value_or("revoked")}}));
 }
 
 Reply AdminApi::Allocation(const std::string& store, const Request& r) {
@@ -140,7 +136,7 @@ Reply AdminApi::Allocation(const std::string& store, const Request& r) {
             {"serial_to", to},
             {"region", *StringField(doc, "region", true)}};
   if (auto lot = StringField(doc, "lot", false)) data["lot"] = *lot;
-  return feed_.Offer(store, "allocation", data);
+  return feed_.Offer(store, "allocation", Dump(data));
 }
 
 Reply AdminApi::Key(const std::string& store, const Request& r) {
@@ -153,14 +149,14 @@ Reply AdminApi::Key(const std::string& store, const Request& r) {
   if (auto key = crypto::VerifyKey::FromPem(pem); !key) {
     Refuse(400, "invalid_field", "\"pem\": " + key.error().message);
   }
-  return feed_.Offer(store, "key." + kind, json{{"action", action}, {"pem", pem}});
+  return feed_.Offer(store, "key." + kind, Dump(json{{"action", action}, {"pem", pem}}));
 }
 
 Reply AdminApi::Stock(const std::string& store, const Request& r) {
   const json doc = ParseObject(r.body);
   return feed_.Offer(store, "stock.snapshot",
-                     json{{"gtin", GtinField(doc)},
-                          {"on_hand", *IntField(doc, "on_hand", true, 0, 1'000'000'000)}});
+                     Dump(json{{"gtin", GtinField(doc)},
+                               {"on_hand", *IntField(doc, "on_hand", true, 0, 1'000'000'000)}}));
 }
 
 }  // namespace sa::omssim

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "answer.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <utility>
 
 #include "ledger.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 
@@ -24,10 +23,6 @@ void NeedMethod(const Request& r, std::string_view allowed) {
   throw Refusal{405, "method_not_allowed", r.method + " is not allowed here", std::string(allowed)};
 }
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-Reply Ok(const json& j) { return Reply{200, Dump(j), {}}; }
-
 Reply ErrorReply(int status, std::string_view code, std::string_view message) {
   return Reply{status, Dump(json{{"error", {{"code", code}, {"message", message}}}}), {}};
 }
@@ -41,7 +36,7 @@ Reply Guard(const std::function<Reply()>& handle) {
     return reply;
   } catch (const ledger::Failure& f) {
     return ErrorReply(500, "internal_error", f.error().message);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const json::exception& e) {
     return ErrorReply(400, "bad_body", e.what());
   }
 }

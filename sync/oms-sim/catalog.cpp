@@ -2,13 +2,12 @@
 // PUT /admin/v1/stores/{store}/catalog: a CSV file or a JSON array of
 // products, each offered to the store as one catalog.upsert; any bad row
 // refuses the whole file before anything is offered.
-#include <nlohmann/json.hpp>
-
 #include <string_view>
 #include <vector>
 
 #include "admin.hpp"
 #include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {
@@ -160,7 +159,7 @@ Reply AdminApi::PutCatalog(const std::string& store, const Request& r) {
   if (rows.empty()) Refuse(400, "bad_request", "the catalog has no products");
   Transaction tx(db_);
   std::int64_t cursor = 0;
-  for (const auto& row : rows) cursor = feed_.Append(store, "catalog.upsert", row);
+  for (const auto& row : rows) cursor = feed_.Append(store, "catalog.upsert", Dump(row));
   tx.Commit();
   return Ok(json{{"upserted", rows.size()}, {"cursor", cursor}});
 }

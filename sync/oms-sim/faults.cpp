@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // §9: the seeded fault draw, and the admin route that tunes it while
 // oms-sim runs.
-#include <nlohmann/json.hpp>
-
 #include <utility>
 
 #include "admin.hpp"
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "feed.hpp"
 
-#include <nlohmann/json.hpp>
+#include <string>
 
 #include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {
@@ -28,24 +29,30 @@ PageQuery PageQueryOf(std::string_view target) {
   return page;
 }
 
-std::int64_t Feed::Append(const std::string& store, std::string_view type, const json& data) {
+std::int64_t Feed::Append(const std::string& store, std::string_view type, std::string_view data) {
   db_.Cached("INSERT INTO changes(store_id, type, at_ms, data) VALUES(?, ?, ?, ?)")
       .Bind(1, store)
       .Bind(2, type)
       .Bind(3, clock_.now_ms())
-      .Bind(4, Dump(data))
+      .Bind(4, data)
       .Run();
   auto st = db_.Cached("SELECT last_insert_rowid()");
   st.Step();
   return st.Int(0);
 }
 
-Reply Feed::Offer(const std::string& store, std::string_view type, const json& data) {
+Reply Feed::Offer(const std::string& store, std::string_view type, std::string_view data) {
   const std::int64_t cursor = Append(store, type, data);
-  return Ok(json{{"cursor", cursor}, {"type", type}, {"data", data}});
+  // `data` is compact JSON already: spliced in rather than parsed again, the
+  // answer reads exactly as Dump would write it whole.
+  std::string body = "{\"cursor\":" + std::to_string(cursor) + ",\"type\":" + Dump(json(type));
+  body += ",\"data\":";
+  body += data;
+  body += "}";
+  return Reply{200, std::move(body), {}};
 }
 
-json Feed::Page(const std::string& store, const PageQuery& query) {
+Reply Feed::Page(const std::string& store, const PageQuery& query) {
   auto st = db_.Cached(
       "SELECT cursor, type, at_ms, data FROM changes WHERE store_id = ? AND cursor > ? "
       "ORDER BY cursor LIMIT ?");
@@ -64,10 +71,10 @@ json Feed::Page(const std::string& store, const PageQuery& query) {
                            {"at", FormatTimestamp(st.Int(2))},
                            {"data", json::parse(st.Text(3))}});
   }
-  return json{{"changes", std::move(changes)}, {"cursor", cursor}, {"more", more}};
+  return Ok(json{{"changes", std::move(changes)}, {"cursor", cursor}, {"more", more}});
 }
 
-json Feed::Alerts(const std::string& store) {
+Reply Feed::Alerts(const std::string& store) {
   auto st = db_.Cached(
       "SELECT cursor, at_ms, data FROM changes WHERE store_id = ? AND type = 'alert' ORDER BY cursor");
   st.Bind(1, store);
@@ -77,7 +84,7 @@ json Feed::Alerts(const std::string& store) {
     alert.update(json::parse(st.Text(2)));
     alerts.push_back(std::move(alert));
   }
-  return alerts;
+  return Ok(json{{"alerts", std::move(alerts)}});
 }
 
 }  // namespace sa::omssim

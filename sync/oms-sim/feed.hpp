@@ -28,19 +28,21 @@ class Feed {
  public:
   Feed(ledger::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-  // Appends one change to the store's feed; its cursor.
-  std::int64_t Append(const std::string& store, std::string_view type, const json& data);
+  // Appends one change to the store's feed; its cursor. `data` is the
+  // change's JSON object as compact text, stored as it is.
+  std::int64_t Append(const std::string& store, std::string_view type, std::string_view data);
 
   // Appends one change and answers it: {"cursor","type","data"}.
-  Reply Offer(const std::string& store, std::string_view type, const json& data);
+  Reply Offer(const std::string& store, std::string_view type, std::string_view data);
 
-  // {"changes":[{"cursor","type","at","data"}...],"cursor","more"}: up to
-  // `limit` changes after `after`; "cursor" is the last one's (or `after`).
-  json Page(const std::string& store, const PageQuery& query);
+  // Answers {"changes":[{"cursor","type","at","data"}...],"cursor","more"}:
+  // up to `limit` changes after `after`; "cursor" is the last one's (or
+  // `after`). A pull's answer and the admin view of the feed.
+  Reply Page(const std::string& store, const PageQuery& query);
 
-  // The store's double-sale alerts, oldest first: each alert's data with its
-  // cursor and time.
-  json Alerts(const std::string& store);
+  // Answers {"alerts":[...]}: the store's double-sale alerts, oldest first,
+  // each alert's data with its cursor and time.
+  Reply Alerts(const std::string& store);
 
  private:
   ledger::Database& db_;

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fields.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <utility>
 
 #include "codes.hpp"
 #include "http.hpp"  // sa_http
@@ -18,51 +17,11 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-json ParseObject(const std::string& body) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) Refuse(400, "bad_request", "the body must be a JSON object");
-  return doc;
-}
-
-const json* Field(const json& o, const char* name, bool required) {
-  auto it = o.find(name);
-  if (it == o.end() || it->is_null()) {
-    if (required) Refuse(400, "missing_field", std::string("the body needs \"") + name + "\"");
-    return nullptr;
-  }
-  return &*it;
-}
-
-std::optional<std::string> StringField(const json& o, const char* name, bool required) {
-  const json* f = Field(o, name, required);
-  if (!f) return std::nullopt;
-  if (!f->is_string() || (required && f->get_ref<const std::string&>().empty())) {
-    Refuse(400, "invalid_field", std::string("\"") + name + "\" must be a non-empty string");
-  }
-  return f->get<std::string>();
-}
-
-std::optional<std::int64_t> IntField(const json& o, const char* name, bool required,
-                                     std::int64_t min, std::int64_t max) {
-  const json* f = Field(o, name, required);
-  if (!f) return std::nullopt;
-  const bool ok = f->is_number_integer() &&
-                  !(f->is_number_unsigned() && f->get<std::uint64_t>() > std::uint64_t{1} << 62) &&
-                  f->get<std::int64_t>() >= min && f->get<std::int64_t>() <= max;
-  if (!ok) {
-    Refuse(400, "invalid_field", std::string("\"") + name + "\" must be an integer from " +
-                                     std::to_string(min) + " to " + std::to_string(max));
-  }
-  return f->get<std::int64_t>();
-}
-
 std::string GtinOf(std::string_view text) {
   auto gtin = codes::NormaliseGtin(text);
   if (!gtin) Refuse(400, "invalid_field", "gtin \"" + std::string(text) + "\": " + gtin.error().message);
   return *gtin;
 }
-
-std::string GtinField(const json& o) { return GtinOf(*StringField(o, "gtin", true)); }
 
 std::map<std::string, std::string> QueryOf(std::string_view target) {
   // ParseQuery reads a target without '?' as all query; here it has none.

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include <optional>
 #include <set>
 #include <string_view>
+#include <vector>
+
+#include "platform/nlohmann/json.hpp"
+#include "sold_units.hpp"
+#include "sync.hpp"
 
 namespace sa::omssim {
 namespace {
@@ -68,7 +72,49 @@ json Result(std::int64_t seq, const json& ev, std::string_view status) {
   return json{{"seq", seq}, {"id", std::move(id)}, {"status", status}};
 }
 
-}  // namespace
+// A line's string field, "" when absent or not a string.
+std::string TextOf(const json& line, const char* name) {
+  auto it = line.find(name);
+  return it != line.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// §8: the serialised units of a sale's or a refund's lines; a line that is
+// not an object, or has no serial, names none.
+std::vector<SerialisedUnit> UnitsOf(const json& lines) {
+  std::vector<SerialisedUnit> units;
+  for (const auto& line : lines) {
+    if (!line.is_object()) continue;
+    std::string serial = TextOf(line, "serial");
+    if (!serial.empty()) units.push_back(SerialisedUnit{TextOf(line, "gtin"), std::move(serial)});
+  }
+  return units;
+}
+
+// The events of one push, against the device's acked_seq. Runs inside the
+// push's transaction.
+class Ingest {
+ public:
+  Ingest(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller)
+      : db_(db), clock_(clock), caller_(caller), sold_units_(db, feed) {}
+
+  // {"acked_seq","results"[,"expected_seq"]}
+  json Batch(const json& events);
+
+ private:
+  json Accept(const json& ev, std::int64_t seq);
+  // Records a rejected event; `at_seq` when it takes its seq (acked_seq moves).
+  json Reject(const json& ev, std::int64_t seq, std::string_view code, const std::string& message,
+              bool at_seq);
+  // §8: an accepted sale sells its units, an accepted refund puts them back.
+  void UpdateSoldUnits(std::string_view type, const json& payload);
+  std::optional<std::string> IngestedId(std::int64_t seq);
+  void MarkIngested(std::int64_t seq, const std::string& id, std::string_view status);
+
+  ledger::Database& db_;
+  const Clock& clock_;
+  const Caller& caller_;
+  SoldUnits sold_units_;
+};
 
 json Ingest::Batch(const json& events) {
   auto st = db_.Cached("SELECT acked_seq FROM devices WHERE store_id = ? AND device_id = ?");
@@ -134,9 +180,24 @@ json Ingest::Accept(const json& ev, std::int64_t seq) {
       .Bind(5, type)
       .Bind(6, Dump(ev))
       .Run();
-  if (type == "sale.completed") sold_units_.Sold(caller_, payload);
-  if (type == "refund.completed") sold_units_.Refunded(caller_, payload);
+  UpdateSoldUnits(type, payload);
   return Result(seq, ev, "accepted");
+}
+
+void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
+  if (type == "sale.completed") {
+    // PayloadProblem saw to the sale's "id" and "lines".
+    sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));
+  }
+  if (type == "refund.completed") {
+    auto sale_id = payload.find("sale_id");
+    auto lines = payload.find("lines");
+    if (sale_id == payload.end() || !sale_id->is_string() || lines == payload.end() ||
+        !lines->is_array()) {
+      return;
+    }
+    sold_units_.Refunded(caller_, sale_id->get<std::string>(), UnitsOf(*lines));
+  }
 }
 
 json Ingest::Reject(const json& ev, std::int64_t seq, std::string_view code, const std::string& message,
@@ -170,6 +231,27 @@ void Ingest::MarkIngested(std::int64_t seq, const std::string& id, std::string_v
       .Bind(4, id)
       .Bind(5, status)
       .Run();
+}
+
+}  // namespace
+
+Reply IngestPush(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller,
+                 const std::string& body) {
+  const json doc = CallerBody(body, caller.store, caller.device);
+  const auto events = doc.find("events");
+  if (events == doc.end() || !events->is_array() || events->empty()) {
+    Refuse(400, "bad_body", "\"events\" must be an array of 1.." +
+                                std::to_string(sync::kMaxBatchEvents) + " events");
+  }
+  if (events->size() > sync::kMaxBatchEvents) {
+    Refuse(413, "too_large", "a batch holds at most " + std::to_string(sync::kMaxBatchEvents) + " events");
+  }
+  // All or nothing: a broken envelope anywhere throws, and the
+  // transaction rolls back whatever the batch did before it.
+  ledger::Transaction tx(db);
+  const json answer = Ingest(db, feed, clock, caller).Batch(*events);
+  tx.Commit();
+  return Ok(answer);
 }
 
 }  // namespace sa::omssim

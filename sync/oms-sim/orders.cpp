@@ -2,10 +2,8 @@
 // Orders offered to a store (ship_from_store or pickup) and cancelled: each
 // is remembered in `orders`, so an id is offered once and a cancel knows
 // what it cancels.
-#include <nlohmann/json.hpp>
-
 #include "admin.hpp"
-#include "fields.hpp"
+#include "platform/nlohmann/json.hpp"
 
 namespace sa::omssim {
 namespace {
@@ -44,7 +42,7 @@ Reply AdminApi::OfferOrder(const std::string& store, const Request& r) {
       .Bind(1, store)
       .Bind(2, id)
       .Run();
-  Reply reply = feed_.Offer(store, "order.offered", data);
+  Reply reply = feed_.Offer(store, "order.offered", Dump(data));
   tx.Commit();
   return reply;
 }
@@ -60,7 +58,7 @@ Reply AdminApi::CancelOrder(const std::string& store, const std::string& id) {
       .Bind(1, store)
       .Bind(2, id)
       .Run();
-  Reply reply = feed_.Offer(store, "order.cancelled", json{{"id", id}});
+  Reply reply = feed_.Offer(store, "order.cancelled", Dump(json{{"id", id}}));
   tx.Commit();
   return reply;
 }

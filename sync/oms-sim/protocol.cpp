@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "protocol.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <optional>
 #include <utility>
@@ -10,6 +8,7 @@
 #include "crypto.hpp"
 #include "fields.hpp"
 #include "ingest.hpp"
+#include "platform/nlohmann/json.hpp"
 #include "sync.hpp"
 
 namespace sa::omssim {
@@ -53,20 +52,6 @@ std::string DecodeBody(const Request& r) {
   return r.body;
 }
 
-// The request body's own store_id/device_id must be the signer's.
-void CheckIds(const json& doc, const Caller& c) {
-  for (const auto& [name, want] : {std::pair{"store_id", &c.store}, std::pair{"device_id", &c.device}}) {
-    auto it = doc.find(name);
-    if (it == doc.end() || !it->is_string()) {
-      Refuse(400, "bad_body", std::string("the body needs \"") + name + "\"");
-    }
-    if (it->get_ref<const std::string&>() != *want) {
-      Refuse(400, "store_mismatch", std::string("the body's ") + name + " is not the X-SA-" +
-                                        (name[0] == 's' ? "Store" : "Device") + " header's");
-    }
-  }
-}
-
 }  // namespace
 
 Caller DeviceProtocol::ReadCaller(const Request& r) const {
@@ -94,13 +79,6 @@ void DeviceProtocol::Authenticate(const Caller& c, const Request& r) {
   CheckSignature(c, key.value_or(crypto::Bytes{}), r);
 }
 
-json DeviceProtocol::CallerBody(const Request& r, const Caller& c) const {
-  json doc = json::parse(DecodeBody(r), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) Refuse(400, "bad_body", "the body is not a JSON object");
-  CheckIds(doc, c);
-  return doc;
-}
-
 void DeviceProtocol::Touch(const Caller& c) {
   db_.Cached("UPDATE devices SET last_seen_ms = ? WHERE store_id = ? AND device_id = ?")
       .Bind(1, clock_.now_ms())
@@ -111,7 +89,7 @@ void DeviceProtocol::Touch(const Caller& c) {
 
 Reply DeviceProtocol::Register(const Request& r) {
   const Caller c = ReadCaller(r);
-  const json doc = CallerBody(r, c);
+  const json doc = CallerBody(DecodeBody(r), c.store, c.device);
   const auto key_it = doc.find("key");
   std::optional<crypto::Bytes> key;
   if (key_it != doc.end() && key_it->is_string()) key = crypto::Base64UrlDecode(key_it->get<std::string>());
@@ -157,21 +135,7 @@ Reply DeviceProtocol::Register(const Request& r) {
 Reply DeviceProtocol::Push(const Request& r) {
   const Caller c = ReadCaller(r);
   Authenticate(c, r);
-  const json doc = CallerBody(r, c);
-  const auto events = doc.find("events");
-  if (events == doc.end() || !events->is_array() || events->empty()) {
-    Refuse(400, "bad_body", "\"events\" must be an array of 1.." +
-                                std::to_string(sync::kMaxBatchEvents) + " events");
-  }
-  if (events->size() > sync::kMaxBatchEvents) {
-    Refuse(413, "too_large", "a batch holds at most " + std::to_string(sync::kMaxBatchEvents) + " events");
-  }
-  // All or nothing: a broken envelope anywhere throws, and the
-  // transaction rolls back whatever the batch did before it.
-  Transaction tx(db_);
-  const json answer = Ingest(db_, feed_, clock_, c).Batch(*events);
-  tx.Commit();
-  return Ok(answer);
+  return IngestPush(db_, feed_, clock_, c, DecodeBody(r));
 }
 
 Reply DeviceProtocol::Pull(const Request& r) {
@@ -179,7 +143,7 @@ Reply DeviceProtocol::Pull(const Request& r) {
   Authenticate(c, r);
   const PageQuery page = PageQueryOf(r.target);
   Touch(c);
-  return Ok(feed_.Page(c.store, page));
+  return feed_.Page(c.store, page);
 }
 
 }  // namespace sa::omssim

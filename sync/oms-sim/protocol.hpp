@@ -29,7 +29,7 @@ class DeviceProtocol {
 
   // POST /sync/v1/register: trust on first contact, or the provisioned key.
   Reply Register(const Request& r);
-  // POST /sync/v1/events: a batch of events, all or nothing.
+  // POST /sync/v1/events: a batch of events, all or nothing (ingest.hpp).
   Reply Push(const Request& r);
   // GET /sync/v1/changes: a page of the caller's store's feed.
   Reply Pull(const Request& r);
@@ -38,8 +38,6 @@ class DeviceProtocol {
   Caller ReadCaller(const Request& r) const;
   // A known device whose signature is good.
   void Authenticate(const Caller& c, const Request& r);
-  // The body as a JSON object whose store_id/device_id are the caller's.
-  json CallerBody(const Request& r, const Caller& c) const;
   void Touch(const Caller& c);
 
   ledger::Database& db_;

@@ -3,7 +3,9 @@
 // serial_sold_twice alert when two live sales hold the same one.
 #pragma once
 
-#include "answer.hpp"
+#include <string>
+#include <vector>
+
 #include "feed.hpp"
 #include "ledger.hpp"
 
@@ -11,16 +13,23 @@ namespace sa::omssim {
 
 struct Caller;
 
+// A serialised unit a sale's or a refund's line names.
+struct SerialisedUnit {
+  std::string gtin;    // "" when the line gives none
+  std::string serial;  // never ""
+};
+
 class SoldUnits {
  public:
   SoldUnits(ledger::Database& db, Feed& feed) : db_(db), feed_(feed) {}
 
-  // An accepted sale.completed: its serialised units are sold; one another
-  // live sale already holds raises an alert in the store's feed.
-  void Sold(const Caller& c, const json& sale);
-  // An accepted refund.completed puts its units back: selling them again is
-  // no double sale.
-  void Refunded(const Caller& c, const json& refund);
+  // An accepted sale.completed: its units are sold; one another live sale
+  // already holds raises an alert in the store's feed.
+  void Sold(const Caller& c, const std::string& sale_id, const std::vector<SerialisedUnit>& units);
+  // An accepted refund.completed of sale `sale_id` puts its units back:
+  // selling them again is no double sale.
+  void Refunded(const Caller& c, const std::string& sale_id,
+                const std::vector<SerialisedUnit>& units);
 
  private:
   ledger::Database& db_;
