@@ -37,14 +37,14 @@ json StatusJson(const drivers::SourceStatus& s) {
 
 }  // namespace
 
-Hardware::Hardware(asio::io_context& io, const config::Config& cfg, drivers::OnScan on_scan)
-    : io_(io), cfg_(cfg), on_scan_(std::move(on_scan)) {}
+Hardware::Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan)
+    : loop_(loop), cfg_(cfg), on_scan_(std::move(on_scan)) {}
 
 Hardware::~Hardware() { Close(); }
 
-Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const config::Config& cfg,
+Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const config::Config& cfg,
                                                    drivers::OnScan on_scan) {
-  std::unique_ptr<Hardware> hw(new Hardware(io, cfg, std::move(on_scan)));
+  std::unique_ptr<Hardware> hw(new Hardware(loop, cfg, std::move(on_scan)));
   std::map<std::string, std::string> modes;
   for (std::size_t i = 0; i < cfg.scanners.size(); ++i) {
     const config::Scanner& sc = cfg.scanners[i];
@@ -69,7 +69,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
         if (!key) return key.error();
         o.wedge.keymap[key->first] = key->second;
       }
-      hw->sources_.push_back(drivers::MakeEvdevSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeEvdevSource(loop, std::move(o), hw->on_scan_));
     } else if (sc.type == "serial") {
       drivers::SerialOptions o;
       o.id = sc.id;
@@ -81,7 +81,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
       o.data_bits = static_cast<unsigned>(sc.data_bits);
       o.framing = sc.framing;
       o.reopen_ms = static_cast<int>(sc.reopen_ms);
-      hw->sources_.push_back(drivers::MakeSerialSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeSerialSource(loop, std::move(o), hw->on_scan_));
     } else if (sc.type == "camera") {
       drivers::CameraOptions o;
       o.id = sc.id;
@@ -98,9 +98,9 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
       if (auto ok = drivers::CheckDecodeOptions(o.decode); !ok) {
         return Invalid(name + ".formats: " + ok.error().message);
       }
-      hw->sources_.push_back(drivers::MakeCameraSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeCameraSource(loop, std::move(o), hw->on_scan_));
     } else {  // tcp
-      auto tcp = std::make_unique<drivers::TcpLineSource>(io, hw->on_scan_);
+      auto tcp = std::make_unique<drivers::TcpLineSource>(loop, hw->on_scan_);
       tcp->set_id(sc.id, sc.terminal);
       tcp->set_token(sc.token);
       hw->tcp_.push_back(std::move(tcp));
@@ -108,7 +108,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
     }
   }
   if (!cfg.virtual_scanner_listen.empty()) {
-    hw->virtual_ = std::make_unique<drivers::TcpLineSource>(io, hw->on_scan_);
+    hw->virtual_ = std::make_unique<drivers::TcpLineSource>(loop, hw->on_scan_);
     hw->virtual_->set_id("", "till-1");  // each client named by its address
   }
   if (!cfg.printer_target.empty()) {

@@ -13,6 +13,7 @@
 #include "base.hpp"
 #include "config.hpp"
 #include "drivers.hpp"
+#include "loop.hpp"
 
 namespace sa::agent {
 
@@ -20,7 +21,7 @@ class Hardware {
  public:
   // Checks what config could not (layout and key names, decoder formats)
   // and builds the sources; nothing is opened yet.
-  static Expected<std::unique_ptr<Hardware>> Make(asio::io_context& io, const config::Config& cfg,
+  static Expected<std::unique_ptr<Hardware>> Make(loop::EventLoop& loop, const config::Config& cfg,
                                                   drivers::OnScan on_scan);
   ~Hardware();
 
@@ -40,9 +41,9 @@ class Hardware {
   void Print(std::string escpos, std::function<void(std::string)> done);
 
  private:
-  Hardware(asio::io_context& io, const config::Config& cfg, drivers::OnScan on_scan);
+  Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan);
 
-  asio::io_context& io_;
+  loop::EventLoop& loop_;
   config::Config cfg_;
   drivers::OnScan on_scan_;
   std::vector<std::unique_ptr<drivers::ScanSource>> sources_;

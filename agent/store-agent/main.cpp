@@ -317,7 +317,8 @@ int main(int argc, char** argv) {
   }
 
   // --------------------------------------------------------------- loop
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   sa::daemon::Writer writer(io, **db, store, log);
   sa::api::Options opts;
   opts.host = api_address->first;
@@ -402,7 +403,7 @@ int main(int argc, char** argv) {
   // source starts.
   sa::api::Server* scan_router = nullptr;
   auto hardware = sa::agent::Hardware::Make(
-      io, cfg, [&scan_router](sa::drivers::ScanEvent scan, std::function<void()> next) {
+      loop, cfg, [&scan_router](sa::drivers::ScanEvent scan, std::function<void()> next) {
         scan_router->OnScan(scan.source, scan.terminal, scan.payload, std::move(next));
       });
   if (!hardware) return Die(hardware.error().message);
