@@ -114,7 +114,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const 
   if (!cfg.printer_target.empty()) {
     hw->printer_.target = cfg.printer_target;
     hw->printer_.timeout_ms = static_cast<int>(cfg.printer_timeout_ms);
-    hw->printer_thread_ = std::make_unique<asio::thread_pool>(1);
+    hw->printer_thread_ = std::make_unique<loop::Workers>(loop, 1);
   }
   return hw;
 }
@@ -145,7 +145,9 @@ void Hardware::Close() {
   for (auto& source : sources_) source->Close();
   for (auto& tcp : tcp_) tcp->Close();
   if (virtual_) virtual_->Close();
-  if (printer_thread_) printer_thread_->join();  // a job in flight ends by its deadline
+  // Waits for the jobs sent (a job in flight ends by its deadline); each
+  // one's `done` has run when this returns.
+  printer_thread_.reset();
 }
 
 std::string Hardware::ScannersJson() const {
@@ -163,11 +165,18 @@ std::map<std::string, std::string> Hardware::TerminalModes() const {
 }
 
 void Hardware::Print(std::string escpos, std::function<void(std::string)> done) {
-  if (!printer_thread_) return done("no printer is configured");
-  asio::post(*printer_thread_, [this, escpos = std::move(escpos), done = std::move(done)] {
-    auto ok = drivers::Print(printer_, escpos);
-    done(ok ? std::string() : ok.error().message);
-  });
+  if (!has_printer()) return done("no printer is configured");
+  if (!printer_thread_) return done("the printer is closed");
+  // `done` runs on the worker as the job ends, not on the loop: a job still
+  // printing at Close() reports before Close() returns. Nothing is left for
+  // the loop to do after it.
+  printer_thread_->Run<bool>(
+      [this, escpos = std::move(escpos), done = std::move(done)] {
+        auto ok = drivers::Print(printer_, escpos);
+        done(ok ? std::string() : ok.error().message);
+        return true;
+      },
+      [](bool) {});
 }
 
 }  // namespace sa::agent

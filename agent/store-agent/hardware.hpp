@@ -3,8 +3,7 @@
 // virtual scanner as drivers/ sources, and the [printer] on a worker thread.
 #pragma once
 
-#include <asio.hpp>
-
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,7 +51,8 @@ class Hardware {
   std::unique_ptr<drivers::TcpLineSource> virtual_;
   std::string scanner_url_;
   drivers::PrinterOptions printer_;
-  std::unique_ptr<asio::thread_pool> printer_thread_;
+  // One worker, so jobs print one at a time; reset by Close().
+  std::unique_ptr<loop::Workers> printer_thread_;
 };
 
 }  // namespace sa::agent
