@@ -14,7 +14,7 @@
 // still queued after Close() finds the source alive and closed.
 //
 // The core itself waits and posts through the loop (loop::Timer, Post); the
-// devices reach Asio's descriptors and serial ports through loop().io().
+// devices build their Asio descriptor or serial port on the loop's io().
 #pragma once
 
 #include <cstdint>
