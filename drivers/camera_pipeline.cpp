@@ -24,9 +24,9 @@ constexpr std::size_t kMaxPending = 16;
 // What the loop-side handlers share with the worker. Held by shared_ptr so a
 // handler posted before Stop() finds it alive (and stopped) afterwards.
 struct Delivery : std::enable_shared_from_this<Delivery> {
-  Delivery(asio::io_context& io_, OnScan cb) : io(io_), on_scan(std::move(cb)) {}
+  Delivery(loop::EventLoop& l, OnScan cb) : loop(l), on_scan(std::move(cb)) {}
 
-  asio::io_context& io;
+  loop::EventLoop& loop;
   OnScan on_scan;
   std::mutex mutex;
   std::deque<ScanEvent> pending;  // each payload at most once
@@ -51,7 +51,7 @@ struct Delivery : std::enable_shared_from_this<Delivery> {
   void PostLocked() {
     if (posted || handling || pending.empty() || stopped) return;
     posted = true;
-    asio::post(io, [self = shared_from_this()] { self->Deliver(); });
+    loop.Post([self = shared_from_this()] { self->Deliver(); });
   }
 
   // Loop thread: hand over one scan; the next waits for `next`.
@@ -81,8 +81,8 @@ struct Delivery : std::enable_shared_from_this<Delivery> {
 }  // namespace
 
 struct CameraPipeline::Impl {
-  Impl(asio::io_context& io, CameraOptions opts, OnScan on_scan)
-      : options(std::move(opts)), delivery(std::make_shared<Delivery>(io, std::move(on_scan))) {}
+  Impl(loop::EventLoop& loop, CameraOptions opts, OnScan on_scan)
+      : options(std::move(opts)), delivery(std::make_shared<Delivery>(loop, std::move(on_scan))) {}
 
   CameraOptions options;
   std::shared_ptr<Delivery> delivery;
@@ -129,8 +129,8 @@ struct CameraPipeline::Impl {
   }
 };
 
-CameraPipeline::CameraPipeline(asio::io_context& io, CameraOptions options, OnScan on_scan)
-    : impl_(std::make_unique<Impl>(io, std::move(options), std::move(on_scan))) {
+CameraPipeline::CameraPipeline(loop::EventLoop& loop, CameraOptions options, OnScan on_scan)
+    : impl_(std::make_unique<Impl>(loop, std::move(options), std::move(on_scan))) {
   impl_->worker = std::thread([impl = impl_.get()] { impl->Run(); });
 }
 

@@ -9,17 +9,16 @@
 //   evdev   a USB HID keyboard-wedge scanner: input_event records from a
 //           /dev/input node (grabbed) or any file or FIFO; WedgeDecoder turns
 //           key presses into codes.
-//   serial  an RS-232 / USB-CDC scanner on asio::serial_port, framed by CR,
+//   serial  an RS-232 / USB-CDC scanner on a tty (or a pty), framed by CR,
 //           LF, CRLF or a set suffix.
 //   camera  V4L2 frames decoded by ZXing-cpp on a worker thread
 //           (CameraPipeline); DecodeImage/LoadImage decode files the same way.
 //   tcp     one code per line over TCP (shelf devices, tests, the demo).
 //
-// Sources reopen their device after an unplug without a restart. Nothing here
-// knows about sales: the daemon routes scans (see store-agent's main.cpp).
+// Sources run on the agent's loop::EventLoop and reopen their device after an
+// unplug without a restart. Nothing here knows about sales: the daemon routes
+// scans (see store-agent's main.cpp).
 #pragma once
-
-#include <asio.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -32,6 +31,7 @@
 #include <vector>
 
 #include "base.hpp"
+#include "loop.hpp"
 
 namespace sa::drivers {
 
@@ -131,7 +131,7 @@ struct EvdevOptions {
   WedgeOptions wedge;
 };
 
-std::unique_ptr<ScanSource> MakeEvdevSource(asio::io_context& io, EvdevOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan);
 
 // ---- serial ------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ struct SerialOptions {
   int reopen_ms = 500;
 };
 
-std::unique_ptr<ScanSource> MakeSerialSource(asio::io_context& io, SerialOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan);
 
 // ---- decoding images and camera frames ---------------------------------------
 
@@ -199,7 +199,7 @@ struct CameraOptions {
 // frames is reported once (again only after a frame without it).
 class CameraPipeline {
  public:
-  CameraPipeline(asio::io_context& io, CameraOptions options, OnScan on_scan);
+  CameraPipeline(loop::EventLoop& loop, CameraOptions options, OnScan on_scan);
   ~CameraPipeline();
   void Push(GrayImage frame);  // any thread
   void Stop();                 // joins the worker
@@ -214,7 +214,7 @@ class CameraPipeline {
 };
 
 // V4L2 capture (through libv4l2 for format conversion) feeding a CameraPipeline.
-std::unique_ptr<ScanSource> MakeCameraSource(asio::io_context& io, CameraOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options, OnScan on_scan);
 
 // ---- tcp ---------------------------------------------------------------------
 
@@ -225,7 +225,7 @@ std::unique_ptr<ScanSource> MakeCameraSource(asio::io_context& io, CameraOptions
 // it is disconnected; the daemon requires one off loopback.
 class TcpLineSource {
  public:
-  TcpLineSource(asio::io_context& io, OnScan on_scan);
+  TcpLineSource(loop::EventLoop& loop, OnScan on_scan);
   ~TcpLineSource();
   void set_id(std::string id, std::string terminal);
   void set_token(std::string token);

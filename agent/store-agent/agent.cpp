@@ -201,7 +201,7 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
   Parts& p = *parts;
   p.WireSync();
   // Scanners reach the terminals, which are made below, before any source starts.
-  auto hardware = Hardware::Make(p.loop.io(), p.setup.cfg, [&p](drivers::ScanEvent scan, std::function<void()> next) {
+  auto hardware = Hardware::Make(p.loop, p.setup.cfg, [&p](drivers::ScanEvent scan, std::function<void()> next) {
     p.terminals->Route(scan.source, scan.terminal, scan.payload, std::move(next));
   });
   if (!hardware) return hardware.error();

@@ -37,14 +37,14 @@ json StatusJson(const drivers::SourceStatus& s) {
 
 }  // namespace
 
-Hardware::Hardware(asio::io_context& io, const config::Config& cfg, drivers::OnScan on_scan)
-    : io_(io), cfg_(cfg), on_scan_(std::move(on_scan)) {}
+Hardware::Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan)
+    : loop_(loop), cfg_(cfg), on_scan_(std::move(on_scan)) {}
 
 Hardware::~Hardware() { Close(); }
 
-Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const config::Config& cfg,
+Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const config::Config& cfg,
                                                    drivers::OnScan on_scan) {
-  std::unique_ptr<Hardware> hw(new Hardware(io, cfg, std::move(on_scan)));
+  std::unique_ptr<Hardware> hw(new Hardware(loop, cfg, std::move(on_scan)));
   std::map<std::string, std::string> modes;
   for (std::size_t i = 0; i < cfg.scanners.size(); ++i) {
     const config::Scanner& sc = cfg.scanners[i];
@@ -69,7 +69,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
         if (!key) return key.error();
         o.wedge.keymap[key->first] = key->second;
       }
-      hw->sources_.push_back(drivers::MakeEvdevSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeEvdevSource(loop, std::move(o), hw->on_scan_));
     } else if (sc.type == "serial") {
       drivers::SerialOptions o;
       o.id = sc.id;
@@ -81,7 +81,7 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
       o.data_bits = static_cast<unsigned>(sc.data_bits);
       o.framing = sc.framing;
       o.reopen_ms = static_cast<int>(sc.reopen_ms);
-      hw->sources_.push_back(drivers::MakeSerialSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeSerialSource(loop, std::move(o), hw->on_scan_));
     } else if (sc.type == "camera") {
       drivers::CameraOptions o;
       o.id = sc.id;
@@ -98,9 +98,9 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
       if (auto ok = drivers::CheckDecodeOptions(o.decode); !ok) {
         return Invalid(name + ".formats: " + ok.error().message);
       }
-      hw->sources_.push_back(drivers::MakeCameraSource(io, std::move(o), hw->on_scan_));
+      hw->sources_.push_back(drivers::MakeCameraSource(loop, std::move(o), hw->on_scan_));
     } else {  // tcp
-      auto tcp = std::make_unique<drivers::TcpLineSource>(io, hw->on_scan_);
+      auto tcp = std::make_unique<drivers::TcpLineSource>(loop, hw->on_scan_);
       tcp->set_id(sc.id, sc.terminal);
       tcp->set_token(sc.token);
       hw->tcp_.push_back(std::move(tcp));
@@ -108,13 +108,13 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(asio::io_context& io, const c
     }
   }
   if (!cfg.virtual_scanner_listen.empty()) {
-    hw->virtual_ = std::make_unique<drivers::TcpLineSource>(io, hw->on_scan_);
+    hw->virtual_ = std::make_unique<drivers::TcpLineSource>(loop, hw->on_scan_);
     hw->virtual_->set_id("", "till-1");  // each client named by its address
   }
   if (!cfg.printer_target.empty()) {
     hw->printer_.target = cfg.printer_target;
     hw->printer_.timeout_ms = static_cast<int>(cfg.printer_timeout_ms);
-    hw->printer_thread_ = std::make_unique<asio::thread_pool>(1);
+    hw->printer_thread_ = std::make_unique<loop::Workers>(loop, 1);
   }
   return hw;
 }
@@ -145,7 +145,9 @@ void Hardware::Close() {
   for (auto& source : sources_) source->Close();
   for (auto& tcp : tcp_) tcp->Close();
   if (virtual_) virtual_->Close();
-  if (printer_thread_) printer_thread_->join();  // a job in flight ends by its deadline
+  // Waits for the jobs sent (a job in flight ends by its deadline); each
+  // one's `done` has run when this returns.
+  printer_thread_.reset();
 }
 
 std::string Hardware::ScannersJson() const {
@@ -163,11 +165,18 @@ std::map<std::string, std::string> Hardware::TerminalModes() const {
 }
 
 void Hardware::Print(std::string escpos, std::function<void(std::string)> done) {
-  if (!printer_thread_) return done("no printer is configured");
-  asio::post(*printer_thread_, [this, escpos = std::move(escpos), done = std::move(done)] {
-    auto ok = drivers::Print(printer_, escpos);
-    done(ok ? std::string() : ok.error().message);
-  });
+  if (!has_printer()) return done("no printer is configured");
+  if (!printer_thread_) return done("the printer is closed");
+  // `done` runs on the worker as the job ends, not on the loop: a job still
+  // printing at Close() reports before Close() returns. Nothing is left for
+  // the loop to do after it.
+  printer_thread_->Run<bool>(
+      [this, escpos = std::move(escpos), done = std::move(done)] {
+        auto ok = drivers::Print(printer_, escpos);
+        done(ok ? std::string() : ok.error().message);
+        return true;
+      },
+      [](bool) {});
 }
 
 }  // namespace sa::agent

@@ -3,8 +3,7 @@
 // virtual scanner as drivers/ sources, and the [printer] on a worker thread.
 #pragma once
 
-#include <asio.hpp>
-
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +12,7 @@
 #include "base.hpp"
 #include "config.hpp"
 #include "drivers.hpp"
+#include "loop.hpp"
 
 namespace sa::agent {
 
@@ -20,7 +20,7 @@ class Hardware {
  public:
   // Checks what config could not (layout and key names, decoder formats)
   // and builds the sources; nothing is opened yet.
-  static Expected<std::unique_ptr<Hardware>> Make(asio::io_context& io, const config::Config& cfg,
+  static Expected<std::unique_ptr<Hardware>> Make(loop::EventLoop& loop, const config::Config& cfg,
                                                   drivers::OnScan on_scan);
   ~Hardware();
 
@@ -40,9 +40,9 @@ class Hardware {
   void Print(std::string escpos, std::function<void(std::string)> done);
 
  private:
-  Hardware(asio::io_context& io, const config::Config& cfg, drivers::OnScan on_scan);
+  Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan);
 
-  asio::io_context& io_;
+  loop::EventLoop& loop_;
   config::Config cfg_;
   drivers::OnScan on_scan_;
   std::vector<std::unique_ptr<drivers::ScanSource>> sources_;
@@ -51,7 +51,8 @@ class Hardware {
   std::unique_ptr<drivers::TcpLineSource> virtual_;
   std::string scanner_url_;
   drivers::PrinterOptions printer_;
-  std::unique_ptr<asio::thread_pool> printer_thread_;
+  // One worker, so jobs print one at a time; reset by Close().
+  std::unique_ptr<loop::Workers> printer_thread_;
 };
 
 }  // namespace sa::agent

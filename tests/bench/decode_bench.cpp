@@ -26,6 +26,7 @@
 
 #define ZX_USE_UTF8 1
 #include <CLI/CLI.hpp>
+#include <asio.hpp>
 
 #include <algorithm>
 #include <ZXing/BarcodeFormat.h>
@@ -51,6 +52,7 @@
 #include <vector>
 
 #include "drivers.hpp"
+#include "loop.hpp"
 #if SA_BENCH_ZBAR
 #include "zbar_decode.hpp"
 #endif
@@ -134,11 +136,12 @@ Run OurDecode(const GrayImage& frame, int n) {
 // Push -> decoded through the real pipeline, one frame in flight at a time
 // (so none is dropped); the loop runs here and delivers the scans.
 Run PipelineDecode(const GrayImage& frame, int n) {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   int scans = 0;
   drivers::CameraOptions options;
   options.id = "bench-camera";
-  drivers::CameraPipeline pipeline(io, options, [&scans](drivers::ScanEvent, std::function<void()> next) {
+  drivers::CameraPipeline pipeline(loop, options, [&scans](drivers::ScanEvent, std::function<void()> next) {
     ++scans;
     next();
   });

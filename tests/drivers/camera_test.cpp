@@ -2,11 +2,13 @@
 // Decoding and the camera pipeline on synthetic frames: QR codes rendered by
 // ZXing's writer onto a gray canvas, then rotated, blurred, noised, washed out
 // or warped by the small image helpers below. The pipeline tests run the
-// io_context on the test thread and wait on counters and scans, never on time.
+// loop's io_context on the test thread and wait on counters and scans, never
+// on time.
 #define ZX_USE_UTF8 1
 #include <ZXing/BarcodeFormat.h>
 #include <ZXing/BitMatrix.h>
 #include <ZXing/MultiFormatWriter.h>
+#include <asio.hpp>
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "drivers.hpp"
+#include "loop.hpp"
 
 namespace {
 
@@ -312,9 +315,10 @@ TEST_CASE("LoadImage reads a PGM and refuses missing and garbage files", "[decod
 }
 
 TEST_CASE("CameraPipeline reports a code once while it stays in view", "[pipeline]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
-  CameraPipeline pipeline(io, PipelineOptions(), scans.Callback());
+  CameraPipeline pipeline(loop, PipelineOptions(), scans.Callback());
   const auto code = Frame(kGs1Url);
   const auto blank = Canvas(640, 480, 128);
   // One frame at a time: each is decoded before the next is pushed, so none is dropped.
@@ -348,9 +352,10 @@ TEST_CASE("CameraPipeline reports a code once while it stays in view", "[pipelin
 }
 
 TEST_CASE("CameraPipeline reports a new code among old ones", "[pipeline]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
-  CameraPipeline pipeline(io, PipelineOptions(), scans.Callback());
+  CameraPipeline pipeline(loop, PipelineOptions(), scans.Callback());
   auto one = Canvas(640, 480, 210);
   DrawQr(one, "CODE-A", 40, 40, 4);
   auto two = one;
@@ -365,10 +370,11 @@ TEST_CASE("CameraPipeline reports a new code among old ones", "[pipeline]") {
 }
 
 TEST_CASE("CameraPipeline delivers the next scan only after next", "[pipeline]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
   scans.hold = true;
-  CameraPipeline pipeline(io, PipelineOptions(), scans.Callback());
+  CameraPipeline pipeline(loop, PipelineOptions(), scans.Callback());
   const auto push_and_wait = [&](const GrayImage& frame) {
     const auto before = pipeline.frames_decoded();
     pipeline.Push(frame);
@@ -398,9 +404,10 @@ TEST_CASE("CameraPipeline delivers the next scan only after next", "[pipeline]")
 }
 
 TEST_CASE("CameraPipeline drops frames pushed while the worker is busy", "[pipeline]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
-  CameraPipeline pipeline(io, PipelineOptions(), scans.Callback());
+  CameraPipeline pipeline(loop, PipelineOptions(), scans.Callback());
   const auto frame = Noise(Frame(kGs1Url), 6, 9);
   constexpr int kBurst = 200;
   std::uint64_t most_waiting = 0;
@@ -428,10 +435,11 @@ TEST_CASE("CameraPipeline drops frames pushed while the worker is busy", "[pipel
 }
 
 TEST_CASE("CameraPipeline stops with frames and scans in flight", "[pipeline]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
   {
-    CameraPipeline pipeline(io, PipelineOptions(), scans.Callback());
+    CameraPipeline pipeline(loop, PipelineOptions(), scans.Callback());
     for (int i = 0; i < 5; ++i) pipeline.Push(Frame("CODE-" + std::to_string(i)));
   }  // the destructor stops and joins; handlers already posted find it stopped
   io.restart();
@@ -440,13 +448,14 @@ TEST_CASE("CameraPipeline stops with frames and scans in flight", "[pipeline]") 
 }
 
 TEST_CASE("A camera source on an absent device keeps trying and closes promptly", "[camera]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   Scans scans;
   CameraOptions options = PipelineOptions();
   options.path = "/nonexistent/video99";
   // Far longer than any test run: Close() must interrupt the wait.
   options.reopen_ms = 600'000;
-  auto source = sa::drivers::MakeCameraSource(io, options, scans.Callback());
+  auto source = sa::drivers::MakeCameraSource(loop, options, scans.Callback());
   REQUIRE(source->Start().has_value());
   REQUIRE(RunUntil(io, [&] { return source->status().last_error.find("No such file") != std::string::npos; }));
   const auto s = source->status();
@@ -465,17 +474,17 @@ TEST_CASE("A camera source on an absent device keeps trying and closes promptly"
 }
 
 TEST_CASE("A camera source refuses bad options at Start", "[camera]") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
   Scans scans;
   CameraOptions options = PipelineOptions();
   options.fps = 0;
-  CHECK_FALSE(sa::drivers::MakeCameraSource(io, options, scans.Callback())->Start().has_value());
+  CHECK_FALSE(sa::drivers::MakeCameraSource(loop, options, scans.Callback())->Start().has_value());
   options = PipelineOptions();
   options.decode.formats = {"NotAFormat"};
-  const auto r = sa::drivers::MakeCameraSource(io, options, scans.Callback())->Start();
+  const auto r = sa::drivers::MakeCameraSource(loop, options, scans.Callback())->Start();
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().kind == sa::ErrorKind::invalid_request);
   options = PipelineOptions();
   options.path = "";
-  CHECK_FALSE(sa::drivers::MakeCameraSource(io, options, scans.Callback())->Start().has_value());
+  CHECK_FALSE(sa::drivers::MakeCameraSource(loop, options, scans.Callback())->Start().has_value());
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The evdev source over FIFOs and regular files holding struct input_event
-// records, on a real asio loop.
+// records, on a real loop (stepped through its Asio io_context).
 #include <fcntl.h>
 #include <linux/input.h>
 #include <sys/stat.h>
@@ -90,7 +90,7 @@ void WriteAll(int fd, const std::string& bytes) {
 
 // The evdev source on a loop the test runs, recording scans.
 struct Harness : sa::testing::SourceHarness {
-  explicit Harness(EvdevOptions options) { source = MakeEvdevSource(io, std::move(options), Record()); }
+  explicit Harness(EvdevOptions options) { source = MakeEvdevSource(loop, std::move(options), Record()); }
 };
 
 EvdevOptions Options(const std::string& path) {
@@ -330,9 +330,9 @@ TEST_CASE("evdev Close stops delivery") {
 }
 
 TEST_CASE("evdev bad options are refused") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
   auto refuse = [&](EvdevOptions o) {
-    auto s = MakeEvdevSource(io, std::move(o), [](ScanEvent, std::function<void()>) {});
+    auto s = MakeEvdevSource(loop, std::move(o), [](ScanEvent, std::function<void()>) {});
     auto r = s->Start();
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == sa::ErrorKind::invalid_request);

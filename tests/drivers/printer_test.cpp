@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The receipt printer's transports: the exact bytes of a job arrive at a
 // pty (a serial printer), a file (a USB printer's /dev/usb/lp0 is written
-// the same way) and a TCP listener (a network printer on port 9100).
+// the same way) and a TCP listener (a network printer on port 9100), played
+// by the test with Asio's blocking sockets.
+#include <asio.hpp>
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <poll.h>

@@ -55,7 +55,7 @@ struct Pty {
 
 // The serial source on a loop the test runs, recording scans.
 struct Harness : sa::testing::SourceHarness {
-  explicit Harness(SerialOptions options) { source = MakeSerialSource(io, std::move(options), Record()); }
+  explicit Harness(SerialOptions options) { source = MakeSerialSource(loop, std::move(options), Record()); }
 };
 
 SerialOptions Options(const std::string& path, const std::string& framing = "cr") {
@@ -225,9 +225,9 @@ TEST_CASE("serial parity and baud options applied on a pty") {
 }
 
 TEST_CASE("serial bad options are refused by Start") {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
   auto refuse = [&](SerialOptions o, const std::string& code) {
-    auto s = MakeSerialSource(io, std::move(o), [](ScanEvent, std::function<void()>) {});
+    auto s = MakeSerialSource(loop, std::move(o), [](ScanEvent, std::function<void()>) {});
     auto r = s->Start();
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == sa::ErrorKind::invalid_request);

@@ -3,12 +3,15 @@
 // A test derives from it and builds its source with Record() as the OnScan:
 //
 //   struct Harness : sa::testing::SourceHarness {
-//     explicit Harness(EvdevOptions o) { source = MakeEvdevSource(io, std::move(o), Record()); }
+//     explicit Harness(EvdevOptions o) { source = MakeEvdevSource(loop, std::move(o), Record()); }
 //   };
+//
+// The test steps the loop by hand through its Asio io_context (io).
 #pragma once
 
 #include <unistd.h>
 
+#include <asio.hpp>
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -19,11 +22,13 @@
 #include <vector>
 
 #include "drivers.hpp"
+#include "loop.hpp"
 
 namespace sa::testing {
 
 struct SourceHarness {
-  asio::io_context io;
+  sa::loop::EventLoop loop;
+  asio::io_context& io = loop.io();
   std::vector<sa::drivers::ScanEvent> scans;
   // With auto_next the scan is handled at once; otherwise `nexts` holds the
   // pending callbacks, for back-pressure tests.

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <asio.hpp>
+
 #include <list>
 
 #include "crypto.hpp"
@@ -119,8 +121,8 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-TcpLineSource::TcpLineSource(asio::io_context& io, OnScan on_scan)
-    : impl_(std::make_shared<Impl>(io, std::move(on_scan))) {}
+TcpLineSource::TcpLineSource(loop::EventLoop& loop, OnScan on_scan)
+    : impl_(std::make_shared<Impl>(loop.io(), std::move(on_scan))) {}
 
 TcpLineSource::~TcpLineSource() { Close(); }
 

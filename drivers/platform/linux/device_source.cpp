@@ -27,9 +27,9 @@ std::unique_ptr<ScanSource> DeviceSource::Own(std::shared_ptr<DeviceSource> sour
   return std::make_unique<OwnedSource>(std::move(source));
 }
 
-DeviceSource::DeviceSource(asio::io_context& io, Identity identity, int reopen_ms, OnScan on_scan)
-    : io_(io), identity_(std::move(identity)), reopen_ms_(reopen_ms), on_scan_(std::move(on_scan)),
-      timer_(io) {}
+DeviceSource::DeviceSource(loop::EventLoop& loop, Identity identity, int reopen_ms, OnScan on_scan)
+    : loop_(loop), identity_(std::move(identity)), reopen_ms_(reopen_ms), on_scan_(std::move(on_scan)),
+      timer_(loop) {}
 
 Expected<void> DeviceSource::Start() {
   if (closed_) {
@@ -45,7 +45,7 @@ Expected<void> DeviceSource::Start() {
 void DeviceSource::Close() {
   if (closed_) return;
   closed_ = true;
-  timer_.cancel();
+  timer_.Cancel();
   CloseDevice();
 }
 
@@ -62,9 +62,9 @@ void DeviceSource::TryOpen() {
 }
 
 void DeviceSource::Later(std::function<void()> then) {
-  timer_.expires_after(std::chrono::milliseconds(reopen_ms_));
-  timer_.async_wait([self = shared_from_this(), then = std::move(then)](const asio::error_code& ec) {
-    if (ec || self->closed_) return;
+  // Arming it again replaces the wait before (loop::Timer).
+  timer_.After(std::chrono::milliseconds(reopen_ms_), [self = shared_from_this(), then = std::move(then)] {
+    if (self->closed_) return;
     then();
   });
 }
@@ -85,7 +85,7 @@ void DeviceSource::Deliver(std::string payload) {
   auto next = [weak = weak_from_this(), gen] {
     auto self = weak.lock();
     if (!self) return;
-    asio::post(self->io_, [self, gen] {
+    self->loop_.Post([self, gen] {
       if (self->closed_ || !self->waiting_ || self->generation_ != gen) return;
       self->waiting_ = false;
       self->Pump();

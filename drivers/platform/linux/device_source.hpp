@@ -12,9 +12,10 @@
 // its options, open and close the device, and Pump() what it read into
 // Deliver(). Its async handlers capture shared_from_this(), so a handler
 // still queued after Close() finds the source alive and closed.
+//
+// The core itself waits and posts through the loop (loop::Timer, Post); the
+// devices build their Asio descriptor or serial port on the loop's io().
 #pragma once
-
-#include <asio.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -43,11 +44,11 @@ class DeviceSource : public std::enable_shared_from_this<DeviceSource> {
     return Own(std::make_shared<T>(std::forward<Args>(args)...));
   }
 
-  DeviceSource(asio::io_context& io, Identity identity, int reopen_ms, OnScan on_scan);
+  DeviceSource(loop::EventLoop& loop, Identity identity, int reopen_ms, OnScan on_scan);
   // The same from a device's options (EvdevOptions, SerialOptions).
   template <class Options>
-  DeviceSource(asio::io_context& io, std::string type, const Options& o, OnScan on_scan)
-      : DeviceSource(io, {std::move(type), o.id, o.terminal, o.path}, o.reopen_ms, std::move(on_scan)) {}
+  DeviceSource(loop::EventLoop& loop, std::string type, const Options& o, OnScan on_scan)
+      : DeviceSource(loop, {std::move(type), o.id, o.terminal, o.path}, o.reopen_ms, std::move(on_scan)) {}
   virtual ~DeviceSource() = default;
   DeviceSource(const DeviceSource&) = delete;
   DeviceSource& operator=(const DeviceSource&) = delete;
@@ -72,7 +73,7 @@ class DeviceSource : public std::enable_shared_from_this<DeviceSource> {
   bool closed() const { return closed_; }
   // Not closed, and no delivered scan is waiting for its `next`.
   bool gate_open() const { return !closed_ && !waiting_; }
-  asio::io_context& io() { return io_; }
+  loop::EventLoop& loop() { return loop_; }
 
  private:
   // ---- the device's part ----
@@ -95,11 +96,11 @@ class DeviceSource : public std::enable_shared_from_this<DeviceSource> {
   static std::unique_ptr<ScanSource> Own(std::shared_ptr<DeviceSource> source);
   void TryOpen();
 
-  asio::io_context& io_;
+  loop::EventLoop& loop_;
   const Identity identity_;
   const int reopen_ms_;
   OnScan on_scan_;
-  asio::steady_timer timer_;
+  loop::Timer timer_;
   bool started_ = false;
   bool closed_ = false;
   bool waiting_ = false;          // a scan was delivered, its `next` not called yet

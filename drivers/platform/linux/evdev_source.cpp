@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <asio.hpp>
+
 #include <cerrno>
 #include <cstring>
 
@@ -51,9 +53,9 @@ std::optional<std::string> Resolve(const std::string& path) {
 
 class EvdevSource final : public DeviceSource {
  public:
-  EvdevSource(asio::io_context& io, EvdevOptions options, OnScan on_scan)
-      : DeviceSource(io, "evdev", options, std::move(on_scan)),
-        options_(std::move(options)), decoder_(options_.wedge), stream_(io) {}
+  EvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan)
+      : DeviceSource(loop, "evdev", options, std::move(on_scan)),
+        options_(std::move(options)), decoder_(options_.wedge), stream_(loop.io()) {}
 
  private:
   enum class Kind { none, stream, file };
@@ -167,7 +169,7 @@ class EvdevSource final : public DeviceSource {
                          });
     } else if (kind_ == Kind::file) {
       busy_ = true;
-      asio::post(io(), [this, alive = shared_from_this()] {
+      loop().Post([this, alive = shared_from_this()] {
         if (closed() || kind_ != Kind::file) return;
         busy_ = false;
         ReadFile();
@@ -219,8 +221,8 @@ class EvdevSource final : public DeviceSource {
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeEvdevSource(asio::io_context& io, EvdevOptions options, OnScan on_scan) {
-  return DeviceSource::Make<EvdevSource>(io, std::move(options), std::move(on_scan));
+std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan) {
+  return DeviceSource::Make<EvdevSource>(loop, std::move(options), std::move(on_scan));
 }
 
 }  // namespace sa::drivers

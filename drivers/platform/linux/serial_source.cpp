@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <asio.hpp>
+
 #include <algorithm>
 #include <array>
 
@@ -49,9 +51,9 @@ std::string Terminator(const std::string& framing) {
 
 class SerialSource final : public DeviceSource {
  public:
-  SerialSource(asio::io_context& io, SerialOptions options, OnScan on_scan)
-      : DeviceSource(io, "serial", options, std::move(on_scan)),
-        options_(std::move(options)), port_(io), terminator_(Terminator(options_.framing)),
+  SerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan)
+      : DeviceSource(loop, "serial", options, std::move(on_scan)),
+        options_(std::move(options)), port_(loop.io()), terminator_(Terminator(options_.framing)),
         strip_crlf_(options_.framing == "cr" || options_.framing == "lf") {}
 
  private:
@@ -188,8 +190,8 @@ class SerialSource final : public DeviceSource {
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeSerialSource(asio::io_context& io, SerialOptions options, OnScan on_scan) {
-  return DeviceSource::Make<SerialSource>(io, std::move(options), std::move(on_scan));
+std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan) {
+  return DeviceSource::Make<SerialSource>(loop, std::move(options), std::move(on_scan));
 }
 
 }  // namespace sa::drivers

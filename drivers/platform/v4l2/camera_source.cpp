@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -71,8 +72,8 @@ class Device {
 
 class CameraSource final : public ScanSource {
  public:
-  CameraSource(asio::io_context& io, CameraOptions options, OnScan on_scan)
-      : options_(std::move(options)), io_(io), on_scan_(std::move(on_scan)) {}
+  CameraSource(loop::EventLoop& loop, CameraOptions options, OnScan on_scan)
+      : options_(std::move(options)), loop_(loop), on_scan_(std::move(on_scan)) {}
 
   ~CameraSource() override { Close(); }
 
@@ -92,7 +93,7 @@ class CameraSource final : public ScanSource {
       return MakeError(ErrorKind::internal, "camera_failed", std::string("eventfd: ") + std::strerror(errno));
     }
     pipeline_ = std::make_unique<CameraPipeline>(
-        io_, options_, [this](ScanEvent event, std::function<void()> next) {
+        loop_, options_, [this](ScanEvent event, std::function<void()> next) {
           scans_.fetch_add(1, std::memory_order_relaxed);
           on_scan_(std::move(event), std::move(next));
         });
@@ -316,7 +317,7 @@ class CameraSource final : public ScanSource {
   }
 
   const CameraOptions options_;
-  asio::io_context& io_;
+  loop::EventLoop& loop_;
   OnScan on_scan_;
   std::unique_ptr<CameraPipeline> pipeline_;
   std::thread thread_;
@@ -332,8 +333,8 @@ class CameraSource final : public ScanSource {
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeCameraSource(asio::io_context& io, CameraOptions options, OnScan on_scan) {
-  return std::make_unique<CameraSource>(io, std::move(options), std::move(on_scan));
+std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options, OnScan on_scan) {
+  return std::make_unique<CameraSource>(loop, std::move(options), std::move(on_scan));
 }
 
 }  // namespace sa::drivers

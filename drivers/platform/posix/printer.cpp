@@ -2,10 +2,16 @@
 // The receipt printer: one whole ESC/POS job to a device or file path, or to
 // a network printer's raw port (usually 9100). Blocking, with a deadline: the
 // daemon calls it on a worker, never on the loop.
+//
+// A path is written with open/write/poll (termios for a serial printer); a
+// network printer through a private Asio io_context that lives for one job
+// on the calling thread, not on the agent's loop.
 #include <fcntl.h>
 #include <poll.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <asio.hpp>
 
 #include <cerrno>
 #include <chrono>
