@@ -30,9 +30,8 @@ DecodeCommand::DecodeCommand(CLI::App& app, Options& options) : options_(options
                "3 a file missing or not an image.");
 }
 
-bool DecodeCommand::parsed() const { return sub_->parsed(); }
-
 int DecodeCommand::Run() const {
+  if (!sub_->parsed()) return -1;
   drivers::DecodeOptions decode;
   if (!formats_.empty()) decode.formats = formats_;
   if (try_harder_) decode.try_harder = decode.try_rotate = decode.try_invert = true;

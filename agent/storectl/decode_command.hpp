@@ -7,22 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class DecodeCommand {
+class DecodeCommand : public CommandGroup {
  public:
   // Adds the `decode` subcommand to `app`; `options` carries --json.
   DecodeCommand(CLI::App& app, Options& options);
-  bool parsed() const;
   // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
-  // missing or not an image (nothing else printed).
-  int Run() const;
+  // missing or not an image (nothing else printed); -1 when not given.
+  int Run() const override;
 
  private:
   CLI::App* sub_ = nullptr;

@@ -9,19 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class ProvisionCommands {
+class ProvisionCommands : public CommandGroup {
  public:
   ProvisionCommands(CLI::App& app, Options& options);
-  // The exit code when one of these commands was given, else -1.
-  int Run() const;
+  int Run() const override;
 
  private:
   int ConfigCheck() const;

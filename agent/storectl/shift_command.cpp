@@ -10,15 +10,6 @@
 namespace sa::storectl {
 namespace {
 
-void AgentOptions(CLI::App* sub, Options& g) {
-  sub->add_flag("--json", g.json, "Print the agent's JSON answer as-is to stdout");
-  sub->add_option("--data-dir", g.data_dir,
-                  "The agent's data directory (default: $STORE_AGENT_DATA, else /var/lib/store-agent)");
-  sub->add_option("--url", g.url,
-                  "The agent's base URL (default: $STORE_AGENT_URL, else {data-dir}/api-url)");
-  sub->add_option("--token-file", g.token_file, "The API token file (default: {data-dir}/api-token)");
-}
-
 // A PIN from --pin, else the first line on stdin (so it stays out of the
 // shell history and `ps`).
 std::string PinOrStdin(const std::string& pin) {
@@ -42,19 +33,19 @@ ShiftCommands::ShiftCommands(CLI::App& app, Options& g) : options_(g) {
   cashier_add_->add_option("--role", role_, "cashier (default) or manager (may manage cashiers)")
       ->check(CLI::IsMember({"cashier", "manager"}));
   cashier_add_->add_option("--pin", pin_, "The PIN (4-8 digits); default: read from stdin");
-  AgentOptions(cashier_add_, g);
+  AddAgentOptions(cashier_add_, g);
   cashier_list_ = cashier->add_subcommand("list", "List cashiers: id, name, role, active.");
-  AgentOptions(cashier_list_, g);
+  AddAgentOptions(cashier_list_, g);
   cashier_pin_ = cashier->add_subcommand(
       "pin", "Set a new PIN (read from stdin unless --pin); also gives a removed account back "
              "and lifts a login lockout.");
   cashier_pin_->add_option("ID", id_, "The cashier's id")->required();
   cashier_pin_->add_option("--pin", pin_, "The new PIN (4-8 digits); default: read from stdin");
-  AgentOptions(cashier_pin_, g);
+  AddAgentOptions(cashier_pin_, g);
   cashier_remove_ = cashier->add_subcommand(
       "remove", "Deactivate a cashier: they cannot log in and their sessions end. Sales keep their id.");
   cashier_remove_->add_option("ID", id_, "The cashier's id")->required();
-  AgentOptions(cashier_remove_, g);
+  AddAgentOptions(cashier_remove_, g);
 
   auto* shift = app.add_subcommand("shift", "Till shifts: open with the opening cash, close with the cash "
                                             "counted, and the X/Z report");
@@ -62,22 +53,22 @@ ShiftCommands::ShiftCommands(CLI::App& app, Options& g) : options_(g) {
   shift_open_ = shift->add_subcommand("open", "Open a shift on a terminal (one open shift per terminal).");
   shift_open_->add_option("--terminal", terminal_, "The terminal, e.g. till-1")->required();
   shift_open_->add_option("--opening-cash", amount_, "The cash put in the drawer at the start, in yuan (200, 200.5)")->required();
-  AgentOptions(shift_open_, g);
+  AddAgentOptions(shift_open_, g);
   shift_close_ = shift->add_subcommand(
       "close", "Close a shift with the cash counted in the drawer and print the Z report. Warns "
                "(stderr) when events are still waiting to sync to the cloud.");
   shift_close_->add_option("ID", id_, "The shift's id")->required();
   shift_close_->add_option("--counted", amount_, "The cash counted in the drawer, in yuan")->required();
-  AgentOptions(shift_close_, g);
+  AddAgentOptions(shift_close_, g);
   shift_report_ = shift->add_subcommand(
       "report", "Print a shift's report as text for a till or a receipt printer: the Z report of a "
                 "closed shift, the X report (so far) of an open one.");
   shift_report_->add_option("ID", id_, "The shift's id")->required();
-  AgentOptions(shift_report_, g);
+  AddAgentOptions(shift_report_, g);
   shift_list_ = shift->add_subcommand("list", "List shifts, newest first.");
   shift_list_->add_option("--terminal", terminal_, "Only this terminal's");
   shift_list_->add_option("--status", status_, "open or closed")->check(CLI::IsMember({"open", "closed"}));
-  AgentOptions(shift_list_, g);
+  AddAgentOptions(shift_list_, g);
 }
 
 int ShiftCommands::Run() const {

@@ -6,19 +6,14 @@
 
 #include <string>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class ShiftCommands {
+class ShiftCommands : public CommandGroup {
  public:
   ShiftCommands(CLI::App& app, Options& options);
-  // The exit code of the command that was parsed, or -1 when none of these was.
-  int Run() const;
+  int Run() const override;
 
  private:
   Options& options_;
