@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   st::Options options;
   st::AddConnectionOptions(&app, options, "Print JSON to stdout (errors as {\"error\":{...}})");
-  app.set_version_flag("--version", std::string("storectl ") + "0.1.0");
+  app.set_version_flag("--version", std::string("storectl ") + SA_VERSION);
 
   // In the order --help lists them.
   st::OfflineCommands offline(app, options);
