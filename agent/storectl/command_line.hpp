@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What storectl's command groups share: the options that say how to reach
-// the agent, the shape of a group, and the parse.
+// the agent, the shape of a group, and the parse, which names a mistyped
+// command with the nearest one:
+//   storectl: unknown command 'sael' (did you mean 'sale'?)
 #pragma once
 
 #include <string>
