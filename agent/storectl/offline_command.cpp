@@ -4,9 +4,7 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "codes.hpp"
@@ -100,12 +98,11 @@ int OfflineCommands::CodeInspect() const {
 
 int OfflineCommands::CatalogImport() const {
   const Options& g = options_;
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) {
+  const auto csv = ReadWholeFile(file_);
+  if (!csv) {
     return Fail(g, kExitUsage,
                 MakeError(ErrorKind::invalid_request, "unreadable_file", "cannot read " + file_));
   }
-  const std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string dir = DataDir(g);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -119,7 +116,7 @@ int OfflineCommands::CatalogImport() const {
   SystemClock clock;
   store::Config config;  // currency and limits; no keys are needed to import
   store::Store store(**db, config, clock);
-  auto result = store.ImportCatalogCsv(csv);
+  auto result = store.ImportCatalogCsv(*csv);
   if (!result &&
       (result.error().kind == ErrorKind::storage || result.error().kind == ErrorKind::internal)) {
     return Fail(g, kExitUnreachable, result.error());  // busy, full or broken ledger
