@@ -81,6 +81,22 @@ std::string UnknownCommand(const CLI::App& app) {
 
 }  // namespace
 
+int CommandGroup::Run() const {
+  for (const auto& [sub, run] : commands_) {
+    // `provision verify` parses `provision` too: the command given is the
+    // last one on the line.
+    if (sub->parsed() && sub->get_subcommands().empty()) return run();
+  }
+  return -1;
+}
+
+CLI::App* CommandGroup::AddCommand(CLI::App* parent, const std::string& name,
+                                   const std::string& what, std::function<int()> run) {
+  CLI::App* sub = parent->add_subcommand(name, what);
+  commands_.emplace_back(sub, std::move(run));
+  return sub;
+}
+
 void AddConnectionOptions(CLI::App* app, Options& options, const std::string& json_help) {
   app->add_flag("--json", options.json, json_help);
   app->add_option("--data-dir", options.data_dir,

@@ -5,7 +5,10 @@
 //   storectl: unknown command 'sael' (did you mean 'sale'?)
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent_commands.hpp"
 
@@ -16,12 +19,27 @@ class App;
 namespace sa::storectl {
 
 // A group of subcommands (`sale open|scan|...`, `order ...`): its
-// constructor adds them to the app and binds their arguments to its members.
+// constructor adds each with AddCommand, which says what it runs, and binds
+// their arguments to the group's members.
 class CommandGroup {
  public:
-  virtual ~CommandGroup() = default;
+  CommandGroup() = default;
+  // The parser holds the addresses of the members: a group stays put.
+  CommandGroup(const CommandGroup&) = delete;
+  CommandGroup& operator=(const CommandGroup&) = delete;
+
   // The exit code of the command given, or -1 when it is not one of these.
-  virtual int Run() const = 0;
+  int Run() const;
+
+ protected:
+  ~CommandGroup() = default;
+  // Adds `name` under `parent`; `run` is what it does when it is the
+  // command given. Its arguments are the caller's to add.
+  CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& what,
+                       std::function<int()> run);
+
+ private:
+  std::vector<std::pair<const CLI::App*, std::function<int()>>> commands_;
 };
 
 // --json (with `json_help`), --data-dir, --url and --token-file: where the

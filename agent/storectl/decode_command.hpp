@@ -15,12 +15,12 @@ class DecodeCommand : public CommandGroup {
  public:
   // Adds the `decode` subcommand to `app`; `options` carries --json.
   DecodeCommand(CLI::App& app, Options& options);
-  // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
-  // missing or not an image (nothing else printed); -1 when not given.
-  int Run() const override;
 
  private:
-  CLI::App* sub_ = nullptr;
+  // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
+  // missing or not an image (nothing else printed).
+  int Decode() const;
+
   Options& options_;
   std::vector<std::string> files_;
   std::vector<std::string> formats_;

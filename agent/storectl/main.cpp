@@ -14,6 +14,7 @@
 // `cashier add|list|pin|remove`, `shift open|close|report|list`
 // (shift_command.cpp).
 #include <CLI/CLI.hpp>
+#include <initializer_list>
 #include <string>
 
 #include "command_line.hpp"

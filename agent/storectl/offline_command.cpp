@@ -30,31 +30,26 @@ Expected<crypto::KeyRing> RingOrDemo(const std::vector<std::string>& paths,
 OfflineCommands::OfflineCommands(CLI::App& app, Options& g) : options_(g) {
   auto* code = app.add_subcommand("code", "Labels and member codes");
   code->require_subcommand(1);
-  inspect_ = code->add_subcommand("inspect",
-                                  "Parse a scanned payload and check its signature, offline.\n"
-                                  "Without --keys the demo brand and member keys are used.");
-  inspect_->add_option("PAYLOAD", payload_, "What the scanner read (quote it)")->required();
-  inspect_->add_option("--keys", keys_, "Brand public keys (PEM files) that sign labels");
-  inspect_->add_option("--member-keys", member_keys_,
-                       "Member-service public keys (PEM files) that sign member codes");
-  inspect_->add_option("--brand-pattern", patterns_,
-                       "A brand URL pattern, e.g. 'https://b.example/u/{gtin}/{serial}?s={sig}'");
-  inspect_->add_flag("--json", g.json, "Print JSON");
+  auto* inspect = AddCommand(code, "inspect",
+                             "Parse a scanned payload and check its signature, offline.\n"
+                             "Without --keys the demo brand and member keys are used.",
+                             [this] { return CodeInspect(); });
+  inspect->add_option("PAYLOAD", payload_, "What the scanner read (quote it)")->required();
+  inspect->add_option("--keys", keys_, "Brand public keys (PEM files) that sign labels");
+  inspect->add_option("--member-keys", member_keys_,
+                      "Member-service public keys (PEM files) that sign member codes");
+  inspect->add_option("--brand-pattern", patterns_,
+                      "A brand URL pattern, e.g. 'https://b.example/u/{gtin}/{serial}?s={sig}'");
+  inspect->add_flag("--json", g.json, "Print JSON");
 
   auto* catalog = app.add_subcommand("catalog", "The product catalog");
   catalog->require_subcommand(1);
-  import_ =
-      catalog->add_subcommand("import",
-                              "Load products from CSV (header gtin,name,price_minor[,tax_rate]).\n"
-                              "All rows or none: every bad row is reported with its line number.");
-  import_->add_option("FILE", file_, "The CSV file")->required();
-  AddOfflineOptions(import_, g, "Print JSON");
-}
-
-int OfflineCommands::Run() const {
-  if (inspect_->parsed()) return CodeInspect();
-  if (import_->parsed()) return CatalogImport();
-  return -1;
+  auto* import = AddCommand(catalog, "import",
+                            "Load products from CSV (header gtin,name,price_minor[,tax_rate]).\n"
+                            "All rows or none: every bad row is reported with its line number.",
+                            [this] { return CatalogImport(); });
+  import->add_option("FILE", file_, "The CSV file")->required();
+  AddOfflineOptions(import, g, "Print JSON");
 }
 
 int OfflineCommands::CodeInspect() const {
@@ -137,21 +132,20 @@ int OfflineCommands::CatalogImport() const {
   return kExitOk;
 }
 
-DemoCommands::DemoCommands(CLI::App& app, Options& g) : options_(g) {
+DemoCommands::DemoCommands(CLI::App& app, Options& g) {
   auto* demo = app.add_subcommand("demo", "Helpers for the demo store");
   demo->require_subcommand(1);
-  codes_ = demo->add_subcommand(
-      "codes",
-      "Mint N signed unit labels (GS1 Digital Links) and one fresh member code with the "
-      "demo keys that `store-agent --demo` wrote to {data-dir}/demo/. Offline.");
-  codes_->add_option("N", count_, "How many unit labels (1 to 1000)")
+  auto* codes =
+      AddCommand(demo, "codes",
+                 "Mint N signed unit labels (GS1 Digital Links) and one fresh member code with the "
+                 "demo keys that `store-agent --demo` wrote to {data-dir}/demo/. Offline.",
+                 [this, &g] { return DemoCodes(g, count_, gtin_); });
+  codes->add_option("N", count_, "How many unit labels (1 to 1000)")
       ->required()
       ->check(CLI::Range(1, 1000));
-  codes_->add_option("--gtin", gtin_,
-                     "The product (default 06950123450005, the demo catalog's scarf)");
-  AddOfflineOptions(codes_, g, "Print {\"codes\":[...],\"member_code\":...}");
+  codes->add_option("--gtin", gtin_,
+                    "The product (default 06950123450005, the demo catalog's scarf)");
+  AddOfflineOptions(codes, g, "Print {\"codes\":[...],\"member_code\":...}");
 }
-
-int DemoCommands::Run() const { return codes_->parsed() ? DemoCodes(options_, count_, gtin_) : -1; }
 
 }  // namespace sa::storectl

@@ -16,15 +16,12 @@ namespace sa::storectl {
 class OfflineCommands : public CommandGroup {
  public:
   OfflineCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
   int CodeInspect() const;
   int CatalogImport() const;
 
   Options& options_;
-  CLI::App* inspect_ = nullptr;
-  CLI::App* import_ = nullptr;
   std::string payload_, file_;
   std::vector<std::string> keys_, member_keys_, patterns_;
 };
@@ -34,11 +31,8 @@ class OfflineCommands : public CommandGroup {
 class DemoCommands : public CommandGroup {
  public:
   DemoCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
-  Options& options_;
-  CLI::App* codes_ = nullptr;
   int count_ = 0;
   std::string gtin_;
 };

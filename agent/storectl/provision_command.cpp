@@ -127,58 +127,57 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
 
 ProvisionCommands::ProvisionCommands(CLI::App& app, Options& options) : options_(options) {
   auto* config = app.add_subcommand("config", "Config files, offline");
-  check_ = config->add_subcommand(
-      "check", "Check a config file as the agent would at start, plus the files it names (keys, "
-               "certificates, catalog): every problem with FILE:LINE and a hint. Exit 3 when invalid.");
-  check_->add_option("FILE", config_file_, "The TOML config")->required();
-  check_->add_flag("--json", options_.json, "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
+  auto* check = AddCommand(
+      config, "check",
+      "Check a config file as the agent would at start, plus the files it names (keys, "
+      "certificates, catalog): every problem with FILE:LINE and a hint. Exit 3 when invalid.",
+      [this] { return ConfigCheck(); });
+  check->add_option("FILE", config_file_, "The TOML config")->required();
+  check->add_flag("--json", options_.json, "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
 
-  provision_ = app.add_subcommand(
-      "provision",
+  auto* provision = AddCommand(
+      &app, "provision",
       "Make a store box's provisioning bundle: its role's profile with the ids, cloud and keys "
       "filled in, a new device key pair and LAN TLS certificate, a new cloud sync key, the keys "
       "it trusts; signed with the brand's provisioning key. The bundle holds private keys: it "
-      "is written 0600.");
-  provision_->add_option("--store", store_, "The store's id");
-  provision_->add_option("--device", device_, "The device's id");
-  provision_->add_option("--role", role_, "pos-terminal, shelf-scanner or store-box");
-  provision_->add_option("--brand-key", brand_key_, "The brand's provisioning private key (PEM)");
-  provision_->add_option("--out", out_, "Where the bundle goes");
-  provision_->add_option("--cloud", cloud_, "The cloud's URL (default: none, offline)");
-  provision_->add_option("--cloud-ca", cloud_ca_, "A CA certificate (PEM) for the cloud's TLS");
-  provision_->add_option("--cloud-pin", cloud_pin_, "The cloud's key pin, sha256//BASE64");
-  provision_->add_option("--label-key", label_keys_,
-                         "A brand label public key (PEM) the device trusts; repeatable (default: the "
-                         "provisioning key's public half)");
-  provision_->add_option("--member-key", member_keys_, "A member-service public key (PEM); repeatable");
-  provision_->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
+      "is written 0600.",
+      [this] { return Provision(); });
+  provision->add_option("--store", store_, "The store's id");
+  provision->add_option("--device", device_, "The device's id");
+  provision->add_option("--role", role_, "pos-terminal, shelf-scanner or store-box");
+  provision->add_option("--brand-key", brand_key_, "The brand's provisioning private key (PEM)");
+  provision->add_option("--out", out_, "Where the bundle goes");
+  provision->add_option("--cloud", cloud_, "The cloud's URL (default: none, offline)");
+  provision->add_option("--cloud-ca", cloud_ca_, "A CA certificate (PEM) for the cloud's TLS");
+  provision->add_option("--cloud-pin", cloud_pin_, "The cloud's key pin, sha256//BASE64");
+  provision->add_option("--label-key", label_keys_,
+                        "A brand label public key (PEM) the device trusts; repeatable (default: the "
+                        "provisioning key's public half)");
+  provision->add_option("--member-key", member_keys_, "A member-service public key (PEM); repeatable");
+  provision->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
-  provision_->add_flag("--force", force_, "Replace --out if it exists");
-  provision_->add_flag("--json", options_.json, "Print a JSON summary");
-  verify_ = provision_->add_subcommand(
-      "verify", "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
-                "verifies, 3 with the reason when not.");
-  verify_->add_option("BUNDLE", bundle_, "The bundle file")->required();
-  verify_->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
-  verify_->add_flag("--json", options_.json, "Print a JSON summary");
+  provision->add_flag("--force", force_, "Replace --out if it exists");
+  provision->add_flag("--json", options_.json, "Print a JSON summary");
+  auto* verify = AddCommand(
+      provision, "verify",
+      "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
+      "verifies, 3 with the reason when not.",
+      [this] { return Verify(); });
+  verify->add_option("BUNDLE", bundle_, "The bundle file")->required();
+  verify->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
+  verify->add_flag("--json", options_.json, "Print a JSON summary");
 
-  flash_ = app.add_subcommand(
-      "flash", "Write a verified bundle into a root filesystem for an image build: the config and "
-               "keys in etc/store-agent (keys 0600, owned by the image's store-agent user when it "
-               "has one), the systemd unit enabled, the udev rules.");
-  flash_->add_option("--bundle", bundle_, "The bundle file")->required();
-  flash_->add_option("--rootfs", rootfs_, "The root filesystem directory")->required();
-  flash_->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
-  flash_->add_flag("--json", options_.json, "Print a JSON summary");
-}
-
-int ProvisionCommands::Run() const {
-  if (check_->parsed()) return ConfigCheck();
-  if (verify_->parsed()) return Verify();
-  if (provision_->parsed()) return Provision();
-  if (flash_->parsed()) return Flash();
-  return -1;
+  auto* flash = AddCommand(
+      &app, "flash",
+      "Write a verified bundle into a root filesystem for an image build: the config and "
+      "keys in etc/store-agent (keys 0600, owned by the image's store-agent user when it "
+      "has one), the systemd unit enabled, the udev rules.",
+      [this] { return Flash(); });
+  flash->add_option("--bundle", bundle_, "The bundle file")->required();
+  flash->add_option("--rootfs", rootfs_, "The root filesystem directory")->required();
+  flash->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
+  flash->add_flag("--json", options_.json, "Print a JSON summary");
 }
 
 int ProvisionCommands::ConfigCheck() const {

@@ -16,7 +16,6 @@ namespace sa::storectl {
 class ProvisionCommands : public CommandGroup {
  public:
   ProvisionCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
   int ConfigCheck() const;
@@ -25,10 +24,6 @@ class ProvisionCommands : public CommandGroup {
   int Flash() const;
 
   Options& options_;
-  CLI::App* check_ = nullptr;
-  CLI::App* provision_ = nullptr;
-  CLI::App* verify_ = nullptr;
-  CLI::App* flash_ = nullptr;
   std::string config_file_;
   std::string store_, device_, role_, brand_key_, out_, cloud_, cloud_ca_, cloud_pin_;
   std::vector<std::string> label_keys_, member_keys_;

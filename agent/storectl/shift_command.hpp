@@ -13,18 +13,12 @@ namespace sa::storectl {
 class ShiftCommands : public CommandGroup {
  public:
   ShiftCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
+  void AddCashiers(CLI::App& app);
+  void AddShifts(CLI::App& app);
+
   Options& options_;
-  CLI::App* cashier_add_ = nullptr;
-  CLI::App* cashier_list_ = nullptr;
-  CLI::App* cashier_pin_ = nullptr;
-  CLI::App* cashier_remove_ = nullptr;
-  CLI::App* shift_open_ = nullptr;
-  CLI::App* shift_close_ = nullptr;
-  CLI::App* shift_report_ = nullptr;
-  CLI::App* shift_list_ = nullptr;
   std::string id_, name_, role_, pin_, terminal_, amount_, status_;
 };
 

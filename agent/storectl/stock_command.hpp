@@ -16,20 +16,12 @@ namespace sa::storectl {
 class StockCommands : public CommandGroup {
  public:
   StockCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
   void AddTerminals(CLI::App& app);
   void AddStock(CLI::App& app);
 
   Options& options_;
-  CLI::App* scanners_ = nullptr;
-  CLI::App* terminal_show_ = nullptr;
-  CLI::App* terminal_mode_ = nullptr;
-  CLI::App* terminal_count_ = nullptr;
-  CLI::App* stock_show_ = nullptr;
-  CLI::App* stock_receive_ = nullptr;
-  CLI::App* stock_count_ = nullptr;
   std::string terminal_id_, mode_, order_id_, gtin_, payload_;
   bool discard_ = false;
   std::int64_t counted_ = 0;

@@ -14,15 +14,8 @@ namespace sa::storectl {
 class SyncCommands : public CommandGroup {
  public:
   SyncCommands(CLI::App& app, Options& options);
-  int Run() const override;
 
  private:
-  Options& options_;
-  CLI::App* status_ = nullptr;
-  CLI::App* token_ = nullptr;
-  CLI::App* sync_status_ = nullptr;
-  CLI::App* sync_now_ = nullptr;
-  CLI::App* sync_ack_ = nullptr;
   std::string alert_id_;
 };
 
