@@ -132,14 +132,14 @@ int OfflineCommands::CatalogImport() const {
   return kExitOk;
 }
 
-DemoCommands::DemoCommands(CLI::App& app, Options& g) {
+DemoCommands::DemoCommands(CLI::App& app, Options& g) : options_(g) {
   auto* demo = app.add_subcommand("demo", "Helpers for the demo store");
   demo->require_subcommand(1);
   auto* codes =
       AddCommand(demo, "codes",
                  "Mint N signed unit labels (GS1 Digital Links) and one fresh member code with the "
                  "demo keys that `store-agent --demo` wrote to {data-dir}/demo/. Offline.",
-                 [this, &g] { return DemoCodes(g, count_, gtin_); });
+                 [this] { return DemoCodes(options_, count_, gtin_); });
   codes->add_option("N", count_, "How many unit labels (1 to 1000)")
       ->required()
       ->check(CLI::Range(1, 1000));

@@ -33,6 +33,7 @@ class DemoCommands : public CommandGroup {
   DemoCommands(CLI::App& app, Options& options);
 
  private:
+  Options& options_;
   int count_ = 0;
   std::string gtin_;
 };

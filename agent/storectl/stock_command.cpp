@@ -9,7 +9,7 @@ StockCommands::StockCommands(CLI::App& app, Options& g) : options_(g) {
   auto* scanners =
       AddCommand(&app, "scanners",
                  "The agent's scanner sources: type, device, terminal, connected, scans, dropped.",
-                 [&g] { return Scanners(g); });
+                 [this] { return Scanners(options_); });
   AddAgentOptions(scanners, g);
   AddTerminals(app);
   AddStock(app);

@@ -5,18 +5,18 @@
 
 namespace sa::storectl {
 
-SyncCommands::SyncCommands(CLI::App& app, Options& g) {
+SyncCommands::SyncCommands(CLI::App& app, Options& g) : options_(g) {
   auto* status = AddCommand(&app, "status",
                             "Show the agent's health: store, device, version, uptime and the "
                             "events still waiting to be sent to the cloud (GET /v1/health).",
-                            [&g] { return Status(g); });
+                            [this] { return Status(options_); });
   AddAgentOptions(status, g);
 
   auto* token = AddCommand(
       &app, "token",
       "Print the agent's API token, for use with curl:\n"
       "  curl -H \"Authorization: Bearer $(storectl token)\" http://127.0.0.1:8787/v1/health",
-      [&g] { return Token(g); });
+      [this] { return Token(options_); });
   AddOfflineOptions(token, g, "Print {\"token\":...}");
   token->add_option("--token-file", g.token_file, "Read the token from this file instead");
 
@@ -26,15 +26,15 @@ SyncCommands::SyncCommands(CLI::App& app, Options& g) {
   auto* sync_status = AddCommand(sync, "status",
                                  "Online or not, events not yet sent, last push and pull, and the "
                                  "alerts a manager should see (GET /v1/sync).",
-                                 [&g] { return SyncStatus(g); });
+                                 [this] { return SyncStatus(options_); });
   AddAgentOptions(sync_status, g);
   auto* now = AddCommand(sync, "now",
                          "Push every waiting event and pull the cloud's changes now; exits 2 "
                          "when the cloud cannot be reached.",
-                         [&g] { return SyncNow(g); });
+                         [this] { return SyncNow(options_); });
   AddAgentOptions(now, g);
   auto* ack = AddCommand(sync, "ack", "Acknowledge an alert (it leaves sync status).",
-                         [this, &g] { return SyncAck(g, alert_id_); });
+                         [this] { return SyncAck(options_, alert_id_); });
   ack->add_option("ALERT_ID", alert_id_, "The alert's number from sync status")->required();
   AddAgentOptions(ack, g);
 }

@@ -16,6 +16,7 @@ class SyncCommands : public CommandGroup {
   SyncCommands(CLI::App& app, Options& options);
 
  private:
+  Options& options_;
   std::string alert_id_;
 };
 
