@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The config's schema (every key, its type, range, check and doc) and the
-// checks on values, shared by the TOML adapter and EmbeddedDefaults. Plain
-// C++: no TOML here. Internal to sa_config.
+// The config's schema (every key, its type, range, check and doc), the checks
+// between keys, and the error they make; shared by the TOML adapter and
+// EmbeddedDefaults. Plain C++: no TOML here. Internal to sa_config.
 #pragma once
 
 #include <cstdint>
@@ -11,22 +11,28 @@
 #include <string_view>
 #include <vector>
 
+#include "checks.hpp"
 #include "config.hpp"
 
 namespace sa::config::detail {
 
 enum class ValueType { string, integer, boolean, string_list };
 
-// A check on a string value (or on one element of a list): the reason it is
-// wrong, phrased to follow "<key> ", e.g. "must be 3 upper-case letters";
-// empty when the value is good.
-using StringCheck = std::string (*)(std::string_view value);
+// A key's type: that of the one member pointer its spec sets.
+template <class Spec>
+ValueType TypeOf(const Spec& k) {
+  if (k.str) return ValueType::string;
+  if (k.integer) return ValueType::integer;
+  if (k.boolean) return ValueType::boolean;
+  return ValueType::string_list;
+}
 
+// A key of a table. Exactly one of str, integer, boolean and list is set: it
+// says where the value goes and so the value's type. The tables are written
+// with designated initializers, so a row names only what it uses.
 struct KeySpec {
-  std::string_view table;  // "store"
-  std::string_view name;   // "id"
-  ValueType type = ValueType::string;
-  std::string_view doc;    // one line, for EmbeddedDefaults
+  std::string_view table = {};  // "store"
+  std::string_view name = {};   // "id"
   std::string Config::*str = nullptr;
   std::int64_t Config::*integer = nullptr;
   bool Config::*boolean = nullptr;
@@ -35,16 +41,16 @@ struct KeySpec {
   std::int64_t max = 0;
   StringCheck check = nullptr;  // strings, and each element of a list
   bool is_path = false;         // resolved against the config file's folder
+  std::string_view doc = {};    // one line, for EmbeddedDefaults
 
+  ValueType type() const { return TypeOf(*this); }
   std::string FullName() const { return std::string(table) + "." + std::string(name); }
 };
 
 // A key of a [[scanners]] entry: the same as KeySpec, into a Scanner.
 struct ScannerKeySpec {
-  std::string_view name;
-  ValueType type = ValueType::string;
-  std::string_view doc;
-  std::string_view types;  // the scanner types it applies to, space-separated; "" = all
+  std::string_view name = {};
+  std::string_view types = {};  // the scanner types it applies to, space-separated; "" = all
   std::string Scanner::*str = nullptr;
   std::int64_t Scanner::*integer = nullptr;
   bool Scanner::*boolean = nullptr;
@@ -52,7 +58,9 @@ struct ScannerKeySpec {
   std::int64_t min = 0;
   std::int64_t max = 0;
   StringCheck check = nullptr;
+  std::string_view doc = {};
 
+  ValueType type() const { return TypeOf(*this); }
   bool AppliesTo(std::string_view type) const;
 };
 
@@ -68,12 +76,6 @@ const KeySpec* FindKey(std::string_view table, std::string_view name);
 std::string SuggestKey(std::string_view table, std::string_view name);
 // "; did you mean [store]?" for an unknown top-level table, or empty.
 std::string SuggestTable(std::string_view table);
-
-// A key as a person writes it: bare when it can be, else quoted.
-std::string ShowKey(std::string_view key);
-// A string value quoted TOML-style, control characters escaped (messages stay
-// one line each), cut after 80 characters.
-std::string Quote(std::string_view value);
 
 struct Problem {
   std::uint32_t line = 1;

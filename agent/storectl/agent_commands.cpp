@@ -236,15 +236,14 @@ std::string RandomText(std::string_view alphabet, std::size_t n) {
 }
 
 Expected<crypto::SigningKey> LoadDemoKey(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const auto pem = ReadWholeFile(path);
+  if (!pem) {
     return MakeError(ErrorKind::internal, "no_demo_keys",
                      "no demo key at " + path +
                          ": start `store-agent --demo` first (with this --data-dir); it writes "
                          "the demo keys there");
   }
-  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto key = crypto::SigningKey::FromPem(pem);
+  auto key = crypto::SigningKey::FromPem(*pem);
   if (!key) return key.error().WithContext(path);
   return key;
 }
@@ -255,6 +254,12 @@ std::string DataDir(const Options& o) {
   if (!o.data_dir.empty()) return o.data_dir;
   if (const char* env = std::getenv("STORE_AGENT_DATA"); env && *env) return env;
   return "/var/lib/store-agent";
+}
+
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 int Fail(const Options& o, int exit_code, const Error& error) {

@@ -35,6 +35,10 @@ std::string DataDir(const Options& o);
 // returns `exit_code`.
 int Fail(const Options& o, int exit_code, const Error& error);
 
+// The whole file at `path` (a key, a CSV, a bundle); nothing when it cannot
+// be opened.
+std::optional<std::string> ReadWholeFile(const std::string& path);
+
 int Status(const Options& o);
 int Token(const Options& o);
 int SyncStatus(const Options& o);

@@ -13,26 +13,25 @@ namespace sa::storectl {
 using nlohmann::json;
 
 DecodeCommand::DecodeCommand(CLI::App& app, Options& options) : options_(options) {
-  sub_ = app.add_subcommand(
-      "decode",
+  auto* sub = AddCommand(
+      &app, "decode",
       "Print the codes in image files (PNG, JPEG, binary PGM/PPM), read as the camera reads "
       "frames: QR codes only unless --format says otherwise. Needs no agent.\n"
       "Prints FILE<TAB>FORMAT<TAB>PAYLOAD per code, or with --json "
-      "[{\"file\",\"format\",\"payload\"},...]; a file without a code adds nothing.");
-  sub_->add_option("IMAGE", files_, "Image files")->required();
-  sub_->add_flag("--json", options_.json, "Print a JSON array");
-  sub_->add_option("--format", formats_,
+      "[{\"file\",\"format\",\"payload\"},...]; a file without a code adds nothing.",
+      [this] { return Decode(); });
+  sub->add_option("IMAGE", files_, "Image files")->required();
+  sub->add_flag("--json", options_.json, "Print a JSON array");
+  sub->add_option("--format", formats_,
                    "A ZXing-cpp format name to look for (QRCode, DataMatrix, EAN13, Code128, ...); "
                    "repeat for several (default: QRCode)");
-  sub_->add_flag("--try-harder", try_harder_,
+  sub->add_flag("--try-harder", try_harder_,
                  "Spend more time: also rotated, inverted (light on dark) and hard-to-find codes");
-  sub_->footer("Exit codes: 0 ok (also when no code is found), 1 usage (an unknown format), "
+  sub->footer("Exit codes: 0 ok (also when no code is found), 1 usage (an unknown format), "
                "3 a file missing or not an image.");
 }
 
-bool DecodeCommand::parsed() const { return sub_->parsed(); }
-
-int DecodeCommand::Run() const {
+int DecodeCommand::Decode() const {
   drivers::DecodeOptions decode;
   if (!formats_.empty()) decode.formats = formats_;
   if (try_harder_) decode.try_harder = decode.try_rotate = decode.try_invert = true;

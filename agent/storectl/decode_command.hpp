@@ -7,25 +7,20 @@
 #include <string>
 #include <vector>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class DecodeCommand {
+class DecodeCommand : public CommandGroup {
  public:
   // Adds the `decode` subcommand to `app`; `options` carries --json.
   DecodeCommand(CLI::App& app, Options& options);
-  bool parsed() const;
-  // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
-  // missing or not an image (nothing else printed).
-  int Run() const;
 
  private:
-  CLI::App* sub_ = nullptr;
+  // Exit 0 (codes printed, none found included), 1 bad --format, 3 a file
+  // missing or not an image (nothing else printed).
+  int Decode() const;
+
   Options& options_;
   std::vector<std::string> files_;
   std::vector<std::string> formats_;

@@ -2,17 +2,11 @@
 #include "provision_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
-#include <system_error>
 
 #include "config.hpp"
 #include "crypto.hpp"
@@ -23,19 +17,13 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 Error Rejected(const std::string& code, const std::string& message) {
   return MakeError(ErrorKind::refused, code, message);
 }
 
 // A P-256 public key from a PEM file holding it, or the private key.
 Expected<crypto::VerifyKey> PublicKeyFile(const std::string& path) {
-  const auto pem = ReadFile(path);
+  const auto pem = ReadWholeFile(path);
   if (!pem) return Rejected("cannot_read", path + ": cannot read");
   if (auto pub = crypto::VerifyKey::FromPem(*pem)) return pub;
   if (auto priv = crypto::SigningKey::FromPem(*pem)) return priv->Public();
@@ -45,7 +33,7 @@ Expected<crypto::VerifyKey> PublicKeyFile(const std::string& path) {
 Expected<firmware::Bundle> ReadBundle(const std::string& path, const std::string& key_path) {
   auto key = PublicKeyFile(key_path);
   if (!key) return key.error().WithContext("--brand-key");
-  const auto bytes = ReadFile(path);
+  const auto bytes = ReadWholeFile(path);
   if (!bytes) return Rejected("cannot_read", path + ": cannot read");
   auto bundle = firmware::VerifyBundle(*bytes, *key);
   if (!bundle) return bundle.error().WithContext(path);
@@ -88,7 +76,7 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
   };
   auto readable = [&](const std::string& key, const std::string& path) -> std::optional<std::string> {
     if (path.empty()) return std::nullopt;
-    auto text = ReadFile(path);
+    auto text = ReadWholeFile(path);
     if (!text) out.push_back({line_of(key), key + ": cannot read " + path});
     return text;
   };
@@ -114,7 +102,7 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
   if (auto key = readable("cloud.device_key_file", c.cloud_device_key_file)) {
     std::string hex = *key;
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    if (const auto bytes = crypto::FromHex(hex); !bytes || bytes->size() != 32) {
       out.push_back({line_of("cloud.device_key_file"),
                      "cloud.device_key_file: " + c.cloud_device_key_file + " is not 64 hex digits"});
     }
@@ -139,58 +127,57 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
 
 ProvisionCommands::ProvisionCommands(CLI::App& app, Options& options) : options_(options) {
   auto* config = app.add_subcommand("config", "Config files, offline");
-  check_ = config->add_subcommand(
-      "check", "Check a config file as the agent would at start, plus the files it names (keys, "
-               "certificates, catalog): every problem with FILE:LINE and a hint. Exit 3 when invalid.");
-  check_->add_option("FILE", config_file_, "The TOML config")->required();
-  check_->add_flag("--json", options_.json, "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
+  auto* check = AddCommand(
+      config, "check",
+      "Check a config file as the agent would at start, plus the files it names (keys, "
+      "certificates, catalog): every problem with FILE:LINE and a hint. Exit 3 when invalid.",
+      [this] { return ConfigCheck(); });
+  check->add_option("FILE", config_file_, "The TOML config")->required();
+  check->add_flag("--json", options_.json, "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
 
-  provision_ = app.add_subcommand(
-      "provision",
+  auto* provision = AddCommand(
+      &app, "provision",
       "Make a store box's provisioning bundle: its role's profile with the ids, cloud and keys "
       "filled in, a new device key pair and LAN TLS certificate, a new cloud sync key, the keys "
       "it trusts; signed with the brand's provisioning key. The bundle holds private keys: it "
-      "is written 0600.");
-  provision_->add_option("--store", store_, "The store's id");
-  provision_->add_option("--device", device_, "The device's id");
-  provision_->add_option("--role", role_, "pos-terminal, shelf-scanner or store-box");
-  provision_->add_option("--brand-key", brand_key_, "The brand's provisioning private key (PEM)");
-  provision_->add_option("--out", out_, "Where the bundle goes");
-  provision_->add_option("--cloud", cloud_, "The cloud's URL (default: none, offline)");
-  provision_->add_option("--cloud-ca", cloud_ca_, "A CA certificate (PEM) for the cloud's TLS");
-  provision_->add_option("--cloud-pin", cloud_pin_, "The cloud's key pin, sha256//BASE64");
-  provision_->add_option("--label-key", label_keys_,
-                         "A brand label public key (PEM) the device trusts; repeatable (default: the "
-                         "provisioning key's public half)");
-  provision_->add_option("--member-key", member_keys_, "A member-service public key (PEM); repeatable");
-  provision_->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
+      "is written 0600.",
+      [this] { return Provision(); });
+  provision->add_option("--store", store_, "The store's id");
+  provision->add_option("--device", device_, "The device's id");
+  provision->add_option("--role", role_, "pos-terminal, shelf-scanner or store-box");
+  provision->add_option("--brand-key", brand_key_, "The brand's provisioning private key (PEM)");
+  provision->add_option("--out", out_, "Where the bundle goes");
+  provision->add_option("--cloud", cloud_, "The cloud's URL (default: none, offline)");
+  provision->add_option("--cloud-ca", cloud_ca_, "A CA certificate (PEM) for the cloud's TLS");
+  provision->add_option("--cloud-pin", cloud_pin_, "The cloud's key pin, sha256//BASE64");
+  provision->add_option("--label-key", label_keys_,
+                        "A brand label public key (PEM) the device trusts; repeatable (default: the "
+                        "provisioning key's public half)");
+  provision->add_option("--member-key", member_keys_, "A member-service public key (PEM); repeatable");
+  provision->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
-  provision_->add_flag("--force", force_, "Replace --out if it exists");
-  provision_->add_flag("--json", options_.json, "Print a JSON summary");
-  verify_ = provision_->add_subcommand(
-      "verify", "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
-                "verifies, 3 with the reason when not.");
-  verify_->add_option("BUNDLE", bundle_, "The bundle file")->required();
-  verify_->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
-  verify_->add_flag("--json", options_.json, "Print a JSON summary");
+  provision->add_flag("--force", force_, "Replace --out if it exists");
+  provision->add_flag("--json", options_.json, "Print a JSON summary");
+  auto* verify = AddCommand(
+      provision, "verify",
+      "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
+      "verifies, 3 with the reason when not.",
+      [this] { return Verify(); });
+  verify->add_option("BUNDLE", bundle_, "The bundle file")->required();
+  verify->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
+  verify->add_flag("--json", options_.json, "Print a JSON summary");
 
-  flash_ = app.add_subcommand(
-      "flash", "Write a verified bundle into a root filesystem for an image build: the config and "
-               "keys in etc/store-agent (keys 0600, owned by the image's store-agent user when it "
-               "has one), the systemd unit enabled, the udev rules.");
-  flash_->add_option("--bundle", bundle_, "The bundle file")->required();
-  flash_->add_option("--rootfs", rootfs_, "The root filesystem directory")->required();
-  flash_->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
-  flash_->add_flag("--json", options_.json, "Print a JSON summary");
-}
-
-int ProvisionCommands::Run() const {
-  if (check_->parsed()) return ConfigCheck();
-  if (verify_->parsed()) return Verify();
-  if (provision_->parsed()) return Provision();
-  if (flash_->parsed()) return Flash();
-  return -1;
+  auto* flash = AddCommand(
+      &app, "flash",
+      "Write a verified bundle into a root filesystem for an image build: the config and "
+      "keys in etc/store-agent (keys 0600, owned by the image's store-agent user when it "
+      "has one), the systemd unit enabled, the udev rules.",
+      [this] { return Flash(); });
+  flash->add_option("--bundle", bundle_, "The bundle file")->required();
+  flash->add_option("--rootfs", rootfs_, "The root filesystem directory")->required();
+  flash->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
+  flash->add_flag("--json", options_.json, "Print a JSON summary");
 }
 
 int ProvisionCommands::ConfigCheck() const {
@@ -254,7 +241,7 @@ int ProvisionCommands::Provision() const {
                                                   std::string(name) + " is required (see --help)"));
     }
   }
-  const auto key_pem = ReadFile(brand_key_);
+  const auto key_pem = ReadWholeFile(brand_key_);
   if (!key_pem) return Fail(options_, kExitRejected, Rejected("cannot_read", brand_key_ + ": cannot read"));
   auto key = crypto::SigningKey::FromPem(*key_pem);
   if (!key) {
@@ -270,7 +257,7 @@ int ProvisionCommands::Provision() const {
   r.tls_days = tls_days_;
   auto read_all = [&](const std::vector<std::string>& paths, std::vector<std::string>& out) -> Expected<void> {
     for (const auto& p : paths) {
-      auto text = ReadFile(p);
+      auto text = ReadWholeFile(p);
       if (!text) return Rejected("cannot_read", p + ": cannot read");
       out.push_back(std::move(*text));
     }
@@ -279,7 +266,7 @@ int ProvisionCommands::Provision() const {
   if (auto ok = read_all(label_keys_, r.label_key_pems); !ok) return Fail(options_, kExitRejected, ok.error());
   if (auto ok = read_all(member_keys_, r.member_key_pems); !ok) return Fail(options_, kExitRejected, ok.error());
   if (!cloud_ca_.empty()) {
-    auto ca = ReadFile(cloud_ca_);
+    auto ca = ReadWholeFile(cloud_ca_);
     if (!ca) return Fail(options_, kExitRejected, Rejected("cannot_read", cloud_ca_ + ": cannot read"));
     r.cloud_ca_pem = *ca;
   }
@@ -287,24 +274,16 @@ int ProvisionCommands::Provision() const {
   if (!bundle) return Fail(options_, kExitRejected, bundle.error());
   const std::string bytes = firmware::SignBundle(*bundle, *key);
 
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force_ ? O_TRUNC : O_EXCL);
-  const int fd = ::open(out_.c_str(), flags, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    return Fail(options_, err == EEXIST ? kExitRejected : kExitUnreachable,
-                Rejected(err == EEXIST ? "exists" : "cannot_write",
-                         out_ + ": " + (err == EEXIST ? "exists (use --force to replace it)"
-                                                      : std::generic_category().message(err))));
+  // The bundle holds this device's private keys: never over another one's
+  // unless asked, and never half written.
+  struct stat st {};
+  if (!force_ && ::lstat(out_.c_str(), &st) == 0) {
+    return Fail(options_, kExitRejected,
+                Rejected("exists", out_ + ": exists (use --force to replace it)"));
   }
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0 && errno != EINTR) break;
-    if (n > 0) done += static_cast<std::size_t>(n);
+  if (auto written = WriteFileAtomic(out_, bytes, 0600); !written) {
+    return Fail(options_, kExitUnreachable, Rejected("cannot_write", written.error().message));
   }
-  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Fail(options_, kExitUnreachable, Rejected("cannot_write", out_ + ": write failed"));
 
   const auto pub = crypto::VerifyKey::FromPem(bundle->Find("device.pub.pem")->content);
   const std::string fingerprint = pub ? pub->Fingerprint() : std::string();

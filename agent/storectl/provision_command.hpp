@@ -9,19 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class ProvisionCommands {
+class ProvisionCommands : public CommandGroup {
  public:
   ProvisionCommands(CLI::App& app, Options& options);
-  // The exit code when one of these commands was given, else -1.
-  int Run() const;
 
  private:
   int ConfigCheck() const;
@@ -30,10 +24,6 @@ class ProvisionCommands {
   int Flash() const;
 
   Options& options_;
-  CLI::App* check_ = nullptr;
-  CLI::App* provision_ = nullptr;
-  CLI::App* verify_ = nullptr;
-  CLI::App* flash_ = nullptr;
   std::string config_file_;
   std::string store_, device_, role_, brand_key_, out_, cloud_, cloud_ca_, cloud_pin_;
   std::vector<std::string> label_keys_, member_keys_;

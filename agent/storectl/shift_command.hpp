@@ -6,30 +6,19 @@
 
 #include <string>
 
-#include "agent_commands.hpp"
-
-namespace CLI {
-class App;
-}
+#include "command_line.hpp"
 
 namespace sa::storectl {
 
-class ShiftCommands {
+class ShiftCommands : public CommandGroup {
  public:
   ShiftCommands(CLI::App& app, Options& options);
-  // The exit code of the command that was parsed, or -1 when none of these was.
-  int Run() const;
 
  private:
+  void AddCashiers(CLI::App& app);
+  void AddShifts(CLI::App& app);
+
   Options& options_;
-  CLI::App* cashier_add_ = nullptr;
-  CLI::App* cashier_list_ = nullptr;
-  CLI::App* cashier_pin_ = nullptr;
-  CLI::App* cashier_remove_ = nullptr;
-  CLI::App* shift_open_ = nullptr;
-  CLI::App* shift_close_ = nullptr;
-  CLI::App* shift_report_ = nullptr;
-  CLI::App* shift_list_ = nullptr;
   std::string id_, name_, role_, pin_, terminal_, amount_, status_;
 };
 

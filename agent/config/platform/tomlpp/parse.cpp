@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schema.hpp"
@@ -127,72 +128,71 @@ class Reader {
     }
   }
 
+  // The node as a T (a value type or toml::array), or nothing when it is
+  // something else: then "<full> must be <expected>, not <what it is>".
+  template <class T>
+  auto As(const toml::node& node, std::uint32_t line, const std::string& full,
+          std::string_view expected) {
+    const auto* typed = node.as<T>();
+    if (!typed) Add(line, full + " must be " + std::string(expected) + ", not " + TypeName(node));
+    return typed;
+  }
+
   template <class Spec, class Target>
   void Value(const Spec& spec, Target& target, const std::string& full, const toml::node& node,
              std::uint32_t key_line) {
     const std::uint32_t line = LineOf(node.source(), key_line);
     // No permissive conversions: node.value<T>() would turn 1 into true and
     // an integral floating-point number into an integer.
-    switch (spec.type) {
-      case ValueType::string: {
-        const auto* s = node.as_string();
-        if (!s) {
-          Add(line, full + " must be a string, not " + TypeName(node));
-          return;
+    switch (spec.type()) {
+      case ValueType::string:
+        if (const auto* s = As<std::string>(node, line, full, "a string")) {
+          String(spec, full, s->get(), line, target.*spec.str);
         }
-        String(spec, full, s->get(), line, target.*spec.str);
         return;
-      }
-      case ValueType::integer: {
-        const auto* i = node.as_integer();
-        if (!i) {
-          Add(line, full + " must be an integer, not " + TypeName(node));
-          return;
-        }
-        const std::int64_t v = i->get();
-        if (v < spec.min || v > spec.max) {
-          Add(line, full + " must be between " + std::to_string(spec.min) + " and " +
-                        std::to_string(spec.max) + " (got " + std::to_string(v) + ")");
-          return;
-        }
-        target.*spec.integer = v;
-        return;
-      }
-      case ValueType::boolean: {
-        const auto* b = node.as_boolean();
-        if (!b) {
-          Add(line, full + " must be true or false, not " + TypeName(node));
-          return;
-        }
-        target.*spec.boolean = b->get();
-        return;
-      }
-      case ValueType::string_list: {
-        const toml::array* array = node.as_array();
-        if (!array) {
-          Add(line, full + " must be an array of strings, not " + TypeName(node));
-          return;
-        }
-        std::vector<std::string> out;
-        bool ok = true;
-        for (std::size_t i = 0; i < array->size(); ++i) {
-          const toml::node& item = *array->get(i);
-          const std::string item_name = full + "[" + std::to_string(i) + "]";
-          const std::uint32_t item_line = LineOf(item.source(), line);
-          const auto* s = item.as_string();
-          if (!s) {
-            Add(item_line, item_name + " must be a string, not " + TypeName(item));
-            ok = false;
-            continue;
+      case ValueType::integer:
+        if (const auto* i = As<std::int64_t>(node, line, full, "an integer")) {
+          if (i->get() < spec.min || i->get() > spec.max) {
+            Add(line, full + " must be between " + std::to_string(spec.min) + " and " +
+                          std::to_string(spec.max) + " (got " + std::to_string(i->get()) + ")");
+            return;
           }
-          std::string value;
-          ok = String(spec, item_name, s->get(), item_line, value) && ok;
-          out.push_back(std::move(value));
+          target.*spec.integer = i->get();
         }
-        if (ok) target.*spec.list = std::move(out);
         return;
-      }
+      case ValueType::boolean:
+        if (const auto* b = As<bool>(node, line, full, "true or false")) {
+          target.*spec.boolean = b->get();
+        }
+        return;
+      case ValueType::string_list:
+        if (const auto* array = As<toml::array>(node, line, full, "an array of strings")) {
+          List(spec, full, *array, line, target.*spec.list);
+        }
+        return;
     }
+  }
+
+  // A list is set only when every element is good.
+  template <class Spec>
+  void List(const Spec& spec, const std::string& full, const toml::array& array,
+            std::uint32_t line, std::vector<std::string>& target) {
+    std::vector<std::string> out;
+    bool ok = true;
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      const toml::node& item = *array.get(i);
+      const std::string item_name = full + "[" + std::to_string(i) + "]";
+      const std::uint32_t item_line = LineOf(item.source(), line);
+      const auto* s = As<std::string>(item, item_line, item_name, "a string");
+      if (!s) {
+        ok = false;
+        continue;
+      }
+      std::string value;
+      ok = String(spec, item_name, s->get(), item_line, value) && ok;
+      out.push_back(std::move(value));
+    }
+    if (ok) target = std::move(out);
   }
 
   template <class Spec>
