@@ -45,7 +45,7 @@ std::string Quoted(std::string_view s) {
 // ScannerKeySpec have the same shape).
 template <class Spec, class Target>
 std::string Value(const Spec& spec, const Target& target) {
-  switch (spec.type) {
+  switch (spec.type()) {
     case config::detail::ValueType::string: return Quoted(target.*spec.str);
     case config::detail::ValueType::integer: return std::to_string(target.*spec.integer);
     case config::detail::ValueType::boolean: return target.*spec.boolean ? "true" : "false";
