@@ -9,11 +9,9 @@
 // as they were (a diverted unit's event and alert excepted: they are kept on
 // purpose); and after any accepted call available = on_hand - reserved.
 //
-// The API's own field decoding (BadField in agent/api/server.cpp) sits in
-// the RESTinio translation unit and cannot be linked without it; Body()
-// below applies the same field rules (an object; strings are strings;
-// amounts are integers that fit int64), so the domain sees what the API
-// would hand it.
+// The body is read by the API's own request checks (agent/api/request.hpp,
+// RESTinio-free), so the domain sees exactly what the API would hand it; a
+// body they refuse must be refused as invalid_request, the API's 400.
 //
 // Input: "METHOD /path\n" + body. {open} {done} {offered} and {accepted}
 // name the seeded sales and orders, in the path or the body.
@@ -31,12 +29,14 @@
 
 #include "codes.hpp"
 #include "fuzz_support.hpp"
+#include "request.hpp"
 #include "store.hpp"
 
 namespace {
 
 using namespace sa;
 using nlohmann::json;
+namespace request = sa::api::request;
 
 const std::string kScarf = "06950123450005";
 const std::string kTote = "06950123450036";
@@ -73,54 +73,6 @@ void Seed(store::Store& s) {
        "pickup offer");
   must(s.stock.Accept("O-PICK").has_value(), "accept the pickup order");
   g_ids = {{"{open}", open}, {"{done}", done}, {"{offered}", "O-SHIP"}, {"{accepted}", "O-PICK"}};
-}
-
-// ------------------------------------------------------------ the body
-
-// A body the API answers 400 before the store sees it.
-struct BadBody {};
-
-const json* Field(const json& body, const char* name, bool required) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) throw BadBody{};
-    return nullptr;
-  }
-  return &*it;
-}
-
-std::optional<std::string> Str(const json& body, const char* name, bool required = true) {
-  const json* f = Field(body, name, required);
-  if (!f) return std::nullopt;
-  if (!f->is_string()) throw BadBody{};
-  return f->get<std::string>();
-}
-
-std::int64_t Int(const json& body, const char* name) {
-  const json* f = Field(body, name, true);
-  if (f->is_number_unsigned() &&
-      f->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    throw BadBody{};
-  }
-  if (!f->is_number_integer()) throw BadBody{};
-  return f->get<std::int64_t>();
-}
-
-const json& Array(const json& body, const char* name) {
-  const json* f = Field(body, name, true);
-  if (!f->is_array()) throw BadBody{};
-  return *f;
-}
-
-std::optional<store::Override> OverrideOf(const json& body) {
-  const json* f = Field(body, "override", false);
-  if (!f) return std::nullopt;
-  if (!f->is_object()) throw BadBody{};
-  store::Override by{*Str(*f, "manager"), *Str(*f, "reason")};
-  if (by.manager.empty() || by.manager.size() > 64 || by.reason.empty() || by.reason.size() > 64) {
-    throw BadBody{};
-  }
-  return by;
 }
 
 // ---------------------------------------------------------- the checks
@@ -207,82 +159,111 @@ Answer WithCode(store::Store& s, const std::string& payload, Then then) {
   return then(*checked);
 }
 
-Answer Route(store::Store& s, std::string_view method, const std::vector<std::string>& seg,
-             const json& body) {
-  const auto n = seg.size();
-  if (method != "POST" || n < 2 || seg[0] != "v1") return {};
-  if (seg[1] == "sales") {
-    if (n == 2) return SaleAnswer(s.sales.OpenSale(Str(body, "terminal", false).value_or("")));
-    if (n != 4) return {};
-    const std::string& id = seg[2];
-    const std::string& action = seg[3];
-    if (action == "scans") {
-      const std::string payload = *Str(body, "payload");
-      const auto by = OverrideOf(body);
-      return WithCode(s, payload, [&](const store::CheckedCode& c) { return SaleAnswer(s.sales.AddCheckedCode(id, c, by)); });
-    }
-    if (action == "member") {
-      const auto payload = Str(body, "payload", false);
-      const auto phone = Str(body, "phone", false);
-      if (payload.has_value() == phone.has_value()) throw BadBody{};
-      return SaleAnswer(payload ? s.sales.BindMemberCode(id, *payload) : s.sales.BindPhone(id, *phone));
-    }
-    if (action == "complete") {
-      std::vector<store::Payment> payments;
-      for (const auto& p : Array(body, "payments")) {
-        if (!p.is_object()) throw BadBody{};
-        payments.push_back({*Str(p, "method"), Int(p, "amount"), Str(p, "ref", false).value_or("")});
-      }
-      auto done = s.sales.Complete(id, payments);
-      if (done) {
-        SA_FUZZ_CHECK(done->status == "completed" && !done->receipt_no.empty(), store::SaleJson(*done));
-        std::optional<MinorUnits> paid = 0;
-        for (const auto& p : done->payments) paid = paid ? AddMinor(*paid, p.amount) : paid;
-        SA_FUZZ_CHECK(paid && *paid >= done->total, store::SaleJson(*done));
-      }
-      return SaleAnswer(done);
-    }
-    if (action == "void") return SaleAnswer(s.sales.Void(id, Str(body, "reason", false).value_or("")));
-    return {};
+// A body the API's checks refuse: the API answers 400 before the store sees it.
+template <class T>
+bool RefusedAtTheDoor(const Expected<T>& parsed) {
+  if (parsed) return false;
+  fuzz::CheckError(parsed.error(), {ErrorKind::invalid_request});
+  return true;
+}
+
+std::optional<Answer> SaleRoute(store::Store& s, const std::string& id, const std::string& action,
+                                std::string_view body) {
+  if (action == "scans") {
+    auto scan = request::ParseScan(body);
+    if (RefusedAtTheDoor(scan)) return std::nullopt;
+    return WithCode(s, scan->payload, [&](const store::CheckedCode& c) {
+      return SaleAnswer(s.sales.AddCheckedCode(id, c, scan->override_reserved));
+    });
   }
-  if (seg[1] == "refunds" && n == 2) {
-    const std::string sale_id = *Str(body, "sale_id");
-    std::vector<store::UnitRef> units;
-    for (const auto& item : Array(body, "serials")) {
-      if (item.is_string()) {
-        units.emplace_back(item.get<std::string>());
-      } else if (item.is_object()) {
-        units.emplace_back(Str(item, "gtin", false).value_or(""), *Str(item, "serial"));
-      } else {
-        throw BadBody{};
-      }
+  if (action == "member") {
+    auto member = request::ParseMember(body);
+    if (RefusedAtTheDoor(member)) return std::nullopt;
+    return SaleAnswer(member->payload ? s.sales.BindMemberCode(id, *member->payload)
+                                      : s.sales.BindPhone(id, *member->phone));
+  }
+  if (action == "complete") {
+    auto payments = request::ParsePayments(body);
+    if (RefusedAtTheDoor(payments)) return std::nullopt;
+    auto done = s.sales.Complete(id, *payments);
+    if (done) {
+      SA_FUZZ_CHECK(done->status == "completed" && !done->receipt_no.empty(), store::SaleJson(*done));
+      std::optional<MinorUnits> paid = 0;
+      for (const auto& p : done->payments) paid = paid ? AddMinor(*paid, p.amount) : paid;
+      SA_FUZZ_CHECK(paid && *paid >= done->total, store::SaleJson(*done));
     }
-    return Of<store::Refund>(s.sales.RefundUnits(sale_id, units), [](const store::Refund& r) { return store::RefundJson(r); });
+    return SaleAnswer(done);
+  }
+  if (action == "void") {
+    auto reason = request::ParseReason(body);
+    if (RefusedAtTheDoor(reason)) return std::nullopt;
+    return SaleAnswer(s.sales.Void(id, *reason));
+  }
+  return Answer{};
+}
+
+std::optional<Answer> OrderRoute(store::Store& s, const std::string& id, const std::string& action,
+                                 std::string_view body) {
+  if (action == "accept") {
+    if (RefusedAtTheDoor(request::Nothing(body))) return std::nullopt;
+    return OrderAnswer(s.stock.Accept(id));
+  }
+  if (action == "reject" || action == "release") {
+    auto reason = request::ParseReason(body);
+    if (RefusedAtTheDoor(reason)) return std::nullopt;
+    return OrderAnswer(action == "reject" ? s.stock.Reject(id, *reason) : s.stock.Release(id, *reason));
+  }
+  if (action == "pick") {
+    auto payload = request::ParsePayload(body);
+    if (RefusedAtTheDoor(payload)) return std::nullopt;
+    return WithCode(s, *payload, [&](const store::CheckedCode& c) { return OrderAnswer(s.stock.Pick(id, c)); });
+  }
+  if (action == "ship") {
+    auto shipment = request::ParseShipment(body);
+    if (RefusedAtTheDoor(shipment)) return std::nullopt;
+    return OrderAnswer(s.stock.Ship(id, shipment->carrier, shipment->tracking_no));
+  }
+  if (action == "handover") {
+    auto code = request::ParsePickupCode(body);
+    if (RefusedAtTheDoor(code)) return std::nullopt;
+    return OrderAnswer(s.stock.HandOver(id, *code));
+  }
+  return Answer{};
+}
+
+// The store's answer to one request, or nothing when the API refused its body.
+std::optional<Answer> Route(store::Store& s, std::string_view method, const std::vector<std::string>& seg,
+                            std::string_view body) {
+  const auto n = seg.size();
+  if (method != "POST" || n < 2 || seg[0] != "v1") return Answer{};
+  if (seg[1] == "sales" && n == 2) {
+    auto open = request::ParseOpenSale(body);
+    if (RefusedAtTheDoor(open)) return std::nullopt;
+    return SaleAnswer(s.sales.OpenSale(open->terminal.value_or("")));
+  }
+  if (seg[1] == "sales" && n == 4) return SaleRoute(s, seg[2], seg[3], body);
+  if (seg[1] == "refunds" && n == 2) {
+    auto refund = request::ParseRefund(body);
+    if (RefusedAtTheDoor(refund)) return std::nullopt;
+    return Of<store::Refund>(s.sales.RefundUnits(refund->sale_id, refund->units, refund->terminal.value_or("")),
+                             [](const store::Refund& r) { return store::RefundJson(r); });
   }
   if (seg[1] == "stock" && n == 3) {
     auto level = [](const store::StockLevel& l) { return json{{"on_hand", l.on_hand}, {"available", l.available}}.dump(); };
     if (seg[2] == "receive") {
-      return WithCode(s, *Str(body, "payload"), [&](const store::CheckedCode& c) {
-        return Of<store::StockLevel>(s.stock.Receive(c), level);
-      });
+      auto payload = request::ParsePayload(body);
+      if (RefusedAtTheDoor(payload)) return std::nullopt;
+      return WithCode(s, *payload, [&](const store::CheckedCode& c) { return Of<store::StockLevel>(s.stock.Receive(c), level); });
     }
-    if (seg[2] == "counts") return Of<store::StockLevel>(s.stock.Count(*Str(body, "gtin"), Int(body, "counted")), level);
-    return {};
-  }
-  if (seg[1] == "reservations" && n == 4) {
-    const std::string& id = seg[2];
-    const std::string& action = seg[3];
-    const std::string reason = Str(body, "reason", false).value_or("");
-    if (action == "accept") return OrderAnswer(s.stock.Accept(id));
-    if (action == "reject") return OrderAnswer(s.stock.Reject(id, reason));
-    if (action == "release") return OrderAnswer(s.stock.Release(id, reason));
-    if (action == "pick") {
-      return WithCode(s, *Str(body, "payload"), [&](const store::CheckedCode& c) { return OrderAnswer(s.stock.Pick(id, c)); });
+    if (seg[2] == "counts") {
+      auto count = request::ParseCount(body);
+      if (RefusedAtTheDoor(count)) return std::nullopt;
+      return Of<store::StockLevel>(s.stock.Count(count->gtin, count->counted), level);
     }
-    if (action == "ship") return OrderAnswer(s.stock.Ship(id, *Str(body, "carrier"), *Str(body, "tracking_no")));
-    if (action == "handover") return OrderAnswer(s.stock.HandOver(id, *Str(body, "pickup_code")));
+    return Answer{};
   }
-  return {};
+  if (seg[1] == "reservations" && n == 4) return OrderRoute(s, seg[2], seg[3], body);
+  return Answer{};
 }
 
 // The seeded ids in place of their placeholders, in the path and the body.
@@ -326,20 +307,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::Scratch scratch(ledger);
   store::Store& s = scratch.store();
   const auto segments = Segments(request.substr(space + 1));
-  // An empty body is {} (where a route allows it); anything else must be a
-  // JSON object, or the API answers 400 itself.
-  const json body = text.empty() ? json::object() : json::parse(text, nullptr, false);
-  if (!body.is_object()) return 0;
 
   const Snapshot before = Take(s);
-  Answer answer;
-  try {
-    answer = Route(s, request.substr(0, space), segments, body);
-  } catch (const BadBody&) {
-    return 0;
-  }
-  if (answer.error) {
-    const Error& e = *answer.error;
+  const std::optional<Answer> answer = Route(s, request.substr(0, space), segments, text);
+  if (!answer) {
+    SA_FUZZ_CHECK(Take(s) == before, "the API refused the body but the ledger changed");
+  } else if (answer->error) {
+    const Error& e = *answer->error;
     fuzz::CheckError(e, {ErrorKind::invalid_request, ErrorKind::not_found, ErrorKind::conflict,
                          ErrorKind::refused, ErrorKind::too_large});
     if (e.code != "code_diverted") {
