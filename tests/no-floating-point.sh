@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DESIGN.md invariant 6: money is integer minor units; no floating point
+# docs/design.md invariant 6: money is integer minor units; no floating point
 # anywhere in the agent's domain, ledger or CLI. Fails on any float/double
 # type or floating literal suffix in agent/ sources.
 set -euo pipefail

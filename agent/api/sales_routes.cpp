@@ -38,8 +38,24 @@ void OpenSale(Context& ctx, const ExchangePtr& x) {
       [](const store::Sale& sale) { return JsonAnswer(201, store::SaleJson(sale)); }, ShowChange(ctx));
 }
 
+// A sale by its id, or by the part of it a screen shows (its first or last
+// characters) when that names one sale: what storectl resolves short ids with.
 void ShowSale(Context& ctx, const ExchangePtr& x) {
-  Read<store::Sale>(ctx, x, [id = x->params[0]](store::Store& s) { return s.sales.GetSale(id); }, SaleAnswer);
+  Read<store::Sale>(
+      ctx, x,
+      [id = x->params[0]](store::Store& s) -> Expected<store::Sale> {
+        auto exact = s.sales.GetSale(id);
+        if (exact || exact.error().code != "sale_not_found" || id.size() >= 36) return exact;
+        auto ids = s.sales.IdsMatching(id, 3);
+        if (!ids || ids->empty()) return exact;
+        if (ids->size() > 1) {
+          return MakeError(ErrorKind::conflict, "sale_id_ambiguous",
+                           "more than one sale's id starts or ends with " + id + " (" + ids->at(0) + ", " +
+                               ids->at(1) + (ids->size() > 2 ? ", ..." : "") + "): give more of it");
+        }
+        return s.sales.GetSale(ids->front());
+      },
+      SaleAnswer);
 }
 
 void ScanIntoSale(Context& ctx, const ExchangePtr& x) {

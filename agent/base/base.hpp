@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -138,6 +139,14 @@ bool ValidUtf8(std::string_view s);
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-22T10:04:05.123Z.
 std::string FormatTimestamp(std::int64_t unix_ms);
+
+// How many typing slips turn `a` into `b`: a letter added, dropped or
+// changed, or two neighbours swapped ("sael" is one from "sale"). What a
+// "did you mean" picks the nearest name by.
+std::size_t TypingDistance(std::string_view a, std::string_view b);
+
+// What an exception_ptr carries, as a line ("unknown error" for a non-std one).
+std::string WhatOf(std::exception_ptr error);
 
 // RFC 3986 percent-decoding ("o%2F1" -> "o/1"); nothing when a '%' is not
 // followed by two hex digits. '+' is left as it is.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // One-item-one-code labels and member codes: parsing and signature checks.
-// Pure C++ over strings; no I/O. Every form in DESIGN.md ("code"):
+// Pure C++ over strings; no I/O. Every form in docs/design.md ("code"):
 //   - GS1 Digital Link URIs on any host, with or without a path prefix
 //   - GS1 element strings: GS (ASCII 29) separated, the "(01)...(21)..." human
 //     form, with or without an AIM symbology prefix (]Q3 ]d2 ]C1 ]e0)

@@ -160,21 +160,6 @@ constexpr std::array<std::string_view, 12> kTables = {
     "printer", "log"};
 // clang-format on
 
-std::size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 }  // namespace
 
@@ -221,8 +206,8 @@ std::string SuggestKey(std::string_view table, std::string_view name) {
   std::size_t best_score = 0;
   for (const KeySpec& k : kKeys) {
     const std::size_t score =
-        std::min({Distance(full, k.FullName()), Distance(name, k.name) + (k.table == table ? 0 : 1),
-                  Distance(name, std::string(k.table) + "_" + std::string(k.name))});
+        std::min({TypingDistance(full, k.FullName()), TypingDistance(name, k.name) + (k.table == table ? 0 : 1),
+                  TypingDistance(name, std::string(k.table) + "_" + std::string(k.name))});
     if (!best || score < best_score) {
       best = &k;
       best_score = score;
@@ -236,7 +221,7 @@ std::string SuggestTable(std::string_view table) {
   std::string_view best;
   std::size_t best_score = 0;
   for (std::string_view t : kTables) {
-    const std::size_t score = Distance(table, t);
+    const std::size_t score = TypingDistance(table, t);
     if (best.empty() || score < best_score) {
       best = t;
       best_score = score;

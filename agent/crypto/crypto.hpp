@@ -30,7 +30,7 @@ std::string ToHex(std::span<const std::uint8_t> bytes);
 std::optional<Bytes> FromHex(std::string_view hex);
 
 // RFC 4648 section 5, no padding on output; input must not be padded either
-// (DESIGN.md: "base64url, no padding"). Nothing on any other character.
+// (docs/design.md: "base64url, no padding"). Nothing on any other character.
 std::optional<Bytes> Base64UrlDecode(std::string_view text);
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes);
 

@@ -145,9 +145,10 @@ int FailWith(const Options& o, const Error& e) {
 
 // Sends the request and reports the answer: 2xx -> `human` (or the body as-is
 // with --json) and exit 0, or what `verdict` makes of the body; otherwise the
-// agent's error and exit 2 or 3.
+// agent's error and exit 2 or 3. Without `echo`, a 2xx goes to `human` only
+// (a lookup that a command makes before its own call).
 int Call(const Options& o, HttpRequest request, const std::function<void(const json&)>& human,
-         const std::function<int(const json&)>& verdict = {}) {
+         const std::function<int(const json&)>& verdict = {}, bool echo = true) {
   const std::string dir = DataDir(o);
   auto endpoint = ResolveBaseUrl(o.url, dir);
   if (!endpoint) return FailWith(o, endpoint.error());
@@ -171,11 +172,11 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
   const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
 
   if (status >= 200 && status < 300) {
-    if (o.json) {
+    if (o.json && echo) {
       std::cout << body;
       if (body.empty() || body.back() != '\n') std::cout << "\n";
     } else if (parsed.is_discarded()) {
-      std::cout << body << "\n";
+      if (echo) std::cout << body << "\n";
     } else {
       human(parsed);
     }
@@ -218,6 +219,19 @@ HttpRequest Post(std::string path, const json& body) {
 HttpRequest Get(std::string path) { return HttpRequest{"GET", std::move(path), {}, {}}; }
 
 std::string SalePath(const std::string& sale) { return "/v1/sales/" + PathSegment(sale); }
+
+// Runs `then` with the sale's whole id: `sale` when it is one, else the one
+// sale whose id starts or ends with it (a screen shows an id's last
+// characters), as the agent finds it; the agent's refusal otherwise
+// (sale_not_found, sale_id_ambiguous).
+int WithSale(const Options& o, const std::string& sale, const std::function<int(const std::string& id)>& then) {
+  const bool part = sale.size() >= 4 && sale.size() < 36 && sale.find_first_not_of("0123456789abcdef-") == std::string::npos;
+  if (!part) return then(sale);
+  std::string id;
+  const int found = Call(o, Get(SalePath(sale)), [&](const json& j) { id = Str(j, "id"); }, {}, /*echo=*/false);
+  if (found != kExitOk) return found;
+  return then(id);
+}
 
 // ---- demo codes -----------------------------------------------------------
 
@@ -354,13 +368,13 @@ int SaleScan(const Options& o, const std::string& sale, const std::string& paylo
   if (!override_manager.empty() || !override_reason.empty()) {
     body["override"] = {{"manager", override_manager}, {"reason", override_reason}};
   }
-  return Call(o, Post(SalePath(sale) + "/scans", body), PrintSale);
+  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/scans", body), PrintSale); });
 }
 
 int SaleMember(const Options& o, const std::string& sale, const std::string& code,
                const std::string& phone) {
   const json body = code.empty() ? json{{"phone", phone}} : json{{"payload", code}};
-  return Call(o, Post(SalePath(sale) + "/member", body), PrintSale);
+  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/member", body), PrintSale); });
 }
 
 int SaleComplete(const Options& o, const std::string& sale, const std::vector<std::string>& pays) {
@@ -372,13 +386,15 @@ int SaleComplete(const Options& o, const std::string& sale, const std::vector<st
     if (p->ref) one["ref"] = *p->ref;
     payments.push_back(std::move(one));
   }
-  return Call(o, Post(SalePath(sale) + "/complete", json{{"payments", payments}}), PrintSale);
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post(SalePath(id) + "/complete", json{{"payments", payments}}), PrintSale);
+  });
 }
 
 int SaleVoid(const Options& o, const std::string& sale, const std::optional<std::string>& reason) {
   json body = json::object();
   if (reason) body["reason"] = *reason;
-  return Call(o, Post(SalePath(sale) + "/void", body), PrintSale);
+  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/void", body), PrintSale); });
 }
 
 int SaleShow(const Options& o, const std::string& sale) {
@@ -386,13 +402,17 @@ int SaleShow(const Options& o, const std::string& sale) {
 }
 
 int SaleReceipt(const Options& o, const std::string& sale, int width) {
-  std::string path = SalePath(sale) + "/receipt";
-  if (width != 0) path += "?width=" + std::to_string(width);
-  return Call(o, Get(path), PrintReceipt);
+  return WithSale(o, sale, [&](const std::string& id) {
+    std::string path = SalePath(id) + "/receipt";
+    if (width != 0) path += "?width=" + std::to_string(width);
+    return Call(o, Get(path), PrintReceipt);
+  });
 }
 
 int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials) {
-  return Call(o, Post("/v1/refunds", json{{"sale_id", sale}, {"serials", serials}}), PrintRefund);
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post("/v1/refunds", json{{"sale_id", id}, {"serials", serials}}), PrintRefund);
+  });
 }
 
 namespace {
@@ -545,8 +565,10 @@ int TerminalCount(const Options& o, const std::string& terminal) {
 }
 
 int SalePrint(const Options& o, const std::string& sale) {
-  return Call(o, Post(SalePath(sale) + "/print", json::object()), [](const json& j) {
-    std::cout << "printed " << Str(j, "sale_id") << " (" << Str(j, "bytes") << " bytes)\n";
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post(SalePath(id) + "/print", json::object()), [](const json& j) {
+      std::cout << "printed " << Str(j, "sale_id") << " (" << Str(j, "bytes") << " bytes)\n";
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // storectl's commands that talk to the running agent over its local HTTP API
-// (DESIGN.md "Local HTTP API"), plus the offline demo-code minter.
+// (docs/openapi.json), plus the offline demo-code minter.
 // Exit codes: 0 ok (2xx), 1 usage, 2 cannot reach the agent (no answer, a
 // refused token, or a 5xx), 3 the agent refused the input (any other 4xx).
 #pragma once

@@ -195,13 +195,7 @@ int Run(asio::io_context& io, Site& site, const ServeOptions& options, Extra&& e
         ready(scheme + UrlHost(options.host) + ":" + std::to_string(bound_port));
       },
       [&](std::exception_ptr ex) {
-        std::string what = "cannot listen";
-        try {
-          std::rethrow_exception(ex);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
+        const std::string what = WhatOf(ex);
         site.Log(LogLevel::error, "cannot listen on " + options.host + ":" +
                                       std::to_string(options.port) + ": " + what);
         exit_code = 1;

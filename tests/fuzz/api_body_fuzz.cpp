@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes what the local HTTP API does with a request body: the JSON decoded
 // into a domain call on a store with an open sale, a completed sale and two
-// cloud orders. DESIGN.md: "Never a 5xx for anything a client sent" and
+// cloud orders. docs/design.md: "Never a 5xx for anything a client sent" and
 // invariant 9, "bad input ... gets a clear, typed error and changes
 // nothing". Proves, for every body: no exception escapes; a refusal is a
 // snake_case error whose kind maps to a 4xx (never internal or storage); a

@@ -37,7 +37,7 @@ inline std::string_view Text(const std::uint8_t* data, std::size_t size) {
 // "malformed_code": lower-case words joined by single underscores.
 bool IsSnakeCase(std::string_view code);
 
-// The contract of an error answered to a client (DESIGN.md "Local HTTP
+// The contract of an error answered to a client (docs/design.md "Local HTTP
 // API"): a snake_case code, a message, and a kind among `allowed` (never
 // internal: that is a 5xx, a bug, and never caused by input).
 void CheckError(const Error& error, std::initializer_list<ErrorKind> allowed);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzzes member codes (DESIGN.md "member code"), from the scanned text to the
+// Fuzzes member codes (docs/design.md "member code"), from the scanned text to the
 // binding on a sale: codes::Parse, VerifySignature and Store::BindMemberCode.
 // Proves: a parsed member code is exactly "SAM1:{id}:{seconds}:{sig}" rebuilt
 // from its fields (the signed text is what was scanned); a binding is

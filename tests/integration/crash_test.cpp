@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// DESIGN.md invariant 1 on the ledger: a sale acknowledged as completed
+// docs/design.md invariant 1 on the ledger: a sale acknowledged as completed
 // survives kill -9 at any moment. A child process completes sales and prints
 // an ACK after each; we SIGKILL it at a seeded-random ACK count (it is then
 // somewhere inside the next sale) and check the ledger after every kill.

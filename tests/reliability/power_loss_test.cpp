@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// DESIGN.md invariant 1 under power loss, in SQLite's own terms: a till makes
+// docs/design.md invariant 1 under power loss, in SQLite's own terms: a till makes
 // sales, voids and refunds on the real Store and ledger while a test VFS
 // (power_loss_vfs.hpp) cuts the power at a seeded-random I/O operation and
 // then hands back only what was fsync'd, plus a random, partly torn share of

@@ -292,3 +292,84 @@ TEST_CASE("storectl drives a sale through the real daemon", "[storectl][e2e]") {
   CHECK(refused.exit_code == 2);
   CHECK(Contains(refused.err, "refused the API token"));
 }
+
+// The screens show a sale by its id's last characters: storectl takes that
+// part (or the id's first characters) wherever it takes a sale, when it
+// names one sale, and says so when it names none or several.
+TEST_CASE("storectl takes a sale by the part of its id a screen shows", "[storectl][e2e]") {
+  TempDir dir("sa-storectl-short-id");
+  const std::string data_dir = dir.path().string();
+  Daemon agent(data_dir);
+  const bool ready = agent.WaitReady(std::chrono::seconds(30));
+  INFO("daemon output:\n" << agent.log());
+  REQUIRE(ready);
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--data-dir", data_dir});
+    auto r = Storectl(args);
+    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code << "\nstdout: " << r.out
+                              << "\nstderr: " << r.err);
+    return r;
+  };
+  const std::string sale = json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
+  const std::string other = json::parse(ctl({"sale", "open", "--terminal", "till-2", "--json"}).out)["id"];
+  const std::string tail = sale.substr(sale.size() - 6);  // what the cashier screen shows
+  REQUIRE(other.substr(other.size() - 6) != tail);
+  const auto codes = json::parse(ctl({"demo", "codes", "1", "--json"}).out);
+
+  auto scanned = ctl({"sale", "scan", tail, codes["codes"][0], "--json"});
+  REQUIRE(scanned.exit_code == 0);
+  CHECK(json::parse(scanned.out)["id"] == sale);
+  auto shown = ctl({"sale", "show", tail, "--json"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(json::parse(shown.out)["lines"].size() == 1);
+  auto done = ctl({"sale", "complete", tail, "--pay", "cash:599", "--json"});
+  REQUIRE(done.exit_code == 0);
+  CHECK(json::parse(done.out)["status"] == "completed");
+  CHECK(ctl({"sale", "receipt", tail}).exit_code == 0);
+
+  // Both sales were opened within the same 49 days: their ids share their
+  // first four characters (UUIDv7: the time comes first).
+  const std::string head = sale.substr(0, 4);
+  REQUIRE(other.substr(0, 4) == head);
+  auto ambiguous = ctl({"sale", "void", head, "--json"});
+  CHECK(ambiguous.exit_code == 3);
+  CHECK(json::parse(ambiguous.out)["error"]["code"] == "sale_id_ambiguous");
+  auto none = ctl({"sale", "show", "ffffff", "--json"});
+  CHECK(none.exit_code == 3);
+  CHECK(json::parse(none.out)["error"]["code"] == "sale_not_found");
+  auto bad = ctl({"sale", "show", "no!", "--json"});
+  CHECK(bad.exit_code == 3);
+  CHECK(json::parse(ctl({"sale", "show", other.substr(other.size() - 6), "--json"}).out)["status"] == "open");
+}
+
+// The demo store opens with stock on hand (its first start only), so what it
+// sells comes off a real level instead of driving it below zero.
+TEST_CASE("the demo store opens with its stock on hand, once", "[storectl][e2e][demo]") {
+  TempDir dir("sa-storectl-demo-stock");
+  const std::string data_dir = dir.path().string();
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--data-dir", data_dir});
+    auto r = Storectl(args);
+    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code << "\nstdout: " << r.out
+                              << "\nstderr: " << r.err);
+    return r;
+  };
+  auto on_hand = [&] {
+    auto r = ctl({"stock", "show", "06950123450005", "--json"});
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out)["on_hand"].get<std::int64_t>();
+  };
+  {
+    Daemon agent(data_dir);
+    REQUIRE(agent.WaitReady(std::chrono::seconds(30)));
+    CHECK(on_hand() == 50);
+    const std::string sale = json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
+    const auto codes = json::parse(ctl({"demo", "codes", "1", "--json"}).out);
+    REQUIRE(ctl({"sale", "scan", sale, codes["codes"][0]}).exit_code == 0);
+    REQUIRE(ctl({"sale", "complete", sale, "--pay", "cash:599"}).exit_code == 0);
+    CHECK(on_hand() == 49);
+  }
+  Daemon again(data_dir);  // a second start keeps what moved
+  REQUIRE(again.WaitReady(std::chrono::seconds(30)));
+  CHECK(on_hand() == 49);
+}

@@ -3,7 +3,7 @@
 // default ("unix") VFS and, once installed as the default, sits under the
 // product's own Database::Open unchanged. It proves nothing by itself: it
 // gives the test a disk that forgets what was never fsync'd, so that the test
-// can show the ledger keeps every acknowledged sale anyway (DESIGN.md
+// can show the ledger keeps every acknowledged sale anyway (docs/design.md
 // invariant 1) — or, with the fsync taken away, that it does not.
 //
 // The model, per file (the database, its WAL, a rollback journal):

@@ -103,6 +103,22 @@ Expected<Sale> Sales::GetSale(std::string_view sale_id) {
   });
 }
 
+Expected<std::vector<std::string>> Sales::IdsMatching(std::string_view fragment, std::size_t limit) {
+  if (fragment.size() < 4 || fragment.size() > 36 ||
+      fragment.find_first_not_of("0123456789abcdef-") != std::string_view::npos) {
+    return BadRequest("invalid_field", "a sale id or a part of one is 4 to 36 of 0-9 a-f and '-'");
+  }
+  return Guarded([&]() -> Expected<std::vector<std::string>> {
+    // The fragment holds no LIKE wildcard (checked above).
+    auto st = db_.Cached("SELECT id FROM sales WHERE id LIKE ?1 || '%' OR id LIKE '%' || ?1 "
+                         "ORDER BY opened_at_ms DESC, id DESC LIMIT ?2");
+    st.Bind(1, fragment).Bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::string> ids;
+    while (st.Step()) ids.push_back(st.Text(0));
+    return ids;
+  });
+}
+
 Expected<std::optional<std::string>> Sales::OpenSaleOf(std::string_view terminal) {
   return Guarded([&]() -> Expected<std::optional<std::string>> {
     auto st = db_.Cached("SELECT id FROM sales WHERE status = 'open' AND terminal = ? "

@@ -93,6 +93,10 @@ class Sales {
   // `cashier`: who opened it (a logged-in cashier's id), recorded on the sale.
   Expected<Sale> OpenSale(std::string_view terminal = {}, std::string_view cashier = {});
   Expected<Sale> GetSale(std::string_view sale_id);
+  // The ids of the sales whose id starts or ends with `fragment` (4 to 36
+  // of 0-9 a-f and '-': what a screen shows of an id), newest first, at most
+  // `limit`. invalid_field for any other fragment.
+  Expected<std::vector<std::string>> IdsMatching(std::string_view fragment, std::size_t limit);
   // The newest open sale of a terminal, if any (where a terminal's scanner scans go).
   Expected<std::optional<std::string>> OpenSaleOf(std::string_view terminal);
   // A product label adds a line; a member code scanned here binds the member.

@@ -383,16 +383,7 @@ void Server::Start(Parts parts, std::function<void(std::uint16_t)> ready, std::f
               d.KeepStreamsAlive();
               ready(d.bound_port);
             },
-            [failed = std::move(failed)](std::exception_ptr ex) {
-              std::string what = "cannot listen";
-              try {
-                std::rethrow_exception(ex);
-              } catch (const std::exception& e) {
-                what = e.what();
-              } catch (...) {
-              }
-              failed(what);
-            });
+            [failed = std::move(failed)](std::exception_ptr ex) { failed(WhatOf(ex)); });
       },
       d.server);
 }
