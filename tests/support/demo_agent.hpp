@@ -8,9 +8,9 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "agent_process.hpp"  // first: support.hpp's Child uses kill()
@@ -20,20 +20,23 @@
 
 namespace sa::testing {
 
+// store-agent's arguments for the demo store in `dir` on 127.0.0.1:0, then `extra`.
+inline std::vector<std::string> DemoArgs(const std::filesystem::path& dir,
+                                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"--demo", "--data-dir", dir.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 struct DemoAgent {
   // `prefix` names the data dir; `extra` are more arguments for the daemon.
   explicit DemoAgent(const char* prefix = "sa-agent", const std::vector<std::string>& extra = {})
-      : temp(prefix), agent(SA_STORE_AGENT, Args(temp, extra)) {
+      : temp(prefix), agent(SA_STORE_AGENT, DemoArgs(temp.path(), extra)) {
     api.url = agent.WaitReady();
     REQUIRE_FALSE(api.url.empty());
     api.token = Trimmed(Slurp((temp.path() / "api-token").string()));
     brand = crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/brand.key.pem").string())).value();
     member = crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/member.key.pem").string())).value();
-  }
-  static std::vector<std::string> Args(const TempDir& dir, const std::vector<std::string>& extra) {
-    std::vector<std::string> args{"--demo", "--data-dir", dir.path().string(), "--listen", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
   }
 
   // A Digital Link label of this unit, signed with the demo brand key.
