@@ -7,72 +7,28 @@
 #include <set>
 #include <thread>
 
-#include "agent_process.hpp"
 #include "codes.hpp"
 #include "crypto.hpp"
-#include "support.hpp"
+#include "demo_agent.hpp"
+#include "demo_catalog.hpp"
 
 using nlohmann::json;
-using sa::testing::Api;
-using sa::testing::HttpReply;
+using namespace sa::testing;
 
 namespace {
 
-constexpr const char* kScarf = "06950123450005";
+struct Shop : DemoAgent {
+  Shop() : DemoAgent("sa-api") {}
 
-struct Shop {
-  Shop()
-      : temp("sa-api"),
-        agent(SA_STORE_AGENT,
-              {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"}) {
-    api.url = agent.WaitReady();
-    REQUIRE_FALSE(api.url.empty());
-    api.token = sa::testing::Trimmed(sa::testing::Slurp((temp.path() / "api-token").string()));
-    brand = sa::crypto::SigningKey::FromPem(
-                sa::testing::Slurp((temp.path() / "demo/brand.key.pem").string()))
-                .value();
-    member = sa::crypto::SigningKey::FromPem(
-                 sa::testing::Slurp((temp.path() / "demo/member.key.pem").string()))
-                 .value();
-  }
-  std::string Label(const std::string& serial) const {
-    return sa::codes::MakeDigitalLink("id.brand.example", kScarf, serial,
-                                      sa::codes::SignLabel(kScarf, serial, brand));
-  }
-  std::string MemberCode(const std::string& id, std::int64_t at_s) const {
-    return sa::codes::MakeMemberCode(id, at_s, member);
-  }
-  std::string OpenSale() {
-    auto r = api.Post("/v1/sales", "{}");
-    REQUIRE(r.status == 201);
-    return r.json()["id"];
-  }
-  HttpReply Scan(const std::string& sale, const std::string& payload) {
-    return api.Post("/v1/sales/" + sale + "/scans", json{{"payload", payload}}.dump());
-  }
+  using DemoAgent::Label;
+  // A signed label of a scarf.
+  std::string Label(const std::string& serial) const { return Label(kScarf, serial); }
   std::int64_t OutboxDepth() {
     auto r = api.Get("/v1/health");
     REQUIRE(r.status == 200);
     return r.json()["outbox_depth"];
   }
-
-  sa::testing::TempDir temp;
-  sa::testing::AgentProcess agent;
-  Api api;
-  sa::crypto::SigningKey brand = sa::crypto::SigningKey::Generate();
-  sa::crypto::SigningKey member = sa::crypto::SigningKey::Generate();
 };
-
-// An error answer: the status, and the DESIGN.md shape {"error":{"code","message"}}.
-std::string ErrorCode(const HttpReply& r, long status) {
-  INFO("body: " << r.body);
-  CHECK(r.status == status);
-  const json j = r.json();
-  REQUIRE(j.is_object());
-  REQUIRE(j.contains("error"));
-  CHECK(j["error"]["message"].is_string());
-  return j["error"]["code"];
-}
 
 std::int64_t NowS() { return sa::SystemClock().now_ms() / 1000; }
 

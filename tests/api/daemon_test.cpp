@@ -13,6 +13,7 @@
 #include "agent_process.hpp"  // first: support.hpp's Child uses kill()
 #include "support.hpp"
 #include "daemon_support.hpp"
+#include "demo_agent.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,6 +42,7 @@ using nlohmann::json;
 using sa::testing::AgentProcess;
 using sa::testing::Api;
 using sa::testing::Child;
+using sa::testing::DemoArgs;
 using sa::testing::HttpReply;
 using sa::testing::Slurp;
 using sa::testing::TempDir;
@@ -61,16 +63,10 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-std::vector<std::string> DemoArgs(const fs::path& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--demo", "--data-dir", dir.string(), "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
 // A demo daemon on `dir`, started and ready (or the test stops here).
 struct Agent {
-  explicit Agent(const fs::path& dir, std::vector<std::string> extra = {})
-      : proc(std::make_unique<AgentProcess>(SA_STORE_AGENT, DemoArgs(dir, std::move(extra)))) {
+  explicit Agent(const fs::path& dir, const std::vector<std::string>& extra = {})
+      : proc(std::make_unique<AgentProcess>(SA_STORE_AGENT, DemoArgs(dir, extra))) {
     url = proc->WaitReady();
     INFO("stderr so far:\n" << proc->log());
     REQUIRE_FALSE(url.empty());

@@ -13,39 +13,19 @@
 #include <regex>
 #include <string>
 
-#include "agent_process.hpp"
 #include "codes.hpp"
 #include "crypto.hpp"
-#include "support.hpp"
+#include "demo_agent.hpp"
+#include "demo_catalog.hpp"
 
 using nlohmann::json;
-using sa::testing::Api;
-using sa::testing::HttpReply;
+using namespace sa::testing;
 
 namespace {
 
-constexpr const char* kScarf = "06950123450005";  // 59900
-constexpr const char* kTote = "06950123450036";   // 12900
-constexpr const char* kWrap = "06950123450043";   // 500
+struct Shop : DemoAgent {
+  explicit Shop(const std::vector<std::string>& extra = {}) : DemoAgent("sa-shift-api", extra) {}
 
-struct Shop {
-  explicit Shop(std::vector<std::string> extra = {}) : temp("sa-shift-api"), agent(SA_STORE_AGENT, Args(temp, extra)) {
-    api.url = agent.WaitReady();
-    REQUIRE_FALSE(api.url.empty());
-    api.token = sa::testing::Trimmed(sa::testing::Slurp((temp.path() / "api-token").string()));
-    brand = sa::crypto::SigningKey::FromPem(sa::testing::Slurp((temp.path() / "demo/brand.key.pem").string()))
-                .value();
-    member = sa::crypto::SigningKey::FromPem(sa::testing::Slurp((temp.path() / "demo/member.key.pem").string()))
-                 .value();
-  }
-  static std::vector<std::string> Args(const sa::testing::TempDir& t, const std::vector<std::string>& extra) {
-    std::vector<std::string> a{"--demo", "--data-dir", t.path().string(), "--listen", "127.0.0.1:0"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-  }
-  std::string Label(const std::string& gtin, const std::string& serial) const {
-    return sa::codes::MakeDigitalLink("id.brand.example", gtin, serial, sa::codes::SignLabel(gtin, serial, brand));
-  }
   void AddCashier(const std::string& id, const std::string& pin, const std::string& role = "cashier") {
     auto r = api.Post("/v1/cashiers", json{{"id", id}, {"name", "Name of " + id}, {"pin", pin}, {"role", role}}.dump());
     INFO(r.body);
@@ -90,23 +70,7 @@ struct Shop {
     sqlite3_close(db);
     return out;
   }
-
-  sa::testing::TempDir temp;
-  sa::testing::AgentProcess agent;
-  Api api;
-  sa::crypto::SigningKey brand = sa::crypto::SigningKey::Generate();
-  sa::crypto::SigningKey member = sa::crypto::SigningKey::Generate();
 };
-
-std::string ErrorCode(const HttpReply& r, long status) {
-  INFO("body: " << r.body);
-  CHECK(r.status == status);
-  const json j = r.json();
-  REQUIRE(j.is_object());
-  REQUIRE(j.contains("error"));
-  CHECK(j["error"]["message"].is_string());
-  return j["error"]["code"];
-}
 
 const json& Method(const json& report, const std::string& m) {
   for (const auto& t : report["by_method"]) {

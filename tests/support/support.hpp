@@ -23,12 +23,13 @@ inline std::uint64_t EnvNumber(const char* name, std::uint64_t fallback) {
   return (end && *end == '\0') ? static_cast<std::uint64_t>(n) : fallback;
 }
 
-// A fresh directory under the system temp dir, removed with everything in it.
+// A fresh directory under `base` (the system temp dir unless told), removed
+// with everything in it.
 class TempDir {
  public:
-  explicit TempDir(const char* prefix = "sa-test") {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+  explicit TempDir(const char* prefix = "sa-test",
+                   const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / (std::string(prefix) + "-XXXXXX")).string();
     if (!mkdtemp(tmpl.data())) std::abort();
     path_ = tmpl;
   }

@@ -5,70 +5,34 @@
 // the close, PINs kept only as hashes, and every bad input refused without
 // a change.
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ledger_shop.hpp"
 #include "store.hpp"
-#include "support.hpp"
 
 using namespace sa;
+using namespace sa::testing;
 using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kNow = 1795000000000;
-const std::string kScarf = "06950123450005";  // 59900
-const std::string kTote = "06950123450036";   // 12900
-const std::string kWrap = "06950123450043";   // 500
+struct Till : LedgerShop {
+  Till() : LedgerShop({.prefix = "sa-shift"}) {}
 
-struct Till {
-  Till() : temp("sa-shift"), clock(kNow) {
-    db = std::move(ledger::Database::Open((temp.path() / "ledger.db").string()).value());
-    store::Config config = store::DemoConfig();
-    config.parse.reference_year = 2026;
-    shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
-  }
-  ~Till() {
-    shop.reset();
-    db.reset();
-  }
-  std::string Label(const std::string& gtin, const std::string& serial) const {
-    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
-                                  codes::SignLabel(gtin, serial, store::DemoBrandKey()));
-  }
   store::Sale Sell(const std::string& terminal, const std::string& gtin, const std::string& serial,
                    std::vector<store::Payment> pays) {
-    const std::string id = shop->sales.OpenSale(terminal).value().id;
+    const std::string id = Open(terminal);
     REQUIRE(shop->sales.Scan(id, Label(gtin, serial)));
     auto done = shop->sales.Complete(id, pays);
     REQUIRE(done);
     return *done;
   }
-  std::string Rows(const std::string& sql) {
-    std::string out;
-    sqlite3_exec(
-        db->handle(), sql.c_str(),
-        [](void* acc, int n, char** vals, char**) {
-          auto* s = static_cast<std::string*>(acc);
-          for (int i = 0; i < n; ++i) *s += (vals[i] ? vals[i] : "NULL") + std::string("|");
-          *s += "\n";
-          return 0;
-        },
-        &out, nullptr);
-    return out;
-  }
   std::string Snapshot() {
     return Rows("SELECT * FROM shifts ORDER BY id") + Rows("SELECT * FROM cashiers ORDER BY id") +
            Rows("SELECT seq, type FROM outbox ORDER BY seq");
   }
-
-  sa::testing::TempDir temp;
-  ManualClock clock;
-  std::unique_ptr<ledger::Database> db;
-  std::unique_ptr<store::Store> shop;
 };
 
 const store::MethodTotals* Method(const store::ShiftReport& r, const std::string& m) {

@@ -10,8 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,22 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "ledger_shop.hpp"
 #include "store.hpp"
-#include "support.hpp"
 #include "sync.hpp"
 
-namespace fs = std::filesystem;
 using namespace sa;
+using namespace sa::testing;
 using nlohmann::json;
 
 namespace {
-
-constexpr std::int64_t kNow = 1795000000000;  // 2026-11-19, fixed
-const std::string kScarf = "06950123450005";  // 59900 in the demo catalog
-const std::string kCard = "06950123450012";   // 39900
-const std::string kSerum = "06950123450029";  // 45800
-const std::string kTote = "06950123450036";   // 12900
-const std::string kNew = "04006381333931";    // not in the demo catalog
 
 template <class T>
 std::string CodeOf(const Expected<T>& r) {
@@ -51,36 +42,11 @@ json Lines(std::initializer_list<std::pair<std::string, std::int64_t>> lines) {
   return out;
 }
 
-struct Shop {
-  // on_tmpfs: the randomised test puts its ledger on /dev/shm when there is
-  // one (every commit fsyncs; on tmpfs that costs nothing).
+struct Shop : LedgerShop {
+  // on_tmpfs: the randomised test puts its ledger on /dev/shm when there is one.
   explicit Shop(const std::function<void(store::Config&)>& tweak = {}, bool on_tmpfs = false)
-      : temp("sa-stock"), dir(temp.path()), clock(kNow) {
-    if (on_tmpfs && fs::is_directory("/dev/shm")) {
-      std::string tmpl = "/dev/shm/sa-stock-XXXXXX";
-      if (mkdtemp(tmpl.data())) shm = tmpl;
-    }
-    const fs::path where = shm.empty() ? dir : fs::path(shm);
-    db = std::move(ledger::Database::Open((where / "ledger.db").string()).value());
-    store::Config config = store::DemoConfig();
-    config.parse.reference_year = 2026;
-    if (tweak) tweak(config);
-    shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
-  }
-  ~Shop() {
-    shop.reset();
-    db.reset();
-    if (!shm.empty()) {
-      std::error_code ec;
-      fs::remove_all(shm, ec);
-    }
-  }
+      : LedgerShop({.prefix = "sa-stock", .tweak = tweak, .on_tmpfs = on_tmpfs}) {}
 
-  std::string Label(const std::string& gtin, const std::string& serial) const {
-    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
-                                  codes::SignLabel(gtin, serial, store::DemoBrandKey()));
-  }
   store::CheckedCode Unit(const std::string& gtin, const std::string& serial) const {
     auto checked = shop->books.CheckCode(Label(gtin, serial));
     REQUIRE(checked);
@@ -105,7 +71,6 @@ struct Shop {
     INFO(CodeOf(r));
     REQUIRE(r);
   }
-  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   // One completed sale of these units.
   std::string Sell(const std::string& gtin, const std::string& serial) {
     const std::string id = Open();
@@ -140,24 +105,7 @@ struct Shop {
     return *r;
   }
 
-  std::int64_t Count(const std::string& sql) {
-    auto st = db->Cached(sql);
-    REQUIRE(st.Step());
-    return st.Int(0);
-  }
   std::int64_t Seq() { return Count("SELECT coalesce(max(seq), 0) FROM outbox"); }
-  std::vector<store::Event> EventsAfter(std::int64_t seq) {
-    auto all = shop->books.OutboxAfter(seq, 100000);
-    REQUIRE(all);
-    return *all;
-  }
-  std::vector<store::Event> EventsOf(const std::string& type) {
-    std::vector<store::Event> out;
-    for (auto& e : EventsAfter(0)) {
-      if (e.type == type) out.push_back(e);
-    }
-    return out;
-  }
   // Exactly one event after `seq`, of this type; its payload.
   json OneEvent(std::int64_t seq, const std::string& type) {
     auto events = EventsAfter(seq);
@@ -205,13 +153,6 @@ struct Shop {
   std::int64_t Entries(const std::string& id) {
     return Count("SELECT count(*) FROM reservation_entries WHERE reservation_id = '" + id + "'");
   }
-
-  sa::testing::TempDir temp;
-  fs::path dir;
-  std::string shm;
-  ManualClock clock;
-  std::unique_ptr<ledger::Database> db;
-  std::unique_ptr<store::Store> shop;
 };
 
 void Unsigned(store::Config& c) { c.require_signature = false; }

@@ -11,38 +11,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ledger_shop.hpp"
 #include "store.hpp"
-#include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace sa;
+using namespace sa::testing;
 using store::Payment;
 
 namespace {
 
-constexpr std::int64_t kNow = 1795000000000;  // 2026-11-19, fixed
-const std::string kScarf = "06950123450005";  // 59900 in the demo catalog
-const std::string kTote = "06950123450036";   // 12900
-const std::string kWrap = "06950123450043";   // 500
+struct Books : LedgerShop {
+  Books() : LedgerShop({.prefix = "sa-store"}) {}
 
-struct Books {
-  Books() : temp("sa-store"), dir(temp.path()), clock(kNow) {
-    db = std::move(ledger::Database::Open((dir / "ledger.db").string()).value());
-    store::Config config = store::DemoConfig();
-    config.parse.reference_year = 2026;
-    shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
-  }
-  ~Books() {
-    shop.reset();
-    db.reset();
-  }
-
-  std::string Label(const std::string& gtin, const std::string& serial) const {
-    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
-                                  codes::SignLabel(gtin, serial, store::DemoBrandKey()));
-  }
-  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   store::Sale Sell(const std::string& gtin, const std::string& serial, MinorUnits amount) {
     const std::string id = Open();
     REQUIRE(shop->sales.Scan(id, Label(gtin, serial)));
@@ -57,25 +38,11 @@ struct Books {
                               "payments", "units", "revocations", "refunds", "refund_lines",
                               "stock_moves", "outbox", "counters"}) {
       out += std::string("#") + table + "\n";
-      sqlite3_exec(
-          db->handle(), (std::string("SELECT * FROM ") + table + " ORDER BY 1").c_str(),
-          [](void* acc, int n, char** vals, char**) {
-            auto* s = static_cast<std::string*>(acc);
-            for (int i = 0; i < n; ++i) *s += (vals[i] ? vals[i] : "NULL") + std::string("|");
-            *s += "\n";
-            return 0;
-          },
-          &out, nullptr);
+      out += Rows(std::string("SELECT * FROM ") + table + " ORDER BY 1");
     }
     return out;
   }
   std::vector<store::Event> Events() { return shop->books.OutboxAfter(0, 1000).value(); }
-
-  sa::testing::TempDir temp;
-  fs::path dir;
-  ManualClock clock;
-  std::unique_ptr<ledger::Database> db;
-  std::unique_ptr<store::Store> shop;
 };
 
 std::string Code(const Expected<store::Sale>& r) {

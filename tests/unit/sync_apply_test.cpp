@@ -6,48 +6,26 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "ledger_shop.hpp"
 #include "store.hpp"
-#include "support.hpp"
 #include "sync.hpp"
 
-namespace fs = std::filesystem;
 using namespace sa;
+using namespace sa::testing;
 using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kNow = 1795000000000;  // 2026-11-19, fixed
-const std::string kScarf = "06950123450005";  // 59900 in the demo catalog
-const std::string kTote = "06950123450036";   // 12900
-const std::string kNew = "04006381333931";    // not in the demo catalog
-
-struct Shop {
+struct Shop : LedgerShop {
   explicit Shop(const std::function<void(store::Config&)>& tweak = {})
-      : temp("sa-sync-apply"), dir(temp.path()), clock(kNow) {
-    db = std::move(ledger::Database::Open((dir / "ledger.db").string()).value());
-    store::Config config = store::DemoConfig();
-    config.parse.reference_year = 2026;
-    if (tweak) tweak(config);
-    shop = std::make_unique<store::Store>(*db, config, clock);
-    REQUIRE(shop->books.ImportCatalogCsv(store::DemoCatalogCsv()));
-  }
-  ~Shop() {
-    shop.reset();
-    db.reset();
-  }
+      : LedgerShop({.prefix = "sa-sync-apply", .tweak = tweak}) {}
 
-  std::string Label(const std::string& gtin, const std::string& serial) const {
-    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
-                                  codes::SignLabel(gtin, serial, store::DemoBrandKey()));
-  }
-  std::string Open() { return shop->sales.OpenSale("till-1").value().id; }
   // One completed sale: one sale.completed event in the outbox.
   void Sell(const std::string& serial) {
     const std::string id = Open();
@@ -61,11 +39,6 @@ struct Shop {
   }
   std::int64_t Cursor() { return shop->inbox.GetSyncState().value().cursor; }
 
-  std::int64_t Count(const std::string& sql) {
-    auto st = db->Cached(sql);
-    REQUIRE(st.Step());
-    return st.Int(0);
-  }
   std::vector<store::Alert> AlertsOf(const std::string& code) {
     auto all = shop->inbox.Alerts(true, 1000);
     REQUIRE(all);
@@ -75,21 +48,6 @@ struct Shop {
     }
     return out;
   }
-  std::vector<store::Event> EventsOf(const std::string& type) {
-    auto all = shop->books.OutboxAfter(0, 1000);
-    REQUIRE(all);
-    std::vector<store::Event> out;
-    for (const auto& e : *all) {
-      if (e.type == type) out.push_back(e);
-    }
-    return out;
-  }
-
-  sa::testing::TempDir temp;
-  fs::path dir;
-  ManualClock clock;
-  std::unique_ptr<ledger::Database> db;
-  std::unique_ptr<store::Store> shop;
 };
 
 store::Change C(std::int64_t cursor, std::string type, const json& data) {
