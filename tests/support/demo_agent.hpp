@@ -64,7 +64,7 @@ struct DemoAgent {
   crypto::SigningKey member = crypto::SigningKey::Generate();
 };
 
-// An error answer: the status, and the DESIGN.md shape {"error":{"code","message"}}.
+// An error answer: the status, and the docs/design.md shape {"error":{"code","message"}}.
 inline std::string ErrorCode(const HttpReply& r, long status) {
   INFO("body: " << r.body);
   CHECK(r.status == status);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Stock and reservations (DESIGN.md invariant 5) through the store, in
+// Stock and reservations (docs/design.md invariant 5) through the store, in
 // process, on a fresh ledger each: Stock() as snapshot plus moves, receipts
 // and counts, the order lifecycle (offered, accepted, picked, shipped or
 // handed over; rejected, released, expired, cancelled), the TTL, the

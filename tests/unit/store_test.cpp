@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The store's books: scan rules, members, payments, voids, refunds, catalog
-// import, and DESIGN.md invariants 2, 4, 6, 7, 8 and 9 on one ledger.
+// import, and docs/design.md invariants 2, 4, 6, 7, 8 and 9 on one ledger.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
@@ -547,4 +547,25 @@ TEST_CASE("a unit revoked while in a cart is refused at completion", "[store][co
   const std::string before = b.Snapshot();
   CHECK(Code(b.shop->sales.Complete(id, {{"cash", 59900, ""}})) == "code_revoked");
   CHECK(b.Snapshot() == before);
+}
+
+TEST_CASE("a sale is found by the first or last characters of its id", "[store][sale_id]") {
+  Books b;
+  const std::string one = b.Open();
+  b.clock.advance_ms(1);
+  const std::string two = b.Open();
+  auto ids = [&](std::string_view part) { return b.shop->sales.IdsMatching(part, 5); };
+  // The last characters, as a screen shows them, name one sale.
+  CHECK(ids(one.substr(one.size() - 6)).value() == std::vector<std::string>{one});
+  CHECK(ids(two.substr(two.size() - 6)).value() == std::vector<std::string>{two});
+  // The first ones are the time (UUIDv7): both, newest first.
+  CHECK(ids(one.substr(0, 8)).value() == std::vector<std::string>{two, one});
+  CHECK(ids(one).value() == std::vector<std::string>{one});
+  CHECK(ids("ffff0000ffff").value().empty());
+  // Anything but 4 to 36 of 0-9 a-f '-' is refused (no LIKE wildcard gets in).
+  for (std::string_view bad : {"abc", "%%%%", "ab_c", "ABCD", "abcd%", ""}) {
+    auto r = ids(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == "invalid_field");
+  }
 }
