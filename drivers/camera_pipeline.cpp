@@ -172,7 +172,9 @@ void CameraPipeline::Stop() {
 }
 
 std::uint64_t CameraPipeline::frames_in() const { return impl_->frames_in.load(); }
-std::uint64_t CameraPipeline::frames_decoded() const { return impl_->frames_decoded.load(std::memory_order_acquire); }
+std::uint64_t CameraPipeline::frames_decoded() const {
+  return impl_->frames_decoded.load(std::memory_order_acquire);
+}
 std::uint64_t CameraPipeline::frames_dropped() const { return impl_->frames_dropped.load(); }
 
 }  // namespace sa::drivers

@@ -53,10 +53,11 @@ struct SourceStatus {
   std::string terminal;
   std::string path;  // device path, by-id pattern or listen address
   bool connected = false;
-  std::uint64_t scans = 0;     // scans delivered
-  std::uint64_t dropped = 0;   // key bursts / frames / lines dropped (slow typing, busy decoder, ...)
-  std::uint64_t reopens = 0;   // times the device came back after vanishing
-  std::string last_error;      // why it is not connected, "" when it is
+  std::uint64_t scans = 0;  // scans delivered
+  std::uint64_t dropped =
+      0;  // key bursts / frames / lines dropped (slow typing, busy decoder, ...)
+  std::uint64_t reopens = 0;  // times the device came back after vanishing
+  std::string last_error;     // why it is not connected, "" when it is
 };
 
 class ScanSource {
@@ -126,12 +127,13 @@ struct EvdevOptions {
   // A path (a /dev/input/event* node, a file or a FIFO), or a glob pattern
   // over /dev/input/by-id names such as "/dev/input/by-id/*Honeywell*-event-kbd".
   std::string path;
-  bool grab = true;  // EVIOCGRAB, so the desktop does not see the key presses
+  bool grab = true;     // EVIOCGRAB, so the desktop does not see the key presses
   int reopen_ms = 500;  // how often a vanished device is looked for again
   WedgeOptions wedge;
 };
 
-std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options,
+                                            OnScan on_scan);
 
 // ---- serial ------------------------------------------------------------------
 
@@ -149,7 +151,8 @@ struct SerialOptions {
   int reopen_ms = 500;
 };
 
-std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options,
+                                             OnScan on_scan);
 
 // ---- decoding images and camera frames ---------------------------------------
 
@@ -214,7 +217,8 @@ class CameraPipeline {
 };
 
 // V4L2 capture (through libv4l2 for format conversion) feeding a CameraPipeline.
-std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options, OnScan on_scan);
+std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options,
+                                             OnScan on_scan);
 
 // ---- tcp ---------------------------------------------------------------------
 

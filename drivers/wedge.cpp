@@ -31,7 +31,7 @@ namespace sa::drivers {
 namespace {
 
 constexpr std::size_t kMaxCode = 4096;  // a burst longer than this is dropped
-constexpr char kNone = '\x7f';           // placeholder in the row strings: no ASCII character
+constexpr char kNone = '\x7f';          // placeholder in the row strings: no ASCII character
 
 struct KeyChars {
   char plain = 0;
@@ -45,15 +45,17 @@ struct Layout {
 };
 
 // The physical rows, left to right, as the row strings below list them.
-constexpr std::array<std::uint16_t, 13> kRow0 = {KEY_GRAVE, KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6,
-                                                 KEY_7,     KEY_8, KEY_9, KEY_0, KEY_MINUS, KEY_EQUAL};
-constexpr std::array<std::uint16_t, 12> kRow1 = {KEY_Q, KEY_W, KEY_E, KEY_R, KEY_T, KEY_Y,
-                                                 KEY_U, KEY_I, KEY_O, KEY_P, KEY_LEFTBRACE, KEY_RIGHTBRACE};
-constexpr std::array<std::uint16_t, 12> kRow2 = {KEY_A, KEY_S, KEY_D, KEY_F, KEY_G, KEY_H,
-                                                 KEY_J, KEY_K, KEY_L, KEY_SEMICOLON, KEY_APOSTROPHE,
-                                                 KEY_BACKSLASH};
-constexpr std::array<std::uint16_t, 11> kRow3 = {KEY_102ND, KEY_Z, KEY_X,     KEY_C,   KEY_V,    KEY_B,
-                                                 KEY_N,     KEY_M, KEY_COMMA, KEY_DOT, KEY_SLASH};
+constexpr std::array<std::uint16_t, 13> kRow0 = {KEY_GRAVE, KEY_1,     KEY_2,    KEY_3, KEY_4,
+                                                 KEY_5,     KEY_6,     KEY_7,    KEY_8, KEY_9,
+                                                 KEY_0,     KEY_MINUS, KEY_EQUAL};
+constexpr std::array<std::uint16_t, 12> kRow1 = {KEY_Q, KEY_W, KEY_E,         KEY_R,
+                                                 KEY_T, KEY_Y, KEY_U,         KEY_I,
+                                                 KEY_O, KEY_P, KEY_LEFTBRACE, KEY_RIGHTBRACE};
+constexpr std::array<std::uint16_t, 12> kRow2 = {
+    KEY_A, KEY_S, KEY_D, KEY_F,         KEY_G,          KEY_H,
+    KEY_J, KEY_K, KEY_L, KEY_SEMICOLON, KEY_APOSTROPHE, KEY_BACKSLASH};
+constexpr std::array<std::uint16_t, 11> kRow3 = {
+    KEY_102ND, KEY_Z, KEY_X, KEY_C, KEY_V, KEY_B, KEY_N, KEY_M, KEY_COMMA, KEY_DOT, KEY_SLASH};
 
 struct RowChars {
   std::string_view plain, shifted, altgr;  // altgr may be "" (none on the row)
@@ -120,8 +122,10 @@ Layout MakeUk() {
 Layout MakeDe() {  // QWERTZ; ß ´ ü ö ä ° § are not ASCII
   Layout l;
   SetCommon(l);
-  SetRow(l, kRow0, {"^1234567890\x7f\x7f", "\x7f!\"\x7f$%&/()=?`", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f{[]}\\"});
-  SetRow(l, kRow1, {"qwertzuiop\x7f+", "QWERTZUIOP\x7f*", "@\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f~"});
+  SetRow(l, kRow0,
+         {"^1234567890\x7f\x7f", "\x7f!\"\x7f$%&/()=?`", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f{[]}\\"});
+  SetRow(l, kRow1,
+         {"qwertzuiop\x7f+", "QWERTZUIOP\x7f*", "@\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f~"});
   SetRow(l, kRow2, {"asdfghjkl\x7f\x7f#", "ASDFGHJKL\x7f\x7f'", ""});
   SetRow(l, kRow3, {"<yxcvbnm,.-", ">YXCVBNM;:_", "|"});
   return l;
@@ -130,7 +134,11 @@ Layout MakeDe() {  // QWERTZ; ß ´ ü ö ä ° § are not ASCII
 Layout MakeFr() {  // AZERTY: digits shifted; ² é è ç à ° ¨ £ ù µ § are not ASCII
   Layout l;
   SetCommon(l);
-  SetRow(l, kRow0, {"\x7f&\x7f\"'(-\x7f_\x7f\x7f)=", "\x7f" "1234567890\x7f+", "\x7f\x7f~#{[|`\\^@]}"});
+  SetRow(l, kRow0,
+         {"\x7f&\x7f\"'(-\x7f_\x7f\x7f)=",
+          "\x7f"
+          "1234567890\x7f+",
+          "\x7f\x7f~#{[|`\\^@]}"});
   SetRow(l, kRow1, {"azertyuiop^$", "AZERTYUIOP\x7f\x7f", ""});
   SetRow(l, kRow2, {"qsdfghjklm\x7f*", "QSDFGHJKLM%\x7f", ""});
   SetRow(l, kRow3, {"<wxcvbn,;:!", ">WXCVBN?./\x7f", ""});
@@ -168,32 +176,89 @@ struct KeyName {
 };
 
 constexpr KeyName kKeyNames[] = {
-    {"KEY_ESC", KEY_ESC}, {"KEY_1", KEY_1}, {"KEY_2", KEY_2}, {"KEY_3", KEY_3}, {"KEY_4", KEY_4},
-    {"KEY_5", KEY_5}, {"KEY_6", KEY_6}, {"KEY_7", KEY_7}, {"KEY_8", KEY_8}, {"KEY_9", KEY_9},
-    {"KEY_0", KEY_0}, {"KEY_MINUS", KEY_MINUS}, {"KEY_EQUAL", KEY_EQUAL},
-    {"KEY_BACKSPACE", KEY_BACKSPACE}, {"KEY_TAB", KEY_TAB}, {"KEY_Q", KEY_Q}, {"KEY_W", KEY_W},
-    {"KEY_E", KEY_E}, {"KEY_R", KEY_R}, {"KEY_T", KEY_T}, {"KEY_Y", KEY_Y}, {"KEY_U", KEY_U},
-    {"KEY_I", KEY_I}, {"KEY_O", KEY_O}, {"KEY_P", KEY_P}, {"KEY_LEFTBRACE", KEY_LEFTBRACE},
-    {"KEY_RIGHTBRACE", KEY_RIGHTBRACE}, {"KEY_ENTER", KEY_ENTER}, {"KEY_LEFTCTRL", KEY_LEFTCTRL},
-    {"KEY_A", KEY_A}, {"KEY_S", KEY_S}, {"KEY_D", KEY_D}, {"KEY_F", KEY_F}, {"KEY_G", KEY_G},
-    {"KEY_H", KEY_H}, {"KEY_J", KEY_J}, {"KEY_K", KEY_K}, {"KEY_L", KEY_L},
-    {"KEY_SEMICOLON", KEY_SEMICOLON}, {"KEY_APOSTROPHE", KEY_APOSTROPHE}, {"KEY_GRAVE", KEY_GRAVE},
-    {"KEY_LEFTSHIFT", KEY_LEFTSHIFT}, {"KEY_BACKSLASH", KEY_BACKSLASH}, {"KEY_Z", KEY_Z},
-    {"KEY_X", KEY_X}, {"KEY_C", KEY_C}, {"KEY_V", KEY_V}, {"KEY_B", KEY_B}, {"KEY_N", KEY_N},
-    {"KEY_M", KEY_M}, {"KEY_COMMA", KEY_COMMA}, {"KEY_DOT", KEY_DOT}, {"KEY_SLASH", KEY_SLASH},
-    {"KEY_RIGHTSHIFT", KEY_RIGHTSHIFT}, {"KEY_KPASTERISK", KEY_KPASTERISK},
-    {"KEY_LEFTALT", KEY_LEFTALT}, {"KEY_SPACE", KEY_SPACE}, {"KEY_CAPSLOCK", KEY_CAPSLOCK},
-    {"KEY_KP7", KEY_KP7}, {"KEY_KP8", KEY_KP8}, {"KEY_KP9", KEY_KP9}, {"KEY_KPMINUS", KEY_KPMINUS},
-    {"KEY_KP4", KEY_KP4}, {"KEY_KP5", KEY_KP5}, {"KEY_KP6", KEY_KP6}, {"KEY_KPPLUS", KEY_KPPLUS},
-    {"KEY_KP1", KEY_KP1}, {"KEY_KP2", KEY_KP2}, {"KEY_KP3", KEY_KP3}, {"KEY_KP0", KEY_KP0},
-    {"KEY_KPDOT", KEY_KPDOT}, {"KEY_102ND", KEY_102ND}, {"KEY_KPENTER", KEY_KPENTER},
-    {"KEY_RIGHTCTRL", KEY_RIGHTCTRL}, {"KEY_KPSLASH", KEY_KPSLASH}, {"KEY_RIGHTALT", KEY_RIGHTALT},
+    {"KEY_ESC", KEY_ESC},
+    {"KEY_1", KEY_1},
+    {"KEY_2", KEY_2},
+    {"KEY_3", KEY_3},
+    {"KEY_4", KEY_4},
+    {"KEY_5", KEY_5},
+    {"KEY_6", KEY_6},
+    {"KEY_7", KEY_7},
+    {"KEY_8", KEY_8},
+    {"KEY_9", KEY_9},
+    {"KEY_0", KEY_0},
+    {"KEY_MINUS", KEY_MINUS},
+    {"KEY_EQUAL", KEY_EQUAL},
+    {"KEY_BACKSPACE", KEY_BACKSPACE},
+    {"KEY_TAB", KEY_TAB},
+    {"KEY_Q", KEY_Q},
+    {"KEY_W", KEY_W},
+    {"KEY_E", KEY_E},
+    {"KEY_R", KEY_R},
+    {"KEY_T", KEY_T},
+    {"KEY_Y", KEY_Y},
+    {"KEY_U", KEY_U},
+    {"KEY_I", KEY_I},
+    {"KEY_O", KEY_O},
+    {"KEY_P", KEY_P},
+    {"KEY_LEFTBRACE", KEY_LEFTBRACE},
+    {"KEY_RIGHTBRACE", KEY_RIGHTBRACE},
+    {"KEY_ENTER", KEY_ENTER},
+    {"KEY_LEFTCTRL", KEY_LEFTCTRL},
+    {"KEY_A", KEY_A},
+    {"KEY_S", KEY_S},
+    {"KEY_D", KEY_D},
+    {"KEY_F", KEY_F},
+    {"KEY_G", KEY_G},
+    {"KEY_H", KEY_H},
+    {"KEY_J", KEY_J},
+    {"KEY_K", KEY_K},
+    {"KEY_L", KEY_L},
+    {"KEY_SEMICOLON", KEY_SEMICOLON},
+    {"KEY_APOSTROPHE", KEY_APOSTROPHE},
+    {"KEY_GRAVE", KEY_GRAVE},
+    {"KEY_LEFTSHIFT", KEY_LEFTSHIFT},
+    {"KEY_BACKSLASH", KEY_BACKSLASH},
+    {"KEY_Z", KEY_Z},
+    {"KEY_X", KEY_X},
+    {"KEY_C", KEY_C},
+    {"KEY_V", KEY_V},
+    {"KEY_B", KEY_B},
+    {"KEY_N", KEY_N},
+    {"KEY_M", KEY_M},
+    {"KEY_COMMA", KEY_COMMA},
+    {"KEY_DOT", KEY_DOT},
+    {"KEY_SLASH", KEY_SLASH},
+    {"KEY_RIGHTSHIFT", KEY_RIGHTSHIFT},
+    {"KEY_KPASTERISK", KEY_KPASTERISK},
+    {"KEY_LEFTALT", KEY_LEFTALT},
+    {"KEY_SPACE", KEY_SPACE},
+    {"KEY_CAPSLOCK", KEY_CAPSLOCK},
+    {"KEY_KP7", KEY_KP7},
+    {"KEY_KP8", KEY_KP8},
+    {"KEY_KP9", KEY_KP9},
+    {"KEY_KPMINUS", KEY_KPMINUS},
+    {"KEY_KP4", KEY_KP4},
+    {"KEY_KP5", KEY_KP5},
+    {"KEY_KP6", KEY_KP6},
+    {"KEY_KPPLUS", KEY_KPPLUS},
+    {"KEY_KP1", KEY_KP1},
+    {"KEY_KP2", KEY_KP2},
+    {"KEY_KP3", KEY_KP3},
+    {"KEY_KP0", KEY_KP0},
+    {"KEY_KPDOT", KEY_KPDOT},
+    {"KEY_102ND", KEY_102ND},
+    {"KEY_KPENTER", KEY_KPENTER},
+    {"KEY_RIGHTCTRL", KEY_RIGHTCTRL},
+    {"KEY_KPSLASH", KEY_KPSLASH},
+    {"KEY_RIGHTALT", KEY_RIGHTALT},
 };
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) {
+    if (std::toupper(static_cast<unsigned char>(a[i])) !=
+        std::toupper(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -203,8 +268,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 char FlipCase(char c) {
-  return static_cast<char>(std::isupper(static_cast<unsigned char>(c)) ? std::tolower(static_cast<unsigned char>(c))
-                                                                      : std::toupper(static_cast<unsigned char>(c)));
+  return static_cast<char>(std::isupper(static_cast<unsigned char>(c))
+                               ? std::tolower(static_cast<unsigned char>(c))
+                               : std::toupper(static_cast<unsigned char>(c)));
 }
 
 }  // namespace

@@ -64,11 +64,12 @@ struct Bundle {
 struct ProvisionRequest {
   std::string store_id;
   std::string device_id;
-  std::string role;                          // one of kRoles
-  std::string cloud_url;                     // "" = offline
-  std::string cloud_ca_pem;                  // "" = system CAs
-  std::string cloud_pin;                     // "" or sha256//BASE64
-  std::vector<std::string> label_key_pems;   // brand label keys (public); default: the provisioning key's
+  std::string role;          // one of kRoles
+  std::string cloud_url;     // "" = offline
+  std::string cloud_ca_pem;  // "" = system CAs
+  std::string cloud_pin;     // "" or sha256//BASE64
+  std::vector<std::string>
+      label_key_pems;  // brand label keys (public); default: the provisioning key's
   std::vector<std::string> member_key_pems;  // member-service keys (public)
   int tls_days = 3650;
 };
@@ -78,8 +79,8 @@ struct ProvisionRequest {
 // provisioning key; a new cloud sync key; the public keys it trusts; and the
 // provisioning public key. Errors: invalid_request (bad id, unknown role, a
 // key that is not a P-256 public key PEM).
-Expected<Bundle> Provision(const ProvisionRequest& request, const crypto::SigningKey& provisioning_key,
-                           std::int64_t now_ms);
+Expected<Bundle> Provision(const ProvisionRequest& request,
+                           const crypto::SigningKey& provisioning_key, std::int64_t now_ms);
 
 // The bundle file's bytes, signed.
 std::string SignBundle(const Bundle& bundle, const crypto::SigningKey& provisioning_key);

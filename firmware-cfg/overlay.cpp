@@ -16,7 +16,8 @@ namespace sa::firmware {
 namespace {
 
 Error Io(const std::string& what, int err) {
-  return MakeError(ErrorKind::internal, "write_failed", what + ": " + std::generic_category().message(err));
+  return MakeError(ErrorKind::internal, "write_failed",
+                   what + ": " + std::generic_category().message(err));
 }
 
 // mkdir -p with `mode` for the folders it makes.
@@ -53,7 +54,8 @@ Expected<void> WriteAtomically(const std::string& path, std::string_view content
     }
     done += static_cast<std::size_t>(n);
   }
-  if (err == 0 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) err = errno;  // umask does not apply
+  if (err == 0 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0)
+    err = errno;  // umask does not apply
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   ::close(fd);
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
@@ -81,7 +83,8 @@ std::optional<std::pair<uid_t, gid_t>> ImageUser(const std::string& rootfs) {
     std::getline(fields, uid, ':');
     std::getline(fields, gid, ':');
     try {
-      return std::make_pair(static_cast<uid_t>(std::stoul(uid)), static_cast<gid_t>(std::stoul(gid)));
+      return std::make_pair(static_cast<uid_t>(std::stoul(uid)),
+                            static_cast<gid_t>(std::stoul(gid)));
     } catch (const std::exception&) {
       return std::nullopt;
     }
@@ -95,7 +98,8 @@ Expected<void> UnpackBundle(const Bundle& bundle, const std::string& dir) {
   if (auto ok = MakeDirs(dir, 0750); !ok) return ok;
   for (const auto& f : bundle.files) {
     if (!detail::SafeRelativePath(f.path)) {
-      return MakeError(ErrorKind::refused, "bundle_malformed", "a bundle file outside its folder: " + f.path);
+      return MakeError(ErrorKind::refused, "bundle_malformed",
+                       "a bundle file outside its folder: " + f.path);
     }
     const std::string path = dir + "/" + f.path;
     if (auto ok = MakeDirs(Parent(path), 0750); !ok) return ok;
@@ -129,7 +133,8 @@ Expected<FlashReport> Flash(const Bundle& bundle, const std::string& rootfs) {
   if (auto ok = MakeDirs(wants, 0755); !ok) return ok.error();
   const std::string link = wants + "/store-agent.service";
   ::unlink(link.c_str());
-  if (::symlink("/lib/systemd/system/store-agent.service", link.c_str()) != 0) return Io("symlink " + link, errno);
+  if (::symlink("/lib/systemd/system/store-agent.service", link.c_str()) != 0)
+    return Io("symlink " + link, errno);
   report.written.push_back("etc/systemd/system/multi-user.target.wants/store-agent.service");
 
   // The service runs as store-agent: its config and keys must be its own.

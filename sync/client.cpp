@@ -16,10 +16,17 @@ std::string Describe(const HttpResponse& r) {
 
 }  // namespace
 
-Client::Client(const ClientOptions& options, store::Config store_config, LedgerPort& port, const Clock& clock,
-               const LogFn& log, StatusBoard& board, const std::atomic<bool>& abort)
-    : opt_(options), store_config_(std::move(store_config)), port_(port), clock_(clock), log_(log), board_(board),
-      abort_(abort), batch_(std::clamp<std::size_t>(options.batch_size, 1, kMaxBatchEvents)) {
+Client::Client(const ClientOptions& options, store::Config store_config, LedgerPort& port,
+               const Clock& clock, const LogFn& log, StatusBoard& board,
+               const std::atomic<bool>& abort)
+    : opt_(options),
+      store_config_(std::move(store_config)),
+      port_(port),
+      clock_(clock),
+      log_(log),
+      board_(board),
+      abort_(abort),
+      batch_(std::clamp<std::size_t>(options.batch_size, 1, kMaxBatchEvents)) {
   while (!opt_.cloud_url.empty() && opt_.cloud_url.back() == '/') opt_.cloud_url.pop_back();
 }
 
@@ -51,15 +58,19 @@ bool Client::Open(const std::string& ledger_path) {
 
 // One signed request. Transport failures come back as an error; HTTP
 // answers (any status) as a response.
-Expected<HttpResponse> Client::Call(std::string_view method, const std::string& path, const std::string& body,
-                                    bool gzip) {
+Expected<HttpResponse> Client::Call(std::string_view method, const std::string& path,
+                                    const std::string& body, bool gzip) {
   const std::int64_t ts = clock_.now_ms() + offset_ms_.load();
   const std::string sig =
-      Sign(opt_.device_key, SignedRequest{method, path, ts, store_config_.store_id, store_config_.device_id, body});
+      Sign(opt_.device_key,
+           SignedRequest{method, path, ts, store_config_.store_id, store_config_.device_id, body});
   HttpRequest request{method, opt_.cloud_url + path, {}, body};
-  request.headers = {"X-SA-Store: " + store_config_.store_id, "X-SA-Device: " + store_config_.device_id,
-                     "X-SA-Timestamp: " + std::to_string(ts), "X-SA-Signature: " + sig,
-                     "Accept: application/json", "Expect:"};  // no 100-continue round trip
+  request.headers = {"X-SA-Store: " + store_config_.store_id,
+                     "X-SA-Device: " + store_config_.device_id,
+                     "X-SA-Timestamp: " + std::to_string(ts),
+                     "X-SA-Signature: " + sig,
+                     "Accept: application/json",
+                     "Expect:"};  // no 100-continue round trip
   if (method == "POST") request.headers.emplace_back("Content-Type: application/json");
   if (gzip) request.headers.emplace_back("Content-Encoding: gzip");
   auto r = http_->Send(request);
@@ -88,8 +99,9 @@ Expected<HttpResponse> Client::CallFixing(std::string_view method, const std::st
 }
 
 Expected<void> Client::Register() {
-  const std::string body = wire::RegisterBody(store_config_.store_id, store_config_.device_id,
-                                              crypto::Base64UrlEncode(opt_.device_key), opt_.agent_version);
+  const std::string body =
+      wire::RegisterBody(store_config_.store_id, store_config_.device_id,
+                         crypto::Base64UrlEncode(opt_.device_key), opt_.agent_version);
   Expected<HttpResponse> r = Call("POST", std::string(kPathRegister), body, false);
   if (r && r->status == 401 && wire::ErrorCode(r->body) == "clock_skew") {
     r = Call("POST", std::string(kPathRegister), body, false);
@@ -99,8 +111,9 @@ Expected<void> Client::Register() {
     const std::string code = wire::ErrorCode(r->body);
     if (code == "device_key_mismatch" || code == "device_not_provisioned") {
       Alert(code,
-            code == "device_key_mismatch" ? "the cloud knows this device by another key: re-provision it"
-                                          : "the cloud does not accept this device: provision it in the OMS",
+            code == "device_key_mismatch"
+                ? "the cloud knows this device by another key: re-provision it"
+                : "the cloud does not accept this device: provision it in the OMS",
             "register:" + code);
     }
     return MakeError(ErrorKind::refused, code.empty() ? "register_failed" : code, Describe(*r));
@@ -121,7 +134,8 @@ void Client::Alert(const std::string& code, const std::string& message, const st
 Error Client::Refusal(const HttpResponse& r) {
   const std::string code = wire::ErrorCode(r.body);
   if (r.status == 400) {
-    Alert("push_refused", "the cloud refused a batch as malformed (" + code + "): " + r.body.substr(0, 200),
+    Alert("push_refused",
+          "the cloud refused a batch as malformed (" + code + "): " + r.body.substr(0, 200),
           "push400:" + code);
   }
   return MakeError(ErrorKind::internal, code.empty() ? "cloud_error" : code, Describe(r));
@@ -147,7 +161,8 @@ Expected<std::uint64_t> Client::Push() {
     std::vector<std::string> envelopes;
     envelopes.reserve(events->size());
     for (const auto& e : *events) envelopes.push_back(store::EventEnvelope(e, store_config_));
-    const std::string body = wire::PushBody(store_config_.store_id, store_config_.device_id, envelopes);
+    const std::string body =
+        wire::PushBody(store_config_.store_id, store_config_.device_id, envelopes);
     auto r = CallFixing("POST", std::string(kPathEvents), Gzip(body), true);
     if (!r) return r.error();
     if (r->status == 413 && size > 1) {
@@ -193,8 +208,9 @@ Expected<std::uint64_t> Client::Pull() {
   for (;;) {
     auto state = reader_->inbox.GetSyncState();
     if (!state) return state.error();
-    const std::string path = std::string(kPathChanges) + "?after=" + std::to_string(state->cursor) +
-                             "&limit=" + std::to_string(std::clamp<std::size_t>(opt_.pull_limit, 1, 1000));
+    const std::string path =
+        std::string(kPathChanges) + "?after=" + std::to_string(state->cursor) +
+        "&limit=" + std::to_string(std::clamp<std::size_t>(opt_.pull_limit, 1, 1000));
     auto r = CallFixing("GET", path, "", false);
     if (!r) return r.error();
     if (r->status != 200) return Refusal(*r);
@@ -203,7 +219,8 @@ Expected<std::uint64_t> Client::Pull() {
     if (page->cursor < state->cursor) {
       return MakeError(ErrorKind::internal, "bad_answer", "the cloud's cursor went backwards");
     }
-    auto applied = port_.Write([&](store::Inbox& inbox) { return inbox.Apply(page->changes, page->cursor); });
+    auto applied =
+        port_.Write([&](store::Inbox& inbox) { return inbox.Apply(page->changes, page->cursor); });
     if (!applied) return applied.error();
     pulled += page->changes.size();
     {

@@ -31,8 +31,8 @@ struct StatusBoard {
 
 class Client {
  public:
-  Client(const ClientOptions& options, store::Config store_config, LedgerPort& port, const Clock& clock,
-         const LogFn& log, StatusBoard& board, const std::atomic<bool>& abort);
+  Client(const ClientOptions& options, store::Config store_config, LedgerPort& port,
+         const Clock& clock, const LogFn& log, StatusBoard& board, const std::atomic<bool>& abort);
   ~Client();
 
   // Its own read connection to the ledger, and its HTTP client. False (and
@@ -44,9 +44,10 @@ class Client {
   std::int64_t clock_offset_ms() const { return offset_ms_.load(); }
 
  private:
-  Expected<HttpResponse> Call(std::string_view method, const std::string& path, const std::string& body, bool gzip);
-  Expected<HttpResponse> CallFixing(std::string_view method, const std::string& path, const std::string& body,
-                                    bool gzip);
+  Expected<HttpResponse> Call(std::string_view method, const std::string& path,
+                              const std::string& body, bool gzip);
+  Expected<HttpResponse> CallFixing(std::string_view method, const std::string& path,
+                                    const std::string& body, bool gzip);
   Expected<void> Register();
   Expected<std::uint64_t> Push();
   Expected<std::uint64_t> Pull();

@@ -38,12 +38,12 @@ inline constexpr std::size_t kMaxBatchEvents = 5000;
 inline constexpr std::size_t kDeviceKeyBytes = 32;
 
 struct SignedRequest {
-  std::string_view method;       // "POST"
-  std::string_view path;         // protocol path and query: "/sync/v1/changes?after=3&limit=500"
+  std::string_view method;  // "POST"
+  std::string_view path;    // protocol path and query: "/sync/v1/changes?after=3&limit=500"
   std::int64_t timestamp_ms = 0;
   std::string_view store_id;
   std::string_view device_id;
-  std::string_view body;         // exactly as sent (gzip'd bytes for a push)
+  std::string_view body;  // exactly as sent (gzip'd bytes for a push)
 };
 
 // The seven-line canonical string of PROTOCOL.md §2.
@@ -62,16 +62,16 @@ Expected<std::string> Gunzip(std::string_view data, std::size_t max_bytes = kMax
 // ------------------------------------------------------------------- client
 
 struct ClientOptions {
-  std::string cloud_url;          // base URL, no trailing slash needed
+  std::string cloud_url;  // base URL, no trailing slash needed
   std::string store_id;
   std::string device_id;
-  crypto::Bytes device_key;       // kDeviceKeyBytes
+  crypto::Bytes device_key;  // kDeviceKeyBytes
   std::string agent_version;
-  std::string ca_file;            // "" = system CAs
-  std::string pinned_pubkey;      // "" = none; "sha256//BASE64"
+  std::string ca_file;        // "" = system CAs
+  std::string pinned_pubkey;  // "" = none; "sha256//BASE64"
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};
-  std::chrono::milliseconds interval{30000};     // idle cycle
+  std::chrono::milliseconds interval{30000};  // idle cycle
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_max{60000};
   std::size_t batch_size = 500;
@@ -89,15 +89,15 @@ class LedgerPort {
 };
 
 struct Status {
-  bool enabled = false;             // a cloud.url is configured
+  bool enabled = false;  // a cloud.url is configured
   bool online = false;
   bool registered = false;
   std::int64_t acked_seq = 0;
-  std::int64_t last_seq = 0;        // newest outbox seq
-  std::int64_t cursor = 0;          // pull cursor
+  std::int64_t last_seq = 0;  // newest outbox seq
+  std::int64_t cursor = 0;    // pull cursor
   std::optional<std::int64_t> last_push_at_ms;
   std::optional<std::int64_t> last_pull_at_ms;
-  std::string last_error;           // "" when the last exchange succeeded
+  std::string last_error;  // "" when the last exchange succeeded
   std::int64_t clock_offset_ms = 0;
   std::uint64_t pushed_events = 0;  // since start
   std::uint64_t pulled_changes = 0;
@@ -120,7 +120,8 @@ class Syncer {
   Syncer(ClientOptions options, std::string ledger_path, store::Config store_config,
          LedgerPort& port, const Clock& clock,
          std::function<void(std::string_view level, std::string_view msg,
-                            std::vector<std::pair<std::string, std::string>> fields)> log);
+                            std::vector<std::pair<std::string, std::string>> fields)>
+             log);
   ~Syncer();
   Syncer(const Syncer&) = delete;
   Syncer& operator=(const Syncer&) = delete;

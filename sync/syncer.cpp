@@ -16,8 +16,11 @@
 namespace sa::sync {
 
 struct Syncer::Impl {
-  Impl(ClientOptions o, std::string path, store::Config sc, LedgerPort& port, const Clock& clock, LogFn l)
-      : opt(std::move(o)), ledger_path(std::move(path)), log(std::move(l)),
+  Impl(ClientOptions o, std::string path, store::Config sc, LedgerPort& port, const Clock& clock,
+       LogFn l)
+      : opt(std::move(o)),
+        ledger_path(std::move(path)),
+        log(std::move(l)),
         client(opt, std::move(sc), port, clock, log, board, abort) {
     board.status.enabled = !opt.cloud_url.empty();
   }
@@ -67,7 +70,8 @@ struct Syncer::Impl {
     } else {
       ++failures;
       ++status.failures;
-      if (status.online || status.last_error != result.error) log("warn", "sync failed", {{"why", result.error}});
+      if (status.online || status.last_error != result.error)
+        log("warn", "sync failed", {{"why", result.error}});
       status.online = false;
       status.last_error = result.error;
     }
@@ -102,12 +106,13 @@ struct Syncer::Impl {
   }
 };
 
-Syncer::Syncer(ClientOptions options, std::string ledger_path, store::Config store_config, LedgerPort& port,
-               const Clock& clock,
-               std::function<void(std::string_view, std::string_view, std::vector<std::pair<std::string, std::string>>)>
+Syncer::Syncer(ClientOptions options, std::string ledger_path, store::Config store_config,
+               LedgerPort& port, const Clock& clock,
+               std::function<void(std::string_view, std::string_view,
+                                  std::vector<std::pair<std::string, std::string>>)>
                    log)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(ledger_path), std::move(store_config), port, clock,
-                                   std::move(log))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(ledger_path),
+                                   std::move(store_config), port, clock, std::move(log))) {}
 
 Syncer::~Syncer() { Stop(); }
 

@@ -15,18 +15,19 @@
 
 namespace sa::sync::wire {
 
-std::string RegisterBody(std::string_view store_id, std::string_view device_id, std::string_view key_base64url,
-                         std::string_view agent_version);
+std::string RegisterBody(std::string_view store_id, std::string_view device_id,
+                         std::string_view key_base64url, std::string_view agent_version);
 // {"store_id","device_id","events":[...]} around events already enveloped.
-std::string PushBody(std::string_view store_id, std::string_view device_id, const std::vector<std::string>& events);
+std::string PushBody(std::string_view store_id, std::string_view device_id,
+                     const std::vector<std::string>& events);
 
 // The code of an error answer {"error":{"code"}}; "" when it has none.
 std::string ErrorCode(std::string_view body);
 
 struct PushAnswer {
   std::int64_t acked_seq = 0;
-  bool expected_seq = false;            // the cloud says which seq it expects (a gap)
-  std::vector<store::Alert> rejected;   // events the cloud refused, as alerts
+  bool expected_seq = false;           // the cloud says which seq it expects (a gap)
+  std::vector<store::Alert> rejected;  // events the cloud refused, as alerts
 };
 // bad_answer unless acked_seq is an integer in 0..last_seq.
 Expected<PushAnswer> ReadPushAnswer(std::string_view body, std::int64_t last_seq);

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "answers.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace sa::api::json {
 namespace {
@@ -12,7 +11,9 @@ using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 json TextOrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-json At(const std::optional<std::int64_t>& ms) { return ms ? json(FormatTimestamp(*ms)) : json(nullptr); }
+json At(const std::optional<std::int64_t>& ms) {
+  return ms ? json(FormatTimestamp(*ms)) : json(nullptr);
+}
 
 json StockObject(const store::StockLevel& s) {
   return json{{"gtin", s.gtin},
@@ -25,21 +26,23 @@ json StockObject(const store::StockLevel& s) {
 json ReservationObject(const store::Reservation& r) {
   json lines = json::array();
   for (const auto& l : r.lines) {
-    lines.push_back(json{{"line_no", l.line_no}, {"gtin", l.gtin}, {"qty", l.qty}, {"picked", l.picked}});
+    lines.push_back(
+        json{{"line_no", l.line_no}, {"gtin", l.gtin}, {"qty", l.qty}, {"picked", l.picked}});
   }
-  return json{{"id", r.id},
-              {"kind", r.kind},
-              {"status", r.status},
-              {"lines", std::move(lines)},
-              {"ttl_s", r.ttl_s},
-              {"offered_at", r.offered_at_ms ? json(FormatTimestamp(r.offered_at_ms)) : json(nullptr)},
-              {"accepted_at", At(r.accepted_at_ms)},
-              {"expires_at", At(r.expires_at_ms)},
-              {"closed_at", At(r.closed_at_ms)},
-              {"cancel_requested", r.cancel_requested},
-              {"reason", TextOrNull(r.reason)},
-              {"carrier", TextOrNull(r.carrier)},
-              {"tracking_no", TextOrNull(r.tracking_no)}};
+  return json{
+      {"id", r.id},
+      {"kind", r.kind},
+      {"status", r.status},
+      {"lines", std::move(lines)},
+      {"ttl_s", r.ttl_s},
+      {"offered_at", r.offered_at_ms ? json(FormatTimestamp(r.offered_at_ms)) : json(nullptr)},
+      {"accepted_at", At(r.accepted_at_ms)},
+      {"expires_at", At(r.expires_at_ms)},
+      {"closed_at", At(r.closed_at_ms)},
+      {"cancel_requested", r.cancel_requested},
+      {"reason", TextOrNull(r.reason)},
+      {"carrier", TextOrNull(r.carrier)},
+      {"tracking_no", TextOrNull(r.tracking_no)}};
 }
 
 json ScanObject(const terminals::ScanRecord& rec) {
@@ -63,7 +66,9 @@ json TerminalObject(const terminals::TerminalView& t) {
               {"count", count}};
 }
 
-json CashierObject(const store::Cashier& c) { return json{{"id", c.id}, {"name", c.name}, {"role", c.role}}; }
+json CashierObject(const store::Cashier& c) {
+  return json{{"id", c.id}, {"name", c.name}, {"role", c.role}};
+}
 
 }  // namespace
 
@@ -97,9 +102,12 @@ std::string Scans(const std::vector<terminals::ScanRecord>& scans) {
   return Dump(json{{"scans", list}});
 }
 
-std::string Terminal(const terminals::TerminalView& terminal) { return Dump(TerminalObject(terminal)); }
+std::string Terminal(const terminals::TerminalView& terminal) {
+  return Dump(TerminalObject(terminal));
+}
 
-std::string TerminalWithSale(const terminals::TerminalView& terminal, const std::optional<std::string>& open_sale) {
+std::string TerminalWithSale(const terminals::TerminalView& terminal,
+                             const std::optional<std::string>& open_sale) {
   json j = TerminalObject(terminal);
   j["open_sale"] = open_sale ? json(*open_sale) : json(nullptr);
   return Dump(j);
@@ -123,9 +131,10 @@ std::string CountCommit(const terminals::CountCommit& commit) {
       j["counted"] = line.counted;
       results.push_back(std::move(j));
     } else {
-      results.push_back({{"gtin", line.gtin},
-                         {"counted", line.counted},
-                         {"error", {{"code", line.error->code}, {"message", line.error->message}}}});
+      results.push_back(
+          {{"gtin", line.gtin},
+           {"counted", line.counted},
+           {"error", {{"code", line.error->code}, {"message", line.error->message}}}});
     }
   }
   return Dump(json{{"counts", results}, {"committed", commit.all()}});
@@ -148,9 +157,11 @@ std::string LoggedIn(const sessions::LoggedIn& in) {
 
 std::string LoggedOut(bool ended) { return Dump(json{{"logged_out", ended}}); }
 
-std::string Session(const sessions::Caller& caller, const std::optional<store::Shift>& shift, std::int64_t now_ms) {
+std::string Session(const sessions::Caller& caller, const std::optional<store::Shift>& shift,
+                    std::int64_t now_ms) {
   if (!caller.session) {
-    return Dump(json{{"cashier", nullptr}, {"terminal", nullptr}, {"shift", nullptr}, {"admin", true}});
+    return Dump(
+        json{{"cashier", nullptr}, {"terminal", nullptr}, {"shift", nullptr}, {"admin", true}});
   }
   const std::string& terminal = caller.session->terminal;
   return Dump(json{{"cashier", CashierObject(caller.session->cashier)},
@@ -169,11 +180,12 @@ std::string Shifts(const std::vector<store::Shift>& shifts) {
 std::string ShiftClosed(const store::ShiftClosed& closed) {
   json warnings = json::array();
   if (closed.report.pending_events > 0) {
-    warnings.push_back(json{{"code", "events_pending_sync"},
-                            {"message", std::to_string(closed.report.pending_events) +
-                                            " events have not reached the cloud yet; keep the agent "
-                                            "online until they sync"},
-                            {"pending_events", closed.report.pending_events}});
+    warnings.push_back(
+        json{{"code", "events_pending_sync"},
+             {"message", std::to_string(closed.report.pending_events) +
+                             " events have not reached the cloud yet; keep the agent "
+                             "online until they sync"},
+             {"pending_events", closed.report.pending_events}});
   }
   return Dump(json{{"shift", json::parse(store::ShiftJson(closed.shift))},
                    {"report", json::parse(store::ShiftReportJson(closed.report))},
@@ -250,7 +262,9 @@ std::string MetricsText(const MetricsInput& in) {
   auto family = [&](const char* name, const char* type, const char* help) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   };
-  auto line = [&](const std::string& name, const std::string& value) { out += name + " " + value + "\n"; };
+  auto line = [&](const std::string& name, const std::string& value) {
+    out += name + " " + value + "\n";
+  };
   family("sa_sales_completed_total", "counter", "Sales completed since the agent started.");
   line("sa_sales_completed_total", std::to_string(in.sales_completed));
   if (in.sync_status) {
@@ -258,7 +272,8 @@ std::string MetricsText(const MetricsInput& in) {
     if (st.is_object()) {
       family("sa_sync_online", "gauge", "1 while the last exchange with the cloud succeeded.");
       line("sa_sync_online", st.value("online", false) ? "1" : "0");
-      family("sa_sync_pushed_events_total", "counter", "Events the cloud acknowledged since start.");
+      family("sa_sync_pushed_events_total", "counter",
+             "Events the cloud acknowledged since start.");
       line("sa_sync_pushed_events_total", std::to_string(st.value("pushed_events", 0)));
       family("sa_sync_failures_total", "counter", "Failed sync cycles since start.");
       line("sa_sync_failures_total", std::to_string(st.value("failures", 0)));
@@ -274,7 +289,8 @@ std::string MetricsText(const MetricsInput& in) {
   }
   family("sa_http_responses_total", "counter", "HTTP responses by status.");
   for (const auto& [status, count] : in.responses_by_status) {
-    line("sa_http_responses_total{status=\"" + std::to_string(status) + "\"}", std::to_string(count));
+    line("sa_http_responses_total{status=\"" + std::to_string(status) + "\"}",
+         std::to_string(count));
   }
   const daemon::WriterStats& w = in.writer;
   family("sa_commit_seconds", "histogram", "Durable (fsync'd) batch commit latency.");
@@ -292,9 +308,11 @@ std::string MetricsText(const MetricsInput& in) {
   line("sa_writer_batches_total", std::to_string(w.batches));
   family("sa_writer_jobs_total", "counter", "Operations run by the writer (grouped in batches).");
   line("sa_writer_jobs_total", std::to_string(w.jobs));
-  family("sa_ledger_storage_full", "gauge", "1 while the ledger's disk is full and changes are refused.");
+  family("sa_ledger_storage_full", "gauge",
+         "1 while the ledger's disk is full and changes are refused.");
   line("sa_ledger_storage_full", w.storage_full ? "1" : "0");
-  family("sa_ledger_storage_refusals_total", "counter", "Operations refused with 507 insufficient_storage.");
+  family("sa_ledger_storage_refusals_total", "counter",
+         "Operations refused with 507 insufficient_storage.");
   line("sa_ledger_storage_refusals_total", std::to_string(w.storage_refusals));
   family("sa_writer_max_batch", "gauge", "The most operations one batch has held.");
   line("sa_writer_max_batch", std::to_string(w.max_batch));

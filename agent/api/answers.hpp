@@ -28,7 +28,8 @@ std::string Scan(const terminals::ScanRecord& scan);
 std::string Scans(const std::vector<terminals::ScanRecord>& scans);
 std::string Terminal(const terminals::TerminalView& terminal);
 // One terminal with its open sale ("open_sale": the id or null).
-std::string TerminalWithSale(const terminals::TerminalView& terminal, const std::optional<std::string>& open_sale);
+std::string TerminalWithSale(const terminals::TerminalView& terminal,
+                             const std::optional<std::string>& open_sale);
 std::string Terminals(const std::vector<terminals::TerminalView>& terminals);
 std::string Tallied(const std::string& terminal, const std::string& gtin, std::int64_t units);
 // {"counts":[{gtin, on_hand, ..., counted} or {gtin, counted, error}], "committed"}.
@@ -38,8 +39,10 @@ std::string CashierBrief(const store::Cashier& cashier);  // id, name, role
 std::string Cashiers(const std::vector<store::Cashier>& cashiers);
 std::string LoggedIn(const sessions::LoggedIn& in);
 std::string LoggedOut(bool ended);
-// GET /v1/session: the caller's cashier, terminal, expiry and open shift (or the API token's nulls).
-std::string Session(const sessions::Caller& caller, const std::optional<store::Shift>& shift, std::int64_t now_ms);
+// GET /v1/session: the caller's cashier, terminal, expiry and open shift (or the API token's
+// nulls).
+std::string Session(const sessions::Caller& caller, const std::optional<store::Shift>& shift,
+                    std::int64_t now_ms);
 std::string Shifts(const std::vector<store::Shift>& shifts);
 // The shift, its Z report, and a warning while events wait for the cloud.
 std::string ShiftClosed(const store::ShiftClosed& closed);
@@ -58,7 +61,8 @@ std::string HealthBody(const Health& health);
 
 // GET /v1/sync: the sync worker's own status (a JSON object), the ledger's
 // sync state, and the alerts a manager has not acknowledged.
-std::string SyncStatus(const std::string& cloud, const store::SyncState& state, const std::vector<store::Alert>& alerts);
+std::string SyncStatus(const std::string& cloud, const store::SyncState& state,
+                       const std::vector<store::Alert>& alerts);
 std::string Acknowledged();
 
 struct Receipt {

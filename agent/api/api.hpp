@@ -90,7 +90,8 @@ class Server {
   terminals::Listener& listener();
 
   // Binds and listens (on the loop); `ready` gets the bound port, `failed` a reason.
-  void Start(Parts parts, std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed);
+  void Start(Parts parts, std::function<void(std::uint16_t)> ready,
+             std::function<void(std::string)> failed);
   // Stops accepting and closes connections (event streams included).
   void Stop(std::function<void()> stopped);
 

@@ -15,12 +15,14 @@ struct ReceiptSale {
   std::string claim_url;
 };
 
-std::function<Expected<ReceiptSale>(store::Store&)> CompletedSale(const Options& options, const std::string& id) {
+std::function<Expected<ReceiptSale>(store::Store&)> CompletedSale(const Options& options,
+                                                                  const std::string& id) {
   return [&options, id](store::Store& s) -> Expected<ReceiptSale> {
     auto sale = s.sales.GetSale(id);
     if (!sale) return sale.error();
     if (sale->status != "completed") {
-      return MakeError(ErrorKind::conflict, "sale_not_completed", "only a completed sale has a receipt");
+      return MakeError(ErrorKind::conflict, "sale_not_completed",
+                       "only a completed sale has a receipt");
     }
     ReceiptSale out{std::move(sale).value(), {}};
     if (!out.sale.member) {
@@ -41,50 +43,56 @@ void ShowReceipt(Context& ctx, const ExchangePtr& x) {
     if (w->second == "58") {
       width = receipt::Width::mm58;
     } else if (w->second != "80") {
-      return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "width is 58 or 80")));
+      return x->Reply(
+          ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "width is 58 or 80")));
     }
   }
-  Read<ReceiptSale>(ctx, x, CompletedSale(ctx.options, x->params[0]), [&ctx, width](const ReceiptSale& r) {
-    json::Receipt out{r.sale.id,
-                      r.sale.receipt_no,
-                      width == receipt::Width::mm58 ? 58 : 80,
-                      receipt::Text(r.sale, ctx.options.shop, width, r.claim_url),
-                      r.claim_url,
-                      receipt::EscPos(r.sale, ctx.options.shop, width, r.claim_url)};
-    return JsonAnswer(200, json::ReceiptBody(out));
-  });
+  Read<ReceiptSale>(
+      ctx, x, CompletedSale(ctx.options, x->params[0]), [&ctx, width](const ReceiptSale& r) {
+        json::Receipt out{r.sale.id,
+                          r.sale.receipt_no,
+                          width == receipt::Width::mm58 ? 58 : 80,
+                          receipt::Text(r.sale, ctx.options.shop, width, r.claim_url),
+                          r.claim_url,
+                          receipt::EscPos(r.sale, ctx.options.shop, width, r.claim_url)};
+        return JsonAnswer(200, json::ReceiptBody(out));
+      });
 }
 
-void PrintSale(Context& ctx, const std::string& sale_id, std::function<void(Expected<std::string>)> done) {
+void PrintSale(Context& ctx, const std::string& sale_id,
+               std::function<void(Expected<std::string>)> done) {
   ctx.parts.writer.Submit<ReceiptSale>(
       ledger::Durability::relaxed, CompletedSale(ctx.options, sale_id),
       [&ctx, sale_id, done](Expected<ReceiptSale> r) {
         if (!r) return done(r.error());
-        std::string bytes = receipt::EscPos(r->sale, ctx.options.shop, ctx.options.hardware.print_width, r->claim_url);
+        std::string bytes = receipt::EscPos(r->sale, ctx.options.shop,
+                                            ctx.options.hardware.print_width, r->claim_url);
         const std::size_t size = bytes.size();
         // The printer answers on its own thread; what follows is back on the loop.
         // The loop outlives the server; the context may not, hence `life`.
-        ctx.options.hardware.print(std::move(bytes), [&ctx, &loop = ctx.loop, life = std::weak_ptr<int>(ctx.alive),
-                                                      sale_id, size, done](std::string error) {
-          loop.Post([&ctx, life, sale_id, size, done, error = std::move(error)] {
-            if (life.expired()) return;
-            const std::string outcome = json::Printed(sale_id, size, error);
-            ctx.events.Printed(outcome);
-            if (!error.empty()) {
-              ctx.log.Warn("receipt not printed", {{"sale_id", sale_id}, {"why", error}});
-              return done(MakeError(ErrorKind::unavailable, "printer_unavailable", "the receipt printer: " + error));
-            }
-            done(outcome);
-          });
-        });
+        ctx.options.hardware.print(
+            std::move(bytes), [&ctx, &loop = ctx.loop, life = std::weak_ptr<int>(ctx.alive),
+                               sale_id, size, done](std::string error) {
+              loop.Post([&ctx, life, sale_id, size, done, error = std::move(error)] {
+                if (life.expired()) return;
+                const std::string outcome = json::Printed(sale_id, size, error);
+                ctx.events.Printed(outcome);
+                if (!error.empty()) {
+                  ctx.log.Warn("receipt not printed", {{"sale_id", sale_id}, {"why", error}});
+                  return done(MakeError(ErrorKind::unavailable, "printer_unavailable",
+                                        "the receipt printer: " + error));
+                }
+                done(outcome);
+              });
+            });
       });
 }
 
 void PrintReceipt(Context& ctx, const ExchangePtr& x) {
   if (auto ok = request::Nothing(x->body()); !ok) return x->Reply(ErrorAnswer(ok.error()));
   if (!ctx.options.hardware.print) {
-    return x->Reply(ErrorAnswer(
-        MakeError(ErrorKind::conflict, "no_printer", "no receipt printer is configured ([printer] target)")));
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::conflict, "no_printer",
+                                          "no receipt printer is configured ([printer] target)")));
   }
   PrintSale(ctx, x->params[0], [x](Expected<std::string> printed) {
     x->Reply(printed ? JsonAnswer(200, *printed) : ErrorAnswer(printed.error()));
@@ -94,11 +102,13 @@ void PrintReceipt(Context& ctx, const ExchangePtr& x) {
 // The receipt's claim URL as a QR code (image/svg+xml) for the screen.
 void ClaimQr(Context& ctx, const ExchangePtr& x) {
   ctx.parts.writer.Submit<ReceiptSale>(
-      ledger::Durability::relaxed, CompletedSale(ctx.options, x->params[0]), [x](Expected<ReceiptSale> r) {
+      ledger::Durability::relaxed, CompletedSale(ctx.options, x->params[0]),
+      [x](Expected<ReceiptSale> r) {
         if (!r) return x->Reply(ErrorAnswer(r.error()));
         if (r->claim_url.empty()) {
-          return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "no_claim_url",
-                                                "this sale has no claim URL (a member is bound, or no claim key)")));
+          return x->Reply(ErrorAnswer(
+              MakeError(ErrorKind::not_found, "no_claim_url",
+                        "this sale has no claim URL (a member is bound, or no claim key)")));
         }
         auto matrix = qr::Encode(r->claim_url);
         if (!matrix) return x->Reply(ErrorAnswer(matrix.error()));

@@ -4,9 +4,8 @@
 // the 400 the API answers.
 #include "request.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 
 namespace sa::api::request {
 namespace {
@@ -52,7 +51,8 @@ const json* Field(const json& body, const char* name, bool required) {
 std::optional<std::string> StringField(const json& body, const char* name, bool required) {
   const json* f = Field(body, name, required);
   if (!f) return std::nullopt;
-  if (!f->is_string()) throw BadField{"invalid_field", std::string("\"") + name + "\" must be a string"};
+  if (!f->is_string())
+    throw BadField{"invalid_field", std::string("\"") + name + "\" must be a string"};
   return f->get<std::string>();
 }
 
@@ -61,7 +61,8 @@ std::string Required(const json& body, const char* name) { return *StringField(b
 MinorUnits AmountField(const json& body, const char* name) {
   const json* f = Field(body, name, true);
   if (f->is_number_unsigned() &&
-      f->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<MinorUnits>::max())) {
+      f->get<std::uint64_t>() >
+          static_cast<std::uint64_t>(std::numeric_limits<MinorUnits>::max())) {
     throw BadField{"amount_overflow", std::string("\"") + name + "\" is too large"};
   }
   if (!f->is_number_integer()) {
@@ -76,8 +77,8 @@ MinorUnits AmountField(const json& body, const char* name) {
 std::string ShortField(const json& body, const char* name, std::size_t max) {
   std::string v = Required(body, name);
   if (v.empty() || v.size() > max) {
-    throw BadField{"invalid_field",
-                   std::string("\"") + name + "\" must be 1 to " + std::to_string(max) + " characters"};
+    throw BadField{"invalid_field", std::string("\"") + name + "\" must be 1 to " +
+                                        std::to_string(max) + " characters"};
   }
   return v;
 }
@@ -86,7 +87,8 @@ std::string ShortField(const json& body, const char* name, std::size_t max) {
 std::optional<store::Override> OverrideField(const json& body) {
   const json* f = Field(body, "override", false);
   if (!f) return std::nullopt;
-  if (!f->is_object()) throw BadField{"invalid_field", "\"override\" must be an object {\"manager\",\"reason\"}"};
+  if (!f->is_object())
+    throw BadField{"invalid_field", "\"override\" must be an object {\"manager\",\"reason\"}"};
   return store::Override{ShortField(*f, "manager", 64), ShortField(*f, "reason", 64)};
 }
 
@@ -105,18 +107,22 @@ Expected<void> Nothing(std::string_view body) {
 }
 
 Expected<OpenSale> ParseOpenSale(std::string_view body) {
-  return Read<OpenSale>(body, true, [](const json& j) { return OpenSale{StringField(j, "terminal", false)}; });
+  return Read<OpenSale>(body, true,
+                        [](const json& j) { return OpenSale{StringField(j, "terminal", false)}; });
 }
 
 Expected<Scan> ParseScan(std::string_view body) {
-  return Read<Scan>(body, false, [](const json& j) { return Scan{Required(j, "payload"), OverrideField(j)}; });
+  return Read<Scan>(body, false, [](const json& j) {
+    return Scan{Required(j, "payload"), OverrideField(j)};
+  });
 }
 
 Expected<Member> ParseMember(std::string_view body) {
   return Read<Member>(body, false, [](const json& j) {
     Member m{StringField(j, "payload", false), StringField(j, "phone", false)};
     if (m.payload.has_value() == m.phone.has_value()) {
-      throw BadField{"invalid_field", "give exactly one of \"payload\" (a member code) or \"phone\""};
+      throw BadField{"invalid_field",
+                     "give exactly one of \"payload\" (a member code) or \"phone\""};
     }
     return m;
   });
@@ -137,7 +143,8 @@ Expected<std::vector<store::Payment>> ParsePayments(std::string_view body) {
 }
 
 Expected<std::string> ParseReason(std::string_view body) {
-  return Read<std::string>(body, true, [](const json& j) { return StringField(j, "reason", false).value_or(""); });
+  return Read<std::string>(
+      body, true, [](const json& j) { return StringField(j, "reason", false).value_or(""); });
 }
 
 Expected<Refund> ParseRefund(std::string_view body) {
@@ -150,7 +157,8 @@ Expected<Refund> ParseRefund(std::string_view body) {
       if (item.is_string()) {
         r.units.emplace_back(item.get<std::string>());
       } else if (item.is_object()) {
-        r.units.emplace_back(StringField(item, "gtin", false).value_or(""), Required(item, "serial"));
+        r.units.emplace_back(StringField(item, "gtin", false).value_or(""),
+                             Required(item, "serial"));
       } else {
         throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
       }
@@ -168,7 +176,8 @@ Expected<Count> ParseCount(std::string_view body) {
   return Read<Count>(body, false, [](const json& j) {
     auto gtin = codes::NormaliseGtin(Required(j, "gtin"));
     if (!gtin) {
-      throw BadField{"invalid_gtin", "\"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
+      throw BadField{"invalid_gtin",
+                     "\"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
     }
     const json* counted = Field(j, "counted", true);
     constexpr std::int64_t kMaxCount = 1'000'000'000;
@@ -189,7 +198,8 @@ Expected<Shipment> ParseShipment(std::string_view body) {
 }
 
 Expected<std::string> ParsePickupCode(std::string_view body) {
-  return Read<std::string>(body, false, [](const json& j) { return ShortField(j, "pickup_code", 64); });
+  return Read<std::string>(body, false,
+                           [](const json& j) { return ShortField(j, "pickup_code", 64); });
 }
 
 Expected<Mode> ParseMode(std::string_view body) {
@@ -201,7 +211,8 @@ Expected<Mode> ParseMode(std::string_view body) {
     }
     m.order_id = StringField(j, "order_id", false).value_or("");
     const json* discard = Field(j, "discard", false);
-    if (discard && !discard->is_boolean()) throw BadField{"invalid_field", "\"discard\" must be true or false"};
+    if (discard && !discard->is_boolean())
+      throw BadField{"invalid_field", "\"discard\" must be true or false"};
     m.discard = discard && discard->get<bool>();
     if (m.mode == "pick" && m.order_id.empty()) {
       throw BadField{"missing_field", "\"order_id\" is required in pick mode"};
@@ -252,7 +263,8 @@ Expected<OpenShift> ParseOpenShift(std::string_view body, bool terminal_required
 }
 
 Expected<MinorUnits> ParseCountedCash(std::string_view body) {
-  return Read<MinorUnits>(body, false, [](const json& j) { return AmountField(j, "counted_cash"); });
+  return Read<MinorUnits>(body, false,
+                          [](const json& j) { return AmountField(j, "counted_cash"); });
 }
 
 Expected<std::string> Gtin14(std::string_view text) {

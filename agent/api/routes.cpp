@@ -69,7 +69,8 @@ namespace {
 std::string Bearer(const Exchange& x) {
   const std::string auth = x.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (auth.size() <= kBearer.size() || std::string_view(auth).substr(0, kBearer.size()) != kBearer) return {};
+  if (auth.size() <= kBearer.size() || std::string_view(auth).substr(0, kBearer.size()) != kBearer)
+    return {};
   return auth.substr(kBearer.size());
 }
 
@@ -79,7 +80,8 @@ void Refuse(const ExchangePtr& x, ErrorKind kind, std::string code, std::string 
 
 }  // namespace
 
-void Dispatch(Context& ctx, const Route* route, Access access, const std::string& allow, const ExchangePtr& x) {
+void Dispatch(Context& ctx, const Route* route, Access access, const std::string& allow,
+              const ExchangePtr& x) {
   if (access != Access::screen && x->body().size() > ctx.options.max_body_bytes) {
     return Refuse(x, ErrorKind::too_large, "body_too_large",
                   "the body is over " + std::to_string(ctx.options.max_body_bytes) + " bytes");
@@ -92,7 +94,8 @@ void Dispatch(Context& ctx, const Route* route, Access access, const std::string
                     "(the token is in {data-dir}/api-token, or log in: POST /v1/login)");
     }
     if (access == Access::manager && !x->caller.manager()) {
-      return Refuse(x, ErrorKind::forbidden, "forbidden", "this needs a manager's session or the API token");
+      return Refuse(x, ErrorKind::forbidden, "forbidden",
+                    "this needs a manager's session or the API token");
     }
   }
   if (!route && allow.empty()) {
@@ -100,8 +103,8 @@ void Dispatch(Context& ctx, const Route* route, Access access, const std::string
                   "no such route: " + std::string(x->path().substr(0, 100)));
   }
   if (!route) {
-    Answer answer = ErrorAnswer(MakeError(ErrorKind::invalid_request, "method_not_allowed",
-                                          "this route takes " + allow));
+    Answer answer = ErrorAnswer(
+        MakeError(ErrorKind::invalid_request, "method_not_allowed", "this route takes " + allow));
     answer.status = 405;
     answer.headers.emplace_back("Allow", allow);
     return x->Reply(std::move(answer));
@@ -131,9 +134,13 @@ int StatusFor(const Error& error) {
   return 500;
 }
 
-Answer ErrorAnswer(const Error& error) { return JsonAnswer(StatusFor(error), json::ErrorBody(error)); }
+Answer ErrorAnswer(const Error& error) {
+  return JsonAnswer(StatusFor(error), json::ErrorBody(error));
+}
 
-Answer JsonAnswer(int status, std::string body) { return Answer{status, std::move(body), "application/json", {}}; }
+Answer JsonAnswer(int status, std::string body) {
+  return Answer{status, std::move(body), "application/json", {}};
+}
 
 Expected<std::optional<IdempotencyKey>> IdempotencyOf(const Exchange& x) {
   std::string key = x.header("Idempotency-Key");
@@ -148,12 +155,15 @@ Expected<std::optional<IdempotencyKey>> IdempotencyOf(const Exchange& x) {
 
 Expected<std::map<std::string, std::string>> QueryOf(const Exchange& x) {
   auto query = http::ParseQuery(x.query());
-  if (!query) return MakeError(ErrorKind::invalid_request, "invalid_field", "the query has a broken %-escape");
+  if (!query)
+    return MakeError(ErrorKind::invalid_request, "invalid_field",
+                     "the query has a broken %-escape");
   return std::move(*query);
 }
 
 std::optional<std::int64_t> Number(std::string_view text, std::int64_t min, std::int64_t max) {
-  if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (text.empty() || text.size() > 4 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
   const std::int64_t n = std::stoll(std::string(text));
@@ -163,7 +173,8 @@ std::optional<std::int64_t> Number(std::string_view text, std::int64_t min, std:
 
 // ------------------------------------------------------------------ events
 
-EventHub::EventHub(const SyncHooks& sync, std::function<void(std::string_view, const std::string&)> broadcast)
+EventHub::EventHub(const SyncHooks& sync,
+                   std::function<void(std::string_view, const std::string&)> broadcast)
     : sync_(sync), broadcast_(std::move(broadcast)) {}
 
 void EventHub::Scanned(const terminals::ScanRecord& scan) { broadcast_("scan", json::Scan(scan)); }
@@ -171,7 +182,9 @@ void EventHub::SaleChanged(const store::Sale& sale) { broadcast_("sale", store::
 void EventHub::UnitReceived(const store::StockLevel& level, const std::string& serial) {
   broadcast_("stock", json::Received(level, serial));
 }
-void EventHub::StockCounted(const store::StockLevel& level) { broadcast_("stock", json::Stock(level)); }
+void EventHub::StockCounted(const store::StockLevel& level) {
+  broadcast_("stock", json::Stock(level));
+}
 void EventHub::ReservationChanged(const store::Reservation& order) {
   broadcast_("reservation", json::Reservation(order));
 }

@@ -53,7 +53,8 @@ using ExchangePtr = std::shared_ptr<Exchange>;
 // The server-sent events every screen sees.
 class EventHub : public terminals::Listener {
  public:
-  EventHub(const SyncHooks& sync, std::function<void(std::string_view event, const std::string& data)> broadcast);
+  EventHub(const SyncHooks& sync,
+           std::function<void(std::string_view event, const std::string& data)> broadcast);
 
   void Scanned(const terminals::ScanRecord& scan) override;
   void SaleChanged(const store::Sale& sale) override;
@@ -115,7 +116,8 @@ const std::vector<Route>& Routes();
 // Answers one request: the body limit (413), who is calling (401, 403) as
 // `access` says, then the route's handler. Without a route: 404 when `allow`
 // is empty, else 405 (the path takes only the methods in `allow`).
-void Dispatch(Context& ctx, const Route* route, Access access, const std::string& allow, const ExchangePtr& x);
+void Dispatch(Context& ctx, const Route* route, Access access, const std::string& allow,
+              const ExchangePtr& x);
 
 // ---- the handlers' common steps (routes.cpp)
 
@@ -164,7 +166,8 @@ void Submit(Context& ctx, const ExchangePtr& x, ledger::Durability durability, b
         Expected<T> result = work(s);
         Answer answer = result ? encode(*result) : ErrorAnswer(result.error());
         if (key && answer.status < 500) {
-          auto kept = s.books.RememberAnswer(key->key, key->request_hash, {answer.status, answer.body});
+          auto kept =
+              s.books.RememberAnswer(key->key, key->request_hash, {answer.status, answer.body});
           if (!kept) return kept.error();
         }
         return Done{std::move(result), std::move(answer)};
@@ -203,7 +206,8 @@ void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);
 void ClaimQr(Context&, const ExchangePtr&);
 // Prints a completed sale's receipt (after completion, or asked for); `done` on the loop.
-void PrintSale(Context& ctx, const std::string& sale_id, std::function<void(Expected<std::string>)> done);
+void PrintSale(Context& ctx, const std::string& sale_id,
+               std::function<void(Expected<std::string>)> done);
 // stock_routes.cpp
 void ShowStock(Context&, const ExchangePtr&);
 void ReceiveUnit(Context&, const ExchangePtr&);

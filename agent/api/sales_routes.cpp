@@ -34,8 +34,11 @@ void OpenSale(Context& ctx, const ExchangePtr& x) {
   const std::string terminal = body->terminal.value_or(x->caller.terminal());
   Submit<store::Sale>(
       ctx, x, Durability::relaxed, true,
-      [terminal, cashier = x->caller.cashier()](store::Store& s) { return s.sales.OpenSale(terminal, cashier); },
-      [](const store::Sale& sale) { return JsonAnswer(201, store::SaleJson(sale)); }, ShowChange(ctx));
+      [terminal, cashier = x->caller.cashier()](store::Store& s) {
+        return s.sales.OpenSale(terminal, cashier);
+      },
+      [](const store::Sale& sale) { return JsonAnswer(201, store::SaleJson(sale)); },
+      ShowChange(ctx));
 }
 
 // A sale by its id, or by the part of it a screen shows (its first or last
@@ -50,8 +53,9 @@ void ShowSale(Context& ctx, const ExchangePtr& x) {
         if (!ids || ids->empty()) return exact;
         if (ids->size() > 1) {
           return MakeError(ErrorKind::conflict, "sale_id_ambiguous",
-                           "more than one sale's id starts or ends with " + id + " (" + ids->at(0) + ", " +
-                               ids->at(1) + (ids->size() > 2 ? ", ..." : "") + "): give more of it");
+                           "more than one sale's id starts or ends with " + id + " (" + ids->at(0) +
+                               ", " + ids->at(1) + (ids->size() > 2 ? ", ..." : "") +
+                               "): give more of it");
         }
         return s.sales.GetSale(ids->front());
       },
@@ -62,9 +66,11 @@ void ScanIntoSale(Context& ctx, const ExchangePtr& x) {
   auto body = request::ParseScan(x->body());
   if (Fails(x, body)) return;
   const std::string id = x->params[0];
-  terminals::ScanRecord scan{"api", body->payload.substr(0, 256), SystemClock().now_ms(), {}, id, {}, "sale", {}};
+  terminals::ScanRecord scan{
+      "api", body->payload.substr(0, 256), SystemClock().now_ms(), {}, id, {}, "sale", {}};
   // Recorded however it ends; a manager's override writes stock.override.
-  auto done = [&ctx, scan, overridden = body->override_reserved.has_value()](const Expected<store::Sale>& sale) {
+  auto done = [&ctx, scan, overridden = body->override_reserved.has_value()](
+                  const Expected<store::Sale>& sale) {
     terminals::ScanRecord rec = scan;
     rec.outcome = sale ? "accepted" : sale.error().code;
     ctx.parts.terminals.Record(std::move(rec));
@@ -92,7 +98,8 @@ void BindMember(Context& ctx, const ExchangePtr& x) {
   Submit<store::Sale>(
       ctx, x, Durability::relaxed, true,
       [id = x->params[0], member = *body](store::Store& s) {
-        return member.payload ? s.sales.BindMemberCode(id, *member.payload) : s.sales.BindPhone(id, *member.phone);
+        return member.payload ? s.sales.BindMemberCode(id, *member.payload)
+                              : s.sales.BindPhone(id, *member.phone);
       },
       SaleAnswer, ShowChange(ctx));
 }
@@ -103,7 +110,8 @@ void CompleteSale(Context& ctx, const ExchangePtr& x) {
   const std::string id = x->params[0];
   Submit<store::Sale>(
       ctx, x, Durability::full, true,
-      [id, payments = *payments](store::Store& s) { return s.sales.Complete(id, payments); }, SaleAnswer,
+      [id, payments = *payments](store::Store& s) { return s.sales.Complete(id, payments); },
+      SaleAnswer,
       [&ctx, id](const Expected<store::Sale>& sale) {
         if (!sale) return;
         ++ctx.counters.sales_completed;
@@ -121,7 +129,8 @@ void VoidSale(Context& ctx, const ExchangePtr& x) {
   if (Fails(x, reason)) return;
   Submit<store::Sale>(
       ctx, x, Durability::full, true,
-      [id = x->params[0], reason = *reason](store::Store& s) { return s.sales.Void(id, reason); }, SaleAnswer,
+      [id = x->params[0], reason = *reason](store::Store& s) { return s.sales.Void(id, reason); },
+      SaleAnswer,
       [&ctx](const Expected<store::Sale>& sale) {
         if (!sale) return;
         ++ctx.counters.sales_voided;
@@ -132,12 +141,15 @@ void VoidSale(Context& ctx, const ExchangePtr& x) {
 
 void RemoveLine(Context& ctx, const ExchangePtr& x) {
   const std::string& line = x->params[1];
-  const bool numeric =
-      !line.empty() && line.size() <= 18 && line.find_first_not_of("0123456789") == std::string::npos;
-  if (!numeric) return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "line_not_found", "no such line")));
+  const bool numeric = !line.empty() && line.size() <= 18 &&
+                       line.find_first_not_of("0123456789") == std::string::npos;
+  if (!numeric)
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "line_not_found", "no such line")));
   Submit<store::Sale>(
       ctx, x, Durability::relaxed, false,
-      [id = x->params[0], line_id = std::stoll(line)](store::Store& s) { return s.sales.RemoveLine(id, line_id); },
+      [id = x->params[0], line_id = std::stoll(line)](store::Store& s) {
+        return s.sales.RemoveLine(id, line_id);
+      },
       SaleAnswer);
 }
 

@@ -9,7 +9,9 @@ namespace {
 
 using ledger::Durability;
 
-Answer CashierAnswer(const store::Cashier& cashier) { return JsonAnswer(200, store::CashierJson(cashier)); }
+Answer CashierAnswer(const store::Cashier& cashier) {
+  return JsonAnswer(200, store::CashierJson(cashier));
+}
 Answer ShiftAnswer(const store::Shift& shift) { return JsonAnswer(200, store::ShiftJson(shift)); }
 
 // The cashier's id from the path, else cashier_not_found.
@@ -23,7 +25,8 @@ std::optional<std::string> CashierId(const ExchangePtr& x) {
 // The shift's id from the path: percent-decoded, else shift_not_found.
 std::optional<std::string> ShiftId(const ExchangePtr& x) {
   auto id = http::PathId(x->params[0]);
-  if (!id) x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "shift_not_found", "no such shift")));
+  if (!id)
+    x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "shift_not_found", "no such shift")));
   return id;
 }
 
@@ -35,9 +38,10 @@ std::optional<std::string> ShiftId(const ExchangePtr& x) {
 void Login(Context& ctx, const ExchangePtr& x) {
   auto login = request::ParseLogin(x->body());
   if (!login) return x->Reply(ErrorAnswer(login.error()));
-  ctx.parts.sessions.Login(login->cashier, login->pin, login->terminal, [x](Expected<sessions::LoggedIn> in) {
-    x->Reply(in ? JsonAnswer(200, json::LoggedIn(*in)) : ErrorAnswer(in.error()));
-  });
+  ctx.parts.sessions.Login(
+      login->cashier, login->pin, login->terminal, [x](Expected<sessions::LoggedIn> in) {
+        x->Reply(in ? JsonAnswer(200, json::LoggedIn(*in)) : ErrorAnswer(in.error()));
+      });
 }
 
 void Logout(Context& ctx, const ExchangePtr& x) {
@@ -70,7 +74,9 @@ void ShowSession(Context& ctx, const ExchangePtr& x) {
 void ListCashiers(Context& ctx, const ExchangePtr& x) {
   Read<std::vector<store::Cashier>>(
       ctx, x, [](store::Store& s) { return s.shifts.Cashiers(); },
-      [](const std::vector<store::Cashier>& cashiers) { return JsonAnswer(200, json::Cashiers(cashiers)); });
+      [](const std::vector<store::Cashier>& cashiers) {
+        return JsonAnswer(200, json::Cashiers(cashiers));
+      });
 }
 
 void AddCashier(Context& ctx, const ExchangePtr& x) {
@@ -79,7 +85,9 @@ void AddCashier(Context& ctx, const ExchangePtr& x) {
   ctx.parts.sessions.HashPin(cashier->pin, [&ctx, x, c = *cashier](crypto::PinHash pin) {
     Submit<store::Cashier>(
         ctx, x, Durability::full, true,
-        [c, pin = std::move(pin)](store::Store& s) { return s.shifts.AddCashier(c.id, c.name, c.role, pin); },
+        [c, pin = std::move(pin)](store::Store& s) {
+          return s.shifts.AddCashier(c.id, c.name, c.role, pin);
+        },
         [](const store::Cashier& added) { return JsonAnswer(201, json::CashierBrief(added)); });
   });
 }
@@ -92,7 +100,8 @@ void ResetPin(Context& ctx, const ExchangePtr& x) {
   ctx.parts.sessions.HashPin(*pin, [&ctx, x, id = *id](crypto::PinHash hash) {
     Submit<store::Cashier>(
         ctx, x, Durability::full, true,
-        [id, hash = std::move(hash)](store::Store& s) { return s.shifts.SetCashierPin(id, hash); }, CashierAnswer,
+        [id, hash = std::move(hash)](store::Store& s) { return s.shifts.SetCashierPin(id, hash); },
+        CashierAnswer,
         [&ctx, id](const Expected<store::Cashier>& cashier) {
           if (cashier) ctx.parts.sessions.Unlock(id);  // a manager's reset lifts a lockout
         });
@@ -103,8 +112,9 @@ void RemoveCashier(Context& ctx, const ExchangePtr& x) {
   auto id = CashierId(x);
   if (!id) return;
   Submit<store::Cashier>(
-      ctx, x, Durability::full, false, [id = *id](store::Store& s) { return s.shifts.DeactivateCashier(id); },
-      CashierAnswer, [&ctx, id = *id](const Expected<store::Cashier>& cashier) {
+      ctx, x, Durability::full, false,
+      [id = *id](store::Store& s) { return s.shifts.DeactivateCashier(id); }, CashierAnswer,
+      [&ctx, id = *id](const Expected<store::Cashier>& cashier) {
         // A removed cashier's sessions end now, not at their idle timeout.
         if (cashier) ctx.parts.sessions.EndSessionsOf(id);
       });
@@ -116,15 +126,19 @@ void ListShifts(Context& ctx, const ExchangePtr& x) {
   const std::string terminal = query->count("terminal") ? query->at("terminal") : "";
   const std::string status = query->count("status") ? query->at("status") : "";
   if (!status.empty() && status != "open" && status != "closed") {
-    return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "status is open or closed")));
+    return x->Reply(ErrorAnswer(
+        MakeError(ErrorKind::invalid_request, "invalid_field", "status is open or closed")));
   }
   if (!terminal.empty() && !IsValidId(terminal)) {
-    return x->Reply(ErrorAnswer(
-        MakeError(ErrorKind::invalid_request, "invalid_field", "terminal is 1-64 of A-Z a-z 0-9 _ . -")));
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field",
+                                          "terminal is 1-64 of A-Z a-z 0-9 _ . -")));
   }
   Read<std::vector<store::Shift>>(
-      ctx, x, [terminal, status](store::Store& s) { return s.shifts.ListShifts(terminal, status, 200); },
-      [](const std::vector<store::Shift>& shifts) { return JsonAnswer(200, json::Shifts(shifts)); });
+      ctx, x,
+      [terminal, status](store::Store& s) { return s.shifts.ListShifts(terminal, status, 200); },
+      [](const std::vector<store::Shift>& shifts) {
+        return JsonAnswer(200, json::Shifts(shifts));
+      });
 }
 
 void OpenShift(Context& ctx, const ExchangePtr& x) {
@@ -133,21 +147,25 @@ void OpenShift(Context& ctx, const ExchangePtr& x) {
   Submit<store::Shift>(
       ctx, x, Durability::full, true,
       [terminal = body->terminal.value_or(x->caller.terminal()), opening = body->opening_float,
-       cashier = x->caller.cashier()](store::Store& s) { return s.shifts.OpenShift(terminal, cashier, opening); },
+       cashier = x->caller.cashier()](store::Store& s) {
+        return s.shifts.OpenShift(terminal, cashier, opening);
+      },
       [](const store::Shift& shift) { return JsonAnswer(201, store::ShiftJson(shift)); });
 }
 
 void ShowShift(Context& ctx, const ExchangePtr& x) {
   auto id = ShiftId(x);
   if (!id) return;
-  Read<store::Shift>(ctx, x, [id = *id](store::Store& s) { return s.shifts.GetShift(id); }, ShiftAnswer);
+  Read<store::Shift>(
+      ctx, x, [id = *id](store::Store& s) { return s.shifts.GetShift(id); }, ShiftAnswer);
 }
 
 void ShiftReport(Context& ctx, const ExchangePtr& x) {
   auto id = ShiftId(x);
   if (!id) return;
-  Read<store::ShiftReport>(ctx, x, [id = *id](store::Store& s) { return s.shifts.ReportOf(id); },
-                           [](const store::ShiftReport& r) { return JsonAnswer(200, store::ShiftReportJson(r)); });
+  Read<store::ShiftReport>(
+      ctx, x, [id = *id](store::Store& s) { return s.shifts.ReportOf(id); },
+      [](const store::ShiftReport& r) { return JsonAnswer(200, store::ShiftReportJson(r)); });
 }
 
 void CloseShift(Context& ctx, const ExchangePtr& x) {

@@ -9,19 +9,23 @@ namespace {
 
 using ledger::Durability;
 
-Answer OrderAnswer(const store::Reservation& order) { return JsonAnswer(200, json::Reservation(order)); }
+Answer OrderAnswer(const store::Reservation& order) {
+  return JsonAnswer(200, json::Reservation(order));
+}
 
 // The order's id from the path: percent-decoded, else reservation_not_found.
 std::optional<std::string> OrderId(const ExchangePtr& x) {
   auto id = http::PathId(x->params[0]);
   if (!id) {
-    x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "reservation_not_found", "no such reservation")));
+    x->Reply(ErrorAnswer(
+        MakeError(ErrorKind::not_found, "reservation_not_found", "no such reservation")));
   }
   return id;
 }
 
 // One step of an order on the writer: durable, idempotent, pushed, shown.
-void Step(Context& ctx, const ExchangePtr& x, std::function<Expected<store::Reservation>(store::Store&)> step) {
+void Step(Context& ctx, const ExchangePtr& x,
+          std::function<Expected<store::Reservation>(store::Store&)> step) {
   Submit<store::Reservation>(ctx, x, Durability::full, true, std::move(step), OrderAnswer,
                              [&ctx](const Expected<store::Reservation>& order) {
                                if (!order) return;
@@ -35,8 +39,9 @@ void Step(Context& ctx, const ExchangePtr& x, std::function<Expected<store::Rese
 void ShowStock(Context& ctx, const ExchangePtr& x) {
   auto gtin = request::Gtin14(x->params[0]);
   if (!gtin) return x->Reply(ErrorAnswer(gtin.error()));
-  Read<store::StockLevel>(ctx, x, [gtin = *gtin](store::Store& s) { return s.stock.Level(gtin); },
-                          [](const store::StockLevel& level) { return JsonAnswer(200, json::Stock(level)); });
+  Read<store::StockLevel>(
+      ctx, x, [gtin = *gtin](store::Store& s) { return s.stock.Level(gtin); },
+      [](const store::StockLevel& level) { return JsonAnswer(200, json::Stock(level)); });
 }
 
 void ReceiveUnit(Context& ctx, const ExchangePtr& x) {
@@ -47,8 +52,12 @@ void ReceiveUnit(Context& ctx, const ExchangePtr& x) {
     const std::string serial = checked->code.serial;
     Submit<store::StockLevel>(
         ctx, x, Durability::full, true,
-        [checked = std::move(checked).value()](store::Store& s) { return s.stock.Receive(checked); },
-        [serial](const store::StockLevel& level) { return JsonAnswer(200, json::Received(level, serial)); },
+        [checked = std::move(checked).value()](store::Store& s) {
+          return s.stock.Receive(checked);
+        },
+        [serial](const store::StockLevel& level) {
+          return JsonAnswer(200, json::Received(level, serial));
+        },
         [&ctx, serial](const Expected<store::StockLevel>& level) {
           if (!level) return;
           ctx.events.EventWritten();
@@ -79,26 +88,31 @@ void ListReservations(Context& ctx, const ExchangePtr& x) {
     if (v->second == "1" || v->second == "true") {
       all = true;
     } else if (v->second != "0" && v->second != "false") {
-      return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "all is 1 or 0")));
+      return x->Reply(
+          ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "all is 1 or 0")));
     }
   }
   std::size_t limit = 200;
   if (auto v = query->find("limit"); v != query->end()) {
     auto n = Number(v->second, 1, 1000);
     if (!n) {
-      return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "limit must be 1 to 1000")));
+      return x->Reply(ErrorAnswer(
+          MakeError(ErrorKind::invalid_request, "invalid_field", "limit must be 1 to 1000")));
     }
     limit = static_cast<std::size_t>(*n);
   }
   Read<std::vector<store::Reservation>>(
       ctx, x, [all, limit](store::Store& s) { return s.stock.Reservations(all, limit); },
-      [](const std::vector<store::Reservation>& orders) { return JsonAnswer(200, json::Reservations(orders)); });
+      [](const std::vector<store::Reservation>& orders) {
+        return JsonAnswer(200, json::Reservations(orders));
+      });
 }
 
 void ShowReservation(Context& ctx, const ExchangePtr& x) {
   auto id = OrderId(x);
   if (!id) return;
-  Read<store::Reservation>(ctx, x, [id = *id](store::Store& s) { return s.stock.GetReservation(id); }, OrderAnswer);
+  Read<store::Reservation>(
+      ctx, x, [id = *id](store::Store& s) { return s.stock.GetReservation(id); }, OrderAnswer);
 }
 
 void AcceptOrder(Context& ctx, const ExchangePtr& x) {
@@ -113,7 +127,8 @@ void RejectOrder(Context& ctx, const ExchangePtr& x) {
   if (!id) return;
   auto reason = request::ParseReason(x->body());
   if (!reason) return x->Reply(ErrorAnswer(reason.error()));
-  Step(ctx, x, [id = *id, reason = *reason](store::Store& s) { return s.stock.Reject(id, reason); });
+  Step(ctx, x,
+       [id = *id, reason = *reason](store::Store& s) { return s.stock.Reject(id, reason); });
 }
 
 void ReleaseOrder(Context& ctx, const ExchangePtr& x) {
@@ -121,7 +136,8 @@ void ReleaseOrder(Context& ctx, const ExchangePtr& x) {
   if (!id) return;
   auto reason = request::ParseReason(x->body());
   if (!reason) return x->Reply(ErrorAnswer(reason.error()));
-  Step(ctx, x, [id = *id, reason = *reason](store::Store& s) { return s.stock.Release(id, reason); });
+  Step(ctx, x,
+       [id = *id, reason = *reason](store::Store& s) { return s.stock.Release(id, reason); });
 }
 
 void ShipOrder(Context& ctx, const ExchangePtr& x) {
@@ -150,7 +166,9 @@ void PickUnit(Context& ctx, const ExchangePtr& x) {
   if (!payload) return x->Reply(ErrorAnswer(payload.error()));
   ctx.parts.terminals.Check(*payload, [&ctx, x, id = *id](Expected<store::CheckedCode> checked) {
     if (!checked) return x->Reply(ErrorAnswer(checked.error()));
-    Step(ctx, x, [id, checked = std::move(checked).value()](store::Store& s) { return s.stock.Pick(id, checked); });
+    Step(ctx, x, [id, checked = std::move(checked).value()](store::Store& s) {
+      return s.stock.Pick(id, checked);
+    });
   });
 }
 

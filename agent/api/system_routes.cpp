@@ -11,11 +11,13 @@ namespace sa::api {
 // script (CSP), always revalidated (a new agent build brings new screens).
 void Screen(Context& ctx, const ExchangePtr& x) {
   const std::string_view path = x->path();
-  const std::string name = path == "/" ? "index.html" : path == "/store" ? "store.html" : x->params.at(0);
+  const std::string name = path == "/"        ? "index.html"
+                           : path == "/store" ? "store.html"
+                                              : x->params.at(0);
   auto asset = web::FindAsset(name, ctx.options.web_root);
   if (!asset) {
-    return x->Reply(ErrorAnswer(
-        MakeError(ErrorKind::not_found, "not_found", "no such route: " + std::string(path.substr(0, 100)))));
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "not_found",
+                                          "no such route: " + std::string(path.substr(0, 100)))));
   }
   x->Reply(Answer{200,
                   std::move(asset->body),
@@ -35,8 +37,9 @@ void Health(Context& ctx, const ExchangePtr& x) {
   health.store_id = ctx.parts.books.config().store_id;
   health.device_id = ctx.parts.books.config().device_id;
   health.version = ctx.options.version;
-  health.uptime_s =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - ctx.started).count();
+  health.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::steady_clock::now() - ctx.started)
+                        .count();
   // A ledger that cannot say its depth still answers: -1.
   Read<std::int64_t>(
       ctx, x,
@@ -54,23 +57,24 @@ void Metrics(Context& ctx, const ExchangePtr& x) {
   Read<std::int64_t>(
       ctx, x, [](store::Store& s) { return s.books.OutboxDepth(); },
       [&ctx](std::int64_t depth) {
-        json::MetricsInput in{ctx.counters.sales_completed,
-                              ctx.counters.sales_voided,
-                              ctx.counters.refunds,
-                              ctx.counters.responses_by_status,
-                              ctx.parts.terminals.scans_by_outcome(),
-                              ctx.parts.writer.stats(),
-                              ctx.options.sync.status ? std::optional(ctx.options.sync.status()) : std::nullopt,
-                              depth,
-                              ctx.event_streams()};
+        json::MetricsInput in{
+            ctx.counters.sales_completed,
+            ctx.counters.sales_voided,
+            ctx.counters.refunds,
+            ctx.counters.responses_by_status,
+            ctx.parts.terminals.scans_by_outcome(),
+            ctx.parts.writer.stats(),
+            ctx.options.sync.status ? std::optional(ctx.options.sync.status()) : std::nullopt,
+            depth,
+            ctx.event_streams()};
         return Answer{200, json::MetricsText(in), "text/plain; version=0.0.4", {}};
       });
 }
 
 void Events(Context&, const ExchangePtr& x) {
   if (!x->StreamEvents()) {
-    x->Reply(ErrorAnswer(
-        MakeError(ErrorKind::unavailable, "too_many_event_streams", "too many /v1/events streams are open")));
+    x->Reply(ErrorAnswer(MakeError(ErrorKind::unavailable, "too_many_event_streams",
+                                   "too many /v1/events streams are open")));
   }
 }
 
@@ -101,21 +105,25 @@ void SyncStatus(Context& ctx, const ExchangePtr& x) {
 
 void SyncNow(Context& ctx, const ExchangePtr& x) {
   if (!ctx.options.sync.now) {
-    return x->Reply(
-        ErrorAnswer(MakeError(ErrorKind::conflict, "sync_disabled", "no cloud is configured (cloud.url in the config)")));
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::conflict, "sync_disabled",
+                                          "no cloud is configured (cloud.url in the config)")));
   }
   // The cycle ends on sync's thread; the answer goes out on the loop.
-  ctx.options.sync.now([&loop = ctx.loop, x, life = std::weak_ptr<int>(ctx.alive)](std::string result) {
-    loop.Post([x, life, result = std::move(result)] {
-      if (!life.expired()) x->Reply(JsonAnswer(200, result));
-    });
-  });
+  ctx.options.sync.now(
+      [&loop = ctx.loop, x, life = std::weak_ptr<int>(ctx.alive)](std::string result) {
+        loop.Post([x, life, result = std::move(result)] {
+          if (!life.expired()) x->Reply(JsonAnswer(200, result));
+        });
+      });
 }
 
 void AckAlert(Context& ctx, const ExchangePtr& x) {
   const std::string& id = x->params[0];
-  const bool numeric = !id.empty() && id.size() <= 18 && id.find_first_not_of("0123456789") == std::string::npos;
-  if (!numeric) return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "alert_not_found", "no such alert")));
+  const bool numeric =
+      !id.empty() && id.size() <= 18 && id.find_first_not_of("0123456789") == std::string::npos;
+  if (!numeric)
+    return x->Reply(
+        ErrorAnswer(MakeError(ErrorKind::not_found, "alert_not_found", "no such alert")));
   Submit<bool>(
       ctx, x, ledger::Durability::full, true,
       [id = std::stoll(id)](store::Store& s) -> Expected<bool> {

@@ -11,8 +11,8 @@ namespace {
 std::optional<std::string> TerminalId(const ExchangePtr& x) {
   const std::string& t = x->params[0];
   if (IsValidId(t)) return t;
-  x->Reply(ErrorAnswer(
-      MakeError(ErrorKind::not_found, "terminal_not_found", "a terminal id is 1-64 of A-Z a-z 0-9 _ . -")));
+  x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "terminal_not_found",
+                                 "a terminal id is 1-64 of A-Z a-z 0-9 _ . -")));
   return std::nullopt;
 }
 
@@ -37,10 +37,10 @@ void SetMode(Context& ctx, const ExchangePtr& x) {
   if (!t) return;
   auto mode = request::ParseMode(x->body());
   if (!mode) return x->Reply(ErrorAnswer(mode.error()));
-  ctx.parts.terminals.SetMode(*t, mode->mode, mode->order_id, mode->discard,
-                              [x](Expected<terminals::TerminalView> view) {
-                                x->Reply(view ? JsonAnswer(200, json::Terminal(*view)) : ErrorAnswer(view.error()));
-                              });
+  ctx.parts.terminals.SetMode(
+      *t, mode->mode, mode->order_id, mode->discard, [x](Expected<terminals::TerminalView> view) {
+        x->Reply(view ? JsonAnswer(200, json::Terminal(*view)) : ErrorAnswer(view.error()));
+      });
 }
 
 // Commits the terminal's tally: one stock count per GTIN (each its own
@@ -71,7 +71,9 @@ void RecentScans(Context& ctx, const ExchangePtr& x) {
   std::size_t limit = 50;
   if (auto v = query->find("limit"); v != query->end()) {
     auto n = Number(v->second, 0, 9999);
-    if (!n) return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "limit must be 1 to 200")));
+    if (!n)
+      return x->Reply(ErrorAnswer(
+          MakeError(ErrorKind::invalid_request, "invalid_field", "limit must be 1 to 200")));
     limit = static_cast<std::size_t>(std::clamp<std::int64_t>(*n, 1, 200));
   }
   x->Reply(JsonAnswer(200, json::Scans(ctx.parts.terminals.Recent(limit))));

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Parse(): which form a payload is, brand URL patterns, member codes,
 // signature checks and minting.
+#include "codes.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
 
-#include "codes.hpp"
 #include "parse_internal.hpp"
 
 namespace sa::codes {
@@ -298,8 +299,9 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
   for (char c : body) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7F) {
-      return Refuse("bad_character", "the payload has control or non-ASCII bytes and is no "
-                                     "label this store reads");
+      return Refuse("bad_character",
+                    "the payload has control or non-ASCII bytes and is no "
+                    "label this store reads");
     }
   }
   return Refuse("unrecognised_format",
@@ -319,10 +321,10 @@ std::string SignLabel(std::string_view gtin14, std::string_view serial,
   return crypto::Base64UrlEncode(sig);
 }
 
-std::string MakeDigitalLink(std::string_view host, std::string_view gtin14,
-                            std::string_view serial, std::string_view signature) {
-  std::string uri = "https://" + std::string(host) + "/01/" + std::string(gtin14) + "/21/" +
-                    std::string(serial);
+std::string MakeDigitalLink(std::string_view host, std::string_view gtin14, std::string_view serial,
+                            std::string_view signature) {
+  std::string uri =
+      "https://" + std::string(host) + "/01/" + std::string(gtin14) + "/21/" + std::string(serial);
   if (!signature.empty()) uri += "?8030=" + std::string(signature);
   return uri;
 }

@@ -35,13 +35,13 @@ struct Date {
 // What a label says. Strings are empty when the label does not carry the field.
 struct Code {
   Kind kind = Kind::gtin;
-  std::string gtin;       // AI 01, always 14 digits with a good check digit
-  std::string serial;     // AI 21
-  std::string lot;        // AI 10
-  std::string cpv;        // AI 22
+  std::string gtin;            // AI 01, always 14 digits with a good check digit
+  std::string serial;          // AI 21
+  std::string lot;             // AI 10
+  std::string cpv;             // AI 22
   std::optional<Date> expiry;  // AI 17
-  std::string signature;  // AI 8030, base64url text as printed
-  std::string symbology;  // the AIM prefix the scanner sent, e.g. "]Q3"
+  std::string signature;       // AI 8030, base64url text as printed
+  std::string symbology;       // the AIM prefix the scanner sent, e.g. "]Q3"
   std::vector<std::pair<std::string, std::string>> other_ais;  // recognised, not used
 
   // Member codes only.
@@ -104,8 +104,8 @@ SignatureState VerifySignature(const Code& code, const crypto::KeyRing& keys);
 // Minting, for the demo store, tests and benchmarks.
 std::string SignLabel(std::string_view gtin14, std::string_view serial,
                       const crypto::SigningKey& key);
-std::string MakeDigitalLink(std::string_view host, std::string_view gtin14,
-                            std::string_view serial, std::string_view signature);
+std::string MakeDigitalLink(std::string_view host, std::string_view gtin14, std::string_view serial,
+                            std::string_view signature);
 std::string MakeMemberCode(std::string_view member_id, std::int64_t unix_seconds,
                            const crypto::SigningKey& key);
 

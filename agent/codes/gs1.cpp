@@ -174,8 +174,8 @@ Expected<std::string> NormaliseGtin(std::string_view digits) {
   if (n != 8 && n != 12 && n != 13 && n != 14) {
     // The digits are not echoed: a phone number keyed into the scan box
     // would otherwise travel into messages and logs.
-    return Refuse("bad_gtin_length", "a GTIN has 8, 12, 13 or 14 digits; this one has " +
-                                         std::to_string(n));
+    return Refuse("bad_gtin_length",
+                  "a GTIN has 8, 12, 13 or 14 digits; this one has " + std::to_string(n));
   }
   std::string gtin14 = std::string(14 - n, '0') + std::string(digits);
   int sum = 0;
@@ -186,8 +186,8 @@ Expected<std::string> NormaliseGtin(std::string_view digits) {
   const int check = (10 - sum % 10) % 10;
   if (gtin14[13] - '0' != check) {
     return Refuse("bad_check_digit", "GTIN " + std::string(digits) + " has check digit " +
-                                         gtin14.substr(13) + ", expected " +
-                                         std::to_string(check) + " (mistyped or misprinted?)");
+                                         gtin14.substr(13) + ", expected " + std::to_string(check) +
+                                         " (mistyped or misprinted?)");
   }
   return gtin14;
 }
@@ -198,22 +198,22 @@ Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::stri
     return Refuse("repeated_ai", "AI (" + ai_str + ") appears twice in one label");
   }
   if (value.empty()) {
-    return Refuse("truncated_field", "AI (" + ai_str + ") " + std::string(spec.title) +
-                                         " has no value");
+    return Refuse("truncated_field",
+                  "AI (" + ai_str + ") " + std::string(spec.title) + " has no value");
   }
   for (char c : value) {
     if (!InCharset(c, spec.charset)) {
       const auto u = static_cast<unsigned char>(c);
-      std::string what = (u < 0x20 || u >= 0x7F) ? "a control or non-ASCII byte"
-                                                 : std::string("'") + c + "'";
-      return Refuse("bad_character", "AI (" + ai_str + ") " + std::string(spec.title) +
-                                         " may not contain " + what);
+      std::string what =
+          (u < 0x20 || u >= 0x7F) ? "a control or non-ASCII byte" : std::string("'") + c + "'";
+      return Refuse("bad_character",
+                    "AI (" + ai_str + ") " + std::string(spec.title) + " may not contain " + what);
     }
   }
   if (value.size() < spec.min_len) {
-    return Refuse("truncated_field", "AI (" + ai_str + ") " + std::string(spec.title) +
-                                         " needs " + std::to_string(spec.min_len) +
-                                         " characters, got " + std::to_string(value.size()));
+    return Refuse("truncated_field", "AI (" + ai_str + ") " + std::string(spec.title) + " needs " +
+                                         std::to_string(spec.min_len) + " characters, got " +
+                                         std::to_string(value.size()));
   }
   if (value.size() > spec.max_len) {
     return Refuse("field_too_long", "AI (" + ai_str + ") " + std::string(spec.title) +
@@ -229,8 +229,8 @@ Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::stri
   if (ai == "00" || ai == "02" || (ai.size() == 3 && ai.substr(0, 2) == "41" && ai[2] <= '6')) {
     // SSCC, content GTIN and GLNs carry a GS1 mod-10 check digit too.
     if (!Mod10Ok(value)) {
-      return Refuse("bad_check_digit", "AI (" + ai_str + ") " + std::string(spec.title) +
-                                           " has a wrong check digit");
+      return Refuse("bad_check_digit",
+                    "AI (" + ai_str + ") " + std::string(spec.title) + " has a wrong check digit");
     }
   }
   if (ai == "01") {
@@ -293,13 +293,13 @@ Expected<Code> ParseHumanForm(std::string_view s, FieldSink sink) {
   std::size_t pos = 0;
   while (pos < s.size()) {
     if (s[pos] != '(') {
-      return Refuse("trailing_garbage", "expected '(' to open an AI at '" + Shown(s.substr(pos)) +
-                                            "'");
+      return Refuse("trailing_garbage",
+                    "expected '(' to open an AI at '" + Shown(s.substr(pos)) + "'");
     }
     const std::size_t close = s.find(')', pos);
     if (close == std::string_view::npos) {
-      return Refuse("truncated_field", "an AI in brackets is not closed: '" +
-                                           Shown(s.substr(pos)) + "'");
+      return Refuse("truncated_field",
+                    "an AI in brackets is not closed: '" + Shown(s.substr(pos)) + "'");
     }
     const std::string_view ai = s.substr(pos + 1, close - pos - 1);
     const AiSpec* spec = AllDigits(ai) ? FindAi(ai) : nullptr;
@@ -309,10 +309,9 @@ Expected<Code> ParseHumanForm(std::string_view s, FieldSink sink) {
     std::string_view value = s.substr(close + 1, end - close - 1);
     if (!value.empty() && value.back() == kGs) value.remove_suffix(1);
     if (PredefinedPrefix(ai) && value.size() > spec->max_len) {
-      return Refuse("trailing_garbage", "AI (" + std::string(ai) + ") is " +
-                                            std::to_string(spec->max_len) +
-                                            " characters, followed by '" +
-                                            Shown(value.substr(spec->max_len)) + "'");
+      return Refuse("trailing_garbage",
+                    "AI (" + std::string(ai) + ") is " + std::to_string(spec->max_len) +
+                        " characters, followed by '" + Shown(value.substr(spec->max_len)) + "'");
     }
     if (auto ok = sink.Add(*spec, ai, value); !ok) return ok.error();
     pos = end;
@@ -332,8 +331,8 @@ Expected<Code> ParseGsForm(std::string_view s, FieldSink sink) {
     std::size_t ai_len = 0;
     const AiSpec* spec = MatchAiPrefix(rest, &ai_len);
     if (!spec) {
-      return Refuse("unknown_ai", "no AI this agent reads starts '" + Shown(rest.substr(0, 4)) +
-                                      "'");
+      return Refuse("unknown_ai",
+                    "no AI this agent reads starts '" + Shown(rest.substr(0, 4)) + "'");
     }
     const std::string_view ai = rest.substr(0, ai_len);
     std::string_view value;
@@ -353,8 +352,8 @@ Expected<Code> ParseGsForm(std::string_view s, FieldSink sink) {
       if (next < s.size() && s[next] == kGs) ++next;  // a redundant separator is harmless
     } else {
       const std::size_t gs = rest.find(kGs, ai_len);
-      value = rest.substr(ai_len, gs == std::string_view::npos ? std::string_view::npos
-                                                               : gs - ai_len);
+      value =
+          rest.substr(ai_len, gs == std::string_view::npos ? std::string_view::npos : gs - ai_len);
       next = gs == std::string_view::npos ? s.size() : pos + gs + 1;
     }
     if (auto ok = sink.Add(*spec, ai, value); !ok) return ok.error();
@@ -366,7 +365,8 @@ Expected<Code> ParseGsForm(std::string_view s, FieldSink sink) {
 Expected<std::string> PercentDecode(std::string_view s) {
   auto decoded = sa::PercentDecode(s);
   if (!decoded) {
-    return Refuse("bad_percent_encoding", "a '%' is not followed by two hex digits in '" + Shown(s) + "'");
+    return Refuse("bad_percent_encoding",
+                  "a '%' is not followed by two hex digits in '" + Shown(s) + "'");
   }
   return std::move(*decoded);
 }
@@ -378,8 +378,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::size_t start = 0;
   while (true) {
     const std::size_t at = s.find(sep, start);
-    parts.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos
-                                                                 : at - start));
+    parts.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) break;
     start = at + 1;
   }
@@ -416,15 +416,17 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
     rest = rest.substr(0, q);
   }
   const std::size_t slash = rest.find('/');
-  if (slash == 0 || rest.empty()) return Refuse("unrecognised_format", "the web address has no host");
+  if (slash == 0 || rest.empty())
+    return Refuse("unrecognised_format", "the web address has no host");
   if (slash == std::string_view::npos) {
     return Refuse("unrecognised_format",
                   "a web address that is not a GS1 Digital Link (no /01/{gtin} in its path)");
   }
   for (char c : rest.substr(0, slash)) {
     if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7F) {
-      return Refuse("bad_character", "the host of the web address has a space, control or "
-                                     "non-ASCII byte");
+      return Refuse("bad_character",
+                    "the host of the web address has a space, control or "
+                    "non-ASCII byte");
     }
   }
   std::vector<std::string_view> segs = Split(rest.substr(slash + 1), '/');
@@ -465,15 +467,16 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
                                             "key qualifier (22, 10, 21)");
     }
     if (i + 1 >= segs.size()) {
-      return Refuse("truncated_field", "Digital Link path ends at AI " + std::string(ai) +
-                                           " without its value");
+      return Refuse("truncated_field",
+                    "Digital Link path ends at AI " + std::string(ai) + " without its value");
     }
     if (ai != "01") {
       const int rank = PathRank(ai);
       if (rank <= last_rank) {
         return Refuse(rank == last_rank ? "repeated_ai" : "ai_order",
                       "Digital Link qualifiers must appear once each, in the order 22, 10, 21; "
-                      "AI " + std::string(ai) + " is out of place");
+                      "AI " +
+                          std::string(ai) + " is out of place");
       }
       last_rank = rank;
     }
@@ -495,14 +498,15 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
       if (!key) return key.error();
       if (!AllDigits(*key)) continue;  // non-GS1 parameters (utm_*, etc.) are ignored
       const AiSpec* spec = FindAi(*key);
-      if (!spec) return Refuse("unknown_ai", "query parameter " + Shown(*key) +
-                                                 " is not an AI this agent reads");
+      if (!spec)
+        return Refuse("unknown_ai",
+                      "query parameter " + Shown(*key) + " is not an AI this agent reads");
       if (*key == "01" || *key == "21" || *key == "10" || *key == "22") {
-        return Refuse("repeated_ai", "AI (" + *key +
-                                         ") belongs in the Digital Link path, not the query");
+        return Refuse("repeated_ai",
+                      "AI (" + *key + ") belongs in the Digital Link path, not the query");
       }
-      auto value = PercentDecode(eq == std::string_view::npos ? std::string_view{}
-                                                              : pair.substr(eq + 1));
+      auto value =
+          PercentDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
       if (!value) return value.error();
       if (auto ok = sink.Add(*spec, *key, *value); !ok) return ok.error();
     }

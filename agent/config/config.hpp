@@ -29,26 +29,26 @@ namespace sa::config {
 // One [[scanners]] entry: a scanner source the daemon opens at start. Which
 // keys apply depends on `type`; a key of another type is refused.
 struct Scanner {
-  std::string id;                        // "" = "{type}-{n}" (n counts from 1 in file order)
-  std::string type;                      // evdev | serial | camera | tcp (required)
-  std::string path;                      // evdev, serial, camera: device path (evdev: or a glob)
-  std::string listen;                    // tcp: HOST:PORT
-  std::string token;                     // tcp: required off loopback
-  std::string terminal = "till-1";       // the terminal whose sale (or mode) gets the scans
-  std::string mode = "sale";             // the terminal's mode at start: sale | receive | count
-  std::int64_t reopen_ms = 500;          // how often a vanished device is looked for
+  std::string id;                   // "" = "{type}-{n}" (n counts from 1 in file order)
+  std::string type;                 // evdev | serial | camera | tcp (required)
+  std::string path;                 // evdev, serial, camera: device path (evdev: or a glob)
+  std::string listen;               // tcp: HOST:PORT
+  std::string token;                // tcp: required off loopback
+  std::string terminal = "till-1";  // the terminal whose sale (or mode) gets the scans
+  std::string mode = "sale";        // the terminal's mode at start: sale | receive | count
+  std::int64_t reopen_ms = 500;     // how often a vanished device is looked for
   // evdev
   bool grab = true;
-  std::string layout = "us";             // us | uk | de | fr
-  std::string terminator = "enter";      // enter | tab | any
+  std::string layout = "us";         // us | uk | de | fr
+  std::string terminator = "enter";  // enter | tab | any
   std::int64_t inter_key_timeout_ms = 50;
-  std::vector<std::string> keymap;       // "KEY_NAME=ab": plain a, shifted b
+  std::vector<std::string> keymap;  // "KEY_NAME=ab": plain a, shifted b
   // serial
   std::int64_t baud = 9600;
-  std::string parity = "none";           // none | odd | even
+  std::string parity = "none";  // none | odd | even
   std::int64_t stop_bits = 1;
   std::int64_t data_bits = 8;
-  std::string framing = "cr";            // cr | lf | crlf | any literal suffix
+  std::string framing = "cr";  // cr | lf | crlf | any literal suffix
   // camera
   std::int64_t width = 640;
   std::int64_t height = 480;
@@ -63,11 +63,11 @@ struct Scanner {
 
 struct Config {
   // [store]
-  std::string store_id = "demo-store";      // store.id: 1-64 of [A-Za-z0-9_.-]
-  std::string currency = "CNY";             // store.currency: 3 upper-case letters
-  std::string region;                       // store.region: "" (no diversion check) or an id
+  std::string store_id = "demo-store";  // store.id: 1-64 of [A-Za-z0-9_.-]
+  std::string currency = "CNY";         // store.currency: 3 upper-case letters
+  std::string region;                   // store.region: "" (no diversion check) or an id
   // [device]
-  std::string device_id = "demo-till-1";    // device.id: same charset as store.id
+  std::string device_id = "demo-till-1";  // device.id: same charset as store.id
   // [codes]
   std::vector<std::string> brand_keys;      // codes.brand_keys: PEM paths
   bool require_signature = false;           // codes.require_signature
@@ -79,32 +79,32 @@ struct Config {
   std::string phone_hash_key_file;          // members.phone_hash_key_file: "" = the daemon
                                             // generates a key in its data dir
   // [cloud] [sync]
-  std::string cloud_url;                    // cloud.url: "" (offline) or http(s)://...
-  std::string cloud_ca_file;                // cloud.ca_file: "" = system CAs
-  std::string cloud_pinned_pubkey;          // cloud.pinned_pubkey: "" or sha256//BASE64
-  std::string cloud_device_key_file;        // cloud.device_key_file: "" = {data-dir}/sync.key
-  std::int64_t sync_interval_s = 30;        // sync.interval_s: 1..86400
-  std::int64_t sync_batch_size = 500;       // sync.batch_size: 1..5000
-  std::int64_t sync_backoff_max_s = 60;     // sync.backoff_max_s: 1..3600
-  bool sync_push_after_sale = true;         // sync.push_after_sale
+  std::string cloud_url;                 // cloud.url: "" (offline) or http(s)://...
+  std::string cloud_ca_file;             // cloud.ca_file: "" = system CAs
+  std::string cloud_pinned_pubkey;       // cloud.pinned_pubkey: "" or sha256//BASE64
+  std::string cloud_device_key_file;     // cloud.device_key_file: "" = {data-dir}/sync.key
+  std::int64_t sync_interval_s = 30;     // sync.interval_s: 1..86400
+  std::int64_t sync_batch_size = 500;    // sync.batch_size: 1..5000
+  std::int64_t sync_backoff_max_s = 60;  // sync.backoff_max_s: 1..3600
+  bool sync_push_after_sale = true;      // sync.push_after_sale
   // [catalog]
-  std::string catalog_import;               // catalog.import: CSV path loaded at start, "" = none
+  std::string catalog_import;  // catalog.import: CSV path loaded at start, "" = none
   // [api]
-  std::string listen = "127.0.0.1:8787";    // api.listen: HOST:PORT (IPv4 or [IPv6], port 0..65535)
-  std::int64_t max_body_bytes = 65536;      // api.max_body_bytes: 1024..16777216
-  std::string api_tls_cert;                 // api.tls_cert: PEM certificate chain, "" = plain HTTP
-  std::string api_tls_key;                  // api.tls_key: PEM private key of api.tls_cert
+  std::string listen = "127.0.0.1:8787";  // api.listen: HOST:PORT (IPv4 or [IPv6], port 0..65535)
+  std::int64_t max_body_bytes = 65536;    // api.max_body_bytes: 1024..16777216
+  std::string api_tls_cert;               // api.tls_cert: PEM certificate chain, "" = plain HTTP
+  std::string api_tls_key;                // api.tls_key: PEM private key of api.tls_cert
   // [scanner]
-  std::string virtual_scanner_listen;       // scanner.virtual_listen: "" = off, or HOST:PORT
+  std::string virtual_scanner_listen;  // scanner.virtual_listen: "" = off, or HOST:PORT
   // [[scanners]]
   std::vector<Scanner> scanners;
   // [printer]
-  std::string printer_target;               // printer.target: "" = none, a path, or tcp://HOST:PORT
-  std::int64_t printer_width_mm = 80;       // printer.width_mm: 58 | 80
-  bool printer_auto = true;                 // printer.auto: print each completed sale's receipt
-  std::int64_t printer_timeout_ms = 5000;   // printer.timeout_ms: 100..60000
+  std::string printer_target;              // printer.target: "" = none, a path, or tcp://HOST:PORT
+  std::int64_t printer_width_mm = 80;      // printer.width_mm: 58 | 80
+  bool printer_auto = true;                // printer.auto: print each completed sale's receipt
+  std::int64_t printer_timeout_ms = 5000;  // printer.timeout_ms: 100..60000
   // [log]
-  std::string log_level = "info";           // log.level: debug|info|warn|error
+  std::string log_level = "info";  // log.level: debug|info|warn|error
 
   friend bool operator==(const Config&, const Config&) = default;
 };

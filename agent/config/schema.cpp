@@ -160,7 +160,6 @@ constexpr std::array<std::string_view, 12> kTables = {
     "printer", "log"};
 // clang-format on
 
-
 }  // namespace
 
 std::span<const KeySpec> Keys() { return kKeys; }
@@ -206,7 +205,8 @@ std::string SuggestKey(std::string_view table, std::string_view name) {
   std::size_t best_score = 0;
   for (const KeySpec& k : kKeys) {
     const std::size_t score =
-        std::min({TypingDistance(full, k.FullName()), TypingDistance(name, k.name) + (k.table == table ? 0 : 1),
+        std::min({TypingDistance(full, k.FullName()),
+                  TypingDistance(name, k.name) + (k.table == table ? 0 : 1),
                   TypingDistance(name, std::string(k.table) + "_" + std::string(k.name))});
     if (!best || score < best_score) {
       best = &k;

@@ -44,9 +44,9 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b);
 // on purpose (a 4-8 digit PIN has at most 10^8 values: the iteration count is
 // what makes trying them all from a stolen ledger expensive).
 struct PinHash {
-  Bytes salt;                  // 16 random bytes
+  Bytes salt;  // 16 random bytes
   std::uint32_t iterations = 0;
-  Bytes hash;                  // 32 bytes
+  Bytes hash;  // 32 bytes
 };
 inline constexpr std::uint32_t kPinIterations = 100000;
 // Hashes `pin` with a fresh salt. `iterations` below 1 is raised to 1 (tests
@@ -95,8 +95,9 @@ class SigningKey {
   struct Impl;
 
  private:
-  friend Expected<std::string> IssueCertificate(const SigningKey&, std::string_view, const SigningKey&,
-                                                std::string_view, std::int64_t, int);
+  friend Expected<std::string> IssueCertificate(const SigningKey&, std::string_view,
+                                                const SigningKey&, std::string_view, std::int64_t,
+                                                int);
   explicit SigningKey(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };

@@ -70,13 +70,16 @@ class Log {
              std::initializer_list<std::pair<const char*, std::string>> fields = {}) const;
   void Write(Level level, std::string_view msg,
              const std::vector<std::pair<std::string, std::string>>& fields) const;
-  void Info(std::string_view msg, std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
+  void Info(std::string_view msg,
+            std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
     Write(Level::info, msg, f);
   }
-  void Warn(std::string_view msg, std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
+  void Warn(std::string_view msg,
+            std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
     Write(Level::warn, msg, f);
   }
-  void Error(std::string_view msg, std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
+  void Error(std::string_view msg,
+             std::initializer_list<std::pair<const char*, std::string>> f = {}) const {
     Write(Level::error, msg, f);
   }
 
@@ -107,8 +110,8 @@ struct WriterStats {
   std::uint64_t jobs = 0;
   std::uint64_t max_batch = 0;
   // Commit (fsync) latency histogram, microseconds; bucket upper bounds.
-  static constexpr std::array<std::int64_t, 10> kBucketsUs = {250,   500,    1000,   2500,  5000,
-                                                             10000, 25000, 50000, 100000, 250000};
+  static constexpr std::array<std::int64_t, 10> kBucketsUs = {250,   500,   1000,  2500,   5000,
+                                                              10000, 25000, 50000, 100000, 250000};
   std::array<std::uint64_t, 11> bucket_counts{};  // last: +Inf
   std::int64_t commit_us_sum = 0;
   // The ledger's disk is full: the last change was refused (507
@@ -159,8 +162,9 @@ class Writer {
   Expected<T> Call(ledger::Durability durability, std::function<Expected<T>(store::Store&)> work) {
     std::promise<Expected<T>> answered;
     auto answer = answered.get_future();
-    Push(Erase<T>(durability, std::move(work),
-                  [&answered](Expected<T> r) { answered.set_value(std::move(r)); }, /*on_loop=*/false));
+    Push(Erase<T>(
+        durability, std::move(work),
+        [&answered](Expected<T> r) { answered.set_value(std::move(r)); }, /*on_loop=*/false));
     return answer.get();
   }
 

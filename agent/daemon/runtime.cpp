@@ -47,7 +47,8 @@ Expected<DataDir> DataDir::Open(const std::string& path) {
   return DataDir(path, fd);
 }
 
-DataDir::DataDir(DataDir&& other) noexcept : path_(std::move(other.path_)), lock_fd_(other.lock_fd_) {
+DataDir::DataDir(DataDir&& other) noexcept
+    : path_(std::move(other.path_)), lock_fd_(other.lock_fd_) {
   other.lock_fd_ = -1;
 }
 

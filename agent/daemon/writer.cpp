@@ -15,13 +15,17 @@ Error Unavailable(std::string code, std::string message) {
   return MakeError(ErrorKind::unavailable, std::move(code), std::move(message));
 }
 
-Error Internal() { return MakeError(ErrorKind::internal, "internal_error", "the agent hit an internal error"); }
+Error Internal() {
+  return MakeError(ErrorKind::internal, "internal_error", "the agent hit an internal error");
+}
 
 }  // namespace
 
 Writer::Writer(loop::EventLoop& loop, ledger::Database& db, store::Store& store, const Log& log,
                std::size_t max_queued)
-    : loop_(loop), db_(db), store_(store), log_(log), max_queued_(max_queued), thread_([this] { Run(); }) {}
+    : loop_(loop), db_(db), store_(store), log_(log), max_queued_(max_queued), thread_([this] {
+        Run();
+      }) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -53,7 +57,8 @@ void Writer::Hand(Job& job, const Error* failed) {
   if (!job.on_loop) return job.deliver(failed);
   std::optional<Error> why;
   if (failed) why = *failed;
-  loop_.Post([deliver = std::move(job.deliver), why = std::move(why)] { deliver(why ? &*why : nullptr); });
+  loop_.Post(
+      [deliver = std::move(job.deliver), why = std::move(why)] { deliver(why ? &*why : nullptr); });
 }
 
 void Writer::Stop() {
@@ -133,11 +138,13 @@ void Writer::RunBatch(std::vector<Job>& batch) {
     outcomes = RunJobs(batch);
     const auto t0 = std::chrono::steady_clock::now();
     outer.Commit();  // one fsync for the whole batch when it holds a full job
-    commit_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-                    .count();
+    commit_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
   } catch (const ledger::Failure& f) {
     // A full disk is logged once per episode (Account), not once per batch.
-    log_.Write(f.error().kind == ErrorKind::storage ? Level::debug : Level::error, "batch not committed",
+    log_.Write(f.error().kind == ErrorKind::storage ? Level::debug : Level::error,
+               "batch not committed",
                {{"code", f.error().code}, {"jobs", std::to_string(batch.size())}});
     batch_failed = f.error();
   } catch (const std::exception& e) {
@@ -152,13 +159,15 @@ void Writer::RunBatch(std::vector<Job>& batch) {
   const bool wrote = !batch_failed && db_.TotalChanges() != changes_before;
   Account(batch.size(), refused, durability, wrote, commit_us);
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const Error* failed = batch_failed ? &*batch_failed : outcomes[i].thrown ? &*outcomes[i].error : nullptr;
+    const Error* failed = batch_failed         ? &*batch_failed
+                          : outcomes[i].thrown ? &*outcomes[i].error
+                                               : nullptr;
     Hand(batch[i], failed);
   }
 }
 
-void Writer::Account(std::size_t jobs, std::uint64_t refused, ledger::Durability durability, bool wrote,
-                     std::int64_t commit_us) {
+void Writer::Account(std::size_t jobs, std::uint64_t refused, ledger::Durability durability,
+                     bool wrote, std::int64_t commit_us) {
   bool became_full = false;
   bool recovered = false;
   {

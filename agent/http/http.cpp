@@ -52,7 +52,8 @@ std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view ta
     if (!pair.empty()) {
       const auto eq = pair.find('=');
       auto name = PercentDecode(pair.substr(0, eq));
-      auto value = PercentDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+      auto value =
+          PercentDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
       if (!name || !value) return std::nullopt;
       out[std::move(*name)] = std::move(*value);
     }

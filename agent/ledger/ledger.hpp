@@ -79,9 +79,9 @@ class Statement {
 class Database {
  public:
   struct Options {
-    bool create = true;           // create the file when it does not exist
-    int busy_timeout_ms = 5000;   // another process (storectl) may hold the write lock
-    int target_version = -1;      // migrate up to this version; -1 = latest (tests use others)
+    bool create = true;          // create the file when it does not exist
+    int busy_timeout_ms = 5000;  // another process (storectl) may hold the write lock
+    int target_version = -1;     // migrate up to this version; -1 = latest (tests use others)
     // PRAGMA quick_check before anything else. A second connection of the
     // same process (the sync worker's) skips it: the first one ran it.
     bool integrity_check = true;

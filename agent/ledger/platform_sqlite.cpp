@@ -97,9 +97,9 @@ void Database::Throw(int rc, std::string_view what) {
   const int primary = rc & 0xFF;
   std::string detail = std::string(what) + ": " + sqlite3_errmsg(db_);
   if (primary == SQLITE_FULL) {
-    throw Failure(LedgerError("insufficient_storage",
-                              "the ledger's disk is full; the change was not made (" + detail +
-                                  ")"));
+    throw Failure(
+        LedgerError("insufficient_storage",
+                    "the ledger's disk is full; the change was not made (" + detail + ")"));
   }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     throw Failure(LedgerError("ledger_busy", detail));
@@ -158,9 +158,10 @@ void Database::Migrate(int target) {
 
 // --------------------------------------------------------------- Statement
 
-Statement::Statement(Database& db, std::string_view sql) : db_(&db), stmt_(nullptr), cached_(false) {
-  const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_,
-                                    nullptr);
+Statement::Statement(Database& db, std::string_view sql)
+    : db_(&db), stmt_(nullptr), cached_(false) {
+  const int rc =
+      sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) db.Throw(rc, "prepare");
 }
 
@@ -188,8 +189,8 @@ Statement& Statement::Bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) db_->Throw(rc, "bind");
   return *this;
 }

@@ -14,8 +14,8 @@ namespace sa::qr {
 
 // A QR symbol's modules, row by row, without a quiet zone.
 struct Matrix {
-  int size = 0;             // modules per side
-  std::vector<bool> dark;   // size * size, row-major
+  int size = 0;            // modules per side
+  std::vector<bool> dark;  // size * size, row-major
   bool at(int x, int y) const { return dark[static_cast<std::size_t>(y * size + x)]; }
 };
 

@@ -165,7 +165,9 @@ class Layout {
   void Plain(std::string_view text, bool words = true) {
     for (auto& line : Wrap(text, width_, words)) rows_.push_back({std::move(line), Style::plain});
   }
-  void Rule() { rows_.push_back({std::string(static_cast<std::size_t>(width_), '-'), Style::plain}); }
+  void Rule() {
+    rows_.push_back({std::string(static_cast<std::size_t>(width_), '-'), Style::plain});
+  }
   // `left` then `right` flush to the right edge; on two lines when both do
   // not fit on one.
   void LeftRight(std::string_view left, std::string_view right, Style style = Style::plain) {
@@ -174,7 +176,8 @@ class Layout {
     const int lc = Cols(l);
     const int rc = Cols(r);
     if (lc + 1 + rc <= width_) {
-      rows_.push_back({Join(l, 0, l.size()) + Spaces(width_ - lc - rc) + Join(r, 0, r.size()), style});
+      rows_.push_back(
+          {Join(l, 0, l.size()) + Spaces(width_ - lc - rc) + Join(r, 0, r.size()), style});
       return;
     }
     for (auto& line : Wrap(left, width_, true)) rows_.push_back({std::move(line), style});
@@ -269,7 +272,8 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
   out.Rule();
 
   if (!sale.receipt_no.empty()) out.LeftRight("Receipt", sale.receipt_no);
-  out.LeftRight("Date", FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms), tz_offset_min));
+  out.LeftRight("Date",
+                FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms), tz_offset_min));
   out.Rule();
 
   std::optional<std::int64_t> items = 0;
@@ -453,17 +457,17 @@ std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
   if (PrintsClaim(sale, claim_url) && claim_url.size() <= kQrMaxBytes) {
     const std::size_t n = claim_url.size() + 3;
     Append(out, {ESC, 'a', 1});
-    Append(out, {GS, '(', 'k', 4, 0, 49, 65, 50, 0});                             // model 2
-    Append(out, {GS, '(', 'k', 3, 0, 49, 67, width == Width::mm80 ? 6 : 4});      // module size
-    Append(out, {GS, '(', 'k', 3, 0, 49, 69, 49});                                // EC level M
+    Append(out, {GS, '(', 'k', 4, 0, 49, 65, 50, 0});                         // model 2
+    Append(out, {GS, '(', 'k', 3, 0, 49, 67, width == Width::mm80 ? 6 : 4});  // module size
+    Append(out, {GS, '(', 'k', 3, 0, 49, 69, 49});                            // EC level M
     Append(out, {GS, '(', 'k', static_cast<int>(n & 0xFF), static_cast<int>(n >> 8), 49, 80, 48});
-    out += claim_url;                                                             // store data
-    Append(out, {GS, '(', 'k', 3, 0, 49, 81, 48});                                // print
+    out += claim_url;                               // store data
+    Append(out, {GS, '(', 'k', 3, 0, 49, 81, 48});  // print
     out += '\n';
     Append(out, {ESC, 'a', 0});
   }
-  Append(out, {ESC, 'd', 4});       // print and feed 4 lines
-  Append(out, {GS, 'V', 66, 0});    // feed to the cutter, partial cut
+  Append(out, {ESC, 'd', 4});     // print and feed 4 lines
+  Append(out, {GS, 'V', 66, 0});  // feed to the cutter, partial cut
   return out;
 }
 

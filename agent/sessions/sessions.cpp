@@ -20,7 +20,10 @@ Error WrongLogin() {
 
 Sessions::Sessions(loop::Workers& workers, daemon::Writer& writer, const daemon::Log& log,
                    std::string api_token, std::uint32_t pin_iterations)
-    : workers_(workers), writer_(writer), log_(log), api_token_(std::move(api_token)),
+    : workers_(workers),
+      writer_(writer),
+      log_(log),
+      api_token_(std::move(api_token)),
       pin_iterations_(pin_iterations) {}
 
 std::int64_t Sessions::ExpiresAt(std::int64_t now_ms) {
@@ -46,15 +49,16 @@ Caller Sessions::WhoIs(std::string_view bearer_token) {
   return caller;
 }
 
-void Sessions::Login(const std::string& cashier_id, const std::string& pin, const std::string& terminal,
-                     std::function<void(Expected<LoggedIn>)> done) {
+void Sessions::Login(const std::string& cashier_id, const std::string& pin,
+                     const std::string& terminal, std::function<void(Expected<LoggedIn>)> done) {
   if (!store::Shifts::IsValidCashierId(cashier_id)) return done(WrongLogin());
   const auto now = std::chrono::steady_clock::now();
   if (auto t = throttles_.find(cashier_id); t != throttles_.end() && t->second.locked_until > now) {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(t->second.locked_until - now).count() + 1;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::seconds>(t->second.locked_until - now).count() + 1;
     return done(MakeError(ErrorKind::throttled, "too_many_attempts",
-                          "too many wrong PINs for this cashier: try again in " + std::to_string(left) +
-                              " s, or ask a manager to reset the PIN"));
+                          "too many wrong PINs for this cashier: try again in " +
+                              std::to_string(left) + " s, or ask a manager to reset the PIN"));
   }
   writer_.Submit<store::Credentials>(
       ledger::Durability::relaxed,
@@ -62,7 +66,9 @@ void Sessions::Login(const std::string& cashier_id, const std::string& pin, cons
       [this, cashier_id, pin, terminal, done](Expected<store::Credentials> credentials) {
         if (!credentials) return done(credentials.error());
         workers_.Run<Expected<store::Cashier>>(
-            [credentials = std::move(credentials).value(), pin] { return store::Shifts::CheckPin(credentials, pin); },
+            [credentials = std::move(credentials).value(), pin] {
+              return store::Shifts::CheckPin(credentials, pin);
+            },
             [this, cashier_id, terminal, done](Expected<store::Cashier> checked) {
               done(Finish(cashier_id, terminal, std::move(checked)));
             });
@@ -74,21 +80,23 @@ Expected<LoggedIn> Sessions::Finish(const std::string& cashier_id, const std::st
   const auto now = std::chrono::steady_clock::now();
   if (!checked) {
     if (checked.error().code != "invalid_login") return checked.error();
-    if (throttles_.size() >= kMaxThrottled) throttles_.clear();  // bounded; a flood only resets counts
+    if (throttles_.size() >= kMaxThrottled)
+      throttles_.clear();  // bounded; a flood only resets counts
     auto& t = throttles_[cashier_id];
     if (++t.failures >= kMaxFailures) {
       t.failures = 0;
       t.locked_until = now + kLockout;
-      log_.Warn("cashier login locked", {{"cashier", cashier_id}, {"seconds", std::to_string(kLockout.count())}});
+      log_.Warn("cashier login locked",
+                {{"cashier", cashier_id}, {"seconds", std::to_string(kLockout.count())}});
     }
     return WrongLogin();
   }
   throttles_.erase(cashier_id);
   if (sessions_.size() >= kMaxSessions) {
     // Drop the idlest: a device that logs in and never out must not grow this forever.
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
-    });
+    auto oldest = std::min_element(
+        sessions_.begin(), sessions_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
     sessions_.erase(oldest);
   }
   crypto::Bytes raw(32);
@@ -117,8 +125,9 @@ void Sessions::EndSessionsOf(std::string_view cashier_id) {
 void Sessions::Unlock(std::string_view cashier_id) { throttles_.erase(std::string(cashier_id)); }
 
 void Sessions::HashPin(const std::string& pin, std::function<void(crypto::PinHash)> then) {
-  workers_.Run<crypto::PinHash>([pin, iterations = pin_iterations_] { return crypto::HashPin(pin, iterations); },
-                                std::move(then));
+  workers_.Run<crypto::PinHash>(
+      [pin, iterations = pin_iterations_] { return crypto::HashPin(pin, iterations); },
+      std::move(then));
 }
 
 }  // namespace sa::sessions

@@ -52,8 +52,8 @@ class Sessions {
  public:
   // `api_token`: the device's own; `pin_iterations`: PBKDF2 iterations for
   // new PINs (crypto::kPinIterations; tests may lower it).
-  Sessions(loop::Workers& workers, daemon::Writer& writer, const daemon::Log& log, std::string api_token,
-           std::uint32_t pin_iterations);
+  Sessions(loop::Workers& workers, daemon::Writer& writer, const daemon::Log& log,
+           std::string api_token, std::uint32_t pin_iterations);
 
   // The caller a bearer token names. Using a session keeps it alive.
   Caller WhoIs(std::string_view bearer_token);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent.hpp"
 
-#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "hardware.hpp"
 #include "loop.hpp"
@@ -44,7 +44,8 @@ class WriterPort final : public sync::LedgerPort {
 // The next look is scheduled once the last is answered: sweeps never pile up.
 class ExpirySweep {
  public:
-  ExpirySweep(loop::EventLoop& loop, daemon::Writer& writer, const daemon::Log& log, std::function<void()> expired)
+  ExpirySweep(loop::EventLoop& loop, daemon::Writer& writer, const daemon::Log& log,
+              std::function<void()> expired)
       : timer_(loop), writer_(writer), log_(log), expired_(std::move(expired)) {}
 
   void Start() {
@@ -62,12 +63,13 @@ class ExpirySweep {
   }
 
   void Look() {
-    writer_.Submit<bool>(ledger::Durability::relaxed, [](store::Store& s) { return s.stock.AnyExpired(); },
-                         [this](Expected<bool> due) {
-                           if (!due) log_.Warn("reservation expiry failed", {{"error", due.error().code}});
-                           if (due && *due) return Expire();
-                           Next();
-                         });
+    writer_.Submit<bool>(
+        ledger::Durability::relaxed, [](store::Store& s) { return s.stock.AnyExpired(); },
+        [this](Expected<bool> due) {
+          if (!due) log_.Warn("reservation expiry failed", {{"error", due.error().code}});
+          if (due && *due) return Expire();
+          Next();
+        });
   }
 
   void Expire() {
@@ -109,33 +111,38 @@ std::string SyncStatusJson(const sync::Status& st) {
 }
 
 std::string CycleJson(const sync::CycleResult& r) {
-  return nlohmann::json{{"ok", r.ok}, {"error", r.error}, {"pushed", r.pushed}, {"pulled", r.pulled}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{
+      {"ok", r.ok}, {"error", r.error}, {"pushed", r.pushed}, {"pulled", r.pulled}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // How to make a first sale, printed when the demo store is ready. The
 // virtual scanner feeds terminal till-1, so the walkthrough sells on till-1.
-void PrintDemoBanner(const std::string& url, const std::string& scanner_url, const daemon::DataDir& dir,
-                     const std::string& cloud_url, const std::string& store_id) {
+void PrintDemoBanner(const std::string& url, const std::string& scanner_url,
+                     const daemon::DataDir& dir, const std::string& cloud_url,
+                     const std::string& store_id) {
   const std::string ctl = "build/bin/storectl --data-dir " + dir.path();
   const auto colon = scanner_url.rfind(':');
   const std::string scanner_host = scanner_url.substr(6, colon - 6);  // after "tcp://"
   const std::string scanner_port = scanner_url.substr(colon + 1);
   std::cout << "store-agent demo store is ready: API " << url << ", data in " << dir.path()
-            << "\nMake a first sale (in another terminal; a member code is good for 120 s from when it is made):\n"
-            << "  " << ctl << " demo codes 2                    # two signed labels + a member code\n"
+            << "\nMake a first sale (in another terminal; a member code is good for 120 s from "
+               "when it is made):\n"
+            << "  " << ctl
+            << " demo codes 2                    # two signed labels + a member code\n"
             << "  " << ctl << " sale open --terminal till-1     # prints the sale id\n"
-            << "  " << ctl << " sale scan SALE CODE             # or: echo CODE | nc -N " << scanner_host << " "
-            << scanner_port << "  (the virtual scanner, on till-1)\n"
+            << "  " << ctl << " sale scan SALE CODE             # or: echo CODE | nc -N "
+            << scanner_host << " " << scanner_port << "  (the virtual scanner, on till-1)\n"
             << "  " << ctl << " sale member SALE --code MEMBER_CODE\n"
             << "  " << ctl << " sale complete SALE --pay cash:1200\n"
             << "  " << ctl << " sale receipt SALE --width 58\n"
-            << "API: curl -H \"Authorization: Bearer $(cat " << dir.File("api-token") << ")\" " << url
-            << "/v1/health      Ctrl-C stops the agent.\n";
+            << "API: curl -H \"Authorization: Bearer $(cat " << dir.File("api-token") << ")\" "
+            << url << "/v1/health      Ctrl-C stops the agent.\n";
   if (!cloud_url.empty()) {
     std::cout << "Cloud: each sale is pushed to " << cloud_url << " as it completes:\n"
               << "  " << ctl << " sync status\n"
-              << "  curl " << cloud_url << "/admin/v1/stores/" << store_id << "/events     # what the cloud received\n";
+              << "  curl " << cloud_url << "/admin/v1/stores/" << store_id
+              << "/events     # what the cloud received\n";
   }
   std::cout << std::flush;
 }
@@ -146,14 +153,21 @@ void PrintDemoBanner(const std::string& url, const std::string& scanner_url, con
 // the loop has stopped.
 struct Agent::Parts {
   Parts(Setup s, const daemon::Log& l, const Clock& c)
-      : setup(std::move(s)), log(l), clock(c), store(setup.db, setup.store_config, clock),
-        writer(loop, setup.db, store, log), workers(loop, 2), port(writer),
+      : setup(std::move(s)),
+        log(l),
+        clock(c),
+        store(setup.db, setup.store_config, clock),
+        writer(loop, setup.db, store, log),
+        workers(loop, 2),
+        port(writer),
         syncer(setup.sync, setup.dir.File("ledger.db"), setup.store_config, port, clock,
                [this](std::string_view level, std::string_view msg,
                       std::vector<std::pair<std::string, std::string>> fields) {
                  log.Write(daemon::ParseLevel(level).value_or(daemon::Level::info), msg, fields);
                }),
-        sweep(loop, writer, log, [this] { EventWritten(); }), watchdog(loop), signals(loop, {SIGINT, SIGTERM}) {}
+        sweep(loop, writer, log, [this] { EventWritten(); }),
+        watchdog(loop),
+        signals(loop, {SIGINT, SIGTERM}) {}
 
   void EventWritten() {
     if (setup.api.sync.event_written) setup.api.sync.event_written();
@@ -196,14 +210,16 @@ void Agent::Parts::WireSync() {
   };
 }
 
-Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log, const Clock& clock) {
+Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log,
+                                             const Clock& clock) {
   auto parts = std::make_unique<Parts>(std::move(setup), log, clock);
   Parts& p = *parts;
   p.WireSync();
   // Scanners reach the terminals, which are made below, before any source starts.
-  auto hardware = Hardware::Make(p.loop, p.setup.cfg, [&p](drivers::ScanEvent scan, std::function<void()> next) {
-    p.terminals->Route(scan.source, scan.terminal, scan.payload, std::move(next));
-  });
+  auto hardware = Hardware::Make(
+      p.loop, p.setup.cfg, [&p](drivers::ScanEvent scan, std::function<void()> next) {
+        p.terminals->Route(scan.source, scan.terminal, scan.payload, std::move(next));
+      });
   if (!hardware) return hardware.error();
   p.hardware = std::move(hardware).value();
   Hardware& hw = *p.hardware;
@@ -214,13 +230,15 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
       hw.Print(std::move(escpos), std::move(done));
     };
     hooks.auto_print = p.setup.cfg.printer_auto;
-    hooks.print_width = p.setup.cfg.printer_width_mm == 58 ? receipt::Width::mm58 : receipt::Width::mm80;
+    hooks.print_width =
+        p.setup.cfg.printer_width_mm == 58 ? receipt::Width::mm58 : receipt::Width::mm80;
   }
   p.server = std::make_unique<api::Server>(p.loop, p.setup.api, log);
   p.setup.api.tls_key_pem.assign(p.setup.api.tls_key_pem.size(), '\0');  // the server has its copy
-  p.terminals = std::make_unique<terminals::Terminals>(p.workers, p.writer, p.store.books, log, hw.TerminalModes(),
-                                                       p.server->listener());
-  p.sessions = std::make_unique<sessions::Sessions>(p.workers, p.writer, log, p.setup.token, crypto::kPinIterations);
+  p.terminals = std::make_unique<terminals::Terminals>(p.workers, p.writer, p.store.books, log,
+                                                       hw.TerminalModes(), p.server->listener());
+  p.sessions = std::make_unique<sessions::Sessions>(p.workers, p.writer, log, p.setup.token,
+                                                    crypto::kPinIterations);
   return std::unique_ptr<Agent>(new Agent(std::move(parts)));
 }
 
@@ -234,7 +252,8 @@ int Agent::Run() {
     return 1;
   }
   p.server->Start(
-      api::Parts{p.writer, p.store.books, *p.terminals, *p.sessions}, [&p](std::uint16_t bound_port) { p.Ready(bound_port); },
+      api::Parts{p.writer, p.store.books, *p.terminals, *p.sessions},
+      [&p](std::uint16_t bound_port) { p.Ready(bound_port); },
       [&p](const std::string& why) {
         p.log.Error("cannot serve the API", {{"listen", p.setup.cfg.listen}, {"why", why}});
         p.exit_code = 1;
@@ -251,7 +270,8 @@ int Agent::Run() {
 
 void Agent::Parts::Ready(std::uint16_t bound_port) {
   const std::string& host = setup.api.host;
-  const std::string url = (setup.api.tls_cert_pem.empty() ? "http://" : "https://") + host + ":" + std::to_string(bound_port);
+  const std::string url = (setup.api.tls_cert_pem.empty() ? "http://" : "https://") + host + ":" +
+                          std::to_string(bound_port);
   if (auto ok = setup.dir.WriteFile("api-url", url + "\n"); !ok) log.Warn(ok.error().message);
   const std::string& scanner_url = hardware->scanner_url();
   if (!scanner_url.empty()) (void)setup.dir.WriteFile("scanner-url", scanner_url + "\n");
@@ -266,13 +286,15 @@ void Agent::Parts::Ready(std::uint16_t bound_port) {
   notifier.Send("READY=1\nSTATUS=serving " + url);
   if (notifier.WatchdogInterval().count() > 0) PetWatchdog();
   sweep.Start();
-  if (setup.demo) PrintDemoBanner(url, scanner_url, setup.dir, setup.cfg.cloud_url, setup.cfg.store_id);
+  if (setup.demo)
+    PrintDemoBanner(url, scanner_url, setup.dir, setup.cfg.cloud_url, setup.cfg.store_id);
 }
 
 void Agent::Parts::PetWatchdog() {
   notifier.Send("WATCHDOG=1");
-  const auto every = std::max(std::chrono::milliseconds(1),
-                              std::chrono::duration_cast<std::chrono::milliseconds>(notifier.WatchdogInterval()));
+  const auto every =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::duration_cast<std::chrono::milliseconds>(notifier.WatchdogInterval()));
   watchdog.After(every, [this] { PetWatchdog(); });
 }
 

@@ -34,7 +34,8 @@ struct Setup {
 class Agent {
  public:
   // Fails (a one-line reason) when the scanners' config cannot be built.
-  static Expected<std::unique_ptr<Agent>> Make(Setup setup, const daemon::Log& log, const Clock& clock);
+  static Expected<std::unique_ptr<Agent>> Make(Setup setup, const daemon::Log& log,
+                                               const Clock& clock);
   ~Agent();
 
   // Serves until a signal; the process's exit code.

@@ -18,7 +18,8 @@ Expected<std::pair<std::uint16_t, std::pair<char, char>>> KeymapEntry(const std:
   const auto eq = entry.find('=');
   const auto code = drivers::KeyCodeByName(entry.substr(0, eq));
   if (!code || eq == std::string::npos || entry.size() != eq + 3) {
-    return Invalid(name + ": unknown key in \"" + entry + "\" (names as in linux/input-event-codes.h, e.g. KEY_Z)");
+    return Invalid(name + ": unknown key in \"" + entry +
+                   "\" (names as in linux/input-event-codes.h, e.g. KEY_Z)");
   }
   return std::make_pair(*code, std::make_pair(entry[eq + 1], entry[eq + 2]));
 }
@@ -49,7 +50,8 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const 
   for (std::size_t i = 0; i < cfg.scanners.size(); ++i) {
     const config::Scanner& sc = cfg.scanners[i];
     const std::string name = "scanners[" + std::to_string(i) + "] (" + sc.id + ")";
-    if (const auto [it, fresh] = modes.emplace(sc.terminal, sc.mode); !fresh && it->second != sc.mode) {
+    if (const auto [it, fresh] = modes.emplace(sc.terminal, sc.mode);
+        !fresh && it->second != sc.mode) {
       return Invalid(name + ": terminal " + sc.terminal + " is in mode " + it->second +
                      " by another scanner, not " + sc.mode);
     }

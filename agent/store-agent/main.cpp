@@ -3,12 +3,12 @@
 // command line, the config (or a verified provisioning bundle), the data
 // dir and its ledger, the store's config and opening stock, the API's and
 // sync's options; then the Agent runs on its loop until a signal.
-#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,30 +51,38 @@ std::optional<std::string> ReadFile(const std::string& path) {
 // The command line. Something to exit with when the flags answer by
 // themselves (--help, --version, --print-config) or are wrong.
 std::optional<int> ParseFlags(int argc, char** argv, Flags& f) {
-  CLI::App app{"store-agent: the in-store agent for one-item-one-code retail.\n"
-               "Reads labels, records sales in a durable local ledger and serves the local API.\n"
-               "Try: store-agent --demo"};
+  CLI::App app{
+      "store-agent: the in-store agent for one-item-one-code retail.\n"
+      "Reads labels, records sales in a durable local ledger and serves the local API.\n"
+      "Try: store-agent --demo"};
   bool print_config = false;
   app.add_option("--config", f.config_path, "TOML config file (see --print-config for every key)");
   app.add_option("--data-dir", f.data_dir,
                  "Data directory: ledger, API token, keys (default /var/lib/store-agent; "
                  "./store-agent-demo-data with --demo)");
-  app.add_option("--listen", f.listen, "API address HOST:PORT (default 127.0.0.1:8787; port 0 = any)");
+  app.add_option("--listen", f.listen,
+                 "API address HOST:PORT (default 127.0.0.1:8787; port 0 = any)");
   app.add_flag("--demo", f.demo,
-               "A demo store: demo catalog and opening stock, demo brand and member keys made in the data dir, "
+               "A demo store: demo catalog and opening stock, demo brand and member keys made in "
+               "the data dir, "
                "and a virtual scanner on a local TCP port. Needs no config and no cloud.");
   app.add_option("--cloud", f.cloud_url,
-                 "The cloud's base URL (overrides cloud.url), e.g. the demo's oms-sim at http://127.0.0.1:8788");
-  app.add_option("--log-level", f.log_level, "debug, info, warn or error (default from config: info)");
-  app.add_option("--bundle", f.bundle_path,
-                 "Start from a provisioning bundle (storectl provision): verified with --bundle-key, "
-                 "unpacked into {data-dir}/provisioned/ and its agent.toml used as the config. "
-                 "A bundle that does not verify stops the agent.")
+                 "The cloud's base URL (overrides cloud.url), e.g. the demo's oms-sim at "
+                 "http://127.0.0.1:8788");
+  app.add_option("--log-level", f.log_level,
+                 "debug, info, warn or error (default from config: info)");
+  app.add_option(
+         "--bundle", f.bundle_path,
+         "Start from a provisioning bundle (storectl provision): verified with --bundle-key, "
+         "unpacked into {data-dir}/provisioned/ and its agent.toml used as the config. "
+         "A bundle that does not verify stops the agent.")
       ->excludes("--config");
-  app.add_option("--bundle-key", f.bundle_key_path, "The brand's provisioning public key (PEM) a bundle must be signed with")
+  app.add_option("--bundle-key", f.bundle_key_path,
+                 "The brand's provisioning public key (PEM) a bundle must be signed with")
       ->capture_default_str();
   app.add_option("--web-root", f.web_root,
-                 "Serve the screens (/, /store, /ui/...) from this folder, laid out like agent/web/assets/, "
+                 "Serve the screens (/, /store, /ui/...) from this folder, laid out like "
+                 "agent/web/assets/, "
                  "instead of the copy built into the binary (for UI work)")
       ->check(CLI::ExistingDirectory);
   app.add_flag("--print-config", print_config, "Print the embedded default config and exit");
@@ -116,7 +124,9 @@ Expected<std::string> UnpackVerifiedBundle(const Flags& f) {
 // The config: the file (or the bundle's), then the command line's
 // overrides. A flag's error is bad_flag; the file's are its own.
 Expected<config::Config> LoadConfig(Flags& f) {
-  auto invalid = [](std::string what) { return MakeError(ErrorKind::invalid_request, "bad_flag", std::move(what)); };
+  auto invalid = [](std::string what) {
+    return MakeError(ErrorKind::invalid_request, "bad_flag", std::move(what));
+  };
   if (!f.bundle_path.empty()) {
     auto where = UnpackVerifiedBundle(f);
     if (!where) return invalid("--bundle " + f.bundle_path + ": " + where.error().message);
@@ -130,9 +140,11 @@ Expected<config::Config> LoadConfig(Flags& f) {
   }
   if (!f.listen.empty()) cfg.listen = f.listen;
   if (!f.cloud_url.empty()) cfg.cloud_url = f.cloud_url;
-  if (!config::SplitListen(cfg.listen)) return invalid("--listen " + cfg.listen + ": expected HOST:PORT, e.g. 127.0.0.1:8787");
+  if (!config::SplitListen(cfg.listen))
+    return invalid("--listen " + cfg.listen + ": expected HOST:PORT, e.g. 127.0.0.1:8787");
   if (!f.log_level.empty()) cfg.log_level = f.log_level;
-  if (!daemon::ParseLevel(cfg.log_level)) return invalid("--log-level must be debug, info, warn or error");
+  if (!daemon::ParseLevel(cfg.log_level))
+    return invalid("--log-level must be debug, info, warn or error");
   if (f.demo && cfg.virtual_scanner_listen.empty()) cfg.virtual_scanner_listen = "127.0.0.1:0";
   return cfg;
 }
@@ -146,7 +158,8 @@ Expected<void> DemoKeys(daemon::DataDir& dir, store::Config& sc) {
     if (!pem) {
       const auto key = crypto::SigningKey::Generate();
       if (auto ok = dir.WriteFile(key_name, key.PrivatePem(), 0600); !ok) return ok.error();
-      if (auto ok = dir.WriteFile(std::string("demo/") + who + ".pub.pem", key.PublicPem(), 0644); !ok) {
+      if (auto ok = dir.WriteFile(std::string("demo/") + who + ".pub.pem", key.PublicPem(), 0644);
+          !ok) {
         return ok.error();
       }
       pem = key.PrivatePem();
@@ -182,7 +195,8 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
     auto key = ReadFile(cfg.phone_hash_key_file);
     if (!key || key->size() < 16) {
       return MakeError(ErrorKind::invalid_request, "config_invalid",
-                       "members.phone_hash_key_file: cannot read a key of 16+ bytes from " + cfg.phone_hash_key_file);
+                       "members.phone_hash_key_file: cannot read a key of 16+ bytes from " +
+                           cfg.phone_hash_key_file);
     }
     sc.phone_hash_key.assign(key->begin(), key->end());
   } else {
@@ -199,15 +213,18 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
 
 // The catalog (catalog.import) and, for the demo, the demo store's catalog
 // and opening stock.
-Expected<void> StockTheStore(ledger::Database& db, const store::Config& sc, const config::Config& cfg, bool demo,
-                             const daemon::Log& log, const Clock& clock) {
+Expected<void> StockTheStore(ledger::Database& db, const store::Config& sc,
+                             const config::Config& cfg, bool demo, const daemon::Log& log,
+                             const Clock& clock) {
   store::Store store(db, sc, clock);
   if (demo) {
     if (auto ok = store::OpenDemoStore(store); !ok) return ok.error();
   }
   if (cfg.catalog_import.empty()) return {};
   auto csv = ReadFile(cfg.catalog_import);
-  if (!csv) return MakeError(ErrorKind::invalid_request, "config_invalid", "catalog.import: cannot read " + cfg.catalog_import);
+  if (!csv)
+    return MakeError(ErrorKind::invalid_request, "config_invalid",
+                     "catalog.import: cannot read " + cfg.catalog_import);
   auto ok = store.books.ImportCatalogCsv(*csv);
   if (!ok) return ok.error().WithContext("catalog.import " + cfg.catalog_import);
   log.Info("catalog imported", {{"rows", std::to_string(ok->rows)}});
@@ -225,7 +242,8 @@ bool IsLoopback(const std::string& host) {
 // The CERTIFICATE blocks of a PEM text, nothing else: api.tls_cert may be a
 // file that holds the private key too, and its copy is world-readable.
 std::string CertificatesOnly(const std::string& pem) {
-  static const std::string kBegin = "-----BEGIN CERTIFICATE-----", kEnd = "-----END CERTIFICATE-----";
+  static const std::string kBegin = "-----BEGIN CERTIFICATE-----",
+                           kEnd = "-----END CERTIFICATE-----";
   std::string out;
   for (std::size_t at = pem.find(kBegin); at != std::string::npos; at = pem.find(kBegin, at)) {
     const std::size_t end = pem.find(kEnd, at);
@@ -240,7 +258,9 @@ std::string CertificatesOnly(const std::string& pem) {
 // loopback, since every request carries a bearer token; storectl trusts
 // {data-dir}/api-cert.pem.
 Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& dir, const Flags& f) {
-  auto invalid = [](std::string what) { return MakeError(ErrorKind::invalid_request, "config_invalid", std::move(what)); };
+  auto invalid = [](std::string what) {
+    return MakeError(ErrorKind::invalid_request, "config_invalid", std::move(what));
+  };
   const auto address = config::SplitListen(cfg.listen);
   api::Options o;
   o.host = address->first;
@@ -263,13 +283,16 @@ Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& di
     o.tls_key_pem = std::move(*key);
   }
   if (o.tls_cert_pem.empty() && !IsLoopback(o.host)) {
-    return invalid("api.listen " + cfg.listen + " is off loopback: set api.tls_cert and api.tls_key " +
+    return invalid("api.listen " + cfg.listen +
+                   " is off loopback: set api.tls_cert and api.tls_key " +
                    "(the API token must not cross the LAN in clear)");
   }
   if (!o.tls_cert_pem.empty()) {
-    if (auto ok = dir.WriteFile("api-cert.pem", CertificatesOnly(o.tls_cert_pem), 0644); !ok) return ok.error();
+    if (auto ok = dir.WriteFile("api-cert.pem", CertificatesOnly(o.tls_cert_pem), 0644); !ok)
+      return ok.error();
   } else if (std::error_code ec; !fs::remove(dir.File("api-cert.pem"), ec) && ec) {
-    return invalid(dir.File("api-cert.pem") + ": cannot remove the stale certificate (" + ec.message() + ")");
+    return invalid(dir.File("api-cert.pem") + ": cannot remove the stale certificate (" +
+                   ec.message() + ")");
   }
   return o;
 }
@@ -300,15 +323,17 @@ Expected<sync::ClientOptions> SyncOptions(const config::Config& cfg, daemon::Dat
     if (auto text = ReadFile(cfg.cloud_device_key_file)) key = device_key(*text);
     if (!key) {
       return MakeError(ErrorKind::invalid_request, "config_invalid",
-                       "cloud.device_key_file: expected 64 hex digits (32 bytes) in " + cfg.cloud_device_key_file);
+                       "cloud.device_key_file: expected 64 hex digits (32 bytes) in " +
+                           cfg.cloud_device_key_file);
     }
   } else {
     auto secret = dir.SecretKey("sync.key", sync::kDeviceKeyBytes);
     if (!secret) return secret.error();
     key = device_key(std::string(secret->begin(), secret->end()));
     if (!key) {
-      return MakeError(ErrorKind::invalid_request, "config_invalid",
-                       dir.File("sync.key") + ": not 64 hex digits; move it aside to make a new one");
+      return MakeError(
+          ErrorKind::invalid_request, "config_invalid",
+          dir.File("sync.key") + ": not 64 hex digits; move it aside to make a new one");
     }
   }
   so.device_key = *key;
@@ -340,15 +365,17 @@ int main(int argc, char** argv) {
   const SystemClock clock;
   auto store_config = StoreConfig(*cfg, *dir, flags.demo);
   if (!store_config) return Die(store_config.error().message);
-  if (auto ok = StockTheStore(**db, *store_config, *cfg, flags.demo, log, clock); !ok) return Die(ok.error().message);
+  if (auto ok = StockTheStore(**db, *store_config, *cfg, flags.demo, log, clock); !ok)
+    return Die(ok.error().message);
   auto api_options = ApiOptions(*cfg, *dir, flags);
   if (!api_options) return Die(api_options.error().message);
   auto sync_options = SyncOptions(*cfg, *dir);
   if (!sync_options) return Die(sync_options.error().message);
 
-  auto agent = agent::Agent::Make(agent::Setup{*cfg, *dir, **db, *store_config, std::move(api_options).value(),
-                                               std::move(sync_options).value(), *token, flags.demo, kVersion},
-                                  log, clock);
+  auto agent = agent::Agent::Make(
+      agent::Setup{*cfg, *dir, **db, *store_config, std::move(api_options).value(),
+                   std::move(sync_options).value(), *token, flags.demo, kVersion},
+      log, clock);
   if (!agent) return Die(agent.error().message);
   return (*agent)->Run();
 }

@@ -2,9 +2,9 @@
 // The demo store's embedded material. These keys are public (they are in the
 // source): they sign demo labels and demo member codes, nothing else. A real
 // store is provisioned with its brand's public keys and never holds theirs.
-#include "store.hpp"
-
 #include <algorithm>
+
+#include "store.hpp"
 
 namespace sa::store {
 namespace {

@@ -26,7 +26,10 @@ namespace sa::store {
 class Store {
  public:
   Store(ledger::Database& db, Config config, const Clock& clock)
-      : books(db, std::move(config), clock), stock(books), sales(books, stock), shifts(books),
+      : books(db, std::move(config), clock),
+        stock(books),
+        sales(books, stock),
+        shifts(books),
         inbox(books, stock) {}
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

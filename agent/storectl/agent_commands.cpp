@@ -224,11 +224,14 @@ std::string SalePath(const std::string& sale) { return "/v1/sales/" + PathSegmen
 // sale whose id starts or ends with it (a screen shows an id's last
 // characters), as the agent finds it; the agent's refusal otherwise
 // (sale_not_found, sale_id_ambiguous).
-int WithSale(const Options& o, const std::string& sale, const std::function<int(const std::string& id)>& then) {
-  const bool part = sale.size() >= 4 && sale.size() < 36 && sale.find_first_not_of("0123456789abcdef-") == std::string::npos;
+int WithSale(const Options& o, const std::string& sale,
+             const std::function<int(const std::string& id)>& then) {
+  const bool part = sale.size() >= 4 && sale.size() < 36 &&
+                    sale.find_first_not_of("0123456789abcdef-") == std::string::npos;
   if (!part) return then(sale);
   std::string id;
-  const int found = Call(o, Get(SalePath(sale)), [&](const json& j) { id = Str(j, "id"); }, {}, /*echo=*/false);
+  const int found = Call(
+      o, Get(SalePath(sale)), [&](const json& j) { id = Str(j, "id"); }, {}, /*echo=*/false);
   if (found != kExitOk) return found;
   return then(id);
 }
@@ -368,13 +371,17 @@ int SaleScan(const Options& o, const std::string& sale, const std::string& paylo
   if (!override_manager.empty() || !override_reason.empty()) {
     body["override"] = {{"manager", override_manager}, {"reason", override_reason}};
   }
-  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/scans", body), PrintSale); });
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post(SalePath(id) + "/scans", body), PrintSale);
+  });
 }
 
 int SaleMember(const Options& o, const std::string& sale, const std::string& code,
                const std::string& phone) {
   const json body = code.empty() ? json{{"phone", phone}} : json{{"payload", code}};
-  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/member", body), PrintSale); });
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post(SalePath(id) + "/member", body), PrintSale);
+  });
 }
 
 int SaleComplete(const Options& o, const std::string& sale, const std::vector<std::string>& pays) {
@@ -394,7 +401,9 @@ int SaleComplete(const Options& o, const std::string& sale, const std::vector<st
 int SaleVoid(const Options& o, const std::string& sale, const std::optional<std::string>& reason) {
   json body = json::object();
   if (reason) body["reason"] = *reason;
-  return WithSale(o, sale, [&](const std::string& id) { return Call(o, Post(SalePath(id) + "/void", body), PrintSale); });
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Post(SalePath(id) + "/void", body), PrintSale);
+  });
 }
 
 int SaleShow(const Options& o, const std::string& sale) {
@@ -442,14 +451,15 @@ void PrintReservation(const json& r) {
     std::cout << "  ttl      " << ttl << " s once accepted\n";
   }
   if (const auto t = Str(r, "closed_at"); !t.empty()) std::cout << "  closed   " << t << "\n";
-  if (const auto reason = Str(r, "reason"); !reason.empty()) std::cout << "  reason   " << reason << "\n";
+  if (const auto reason = Str(r, "reason"); !reason.empty())
+    std::cout << "  reason   " << reason << "\n";
   if (const auto carrier = Str(r, "carrier"); !carrier.empty()) {
     std::cout << "  shipped  " << carrier << " " << Str(r, "tracking_no") << "\n";
   }
   for (const auto& line : Array(r, "lines")) {
     const json& picked = Array(line, "picked");
-    std::cout << "  " << Str(line, "line_no") << "  " << Str(line, "gtin") << " x" << Str(line, "qty")
-              << "  picked " << picked.size();
+    std::cout << "  " << Str(line, "line_no") << "  " << Str(line, "gtin") << " x"
+              << Str(line, "qty") << "  picked " << picked.size();
     const char* sep = ": ";
     for (const auto& serial : picked) {
       std::cout << sep << (serial.is_string() ? serial.get<std::string>() : Dump(serial));
@@ -520,10 +530,12 @@ void PrintScanners(const json& j) {
 
 void PrintTerminal(const json& t) {
   std::cout << "terminal " << Str(t, "terminal") << "  mode " << Str(t, "mode");
-  if (t.contains("order_id") && t["order_id"].is_string()) std::cout << "  order " << Str(t, "order_id");
+  if (t.contains("order_id") && t["order_id"].is_string())
+    std::cout << "  order " << Str(t, "order_id");
   std::cout << "\n";
   if (t.contains("open_sale")) {
-    std::cout << "  open sale " << (t["open_sale"].is_string() ? Str(t, "open_sale") : "none") << "\n";
+    std::cout << "  open sale " << (t["open_sale"].is_string() ? Str(t, "open_sale") : "none")
+              << "\n";
   }
   for (const auto& c : Array(t, "count")) {
     std::cout << "  counted " << Str(c, "gtin") << " x" << Str(c, "units") << "\n";
@@ -615,9 +627,11 @@ void PrintCashier(const json& c) {
 }
 
 void PrintShift(const json& s) {
-  std::cout << "shift " << Str(s, "id") << "  " << Str(s, "status") << "  terminal " << Str(s, "terminal");
+  std::cout << "shift " << Str(s, "id") << "  " << Str(s, "status") << "  terminal "
+            << Str(s, "terminal");
   if (const auto c = Str(s, "cashier"); !c.empty()) std::cout << "  cashier " << c;
-  std::cout << "\n  opened " << Str(s, "opened_at") << "  opening cash " << Money(s, "opening_float");
+  std::cout << "\n  opened " << Str(s, "opened_at") << "  opening cash "
+            << Money(s, "opening_float");
   if (const auto at = Str(s, "closed_at"); !at.empty()) {
     std::cout << "\n  closed " << at << "  counted " << Money(s, "counted_cash");
   }
@@ -628,12 +642,14 @@ void PrintShift(const json& s) {
 void PrintReport(const json& r) {
   auto row = [](const std::string& left, const std::string& right) {
     const std::size_t width = 32;
-    const std::size_t pad = left.size() + right.size() < width ? width - left.size() - right.size() : 1;
+    const std::size_t pad =
+        left.size() + right.size() < width ? width - left.size() - right.size() : 1;
     std::cout << left << std::string(pad, ' ') << right << "\n";
   };
   const bool closed = !Str(r, "closed_at").empty();
   const std::string rule(32, '-');
-  std::cout << (closed ? "Z REPORT (shift closed)" : "X REPORT (shift open)") << "\n" << rule << "\n";
+  std::cout << (closed ? "Z REPORT (shift closed)" : "X REPORT (shift open)") << "\n"
+            << rule << "\n";
   row("terminal", Str(r, "terminal"));
   if (const auto c = Str(r, "cashier"); !c.empty()) row("cashier", c);
   row("opened", Str(r, "opened_at"));
@@ -648,7 +664,8 @@ void PrintReport(const json& r) {
   row("voids  x" + Str(voids, "count"), "");
   std::cout << rule << "\nby method (sales / refunds / net)\n";
   for (const auto& m : Array(r, "by_method")) {
-    row("  " + Str(m, "method"), Money(m, "sales") + " / " + Money(m, "refunds") + " / " + Money(m, "net"));
+    row("  " + Str(m, "method"),
+        Money(m, "sales") + " / " + Money(m, "refunds") + " / " + Money(m, "net"));
   }
   std::cout << rule << "\ncash drawer\n";
   const json cash = r.value("cash", json::object());
@@ -667,8 +684,8 @@ void PrintReport(const json& r) {
 
 }  // namespace
 
-int CashierAdd(const Options& o, const std::string& id, const std::string& name, const std::string& role,
-               const std::string& pin) {
+int CashierAdd(const Options& o, const std::string& id, const std::string& name,
+               const std::string& role, const std::string& pin) {
   json body = {{"id", id}, {"name", name}, {"pin", pin}};
   if (!role.empty()) body["role"] = role;
   return Call(o, Post("/v1/cashiers", body), PrintCashier);
@@ -683,19 +700,21 @@ int CashierList(const Options& o) {
 }
 
 int CashierPin(const Options& o, const std::string& id, const std::string& pin) {
-  return Call(o, Post("/v1/cashiers/" + PathSegment(id) + "/pin", json{{"pin", pin}}), [&](const json&) {
-    std::cout << "PIN of cashier " << id << " changed\n";
-  });
+  return Call(o, Post("/v1/cashiers/" + PathSegment(id) + "/pin", json{{"pin", pin}}),
+              [&](const json&) { std::cout << "PIN of cashier " << id << " changed\n"; });
 }
 
 int CashierRemove(const Options& o, const std::string& id) {
-  return Call(o, HttpRequest{"DELETE", "/v1/cashiers/" + PathSegment(id), {}, {}}, [&](const json&) {
-    std::cout << "cashier " << id << " removed (sales keep their name; `cashier pin` gives the account back)\n";
-  });
+  return Call(
+      o, HttpRequest{"DELETE", "/v1/cashiers/" + PathSegment(id), {}, {}}, [&](const json&) {
+        std::cout << "cashier " << id
+                  << " removed (sales keep their name; `cashier pin` gives the account back)\n";
+      });
 }
 
 int ShiftOpen(const Options& o, const std::string& terminal, MinorUnits opening_float) {
-  return Call(o, Post("/v1/shifts", json{{"terminal", terminal}, {"opening_float", opening_float}}), PrintShift);
+  return Call(o, Post("/v1/shifts", json{{"terminal", terminal}, {"opening_float", opening_float}}),
+              PrintShift);
 }
 
 int ShiftClose(const Options& o, const std::string& id, MinorUnits counted) {
@@ -704,7 +723,8 @@ int ShiftClose(const Options& o, const std::string& id, MinorUnits counted) {
                 PrintShift(j.value("shift", json::object()));
                 PrintReport(j.value("report", json::object()));
                 for (const auto& w : Array(j, "warnings")) {
-                  std::cerr << "storectl: warning: " << Str(w, "code") << ": " << Str(w, "message") << "\n";
+                  std::cerr << "storectl: warning: " << Str(w, "code") << ": " << Str(w, "message")
+                            << "\n";
                 }
               });
 }
@@ -716,12 +736,14 @@ int ShiftReport(const Options& o, const std::string& id) {
 int ShiftList(const Options& o, const std::string& terminal, const std::string& status) {
   std::string query;
   if (!terminal.empty()) query += "terminal=" + PathSegment(terminal);
-  if (!status.empty()) query += std::string(query.empty() ? "" : "&") + "status=" + PathSegment(status);
-  return Call(o, Get("/v1/shifts" + (query.empty() ? std::string() : "?" + query)), [](const json& j) {
-    const json& list = Array(j, "shifts");
-    if (list.empty()) std::cout << "no shifts\n";
-    for (const auto& s : list) PrintShift(s);
-  });
+  if (!status.empty())
+    query += std::string(query.empty() ? "" : "&") + "status=" + PathSegment(status);
+  return Call(o, Get("/v1/shifts" + (query.empty() ? std::string() : "?" + query)),
+              [](const json& j) {
+                const json& list = Array(j, "shifts");
+                if (list.empty()) std::cout << "no shifts\n";
+                for (const auto& s : list) PrintShift(s);
+              });
 }
 
 }  // namespace sa::storectl

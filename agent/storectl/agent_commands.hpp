@@ -78,8 +78,8 @@ int SalePrint(const Options& o, const std::string& sale);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
 // Cashier accounts (a manager's job; the PIN goes to the agent, which keeps
 // only a slow salted hash) and till shifts with their X/Z report.
-int CashierAdd(const Options& o, const std::string& id, const std::string& name, const std::string& role,
-               const std::string& pin);
+int CashierAdd(const Options& o, const std::string& id, const std::string& name,
+               const std::string& role, const std::string& pin);
 int CashierList(const Options& o);
 int CashierPin(const Options& o, const std::string& id, const std::string& pin);
 int CashierRemove(const Options& o, const std::string& id);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "provision_command.hpp"
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "config.hpp"
@@ -55,12 +55,15 @@ std::string HintFor(const std::string& message) {
   if (has("unknown key") || has("unknown table")) {
     return "remove it or fix its spelling; `store-agent --print-config` lists every key";
   }
-  if (has("does not apply to")) return "remove it from this [[scanners]] table, or change the table's type";
+  if (has("does not apply to"))
+    return "remove it from this [[scanners]] table, or change the table's type";
   if (has("is missing")) return "add the key to that table";
   if (has("must be between")) return "set a value inside that range";
   if (has("must be one of")) return "use one of the values listed";
-  if (has(", not ")) return "quote strings, write true/false for booleans and [\"a\", \"b\"] for lists";
-  if (has("off loopback")) return "listen on 127.0.0.1, or set what it asks for (TLS certificate, token)";
+  if (has(", not "))
+    return "quote strings, write true/false for booleans and [\"a\", \"b\"] for lists";
+  if (has("off loopback"))
+    return "listen on 127.0.0.1, or set what it asks for (TLS certificate, token)";
   if (has("cannot read") || has("not found")) {
     return "the path is relative to the config file's folder; check that it exists and is readable";
   }
@@ -74,7 +77,8 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
     const auto it = lines.find(key);
     return it == lines.end() ? std::uint32_t{0} : it->second;
   };
-  auto readable = [&](const std::string& key, const std::string& path) -> std::optional<std::string> {
+  auto readable = [&](const std::string& key,
+                      const std::string& path) -> std::optional<std::string> {
     if (path.empty()) return std::nullopt;
     auto text = ReadWholeFile(path);
     if (!text) out.push_back({line_of(key), key + ": cannot read " + path});
@@ -85,41 +89,50 @@ void CheckFiles(const config::Config& c, const config::KeyLines& lines, std::vec
     for (const auto& path : paths) {
       if (auto pem = readable(key, path)) {
         if (auto k = crypto::VerifyKey::FromPem(*pem); !k) {
-          out.push_back({line_of(key), key + ": " + path + " is not a P-256 public key: " + k.error().message});
+          out.push_back({line_of(key),
+                         key + ": " + path + " is not a P-256 public key: " + k.error().message});
         }
       }
     }
   }
-  if (auto key = readable("members.phone_hash_key_file", c.phone_hash_key_file); key && key->size() < 16) {
-    out.push_back({line_of("members.phone_hash_key_file"),
-                   "members.phone_hash_key_file: " + c.phone_hash_key_file + " holds under 16 bytes"});
+  if (auto key = readable("members.phone_hash_key_file", c.phone_hash_key_file);
+      key && key->size() < 16) {
+    out.push_back(
+        {line_of("members.phone_hash_key_file"),
+         "members.phone_hash_key_file: " + c.phone_hash_key_file + " holds under 16 bytes"});
   }
   (void)readable("catalog.import", c.catalog_import);
   if (auto ca = readable("cloud.ca_file", c.cloud_ca_file);
       ca && ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    out.push_back({line_of("cloud.ca_file"), "cloud.ca_file: " + c.cloud_ca_file + " holds no PEM certificate"});
+    out.push_back({line_of("cloud.ca_file"),
+                   "cloud.ca_file: " + c.cloud_ca_file + " holds no PEM certificate"});
   }
   if (auto key = readable("cloud.device_key_file", c.cloud_device_key_file)) {
     std::string hex = *key;
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
     if (const auto bytes = crypto::FromHex(hex); !bytes || bytes->size() != 32) {
-      out.push_back({line_of("cloud.device_key_file"),
-                     "cloud.device_key_file: " + c.cloud_device_key_file + " is not 64 hex digits"});
+      out.push_back(
+          {line_of("cloud.device_key_file"),
+           "cloud.device_key_file: " + c.cloud_device_key_file + " is not 64 hex digits"});
     }
   }
   // What the agent refuses at start beyond the parser: plain HTTP on the LAN.
   if (const auto api = config::SplitListen(c.listen);
       api && c.api_tls_cert.empty() && api->first != "::1" && api->first.rfind("127.", 0) != 0) {
-    out.push_back({line_of("api.listen"), "api.listen \"" + c.listen +
-                                              "\" is off loopback without TLS: the agent refuses to start "
-                                              "(set api.tls_cert and api.tls_key)"});
+    out.push_back(
+        {line_of("api.listen"), "api.listen \"" + c.listen +
+                                    "\" is off loopback without TLS: the agent refuses to start "
+                                    "(set api.tls_cert and api.tls_key)"});
   }
   if (auto cert = readable("api.tls_cert", c.api_tls_cert);
       cert && cert->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    out.push_back({line_of("api.tls_cert"), "api.tls_cert: " + c.api_tls_cert + " holds no PEM certificate"});
+    out.push_back(
+        {line_of("api.tls_cert"), "api.tls_cert: " + c.api_tls_cert + " holds no PEM certificate"});
   }
-  if (auto key = readable("api.tls_key", c.api_tls_key); key && !crypto::SigningKey::FromPem(*key)) {
-    out.push_back({line_of("api.tls_key"), "api.tls_key: " + c.api_tls_key + " is not a P-256 private key"});
+  if (auto key = readable("api.tls_key", c.api_tls_key);
+      key && !crypto::SigningKey::FromPem(*key)) {
+    out.push_back(
+        {line_of("api.tls_key"), "api.tls_key: " + c.api_tls_key + " is not a P-256 private key"});
   }
 }
 
@@ -133,7 +146,8 @@ ProvisionCommands::ProvisionCommands(CLI::App& app, Options& options) : options_
       "certificates, catalog): every problem with FILE:LINE and a hint. Exit 3 when invalid.",
       [this] { return ConfigCheck(); });
   check->add_option("FILE", config_file_, "The TOML config")->required();
-  check->add_flag("--json", options_.json, "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
+  check->add_flag("--json", options_.json,
+                  "Print {\"valid\",\"problems\":[{\"file\",\"line\",\"message\",\"hint\"}]}");
 
   auto* provision = AddCommand(
       &app, "provision",
@@ -150,20 +164,22 @@ ProvisionCommands::ProvisionCommands(CLI::App& app, Options& options) : options_
   provision->add_option("--cloud", cloud_, "The cloud's URL (default: none, offline)");
   provision->add_option("--cloud-ca", cloud_ca_, "A CA certificate (PEM) for the cloud's TLS");
   provision->add_option("--cloud-pin", cloud_pin_, "The cloud's key pin, sha256//BASE64");
-  provision->add_option("--label-key", label_keys_,
-                        "A brand label public key (PEM) the device trusts; repeatable (default: the "
-                        "provisioning key's public half)");
-  provision->add_option("--member-key", member_keys_, "A member-service public key (PEM); repeatable");
+  provision->add_option(
+      "--label-key", label_keys_,
+      "A brand label public key (PEM) the device trusts; repeatable (default: the "
+      "provisioning key's public half)");
+  provision->add_option("--member-key", member_keys_,
+                        "A member-service public key (PEM); repeatable");
   provision->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
   provision->add_flag("--force", force_, "Replace --out if it exists");
   provision->add_flag("--json", options_.json, "Print a JSON summary");
-  auto* verify = AddCommand(
-      provision, "verify",
-      "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
-      "verifies, 3 with the reason when not.",
-      [this] { return Verify(); });
+  auto* verify =
+      AddCommand(provision, "verify",
+                 "Check a bundle's signature with the brand's provisioning key. Exit 0 when it "
+                 "verifies, 3 with the reason when not.",
+                 [this] { return Verify(); });
   verify->add_option("BUNDLE", bundle_, "The bundle file")->required();
   verify->add_option("--brand-key", brand_key_, "The provisioning public key (PEM)")->required();
   verify->add_flag("--json", options_.json, "Print a JSON summary");
@@ -217,8 +233,8 @@ int ProvisionCommands::ConfigCheck() const {
                           {"message", f.message},
                           {"hint", HintFor(f.message)}});
     }
-    std::cout << json{{"valid", found.empty()}, {"problems", problems}}.dump(-1, ' ', false,
-                                                                          json::error_handler_t::replace)
+    std::cout << json{{"valid", found.empty()}, {"problems", problems}}.dump(
+                     -1, ' ', false, json::error_handler_t::replace)
               << "\n";
   } else if (found.empty()) {
     std::cout << config_file_ << ": ok\n";
@@ -227,26 +243,30 @@ int ProvisionCommands::ConfigCheck() const {
       std::cerr << config_file_ << (f.line ? ":" + std::to_string(f.line) : std::string()) << ": "
                 << f.message << "\n  hint: " << HintFor(f.message) << "\n";
     }
-    std::cerr << found.size() << " problem" << (found.size() == 1 ? "" : "s") << " in " << config_file_ << "\n";
+    std::cerr << found.size() << " problem" << (found.size() == 1 ? "" : "s") << " in "
+              << config_file_ << "\n";
   }
   return found.empty() ? kExitOk : kExitRejected;
 }
 
 int ProvisionCommands::Provision() const {
-  for (const auto& [name, value] : {std::pair{"--store", &store_}, std::pair{"--device", &device_},
-                                    std::pair{"--role", &role_}, std::pair{"--brand-key", &brand_key_},
-                                    std::pair{"--out", &out_}}) {
+  for (const auto& [name, value] :
+       {std::pair{"--store", &store_}, std::pair{"--device", &device_}, std::pair{"--role", &role_},
+        std::pair{"--brand-key", &brand_key_}, std::pair{"--out", &out_}}) {
     if (value->empty()) {
-      return Fail(options_, kExitUsage, MakeError(ErrorKind::invalid_request, "missing_option",
-                                                  std::string(name) + " is required (see --help)"));
+      return Fail(options_, kExitUsage,
+                  MakeError(ErrorKind::invalid_request, "missing_option",
+                            std::string(name) + " is required (see --help)"));
     }
   }
   const auto key_pem = ReadWholeFile(brand_key_);
-  if (!key_pem) return Fail(options_, kExitRejected, Rejected("cannot_read", brand_key_ + ": cannot read"));
+  if (!key_pem)
+    return Fail(options_, kExitRejected, Rejected("cannot_read", brand_key_ + ": cannot read"));
   auto key = crypto::SigningKey::FromPem(*key_pem);
   if (!key) {
-    return Fail(options_, kExitRejected,
-                Rejected("invalid_key", "--brand-key " + brand_key_ + ": not a P-256 private key (PEM)"));
+    return Fail(
+        options_, kExitRejected,
+        Rejected("invalid_key", "--brand-key " + brand_key_ + ": not a P-256 private key (PEM)"));
   }
   firmware::ProvisionRequest r;
   r.store_id = store_;
@@ -255,7 +275,8 @@ int ProvisionCommands::Provision() const {
   r.cloud_url = cloud_;
   r.cloud_pin = cloud_pin_;
   r.tls_days = tls_days_;
-  auto read_all = [&](const std::vector<std::string>& paths, std::vector<std::string>& out) -> Expected<void> {
+  auto read_all = [&](const std::vector<std::string>& paths,
+                      std::vector<std::string>& out) -> Expected<void> {
     for (const auto& p : paths) {
       auto text = ReadWholeFile(p);
       if (!text) return Rejected("cannot_read", p + ": cannot read");
@@ -263,11 +284,14 @@ int ProvisionCommands::Provision() const {
     }
     return {};
   };
-  if (auto ok = read_all(label_keys_, r.label_key_pems); !ok) return Fail(options_, kExitRejected, ok.error());
-  if (auto ok = read_all(member_keys_, r.member_key_pems); !ok) return Fail(options_, kExitRejected, ok.error());
+  if (auto ok = read_all(label_keys_, r.label_key_pems); !ok)
+    return Fail(options_, kExitRejected, ok.error());
+  if (auto ok = read_all(member_keys_, r.member_key_pems); !ok)
+    return Fail(options_, kExitRejected, ok.error());
   if (!cloud_ca_.empty()) {
     auto ca = ReadWholeFile(cloud_ca_);
-    if (!ca) return Fail(options_, kExitRejected, Rejected("cannot_read", cloud_ca_ + ": cannot read"));
+    if (!ca)
+      return Fail(options_, kExitRejected, Rejected("cannot_read", cloud_ca_ + ": cannot read"));
     r.cloud_ca_pem = *ca;
   }
   auto bundle = firmware::Provision(r, *key, SystemClock().now_ms());
@@ -290,14 +314,16 @@ int ProvisionCommands::Provision() const {
   if (options_.json) {
     json files = json::array();
     for (const auto& f : bundle->files) files.push_back(f.path);
-    std::cout << json{{"bundle", out_},        {"store_id", store_}, {"device_id", device_},
-                      {"role", role_},         {"files", files},     {"device_key_sha256", fingerprint},
+    std::cout << json{{"bundle", out_},       {"store_id", store_},
+                      {"device_id", device_}, {"role", role_},
+                      {"files", files},       {"device_key_sha256", fingerprint},
                       {"bytes", bytes.size()}}
                      .dump()
               << "\n";
   } else {
-    std::cout << "bundle " << out_ << " (" << bytes.size() << " bytes, 0600): store " << store_ << ", device "
-              << device_ << ", role " << role_ << "\n  device key sha256 " << fingerprint << "\n  files:";
+    std::cout << "bundle " << out_ << " (" << bytes.size() << " bytes, 0600): store " << store_
+              << ", device " << device_ << ", role " << role_ << "\n  device key sha256 "
+              << fingerprint << "\n  files:";
     for (const auto& f : bundle->files) std::cout << " " << f.path;
     std::cout << "\n";
   }
@@ -317,8 +343,9 @@ int ProvisionCommands::Verify() const {
                      .dump()
               << "\n";
   } else {
-    std::cout << bundle_ << ": ok, signed by the provisioning key: store " << bundle->store_id << ", device "
-              << bundle->device_id << ", role " << bundle->role << ", " << bundle->files.size() << " files\n";
+    std::cout << bundle_ << ": ok, signed by the provisioning key: store " << bundle->store_id
+              << ", device " << bundle->device_id << ", role " << bundle->role << ", "
+              << bundle->files.size() << " files\n";
   }
   return kExitOk;
 }
@@ -328,18 +355,24 @@ int ProvisionCommands::Flash() const {
   if (!bundle) return Fail(options_, kExitRejected, bundle.error());
   auto report = firmware::Flash(*bundle, rootfs_);
   if (!report) {
-    return Fail(options_, report.error().kind == ErrorKind::invalid_request ? kExitRejected : kExitUnreachable,
-                report.error());
+    return Fail(
+        options_,
+        report.error().kind == ErrorKind::invalid_request ? kExitRejected : kExitUnreachable,
+        report.error());
   }
   if (options_.json) {
-    std::cout << json{{"rootfs", rootfs_}, {"written", report->written}, {"owner_set", report->owner_set}}.dump()
+    std::cout << json{{"rootfs", rootfs_},
+                      {"written", report->written},
+                      {"owner_set", report->owner_set}}
+                     .dump()
               << "\n";
   } else {
     std::cout << "flashed " << bundle->device_id << " into " << rootfs_ << ":\n";
     for (const auto& w : report->written) std::cout << "  " << w << "\n";
     if (!report->owner_set) {
-      std::cout << "note: the rootfs has no store-agent user yet; etc/store-agent stays root's until the "
-                   "package's postinst (or your image build) gives it to store-agent\n";
+      std::cout
+          << "note: the rootfs has no store-agent user yet; etc/store-agent stays root's until the "
+             "package's postinst (or your image build) gives it to store-agent\n";
     }
   }
   return kExitOk;

@@ -35,13 +35,19 @@ std::map<std::string, std::int64_t> Terminals::Terminal::Tally() const {
 }
 
 Terminals::Terminals(loop::Workers& workers, daemon::Writer& writer, const store::Books& books,
-                     const daemon::Log& log, std::map<std::string, std::string> modes, Listener& listener)
-    : workers_(workers), writer_(writer), books_(books), log_(log), modes_at_start_(std::move(modes)),
+                     const daemon::Log& log, std::map<std::string, std::string> modes,
+                     Listener& listener)
+    : workers_(workers),
+      writer_(writer),
+      books_(books),
+      log_(log),
+      modes_at_start_(std::move(modes)),
       listener_(listener) {}
 
 void Terminals::Check(std::string payload, std::function<void(Expected<store::CheckedCode>)> then) {
   workers_.Run<Expected<store::CheckedCode>>(
-      [&books = books_, payload = std::move(payload)] { return books.CheckCode(payload); }, std::move(then));
+      [&books = books_, payload = std::move(payload)] { return books.CheckCode(payload); },
+      std::move(then));
 }
 
 // ------------------------------------------------------------------- scans
@@ -62,11 +68,11 @@ std::vector<ScanRecord> Terminals::Recent(std::size_t limit) const {
   return out;
 }
 
-void Terminals::Route(const std::string& source, const std::string& terminal, const std::string& payload,
-                      std::function<void()> handled) {
+void Terminals::Route(const std::string& source, const std::string& terminal,
+                      const std::string& payload, std::function<void()> handled) {
   const Terminal& term = Of(terminal);
-  ScanRecord base{source, payload.substr(0, 256), SystemClock().now_ms(), {}, {}, terminal, term.mode,
-                  term.order_id};
+  ScanRecord base{source,    payload.substr(0, 256), SystemClock().now_ms(), {}, {}, terminal,
+                  term.mode, term.order_id};
   Check(payload, [this, base, handled](Expected<store::CheckedCode> checked) {
     // The scan is recorded, then what it changed is shown, then the driver reads on.
     auto record = [this, base](const std::string& outcome, const std::string& sale_id) {
@@ -109,7 +115,8 @@ void Terminals::Write(const ScanRecord& base, store::CheckedCode checked, Record
     auto sale_id = std::make_shared<std::string>();
     writer_.Submit<store::Sale>(
         ledger::Durability::relaxed,
-        [terminal = base.terminal, sale_id, checked = std::move(checked)](store::Store& s) -> Expected<store::Sale> {
+        [terminal = base.terminal, sale_id,
+         checked = std::move(checked)](store::Store& s) -> Expected<store::Sale> {
           auto current = s.sales.OpenSaleOf(terminal);
           if (!current) return current.error();
           if (!*current) {
@@ -128,7 +135,8 @@ void Terminals::Write(const ScanRecord& base, store::CheckedCode checked, Record
   } else if (base.mode == "receive") {
     const std::string serial = checked.code.serial;
     writer_.Submit<store::StockLevel>(
-        ledger::Durability::full, [checked = std::move(checked)](store::Store& s) { return s.stock.Receive(checked); },
+        ledger::Durability::full,
+        [checked = std::move(checked)](store::Store& s) { return s.stock.Receive(checked); },
         [this, record, serial, handled](Expected<store::StockLevel> level) {
           record(OutcomeOf(level ? nullptr : &level.error()), "");
           if (level) {
@@ -180,24 +188,26 @@ std::vector<TerminalView> Terminals::List() {
   return out;
 }
 
-void Terminals::SetMode(const std::string& terminal, const std::string& mode, const std::string& order_id,
-                        bool discard, std::function<void(Expected<TerminalView>)> done) {
+void Terminals::SetMode(const std::string& terminal, const std::string& mode,
+                        const std::string& order_id, bool discard,
+                        std::function<void(Expected<TerminalView>)> done) {
   const Terminal& term = Of(terminal);
   if (term.mode == "count" && mode != "count" && !term.Tally().empty() && !discard) {
     return done(MakeError(ErrorKind::conflict, "count_uncommitted",
-                          "this terminal has counted units not committed: POST /v1/terminals/" + terminal +
-                              "/count, or set \"discard\": true"));
+                          "this terminal has counted units not committed: POST /v1/terminals/" +
+                              terminal + "/count, or set \"discard\": true"));
   }
   if (mode != "pick") return done(ApplyMode(terminal, mode, order_id));
   // The order must exist and be open for picking.
   writer_.Submit<store::Reservation>(
-      ledger::Durability::relaxed, [order_id](store::Store& s) { return s.stock.GetReservation(order_id); },
+      ledger::Durability::relaxed,
+      [order_id](store::Store& s) { return s.stock.GetReservation(order_id); },
       [this, terminal, mode, order_id, done](Expected<store::Reservation> order) {
         if (!order) return done(order.error());
         if (order->status != "accepted") {
-          return done(MakeError(ErrorKind::conflict, "reservation_not_pickable",
-                                "order " + order_id + " is " + order->status +
-                                    "; only an accepted order is picked"));
+          return done(MakeError(
+              ErrorKind::conflict, "reservation_not_pickable",
+              "order " + order_id + " is " + order->status + "; only an accepted order is picked"));
         }
         done(ApplyMode(terminal, mode, order_id));
       });
@@ -220,15 +230,18 @@ TerminalView Terminals::ApplyMode(const std::string& terminal, const std::string
 
 // ------------------------------------------------------------------- counts
 
-Expected<std::map<std::string, std::int64_t>> Terminals::TallyToCommit(const std::string& terminal) {
+Expected<std::map<std::string, std::int64_t>> Terminals::TallyToCommit(
+    const std::string& terminal) {
   const Terminal& term = Of(terminal);
   if (term.mode != "count") {
-    return MakeError(ErrorKind::conflict, "not_counting", "terminal " + terminal + " is not in count mode");
+    return MakeError(ErrorKind::conflict, "not_counting",
+                     "terminal " + terminal + " is not in count mode");
   }
   return term.Tally();
 }
 
-CountCommit Terminals::CommitTally(store::Store& store, const std::map<std::string, std::int64_t>& tally) {
+CountCommit Terminals::CommitTally(store::Store& store,
+                                   const std::map<std::string, std::int64_t>& tally) {
   CountCommit commit;
   for (const auto& [gtin, units] : tally) {
     auto level = store.stock.Count(gtin, units);

@@ -42,7 +42,7 @@ struct ScanRecord {
 struct TerminalView {
   std::string terminal;
   std::string mode;
-  std::string order_id;  // pick mode
+  std::string order_id;                                     // pick mode
   std::vector<std::pair<std::string, std::int64_t>> count;  // count mode: GTIN-14 -> units
 };
 
@@ -67,7 +67,8 @@ class Listener {
   virtual void SaleChanged(const store::Sale& sale) = 0;
   virtual void UnitReceived(const store::StockLevel& level, const std::string& serial) = 0;
   virtual void ReservationChanged(const store::Reservation& order) = 0;
-  virtual void Tallied(const std::string& terminal, const std::string& gtin, std::int64_t units) = 0;
+  virtual void Tallied(const std::string& terminal, const std::string& gtin,
+                       std::int64_t units) = 0;
   virtual void CountCommitted(const CountCommit& commit) = 0;
   virtual void TerminalChanged(const TerminalView& terminal) = 0;
   // A change with an outbox event committed: sync may push it now.
@@ -78,8 +79,8 @@ class Terminals {
  public:
   // `modes`: each terminal's mode at start (from its scanners' config);
   // terminals not named start in sale mode.
-  Terminals(loop::Workers& workers, daemon::Writer& writer, const store::Books& books, const daemon::Log& log,
-            std::map<std::string, std::string> modes, Listener& listener);
+  Terminals(loop::Workers& workers, daemon::Writer& writer, const store::Books& books,
+            const daemon::Log& log, std::map<std::string, std::string> modes, Listener& listener);
 
   // Parses and verifies `payload` on a worker; `then` on the loop.
   void Check(std::string payload, std::function<void(Expected<store::CheckedCode>)> then);
@@ -99,8 +100,8 @@ class Terminals {
   // sale | receive | count | pick (`order_id`: the accepted order to pick).
   // Leaving count mode with units not committed is count_uncommitted unless
   // `discard`. `done` on the loop.
-  void SetMode(const std::string& terminal, const std::string& mode, const std::string& order_id, bool discard,
-               std::function<void(Expected<TerminalView>)> done);
+  void SetMode(const std::string& terminal, const std::string& mode, const std::string& order_id,
+               bool discard, std::function<void(Expected<TerminalView>)> done);
   // Committing a count is two halves, so that a caller can run the ledger
   // half under its own terms (the API answers an Idempotency-Key once):
   // what to commit (not_counting when the terminal is not counting), the
@@ -108,7 +109,8 @@ class Terminals {
   // transaction and event), and what follows on the loop (committed GTINs
   // leave the tally).
   Expected<std::map<std::string, std::int64_t>> TallyToCommit(const std::string& terminal);
-  static CountCommit CommitTally(store::Store& store, const std::map<std::string, std::int64_t>& tally);
+  static CountCommit CommitTally(store::Store& store,
+                                 const std::map<std::string, std::int64_t>& tally);
   void Committed(const std::string& terminal, const CountCommit& commit);
 
  private:
@@ -127,11 +129,13 @@ class Terminals {
 
   Terminal& Of(const std::string& terminal);
   TerminalView View(const std::string& id, const Terminal& t) const;
-  TerminalView ApplyMode(const std::string& terminal, const std::string& mode, const std::string& order_id);
+  TerminalView ApplyMode(const std::string& terminal, const std::string& mode,
+                         const std::string& order_id);
   // Count mode: the unit joins the tally; the scan's outcome.
   std::string Tally(const std::string& terminal, const store::CheckedCode& checked);
   // The ledger half of a driver's scan in sale, receive or pick mode.
-  void Write(const ScanRecord& base, store::CheckedCode checked, Recorder record, std::function<void()> handled);
+  void Write(const ScanRecord& base, store::CheckedCode checked, Recorder record,
+             std::function<void()> handled);
 
   loop::Workers& workers_;
   daemon::Writer& writer_;

@@ -23,8 +23,8 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 bool SafeName(std::string_view name) {
   if (name.empty() || name.size() > 128 || name.front() == '/' || name.front() == '.') return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.' || c == '/';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == '/';
     if (!ok) return false;
   }
   return name.find("..") == std::string_view::npos && name.find("/.") == std::string_view::npos &&

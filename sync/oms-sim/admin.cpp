@@ -82,10 +82,11 @@ Reply AdminApi::Devices(const std::string& store, const Request& r) {
   st.Bind(1, store);
   json devices = json::array();
   while (st.Step()) {
-    devices.push_back(json{{"device_id", st.Text(0)},
-                           {"acked_seq", st.Int(1)},
-                           {"last_seen", st.IsNull(2) ? json(nullptr) : json(FormatTimestamp(st.Int(2)))},
-                           {"agent_version", st.IsNull(3) ? json(nullptr) : json(st.Text(3))}});
+    devices.push_back(
+        json{{"device_id", st.Text(0)},
+             {"acked_seq", st.Int(1)},
+             {"last_seen", st.IsNull(2) ? json(nullptr) : json(FormatTimestamp(st.Int(2)))},
+             {"agent_version", st.IsNull(3) ? json(nullptr) : json(st.Text(3))}});
   }
   return Ok(json{{"devices", std::move(devices)}});
 }
@@ -107,8 +108,9 @@ Reply AdminApi::ProvisionDevice(const std::string& store, const Request& r) {
   if (!key || key->size() != sync::kDeviceKeyBytes) {
     Refuse(400, "invalid_field", "\"key\" must be base64url (no padding) of 32 bytes");
   }
-  db_.Cached("INSERT INTO devices(store_id, device_id, key) VALUES(?, ?, ?) "
-             "ON CONFLICT(store_id, device_id) DO UPDATE SET key = excluded.key")
+  db_.Cached(
+         "INSERT INTO devices(store_id, device_id, key) VALUES(?, ?, ?) "
+         "ON CONFLICT(store_id, device_id) DO UPDATE SET key = excluded.key")
       .Bind(1, store)
       .Bind(2, device)
       .Bind(3, crypto::Base64UrlEncode(*key))
@@ -144,8 +146,10 @@ Reply AdminApi::Key(const std::string& store, const Request& r) {
   const std::string kind = *StringField(doc, "kind", true);
   const std::string action = *StringField(doc, "action", true);
   const std::string pem = *StringField(doc, "pem", true);
-  if (kind != "brand" && kind != "member") Refuse(400, "invalid_field", "\"kind\" is brand or member");
-  if (action != "add" && action != "retire") Refuse(400, "invalid_field", "\"action\" is add or retire");
+  if (kind != "brand" && kind != "member")
+    Refuse(400, "invalid_field", "\"kind\" is brand or member");
+  if (action != "add" && action != "retire")
+    Refuse(400, "invalid_field", "\"action\" is add or retire");
   if (auto key = crypto::VerifyKey::FromPem(pem); !key) {
     Refuse(400, "invalid_field", "\"pem\": " + key.error().message);
   }

@@ -103,7 +103,8 @@ json CatalogRow(std::string gtin, std::string name, std::int64_t price, std::str
 
 std::vector<json> CatalogFromCsv(std::string_view csv) {
   const auto rows = SplitCsv(csv);
-  if (rows.empty()) Refuse(400, "bad_request", "CSV: expected a header gtin,name,price_minor[,tax_rate]");
+  if (rows.empty())
+    Refuse(400, "bad_request", "CSV: expected a header gtin,name,price_minor[,tax_rate]");
   std::vector<std::string> header;
   for (const auto& f : rows[0]) header.push_back(Trim(f));
   const bool with_tax = header.size() == 4 && header[3] == "tax_rate";
@@ -120,11 +121,13 @@ std::vector<json> CatalogFromCsv(std::string_view csv) {
     const std::string name = Trim(rows[r][1]);
     if (name.empty()) Refuse(400, "invalid_field", at + "the name is empty");
     const auto price = ParseInt(Trim(rows[r][2]));
-    if (!price) Refuse(400, "invalid_field", at + "price_minor must be a whole number of minor units");
+    if (!price)
+      Refuse(400, "invalid_field", at + "price_minor must be a whole number of minor units");
     std::int64_t tax = 0;
     if (with_tax) {
       const auto bp = TaxRateBp(Trim(rows[r][3]));
-      if (!bp) Refuse(400, "invalid_field", at + "tax_rate must be a percent like 13 or 6.5 (0..100)");
+      if (!bp)
+        Refuse(400, "invalid_field", at + "tax_rate must be a percent like 13 or 6.5 (0..100)");
       tax = *bp;
     }
     out.push_back(CatalogRow(GtinOf(Trim(rows[r][0])), name, *price, "CNY", tax));
@@ -134,12 +137,14 @@ std::vector<json> CatalogFromCsv(std::string_view csv) {
 
 std::vector<json> CatalogFromJson(const std::string& body) {
   const json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_array()) Refuse(400, "bad_request", "expected a JSON array of products");
+  if (doc.is_discarded() || !doc.is_array())
+    Refuse(400, "bad_request", "expected a JSON array of products");
   std::vector<json> out;
   for (const auto& row : doc) {
     if (!row.is_object()) Refuse(400, "bad_request", "each product is a JSON object");
     const std::string currency = StringField(row, "currency", false).value_or("CNY");
-    if (currency.size() != 3 || currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+    if (currency.size() != 3 ||
+        currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
       Refuse(400, "invalid_field", "\"currency\" must be an ISO 4217 code like CNY");
     }
     out.push_back(CatalogRow(GtinField(row), *StringField(row, "name", true),

@@ -16,15 +16,15 @@ namespace sa::omssim {
 
 // One HTTP request, as far as the cloud cares. Absent headers are "".
 struct Request {
-  std::string method;            // "POST"
-  std::string target;            // path and query exactly as sent
+  std::string method;  // "POST"
+  std::string target;  // path and query exactly as sent
   std::string content_type;
   std::string content_encoding;
   std::string authorization;
-  std::string sa_store;          // X-SA-Store
-  std::string sa_device;         // X-SA-Device
-  std::string sa_timestamp;      // X-SA-Timestamp
-  std::string sa_signature;      // X-SA-Signature
+  std::string sa_store;      // X-SA-Store
+  std::string sa_device;     // X-SA-Device
+  std::string sa_timestamp;  // X-SA-Timestamp
+  std::string sa_signature;  // X-SA-Signature
   std::string body;
 };
 
@@ -67,9 +67,9 @@ class Faults {
 class Cloud {
  public:
   struct Options {
-    std::string data_dir;      // holds oms-sim.db
-    bool strict = false;       // only devices provisioned through the admin API
-    std::string admin_token;   // "" = admin requests need no token
+    std::string data_dir;     // holds oms-sim.db
+    bool strict = false;      // only devices provisioned through the admin API
+    std::string admin_token;  // "" = admin requests need no token
     FaultSettings faults;
   };
 

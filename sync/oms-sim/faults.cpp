@@ -35,8 +35,12 @@ Fault Faults::Next() {
 
 Reply ShowFaults(const Faults& faults) {
   const auto& s = faults.settings();
-  return Ok(json{{"drop", s.drop},   {"delay", s.delay},       {"error", s.error},
-                 {"cut", s.cut},     {"delay_ms", s.delay_ms}, {"seed", s.seed}});
+  return Ok(json{{"drop", s.drop},
+                 {"delay", s.delay},
+                 {"error", s.error},
+                 {"cut", s.cut},
+                 {"delay_ms", s.delay_ms},
+                 {"seed", s.seed}});
 }
 
 // Fractions left out are 0; without "seed" the generator keeps its position.

@@ -76,7 +76,8 @@ Reply Feed::Page(const std::string& store, const PageQuery& query) {
 
 Reply Feed::Alerts(const std::string& store) {
   auto st = db_.Cached(
-      "SELECT cursor, at_ms, data FROM changes WHERE store_id = ? AND type = 'alert' ORDER BY cursor");
+      "SELECT cursor, at_ms, data FROM changes WHERE store_id = ? AND type = 'alert' ORDER BY "
+      "cursor");
   st.Bind(1, store);
   json alerts = json::array();
   while (st.Step()) {

@@ -19,7 +19,8 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
 
 std::string GtinOf(std::string_view text) {
   auto gtin = codes::NormaliseGtin(text);
-  if (!gtin) Refuse(400, "invalid_field", "gtin \"" + std::string(text) + "\": " + gtin.error().message);
+  if (!gtin)
+    Refuse(400, "invalid_field", "gtin \"" + std::string(text) + "\": " + gtin.error().message);
   return *gtin;
 }
 

@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // oms-sim's only translation unit with RESTinio (its headers are heavy, and
 // HTTP and HTTPS servers are two instantiations of the same template).
-#include <restinio/all.hpp>
-#include <restinio/tls.hpp>
-
-#include <nlohmann/json.hpp>
+#include "http.hpp"  // sa_http: reason phrases
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <restinio/all.hpp>
+#include <restinio/tls.hpp>
 #include <string_view>
 
-#include "http.hpp"  // sa_http: reason phrases
 #include "serve.hpp"
 
 namespace sa::omssim {
@@ -25,8 +24,8 @@ using json = nlohmann::ordered_json;
 struct PlainTraits : public restinio::default_single_thread_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
-struct TlsTraits
-    : public restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+struct TlsTraits : public restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t,
+                                                               restinio::null_logger_t> {
   static constexpr bool use_connection_count_limiter = true;
 };
 constexpr std::size_t kMaxConnections = 512;
@@ -43,16 +42,20 @@ struct DroppedOnPurpose : std::exception {
 
 restinio::http_status_line_t StatusLine(int status) {
   return restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, sa::http::ReasonPhrase(status)};
+      restinio::http_status_code_t{static_cast<std::uint16_t>(status)},
+      sa::http::ReasonPhrase(status)};
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 class Site {
  public:
   static inline std::int64_t clock_offset_ms = 0;  // set once by Serve, before any request
 
-  Site(asio::io_context& io, Cloud& cloud, LogLevel level) : io_(io), cloud_(cloud), level_(level) {}
+  Site(asio::io_context& io, Cloud& cloud, LogLevel level)
+      : io_(io), cloud_(cloud), level_(level) {}
 
   void Log(LogLevel level, std::string_view msg, json fields = json::object()) const {
     if (level > level_) return;
@@ -71,7 +74,8 @@ class Site {
                             ? cloud_.Admin(r)
                             : ErrorReply(404, "not_found", "no such path: " + std::string(path));
     Send(*req, reply);
-    Log(LogLevel::debug, "request", {{"method", r.method}, {"target", r.target}, {"status", reply.status}});
+    Log(LogLevel::debug, "request",
+        {{"method", r.method}, {"target", r.target}, {"status", reply.status}});
     return restinio::request_accepted();
   }
 
@@ -83,20 +87,23 @@ class Site {
       throw DroppedOnPurpose();
     }
     if (fault == Fault::error) {
-      Log(LogLevel::info, "fault", {{"fault", "error"}, {"method", r.method}, {"target", r.target}});
+      Log(LogLevel::info, "fault",
+          {{"fault", "error"}, {"method", r.method}, {"target", r.target}});
       Send(*req, ErrorReply(500, "injected", "fault injection: this request was not processed"));
       return restinio::request_accepted();
     }
     // Processed (and committed) before any cut or delay.
     const Reply reply = cloud_.Protocol(r);
-    Log(LogLevel::debug, "request", {{"method", r.method}, {"target", r.target}, {"status", reply.status}});
+    Log(LogLevel::debug, "request",
+        {{"method", r.method}, {"target", r.target}, {"status", reply.status}});
     if (fault == Fault::cut) {
       Log(LogLevel::info, "fault", {{"fault", "cut"}, {"method", r.method}, {"target", r.target}});
       SendCut(*req, reply);
     } else if (fault == Fault::delay) {
       Log(LogLevel::info, "fault", {{"fault", "delay"}, {"delay_ms", cloud_.delay_ms()}});
       // A timer on the loop, not a sleep: other connections go on meanwhile.
-      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(cloud_.delay_ms()));
+      auto timer =
+          std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(cloud_.delay_ms()));
       timer->async_wait([timer, req, reply](const asio::error_code&) { Send(*req, reply); });
     } else {
       Send(*req, reply);
@@ -124,7 +131,8 @@ class Site {
   template <class Builder>
   static void Headers(Builder& resp, const Reply& reply) {
     const auto now = std::chrono::system_clock::now() + std::chrono::milliseconds(clock_offset_ms);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     resp.append_header(restinio::http_field::content_type, "application/json");
     resp.append_header_date_field(now);
     resp.append_header("X-SA-Server-Time", std::to_string(ms));
@@ -164,23 +172,24 @@ template <class Traits, class Extra>
 int Run(asio::io_context& io, Site& site, const ServeOptions& options, Extra&& extra,
         const std::function<void(const std::string&)>& ready) {
   std::uint16_t bound_port = 0;
-  restinio::http_server_t<Traits> server(
-      restinio::external_io_context(io), [&](auto& settings) {
-        settings.address(options.host)
-            .port(options.port)
-            .request_handler([&site](RequestHandle req) { return site.Handle(std::move(req)); })
-            .acceptor_post_bind_hook(
-                [&bound_port](asio::ip::tcp::acceptor& a) { bound_port = a.local_endpoint().port(); })
-            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(kHardBodyCap))
-            .max_parallel_connections(kMaxConnections)
-            .read_next_http_message_timelimit(std::chrono::seconds(60))
-            .write_http_response_timelimit(std::chrono::seconds(30))
-            // Longer than the largest fault delay, so a delayed answer is
-            // not cut by RESTinio's own guard.
-            .handle_request_timeout(std::chrono::seconds(120));
-        if (options.host.find(':') != std::string::npos) settings.protocol(restinio::asio_ns::ip::tcp::v6());
-        extra(settings);
-      });
+  restinio::http_server_t<Traits> server(restinio::external_io_context(io), [&](auto& settings) {
+    settings.address(options.host)
+        .port(options.port)
+        .request_handler([&site](RequestHandle req) { return site.Handle(std::move(req)); })
+        .acceptor_post_bind_hook(
+            [&bound_port](asio::ip::tcp::acceptor& a) { bound_port = a.local_endpoint().port(); })
+        .incoming_http_msg_limits(
+            restinio::incoming_http_msg_limits_t{}.max_body_size(kHardBodyCap))
+        .max_parallel_connections(kMaxConnections)
+        .read_next_http_message_timelimit(std::chrono::seconds(60))
+        .write_http_response_timelimit(std::chrono::seconds(30))
+        // Longer than the largest fault delay, so a delayed answer is
+        // not cut by RESTinio's own guard.
+        .handle_request_timeout(std::chrono::seconds(120));
+    if (options.host.find(':') != std::string::npos)
+      settings.protocol(restinio::asio_ns::ip::tcp::v6());
+    extra(settings);
+  });
 
   int exit_code = 0;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -214,7 +223,8 @@ int Serve(Cloud& cloud, const ServeOptions& options,
   Site site(io, cloud, options.log_level);
   try {
     if (options.tls_cert.empty()) {
-      return Run<PlainTraits>(io, site, options, [](auto&) {}, ready);
+      return Run<PlainTraits>(
+          io, site, options, [](auto&) {}, ready);
     }
     asio::ssl::context tls(asio::ssl::context::tls_server);
     tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |

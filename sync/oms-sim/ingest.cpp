@@ -14,19 +14,30 @@ namespace sa::omssim {
 namespace {
 
 // §6.
-const std::set<std::string_view> kEventTypes = {
-    "sale.completed",       "sale.voided",           "refund.completed",
-    "member.bound",         "stock.received",        "stock.counted",
-    "reservation.accepted", "reservation.rejected",  "reservation.picked",
-    "reservation.shipped",  "reservation.handed_over", "reservation.released",
-    "reservation.expired",  "reservation.cancel_refused", "stock.override",
-    "code.diverted",        "shift.closed"};
+const std::set<std::string_view> kEventTypes = {"sale.completed",
+                                                "sale.voided",
+                                                "refund.completed",
+                                                "member.bound",
+                                                "stock.received",
+                                                "stock.counted",
+                                                "reservation.accepted",
+                                                "reservation.rejected",
+                                                "reservation.picked",
+                                                "reservation.shipped",
+                                                "reservation.handed_over",
+                                                "reservation.released",
+                                                "reservation.expired",
+                                                "reservation.cancel_refused",
+                                                "stock.override",
+                                                "code.diverted",
+                                                "shift.closed"};
 
 std::optional<std::int64_t> SeqOf(const json& ev) {
   if (!ev.is_object()) return std::nullopt;
   auto it = ev.find("seq");
   if (it == ev.end() || !it->is_number_integer()) return std::nullopt;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > (std::uint64_t{1} << 62)) return std::nullopt;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > (std::uint64_t{1} << 62))
+    return std::nullopt;
   const std::int64_t seq = it->get<std::int64_t>();
   if (seq < 1) return std::nullopt;
   return seq;
@@ -49,7 +60,8 @@ std::string EnvelopeProblem(const json& ev, const Caller& c) {
     if (!str(name)) return std::string("\"") + name + "\" must be a non-empty string";
   }
   if (!SeqOf(ev)) return "\"seq\" must be an integer >= 1";
-  if (auto p = ev.find("payload"); p == ev.end() || !p->is_object()) return "\"payload\" must be an object";
+  if (auto p = ev.find("payload"); p == ev.end() || !p->is_object())
+    return "\"payload\" must be an object";
   if (ev["store_id"] != c.store) return "its store_id is not the request's";
   if (ev["device_id"] != c.device) return "its device_id is not the request's";
   return "";
@@ -61,7 +73,8 @@ std::string PayloadProblem(std::string_view type, const json& payload) {
     auto id = payload.find("id");
     if (id == payload.end() || !id->is_string()) return "a sale needs its \"id\" (a string)";
     auto lines = payload.find("lines");
-    if (lines == payload.end() || !lines->is_array()) return "a sale needs its \"lines\" (an array)";
+    if (lines == payload.end() || !lines->is_array())
+      return "a sale needs its \"lines\" (an array)";
   }
   return "";
 }
@@ -133,15 +146,17 @@ json Ingest::Batch(const json& events) {
       continue;
     }
     if (const std::string problem = EnvelopeProblem(ev, caller_); !problem.empty()) {
-      if (!seq || *seq != acked + 1) Refuse(400, "bad_body", "event " + std::to_string(i) + ": " + problem);
+      if (!seq || *seq != acked + 1)
+        Refuse(400, "bad_body", "event " + std::to_string(i) + ": " + problem);
       results.push_back(Reject(ev, *seq, "bad_envelope", problem, true));
       acked = *seq;
       continue;
     }
     if (*seq <= acked) {
-      results.push_back(Reject(ev, *seq, "seq_reused",
-                               "seq " + std::to_string(*seq) + " was already taken by another event of this device",
-                               false));
+      results.push_back(Reject(
+          ev, *seq, "seq_reused",
+          "seq " + std::to_string(*seq) + " was already taken by another event of this device",
+          false));
       continue;
     }
     if (*seq > acked + 1) {
@@ -151,7 +166,8 @@ json Ingest::Batch(const json& events) {
     results.push_back(Accept(ev, *seq));
     acked = *seq;
   }
-  db_.Cached("UPDATE devices SET acked_seq = ?, last_seen_ms = ? WHERE store_id = ? AND device_id = ?")
+  db_.Cached(
+         "UPDATE devices SET acked_seq = ?, last_seen_ms = ? WHERE store_id = ? AND device_id = ?")
       .Bind(1, acked)
       .Bind(2, clock_.now_ms())
       .Bind(3, caller_.store)
@@ -166,13 +182,16 @@ json Ingest::Batch(const json& events) {
 json Ingest::Accept(const json& ev, std::int64_t seq) {
   const std::string type = ev["type"].get<std::string>();
   const json& payload = ev["payload"];
-  if (!kEventTypes.count(type)) return Reject(ev, seq, "unknown_type", "unknown event type " + type, true);
+  if (!kEventTypes.count(type))
+    return Reject(ev, seq, "unknown_type", "unknown event type " + type, true);
   if (auto problem = PayloadProblem(type, payload); !problem.empty()) {
     return Reject(ev, seq, "bad_payload", problem, true);
   }
   const std::string id = IdOf(ev);
   MarkIngested(seq, id, "accepted");
-  db_.Cached("INSERT INTO events(store_id, device_id, seq, event_id, type, text) VALUES(?, ?, ?, ?, ?, ?)")
+  db_.Cached(
+         "INSERT INTO events(store_id, device_id, seq, event_id, type, text) VALUES(?, ?, ?, ?, ?, "
+         "?)")
       .Bind(1, caller_.store)
       .Bind(2, caller_.device)
       .Bind(3, seq)
@@ -200,10 +219,12 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
   }
 }
 
-json Ingest::Reject(const json& ev, std::int64_t seq, std::string_view code, const std::string& message,
-                    bool at_seq) {
+json Ingest::Reject(const json& ev, std::int64_t seq, std::string_view code,
+                    const std::string& message, bool at_seq) {
   if (at_seq) MarkIngested(seq, IdOf(ev), "rejected");
-  db_.Cached("INSERT INTO rejected(store_id, device_id, seq, text, code, message) VALUES(?, ?, ?, ?, ?, ?)")
+  db_.Cached(
+         "INSERT INTO rejected(store_id, device_id, seq, text, code, message) VALUES(?, ?, ?, ?, "
+         "?, ?)")
       .Bind(1, caller_.store)
       .Bind(2, caller_.device)
       .Bind(3, seq)
@@ -217,14 +238,16 @@ json Ingest::Reject(const json& ev, std::int64_t seq, std::string_view code, con
 }
 
 std::optional<std::string> Ingest::IngestedId(std::int64_t seq) {
-  auto st = db_.Cached("SELECT event_id FROM ingested WHERE store_id = ? AND device_id = ? AND seq = ?");
+  auto st =
+      db_.Cached("SELECT event_id FROM ingested WHERE store_id = ? AND device_id = ? AND seq = ?");
   st.Bind(1, caller_.store).Bind(2, caller_.device).Bind(3, seq);
   if (!st.Step()) return std::nullopt;
   return st.Text(0);
 }
 
 void Ingest::MarkIngested(std::int64_t seq, const std::string& id, std::string_view status) {
-  db_.Cached("INSERT INTO ingested(store_id, device_id, seq, event_id, status) VALUES(?, ?, ?, ?, ?)")
+  db_.Cached(
+         "INSERT INTO ingested(store_id, device_id, seq, event_id, status) VALUES(?, ?, ?, ?, ?)")
       .Bind(1, caller_.store)
       .Bind(2, caller_.device)
       .Bind(3, seq)
@@ -240,11 +263,13 @@ Reply IngestPush(ledger::Database& db, Feed& feed, const Clock& clock, const Cal
   const json doc = CallerBody(body, caller.store, caller.device);
   const auto events = doc.find("events");
   if (events == doc.end() || !events->is_array() || events->empty()) {
-    Refuse(400, "bad_body", "\"events\" must be an array of 1.." +
-                                std::to_string(sync::kMaxBatchEvents) + " events");
+    Refuse(
+        400, "bad_body",
+        "\"events\" must be an array of 1.." + std::to_string(sync::kMaxBatchEvents) + " events");
   }
   if (events->size() > sync::kMaxBatchEvents) {
-    Refuse(413, "too_large", "a batch holds at most " + std::to_string(sync::kMaxBatchEvents) + " events");
+    Refuse(413, "too_large",
+           "a batch holds at most " + std::to_string(sync::kMaxBatchEvents) + " events");
   }
   // All or nothing: a broken envelope anywhere throws, and the
   // transaction rolls back whatever the batch did before it.

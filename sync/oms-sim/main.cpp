@@ -3,7 +3,6 @@
 // demo. Flags, the data dir and the ready line; the rest is cloud.cpp (the
 // domain) and http.cpp (the server).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,9 +21,11 @@ int Die(const std::string& what) {
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all interfaces).
 bool ParseListen(const std::string& text, sa::omssim::ServeOptions& out) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size() || text.size() - colon > 6) return false;
+  if (colon == std::string::npos || colon + 1 == text.size() || text.size() - colon > 6)
+    return false;
   std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   if (host == "localhost") host = "127.0.0.1";
   unsigned port = 0;
@@ -65,11 +66,14 @@ void AddFlags(CLI::App& app, Flags& flags) {
   // before --version and --help could answer on their own.
   app.add_option("--data-dir", flags.cloud.data_dir,
                  "directory of the SQLite state (created if missing); required");
-  app.add_flag("--strict", flags.cloud.strict, "accept only devices provisioned through the admin API");
-  app.add_option("--admin-token", flags.cloud.admin_token, "require Authorization: Bearer TOKEN on /admin");
+  app.add_flag("--strict", flags.cloud.strict,
+               "accept only devices provisioned through the admin API");
+  app.add_option("--admin-token", flags.cloud.admin_token,
+                 "require Authorization: Bearer TOKEN on /admin");
   app.add_option("--tls-cert", flags.serve.tls_cert, "PEM certificate chain: serve HTTPS")
       ->check(CLI::ExistingFile);
-  app.add_option("--tls-key", flags.serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", flags.serve.tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   app.add_option("--fault-drop", f.drop, "fraction of protocol requests dropped unanswered")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--fault-delay", f.delay, "fraction of protocol answers held --fault-delay-ms")
@@ -92,8 +96,10 @@ void AddFlags(CLI::App& app, Flags& flags) {
 // that are spelt differently on the command line.
 std::string CheckFlags(Flags& flags) {
   if (flags.cloud.data_dir.empty()) return "--data-dir is required";
-  if (!ParseListen(flags.listen, flags.serve)) return "--listen must be HOST:PORT, got \"" + flags.listen + "\"";
-  if (flags.serve.tls_cert.empty() != flags.serve.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  if (!ParseListen(flags.listen, flags.serve))
+    return "--listen must be HOST:PORT, got \"" + flags.listen + "\"";
+  if (flags.serve.tls_cert.empty() != flags.serve.tls_key.empty())
+    return "--tls-cert and --tls-key go together";
   const std::string& level = flags.log_level;
   flags.serve.log_level = level == "error"  ? sa::omssim::LogLevel::error
                           : level == "warn" ? sa::omssim::LogLevel::warn

@@ -22,22 +22,26 @@ Reply AdminApi::OfferOrder(const std::string& store, const Request& r) {
     Refuse(400, "invalid_field", "\"kind\" is ship_from_store or pickup");
   }
   const json* lines = Field(doc, "lines", true);
-  if (!lines->is_array() || lines->empty()) Refuse(400, "invalid_field", "\"lines\" must be a non-empty array");
+  if (!lines->is_array() || lines->empty())
+    Refuse(400, "invalid_field", "\"lines\" must be a non-empty array");
   json out_lines = json::array();
   for (const auto& line : *lines) {
     if (!line.is_object()) Refuse(400, "invalid_field", "each line is {\"gtin\",\"qty\"}");
-    out_lines.push_back(json{{"gtin", GtinField(line)}, {"qty", *IntField(line, "qty", true, 1, 1'000'000)}});
+    out_lines.push_back(
+        json{{"gtin", GtinField(line)}, {"qty", *IntField(line, "qty", true, 1, 1'000'000)}});
   }
-  json data{{"id", id},
-            {"kind", kind},
-            {"lines", std::move(out_lines)},
-            {"ttl_s", IntField(doc, "ttl_s", false, 1, 365LL * 24 * 3600).value_or(kDefaultOrderTtlS)}};
+  json data{
+      {"id", id},
+      {"kind", kind},
+      {"lines", std::move(out_lines)},
+      {"ttl_s", IntField(doc, "ttl_s", false, 1, 365LL * 24 * 3600).value_or(kDefaultOrderTtlS)}};
   if (kind == "pickup") data["pickup_code"] = *StringField(doc, "pickup_code", true);
 
   Transaction tx(db_);
   auto st = db_.Cached("SELECT 1 FROM orders WHERE store_id = ? AND order_id = ?");
   st.Bind(1, store).Bind(2, id);
-  if (st.Step()) Refuse(409, "order_exists", "order " + id + " was already offered to store " + store);
+  if (st.Step())
+    Refuse(409, "order_exists", "order " + id + " was already offered to store " + store);
   db_.Cached("INSERT INTO orders(store_id, order_id, status) VALUES(?, ?, 'offered')")
       .Bind(1, store)
       .Bind(2, id)

@@ -25,7 +25,7 @@ std::optional<std::string> DeviceKey(ledger::Database& db, const std::string& st
 }
 
 void CheckSignature(const Caller& c, const crypto::Bytes& key, const Request& r) {
-  const sync::SignedRequest signed_request{r.method, c.path, c.timestamp_ms,
+  const sync::SignedRequest signed_request{r.method, c.path,   c.timestamp_ms,
                                            c.store,  c.device, r.body};
   if (!sync::VerifySignature(key, signed_request, r.sa_signature)) {
     Refuse(401, "bad_signature", "X-SA-Signature does not match the request");
@@ -55,7 +55,8 @@ std::string DecodeBody(const Request& r) {
 }  // namespace
 
 Caller DeviceProtocol::ReadCaller(const Request& r) const {
-  if (r.sa_store.empty() || r.sa_device.empty() || r.sa_timestamp.empty() || r.sa_signature.empty()) {
+  if (r.sa_store.empty() || r.sa_device.empty() || r.sa_timestamp.empty() ||
+      r.sa_signature.empty()) {
     Refuse(401, "unsigned",
            "a protocol request carries X-SA-Store, X-SA-Device, X-SA-Timestamp and X-SA-Signature");
   }
@@ -63,17 +64,20 @@ Caller DeviceProtocol::ReadCaller(const Request& r) const {
   if (!ts) Refuse(401, "unsigned", "X-SA-Timestamp must be Unix milliseconds");
   const std::int64_t skew = *ts - clock_.now_ms();
   if (skew > sync::kMaxSkewMs || skew < -sync::kMaxSkewMs) {
-    Refuse(401, "clock_skew", "X-SA-Timestamp is " + std::to_string(skew) +
-                                  " ms from the server's clock (X-SA-Server-Time)");
+    Refuse(401, "clock_skew",
+           "X-SA-Timestamp is " + std::to_string(skew) +
+               " ms from the server's clock (X-SA-Server-Time)");
   }
   const auto from = r.target.find("/sync/");
-  return Caller{r.sa_store, r.sa_device, *ts, from == std::string::npos ? r.target : r.target.substr(from)};
+  return Caller{r.sa_store, r.sa_device, *ts,
+                from == std::string::npos ? r.target : r.target.substr(from)};
 }
 
 void DeviceProtocol::Authenticate(const Caller& c, const Request& r) {
   const auto key_text = DeviceKey(db_, c.store, c.device);
   if (!key_text) {
-    Refuse(401, "unknown_device", "device " + c.device + " of store " + c.store + " is not registered");
+    Refuse(401, "unknown_device",
+           "device " + c.device + " of store " + c.store + " is not registered");
   }
   const auto key = crypto::Base64UrlDecode(*key_text);
   CheckSignature(c, key.value_or(crypto::Bytes{}), r);
@@ -92,7 +96,8 @@ Reply DeviceProtocol::Register(const Request& r) {
   const json doc = CallerBody(DecodeBody(r), c.store, c.device);
   const auto key_it = doc.find("key");
   std::optional<crypto::Bytes> key;
-  if (key_it != doc.end() && key_it->is_string()) key = crypto::Base64UrlDecode(key_it->get<std::string>());
+  if (key_it != doc.end() && key_it->is_string())
+    key = crypto::Base64UrlDecode(key_it->get<std::string>());
   if (!key || key->size() != sync::kDeviceKeyBytes) {
     Refuse(400, "bad_body", "\"key\" must be base64url (no padding) of 32 bytes");
   }
@@ -122,7 +127,9 @@ Reply DeviceProtocol::Register(const Request& r) {
         .Run();
     status = "registered";
   }
-  db_.Cached("UPDATE devices SET last_seen_ms = ?, agent_version = ? WHERE store_id = ? AND device_id = ?")
+  db_.Cached(
+         "UPDATE devices SET last_seen_ms = ?, agent_version = ? WHERE store_id = ? AND device_id "
+         "= ?")
       .Bind(1, clock_.now_ms())
       .Bind(2, agent_version)
       .Bind(3, c.store)

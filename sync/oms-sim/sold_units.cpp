@@ -30,7 +30,9 @@ void SoldUnits::Sold(const Caller& c, const std::string& sale_id,
                              {"serial", serial},
                              {"sales", std::move(sales)}}));
     }
-    db_.Cached("INSERT INTO sold_units(store_id, gtin, serial, device_id, sale_id) VALUES(?, ?, ?, ?, ?)")
+    db_.Cached(
+           "INSERT INTO sold_units(store_id, gtin, serial, device_id, sale_id) VALUES(?, ?, ?, ?, "
+           "?)")
         .Bind(1, c.store)
         .Bind(2, gtin)
         .Bind(3, serial)
@@ -43,8 +45,9 @@ void SoldUnits::Sold(const Caller& c, const std::string& sale_id,
 void SoldUnits::Refunded(const Caller& c, const std::string& sale_id,
                          const std::vector<SerialisedUnit>& units) {
   for (const auto& [gtin, serial] : units) {
-    db_.Cached("UPDATE sold_units SET refunded = 1 WHERE store_id = ? AND sale_id = ? "
-               "AND serial = ? AND (gtin = ? OR ? = '')")
+    db_.Cached(
+           "UPDATE sold_units SET refunded = 1 WHERE store_id = ? AND sale_id = ? "
+           "AND serial = ? AND (gtin = ? OR ? = '')")
         .Bind(1, c.store)
         .Bind(2, sale_id)
         .Bind(3, serial)

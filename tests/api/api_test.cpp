@@ -2,7 +2,6 @@
 // The local HTTP API of the real daemon on 127.0.0.1 (port 0): auth, routes,
 // every class of bad input, idempotency, and the sale flow's refusals.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -95,18 +94,29 @@ TEST_CASE("bad requests get a typed 4xx, never a 5xx, and change nothing", "[api
       {s + "/complete", "{\"payments\":[1]}", 400, "invalid_field"},
       {s + "/complete", "{\"payments\":[{\"amount\":59900}]}", 400, "missing_field"},
       {s + "/complete", "{\"payments\":[{\"method\":\"cash\"}]}", 400, "missing_field"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":\"59900\"}]}", 400, "invalid_field"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":599.0}]}", 400, "invalid_field"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":\"59900\"}]}", 400,
+       "invalid_field"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":599.0}]}", 400,
+       "invalid_field"},
       // negative and overflowing amounts
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":-59900}]}", 400, "invalid_amount"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":0}]}", 400, "invalid_amount"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":18446744073709551615}]}", 400, "amount_overflow"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":9223372036854775807},"
-                        "{\"method\":\"cash\",\"amount\":1}]}", 400, "amount_overflow"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":100000000000000000000000}]}", 400, "invalid_field"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":-59900}]}", 400,
+       "invalid_amount"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":0}]}", 400,
+       "invalid_amount"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":18446744073709551615}]}",
+       400, "amount_overflow"},
+      {s + "/complete",
+       "{\"payments\":[{\"method\":\"cash\",\"amount\":9223372036854775807},"
+       "{\"method\":\"cash\",\"amount\":1}]}",
+       400, "amount_overflow"},
+      {s + "/complete",
+       "{\"payments\":[{\"method\":\"cash\",\"amount\":100000000000000000000000}]}", 400,
+       "invalid_field"},
       // well-formed but refused
-      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":100}]}", 422, "payment_mismatch"},
-      {s + "/complete", "{\"payments\":[{\"method\":\"gold\",\"amount\":59900}]}", 422, "unknown_payment_method"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":100}]}", 422,
+       "payment_mismatch"},
+      {s + "/complete", "{\"payments\":[{\"method\":\"gold\",\"amount\":59900}]}", 422,
+       "unknown_payment_method"},
       {s + "/scans", "{\"payload\":\"\"}", 422, "malformed_code"},
       {s + "/scans", "{\"payload\":\"\\u0001\\u0002\\u001b[2J\"}", 422, "malformed_code"},
       {s + "/scans", json{{"payload", std::string(5000, '9')}}.dump(), 422, "malformed_code"},
@@ -114,7 +124,8 @@ TEST_CASE("bad requests get a typed 4xx, never a 5xx, and change nothing", "[api
       {s + "/member", "{\"payload\":\"SAM1:x\"}", 422, "member_code_malformed"},
       // unknown ids
       {"/v1/sales/nope/scans", json{{"payload", shop.Label("X1")}}.dump(), 404, "sale_not_found"},
-      {"/v1/sales/nope/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":1}]}", 404, "sale_not_found"},
+      {"/v1/sales/nope/complete", "{\"payments\":[{\"method\":\"cash\",\"amount\":1}]}", 404,
+       "sale_not_found"},
       {"/v1/sales/nope/void", "", 404, "sale_not_found"},
       {"/v1/refunds", "{\"sale_id\":\"nope\",\"serials\":[\"A\"]}", 404, "sale_not_found"},
       {"/v1/refunds", "{\"sale_id\":\"nope\",\"serials\":\"A\"}", 400, "invalid_field"},
@@ -186,9 +197,10 @@ TEST_CASE("the sale flow over HTTP, with its refusals", "[api][flow]") {
   CHECK(scanned.json()["lines"].size() == 1);
   CHECK(ErrorCode(shop.Scan(sale, shop.Label("FL1")), 409) == "serial_in_cart");
   const auto rogue = sa::crypto::SigningKey::Generate();
-  CHECK(ErrorCode(shop.Scan(sale, sa::codes::MakeDigitalLink(
-                                      "x", kScarf, "FAKE", sa::codes::SignLabel(kScarf, "FAKE", rogue))),
-                  422) == "code_forged");
+  CHECK(ErrorCode(
+            shop.Scan(sale, sa::codes::MakeDigitalLink(
+                                "x", kScarf, "FAKE", sa::codes::SignLabel(kScarf, "FAKE", rogue))),
+            422) == "code_forged");
   CHECK(ErrorCode(shop.Scan(sale, sa::codes::MakeDigitalLink("x", kScarf, "UNSIGNED", "")), 422) ==
         "code_forged");
   CHECK(ErrorCode(shop.Scan(sale, shop.Label("FL1").substr(0, 40)), 422) == "malformed_code");
@@ -218,8 +230,9 @@ TEST_CASE("the sale flow over HTTP, with its refusals", "[api][flow]") {
   auto refund = shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"FL1"}}}.dump());
   REQUIRE(refund.status == 201);
   CHECK(refund.json()["amount"] == 59900);
-  CHECK(ErrorCode(shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"FL1"}}}.dump()),
-                  409) == "serial_already_refunded");
+  CHECK(
+      ErrorCode(shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"FL1"}}}.dump()),
+                409) == "serial_already_refunded");
 
   auto scans = shop.api.Get("/v1/scans?limit=3");
   REQUIRE(scans.status == 200);
@@ -237,7 +250,8 @@ TEST_CASE("the sale flow over HTTP, with its refusals", "[api][flow]") {
 // operations ask (docs/design.md, "Durability"). kill -9 cannot tell the two
 // apart (the page cache survives it); the durable-commit histogram can: it
 // counts only commits that fsync'd.
-TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edits relaxed", "[api][invariant]") {
+TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edits relaxed",
+          "[api][invariant]") {
   Shop shop;
   auto durable_commits = [&] {
     const std::string body = shop.api.Get("/metrics").body;
@@ -249,12 +263,17 @@ TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edit
   const auto before = durable_commits();
   const std::string sale = shop.OpenSale();
   REQUIRE(shop.Scan(sale, shop.Label("INV1")).status == 200);
-  REQUIRE(shop.api.Post("/v1/sales/" + sale + "/member", json{{"phone", "13800138000"}}.dump()).status == 200);
+  REQUIRE(shop.api.Post("/v1/sales/" + sale + "/member", json{{"phone", "13800138000"}}.dump())
+              .status == 200);
   CHECK(durable_commits() == before);  // cart edits and reads: relaxed
-  REQUIRE(shop.api.Post("/v1/sales/" + sale + "/complete", R"({"payments":[{"method":"cash","amount":59900}]})")
+  REQUIRE(shop.api
+              .Post("/v1/sales/" + sale + "/complete",
+                    R"({"payments":[{"method":"cash","amount":59900}]})")
               .status == 200);
   CHECK(durable_commits() == before + 1);
-  REQUIRE(shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"INV1"}}}.dump()).status == 201);
+  REQUIRE(
+      shop.api.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"INV1"}}}.dump()).status ==
+      201);
   CHECK(durable_commits() == before + 2);
   const std::string other = shop.OpenSale();
   CHECK(durable_commits() == before + 2);
@@ -262,7 +281,8 @@ TEST_CASE("invariant 1: acknowledgements commit with synchronous=FULL, cart edit
   CHECK(durable_commits() == before + 3);
 }
 
-TEST_CASE("eight terminals selling at once: every sale once, receipts unique", "[api][concurrency]") {
+TEST_CASE("eight terminals selling at once: every sale once, receipts unique",
+          "[api][concurrency]") {
   Shop shop;
   constexpr int kTerminals = 8, kEach = 5;
   std::vector<std::vector<std::string>> receipts(kTerminals);
@@ -270,7 +290,8 @@ TEST_CASE("eight terminals selling at once: every sale once, receipts unique", "
   for (int t = 0; t < kTerminals; ++t) {
     tills.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        auto open = shop.api.Post("/v1/sales", json{{"terminal", "till-" + std::to_string(t)}}.dump());
+        auto open =
+            shop.api.Post("/v1/sales", json{{"terminal", "till-" + std::to_string(t)}}.dump());
         if (open.status != 201) return;
         const std::string id = open.json()["id"];
         const std::string serial = "C" + std::to_string(t) + "-" + std::to_string(i);

@@ -8,13 +8,6 @@
 // Nothing sleeps: readiness is the "ready" log line, exits are stderr EOF,
 // notify datagrams and SSE data are waited for with poll/condition variables
 // (each with a generous limit only as a safety net against hangs).
-#include <catch2/catch.hpp>
-
-#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
-#include "support.hpp"
-#include "daemon_support.hpp"
-#include "demo_agent.hpp"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,6 +15,7 @@
 #include <sys/un.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -37,27 +31,34 @@
 #include <utility>
 #include <vector>
 
+#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
+#include "daemon_support.hpp"
+#include "demo_agent.hpp"
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using sa::testing::AgentProcess;
 using sa::testing::Api;
 using sa::testing::Child;
 using sa::testing::DemoArgs;
+using sa::testing::EventStreamClient;
+using sa::testing::FindEvent;
 using sa::testing::HttpReply;
+using sa::testing::ScannerConnection;
+using sa::testing::SerialOf;
 using sa::testing::Slurp;
 using sa::testing::TempDir;
 using sa::testing::Trimmed;
-using sa::testing::EventStreamClient;
-using sa::testing::FindEvent;
-using sa::testing::ScannerConnection;
-using sa::testing::SerialOf;
 
 namespace {
 
 constexpr auto kSafetyNet = std::chrono::seconds(30);
 
 // libcurl's global init is not thread-safe; do it once before any thread.
-[[maybe_unused]] const bool kCurlReady = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+[[maybe_unused]] const bool kCurlReady = [] {
+  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}();
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -189,7 +190,8 @@ class NotifySocket {
     std::size_t at = 0;
     while (at <= datagram.size()) {
       const auto nl = datagram.find('\n', at);
-      const std::string l = datagram.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      const std::string l =
+          datagram.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
       if (l == line || (line.back() == '=' && l.rfind(line, 0) == 0)) return true;
       if (nl == std::string::npos) break;
       at = nl + 1;
@@ -225,9 +227,10 @@ class ScopedEnv {
 
 // ============================================================================
 
-TEST_CASE("daemon: first start writes api-token 0600 and api-url and a second daemon on the "
-          "same data dir is refused while the first keeps serving",
-          "[daemon]") {
+TEST_CASE(
+    "daemon: first start writes api-token 0600 and api-url and a second daemon on the "
+    "same data dir is refused while the first keeps serving",
+    "[daemon]") {
   TempDir tmp;
   const fs::path dir = tmp.path() / "data";
   Agent first(dir);
@@ -324,7 +327,8 @@ TEST_CASE("daemon: kill -9 right after a 200 on complete loses nothing and the s
   CHECK(sale["lines"][0].value("serial", "") == SerialOf(codes[0]));
 
   const std::string again = OpenSale(b.api).at("id");
-  const HttpReply twice = b.api.Post("/v1/sales/" + again + "/scans", json{{"payload", codes[0]}}.dump());
+  const HttpReply twice =
+      b.api.Post("/v1/sales/" + again + "/scans", json{{"payload", codes[0]}}.dump());
   INFO(twice.body);
   CHECK(twice.status == 409);
   CHECK(ErrorCode(twice) == "serial_already_sold");
@@ -409,8 +413,8 @@ TEST_CASE("daemon: config errors exit 1 with file:line messages and --print-conf
                         "idd = \"typo\"\n"
                         "[api]\n"
                         "max_body_bytes = \"big\"\n";
-    AgentProcess p(SA_STORE_AGENT, {"--config", f.string(), "--data-dir", data.string(),
-                                    "--listen", "127.0.0.1:0"});
+    AgentProcess p(SA_STORE_AGENT, {"--config", f.string(), "--data-dir", data.string(), "--listen",
+                                    "127.0.0.1:0"});
     const int status = ExitStatus(p);
     INFO("stderr:\n" << p.log());
     CHECK(status == 1);
@@ -490,7 +494,8 @@ TEST_CASE("daemon: the virtual TCP scanner feeds sales and /v1/events and /v1/sc
   const std::string garbage = "\x7f not a code \xff at all";
   scanner.SendLine(garbage);
   const auto malformed = [&](const json& j) { return j.value("outcome", "") == "malformed_code"; };
-  REQUIRE(events.WaitFor([&](const std::string& d) { return !FindEvent(d, "scan", malformed).is_null(); }));
+  REQUIRE(events.WaitFor(
+      [&](const std::string& d) { return !FindEvent(d, "scan", malformed).is_null(); }));
   CHECK(a.api.Get("/v1/health").status == 200);
   const json after = a.api.Get("/v1/scans?limit=1").json();
   REQUIRE(after.at("scans").size() == 1);
@@ -501,7 +506,8 @@ TEST_CASE("daemon: the virtual TCP scanner feeds sales and /v1/events and /v1/sc
   ScannerConnection again(scanner_url);
   again.SendLine("also-garbage");
   const auto second = [&](const json& j) { return j.value("payload", "") == "also-garbage"; };
-  CHECK(events.WaitFor([&](const std::string& d) { return !FindEvent(d, "scan", second).is_null(); }));
+  CHECK(events.WaitFor(
+      [&](const std::string& d) { return !FindEvent(d, "scan", second).is_null(); }));
 
   events.Stop();
   CHECK(events.status() == 200);

@@ -6,10 +6,9 @@
 // operation's x-error-codes under its status, and every listed code is one
 // the agent's code can give.
 #include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
@@ -44,7 +43,8 @@ std::set<std::string> Documented(const json& doc) {
 
 std::set<std::string> Served() {
   std::set<std::string> out;
-  for (const auto& route : sa::api::Routes()) out.insert(std::string(route.method) + " " + route.path);
+  for (const auto& route : sa::api::Routes())
+    out.insert(std::string(route.method) + " " + route.path);
   return out;
 }
 
@@ -58,7 +58,8 @@ std::set<std::string> LiteralsInSources() {
     if (ext != ".cpp" && ext != ".hpp") continue;
     std::ifstream in(entry.path());
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (std::sregex_iterator it(text.begin(), text.end(), literal), end; it != end; ++it) out.insert((*it)[1]);
+    for (std::sregex_iterator it(text.begin(), text.end(), literal), end; it != end; ++it)
+      out.insert((*it)[1]);
   }
   return out;
 }
@@ -66,11 +67,15 @@ std::set<std::string> LiteralsInSources() {
 // A documented path with its {params} filled with values the routes take
 // (unknown ids: the answer is then the route's own not-found).
 std::string Filled(const std::string& path) {
-  static const std::map<std::string, std::string> kValues = {
-      {"{id}", "nope"}, {"{t}", "till-9"}, {"{gtin}", "06950123450005"}, {"{line_id}", "1"}, {"{file}", "app.css"}};
+  static const std::map<std::string, std::string> kValues = {{"{id}", "nope"},
+                                                             {"{t}", "till-9"},
+                                                             {"{gtin}", "06950123450005"},
+                                                             {"{line_id}", "1"},
+                                                             {"{file}", "app.css"}};
   std::string out = path;
   for (const auto& [param, value] : kValues) {
-    for (auto at = out.find(param); at != std::string::npos; at = out.find(param)) out.replace(at, param.size(), value);
+    for (auto at = out.find(param); at != std::string::npos; at = out.find(param))
+      out.replace(at, param.size(), value);
   }
   return out;
 }
@@ -111,10 +116,11 @@ TEST_CASE("every documented error code is one the agent can give", "[api][openap
   }
 }
 
-TEST_CASE("every documented operation answers on the real daemon, with documented codes", "[api][openapi]") {
+TEST_CASE("every documented operation answers on the real daemon, with documented codes",
+          "[api][openapi]") {
   sa::testing::TempDir temp("sa-openapi");
-  sa::testing::AgentProcess agent(SA_STORE_AGENT,
-                                  {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"});
+  sa::testing::AgentProcess agent(
+      SA_STORE_AGENT, {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"});
   sa::testing::Api api;
   api.url = agent.WaitReady();
   REQUIRE_FALSE(api.url.empty());
@@ -127,13 +133,16 @@ TEST_CASE("every documented operation answers on the real daemon, with documente
       INFO(method << " " << target);
       if (path == "/v1/events") {  // a stream: it answers by staying open
         sa::testing::EventStreamClient events(api);
-        CHECK(events.WaitFor([](const std::string& data) { return data.find("store-agent events") != std::string::npos; }));
+        CHECK(events.WaitFor([](const std::string& data) {
+          return data.find("store-agent events") != std::string::npos;
+        }));
         continue;
       }
       std::string m = method;
       for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      const auto reply = sa::testing::Http(m, api.url + target, m == "POST" ? "{}" : "",
-                                           {"Authorization: Bearer " + api.token, "Content-Type: application/json"});
+      const auto reply = sa::testing::Http(
+          m, api.url + target, m == "POST" ? "{}" : "",
+          {"Authorization: Bearer " + api.token, "Content-Type: application/json"});
       INFO("answer " << reply.status << " " << reply.body.substr(0, 300));
       REQUIRE(reply.status > 0);
       CHECK(reply.status < 500);

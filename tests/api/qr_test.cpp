@@ -2,14 +2,14 @@
 // qr::Encode and qr::Svg (the receipt's claim QR on screen): the matrix
 // ZXing-cpp's writer makes decodes back to the text with ZXing's reader.
 #define ZX_USE_UTF8 1
+#include "qr.hpp"
+
 #include <ZXing/ImageView.h>
 #include <ZXing/ReadBarcode.h>
-#include <catch2/catch.hpp>
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include "qr.hpp"
 
 namespace {
 
@@ -26,7 +26,8 @@ std::string Decode(const sa::qr::Matrix& m) {
       }
     }
   }
-  const auto r = ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum));
+  const auto r =
+      ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum));
   return r.isValid() ? r.text() : std::string("(unreadable)");
 }
 

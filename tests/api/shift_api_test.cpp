@@ -5,9 +5,9 @@
 #define ZX_USE_UTF8 1
 #include <ZXing/ImageView.h>
 #include <ZXing/ReadBarcode.h>
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -26,12 +26,16 @@ namespace {
 struct Shop : DemoAgent {
   explicit Shop(const std::vector<std::string>& extra = {}) : DemoAgent("sa-shift-api", extra) {}
 
-  void AddCashier(const std::string& id, const std::string& pin, const std::string& role = "cashier") {
-    auto r = api.Post("/v1/cashiers", json{{"id", id}, {"name", "Name of " + id}, {"pin", pin}, {"role", role}}.dump());
+  void AddCashier(const std::string& id, const std::string& pin,
+                  const std::string& role = "cashier") {
+    auto r =
+        api.Post("/v1/cashiers",
+                 json{{"id", id}, {"name", "Name of " + id}, {"pin", pin}, {"role", role}}.dump());
     INFO(r.body);
     REQUIRE(r.status == 201);
   }
-  HttpReply Login(const std::string& id, const std::string& pin, const std::string& terminal = "till-1") {
+  HttpReply Login(const std::string& id, const std::string& pin,
+                  const std::string& terminal = "till-1") {
     return sa::testing::Http("POST", api.url + "/v1/login",
                              json{{"cashier", id}, {"pin", pin}, {"terminal", terminal}}.dump(),
                              {"Content-Type: application/json"});
@@ -44,11 +48,13 @@ struct Shop : DemoAgent {
     return Api{api.url, r.json()["token"].get<std::string>()};
   }
   // Opens a sale as `who`, scans one unit, pays.
-  json Sell(const Api& who, const std::string& gtin, const std::string& serial, const json& payments) {
+  json Sell(const Api& who, const std::string& gtin, const std::string& serial,
+            const json& payments) {
     auto open = who.Post("/v1/sales", "{}");
     REQUIRE(open.status == 201);
     const std::string id = open.json()["id"];
-    REQUIRE(who.Post("/v1/sales/" + id + "/scans", json{{"payload", Label(gtin, serial)}}.dump()).status == 200);
+    REQUIRE(who.Post("/v1/sales/" + id + "/scans", json{{"payload", Label(gtin, serial)}}.dump())
+                .status == 200);
     auto done = who.Post("/v1/sales/" + id + "/complete", json{{"payments", payments}}.dump());
     INFO(done.body);
     REQUIRE(done.status == 200);
@@ -56,8 +62,8 @@ struct Shop : DemoAgent {
   }
   std::string Ledger(const std::string& sql) {
     sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open_v2((temp.path() / "ledger.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-            SQLITE_OK);
+    REQUIRE(sqlite3_open_v2((temp.path() / "ledger.db").string().c_str(), &db, SQLITE_OPEN_READONLY,
+                            nullptr) == SQLITE_OK);
     std::string out;
     sqlite3_exec(
         db, sql.c_str(),
@@ -126,7 +132,8 @@ TEST_CASE("login bad input is a typed 400 and logs nobody in", "[api][login][bad
   CHECK(ErrorCode(post("{\"cashier\":\"ann\"}"), 400) == "missing_field");
   CHECK(ErrorCode(post("{\"pin\":\"4826\"}"), 400) == "missing_field");
   CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":4826}"), 400) == "invalid_field");
-  CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":\"4826\",\"terminal\":\"a b\"}"), 400) == "invalid_field");
+  CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":\"4826\",\"terminal\":\"a b\"}"), 400) ==
+        "invalid_field");
   CHECK(ErrorCode(post("{\"cashier\":\"a/b\",\"pin\":\"4826\"}"), 401) == "invalid_login");
   CHECK(ErrorCode(post("{\"cashier\":\"ann\",\"pin\":\"" + std::string(70000, '1') + "\"}"), 413) ==
         "body_too_large");
@@ -150,7 +157,8 @@ TEST_CASE("session tokens work on sale routes and not on admin routes", "[api][s
   CHECK(ann.Get("/v1/stock/" + std::string(kScarf)).status == 200);
   // Admin routes: the API token or a manager.
   CHECK(ErrorCode(ann.Get("/v1/cashiers"), 403) == "forbidden");
-  CHECK(ErrorCode(ann.Post("/v1/cashiers", R"({"id":"eve","name":"Eve","pin":"1234"})"), 403) == "forbidden");
+  CHECK(ErrorCode(ann.Post("/v1/cashiers", R"({"id":"eve","name":"Eve","pin":"1234"})"), 403) ==
+        "forbidden");
   Api max = shop.As("max", "7777");
   auto list = max.Get("/v1/cashiers");
   REQUIRE(list.status == 200);
@@ -196,7 +204,8 @@ TEST_CASE("cashier admin bad input is typed and changes nothing", "[api][cashier
       {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"12a4"})", 400, "invalid_pin"},
       {"/v1/cashiers", R"({"id":"b o","name":"Bo","pin":"1234"})", 400, "invalid_cashier_id"},
       {"/v1/cashiers", R"({"id":"bo","name":"","pin":"1234"})", 400, "invalid_name"},
-      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"1234","role":"owner"})", 400, "invalid_role"},
+      {"/v1/cashiers", R"({"id":"bo","name":"Bo","pin":"1234","role":"owner"})", 400,
+       "invalid_role"},
       {"/v1/cashiers", R"({"id":"ann","name":"Ann","pin":"1234"})", 409, "cashier_exists"},
       {"/v1/cashiers/nobody/pin", R"({"pin":"1234"})", 404, "cashier_not_found"},
       {"/v1/cashiers/ann/pin", R"({"pin":"1"})", 400, "invalid_pin"},
@@ -227,7 +236,8 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   CHECK(ErrorCode(shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":0})"), 409) ==
         "shift_already_open");
 
-  const json a = shop.Sell(ann, kScarf, "Z1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
+  const json a =
+      shop.Sell(ann, kScarf, "Z1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
   CHECK(a["change"] == 100);
   CHECK(a["cashier"] == "ann");
   CHECK(a["shift_id"] == sid);
@@ -235,9 +245,11 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   shop.Sell(ann, kTote, "Z3", json::array({{{"method", "card"}, {"amount", 12900}, {"ref", "T"}}}));
   auto v = ann.Post("/v1/sales", "{}");
   const std::string vid = v.json()["id"];
-  REQUIRE(ann.Post("/v1/sales/" + vid + "/scans", json{{"payload", shop.Label(kTote, "Z4")}}.dump()).status == 200);
+  REQUIRE(ann.Post("/v1/sales/" + vid + "/scans", json{{"payload", shop.Label(kTote, "Z4")}}.dump())
+              .status == 200);
   REQUIRE(ann.Post("/v1/sales/" + vid + "/void", "{}").status == 200);
-  REQUIRE(ann.Post("/v1/refunds", json{{"sale_id", a["id"]}, {"serials", {"Z1"}}}.dump()).status == 201);
+  REQUIRE(ann.Post("/v1/refunds", json{{"sale_id", a["id"]}, {"serials", {"Z1"}}}.dump()).status ==
+          201);
 
   auto x = ann.Get("/v1/shifts/" + sid + "/report");  // X report while open
   REQUIRE(x.status == 200);
@@ -260,8 +272,10 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   CHECK(r["refunds"] == json{{"count", 1}, {"total", 59900}});
   CHECK(r["voids"] == json{{"count", 1}});
   CHECK(r["by_method"].size() == 2);
-  CHECK(Method(r, "cash") == json{{"method", "cash"}, {"sales", 60400}, {"refunds", 59900}, {"net", 500}});
-  CHECK(Method(r, "card") == json{{"method", "card"}, {"sales", 12900}, {"refunds", 0}, {"net", 12900}});
+  CHECK(Method(r, "cash") ==
+        json{{"method", "cash"}, {"sales", 60400}, {"refunds", 59900}, {"net", 500}});
+  CHECK(Method(r, "card") ==
+        json{{"method", "card"}, {"sales", 12900}, {"refunds", 0}, {"net", 12900}});
   CHECK(r["cash"] == json{{"opening_float", 20000},
                           {"sales", 61000},
                           {"refunds", 59900},
@@ -278,13 +292,15 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   const std::string payload = shop.Ledger("SELECT payload FROM outbox WHERE type = 'shift.closed'");
   CHECK(json::parse(payload) == r);
   json again = shop.api.Get("/v1/shifts/" + sid + "/report").json();
-  CHECK(again["pending_events"] == r["pending_events"].get<std::int64_t>() + 1);  // shift.closed itself
+  CHECK(again["pending_events"] ==
+        r["pending_events"].get<std::int64_t>() + 1);  // shift.closed itself
   again.erase("pending_events");
   json without = r;
   without.erase("pending_events");
   CHECK(again == without);
 
-  CHECK(ErrorCode(ann.Post("/v1/shifts/" + sid + "/close", R"({"counted_cash":1})"), 409) == "shift_not_open");
+  CHECK(ErrorCode(ann.Post("/v1/shifts/" + sid + "/close", R"({"counted_cash":1})"), 409) ==
+        "shift_not_open");
   auto list = shop.api.Get("/v1/shifts?terminal=till-1&status=closed");
   REQUIRE(list.status == 200);
   REQUIRE(list.json()["shifts"].size() == 1);
@@ -306,11 +322,13 @@ TEST_CASE("shift bad input is a typed 4xx and changes nothing", "[api][shift][ba
   };
   const std::vector<Case> cases = {
       {"/v1/shifts", "", 400, "invalid_json"},
-      {"/v1/shifts", R"({"opening_float":100})", 400, "missing_field"},  // the API token has no terminal
+      {"/v1/shifts", R"({"opening_float":100})", 400,
+       "missing_field"},  // the API token has no terminal
       {"/v1/shifts", R"({"terminal":"till-2"})", 400, "missing_field"},
       {"/v1/shifts", R"({"terminal":"till-2","opening_float":"100"})", 400, "invalid_field"},
       {"/v1/shifts", R"({"terminal":"till-2","opening_float":1.5})", 400, "invalid_field"},
-      {"/v1/shifts", R"({"terminal":"till-2","opening_float":18446744073709551615})", 400, "amount_overflow"},
+      {"/v1/shifts", R"({"terminal":"till-2","opening_float":18446744073709551615})", 400,
+       "amount_overflow"},
       {"/v1/shifts", R"({"terminal":"till-2","opening_float":-1})", 400, "invalid_amount"},
       {"/v1/shifts", R"({"terminal":"till 2","opening_float":1})", 400, "invalid_terminal"},
       {"/v1/shifts", R"({"terminal":7,"opening_float":1})", 400, "invalid_field"},
@@ -352,7 +370,8 @@ TEST_CASE("a PIN is never in the ledger file in plain text", "[api][cashier]") {
   for (const char* f : {"ledger.db", "ledger.db-wal"}) bytes += ReadBytes(shop.temp.path() / f);
   REQUIRE(bytes.size() > 1000);
   CHECK(bytes.find(pin) == std::string::npos);
-  CHECK(bytes.find(sa::crypto::ToHex(std::vector<std::uint8_t>(pin.begin(), pin.end()))) == std::string::npos);
+  CHECK(bytes.find(sa::crypto::ToHex(std::vector<std::uint8_t>(pin.begin(), pin.end()))) ==
+        std::string::npos);
   CHECK(shop.Ledger("SELECT pin_iterations FROM cashiers") == "100000");
   CHECK(shop.Ledger("SELECT length(pin_salt) || ',' || length(pin_hash) FROM cashiers") == "32,64");
   CHECK(shop.agent.log().find(pin) == std::string::npos);
@@ -374,9 +393,11 @@ TEST_CASE("the screens are served without a token with a strict CSP", "[api][web
   CHECK(js.Header("Content-Type") == "text/javascript; charset=utf-8");
   CHECK(js.Header("Content-Security-Policy") == "default-src 'self'");
   CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/nope.js"), 404) == "not_found");
-  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/%2e%2e/api-token"), 404) == "not_found");
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/%2e%2e/api-token"), 404) ==
+        "not_found");
   CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/ui/.hidden"), 404) == "not_found");
-  CHECK(ErrorCode(sa::testing::Http("POST", shop.api.url + "/", "{}"), 405) == "method_not_allowed");
+  CHECK(ErrorCode(sa::testing::Http("POST", shop.api.url + "/", "{}"), 405) ==
+        "method_not_allowed");
   // The API itself still needs a token.
   CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/v1/health"), 401) == "unauthorized");
 }
@@ -398,9 +419,11 @@ TEST_CASE("store-agent --web-root serves the screens from a folder", "[api][web]
   CHECK(sa::testing::Http("GET", shop.api.url + "/store").status == 404);  // not in that folder
 }
 
-TEST_CASE("claim-qr.svg draws the receipt's claim URL as a QR code ZXing reads back", "[api][receipt]") {
+TEST_CASE("claim-qr.svg draws the receipt's claim URL as a QR code ZXing reads back",
+          "[api][receipt]") {
   Shop shop;
-  const json sale = shop.Sell(shop.api, kScarf, "Q1", json::array({{{"method", "card"}, {"amount", 59900}}}));
+  const json sale =
+      shop.Sell(shop.api, kScarf, "Q1", json::array({{{"method", "card"}, {"amount", 59900}}}));
   const std::string id = sale["id"];
   auto receipt = shop.api.Get("/v1/sales/" + id + "/receipt");
   REQUIRE(receipt.status == 200);
@@ -419,31 +442,40 @@ TEST_CASE("claim-qr.svg draws the receipt's claim URL as a QR code ZXing reads b
   std::vector<std::uint8_t> image(static_cast<std::size_t>(px * px), 255);
   const std::regex run(R"(M(\d+) (\d+)h(\d+)v1h-\d+z)");
   int runs = 0;
-  for (auto it = std::sregex_iterator(svg.body.begin(), svg.body.end(), run); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(svg.body.begin(), svg.body.end(), run);
+       it != std::sregex_iterator(); ++it) {
     const int x = std::stoi((*it)[1]), y = std::stoi((*it)[2]), n = std::stoi((*it)[3]);
     ++runs;
     for (int yy = y * kScale; yy < (y + 1) * kScale; ++yy) {
-      for (int xx = x * kScale; xx < (x + n) * kScale; ++xx) image[static_cast<std::size_t>(yy * px + xx)] = 0;
+      for (int xx = x * kScale; xx < (x + n) * kScale; ++xx)
+        image[static_cast<std::size_t>(yy * px + xx)] = 0;
     }
   }
   REQUIRE(runs > 10);
-  const auto read = ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum));
+  const auto read =
+      ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum));
   REQUIRE(read.isValid());
   CHECK(read.text() == claim_url);
 
   // No claim URL with a member bound; none for a sale not completed.
   auto open = shop.api.Post("/v1/sales", "{}");
   const std::string open_id = open.json()["id"];
-  CHECK(ErrorCode(shop.api.Get("/v1/sales/" + open_id + "/claim-qr.svg"), 409) == "sale_not_completed");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales/" + open_id + "/claim-qr.svg"), 409) ==
+        "sale_not_completed");
   CHECK(ErrorCode(shop.api.Get("/v1/sales/nope/claim-qr.svg"), 404) == "sale_not_found");
-  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/scans", json{{"payload", shop.Label(kScarf, "Q2")}}.dump()).status ==
-          200);
-  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/member",
-                        json{{"payload", sa::codes::MakeMemberCode("M1", sa::SystemClock().now_ms() / 1000, shop.member)}}
-                            .dump())
+  REQUIRE(shop.api
+              .Post("/v1/sales/" + open_id + "/scans",
+                    json{{"payload", shop.Label(kScarf, "Q2")}}.dump())
               .status == 200);
-  REQUIRE(shop.api.Post("/v1/sales/" + open_id + "/complete",
-                        json{{"payments", {{{"method", "card"}, {"amount", 59900}}}}}.dump())
+  REQUIRE(shop.api
+              .Post("/v1/sales/" + open_id + "/member",
+                    json{{"payload", sa::codes::MakeMemberCode(
+                                         "M1", sa::SystemClock().now_ms() / 1000, shop.member)}}
+                        .dump())
+              .status == 200);
+  REQUIRE(shop.api
+              .Post("/v1/sales/" + open_id + "/complete",
+                    json{{"payments", {{{"method", "card"}, {"amount", 59900}}}}}.dump())
               .status == 200);
   CHECK(ErrorCode(shop.api.Get("/v1/sales/" + open_id + "/claim-qr.svg"), 404) == "no_claim_url");
 }
@@ -464,5 +496,6 @@ TEST_CASE("shift open and close honour an Idempotency-Key", "[api][shift]") {
   CHECK(again.status == 200);
   CHECK(again.body == closed.body);
   CHECK(shop.Ledger("SELECT count(*) FROM outbox WHERE type = 'shift.closed'") == "1");
-  CHECK(ErrorCode(shop.api.Post(close, R"({"counted_cash":1})", "close-key-1"), 409) == "idempotency_key_reused");
+  CHECK(ErrorCode(shop.api.Post(close, R"({"counted_cash":1})", "close-key-1"), 409) ==
+        "idempotency_key_reused");
 }

@@ -7,13 +7,9 @@
 //
 // Nothing sleeps: readiness is the "ready" log line, refusals are stderr
 // lines and the exit status.
-#include <catch2/catch.hpp>
-
-#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
-#include "support.hpp"
-
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +17,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using sa::testing::AgentProcess;
@@ -34,7 +33,9 @@ using sa::testing::Trimmed;
 namespace {
 
 // libcurl's global init is not thread-safe; do it once up front.
-[[maybe_unused]] const bool kCurlReady = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+[[maybe_unused]] const bool kCurlReady = [] {
+  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}();
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -49,11 +50,11 @@ void Write(const fs::path& path, const std::string& text) {
 // A self-signed P-256 certificate and its key, as {dir}/{name}.crt and
 // {dir}/{name}.key; `san` is its subjectAltName.
 void MintCert(const fs::path& dir, const std::string& name, const std::string& san) {
-  Child openssl("/usr/bin/openssl",
-                {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                 "-keyout", (dir / (name + ".key")).string(), "-out", (dir / (name + ".crt")).string(),
-                 "-days", "30", "-subj", "/CN=store-agent-" + name, "-addext",
-                 "subjectAltName=" + san});
+  Child openssl(
+      "/usr/bin/openssl",
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+       (dir / (name + ".key")).string(), "-out", (dir / (name + ".crt")).string(), "-days", "30",
+       "-subj", "/CN=store-agent-" + name, "-addext", "subjectAltName=" + san});
   (void)openssl.ReadAll();
   REQUIRE(openssl.Wait() == 0);
   REQUIRE(fs::file_size(dir / (name + ".crt")) > 0);
@@ -65,7 +66,7 @@ struct Pki {
   TempDir temp{"sa-tls"};
   fs::path dir = temp.path();
   Pki() {
-    MintCert(dir, "api", "IP:127.0.0.1");          // what a client checking the address accepts
+    MintCert(dir, "api", "IP:127.0.0.1");           // what a client checking the address accepts
     MintCert(dir, "noname", "DNS:till-1.invalid");  // names no address the till is reached by
     MintCert(dir, "other", "IP:127.0.0.1");         // someone else's
   }
@@ -187,13 +188,13 @@ TEST_CASE("tls: the API is served over HTTPS with api.tls_cert and api.tls_key")
     CHECK(r.code == CURLE_PEER_FAILED_VERIFICATION);
   }
   SECTION("plain HTTP on the same port gets no answer and does not hurt the server") {
-    const HttpReply plain =
-        Http("GET", "http://127.0.0.1:" + a.Port() + "/v1/health", "", {"Authorization: Bearer " + a.token});
+    const HttpReply plain = Http("GET", "http://127.0.0.1:" + a.Port() + "/v1/health", "",
+                                 {"Authorization: Bearer " + a.token});
     INFO(curl_easy_strerror(plain.code));
     CHECK(plain.status == 0);
     CHECK(plain.body.empty());
-    const HttpReply after = Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token},
-                                 pki.Cert("api"));
+    const HttpReply after = Http("GET", a.url + "/v1/health", "",
+                                 {"Authorization: Bearer " + a.token}, pki.Cert("api"));
     CHECK(after.status == 200);
   }
   SECTION("/v1/events streams over TLS") {
@@ -201,8 +202,8 @@ TEST_CASE("tls: the API is served over HTTPS with api.tls_cert and api.tls_key")
     CHECK(sse.status == 200);
     CHECK(Contains(sse.data, ": store-agent events\n\n"));
     // the stream closed by the client is dropped; the server still answers
-    const HttpReply after = Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token},
-                                 pki.Cert("api"));
+    const HttpReply after = Http("GET", a.url + "/v1/health", "",
+                                 {"Authorization: Bearer " + a.token}, pki.Cert("api"));
     CHECK(after.status == 200);
   }
   SECTION("storectl status trusts api-cert.pem") {
@@ -223,8 +224,8 @@ TEST_CASE("tls: a certificate file holding its key too is copied without the key
   const std::string copy = Slurp((data.path() / "api-cert.pem").string());
   CHECK(copy == Slurp(pki.Cert("api")));
   CHECK_FALSE(Contains(copy, "PRIVATE KEY"));
-  const HttpReply r = Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token},
-                           pki.Cert("api"));
+  const HttpReply r =
+      Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token}, pki.Cert("api"));
   CHECK(r.status == 200);
 }
 
@@ -236,8 +237,8 @@ TEST_CASE("tls: storectl pins api-cert.pem without a host name check") {
   REQUIRE(a.url.rfind("https://", 0) == 0);
 
   // The certificate names no address: a client checking host names refuses it...
-  const HttpReply named = Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token},
-                               pki.Cert("noname"));
+  const HttpReply named = Http("GET", a.url + "/v1/health", "",
+                               {"Authorization: Bearer " + a.token}, pki.Cert("noname"));
   CHECK(named.status == 0);
   // ...storectl, pinned to it, does not.
   std::string out;
@@ -262,8 +263,9 @@ TEST_CASE("tls: off loopback the API needs TLS") {
   SECTION("0.0.0.0 without TLS exits 1 with the reason") {
     std::string log;
     CHECK(Refused(Args(data.path(), "0.0.0.0:0"), &log) == 1);
-    CHECK(Contains(log, "api.listen 0.0.0.0:0 is off loopback: set api.tls_cert and api.tls_key "
-                        "(the API token must not cross the LAN in clear)"));
+    CHECK(Contains(log,
+                   "api.listen 0.0.0.0:0 is off loopback: set api.tls_cert and api.tls_key "
+                   "(the API token must not cross the LAN in clear)"));
     CHECK_FALSE(fs::exists(data.path() / "api-url"));
   }
   SECTION("0.0.0.0 with TLS starts") {
@@ -278,7 +280,8 @@ TEST_CASE("tls: off loopback the API needs TLS") {
     Agent a(data.path(), "127.0.0.1:0", "");
     CHECK(a.url.rfind("http://127.0.0.1:", 0) == 0);
     CHECK_FALSE(fs::exists(data.path() / "api-cert.pem"));
-    CHECK(Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token}).status == 200);
+    CHECK(Http("GET", a.url + "/v1/health", "", {"Authorization: Bearer " + a.token}).status ==
+          200);
   }
 }
 
@@ -298,13 +301,15 @@ TEST_CASE("tls: a bad certificate or key stops the start with a reason") {
     CHECK(Contains(log, "does not match the certificate"));
   }
   SECTION("a garbage key file") {
-    Write(pki.dir / "garbage.key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    Write(pki.dir / "garbage.key",
+          "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
     CHECK(Refused(Args(data.path(), "127.0.0.1:0", pki.Config("api", "garbage")), &log) == 1);
     CHECK(Contains(log, "the TLS private key does not load"));
   }
   SECTION("a missing key file") {
     CHECK(Refused(Args(data.path(), "127.0.0.1:0", pki.Config("api", "missing")), &log) == 1);
-    CHECK(Contains(log, "store-agent: api.tls_key: cannot read " + (pki.dir / "missing.key").string()));
+    CHECK(Contains(log,
+                   "store-agent: api.tls_key: cannot read " + (pki.dir / "missing.key").string()));
   }
   SECTION("a certificate without its key is a config error") {
     const fs::path file = pki.dir / "half.toml";

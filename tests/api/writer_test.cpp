@@ -3,10 +3,10 @@
 // batch, one transaction, one fsync), each operation still all-or-nothing,
 // every result handed back only once its batch is durable, and a batch as
 // durable as its most durable operation asks.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
 #include <asio.hpp>
+#include <catch2/catch.hpp>
 #include <future>
 
 #include "daemon.hpp"
@@ -39,7 +39,8 @@ struct Rig {
   }
 
   // A job that holds the writer inside its batch until `gate` opens.
-  void Block(std::promise<void>& running, std::shared_future<void> gate, std::function<void(bool)> done) {
+  void Block(std::promise<void>& running, std::shared_future<void> gate,
+             std::function<void(bool)> done) {
     writer->Submit<bool>(
         ledger::Durability::relaxed,
         [&running, gate](store::Store&) -> Expected<bool> {
@@ -58,7 +59,8 @@ struct Rig {
     sqlite3_prepare_v2(other, "SELECT status FROM sales WHERE id = ?", -1, &st, nullptr);
     sqlite3_bind_text(st, 1, sale_id.c_str(), -1, SQLITE_TRANSIENT);
     std::string status = "missing";
-    if (sqlite3_step(st) == SQLITE_ROW) status = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW)
+      status = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(other);
     return status;
@@ -88,7 +90,8 @@ Work Sale(std::string serial) {
   return [serial](store::Store& s) -> Expected<store::Sale> {
     auto sale = s.sales.OpenSale("t");
     if (!sale) return sale.error();
-    auto scanned = s.sales.Scan(sale->id, codes::MakeDigitalLink("x", "06950123450005", serial, ""));
+    auto scanned =
+        s.sales.Scan(sale->id, codes::MakeDigitalLink("x", "06950123450005", serial, ""));
     if (!scanned) return scanned.error();
     return s.sales.Complete(sale->id, {{"cash", 59900, ""}});
   };
@@ -189,10 +192,11 @@ TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]")
   std::vector<std::string> outcomes(3);
   rig.Block(running, release.get_future().share(), [&](bool) { ++answered; });
   running.get_future().wait();
-  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X1"), [&](Expected<store::Sale> r) {
-    outcomes[0] = r ? "completed" : r.error().code;
-    ++answered;
-  });
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X1"),
+                                  [&](Expected<store::Sale> r) {
+                                    outcomes[0] = r ? "completed" : r.error().code;
+                                    ++answered;
+                                  });
   rig.writer->Submit<store::Sale>(
       ledger::Durability::full,
       [](store::Store& s) -> Expected<store::Sale> {
@@ -204,20 +208,23 @@ TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]")
         if (!r) CHECK(r.error().kind == ErrorKind::internal);  // the API's 500
         ++answered;
       });
-  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X2"), [&](Expected<store::Sale> r) {
-    outcomes[2] = r ? "completed" : r.error().code;
-    ++answered;
-  });
+  rig.writer->Submit<store::Sale>(ledger::Durability::full, Sale("X2"),
+                                  [&](Expected<store::Sale> r) {
+                                    outcomes[2] = r ? "completed" : r.error().code;
+                                    ++answered;
+                                  });
   release.set_value();
   rig.RunUntil(answered, 4);
   CHECK(outcomes[0] == "completed");
   CHECK(outcomes[1] == "internal_error");
   CHECK(outcomes[2] == "completed");
   CHECK(rig.shop->books.OutboxAfter(0, 100)->size() == 2);
-  CHECK(rig.shop->sales.OpenSaleOf("doomed")->has_value() == false);  // rolled back with its savepoint
+  CHECK(rig.shop->sales.OpenSaleOf("doomed")->has_value() ==
+        false);  // rolled back with its savepoint
 }
 
-TEST_CASE("a batch is fsync'd when one of its operations asks, relaxed otherwise", "[writer][invariant]") {
+TEST_CASE("a batch is fsync'd when one of its operations asks, relaxed otherwise",
+          "[writer][invariant]") {
   Rig rig;
   constexpr int kNormal = 1, kFull = 2;
   int answered = 0;

@@ -25,20 +25,18 @@
 #include "decode_bench.hpp"
 
 #define ZX_USE_UTF8 1
-#include <CLI/CLI.hpp>
-#include <asio.hpp>
-
-#include <algorithm>
 #include <ZXing/BarcodeFormat.h>
 #include <ZXing/BitMatrix.h>
 #include <ZXing/DecodeHints.h>
 #include <ZXing/ImageView.h>
 #include <ZXing/MultiFormatWriter.h>
 #include <ZXing/ReadBarcode.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>  // mkdtemp
 #include <sys/wait.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <asio.hpp>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -46,6 +44,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -85,15 +84,19 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
 
 // A 640x480 shelf-gray frame with one QR code in the middle, 4 px a module.
 GrayImage DefaultFrame() {
-  const auto bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
-                        .setMargin(0)
-                        .encode("https://id.gs1.org/01/09506000134352/21/ABC123?s=MEUCIQDxq9Vb-7n_Hk3GZ0sN5lYt", 0, 0);
+  const auto bits =
+      ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
+          .setMargin(0)
+          .encode("https://id.gs1.org/01/09506000134352/21/ABC123?s=MEUCIQDxq9Vb-7n_Hk3GZ0sN5lYt",
+                  0, 0);
   GrayImage img{640, 480, std::vector<std::uint8_t>(640 * 480, 190)};
   constexpr int kModule = 4;
-  const int x0 = (img.width - bits.width() * kModule) / 2, y0 = (img.height - bits.height() * kModule) / 2;
+  const int x0 = (img.width - bits.width() * kModule) / 2,
+            y0 = (img.height - bits.height() * kModule) / 2;
   for (int y = -4 * kModule; y < (bits.height() + 4) * kModule; ++y) {
     for (int x = -4 * kModule; x < (bits.width() + 4) * kModule; ++x) {
-      const bool inside = x >= 0 && y >= 0 && x < bits.width() * kModule && y < bits.height() * kModule;
+      const bool inside =
+          x >= 0 && y >= 0 && x < bits.width() * kModule && y < bits.height() * kModule;
       img.pixels[static_cast<std::size_t>(y0 + y) * 640 + static_cast<std::size_t>(x0 + x)] =
           inside && bits.get(x / kModule, y / kModule) ? 20 : 235;
     }
@@ -103,17 +106,21 @@ GrayImage DefaultFrame() {
 
 // Sensor noise around mid-gray: what the camera sees most of the time.
 GrayImage NoiseFrame(int width, int height) {
-  GrayImage img{width, height, std::vector<std::uint8_t>(static_cast<std::size_t>(width) * static_cast<std::size_t>(height))};
+  GrayImage img{width, height,
+                std::vector<std::uint8_t>(static_cast<std::size_t>(width) *
+                                          static_cast<std::size_t>(height))};
   std::mt19937 rng(7);
   std::normal_distribution<double> noise(128, 25);
-  for (auto& p : img.pixels) p = static_cast<std::uint8_t>(std::clamp(std::lround(noise(rng)), 0L, 255L));
+  for (auto& p : img.pixels)
+    p = static_cast<std::uint8_t>(std::clamp(std::lround(noise(rng)), 0L, 255L));
   return img;
 }
 
 void WritePgm(const fs::path& path, const GrayImage& img) {
   std::ofstream out(path, std::ios::binary);
   out << "P5\n" << img.width << " " << img.height << "\n255\n";
-  out.write(reinterpret_cast<const char*>(img.pixels.data()), static_cast<std::streamsize>(img.pixels.size()));
+  out.write(reinterpret_cast<const char*>(img.pixels.data()),
+            static_cast<std::streamsize>(img.pixels.size()));
   if (!out) throw DecodeBenchError("cannot write " + path.string());
 }
 
@@ -141,10 +148,11 @@ Run PipelineDecode(const GrayImage& frame, int n) {
   int scans = 0;
   drivers::CameraOptions options;
   options.id = "bench-camera";
-  drivers::CameraPipeline pipeline(loop, options, [&scans](drivers::ScanEvent, std::function<void()> next) {
-    ++scans;
-    next();
-  });
+  drivers::CameraPipeline pipeline(loop, options,
+                                   [&scans](drivers::ScanEvent, std::function<void()> next) {
+                                     ++scans;
+                                     next();
+                                   });
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     pipeline.Push(frame);  // a copy, as the capture thread makes one from its buffer
@@ -167,7 +175,8 @@ Run PipelineDecode(const GrayImage& frame, int n) {
 
 Run RawZxing(const fs::path& pgm, const GrayImage&, int n, std::string& source) {
   const std::string binary = SA_BASELINE_ZXING_DECODE;
-  if (!fs::exists(binary)) throw DecodeBenchError("baseline binary " + binary + " is missing (was the build moved?)");
+  if (!fs::exists(binary))
+    throw DecodeBenchError("baseline binary " + binary + " is missing (was the build moved?)");
   const std::string command = Quote(binary) + " " + Quote(pgm.string()) + " " + std::to_string(n);
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw DecodeBenchError("cannot run " + binary);
@@ -176,7 +185,8 @@ Run RawZxing(const fs::path& pgm, const GrayImage&, int n, std::string& source) 
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
   const int status = pclose(pipe);
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw DecodeBenchError("baseline " + binary + " failed (status " + std::to_string(status) + ")");
+    throw DecodeBenchError("baseline " + binary + " failed (status " + std::to_string(status) +
+                           ")");
   }
   const Json line = Json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (line.is_discarded() || !line.is_object() || !line.contains("ms_per_frame") ||
@@ -191,7 +201,8 @@ Run RawZxing(const fs::path& pgm, const GrayImage&, int n, std::string& source) 
 
 // zxing_decode.cpp's loop, for a checkout without shared/.
 Run RawZxing(const fs::path&, const GrayImage& frame, int n, std::string& source) {
-  const ZXing::ImageView view(frame.pixels.data(), frame.width, frame.height, ZXing::ImageFormat::Lum);
+  const ZXing::ImageView view(frame.pixels.data(), frame.width, frame.height,
+                              ZXing::ImageFormat::Lum);
   ZXing::DecodeHints hints;
   hints.setFormats(ZXing::BarcodeFormat::QRCode);
   Run run;
@@ -261,12 +272,16 @@ Json Measure(const std::string& name, const GrayImage& frame, const fs::path& pg
 
 DecodeScenario::DecodeScenario(CLI::App& app) {
   sub_ = app.add_subcommand(
-      "decode", "ms per camera frame: our decode path vs. ZXing-cpp alone (and ZBar), on a frame "
-                "with a code and on one without");
-  sub_->add_option("--frame", frame_,
-                   "a frame with a code (binary PGM, or any image LoadImage reads; default: a 640x480 "
-                   "frame with one QR code)");
-  sub_->add_option("--n", n_, "decodes per measurement")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+      "decode",
+      "ms per camera frame: our decode path vs. ZXing-cpp alone (and ZBar), on a frame "
+      "with a code and on one without");
+  sub_->add_option(
+      "--frame", frame_,
+      "a frame with a code (binary PGM, or any image LoadImage reads; default: a 640x480 "
+      "frame with one QR code)");
+  sub_->add_option("--n", n_, "decodes per measurement")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
 }
 
 bool DecodeScenario::parsed() const { return sub_->parsed(); }

@@ -49,24 +49,22 @@
 // operations per second; and GET /v1/stock/{gtin} for 1000 random GTINs,
 // p50/p99. The ratio is the three phases' operations per second together
 // against the baseline (before and after, its lines to stderr).
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <sqlite3.h>
-
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <sqlite3.h>
 #include <stdlib.h>  // mkdtemp
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -77,6 +75,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -90,12 +89,12 @@
 #include <vector>
 
 #include "agent_process.hpp"
-#include "event_stream.hpp"
-#include "keyboard.hpp"
 #include "base.hpp"
 #include "codes.hpp"
 #include "crypto.hpp"
 #include "decode_bench.hpp"
+#include "event_stream.hpp"
+#include "keyboard.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
 
@@ -171,7 +170,8 @@ class WorkDir {
     }
     std::string tmpl = parent + "/sa-bench-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) {
-      throw BenchError("mkdtemp failed: " + std::error_code(errno, std::generic_category()).message());
+      throw BenchError("mkdtemp failed: " +
+                       std::error_code(errno, std::generic_category()).message());
     }
     path_ = tmpl;
     owned_ = true;
@@ -215,7 +215,8 @@ Json RunBaseline(const std::string& db_path, int n) {
   if (!fs::exists(binary, ec)) {
     throw BenchError("baseline binary " + binary + " is missing (was the build moved?)");
   }
-  const std::string command = ShellQuote(binary) + " " + ShellQuote(db_path) + " " + std::to_string(n);
+  const std::string command =
+      ShellQuote(binary) + " " + ShellQuote(db_path) + " " + std::to_string(n);
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw BenchError("cannot run " + binary);
   std::string output;
@@ -258,7 +259,9 @@ Json RunBaseline(const std::string& db_path, int n) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path + suffix).c_str());
   if (sqlite3_open(db_path.c_str(), &h.db) != SQLITE_OK) throw BenchError("baseline: open failed");
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  exec("CREATE TABLE sale(id INTEGER PRIMARY KEY, uid TEXT UNIQUE, code TEXT UNIQUE, amount INT, ts INT);");
+  exec(
+      "CREATE TABLE sale(id INTEGER PRIMARY KEY, uid TEXT UNIQUE, code TEXT UNIQUE, amount INT, ts "
+      "INT);");
   if (sqlite3_prepare_v2(h.db, "INSERT INTO sale(uid, code, amount, ts) VALUES(?, ?, 1999, ?)", -1,
                          &h.st, nullptr) != SQLITE_OK) {
     throw BenchError(std::string("baseline: prepare: ") + sqlite3_errmsg(h.db));
@@ -281,12 +284,9 @@ Json RunBaseline(const std::string& db_path, int n) {
   }
   const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   const Percentiles p = PercentilesOf(std::move(lat));
-  return Json{{"baseline", "sqlite_commit"},
-              {"n", n},
-              {"commits_per_s", Round(n / secs, 1)},
-              {"p50_ms", Round(p.p50, 3)},
-              {"p99_ms", Round(p.p99, 3)},
-              {"baseline_source", "in_process"}};
+  return Json{{"baseline", "sqlite_commit"},         {"n", n},
+              {"commits_per_s", Round(n / secs, 1)}, {"p50_ms", Round(p.p50, 3)},
+              {"p99_ms", Round(p.p99, 3)},           {"baseline_source", "in_process"}};
 }
 
 #endif
@@ -345,7 +345,8 @@ Json RunLedger(const std::string& dir, int n, bool signed_labels, double baselin
         Require(relaxed([&] { return store.sales.OpenSale("bench"); }), "open sale");
     // Scan alone: parse, signature check, and the (relaxed) line insert.
     const auto scan_start = SteadyClock::now();
-    const sa::store::Sale scanned = Require(relaxed([&] { return store.sales.Scan(opened.id, label); }), "scan");
+    const sa::store::Sale scanned =
+        Require(relaxed([&] { return store.sales.Scan(opened.id, label); }), "scan");
     scan_ms.push_back(MsSince(scan_start));
     const char* want = signed_labels ? "valid" : "absent";
     if (scanned.lines.size() != 1 || scanned.lines[0].signature != want) {
@@ -426,7 +427,8 @@ int Terminate(AgentProcess& process, std::chrono::milliseconds grace) {
   while (true) {
     // WNOWAIT: only look; Wait() reaps it.
     siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+    if (::waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) !=
+            0 ||
         info.si_pid != 0) {
       return process.Wait();
     }
@@ -456,8 +458,9 @@ struct RunningDaemon {
 
 // `binary` with `args`, until its ready line ({"msg":"ready","url":...} on
 // the stream `watch` names).
-RunningDaemon StartDaemon(std::string name, const std::string& binary, std::vector<std::string> args,
-                          AgentProcess::Watch watch, std::chrono::milliseconds limit) {
+RunningDaemon StartDaemon(std::string name, const std::string& binary,
+                          std::vector<std::string> args, AgentProcess::Watch watch,
+                          std::chrono::milliseconds limit) {
   std::error_code ec;
   if (!fs::exists(binary, ec)) throw BenchError(name + " binary " + binary + " is missing");
   RunningDaemon daemon;
@@ -467,7 +470,8 @@ RunningDaemon StartDaemon(std::string name, const std::string& binary, std::vect
   const std::string line = daemon.process->WaitForLog("\"msg\":\"ready\"", limit);
   daemon.start_to_ready_ms = MsSince(start);
   if (line.empty()) {
-    throw BenchError(daemon.name + " did not get ready; its output:\n" + daemon.process->DrainLog());
+    throw BenchError(daemon.name + " did not get ready; its output:\n" +
+                     daemon.process->DrainLog());
   }
   const Json ready = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (ready.is_discarded() || !ready.contains("url") || !ready["url"].is_string()) {
@@ -672,7 +676,8 @@ std::string CashPayment(sa::MinorUnits amount) {
 
 // One whole sale, as a till makes it: open, scan (`scan_body`), complete
 // (`complete_body`). Returns its latency in ms; throws on any failure.
-double TimedSale(ApiClient& client, const std::string& scan_body, const std::string& complete_body) {
+double TimedSale(ApiClient& client, const std::string& scan_body,
+                 const std::string& complete_body) {
   const auto start = SteadyClock::now();
   const HttpResult opened = client.Post("/v1/sales", "{}");
   Check(opened, "POST /v1/sales");
@@ -688,7 +693,8 @@ double TimedSale(ApiClient& client, const std::string& scan_body, const std::str
 }
 
 int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw BenchError("curl_global_init failed");
   const WorkDir dir("");
   const std::string data_dir = dir.path() + "/data";
   BaselinePair baseline(dir.path() + "/baseline.db", sales);
@@ -925,9 +931,10 @@ struct SyncProgress {
 SyncProgress GetSyncProgress(const sa::testing::Api& api) {
   const sa::testing::HttpReply reply = api.Get("/v1/sync");
   if (reply.status != 200) {
-    throw BenchError("GET /v1/sync: " + (reply.status == 0 ? std::string("no answer")
-                                                            : "HTTP " + std::to_string(reply.status) +
-                                                                  ": " + reply.body));
+    throw BenchError("GET /v1/sync: " +
+                     (reply.status == 0
+                          ? std::string("no answer")
+                          : "HTTP " + std::to_string(reply.status) + ": " + reply.body));
   }
   const Json j = Json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   auto integer = [&](const char* key) {
@@ -953,8 +960,9 @@ std::size_t CloudEventCount(const std::string& oms_url, std::string_view store) 
   const sa::testing::HttpReply reply = sa::testing::Http("GET", oms_url + path);
   if (reply.status != 200) {
     throw BenchError("oms-sim GET " + path + ": " +
-                     (reply.status == 0 ? std::string("no answer")
-                                        : "HTTP " + std::to_string(reply.status) + ": " + reply.body));
+                     (reply.status == 0
+                          ? std::string("no answer")
+                          : "HTTP " + std::to_string(reply.status) + ": " + reply.body));
   }
   std::size_t count = 0;
   bool has_events = false;
@@ -1025,7 +1033,8 @@ TillRun RunTill(RunningDaemon& agent, const std::string& token, int first, int s
 
 int RunSyncScenario(int events, int sales, const std::string& agent_binary,
                     const std::string& oms_binary, bool cloud_shares_machine) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw BenchError("curl_global_init failed");
   const WorkDir dir("");
   const std::string data_dir = dir.path() + "/data";
   BaselinePair baseline(dir.path() + "/baseline.db", sales);
@@ -1077,17 +1086,18 @@ int RunSyncScenario(int events, int sales, const std::string& agent_binary,
     std::ofstream toml(config_path);
     toml << "[store]\nid = \"" << kSyncStore << "\"\n"
          << "[device]\nid = \"" << kSyncDevice << "\"\n"
-         << "[cloud]\nurl = \"" << oms.url << "\"\n"
+         << "[cloud]\nurl = \"" << oms.url
+         << "\"\n"
          // Idle means idle: no push per sale either (the stricter comparison).
          << "[sync]\ninterval_s = 3600\nbatch_size = 500\npush_after_sale = false\n";
     if (!toml.flush()) throw BenchError("cannot write " + config_path);
   }
   // It pushes as soon as it is up; a big ledger takes a while to open
   // (quick_check), hence the generous limit.
-  RunningDaemon agent = StartDaemon(
-      "store-agent", agent_binary,
-      {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
-      AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
+  RunningDaemon agent =
+      StartDaemon("store-agent", agent_binary,
+                  {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
+                  AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
   const auto drain_start = SteadyClock::now();
   const std::string token = ReadTrimmed(data_dir + "/api-token");
 
@@ -1115,7 +1125,8 @@ int RunSyncScenario(int events, int sales, const std::string& agent_binary,
   const sa::testing::Api api{agent.url, token};
   const sa::testing::HttpReply now = api.Post("/v1/sync/now", "{}");
   const Json cycle = Json::parse(now.body, nullptr, /*allow_exceptions=*/false);
-  if (now.status != 200 || cycle.is_discarded() || !cycle.is_object() || !cycle.value("ok", false)) {
+  if (now.status != 200 || cycle.is_discarded() || !cycle.is_object() ||
+      !cycle.value("ok", false)) {
     throw BenchError("POST /v1/sync/now: HTTP " + std::to_string(now.status) + ": " + now.body);
   }
   if (const SyncProgress p = GetSyncProgress(api); p.pending_events != 0) {
@@ -1157,7 +1168,8 @@ int RunSyncScenario(int events, int sales, const std::string& agent_binary,
       {"p50_ms_idle", Round(quiet.p50, 3)},
       {"p99_ms_idle", Round(quiet.p99, 3)},
       // No sale finished while draining (a tiny backlog): no ratio.
-      {"ratio", sales_draining > 0 && quiet.p99 > 0 ? Json(Round(busy.p99 / quiet.p99, 3)) : Json(nullptr)},
+      {"ratio",
+       sales_draining > 0 && quiet.p99 > 0 ? Json(Round(busy.p99 / quiet.p99, 3)) : Json(nullptr)},
       {"target", kSyncTargetRatio},
       {"baseline", "sqlite_commit"},
       {"baseline_commits_per_s", Round(commits_per_s, 1)},
@@ -1205,7 +1217,8 @@ double BuildStockLedger(const std::string& path, int gtins, std::int64_t serials
   std::string csv = "gtin,name,price_minor\n";
   csv.reserve(static_cast<std::size_t>(gtins) * 40);
   for (int i = 0; i < gtins; ++i) {
-    csv += BenchGtin(i) + ",Bench product " + std::to_string(i) + "," + std::to_string(1000 + i % 90000) + "\n";
+    csv += BenchGtin(i) + ",Bench product " + std::to_string(i) + "," +
+           std::to_string(1000 + i % 90000) + "\n";
   }
   Require(store.books.ImportCatalogCsv(csv), "import catalog");
   std::cerr << "sa-bench stock: catalog of " << gtins << " products imported ("
@@ -1217,14 +1230,16 @@ double BuildStockLedger(const std::string& path, int gtins, std::int64_t serials
     const std::int64_t end = std::min(serials, done + kBatch);
     for (; done < end; ++done) {
       const std::string gtin = BenchGtin(static_cast<int>(done % gtins));
-      const sa::store::CheckedCode unit = Require(
-          store.books.CheckCode(sa::codes::MakeDigitalLink(kStockLabelHost, gtin, BenchSerial(done), "")), "check code");
+      const sa::store::CheckedCode unit =
+          Require(store.books.CheckCode(
+                      sa::codes::MakeDigitalLink(kStockLabelHost, gtin, BenchSerial(done), "")),
+                  "check code");
       Require(store.stock.Receive(unit), "receive");
     }
     batch.Commit();
     if (done % 100'000 == 0 || done == serials) {
-      std::cerr << "sa-bench stock: " << done << " units received (" << Round(MsSince(start) / 1000, 1) << " s)"
-                << std::endl;
+      std::cerr << "sa-bench stock: " << done << " units received ("
+                << Round(MsSince(start) / 1000, 1) << " s)" << std::endl;
     }
   }
   // The cloud's count of each GTIN, taken after the receipts (it has them).
@@ -1265,13 +1280,16 @@ void CheckReservation(const HttpResult& r, std::string_view what, std::string_vi
   Check(r, what);
   const Json j = Json::parse(r.body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("status", "") != status) {
-    throw BenchError(std::string(what) + ": the order is not " + std::string(status) + ": " + r.body);
+    throw BenchError(std::string(what) + ": the order is not " + std::string(status) + ": " +
+                     r.body);
   }
 }
 
 int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::string& agent_binary) {
-  if (serials < orders) throw BenchError("--serials must be at least --orders (one unit per order)");
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  if (serials < orders)
+    throw BenchError("--serials must be at least --orders (one unit per order)");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw BenchError("curl_global_init failed");
   const WorkDir dir("");
   const std::string data_dir = dir.path() + "/data";
   BaselinePair baseline(dir.path() + "/baseline.db", std::max(300, 3 * orders));
@@ -1304,30 +1322,31 @@ int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::str
     if (!toml.flush()) throw BenchError("cannot write " + config_path);
   }
   // A big ledger takes a while to open (quick_check): a generous limit.
-  RunningDaemon agent = StartDaemon("store-agent", agent_binary,
-                                    {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
-                                    AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
+  RunningDaemon agent =
+      StartDaemon("store-agent", agent_binary,
+                  {"--config", config_path, "--data-dir", data_dir, "--listen", "127.0.0.1:0"},
+                  AgentProcess::Watch::stderr_lines, std::chrono::minutes(30));
   const std::string token = ReadTrimmed(data_dir + "/api-token");
   ApiClient client(agent.url, token);
   auto order_path = [](int i) { return "/v1/reservations/bench-o-" + std::to_string(i); };
 
   const double accept_s = TimedPhase(orders, [&](int i) {
-    CheckReservation(client.Post(order_path(i) + "/accept", "{}"), "POST /v1/reservations/{id}/accept",
-                     "accepted");
+    CheckReservation(client.Post(order_path(i) + "/accept", "{}"),
+                     "POST /v1/reservations/{id}/accept", "accepted");
   });
   agent.process->DrainLog();
   const double pick_s = TimedPhase(orders, [&](int i) {
     const std::int64_t k = order_units[static_cast<std::size_t>(i)];
-    const std::string label =
-        sa::codes::MakeDigitalLink(kStockLabelHost, BenchGtin(static_cast<int>(k % gtins)), BenchSerial(k), "");
+    const std::string label = sa::codes::MakeDigitalLink(
+        kStockLabelHost, BenchGtin(static_cast<int>(k % gtins)), BenchSerial(k), "");
     CheckReservation(client.Post(order_path(i) + "/pick", Json{{"payload", label}}.dump()),
                      "POST /v1/reservations/{id}/pick", "picked");
   });
   agent.process->DrainLog();
   const double ship_s = TimedPhase(orders, [&](int i) {
     const Json body{{"carrier", "SF"}, {"tracking_no", "SF" + std::to_string(1'000'000 + i)}};
-    CheckReservation(client.Post(order_path(i) + "/ship", body.dump()), "POST /v1/reservations/{id}/ship",
-                     "shipped");
+    CheckReservation(client.Post(order_path(i) + "/ship", body.dump()),
+                     "POST /v1/reservations/{id}/ship", "shipped");
   });
   agent.process->DrainLog();
 
@@ -1341,7 +1360,8 @@ int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::str
     const HttpResult r = client.Get("/v1/stock/" + BenchGtin(g));
     Check(r, "GET /v1/stock/{gtin}");
     const Json j = Json::parse(r.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.value("on_hand", std::int64_t{-1}) != received - left ||
+    if (j.is_discarded() || !j.is_object() ||
+        j.value("on_hand", std::int64_t{-1}) != received - left ||
         j.value("reserved", std::int64_t{-1}) != 0) {
       throw BenchError("GET /v1/stock/" + BenchGtin(g) + " after shipping: want on_hand " +
                        std::to_string(received - left) + " and reserved 0: " + r.body);
@@ -1386,7 +1406,8 @@ int RunStockScenario(int gtins, std::int64_t serials, int orders, const std::str
 
 // Waits until `needle` arrives on `events` after `from`, then moves `from`
 // past it.
-bool WaitForText(sa::testing::EventStreamClient& events, const std::string& needle, std::size_t& from) {
+bool WaitForText(sa::testing::EventStreamClient& events, const std::string& needle,
+                 std::size_t& from) {
   std::size_t at = std::string::npos;
   const bool seen = events.WaitFor([&](const std::string& data) {
     at = data.find(needle, from);
@@ -1402,18 +1423,20 @@ bool WaitForText(sa::testing::EventStreamClient& events, const std::string& need
 // kind of label over HTTP (POST /v1/sales/{id}/scans, until its "scan" event
 // arrives the same way) is measured in the same run as the reference.
 int RunWedgeScenario(int scans, const std::string& agent_binary) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw BenchError("curl_global_init failed");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw BenchError("curl_global_init failed");
   const WorkDir dir("");
   const std::string data_dir = dir.path() + "/data";
   const std::string fifo = dir.path() + "/wedge.fifo";
-  if (::mkfifo(fifo.c_str(), 0600) != 0) throw BenchError("mkfifo " + fifo + ": " + std::strerror(errno));
+  if (::mkfifo(fifo.c_str(), 0600) != 0)
+    throw BenchError("mkfifo " + fifo + ": " + std::strerror(errno));
   const std::string config = dir.path() + "/agent.toml";
   std::ofstream(config) << "[[scanners]]\nid = \"wedge\"\ntype = \"evdev\"\npath = \"" << fifo
                         << "\"\nterminal = \"till-1\"\n";
-  RunningDaemon agent = StartDaemon(
-      "store-agent", agent_binary,
-      {"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--config", config},
-      AgentProcess::Watch::stderr_lines, std::chrono::seconds(30));
+  RunningDaemon agent =
+      StartDaemon("store-agent", agent_binary,
+                  {"--demo", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--config", config},
+                  AgentProcess::Watch::stderr_lines, std::chrono::seconds(30));
   const std::string token = ReadTrimmed(data_dir + "/api-token");
   const auto key =
       Require(sa::crypto::SigningKey::FromPem(sa::testing::Slurp(data_dir + "/demo/brand.key.pem")),
@@ -1422,7 +1445,8 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
     std::vector<std::string> out;
     for (int i = 0; i < scans; ++i) {
       const std::string serial = prefix + std::to_string(i);
-      out.push_back(sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial, sa::codes::SignLabel(kGtin, serial, key)));
+      out.push_back(sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial,
+                                               sa::codes::SignLabel(kGtin, serial, key)));
     }
     return out;
   };
@@ -1450,7 +1474,8 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
     }
     // The scan event carries the payload and its outcome; JSON escapes '/'
     // not, so the label appears as it is.
-    if (!WaitForText(events, "\"payload\":\"" + label + "\"", seen)) throw BenchError("the wedge scan never arrived");
+    if (!WaitForText(events, "\"payload\":\"" + label + "\"", seen))
+      throw BenchError("the wedge scan never arrived");
     wedge_ms.push_back(MsSince(start));
   }
   ::close(fd);
@@ -1474,9 +1499,10 @@ int RunWedgeScenario(int scans, const std::string& agent_binary) {
   const Json till = Json::parse(api.Get("/v1/terminals/till-1").body, nullptr, false);
   std::size_t lines = 0;
   if (!till.is_discarded() && till.contains("open_sale") && till["open_sale"].is_string()) {
-    const Json wedge_sale =
-        Json::parse(api.Get("/v1/sales/" + till["open_sale"].get<std::string>()).body, nullptr, false);
-    if (!wedge_sale.is_discarded() && wedge_sale.contains("lines")) lines = wedge_sale["lines"].size();
+    const Json wedge_sale = Json::parse(
+        api.Get("/v1/sales/" + till["open_sale"].get<std::string>()).body, nullptr, false);
+    if (!wedge_sale.is_discarded() && wedge_sale.contains("lines"))
+      lines = wedge_sale["lines"].size();
   }
   if (lines != wedge_labels.size()) {
     throw BenchError("the till's sale has " + std::to_string(lines) + " lines, not " +
@@ -1516,7 +1542,8 @@ int main(int argc, char** argv) {
   int api_sales = 400;
   std::string agent_binary = kDefaultAgent;
   CLI::App* api = app.add_subcommand(
-      "api", "N signed sales over HTTP against the real daemon from C clients vs. N SQLite commits");
+      "api",
+      "N signed sales over HTTP against the real daemon from C clients vs. N SQLite commits");
   api->add_option("--clients", clients, "client threads, one connection each")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -1556,8 +1583,9 @@ int main(int argc, char** argv) {
   std::int64_t stock_serials = 1'000'000;
   int stock_orders = 300;
   CLI::App* stock = app.add_subcommand(
-      "stock", "accept, pick and ship O orders over HTTP on a store of G products and S units; "
-               "GET /v1/stock latency");
+      "stock",
+      "accept, pick and ship O orders over HTTP on a store of G products and S units; "
+      "GET /v1/stock latency");
   stock->add_option("--gtins", stock_gtins, "products in the catalog")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
@@ -1570,8 +1598,9 @@ int main(int argc, char** argv) {
   stock->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
   int wedge_scans = 300;
   CLI::App* wedge = app.add_subcommand(
-      "wedge", "scan to committed sale line from a keyboard-wedge (evdev) record stream, p50/p99, "
-               "vs. the same scan over HTTP");
+      "wedge",
+      "scan to committed sale line from a keyboard-wedge (evdev) record stream, p50/p99, "
+      "vs. the same scan over HTTP");
   wedge->add_option("--scans", wedge_scans, "labels typed by the simulated scanner (and POSTed)")
       ->check(CLI::Range(1, 100'000))
       ->capture_default_str();
@@ -1590,9 +1619,11 @@ int main(int argc, char** argv) {
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
     if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);
-    if (sync->parsed()) return RunSyncScenario(sync_events, sync_sales, agent_binary, oms_binary,
-                                                   cloud_shares_machine);
-    if (stock->parsed()) return RunStockScenario(stock_gtins, stock_serials, stock_orders, agent_binary);
+    if (sync->parsed())
+      return RunSyncScenario(sync_events, sync_sales, agent_binary, oms_binary,
+                             cloud_shares_machine);
+    if (stock->parsed())
+      return RunStockScenario(stock_gtins, stock_serials, stock_orders, agent_binary);
   } catch (const sa::ledger::Failure& f) {
     std::cerr << "sa-bench: " << f.error().code << ": " << f.error().message << "\n";
   } catch (const std::exception& e) {

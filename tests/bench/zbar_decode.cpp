@@ -22,7 +22,8 @@ ZbarRun ZbarDecodeFrames(const std::uint8_t* gray, int width, int height, int n)
     zbar_image_t* image = zbar_image_create();
     zbar_image_set_format(image, 0x30303859u);  // fourcc "Y800": 8-bit gray
     zbar_image_set_size(image, static_cast<unsigned>(width), static_cast<unsigned>(height));
-    zbar_image_set_data(image, gray, static_cast<unsigned long>(width) * static_cast<unsigned long>(height),
+    zbar_image_set_data(image, gray,
+                        static_cast<unsigned long>(width) * static_cast<unsigned long>(height),
                         nullptr);
     if (zbar_scan_image(scanner, image) > 0) ++run.decoded;
     zbar_image_destroy(image);

@@ -39,7 +39,9 @@ inline std::uint16_t FreePort() {
 // oms-sim with its data dir.
 class Cloud {
  public:
-  explicit Cloud(std::vector<std::string> extra = {}, std::uint16_t port = 0) { Start(extra, port); }
+  explicit Cloud(std::vector<std::string> extra = {}, std::uint16_t port = 0) {
+    Start(extra, port);
+  }
 
   void Start(std::vector<std::string> extra = {}, std::uint16_t port = 0) {
     std::vector<std::string> args{"--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
@@ -61,7 +63,8 @@ class Cloud {
   void set_ca_file(std::string path) { ca_file_ = std::move(path); }
   std::uint16_t port() const { return port_; }
 
-  HttpReply Admin(const std::string& method, const std::string& path, const std::string& body = "") const {
+  HttpReply Admin(const std::string& method, const std::string& path,
+                  const std::string& body = "") const {
     return Http(method, url_ + path, body, {"Content-Type: application/json"}, ca_file_);
   }
   // The cloud's deduplicated ledger of one store, in ingest order.
@@ -102,7 +105,8 @@ class Agent {
         << "[store]\nid = \"" << o_.store << "\"\nregion = \"" << o_.region << "\"\n"
         << "[device]\nid = \"" << o_.device << "\"\n"
         << "[cloud]\nurl = \"" << o_.cloud_url << "\"\nca_file = \"" << o_.ca_file
-        << "\"\npinned_pubkey = \"" << o_.pin << "\"\n"
+        << "\"\npinned_pubkey = \"" << o_.pin
+        << "\"\n"
         // Cycles run when the test asks (POST /v1/sync/now) or after a
         // failure (backoff at most 1 s), never on a timer the test races.
         << "[sync]\ninterval_s = 3600\nbackoff_max_s = 1\nbatch_size = " << o_.batch_size << "\n"
@@ -114,11 +118,12 @@ class Agent {
 
   void Start() {
     proc_ = std::make_unique<AgentProcess>(
-        SA_STORE_AGENT, std::vector<std::string>{"--config", (dir_.path() / "agent.toml").string(),
-                                                 "--data-dir", (dir_.path() / "data").string(),
-                                                 "--log-level", o_.log_level});
+        SA_STORE_AGENT,
+        std::vector<std::string>{"--config", (dir_.path() / "agent.toml").string(), "--data-dir",
+                                 (dir_.path() / "data").string(), "--log-level", o_.log_level});
     const std::string url = proc_->WaitReady();
-    if (url.empty()) throw std::runtime_error("store-agent did not become ready:\n" + proc_->DrainLog());
+    if (url.empty())
+      throw std::runtime_error("store-agent did not become ready:\n" + proc_->DrainLog());
     api_ = Api{url, Trimmed(Slurp((dir_.path() / "data" / "api-token").string()))};
   }
   void Kill9() {
@@ -141,7 +146,8 @@ class Agent {
     auto open = api_.Post("/v1/sales", "{}");
     if (open.status != 201) return open;
     const std::string id = open.json().at("id");
-    auto scan = api_.Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(gtin, serial)}}.dump());
+    auto scan =
+        api_.Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(gtin, serial)}}.dump());
     if (scan.status != 200) return scan;
     const std::int64_t total = scan.json().at("total");
     return api_.Post("/v1/sales/" + id + "/complete",
@@ -150,7 +156,8 @@ class Agent {
 
   json SyncNow() const {
     auto r = api_.Post("/v1/sync/now", "{}");
-    if (r.status != 200) throw std::runtime_error("sync now: " + std::to_string(r.status) + " " + r.body);
+    if (r.status != 200)
+      throw std::runtime_error("sync now: " + std::to_string(r.status) + " " + r.body);
     return r.json();
   }
   json SyncStatus() const {
@@ -206,16 +213,20 @@ inline std::string CompareLedgers(const json& cloud_events, const std::string& d
   for (const auto& e : cloud_events) {
     if (e.at("device_id") != device) continue;
     got.emplace_back(e.at("seq").get<std::int64_t>(), e.at("id").get<std::string>());
-    if (!ids.insert(e.at("id").get<std::string>()).second) return "duplicate id " + e.at("id").dump();
+    if (!ids.insert(e.at("id").get<std::string>()).second)
+      return "duplicate id " + e.at("id").dump();
   }
   if (got.size() != outbox.size()) {
-    return "cloud has " + std::to_string(got.size()) + " events, the device " + std::to_string(outbox.size());
+    return "cloud has " + std::to_string(got.size()) + " events, the device " +
+           std::to_string(outbox.size());
   }
   std::int64_t expect = 1;
   for (const auto& [seq, id] : got) {
-    if (seq != expect) return "seq " + std::to_string(seq) + " where " + std::to_string(expect) + " was due";
+    if (seq != expect)
+      return "seq " + std::to_string(seq) + " where " + std::to_string(expect) + " was due";
     auto it = outbox.find(seq);
-    if (it == outbox.end() || it->second != id) return "seq " + std::to_string(seq) + " has another id";
+    if (it == outbox.end() || it->second != id)
+      return "seq " + std::to_string(seq) + " has another id";
     ++expect;
   }
   return "";

@@ -4,7 +4,6 @@
 // mid-push loses nothing, pulled changes reach the till, diversion and
 // double sales become alerts.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <thread>
 
@@ -67,18 +66,22 @@ TEST_CASE("cloud: sales made while the cloud is down all arrive exactly once aft
   CHECK(online.at("last_push_at").is_string());
 }
 
-TEST_CASE("cloud: with 30% of requests dropped delayed or cut the cloud's ledger equals the agent's",
-          "[cloud][invariant3][faults]") {
+TEST_CASE(
+    "cloud: with 30% of requests dropped delayed or cut the cloud's ledger equals the agent's",
+    "[cloud][invariant3][faults]") {
   const int sales = EnvInt("SA_FAULT_SALES", 200);
   const std::uint64_t seed = static_cast<std::uint64_t>(EnvInt("SA_FAULT_SEED", 20261123));
   // About 20% hurt by the cloud itself...
-  Cloud cloud({"--fault-drop", "0.05", "--fault-error", "0.05", "--fault-cut", "0.05", "--fault-delay",
-               "0.05", "--fault-delay-ms", "20", "--seed", std::to_string(seed)});
+  Cloud cloud({"--fault-drop", "0.05", "--fault-error", "0.05", "--fault-cut", "0.05",
+               "--fault-delay", "0.05", "--fault-delay-ms", "20", "--seed", std::to_string(seed)});
   // ...and about 10% more by the network in between.
-  FaultProxy proxy(cloud.port(), {.refuse = 0.03, .cut_request = 0.03, .cut_response = 0.04,
-                                  .delay = 0.05, .delay_ms = 20, .seed = seed});
-  Agent agent({.cloud_url = "http://127.0.0.1:" + std::to_string(proxy.port()),
-               .batch_size = 7});
+  FaultProxy proxy(cloud.port(), {.refuse = 0.03,
+                                  .cut_request = 0.03,
+                                  .cut_response = 0.04,
+                                  .delay = 0.05,
+                                  .delay_ms = 20,
+                                  .seed = seed});
+  Agent agent({.cloud_url = "http://127.0.0.1:" + std::to_string(proxy.port()), .batch_size = 7});
 
   // Sales and syncs interleave: the cloud sees batches cut at every place.
   for (int i = 0; i < sales; ++i) {
@@ -95,9 +98,7 @@ TEST_CASE("cloud: with 30% of requests dropped delayed or cut the cloud's ledger
 TEST_CASE("cloud: kill -9 of the agent in the middle of a push loses nothing and doubles nothing",
           "[cloud][invariant1][invariant3]") {
   Cloud cloud({"--fault-cut", "0.2", "--seed", "7"});
-  Agent agent({.cloud_url = cloud.url(),
-               .log_level = "debug",
-               .batch_size = 5});
+  Agent agent({.cloud_url = cloud.url(), .log_level = "debug", .batch_size = 5});
   int sold = 0;
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 60; ++i) REQUIRE(agent.SellUnit(kTea, Serial("K", sold++)).status == 200);
@@ -123,26 +124,42 @@ TEST_CASE("cloud: pulled revocations catalog prices and allocations reach the ti
   Agent agent({.cloud_url = cloud.url(), .region = "north"});
   REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/revocations",
                       json{{"gtin", kScarf}, {"serial", "STOLEN1"}, {"reason", "stolen"}}.dump())
-              .status / 100 == 2);
-  REQUIRE(cloud.Admin("PUT", "/admin/v1/stores/s1/catalog",
-                      json::array({{{"gtin", kTea}, {"name", "Green tea 2026"}, {"price_minor", 9900}}}).dump())
-              .status / 100 == 2);
+                  .status /
+              100 ==
+          2);
+  REQUIRE(
+      cloud.Admin("PUT", "/admin/v1/stores/s1/catalog",
+                  json::array({{{"gtin", kTea}, {"name", "Green tea 2026"}, {"price_minor", 9900}}})
+                      .dump())
+              .status /
+          100 ==
+      2);
   REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/allocations",
-                      json{{"gtin", kScarf}, {"serial_from", "SOUTH000"}, {"serial_to", "SOUTH999"},
-                           {"region", "south"}}.dump())
-              .status / 100 == 2);
+                      json{{"gtin", kScarf},
+                           {"serial_from", "SOUTH000"},
+                           {"serial_to", "SOUTH999"},
+                           {"region", "south"}}
+                          .dump())
+                  .status /
+              100 ==
+          2);
   REQUIRE(agent.Drain());
   CHECK(agent.SyncStatus().at("cursor").get<int>() >= 3);
 
   auto sale = agent.api().Post("/v1/sales", "{}");
   const std::string id = sale.json().at("id");
-  auto refused = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "STOLEN1")}}.dump());
+  auto refused = agent.api().Post("/v1/sales/" + id + "/scans",
+                                  json{{"payload", UnitCode(kScarf, "STOLEN1")}}.dump());
   CHECK(refused.status == 422);
   CHECK(refused.json()["error"]["code"] == "code_revoked");
   // Another serial of the same GTIN still sells.
-  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "STOLEN2")}}.dump()).status == 200);
+  CHECK(
+      agent.api()
+          .Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "STOLEN2")}}.dump())
+          .status == 200);
 
-  auto tea = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kTea, "T1")}}.dump());
+  auto tea = agent.api().Post("/v1/sales/" + id + "/scans",
+                              json{{"payload", UnitCode(kTea, "T1")}}.dump());
   REQUIRE(tea.status == 200);
   CHECK(tea.json().at("lines").back().at("unit_price") == 9900);
   CHECK(tea.json().at("lines").back().at("name") == "Green tea 2026");
@@ -167,21 +184,33 @@ TEST_CASE("cloud: pulled revocations catalog prices and allocations reach the ti
 TEST_CASE("cloud: a store that refuses diverted units answers code_diverted and still reports it",
           "[cloud][pull][bad_input]") {
   Cloud cloud;
-  Agent agent({.cloud_url = cloud.url(), .region = "north",
+  Agent agent({.cloud_url = cloud.url(),
+               .region = "north",
                .extra_toml = "[codes]\non_diverted = \"refuse\"\n"});
   REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/allocations",
-                      json{{"gtin", kScarf}, {"serial_from", "E000"}, {"serial_to", "E999"},
-                           {"region", "export"}}.dump()).status / 100 == 2);
+                      json{{"gtin", kScarf},
+                           {"serial_from", "E000"},
+                           {"serial_to", "E999"},
+                           {"region", "export"}}
+                          .dump())
+                  .status /
+              100 ==
+          2);
   REQUIRE(agent.Drain());
   auto sale = agent.api().Post("/v1/sales", "{}");
   const std::string id = sale.json().at("id");
-  auto refused = agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "E042")}}.dump());
+  auto refused = agent.api().Post("/v1/sales/" + id + "/scans",
+                                  json{{"payload", UnitCode(kScarf, "E042")}}.dump());
   CHECK(refused.status == 422);
   CHECK(refused.json()["error"]["code"] == "code_diverted");
   CHECK(agent.api().Get("/v1/sales/" + id).json().at("lines").empty());
   // Outside the range, and a serial of another length, sell as usual.
-  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "F042")}}.dump()).status == 200);
-  CHECK(agent.api().Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "E0420")}}.dump()).status == 200);
+  CHECK(agent.api()
+            .Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "F042")}}.dump())
+            .status == 200);
+  CHECK(agent.api()
+            .Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "E0420")}}.dump())
+            .status == 200);
   REQUIRE(agent.Drain());
   const json events = cloud.Events("s1");
   REQUIRE(Count(events, "code.diverted") == 1);
@@ -218,7 +247,8 @@ TEST_CASE("cloud: two agents of one store sell the same serial offline and both 
   CHECK(Count(cloud.Events("s1"), "sale.completed") == 3);
 }
 
-TEST_CASE("cloud: a cloud restored from an empty backup gets every event again", "[cloud][invariant3]") {
+TEST_CASE("cloud: a cloud restored from an empty backup gets every event again",
+          "[cloud][invariant3]") {
   const std::uint16_t port = FreePort();
   auto cloud = std::make_unique<Cloud>(std::vector<std::string>{}, port);
   Agent agent({.cloud_url = cloud->url()});
@@ -301,12 +331,13 @@ TEST_CASE("cloud: an event the cloud rejects becomes an alert and does not block
     // An event of a type this cloud does not know, as a newer agent might write.
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open((agent->data_dir() / "ledger.db").string().c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db,
-                         "UPDATE counters SET value = value + 1 WHERE name = 'outbox_seq';"
-                         "INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES((SELECT value FROM "
-                         "counters WHERE name = 'outbox_seq'), '0190b6d8-0000-7000-8000-000000000001', "
-                         "'loyalty.points', 1, '{}');",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(
+        sqlite3_exec(db,
+                     "UPDATE counters SET value = value + 1 WHERE name = 'outbox_seq';"
+                     "INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES((SELECT value FROM "
+                     "counters WHERE name = 'outbox_seq'), '0190b6d8-0000-7000-8000-000000000001', "
+                     "'loyalty.points', 1, '{}');",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
   agent->Start();
@@ -330,9 +361,11 @@ TEST_CASE("cloud: over HTTPS the agent verifies the cloud's certificate and its 
   const std::string pin_file = (pki.path() / "pin").string();
   const std::string make =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
-      " 2>/dev/null && openssl x509 -in " + cert + " -pubkey -noout | openssl pkey -pubin -outform der"
-      " | openssl dgst -sha256 -binary | openssl base64 > " + pin_file;
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null && openssl x509 -in " + cert +
+      " -pubkey -noout | openssl pkey -pubin -outform der"
+      " | openssl dgst -sha256 -binary | openssl base64 > " +
+      pin_file;
   REQUIRE(std::system(("bash -c '" + make + "'").c_str()) == 0);
   const std::string pin = "sha256//" + Trimmed(Slurp(pin_file));
   Cloud cloud({"--tls-cert", cert, "--tls-key", key});
@@ -353,7 +386,8 @@ TEST_CASE("cloud: over HTTPS the agent verifies the cloud's certificate and its 
     CHECK(Count(cloud.Events("s1"), "sale.completed") == 1);
   }
   SECTION("the CA file with another key's pin is refused") {
-    Agent agent({.cloud_url = cloud.url(), .ca_file = cert,
+    Agent agent({.cloud_url = cloud.url(),
+                 .ca_file = cert,
                  .pin = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="});
     REQUIRE(agent.SellUnit(kTea, "TLS3").status == 200);
     const json r = agent.SyncNow();
@@ -369,7 +403,8 @@ TEST_CASE("cloud: while online a completed sale is pushed at once without waitin
   Agent agent({.cloud_url = cloud.url(), .log_level = "debug"});
   REQUIRE(agent.Drain());  // online, nothing pending; the next timed cycle is an hour away
   REQUIRE(agent.SellUnit(kTea, "NOW1").status == 200);
-  REQUIRE_FALSE(agent.process().WaitForLog(R"("msg":"events acknowledged","acked_seq":"1")").empty());
+  REQUIRE_FALSE(
+      agent.process().WaitForLog(R"("msg":"events acknowledged","acked_seq":"1")").empty());
   CHECK(Count(cloud.Events("s1"), "sale.completed") == 1);
   const std::string metrics = agent.api().Get("/metrics").body;
   CHECK(metrics.find("sa_sync_online 1") != std::string::npos);

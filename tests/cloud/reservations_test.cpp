@@ -4,9 +4,8 @@
 // and every step reaches the cloud in order. The till cannot sell what an
 // order holds unless a manager overrides; a cancel puts picked units back
 // on sale, or is refused once they left. Bad input changes nothing.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -35,7 +34,8 @@ void SetStock(const Cloud& cloud, const std::string& gtin, int on_hand) {
 }
 
 void OfferOrder(const Cloud& cloud, const std::string& id, const std::string& kind,
-                const std::string& gtin, int qty, int ttl_s = 600, const std::string& pickup_code = "") {
+                const std::string& gtin, int qty, int ttl_s = 600,
+                const std::string& pickup_code = "") {
   json order = {{"id", id},
                 {"kind", kind},
                 {"lines", json::array({{{"gtin", gtin}, {"qty", qty}}})},
@@ -46,7 +46,8 @@ void OfferOrder(const Cloud& cloud, const std::string& id, const std::string& ki
 }
 
 void CancelOrder(const Cloud& cloud, const std::string& id) {
-  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/orders/" + id + "/cancel", "{}").status / 100 == 2);
+  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/orders/" + id + "/cancel", "{}").status / 100 ==
+          2);
 }
 
 json Stock(const Agent& agent, const std::string& gtin) {
@@ -100,7 +101,9 @@ json FirstEvent(const json& events, const std::string& type) {
 }
 
 // What oms-sim refused (shown when an expected event is missing).
-std::string Rejected(const Cloud& cloud) { return cloud.Admin("GET", "/admin/v1/stores/s1/rejected").body; }
+std::string Rejected(const Cloud& cloud) {
+  return cloud.Admin("GET", "/admin/v1/stores/s1/rejected").body;
+}
 
 std::string Joined(const std::vector<std::string>& types) {
   std::string out;
@@ -112,8 +115,9 @@ std::int64_t LastSeq(const Agent& agent) { return agent.SyncStatus().at("last_se
 
 }  // namespace
 
-TEST_CASE("reservations: a ship-from-store order is accepted held against the till picked and shipped",
-          "[cloud][reservations]") {
+TEST_CASE(
+    "reservations: a ship-from-store order is accepted held against the till picked and shipped",
+    "[cloud][reservations]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url()});
   const Api& api = agent.api();
@@ -170,8 +174,8 @@ TEST_CASE("reservations: a ship-from-store order is accepted held against the ti
   CHECK(ErrorCode(refused) == "stock_reserved");
   CHECK(api.Get("/v1/sales/" + sale).json().at("lines").empty());
   // A manager lets it go.
-  const auto overridden =
-      ScanInto(agent, sale, UnitCode(kScarf, "S2"), {{"manager", "mgr-li"}, {"reason", "customer at the till"}});
+  const auto overridden = ScanInto(agent, sale, UnitCode(kScarf, "S2"),
+                                   {{"manager", "mgr-li"}, {"reason", "customer at the till"}});
   REQUIRE(overridden.status == 200);
   CHECK(overridden.json().at("lines").size() == 1);
 
@@ -186,7 +190,8 @@ TEST_CASE("reservations: a ship-from-store order is accepted held against the ti
   // A picked unit is not for sale, override or not.
   CHECK(ScanInto(agent, sale, UnitCode(kScarf, "R1")).status == 409);
 
-  const auto shipped = Step(agent, "o-1", "ship", {{"carrier", "SF"}, {"tracking_no", "SF1234567"}});
+  const auto shipped =
+      Step(agent, "o-1", "ship", {{"carrier", "SF"}, {"tracking_no", "SF1234567"}});
   REQUIRE(shipped.status == 200);
   CHECK(shipped.json().at("status") == "shipped");
   CHECK(shipped.json().at("carrier") == "SF");
@@ -226,7 +231,8 @@ TEST_CASE("reservations: a ship-from-store order is accepted held against the ti
   CHECK(CompareLedgers(events, "till-1", agent.Outbox()) == "");
 }
 
-TEST_CASE("reservations: a pickup order is handed over only with its pickup code", "[cloud][reservations]") {
+TEST_CASE("reservations: a pickup order is handed over only with its pickup code",
+          "[cloud][reservations]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url()});
   SetStock(cloud, kTea, 2);
@@ -270,7 +276,8 @@ TEST_CASE("reservations: a pickup order is handed over only with its pickup code
   CHECK(IndexOf(types, "reservation.picked") >= 0);
 }
 
-TEST_CASE("reservations: a rejected order carries its reason to the cloud", "[cloud][reservations]") {
+TEST_CASE("reservations: a rejected order carries its reason to the cloud",
+          "[cloud][reservations]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url()});
   SetStock(cloud, kScarf, 1);
@@ -374,7 +381,8 @@ TEST_CASE("reservations: a cancel after shipping is refused and the order stays 
   CHECK(IndexOf(Types(events), "reservation.released") == -1);
 }
 
-TEST_CASE("reservations: an accepted order whose TTL lapses gives its stock back", "[cloud][reservations]") {
+TEST_CASE("reservations: an accepted order whose TTL lapses gives its stock back",
+          "[cloud][reservations]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url()});
   SetStock(cloud, kTea, 1);
@@ -455,16 +463,19 @@ TEST_CASE("reservations: bad input on the stock and order routes changes nothing
       {"POST", "/v1/reservations/b-1/release", "nope", 400, "invalid_json"},
       {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", "SF"}}), 400, "missing_field"},
       {"POST", "/v1/reservations/b-1/ship", Body({{"tracking_no", "1"}}), 400, "missing_field"},
-      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", ""}, {"tracking_no", "1"}}), 400, "invalid_field"},
-      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", "SF"}, {"tracking_no", long_text}}), 400,
+      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", ""}, {"tracking_no", "1"}}), 400,
        "invalid_field"},
-      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", 1}, {"tracking_no", "1"}}), 400, "invalid_field"},
+      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", "SF"}, {"tracking_no", long_text}}),
+       400, "invalid_field"},
+      {"POST", "/v1/reservations/b-1/ship", Body({{"carrier", 1}, {"tracking_no", "1"}}), 400,
+       "invalid_field"},
       {"POST", "/v1/reservations/b-1/handover", "{}", 400, "missing_field"},
       {"GET", "/v1/reservations?all=maybe", "", 400, "invalid_field"},
       {"GET", "/v1/reservations?limit=0", "", 400, "invalid_field"},
       // codes that are not this order's unit
       {"POST", "/v1/reservations/b-1/pick", Body({{"payload", "not a label"}}), 422, ""},
-      {"POST", "/v1/reservations/b-1/pick", Body({{"payload", UnitCode(kTea, "B3")}}), 422, "gtin_not_in_order"},
+      {"POST", "/v1/reservations/b-1/pick", Body({{"payload", UnitCode(kTea, "B3")}}), 422,
+       "gtin_not_in_order"},
       {"POST", "/v1/reservations/b-1/pick", Body({{"payload", kScarf}}), 422, ""},
       // stock routes
       {"GET", "/v1/stock/123", "", 400, "invalid_gtin"},
@@ -473,27 +484,33 @@ TEST_CASE("reservations: bad input on the stock and order routes changes nothing
       {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}}), 400, "missing_field"},
       {"POST", "/v1/stock/counts", Body({{"counted", 1}}), 400, "missing_field"},
       {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", -1}}), 400, "invalid_field"},
-      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", "3"}}), 400, "invalid_field"},
-      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", 1.5}}), 400, "invalid_field"},
-      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", 18446744073709551615ULL}}), 400,
+      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", "3"}}), 400,
        "invalid_field"},
+      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", 1.5}}), 400,
+       "invalid_field"},
+      {"POST", "/v1/stock/counts", Body({{"gtin", kScarf}, {"counted", 18446744073709551615ULL}}),
+       400, "invalid_field"},
       {"POST", "/v1/stock/counts", Body({{"gtin", "123"}, {"counted", 1}}), 400, "invalid_gtin"},
-      {"POST", "/v1/stock/counts", Body({{"gtin", kUnknownGtin}, {"counted", 1}}), 422, "unknown_product"},
+      {"POST", "/v1/stock/counts", Body({{"gtin", kUnknownGtin}, {"counted", 1}}), 422,
+       "unknown_product"},
       {"POST", "/v1/stock/counts", "{", 400, "invalid_json"},
       {"POST", "/v1/stock/receive", "{}", 400, "missing_field"},
       {"POST", "/v1/stock/receive", Body({{"payload", "not a label"}}), 422, ""},
-      {"POST", "/v1/stock/receive", Body({{"payload", UnitCode(kUnknownGtin, "U1")}}), 422, "unknown_product"},
+      {"POST", "/v1/stock/receive", Body({{"payload", UnitCode(kUnknownGtin, "U1")}}), 422,
+       "unknown_product"},
       // a malformed override at the till
-      {"POST", "/v1/sales/" + sale + "/scans", Body({{"payload", UnitCode(kTea, "B4")}, {"override", "boss"}}),
+      {"POST", "/v1/sales/" + sale + "/scans",
+       Body({{"payload", UnitCode(kTea, "B4")}, {"override", "boss"}}), 400, "invalid_field"},
+      {"POST", "/v1/sales/" + sale + "/scans",
+       Body({{"payload", UnitCode(kTea, "B4")}, {"override", {{"manager", "m"}}}}), 400,
+       "missing_field"},
+      {"POST", "/v1/sales/" + sale + "/scans",
+       Body({{"payload", UnitCode(kTea, "B4")}, {"override", {{"manager", ""}, {"reason", "r"}}}}),
        400, "invalid_field"},
       {"POST", "/v1/sales/" + sale + "/scans",
-       Body({{"payload", UnitCode(kTea, "B4")}, {"override", {{"manager", "m"}}}}), 400, "missing_field"},
-      {"POST", "/v1/sales/" + sale + "/scans",
-       Body({{"payload", UnitCode(kTea, "B4")}, {"override", {{"manager", ""}, {"reason", "r"}}}}), 400,
-       "invalid_field"},
-      {"POST", "/v1/sales/" + sale + "/scans",
-       Body({{"payload", UnitCode(kTea, "B4")}, {"override", {{"manager", long_text}, {"reason", "r"}}}}), 400,
-       "invalid_field"},
+       Body({{"payload", UnitCode(kTea, "B4")},
+             {"override", {{"manager", long_text}, {"reason", "r"}}}}),
+       400, "invalid_field"},
   };
   for (const auto& c : cases) {
     INFO(c.method << " " << c.path << " " << c.body);
@@ -529,7 +546,8 @@ TEST_CASE("reservations: bad input on the stock and order routes changes nothing
   CHECK(Step(agent, "b-1", "pick", {{"payload", UnitCode(kScarf, "B1")}}).status == 200);
 }
 
-TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock", "[cloud][reservations][storectl]") {
+TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock",
+          "[cloud][reservations][storectl]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url()});
   SetStock(cloud, kScarf, 3);
@@ -583,8 +601,8 @@ TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock
     const std::string sale = OpenSale(agent);
     run({"sale", "scan", sale, UnitCode(kScarf, "P2")}, &rc);
     CHECK(rc == 3);
-    run({"sale", "scan", sale, UnitCode(kScarf, "P2"), "--override-manager", "mgr-wu", "--override-reason",
-         "regular customer"},
+    run({"sale", "scan", sale, UnitCode(kScarf, "P2"), "--override-manager", "mgr-wu",
+         "--override-reason", "regular customer"},
         &rc);
     CHECK(rc == 0);
   }
@@ -595,7 +613,8 @@ TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock
     CHECK(out.find("order s-1  ship_from_store  picked") != std::string::npos);
   }
   {
-    const std::string out = run({"order", "ship", "s-1", "--carrier", "SF", "--tracking", "T77"}, &rc);
+    const std::string out =
+        run({"order", "ship", "s-1", "--carrier", "SF", "--tracking", "T77"}, &rc);
     INFO(out);
     CHECK(rc == 0);
     CHECK(out.find("shipped  SF T77") != std::string::npos);
@@ -612,22 +631,26 @@ TEST_CASE("reservations: storectl lists accepts and picks orders and shows stock
   }
 }
 
-TEST_CASE("reservations: a shelf scanner in pick mode picks the order's units", "[cloud][reservations][scanners]") {
+TEST_CASE("reservations: a shelf scanner in pick mode picks the order's units",
+          "[cloud][reservations][scanners]") {
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url(),
-               .extra_toml = "[[scanners]]\nid = \"shelf\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\n"
-                             "terminal = \"shelf-1\"\n"});
+               .extra_toml =
+                   "[[scanners]]\nid = \"shelf\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\n"
+                   "terminal = \"shelf-1\"\n"});
   const Api& api = agent.api();
   SetStock(cloud, kScarf, 2);
   OfferOrder(cloud, "k-1", "ship_from_store", kScarf, 2, 600);
   REQUIRE(agent.Drain());
 
   // Only an accepted order can be picked.
-  const auto early = api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
+  const auto early =
+      api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
   CHECK(early.status == 409);
   CHECK(early.json()["error"]["code"] == "reservation_not_pickable");
   REQUIRE(Step(agent, "k-1", "accept").status == 200);
-  const auto mode = api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
+  const auto mode =
+      api.Post("/v1/terminals/shelf-1/mode", Body({{"mode", "pick"}, {"order_id", "k-1"}}));
   REQUIRE(mode.status == 200);
   CHECK(mode.json().at("order_id") == "k-1");
 
@@ -638,7 +661,8 @@ TEST_CASE("reservations: a shelf scanner in pick mode picks the order's units", 
   }
   REQUIRE_FALSE(where.empty());
   sa::testing::EventStreamClient events(api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
   sa::testing::ScannerConnection shelf("tcp://" + where);
   shelf.SendLine(UnitCode(kTea, "T1"));  // not on the order: refused, nothing picked
   shelf.SendLine(UnitCode(kScarf, "K1"));

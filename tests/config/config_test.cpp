@@ -2,8 +2,9 @@
 // The daemon's config: defaults round-trip, a full file, every class of bad
 // input refused with "source:line: what is wrong" (all of them at once), and
 // relative paths resolved against the config file's folder.
-#include <catch2/catch.hpp>
+#include "config.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -64,14 +64,32 @@ TEST_CASE("defaults: EmbeddedDefaults parses to Config{} exactly and documents e
   SECTION("an empty file is the defaults too") { CHECK(Ok("") == Config{}); }
 
   SECTION("every key is live TOML with a comment line above it") {
-    for (const char* line :
-         {"[store]", "id = \"demo-store\"", "currency = \"CNY\"", "[device]",
-          "id = \"demo-till-1\"", "[codes]", "brand_keys = []", "require_signature = false",
-          "brand_patterns = []", "[members]", "service_keys = []", "code_window_s = 120",
-          "phone_hash_key_file = \"\"", "[cloud]", "url = \"\"", "[sync]", "interval_s = 30",
-          "[catalog]", "import = \"\"", "[api]", "listen = \"127.0.0.1:8787\"",
-          "max_body_bytes = 65536", "[scanner]", "virtual_listen = \"\"", "[log]",
-          "level = \"info\""}) {
+    for (const char* line : {"[store]",
+                             "id = \"demo-store\"",
+                             "currency = \"CNY\"",
+                             "[device]",
+                             "id = \"demo-till-1\"",
+                             "[codes]",
+                             "brand_keys = []",
+                             "require_signature = false",
+                             "brand_patterns = []",
+                             "[members]",
+                             "service_keys = []",
+                             "code_window_s = 120",
+                             "phone_hash_key_file = \"\"",
+                             "[cloud]",
+                             "url = \"\"",
+                             "[sync]",
+                             "interval_s = 30",
+                             "[catalog]",
+                             "import = \"\"",
+                             "[api]",
+                             "listen = \"127.0.0.1:8787\"",
+                             "max_body_bytes = 65536",
+                             "[scanner]",
+                             "virtual_listen = \"\"",
+                             "[log]",
+                             "level = \"info\""}) {
       INFO(line);
       const auto lines = Lines(defaults);
       const auto it = std::find(lines.begin(), lines.end(), std::string(line));
@@ -173,7 +191,8 @@ TEST_CASE("unknown keys are named, with their line and the closest known key") {
   CHECK(ErrorOf("[codes]\nservice_keys = []\n") ==
         "t.toml:2: unknown key codes.service_keys; did you mean members.service_keys?");
   // a key outside any table
-  CHECK(ErrorOf("\n\nstore_id = \"x\"\n") == "t.toml:3: unknown key store_id; did you mean store.id?");
+  CHECK(ErrorOf("\n\nstore_id = \"x\"\n") ==
+        "t.toml:3: unknown key store_id; did you mean store.id?");
   CHECK(ErrorOf("url = \"https://x.example\"\n") ==
         "t.toml:1: unknown key url; did you mean cloud.url?");
   // nothing near: no guess
@@ -193,7 +212,8 @@ TEST_CASE("unknown tables are named, with the closest known table") {
 TEST_CASE("wrong types are refused for each kind of field") {
   SECTION("string") {
     CHECK(ErrorOf("[store]\nid = 42\n") == "t.toml:2: store.id must be a string, not an integer");
-    CHECK(ErrorOf("[log]\nlevel = true\n") == "t.toml:2: log.level must be a string, not a boolean");
+    CHECK(ErrorOf("[log]\nlevel = true\n") ==
+          "t.toml:2: log.level must be a string, not a boolean");
     CHECK(ErrorOf("[cloud]\nurl = [\"https://x.example\"]\n") ==
           "t.toml:2: cloud.url must be a string, not an array");
     CHECK(ErrorOf("[store.id]\nx = 1\n") == "t.toml:1: store.id must be a string, not a table");
@@ -234,9 +254,9 @@ TEST_CASE("integers are range-checked at both ends") {
     std::int64_t min;
     std::int64_t max;
   };
-  for (const Case c : {Case{"members", "code_window_s", 10, 3600},
-                       Case{"sync", "interval_s", 1, 86400},
-                       Case{"api", "max_body_bytes", 1024, 16777216}}) {
+  for (const Case c :
+       {Case{"members", "code_window_s", 10, 3600}, Case{"sync", "interval_s", 1, 86400},
+        Case{"api", "max_body_bytes", 1024, 16777216}}) {
     const std::string head = std::string("[") + c.table + "]\n" + c.key + " = ";
     const std::string name = std::string(c.table) + "." + c.key;
     const std::string range =
@@ -298,12 +318,31 @@ TEST_CASE("SplitListen and the listen keys") {
         Split{"2001:db8::8a2e:370:7334", 443});
   CHECK(config::SplitListen("[1:2:3:4:5:6:7:8]:1") == Split{"1:2:3:4:5:6:7:8", 1});
   CHECK(config::SplitListen("[::ffff:192.0.2.1]:1") == Split{"::ffff:192.0.2.1", 1});
-  for (const char* bad :
-       {"", "127.0.0.1", ":8787", "localhost:8787", "127.0.0.1:65536", "127.0.0.1:-1",
-        "127.0.0.1:", "127.0.0.1:80 ", "127.0.0.1:8o", "256.0.0.1:1", "1.2.3:1", "1.2.3.4.5:1",
-        "01.2.3.4:1", "::1:80", "[::1]80", "[::1]", "[::1", "[1::2::3]:1",
-        "[1:2:3:4:5:6:7:8:9]:1", "[1:2:3:4:5:6:7]:1", "[::g]:1", "[12345::]:1",
-        "[::1%eth0]:1", "[127.0.0.1]:1", "127.0.0.1:123456"}) {
+  for (const char* bad : {"",
+                          "127.0.0.1",
+                          ":8787",
+                          "localhost:8787",
+                          "127.0.0.1:65536",
+                          "127.0.0.1:-1",
+                          "127.0.0.1:",
+                          "127.0.0.1:80 ",
+                          "127.0.0.1:8o",
+                          "256.0.0.1:1",
+                          "1.2.3:1",
+                          "1.2.3.4.5:1",
+                          "01.2.3.4:1",
+                          "::1:80",
+                          "[::1]80",
+                          "[::1]",
+                          "[::1",
+                          "[1::2::3]:1",
+                          "[1:2:3:4:5:6:7:8:9]:1",
+                          "[1:2:3:4:5:6:7]:1",
+                          "[::g]:1",
+                          "[12345::]:1",
+                          "[::1%eth0]:1",
+                          "[127.0.0.1]:1",
+                          "127.0.0.1:123456"}) {
     INFO(bad);
     CHECK_FALSE(config::SplitListen(bad));
   }
@@ -435,15 +474,17 @@ lisen = "127.0.0.1:1"
 )";
   const auto lines = Lines(ErrorOf(text, "/etc/store-agent/agent.toml"));
   REQUIRE(lines.size() == 7);
-  CHECK(lines[0] == "/etc/store-agent/agent.toml:2: store.id must use only A-Z a-z 0-9 _ . - "
-                    "(got \"bad id\")");
+  CHECK(lines[0] ==
+        "/etc/store-agent/agent.toml:2: store.id must use only A-Z a-z 0-9 _ . - "
+        "(got \"bad id\")");
   CHECK(lines[1].rfind("/etc/store-agent/agent.toml:3: store.currency must be", 0) == 0);
   CHECK(lines[2] ==
         "/etc/store-agent/agent.toml:6: sync.interval_s must be between 1 and 86400 (got 0)");
   CHECK(lines[3] == "/etc/store-agent/agent.toml:8: unknown table [bogus]");
   CHECK(lines[4].rfind("/etc/store-agent/agent.toml:12: api.listen must name", 0) == 0);
-  CHECK(lines[5] == "/etc/store-agent/agent.toml:13: api.max_body_bytes must be an integer, not a "
-                    "floating-point number");
+  CHECK(lines[5] ==
+        "/etc/store-agent/agent.toml:13: api.max_body_bytes must be an integer, not a "
+        "floating-point number");
   CHECK(lines[6] ==
         "/etc/store-agent/agent.toml:14: unknown key api.lisen; did you mean api.listen?");
 }
@@ -578,7 +619,8 @@ token = "0123456789abcdef0123"
 }
 
 TEST_CASE("scanners: bad entries are refused with their line") {
-  CHECK(ErrorOf("scanners = 3\n") == "t.toml:1: scanners must be an array of tables ([[scanners]]), not an integer");
+  CHECK(ErrorOf("scanners = 3\n") ==
+        "t.toml:1: scanners must be an array of tables ([[scanners]]), not an integer");
   CHECK(ErrorOf("[[scanners]]\npath = \"/dev/x\"\n") ==
         "t.toml:1: scanners[0].type is missing (evdev, serial, camera or tcp)");
   CHECK(ErrorOf("[[scanners]]\ntype = \"usb\"\npath = \"/dev/x\"\n") ==
@@ -591,8 +633,8 @@ TEST_CASE("scanners: bad entries are refused with their line") {
         "t.toml:4: scanners[0].baud must be between 50 and 4000000 (got 0)");
   CHECK(ErrorOf("[[scanners]]\ntype = \"serial\"\npath = \"/dev/x\"\nparity = \"mark\"\n") ==
         "t.toml:4: scanners[0].parity must be one of none, odd, even (got \"mark\")");
-  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\nkeymap = [\"Z=y\"]\n").find(
-            "scanners[0].keymap[0] must be \"KEY_NAME=ab\"") != std::string::npos);
+  CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\nkeymap = [\"Z=y\"]\n")
+            .find("scanners[0].keymap[0] must be \"KEY_NAME=ab\"") != std::string::npos);
   CHECK(ErrorOf("[[scanners]]\ntype = \"evdev\"\npath = \"/dev/x\"\ncolour = 1\n") ==
         "t.toml:4: unknown key scanners[0].colour");
   CHECK(ErrorOf("[[scanners]]\ntype = \"tcp\"\nlisten = \"0.0.0.0:9200\"\n") ==
@@ -609,12 +651,14 @@ TEST_CASE("scanners: bad entries are refused with their line") {
 }
 
 TEST_CASE("printer: target width and auto print") {
-  const Config c = Ok("[printer]\ntarget = \"tcp://192.168.1.50:9100\"\nwidth_mm = 58\nauto = false\n");
+  const Config c =
+      Ok("[printer]\ntarget = \"tcp://192.168.1.50:9100\"\nwidth_mm = 58\nauto = false\n");
   CHECK(c.printer_target == "tcp://192.168.1.50:9100");
   CHECK(c.printer_width_mm == 58);
   CHECK_FALSE(c.printer_auto);
   CHECK(Ok("[printer]\ntarget = \"/dev/usb/lp0\"\n").printer_target == "/dev/usb/lp0");
-  CHECK(ErrorOf("[printer]\nwidth_mm = 70\n") == "t.toml:2: printer.width_mm must be 58 or 80 (got 70)");
+  CHECK(ErrorOf("[printer]\nwidth_mm = 70\n") ==
+        "t.toml:2: printer.width_mm must be 58 or 80 (got 70)");
   CHECK(ErrorOf("[printer]\ntarget = \"tcp://host\"\n") ==
         "t.toml:2: printer.target must be a path or tcp://HOST:PORT (got \"tcp://host\")");
 }
@@ -632,8 +676,9 @@ TEST_CASE("api.tls_cert and api.tls_key: HTTPS needs both") {
     CHECK((it - 1)->rfind("# ", 0) == 0);
   }
 
-  const Config c = Ok("[api]\nlisten = \"0.0.0.0:8787\"\ntls_cert = \"/etc/store-agent/api.crt\"\n"
-                      "tls_key = \"/etc/store-agent/api.key\"\n");
+  const Config c =
+      Ok("[api]\nlisten = \"0.0.0.0:8787\"\ntls_cert = \"/etc/store-agent/api.crt\"\n"
+         "tls_key = \"/etc/store-agent/api.key\"\n");
   CHECK(c.api_tls_cert == "/etc/store-agent/api.crt");
   CHECK(c.api_tls_key == "/etc/store-agent/api.key");
   CHECK(c.listen == "0.0.0.0:8787");

@@ -8,12 +8,12 @@
 #include <ZXing/BarcodeFormat.h>
 #include <ZXing/BitMatrix.h>
 #include <ZXing/MultiFormatWriter.h>
-#include <asio.hpp>
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <asio.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -50,36 +50,42 @@ GrayImage Canvas(int w, int h, std::uint8_t value) {
 }
 
 std::uint8_t& At(GrayImage& img, int x, int y) {
-  return img.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width) + static_cast<std::size_t>(x)];
+  return img.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width) +
+                    static_cast<std::size_t>(x)];
 }
 std::uint8_t Get(const GrayImage& img, int x, int y) {
   x = std::clamp(x, 0, img.width - 1);
   y = std::clamp(y, 0, img.height - 1);
-  return img.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width) + static_cast<std::size_t>(x)];
+  return img.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width) +
+                    static_cast<std::size_t>(x)];
 }
 
 // Draws a QR code of `text` with its top-left module at (x0, y0), `module`
 // pixels a module, and a 4-module quiet zone of `light` around it.
-void DrawQr(GrayImage& img, const std::string& text, int x0, int y0, int module, std::uint8_t dark = 0,
-            std::uint8_t light = 255) {
-  const auto bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode).setMargin(0).encode(text, 0, 0);
+void DrawQr(GrayImage& img, const std::string& text, int x0, int y0, int module,
+            std::uint8_t dark = 0, std::uint8_t light = 255) {
+  const auto bits =
+      ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode).setMargin(0).encode(text, 0, 0);
   const int quiet = 4 * module;
   for (int y = -quiet; y < bits.height() * module + quiet; ++y) {
     for (int x = -quiet; x < bits.width() * module + quiet; ++x) {
       const int px = x0 + x, py = y0 + y;
       if (px < 0 || py < 0 || px >= img.width || py >= img.height) continue;
-      const bool inside = x >= 0 && y >= 0 && x < bits.width() * module && y < bits.height() * module;
+      const bool inside =
+          x >= 0 && y >= 0 && x < bits.width() * module && y < bits.height() * module;
       At(img, px, py) = inside && bits.get(x / module, y / module) ? dark : light;
     }
   }
 }
 
 // A 640x480 frame with one code in the middle.
-GrayImage Frame(const std::string& text, int module = 4, std::uint8_t dark = 0, std::uint8_t light = 255,
-                std::uint8_t ground = 200) {
+GrayImage Frame(const std::string& text, int module = 4, std::uint8_t dark = 0,
+                std::uint8_t light = 255, std::uint8_t ground = 200) {
   auto img = Canvas(640, 480, ground);
-  const auto bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode).setMargin(0).encode(text, 0, 0);
-  DrawQr(img, text, (640 - bits.width() * module) / 2, (480 - bits.height() * module) / 2, module, dark, light);
+  const auto bits =
+      ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode).setMargin(0).encode(text, 0, 0);
+  DrawQr(img, text, (640 - bits.width() * module) / 2, (480 - bits.height() * module) / 2, module,
+         dark, light);
   return img;
 }
 
@@ -92,7 +98,8 @@ double Bilinear(const GrayImage& img, double sx, double sy, double outside) {
 }
 
 // Every output pixel is sampled from where `inverse` maps it in `src`.
-GrayImage Remap(const GrayImage& src, const std::function<std::array<double, 2>(double, double)>& inverse,
+GrayImage Remap(const GrayImage& src,
+                const std::function<std::array<double, 2>(double, double)>& inverse,
                 double outside = 200) {
   auto out = Canvas(src.width, src.height, 0);
   for (int y = 0; y < out.height; ++y) {
@@ -108,7 +115,8 @@ GrayImage Rotate(const GrayImage& src, double degrees) {
   const double a = degrees * M_PI / 180, c = std::cos(a), s = std::sin(a);
   const double cx = src.width / 2.0, cy = src.height / 2.0;
   return Remap(src, [=](double x, double y) {
-    return std::array<double, 2>{c * (x - cx) + s * (y - cy) + cx, -s * (x - cx) + c * (y - cy) + cy};
+    return std::array<double, 2>{c * (x - cx) + s * (y - cy) + cx,
+                                 -s * (x - cx) + c * (y - cy) + cy};
   });
 }
 
@@ -139,7 +147,8 @@ GrayImage Noise(const GrayImage& src, double sigma, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> n(0, sigma);
   auto out = src;
-  for (auto& p : out.pixels) p = static_cast<std::uint8_t>(std::clamp(std::lround(p + n(rng)), 0L, 255L));
+  for (auto& p : out.pixels)
+    p = static_cast<std::uint8_t>(std::clamp(std::lround(p + n(rng)), 0L, 255L));
   return out;
 }
 
@@ -227,7 +236,8 @@ TEST_CASE("DecodeImage finds every code in a frame", "[decode]") {
   DrawQr(img, "MEMBER:000123", 60, 300, 4);
   DrawQr(img, "https://id.gs1.org/01/04012345678901/21/C3", 400, 290, 3);
   CHECK(Payloads(img) == std::set<std::string>{"https://id.gs1.org/01/09506000134352/21/A1",
-                                               "https://id.gs1.org/01/09506000134352/21/B2", "MEMBER:000123",
+                                               "https://id.gs1.org/01/09506000134352/21/B2",
+                                               "MEMBER:000123",
                                                "https://id.gs1.org/01/04012345678901/21/C3"});
 }
 
@@ -273,13 +283,15 @@ TEST_CASE("CheckDecodeOptions refuses an unknown format name", "[decode]") {
 }
 
 TEST_CASE("LoadImage reads a PGM and refuses missing and garbage files", "[decode]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("camera_test." + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("camera_test." + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto frame = Frame(kGs1Url);
   {
     std::ofstream out(dir / "frame.pgm", std::ios::binary);
     out << "P5\n# a comment\n" << frame.width << " " << frame.height << "\n255\n";
-    out.write(reinterpret_cast<const char*>(frame.pixels.data()), static_cast<std::streamsize>(frame.pixels.size()));
+    out.write(reinterpret_cast<const char*>(frame.pixels.data()),
+              static_cast<std::streamsize>(frame.pixels.size()));
   }
   {
     std::ofstream out(dir / "garbage.png", std::ios::binary);
@@ -457,7 +469,8 @@ TEST_CASE("A camera source on an absent device keeps trying and closes promptly"
   options.reopen_ms = 600'000;
   auto source = sa::drivers::MakeCameraSource(loop, options, scans.Callback());
   REQUIRE(source->Start().has_value());
-  REQUIRE(RunUntil(io, [&] { return source->status().last_error.find("No such file") != std::string::npos; }));
+  REQUIRE(RunUntil(
+      io, [&] { return source->status().last_error.find("No such file") != std::string::npos; }));
   const auto s = source->status();
   CHECK(s.id == "till-1-camera");
   CHECK(s.type == "camera");

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -40,9 +40,9 @@ std::string Typed(const std::string& text, std::int64_t start_us = 1'000'000) {
     events.push_back({t + 300, EV_KEY, code, 0});
     events.push_back({t + 300, EV_SYN, SYN_REPORT, 0});
   };
-  static const std::uint16_t letters[] = {KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_G, KEY_H, KEY_I,
-                                          KEY_J, KEY_K, KEY_L, KEY_M, KEY_N, KEY_O, KEY_P, KEY_Q, KEY_R,
-                                          KEY_S, KEY_T, KEY_U, KEY_V, KEY_W, KEY_X, KEY_Y, KEY_Z};
+  static const std::uint16_t letters[] = {
+      KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_G, KEY_H, KEY_I, KEY_J, KEY_K, KEY_L, KEY_M,
+      KEY_N, KEY_O, KEY_P, KEY_Q, KEY_R, KEY_S, KEY_T, KEY_U, KEY_V, KEY_W, KEY_X, KEY_Y, KEY_Z};
   static const std::uint16_t digits[] = {KEY_0, KEY_1, KEY_2, KEY_3, KEY_4,
                                          KEY_5, KEY_6, KEY_7, KEY_8, KEY_9};
   for (char c : text) {
@@ -90,7 +90,9 @@ void WriteAll(int fd, const std::string& bytes) {
 
 // The evdev source on a loop the test runs, recording scans.
 struct Harness : sa::testing::SourceHarness {
-  explicit Harness(EvdevOptions options) { source = MakeEvdevSource(loop, std::move(options), Record()); }
+  explicit Harness(EvdevOptions options) {
+    source = MakeEvdevSource(loop, std::move(options), Record());
+  }
 };
 
 EvdevOptions Options(const std::string& path) {
@@ -248,9 +250,7 @@ TEST_CASE("evdev FIFO with no writer does not spin") {
 TEST_CASE("evdev by-id glob pattern matching a FIFO") {
   sa::testing::TempDir dir("sa-evdev");
   std::filesystem::create_directory(dir.path() / "by-id");
-  {
-    std::ofstream other(dir.path() / "by-id" / "usb-Logitech_Keyboard-event-kbd");
-  }
+  { std::ofstream other(dir.path() / "by-id" / "usb-Logitech_Keyboard-event-kbd"); }
   const auto fifo = MakeFifo(dir, "by-id/usb-Honeywell_Imaging_1900-event-kbd");
   Harness h(Options((dir.path() / "by-id" / "*Honeywell*-event-kbd").string()));
   REQUIRE(h.source->Start().has_value());

@@ -3,13 +3,13 @@
 // pty (a serial printer), a file (a USB printer's /dev/usb/lp0 is written
 // the same way) and a TCP listener (a network printer on port 9100), played
 // by the test with Asio's blocking sockets.
-#include <asio.hpp>
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <unistd.h>
 
+#include <asio.hpp>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -30,15 +30,21 @@ namespace {
 // LF and NUL included, must arrive untouched.
 std::string Job() {
   std::string j = "\x1b@";
-  j += "\x1b\x61\x01" "Demo Store\n" "\x1b\x61\x00";
+  j += "\x1b\x61\x01"
+       "Demo Store\n"
+       "\x1b\x61\x00";
   j += "Scarf                  599.00\n";
   const std::string url = "https://claim.brand.example/c/SAC1.abc\n";
   const std::size_t len = url.size() + 3;
   j += std::string("\x1d(k\x04\x00\x31\x41\x32\x00", 9);
   j += std::string("\x1d(k\x03\x00\x31\x43\x06", 8);
-  j += std::string("\x1d(k", 3) + static_cast<char>(len & 0xff) + static_cast<char>(len >> 8) + "\x31\x50\x30" + url;
+  j += std::string("\x1d(k", 3) + static_cast<char>(len & 0xff) + static_cast<char>(len >> 8) +
+       "\x31\x50\x30" + url;
   j += std::string("\x1d(k\x03\x00\x31\x51\x30", 8);
-  j += "\x1b" "d\x04" "\x1dV\x42" + std::string(1, '\0');
+  j += "\x1b"
+       "d\x04"
+       "\x1dV\x42" +
+       std::string(1, '\0');
   for (int b = 0; b < 256; ++b) j += static_cast<char>(b);
   return j;
 }
@@ -86,7 +92,8 @@ TEST_CASE("a job is appended to an existing file") {
 }
 
 TEST_CASE("a missing device is printer_unavailable and nothing is created") {
-  const fs::path missing = fs::temp_directory_path() / ("sa-no-printer-" + std::to_string(::getpid()));
+  const fs::path missing =
+      fs::temp_directory_path() / ("sa-no-printer-" + std::to_string(::getpid()));
   auto r = Print({missing.string(), 1000}, "x");
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "printer_unavailable");

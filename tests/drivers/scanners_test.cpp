@@ -4,19 +4,13 @@
 // devices on TCP in receive and count mode, and receipts printed to a file.
 // Every wait is on the daemon's /v1/events stream or its log (each with a
 // generous limit only as a safety net against hangs).
-#include <catch2/catch.hpp>
-
-#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
-#include "daemon_support.hpp"
-#include "keyboard.hpp"
-#include "support.hpp"
-
 #include <fcntl.h>
 #include <linux/input.h>
 #include <pty.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
 #include "crypto.hpp"
+#include "daemon_support.hpp"
+#include "keyboard.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -96,8 +94,9 @@ std::string TcpUrl(const Api& api, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("a signed code typed into an evdev FIFO lands exactly in /v1/scans and in the till's open sale",
-          "[scanners]") {
+TEST_CASE(
+    "a signed code typed into an evdev FIFO lands exactly in /v1/scans and in the till's open sale",
+    "[scanners]") {
   TempDir tmp;
   const fs::path fifo = tmp.path() / "wedge.fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -106,7 +105,8 @@ TEST_CASE("a signed code typed into an evdev FIFO lands exactly in /v1/scans and
   const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 2);
 
   EventStreamClient events(a.api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
   const int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the agent holds the read end
   REQUIRE(w >= 0);
   long clock_us = 1'700'000'000'000'000;
@@ -160,11 +160,13 @@ TEST_CASE("a serial scanner on a pty scans into its terminal's sale", "[scanners
   int master = -1, slave = -1;
   char name[256];
   REQUIRE(::openpty(&master, &slave, name, nullptr, nullptr) == 0);
-  Agent a(tmp.path() / "data", std::string("[[scanners]]\nid = \"pos-2-serial\"\ntype = \"serial\"\npath = \"") +
-                                   name + "\"\nterminal = \"till-2\"\nbaud = 115200\nframing = \"crlf\"\n");
+  Agent a(tmp.path() / "data",
+          std::string("[[scanners]]\nid = \"pos-2-serial\"\ntype = \"serial\"\npath = \"") + name +
+              "\"\nterminal = \"till-2\"\nbaud = 115200\nframing = \"crlf\"\n");
   const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 1);
   EventStreamClient events(a.api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
   const std::string wire = codes[0] + "\r\n";
   WriteAll(master, wire.data(), wire.size());
   const std::string serial = SerialOf(codes[0]);
@@ -186,14 +188,16 @@ TEST_CASE("shelf scanners: receive mode takes units in and count mode tallies un
           "[scanners]") {
   TempDir tmp;
   Agent a(tmp.path() / "data",
-          "[[scanners]]\nid = \"shelf\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\nterminal = \"shelf-1\"\n"
+          "[[scanners]]\nid = \"shelf\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\nterminal = "
+          "\"shelf-1\"\n"
           "mode = \"receive\"\n");
   const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 3);
   const std::string gtin = "06950123450005";
   const std::int64_t on_hand = a.api.Get("/v1/stock/" + gtin).json().at("on_hand");
 
   EventStreamClient events(a.api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
   CHECK(a.api.Get("/v1/terminals/shelf-1").json().at("mode") == "receive");
   ScannerConnection shelf(TcpUrl(a.api, "shelf"));
   shelf.SendLine(codes[0]);
@@ -250,11 +254,13 @@ TEST_CASE("shelf scanners: receive mode takes units in and count mode tallies un
 TEST_CASE("a tcp scanner with a token drops a client that does not send it", "[scanners]") {
   TempDir tmp;
   Agent a(tmp.path() / "data",
-          "[[scanners]]\nid = \"lan\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\nterminal = \"till-1\"\n"
+          "[[scanners]]\nid = \"lan\"\ntype = \"tcp\"\nlisten = \"127.0.0.1:0\"\nterminal = "
+          "\"till-1\"\n"
           "token = \"s3cret-token-0123456789\"\n");
   const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 1);
   EventStreamClient events(a.api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
   {
     ScannerConnection intruder(TcpUrl(a.api, "lan"));
     intruder.SendLine("TOKEN wrong-token-000000000");
@@ -264,7 +270,9 @@ TEST_CASE("a tcp scanner with a token drops a client that does not send it", "[s
   device.SendLine("TOKEN s3cret-token-0123456789");
   device.SendLine(codes[0]);
   REQUIRE(events.WaitFor([&](const std::string& d) {
-    return !FindEvent(d, "scan", [&](const json& j) { return j.value("payload", "") == codes[0]; }).is_null();
+    return !FindEvent(d, "scan", [&](const json& j) {
+              return j.value("payload", "") == codes[0];
+            }).is_null();
   }));
   const json scans = a.api.Get("/v1/scans").json().at("scans");
   CHECK(scans.size() == 1);  // the intruder's line never became a scan
@@ -272,24 +280,31 @@ TEST_CASE("a tcp scanner with a token drops a client that does not send it", "[s
   CHECK(Scanner(a.api, "lan").value("dropped", 0) == 1);
 }
 
-TEST_CASE("a completed sale's receipt prints after its commit and reprints on demand", "[scanners][printer]") {
+TEST_CASE("a completed sale's receipt prints after its commit and reprints on demand",
+          "[scanners][printer]") {
   TempDir tmp;
   const fs::path printer = tmp.path() / "lp0";
   std::ofstream(printer).close();
   Agent a(tmp.path() / "data", "[printer]\ntarget = \"" + printer.string() + "\"\nwidth_mm = 58\n");
   const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 1);
   EventStreamClient events(a.api);
-  REQUIRE(events.WaitFor([](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
 
   const std::string sale = a.api.Post("/v1/sales", "{}").json().at("id");
-  const auto scanned = a.api.Post("/v1/sales/" + sale + "/scans", json{{"payload", codes[0]}}.dump());
+  const auto scanned =
+      a.api.Post("/v1/sales/" + sale + "/scans", json{{"payload", codes[0]}}.dump());
   REQUIRE(scanned.status == 200);
   const auto total = scanned.json().at("total").get<std::int64_t>();
-  const auto done = a.api.Post("/v1/sales/" + sale + "/complete",
-                               json{{"payments", {{{"method", "cash"}, {"amount", total}}}}}.dump());
+  const auto done =
+      a.api.Post("/v1/sales/" + sale + "/complete",
+                 json{{"payments", {{{"method", "cash"}, {"amount", total}}}}}.dump());
   REQUIRE(done.status == 200);
-  const auto printed = [&](const json& j) { return j.value("sale_id", "") == sale && j.value("printed", false); };
-  REQUIRE(events.WaitFor([&](const std::string& d) { return !FindEvent(d, "printer", printed).is_null(); }));
+  const auto printed = [&](const json& j) {
+    return j.value("sale_id", "") == sale && j.value("printed", false);
+  };
+  REQUIRE(events.WaitFor(
+      [&](const std::string& d) { return !FindEvent(d, "printer", printed).is_null(); }));
 
   // What reached the printer is the receipt's ESC/POS, 58 mm, exactly.
   const json receipt = a.api.Get("/v1/sales/" + sale + "/receipt?width=58").json();
@@ -297,7 +312,8 @@ TEST_CASE("a completed sale's receipt prints after its commit and reprints on de
   REQUIRE(escpos);
   const std::string expected(escpos->begin(), escpos->end());
   CHECK(Slurp(printer.string()) == expected);
-  CHECK(expected.find("\x1d" "V") != std::string::npos);  // it ends in a cut
+  CHECK(expected.find("\x1d"
+                      "V") != std::string::npos);  // it ends in a cut
 
   // A reprint appends the same job again.
   const auto again = a.api.Post("/v1/sales/" + sale + "/print", "{}");
@@ -326,7 +342,8 @@ TEST_CASE("without a printer a print request is no_printer", "[scanners][printer
 TEST_CASE("a bad scanner in the config stops the daemon with a one-line reason", "[scanners]") {
   TempDir tmp;
   const fs::path config = tmp.path() / "agent.toml";
-  std::ofstream(config) << "[[scanners]]\ntype = \"evdev\"\npath = \"/dev/null\"\nkeymap = [\"KEY_NOPE=ab\"]\n";
+  std::ofstream(config)
+      << "[[scanners]]\ntype = \"evdev\"\npath = \"/dev/null\"\nkeymap = [\"KEY_NOPE=ab\"]\n";
   AgentProcess p(SA_STORE_AGENT, {"--demo", "--data-dir", (tmp.path() / "d").string(), "--listen",
                                   "127.0.0.1:0", "--config", config.string()});
   p.WaitForLog("\x01never\x01");  // to its end

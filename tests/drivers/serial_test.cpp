@@ -55,7 +55,9 @@ struct Pty {
 
 // The serial source on a loop the test runs, recording scans.
 struct Harness : sa::testing::SourceHarness {
-  explicit Harness(SerialOptions options) { source = MakeSerialSource(loop, std::move(options), Record()); }
+  explicit Harness(SerialOptions options) {
+    source = MakeSerialSource(loop, std::move(options), Record());
+  }
 };
 
 SerialOptions Options(const std::string& path, const std::string& framing = "cr") {
@@ -110,9 +112,13 @@ TEST_CASE("serial LF framing") {
   Harness h(Options(pty.path, "lf"));
   REQUIRE(h.source->Start().has_value());
   pty.CloseSlave();
-  h.Send(pty.master, "4006381333931\nABC\x1d" "123\n");
+  h.Send(pty.master,
+         "4006381333931\nABC\x1d"
+         "123\n");
   REQUIRE(h.RunUntil([&] { return h.scans.size() == 2; }));
-  CHECK(h.Payloads() == Codes{"4006381333931", "ABC\x1d" "123"});
+  CHECK(h.Payloads() == Codes{"4006381333931",
+                              "ABC\x1d"
+                              "123"});
 }
 
 TEST_CASE("serial CRLF framing keeps a lone CR or LF inside a code") {
@@ -168,11 +174,16 @@ TEST_CASE("serial code split across writes") {
   Harness h(Options(pty.path, "crlf"));
   REQUIRE(h.source->Start().has_value());
   pty.CloseSlave();
-  for (const std::string piece : {"0109506", "000134352", "\x1d" "21", "XYZ\r", "\n", "next\r", "\n"}) {
+  for (const std::string piece : {"0109506", "000134352",
+                                  "\x1d"
+                                  "21",
+                                  "XYZ\r", "\n", "next\r", "\n"}) {
     h.Send(pty.master, piece);
   }
   REQUIRE(h.RunUntil([&] { return h.scans.size() == 2; }));
-  CHECK(h.Payloads() == Codes{"0109506000134352\x1d" "21XYZ", "next"});
+  CHECK(h.Payloads() == Codes{"0109506000134352\x1d"
+                              "21XYZ",
+                              "next"});
 }
 
 TEST_CASE("serial over-long line is dropped and the next code is fine") {

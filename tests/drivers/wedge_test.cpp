@@ -19,8 +19,8 @@ using sa::drivers::WedgeOptions;
 
 namespace {
 
-constexpr std::int64_t kFast = 2000;     // 2 ms between keys: a scanner
-constexpr std::int64_t kSlow = 200000;   // 200 ms: a person
+constexpr std::int64_t kFast = 2000;    // 2 ms between keys: a scanner
+constexpr std::int64_t kSlow = 200000;  // 200 ms: a person
 
 enum class Mod { none, shift, altgr };
 
@@ -67,7 +67,8 @@ std::map<char, Stroke> UsKeys() {
   letters(row1, c1);
   letters(row2, c2);
   letters(row3, c3);
-  const std::uint16_t digits[] = {KEY_0, KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6, KEY_7, KEY_8, KEY_9};
+  const std::uint16_t digits[] = {KEY_0, KEY_1, KEY_2, KEY_3, KEY_4,
+                                  KEY_5, KEY_6, KEY_7, KEY_8, KEY_9};
   const std::string shifted_digits = ")!@#$%^&*(";
   for (int d = 0; d < 10; ++d) {
     m[static_cast<char>('0' + d)] = {digits[d]};
@@ -127,21 +128,23 @@ const std::string kUrlPunct = "/:.-_?=&%#+~;,@!*'()$[]";
 
 TEST_CASE("wedge hand-written stream of lower case and digits") {
   const std::vector<KeyEvent> events = {
-      {1000, EV_KEY, KEY_A, 1},     {1100, EV_KEY, KEY_A, 0},     {3000, EV_MSC, 4, 0x70004},
-      {3000, EV_KEY, KEY_B, 1},     {3100, EV_SYN, 0, 0},         {3200, EV_KEY, KEY_B, 0},
-      {5000, EV_KEY, KEY_0, 1},     {5100, EV_KEY, KEY_0, 0},     {7000, EV_KEY, KEY_9, 1},
-      {7100, EV_KEY, KEY_9, 0},     {9000, EV_KEY, KEY_ENTER, 1}, {9100, EV_KEY, KEY_ENTER, 0},
+      {1000, EV_KEY, KEY_A, 1}, {1100, EV_KEY, KEY_A, 0},     {3000, EV_MSC, 4, 0x70004},
+      {3000, EV_KEY, KEY_B, 1}, {3100, EV_SYN, 0, 0},         {3200, EV_KEY, KEY_B, 0},
+      {5000, EV_KEY, KEY_0, 1}, {5100, EV_KEY, KEY_0, 0},     {7000, EV_KEY, KEY_9, 1},
+      {7100, EV_KEY, KEY_9, 0}, {9000, EV_KEY, KEY_ENTER, 1}, {9100, EV_KEY, KEY_ENTER, 0},
   };
   CHECK(Run(events) == Codes{"ab09"});
 }
 
 TEST_CASE("wedge upper case via left and right Shift") {
   const std::vector<KeyEvent> events = {
-      {1000, EV_KEY, KEY_LEFTSHIFT, 1}, {2000, EV_KEY, KEY_A, 1},        {2100, EV_KEY, KEY_A, 0},
-      {2200, EV_KEY, KEY_LEFTSHIFT, 0}, {3000, EV_KEY, KEY_B, 1},        {3100, EV_KEY, KEY_B, 0},
-      {4000, EV_KEY, KEY_RIGHTSHIFT, 1}, {5000, EV_KEY, KEY_C, 1},       {5100, EV_KEY, KEY_C, 0},
-      {5200, EV_KEY, KEY_1, 1},         {5300, EV_KEY, KEY_1, 0},        {5400, EV_KEY, KEY_RIGHTSHIFT, 0},
-      {6000, EV_KEY, KEY_ENTER, 1},     {6100, EV_KEY, KEY_ENTER, 0},
+      {1000, EV_KEY, KEY_LEFTSHIFT, 1},  {2000, EV_KEY, KEY_A, 1},
+      {2100, EV_KEY, KEY_A, 0},          {2200, EV_KEY, KEY_LEFTSHIFT, 0},
+      {3000, EV_KEY, KEY_B, 1},          {3100, EV_KEY, KEY_B, 0},
+      {4000, EV_KEY, KEY_RIGHTSHIFT, 1}, {5000, EV_KEY, KEY_C, 1},
+      {5100, EV_KEY, KEY_C, 0},          {5200, EV_KEY, KEY_1, 1},
+      {5300, EV_KEY, KEY_1, 0},          {5400, EV_KEY, KEY_RIGHTSHIFT, 0},
+      {6000, EV_KEY, KEY_ENTER, 1},      {6100, EV_KEY, KEY_ENTER, 0},
   };
   CHECK(Run(events) == Codes{"AbC!"});
 }
@@ -149,13 +152,13 @@ TEST_CASE("wedge upper case via left and right Shift") {
 TEST_CASE("wedge Caps Lock toggles and affects letters only") {
   const std::vector<KeyEvent> events = {
       {1000, EV_KEY, KEY_CAPSLOCK, 1},  {1100, EV_KEY, KEY_CAPSLOCK, 0},
-      {2000, EV_KEY, KEY_A, 1},         {2100, EV_KEY, KEY_A, 0},          // A
-      {3000, EV_KEY, KEY_1, 1},         {3100, EV_KEY, KEY_1, 0},          // 1, not !
+      {2000, EV_KEY, KEY_A, 1},         {2100, EV_KEY, KEY_A, 0},  // A
+      {3000, EV_KEY, KEY_1, 1},         {3100, EV_KEY, KEY_1, 0},  // 1, not !
       {4000, EV_KEY, KEY_LEFTSHIFT, 1}, {4100, EV_KEY, KEY_B, 1},
-      {4200, EV_KEY, KEY_B, 0},         {4300, EV_KEY, KEY_SLASH, 1},      // b, ?
+      {4200, EV_KEY, KEY_B, 0},         {4300, EV_KEY, KEY_SLASH, 1},  // b, ?
       {4400, EV_KEY, KEY_SLASH, 0},     {4500, EV_KEY, KEY_LEFTSHIFT, 0},
       {5000, EV_KEY, KEY_CAPSLOCK, 1},  {5100, EV_KEY, KEY_CAPSLOCK, 0},
-      {6000, EV_KEY, KEY_C, 1},         {6100, EV_KEY, KEY_C, 0},          // c
+      {6000, EV_KEY, KEY_C, 1},         {6100, EV_KEY, KEY_C, 0},  // c
       {7000, EV_KEY, KEY_ENTER, 1},     {7100, EV_KEY, KEY_ENTER, 0},
   };
   CHECK(Run(events) == Codes{"A1b?c"});
@@ -182,27 +185,28 @@ TEST_CASE("wedge GS via Ctrl and right brace") {
   r.Release(KEY_LEFTCTRL);
   TypeUs(r, "10ABC");
   r.Tap(KEY_ENTER);
-  CHECK(Run(r.events) == Codes{"0109506000134352\x1d" "10ABC"});
+  CHECK(Run(r.events) == Codes{"0109506000134352\x1d"
+                               "10ABC"});
 }
 
 TEST_CASE("wedge GS via Alt and 0029 on the keypad") {
   const std::vector<KeyEvent> events = {
-      {1000, EV_KEY, KEY_1, 1},       {1100, EV_KEY, KEY_1, 0},
-      {2000, EV_KEY, KEY_0, 1},       {2100, EV_KEY, KEY_0, 0},
-      {3000, EV_KEY, KEY_LEFTALT, 1},
-      {4000, EV_KEY, KEY_KP0, 1},     {4100, EV_KEY, KEY_KP0, 0},
-      {5000, EV_KEY, KEY_KP0, 1},     {5100, EV_KEY, KEY_KP0, 0},
-      {6000, EV_KEY, KEY_KP2, 1},     {6100, EV_KEY, KEY_KP2, 0},
-      {7000, EV_KEY, KEY_KP9, 1},     {7100, EV_KEY, KEY_KP9, 0},
-      {7500, EV_KEY, KEY_LEFTALT, 0},  // GS appears here
-      {8000, EV_KEY, KEY_2, 1},       {8100, EV_KEY, KEY_2, 0},
-      {8500, EV_KEY, KEY_LEFTALT, 1}, {8600, EV_KEY, KEY_KP6, 1},    // Alt+65 = 'A'
-      {8700, EV_KEY, KEY_KP6, 0},     {8800, EV_KEY, KEY_KP5, 1},
-      {8900, EV_KEY, KEY_KP5, 0},     {9000, EV_KEY, KEY_LEFTALT, 0},
-      {9500, EV_KEY, KEY_KP1, 1},     {9600, EV_KEY, KEY_KP1, 0},    // keypad digit without Alt
+      {1000, EV_KEY, KEY_1, 1},        {1100, EV_KEY, KEY_1, 0},
+      {2000, EV_KEY, KEY_0, 1},        {2100, EV_KEY, KEY_0, 0},
+      {3000, EV_KEY, KEY_LEFTALT, 1},  {4000, EV_KEY, KEY_KP0, 1},
+      {4100, EV_KEY, KEY_KP0, 0},      {5000, EV_KEY, KEY_KP0, 1},
+      {5100, EV_KEY, KEY_KP0, 0},      {6000, EV_KEY, KEY_KP2, 1},
+      {6100, EV_KEY, KEY_KP2, 0},      {7000, EV_KEY, KEY_KP9, 1},
+      {7100, EV_KEY, KEY_KP9, 0},      {7500, EV_KEY, KEY_LEFTALT, 0},  // GS appears here
+      {8000, EV_KEY, KEY_2, 1},        {8100, EV_KEY, KEY_2, 0},
+      {8500, EV_KEY, KEY_LEFTALT, 1},  {8600, EV_KEY, KEY_KP6, 1},  // Alt+65 = 'A'
+      {8700, EV_KEY, KEY_KP6, 0},      {8800, EV_KEY, KEY_KP5, 1},
+      {8900, EV_KEY, KEY_KP5, 0},      {9000, EV_KEY, KEY_LEFTALT, 0},
+      {9500, EV_KEY, KEY_KP1, 1},      {9600, EV_KEY, KEY_KP1, 0},  // keypad digit without Alt
       {10000, EV_KEY, KEY_KPENTER, 1}, {10100, EV_KEY, KEY_KPENTER, 0},
   };
-  CHECK(Run(events) == Codes{"10\x1d" "2A1"});
+  CHECK(Run(events) == Codes{"10\x1d"
+                             "2A1"});
 }
 
 TEST_CASE("wedge AIM symbology prefix passes through as typed") {
@@ -260,12 +264,12 @@ TEST_CASE("wedge empty burst and terminator yields nothing") {
 TEST_CASE("wedge human typing interleaved with a scanner burst") {
   WedgeDecoder d;
   Recorder mixed;
-  TypeUs(mixed, "hi", kSlow);               // person: 'h' then 'i' 200 ms apart
-  TypeUs(mixed, "4", kSlow);                // scanner burst starts after a slow gap
-  TypeUs(mixed, "006381333931", kFast);     // ... and runs fast
+  TypeUs(mixed, "hi", kSlow);            // person: 'h' then 'i' 200 ms apart
+  TypeUs(mixed, "4", kSlow);             // scanner burst starts after a slow gap
+  TypeUs(mixed, "006381333931", kFast);  // ... and runs fast
   mixed.Tap(KEY_ENTER, kFast);
-  TypeUs(mixed, "ok", kSlow);               // person again
-  mixed.Tap(KEY_ENTER, kSlow);              // slow Enter: dropped, not a code
+  TypeUs(mixed, "ok", kSlow);   // person again
+  mixed.Tap(KEY_ENTER, kSlow);  // slow Enter: dropped, not a code
   CHECK(Run(d, mixed.events) == Codes{"4006381333931"});
   // 'h' and 'i' were each ended by a slow gap; so were 'o' and 'k'.
   CHECK(d.dropped() == 4);
@@ -291,10 +295,18 @@ TEST_CASE("wedge inter-key timeout is configurable") {
 
 TEST_CASE("wedge autorepeat and unknown keys are ignored") {
   const std::vector<KeyEvent> events = {
-      {1000, EV_KEY, KEY_A, 1},  {1500, EV_KEY, KEY_A, 2},  {2000, EV_KEY, KEY_A, 2},
-      {2500, EV_KEY, KEY_A, 0},  {3000, EV_KEY, KEY_F1, 1}, {3100, EV_KEY, KEY_F1, 0},
-      {4000, EV_KEY, KEY_UP, 1}, {4100, EV_KEY, KEY_UP, 0}, {5000, EV_KEY, KEY_B, 1},
-      {5100, EV_KEY, KEY_B, 0},  {6000, EV_KEY, KEY_ENTER, 2},  // a repeated Enter is no terminator
+      {1000, EV_KEY, KEY_A, 1},
+      {1500, EV_KEY, KEY_A, 2},
+      {2000, EV_KEY, KEY_A, 2},
+      {2500, EV_KEY, KEY_A, 0},
+      {3000, EV_KEY, KEY_F1, 1},
+      {3100, EV_KEY, KEY_F1, 0},
+      {4000, EV_KEY, KEY_UP, 1},
+      {4100, EV_KEY, KEY_UP, 0},
+      {5000, EV_KEY, KEY_B, 1},
+      {5100, EV_KEY, KEY_B, 0},
+      // A repeated Enter (value 2, autorepeat) ends no code.
+      {6000, EV_KEY, KEY_ENTER, 2},
       {7000, EV_KEY, KEY_ENTER, 1},
   };
   WedgeDecoder d;
@@ -334,26 +346,30 @@ std::map<std::string, std::vector<Stroke>> PunctStrokes() {
   const Mod S = Mod::shift, G = Mod::altgr, N = Mod::none;
   std::map<std::string, std::vector<Stroke>> m;
   // in the order of kUrlPunct: / : . - _ ? = & % # + ~ ; , @ ! * ' ( ) $ [ ]
-  m["us"] = {{KEY_SLASH, N}, {KEY_SEMICOLON, S}, {KEY_DOT, N},       {KEY_MINUS, N},      {KEY_MINUS, S},
-             {KEY_SLASH, S}, {KEY_EQUAL, N},     {KEY_7, S},         {KEY_5, S},          {KEY_3, S},
-             {KEY_EQUAL, S}, {KEY_GRAVE, S},     {KEY_SEMICOLON, N}, {KEY_COMMA, N},      {KEY_2, S},
-             {KEY_1, S},     {KEY_8, S},         {KEY_APOSTROPHE, N}, {KEY_9, S},         {KEY_0, S},
-             {KEY_4, S},     {KEY_LEFTBRACE, N}, {KEY_RIGHTBRACE, N}};
-  m["uk"] = {{KEY_SLASH, N}, {KEY_SEMICOLON, S}, {KEY_DOT, N},       {KEY_MINUS, N},      {KEY_MINUS, S},
-             {KEY_SLASH, S}, {KEY_EQUAL, N},     {KEY_7, S},         {KEY_5, S},          {KEY_BACKSLASH, N},
-             {KEY_EQUAL, S}, {KEY_BACKSLASH, S}, {KEY_SEMICOLON, N}, {KEY_COMMA, N},      {KEY_APOSTROPHE, S},
-             {KEY_1, S},     {KEY_8, S},         {KEY_APOSTROPHE, N}, {KEY_9, S},         {KEY_0, S},
-             {KEY_4, S},     {KEY_LEFTBRACE, N}, {KEY_RIGHTBRACE, N}};
-  m["de"] = {{KEY_7, S},     {KEY_DOT, S},        {KEY_DOT, N},        {KEY_SLASH, N},       {KEY_SLASH, S},
-             {KEY_MINUS, S}, {KEY_0, S},          {KEY_6, S},          {KEY_5, S},           {KEY_BACKSLASH, N},
-             {KEY_RIGHTBRACE, N}, {KEY_RIGHTBRACE, G}, {KEY_COMMA, S}, {KEY_COMMA, N},       {KEY_Q, G},
-             {KEY_1, S},     {KEY_RIGHTBRACE, S}, {KEY_BACKSLASH, S},  {KEY_8, S},           {KEY_9, S},
-             {KEY_4, S},     {KEY_8, G},          {KEY_9, G}};
-  m["fr"] = {{KEY_DOT, S},   {KEY_DOT, N},        {KEY_COMMA, S},      {KEY_6, N},           {KEY_8, N},
-             {KEY_M, S},     {KEY_EQUAL, N},      {KEY_1, N},          {KEY_APOSTROPHE, S},  {KEY_3, G},
-             {KEY_EQUAL, S}, {KEY_2, G},          {KEY_COMMA, N},      {KEY_M, N},           {KEY_0, G},
-             {KEY_SLASH, N}, {KEY_BACKSLASH, N},  {KEY_4, N},          {KEY_5, N},           {KEY_MINUS, N},
-             {KEY_RIGHTBRACE, N}, {KEY_5, G},     {KEY_MINUS, G}};
+  m["us"] = {{KEY_SLASH, N},     {KEY_SEMICOLON, S},  {KEY_DOT, N},       {KEY_MINUS, N},
+             {KEY_MINUS, S},     {KEY_SLASH, S},      {KEY_EQUAL, N},     {KEY_7, S},
+             {KEY_5, S},         {KEY_3, S},          {KEY_EQUAL, S},     {KEY_GRAVE, S},
+             {KEY_SEMICOLON, N}, {KEY_COMMA, N},      {KEY_2, S},         {KEY_1, S},
+             {KEY_8, S},         {KEY_APOSTROPHE, N}, {KEY_9, S},         {KEY_0, S},
+             {KEY_4, S},         {KEY_LEFTBRACE, N},  {KEY_RIGHTBRACE, N}};
+  m["uk"] = {{KEY_SLASH, N},     {KEY_SEMICOLON, S},  {KEY_DOT, N},        {KEY_MINUS, N},
+             {KEY_MINUS, S},     {KEY_SLASH, S},      {KEY_EQUAL, N},      {KEY_7, S},
+             {KEY_5, S},         {KEY_BACKSLASH, N},  {KEY_EQUAL, S},      {KEY_BACKSLASH, S},
+             {KEY_SEMICOLON, N}, {KEY_COMMA, N},      {KEY_APOSTROPHE, S}, {KEY_1, S},
+             {KEY_8, S},         {KEY_APOSTROPHE, N}, {KEY_9, S},          {KEY_0, S},
+             {KEY_4, S},         {KEY_LEFTBRACE, N},  {KEY_RIGHTBRACE, N}};
+  m["de"] = {{KEY_7, S},          {KEY_DOT, S},       {KEY_DOT, N},        {KEY_SLASH, N},
+             {KEY_SLASH, S},      {KEY_MINUS, S},     {KEY_0, S},          {KEY_6, S},
+             {KEY_5, S},          {KEY_BACKSLASH, N}, {KEY_RIGHTBRACE, N}, {KEY_RIGHTBRACE, G},
+             {KEY_COMMA, S},      {KEY_COMMA, N},     {KEY_Q, G},          {KEY_1, S},
+             {KEY_RIGHTBRACE, S}, {KEY_BACKSLASH, S}, {KEY_8, S},          {KEY_9, S},
+             {KEY_4, S},          {KEY_8, G},         {KEY_9, G}};
+  m["fr"] = {{KEY_DOT, S},        {KEY_DOT, N}, {KEY_COMMA, S}, {KEY_6, N},
+             {KEY_8, N},          {KEY_M, S},   {KEY_EQUAL, N}, {KEY_1, N},
+             {KEY_APOSTROPHE, S}, {KEY_3, G},   {KEY_EQUAL, S}, {KEY_2, G},
+             {KEY_COMMA, N},      {KEY_M, N},   {KEY_0, G},     {KEY_SLASH, N},
+             {KEY_BACKSLASH, N},  {KEY_4, N},   {KEY_5, N},     {KEY_MINUS, N},
+             {KEY_RIGHTBRACE, N}, {KEY_5, G},   {KEY_MINUS, G}};
   return m;
 }
 

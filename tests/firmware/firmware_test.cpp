@@ -3,23 +3,21 @@
 // with), the rootfs overlay, the device certificate; and the real storectl
 // (config check, provision, provision verify, flash) and store-agent
 // (--bundle) on them.
-#include <catch2/catch.hpp>
-
-#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
-#include "support.hpp"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "agent_process.hpp"  // first: support.hpp's Child uses kill()
 #include "config.hpp"
 #include "crypto.hpp"
 #include "firmware_cfg.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -231,20 +229,25 @@ TEST_CASE("the device certificate chains to the provisioning key (openssl verify
   TempDir tmp;
   const auto ca = sa::crypto::SigningKey::Generate();
   const auto device = sa::crypto::SigningKey::Generate();
-  auto ca_cert = sa::crypto::IssueCertificate(ca, "brand-provisioning", ca, "brand-provisioning", kNow / 1000, 30);
-  auto leaf = sa::crypto::IssueCertificate(device, "box-7", ca, "brand-provisioning", kNow / 1000, 30);
+  auto ca_cert = sa::crypto::IssueCertificate(ca, "brand-provisioning", ca, "brand-provisioning",
+                                              kNow / 1000, 30);
+  auto leaf =
+      sa::crypto::IssueCertificate(device, "box-7", ca, "brand-provisioning", kNow / 1000, 30);
   REQUIRE(ca_cert);
   REQUIRE(leaf);
   Write(tmp.path() / "ca.pem", *ca_cert);
   Write(tmp.path() / "leaf.pem", *leaf);
-  const Ran verify = Shell("openssl verify -no_check_time -CAfile " + Quote((tmp.path() / "ca.pem").string()) + " " +
-                           Quote((tmp.path() / "leaf.pem").string()));
+  const Ran verify =
+      Shell("openssl verify -no_check_time -CAfile " + Quote((tmp.path() / "ca.pem").string()) +
+            " " + Quote((tmp.path() / "leaf.pem").string()));
   INFO(verify.out);
   CHECK(verify.exit == 0);
-  const Ran subject = Shell("openssl x509 -noout -subject -in " + Quote((tmp.path() / "leaf.pem").string()));
+  const Ran subject =
+      Shell("openssl x509 -noout -subject -in " + Quote((tmp.path() / "leaf.pem").string()));
   CHECK(subject.out.find("CN = box-7") != std::string::npos);
   // The certificate's key is the device's.
-  const Ran pub = Shell("openssl x509 -noout -pubkey -in " + Quote((tmp.path() / "leaf.pem").string()));
+  const Ran pub =
+      Shell("openssl x509 -noout -pubkey -in " + Quote((tmp.path() / "leaf.pem").string()));
   CHECK(pub.out == device.PublicPem());
   CHECK_FALSE(sa::crypto::IssueCertificate(device, "bad name", ca, "x", kNow / 1000, 30));
   CHECK_FALSE(sa::crypto::IssueCertificate(device, "ok", ca, "x", kNow / 1000, 0));
@@ -255,8 +258,9 @@ TEST_CASE("flash writes the overlay with modes owners the enabled unit and udev 
   const auto key = sa::crypto::SigningKey::Generate();
   const auto bundle = Provisioned("store-box", key);
   const fs::path rootfs = tmp.path() / "rootfs";
-  Write(rootfs / "etc/passwd", "root:x:0:0:root:/root:/bin/bash\nstore-agent:x:" + std::to_string(::getuid()) +
-                                   ":" + std::to_string(::getgid()) + "::/var/lib/store-agent:/usr/sbin/nologin\n");
+  Write(rootfs / "etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nstore-agent:x:" + std::to_string(::getuid()) + ":" +
+            std::to_string(::getgid()) + "::/var/lib/store-agent:/usr/sbin/nologin\n");
   auto report = sa::firmware::Flash(bundle, rootfs.string());
   INFO((report ? std::string() : report.error().message));
   REQUIRE(report);
@@ -293,8 +297,8 @@ TEST_CASE("storectl provision verify and flash from the command line") {
   Write(tmp.path() / "brand.pub.pem", key.PublicPem());
   const std::string bundle = (tmp.path() / "box.sab").string();
   const Ran made = Storectl("provision --store SH-1 --device box-1 --role store-box --brand-key " +
-                            Quote((tmp.path() / "brand.key.pem").string()) + " --out " + Quote(bundle) +
-                            " --cloud https://oms.example --json");
+                            Quote((tmp.path() / "brand.key.pem").string()) + " --out " +
+                            Quote(bundle) + " --cloud https://oms.example --json");
   INFO(made.out);
   REQUIRE(made.exit == 0);
   CHECK(json::parse(made.out).at("device_id") == "box-1");
@@ -314,7 +318,8 @@ TEST_CASE("storectl provision verify and flash from the command line") {
   std::string bytes = Slurp(bundle);
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x20);
   Write(tmp.path() / "changed.sab", bytes);
-  const Ran bad = Storectl("provision verify " + Quote((tmp.path() / "changed.sab").string()) + " --brand-key " + pub);
+  const Ran bad = Storectl("provision verify " + Quote((tmp.path() / "changed.sab").string()) +
+                           " --brand-key " + pub);
   CHECK(bad.exit == 3);
   CHECK(bad.out.find("signature does not verify") != std::string::npos);
   // Another brand's key: exit 3.
@@ -328,8 +333,8 @@ TEST_CASE("storectl provision verify and flash from the command line") {
 
   const fs::path rootfs = tmp.path() / "rootfs";
   fs::create_directories(rootfs);
-  const Ran flashed = Storectl("flash --bundle " + Quote(bundle) + " --rootfs " + Quote(rootfs.string()) +
-                               " --brand-key " + pub);
+  const Ran flashed = Storectl("flash --bundle " + Quote(bundle) + " --rootfs " +
+                               Quote(rootfs.string()) + " --brand-key " + pub);
   INFO(flashed.out);
   REQUIRE(flashed.exit == 0);
   CHECK(fs::exists(rootfs / "etc/store-agent/agent.toml"));
@@ -352,11 +357,14 @@ TEST_CASE("config check catches each class of mistake in a profile with its line
       {"a wrong type", "code_window_s = 120", "code_window_s = \"120\"", "must be an integer"},
       {"out of range", "interval_s = 30", "interval_s = 0", "must be between"},
       {"a bad value", "level = \"info\"", "level = \"loud\"", "must be one of"},
-      {"a key of another scanner type", "layout = \"us\"", "layout = \"us\"\nbaud = 9600", "does not apply"},
-      {"a scanner without its device", "path = \"/dev/input/by-id/*-event-kbd\"\n", "", "path is missing"},
+      {"a key of another scanner type", "layout = \"us\"", "layout = \"us\"\nbaud = 9600",
+       "does not apply"},
+      {"a scanner without its device", "path = \"/dev/input/by-id/*-event-kbd\"\n", "",
+       "path is missing"},
       {"TOML syntax", "[device]", "[device", "TOML syntax error"},
       {"a missing key file", "brand_keys = []", "brand_keys = [\"keys/nope.pem\"]", "cannot read"},
-      {"off loopback in clear", "listen = \"127.0.0.1:8787\"", "listen = \"0.0.0.0:8787\"", "loopback"},
+      {"off loopback in clear", "listen = \"127.0.0.1:8787\"", "listen = \"0.0.0.0:8787\"",
+       "loopback"},
   };
   for (const auto& m : mistakes) {
     INFO(m.what);
@@ -395,9 +403,10 @@ TEST_CASE("store-agent starts from a good bundle and refuses a changed one") {
   Write(tmp.path() / "changed.sab", changed);
 
   {
-    AgentProcess bad(SA_STORE_AGENT, {"--bundle", (tmp.path() / "changed.sab").string(), "--bundle-key",
-                                      (tmp.path() / "brand.pub.pem").string(), "--data-dir",
-                                      (tmp.path() / "data-bad").string(), "--listen", "127.0.0.1:0"});
+    AgentProcess bad(SA_STORE_AGENT,
+                     {"--bundle", (tmp.path() / "changed.sab").string(), "--bundle-key",
+                      (tmp.path() / "brand.pub.pem").string(), "--data-dir",
+                      (tmp.path() / "data-bad").string(), "--listen", "127.0.0.1:0"});
     bad.WaitForLog("\x01never\x01");  // to its end
     CHECK(bad.Wait() == 1);
     CHECK(bad.log().find("signature does not verify") != std::string::npos);

@@ -15,13 +15,12 @@
 //
 // Input: "METHOD /path\n" + body. {open} {done} {offered} and {accepted}
 // name the seeded sales and orders, in the path or the body.
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,14 +60,16 @@ void Seed(store::Store& s) {
   must(s.sales.Complete(done, {{"card", 59900 + 12900, "ref-1"}}).has_value(), "complete");
   const std::string open = s.sales.OpenSale("till-1").value().id;
   must(s.sales.Scan(open, Label(kScarf, "S1")).has_value(), "scan for the open sale");
-  must(s.stock.RecordOrderOffer("O-SHIP", "ship_from_store",
-                          R"({"id":"O-SHIP","kind":"ship_from_store","lines":[{"gtin":")" + kScarf +
-                              R"(","qty":1}],"ttl_s":3600})")
+  must(s.stock
+           .RecordOrderOffer("O-SHIP", "ship_from_store",
+                             R"({"id":"O-SHIP","kind":"ship_from_store","lines":[{"gtin":")" +
+                                 kScarf + R"(","qty":1}],"ttl_s":3600})")
            .has_value(),
        "ship-from-store offer");
-  must(s.stock.RecordOrderOffer("O-PICK", "pickup",
-                          R"({"id":"O-PICK","kind":"pickup","lines":[{"gtin":")" + kTote +
-                              R"(","qty":1}],"ttl_s":3600,"pickup_code":"PK1234"})")
+  must(s.stock
+           .RecordOrderOffer("O-PICK", "pickup",
+                             R"({"id":"O-PICK","kind":"pickup","lines":[{"gtin":")" + kTote +
+                                 R"(","qty":1}],"ttl_s":3600,"pickup_code":"PK1234"})")
            .has_value(),
        "pickup offer");
   must(s.stock.Accept("O-PICK").has_value(), "accept the pickup order");
@@ -187,7 +188,8 @@ std::optional<Answer> SaleRoute(store::Store& s, const std::string& id, const st
     if (RefusedAtTheDoor(payments)) return std::nullopt;
     auto done = s.sales.Complete(id, *payments);
     if (done) {
-      SA_FUZZ_CHECK(done->status == "completed" && !done->receipt_no.empty(), store::SaleJson(*done));
+      SA_FUZZ_CHECK(done->status == "completed" && !done->receipt_no.empty(),
+                    store::SaleJson(*done));
       std::optional<MinorUnits> paid = 0;
       for (const auto& p : done->payments) paid = paid ? AddMinor(*paid, p.amount) : paid;
       SA_FUZZ_CHECK(paid && *paid >= done->total, store::SaleJson(*done));
@@ -211,12 +213,14 @@ std::optional<Answer> OrderRoute(store::Store& s, const std::string& id, const s
   if (action == "reject" || action == "release") {
     auto reason = request::ParseReason(body);
     if (RefusedAtTheDoor(reason)) return std::nullopt;
-    return OrderAnswer(action == "reject" ? s.stock.Reject(id, *reason) : s.stock.Release(id, *reason));
+    return OrderAnswer(action == "reject" ? s.stock.Reject(id, *reason)
+                                          : s.stock.Release(id, *reason));
   }
   if (action == "pick") {
     auto payload = request::ParsePayload(body);
     if (RefusedAtTheDoor(payload)) return std::nullopt;
-    return WithCode(s, *payload, [&](const store::CheckedCode& c) { return OrderAnswer(s.stock.Pick(id, c)); });
+    return WithCode(s, *payload,
+                    [&](const store::CheckedCode& c) { return OrderAnswer(s.stock.Pick(id, c)); });
   }
   if (action == "ship") {
     auto shipment = request::ParseShipment(body);
@@ -232,8 +236,8 @@ std::optional<Answer> OrderRoute(store::Store& s, const std::string& id, const s
 }
 
 // The store's answer to one request, or nothing when the API refused its body.
-std::optional<Answer> Route(store::Store& s, std::string_view method, const std::vector<std::string>& seg,
-                            std::string_view body) {
+std::optional<Answer> Route(store::Store& s, std::string_view method,
+                            const std::vector<std::string>& seg, std::string_view body) {
   const auto n = seg.size();
   if (method != "POST" || n < 2 || seg[0] != "v1") return Answer{};
   if (seg[1] == "sales" && n == 2) {
@@ -245,15 +249,20 @@ std::optional<Answer> Route(store::Store& s, std::string_view method, const std:
   if (seg[1] == "refunds" && n == 2) {
     auto refund = request::ParseRefund(body);
     if (RefusedAtTheDoor(refund)) return std::nullopt;
-    return Of<store::Refund>(s.sales.RefundUnits(refund->sale_id, refund->units, refund->terminal.value_or("")),
-                             [](const store::Refund& r) { return store::RefundJson(r); });
+    return Of<store::Refund>(
+        s.sales.RefundUnits(refund->sale_id, refund->units, refund->terminal.value_or("")),
+        [](const store::Refund& r) { return store::RefundJson(r); });
   }
   if (seg[1] == "stock" && n == 3) {
-    auto level = [](const store::StockLevel& l) { return json{{"on_hand", l.on_hand}, {"available", l.available}}.dump(); };
+    auto level = [](const store::StockLevel& l) {
+      return json{{"on_hand", l.on_hand}, {"available", l.available}}.dump();
+    };
     if (seg[2] == "receive") {
       auto payload = request::ParsePayload(body);
       if (RefusedAtTheDoor(payload)) return std::nullopt;
-      return WithCode(s, *payload, [&](const store::CheckedCode& c) { return Of<store::StockLevel>(s.stock.Receive(c), level); });
+      return WithCode(s, *payload, [&](const store::CheckedCode& c) {
+        return Of<store::StockLevel>(s.stock.Receive(c), level);
+      });
     }
     if (seg[2] == "counts") {
       auto count = request::ParseCount(body);
@@ -300,7 +309,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input = full;
   const std::size_t nl = input.find('\n');
   const std::string_view request = input.substr(0, nl);
-  const std::string_view text = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
+  const std::string_view text =
+      nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
   const std::size_t space = request.find(' ');
   if (space == std::string_view::npos) return 0;
 

@@ -29,10 +29,10 @@ using sa::fuzz::CheckError;
 constexpr char kGs = '\x1d';
 
 const std::set<std::string, std::less<>> kDocumentedCodes = {
-    "empty_input",    "input_too_large", "unrecognised_format", "bad_check_digit",
-    "bad_gtin_length", "bad_character",  "invalid_date",        "repeated_ai",
-    "truncated_field", "field_too_long", "trailing_garbage",    "unknown_ai",
-    "ai_order",        "missing_gtin",   "bad_percent_encoding", "member_code_malformed"};
+    "empty_input",     "input_too_large", "unrecognised_format",  "bad_check_digit",
+    "bad_gtin_length", "bad_character",   "invalid_date",         "repeated_ai",
+    "truncated_field", "field_too_long",  "trailing_garbage",     "unknown_ai",
+    "ai_order",        "missing_gtin",    "bad_percent_encoding", "member_code_malformed"};
 
 codes::ParseOptions DefaultOptions() {
   codes::ParseOptions options;
@@ -103,7 +103,8 @@ std::string DigitalLink(const codes::Code& c) {
   return path + query;
 }
 
-void CheckSameFields(const codes::Code& original, std::string_view rewritten, std::string_view form) {
+void CheckSameFields(const codes::Code& original, std::string_view rewritten,
+                     std::string_view form) {
   auto again = codes::Parse(rewritten, codes::ParseOptions{{}, 2026});
   const std::string detail = std::string(form) + " '" + std::string(rewritten) + "' -> " +
                              (again ? "parsed" : again.error().code + ": " + again.error().message);

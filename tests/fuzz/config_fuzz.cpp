@@ -97,9 +97,10 @@ void CheckRefusal(const Error& error, std::string_view source) {
     SA_FUZZ_CHECK(line.substr(0, source.size() + 1) == std::string(source) + ":", error.message);
     const std::string_view after = line.substr(source.size() + 1);
     const std::size_t colon = after.find(": ");
-    SA_FUZZ_CHECK(colon != std::string_view::npos && colon > 0 && after[0] != '0' &&
-                      after.substr(0, colon).find_first_not_of("0123456789") == std::string_view::npos,
-                  error.message);
+    SA_FUZZ_CHECK(
+        colon != std::string_view::npos && colon > 0 && after[0] != '0' &&
+            after.substr(0, colon).find_first_not_of("0123456789") == std::string_view::npos,
+        error.message);
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
   }
 }

@@ -25,9 +25,9 @@ namespace sa::fuzz {
 
 // Not assert(): the fuzz preset builds with NDEBUG, and a property that is
 // not checked finds nothing.
-#define SA_FUZZ_CHECK(cond, detail)                        \
-  do {                                                     \
-    if (!(cond)) ::sa::fuzz::Fail(#cond, (detail));        \
+#define SA_FUZZ_CHECK(cond, detail)                 \
+  do {                                              \
+    if (!(cond)) ::sa::fuzz::Fail(#cond, (detail)); \
   } while (false)
 
 inline std::string_view Text(const std::uint8_t* data, std::size_t size) {

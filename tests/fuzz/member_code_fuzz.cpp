@@ -30,9 +30,9 @@ std::string g_sale_id;  // an open sale of the scratch ledger
 
 void Seed(store::Store& s) { g_sale_id = s.sales.OpenSale("till-1").value().id; }
 
-const std::set<std::string, std::less<>> kBindCodes = {
-    "member_code_malformed", "member_code_forged", "member_code_expired",
-    "member_code_replayed",  "not_a_member_code"};
+const std::set<std::string, std::less<>> kBindCodes = {"member_code_malformed",
+                                                       "member_code_forged", "member_code_expired",
+                                                       "member_code_replayed", "not_a_member_code"};
 
 bool ValidMemberId(std::string_view id) {
   return !id.empty() && id.size() <= 64 &&
@@ -77,7 +77,8 @@ void FuzzMinted(std::string_view spec) {
   const std::string_view id = spec.substr(0, colon);
   const std::string_view offset_text = spec.substr(colon + 1);
   std::int64_t offset = 0;
-  const auto [end, ec] = std::from_chars(offset_text.data(), offset_text.data() + offset_text.size(), offset);
+  const auto [end, ec] =
+      std::from_chars(offset_text.data(), offset_text.data() + offset_text.size(), offset);
   if (ec != std::errc() || end != offset_text.data() + offset_text.size()) return;
   if (offset < -1'000'000 || offset > 1'000'000) return;
 
@@ -85,7 +86,8 @@ void FuzzMinted(std::string_view spec) {
   const std::string payload = codes::MakeMemberCode(id, issued, store::DemoMemberKey());
   fuzz::Scratch scratch(fuzz::ScratchLedger::Get(Seed));
   auto first = Bind(scratch.store(), payload);
-  const std::string detail = "minted '" + payload + "' -> " + (first ? "bound" : first.error().code);
+  const std::string detail =
+      "minted '" + payload + "' -> " + (first ? "bound" : first.error().code);
   if (!ValidMemberId(id)) {
     SA_FUZZ_CHECK(!first && first.error().code == "member_code_malformed", detail);
     return;
@@ -97,7 +99,8 @@ void FuzzMinted(std::string_view spec) {
   }
   SA_FUZZ_CHECK(first && first->member && first->member->member_id == id, detail);
   auto second = Bind(scratch.store(), payload);
-  SA_FUZZ_CHECK(!second && second.error().code == "member_code_replayed", detail + ", then bound again");
+  SA_FUZZ_CHECK(!second && second.error().code == "member_code_replayed",
+                detail + ", then bound again");
 }
 
 }  // namespace

@@ -15,10 +15,9 @@
 //
 // Input: a pull answer {"changes":[...],"cursor":N} or a push answer
 // {"acked_seq":N,"results":[...]}.
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -73,12 +72,14 @@ std::optional<Page> ReadPage(const json& answer) {
   }
   Page page;
   for (const auto& c : *changes) {
-    if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer()) return std::nullopt;
+    if (!c.is_object() || !c.contains("cursor") || !c["cursor"].is_number_integer())
+      return std::nullopt;
     auto type = c.find("type");
     auto data = c.find("data");
-    page.changes.push_back(store::Change{c["cursor"].get<std::int64_t>(),
-                                        type != c.end() && type->is_string() ? type->get<std::string>() : "",
-                                        data != c.end() ? data->dump() : "{}"});
+    page.changes.push_back(
+        store::Change{c["cursor"].get<std::int64_t>(),
+                      type != c.end() && type->is_string() ? type->get<std::string>() : "",
+                      data != c.end() ? data->dump() : "{}"});
   }
   page.cursor = cursor->get<std::int64_t>();
   return page;
@@ -103,7 +104,8 @@ std::string StateOf(store::Store& s, const std::set<std::string>& gtins) {
   j["outbox"] = s.inbox.GetSyncState().value().last_seq;
   j["alerts"] = s.inbox.Alerts(true, 100000).value().size();
   json orders = json::array();
-  const auto reservations = s.stock.Reservations(true, 100000).value();  // a local: not a temporary's member
+  const auto reservations =
+      s.stock.Reservations(true, 100000).value();  // a local: not a temporary's member
   for (const auto& r : reservations) {
     orders.push_back({r.id, r.status, r.cancel_requested, r.lines.size()});
   }
@@ -112,9 +114,11 @@ std::string StateOf(store::Store& s, const std::set<std::string>& gtins) {
     auto level = s.stock.Level(gtin).value();
     SA_FUZZ_CHECK(level.reserved >= 0 && level.available == level.on_hand - level.reserved,
                   gtin + ": on_hand " + std::to_string(level.on_hand) + " reserved " +
-                      std::to_string(level.reserved) + " available " + std::to_string(level.available));
+                      std::to_string(level.reserved) + " available " +
+                      std::to_string(level.available));
     auto product = s.books.FindProduct(gtin);
-    j[gtin] = {level.on_hand, level.reserved, product ? product->name : "", product ? product->price_minor : -1};
+    j[gtin] = {level.on_hand, level.reserved, product ? product->name : "",
+               product ? product->price_minor : -1};
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -141,8 +145,9 @@ void Apply(store::Store& s, const Page& page) {
   if (page.cursor < before.cursor) return;
   const auto gtins = GtinsOf(page);
   auto applied = s.inbox.Apply(page.changes, page.cursor);
-  SA_FUZZ_CHECK(applied.has_value(), "a page failed: " + (applied ? "" : applied.error().code + ": " +
-                                                                           applied.error().message));
+  SA_FUZZ_CHECK(
+      applied.has_value(),
+      "a page failed: " + (applied ? "" : applied.error().code + ": " + applied.error().message));
   SA_FUZZ_CHECK(s.inbox.GetSyncState().value().cursor == page.cursor, "cursor not stored");
   const std::string once = StateOf(s, gtins);
   if (CancelsBeforeOffer(page)) return;
@@ -179,7 +184,8 @@ void Ack(store::Store& s, const json& answer) {
   auto recorded = s.inbox.RecordAck(seq);
   SA_FUZZ_CHECK(recorded.has_value(), "ack refused");
   SA_FUZZ_CHECK(s.inbox.GetSyncState().value().acked_seq == seq, "ack not stored");
-  SA_FUZZ_CHECK(s.books.OutboxDepth().value() == state.last_seq - seq, "outbox depth does not follow the ack");
+  SA_FUZZ_CHECK(s.books.OutboxDepth().value() == state.last_seq - seq,
+                "outbox depth does not follow the ack");
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   }
   sa::SystemClock clock;
   sa::store::Store shop(**db, sa::store::DemoConfig(), clock);
-  if (!shop.books.FindProduct("06950123450005") && !shop.books.ImportCatalogCsv(sa::store::DemoCatalogCsv())) {
+  if (!shop.books.FindProduct("06950123450005") &&
+      !shop.books.ImportCatalogCsv(sa::store::DemoCatalogCsv())) {
     return 1;
   }
   for (long i = 0;; ++i) {
@@ -31,9 +32,9 @@ int main(int argc, char** argv) {
     const std::string gtin = "06950123450005";
     auto sale = shop.sales.OpenSale("crash");
     if (!sale) return 1;
-    const auto label = sa::codes::MakeDigitalLink(
-        "id.brand.example", gtin, serial,
-        sa::codes::SignLabel(gtin, serial, sa::store::DemoBrandKey()));
+    const auto label =
+        sa::codes::MakeDigitalLink("id.brand.example", gtin, serial,
+                                   sa::codes::SignLabel(gtin, serial, sa::store::DemoBrandKey()));
     if (!shop.sales.Scan(sale->id, label)) return 1;
     auto done = shop.sales.Complete(sale->id, {{"cash", 60000, ""}});
     if (!done) {

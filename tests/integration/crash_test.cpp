@@ -6,10 +6,10 @@
 // SA_CRASH_ITERATIONS sets the number of kills (default 25; the long run in
 // the README uses thousands). Power loss is covered by synchronous=FULL,
 // asserted in ledger_test; the daemon-level crash loop is issue 8's.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -73,10 +73,12 @@ TEST_CASE("invariant 1: kill -9 loses no acknowledged sale", "[crash][invariant]
     }
     // No half sale: every completed sale has its payment, its sold unit and
     // exactly one event; the outbox sequence has no gap.
-    CHECK(Scalar(**db, "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
-                       "(SELECT count(*) FROM payments p WHERE p.sale_id = s.id) <> 1") == 0);
-    CHECK(Scalar(**db, "SELECT count(*) FROM sales s WHERE status = 'completed' AND NOT EXISTS "
-                       "(SELECT 1 FROM units u WHERE u.sale_id = s.id AND u.state = 'sold')") == 0);
+    CHECK(Scalar(**db,
+                 "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
+                 "(SELECT count(*) FROM payments p WHERE p.sale_id = s.id) <> 1") == 0);
+    CHECK(Scalar(**db,
+                 "SELECT count(*) FROM sales s WHERE status = 'completed' AND NOT EXISTS "
+                 "(SELECT 1 FROM units u WHERE u.sale_id = s.id AND u.state = 'sold')") == 0);
     CHECK(Scalar(**db, "SELECT count(*) FROM sales WHERE status = 'completed'") ==
           Scalar(**db, "SELECT count(*) FROM outbox WHERE type = 'sale.completed'"));
     CHECK(Scalar(**db, "SELECT coalesce(max(seq), 0) FROM outbox") ==

@@ -47,7 +47,8 @@ using sa::testing::TempDir;
 
 }  // namespace
 
-TEST_CASE("storectl code inspect answers right for codes minted by openssl", "[storectl][openssl]") {
+TEST_CASE("storectl code inspect answers right for codes minted by openssl",
+          "[storectl][openssl]") {
   const fs::path dir = SA_VECTORS;
   std::ifstream in(dir / "vectors.tsv");
   REQUIRE(in);
@@ -57,9 +58,10 @@ TEST_CASE("storectl code inspect answers right for codes minted by openssl", "[s
     const auto f = SplitTabs(line);
     REQUIRE(f.size() == 6);
     INFO("vector " << f[0]);
-    auto r = Storectl({"code", "inspect", f[1], "--json", "--keys", (dir / "brand.pub.pem").string(),
-                       "--member-keys", (dir / "member.pub.pem").string(), "--brand-pattern",
-                       "https://brand.example.test/u/{gtin}/{serial}?s={sig}"});
+    auto r =
+        Storectl({"code", "inspect", f[1], "--json", "--keys", (dir / "brand.pub.pem").string(),
+                  "--member-keys", (dir / "member.pub.pem").string(), "--brand-pattern",
+                  "https://brand.example.test/u/{gtin}/{serial}?s={sig}"});
     REQUIRE(r.exit_code == 0);
     const auto j = json::parse(r.out);
     CHECK(j["kind"] == f[2]);
@@ -82,14 +84,24 @@ TEST_CASE("storectl code inspect: a typed error and exit 3 for each class of bad
       {std::string(2000, '9'), "input_too_large"},
       {"4006381333932", "bad_check_digit"},
       {"12345", "bad_gtin_length"},
-      {"]Q30109506000134352" "21A B", "bad_character"},
+      {"]Q30109506000134352"
+       "21A B",
+       "bad_character"},
       {"(01)09506000134352(17)260230", "invalid_date"},
-      {"]Q30109506000134352" "21A" + gs + "21B", "repeated_ai"},
+      {"]Q30109506000134352"
+       "21A" +
+           gs + "21B",
+       "repeated_ai"},
       {"]Q3010950600013435", "truncated_field"},
-      {"]Q30109506000134352" "21" + std::string(25, 'x'), "field_too_long"},
+      {"]Q30109506000134352"
+       "21" +
+           std::string(25, 'x'),
+       "field_too_long"},
       {"(01)09506000134352XYZ", "trailing_garbage"},
       {"4006381333931abc", "trailing_garbage"},
-      {"]Q30109506000134352" "89991", "unknown_ai"},
+      {"]Q30109506000134352"
+       "89991",
+       "unknown_ai"},
       {"https://x.test/01/09506000134352/21/A/10/B", "ai_order"},
       {"good morning", "unrecognised_format"},
       {"SAM1:only-two", "member_code_malformed"},
@@ -105,8 +117,8 @@ TEST_CASE("storectl code inspect: a typed error and exit 3 for each class of bad
 }
 
 TEST_CASE("storectl code inspect uses the demo keys by default", "[storectl]") {
-  auto r = Storectl({"code", "inspect", "https://id.example/01/09506000134352/21/S?8030=AAAA",
-                     "--json"});
+  auto r = Storectl(
+      {"code", "inspect", "https://id.example/01/09506000134352/21/S?8030=AAAA", "--json"});
   REQUIRE(r.exit_code == 0);
   CHECK(json::parse(r.out)["signature"] == "invalid");
   CHECK(Storectl({"code", "inspect", "x", "--keys", "/nonexistent.pem"}).exit_code == 1);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <catch2/catch.hpp>
+#include "receipt.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "crypto.hpp"
-#include "receipt.hpp"
 #include "store.hpp"
 
 using sa::receipt::Claim;
@@ -118,7 +118,8 @@ std::span<const std::uint8_t> Span(std::string_view s) {
 
 std::string B64(std::string_view s) { return sa::crypto::Base64UrlEncode(Span(s)); }
 
-sa::store::Line MakeLine(std::string name, std::string serial, sa::MinorUnits unit, std::int64_t qty) {
+sa::store::Line MakeLine(std::string name, std::string serial, sa::MinorUnits unit,
+                         std::int64_t qty) {
   sa::store::Line l;
   l.id = 1;
   l.gtin = "06901234567892";
@@ -194,12 +195,12 @@ TEST_CASE("money is formatted from minor units with integers", "[receipt]") {
 TEST_CASE("display columns count CJK as two and never split a sequence", "[receipt]") {
   using sa::receipt::DisplayColumns;
   CHECK(DisplayColumns("abc") == 3);
-  CHECK(DisplayColumns("袜子") == 4);        // U+889C U+5B50
-  CHECK(DisplayColumns("한") == 2);          // U+D55C (Hangul syllable)
-  CHECK(DisplayColumns("Ａ") == 2);          // U+FF21 fullwidth
-  CHECK(DisplayColumns("é") == 1);           // U+00E9
-  CHECK(DisplayColumns("\xff") == 1);        // invalid byte prints as '?'
-  CHECK(DisplayColumns("\xe8\xa2") == 2);    // truncated sequence: two bad bytes
+  CHECK(DisplayColumns("袜子") == 4);          // U+889C U+5B50
+  CHECK(DisplayColumns("한") == 2);            // U+D55C (Hangul syllable)
+  CHECK(DisplayColumns("Ａ") == 2);            // U+FF21 fullwidth
+  CHECK(DisplayColumns("é") == 1);             // U+00E9
+  CHECK(DisplayColumns("\xff") == 1);          // invalid byte prints as '?'
+  CHECK(DisplayColumns("\xe8\xa2") == 2);      // truncated sequence: two bad bytes
   CHECK(DisplayColumns("\xe0\x80\xaf") == 3);  // overlong '/': three bad bytes
   CHECK(DisplayColumns("\xed\xa0\x80") == 3);  // a UTF-16 surrogate is not UTF-8
   CHECK(DisplayColumns("") == 0);
@@ -327,12 +328,12 @@ TEST_CASE("the header is centred and the date is local time of closing", "[recei
     }
     return std::string("(no date line)");
   };
-  CHECK(date(kClosed, 480) == "2026-11-22 18:04");            // UTC+8
-  CHECK(date(kClosed, -660) == "2026-11-21 23:04");           // crosses midnight back
-  CHECK(date(1798749000000, 480) == "2027-01-01 04:30");      // crosses the year
-  CHECK(date(1709251170000, 0) == "2024-02-29 23:59");        // leap day
+  CHECK(date(kClosed, 480) == "2026-11-22 18:04");        // UTC+8
+  CHECK(date(kClosed, -660) == "2026-11-21 23:04");       // crosses midnight back
+  CHECK(date(1798749000000, 480) == "2027-01-01 04:30");  // crosses the year
+  CHECK(date(1709251170000, 0) == "2024-02-29 23:59");    // leap day
   CHECK(date(1709251170000 + 30000, 0) == "2024-03-01 00:00");
-  CHECK(date(-1, 0) == "1969-12-31 23:59");                   // before the epoch
+  CHECK(date(-1, 0) == "1969-12-31 23:59");  // before the epoch
 }
 
 TEST_CASE("a bound member shows only the member id or masked phone, and no claim", "[receipt]") {
@@ -349,7 +350,8 @@ TEST_CASE("a bound member shows only the member id or masked phone, and no claim
   }
 
   s.member = sa::store::Member{"M000123", ""};
-  CHECK(Has(Lines(sa::receipt::Text(s, MakeShop(), Width::mm58, "")), Row("Member", "M000123", 32)));
+  CHECK(
+      Has(Lines(sa::receipt::Text(s, MakeShop(), Width::mm58, "")), Row("Member", "M000123", 32)));
 
   // Should a full number ever arrive, it is masked, never printed.
   s.member = sa::store::Member{"", "13812345678"};
@@ -392,7 +394,8 @@ TEST_CASE("a claim token round-trips and has the documented form", "[receipt]") 
   CHECK(token == "SAC1." + B64(s.id + ".62900.CNY") + "." + sa::crypto::Base64UrlEncode(mac));
 
   s.total = 0;
-  CHECK(sa::receipt::VerifyClaim(sa::receipt::ClaimToken(s, Key()), Key()) == Claim{s.id, 0, "CNY"});
+  CHECK(sa::receipt::VerifyClaim(sa::receipt::ClaimToken(s, Key()), Key()) ==
+        Claim{s.id, 0, "CNY"});
   s.total = -1500;
   CHECK(sa::receipt::VerifyClaim(sa::receipt::ClaimToken(s, Key()), Key()) ==
         Claim{s.id, -1500, "CNY"});
@@ -483,18 +486,19 @@ TEST_CASE("ESC/POS: init, centred header, bold total, native QR, cut", "[receipt
     int pl;
     int ph;
   };
-  for (const Case& c : {Case{Width::mm58, short_url, 4, 123, 0}, Case{Width::mm80, short_url, 6, 123, 0},
-                        Case{Width::mm58, long_url, 4, 47, 1}, Case{Width::mm80, long_url, 6, 47, 1}}) {
+  for (const Case& c :
+       {Case{Width::mm58, short_url, 4, 123, 0}, Case{Width::mm80, short_url, 6, 123, 0},
+        Case{Width::mm58, long_url, 4, 47, 1}, Case{Width::mm80, long_url, 6, 47, 1}}) {
     const std::string esc = sa::receipt::EscPos(s, MakeShop(), c.w, c.url);
     INFO("width " << PaperCols(c.w) << " url " << c.url.size());
     CHECK(esc.substr(0, 2) == Bytes({ESC, '@'}));
     CHECK(esc.size() >= 4);
     CHECK(esc.substr(esc.size() - 4) == Bytes({GS, 'V', 66, 0}));
-    const std::string qr = Bytes({GS, '(', 'k', 4, 0, 49, 65, 50, 0}) +       // model 2
-                           Bytes({GS, '(', 'k', 3, 0, 49, 67, c.module}) +    // module size
-                           Bytes({GS, '(', 'k', 3, 0, 49, 69, 49}) +          // EC level M
+    const std::string qr = Bytes({GS, '(', 'k', 4, 0, 49, 65, 50, 0}) +     // model 2
+                           Bytes({GS, '(', 'k', 3, 0, 49, 67, c.module}) +  // module size
+                           Bytes({GS, '(', 'k', 3, 0, 49, 69, 49}) +        // EC level M
                            Bytes({GS, '(', 'k', c.pl, c.ph, 49, 80, 48}) + c.url +
-                           Bytes({GS, '(', 'k', 3, 0, 49, 81, 48});           // print
+                           Bytes({GS, '(', 'k', 3, 0, 49, 81, 48});  // print
     CHECK(esc.find(qr) != std::string::npos);
     CHECK(Count(esc, Bytes({GS, '(', 'k'})) == 5);
     CHECK(esc.find(Bytes({ESC, 'a', 1}) + "Demo Store\n") != std::string::npos);
@@ -504,9 +508,8 @@ TEST_CASE("ESC/POS: init, centred header, bold total, native QR, cut", "[receipt
     // The body is Text(): every line is there (centred lines without their
     // padding, which ESC a 1 replaces).
     for (const auto& line : Lines(sa::receipt::Text(s, MakeShop(), c.w, c.url))) {
-      const std::string trimmed = line.substr(line.find_first_not_of(' ') == std::string::npos
-                                                  ? 0
-                                                  : line.find_first_not_of(' '));
+      const std::string trimmed = line.substr(
+          line.find_first_not_of(' ') == std::string::npos ? 0 : line.find_first_not_of(' '));
       INFO("line: [" << line << "]");
       CHECK(esc.find(trimmed + "\n") != std::string::npos);
     }
@@ -524,9 +527,14 @@ TEST_CASE("control bytes and bad UTF-8 in names never reach the printer", "[rece
   std::string evil = "Evil";
   evil += Bytes({0x1B, '@', 0x1D, 'V', 66, 0, '\n', '\t', 0x7F});
   evil += "cut\xc2\x9b\xff\xfe名";
-  s.lines = {MakeLine(evil, "S\x1b" "1", 100, 1)};
+  s.lines = {MakeLine(evil,
+                      "S\x1b"
+                      "1",
+                      100, 1)};
   Shop shop = MakeShop();
-  shop.name = "Shop\x1b" "E";
+  shop.name =
+      "Shop\x1b"
+      "E";
   const std::string text = sa::receipt::Text(s, shop, Width::mm58, kUrl);
   CheckLayout(text, Width::mm58);
   CHECK(Has(Lines(text), "Evil @ VB    cut ??名"));

@@ -6,10 +6,9 @@
 // These are those inputs as regression tests against the real daemon: a
 // scripted cloud on 127.0.0.1 answers register, push and pull; the agent
 // must keep selling, keep its events, and say the cycle failed.
-#include <catch2/catch.hpp>
-
 #include <asio.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -24,7 +23,8 @@ namespace {
 class ScriptedCloud {
  public:
   ScriptedCloud(std::string push_answer, std::string pull_answer)
-      : push_(std::move(push_answer)), pull_(std::move(pull_answer)),
+      : push_(std::move(push_answer)),
+        pull_(std::move(pull_answer)),
         acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     Accept();
     thread_ = std::thread([this] { io_.run(); });
@@ -37,7 +37,9 @@ class ScriptedCloud {
     });
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
   int pushes() const { return pushes_; }
   int pulls() const { return pulls_; }
 
@@ -51,22 +53,25 @@ class ScriptedCloud {
     std::string answer;
 
     void Start() {
-      asio::async_read_until(socket, in, "\r\n\r\n", [self = shared_from_this()](asio::error_code ec, std::size_t n) {
-        if (ec) return;
-        self->request.assign(asio::buffers_begin(self->in.data()), asio::buffers_begin(self->in.data()) + n);
-        self->in.consume(n);
-        std::size_t length = 0;
-        for (const char* name : {"Content-Length: ", "content-length: "}) {
-          if (auto at = self->request.find(name); at != std::string::npos) {
-            length = std::stoul(self->request.substr(at + std::strlen(name)));
-          }
-        }
-        const std::size_t have = self->in.size();
-        asio::async_read(self->socket, self->in, asio::transfer_exactly(length > have ? length - have : 0),
-                         [self](asio::error_code e, std::size_t) {
-                           if (!e) self->Answer();
-                         });
-      });
+      asio::async_read_until(
+          socket, in, "\r\n\r\n", [self = shared_from_this()](asio::error_code ec, std::size_t n) {
+            if (ec) return;
+            self->request.assign(asio::buffers_begin(self->in.data()),
+                                 asio::buffers_begin(self->in.data()) + n);
+            self->in.consume(n);
+            std::size_t length = 0;
+            for (const char* name : {"Content-Length: ", "content-length: "}) {
+              if (auto at = self->request.find(name); at != std::string::npos) {
+                length = std::stoul(self->request.substr(at + std::strlen(name)));
+              }
+            }
+            const std::size_t have = self->in.size();
+            asio::async_read(self->socket, self->in,
+                             asio::transfer_exactly(length > have ? length - have : 0),
+                             [self](asio::error_code e, std::size_t) {
+                               if (!e) self->Answer();
+                             });
+          });
     }
     void Answer() {
       std::string body = "{}";
@@ -77,12 +82,15 @@ class ScriptedCloud {
         body = cloud.pull_;
         ++cloud.pulls_;
       }
-      answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n" + body;
-      asio::async_write(socket, asio::buffer(answer), [self = shared_from_this()](asio::error_code, std::size_t) {
-        asio::error_code ignored;
-        self->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      });
+      answer =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: "
+          "close\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
+      asio::async_write(socket, asio::buffer(answer),
+                        [self = shared_from_this()](asio::error_code, std::size_t) {
+                          asio::error_code ignored;
+                          self->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+                        });
     }
   };
 

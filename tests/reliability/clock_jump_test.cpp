@@ -13,7 +13,6 @@
 // fires once (the expiry is not undone or repeated by later jumps); every sale
 // reaches the cloud exactly once, the sync having corrected its clock skew.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -41,8 +40,8 @@ class DeviceClock {
     // An ASan build of the agent wants its runtime first in the library
     // list; libfaketime is preloaded ahead of it on purpose.
     const char* asan = std::getenv("ASAN_OPTIONS");
-    Export("ASAN_OPTIONS", std::string(asan ? asan : "") + (asan && *asan ? ":" : "") +
-                               "verify_asan_link_order=0");
+    Export("ASAN_OPTIONS",
+           std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "verify_asan_link_order=0");
   }
   // Children started after this (the agent) run on the fake clock; the test
   // process itself was loaded before and keeps the real one.
@@ -105,14 +104,15 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
   std::ofstream(temp.path() / "member.pub.pem") << member_key.PublicPem();
   DeviceClock clock(temp.path() / "device-clock");
   Agent agent({.cloud_url = cloud.url(),
-               .extra_toml = "[members]\nservice_keys = [\"" + (temp.path() / "member.pub.pem").string() +
-                             "\"]\n"});
+               .extra_toml = "[members]\nservice_keys = [\"" +
+                             (temp.path() / "member.pub.pem").string() + "\"]\n"});
 
   std::set<std::string> receipts;
   int sold = 0;
   auto sell = [&](const std::string& tag) {
     for (int i = 0; i < 3; ++i) {
-      const HttpReply done = agent.SellUnit(kTea, tag + std::to_string(i));  // the scarf is held for the order
+      const HttpReply done =
+          agent.SellUnit(kTea, tag + std::to_string(i));  // the scarf is held for the order
       INFO(done.body);
       REQUIRE(done.status == 200);
       ++sold;
@@ -125,15 +125,20 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
 
   // On time: sell, and accept an order routed to the store (TTL one hour).
   sell("ON-TIME-");
-  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/stock", json{{"gtin", kScarf}, {"on_hand", 1}}.dump())
-              .status / 100 == 2);
+  REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/stock",
+                      json{{"gtin", kScarf}, {"on_hand", 1}}.dump())
+                  .status /
+              100 ==
+          2);
   REQUIRE(cloud.Admin("POST", "/admin/v1/stores/s1/orders",
                       json{{"id", "o-ttl"},
                            {"kind", "ship_from_store"},
                            {"lines", json::array({{{"gtin", kScarf}, {"qty", 1}}})},
                            {"ttl_s", 3600}}
                           .dump())
-              .status / 100 == 2);
+                  .status /
+              100 ==
+          2);
   REQUIRE(agent.Drain());
   REQUIRE(agent.api().Post("/v1/reservations/o-ttl/accept", "{}").status == 200);
 
@@ -168,7 +173,8 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
   clock.Set(0);
   sell("ON-TIME-AGAIN-");
   CHECK(agent.api().Get("/v1/reservations/o-ttl").json().at("status") == "expired");
-  CHECK(agent.api().Post("/v1/reservations/o-ttl/pick", json{{"payload", UnitCode(kScarf, "P1")}}.dump())
+  CHECK(agent.api()
+            .Post("/v1/reservations/o-ttl/pick", json{{"payload", UnitCode(kScarf, "P1")}}.dump())
             .status == 409);
 
   // Restart on the real time: still one expiry, no second sweep effect.
@@ -191,7 +197,8 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
     last_at = at;
   }
   CHECK(went_back);
-  std::printf("clock_jump: 5 jumps (-6 h, +2 h, -6 h, +2 h, back), %d sales and %zu events in the cloud "
-              "exactly once, 1 expiry, 1 replay refused\n",
-              sold, events.size());
+  std::printf(
+      "clock_jump: 5 jumps (-6 h, +2 h, -6 h, +2 h, back), %d sales and %zu events in the cloud "
+      "exactly once, 1 expiry, 1 replay refused\n",
+      sold, events.size());
 }

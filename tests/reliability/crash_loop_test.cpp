@@ -19,10 +19,10 @@
 // random moment only decides where the kill lands, never what is asserted.
 //
 // SA_CRASH_LOOP_ITERATIONS (default 100) kills; SA_CRASH_LOOP_SEED replays.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -46,11 +46,11 @@ namespace {
 // What the daemon acknowledged, across all iterations: the only things the
 // checks hold it to.
 struct Acked {
-  std::vector<std::string> sales;                        // answered 200 to complete
+  std::vector<std::string> sales;                         // answered 200 to complete
   std::map<std::string, std::vector<std::string>> units;  // sale -> its serials (for refunds)
-  std::vector<std::string> voids;                        // answered 200 to void
-  std::vector<std::string> refunds;                      // refund ids answered 201
-  std::vector<std::string> refundable;                   // acked sales not yet refunded (or tried)
+  std::vector<std::string> voids;                         // answered 200 to void
+  std::vector<std::string> refunds;                       // refund ids answered 201
+  std::vector<std::string> refundable;                    // acked sales not yet refunded (or tried)
 };
 
 // The client thread of one daemon lifetime. It sells until the daemon stops
@@ -59,7 +59,9 @@ struct Acked {
 class Client {
  public:
   Client(Api api, Acked& acked, std::uint64_t seed, int iteration)
-      : api_(std::move(api)), acked_(acked), rng_(seed ^ (0x9E3779B97F4A7C15ull * (iteration + 1))),
+      : api_(std::move(api)),
+        acked_(acked),
+        rng_(seed ^ (0x9E3779B97F4A7C15ull * (iteration + 1))),
         iteration_(iteration) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -72,8 +74,9 @@ class Client {
   // client stopped; the limit is a guard against a hung daemon, not a schedule.
   bool WaitForCompletions(int n) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return completions_ >= n || done_; }) &&
-           completions_ >= n;
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] {
+      return completions_ >= n || done_;
+    }) && completions_ >= n;
   }
   // Called right before SIGKILL: from now on, no answer is expected.
   void MarkKilled() { killed_ = true; }
@@ -99,7 +102,9 @@ class Client {
     return Outcome::cut;
   }
 
-  std::string NextSerial() { return "C" + std::to_string(iteration_) + "-" + std::to_string(serial_++); }
+  std::string NextSerial() {
+    return "C" + std::to_string(iteration_) + "-" + std::to_string(serial_++);
+  }
 
   // open, scan `lines` units, then complete for cash or void.
   Outcome Sale(int lines, bool void_it) {
@@ -110,13 +115,15 @@ class Client {
     std::int64_t total = 0;
     for (int i = 0; i < lines; ++i) {
       serials.push_back(NextSerial());
-      const auto scan = api_.Post("/v1/sales/" + id + "/scans",
-                                  json{{"payload", UnitCode(i % 2 ? kTea : kScarf, serials.back())}}.dump());
+      const auto scan =
+          api_.Post("/v1/sales/" + id + "/scans",
+                    json{{"payload", UnitCode(i % 2 ? kTea : kScarf, serials.back())}}.dump());
       if (Send(scan, 200, "scan") != Outcome::acked) return Outcome::cut;
       total = scan.json().at("total");
     }
     if (void_it) {
-      const auto v = api_.Post("/v1/sales/" + id + "/void", json{{"reason", "customer left"}}.dump());
+      const auto v =
+          api_.Post("/v1/sales/" + id + "/void", json{{"reason", "customer left"}}.dump());
       if (Send(v, 200, "void") != Outcome::acked) return Outcome::cut;
       std::lock_guard lock(mu_);
       acked_.voids.push_back(id);
@@ -124,8 +131,9 @@ class Client {
     }
     // Cash over the total on some sales: change is part of what must survive.
     const std::int64_t tendered = total + (rng_() % 3 == 0 ? 1000 : 0);
-    const auto done = api_.Post("/v1/sales/" + id + "/complete",
-                                json{{"payments", {{{"method", "cash"}, {"amount", tendered}}}}}.dump());
+    const auto done =
+        api_.Post("/v1/sales/" + id + "/complete",
+                  json{{"payments", {{{"method", "cash"}, {"amount", tendered}}}}}.dump());
     if (Send(done, 200, "complete") != Outcome::acked) return Outcome::cut;
     std::lock_guard lock(mu_);
     acked_.sales.push_back(id);
@@ -248,14 +256,17 @@ struct Rule {
 };
 constexpr Rule kRules[] = {
     {"completed sale without receipt, close time, lines or full payment",
-     "SELECT id FROM sales s WHERE status = 'completed' AND (receipt_no IS NULL OR closed_at_ms IS NULL "
+     "SELECT id FROM sales s WHERE status = 'completed' AND (receipt_no IS NULL OR closed_at_ms IS "
+     "NULL "
      "OR NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id) "
      "OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id) "
      "OR (SELECT sum(amount_minor) FROM payments p WHERE p.sale_id = s.id) <> tendered_minor "
      "OR tendered_minor - total_minor <> change_minor "
-     "OR total_minor <> (SELECT sum(unit_price_minor * qty) FROM sale_lines l WHERE l.sale_id = s.id))"},
+     "OR total_minor <> (SELECT sum(unit_price_minor * qty) FROM sale_lines l WHERE l.sale_id = "
+     "s.id))"},
     {"payment on a sale that is not completed",
-     "SELECT p.sale_id FROM payments p JOIN sales s ON s.id = p.sale_id WHERE s.status <> 'completed'"},
+     "SELECT p.sale_id FROM payments p JOIN sales s ON s.id = p.sale_id WHERE s.status <> "
+     "'completed'"},
     {"unit of a completed sale, not refunded, that is not sold to it",
      "SELECT l.sale_id || ' ' || l.serial FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
      "WHERE s.status = 'completed' AND l.serial IS NOT NULL "
@@ -269,23 +280,28 @@ constexpr Rule kRules[] = {
      "SELECT l.serial FROM refund_lines r JOIN sale_lines l ON l.id = r.line_id JOIN units u "
      "ON u.gtin = l.gtin AND u.serial = l.serial WHERE u.state = 'sold'"},
     {"refund without lines, of another sale's lines, or of the wrong amount",
-     "SELECT id FROM refunds f WHERE NOT EXISTS (SELECT 1 FROM refund_lines r WHERE r.refund_id = f.id) "
+     "SELECT id FROM refunds f WHERE NOT EXISTS (SELECT 1 FROM refund_lines r WHERE r.refund_id = "
+     "f.id) "
      "OR EXISTS (SELECT 1 FROM refund_lines r JOIN sale_lines l ON l.id = r.line_id "
      "WHERE r.refund_id = f.id AND l.sale_id <> f.sale_id) OR amount_minor <> (SELECT "
      "sum(l.unit_price_minor * l.qty) FROM refund_lines r JOIN sale_lines l ON l.id = r.line_id "
      "WHERE r.refund_id = f.id)"},
     {"sale.completed event not exactly once for a completed sale",
-     "SELECT coalesce(e.sid, s.id) FROM (SELECT json_extract(payload, '$.id') sid, count(*) n FROM outbox "
+     "SELECT coalesce(e.sid, s.id) FROM (SELECT json_extract(payload, '$.id') sid, count(*) n FROM "
+     "outbox "
      "WHERE type = 'sale.completed' GROUP BY sid) e FULL JOIN (SELECT id FROM sales WHERE status = "
      "'completed') s ON s.id = e.sid WHERE e.sid IS NULL OR s.id IS NULL OR e.n <> 1"},
     {"sale.voided event not exactly once for a voided sale",
      "SELECT coalesce(e.sid, s.id) FROM (SELECT coalesce(json_extract(payload, '$.sale_id'), "
-     "json_extract(payload, '$.id')) sid, count(*) n FROM outbox WHERE type = 'sale.voided' GROUP BY sid) e "
+     "json_extract(payload, '$.id')) sid, count(*) n FROM outbox WHERE type = 'sale.voided' GROUP "
+     "BY sid) e "
      "FULL JOIN (SELECT id FROM sales WHERE status = 'voided') s ON s.id = e.sid "
      "WHERE e.sid IS NULL OR s.id IS NULL OR e.n <> 1"},
     {"refund.completed event not exactly once for a refund",
-     "SELECT coalesce(e.rid, f.id) FROM (SELECT json_extract(payload, '$.refund_id') rid, count(*) n "
-     "FROM outbox WHERE type = 'refund.completed' GROUP BY rid) e FULL JOIN refunds f ON f.id = e.rid "
+     "SELECT coalesce(e.rid, f.id) FROM (SELECT json_extract(payload, '$.refund_id') rid, count(*) "
+     "n "
+     "FROM outbox WHERE type = 'refund.completed' GROUP BY rid) e FULL JOIN refunds f ON f.id = "
+     "e.rid "
      "WHERE e.rid IS NULL OR f.id IS NULL OR e.n <> 1"},
 };
 
@@ -300,7 +316,8 @@ std::string CheckLedger(const LedgerFile& db, const Acked& acked) {
   }
   std::unordered_map<std::string, std::string> status;
   for (auto& row : db.Rows("SELECT id, status FROM sales")) status.emplace(row[0], row[1]);
-  auto expect = [&](const std::vector<std::string>& ids, const std::string& want, const char* what) {
+  auto expect = [&](const std::vector<std::string>& ids, const std::string& want,
+                    const char* what) {
     for (const auto& id : ids) {
       const auto it = status.find(id);
       if (it == status.end() || it->second != want) {
@@ -318,14 +335,16 @@ std::string CheckLedger(const LedgerFile& db, const Acked& acked) {
   }
   for (const auto& rule : kRules) {
     const auto bad = db.Rows(rule.sql);
-    if (!bad.empty()) out += std::string(rule.what) + ": " + bad[0][0] + " (" + std::to_string(bad.size()) + ")\n";
+    if (!bad.empty())
+      out += std::string(rule.what) + ": " + bad[0][0] + " (" + std::to_string(bad.size()) + ")\n";
   }
   // Gapless from 1, and the counter the next event takes its seq from agrees.
-  const auto seq = db.Rows("SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0), "
-                           "(SELECT coalesce(max(value), 0) FROM counters WHERE name = 'outbox_seq') FROM outbox");
+  const auto seq = db.Rows(
+      "SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0), "
+      "(SELECT coalesce(max(value), 0) FROM counters WHERE name = 'outbox_seq') FROM outbox");
   if (seq[0][1] != "1" || seq[0][0] != seq[0][2] || seq[0][3] != seq[0][2]) {
-    out += "outbox seq: count " + seq[0][0] + " min " + seq[0][1] + " max " + seq[0][2] + " counter " +
-           seq[0][3] + "\n";
+    out += "outbox seq: count " + seq[0][0] + " min " + seq[0][1] + " max " + seq[0][2] +
+           " counter " + seq[0][3] + "\n";
   }
   return out;
 }
@@ -335,7 +354,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 // How many events of `type` the cloud holds per id (the payload field `key`).
-std::map<std::string, int> CloudCount(const json& events, const std::string& type, const char* key) {
+std::map<std::string, int> CloudCount(const json& events, const std::string& type,
+                                      const char* key) {
   std::map<std::string, int> n;
   for (const auto& e : events) {
     if (e.at("type") == type) ++n[e.at("payload").value(key, "")];
@@ -360,7 +380,8 @@ TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles
   std::size_t waited_for = 0;  // completions the loop waited for: a floor for what was acked
 
   for (int i = 0; i < iterations; ++i) {
-    INFO("seed " << seed << " iteration " << i << " (SA_CRASH_LOOP_SEED=" << seed << " replays the draws)");
+    INFO("seed " << seed << " iteration " << i << " (SA_CRASH_LOOP_SEED=" << seed
+                 << " replays the draws)");
     const int wait_for = static_cast<int>(rng() % 4);  // acknowledged completions before the kill
     const auto spin = std::chrono::microseconds(rng() % 2001);
     waited_for += static_cast<std::size_t>(wait_for);
@@ -388,7 +409,8 @@ TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles
     }
     agent.Start();
     if (iterations >= 1000 && (i + 1) % 500 == 0) {  // a long run shows how far it got
-      std::cout << "crash_loop: progress " << i + 1 << "/" << iterations << " sales_acked=" << acked.sales.size()
+      std::cout << "crash_loop: progress " << i + 1 << "/" << iterations
+                << " sales_acked=" << acked.sales.size()
                 << " elapsed_s=" << static_cast<int>(Seconds(started)) << std::endl;
     }
   }
@@ -419,8 +441,9 @@ TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles
   }
 
   const double elapsed = Seconds(started);
-  std::cout << "crash_loop: seed=" << seed << " iterations=" << iterations << " kills=" << iterations
-            << " sales_acked=" << acked.sales.size() << " voids_acked=" << acked.voids.size()
-            << " refunds_acked=" << acked.refunds.size() << " events_in_cloud=" << events.size()
+  std::cout << "crash_loop: seed=" << seed << " iterations=" << iterations
+            << " kills=" << iterations << " sales_acked=" << acked.sales.size()
+            << " voids_acked=" << acked.voids.size() << " refunds_acked=" << acked.refunds.size()
+            << " events_in_cloud=" << events.size()
             << " elapsed_s=" << static_cast<int>(elapsed + 0.5) << std::endl;
 }

@@ -7,14 +7,13 @@
 // with 507 insufficient_storage and changes nothing, the ledger stays
 // consistent, health and metrics say so, and the agent sells again by itself,
 // without a restart, once space returns.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <sched.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -40,11 +39,11 @@ namespace {
 
 constexpr const char* kScarf = "06950123450005";
 
-[[maybe_unused]] const bool kCurlReady = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+[[maybe_unused]] const bool kCurlReady = [] {
+  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}();
 
-void WriteProc(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteProc(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // A mount namespace of our own (once per process), so mounts made here are
 // seen by this process and its children only, and go when they exit.
@@ -100,14 +99,15 @@ struct Shop {
 
   void Start() {
     agent = std::make_unique<AgentProcess>(
-        SA_STORE_AGENT, std::vector<std::string>{"--demo", "--data-dir", dir.string(), "--listen",
-                                                 "127.0.0.1:0"});
+        SA_STORE_AGENT,
+        std::vector<std::string>{"--demo", "--data-dir", dir.string(), "--listen", "127.0.0.1:0"});
     api.url = agent->WaitReady();
     INFO(agent->DrainLog());
     REQUIRE_FALSE(api.url.empty());
     api.token = sa::testing::Trimmed(sa::testing::Slurp((dir / "api-token").string()));
-    brand = sa::crypto::SigningKey::FromPem(sa::testing::Slurp((dir / "demo/brand.key.pem").string()))
-                .value();
+    brand =
+        sa::crypto::SigningKey::FromPem(sa::testing::Slurp((dir / "demo/brand.key.pem").string()))
+            .value();
   }
   void Stop() {
     agent->Signal(SIGTERM);
@@ -137,8 +137,9 @@ struct Shop {
   }
   HttpReply Complete(const std::string& id) {
     const json sale = api.Get("/v1/sales/" + id).json();
-    return api.Post("/v1/sales/" + id + "/complete",
-                    json{{"payments", {{{"method", "cash"}, {"amount", sale.at("total")}}}}}.dump());
+    return api.Post(
+        "/v1/sales/" + id + "/complete",
+        json{{"payments", {{{"method", "cash"}, {"amount", sale.at("total")}}}}}.dump());
   }
   json Health() const {
     auto r = api.Get("/v1/health");
@@ -173,15 +174,16 @@ void CheckLedger(const fs::path& db_path, const std::set<std::string>& acked) {
     sqlite3_stmt* st = nullptr;
     REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    std::string v = sqlite3_column_text(st, 0) ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "";
+    std::string v =
+        sqlite3_column_text(st, 0) ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "";
     sqlite3_finalize(st);
     return v;
   };
   CHECK(scalar("PRAGMA integrity_check") == "ok");
   for (const auto& id : acked) {
     INFO("acknowledged sale " << id);
-    CHECK(scalar("SELECT coalesce((SELECT status FROM sales WHERE id = '" + id + "'), 'missing')") ==
-          "completed");
+    CHECK(scalar("SELECT coalesce((SELECT status FROM sales WHERE id = '" + id +
+                 "'), 'missing')") == "completed");
   }
   CHECK(scalar("SELECT count(*) FROM sales s WHERE status = 'completed' AND "
                "(SELECT count(*) FROM payments p WHERE p.sale_id = s.id) = 0") == "0");
@@ -283,9 +285,10 @@ TEST_CASE("full disk: a sale is refused with insufficient_storage and the agent 
   CHECK(healed.at("storage").at("state") == "ok");
   CHECK(Metric(shop.api, "sa_ledger_storage_full") == "0");
 
-  std::printf("full_disk: %zu sales acknowledged, %s refused with 507 while the disk was full, "
-              "selling again without a restart once %zu bytes were freed\n",
-              acked.size(), health.at("storage").at("refusals").dump().c_str(), ballast);
+  std::printf(
+      "full_disk: %zu sales acknowledged, %s refused with 507 while the disk was full, "
+      "selling again without a restart once %zu bytes were freed\n",
+      acked.size(), health.at("storage").at("refusals").dump().c_str(), ballast);
 
   // And all of it survives a restart.
   shop.Stop();
@@ -297,8 +300,9 @@ TEST_CASE("full disk: a sale is refused with insufficient_storage and the agent 
   }
 }
 
-TEST_CASE("full disk: an agent restarted on a full disk starts or says why and never corrupts the ledger",
-          "[reliability][full_disk]") {
+TEST_CASE(
+    "full disk: an agent restarted on a full disk starts or says why and never corrupts the ledger",
+    "[reliability][full_disk]") {
   sa::testing::TempDir temp("sa-full-disk");
   const fs::path mnt = temp.path() / "mnt";
   MountTmpfs(mnt, 2048);

@@ -18,9 +18,8 @@
 //
 // SA_NET_FAULT_SEED replays a schedule; SA_NET_FAULT_REQUESTS (default 300)
 // is how many requests must have gone through the proxy before the drain.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -120,7 +119,8 @@ TEST_CASE("network faults: delays drops resets truncations and duplicates lose a
     int serial = 0;
     std::uint64_t next_report = 10000;
     for (std::uint64_t round = 0; proxy.requests() < target; ++round) {
-      INFO("round " << round << ", after " << proxy.requests() << " requests, " << sales.size() << " sales");
+      INFO("round " << round << ", after " << proxy.requests() << " requests, " << sales.size()
+                    << " sales");
       // Every round asks for a sync, which talks to the cloud: an agent that
       // stopped doing so must fail here, not spin until the ctest timeout.
       REQUIRE(round < 10 * target + 100);
@@ -148,7 +148,8 @@ TEST_CASE("network faults: delays drops resets truncations and duplicates lose a
         const json& open = listed.at("reservations");
         if (!open.empty()) {
           const std::string id = open[rng() % open.size()].at("id");
-          const auto r = agent.api().Post("/v1/reservations/" + id + "/reject", json{{"reason", "no stock"}}.dump());
+          const auto r = agent.api().Post("/v1/reservations/" + id + "/reject",
+                                          json{{"reason", "no stock"}}.dump());
           REQUIRE(r.status == 200);
           orders.at(id) = "rejected";
         }
@@ -156,7 +157,8 @@ TEST_CASE("network faults: delays drops resets truncations and duplicates lose a
       (void)agent.SyncNow();  // through the proxy: ok or not, both are fine here
       if (target >= 10000 && proxy.requests() >= next_report) {  // a long run shows how far it got
         next_report += 10000;
-        std::cout << "network_faults: progress requests=" << proxy.requests() << " sales=" << sales.size()
+        std::cout << "network_faults: progress requests=" << proxy.requests()
+                  << " sales=" << sales.size()
                   << " elapsed_s=" << static_cast<int>(Seconds(started)) << std::endl;
       }
     }
@@ -232,9 +234,10 @@ TEST_CASE("network faults: delays drops resets truncations and duplicates lose a
 
   const double elapsed = Seconds(started);
   std::cout << "network_faults: seed=" << seed << " requests=" << proxy.requests() << " "
-            << proxy.FaultSummary() << " sync_failures=" << status.at("failures") << " sales=" << sales.size()
-            << " orders=" << orders.size() << " rejected=" << rejected << " events_in_cloud=" << events.size()
-            << " elapsed_s=" << static_cast<int>(elapsed + 0.5)
-            << " requests_per_s=" << static_cast<int>(static_cast<double>(proxy.requests()) / elapsed)
+            << proxy.FaultSummary() << " sync_failures=" << status.at("failures")
+            << " sales=" << sales.size() << " orders=" << orders.size() << " rejected=" << rejected
+            << " events_in_cloud=" << events.size()
+            << " elapsed_s=" << static_cast<int>(elapsed + 0.5) << " requests_per_s="
+            << static_cast<int>(static_cast<double>(proxy.requests()) / elapsed)
             << "\nnetwork_faults: the agent's failure reasons:" << reason_list << std::endl;
 }

@@ -16,10 +16,10 @@
 // UUIDv7 with random bits, so page layouts, and with them the exact write a
 // cut lands on, can drift after a few dozen cuts. The checks after each cut
 // run on the real VFS and really fsync: TMPDIR=/dev/shm speeds a long run.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -197,27 +197,33 @@ void CheckAndSell(const std::string& path, Book& book, std::size_t upto, bool to
 
   // No half sale, void or refund: each is all there or not at all (the
   // crash_test queries, extended to voids and refunds).
-  CHECK(Scalar(ledger, "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
-                       "(SELECT count(*) FROM payments p WHERE p.sale_id = s.id) <> 1") == 0);
-  CHECK(Scalar(ledger, "SELECT count(*) FROM sales s WHERE total_minor <> (SELECT "
-                       "coalesce(sum(unit_price_minor * qty), 0) FROM sale_lines l "
-                       "WHERE l.sale_id = s.id)") == 0);
-  CHECK(Scalar(ledger, "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
-                       "(SELECT count(*) FROM stock_moves m WHERE m.reason = 'sale' AND "
-                       "m.ref = s.id) <> (SELECT count(*) FROM sale_lines l "
-                       "WHERE l.sale_id = s.id)") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
+               "(SELECT count(*) FROM payments p WHERE p.sale_id = s.id) <> 1") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM sales s WHERE total_minor <> (SELECT "
+               "coalesce(sum(unit_price_minor * qty), 0) FROM sale_lines l "
+               "WHERE l.sale_id = s.id)") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM sales s WHERE status = 'completed' AND "
+               "(SELECT count(*) FROM stock_moves m WHERE m.reason = 'sale' AND "
+               "m.ref = s.id) <> (SELECT count(*) FROM sale_lines l "
+               "WHERE l.sale_id = s.id)") == 0);
   // Every unit of a completed sale is sold to it, or refunded; every sold
   // unit belongs to a completed sale.
-  CHECK(Scalar(ledger, "SELECT count(*) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-                       "WHERE s.status = 'completed' AND NOT EXISTS (SELECT 1 FROM units u "
-                       "WHERE u.gtin = l.gtin AND u.serial = l.serial AND u.state = 'sold' AND "
-                       "u.sale_id = s.id) AND NOT EXISTS (SELECT 1 FROM refund_lines r "
-                       "WHERE r.line_id = l.id)") == 0);
-  CHECK(Scalar(ledger, "SELECT count(*) FROM units u WHERE state = 'sold' AND NOT EXISTS "
-                       "(SELECT 1 FROM sales s WHERE s.id = u.sale_id AND "
-                       "s.status = 'completed')") == 0);
-  CHECK(Scalar(ledger, "SELECT count(*) FROM refunds r WHERE NOT EXISTS "
-                       "(SELECT 1 FROM refund_lines l WHERE l.refund_id = r.id)") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+               "WHERE s.status = 'completed' AND NOT EXISTS (SELECT 1 FROM units u "
+               "WHERE u.gtin = l.gtin AND u.serial = l.serial AND u.state = 'sold' AND "
+               "u.sale_id = s.id) AND NOT EXISTS (SELECT 1 FROM refund_lines r "
+               "WHERE r.line_id = l.id)") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM units u WHERE state = 'sold' AND NOT EXISTS "
+               "(SELECT 1 FROM sales s WHERE s.id = u.sale_id AND "
+               "s.status = 'completed')") == 0);
+  CHECK(Scalar(ledger,
+               "SELECT count(*) FROM refunds r WHERE NOT EXISTS "
+               "(SELECT 1 FROM refund_lines l WHERE l.refund_id = r.id)") == 0);
   // Invariant 2: exactly one event per state change; invariant 3: no gap.
   CHECK(completed.size() ==
         static_cast<std::size_t>(
@@ -251,8 +257,8 @@ void NewLedger(const fs::path& dir, Book& book, const sa::Clock& clock) {
 // synchronous=NORMAL whatever Durability a transaction asks for, as if
 // Complete() committed like a cart edit (Durability::relaxed). The product
 // code runs unchanged; its "PRAGMA synchronous=FULL" is silently ignored.
-int IgnoreSynchronousPragma(void*, int action, const char* pragma, const char* value,
-                            const char*, const char*) {
+int IgnoreSynchronousPragma(void*, int action, const char* pragma, const char* value, const char*,
+                            const char*) {
   if (action == SQLITE_PRAGMA && pragma && value && sqlite3_stricmp(pragma, "synchronous") == 0) {
     return SQLITE_IGNORE;
   }
@@ -382,15 +388,16 @@ Figures RunCopies(std::uint64_t seed, std::uint64_t iterations) {
 void Summary(const char* what, std::uint64_t seed, const Figures& f) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(f.took).count();
   const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::printf("power_loss %s: seed %llu, %llu %s, %llu acknowledged operations, %llu checks of "
-              "them passed, %llu lost",
-              what, u(seed), u(f.cuts), f.disk.copies ? "copies" : "cuts", u(f.made), u(f.checked),
-              u(f.lost));
+  std::printf(
+      "power_loss %s: seed %llu, %llu %s, %llu acknowledged operations, %llu checks of "
+      "them passed, %llu lost",
+      what, u(seed), u(f.cuts), f.disk.copies ? "copies" : "cuts", u(f.made), u(f.checked),
+      u(f.lost));
   if (!f.disk.copies) {
-    std::printf("; %llu unsynced writes at the cuts (%llu to the database file): %llu dropped, "
-                "%llu torn, %llu written",
-                u(f.disk.pending), u(f.disk.pending_db), u(f.disk.dropped), u(f.disk.torn),
-                u(f.disk.kept));
+    std::printf(
+        "; %llu unsynced writes at the cuts (%llu to the database file): %llu dropped, "
+        "%llu torn, %llu written",
+        u(f.disk.pending), u(f.disk.pending_db), u(f.disk.dropped), u(f.disk.torn), u(f.disk.kept));
   }
   std::printf("; %lld.%03lld s\n", static_cast<long long>(ms / 1000),
               static_cast<long long>(ms % 1000));

@@ -306,12 +306,14 @@ TEST_CASE("storectl takes a sale by the part of its id a screen shows", "[storec
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"--data-dir", data_dir});
     auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err);
+    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code
+                              << "\nstdout: " << r.out << "\nstderr: " << r.err);
     return r;
   };
-  const std::string sale = json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
-  const std::string other = json::parse(ctl({"sale", "open", "--terminal", "till-2", "--json"}).out)["id"];
+  const std::string sale =
+      json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
+  const std::string other =
+      json::parse(ctl({"sale", "open", "--terminal", "till-2", "--json"}).out)["id"];
   const std::string tail = sale.substr(sale.size() - 6);  // what the cashier screen shows
   REQUIRE(other.substr(other.size() - 6) != tail);
   const auto codes = json::parse(ctl({"demo", "codes", "1", "--json"}).out);
@@ -339,7 +341,9 @@ TEST_CASE("storectl takes a sale by the part of its id a screen shows", "[storec
   CHECK(json::parse(none.out)["error"]["code"] == "sale_not_found");
   auto bad = ctl({"sale", "show", "no!", "--json"});
   CHECK(bad.exit_code == 3);
-  CHECK(json::parse(ctl({"sale", "show", other.substr(other.size() - 6), "--json"}).out)["status"] == "open");
+  CHECK(
+      json::parse(ctl({"sale", "show", other.substr(other.size() - 6), "--json"}).out)["status"] ==
+      "open");
 }
 
 // The demo store opens with stock on hand (its first start only), so what it
@@ -350,8 +354,8 @@ TEST_CASE("the demo store opens with its stock on hand, once", "[storectl][e2e][
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"--data-dir", data_dir});
     auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err);
+    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code
+                              << "\nstdout: " << r.out << "\nstderr: " << r.err);
     return r;
   };
   auto on_hand = [&] {
@@ -363,7 +367,8 @@ TEST_CASE("the demo store opens with its stock on hand, once", "[storectl][e2e][
     Daemon agent(data_dir);
     REQUIRE(agent.WaitReady(std::chrono::seconds(30)));
     CHECK(on_hand() == 50);
-    const std::string sale = json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
+    const std::string sale =
+        json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
     const auto codes = json::parse(ctl({"demo", "codes", "1", "--json"}).out);
     REQUIRE(ctl({"sale", "scan", sale, codes["codes"][0]}).exit_code == 0);
     REQUIRE(ctl({"sale", "complete", sale, "--pay", "cash:599"}).exit_code == 0);

@@ -3,7 +3,6 @@
 // (--demo, an ephemeral port): what they print, --json, and the exit codes
 // (0 ok, 1 usage, 2 no agent, 3 refused).
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -26,7 +25,8 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 struct Store {
   Store()
       : temp("sa-storectl-shift"),
-        agent(SA_STORE_AGENT, {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"}) {
+        agent(SA_STORE_AGENT,
+              {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"}) {
     api.url = agent.WaitReady();
     REQUIRE_FALSE(api.url.empty());
     api.token = sa::testing::Trimmed(sa::testing::Slurp((temp.path() / "api-token").string()));
@@ -49,19 +49,22 @@ TEST_CASE("storectl cashier add list pin and remove", "[storectl][cashier]") {
   INFO(add.err);
   CHECK(add.exit_code == 0);
   CHECK(Contains(add.out, "cashier ann  Ann Lee  cashier"));
-  auto mgr = s.Ctl({"cashier", "add", "max", "--name", "Max", "--role", "manager", "--pin", "7777", "--json"});
+  auto mgr = s.Ctl(
+      {"cashier", "add", "max", "--name", "Max", "--role", "manager", "--pin", "7777", "--json"});
   CHECK(mgr.exit_code == 0);
   CHECK(json::parse(mgr.out) == json{{"id", "max"}, {"name", "Max"}, {"role", "manager"}});
   auto list = s.Ctl({"cashier", "list", "--json"});
   REQUIRE(list.exit_code == 0);
   CHECK(json::parse(list.out)["cashiers"].size() == 2);
   CHECK(s.Ctl({"cashier", "pin", "ann", "--pin", "1111"}).exit_code == 0);
-  CHECK(sa::testing::Http("POST", s.api.url + "/v1/login", R"({"cashier":"ann","pin":"1111"})").status == 200);
+  CHECK(sa::testing::Http("POST", s.api.url + "/v1/login", R"({"cashier":"ann","pin":"1111"})")
+            .status == 200);
   auto removed = s.Ctl({"cashier", "remove", "ann"});
   CHECK(removed.exit_code == 0);
   CHECK(Contains(removed.out, "cashier ann removed"));
   CHECK(Contains(s.Ctl({"cashier", "list"}).out, "(removed)"));
-  CHECK(sa::testing::Http("POST", s.api.url + "/v1/login", R"({"cashier":"ann","pin":"1111"})").status == 401);
+  CHECK(sa::testing::Http("POST", s.api.url + "/v1/login", R"({"cashier":"ann","pin":"1111"})")
+            .status == 401);
 
   // Refusals: 3 with the agent's code; usage: 1.
   auto dup = s.Ctl({"cashier", "add", "max", "--name", "Max", "--pin", "1234", "--json"});
@@ -73,7 +76,8 @@ TEST_CASE("storectl cashier add list pin and remove", "[storectl][cashier]") {
   // No --pin: read from stdin (here /dev/null: no PIN, refused).
   CHECK(s.Ctl({"cashier", "add", "bo", "--name", "Bo"}).exit_code == 3);
   CHECK(s.Ctl({"cashier", "pin", "nobody", "--pin", "1234"}).exit_code == 3);
-  CHECK(s.Ctl({"cashier", "add", "bo", "--name", "Bo", "--role", "owner", "--pin", "1234"}).exit_code == 1);
+  CHECK(s.Ctl({"cashier", "add", "bo", "--name", "Bo", "--role", "owner", "--pin", "1234"})
+            .exit_code == 1);
   CHECK(s.Ctl({"cashier", "add", "bo"}).exit_code == 1);  // --name is required
 }
 
@@ -96,10 +100,13 @@ TEST_CASE("storectl shift open close and the text Z report", "[storectl][shift]"
                          sa::testing::Slurp((s.temp.path() / "demo/brand.key.pem").string()))
                          .value();
   const std::string gtin = "06950123450043";  // 500 fen in the demo catalog
-  const std::string label =
-      sa::codes::MakeDigitalLink("id.brand.example", gtin, "SH1", sa::codes::SignLabel(gtin, "SH1", brand));
-  REQUIRE(s.api.Post("/v1/sales/" + sale_id + "/scans", json{{"payload", label}}.dump()).status == 200);
-  REQUIRE(s.api.Post("/v1/sales/" + sale_id + "/complete", R"({"payments":[{"method":"cash","amount":1000}]})")
+  const std::string label = sa::codes::MakeDigitalLink("id.brand.example", gtin, "SH1",
+                                                       sa::codes::SignLabel(gtin, "SH1", brand));
+  REQUIRE(s.api.Post("/v1/sales/" + sale_id + "/scans", json{{"payload", label}}.dump()).status ==
+          200);
+  REQUIRE(s.api
+              .Post("/v1/sales/" + sale_id + "/complete",
+                    R"({"payments":[{"method":"cash","amount":1000}]})")
               .status == 200);
 
   auto x = s.Ctl({"shift", "report", id});
@@ -138,7 +145,8 @@ TEST_CASE("storectl shift open close and the text Z report", "[storectl][shift]"
 TEST_CASE("storectl shift without an agent exits 2", "[storectl][shift]") {
   sa::testing::TempDir dir("sa-storectl-none");
   { std::ofstream(dir.path() / "api-token") << "tok\n"; }
-  auto r = sa::testing::RunProgram(SA_STORECTL, {"shift", "list", "--data-dir", dir.path().string(), "--url",
-                                                 "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort())});
+  auto r = sa::testing::RunProgram(
+      SA_STORECTL, {"shift", "list", "--data-dir", dir.path().string(), "--url",
+                    "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort())});
   CHECK(r.exit_code == 2);
 }

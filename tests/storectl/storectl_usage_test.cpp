@@ -62,8 +62,8 @@ TEST_CASE("storectl names a mistyped command and the nearest one", "[storectl][u
     INFO(slip.typed);
     r = Storectl(slip.args);
     CHECK(r.exit_code == 1);
-    CHECK(r.err == "storectl: unknown command '" + slip.typed + "' (did you mean '" + slip.meant +
-                       "'?)\n");
+    CHECK(r.err ==
+          "storectl: unknown command '" + slip.typed + "' (did you mean '" + slip.meant + "'?)\n");
   }
 }
 

@@ -127,7 +127,7 @@ class AgentProcess {
 };
 
 struct HttpReply {
-  long status = 0;  // 0: no answer (connection failed or dropped)
+  long status = 0;           // 0: no answer (connection failed or dropped)
   CURLcode code = CURLE_OK;  // why there was none
   std::string body;
   std::string headers;
@@ -142,8 +142,9 @@ struct HttpReply {
 };
 
 // One HTTP request with libcurl. `headers` are full lines ("Name: value").
-inline HttpReply Http(const std::string& method, const std::string& url, const std::string& body = "",
-                      std::vector<std::string> headers = {}, const std::string& ca_file = "") {
+inline HttpReply Http(const std::string& method, const std::string& url,
+                      const std::string& body = "", std::vector<std::string> headers = {},
+                      const std::string& ca_file = "") {
   HttpReply reply;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;

@@ -45,7 +45,8 @@ inline std::vector<SseEvent> ParseSse(const std::string& text) {
     std::size_t l = 0;
     while (l <= block.size()) {
       const auto nl = block.find('\n', l);
-      const std::string line = block.substr(l, nl == std::string::npos ? std::string::npos : nl - l);
+      const std::string line =
+          block.substr(l, nl == std::string::npos ? std::string::npos : nl - l);
       if (line.rfind("event: ", 0) == 0) ev.event = line.substr(7);
       if (line.rfind("data: ", 0) == 0) ev.data += line.substr(6);
       if (nl == std::string::npos) break;
@@ -58,7 +59,7 @@ inline std::vector<SseEvent> ParseSse(const std::string& text) {
 
 // The first `event` whose JSON data satisfies `match`, or null.
 inline nlohmann::json FindEvent(const std::string& text, const std::string& event,
-               const std::function<bool(const nlohmann::json&)>& match) {
+                                const std::function<bool(const nlohmann::json&)>& match) {
   for (const auto& ev : ParseSse(text)) {
     if (ev.event != event) continue;
     const nlohmann::json j = nlohmann::json::parse(ev.data, nullptr, false);
@@ -90,7 +91,8 @@ class ScannerConnection {
 
   void SendLine(const std::string& line) {
     const std::string text = line + "\n";
-    REQUIRE(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+    REQUIRE(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(text.size()));
   }
 
  private:
@@ -98,7 +100,8 @@ class ScannerConnection {
 };
 
 // `storectl --data-dir DIR demo codes N`: N signed unit labels, then a member code.
-inline std::vector<std::string> DemoCodes(const std::string& storectl, const std::filesystem::path& dir, int n) {
+inline std::vector<std::string> DemoCodes(const std::string& storectl,
+                                          const std::filesystem::path& dir, int n) {
   Child ctl(storectl, {"--data-dir", dir.string(), "demo", "codes", std::to_string(n)});
   const std::string out = ctl.ReadAll();
   REQUIRE(ctl.Wait() == 0);

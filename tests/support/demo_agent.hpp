@@ -35,13 +35,16 @@ struct DemoAgent {
     api.url = agent.WaitReady();
     REQUIRE_FALSE(api.url.empty());
     api.token = Trimmed(Slurp((temp.path() / "api-token").string()));
-    brand = crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/brand.key.pem").string())).value();
-    member = crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/member.key.pem").string())).value();
+    brand =
+        crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/brand.key.pem").string())).value();
+    member =
+        crypto::SigningKey::FromPem(Slurp((temp.path() / "demo/member.key.pem").string())).value();
   }
 
   // A Digital Link label of this unit, signed with the demo brand key.
   std::string Label(const std::string& gtin, const std::string& serial) const {
-    return codes::MakeDigitalLink("id.brand.example", gtin, serial, codes::SignLabel(gtin, serial, brand));
+    return codes::MakeDigitalLink("id.brand.example", gtin, serial,
+                                  codes::SignLabel(gtin, serial, brand));
   }
   // A member code of `id` minted at `at_s` (Unix seconds) with the demo member key.
   std::string MemberCode(const std::string& id, std::int64_t at_s) const {

@@ -22,7 +22,8 @@ namespace sa::testing {
 // GET /v1/events on its own thread; the received bytes are waited on.
 class EventStreamClient {
  public:
-  explicit EventStreamClient(const Api& api) : url_(api.url + "/v1/events"), auth_("Authorization: Bearer " + api.token) {
+  explicit EventStreamClient(const Api& api)
+      : url_(api.url + "/v1/events"), auth_("Authorization: Bearer " + api.token) {
     thread_ = std::thread([this] { Run(); });
   }
   ~EventStreamClient() { Stop(); }

@@ -12,10 +12,9 @@
 // a server.
 #pragma once
 
-#include <asio.hpp>
-
 #include <algorithm>
 #include <array>
+#include <asio.hpp>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -40,8 +39,9 @@ class FaultProxy {
     double delay = 0;         // a chunk waits delay_ms before it is forwarded
     int delay_ms = 30;
     std::uint64_t seed = 1;
-    double reset = 0;      // a chunk (either way) is partly forwarded, then both sides get RST
-    double truncate = 0;   // an upstream chunk is forwarded up to a random byte, then FIN to the client
+    double reset = 0;  // a chunk (either way) is partly forwarded, then both sides get RST
+    double truncate =
+        0;  // an upstream chunk is forwarded up to a random byte, then FIN to the client
     double duplicate = 0;  // a request is sent to the upstream once more on a fresh connection
   };
 
@@ -52,7 +52,8 @@ class FaultProxy {
   FaultProxy(std::uint16_t upstream_port, Faults faults)
       : upstream_(asio::ip::make_address("127.0.0.1"), upstream_port),
         acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        faults_(faults), rng_(faults.seed) {
+        faults_(faults),
+        rng_(faults.seed) {
     Accept();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -77,7 +78,8 @@ class FaultProxy {
   std::string FaultSummary() const {
     std::string out;
     for (int k = 0; k < kKinds; ++k) {
-      out += (out.empty() ? "" : " ") + std::string(kKindNames[k]) + "=" + std::to_string(faults(Kind(k)));
+      out += (out.empty() ? "" : " ") + std::string(kKindNames[k]) + "=" +
+             std::to_string(faults(Kind(k)));
     }
     return out;
   }
@@ -95,7 +97,8 @@ class FaultProxy {
   // A request sent again to the upstream on a connection of its own. Its
   // answer is read (so the upstream finishes the request) and dropped.
   struct Replay : std::enable_shared_from_this<Replay> {
-    Replay(FaultProxy& p, std::string b) : proxy(p), socket(p.io_), timer(p.io_), bytes(std::move(b)) {}
+    Replay(FaultProxy& p, std::string b)
+        : proxy(p), socket(p.io_), timer(p.io_), bytes(std::move(b)) {}
     FaultProxy& proxy;
     asio::ip::tcp::socket socket;
     asio::steady_timer timer;
@@ -115,18 +118,19 @@ class FaultProxy {
       });
       socket.async_connect(proxy.upstream_, [self = shared_from_this()](asio::error_code ec) {
         if (ec) return self->Close();
-        asio::async_write(self->socket, asio::buffer(self->bytes), [self](asio::error_code e, std::size_t) {
-          if (e) return self->Close();
-          self->Drain();
-        });
+        asio::async_write(self->socket, asio::buffer(self->bytes),
+                          [self](asio::error_code e, std::size_t) {
+                            if (e) return self->Close();
+                            self->Drain();
+                          });
       });
     }
     // Until the upstream closes or the answer has begun: once it answers,
     // it has acted on the request.
     void Drain() {
-      socket.async_read_some(asio::buffer(sink), [self = shared_from_this()](asio::error_code, std::size_t) {
-        self->Close();
-      });
+      socket.async_read_some(
+          asio::buffer(sink),
+          [self = shared_from_this()](asio::error_code, std::size_t) { self->Close(); });
     }
   };
 
@@ -194,8 +198,8 @@ class FaultProxy {
     }
     void Pump(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to, std::array<char, 16384>& buf,
               bool request_side) {
-      from.async_read_some(asio::buffer(buf), [self = shared_from_this(), &from, &to, &buf, request_side](
-                                                  asio::error_code ec, std::size_t n) {
+      from.async_read_some(asio::buffer(buf), [self = shared_from_this(), &from, &to, &buf,
+                                               request_side](asio::error_code ec, std::size_t n) {
         if (ec) return self->Close();
         const std::string_view chunk(buf.data(), n);
         if (request_side) {
@@ -205,7 +209,8 @@ class FaultProxy {
         }
         FaultProxy& px = self->proxy;
         const Faults& f = px.faults_;
-        if (px.Roll(request_side ? f.cut_request : f.cut_response, request_side ? kCutRequest : kCutResponse)) {
+        if (px.Roll(request_side ? f.cut_request : f.cut_response,
+                    request_side ? kCutRequest : kCutResponse)) {
           // Half of it, then nothing more on this connection.
           asio::async_write(to, asio::buffer(buf.data(), std::max<std::size_t>(1, n / 2)),
                             [self](asio::error_code, std::size_t) { self->Close(); });
@@ -226,11 +231,12 @@ class FaultProxy {
           return;
         }
         auto forward = [self, &from, &to, &buf, n, request_side] {
-          asio::async_write(to, asio::buffer(buf.data(), n),
-                            [self, &from, &to, &buf, request_side](asio::error_code e, std::size_t) {
-                              if (e) return self->Close();
-                              self->Pump(from, to, buf, request_side);
-                            });
+          asio::async_write(
+              to, asio::buffer(buf.data(), n),
+              [self, &from, &to, &buf, request_side](asio::error_code e, std::size_t) {
+                if (e) return self->Close();
+                self->Pump(from, to, buf, request_side);
+              });
         };
         if (px.Roll(f.delay, kDelay)) {
           // One timer per link: a held chunk in each direction at once is

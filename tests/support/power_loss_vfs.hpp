@@ -59,12 +59,12 @@ namespace sa::testing {
 
 struct PowerCutStats {
   std::uint64_t cuts = 0;
-  std::uint64_t pending = 0;  // unsynced operations when the power went
+  std::uint64_t pending = 0;     // unsynced operations when the power went
   std::uint64_t pending_db = 0;  // of those, to a database file (a checkpoint's)
-  std::uint64_t dropped = 0;  // of those, never reached the disk
-  std::uint64_t torn = 0;     // reached it in part (some sectors)
-  std::uint64_t kept = 0;     // reached it whole
-  std::uint64_t copies = 0;   // copies taken mid-write
+  std::uint64_t dropped = 0;     // of those, never reached the disk
+  std::uint64_t torn = 0;        // reached it in part (some sectors)
+  std::uint64_t kept = 0;        // reached it whole
+  std::uint64_t copies = 0;      // copies taken mid-write
 };
 
 class PowerLossVfs {
@@ -178,9 +178,9 @@ class PowerLossVfs {
   // that Restore can take it back.
   struct Op {
     bool truncate = false;
-    std::int64_t offset = 0;   // a write's offset, or a truncate's new size
-    std::string data;          // what was written
-    std::string before;        // what those bytes held (or what the truncate cut off)
+    std::int64_t offset = 0;  // a write's offset, or a truncate's new size
+    std::string data;         // what was written
+    std::string before;       // what those bytes held (or what the truncate cut off)
     std::int64_t size_before = 0;
   };
   struct Tracked {
@@ -480,8 +480,7 @@ class PowerLossVfs {
   }
   static int SectorSize(sqlite3_file* f) { return Inner(f)->pMethods->xSectorSize(Inner(f)); }
   static int DeviceCharacteristics(sqlite3_file* f) {
-    return Inner(f)->pMethods->xDeviceCharacteristics(Inner(f)) &
-           SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+    return Inner(f)->pMethods->xDeviceCharacteristics(Inner(f)) & SQLITE_IOCAP_POWERSAFE_OVERWRITE;
   }
   static int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
     if (Owner(f).power_off_) return SQLITE_IOERR_SHMMAP;
@@ -496,11 +495,25 @@ class PowerLossVfs {
     return Inner(f)->pMethods->xShmUnmap(Inner(f), delete_flag);
   }
 
-  static constexpr sqlite3_io_methods kMethods = {
-      2,         &Close,      &Read,      &Write,       &Truncate,
-      &Sync,     &FileSize,   &Lock,      &Unlock,      &CheckReservedLock,
-      &FileControl, &SectorSize, &DeviceCharacteristics, &ShmMap, &ShmLock,
-      &ShmBarrier, &ShmUnmap, nullptr,    nullptr};
+  static constexpr sqlite3_io_methods kMethods = {2,
+                                                  &Close,
+                                                  &Read,
+                                                  &Write,
+                                                  &Truncate,
+                                                  &Sync,
+                                                  &FileSize,
+                                                  &Lock,
+                                                  &Unlock,
+                                                  &CheckReservedLock,
+                                                  &FileControl,
+                                                  &SectorSize,
+                                                  &DeviceCharacteristics,
+                                                  &ShmMap,
+                                                  &ShmLock,
+                                                  &ShmBarrier,
+                                                  &ShmUnmap,
+                                                  nullptr,
+                                                  nullptr};
 
   sqlite3_vfs* real_;
   sqlite3_vfs vfs_{};

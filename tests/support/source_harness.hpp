@@ -11,9 +11,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <catch2/catch.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <functional>

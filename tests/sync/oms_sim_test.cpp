@@ -3,11 +3,10 @@
 // spoken to over real HTTP(S) with requests signed by sa::sync::Sign; and
 // the protocol's shared pieces (canonical string, gzip). No sleeps: the
 // process's ready line on stdout says when it listens.
-#include <catch2/catch.hpp>
-
 #include <curl/curl.h>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,8 +37,8 @@ class OmsSim {
   OmsSim(const std::string& data_dir, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"--listen", "127.0.0.1:0", "--data-dir", data_dir};
     args.insert(args.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<sa::testing::AgentProcess>(SA_OMS_SIM, args,
-                                                        sa::testing::AgentProcess::Watch::stdout_lines);
+    proc_ = std::make_unique<sa::testing::AgentProcess>(
+        SA_OMS_SIM, args, sa::testing::AgentProcess::Watch::stdout_lines);
     url_ = proc_->WaitReady();
     REQUIRE_FALSE(url_.empty());
   }
@@ -60,7 +59,9 @@ class OmsSim {
 // An HTTP answer (status 0: no whole answer), its body read keeping key
 // order: events must come back exactly as they were sent.
 struct Answer : sa::testing::HttpReply {
-  nlohmann::ordered_json Json() const { return nlohmann::ordered_json::parse(body, nullptr, false); }
+  nlohmann::ordered_json Json() const {
+    return nlohmann::ordered_json::parse(body, nullptr, false);
+  }
 };
 
 std::string g_ca_file;  // set by the HTTPS test
@@ -90,7 +91,8 @@ struct Device {
               std::vector<std::string> headers = {}, const std::string* signed_body = nullptr,
               const sa::crypto::Bytes* sign_key = nullptr) const {
     const std::int64_t ts = NowMs() + skew_ms;
-    const sa::sync::SignedRequest req{method, path, ts, store, id, signed_body ? *signed_body : body};
+    const sa::sync::SignedRequest req{method, path, ts,
+                                      store,  id,   signed_body ? *signed_body : body};
     headers.push_back("X-SA-Store: " + store);
     headers.push_back("X-SA-Device: " + id);
     headers.push_back("X-SA-Timestamp: " + std::to_string(ts));
@@ -107,10 +109,15 @@ struct Device {
                 {"Content-Type: application/json"});
   }
 
-  json Event(std::int64_t seq, const std::string& type, json payload, std::string event_id = "") const {
+  json Event(std::int64_t seq, const std::string& type, json payload,
+             std::string event_id = "") const {
     if (event_id.empty()) event_id = "ev-" + id + "-" + std::to_string(seq);
-    return json{{"id", event_id},  {"store_id", store}, {"device_id", id},
-                {"seq", seq},      {"type", type},      {"at", "2026-11-23T08:15:02.123Z"},
+    return json{{"id", event_id},
+                {"store_id", store},
+                {"device_id", id},
+                {"seq", seq},
+                {"type", type},
+                {"at", "2026-11-23T08:15:02.123Z"},
                 {"payload", std::move(payload)}};
   }
 
@@ -120,14 +127,17 @@ struct Device {
 
   Answer Push(const json& events, bool gzip = true) const {
     const std::string body = Batch(events);
-    if (!gzip) return Send("POST", std::string(sa::sync::kPathEvents), body, {"Content-Type: application/json"});
+    if (!gzip)
+      return Send("POST", std::string(sa::sync::kPathEvents), body,
+                  {"Content-Type: application/json"});
     return Send("POST", std::string(sa::sync::kPathEvents), sa::sync::Gzip(body),
                 {"Content-Type: application/json", "Content-Encoding: gzip"});
   }
 
   Answer Pull(std::int64_t after, std::int64_t limit = 500) const {
-    return Send("GET", std::string(sa::sync::kPathChanges) + "?after=" + std::to_string(after) +
-                           "&limit=" + std::to_string(limit),
+    return Send("GET",
+                std::string(sa::sync::kPathChanges) + "?after=" + std::to_string(after) +
+                    "&limit=" + std::to_string(limit),
                 "");
   }
 
@@ -149,8 +159,13 @@ struct Device {
 json Sale(const std::string& sale_id, const std::vector<std::string>& serials) {
   json lines = json::array();
   for (const auto& s : serials) {
-    lines.push_back(json{{"id", lines.size() + 1}, {"gtin", "06950123450005"}, {"serial", s},
-                         {"name", "Scarf"}, {"unit_price", 59900}, {"qty", 1}, {"amount", 59900},
+    lines.push_back(json{{"id", lines.size() + 1},
+                         {"gtin", "06950123450005"},
+                         {"serial", s},
+                         {"name", "Scarf"},
+                         {"unit_price", 59900},
+                         {"qty", 1},
+                         {"amount", 59900},
                          {"signature", "valid"}});
   }
   return json{{"id", sale_id}, {"status", "completed"}, {"currency", "CNY"}, {"lines", lines}};
@@ -189,8 +204,8 @@ struct Cloud {
 // ---------------------------------------------------------------- protocol
 
 TEST_CASE("canonical string is the seven documented lines", "[protocol]") {
-  const sa::sync::SignedRequest req{"GET", "/sync/v1/changes?after=12&limit=500", 1795394837291,
-                                    "s-0042", "till-1", ""};
+  const sa::sync::SignedRequest req{
+      "GET", "/sync/v1/changes?after=12&limit=500", 1795394837291, "s-0042", "till-1", ""};
   CHECK(sa::sync::CanonicalString(req) ==
         "SA1\nGET\n/sync/v1/changes?after=12&limit=500\n1795394837291\ns-0042\ntill-1\n"
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -242,7 +257,8 @@ TEST_CASE("register trusts on first contact and refuses another key", "[oms-sim]
   CHECK(ErrorCode(a) == "unknown_device");
 
   // A register body whose ids are not the signed headers'.
-  json body{{"store_id", "s-other"}, {"device_id", c.device.id},
+  json body{{"store_id", "s-other"},
+            {"device_id", c.device.id},
             {"key", sa::crypto::Base64UrlEncode(c.device.key)}};
   a = c.device.Send("POST", std::string(sa::sync::kPathRegister), body.dump());
   CHECK(a.status == 400);
@@ -296,7 +312,8 @@ TEST_CASE("signature failures are 401 and every answer carries the server time",
   CHECK(ErrorCode(a) == "bad_signature");
 
   // The signature covers the body's hash: another body fails.
-  const std::string sent = c.device.Batch(json::array({c.device.Event(1, "shift.closed", json::object())}));
+  const std::string sent =
+      c.device.Batch(json::array({c.device.Event(1, "shift.closed", json::object())}));
   const std::string other = sent + " ";
   a = c.device.Send("POST", "/sync/v1/events", sent, {}, &other);
   CHECK(a.status == 401);
@@ -305,11 +322,12 @@ TEST_CASE("signature failures are 401 and every answer carries the server time",
   // The signed path includes the query.
   {
     const std::int64_t ts = NowMs();
-    const sa::sync::SignedRequest req{"GET", "/sync/v1/changes?after=0", ts, c.device.store, c.device.id, ""};
-    a = Call("GET", c.oms.url() + "/sync/v1/changes?after=1",
-             "", {"X-SA-Store: " + c.device.store, "X-SA-Device: " + c.device.id,
-                  "X-SA-Timestamp: " + std::to_string(ts),
-                  "X-SA-Signature: " + sa::sync::Sign(c.device.key, req)});
+    const sa::sync::SignedRequest req{
+        "GET", "/sync/v1/changes?after=0", ts, c.device.store, c.device.id, ""};
+    a = Call("GET", c.oms.url() + "/sync/v1/changes?after=1", "",
+             {"X-SA-Store: " + c.device.store, "X-SA-Device: " + c.device.id,
+              "X-SA-Timestamp: " + std::to_string(ts),
+              "X-SA-Signature: " + sa::sync::Sign(c.device.key, req)});
     CHECK(ErrorCode(a) == "bad_signature");
   }
 
@@ -333,7 +351,8 @@ TEST_CASE("push acknowledges dedups reports gaps and rejects without blocking", 
   REQUIRE(d.Register().status == 200);
 
   const json e1 = d.Event(1, "sale.completed", Sale("sale-1", {"A1"}));
-  const json e2 = d.Event(2, "member.bound", json{{"sale_id", "sale-1"}, {"member", {{"member_id", "m-1"}}}});
+  const json e2 =
+      d.Event(2, "member.bound", json{{"sale_id", "sale-1"}, {"member", {{"member_id", "m-1"}}}});
   Answer a = d.Push(json::array({e1, e2}));
   REQUIRE(a.status == 200);
   json r = a.Json();
@@ -486,7 +505,8 @@ TEST_CASE("pull pages through the feed with cursors", "[oms-sim]") {
   CHECK(a.Json()["upserted"] == 5);
   // Another store's feed is not this one's.
   REQUIRE(Admin(c.oms.url(), "POST", "/admin/v1/stores/s-other/stock",
-                R"({"gtin":"6950123450005","on_hand":3})").status == 200);
+                R"({"gtin":"6950123450005","on_hand":3})")
+              .status == 200);
 
   a = d.Pull(0, 2);
   REQUIRE(a.status == 200);
@@ -501,7 +521,8 @@ TEST_CASE("pull pages through the feed with cursors", "[oms-sim]") {
   CHECK(page["changes"][1]["data"]["name"] == "Pen, blue");
   CHECK(page["changes"][1]["data"]["tax_rate_bp"] == 650);
   CHECK(page["changes"][1]["data"]["currency"] == "CNY");
-  CHECK(page["changes"][0]["cursor"].get<std::int64_t>() < page["changes"][1]["cursor"].get<std::int64_t>());
+  CHECK(page["changes"][0]["cursor"].get<std::int64_t>() <
+        page["changes"][1]["cursor"].get<std::int64_t>());
 
   a = d.Pull(page["cursor"].get<std::int64_t>(), 2);
   page = a.Json();
@@ -542,33 +563,55 @@ TEST_CASE("each admin write appears in the feed", "[oms-sim]") {
     return Call("POST", store + what, body.dump(), {"Content-Type: application/json"});
   };
 
-  CHECK(post("/orders", {{"id", "o-1"}, {"kind", "ship_from_store"},
-                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 2}}}}}).status == 200);
-  CHECK(post("/orders", {{"id", "o-2"}, {"kind", "pickup"}, {"ttl_s", 600}, {"pickup_code", "4711"},
-                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}}).status == 200);
+  CHECK(post("/orders", {{"id", "o-1"},
+                         {"kind", "ship_from_store"},
+                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 2}}}}})
+            .status == 200);
+  CHECK(post("/orders", {{"id", "o-2"},
+                         {"kind", "pickup"},
+                         {"ttl_s", 600},
+                         {"pickup_code", "4711"},
+                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}})
+            .status == 200);
   // Refused orders offer nothing.
-  CHECK(post("/orders", {{"id", "o-3"}, {"kind", "pickup"},
-                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}}).status == 400);
-  CHECK(post("/orders", {{"id", "o-3"}, {"kind", "ship_from_store"},
-                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 0}}}}}).status == 400);
-  CHECK(post("/orders", {{"id", "o-3"}, {"kind", "ship_from_store"}, {"lines", json::array()}}).status == 400);
-  CHECK(post("/orders", {{"id", "o-1"}, {"kind", "ship_from_store"},
-                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}}).status == 409);
+  CHECK(post("/orders", {{"id", "o-3"},
+                         {"kind", "pickup"},
+                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}})
+            .status == 400);
+  CHECK(post("/orders", {{"id", "o-3"},
+                         {"kind", "ship_from_store"},
+                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 0}}}}})
+            .status == 400);
+  CHECK(post("/orders", {{"id", "o-3"}, {"kind", "ship_from_store"}, {"lines", json::array()}})
+            .status == 400);
+  CHECK(post("/orders", {{"id", "o-1"},
+                         {"kind", "ship_from_store"},
+                         {"lines", {{{"gtin", "6950123450005"}, {"qty", 1}}}}})
+            .status == 409);
   CHECK(Call("POST", store + "/orders", "{not json").status == 400);
 
   CHECK(post("/orders/o-1/cancel", json::object()).status == 200);
   Answer a = post("/orders/nope/cancel", json::object());
   CHECK(a.status == 404);
   CHECK_FALSE(ErrorCode(a).empty());
-  CHECK(post("/revocations", {{"gtin", "6950123450005"}, {"serial", "A1"}, {"reason", "stolen"}}).status == 200);
+  CHECK(post("/revocations", {{"gtin", "6950123450005"}, {"serial", "A1"}, {"reason", "stolen"}})
+            .status == 200);
   CHECK(Call("PUT", store + "/catalog",
              R"([{"gtin":"6950123450005","name":"Scarf","price_minor":59900,"tax_rate_bp":1300},
                  {"gtin":"12345670","name":"Pen","price_minor":100,"currency":"HKD"}])",
-             {"Content-Type: application/json"}).status == 200);
-  CHECK(post("/allocations", {{"gtin", "6950123450005"}, {"serial_from", "A000"}, {"serial_to", "A999"},
-                              {"region", "CN-31"}, {"lot", "L7"}}).status == 200);
-  CHECK(post("/allocations", {{"gtin", "6950123450005"}, {"serial_from", "A000"}, {"serial_to", "A99"},
-                              {"region", "CN-31"}}).status == 400);
+             {"Content-Type: application/json"})
+            .status == 200);
+  CHECK(post("/allocations", {{"gtin", "6950123450005"},
+                              {"serial_from", "A000"},
+                              {"serial_to", "A999"},
+                              {"region", "CN-31"},
+                              {"lot", "L7"}})
+            .status == 200);
+  CHECK(post("/allocations", {{"gtin", "6950123450005"},
+                              {"serial_from", "A000"},
+                              {"serial_to", "A99"},
+                              {"region", "CN-31"}})
+            .status == 400);
   const std::string pem = sa::crypto::SigningKey::Generate().PublicPem();
   CHECK(post("/keys", {{"kind", "brand"}, {"action", "add"}, {"pem", pem}}).status == 200);
   CHECK(post("/keys", {{"kind", "member"}, {"action", "retire"}, {"pem", pem}}).status == 200);
@@ -582,14 +625,16 @@ TEST_CASE("each admin write appears in the feed", "[oms-sim]") {
   for (const auto& ch : feed) types.push_back(ch["type"].get<std::string>());
   CHECK(types == std::vector<std::string>{"order.offered", "order.offered", "order.cancelled",
                                           "revocation", "catalog.upsert", "catalog.upsert",
-                                          "allocation", "key.brand", "key.member", "stock.snapshot"});
+                                          "allocation", "key.brand", "key.member",
+                                          "stock.snapshot"});
   REQUIRE(feed.size() == 10);
   CHECK(feed[0]["data"]["ttl_s"] == 1800);
   CHECK(feed[0]["data"]["lines"][0] == json({{"gtin", "06950123450005"}, {"qty", 2}}));
   CHECK_FALSE(feed[0]["data"].contains("pickup_code"));
   CHECK(feed[1]["data"]["pickup_code"] == "4711");
   CHECK(feed[2]["data"] == json({{"id", "o-1"}}));
-  CHECK(feed[3]["data"] == json({{"gtin", "06950123450005"}, {"serial", "A1"}, {"reason", "stolen"}}));
+  CHECK(feed[3]["data"] ==
+        json({{"gtin", "06950123450005"}, {"serial", "A1"}, {"reason", "stolen"}}));
   CHECK(feed[5]["data"]["currency"] == "HKD");
   CHECK(feed[5]["data"]["tax_rate_bp"] == 0);
   CHECK(feed[6]["data"]["lot"] == "L7");
@@ -599,7 +644,8 @@ TEST_CASE("each admin write appears in the feed", "[oms-sim]") {
   for (const auto& ch : feed) CHECK(ch["at"].get<std::string>().size() == 24);
 }
 
-TEST_CASE("a unit sold on two devices raises serial_sold_twice unless refunded between", "[oms-sim]") {
+TEST_CASE("a unit sold on two devices raises serial_sold_twice unless refunded between",
+          "[oms-sim]") {
   Cloud c;
   Device a_till = c.device;
   Device b_till = c.device;
@@ -609,14 +655,17 @@ TEST_CASE("a unit sold on two devices raises serial_sold_twice unless refunded b
   REQUIRE(b_till.Register().status == 200);
 
   // Y is sold, refunded, sold again elsewhere: fine.
-  REQUIRE(a_till.Push(json::array({a_till.Event(1, "sale.completed", Sale("s-a1", {"X1", "Y1"})),
-                                   a_till.Event(2, "refund.completed", Refund("s-a1", "Y1"))}))
+  REQUIRE(a_till
+              .Push(json::array({a_till.Event(1, "sale.completed", Sale("s-a1", {"X1", "Y1"})),
+                                 a_till.Event(2, "refund.completed", Refund("s-a1", "Y1"))}))
               .Json()["acked_seq"] == 2);
   // X was never refunded: selling it on the other till is a double sale.
   // A plain GTIN line (no serial) is never one.
   json sale = Sale("s-b1", {"Y1", "X1"});
-  sale["lines"].push_back(json{{"id", 3}, {"gtin", "06950123450012"}, {"serial", nullptr}, {"qty", 1}});
-  REQUIRE(b_till.Push(json::array({b_till.Event(1, "sale.completed", sale)})).Json()["acked_seq"] == 1);
+  sale["lines"].push_back(
+      json{{"id", 3}, {"gtin", "06950123450012"}, {"serial", nullptr}, {"qty", 1}});
+  REQUIRE(b_till.Push(json::array({b_till.Event(1, "sale.completed", sale)})).Json()["acked_seq"] ==
+          1);
 
   Answer alerts = Admin(c.oms.url(), "GET", "/admin/v1/stores/s-0042/alerts");
   REQUIRE(alerts.status == 200);
@@ -650,9 +699,12 @@ TEST_CASE("state survives a restart", "[oms-sim]") {
     d.url = oms.url();
     REQUIRE(d.Register().status == 200);
     e1 = d.Event(1, "sale.completed", Sale("s-1", {"X1"}));
-    REQUIRE(d.Push(json::array({e1, d.Event(2, "shift.closed", json::object())})).Json()["acked_seq"] == 2);
+    REQUIRE(
+        d.Push(json::array({e1, d.Event(2, "shift.closed", json::object())})).Json()["acked_seq"] ==
+        2);
     REQUIRE(Admin(oms.url(), "POST", "/admin/v1/stores/s-0042/revocations",
-                  R"({"gtin":"6950123450005","serial":"Z9"})").status == 200);
+                  R"({"gtin":"6950123450005","serial":"Z9"})")
+                .status == 200);
     std::string url_file;
     std::getline(std::ifstream(data + "/url"), url_file);
     CHECK(url_file == oms.url());
@@ -676,7 +728,8 @@ TEST_CASE("state survives a restart", "[oms-sim]") {
   other.id = "till-2";
   other.key = Device::NewKey();
   REQUIRE(other.Register().status == 200);
-  REQUIRE(other.Push(json::array({other.Event(1, "sale.completed", Sale("s-2", {"X1"}))})).status == 200);
+  REQUIRE(other.Push(json::array({other.Event(1, "sale.completed", Sale("s-2", {"X1"}))})).status ==
+          200);
   CHECK(d.PullAll().size() == 2);
 }
 
@@ -712,9 +765,10 @@ TEST_CASE("HTTPS with a self-signed certificate", "[oms-sim]") {
   sa::testing::TempDir temp("sa-oms-tls");
   const std::string cert = (temp.path() / "cert.pem").string();
   const std::string key = (temp.path() / "key.pem").string();
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                          "-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
-                          key + "' -out '" + cert + "' > /dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "' > /dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   OmsSim oms((temp.path() / "data").string(), {"--tls-cert", cert, "--tls-key", key});
   REQUIRE(oms.url().substr(0, 8) == "https://");

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The code parser: every accepted form, and every class of bad input with its
 // own error code.
-#include <catch2/catch.hpp>
+#include "codes.hpp"
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
-
-#include "codes.hpp"
 
 using sa::codes::Kind;
 using sa::codes::Parse;
@@ -80,7 +79,8 @@ TEST_CASE("GS1 Digital Link URIs on any host", "[codes][digital_link]") {
     CHECK(ErrorOf("https://x.test/01/0950600013/21/A") == "bad_gtin_length");
     CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/A%2") == "bad_percent_encoding");
     CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/A%zz") == "bad_percent_encoding");
-    CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/A%7E") == "bad_character");  // ~ not in set 82
+    CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/A%7E") ==
+          "bad_character");  // ~ not in set 82
     CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/A%01") == "bad_character");
     CHECK(ErrorOf("https://x.test/01/" + kGtin + "/21/" + std::string(21, 'S')) ==
           "field_too_long");
@@ -178,7 +178,8 @@ TEST_CASE("empty, oversized and unreadable input", "[codes][bad_input]") {
 }
 
 TEST_CASE("brand URL patterns from config", "[codes][brand_url]") {
-  auto pattern = sa::codes::BrandPattern::Compile("https://Brand.Example/u/{gtin}/{serial}?s={sig}");
+  auto pattern =
+      sa::codes::BrandPattern::Compile("https://Brand.Example/u/{gtin}/{serial}?s={sig}");
   REQUIRE(pattern);
   ParseOptions o = Opts();
   o.brand_patterns.push_back(*pattern);
@@ -239,11 +240,12 @@ TEST_CASE("label signatures: valid, invalid, absent", "[codes][signature]") {
 TEST_CASE("random bytes never crash the parser", "[codes][robustness]") {
   // A bounded, seeded sweep (the libFuzzer target is the long version).
   std::mt19937 rng(20261122);
-  const std::string alphabet = std::string("0123456789()]Q3dC1e0/:?&=%") + kGs + "ABCxyz-_~\x01\xff";
+  const std::string alphabet =
+      std::string("0123456789()]Q3dC1e0/:?&=%") + kGs + "ABCxyz-_~\x01\xff";
   ParseOptions o = Opts();
   o.brand_patterns.push_back(*sa::codes::BrandPattern::Compile("https://b.t/{gtin}/{serial}"));
-  const std::string seeds[] = {"https://x.test/01/" + kGtin + "/21/", "]Q301" + kGtin, "(01)",
-                               "SAM1:", "https://b.t/", ""};
+  const std::string seeds[] = {
+      "https://x.test/01/" + kGtin + "/21/", "]Q301" + kGtin, "(01)", "SAM1:", "https://b.t/", ""};
   int parsed = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string s = seeds[static_cast<std::size_t>(i) % std::size(seeds)];
@@ -272,12 +274,14 @@ TEST_CASE("review findings: AIM-prefixed member codes, brand pattern boundaries,
   CHECK(ErrorOf("SAM1:M8:01795000000:" + std::string(86, 'A')) == "member_code_malformed");
 
   ParseOptions o = Opts();
-  o.brand_patterns.push_back(*sa::codes::BrandPattern::Compile("https://b.example/{gtin}/{serial}"));
+  o.brand_patterns.push_back(
+      *sa::codes::BrandPattern::Compile("https://b.example/{gtin}/{serial}"));
   auto dl = Parse("https://b.example/01/" + kGtin + "/21/SN1", o);
   REQUIRE(dl);
   CHECK(dl->kind == Kind::gs1_digital_link);
   ParseOptions q = Opts();
-  q.brand_patterns.push_back(*sa::codes::BrandPattern::Compile("https://b.example/u/{gtin}?s={sig}"));
+  q.brand_patterns.push_back(
+      *sa::codes::BrandPattern::Compile("https://b.example/u/{gtin}?s={sig}"));
   auto tracked = Parse("https://b.example/u/" + kGtin + "?s=xyz&utm_source=wechat", q);
   REQUIRE(tracked);
   CHECK(tracked->signature == "xyz");

@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <catch2/catch.hpp>
+#include "crypto.hpp"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "crypto.hpp"
 
 using namespace sa::crypto;
 
 TEST_CASE("SHA-256 and HMAC-SHA256 match published vectors", "[crypto]") {
   // FIPS 180-2 "abc" and RFC 4231 test case 2.
-  CHECK(ToHex(Sha256("abc")) ==
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(ToHex(Sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string key = "Jefe";
   CHECK(ToHex(HmacSha256({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()},
                          "what do ya want for nothing?")) ==
@@ -41,8 +39,8 @@ TEST_CASE("ECDSA P-256 raw r||s sign and verify", "[crypto]") {
   Bytes flipped = sig;
   flipped[10] ^= 0x01;
   CHECK_FALSE(pub.Verify("09506000134352|S1", flipped));
-  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0)));       // r = s = 0
-  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0xff)));    // r, s >= n
+  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0)));     // r = s = 0
+  CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(64, 0xff)));  // r, s >= n
   CHECK_FALSE(pub.Verify("09506000134352|S1", Bytes(sig.begin(), sig.begin() + 63)));
 
   SECTION("PEM round trip") {
@@ -95,7 +93,8 @@ TEST_CASE("ConstantTimeEqual compares whole contents and lengths", "[crypto]") {
   CHECK(sa::crypto::ConstantTimeEqual("", ""));
   CHECK(sa::crypto::ConstantTimeEqual("token-1", "token-1"));
   CHECK_FALSE(sa::crypto::ConstantTimeEqual("token-1", "token-2"));
-  CHECK_FALSE(sa::crypto::ConstantTimeEqual("token", "token-1"));   // a prefix is not equal
+  CHECK_FALSE(sa::crypto::ConstantTimeEqual("token", "token-1"));    // a prefix is not equal
   CHECK_FALSE(sa::crypto::ConstantTimeEqual("Token-1", "token-1"));  // nor another case
-  CHECK_FALSE(sa::crypto::ConstantTimeEqual(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+  CHECK_FALSE(
+      sa::crypto::ConstantTimeEqual(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
 }

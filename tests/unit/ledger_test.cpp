@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ledger: pragmas, migrations (one test per step), corruption refusal,
 // transactions.
-#include <catch2/catch.hpp>
+#include "ledger.hpp"
+
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
-#include "ledger.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -72,12 +73,13 @@ TEST_CASE("migration step 0 -> 1 creates the books", "[ledger][migration]") {
   auto db = Database::Open((dir.path() / "ledger.db").string(), {.target_version = 1});
   REQUIRE(db);
   CHECK((*db)->UserVersion() == 1);
-  for (const char* table : {"meta", "counters", "products", "members", "member_codes_used",
-                            "sales", "sale_lines", "payments", "units", "revocations", "refunds",
+  for (const char* table : {"meta", "counters", "products", "members", "member_codes_used", "sales",
+                            "sale_lines", "payments", "units", "revocations", "refunds",
                             "refund_lines", "stock_moves", "outbox", "idempotency"}) {
     INFO(table);
     CHECK(Count(**db, std::string("SELECT count(*) FROM sqlite_schema WHERE type='table' AND "
-                                  "name='") + table + "'") == 1);
+                                  "name='") +
+                          table + "'") == 1);
   }
   CHECK(Count(**db, "SELECT count(*) FROM sqlite_schema WHERE type='trigger'") == 0);
   // Money columns refuse non-integers (invariant 6 at the storage level).
@@ -91,14 +93,16 @@ TEST_CASE("migration step 1 -> 2 adds the guards and keeps the data", "[ledger][
   {
     auto v1 = Database::Open(path, {.target_version = 1});
     REQUIRE(v1);
-    (*v1)->Exec("INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1','completed','CNY',1)");
+    (*v1)->Exec(
+        "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1','completed','CNY',1)");
   }
   auto v2 = Database::Open(path, {.target_version = 2});
   REQUIRE(v2);
   CHECK((*v2)->UserVersion() == 2);
   CHECK(Count(**v2, "SELECT count(*) FROM sales WHERE id='s1'") == 1);
   CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE type='trigger'") == 10);
-  CHECK_THROWS_AS((*v2)->Exec("UPDATE sales SET total_minor = 1 WHERE id='s1'"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v2)->Exec("UPDATE sales SET total_minor = 1 WHERE id='s1'"),
+                  sa::ledger::Failure);
   CHECK_THROWS_AS((*v2)->Exec("DELETE FROM sales WHERE id='s1'"), sa::ledger::Failure);
 }
 
@@ -108,21 +112,25 @@ TEST_CASE("migration step 2 -> 3 adds the sync tables and keeps the data", "[led
   {
     auto v2 = Database::Open(path, {.target_version = 2});
     REQUIRE(v2);
-    (*v2)->Exec("INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(1, 'e1', 'sale.completed', 1, '{}')");
+    (*v2)->Exec(
+        "INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(1, 'e1', 'sale.completed', 1, "
+        "'{}')");
     CHECK(Count(**v2, "SELECT count(*) FROM sqlite_schema WHERE name='sync_state'") == 0);
   }
   auto v3 = Database::Open(path, {.target_version = 3});
   REQUIRE(v3);
   CHECK((*v3)->UserVersion() == 3);
   CHECK(Count(**v3, "SELECT count(*) FROM outbox WHERE id='e1' AND pushed_at_ms IS NULL") == 1);
-  for (const char* table : {"sync_state", "allocations", "alerts", "cloud_orders", "stock_snapshots",
-                            "cloud_keys"}) {
-    CHECK(Count(**v3, std::string("SELECT count(*) FROM sqlite_schema WHERE name='") + table + "'") == 1);
+  for (const char* table :
+       {"sync_state", "allocations", "alerts", "cloud_orders", "stock_snapshots", "cloud_keys"}) {
+    CHECK(Count(**v3,
+                std::string("SELECT count(*) FROM sqlite_schema WHERE name='") + table + "'") == 1);
   }
   // What the cloud sends is checked by the ledger too: a reversed range, a
   // negative stock count, a float count.
-  CHECK_THROWS_AS((*v3)->Exec("INSERT INTO allocations VALUES('09506000134352','B','A','north',NULL,1)"),
-                  sa::ledger::Failure);
+  CHECK_THROWS_AS(
+      (*v3)->Exec("INSERT INTO allocations VALUES('09506000134352','B','A','north',NULL,1)"),
+      sa::ledger::Failure);
   CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',-1,1)"),
                   sa::ledger::Failure);
   CHECK_THROWS_AS((*v3)->Exec("INSERT INTO stock_snapshots VALUES('09506000134352',1.5,1)"),
@@ -141,48 +149,63 @@ TEST_CASE("migration step 3 -> 4 adds reservations and keeps snapshots", "[ledge
   REQUIRE(v4);
   CHECK((*v4)->UserVersion() == 4);
   CHECK(Count(**v4, "SELECT on_hand FROM stock_snapshots WHERE after_move = 0") == 7);
-  (*v4)->Exec("INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) VALUES('o1', 'pickup', 'offered', 60, 1)");
-  (*v4)->Exec("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
-              "VALUES('o1', 1, '09506000134352', 1, 'accepted', 1)");
+  (*v4)->Exec(
+      "INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) VALUES('o1', 'pickup', "
+      "'offered', 60, 1)");
+  (*v4)->Exec(
+      "INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+      "VALUES('o1', 1, '09506000134352', 1, 'accepted', 1)");
   // The reservation ledger is append-only, and one compensation per (order, line, event).
   CHECK_THROWS_AS((*v4)->Exec("UPDATE reservation_entries SET qty = 2"), sa::ledger::Failure);
   CHECK_THROWS_AS((*v4)->Exec("DELETE FROM reservation_entries"), sa::ledger::Failure);
-  CHECK_THROWS_AS((*v4)->Exec("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
-                              "VALUES('o1', 1, '09506000134352', -1, 'accepted', 2)"),
-                  sa::ledger::Failure);
+  CHECK_THROWS_AS(
+      (*v4)->Exec(
+          "INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+          "VALUES('o1', 1, '09506000134352', -1, 'accepted', 2)"),
+      sa::ledger::Failure);
   CHECK_THROWS_AS((*v4)->Exec("INSERT INTO reservations(id, kind, status, ttl_s, offered_at_ms) "
                               "VALUES('o2', 'pickup', 'lost', 60, 1)"),
                   sa::ledger::Failure);
 }
 
-TEST_CASE("migration step 4 -> 5 adds cashiers and shifts and keeps the sales", "[ledger][migration]") {
+TEST_CASE("migration step 4 -> 5 adds cashiers and shifts and keeps the sales",
+          "[ledger][migration]") {
   TempDir dir;
   const std::string path = (dir.path() / "ledger.db").string();
   {
     auto v4 = Database::Open(path, {.target_version = 4});
     REQUIRE(v4);
-    (*v4)->Exec("INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
-                "VALUES('s1', 'open', 'till-1', 'CNY', 1)");
+    (*v4)->Exec(
+        "INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
+        "VALUES('s1', 'open', 'till-1', 'CNY', 1)");
   }
   auto v5 = Database::Open(path);
   REQUIRE(v5);
   CHECK((*v5)->UserVersion() == 5);
   // An existing sale keeps its data and has no cashier or shift.
-  CHECK(Count(**v5, "SELECT count(*) FROM sales WHERE id = 's1' AND cashier IS NULL AND shift_id IS NULL") == 1);
-  (*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
-              "VALUES('sh1', 'till-1', 'open', 20000, 1)");
+  CHECK(
+      Count(
+          **v5,
+          "SELECT count(*) FROM sales WHERE id = 's1' AND cashier IS NULL AND shift_id IS NULL") ==
+      1);
+  (*v5)->Exec(
+      "INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+      "VALUES('sh1', 'till-1', 'open', 20000, 1)");
   // One open shift per terminal, integer money, closed shifts frozen.
-  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
-                              "VALUES('sh2', 'till-1', 'open', 0, 1)"),
-                  sa::ledger::Failure);
-  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
-                              "VALUES('sh3', 'till-2', 'open', 1.5, 1)"),
-                  sa::ledger::Failure);
+  CHECK_THROWS_AS(
+      (*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+                  "VALUES('sh2', 'till-1', 'open', 0, 1)"),
+      sa::ledger::Failure);
+  CHECK_THROWS_AS(
+      (*v5)->Exec("INSERT INTO shifts(id, terminal, status, opening_float_minor, opened_at_ms) "
+                  "VALUES('sh3', 'till-2', 'open', 1.5, 1)"),
+      sa::ledger::Failure);
   (*v5)->Exec("UPDATE shifts SET status = 'closed', counted_cash_minor = 20000, closed_at_ms = 2");
   CHECK_THROWS_AS((*v5)->Exec("UPDATE shifts SET counted_cash_minor = 1"), sa::ledger::Failure);
   CHECK_THROWS_AS((*v5)->Exec("DELETE FROM shifts"), sa::ledger::Failure);
-  CHECK_THROWS_AS((*v5)->Exec("INSERT INTO cashiers VALUES('c1', 'Ann', 'boss', 's', 1, 'h', 1, 1, 1)"),
-                  sa::ledger::Failure);
+  CHECK_THROWS_AS(
+      (*v5)->Exec("INSERT INTO cashiers VALUES('c1', 'Ann', 'boss', 's', 1, 'h', 1, 1, 1)"),
+      sa::ledger::Failure);
   (*v5)->Exec("INSERT INTO cashiers VALUES('c1', 'Ann', 'cashier', 's', 100000, 'h', 1, 1, 1)");
   CHECK(Count(**v5, "SELECT count(*) FROM cashiers") == 1);
 }
@@ -267,7 +290,8 @@ TEST_CASE("a full disk is insufficient_storage and rolls back", "[ledger]") {
   try {
     Transaction tx(**db);
     for (int i = 0; i < 100; ++i) {
-      (*db)->Cached("INSERT INTO meta VALUES(?, ?)")
+      (*db)
+          ->Cached("INSERT INTO meta VALUES(?, ?)")
           .Bind(1, "k" + std::to_string(i))
           .Bind(2, std::string(4000, 'v'))
           .Run();

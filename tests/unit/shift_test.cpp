@@ -5,7 +5,6 @@
 // the close, PINs kept only as hashes, and every bad input refused without
 // a change.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -44,7 +43,8 @@ const store::MethodTotals* Method(const store::ShiftReport& r, const std::string
 
 }  // namespace
 
-TEST_CASE("the Z report adds up sales by method refunds voids change and variance", "[store][shift]") {
+TEST_CASE("the Z report adds up sales by method refunds voids change and variance",
+          "[store][shift]") {
   Till t;
   // Before the shift and on another terminal: not in the report.
   t.Sell("till-1", kTote, "EARLY", {{"card", 12900, ""}});
@@ -55,7 +55,7 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
   t.Sell("till-2", kTote, "ELSEWHERE", {{"cash", 12900, ""}});
 
   const auto a = t.Sell("till-1", kScarf, "A1", {{"cash", 60000, ""}});  // change 100
-  t.Sell("till-1", kWrap, "B1", {{"cash", 1000, ""}});                    // change 500
+  t.Sell("till-1", kWrap, "B1", {{"cash", 1000, ""}});                   // change 500
   t.Sell("till-1", kTote, "C1", {{"card", 12900, "t1"}});
   const std::string voided = t.shop->sales.OpenSale("till-1").value().id;
   REQUIRE(t.shop->sales.Scan(voided, t.Label(kTote, "D1")));
@@ -114,7 +114,8 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
 TEST_CASE("a refund is paid back by the sale's own methods in payment order", "[store][shift]") {
   Till t;
   auto shift = t.shop->shifts.OpenShift("till-1", "", 0).value();
-  const auto s = t.Sell("till-1", kTote, "M1", {{"card", 10000, ""}, {"cash", 5000, ""}});  // change 2100
+  const auto s =
+      t.Sell("till-1", kTote, "M1", {{"card", 10000, ""}, {"cash", 5000, ""}});  // change 2100
   REQUIRE(s.change == 2100);
   REQUIRE(t.shop->sales.RefundUnits(s.id, {"M1"}));
   auto r = t.shop->shifts.ReportOf(shift.id).value();
@@ -132,7 +133,8 @@ TEST_CASE("a refund counts in the shift of the terminal that makes it", "[store]
   auto r = t.shop->shifts.ReportOf(shift2.id).value();
   CHECK(r.refunds_count == 1);
   CHECK(r.cash_refunds == 12900);
-  CHECK(r.expected_cash == 100 - 12900);  // the drawer paid out more than it held: a variance to explain
+  CHECK(r.expected_cash ==
+        100 - 12900);  // the drawer paid out more than it held: a variance to explain
   CHECK(t.Rows("SELECT cashier FROM refunds") == "bob|\n");
 }
 
@@ -167,7 +169,8 @@ TEST_CASE("cashiers: PINs are kept as salted hashes and checked", "[store][cashi
   // The same PIN, different salts: different hashes, and never the PIN itself.
   const std::string rows = t.Rows("SELECT * FROM cashiers");
   CHECK(rows.find("482913") == std::string::npos);
-  CHECK(t.Rows("SELECT count(DISTINCT pin_hash), count(DISTINCT pin_salt) FROM cashiers") == "2|2|\n");
+  CHECK(t.Rows("SELECT count(DISTINCT pin_hash), count(DISTINCT pin_salt) FROM cashiers") ==
+        "2|2|\n");
 
   auto ok = t.shop->shifts.VerifyCashierPin("ann", "482913");
   REQUIRE(ok);
@@ -202,7 +205,8 @@ TEST_CASE("cashier refusals change nothing", "[store][cashier][bad_input]") {
   CHECK(code(t.shop->shifts.AddCashier("ann", "Ann", "cashier", pin)) == "cashier_exists");
   CHECK(code(t.shop->shifts.AddCashier("", "Ann", "cashier", pin)) == "invalid_cashier_id");
   CHECK(code(t.shop->shifts.AddCashier("a b", "Ann", "cashier", pin)) == "invalid_cashier_id");
-  CHECK(code(t.shop->shifts.AddCashier(std::string(33, 'a'), "Ann", "cashier", pin)) == "invalid_cashier_id");
+  CHECK(code(t.shop->shifts.AddCashier(std::string(33, 'a'), "Ann", "cashier", pin)) ==
+        "invalid_cashier_id");
   CHECK(code(t.shop->shifts.AddCashier("bo", "", "cashier", pin)) == "invalid_name");
   CHECK(code(t.shop->shifts.AddCashier("bo", "x\ny", "cashier", pin)) == "invalid_name");
   CHECK(code(t.shop->shifts.AddCashier("bo", "\xff", "cashier", pin)) == "invalid_name");
@@ -225,5 +229,6 @@ TEST_CASE("a cashier's sale records the cashier", "[store][cashier]") {
   REQUIRE(sale);
   CHECK(sale->cashier == "ann");
   CHECK(json::parse(store::SaleJson(*sale))["cashier"] == "ann");
-  CHECK(json::parse(store::SaleJson(t.shop->sales.OpenSale("till-1").value()))["cashier"].is_null());
+  CHECK(
+      json::parse(store::SaleJson(t.shop->sales.OpenSale("till-1").value()))["cashier"].is_null());
 }

@@ -6,9 +6,8 @@
 // compensation ledger (reservation_entries), the till's refusal to sell what
 // an order holds, and a seeded randomised run that checks the books after
 // every step.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,8 +53,8 @@ struct Shop : LedgerShop {
   }
   store::CheckedCode Forged(const std::string& gtin, const std::string& serial) const {
     static const crypto::SigningKey rogue = crypto::SigningKey::Generate();
-    auto checked = shop->books.CheckCode(
-        codes::MakeDigitalLink("id.brand.example", gtin, serial, codes::SignLabel(gtin, serial, rogue)));
+    auto checked = shop->books.CheckCode(codes::MakeDigitalLink(
+        "id.brand.example", gtin, serial, codes::SignLabel(gtin, serial, rogue)));
     REQUIRE(checked);
     REQUIRE(checked->signature == codes::SignatureState::invalid);
     return *checked;
@@ -91,8 +90,8 @@ struct Shop : LedgerShop {
     return shop->sales.Complete(id, {{"card", scanned->total, "t1"}});
   }
 
-  void Offer(const std::string& id, const std::string& kind, const json& lines, std::int64_t ttl_s = 600,
-             const std::string& pickup_code = "4821") {
+  void Offer(const std::string& id, const std::string& kind, const json& lines,
+             std::int64_t ttl_s = 600, const std::string& pickup_code = "4821") {
     json body{{"id", id}, {"kind", kind}, {"lines", lines}, {"ttl_s", ttl_s}};
     if (kind == "pickup") body["pickup_code"] = pickup_code;
     auto r = shop->stock.RecordOrderOffer(id, kind, body.dump());
@@ -119,11 +118,14 @@ struct Shop : LedgerShop {
   std::string State() {
     std::string out;
     const char* queries[] = {
-        "SELECT id || '|' || kind || '|' || status || '|' || ttl_s || '|' || coalesce(accepted_at_ms, '-') || '|' "
+        "SELECT id || '|' || kind || '|' || status || '|' || ttl_s || '|' || "
+        "coalesce(accepted_at_ms, '-') || '|' "
         "|| coalesce(expires_at_ms, '-') || '|' || coalesce(closed_at_ms, '-') || '|' || "
-        "coalesce(cancel_requested_at_ms, '-') || '|' || reason || '|' || carrier || '|' || tracking_no "
+        "coalesce(cancel_requested_at_ms, '-') || '|' || reason || '|' || carrier || '|' || "
+        "tracking_no "
         "FROM reservations ORDER BY id",
-        "SELECT reservation_id || '|' || line_no || '|' || gtin || '|' || qty FROM reservation_lines "
+        "SELECT reservation_id || '|' || line_no || '|' || gtin || '|' || qty FROM "
+        "reservation_lines "
         "ORDER BY 1",
         "SELECT reservation_id || '|' || gtin || '|' || serial || '|' || state || '|' || line_no "
         "FROM reservation_picks ORDER BY 1",
@@ -147,8 +149,8 @@ struct Shop : LedgerShop {
 
   // Sum of reservation_entries of one order line.
   std::int64_t Held(const std::string& id, std::int64_t line_no) {
-    return Count("SELECT coalesce(sum(qty), 0) FROM reservation_entries WHERE reservation_id = '" + id +
-                 "' AND line_no = " + std::to_string(line_no));
+    return Count("SELECT coalesce(sum(qty), 0) FROM reservation_entries WHERE reservation_id = '" +
+                 id + "' AND line_no = " + std::to_string(line_no));
   }
   std::int64_t Entries(const std::string& id) {
     return Count("SELECT count(*) FROM reservation_entries WHERE reservation_id = '" + id + "'");
@@ -223,8 +225,8 @@ TEST_CASE("Receive puts a unit in stock with a stock.received event", "[stock][r
   REQUIRE(level);
   CHECK(level->on_hand == 1);
   CHECK(level->available == 1);
-  CHECK(s.Count("SELECT count(*) FROM units WHERE gtin = '" + kScarf + "' AND serial = 'R1' AND state = 'in_stock'") ==
-        1);
+  CHECK(s.Count("SELECT count(*) FROM units WHERE gtin = '" + kScarf +
+                "' AND serial = 'R1' AND state = 'in_stock'") == 1);
   CHECK(s.Count("SELECT count(*) FROM stock_moves WHERE reason = 'received' AND delta = 1") == 1);
   const json e = s.OneEvent(seq, "stock.received");
   CHECK(e.at("gtin") == kScarf);
@@ -265,7 +267,8 @@ TEST_CASE("Receive refuses what it cannot take and changes nothing", "[stock][re
   CHECK(s.State() == before);
 }
 
-TEST_CASE("Receive of an unsigned label is code_forged when signatures are required", "[stock][receive]") {
+TEST_CASE("Receive of an unsigned label is code_forged when signatures are required",
+          "[stock][receive]") {
   Shop s;
   CHECK(CodeOf(s.shop->stock.Receive(s.shop->books.CheckCode(kScarf).value())) == "code_forged");
   CHECK(s.Level(kScarf).on_hand == 0);
@@ -375,7 +378,7 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
   Shop s;
   for (const char* serial : {"A1", "A2", "A3", "A4", "A5"}) s.Receive(kScarf, serial);
   s.Receive(kTote, "T1");
-  s.Sell(kScarf, "A5");                     // on_hand 4
+  s.Sell(kScarf, "A5");  // on_hand 4
   REQUIRE(s.shop->inbox.Revoke(kScarf, "A4", "recalled"));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}}));
   s.Offer("o-2", "ship_from_store", Lines({{kScarf, 1}}));
@@ -388,7 +391,8 @@ TEST_CASE("Pick takes one unit per call and refuses the wrong ones", "[stock][re
   REQUIRE(s.shop->stock.Pick("o-2", s.Unit(kScarf, "A2")));
   CHECK(s.Res("o-2").status == "picked");
 
-  auto refuse = [&](const std::string& id, const store::CheckedCode& unit, const std::string& want) {
+  auto refuse = [&](const std::string& id, const store::CheckedCode& unit,
+                    const std::string& want) {
     const std::string before = s.State();
     CHECK(CodeOf(s.shop->stock.Pick(id, unit)) == want);
     CHECK(s.State() == before);
@@ -470,7 +474,8 @@ TEST_CASE("Ship sends the picked units out and gives the hold back", "[stock][re
   REQUIRE(s.shop->stock.Accept("o-p"));
   REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
 
-  auto refuse = [&](const Expected<store::Reservation>& got, const std::string& want, const std::string& before) {
+  auto refuse = [&](const Expected<store::Reservation>& got, const std::string& want,
+                    const std::string& before) {
     CHECK(CodeOf(got) == want);
     CHECK(s.State() == before);
   };
@@ -508,8 +513,10 @@ TEST_CASE("Ship sends the picked units out and gives the hold back", "[stock][re
   CHECK(after.on_hand == held.on_hand - 2);
   CHECK(after.reserved == held.reserved - 2);  // o-p still holds its unit
   CHECK(after.picked == 1);
-  CHECK(s.Count("SELECT count(*) FROM reservation_picks WHERE reservation_id = 'o-1' AND state = 'gone'") == 2);
-  CHECK(s.Count("SELECT count(*) FROM stock_moves WHERE reason = 'shipped' AND ref = 'o-1' AND delta = -1") == 2);
+  CHECK(s.Count("SELECT count(*) FROM reservation_picks WHERE reservation_id = 'o-1' AND state = "
+                "'gone'") == 2);
+  CHECK(s.Count("SELECT count(*) FROM stock_moves WHERE reason = 'shipped' AND ref = 'o-1' AND "
+                "delta = -1") == 2);
   CHECK(s.Held("o-1", 1) == 0);
 
   // Shipped is final.
@@ -569,7 +576,8 @@ TEST_CASE("Reject ends only an offered order", "[stock][reservation][reject]") {
   CHECK(s.Level(kScarf).reserved == 1);
 }
 
-TEST_CASE("Release by a manager puts the units back on the shelf", "[stock][reservation][release]") {
+TEST_CASE("Release by a manager puts the units back on the shelf",
+          "[stock][reservation][release]") {
   Shop s;
   s.Receive(kScarf, "A1");
   s.Receive(kScarf, "A2");
@@ -616,7 +624,8 @@ TEST_CASE("Release by a manager puts the units back on the shelf", "[stock][rese
 
 // ---------------------------------------------------------------------- TTL
 
-TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock][reservation][ttl]") {
+TEST_CASE("An accepted order expires when its TTL lapses and only once",
+          "[stock][reservation][ttl]") {
   Shop s;
   s.Receive(kScarf, "A1");
   s.Receive(kScarf, "A2");
@@ -662,7 +671,9 @@ TEST_CASE("An accepted order expires when its TTL lapses and only once", "[stock
   CHECK(*n == 0);
   CHECK(s.State() == before);
   CHECK(s.Entries("o-1") == 4);
-  CHECK(s.Count("SELECT count(*) FROM reservation_entries WHERE reservation_id = 'o-1' AND qty < 0") == 2);
+  CHECK(s.Count(
+            "SELECT count(*) FROM reservation_entries WHERE reservation_id = 'o-1' AND qty < 0") ==
+        2);
 
   // The second order lapses at its own time.
   s.clock.set_ms(kNow + 10'000 + 600'000);
@@ -710,7 +721,8 @@ TEST_CASE("The cloud cancels an offered order", "[stock][reservation][cancel]") 
   Shop s;
   REQUIRE(s.shop->stock.SetSnapshot(kScarf, 2));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 1}}));
-  REQUIRE(s.shop->inbox.Apply({store::Change{1, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 1));
+  REQUIRE(
+      s.shop->inbox.Apply({store::Change{1, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 1));
   auto r = s.Res("o-1");
   CHECK(r.status == "cancelled");
   CHECK(r.cancel_requested);
@@ -737,7 +749,8 @@ TEST_CASE("The cloud cancels a held order: its units go back", "[stock][reservat
   if (via == "direct") {
     REQUIRE(s.shop->stock.RecordOrderCancel("o-1"));
   } else {
-    REQUIRE(s.shop->inbox.Apply({store::Change{4, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 4));
+    REQUIRE(
+        s.shop->inbox.Apply({store::Change{4, "order.cancelled", json{{"id", "o-1"}}.dump()}}, 4));
   }
   auto r = s.Res("o-1");
   CHECK(r.status == "cancelled");
@@ -762,7 +775,8 @@ TEST_CASE("The cloud cancels a held order: its units go back", "[stock][reservat
   CHECK(CodeOf(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A2"))) == "reservation_state");
 }
 
-TEST_CASE("A cancel after the units left is refused with one event", "[stock][reservation][cancel]") {
+TEST_CASE("A cancel after the units left is refused with one event",
+          "[stock][reservation][cancel]") {
   Shop s;
   s.Receive(kScarf, "A1");
   std::string id;
@@ -806,7 +820,8 @@ TEST_CASE("A cancel after the units left is refused with one event", "[stock][re
   CHECK(s.State() == before);
 }
 
-TEST_CASE("A cancel of an order this store never saw changes nothing", "[stock][reservation][cancel]") {
+TEST_CASE("A cancel of an order this store never saw changes nothing",
+          "[stock][reservation][cancel]") {
   Shop s;
   const std::string before = s.State();
   REQUIRE(s.shop->stock.RecordOrderCancel("o-ghost"));
@@ -815,7 +830,8 @@ TEST_CASE("A cancel of an order this store never saw changes nothing", "[stock][
 
 // --------------------------------------------------------------- compensation
 
-TEST_CASE("Once shipped no release or expiry or cancel compensates again", "[stock][reservation][compensation]") {
+TEST_CASE("Once shipped no release or expiry or cancel compensates again",
+          "[stock][reservation][compensation]") {
   Shop s;
   s.Receive(kScarf, "A1");
   s.Receive(kScarf, "A2");
@@ -846,15 +862,14 @@ TEST_CASE("Once shipped no release or expiry or cancel compensates again", "[sto
   CHECK(s.Level(kTote).on_hand == 0);
 }
 
-TEST_CASE("Whatever closes an order leaves each line's entries summing to 0", "[stock][reservation][compensation]") {
+TEST_CASE("Whatever closes an order leaves each line's entries summing to 0",
+          "[stock][reservation][compensation]") {
   Shop s;
   REQUIRE(s.shop->stock.SetSnapshot(kScarf, 10));
   s.Offer("o-1", "ship_from_store", Lines({{kScarf, 2}, {kScarf, 1}}), 60);
   REQUIRE(s.shop->stock.Accept("o-1"));
   REQUIRE(s.shop->stock.Pick("o-1", s.Unit(kScarf, "A1")));
-  SECTION("released then expired and cancelled") {
-    REQUIRE(s.shop->stock.Release("o-1", "x"));
-  }
+  SECTION("released then expired and cancelled") { REQUIRE(s.shop->stock.Release("o-1", "x")); }
   SECTION("expired then released and cancelled") {
     s.clock.advance_ms(60'000);
     REQUIRE(s.shop->stock.ExpireReservations().value() == 1);
@@ -889,8 +904,8 @@ TEST_CASE("A picked unit cannot be sold even with an override", "[stock][till]")
   const std::string sale = s.Open();
   const std::string before = s.State();
   CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "stock_reserved");
-  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr-1", "vip"})) ==
-        "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"),
+                                            store::Override{"mgr-1", "vip"})) == "stock_reserved");
   CHECK(s.State() == before);
   // Another unit of the GTIN sells: two are free.
   CHECK(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A2")));
@@ -909,7 +924,8 @@ TEST_CASE("The last unit an order holds needs a manager's recorded override", "[
   CHECK(s.State() == before);
 
   const auto seq = s.Seq();
-  auto added = s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"), store::Override{"mgr-1", "customer in store"});
+  auto added = s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "B1"),
+                                            store::Override{"mgr-1", "customer in store"});
   REQUIRE(added);
   REQUIRE(added->lines.size() == 1);
   CHECK(added->lines[0].serial == "B1");
@@ -960,7 +976,8 @@ TEST_CASE("Plain GTIN scans count against what an order holds", "[stock][till]")
   REQUIRE(s.shop->stock.Accept("o-1"));
   const std::string sale = s.Open();
   REQUIRE(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value()));
-  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value())) == "stock_reserved");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.shop->books.CheckCode(kCard).value())) ==
+        "stock_reserved");
   CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kCard, "C9"))) == "stock_reserved");
   auto sold = s.shop->sales.GetSale(sale);
   REQUIRE(sold);
@@ -979,8 +996,8 @@ TEST_CASE("A shipped unit scanned at the till is unit_shipped", "[stock][till]")
   const std::string sale = s.Open();
   const std::string before = s.State();
   CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"))) == "unit_shipped");
-  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"), store::Override{"mgr", "x"})) ==
-        "unit_shipped");
+  CHECK(CodeOf(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A1"),
+                                            store::Override{"mgr", "x"})) == "unit_shipped");
   CHECK(s.State() == before);
   CHECK(s.shop->sales.AddCheckedCode(sale, s.Unit(kScarf, "A2")));
 }
@@ -1103,13 +1120,16 @@ struct Randomised {
         "SELECT (SELECT count(*) || ':' || coalesce(sum(delta), 0) FROM stock_moves) || '/' || "
         "(SELECT count(*) || ':' || coalesce(sum(qty), 0) FROM reservation_entries) || '/' || "
         "(SELECT coalesce(group_concat(x, ','), '') FROM (SELECT status || count(*) || "
-        "count(closed_at_ms) || count(cancel_requested_at_ms) AS x FROM reservations GROUP BY status "
+        "count(closed_at_ms) || count(cancel_requested_at_ms) AS x FROM reservations GROUP BY "
+        "status "
         "ORDER BY status)) || '/' || "
-        "(SELECT coalesce(group_concat(x, ','), '') FROM (SELECT state || count(*) AS x FROM reservation_picks "
+        "(SELECT coalesce(group_concat(x, ','), '') FROM (SELECT state || count(*) AS x FROM "
+        "reservation_picks "
         "GROUP BY state ORDER BY state)) || '/' || "
         "(SELECT coalesce(group_concat(x, ','), '') FROM (SELECT state || count(*) AS x FROM units "
         "GROUP BY state ORDER BY state)) || '/' || "
-        "(SELECT count(*) || ':' || coalesce(sum(on_hand), 0) || ':' || coalesce(sum(after_move), 0) "
+        "(SELECT count(*) || ':' || coalesce(sum(on_hand), 0) || ':' || coalesce(sum(after_move), "
+        "0) "
         "FROM stock_snapshots) || '/' || "
         "(SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outbox) || '/' || "
         "(SELECT count(*) FROM sale_lines) || '/' || (SELECT count(*) FROM refunds)");
@@ -1168,7 +1188,8 @@ struct Randomised {
       const std::string kind = Chance(50) ? "pickup" : "ship_from_store";
       json lines = json::array();
       const std::int64_t n = Uniform(1, 2);
-      for (std::int64_t i = 0; i < n; ++i) lines.push_back(json{{"gtin", AnyGtin()}, {"qty", Uniform(1, 2)}});
+      for (std::int64_t i = 0; i < n; ++i)
+        lines.push_back(json{{"gtin", AnyGtin()}, {"qty", Uniform(1, 2)}});
       s.Offer(id, kind, lines, Chance(25) ? 0 : Uniform(30, 900), "pc-" + id);
       return "offer";
     }
@@ -1190,8 +1211,8 @@ struct Randomised {
         REQUIRE(s.shop->stock.RecordOrderCancel(*id));
       } else {
         ++cursor;
-        REQUIRE(s.shop->inbox.Apply({store::Change{cursor, "order.cancelled", json{{"id", *id}}.dump()}},
-                                   cursor));
+        REQUIRE(s.shop->inbox.Apply(
+            {store::Change{cursor, "order.cancelled", json{{"id", *id}}.dump()}}, cursor));
       }
       return "cancel";
     }
@@ -1207,7 +1228,8 @@ struct Randomised {
     const std::string now = std::to_string(s.clock.now_ms());
     // A fully picked order waits for its courier or customer: it does not lapse.
     REQUIRE(s.Count("SELECT count(*) FROM reservations WHERE status = 'accepted' AND "
-                    "expires_at_ms <= " + now) == 0);
+                    "expires_at_ms <= " +
+                    now) == 0);
     return "advance+expire";
   }
 
@@ -1217,8 +1239,9 @@ struct Randomised {
   std::string Sale(const std::map<std::string, store::StockLevel>& before) {
     const bool reuse = !carts.empty() && (carts.size() >= 3 || Chance(50));
     if (!reuse) carts.push_back(Cart{s.Open(), {}});
-    const auto at = reuse ? static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(carts.size()) - 1))
-                          : carts.size() - 1;
+    const auto at =
+        reuse ? static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(carts.size()) - 1))
+              : carts.size() - 1;
     const std::string id = carts[at].id;
     const std::int64_t scans = Uniform(reuse ? 0 : 1, 3);
     for (std::int64_t i = 0; i < scans; ++i) {
@@ -1238,7 +1261,8 @@ struct Randomised {
         r = s.shop->sales.AddCheckedCode(id, code, by);
       }
       if (!r) {
-        const std::set<std::string> ok{"serial_in_cart", "serial_already_sold", "stock_reserved", "unit_shipped"};
+        const std::set<std::string> ok{"serial_in_cart", "serial_already_sold", "stock_reserved",
+                                       "unit_shipped"};
         INFO(r.error().code);
         REQUIRE(ok.count(r.error().code) == 1);
         RequireNoTrace(r, print);
@@ -1273,8 +1297,9 @@ struct Randomised {
     for (const auto& line : sale->lines) {
       const auto& b = before.at(line.gtin);
       if (b.available >= 0 && cart.exempt.count(line.gtin) == 0) {
-        INFO("a sale without an override took a held unit of " << line.gtin << ": available " << b.available
-                                                                 << " -> " << after.at(line.gtin).available);
+        INFO("a sale without an override took a held unit of " << line.gtin << ": available "
+                                                               << b.available << " -> "
+                                                               << after.at(line.gtin).available);
         REQUIRE(after.at(line.gtin).available >= 0);
       }
     }
@@ -1289,17 +1314,20 @@ struct Randomised {
 
   std::map<std::string, std::int64_t> InCarts() {
     std::map<std::string, std::int64_t> out;
-    auto st = s.db->Cached("SELECT l.gtin, sum(l.qty) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-                           "WHERE s.status = 'open' GROUP BY l.gtin");
+    auto st = s.db->Cached(
+        "SELECT l.gtin, sum(l.qty) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+        "WHERE s.status = 'open' GROUP BY l.gtin");
     while (st.Step()) out[st.Text(0)] = st.Int(1);
     return out;
   }
 
   std::string Refund() {
     if (sales.empty()) return "refund (none)";
-    const auto i = static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(sales.size()) - 1));
+    const auto i =
+        static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(sales.size()) - 1));
     auto& sold = sales[i];
-    const auto j = static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(sold.units.size()) - 1));
+    const auto j =
+        static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(sold.units.size()) - 1));
     const auto unit = sold.units[j];
     auto r = s.shop->sales.RefundUnits(sold.sale_id, {store::UnitRef(unit.first, unit.second)});
     INFO(CodeOf(r));
@@ -1310,7 +1338,8 @@ struct Randomised {
     return "refund";
   }
 
-  std::string Accept(const std::map<std::string, store::StockLevel>& before, const std::string& print) {
+  std::string Accept(const std::map<std::string, store::StockLevel>& before,
+                     const std::string& print) {
     auto id = AnyOrder(Chance(85) ? "status = 'offered'" : "1");
     if (!id) return "accept (none)";
     const auto order = s.Res(*id);
@@ -1323,7 +1352,8 @@ struct Randomised {
       if (order.status == "offered") {
         REQUIRE(r.error().code == "insufficient_stock");
         bool short_of_one = false;
-        for (const auto& [g, q] : wanted) short_of_one = short_of_one || before.at(g).available - in_carts[g] < q;
+        for (const auto& [g, q] : wanted)
+          short_of_one = short_of_one || before.at(g).available - in_carts[g] < q;
         REQUIRE(short_of_one);
       } else {
         REQUIRE(r.error().code == "reservation_state");
@@ -1347,13 +1377,16 @@ struct Randomised {
     auto id = AnyOrder(Chance(90) ? "status IN ('accepted', 'picked')" : "1");
     if (!id) return "pick (none)";
     const auto order = s.Res(*id);
-    const std::string g =
-        Chance(90) ? order.lines[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(order.lines.size()) - 1))].gtin
-                   : AnyGtin();
+    const std::string g = Chance(90)
+                              ? order
+                                    .lines[static_cast<std::size_t>(Uniform(
+                                        0, static_cast<std::int64_t>(order.lines.size()) - 1))]
+                                    .gtin
+                              : AnyGtin();
     auto r = s.shop->stock.Pick(*id, units.at({g, AnySerial()}));
     if (!r) {
-      const std::set<std::string> ok{"reservation_state", "gtin_not_in_order", "line_complete",
-                                     "serial_already_sold", "serial_in_cart", "serial_picked"};
+      const std::set<std::string> ok{"reservation_state",   "gtin_not_in_order", "line_complete",
+                                     "serial_already_sold", "serial_in_cart",    "serial_picked"};
       INFO(r.error().code);
       REQUIRE(ok.count(r.error().code) == 1);
       RequireNoTrace(r, print);
@@ -1366,9 +1399,9 @@ struct Randomised {
     auto id = AnyOrder("kind = '" + kind + "' AND status IN ('accepted', 'picked')");
     if (!id) return kind + " leave (none)";
     const auto order = s.Res(*id);
-    Expected<store::Reservation> r = kind == "pickup"
-                                         ? s.shop->stock.HandOver(*id, Chance(85) ? "pc-" + *id : "wrong")
-                                         : s.shop->stock.Ship(*id, "SF", "SF-" + *id);
+    Expected<store::Reservation> r =
+        kind == "pickup" ? s.shop->stock.HandOver(*id, Chance(85) ? "pc-" + *id : "wrong")
+                         : s.shop->stock.Ship(*id, "SF", "SF-" + *id);
     if (!r) {
       RequireNoTrace(r, print);
       const std::set<std::string> ok{"reservation_state", "pickup_code_mismatch"};
@@ -1390,10 +1423,13 @@ struct Randomised {
     {
       auto st = s.db->Cached(
           "SELECT r.id, r.status, l.line_no, l.gtin, l.qty, "
-          "(SELECT coalesce(sum(e.qty), 0) FROM reservation_entries e WHERE e.reservation_id = r.id AND "
+          "(SELECT coalesce(sum(e.qty), 0) FROM reservation_entries e WHERE e.reservation_id = "
+          "r.id AND "
           "e.line_no = l.line_no), "
-          "(SELECT count(*) FROM reservation_entries e WHERE e.reservation_id = r.id AND e.line_no = l.line_no), "
-          "(SELECT count(*) FROM reservation_picks p WHERE p.reservation_id = r.id AND p.line_no = l.line_no "
+          "(SELECT count(*) FROM reservation_entries e WHERE e.reservation_id = r.id AND e.line_no "
+          "= l.line_no), "
+          "(SELECT count(*) FROM reservation_picks p WHERE p.reservation_id = r.id AND p.line_no = "
+          "l.line_no "
           "AND p.state = 'held') "
           "FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id");
       while (st.Step()) {
@@ -1403,8 +1439,9 @@ struct Randomised {
         const std::int64_t held = st.Int(5);
         const std::int64_t rows = st.Int(6);
         const std::int64_t picks = st.Int(7);
-        INFO("order " << id << " (" << status << ") line " << st.Int(2) << ": qty " << qty << ", entries sum "
-                      << held << " in " << rows << " rows, " << picks << " held picks");
+        INFO("order " << id << " (" << status << ") line " << st.Int(2) << ": qty " << qty
+                      << ", entries sum " << held << " in " << rows << " rows, " << picks
+                      << " held picks");
         REQUIRE(held >= 0);
         REQUIRE(held <= qty);
         REQUIRE(rows <= 2);
@@ -1422,27 +1459,36 @@ struct Randomised {
       }
     }
     // An accepted order whose every line is picked is 'picked'.
-    REQUIRE(s.Count("SELECT count(*) FROM reservations r WHERE r.status = 'accepted' AND NOT EXISTS ("
-                    "SELECT 1 FROM reservation_lines l WHERE l.reservation_id = r.id AND l.qty > (SELECT count(*) "
-                    "FROM reservation_picks p WHERE p.reservation_id = r.id AND p.line_no = l.line_no AND "
-                    "p.state = 'held'))") == 0);
+    REQUIRE(
+        s.Count(
+            "SELECT count(*) FROM reservations r WHERE r.status = 'accepted' AND NOT EXISTS ("
+            "SELECT 1 FROM reservation_lines l WHERE l.reservation_id = r.id AND l.qty > (SELECT "
+            "count(*) "
+            "FROM reservation_picks p WHERE p.reservation_id = r.id AND p.line_no = l.line_no AND "
+            "p.state = 'held'))") == 0);
     for (const auto& g : gtins) {
       INFO("GTIN " << g);
       const auto level = s.Level(g);
       REQUIRE(level.reserved == reserved[g]);
       REQUIRE(level.on_hand == on_hand[g]);
       REQUIRE(level.available == level.on_hand - level.reserved);
-      const std::int64_t recomputed = s.Count(
-          "SELECT coalesce((SELECT on_hand FROM stock_snapshots WHERE gtin = '" + g + "'), 0) + "
-          "(SELECT coalesce(sum(delta), 0) FROM stock_moves WHERE gtin = '" + g + "' AND id > "
-          "coalesce((SELECT after_move FROM stock_snapshots WHERE gtin = '" + g + "'), 0))");
+      const std::int64_t recomputed =
+          s.Count("SELECT coalesce((SELECT on_hand FROM stock_snapshots WHERE gtin = '" + g +
+                  "'), 0) + "
+                  "(SELECT coalesce(sum(delta), 0) FROM stock_moves WHERE gtin = '" +
+                  g +
+                  "' AND id > "
+                  "coalesce((SELECT after_move FROM stock_snapshots WHERE gtin = '" +
+                  g + "'), 0))");
       REQUIRE(level.on_hand == recomputed);
-      REQUIRE(level.picked == s.Count("SELECT count(*) FROM reservation_picks WHERE state = 'held' AND gtin = '" +
-                                      g + "'"));
+      REQUIRE(level.picked ==
+              s.Count("SELECT count(*) FROM reservation_picks WHERE state = 'held' AND gtin = '" +
+                      g + "'"));
       REQUIRE(level.picked <= level.reserved);
     }
     // The outbox: seq 1..n without a gap.
-    REQUIRE(s.Count("SELECT count(*) FROM outbox") == s.Count("SELECT coalesce(max(seq), 0) FROM outbox"));
+    REQUIRE(s.Count("SELECT count(*) FROM outbox") ==
+            s.Count("SELECT coalesce(max(seq), 0) FROM outbox"));
     REQUIRE(s.Count("SELECT coalesce(min(seq), 1) FROM outbox") == 1);
   }
 
@@ -1480,12 +1526,15 @@ TEST_CASE("Randomised stock and reservations keep the books after every step", "
   // (another seed explores; it need not reach every one).
   if (seed == 20261119 && steps >= 2000) {
     CHECK(run.overrides > 0);
-    for (const char* op : {"sale", "sale (exempt)", "sale (cart left open)", "sale (voided)", "refund", "receive", "accept", "pick", "ship", "handover",
-                           "release", "cancel", "advance+expire"}) {
+    for (const char* op :
+         {"sale", "sale (exempt)", "sale (cart left open)", "sale (voided)", "refund", "receive",
+          "accept", "pick", "ship", "handover", "release", "cancel", "advance+expire"}) {
       INFO(op);
       CHECK(tally[op] > 0);
     }
     CHECK(run.s.EventsOf("reservation.expired").size() > 0);
-    CHECK(run.s.EventsOf("reservation.cancel_refused").size() + run.s.EventsOf("reservation.released").size() > 0);
+    CHECK(run.s.EventsOf("reservation.cancel_refused").size() +
+              run.s.EventsOf("reservation.released").size() >
+          0);
   }
 }

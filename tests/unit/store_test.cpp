@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The store's books: scan rules, members, payments, voids, refunds, catalog
 // import, and docs/design.md invariants 2, 4, 6, 7, 8 and 9 on one ledger.
-#include <catch2/catch.hpp>
+#include "store.hpp"
+
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +14,6 @@
 #include <string>
 
 #include "ledger_shop.hpp"
-#include "store.hpp"
 
 namespace fs = std::filesystem;
 using namespace sa;
@@ -34,9 +35,9 @@ struct Books : LedgerShop {
   // Everything the ledger holds, as text: "changes nothing" is Snapshot() equality.
   std::string Snapshot() {
     std::string out;
-    for (const char* table : {"products", "members", "member_codes_used", "sales", "sale_lines",
-                              "payments", "units", "revocations", "refunds", "refund_lines",
-                              "stock_moves", "outbox", "counters"}) {
+    for (const char* table :
+         {"products", "members", "member_codes_used", "sales", "sale_lines", "payments", "units",
+          "revocations", "refunds", "refund_lines", "stock_moves", "outbox", "counters"}) {
       out += std::string("#") + table + "\n";
       out += Rows(std::string("SELECT * FROM ") + table + " ORDER BY 1");
     }
@@ -84,8 +85,8 @@ TEST_CASE("scan refusals, each with its code", "[store][scan]") {
   }
   SECTION("code_forged: a signature by another key") {
     const auto rogue = crypto::SigningKey::Generate();
-    const auto label = codes::MakeDigitalLink("x.example", kScarf, "S1",
-                                              codes::SignLabel(kScarf, "S1", rogue));
+    const auto label =
+        codes::MakeDigitalLink("x.example", kScarf, "S1", codes::SignLabel(kScarf, "S1", rogue));
     CHECK(Code(b.shop->sales.Scan(id, label)) == "code_forged");
   }
   SECTION("code_forged: a copied signature on another serial") {
@@ -127,9 +128,9 @@ TEST_CASE("a plain GTIN is accepted when signatures are optional, and counts up"
   CHECK(sale->total == 1000);
   // Signatures that are present are still checked.
   const auto rogue = crypto::SigningKey::Generate();
-  CHECK(Code(relaxed.sales.Scan(id, codes::MakeDigitalLink("x", kScarf, "S9",
-                                                     codes::SignLabel(kScarf, "S9", rogue)))) ==
-        "code_forged");
+  CHECK(Code(relaxed.sales.Scan(
+            id, codes::MakeDigitalLink("x", kScarf, "S9",
+                                       codes::SignLabel(kScarf, "S9", rogue)))) == "code_forged");
 }
 
 TEST_CASE("removing a line", "[store]") {
@@ -172,7 +173,8 @@ TEST_CASE("completing: payments sum to the total, cash may exceed it", "[store][
           "payment_mismatch");  // only cash may exceed the total
     CHECK(Code(b.shop->sales.Complete(id, {{"card", 72799, ""}})) == "payment_mismatch");
     CHECK(Code(b.shop->sales.Complete(id, {{"bitcoin", 72800, ""}})) == "unknown_payment_method");
-    CHECK(Code(b.shop->sales.Complete(id, {{"cash", -5, ""}, {"cash", 72805, ""}})) == "invalid_amount");
+    CHECK(Code(b.shop->sales.Complete(id, {{"cash", -5, ""}, {"cash", 72805, ""}})) ==
+          "invalid_amount");
     CHECK(Code(b.shop->sales.Complete(id, {{"cash", 0, ""}})) == "invalid_amount");
     CHECK(Code(b.shop->sales.Complete(id, {})) == "invalid_payments");
     CHECK(Code(b.shop->sales.Complete(id, {{"cash", INT64_MAX, ""}, {"cash", 1, ""}})) ==
@@ -190,8 +192,9 @@ TEST_CASE("invariant 2: the state change and its outbox event commit together",
   const std::string id = b.Open();
   REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
   // Make the outbox refuse writes, as a failing disk would mid-transaction.
-  b.db->Exec("CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON main.outbox "
-             "BEGIN SELECT RAISE(ABORT, 'disk went away'); END");
+  b.db->Exec(
+      "CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON main.outbox "
+      "BEGIN SELECT RAISE(ABORT, 'disk went away'); END");
   const std::string before = b.Snapshot();
   auto r = b.shop->sales.Complete(id, {{"card", 59900, ""}});
   REQUIRE_FALSE(r);
@@ -382,8 +385,8 @@ TEST_CASE("invariant 9: bad input gets a typed error and changes nothing", "[sto
       "(01)06950123450005(17)991399(21)X",
       "SAM1:::",
       "https://id.brand.example/01/06950123450005/21/S1?8030=%%%",
-      b.Label(kScarf, "S1"),    // in cart
-      b.Label(kTote, "SOLD"),   // sold
+      b.Label(kScarf, "S1"),   // in cart
+      b.Label(kTote, "SOLD"),  // sold
   };
   for (const auto& p : bad_payloads) {
     auto r = b.shop->sales.Scan(id, p);
@@ -452,7 +455,8 @@ TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it o
   const std::string id = b.Open();
   // Enough lines that the completion (its event alone is several KiB) needs
   // new pages, which the capped ledger cannot give.
-  for (int i = 0; i < 40; ++i) REQUIRE(b.shop->sales.Scan(id, b.Label(kWrap, "W" + std::to_string(i))));
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(b.shop->sales.Scan(id, b.Label(kWrap, "W" + std::to_string(i))));
   b.db->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(b.db->handle(), "PRAGMA page_count", -1, &st, nullptr);
@@ -467,7 +471,8 @@ TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it o
   CHECK(r.error().kind == ErrorKind::storage);
   CHECK(b.Snapshot() == before);
   b.db->Exec("PRAGMA max_page_count = 1073741823");
-  CHECK(b.shop->sales.Complete(id, {{"cash", 20000, ""}}));  // space is back: the same sale completes
+  CHECK(
+      b.shop->sales.Complete(id, {{"cash", 20000, ""}}));  // space is back: the same sale completes
 }
 
 // Moved here from writer_test with the re-layout: an Idempotency-Key's
@@ -476,8 +481,8 @@ TEST_CASE("an Idempotency-Key answers the same twice, runs once, and refuses ano
           "[store][idempotency]") {
   Books b;
   // What the API does with each request: recall, else run and remember.
-  auto request = [&](const std::string& key, const std::string& hash, const std::string& serial)
-      -> Expected<store::RememberedAnswer> {
+  auto request = [&](const std::string& key, const std::string& hash,
+                     const std::string& serial) -> Expected<store::RememberedAnswer> {
     ledger::Transaction tx(*b.db);
     auto seen = b.shop->books.RecallAnswer(key, hash);
     if (!seen) return seen.error();
@@ -501,13 +506,17 @@ TEST_CASE("an Idempotency-Key answers the same twice, runs once, and refuses ano
   CHECK(b.Events().size() == 1);  // one sale, not two
 }
 
-TEST_CASE("non-UTF-8 text is refused at the edge and can never wedge a sale", "[store][bad_input]") {
+TEST_CASE("non-UTF-8 text is refused at the edge and can never wedge a sale",
+          "[store][bad_input]") {
   Books b;
   const std::string before = b.Snapshot();
-  auto r = b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,\xCE\xA7\xBD\xED,100\n");
+  auto r =
+      b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,\xCE\xA7\xBD\xED,100\n");
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("UTF-8") != std::string::npos);
-  auto p = b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n4006381333931,Pen,\xA3\xA4" "599\n");
+  auto p = b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor\n4006381333931,Pen,\xA3\xA4"
+      "599\n");
   REQUIRE_FALSE(p);
   CHECK(ValidUtf8(p.error().message));  // no raw input bytes in messages
   CHECK(Code(b.shop->sales.OpenSale("till-\xff")) == "invalid_terminal");

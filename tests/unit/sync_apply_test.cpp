@@ -4,7 +4,6 @@
 // sync::ApplyChanges with its cursor in one transaction, anti-diversion at
 // the till, and the manager's alerts. In process, on a fresh ledger each.
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -123,8 +122,9 @@ TEST_CASE("RecordAck marks outbox rows up to acked_seq as pushed", "[sync][ack]"
   CHECK(s.shop->inbox.GetSyncState().value().acked_seq == 3);
 }
 
-TEST_CASE("RecordAck below the recorded acked_seq makes later events pending again (cloud restored)",
-          "[sync][ack]") {
+TEST_CASE(
+    "RecordAck below the recorded acked_seq makes later events pending again (cloud restored)",
+    "[sync][ack]") {
   Shop s;
   for (const char* serial : {"S1", "S2", "S3", "S4"}) s.Sell(serial);
   REQUIRE(s.shop->inbox.RecordAck(4));
@@ -243,8 +243,8 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
   const std::string before = s.shop->books.FindProduct(kScarf).value().name;
   // A good change behind the bad one is still applied: one bad change never
   // blocks the feed.
-  REQUIRE(s.Apply({C(8, "catalog.upsert", bad), C(9, "catalog.upsert", Catalog(kNew, "Tie", 900))},
-                  9));
+  REQUIRE(
+      s.Apply({C(8, "catalog.upsert", bad), C(9, "catalog.upsert", Catalog(kNew, "Tie", 900))}, 9));
   auto scarf = s.shop->books.FindProduct(kScarf);
   REQUIRE(scarf);
   CHECK(scarf->price_minor == 59900);
@@ -254,14 +254,13 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
   CHECK(s.Cursor() == 9);
 
   // The page fetched again (crash before the answer was seen): still one alert.
-  REQUIRE(s.Apply({C(8, "catalog.upsert", bad), C(9, "catalog.upsert", Catalog(kNew, "Tie", 900))},
-                  9));
+  REQUIRE(
+      s.Apply({C(8, "catalog.upsert", bad), C(9, "catalog.upsert", Catalog(kNew, "Tie", 900))}, 9));
   CHECK(s.AlertsOf("change_rejected").size() == 1);
 }
 
 // 2^32 + 100 must not be narrowed into a plausible 1 % tax.
-TEST_CASE("catalog.upsert with a tax rate beyond int range is rejected",
-          "[sync][apply][catalog]") {
+TEST_CASE("catalog.upsert with a tax rate beyond int range is rejected", "[sync][apply][catalog]") {
   Shop s;
   const std::int64_t huge = (std::int64_t{1} << 32) + 100;
   REQUIRE(s.Apply({C(3, "catalog.upsert", Catalog(kScarf, "Scarf", 100, huge))}, 3));
@@ -272,8 +271,7 @@ TEST_CASE("catalog.upsert with a tax rate beyond int range is rejected",
 }
 
 // A present tax rate that is not an integer is refused, not read as 0 %.
-TEST_CASE("catalog.upsert with a non-integer tax rate is rejected",
-          "[sync][apply][catalog]") {
+TEST_CASE("catalog.upsert with a non-integer tax rate is rejected", "[sync][apply][catalog]") {
   Shop s;
   json bad = Catalog(kScarf, "Scarf", 100);
   SECTION("a string") { bad["tax_rate_bp"] = "1300"; }
@@ -287,8 +285,8 @@ TEST_CASE("catalog.upsert with a non-integer tax rate is rejected",
 TEST_CASE("revocation makes that serial code_revoked and only that serial",
           "[sync][apply][revocation]") {
   Shop s;
-  REQUIRE(s.Apply({C(1, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}, {"reason", "stolen"}})},
-                  1));
+  REQUIRE(s.Apply(
+      {C(1, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}, {"reason", "stolen"}})}, 1));
   CHECK(s.Cursor() == 1);
   CHECK(s.Count("SELECT count(*) FROM revocations WHERE gtin = '" + kScarf +
                 "' AND serial = 'S1' AND reason = 'stolen'") == 1);
@@ -298,8 +296,8 @@ TEST_CASE("revocation makes that serial code_revoked and only that serial",
   CHECK(s.shop->sales.Scan(id, s.Label(kTote, "S1")));  // same serial, another GTIN
 
   // Applied twice: the same effect, no alert.
-  REQUIRE(s.Apply({C(1, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}, {"reason", "stolen"}})},
-                  1));
+  REQUIRE(s.Apply(
+      {C(1, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}, {"reason", "stolen"}})}, 1));
   CHECK(s.Count("SELECT count(*) FROM revocations") == 1);
   CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
 }
@@ -486,11 +484,15 @@ TEST_CASE("units outside a foreign allocation are not diverted", "[sync][apply][
   SECTION("a serial of another length, shorter") {
     CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S15")));
   }
-  SECTION("a serial past the end of the range") { CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S200"))); }
+  SECTION("a serial past the end of the range") {
+    CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S200")));
+  }
   SECTION("a serial before the start of the range") {
     CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "S099")));
   }
-  SECTION("the same serial of another GTIN") { CHECK(s.shop->sales.Scan(id, s.Label(kTote, "S150"))); }
+  SECTION("the same serial of another GTIN") {
+    CHECK(s.shop->sales.Scan(id, s.Label(kTote, "S150")));
+  }
   CHECK(s.AlertsOf("code_diverted").size() == alerts);
   CHECK(s.EventsOf("code.diverted").size() == events);
 }
@@ -596,7 +598,8 @@ TEST_CASE("key changes with bad data raise change_rejected", "[sync][apply][keys
 
 // ---------------------------------------------------------------- orders
 
-TEST_CASE("order.offered and order.cancelled are recorded in cloud_orders", "[sync][apply][orders]") {
+TEST_CASE("order.offered and order.cancelled are recorded in cloud_orders",
+          "[sync][apply][orders]") {
   Shop s;
   const json offer{{"id", "o-1"},
                    {"kind", "pickup"},
@@ -646,8 +649,11 @@ TEST_CASE("order.offered and order.cancelled are recorded in cloud_orders", "[sy
 
 TEST_CASE("order.offered with bad data raises change_rejected", "[sync][apply][orders]") {
   Shop s;
-  json bad{{"id", "o-2"}, {"kind", "pickup"}, {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})},
-           {"ttl_s", 60}, {"pickup_code", "4821"}};
+  json bad{{"id", "o-2"},
+           {"kind", "pickup"},
+           {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})},
+           {"ttl_s", 60},
+           {"pickup_code", "4821"}};
   SECTION("no lines") { bad["lines"] = json::array(); }
   SECTION("a line of qty 0") { bad["lines"][0]["qty"] = 0; }
   SECTION("a line with a bad GTIN") { bad["lines"][0]["gtin"] = "123"; }
@@ -804,8 +810,11 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
       C(3, "revocation", json{{"gtin", kScarf}, {"serial", "S1"}}),
       C(4, "allocation", Allocation(kScarf, "S100", "S199", "south")),
       C(5, "key.brand", json{{"action", "add"}, {"pem", pem}}),
-      C(6, "order.offered", json{{"id", "o-1"}, {"kind", "pickup"}, {"pickup_code", "4821"},
-                                 {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})}}),
+      C(6, "order.offered",
+        json{{"id", "o-1"},
+             {"kind", "pickup"},
+             {"pickup_code", "4821"},
+             {"lines", json::array({json{{"gtin", kScarf}, {"qty", 1}}})}}),
       C(7, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", 4}}),
       C(8, "alert", json{{"code", "note"}, {"message", "hello"}}),
       C(9, "stock.snapshot", json{{"gtin", kScarf}, {"on_hand", -4}}),  // rejected: a 2nd alert
@@ -817,7 +826,8 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
          {"SELECT count(*) FROM products WHERE gtin = '" + kNew + "'",
           std::string("SELECT count(*) FROM products WHERE price_minor = 100"),
           std::string("SELECT count(*) FROM revocations"),
-          std::string("SELECT count(*) FROM allocations"), std::string("SELECT count(*) FROM cloud_keys"),
+          std::string("SELECT count(*) FROM allocations"),
+          std::string("SELECT count(*) FROM cloud_keys"),
           std::string("SELECT count(*) FROM cloud_orders"),
           std::string("SELECT count(*) FROM stock_snapshots"),
           std::string("SELECT count(*) FROM alerts WHERE code = 'note' AND source = 'cloud'"),
@@ -851,8 +861,7 @@ TEST_CASE("ApplyChanges inside an outer transaction that is not committed leaves
 
 // ------------------------------------------------------- alerts for the manager
 
-TEST_CASE("Alerts lists newest first and hides acknowledged ones unless asked",
-          "[sync][alerts]") {
+TEST_CASE("Alerts lists newest first and hides acknowledged ones unless asked", "[sync][alerts]") {
   Shop s;
   for (const char* code : {"first", "second", "third"}) {
     store::Alert a;
@@ -930,8 +939,8 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
           "[sync][apply][keys]") {
   Shop s([](store::Config& c) { c.require_signature = true; });
   const auto next = crypto::SigningKey::Generate();
-  const std::string by_next = codes::MakeDigitalLink(
-      "id.brand.example", kScarf, "ROT1", codes::SignLabel(kScarf, "ROT1", next));
+  const std::string by_next = codes::MakeDigitalLink("id.brand.example", kScarf, "ROT1",
+                                                     codes::SignLabel(kScarf, "ROT1", next));
   const std::string sale = s.Open();
   CHECK(CodeOf(s.shop->sales.Scan(sale, by_next)) == "code_forged");  // not trusted yet
 
@@ -940,11 +949,12 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
   CHECK(s.shop->sales.Scan(sale, s.Label(kScarf, "OLD1")));  // the config's key still holds
 
   // The brand retires its old key (the one from the config file).
-  REQUIRE(s.Apply({C(2, "key.brand", json{{"action", "retire"}, {"pem", store::DemoBrandKey().PublicPem()}})},
-                  2));
+  REQUIRE(s.Apply(
+      {C(2, "key.brand", json{{"action", "retire"}, {"pem", store::DemoBrandKey().PublicPem()}})},
+      2));
   CHECK(CodeOf(s.shop->sales.Scan(sale, s.Label(kScarf, "OLD2"))) == "code_forged");
   CHECK(s.shop->sales.Scan(sale, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT2",
-                                                  codes::SignLabel(kScarf, "ROT2", next))));
+                                                        codes::SignLabel(kScarf, "ROT2", next))));
 
   // A new Store over the same ledger (the daemon restarted) sees the same keys.
   store::Config config = store::DemoConfig();
@@ -954,5 +964,5 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
   const std::string other = again.sales.OpenSale("till-2").value().id;
   CHECK(CodeOf(again.sales.Scan(other, s.Label(kScarf, "OLD3"))) == "code_forged");
   CHECK(again.sales.Scan(other, codes::MakeDigitalLink("id.brand.example", kScarf, "ROT3",
-                                                 codes::SignLabel(kScarf, "ROT3", next))));
+                                                       codes::SignLabel(kScarf, "ROT3", next))));
 }

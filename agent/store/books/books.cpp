@@ -36,15 +36,17 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 }
 
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
-  auto st = db_.Cached("SELECT gtin, name, price_minor, currency, tax_rate_bp FROM products WHERE gtin = ?");
+  auto st = db_.Cached(
+      "SELECT gtin, name, price_minor, currency, tax_rate_bp FROM products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
   return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4))};
 }
 
 std::string Books::NextCounter(std::string_view name) {
-  db_.Cached("INSERT INTO counters(name, value) VALUES(?, 1) "
-             "ON CONFLICT(name) DO UPDATE SET value = value + 1")
+  db_.Cached(
+         "INSERT INTO counters(name, value) VALUES(?, 1) "
+         "ON CONFLICT(name) DO UPDATE SET value = value + 1")
       .Bind(1, name)
       .Run();
   auto st = db_.Cached("SELECT value FROM counters WHERE name = ?");
@@ -68,8 +70,9 @@ void Books::Append(std::string_view type, const std::string& payload) {
 Expected<std::vector<Event>> Books::OutboxAfter(std::int64_t seq, std::size_t limit) {
   return Guarded([&]() -> Expected<std::vector<Event>> {
     std::vector<Event> out;
-    auto st = db_.Cached("SELECT seq, id, type, at_ms, payload FROM outbox WHERE seq > ? "
-                         "ORDER BY seq LIMIT ?");
+    auto st = db_.Cached(
+        "SELECT seq, id, type, at_ms, payload FROM outbox WHERE seq > ? "
+        "ORDER BY seq LIMIT ?");
     st.Bind(1, seq).Bind(2, static_cast<std::int64_t>(limit));
     while (st.Step()) {
       out.push_back(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4)});
@@ -96,7 +99,8 @@ Expected<std::optional<RememberedAnswer>> Books::RecallAnswer(std::string_view k
     seen.Bind(1, key);
     if (!seen.Step()) return Out();
     if (seen.Text(0) != request_hash) {
-      return part::Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request");
+      return part::Conflict("idempotency_key_reused",
+                            "this Idempotency-Key was used for a different request");
     }
     return Out(RememberedAnswer{static_cast<int>(seen.Int(1)), seen.Text(2)});
   });
@@ -105,8 +109,9 @@ Expected<std::optional<RememberedAnswer>> Books::RecallAnswer(std::string_view k
 Expected<void> Books::RememberAnswer(std::string_view key, std::string_view request_hash,
                                      const RememberedAnswer& answer) {
   return Guarded([&]() -> Expected<void> {
-    db_.Cached("INSERT INTO idempotency(key, request_hash, status, response, created_at_ms) "
-               "VALUES(?, ?, ?, ?, ?)")
+    db_.Cached(
+           "INSERT INTO idempotency(key, request_hash, status, response, created_at_ms) "
+           "VALUES(?, ?, ?, ?, ?)")
         .Bind(1, key)
         .Bind(2, request_hash)
         .Bind(3, static_cast<std::int64_t>(answer.status))

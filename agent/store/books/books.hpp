@@ -29,10 +29,10 @@ struct Config {
   std::string store_id = "demo-store";
   std::string device_id = "demo-till-1";
   std::string currency = "CNY";
-  bool require_signature = false;        // codes.require_signature
+  bool require_signature = false;  // codes.require_signature
   std::int64_t member_code_window_s = 120;
-  crypto::KeyRing brand_keys;            // codes.brand_keys
-  crypto::KeyRing member_keys;           // members.service_keys
+  crypto::KeyRing brand_keys;   // codes.brand_keys
+  crypto::KeyRing member_keys;  // members.service_keys
   // Key of the phone-number hash. Shared with the brand's CRM so it can match
   // members across stores; never stored in the ledger.
   crypto::Bytes phone_hash_key;

@@ -118,14 +118,16 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   if (csv.size() > 64u * 1024 * 1024) return invalid("the file is over 64 MiB");
   std::vector<Row> rows;
   if (auto err = SplitCsv(csv, rows)) return invalid(*err);
-  if (rows.empty()) return invalid("the file is empty; expected header gtin,name,price_minor[,tax_rate]");
+  if (rows.empty())
+    return invalid("the file is empty; expected header gtin,name,price_minor[,tax_rate]");
   std::vector<std::string> header;
   for (auto& f : rows[0].fields) header.push_back(Trim(f));
   const bool with_tax = header.size() == 4 && header[3] == "tax_rate";
   if (!(header.size() == 3 || with_tax) || header[0] != "gtin" || header[1] != "name" ||
       header[2] != "price_minor") {
-    return invalid("line 1: the header must be gtin,name,price_minor or "
-                   "gtin,name,price_minor,tax_rate");
+    return invalid(
+        "line 1: the header must be gtin,name,price_minor or "
+        "gtin,name,price_minor,tax_rate");
   }
   std::vector<Product> products;
   std::vector<std::string> problems;
@@ -148,24 +150,27 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     p.gtin = *gtin;
     p.name = Trim(row.fields[1]);
     if (p.name.empty() || p.name.size() > 200 || HasControl(p.name) || !ValidUtf8(p.name)) {
-      problems.push_back(at + "the name must be 1-200 bytes of UTF-8 without control characters "
-                              "(save the file as UTF-8, not GBK)");
+      problems.push_back(at +
+                         "the name must be 1-200 bytes of UTF-8 without control characters "
+                         "(save the file as UTF-8, not GBK)");
       continue;
     }
     const std::string price = Trim(row.fields[2]);
     bool digits = !price.empty() && price.size() <= 13;
     for (char c : price) digits = digits && c >= '0' && c <= '9';
     if (!digits || std::stoll(price) > kMaxPriceMinor) {
-      problems.push_back(at + "price_minor must be a whole number of minor units (fen) from 0 "
-                              "to 1000000000000");
+      problems.push_back(at +
+                         "price_minor must be a whole number of minor units (fen) from 0 "
+                         "to 1000000000000");
       continue;
     }
     p.price_minor = std::stoll(price);
     if (with_tax) {
       auto bp = ParseTaxRate(Trim(row.fields[3]));
       if (!bp) {
-        problems.push_back(at + "tax_rate must be a fraction like 0.13 or a percentage like "
-                                "13%, between 0 and 1");
+        problems.push_back(at +
+                           "tax_rate must be a fraction like 0.13 or a percentage like "
+                           "13%, between 0 and 1");
         continue;
       }
       p.tax_rate_bp = *bp;
@@ -188,10 +193,11 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     ledger::Transaction tx(db_);
     const std::int64_t now = clock_.now_ms();
     for (const auto& p : products) {
-      db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-                 "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
-                 "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
-                 "updated_at_ms = ?6")
+      db_.Cached(
+             "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
+             "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
+             "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
+             "updated_at_ms = ?6")
           .Bind(1, p.gtin)
           .Bind(2, p.name)
           .Bind(3, p.price_minor)

@@ -46,7 +46,8 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
       // Present means checked: a string or a number past int is refused, not
       // narrowed or zeroed into a wrong tax.
       auto bp = Int(d, "tax_rate_bp");
-      if (!bp || *bp < 0 || *bp > 10000) return Malformed("tax_rate_bp must be an integer 0..10000");
+      if (!bp || *bp < 0 || *bp > 10000)
+        return Malformed("tax_rate_bp must be an integer 0..10000");
       p.tax_rate_bp = static_cast<int>(*bp);
     }
     return must(inbox.UpsertProduct(p));
@@ -61,9 +62,9 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
     return must(inbox.Revoke(*g, serial, Str(d, "reason")));
   }
   if (t == "allocation") {
-    return must(inbox.AddAllocation(Allocation{Str(d, "gtin"), Str(d, "serial_from"),
-                                                      Str(d, "serial_to"), Str(d, "region"),
-                                                      Str(d, "lot")}));
+    return must(
+        inbox.AddAllocation(Allocation{Str(d, "gtin"), Str(d, "serial_from"), Str(d, "serial_to"),
+                                       Str(d, "region"), Str(d, "lot")}));
   }
   if (t == "key.brand" || t == "key.member") {
     const std::string action = Str(d, "action");
@@ -94,19 +95,19 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
 }  // namespace
 
 Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
-  static const std::set<std::string> kKnown = {"catalog.upsert", "revocation", "allocation",
-                                               "key.brand",      "key.member", "order.offered",
+  static const std::set<std::string> kKnown = {"catalog.upsert",  "revocation",     "allocation",
+                                               "key.brand",       "key.member",     "order.offered",
                                                "order.cancelled", "stock.snapshot", "alert"};
   for (const auto& change : changes) {
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);
-    Expected<void> applied =
-        data.is_object() ? ApplyOne(*this, stock_, change, data) : Malformed("data is not an object");
+    Expected<void> applied = data.is_object() ? ApplyOne(*this, stock_, change, data)
+                                              : Malformed("data is not an object");
     if (!applied) {
       Alert alert;
       alert.code = "change_rejected";
-      alert.message = "the cloud sent a " + change.type + " change this store cannot apply: " +
-                      applied.error().message;
+      alert.message = "the cloud sent a " + change.type +
+                      " change this store cannot apply: " + applied.error().message;
       alert.detail = json{{"cursor", change.cursor}, {"type", change.type}}.dump();
       alert.source = "device";
       auto raised = RaiseAlert(alert, "change:" + std::to_string(change.cursor));

@@ -27,8 +27,9 @@ bool Token(std::string_view s, std::size_t max) {
 }
 
 void SetState(ledger::Database& db, std::string_view key, std::int64_t value) {
-  db.Cached("INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
-            "ON CONFLICT(key) DO UPDATE SET value = ?2")
+  db.Cached(
+        "INSERT INTO sync_state(key, value) VALUES(?1, ?2) "
+        "ON CONFLICT(key) DO UPDATE SET value = ?2")
       .Bind(1, key)
       .Bind(2, value)
       .Run();
@@ -96,9 +97,10 @@ Expected<void> Inbox::UpsertProduct(const Product& p) {
   if (currency.size() != 3) return BadRequest("bad_product", "currency is a 3-letter ISO code");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached("INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-               "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
-               "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6")
+    db_.Cached(
+           "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
+           "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
+           "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6")
         .Bind(1, *gtin)
         .Bind(2, p.name)
         .Bind(3, p.price_minor)
@@ -144,8 +146,9 @@ Expected<void> Inbox::RecordKey(std::string_view kind, std::string_view pem, boo
   if (!key) return BadRequest("bad_key", "not a P-256 public key PEM");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached("INSERT INTO cloud_keys(kind, pem, retired, at_ms) VALUES(?1, ?2, ?3, ?4) "
-               "ON CONFLICT(kind, pem) DO UPDATE SET retired = ?3, at_ms = ?4")
+    db_.Cached(
+           "INSERT INTO cloud_keys(kind, pem, retired, at_ms) VALUES(?1, ?2, ?3, ?4) "
+           "ON CONFLICT(kind, pem) DO UPDATE SET retired = ?3, at_ms = ?4")
         .Bind(1, kind)
         .Bind(2, pem)
         .Bind(3, retired ? 1 : 0)
@@ -175,7 +178,8 @@ Expected<std::vector<Alert>> Inbox::Alerts(bool include_acknowledged, std::size_
     auto st = db_.Cached(
         "SELECT id, code, message, detail, source, at_ms, acknowledged_at_ms IS NOT NULL "
         "FROM alerts WHERE ?1 OR acknowledged_at_ms IS NULL ORDER BY id DESC LIMIT ?2");
-    st.Bind(1, std::int64_t{include_acknowledged ? 1 : 0}).Bind(2, static_cast<std::int64_t>(limit));
+    st.Bind(1, std::int64_t{include_acknowledged ? 1 : 0})
+        .Bind(2, static_cast<std::int64_t>(limit));
     while (st.Step()) {
       out.push_back(Alert{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5),
                           st.Int(6) != 0});
@@ -187,7 +191,8 @@ Expected<std::vector<Alert>> Inbox::Alerts(bool include_acknowledged, std::size_
 Expected<void> Inbox::AcknowledgeAlert(std::int64_t id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached("UPDATE alerts SET acknowledged_at_ms = coalesce(acknowledged_at_ms, ?) WHERE id = ?")
+    db_.Cached(
+           "UPDATE alerts SET acknowledged_at_ms = coalesce(acknowledged_at_ms, ?) WHERE id = ?")
         .Bind(1, books_.now_ms())
         .Bind(2, id)
         .Run();
@@ -201,8 +206,9 @@ Expected<void> Inbox::Revoke(std::string_view gtin14, std::string_view serial,
                              std::string_view reason) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached("INSERT INTO revocations(gtin, serial, reason, at_ms) VALUES(?, ?, ?, ?) "
-               "ON CONFLICT DO NOTHING")
+    db_.Cached(
+           "INSERT INTO revocations(gtin, serial, reason, at_ms) VALUES(?, ?, ?, ?) "
+           "ON CONFLICT DO NOTHING")
         .Bind(1, gtin14)
         .Bind(2, serial)
         .Bind(3, reason)

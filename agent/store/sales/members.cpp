@@ -34,11 +34,11 @@ Expected<Sale> Sales::BindMember(std::string_view sale_id, const codes::Code& co
   const std::int64_t now_s = books_.now_ms() / 1000;
   const std::int64_t skew = code.issued_at - now_s;
   if (skew > config_.member_code_window_s || -skew > config_.member_code_window_s) {
-    return Refused("member_code_expired",
-                   "the member code is " + std::to_string(skew < 0 ? -skew : skew) +
-                       " s from this device's clock (window " +
-                       std::to_string(config_.member_code_window_s) +
-                       " s): ask the member to refresh it");
+    return Refused("member_code_expired", "the member code is " +
+                                              std::to_string(skew < 0 ? -skew : skew) +
+                                              " s from this device's clock (window " +
+                                              std::to_string(config_.member_code_window_s) +
+                                              " s): ask the member to refresh it");
   }
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
@@ -48,15 +48,17 @@ Expected<Sale> Sales::BindMember(std::string_view sale_id, const codes::Code& co
         "ON CONFLICT DO NOTHING");
     used.Bind(1, code.member_id).Bind(2, code.issued_at).Bind(3, books_.now_ms()).Run();
     if (db_.Changes() == 0) {
-      return Refused("member_code_replayed", "this member code was already used; ask the member "
-                                             "to refresh it");
+      return Refused("member_code_replayed",
+                     "this member code was already used; ask the member "
+                     "to refresh it");
     }
     db_.Cached("INSERT INTO members(member_id, first_seen_ms) VALUES(?, ?) ON CONFLICT DO NOTHING")
         .Bind(1, code.member_id)
         .Bind(2, books_.now_ms())
         .Run();
-    db_.Cached("UPDATE sales SET member = (SELECT id FROM members WHERE member_id = ?) "
-               "WHERE id = ?")
+    db_.Cached(
+           "UPDATE sales SET member = (SELECT id FROM members WHERE member_id = ?) "
+           "WHERE id = ?")
         .Bind(1, code.member_id)
         .Bind(2, sale_id)
         .Run();
@@ -68,7 +70,8 @@ Expected<Sale> Sales::BindMember(std::string_view sale_id, const codes::Code& co
 
 std::string MaskPhone(std::string_view digits) {
   if (digits.size() >= 11) {
-    return std::string(digits.substr(0, 3)) + "****" + std::string(digits.substr(digits.size() - 4));
+    return std::string(digits.substr(0, 3)) + "****" +
+           std::string(digits.substr(digits.size() - 4));
   }
   const std::size_t keep = digits.size() / 4;
   return std::string(digits.substr(0, keep)) + std::string(digits.size() - 2 * keep, '*') +
@@ -85,8 +88,9 @@ Expected<Sale> Sales::BindPhone(std::string_view sale_id, std::string_view phone
     } else if (c == ' ' || c == '-' || (c == '+' && i == 0)) {
       continue;
     } else {
-      return Refused("phone_invalid", "a phone number has digits, spaces, '-' and a leading '+' "
-                                      "only");
+      return Refused("phone_invalid",
+                     "a phone number has digits, spaces, '-' and a leading '+' "
+                     "only");
     }
   }
   if (digits.size() == 13 && digits.substr(0, 2) == "86") digits.erase(0, 2);
@@ -102,14 +106,16 @@ Expected<Sale> Sales::BindPhone(std::string_view sale_id, std::string_view phone
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;
-    db_.Cached("INSERT INTO members(phone_hash, phone_masked, first_seen_ms) VALUES(?, ?, ?) "
-               "ON CONFLICT DO NOTHING")
+    db_.Cached(
+           "INSERT INTO members(phone_hash, phone_masked, first_seen_ms) VALUES(?, ?, ?) "
+           "ON CONFLICT DO NOTHING")
         .Bind(1, hash)
         .Bind(2, masked)
         .Bind(3, books_.now_ms())
         .Run();
-    db_.Cached("UPDATE sales SET member = (SELECT id FROM members WHERE phone_hash = ?) "
-               "WHERE id = ?")
+    db_.Cached(
+           "UPDATE sales SET member = (SELECT id FROM members WHERE phone_hash = ?) "
+           "WHERE id = ?")
         .Bind(1, hash)
         .Bind(2, sale_id)
         .Run();

@@ -24,7 +24,8 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
   }
   if (units.empty()) return BadRequest("nothing_to_refund", "name at least one serial to refund");
-  if (units.size() > 1000) return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
+  if (units.size() > 1000)
+    return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
   return Guarded([&]() -> Expected<Refund> {
     Transaction tx(db_);
     auto status = SaleStatus(sale_id);
@@ -43,9 +44,10 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
     refund.currency = sale.currency;
     for (const Line* line : *lines) refund.amount += line->amount;
     const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
-    db_.Cached("INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM shifts WHERE terminal = ?5 "
-               "AND status = 'open'))")
+    db_.Cached(
+           "INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id) "
+           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM shifts WHERE terminal = ?5 "
+           "AND status = 'open'))")
         .Bind(1, refund.id)
         .Bind(2, sale_id)
         .Bind(3, refund.amount)
@@ -60,14 +62,16 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
           .Bind(2, line->id)
           .Run();
       // The unit goes back to stock: it may be sold again.
-      db_.Cached("UPDATE units SET state = 'in_stock', sale_id = NULL, updated_at_ms = ? "
-                 "WHERE gtin = ? AND serial = ? AND state = 'sold'")
+      db_.Cached(
+             "UPDATE units SET state = 'in_stock', sale_id = NULL, updated_at_ms = ? "
+             "WHERE gtin = ? AND serial = ? AND state = 'sold'")
           .Bind(1, now)
           .Bind(2, line->gtin)
           .Bind(3, line->serial)
           .Run();
-      db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-                 "VALUES(?, ?, 1, 'refund', ?, ?)")
+      db_.Cached(
+             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+             "VALUES(?, ?, 1, 'refund', ?, ?)")
           .Bind(1, line->gtin)
           .Bind(2, line->serial)
           .Bind(3, refund.id)
@@ -81,7 +85,8 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
   });
 }
 
-Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale, const std::vector<UnitRef>& units) {
+Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale,
+                                                        const std::vector<UnitRef>& units) {
   std::vector<const Line*> lines;
   std::set<std::int64_t> taken;
   for (const auto& unit : units) {
@@ -99,15 +104,17 @@ Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale, const 
                                                (unit.gtin.empty() ? "" : " and GTIN"));
     }
     if (matches > 1) {
-      return Refused("serial_ambiguous", "two units of this sale share that serial; name the "
-                                         "GTIN as well");
+      return Refused("serial_ambiguous",
+                     "two units of this sale share that serial; name the "
+                     "GTIN as well");
     }
-    if (!taken.insert(found->id).second) return BadRequest("nothing_to_refund", "a unit is named twice");
+    if (!taken.insert(found->id).second)
+      return BadRequest("nothing_to_refund", "a unit is named twice");
     auto done = db_.Cached("SELECT 1 FROM refund_lines WHERE line_id = ?");
     done.Bind(1, found->id);
     if (done.Step()) {
-      return Conflict("serial_already_refunded", "unit " + found->gtin + " / " + found->serial +
-                                                     " was already refunded");
+      return Conflict("serial_already_refunded",
+                      "unit " + found->gtin + " / " + found->serial + " was already refunded");
     }
     lines.push_back(found);
   }
@@ -119,7 +126,8 @@ Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale, const 
 void Sales::PayBack(const Sale& sale, const Refund& refund) {
   std::vector<std::pair<std::string, MinorUnits>> left;
   for (const auto& p : sale.payments) {
-    auto it = std::find_if(left.begin(), left.end(), [&](const auto& e) { return e.first == p.method; });
+    auto it =
+        std::find_if(left.begin(), left.end(), [&](const auto& e) { return e.first == p.method; });
     if (it == left.end()) {
       left.emplace_back(p.method, p.amount);
     } else {

@@ -9,9 +9,12 @@ namespace {
 using nlohmann::json;
 
 json LineJson(const Line& line) {
-  json j = {{"id", line.id},           {"gtin", line.gtin},
-            {"name", line.name},       {"unit_price", line.unit_price},
-            {"qty", line.qty},         {"amount", line.amount},
+  json j = {{"id", line.id},
+            {"gtin", line.gtin},
+            {"name", line.name},
+            {"unit_price", line.unit_price},
+            {"qty", line.qty},
+            {"amount", line.amount},
             {"signature", line.signature}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   return j;
@@ -33,9 +36,8 @@ json ToJson(const Sale& sale) {
             {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
   j["member"] = nullptr;
   if (sale.member) {
-    j["member"] = sale.member->member_id.empty()
-                      ? json{{"phone_masked", sale.member->phone_masked}}
-                      : json{{"member_id", sale.member->member_id}};
+    j["member"] = sale.member->member_id.empty() ? json{{"phone_masked", sale.member->phone_masked}}
+                                                 : json{{"member_id", sale.member->member_id}};
   }
   json payments = json::array();
   for (const auto& p : sale.payments) {
@@ -53,27 +55,27 @@ json ToJson(const Sale& sale) {
 
 }  // namespace
 
-std::string SaleJson(const Sale& sale) { return ToJson(sale).dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string SaleJson(const Sale& sale) {
+  return ToJson(sale).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string RefundJson(const Refund& refund) {
-  return json{{"id", refund.id},         {"sale_id", refund.sale_id},
-              {"serials", refund.serials}, {"amount", refund.amount},
-              {"currency", refund.currency}, {"status", "completed"}}
+  return json{{"id", refund.id},         {"sale_id", refund.sale_id},   {"serials", refund.serials},
+              {"amount", refund.amount}, {"currency", refund.currency}, {"status", "completed"}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace events {
 
-
 std::string MemberBoundByCode(std::string_view sale_id, std::string_view member_id) {
-  return nlohmann::json{{"sale_id", sale_id}, {"member", {{"member_id", member_id}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"sale_id", sale_id}, {"member", {{"member_id", member_id}}}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_hash,
                                std::string_view phone_masked) {
-  return nlohmann::json{
-      {"sale_id", sale_id},
-      {"member", {{"phone_hash", phone_hash}, {"phone_masked", phone_masked}}}}
+  return nlohmann::json{{"sale_id", sale_id},
+                        {"member", {{"phone_hash", phone_hash}, {"phone_masked", phone_masked}}}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -86,12 +88,9 @@ std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
 }
 
 std::string SaleVoided(const Sale& sale, std::string_view reason) {
-  return nlohmann::json{{"sale_id", sale.id},
-                        {"terminal", sale.terminal},
-                        {"reason", reason},
-                        {"total", sale.total},
-                        {"currency", sale.currency},
-                        {"lines", LinesJson(sale.lines)}}
+  return nlohmann::json{{"sale_id", sale.id},        {"terminal", sale.terminal},
+                        {"reason", reason},          {"total", sale.total},
+                        {"currency", sale.currency}, {"lines", LinesJson(sale.lines)}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -99,9 +98,9 @@ std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<const Line*>& lines) {
   nlohmann::json out = nlohmann::json::array();
   for (const Line* line : lines) out.push_back(LineJson(*line));
-  return nlohmann::json{{"refund_id", refund.id},   {"sale_id", sale.id},
+  return nlohmann::json{{"refund_id", refund.id},        {"sale_id", sale.id},
                         {"receipt_no", sale.receipt_no}, {"amount", refund.amount},
-                        {"currency", refund.currency}, {"lines", out}}
+                        {"currency", refund.currency},   {"lines", out}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -20,15 +20,15 @@ using part::NotFound;
 using part::Refused;
 
 Error NotOpen(std::string_view id, const std::string& status) {
-  return Conflict("sale_not_open", "sale " + std::string(id) + " is " + status +
-                                       "; only an open sale can change");
+  return Conflict("sale_not_open",
+                  "sale " + std::string(id) + " is " + status + "; only an open sale can change");
 }
 
 constexpr std::int64_t kMaxLines = 500;
 
 bool KnownMethod(std::string_view m) {
-  static const std::set<std::string_view> kMethods = {"cash",     "card",   "wechat",
-                                                      "alipay",   "unionpay", "voucher"};
+  static const std::set<std::string_view> kMethods = {"cash",   "card",     "wechat",
+                                                      "alipay", "unionpay", "voucher"};
   return kMethods.count(m) > 0;
 }
 
@@ -103,15 +103,17 @@ Expected<Sale> Sales::GetSale(std::string_view sale_id) {
   });
 }
 
-Expected<std::vector<std::string>> Sales::IdsMatching(std::string_view fragment, std::size_t limit) {
+Expected<std::vector<std::string>> Sales::IdsMatching(std::string_view fragment,
+                                                      std::size_t limit) {
   if (fragment.size() < 4 || fragment.size() > 36 ||
       fragment.find_first_not_of("0123456789abcdef-") != std::string_view::npos) {
     return BadRequest("invalid_field", "a sale id or a part of one is 4 to 36 of 0-9 a-f and '-'");
   }
   return Guarded([&]() -> Expected<std::vector<std::string>> {
     // The fragment holds no LIKE wildcard (checked above).
-    auto st = db_.Cached("SELECT id FROM sales WHERE id LIKE ?1 || '%' OR id LIKE '%' || ?1 "
-                         "ORDER BY opened_at_ms DESC, id DESC LIMIT ?2");
+    auto st = db_.Cached(
+        "SELECT id FROM sales WHERE id LIKE ?1 || '%' OR id LIKE '%' || ?1 "
+        "ORDER BY opened_at_ms DESC, id DESC LIMIT ?2");
     st.Bind(1, fragment).Bind(2, static_cast<std::int64_t>(limit));
     std::vector<std::string> ids;
     while (st.Step()) ids.push_back(st.Text(0));
@@ -121,8 +123,9 @@ Expected<std::vector<std::string>> Sales::IdsMatching(std::string_view fragment,
 
 Expected<std::optional<std::string>> Sales::OpenSaleOf(std::string_view terminal) {
   return Guarded([&]() -> Expected<std::optional<std::string>> {
-    auto st = db_.Cached("SELECT id FROM sales WHERE status = 'open' AND terminal = ? "
-                         "ORDER BY opened_at_ms DESC, id DESC LIMIT 1");
+    auto st = db_.Cached(
+        "SELECT id FROM sales WHERE status = 'open' AND terminal = ? "
+        "ORDER BY opened_at_ms DESC, id DESC LIMIT 1");
     st.Bind(1, terminal);
     if (!st.Step()) return std::optional<std::string>();
     return std::optional<std::string>(st.Text(0));
@@ -137,8 +140,9 @@ Expected<Sale> Sales::OpenSale(std::string_view terminal, std::string_view cashi
     const std::int64_t now = books_.now_ms();
     const std::string id = crypto::NewUuidV7(now);
     Transaction tx(db_);
-    db_.Cached("INSERT INTO sales(id, status, terminal, currency, opened_at_ms, cashier) "
-               "VALUES(?, 'open', ?, ?, ?, ?)")
+    db_.Cached(
+           "INSERT INTO sales(id, status, terminal, currency, opened_at_ms, cashier) "
+           "VALUES(?, 'open', ?, ?, ?, ?)")
         .Bind(1, id)
         .Bind(2, terminal)
         .Bind(3, config_.currency)
@@ -162,12 +166,14 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
   if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
   const auto sig = checked.signature;
   if (sig == codes::SignatureState::invalid) {
-    return Refused("code_forged", "the label's signature does not match any brand key: "
-                                  "treat this unit as counterfeit");
+    return Refused("code_forged",
+                   "the label's signature does not match any brand key: "
+                   "treat this unit as counterfeit");
   }
   if (sig == codes::SignatureState::absent && config_.require_signature) {
-    return Refused("code_forged", "this store accepts signed labels only and this one is not "
-                                  "signed");
+    return Refused("code_forged",
+                   "this store accepts signed labels only and this one is not "
+                   "signed");
   }
 
   return Guarded([&]() -> Expected<Sale> {
@@ -219,12 +225,13 @@ std::optional<Error> Sales::UnitRefusal(std::string_view sale_id, const codes::C
     // is refused or only warned about.
     const bool refuse = config_.refuse_diverted;
     books_.Append("code.diverted", events::CodeDiverted(code.gtin, code.serial, *region,
-                                                       config_.region, sale_id, refuse));
-    books_.InsertAlert(Alert{0, "code_diverted",
-                             "unit " + code.gtin + " / " + code.serial + " was shipped to region " +
-                                 *region + ", not to this store's region " + config_.region,
-                             events::UnitDetail(code.gtin, code.serial, *region), "device", 0, false},
-                       "diverted:" + code.gtin + ":" + code.serial);
+                                                        config_.region, sale_id, refuse));
+    books_.InsertAlert(
+        Alert{0, "code_diverted",
+              "unit " + code.gtin + " / " + code.serial + " was shipped to region " + *region +
+                  ", not to this store's region " + config_.region,
+              events::UnitDetail(code.gtin, code.serial, *region), "device", 0, false},
+        "diverted:" + code.gtin + ":" + code.serial);
     if (refuse) {
       return Refused("code_diverted", "this unit was shipped to region " + *region +
                                           ", not to this store: do not sell it; the brand "
@@ -285,11 +292,12 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
         .Bind(2, sale_id)
         .Run();
     if (db_.Changes() == 0) {
-      return NotFound("line_not_found", "sale " + std::string(sale_id) + " has no line " +
-                                            std::to_string(line_id));
+      return NotFound("line_not_found",
+                      "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
     }
-    db_.Cached("UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
-               "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
+    db_.Cached(
+           "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
+           "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
         .Bind(1, sale_id)
         .Run();
     tx.Commit();
@@ -309,9 +317,11 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
                          "' is not one of cash, card, wechat, alipay, unionpay, voucher");
     }
     if (p.amount <= 0) return BadRequest("invalid_amount", "a payment amount must be positive");
-    if (p.ref.size() > 128) return BadRequest("invalid_payments", "a payment ref is at most 128 characters");
+    if (p.ref.size() > 128)
+      return BadRequest("invalid_payments", "a payment ref is at most 128 characters");
     auto sum = AddMinor(paid, p.amount);
-    if (!sum) return BadRequest("amount_overflow", "the payments add up to more than can be counted");
+    if (!sum)
+      return BadRequest("amount_overflow", "the payments add up to more than can be counted");
     paid = *sum;
     if (p.method == "cash") cash += p.amount;  // cash <= paid, cannot overflow
   }
@@ -327,9 +337,8 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
     }
     const MinorUnits change = paid - total;
     if (change > cash) {
-      return Refused("payment_mismatch",
-                     "payments exceed the total by " + std::to_string(change) +
-                         "; only cash may exceed it (change is given in cash)");
+      return Refused("payment_mismatch", "payments exceed the total by " + std::to_string(change) +
+                                             "; only cash may exceed it (change is given in cash)");
     }
     const std::int64_t now = books_.now_ms();
     for (const auto& line : sale.lines) {
@@ -343,9 +352,10 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
       }
       // Invariant 4: the units row is the one place a serial is sold; the
       // conditional upsert refuses a second sale even if a check above missed it.
-      db_.Cached("INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
-                 "VALUES(?1, ?2, 'sold', ?3, ?4) ON CONFLICT(gtin, serial) DO UPDATE "
-                 "SET state = 'sold', sale_id = ?3, updated_at_ms = ?4 WHERE state <> 'sold'")
+      db_.Cached(
+             "INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
+             "VALUES(?1, ?2, 'sold', ?3, ?4) ON CONFLICT(gtin, serial) DO UPDATE "
+             "SET state = 'sold', sale_id = ?3, updated_at_ms = ?4 WHERE state <> 'sold'")
           .Bind(1, line.gtin)
           .Bind(2, line.serial)
           .Bind(3, sale_id)
@@ -357,8 +367,9 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
       }
     }
     for (const auto& line : sale.lines) {
-      db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-                 "VALUES(?, ?, ?, 'sale', ?, ?)")
+      db_.Cached(
+             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+             "VALUES(?, ?, ?, 'sale', ?, ?)")
           .Bind(1, line.gtin)
           .BindOptional(2, line.serial.empty() ? std::nullopt : std::optional(line.serial))
           .Bind(3, -line.qty)
@@ -375,11 +386,13 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
           .Run();
     }
     const std::string counter = books_.NextCounter("receipt_no");
-    std::string receipt = config_.device_id + "-" + std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
+    std::string receipt = config_.device_id + "-" +
+                          std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
     // The sale counts in the shift open on its terminal now (none: no shift).
-    db_.Cached("UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
-               "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
-               "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
+    db_.Cached(
+           "UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
+           "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
+           "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
         .Bind(1, paid)
         .Bind(2, change)
         .Bind(3, receipt)
@@ -389,8 +402,9 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
     sale = LoadSale(sale_id);
     std::string phone_hash;
     if (sale.member && sale.member->member_id.empty()) {
-      auto st = db_.Cached("SELECT m.phone_hash FROM sales s JOIN members m ON m.id = s.member "
-                           "WHERE s.id = ?");
+      auto st = db_.Cached(
+          "SELECT m.phone_hash FROM sales s JOIN members m ON m.id = s.member "
+          "WHERE s.id = ?");
       st.Bind(1, sale_id);
       if (st.Step()) phone_hash = st.Text(0);
     }
@@ -408,9 +422,10 @@ Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason) {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;
     const std::int64_t now = books_.now_ms();
-    db_.Cached("UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ?, "
-               "shift_id = (SELECT sh.id FROM shifts sh WHERE sh.terminal = sales.terminal "
-               "AND sh.status = 'open') WHERE id = ?")
+    db_.Cached(
+           "UPDATE sales SET status = 'voided', closed_at_ms = ?, void_reason = ?, "
+           "shift_id = (SELECT sh.id FROM shifts sh WHERE sh.terminal = sales.terminal "
+           "AND sh.status = 'open') WHERE id = ?")
         .Bind(1, now)
         .Bind(2, reason)
         .Bind(3, sale_id)

@@ -80,7 +80,7 @@ struct Refund {
 // is ambiguous (a serial is unique only within its GTIN).
 struct UnitRef {
   std::string serial;
-  std::string gtin;  // optional; 14 digits when given
+  std::string gtin;                                 // optional; 14 digits when given
   UnitRef(std::string s) : serial(std::move(s)) {}  // NOLINT: a serial alone reads naturally
   UnitRef(const char* s) : serial(s) {}             // NOLINT
   UnitRef(std::string g, std::string s) : serial(std::move(s)), gtin(std::move(g)) {}
@@ -134,7 +134,8 @@ class Sales {
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);
   // The lines of `sale` that `units` name, each once and not yet refunded.
-  Expected<std::vector<const Line*>> RefundedLines(const Sale& sale, const std::vector<UnitRef>& units);
+  Expected<std::vector<const Line*>> RefundedLines(const Sale& sale,
+                                                   const std::vector<UnitRef>& units);
   // Pays `refund` back by the sale's own methods (refund_payments).
   void PayBack(const Sale& sale, const Refund& refund);
 

@@ -10,11 +10,11 @@
 namespace sa::store {
 namespace {
 
+using ledger::Transaction;
 using part::BadRequest;
 using part::Conflict;
 using part::Guarded;
 using part::NotFound;
-using ledger::Transaction;
 
 Error NoCashier(std::string_view id) {
   return NotFound("cashier_not_found", "no cashier " + std::string(id.substr(0, 32)));
@@ -35,7 +35,9 @@ std::optional<Error> CheckName(std::string_view name) {
 // The hex form kept in the ledger, and back ("" for a value that is not hex:
 // such a hash matches no PIN).
 std::string Hex(const crypto::Bytes& b) { return crypto::ToHex(b); }
-crypto::Bytes Unhex(const std::string& hex) { return crypto::FromHex(hex).value_or(crypto::Bytes{}); }
+crypto::Bytes Unhex(const std::string& hex) {
+  return crypto::FromHex(hex).value_or(crypto::Bytes{});
+}
 
 // Compared against when the id is unknown, so that a wrong id costs the same
 // PBKDF2 time as a wrong PIN (no telling ids apart by timing).
@@ -47,13 +49,15 @@ const crypto::PinHash& DummyHash() {
 }  // namespace
 
 bool Shifts::IsValidPin(std::string_view pin) {
-  return pin.size() >= 4 && pin.size() <= 8 && pin.find_first_not_of("0123456789") == std::string_view::npos;
+  return pin.size() >= 4 && pin.size() <= 8 &&
+         pin.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 bool Shifts::IsValidCashierId(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -64,8 +68,8 @@ std::optional<Cashier> Shifts::LoadCashier(std::string_view id) {
   return Cashier{st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0};
 }
 
-Expected<Cashier> Shifts::AddCashier(std::string_view id, std::string_view name, std::string_view role,
-                                    const crypto::PinHash& pin) {
+Expected<Cashier> Shifts::AddCashier(std::string_view id, std::string_view name,
+                                     std::string_view role, const crypto::PinHash& pin) {
   if (!IsValidCashierId(id)) {
     return BadRequest("invalid_cashier_id", "a cashier id is 1 to 32 of A-Z a-z 0-9 _ -");
   }
@@ -82,8 +86,9 @@ Expected<Cashier> Shifts::AddCashier(std::string_view id, std::string_view name,
       return Conflict("cashier_exists", "cashier " + std::string(id) + " already exists");
     }
     const std::int64_t now = books_.now_ms();
-    db_.Cached("INSERT INTO cashiers(id, name, role, pin_salt, pin_iterations, pin_hash, active, "
-               "created_at_ms, updated_at_ms) VALUES(?, ?, ?, ?, ?, ?, 1, ?, ?)")
+    db_.Cached(
+           "INSERT INTO cashiers(id, name, role, pin_salt, pin_iterations, pin_hash, active, "
+           "created_at_ms, updated_at_ms) VALUES(?, ?, ?, ?, ?, ?, 1, ?, ?)")
         .Bind(1, id)
         .Bind(2, name)
         .Bind(3, role)
@@ -115,8 +120,9 @@ Expected<Cashier> Shifts::SetCashierPin(std::string_view id, const crypto::PinHa
     Transaction tx(db_);
     if (!LoadCashier(id)) return NoCashier(id);
     // A new PIN also reactivates: it is how a manager gives an account back.
-    db_.Cached("UPDATE cashiers SET pin_salt = ?, pin_iterations = ?, pin_hash = ?, active = 1, "
-               "updated_at_ms = ? WHERE id = ?")
+    db_.Cached(
+           "UPDATE cashiers SET pin_salt = ?, pin_iterations = ?, pin_hash = ?, active = 1, "
+           "updated_at_ms = ? WHERE id = ?")
         .Bind(1, Hex(pin.salt))
         .Bind(2, static_cast<std::int64_t>(pin.iterations))
         .Bind(3, Hex(pin.hash))
@@ -144,11 +150,13 @@ Expected<Cashier> Shifts::DeactivateCashier(std::string_view id) {
 Expected<Credentials> Shifts::CashierCredentials(std::string_view id) {
   using Out = Credentials;
   return Guarded([&]() -> Expected<Out> {
-    auto st = db_.Cached("SELECT id, name, role, active, pin_salt, pin_iterations, pin_hash "
-                         "FROM cashiers WHERE id = ? AND active = 1");
+    auto st = db_.Cached(
+        "SELECT id, name, role, active, pin_salt, pin_iterations, pin_hash "
+        "FROM cashiers WHERE id = ? AND active = 1");
     st.Bind(1, id);
     if (!st.Step()) return Out();
-    crypto::PinHash pin{Unhex(st.Text(4)), static_cast<std::uint32_t>(st.Int(5)), Unhex(st.Text(6))};
+    crypto::PinHash pin{Unhex(st.Text(4)), static_cast<std::uint32_t>(st.Int(5)),
+                        Unhex(st.Text(6))};
     return Out(std::pair(Cashier{st.Text(0), st.Text(1), st.Text(2), true}, std::move(pin)));
   });
 }

@@ -11,7 +11,9 @@ namespace {
 using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-json At(const std::optional<std::int64_t>& ms) { return ms ? json(FormatTimestamp(*ms)) : json(nullptr); }
+json At(const std::optional<std::int64_t>& ms) {
+  return ms ? json(FormatTimestamp(*ms)) : json(nullptr);
+}
 json Opt(const std::optional<MinorUnits>& v) { return v ? json(*v) : json(nullptr); }
 json Text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
@@ -31,7 +33,8 @@ std::string ShiftJson(const Shift& s) {
 std::string ShiftReportJson(const ShiftReport& r) {
   json methods = json::array();
   for (const auto& m : r.by_method) {
-    methods.push_back(json{{"method", m.method}, {"sales", m.sales}, {"refunds", m.refunds}, {"net", m.net}});
+    methods.push_back(
+        json{{"method", m.method}, {"sales", m.sales}, {"refunds", m.refunds}, {"net", m.net}});
   }
   return Dump(json{{"shift_id", r.shift_id},
                    {"terminal", r.terminal},

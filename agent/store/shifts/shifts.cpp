@@ -2,10 +2,11 @@
 // Shifts and the X/Z report. The report is computed from the ledger each
 // time (sales, voids and refunds carry the shift that was open on their
 // terminal), so it can never drift from the books it summarises.
+#include "shifts.hpp"
+
 #include <map>
 
 #include "part.hpp"
-#include "shifts.hpp"
 
 namespace sa::store {
 
@@ -20,33 +21,39 @@ Shifts::Shifts(Books& books) : books_(books), db_(books.db()), config_(books.con
 // ------------------------------------------------------------------ shifts
 
 std::optional<Shift> Shifts::LoadShift(std::string_view id) {
-  auto st = db_.Cached("SELECT id, terminal, coalesce(cashier, ''), status, opening_float_minor, "
-                       "counted_cash_minor, opened_at_ms, closed_at_ms FROM shifts WHERE id = ?");
+  auto st = db_.Cached(
+      "SELECT id, terminal, coalesce(cashier, ''), status, opening_float_minor, "
+      "counted_cash_minor, opened_at_ms, closed_at_ms FROM shifts WHERE id = ?");
   st.Bind(1, id);
   if (!st.Step()) return std::nullopt;
-  Shift s{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), std::nullopt, st.Int(6), std::nullopt};
+  Shift s{st.Text(0), st.Text(1),   st.Text(2), st.Text(3),
+          st.Int(4),  std::nullopt, st.Int(6),  std::nullopt};
   if (!st.IsNull(5)) s.counted_cash = st.Int(5);
   if (!st.IsNull(7)) s.closed_at_ms = st.Int(7);
   return s;
 }
 
-Expected<Shift> Shifts::OpenShift(std::string_view terminal, std::string_view cashier, MinorUnits opening_float) {
+Expected<Shift> Shifts::OpenShift(std::string_view terminal, std::string_view cashier,
+                                  MinorUnits opening_float) {
   if (!IsValidId(terminal)) {
     return BadRequest("invalid_terminal", "a terminal id is 1-64 of A-Z a-z 0-9 _ . -");
   }
-  if (opening_float < 0) return BadRequest("invalid_amount", "the opening cash is 0 or more minor units");
+  if (opening_float < 0)
+    return BadRequest("invalid_amount", "the opening cash is 0 or more minor units");
   return Guarded([&]() -> Expected<Shift> {
     Transaction tx(db_);
     auto open = db_.Cached("SELECT id FROM shifts WHERE terminal = ? AND status = 'open'");
     open.Bind(1, terminal);
     if (open.Step()) {
-      return Conflict("shift_already_open", "terminal " + std::string(terminal) + " already has shift " +
-                                                open.Text(0) + " open; close it first");
+      return Conflict("shift_already_open", "terminal " + std::string(terminal) +
+                                                " already has shift " + open.Text(0) +
+                                                " open; close it first");
     }
     const std::int64_t now = books_.now_ms();
     const std::string id = crypto::NewUuidV7(now);
-    db_.Cached("INSERT INTO shifts(id, terminal, cashier, status, opening_float_minor, opened_at_ms) "
-               "VALUES(?, ?, ?, 'open', ?, ?)")
+    db_.Cached(
+           "INSERT INTO shifts(id, terminal, cashier, status, opening_float_minor, opened_at_ms) "
+           "VALUES(?, ?, ?, 'open', ?, ?)")
         .Bind(1, id)
         .Bind(2, terminal)
         .BindOptional(3, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
@@ -67,11 +74,12 @@ Expected<Shift> Shifts::GetShift(std::string_view id) {
 }
 
 Expected<std::vector<Shift>> Shifts::ListShifts(std::string_view terminal, std::string_view status,
-                                           std::size_t limit) {
+                                                std::size_t limit) {
   return Guarded([&]() -> Expected<std::vector<Shift>> {
     std::vector<Shift> out;
-    auto st = db_.Cached("SELECT id FROM shifts WHERE (?1 = '' OR terminal = ?1) AND (?2 = '' OR status = ?2) "
-                         "ORDER BY opened_at_ms DESC, id DESC LIMIT ?3");
+    auto st = db_.Cached(
+        "SELECT id FROM shifts WHERE (?1 = '' OR terminal = ?1) AND (?2 = '' OR status = ?2) "
+        "ORDER BY opened_at_ms DESC, id DESC LIMIT ?3");
     st.Bind(1, terminal).Bind(2, status).Bind(3, static_cast<std::int64_t>(limit));
     std::vector<std::string> ids;
     while (st.Step()) ids.push_back(st.Text(0));
@@ -104,8 +112,9 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
   r.opening_float = shift.opening_float;
   std::map<std::string, MethodTotals> by;
   {
-    auto st = db_.Cached("SELECT count(*), coalesce(sum(total_minor), 0), coalesce(sum(change_minor), 0) "
-                         "FROM sales WHERE shift_id = ? AND status = 'completed'");
+    auto st = db_.Cached(
+        "SELECT count(*), coalesce(sum(total_minor), 0), coalesce(sum(change_minor), 0) "
+        "FROM sales WHERE shift_id = ? AND status = 'completed'");
     st.Bind(1, shift.id);
     st.Step();
     r.sales_count = st.Int(0);
@@ -118,11 +127,13 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
     st.Step();
     r.voids_count = st.Int(0);
   }
-  AddByMethod(by, &MethodTotals::sales, shift.id,
-              "SELECT p.method, sum(p.amount_minor) FROM payments p JOIN sales s ON s.id = p.sale_id "
-              "WHERE s.shift_id = ? AND s.status = 'completed' GROUP BY p.method");
+  AddByMethod(
+      by, &MethodTotals::sales, shift.id,
+      "SELECT p.method, sum(p.amount_minor) FROM payments p JOIN sales s ON s.id = p.sale_id "
+      "WHERE s.shift_id = ? AND s.status = 'completed' GROUP BY p.method");
   {
-    auto st = db_.Cached("SELECT count(*), coalesce(sum(amount_minor), 0) FROM refunds WHERE shift_id = ?");
+    auto st = db_.Cached(
+        "SELECT count(*), coalesce(sum(amount_minor), 0) FROM refunds WHERE shift_id = ?");
     st.Bind(1, shift.id);
     st.Step();
     r.refunds_count = st.Int(0);
@@ -145,8 +156,9 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
     r.counted_cash = shift.counted_cash;
     r.variance = *shift.counted_cash - r.expected_cash;
   }
-  auto depth = db_.Cached("SELECT coalesce((SELECT max(seq) FROM outbox), 0) - "
-                          "coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)");
+  auto depth = db_.Cached(
+      "SELECT coalesce((SELECT max(seq) FROM outbox), 0) - "
+      "coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)");
   depth.Step();
   r.pending_events = depth.Int(0);
   return r;
@@ -161,13 +173,17 @@ Expected<ShiftReport> Shifts::ReportOf(std::string_view shift_id) {
 }
 
 Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits counted_cash) {
-  if (counted_cash < 0) return BadRequest("invalid_amount", "counted cash is 0 or more minor units");
+  if (counted_cash < 0)
+    return BadRequest("invalid_amount", "counted cash is 0 or more minor units");
   return Guarded([&]() -> Expected<ShiftClosed> {
     Transaction tx(db_);
     auto s = LoadShift(shift_id);
     if (!s) return NotFound("shift_not_found", "no shift " + std::string(shift_id.substr(0, 64)));
-    if (s->status != "open") return Conflict("shift_not_open", "shift " + s->id + " is already closed");
-    db_.Cached("UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ? WHERE id = ?")
+    if (s->status != "open")
+      return Conflict("shift_not_open", "shift " + s->id + " is already closed");
+    db_.Cached(
+           "UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ? WHERE id "
+           "= ?")
         .Bind(1, counted_cash)
         .Bind(2, books_.now_ms())
         .Bind(3, shift_id)

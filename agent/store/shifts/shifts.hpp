@@ -109,7 +109,8 @@ class Shifts {
   // CashierCredentials, then CheckPin.
   Expected<Cashier> VerifyCashierPin(std::string_view id, std::string_view pin);
 
-  Expected<Shift> OpenShift(std::string_view terminal, std::string_view cashier, MinorUnits opening_float);
+  Expected<Shift> OpenShift(std::string_view terminal, std::string_view cashier,
+                            MinorUnits opening_float);
   Expected<Shift> GetShift(std::string_view id);
   // Newest first; empty filters match all.
   Expected<std::vector<Shift>> ListShifts(std::string_view terminal, std::string_view status,

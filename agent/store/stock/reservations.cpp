@@ -17,12 +17,12 @@
 namespace sa::store {
 namespace {
 
+using ledger::Transaction;
 using part::BadRequest;
 using part::Conflict;
 using part::Guarded;
 using part::NotFound;
 using part::Refused;
-using ledger::Transaction;
 
 constexpr std::int64_t kMaxTtlS = 30 * 24 * 3600;
 
@@ -35,7 +35,8 @@ bool Printable(std::string_view s, std::size_t max) {
 }
 
 Error StateError(const Reservation& r, std::string_view wanted) {
-  return Conflict("reservation_state", "order " + r.id + " is " + r.status + "; " + std::string(wanted));
+  return Conflict("reservation_state",
+                  "order " + r.id + " is " + r.status + "; " + std::string(wanted));
 }
 
 bool Open(const std::string& status) { return status == "accepted" || status == "picked"; }
@@ -47,7 +48,8 @@ bool Open(const std::string& status) { return status == "accepted" || status == 
 std::optional<Reservation> Stock::LoadReservation(std::string_view id) {
   auto st = db_.Cached(
       "SELECT id, kind, status, ttl_s, offered_at_ms, accepted_at_ms, expires_at_ms, closed_at_ms, "
-      "cancel_requested_at_ms IS NOT NULL, reason, carrier, tracking_no FROM reservations WHERE id = ?");
+      "cancel_requested_at_ms IS NOT NULL, reason, carrier, tracking_no FROM reservations WHERE id "
+      "= ?");
   st.Bind(1, id);
   if (!st.Step()) return std::nullopt;
   Reservation r;
@@ -63,12 +65,15 @@ std::optional<Reservation> Stock::LoadReservation(std::string_view id) {
   r.reason = st.Text(9);
   r.carrier = st.Text(10);
   r.tracking_no = st.Text(11);
-  auto lines = db_.Cached("SELECT line_no, gtin, qty FROM reservation_lines WHERE reservation_id = ? "
-                          "ORDER BY line_no");
+  auto lines = db_.Cached(
+      "SELECT line_no, gtin, qty FROM reservation_lines WHERE reservation_id = ? "
+      "ORDER BY line_no");
   lines.Bind(1, id);
-  while (lines.Step()) r.lines.push_back(ReservationLine{lines.Int(0), lines.Text(1), lines.Int(2), {}});
-  auto picks = db_.Cached("SELECT line_no, serial FROM reservation_picks WHERE reservation_id = ? "
-                          "AND state <> 'returned' ORDER BY at_ms, serial");
+  while (lines.Step())
+    r.lines.push_back(ReservationLine{lines.Int(0), lines.Text(1), lines.Int(2), {}});
+  auto picks = db_.Cached(
+      "SELECT line_no, serial FROM reservation_picks WHERE reservation_id = ? "
+      "AND state <> 'returned' ORDER BY at_ms, serial");
   picks.Bind(1, id);
   while (picks.Step()) {
     for (auto& l : r.lines) {
@@ -101,8 +106,10 @@ Expected<Reservation> Stock::GetReservation(std::string_view id) {
 }
 
 void Stock::SetStatus(const std::string& id, std::string_view status, bool closes) {
-  db_.Cached("UPDATE reservations SET status = ?, closed_at_ms = CASE WHEN ? THEN ? ELSE closed_at_ms END "
-             "WHERE id = ?")
+  db_.Cached(
+         "UPDATE reservations SET status = ?, closed_at_ms = CASE WHEN ? THEN ? ELSE closed_at_ms "
+         "END "
+         "WHERE id = ?")
       .Bind(1, status)
       .Bind(2, std::int64_t{closes ? 1 : 0})
       .Bind(3, books_.now_ms())
@@ -112,14 +119,16 @@ void Stock::SetStatus(const std::string& id, std::string_view status, bool close
 
 void Stock::Compensate(const Reservation& r, std::string_view event) {
   for (const auto& line : r.lines) {
-    auto held = db_.Cached("SELECT coalesce(sum(qty), 0) FROM reservation_entries "
-                           "WHERE reservation_id = ? AND line_no = ?");
+    auto held = db_.Cached(
+        "SELECT coalesce(sum(qty), 0) FROM reservation_entries "
+        "WHERE reservation_id = ? AND line_no = ?");
     held.Bind(1, r.id).Bind(2, line.line_no);
     held.Step();
     const std::int64_t qty = held.Int(0);
     if (qty <= 0) continue;  // nothing left to give back
-    db_.Cached("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
-               "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(reservation_id, line_no, event) DO NOTHING")
+    db_.Cached(
+           "INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+           "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(reservation_id, line_no, event) DO NOTHING")
         .Bind(1, r.id)
         .Bind(2, line.line_no)
         .Bind(3, line.gtin)
@@ -133,7 +142,9 @@ void Stock::Compensate(const Reservation& r, std::string_view event) {
 // Ends a held order without it leaving: its units go back to the shelf.
 void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
                      std::string_view event_type) {
-  db_.Cached("UPDATE reservation_picks SET state = 'returned' WHERE reservation_id = ? AND state = 'held'")
+  db_.Cached(
+         "UPDATE reservation_picks SET state = 'returned' WHERE reservation_id = ? AND state = "
+         "'held'")
       .Bind(1, r.id)
       .Run();
   Compensate(r, status);
@@ -142,7 +153,8 @@ void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_
   books_.Append(event_type, events::ReservationEvent(*LoadReservation(r.id)));
 }
 
-Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body) {
+Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kind,
+                                       std::string_view body) {
   if (!Printable(id, 64) || id.find(' ') != std::string_view::npos) {
     return BadRequest("bad_order", "an order id is 1-64 printable characters without spaces");
   }
@@ -158,7 +170,8 @@ Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kin
     if (qty < 1 || qty > 9999) return BadRequest("bad_order", "a line's qty is 1..9999");
     lines.emplace_back(*g, qty);
   }
-  if (offer->ttl_s < 0 || offer->ttl_s > kMaxTtlS) return BadRequest("bad_order", "ttl_s is 1..2592000");
+  if (offer->ttl_s < 0 || offer->ttl_s > kMaxTtlS)
+    return BadRequest("bad_order", "ttl_s is 1..2592000");
   if (kind == "pickup" && !Printable(offer->pickup_code, 64)) {
     return BadRequest("bad_order", "a pickup order needs its pickup_code");
   }
@@ -166,8 +179,9 @@ Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kin
     Transaction tx(db_);
     const std::int64_t now = books_.now_ms();
     // The first offer stands: the same order offered again changes nothing.
-    db_.Cached("INSERT INTO cloud_orders(id, kind, body, offered_at_ms) VALUES(?, ?, ?, ?) "
-               "ON CONFLICT(id) DO NOTHING")
+    db_.Cached(
+           "INSERT INTO cloud_orders(id, kind, body, offered_at_ms) VALUES(?, ?, ?, ?) "
+           "ON CONFLICT(id) DO NOTHING")
         .Bind(1, id)
         .Bind(2, kind)
         .Bind(3, body)
@@ -177,8 +191,9 @@ Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kin
       tx.Commit();
       return {};
     }
-    auto ins = db_.Cached("INSERT INTO reservations(id, kind, status, ttl_s, pickup_code_hash, offered_at_ms) "
-                          "VALUES(?, ?, 'offered', ?, ?, ?)");
+    auto ins = db_.Cached(
+        "INSERT INTO reservations(id, kind, status, ttl_s, pickup_code_hash, offered_at_ms) "
+        "VALUES(?, ?, 'offered', ?, ?, ?)");
     ins.Bind(1, id).Bind(2, kind).Bind(3, offer->ttl_s);
     if (offer->pickup_code.empty()) {
       ins.BindNull(4);
@@ -187,7 +202,8 @@ Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kin
     }
     ins.Bind(5, now).Run();
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      db_.Cached("INSERT INTO reservation_lines(reservation_id, line_no, gtin, qty) VALUES(?, ?, ?, ?)")
+      db_.Cached(
+             "INSERT INTO reservation_lines(reservation_id, line_no, gtin, qty) VALUES(?, ?, ?, ?)")
           .Bind(1, id)
           .Bind(2, static_cast<std::int64_t>(i + 1))
           .Bind(3, lines[i].first)
@@ -202,8 +218,9 @@ Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kin
 Expected<void> Stock::RecordOrderCancel(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached("UPDATE cloud_orders SET cancel_requested_at_ms = ? WHERE id = ? "
-               "AND cancel_requested_at_ms IS NULL")
+    db_.Cached(
+           "UPDATE cloud_orders SET cancel_requested_at_ms = ? WHERE id = ? "
+           "AND cancel_requested_at_ms IS NULL")
         .Bind(1, books_.now_ms())
         .Bind(2, id)
         .Run();
@@ -218,8 +235,9 @@ Expected<void> Stock::RecordOrderCancel(std::string_view id) {
       } else if (r->status == "shipped" || r->status == "handed_over") {
         // No silent change after the units left: the store answers no.
         books_.Append("reservation.cancel_refused",
-                    events::ReservationEvent(*LoadReservation(id),
-                                             events::Fields({{"refusal", "the units already left the store"}})));
+                      events::ReservationEvent(
+                          *LoadReservation(id),
+                          events::Fields({{"refusal", "the units already left the store"}})));
       }
     }
     tx.Commit();
@@ -238,15 +256,17 @@ Expected<Reservation> Stock::Accept(std::string_view id, std::int64_t default_tt
     for (const auto& [gtin, qty] : wanted) {
       const std::int64_t free = LevelOf(gtin).available - InOpenCarts(gtin);
       if (free < qty) {
-        return Conflict("insufficient_stock", "order " + r->id + " needs " + std::to_string(qty) + " of " +
-                                                  gtin + "; " + std::to_string(std::max<std::int64_t>(free, 0)) +
-                                                  " available (units in open carts count as taken)");
+        return Conflict("insufficient_stock",
+                        "order " + r->id + " needs " + std::to_string(qty) + " of " + gtin + "; " +
+                            std::to_string(std::max<std::int64_t>(free, 0)) +
+                            " available (units in open carts count as taken)");
       }
     }
     const std::int64_t now = books_.now_ms();
     for (const auto& l : r->lines) {
-      db_.Cached("INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
-                 "VALUES(?, ?, ?, ?, 'accepted', ?)")
+      db_.Cached(
+             "INSERT INTO reservation_entries(reservation_id, line_no, gtin, qty, event, at_ms) "
+             "VALUES(?, ?, ?, ?, 'accepted', ?)")
           .Bind(1, r->id)
           .Bind(2, l.line_no)
           .Bind(3, l.gtin)
@@ -254,9 +274,11 @@ Expected<Reservation> Stock::Accept(std::string_view id, std::int64_t default_tt
           .Bind(5, now)
           .Run();
     }
-    const std::int64_t ttl = r->ttl_s > 0 ? r->ttl_s : std::clamp<std::int64_t>(default_ttl_s, 1, kMaxTtlS);
-    db_.Cached("UPDATE reservations SET status = 'accepted', accepted_at_ms = ?, expires_at_ms = ?, "
-               "ttl_s = ? WHERE id = ?")
+    const std::int64_t ttl =
+        r->ttl_s > 0 ? r->ttl_s : std::clamp<std::int64_t>(default_ttl_s, 1, kMaxTtlS);
+    db_.Cached(
+           "UPDATE reservations SET status = 'accepted', accepted_at_ms = ?, expires_at_ms = ?, "
+           "ttl_s = ? WHERE id = ?")
         .Bind(1, now)
         .Bind(2, now + ttl * 1000)
         .Bind(3, ttl)
@@ -270,13 +292,17 @@ Expected<Reservation> Stock::Accept(std::string_view id, std::int64_t default_tt
 }
 
 Expected<Reservation> Stock::Reject(std::string_view id, std::string_view reason) {
-  if (!reason.empty() && !Printable(reason, 200)) return BadRequest("invalid_reason", "a reason is 1-200 characters");
+  if (!reason.empty() && !Printable(reason, 200))
+    return BadRequest("invalid_reason", "a reason is 1-200 characters");
   return Guarded([&]() -> Expected<Reservation> {
     Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (r->status != "offered") return StateError(*r, "only an offered order can be rejected");
-    db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?").Bind(1, reason).Bind(2, r->id).Run();
+    db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?")
+        .Bind(1, reason)
+        .Bind(2, r->id)
+        .Run();
     SetStatus(r->id, "rejected", true);
     Reservation out = *LoadReservation(id);
     books_.Append("reservation.rejected", events::ReservationEvent(out));
@@ -303,28 +329,35 @@ Expected<Reservation> Stock::Pick(std::string_view id, const CheckedCode& checke
         break;
       }
     }
-    if (!on_order) return Refused("gtin_not_in_order", "order " + r->id + " has no line for " + code.gtin);
-    if (!line) return Conflict("line_complete", "every unit of " + code.gtin + " for this order is picked");
+    if (!on_order)
+      return Refused("gtin_not_in_order", "order " + r->id + " has no line for " + code.gtin);
+    if (!line)
+      return Conflict("line_complete", "every unit of " + code.gtin + " for this order is picked");
     auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
     revoked.Bind(1, code.gtin).Bind(2, code.serial);
-    if (revoked.Step()) return Refused("code_revoked", "the brand has revoked this label; pick another unit");
+    if (revoked.Step())
+      return Refused("code_revoked", "the brand has revoked this label; pick another unit");
     auto sold = db_.Cached("SELECT 1 FROM units WHERE gtin = ? AND serial = ? AND state = 'sold'");
     sold.Bind(1, code.gtin).Bind(2, code.serial);
     if (sold.Step()) return Conflict("serial_already_sold", "this unit was sold; pick another one");
-    auto in_cart = db_.Cached("SELECT 1 FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-                              "WHERE l.gtin = ? AND l.serial = ? AND s.status = 'open'");
+    auto in_cart = db_.Cached(
+        "SELECT 1 FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+        "WHERE l.gtin = ? AND l.serial = ? AND s.status = 'open'");
     in_cart.Bind(1, code.gtin).Bind(2, code.serial);
     if (in_cart.Step()) return Conflict("serial_in_cart", "this unit is in an open sale at a till");
-    auto taken = db_.Cached("SELECT reservation_id FROM reservation_picks WHERE gtin = ? AND serial = ? "
-                            "AND state IN ('held', 'gone')");
+    auto taken = db_.Cached(
+        "SELECT reservation_id FROM reservation_picks WHERE gtin = ? AND serial = ? "
+        "AND state IN ('held', 'gone')");
     taken.Bind(1, code.gtin).Bind(2, code.serial);
     if (taken.Step()) {
-      return Conflict("serial_picked", taken.Text(0) == r->id ? "this unit is already picked for this order"
-                                                             : "this unit is picked for order " + taken.Text(0));
+      return Conflict("serial_picked", taken.Text(0) == r->id
+                                           ? "this unit is already picked for this order"
+                                           : "this unit is picked for order " + taken.Text(0));
     }
-    db_.Cached("INSERT INTO reservation_picks(reservation_id, line_no, gtin, serial, state, at_ms) "
-               "VALUES(?, ?, ?, ?, 'held', ?) ON CONFLICT(reservation_id, gtin, serial) DO UPDATE SET "
-               "state = 'held', line_no = excluded.line_no, at_ms = excluded.at_ms")
+    db_.Cached(
+           "INSERT INTO reservation_picks(reservation_id, line_no, gtin, serial, state, at_ms) "
+           "VALUES(?, ?, ?, ?, 'held', ?) ON CONFLICT(reservation_id, gtin, serial) DO UPDATE SET "
+           "state = 'held', line_no = excluded.line_no, at_ms = excluded.at_ms")
         .Bind(1, r->id)
         .Bind(2, line->line_no)
         .Bind(3, code.gtin)
@@ -333,20 +366,23 @@ Expected<Reservation> Stock::Pick(std::string_view id, const CheckedCode& checke
         .Run();
     Reservation out = *LoadReservation(id);
     bool complete = true;
-    for (const auto& l : out.lines) complete = complete && static_cast<std::int64_t>(l.picked.size()) == l.qty;
+    for (const auto& l : out.lines)
+      complete = complete && static_cast<std::int64_t>(l.picked.size()) == l.qty;
     if (complete) {
       SetStatus(out.id, "picked", false);
       out.status = "picked";
     }
     books_.Append("reservation.picked",
-                events::ReservationEvent(out, events::Fields({{"gtin", code.gtin}, {"serial", code.serial}})));
+                  events::ReservationEvent(
+                      out, events::Fields({{"gtin", code.gtin}, {"serial", code.serial}})));
     tx.Commit();
     return out;
   });
 }
 
 // The picked units leave the store: moves out, the hold compensated.
-Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind, std::string_view status,
+Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind,
+                                   std::string_view status,
                                    const std::function<std::optional<Error>(Reservation&)>& check) {
   return Guarded([&]() -> Expected<Reservation> {
     Transaction tx(db_);
@@ -360,7 +396,9 @@ Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind, s
     const std::int64_t now = books_.now_ms();
     for (const auto& l : r->lines) {
       for (const auto& serial : l.picked) {
-        db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) VALUES(?, ?, -1, ?, ?, ?)")
+        db_.Cached(
+               "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) VALUES(?, ?, -1, "
+               "?, ?, ?)")
             .Bind(1, l.gtin)
             .Bind(2, serial)
             .Bind(3, status)
@@ -369,7 +407,9 @@ Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind, s
             .Run();
       }
     }
-    db_.Cached("UPDATE reservation_picks SET state = 'gone' WHERE reservation_id = ? AND state = 'held'")
+    db_.Cached(
+           "UPDATE reservation_picks SET state = 'gone' WHERE reservation_id = ? AND state = "
+           "'held'")
         .Bind(1, r->id)
         .Run();
     Compensate(*r, status);
@@ -381,7 +421,8 @@ Expected<Reservation> Stock::Leave(std::string_view id, std::string_view kind, s
   });
 }
 
-Expected<Reservation> Stock::Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no) {
+Expected<Reservation> Stock::Ship(std::string_view id, std::string_view carrier,
+                                  std::string_view tracking_no) {
   if (!Printable(carrier, 64) || !Printable(tracking_no, 64)) {
     return BadRequest("invalid_shipment", "carrier and tracking_no are 1-64 characters each");
   }
@@ -411,13 +452,15 @@ Expected<Reservation> Stock::HandOver(std::string_view id, std::string_view pick
 }
 
 Expected<Reservation> Stock::Release(std::string_view id, std::string_view reason) {
-  if (!reason.empty() && !Printable(reason, 200)) return BadRequest("invalid_reason", "a reason is 1-200 characters");
+  if (!reason.empty() && !Printable(reason, 200))
+    return BadRequest("invalid_reason", "a reason is 1-200 characters");
   return Guarded([&]() -> Expected<Reservation> {
     Transaction tx(db_);
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (!Open(r->status)) return StateError(*r, "only an accepted order holds stock to release");
-    GiveBack(*r, "released", reason.empty() ? "released by a manager" : reason, "reservation.released");
+    GiveBack(*r, "released", reason.empty() ? "released by a manager" : reason,
+             "reservation.released");
     Reservation out = *LoadReservation(id);
     tx.Commit();
     return out;
@@ -426,7 +469,8 @@ Expected<Reservation> Stock::Release(std::string_view id, std::string_view reaso
 
 Expected<bool> Stock::AnyExpired() {
   return Guarded([&]() -> Expected<bool> {
-    auto st = db_.Cached("SELECT 1 FROM reservations WHERE status = 'accepted' AND expires_at_ms <= ? LIMIT 1");
+    auto st = db_.Cached(
+        "SELECT 1 FROM reservations WHERE status = 'accepted' AND expires_at_ms <= ? LIMIT 1");
     st.Bind(1, books_.now_ms());
     return st.Step();
   });
@@ -438,11 +482,13 @@ Expected<std::size_t> Stock::ExpireReservations() {
     std::vector<std::string> due;
     // An order fully picked and waiting for its courier or customer does
     // not lapse: its units are set aside; a manager releases it if need be.
-    auto st = db_.Cached("SELECT id FROM reservations WHERE status = 'accepted' "
-                         "AND expires_at_ms <= ? ORDER BY expires_at_ms");
+    auto st = db_.Cached(
+        "SELECT id FROM reservations WHERE status = 'accepted' "
+        "AND expires_at_ms <= ? ORDER BY expires_at_ms");
     st.Bind(1, books_.now_ms());
     while (st.Step()) due.push_back(st.Text(0));
-    for (const auto& id : due) GiveBack(*LoadReservation(id), "expired", "ttl lapsed", "reservation.expired");
+    for (const auto& id : due)
+      GiveBack(*LoadReservation(id), "expired", "ttl lapsed", "reservation.expired");
     tx.Commit();
     return due.size();
   });

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Stock levels (invariant 5): units scanned in, counts, the cloud's
 // snapshots, and the till's check against what orders hold.
-#include "part.hpp"
 #include "stock.hpp"
+
+#include "part.hpp"
 #include "stock_json.hpp"
 
 namespace sa::store {
 namespace {
 
+using ledger::Transaction;
 using part::BadRequest;
 using part::Conflict;
 using part::Guarded;
 using part::NotFound;
 using part::Refused;
-using ledger::Transaction;
 
 }  // namespace
 
@@ -47,14 +48,16 @@ StockLevel Stock::LevelOf(const std::string& gtin14) {
     }
   }
   {
-    auto st = db_.Cached("SELECT coalesce(sum(delta), 0) FROM stock_moves WHERE gtin = ? AND id > ?");
+    auto st =
+        db_.Cached("SELECT coalesce(sum(delta), 0) FROM stock_moves WHERE gtin = ? AND id > ?");
     st.Bind(1, gtin14).Bind(2, after_move);
     st.Step();
     level.on_hand += st.Int(0);
   }
   level.reserved = ReservedOf(gtin14);
   {
-    auto st = db_.Cached("SELECT count(*) FROM reservation_picks WHERE gtin = ? AND state = 'held'");
+    auto st =
+        db_.Cached("SELECT count(*) FROM reservation_picks WHERE gtin = ? AND state = 'held'");
     st.Bind(1, gtin14);
     st.Step();
     level.picked = st.Int(0);
@@ -68,14 +71,17 @@ std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked) const {
     return BadRequest("not_a_unit", "that is a member code, not a unit's label");
   }
   if (checked.signature == codes::SignatureState::invalid) {
-    return Refused("code_forged", "the label's signature does not match any brand key: "
-                                  "treat this unit as counterfeit");
+    return Refused("code_forged",
+                   "the label's signature does not match any brand key: "
+                   "treat this unit as counterfeit");
   }
   if (checked.signature == codes::SignatureState::absent && config_.require_signature) {
-    return Refused("code_forged", "this store accepts signed labels only and this one is not signed");
+    return Refused("code_forged",
+                   "this store accepts signed labels only and this one is not signed");
   }
   if (!checked.code.serialised()) {
-    return Refused("not_serialised", "scan the unit's own label (GTIN and serial), not a plain barcode");
+    return Refused("not_serialised",
+                   "scan the unit's own label (GTIN and serial), not a plain barcode");
   }
   return std::nullopt;
 }
@@ -92,7 +98,8 @@ Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
     unit.Bind(1, code.gtin).Bind(2, code.serial);
     if (unit.Step()) {
       return unit.Text(0) == "sold"
-                 ? Conflict("serial_already_sold", "this unit was sold; a customer's return is a refund")
+                 ? Conflict("serial_already_sold",
+                            "this unit was sold; a customer's return is a refund")
                  : Conflict("unit_already_received", "this unit is already in stock");
     }
     const std::int64_t now = books_.now_ms();
@@ -101,8 +108,9 @@ Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
         .Bind(2, code.serial)
         .Bind(3, now)
         .Run();
-    db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-               "VALUES(?, ?, 1, 'received', NULL, ?)")
+    db_.Cached(
+           "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+           "VALUES(?, ?, 1, 'received', NULL, ?)")
         .Bind(1, code.gtin)
         .Bind(2, code.serial)
         .Bind(3, now)
@@ -117,14 +125,17 @@ Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
 Expected<StockLevel> Stock::Count(std::string_view gtin, std::int64_t counted) {
   auto g = codes::NormaliseGtin(gtin);
   if (!g) return BadRequest("invalid_gtin", g.error().message);
-  if (counted < 0 || counted > 10'000'000) return BadRequest("invalid_count", "counted is 0..10000000");
+  if (counted < 0 || counted > 10'000'000)
+    return BadRequest("invalid_count", "counted is 0..10000000");
   return Guarded([&]() -> Expected<StockLevel> {
     Transaction tx(db_);
-    if (!books_.LookupProduct(*g)) return Refused("unknown_product", "GTIN " + *g + " is not in this store's catalog");
+    if (!books_.LookupProduct(*g))
+      return Refused("unknown_product", "GTIN " + *g + " is not in this store's catalog");
     const StockLevel before = LevelOf(*g);
     if (counted != before.on_hand) {
-      db_.Cached("INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-                 "VALUES(?, NULL, ?, 'count', NULL, ?)")
+      db_.Cached(
+             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+             "VALUES(?, NULL, ?, 'count', NULL, ?)")
           .Bind(1, *g)
           .Bind(2, counted - before.on_hand)
           .Bind(3, books_.now_ms())
@@ -138,8 +149,9 @@ Expected<StockLevel> Stock::Count(std::string_view gtin, std::int64_t counted) {
 }
 
 std::int64_t Stock::InOpenCarts(const std::string& gtin14) {
-  auto st = db_.Cached("SELECT coalesce(sum(l.qty), 0) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-                       "WHERE s.status = 'open' AND l.gtin = ?");
+  auto st = db_.Cached(
+      "SELECT coalesce(sum(l.qty), 0) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+      "WHERE s.status = 'open' AND l.gtin = ?");
   st.Bind(1, gtin14);
   st.Step();
   return st.Int(0);
@@ -148,7 +160,7 @@ std::int64_t Stock::InOpenCarts(const std::string& gtin14) {
 // The till's half of invariant 5: a unit picked for an order is not for
 // sale; nor is the last unit an order holds, unless a manager says so.
 std::optional<Error> Stock::RefusalAtTill(std::string_view sale_id, const codes::Code& code,
-                                            const std::optional<Override>& by) {
+                                          const std::optional<Override>& by) {
   if (code.serialised()) {
     auto picked = db_.Cached(
         "SELECT reservation_id, state FROM reservation_picks WHERE gtin = ? AND serial = ? "
@@ -170,11 +182,12 @@ std::optional<Error> Stock::RefusalAtTill(std::string_view sale_id, const codes:
   // must not both take "the last free unit".
   if (level.available - InOpenCarts(code.gtin) > 0) return std::nullopt;
   if (!by) {
-    return Conflict("stock_reserved", "every unit of " + code.gtin + " in stock is held for an order (" +
-                                          std::to_string(level.reserved) +
-                                          " reserved); a manager can override");
+    return Conflict("stock_reserved",
+                    "every unit of " + code.gtin + " in stock is held for an order (" +
+                        std::to_string(level.reserved) + " reserved); a manager can override");
   }
-  books_.Append("stock.override", events::StockOverride(sale_id, code.gtin, code.serial, *by, level));
+  books_.Append("stock.override",
+                events::StockOverride(sale_id, code.gtin, code.serial, *by, level));
   return std::nullopt;
 }
 
@@ -186,9 +199,10 @@ Expected<void> Stock::SetSnapshot(std::string_view gtin14, std::int64_t on_hand)
     Transaction tx(db_);
     // The cloud counted every move the store made before this one: local
     // moves after it are added on top (Level()).
-    db_.Cached("INSERT INTO stock_snapshots(gtin, on_hand, at_ms, after_move) VALUES(?1, ?2, ?3, "
-               "(SELECT coalesce(max(id), 0) FROM stock_moves)) ON CONFLICT(gtin) DO UPDATE SET "
-               "on_hand = ?2, at_ms = ?3, after_move = excluded.after_move")
+    db_.Cached(
+           "INSERT INTO stock_snapshots(gtin, on_hand, at_ms, after_move) VALUES(?1, ?2, ?3, "
+           "(SELECT coalesce(max(id), 0) FROM stock_moves)) ON CONFLICT(gtin) DO UPDATE SET "
+           "on_hand = ?2, at_ms = ?3, after_move = excluded.after_move")
         .Bind(1, *gtin)
         .Bind(2, on_hand)
         .Bind(3, books_.now_ms())

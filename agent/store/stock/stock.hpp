@@ -84,7 +84,8 @@ class Stock {
   Expected<Reservation> GetReservation(std::string_view id);
   // An order offered by the cloud becomes an `offered` reservation (body:
   // the order.offered data: id, kind, lines[{gtin,qty}], ttl_s, pickup_code).
-  Expected<void> RecordOrderOffer(std::string_view id, std::string_view kind, std::string_view body);
+  Expected<void> RecordOrderOffer(std::string_view id, std::string_view kind,
+                                  std::string_view body);
   // The cloud asks to cancel: an offered or held order is cancelled (its
   // units back to stock, reservation.released with reason "cancelled"); a
   // shipped or handed-over one cannot be and says so (reservation.cancel_refused).
@@ -97,7 +98,8 @@ class Stock {
   // not sold, not revoked, not in a cart, not picked for another order. (A
   // serial need not have been received one by one: snapshots count units.)
   Expected<Reservation> Pick(std::string_view id, const CheckedCode& checked);
-  Expected<Reservation> Ship(std::string_view id, std::string_view carrier, std::string_view tracking_no);
+  Expected<Reservation> Ship(std::string_view id, std::string_view carrier,
+                             std::string_view tracking_no);
   Expected<Reservation> HandOver(std::string_view id, std::string_view pickup_code);
   // By a manager: the units go back to stock.
   Expected<Reservation> Release(std::string_view id, std::string_view reason);

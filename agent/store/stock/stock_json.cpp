@@ -8,7 +8,9 @@ namespace sa::store::events {
 using nlohmann::json;
 
 Expected<OrderOffer> ParseOrderOffer(std::string_view body) {
-  auto bad = [](std::string why) { return MakeError(ErrorKind::invalid_request, "bad_order", std::move(why)); };
+  auto bad = [](std::string why) {
+    return MakeError(ErrorKind::invalid_request, "bad_order", std::move(why));
+  };
   const json j = json::parse(body, nullptr, false);
   if (!j.is_object()) return bad("the order is not a JSON object");
   OrderOffer o;
@@ -16,7 +18,8 @@ Expected<OrderOffer> ParseOrderOffer(std::string_view body) {
   o.id = j["id"].get<std::string>();
   if (!j.contains("kind") || !j["kind"].is_string()) return bad("the order has no kind");
   o.kind = j["kind"].get<std::string>();
-  if (!j.contains("lines") || !j["lines"].is_array() || j["lines"].empty() || j["lines"].size() > 100) {
+  if (!j.contains("lines") || !j["lines"].is_array() || j["lines"].empty() ||
+      j["lines"].size() > 100) {
     return bad("an order has 1-100 lines");
   }
   for (const auto& line : j["lines"]) {
@@ -30,14 +33,16 @@ Expected<OrderOffer> ParseOrderOffer(std::string_view body) {
     if (!j["ttl_s"].is_number_integer()) return bad("ttl_s is a whole number of seconds");
     o.ttl_s = j["ttl_s"].get<std::int64_t>();
   }
-  if (j.contains("pickup_code") && j["pickup_code"].is_string()) o.pickup_code = j["pickup_code"].get<std::string>();
+  if (j.contains("pickup_code") && j["pickup_code"].is_string())
+    o.pickup_code = j["pickup_code"].get<std::string>();
   return o;
 }
 
 std::string ReservationEvent(const Reservation& r, const std::string& extra_json) {
   json lines = json::array();
   for (const auto& l : r.lines) {
-    lines.push_back({{"line_no", l.line_no}, {"gtin", l.gtin}, {"qty", l.qty}, {"picked", l.picked}});
+    lines.push_back(
+        {{"line_no", l.line_no}, {"gtin", l.gtin}, {"qty", l.qty}, {"picked", l.picked}});
   }
   json j = {{"order_id", r.id}, {"kind", r.kind}, {"status", r.status}, {"lines", lines}};
   if (r.expires_at_ms) j["expires_at"] = FormatTimestamp(*r.expires_at_ms);
@@ -60,14 +65,20 @@ std::string StockReceived(std::string_view gtin, std::string_view serial, const 
 }
 
 std::string StockCounted(std::string_view gtin, std::int64_t counted, std::int64_t expected) {
-  return json{{"gtin", gtin}, {"counted", counted}, {"expected", expected}, {"variance", counted - expected}}
+  return json{{"gtin", gtin},
+              {"counted", counted},
+              {"expected", expected},
+              {"variance", counted - expected}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::string_view serial,
                           const Override& by, const StockLevel& level) {
-  json j = {{"sale_id", sale_id}, {"gtin", gtin},         {"manager", by.manager},
-            {"reason", by.reason}, {"stock", LevelJson(level)}};
+  json j = {{"sale_id", sale_id},
+            {"gtin", gtin},
+            {"manager", by.manager},
+            {"reason", by.reason},
+            {"stock", LevelJson(level)}};
   j["serial"] = serial.empty() ? json(nullptr) : json(serial);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -19,7 +19,7 @@ struct OrderOffer {
   std::string id;
   std::string kind;
   std::vector<std::pair<std::string, std::int64_t>> lines;  // gtin as sent, qty
-  std::int64_t ttl_s = 0;                                    // 0: not given
+  std::int64_t ttl_s = 0;                                   // 0: not given
   std::string pickup_code;
 };
 Expected<OrderOffer> ParseOrderOffer(std::string_view body);

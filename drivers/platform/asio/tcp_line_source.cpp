@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <asio.hpp>
-
 #include <list>
 
 #include "crypto.hpp"
@@ -12,8 +11,7 @@ constexpr std::size_t kMaxLine = 4096;
 }
 
 struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io_, OnScan cb)
-      : io(io_), acceptor(io_), on_scan(std::move(cb)) {}
+  Impl(asio::io_context& io_, OnScan cb) : io(io_), acceptor(io_), on_scan(std::move(cb)) {}
 
   struct Client {
     explicit Client(asio::io_context& io_) : socket(io_) {}
@@ -29,9 +27,9 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
   OnScan on_scan;
   std::list<std::shared_ptr<Client>> clients;
   bool closed = false;
-  std::string id;        // "" = each client's peer address
+  std::string id;  // "" = each client's peer address
   std::string terminal;
-  std::string token;     // "" = none asked
+  std::string token;  // "" = none asked
   std::string listening;
   std::uint64_t scans = 0;
   std::uint64_t dropped = 0;  // clients cut off for a missing or wrong token
@@ -44,17 +42,19 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
 
   void Accept() {
     auto client = std::make_shared<Client>(io);
-    acceptor.async_accept(client->socket, [self = shared_from_this(), client](const asio::error_code& ec) {
-      if (ec || self->closed) return;
-      asio::error_code peer_ec;
-      const auto peer = client->socket.remote_endpoint(peer_ec);
-      client->name = "tcp:" + (peer_ec ? std::string("?") : peer.address().to_string() + ":" +
-                                                                std::to_string(peer.port()));
-      client->admitted = self->token.empty();
-      self->clients.push_back(client);
-      self->Read(client);
-      self->Accept();
-    });
+    acceptor.async_accept(
+        client->socket, [self = shared_from_this(), client](const asio::error_code& ec) {
+          if (ec || self->closed) return;
+          asio::error_code peer_ec;
+          const auto peer = client->socket.remote_endpoint(peer_ec);
+          client->name =
+              "tcp:" + (peer_ec ? std::string("?")
+                                : peer.address().to_string() + ":" + std::to_string(peer.port()));
+          client->admitted = self->token.empty();
+          self->clients.push_back(client);
+          self->Read(client);
+          self->Accept();
+        });
   }
 
   void Drop(const std::shared_ptr<Client>& client) {
@@ -96,8 +96,9 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             self->clients.remove(client);
             return;
           }
-          std::string line(asio::buffers_begin(client->buffer.data()),
-                           asio::buffers_begin(client->buffer.data()) + static_cast<std::ptrdiff_t>(n));
+          std::string line(
+              asio::buffers_begin(client->buffer.data()),
+              asio::buffers_begin(client->buffer.data()) + static_cast<std::ptrdiff_t>(n));
           client->buffer.consume(n);
           if (client->discarding) {  // the rest of an over-long line
             client->discarding = false;
@@ -109,7 +110,8 @@ struct TcpLineSource::Impl : std::enable_shared_from_this<Impl> {
             // The first line must be "TOKEN <token>"; anything else ends the connection.
             constexpr std::string_view kPrefix = "TOKEN ";
             if (line.size() <= kPrefix.size() || line.compare(0, kPrefix.size(), kPrefix) != 0 ||
-                !crypto::ConstantTimeEqual(std::string_view(line).substr(kPrefix.size()), self->token)) {
+                !crypto::ConstantTimeEqual(std::string_view(line).substr(kPrefix.size()),
+                                           self->token)) {
               return self->Drop(client);
             }
             client->admitted = true;
@@ -157,9 +159,9 @@ Expected<std::uint16_t> TcpLineSource::Listen(const std::string& host, std::uint
   if (!ec) impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return MakeError(ErrorKind::internal, "cannot_listen",
-                     "scanner cannot listen on " + host + ":" + std::to_string(port) + ": " +
-                         ec.message());
+    return MakeError(
+        ErrorKind::internal, "cannot_listen",
+        "scanner cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   }
   impl_->Accept();
   const auto bound = impl_->acceptor.local_endpoint().port();

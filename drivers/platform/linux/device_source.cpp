@@ -28,7 +28,10 @@ std::unique_ptr<ScanSource> DeviceSource::Own(std::shared_ptr<DeviceSource> sour
 }
 
 DeviceSource::DeviceSource(loop::EventLoop& loop, Identity identity, int reopen_ms, OnScan on_scan)
-    : loop_(loop), identity_(std::move(identity)), reopen_ms_(reopen_ms), on_scan_(std::move(on_scan)),
+    : loop_(loop),
+      identity_(std::move(identity)),
+      reopen_ms_(reopen_ms),
+      on_scan_(std::move(on_scan)),
       timer_(loop) {}
 
 Expected<void> DeviceSource::Start() {
@@ -63,10 +66,11 @@ void DeviceSource::TryOpen() {
 
 void DeviceSource::Later(std::function<void()> then) {
   // Arming it again replaces the wait before (loop::Timer).
-  timer_.After(std::chrono::milliseconds(reopen_ms_), [self = shared_from_this(), then = std::move(then)] {
-    if (self->closed_) return;
-    then();
-  });
+  timer_.After(std::chrono::milliseconds(reopen_ms_),
+               [self = shared_from_this(), then = std::move(then)] {
+                 if (self->closed_) return;
+                 then();
+               });
 }
 
 void DeviceSource::Vanish(std::string why) {

@@ -48,7 +48,8 @@ class DeviceSource : public std::enable_shared_from_this<DeviceSource> {
   // The same from a device's options (EvdevOptions, SerialOptions).
   template <class Options>
   DeviceSource(loop::EventLoop& loop, std::string type, const Options& o, OnScan on_scan)
-      : DeviceSource(loop, {std::move(type), o.id, o.terminal, o.path}, o.reopen_ms, std::move(on_scan)) {}
+      : DeviceSource(loop, {std::move(type), o.id, o.terminal, o.path}, o.reopen_ms,
+                     std::move(on_scan)) {}
   virtual ~DeviceSource() = default;
   DeviceSource(const DeviceSource&) = delete;
   DeviceSource& operator=(const DeviceSource&) = delete;

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <asio.hpp>
-
 #include <cerrno>
 #include <cstring>
 
@@ -55,7 +54,9 @@ class EvdevSource final : public DeviceSource {
  public:
   EvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan)
       : DeviceSource(loop, "evdev", options, std::move(on_scan)),
-        options_(std::move(options)), decoder_(options_.wedge), stream_(loop.io()) {}
+        options_(std::move(options)),
+        decoder_(options_.wedge),
+        stream_(loop.io()) {}
 
  private:
   enum class Kind { none, stream, file };
@@ -86,7 +87,8 @@ class EvdevSource final : public DeviceSource {
     const int fd = ::open(path->c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return "cannot open " + *path + ": " + Errno(errno);
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+    if (::fstat(fd, &st) != 0 ||
+        !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
       ::close(fd);
       return *path + " is not an input device, FIFO or file";
     }
@@ -221,7 +223,8 @@ class EvdevSource final : public DeviceSource {
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options, OnScan on_scan) {
+std::unique_ptr<ScanSource> MakeEvdevSource(loop::EventLoop& loop, EvdevOptions options,
+                                            OnScan on_scan) {
   return DeviceSource::Make<EvdevSource>(loop, std::move(options), std::move(on_scan));
 }
 

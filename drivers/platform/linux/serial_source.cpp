@@ -15,10 +15,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <asio.hpp>
-
 #include <algorithm>
 #include <array>
+#include <asio.hpp>
 
 #include "device_source.hpp"
 #include "drivers.hpp"
@@ -30,8 +29,8 @@ constexpr std::size_t kMaxCode = 4096;
 
 // The rates asio's serial_port_base::baud_rate knows on Linux.
 constexpr std::array<unsigned, 28> kBauds = {
-    50,     75,     110,    134,     150,     200,     300,     600,     1200,    1800,
-    2400,   4800,   9600,   19200,   38400,   57600,   115200,  230400,  460800,  500000,
+    50,     75,     110,     134,     150,     200,     300,     600,    1200,   1800,
+    2400,   4800,   9600,    19200,   38400,   57600,   115200,  230400, 460800, 500000,
     576000, 921600, 1000000, 1152000, 2000000, 3000000, 3500000, 4000000};
 
 // A Unix98 pty slave (/dev/pts/N: majors 136-143).
@@ -53,7 +52,9 @@ class SerialSource final : public DeviceSource {
  public:
   SerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan)
       : DeviceSource(loop, "serial", options, std::move(on_scan)),
-        options_(std::move(options)), port_(loop.io()), terminator_(Terminator(options_.framing)),
+        options_(std::move(options)),
+        port_(loop.io()),
+        terminator_(Terminator(options_.framing)),
         strip_crlf_(options_.framing == "cr" || options_.framing == "lf") {}
 
  private:
@@ -69,10 +70,12 @@ class SerialSource final : public DeviceSource {
       return bad("bad_parity", "parity must be none, odd or even: " + options_.parity);
     }
     if (options_.stop_bits != 1 && options_.stop_bits != 2) {
-      return bad("bad_stop_bits", "stop bits must be 1 or 2: " + std::to_string(options_.stop_bits));
+      return bad("bad_stop_bits",
+                 "stop bits must be 1 or 2: " + std::to_string(options_.stop_bits));
     }
     if (options_.data_bits != 7 && options_.data_bits != 8) {
-      return bad("bad_data_bits", "data bits must be 7 or 8: " + std::to_string(options_.data_bits));
+      return bad("bad_data_bits",
+                 "data bits must be 7 or 8: " + std::to_string(options_.data_bits));
     }
     if (options_.framing.empty()) return bad("bad_framing", "framing must not be empty");
     if (options_.reopen_ms <= 0) return bad("bad_timing", "reopen_ms must be positive");
@@ -93,7 +96,8 @@ class SerialSource final : public DeviceSource {
       port_.set_option(option, ec);
     };
     apply("set baud", Base::baud_rate(options_.baud));
-    apply("set stop bits", Base::stop_bits(options_.stop_bits == 2 ? Base::stop_bits::two : Base::stop_bits::one));
+    apply("set stop bits",
+          Base::stop_bits(options_.stop_bits == 2 ? Base::stop_bits::two : Base::stop_bits::one));
     // A pty has no line: the kernel keeps it 8 bits without parity, and
     // glibc's tcsetattr reports CS7 not sticking as EINVAL. Not asked of it.
     if (!ec && !IsPty(port_.native_handle())) {
@@ -165,16 +169,16 @@ class SerialSource final : public DeviceSource {
 
   void Read() {
     busy_ = true;
-    port_.async_read_some(asio::buffer(chunk_),
-                          [this, alive = shared_from_this()](const asio::error_code& ec, std::size_t n) {
-                            if (closed() || ec == asio::error::operation_aborted) return;
-                            busy_ = false;
-                            if (ec) {  // EOF, or EIO once a pty's master or a USB adapter is gone
-                              return Vanish("read error: " + ec.message());
-                            }
-                            pending_.append(chunk_.data(), n);
-                            Pump();
-                          });
+    port_.async_read_some(asio::buffer(chunk_), [this, alive = shared_from_this()](
+                                                    const asio::error_code& ec, std::size_t n) {
+      if (closed() || ec == asio::error::operation_aborted) return;
+      busy_ = false;
+      if (ec) {  // EOF, or EIO once a pty's master or a USB adapter is gone
+        return Vanish("read error: " + ec.message());
+      }
+      pending_.append(chunk_.data(), n);
+      Pump();
+    });
   }
 
   const SerialOptions options_;
@@ -182,15 +186,16 @@ class SerialSource final : public DeviceSource {
   const std::string terminator_;
   const bool strip_crlf_;
   std::array<char, 1024> chunk_{};
-  std::string pending_;       // read bytes not yet split into codes
-  bool discarding_ = false;   // inside a code that went over kMaxCode
-  bool busy_ = false;         // a read is in flight
+  std::string pending_;      // read bytes not yet split into codes
+  bool discarding_ = false;  // inside a code that went over kMaxCode
+  bool busy_ = false;        // a read is in flight
   std::uint64_t dropped_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options, OnScan on_scan) {
+std::unique_ptr<ScanSource> MakeSerialSource(loop::EventLoop& loop, SerialOptions options,
+                                             OnScan on_scan) {
   return DeviceSource::Make<SerialSource>(loop, std::move(options), std::move(on_scan));
 }
 

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <asio.hpp>
-
 #include <cerrno>
 #include <chrono>
 #include <system_error>
@@ -59,7 +58,8 @@ Expected<void> PrintToPath(const std::string& path, std::string_view bytes, int 
                             deadline - std::chrono::steady_clock::now())
                             .count();
       if (left <= 0) {
-        failure = path + ": timed out with " + std::to_string(bytes.size() - done) + " bytes unsent";
+        failure =
+            path + ": timed out with " + std::to_string(bytes.size() - done) + " bytes unsent";
         break;
       }
       pollfd p{fd, POLLOUT, 0};
@@ -81,7 +81,8 @@ Expected<void> PrintToTcp(const std::string& where, std::string_view bytes, int 
   const auto colon = where.rfind(':');
   if (colon == std::string::npos) return Unavailable("tcp://" + where + ": expected HOST:PORT");
   std::string host = where.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port = where.substr(colon + 1);
 
   asio::io_context io;
@@ -103,20 +104,23 @@ Expected<void> PrintToTcp(const std::string& where, std::string_view bytes, int 
   deadline.async_wait([&](const asio::error_code& ec) {
     if (!ec) finish(asio::error::timed_out);
   });
-  resolver.async_resolve(host, port, [&](const asio::error_code& ec, asio::ip::tcp::resolver::results_type endpoints) {
-    if (ec) return finish(ec);
-    asio::async_connect(socket, endpoints, [&](const asio::error_code& connect_ec, const asio::ip::tcp::endpoint&) {
-      if (connect_ec) return finish(connect_ec);
-      asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()),
-                        [&](const asio::error_code& write_ec, std::size_t) {
-                          if (write_ec) return finish(write_ec);
-                          // A clean close, so the printer sees the job end.
-                          asio::error_code ignored;
-                          socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-                          finish({});
-                        });
-    });
-  });
+  resolver.async_resolve(
+      host, port, [&](const asio::error_code& ec, asio::ip::tcp::resolver::results_type endpoints) {
+        if (ec) return finish(ec);
+        asio::async_connect(
+            socket, endpoints,
+            [&](const asio::error_code& connect_ec, const asio::ip::tcp::endpoint&) {
+              if (connect_ec) return finish(connect_ec);
+              asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()),
+                                [&](const asio::error_code& write_ec, std::size_t) {
+                                  if (write_ec) return finish(write_ec);
+                                  // A clean close, so the printer sees the job end.
+                                  asio::error_code ignored;
+                                  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                                  finish({});
+                                });
+            });
+      });
   io.run();
   if (result) return Unavailable("tcp://" + where + ": " + result.message());
   return {};

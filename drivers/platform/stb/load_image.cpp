@@ -50,8 +50,9 @@ Expected<GrayImage> LoadImage(const std::string& path) {
       stbi_load_from_file(file.get(), &width, &height, &channels, /*desired_channels=*/1));
   if (!pixels || width <= 0 || height <= 0) {
     const char* why = stbi_failure_reason();
-    return MakeError(ErrorKind::invalid_request, "not_an_image",
-                     path + ": cannot decode the image" + (why ? std::string(" (") + why + ")" : ""));
+    return MakeError(
+        ErrorKind::invalid_request, "not_an_image",
+        path + ": cannot decode the image" + (why ? std::string(" (") + why + ")" : ""));
   }
   GrayImage image;
   image.width = width;

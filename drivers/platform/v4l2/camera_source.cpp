@@ -79,18 +79,22 @@ class CameraSource final : public ScanSource {
 
   Expected<void> Start() override {
     if (options_.path.empty()) {
-      return MakeError(ErrorKind::invalid_request, "bad_camera", "camera " + options_.id + ": no device path");
-    }
-    if (options_.width <= 0 || options_.height <= 0 || options_.width > 16384 || options_.height > 16384 ||
-        options_.fps <= 0 || options_.reopen_ms <= 0) {
       return MakeError(ErrorKind::invalid_request, "bad_camera",
-                       "camera " + options_.id + ": width, height, fps and reopen_ms must be positive");
+                       "camera " + options_.id + ": no device path");
     }
-    if (auto ok = CheckDecodeOptions(options_.decode); !ok) return ok.error().WithContext("camera " + options_.id);
+    if (options_.width <= 0 || options_.height <= 0 || options_.width > 16384 ||
+        options_.height > 16384 || options_.fps <= 0 || options_.reopen_ms <= 0) {
+      return MakeError(
+          ErrorKind::invalid_request, "bad_camera",
+          "camera " + options_.id + ": width, height, fps and reopen_ms must be positive");
+    }
+    if (auto ok = CheckDecodeOptions(options_.decode); !ok)
+      return ok.error().WithContext("camera " + options_.id);
     if (thread_.joinable()) return {};
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
-      return MakeError(ErrorKind::internal, "camera_failed", std::string("eventfd: ") + std::strerror(errno));
+      return MakeError(ErrorKind::internal, "camera_failed",
+                       std::string("eventfd: ") + std::strerror(errno));
     }
     pipeline_ = std::make_unique<CameraPipeline>(
         loop_, options_, [this](ScanEvent event, std::function<void()> next) {
@@ -185,7 +189,8 @@ class CameraSource final : public ScanSource {
 
     v4l2_capability cap{};
     if (Xioctl(device.fd, VIDIOC_QUERYCAP, &cap) == -1) return fail("VIDIOC_QUERYCAP", errno);
-    const std::uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+    const std::uint32_t caps =
+        (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE)) {
       return MakeError(ErrorKind::invalid_request, "camera_unavailable",
                        options_.path + ": not a video capture device");
@@ -209,8 +214,10 @@ class CameraSource final : public ScanSource {
       }
     }
     if (!gray_ok) {
-      return MakeError(ErrorKind::invalid_request, "camera_unavailable",
-                       options_.path + ": the camera offers neither GREY nor a format libv4l2 converts to YUV420");
+      return MakeError(
+          ErrorKind::invalid_request, "camera_unavailable",
+          options_.path +
+              ": the camera offers neither GREY nor a format libv4l2 converts to YUV420");
     }
     // The driver may round the size; take what it chose.
     width = static_cast<int>(fmt.fmt.pix.width);
@@ -267,9 +274,10 @@ class CameraSource final : public ScanSource {
     frame.height = height;
     frame.pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height));
     for (int y = 0; y < height; ++y) {
-      std::memcpy(frame.pixels.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(width),
-                  data + static_cast<std::size_t>(y) * static_cast<std::size_t>(stride),
-                  static_cast<std::size_t>(width));
+      std::memcpy(
+          frame.pixels.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(width),
+          data + static_cast<std::size_t>(y) * static_cast<std::size_t>(stride),
+          static_cast<std::size_t>(width));
     }
     pipeline_->Push(std::move(frame));
   }
@@ -308,10 +316,11 @@ class CameraSource final : public ScanSource {
       }
       if (buf.index < device.buffers.size() && !(buf.flags & V4L2_BUF_FLAG_ERROR)) {
         const auto& b = device.buffers[buf.index];
-        PushFrame(static_cast<const std::uint8_t*>(b.start), std::min<std::size_t>(buf.bytesused, b.length),
-                  width, height, stride);
+        PushFrame(static_cast<const std::uint8_t*>(b.start),
+                  std::min<std::size_t>(buf.bytesused, b.length), width, height, stride);
       }
-      if (Xioctl(device.fd, VIDIOC_QBUF, &buf) == -1) return V4l2Failure{"VIDIOC_QBUF", errno}.Message();
+      if (Xioctl(device.fd, VIDIOC_QBUF, &buf) == -1)
+        return V4l2Failure{"VIDIOC_QBUF", errno}.Message();
     }
     return "closed";
   }
@@ -333,7 +342,8 @@ class CameraSource final : public ScanSource {
 
 }  // namespace
 
-std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options, OnScan on_scan) {
+std::unique_ptr<ScanSource> MakeCameraSource(loop::EventLoop& loop, CameraOptions options,
+                                             OnScan on_scan) {
   return std::make_unique<CameraSource>(loop, std::move(options), std::move(on_scan));
 }
 

@@ -71,23 +71,26 @@ Expected<void> CheckDecodeOptions(const DecodeOptions& options) {
 std::vector<Decoded> DecodeImage(const GrayImage& image, const DecodeOptions& options) {
   std::vector<Decoded> out;
   if (image.width <= 0 || image.height <= 0 ||
-      image.pixels.size() < static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height)) {
+      image.pixels.size() <
+          static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height)) {
     return out;
   }
   const auto hints = HintsFor(options);
   if (hints.formats().empty()) return out;  // only unknown names: nothing to look for
   std::set<std::pair<std::string, std::string>> seen;
   try {
-    const ZXing::ImageView view(image.pixels.data(), image.width, image.height, ZXing::ImageFormat::Lum);
+    const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
+                                ZXing::ImageFormat::Lum);
     Collect(ZXing::ReadBarcodes(view, hints), out, seen);
     if (options.try_invert) {
       // ZXing 1.4 has no tryInvert hint: light codes on a dark ground are
       // read from an inverted copy (made only when asked).
-      std::vector<std::uint8_t> inverted(image.pixels.begin(),
-                                         image.pixels.begin() + static_cast<std::ptrdiff_t>(
-                                                                    view.width() * view.height()));
+      std::vector<std::uint8_t> inverted(
+          image.pixels.begin(),
+          image.pixels.begin() + static_cast<std::ptrdiff_t>(view.width() * view.height()));
       for (auto& p : inverted) p = static_cast<std::uint8_t>(255 - p);
-      const ZXing::ImageView inv(inverted.data(), image.width, image.height, ZXing::ImageFormat::Lum);
+      const ZXing::ImageView inv(inverted.data(), image.width, image.height,
+                                 ZXing::ImageFormat::Lum);
       Collect(ZXing::ReadBarcodes(inv, hints), out, seen);
     }
   } catch (const std::exception&) {

@@ -19,7 +19,8 @@ std::string PayloadJson(const Bundle& bundle) {
   json files = json::array();
   for (const auto& f : bundle.files) {
     const crypto::Bytes bytes(f.content.begin(), f.content.end());
-    files.push_back({{"path", f.path}, {"mode", f.mode}, {"content_base64", crypto::Base64UrlEncode(bytes)}});
+    files.push_back(
+        {{"path", f.path}, {"mode", f.mode}, {"content_base64", crypto::Base64UrlEncode(bytes)}});
   }
   const json payload = {{"format", 1},
                         {"store_id", bundle.store_id},
@@ -52,12 +53,14 @@ Expected<Bundle> ParsePayload(std::string_view text) {
   if (!j.contains("files") || !j["files"].is_array()) return Malformed("lacks its files");
   for (const auto& f : j["files"]) {
     if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("mode") ||
-        !f["mode"].is_number_integer() || !f.contains("content_base64") || !f["content_base64"].is_string()) {
+        !f["mode"].is_number_integer() || !f.contains("content_base64") ||
+        !f["content_base64"].is_string()) {
       return Malformed("has a file without path, mode or content");
     }
     BundleFile file;
     file.path = f["path"].get<std::string>();
-    if (!SafeRelativePath(file.path)) return Malformed("names a file outside its folder: " + file.path);
+    if (!SafeRelativePath(file.path))
+      return Malformed("names a file outside its folder: " + file.path);
     const auto mode = f["mode"].get<std::int64_t>();
     if (mode < 0 || mode > 0777) return Malformed("has a bad file mode for " + file.path);
     file.mode = static_cast<int>(mode);

@@ -2,13 +2,13 @@
 // HttpClient on libcurl: one easy handle, reused (keep-alive), its transfers
 // bounded by the timeouts and abortable from another thread. The sync
 // module's only file that includes curl.
+#include "http_client.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <charconv>
 #include <mutex>
-
-#include "http_client.hpp"
 
 namespace sa::sync {
 namespace {
@@ -34,8 +34,10 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     if (name == "x-sa-server-time") r->server_time_ms = ParseInt(value);
@@ -65,7 +67,8 @@ class CurlClient final : public HttpClient {
     if (request.method == "POST") {
       curl_easy_setopt(curl_, CURLOPT_POST, 1L);
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
     } else {
       curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
     }
@@ -105,7 +108,8 @@ std::unique_ptr<HttpClient> MakeCurlClient(const HttpClientOptions& o) {
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, o.user_agent.c_str());  // curl copies strings
   if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
-  if (!o.pinned_pubkey.empty()) curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, o.pinned_pubkey.c_str());
+  if (!o.pinned_pubkey.empty())
+    curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, o.pinned_pubkey.c_str());
   return std::make_unique<CurlClient>(curl);
 }
 

@@ -21,19 +21,25 @@ bool BoolField(const json& j, const char* key) {
   return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
-Error BadAnswer(std::string message) { return MakeError(ErrorKind::internal, "bad_answer", std::move(message)); }
+Error BadAnswer(std::string message) {
+  return MakeError(ErrorKind::internal, "bad_answer", std::move(message));
+}
 
 }  // namespace
 
-std::string RegisterBody(std::string_view store_id, std::string_view device_id, std::string_view key_base64url,
-                         std::string_view agent_version) {
-  return json{{"store_id", store_id}, {"device_id", device_id}, {"key", key_base64url}, {"agent_version", agent_version}}
+std::string RegisterBody(std::string_view store_id, std::string_view device_id,
+                         std::string_view key_base64url, std::string_view agent_version) {
+  return json{{"store_id", store_id},
+              {"device_id", device_id},
+              {"key", key_base64url},
+              {"agent_version", agent_version}}
       .dump();
 }
 
-std::string PushBody(std::string_view store_id, std::string_view device_id, const std::vector<std::string>& events) {
-  std::string body = R"({"store_id":)" + json(store_id).dump() + R"(,"device_id":)" + json(device_id).dump() +
-                     R"(,"events":[)";
+std::string PushBody(std::string_view store_id, std::string_view device_id,
+                     const std::vector<std::string>& events) {
+  std::string body = R"({"store_id":)" + json(store_id).dump() + R"(,"device_id":)" +
+                     json(device_id).dump() + R"(,"events":[)";
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (i) body += ',';
     body += events[i];
@@ -66,8 +72,9 @@ Expected<PushAnswer> ReadPushAnswer(std::string_view body, std::int64_t last_seq
       if (!res.is_object() || StringField(res, "status") != "rejected") continue;
       store::Alert alert;
       alert.code = "event_rejected";
-      const std::string why =
-          res.contains("error") && res["error"].is_object() ? StringField(res["error"], "code") : "";
+      const std::string why = res.contains("error") && res["error"].is_object()
+                                  ? StringField(res["error"], "code")
+                                  : "";
       alert.message = "the cloud refused event " + std::to_string(IntField(res, "seq")) +
                       (why.empty() ? "" : " (" + why + ")");
       alert.detail = res.dump();

@@ -56,7 +56,8 @@ Expected<std::string> Gunzip(std::string_view data, std::size_t max_bytes) {
   const bool trailing = rc == Z_STREAM_END && zs.avail_in != 0;
   inflateEnd(&zs);
   if (rc != Z_STREAM_END || trailing) {
-    return MakeError(ErrorKind::invalid_request, "bad_body", "the body is not one complete gzip stream");
+    return MakeError(ErrorKind::invalid_request, "bad_body",
+                     "the body is not one complete gzip stream");
   }
   return out;
 }

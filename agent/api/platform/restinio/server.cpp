@@ -3,14 +3,13 @@
 // HTTP(S) server on the agent's loop, RESTinio's router bound to the route
 // table (routes.cpp), requests handed to the handlers as Exchanges, and the
 // server-sent event streams of /v1/events.
-#include <restinio/all.hpp>
-#include <restinio/tls.hpp>
-
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <list>
+#include <restinio/all.hpp>
+#include <restinio/tls.hpp>
 #include <variant>
 
 #include "api.hpp"
@@ -28,8 +27,8 @@ using Router = restinio::router::express_router_t<>;
 struct Traits : public restinio::default_single_thread_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
-struct TlsTraits
-    : public restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+struct TlsTraits : public restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t,
+                                                               restinio::null_logger_t> {
   static constexpr bool use_connection_count_limiter = true;
 };
 using HttpServer = restinio::http_server_t<Traits>;
@@ -81,14 +80,15 @@ std::string MakeTlsContext(const std::string& cert_pem, const std::string& key_p
       return "cannot set the TLS 1.2 cipher suites";
     }
     // An encrypted key is refused, not prompted for on a terminal.
-    ctx->set_password_callback([](std::size_t, asio::ssl::context::password_purpose) { return std::string(); }, ec);
+    ctx->set_password_callback(
+        [](std::size_t, asio::ssl::context::password_purpose) { return std::string(); }, ec);
     if (ec) return "cannot set up TLS (" + SslReason(ec) + ")";
     ctx->use_certificate_chain(asio::buffer(cert_pem), ec);
     if (ec) return "the TLS certificate chain does not load (" + SslReason(ec) + ")";
     ctx->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
     if (ec) {
-      return "the TLS private key does not load or does not match the certificate (" + SslReason(ec) +
-             "; an encrypted key is not supported)";
+      return "the TLS private key does not load or does not match the certificate (" +
+             SslReason(ec) + "; an encrypted key is not supported)";
     }
     if (::SSL_CTX_check_private_key(native) != 1) {
       ::ERR_clear_error();
@@ -130,8 +130,8 @@ restinio::http_method_id_t MethodOf(std::string_view name) {
 // A path RESTinio's router cannot normalize (a broken %-escape, bad UTF-8)
 // is matched against the same table segment by segment, so that its
 // handler refuses the bad id the way it refuses any other.
-const Route* MatchBySegments(std::string_view method, std::string_view path, std::vector<std::string>& params,
-                             std::string& allow, Access& access) {
+const Route* MatchBySegments(std::string_view method, std::string_view path,
+                             std::vector<std::string>& params, std::string& allow, Access& access) {
   const auto segments = http::PathSegments(path);
   const Route* found = nullptr;
   for (const auto& route : Routes()) {
@@ -162,8 +162,11 @@ const Route* MatchBySegments(std::string_view method, std::string_view path, std
 
 struct Server::Impl {
   Impl(loop::EventLoop& l, Options opts, const daemon::Log& lg)
-      : loop(l), options(std::move(opts)), log(lg),
-        events(options.sync, [this](std::string_view event, const std::string& data) { Broadcast(event, data); }),
+      : loop(l),
+        options(std::move(opts)),
+        log(lg),
+        events(options.sync,
+               [this](std::string_view event, const std::string& data) { Broadcast(event, data); }),
         ping(l) {}
 
   loop::EventLoop& loop;
@@ -189,9 +192,10 @@ struct Server::Impl {
   void Write(const std::shared_ptr<EventStream>& stream, const std::string& chunk) {
     std::weak_ptr<EventStream> weak = stream;
     stream->append_chunk(restinio::writable_item_t{chunk});
-    stream->flush([this, weak, life = std::weak_ptr<int>(context->alive)](const asio::error_code& ec) {
-      if (ec && !life.expired()) Drop(weak);
-    });
+    stream->flush(
+        [this, weak, life = std::weak_ptr<int>(context->alive)](const asio::error_code& ec) {
+          if (ec && !life.expired()) Drop(weak);
+        });
   }
 
   void Drop(const std::weak_ptr<EventStream>& weak) {
@@ -254,7 +258,8 @@ struct Server::Impl {
     bool answered_ = false;
   };
 
-  restinio::request_handling_status_t Handle(Request req, const api::Route* route, Access access, const std::string& allow,
+  restinio::request_handling_status_t Handle(Request req, const api::Route* route, Access access,
+                                             const std::string& allow,
                                              std::vector<std::string> params) {
     auto call = std::make_shared<Call>(*this, std::move(req));
     call->params = std::move(params);
@@ -281,7 +286,8 @@ struct Server::Impl {
       std::string allow;
       for (const api::Route* r : group) {
         router->add_handler(MethodOf(r->method), express, sensitive,
-                            [this, r, names = ExpressPath(*r).second](Request req, restinio::router::route_params_t p) {
+                            [this, r, names = ExpressPath(*r).second](
+                                Request req, restinio::router::route_params_t p) {
                               std::vector<std::string> params;
                               for (const auto& name : names) params.emplace_back(p[name]);
                               return Handle(std::move(req), r, r->access, "", std::move(params));
@@ -290,7 +296,8 @@ struct Server::Impl {
         allow += (allow.empty() ? "" : ", ") + std::string(r->method);
       }
       router->add_handler(std::move(others), express, sensitive,
-                          [this, access = group.front()->access, allow](Request req, restinio::router::route_params_t) {
+                          [this, access = group.front()->access, allow](
+                              Request req, restinio::router::route_params_t) {
                             return Handle(std::move(req), nullptr, access, allow, {});
                           });
     }
@@ -312,8 +319,10 @@ struct Server::Impl {
       std::vector<std::string> params;
       std::string allow;
       Access access = Access::caller;
-      const api::Route* route = MatchBySegments(req->header().method().c_str(), req->header().path(), params, allow, access);
-      return Handle(std::move(req), route, route ? route->access : access, allow, std::move(params));
+      const api::Route* route = MatchBySegments(req->header().method().c_str(),
+                                                req->header().path(), params, allow, access);
+      return Handle(std::move(req), route, route ? route->access : access, allow,
+                    std::move(params));
     }
   }
 };
@@ -334,36 +343,41 @@ std::unique_ptr<S> MakeServer(Server::Impl& d, Tune tune) {
   // RESTinio's own cap drops a connection outright; below it, oversized
   // bodies get a JSON 413 from Dispatch.
   const std::size_t hard_cap = std::max<std::size_t>(d.options.max_body_bytes * 4, 1 << 20);
-  return std::make_unique<S>(restinio::external_io_context(d.loop.io()), [&d, hard_cap, &tune](auto& settings) {
-    settings.address(d.options.host)
-        .port(d.options.port)
-        .request_handler([&d, router = std::shared_ptr<Router>(d.MakeRouter())](Request req) {
-          return d.Serve(*router, std::move(req));
-        })
-        .acceptor_post_bind_hook(
-            [&d](asio::ip::tcp::acceptor& acceptor) { d.bound_port = acceptor.local_endpoint().port(); })
-        .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                      .max_body_size(hard_cap)
-                                      .max_url_size(8192)
-                                      .max_field_count(100)
-                                      .max_field_value_size(8192))
-        .max_parallel_connections(kMaxConnections)
-        .read_next_http_message_timelimit(std::chrono::seconds(15))
-        .write_http_response_timelimit(std::chrono::seconds(15))
-        .handle_request_timeout(std::chrono::seconds(30));
-    tune(settings);
-  });
+  return std::make_unique<S>(
+      restinio::external_io_context(d.loop.io()), [&d, hard_cap, &tune](auto& settings) {
+        settings.address(d.options.host)
+            .port(d.options.port)
+            .request_handler([&d, router = std::shared_ptr<Router>(d.MakeRouter())](Request req) {
+              return d.Serve(*router, std::move(req));
+            })
+            .acceptor_post_bind_hook([&d](asio::ip::tcp::acceptor& acceptor) {
+              d.bound_port = acceptor.local_endpoint().port();
+            })
+            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                          .max_body_size(hard_cap)
+                                          .max_url_size(8192)
+                                          .max_field_count(100)
+                                          .max_field_value_size(8192))
+            .max_parallel_connections(kMaxConnections)
+            .read_next_http_message_timelimit(std::chrono::seconds(15))
+            .write_http_response_timelimit(std::chrono::seconds(15))
+            .handle_request_timeout(std::chrono::seconds(30));
+        tune(settings);
+      });
 }
 
 }  // namespace
 
-void Server::Start(Parts parts, std::function<void(std::uint16_t)> ready, std::function<void(std::string)> failed) {
+void Server::Start(Parts parts, std::function<void(std::uint16_t)> ready,
+                   std::function<void(std::string)> failed) {
   Impl& d = *impl_;
-  d.context = std::make_unique<Context>(Context{d.loop, d.options, d.log, parts, d.events, d.counters,
-                                                [&d] { return d.streams.size(); },
+  d.context = std::make_unique<Context>(Context{d.loop, d.options, d.log, parts, d.events,
+                                                d.counters, [&d] { return d.streams.size(); },
                                                 std::chrono::steady_clock::now()});
   if (d.options.tls_cert_pem.empty() != d.options.tls_key_pem.empty()) {
-    return d.loop.Post([failed = std::move(failed)] { failed("HTTPS needs both a certificate and its private key"); });
+    return d.loop.Post([failed = std::move(failed)] {
+      failed("HTTPS needs both a certificate and its private key");
+    });
   }
   if (d.options.tls_cert_pem.empty()) {
     d.server = MakeServer<HttpServer>(d, [](auto&) {});
@@ -373,7 +387,8 @@ void Server::Start(Parts parts, std::function<void(std::uint16_t)> ready, std::f
     // The key lives on in the TLS context only.
     ::OPENSSL_cleanse(d.options.tls_key_pem.data(), d.options.tls_key_pem.size());
     d.options.tls_key_pem.clear();
-    if (!why.empty()) return d.loop.Post([failed = std::move(failed), why = std::move(why)] { failed(why); });
+    if (!why.empty())
+      return d.loop.Post([failed = std::move(failed), why = std::move(why)] { failed(why); });
     d.server = MakeServer<HttpsServer>(d, [&tls](auto& settings) { settings.tls_context(tls); });
   }
   std::visit(

@@ -57,8 +57,8 @@ class Reader {
       }
       if (!detail::IsTable(name)) {
         if (node.is_table()) {
-          Add(key_line, "unknown table [" + detail::ShowKey(name) + "]" +
-                            detail::SuggestTable(name));
+          Add(key_line,
+              "unknown table [" + detail::ShowKey(name) + "]" + detail::SuggestTable(name));
         } else {
           Add(key_line, "unknown key " + detail::ShowKey(name) + detail::SuggestKey("", name));
         }
@@ -123,7 +123,8 @@ class Reader {
         lines[entry + "." + name] = LineOf(value.source(), line);
         Value(*spec, scanner, entry + "." + name, value, line);
       }
-      if (scanner.id.empty() && !scanner.type.empty()) scanner.id = scanner.type + "-" + std::to_string(i + 1);
+      if (scanner.id.empty() && !scanner.type.empty())
+        scanner.id = scanner.type + "-" + std::to_string(i + 1);
       config.scanners.push_back(std::move(scanner));
     }
   }
@@ -175,8 +176,8 @@ class Reader {
 
   // A list is set only when every element is good.
   template <class Spec>
-  void List(const Spec& spec, const std::string& full, const toml::array& array,
-            std::uint32_t line, std::vector<std::string>& target) {
+  void List(const Spec& spec, const std::string& full, const toml::array& array, std::uint32_t line,
+            std::vector<std::string>& target) {
     std::vector<std::string> out;
     bool ok = true;
     for (std::size_t i = 0; i < array.size(); ++i) {
@@ -219,8 +220,8 @@ Expected<Config> Parse(std::string_view toml_text, std::string_view source) {
 Expected<Config> Parse(std::string_view toml_text, std::string_view source, KeyLines* lines) {
   if (toml_text.size() > kMaxConfigBytes) {
     return detail::MakeConfigError(
-        source, {{1, "the config is " + std::to_string(toml_text.size()) +
-                         " bytes; at most " + std::to_string(kMaxConfigBytes)}});
+        source, {{1, "the config is " + std::to_string(toml_text.size()) + " bytes; at most " +
+                         std::to_string(kMaxConfigBytes)}});
   }
   toml::table root;
   try {

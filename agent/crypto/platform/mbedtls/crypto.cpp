@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // mbedTLS 2.28 backend of crypto.hpp. The only file that includes mbedTLS.
+#include "crypto.hpp"
+
 #include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
@@ -15,13 +17,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <mutex>
-#include <unordered_map>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <stdexcept>
-
-#include "crypto.hpp"
+#include <unordered_map>
 
 namespace sa::crypto {
 namespace {
@@ -210,9 +210,9 @@ std::string NewUuidV7(std::int64_t unix_ms) {
 // parsed key must not verify on two threads at once. Each thread that
 // verifies gets its own copy, parsed from the same DER on first use there.
 struct VerifyKey::Impl {
-  Pk pk;                       // the original, checked at load
+  Pk pk;  // the original, checked at load
   std::vector<unsigned char> der;
-  std::uint64_t id = 0;        // unique per key, never reused (unlike an address)
+  std::uint64_t id = 0;  // unique per key, never reused (unlike an address)
 };
 
 namespace {
@@ -290,8 +290,7 @@ Expected<SigningKey> SigningKey::FromPem(std::string_view pem) {
   if (mbedtls_pk_parse_key(&impl->pk.ctx, reinterpret_cast<const unsigned char*>(buf.c_str()),
                            buf.size() + 1, nullptr, 0) != 0 ||
       !IsP256(impl->pk.ctx)) {
-    return MakeError(ErrorKind::invalid_request, "bad_key",
-                     "not a PEM ECDSA P-256 private key");
+    return MakeError(ErrorKind::invalid_request, "bad_key", "not a PEM ECDSA P-256 private key");
   }
   return SigningKey(std::move(impl));
 }
@@ -349,7 +348,8 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
+    diff = static_cast<unsigned char>(
+        diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
   }
   return diff == 0;
 }
@@ -361,8 +361,8 @@ Bytes Pbkdf2(std::string_view pin, const Bytes& salt, std::uint32_t iterations) 
   mbedtls_md_init(&md);
   int rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
   if (rc == 0) {
-    rc = mbedtls_pkcs5_pbkdf2_hmac(&md, reinterpret_cast<const unsigned char*>(pin.data()), pin.size(),
-                                   salt.data(), salt.size(), iterations,
+    rc = mbedtls_pkcs5_pbkdf2_hmac(&md, reinterpret_cast<const unsigned char*>(pin.data()),
+                                   pin.size(), salt.data(), salt.size(), iterations,
                                    static_cast<std::uint32_t>(out.size()), out.data());
   }
   mbedtls_md_free(&md);
@@ -383,13 +383,14 @@ PinHash HashPin(std::string_view pin, std::uint32_t iterations) {
 bool VerifyPin(std::string_view pin, const PinHash& stored) {
   if (stored.iterations < 1 || stored.hash.size() != 32) return false;
   const Bytes got = Pbkdf2(pin, stored.salt, stored.iterations);
-  return ConstantTimeEqual(std::string_view(reinterpret_cast<const char*>(got.data()), got.size()),
-                           std::string_view(reinterpret_cast<const char*>(stored.hash.data()),
-                                            stored.hash.size()));
+  return ConstantTimeEqual(
+      std::string_view(reinterpret_cast<const char*>(got.data()), got.size()),
+      std::string_view(reinterpret_cast<const char*>(stored.hash.data()), stored.hash.size()));
 }
 
 std::string VerifyKey::Fingerprint() const {
-  return ToHex(Sha256(std::string_view(reinterpret_cast<const char*>(impl_->der.data()), impl_->der.size())));
+  return ToHex(Sha256(
+      std::string_view(reinterpret_cast<const char*>(impl_->der.data()), impl_->der.size())));
 }
 
 void KeyRing::Remove(std::string_view fingerprint) {
@@ -430,7 +431,8 @@ Expected<std::string> IssueCertificate(const SigningKey& subject, std::string_vi
     }
   }
   if (days <= 0 || days > 36500) {
-    return MakeError(ErrorKind::invalid_request, "bad_validity", "a certificate is valid 1 to 36500 days");
+    return MakeError(ErrorKind::invalid_request, "bad_validity",
+                     "a certificate is valid 1 to 36500 days");
   }
   mbedtls_x509write_cert crt;
   mbedtls_x509write_crt_init(&crt);

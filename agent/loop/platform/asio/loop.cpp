@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loop on standalone Asio: the only file of the module that includes it.
-#include <asio.hpp>
-
 #include "loop.hpp"
+
+#include <asio.hpp>
 
 namespace sa::loop {
 
@@ -62,7 +62,9 @@ Workers::~Workers() {
   impl_->pool.join();
 }
 
-void Workers::Post(std::function<void()> on_worker) { asio::post(impl_->pool, std::move(on_worker)); }
+void Workers::Post(std::function<void()> on_worker) {
+  asio::post(impl_->pool, std::move(on_worker));
+}
 
 void Workers::Deliver(std::function<void()> on_loop) {
   impl_->loop.Post([life = impl_->token, fn = std::move(on_loop)] {

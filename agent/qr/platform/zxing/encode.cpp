@@ -25,7 +25,8 @@ Expected<Matrix> Encode(std::string_view text) {
     m.size = bits.width();
     m.dark.resize(static_cast<std::size_t>(m.size) * static_cast<std::size_t>(m.size));
     for (int y = 0; y < m.size; ++y) {
-      for (int x = 0; x < m.size; ++x) m.dark[static_cast<std::size_t>(y * m.size + x)] = bits.get(x, y);
+      for (int x = 0; x < m.size; ++x)
+        m.dark[static_cast<std::size_t>(y * m.size + x)] = bits.get(x, y);
     }
     return m;
   } catch (const std::exception& e) {

@@ -57,17 +57,13 @@ extern "C" std::size_t WriteBody(char* data, std::size_t size, std::size_t n, vo
 // Which failures mean "nothing answered" (safe and useful to retry once).
 std::string Reason(CURLcode code) {
   switch (code) {
-    case CURLE_COULDNT_CONNECT:
-      return "connect";
+    case CURLE_COULDNT_CONNECT: return "connect";
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-      return "reset";
-    case CURLE_OPERATION_TIMEDOUT:
-      return "timeout";
-    default:
-      return "other";
+    case CURLE_PARTIAL_FILE: return "reset";
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    default: return "other";
   }
 }
 

@@ -5,9 +5,8 @@
 // (answer.hpp) with the error code the protocol gives that mistake.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
