@@ -6,7 +6,7 @@
 #
 # --arch  the target architecture. A foreign one adds the dpkg architecture and
 #         installs the cross compiler plus the :ARCH -dev packages (multiarch).
-# --with-tools  also the developer extras (ccache, clang-format, gdb).
+# --with-tools  also the developer extras (ccache, gdb).
 set -euo pipefail
 
 arch="$(dpkg --print-architecture)"
@@ -33,6 +33,8 @@ tools+=(qrencode imagemagick zxing-cpp-tools jq)
 tools+=(libfaketime)
 # The fuzzers (toolchains/fuzz.sh): Debian's clang and its libFuzzer runtime.
 tools+=(clang-14 libclang-rt-14-dev)
+# The style check (toolchains/format.sh --check, run by toolchains/test.sh).
+tools+=(clang-format-14)
 # The browser tests (tests/browser): Debian's Chromium, driven from node by
 # playwright-core (npm). A node from elsewhere (nodesource's bundles npm) is
 # kept: Debian's nodejs and npm are installed only when there is none.
@@ -55,7 +57,7 @@ header_libs=(libasio-dev librestinio-dev libhttp-parser-dev nlohmann-json3-dev l
 # postinst scripts cannot run on the host; a cross build leaves the ZBar column
 # out of sa-bench (SA_BENCH_ZBAR, tests/bench/CMakeLists.txt).
 native_libs=(libzbar-dev)
-(( with_tools )) && tools+=(ccache clang-format gdb)
+(( with_tools )) && tools+=(ccache gdb)
 
 pkgs=("${tools[@]}" "${header_libs[@]}")
 if [[ "$arch" != "$host_arch" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: installs what it needs, builds with warnings as
-# errors, and runs every test. With --sanitizers it also runs every test under
+# The README's test command: installs what it needs, checks the C++ style
+# (toolchains/format.sh --check), builds with warnings as errors, and runs
+# every test. With --sanitizers it also runs every test under
 # ASan+UBSan, and the threaded parts (crypto, writer, API, daemon, cloud sync)
 # under TSan, and each fuzzer for 20 s
 # (CI does). With --cross aarch64 (or armhf) it also cross-builds for that store
@@ -25,6 +26,7 @@ done
 jobs="$(nproc)"
 
 toolchains/install-deps.sh
+toolchains/format.sh --check
 cmake -S . -B build -DSA_WERROR=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
