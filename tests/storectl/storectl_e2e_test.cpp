@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "codes.hpp"
@@ -44,6 +45,17 @@ std::string FirstLine(const fs::path& path) {
 std::string Major(std::int64_t minor) {
   const std::int64_t cents = minor % 100;
   return std::to_string(minor / 100) + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
+}
+
+// storectl with `args` against the agent of `data_dir`; what it printed goes
+// to the report of the next failing check.
+RunResult Ctl(const std::string& data_dir, std::vector<std::string> args) {
+  const std::string command = args.empty() ? "" : args[0] + (args.size() > 1 ? " " + args[1] : "");
+  args.insert(args.end(), {"--data-dir", data_dir});
+  auto r = Storectl(args);
+  UNSCOPED_INFO("storectl " << command << " -> exit " << r.exit_code << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err);
+  return r;
 }
 
 // The daemon's JSON log line that says it serves: {"msg":"ready",...} (any
@@ -162,13 +174,7 @@ TEST_CASE("storectl drives a sale through the real daemon", "[storectl][e2e]") {
          (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
   CHECK(FirstLine(dir.path() / "api-url").rfind("http://127.0.0.1:", 0) == 0);
 
-  auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.end(), {"--data-dir", data_dir});
-    auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " ... -> exit " << r.exit_code << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err);
-    return r;
-  };
+  auto ctl = [&](std::vector<std::string> args) { return Ctl(data_dir, std::move(args)); };
 
   // token, status
   auto token = ctl({"token"});
@@ -303,13 +309,7 @@ TEST_CASE("storectl takes a sale by the part of its id a screen shows", "[storec
   const bool ready = agent.WaitReady(std::chrono::seconds(30));
   INFO("daemon output:\n" << agent.log());
   REQUIRE(ready);
-  auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.end(), {"--data-dir", data_dir});
-    auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code
-                              << "\nstdout: " << r.out << "\nstderr: " << r.err);
-    return r;
-  };
+  auto ctl = [&](std::vector<std::string> args) { return Ctl(data_dir, std::move(args)); };
   const std::string sale =
       json::parse(ctl({"sale", "open", "--terminal", "till-1", "--json"}).out)["id"];
   const std::string other =
@@ -351,13 +351,7 @@ TEST_CASE("storectl takes a sale by the part of its id a screen shows", "[storec
 TEST_CASE("the demo store opens with its stock on hand, once", "[storectl][e2e][demo]") {
   TempDir dir("sa-storectl-demo-stock");
   const std::string data_dir = dir.path().string();
-  auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.end(), {"--data-dir", data_dir});
-    auto r = Storectl(args);
-    UNSCOPED_INFO("storectl " << args[0] << " " << args[1] << " -> exit " << r.exit_code
-                              << "\nstdout: " << r.out << "\nstderr: " << r.err);
-    return r;
-  };
+  auto ctl = [&](std::vector<std::string> args) { return Ctl(data_dir, std::move(args)); };
   auto on_hand = [&] {
     auto r = ctl({"stock", "show", "06950123450005", "--json"});
     REQUIRE(r.exit_code == 0);
