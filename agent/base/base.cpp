@@ -78,6 +78,65 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// `n` digits at `at` as a number, or -1.
+int Digits(std::string_view s, std::size_t at, std::size_t n) {
+  if (at + n > s.size()) return -1;
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::optional<std::int64_t> ParseTimestamp(std::string_view t) {
+  const int y = Digits(t, 0, 4), mo = Digits(t, 5, 2), d = Digits(t, 8, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || t[4] != '-' || t[7] != '-')
+    return std::nullopt;
+  std::int64_t ms =
+      DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400000;
+  if (t.size() == 10) return ms;
+  const int h = Digits(t, 11, 2), mi = Digits(t, 14, 2);
+  if ((t[10] != 'T' && t[10] != 't') || h < 0 || h > 23 || mi < 0 || mi > 59 || t[13] != ':')
+    return std::nullopt;
+  ms += (h * 3600 + mi * 60) * std::int64_t{1000};
+  std::size_t at = 16;
+  if (at < t.size() && t[at] == ':') {
+    const int sec = Digits(t, at + 1, 2);
+    if (sec < 0 || sec > 60) return std::nullopt;
+    ms += sec * 1000;
+    at += 3;
+    if (at < t.size() && t[at] == '.') {
+      int scale = 100;
+      std::size_t i = at + 1;
+      for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, scale /= 10)
+        ms += (t[i] - '0') * scale;
+      if (i == at + 1) return std::nullopt;
+      at = i;
+    }
+  }
+  if (at + 1 == t.size() && (t[at] == 'Z' || t[at] == 'z')) return ms;
+  const int oh = Digits(t, at + 1, 2), om = Digits(t, at + 4, 2);
+  if (at + 6 != t.size() || (t[at] != '+' && t[at] != '-') || oh < 0 || oh > 23 || om < 0 ||
+      om > 59 || t[at + 3] != ':')
+    return std::nullopt;
+  const std::int64_t offset = (oh * 60 + om) * std::int64_t{60000};
+  return t[at] == '+' ? ms - offset : ms + offset;
+}
+
 std::string FormatTimestamp(std::int64_t unix_ms) {
   std::int64_t secs = unix_ms / 1000;
   std::int64_t ms = unix_ms % 1000;

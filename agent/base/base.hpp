@@ -139,6 +139,13 @@ bool ValidUtf8(std::string_view s);
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-22T10:04:05.123Z.
 std::string FormatTimestamp(std::int64_t unix_ms);
+// The instant an RFC 3339 time names (2026-11-22T18:04:05.123+08:00, seconds
+// and fraction optional, Z or an offset), or a date alone (2026-11-22, its
+// midnight UTC), in Unix milliseconds; nothing when it is not one.
+std::optional<std::int64_t> ParseTimestamp(std::string_view text);
+// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's
+// days_from_civil).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d);
 
 // How many typing slips turn `a` into `b`: a letter added, dropped or
 // changed, or two neighbours swapped ("sael" is one from "sale"). What a

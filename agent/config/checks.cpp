@@ -11,6 +11,7 @@
 
 #include "codes.hpp"
 #include "config.hpp"
+#include "epcis.hpp"
 
 namespace sa::config {
 namespace detail {
@@ -244,6 +245,16 @@ std::string CheckOptionalListen(std::string_view v) {
 }
 
 std::string CheckOptionalId(std::string_view v) { return v.empty() ? std::string() : CheckId(v); }
+
+std::string CheckGln(std::string_view v) {
+  return v.empty() || epcis::ValidGln(v)
+             ? std::string()
+             : WithValue("must be 13 digits ending in their GS1 check digit, or \"\"", v);
+}
+
+std::string CheckUtcOffset(std::string_view v) {
+  return epcis::ValidUtcOffset(v) ? std::string() : WithValue("must be +HH:MM or -HH:MM", v);
+}
 
 std::string CheckOnDiverted(std::string_view v) {
   return v == "warn" || v == "refuse" ? std::string() : WithValue("must be warn or refuse", v);

@@ -17,6 +17,8 @@ using StringCheck = std::string (*)(std::string_view value);
 std::string CheckId(std::string_view v);          // 1-64 of A-Z a-z 0-9 _ . -
 std::string CheckOptionalId(std::string_view v);  // "" or CheckId
 std::string CheckCurrency(std::string_view v);    // ISO 4217
+std::string CheckGln(std::string_view v);         // "" or 13 digits, GS1 check digit
+std::string CheckUtcOffset(std::string_view v);   // +HH:MM or -HH:MM
 std::string CheckBrandPattern(std::string_view v);
 std::string CheckOnDiverted(std::string_view v);
 // Files: a path is never opened here, only its characters are checked.

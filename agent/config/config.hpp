@@ -66,6 +66,8 @@ struct Config {
   std::string store_id = "demo-store";  // store.id: 1-64 of [A-Za-z0-9_.-]
   std::string currency = "CNY";         // store.currency: 3 upper-case letters
   std::string region;                   // store.region: "" (no diversion check) or an id
+  std::string gln;                      // store.gln: "" or the store's GS1 GLN (EPCIS locations)
+  std::string utc_offset = "+08:00";    // store.utc_offset: the store's offset, +HH:MM
   // [device]
   std::string device_id = "demo-till-1";  // device.id: same charset as store.id
   // [codes]
@@ -87,6 +89,8 @@ struct Config {
   std::int64_t sync_batch_size = 500;    // sync.batch_size: 1..5000
   std::int64_t sync_backoff_max_s = 60;  // sync.backoff_max_s: 1..3600
   bool sync_push_after_sale = true;      // sync.push_after_sale
+  // [stock]
+  std::int64_t case_max_units = 1000;  // stock.case_max_units: 1..100000
   // [catalog]
   std::string catalog_import;  // catalog.import: CSV path loaded at start, "" = none
   // [api]

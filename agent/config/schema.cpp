@@ -21,6 +21,10 @@ constexpr KeySpec kKeys[] = {
      .doc = "Currency of prices and payments (ISO 4217, 3 upper-case letters)"},
     {.table = "store", .name = "region", .str = &Config::region, .check = CheckOptionalId,
      .doc = "The region the brand ships this store's stock to (anti-diversion); \"\" = no check"},
+    {.table = "store", .name = "gln", .str = &Config::gln, .check = CheckGln,
+     .doc = "The store's GS1 GLN (13 digits), naming it in EPCIS events; \"\" = urn:store-agent:loc:{id}"},
+    {.table = "store", .name = "utc_offset", .str = &Config::utc_offset, .check = CheckUtcOffset,
+     .doc = "The store's offset from UTC, +HH:MM (EPCIS eventTimeZoneOffset)"},
     {.table = "device", .name = "id", .str = &Config::device_id, .check = CheckId,
      .doc = "This device's id, unique in the store (receipt numbers start with it); as store.id"},
     {.table = "codes", .name = "brand_keys",
@@ -66,6 +70,9 @@ constexpr KeySpec kKeys[] = {
      .doc = "Longest wait (seconds, 1-3600) between retries while the cloud fails"},
     {.table = "sync", .name = "push_after_sale", .boolean = &Config::sync_push_after_sale,
      .doc = "Push a sale, void or refund to the cloud as soon as it is made (when online)"},
+    {.table = "stock", .name = "case_max_units",
+     .integer = &Config::case_max_units, .min = 1, .max = 100000,
+     .doc = "The most units (1-100000) one case of a shipment may hold; a bigger one is refused"},
     {.table = "catalog", .name = "import",
      .str = &Config::catalog_import, .check = CheckOptionalPath, .is_path = true,
      .doc = "Catalog CSV (gtin,name,price_minor[,tax_rate]) imported at start; \"\" = none"},
@@ -155,8 +162,8 @@ constexpr ScannerKeySpec kScannerKeys[] = {
      .doc = "Spend more time per frame (slower)"},
 };
 
-constexpr std::array<std::string_view, 12> kTables = {
-    "store", "device", "codes", "members", "cloud", "sync", "catalog", "api", "scanner", "scanners",
+constexpr std::array<std::string_view, 13> kTables = {
+    "store", "device", "codes", "members", "cloud", "sync", "stock", "catalog", "api", "scanner", "scanners",
     "printer", "log"};
 // clang-format on
 

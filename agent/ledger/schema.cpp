@@ -274,7 +274,28 @@ CREATE TABLE refund_payments(
   PRIMARY KEY (refund_id, method)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
+// Version 6: cases (aggregation). The cloud says which units are packed in
+// which case (its own label); scanning the case receives them. A unit is in
+// one case at most, and leaves it (state 'out') when sold or picked.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE cases(
+  gtin TEXT NOT NULL CHECK (length(gtin) = 14),
+  serial TEXT NOT NULL,
+  shipment TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (gtin, serial)) WITHOUT ROWID;
+CREATE TABLE case_units(
+  gtin TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  case_gtin TEXT NOT NULL,
+  case_serial TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('packed', 'out')),
+  PRIMARY KEY (gtin, serial),
+  FOREIGN KEY (case_gtin, case_serial) REFERENCES cases(gtin, serial)) WITHOUT ROWID;
+CREATE INDEX case_units_by_case ON case_units(case_gtin, case_serial);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

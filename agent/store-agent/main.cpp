@@ -181,6 +181,7 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
   sc.require_signature = cfg.require_signature;
   sc.member_code_window_s = cfg.member_code_window_s;
   sc.region = cfg.region;
+  sc.case_max_units = cfg.case_max_units;
   sc.refuse_diverted = cfg.on_diverted == "refuse";
   auto brand = crypto::KeyRing::LoadFiles(cfg.brand_keys);
   if (!brand) return brand.error().WithContext("codes.brand_keys");

@@ -12,13 +12,15 @@
 // show|receive|count` (stock_command.cpp), `order
 // list|show|accept|reject|pick|ship|handover|release` (order_command.cpp),
 // `cashier add|list|pin|remove`, `shift open|close|report|list`
-// (shift_command.cpp).
+// (shift_command.cpp). `epcis hash|export` (epcis_command.cpp: offline, the
+// ledger file directly).
 #include <CLI/CLI.hpp>
 #include <initializer_list>
 #include <string>
 
 #include "command_line.hpp"
 #include "decode_command.hpp"
+#include "epcis_command.hpp"
 #include "offline_command.hpp"
 #include "order_command.hpp"
 #include "provision_command.hpp"
@@ -48,10 +50,11 @@ int main(int argc, char** argv) {
   st::DecodeCommand decode(app, options);
   st::ProvisionCommands field(app, options);
   st::ShiftCommands shifts(app, options);
+  st::EpcisCommands epcis(app, options);
 
   if (const int rc = st::ParseCommandLine(app, argc, argv); rc >= 0) return rc;
   for (const st::CommandGroup* group : std::initializer_list<const st::CommandGroup*>{
-           &offline, &sync, &sales, &stock, &orders, &demo, &decode, &field, &shifts}) {
+           &offline, &sync, &sales, &stock, &orders, &demo, &decode, &field, &shifts, &epcis}) {
     if (const int rc = group->Run(); rc >= 0) return rc;
   }
   return st::kExitUsage;

@@ -29,6 +29,9 @@ Reply AdminApi::Store(const Request& r, const std::vector<std::string_view>& seg
       {"allocations", "POST", &AdminApi::Allocation},
       {"keys", "POST", &AdminApi::Key},
       {"stock", "POST", &AdminApi::Stock},
+      {"site", "GET, PUT", &AdminApi::Site},
+      {"epcis", "GET", &AdminApi::Epcis},
+      {"shipments", "POST", &AdminApi::Shipment},
   };
   const std::string store(segments[3]);
   const std::string_view what = segments[4];

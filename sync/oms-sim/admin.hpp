@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "answer.hpp"
+#include "epcis.hpp"
 #include "feed.hpp"
 #include "ledger.hpp"
 
@@ -40,6 +41,11 @@ class AdminApi {
   Reply PutCatalog(const std::string& store, const Request& r);
 
   Reply ProvisionDevice(const std::string& store, const Request& r);
+  // epcis.cpp
+  Reply Site(const std::string& store, const Request& r);
+  Reply Epcis(const std::string& store, const Request& r);
+  Reply Shipment(const std::string& store, const Request& r);
+  epcis::Site SiteOf(const std::string& store);
 
   ledger::Database& db_;
   Feed& feed_;

@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS sold_units(
   store_id TEXT NOT NULL, gtin TEXT NOT NULL, serial TEXT NOT NULL,
   device_id TEXT NOT NULL, sale_id TEXT NOT NULL, refunded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sold_units_unit ON sold_units(store_id, serial, gtin);
+-- Where a store is in GS1 terms, for its EPCIS events (§7).
+CREATE TABLE IF NOT EXISTS sites(
+  store_id TEXT PRIMARY KEY, gln TEXT NOT NULL, utc_offset TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS orders(
   store_id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL,
   PRIMARY KEY(store_id, order_id));

@@ -44,6 +44,8 @@ class Feed {
   // each alert's data with its cursor and time.
   Reply Alerts(const std::string& store);
 
+  const Clock& clock() const { return clock_; }
+
  private:
   ledger::Database& db_;
   const Clock& clock_;

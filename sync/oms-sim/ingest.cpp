@@ -15,7 +15,10 @@ namespace {
 
 // §6.
 const std::set<std::string_view> kEventTypes = {"sale.completed",
+                                                "unit.revoked",
                                                 "sale.voided",
+                                                "stock.case_received",
+                                                "case.unpacked",
                                                 "refund.completed",
                                                 "member.bound",
                                                 "stock.received",

@@ -90,6 +90,7 @@ class Agent {
     std::string device = "till-1";
     std::string cloud_url;
     std::string region = "north";
+    std::string store_toml;  // more keys of [store] (gln, utc_offset)
     std::string extra_toml;
     std::string log_level = "info";
     int batch_size = 500;
@@ -103,7 +104,7 @@ class Agent {
                                                << kTea << ",Green tea,8800\n";
     std::ofstream(dir_.path() / "agent.toml")
         << "[store]\nid = \"" << o_.store << "\"\nregion = \"" << o_.region << "\"\n"
-        << "[device]\nid = \"" << o_.device << "\"\n"
+        << o_.store_toml << "[device]\nid = \"" << o_.device << "\"\n"
         << "[cloud]\nurl = \"" << o_.cloud_url << "\"\nca_file = \"" << o_.ca_file
         << "\"\npinned_pubkey = \"" << o_.pin
         << "\"\n"
@@ -138,6 +139,7 @@ class Agent {
 
   AgentProcess& process() { return *proc_; }
   const Api& api() const { return api_; }
+  std::filesystem::path config_file() const { return dir_.path() / "agent.toml"; }
   std::filesystem::path data_dir() const { return dir_.path() / "data"; }
   const Options& options() const { return o_; }
 

@@ -179,7 +179,7 @@ TEST_CASE("migration step 4 -> 5 adds cashiers and shifts and keeps the sales",
         "INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
         "VALUES('s1', 'open', 'till-1', 'CNY', 1)");
   }
-  auto v5 = Database::Open(path);
+  auto v5 = Database::Open(path, {.target_version = 5});
   REQUIRE(v5);
   CHECK((*v5)->UserVersion() == 5);
   // An existing sale keeps its data and has no cashier or shift.
@@ -210,6 +210,33 @@ TEST_CASE("migration step 4 -> 5 adds cashiers and shifts and keeps the sales",
   CHECK(Count(**v5, "SELECT count(*) FROM cashiers") == 1);
 }
 
+TEST_CASE("migration step 5 -> 6 adds cases, one case per unit", "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v5 = Database::Open(path, {.target_version = 5});
+    REQUIRE(v5);
+    (*v5)->Exec(
+        "INSERT INTO units(gtin, serial, state, updated_at_ms) "
+        "VALUES('09506000134352', 'A1', 'in_stock', 1)");
+  }
+  auto v6 = Database::Open(path);
+  REQUIRE(v6);
+  CHECK((*v6)->UserVersion() == 6);
+  CHECK(Count(**v6, "SELECT count(*) FROM units") == 1);
+  (*v6)->Exec("INSERT INTO cases VALUES('19506000134359', 'C1', 'SH-1', 1)");
+  (*v6)->Exec(
+      "INSERT INTO case_units VALUES('09506000134352', 'A1', '19506000134359', 'C1', 'packed')");
+  // A unit is in one case at most; a case must exist; states are packed or out.
+  CHECK_THROWS_AS((*v6)->Exec("INSERT INTO cases VALUES('19506000134359', 'C2', 'SH-1', 1)"
+                              "; INSERT INTO case_units VALUES('09506000134352', 'A1', "
+                              "'19506000134359', 'C2', 'packed')"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v6)->Exec("INSERT INTO case_units VALUES('09506000134352', 'A2', "
+                              "'19506000134359', 'NONE', 'packed')"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v6)->Exec("UPDATE case_units SET state = 'lost'"), sa::ledger::Failure);
+}
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {
   TempDir dir;
   const fs::path path = dir.path() / "ledger.db";

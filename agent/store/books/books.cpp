@@ -81,6 +81,23 @@ Expected<std::vector<Event>> Books::OutboxAfter(std::int64_t seq, std::size_t li
   });
 }
 
+Expected<std::int64_t> Books::EachEvent(std::int64_t from_ms, std::int64_t until_ms,
+                                        const std::function<bool(const Event&)>& each) {
+  return Guarded([&]() -> Expected<std::int64_t> {
+    // Its own statement (not the cache): `each` may run other queries.
+    ledger::Statement st(db_,
+                         "SELECT seq, id, type, at_ms, payload FROM outbox "
+                         "WHERE at_ms >= ? AND at_ms < ? ORDER BY seq");
+    st.Bind(1, from_ms).Bind(2, until_ms);
+    std::int64_t n = 0;
+    while (st.Step()) {
+      ++n;
+      if (!each(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4)})) break;
+    }
+    return n;
+  });
+}
+
 Expected<std::int64_t> Books::OutboxDepth() {
   return Guarded([&]() -> Expected<std::int64_t> {
     auto st = db_.Cached(

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ struct Config {
   // about (codes.on_diverted).
   std::string region;
   bool refuse_diverted = false;
+  // The most units one case of a shipment may hold (stock.case_max_units).
+  std::int64_t case_max_units = 1000;
 };
 
 struct Product {
@@ -115,6 +118,11 @@ class Books {
   // Events after `seq`, oldest first; how many the cloud has not acknowledged.
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
   Expected<std::int64_t> OutboxDepth();
+  // Every outbox event recorded in [from_ms, until_ms), in the order they
+  // were recorded, handed to `each` one at a time (an export of any size
+  // streams); `each` returns false to stop. The count handed over.
+  Expected<std::int64_t> EachEvent(std::int64_t from_ms, std::int64_t until_ms,
+                                   const std::function<bool(const Event&)>& each);
 
   // The answer first given for `key`; nothing when the key is new;
   // idempotency_key_reused when it was used for another request.

@@ -75,6 +75,7 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
     return must(stock.RecordOrderOffer(Str(d, "id"), Str(d, "kind"), change.data));
   }
   if (t == "order.cancelled") return must(stock.RecordOrderCancel(Str(d, "id")));
+  if (t == "shipment") return must(stock.RecordShipment(change.data));
   if (t == "stock.snapshot") {
     auto on_hand = Int(d, "on_hand");
     if (!on_hand) return Malformed("stock.snapshot needs an integer on_hand");
@@ -95,9 +96,9 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
 }  // namespace
 
 Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
-  static const std::set<std::string> kKnown = {"catalog.upsert",  "revocation",     "allocation",
-                                               "key.brand",       "key.member",     "order.offered",
-                                               "order.cancelled", "stock.snapshot", "alert"};
+  static const std::set<std::string> kKnown = {
+      "catalog.upsert", "revocation",      "allocation",     "key.brand", "key.member",
+      "order.offered",  "order.cancelled", "stock.snapshot", "alert",     "shipment"};
   for (const auto& change : changes) {
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);
@@ -108,7 +109,11 @@ Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new
       alert.code = "change_rejected";
       alert.message = "the cloud sent a " + change.type +
                       " change this store cannot apply: " + applied.error().message;
-      alert.detail = json{{"cursor", change.cursor}, {"type", change.type}}.dump();
+      alert.detail = json{{"cursor", change.cursor},
+                          {"type", change.type},
+                          {"reason", applied.error().reason.empty() ? applied.error().code
+                                                                    : applied.error().reason}}
+                         .dump();
       alert.source = "device";
       auto raised = RaiseAlert(alert, "change:" + std::to_string(change.cursor));
       if (!raised) return raised.error();

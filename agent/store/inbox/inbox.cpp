@@ -6,6 +6,7 @@
 #include "inbox.hpp"
 
 #include "part.hpp"
+#include "stock_json.hpp"
 
 namespace sa::store {
 namespace {
@@ -214,6 +215,18 @@ Expected<void> Inbox::Revoke(std::string_view gtin14, std::string_view serial,
         .Bind(3, reason)
         .Bind(4, books_.now_ms())
         .Run();
+    // A unit on the store's shelf is taken out of trade: an event of its own
+    // (EPCIS decommissioning), once, however often the revocation arrives.
+    if (db_.Changes() > 0) {
+      auto on_shelf =
+          db_.Cached("SELECT 1 FROM units WHERE gtin = ? AND serial = ? AND state = 'in_stock'");
+      on_shelf.Bind(1, gtin14).Bind(2, serial);
+      if (on_shelf.Step()) {
+        books_.Append("unit.revoked", events::Fields({{"gtin", std::string(gtin14)},
+                                                      {"serial", std::string(serial)},
+                                                      {"reason", std::string(reason)}}));
+      }
+    }
     tx.Commit();
     return {};
   });

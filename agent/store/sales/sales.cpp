@@ -179,6 +179,7 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;
+    if (auto refused = stock_.CaseRefusal(code)) return *refused;
     auto product = books_.LookupProduct(code.gtin);
     if (!product) {
       return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
@@ -366,6 +367,11 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
                                                    " was already sold; remove it from the sale");
       }
     }
+    std::vector<std::pair<std::string, std::string>> sold;
+    for (const auto& line : sale.lines) {
+      if (!line.serial.empty()) sold.emplace_back(line.gtin, line.serial);
+    }
+    stock_.BreakOut(sold);
     for (const auto& line : sale.lines) {
       db_.Cached(
              "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "

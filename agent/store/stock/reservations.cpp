@@ -142,6 +142,10 @@ void Stock::Compensate(const Reservation& r, std::string_view event) {
 // Ends a held order without it leaving: its units go back to the shelf.
 void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
                      std::string_view event_type) {
+  std::vector<std::pair<std::string, std::string>> back;  // the units it held, for the event
+  for (const auto& l : r.lines) {
+    for (const auto& serial : l.picked) back.emplace_back(l.gtin, serial);
+  }
   db_.Cached(
          "UPDATE reservation_picks SET state = 'returned' WHERE reservation_id = ? AND state = "
          "'held'")
@@ -150,7 +154,8 @@ void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_
   Compensate(r, status);
   db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?").Bind(1, reason).Bind(2, r.id).Run();
   SetStatus(r.id, status, true);
-  books_.Append(event_type, events::ReservationEvent(*LoadReservation(r.id)));
+  books_.Append(event_type,
+                events::ReservationEvent(*LoadReservation(r.id), events::ReturnedUnits(back)));
 }
 
 Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kind,
@@ -319,6 +324,7 @@ Expected<Reservation> Stock::Pick(std::string_view id, const CheckedCode& checke
     auto r = LoadReservation(id);
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (!Open(r->status)) return StateError(*r, "only an accepted order is picked");
+    if (auto refused = CaseRefusal(code)) return *refused;
     const ReservationLine* line = nullptr;
     bool on_order = false;
     for (const auto& l : r->lines) {
@@ -372,6 +378,7 @@ Expected<Reservation> Stock::Pick(std::string_view id, const CheckedCode& checke
       SetStatus(out.id, "picked", false);
       out.status = "picked";
     }
+    BreakOut({{code.gtin, code.serial}});
     books_.Append("reservation.picked",
                   events::ReservationEvent(
                       out, events::Fields({{"gtin", code.gtin}, {"serial", code.serial}})));

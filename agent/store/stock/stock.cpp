@@ -91,6 +91,11 @@ Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
   const codes::Code& code = checked.code;
   return Guarded([&]() -> Expected<StockLevel> {
     Transaction tx(db_);
+    if (IsCase(code.gtin, code.serial)) {
+      auto received = ReceiveCase(code);
+      if (received) tx.Commit();
+      return received;
+    }
     if (!books_.LookupProduct(code.gtin)) {
       return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
     }

@@ -73,8 +73,18 @@ class Stock {
   explicit Stock(Books& books);
 
   Expected<StockLevel> Level(std::string_view gtin);
-  // A unit scanned in at a shelf or stockroom device: stock.received.
+  // A unit scanned in at a shelf or stockroom device: stock.received. A
+  // case's label (a case the cloud's shipment described) receives every unit
+  // packed in it that the store does not hold yet: stock.case_received.
   Expected<StockLevel> Receive(const CheckedCode& checked);
+  // A `shipment` change from the cloud (sync/PROTOCOL.md §5): its cases and
+  // the units packed in each. Refused whole (bad_shipment, with the reason)
+  // when a unit is in two cases, a case is inside itself, a GTIN is not in
+  // the catalog or a case holds more than case_max_units; nothing is kept.
+  Expected<void> RecordShipment(std::string_view body);
+  // Inside a sale's or pick's transaction: the units leave their cases
+  // (case.unpacked, one event per case). Throws ledger::Failure.
+  void BreakOut(const std::vector<std::pair<std::string, std::string>>& units);
   // A count of one GTIN: the variance becomes a move; stock.counted.
   Expected<StockLevel> Count(std::string_view gtin, std::int64_t counted);
   // The cloud's count of a GTIN; local moves after it are added on top.
@@ -115,6 +125,9 @@ class Stock {
   // ledger::Failure): a unit picked for an order is not for sale, nor is
   // the last unit an order holds unless a manager overrides (which writes
   // stock.override).
+  // A case's label scanned where a unit belongs (the till, a pick):
+  // case_not_unit. Inside a transaction; throws ledger::Failure.
+  std::optional<Error> CaseRefusal(const codes::Code& code);
   std::optional<Error> RefusalAtTill(std::string_view sale_id, const codes::Code& code,
                                      const std::optional<Override>& by);
 
@@ -124,6 +137,8 @@ class Stock {
   std::int64_t ReservedOf(const std::string& gtin14);
   std::int64_t InOpenCarts(const std::string& gtin14);
   std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
+  bool IsCase(const std::string& gtin, const std::string& serial);
+  Expected<StockLevel> ReceiveCase(const codes::Code& code);
   std::optional<Reservation> LoadReservation(std::string_view id);
   void SetStatus(const std::string& id, std::string_view status, bool closes);
   void Compensate(const Reservation& r, std::string_view event);

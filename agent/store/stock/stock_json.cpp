@@ -83,6 +83,57 @@ std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+json UnitsJson(const std::vector<UnitKey>& units) {
+  json list = json::array();
+  for (const auto& [gtin, serial] : units) list.push_back({{"gtin", gtin}, {"serial", serial}});
+  return list;
+}
+
+UnitKey UnitOf(const json& j) {
+  if (!j.is_object() || !j.contains("gtin") || !j.contains("serial") || !j["gtin"].is_string() ||
+      !j["serial"].is_string())
+    throw std::invalid_argument("a unit is {\"gtin\",\"serial\"}");
+  return {j["gtin"].get<std::string>(), j["serial"].get<std::string>()};
+}
+
+}  // namespace
+
+Expected<Shipment> ParseShipment(std::string_view body) {
+  const json j = json::parse(body, nullptr, false);
+  try {
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("cases") ||
+        !j["cases"].is_array())
+      throw std::invalid_argument("a shipment is {\"id\",\"cases\":[...]}");
+    Shipment out{j["id"].get<std::string>(), {}};
+    for (const auto& c : j["cases"]) {
+      if (!c.is_object() || !c.contains("units") || !c["units"].is_array())
+        throw std::invalid_argument("a case is {\"case\":{\"gtin\",\"serial\"},\"units\":[...]}");
+      ShipmentCase sc{UnitOf(c.value("case", json())), {}};
+      for (const auto& u : c["units"]) sc.units.push_back(UnitOf(u));
+      out.cases.push_back(std::move(sc));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return MakeError(ErrorKind::invalid_request, "bad_shipment", e.what(), "malformed");
+  }
+}
+
+std::string CaseEvent(const UnitKey& label, const std::vector<UnitKey>& units,
+                      const StockLevel* level) {
+  json j = {{"case", {{"gtin", label.first}, {"serial", label.second}}},
+            {"units", UnitsJson(units)}};
+  if (level) j["stock"] = LevelJson(*level);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ReturnedUnits(const std::vector<std::pair<std::string, std::string>>& units) {
+  json list = json::array();
+  for (const auto& [gtin, serial] : units) list.push_back({{"gtin", gtin}, {"serial", serial}});
+  return json{{"returned_units", list}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings) {
   json j = json::object();
   for (const auto& [k, v] : strings) j[k] = v;

@@ -24,12 +24,32 @@ struct OrderOffer {
 };
 Expected<OrderOffer> ParseOrderOffer(std::string_view body);
 
+// A shipment change's data read (shape only; Stock::RecordShipment checks
+// the rules): {"id","cases":[{"case":{"gtin","serial"},"units":[{"gtin","serial"}...]}...]}.
+using UnitKey = std::pair<std::string, std::string>;  // gtin (as sent), serial
+struct ShipmentCase {
+  UnitKey label;
+  std::vector<UnitKey> units;
+};
+struct Shipment {
+  std::string id;
+  std::vector<ShipmentCase> cases;
+};
+Expected<Shipment> ParseShipment(std::string_view body);
+// stock.case_received {"case":{"gtin","serial"},"units":[...],"stock":{...}}
+// and case.unpacked {"case":{...},"units":[...]}.
+std::string CaseEvent(const UnitKey& label, const std::vector<UnitKey>& units,
+                      const StockLevel* level);
+
 // Reservation events carry the order as it stands, plus what happened.
 std::string ReservationEvent(const Reservation& r, const std::string& extra_json = "{}");
 std::string StockReceived(std::string_view gtin, std::string_view serial, const StockLevel& level);
 std::string StockCounted(std::string_view gtin, std::int64_t counted, std::int64_t expected);
 std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::string_view serial,
                           const Override& by, const StockLevel& level);
+// {"returned_units":[{"gtin","serial"}...]}: what an order ended without
+// leaving put back on the shelf (empty when nothing was picked).
+std::string ReturnedUnits(const std::vector<std::pair<std::string, std::string>>& units);
 // {"gtin","serial"} and friends for the extra fields above.
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings);
 
