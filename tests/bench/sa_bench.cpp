@@ -93,6 +93,7 @@
 #include "codes.hpp"
 #include "crypto.hpp"
 #include "decode_bench.hpp"
+#include "epcis_bench.hpp"
 #include "event_stream.hpp"
 #include "keyboard.hpp"
 #include "ledger.hpp"
@@ -1605,6 +1606,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000))
       ->capture_default_str();
   wedge->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+  int epcis_events = 100'000;
+  CLI::App* epcis = app.add_subcommand(
+      "epcis",
+      "export N unit moves as an EPCIS 2.0 document vs. the ledger's plain read of the rows");
+  epcis->add_option("--events", epcis_events, "unit moves in the ledger (half received, half sold)")
+      ->check(CLI::Range(2, 100'000'000))
+      ->capture_default_str();
+  epcis->add_option("--dir", dir, "directory for the ledger and the export (default: a fresh one)");
   sa::bench::DecodeScenario decode(app);
   try {
     app.parse(argc, argv);
@@ -1615,6 +1624,7 @@ int main(int argc, char** argv) {
 
   try {
     if (decode.parsed()) return decode.Run();
+    if (epcis->parsed()) return sa::bench::RunEpcisScenario(epcis_events, dir);
     if (wedge->parsed()) return RunWedgeScenario(wedge_scans, agent_binary);
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
