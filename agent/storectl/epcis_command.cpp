@@ -62,12 +62,13 @@ EpcisCommands::EpcisCommands(CLI::App& app, Options& g) : options_(g) {
   hash->footer(
       "Exit codes: 0 ok, 1 usage, 3 not an EPCIS JSON-LD document (the reason on stderr).");
 
-  auto* exp = AddCommand(epcis, "export",
-                         "Write the store's unit moves (received, counted, sold, returned, picked, "
-                         "shipped, handed over, put back, decommissioned) recorded in "
-                         "[--since, --until) as an EPCIS 2.0 EPCISDocument (JSON-LD). Reads the "
-                         "ledger in --data-dir; the agent may be running.",
-                         [this] { return Export(); });
+  auto* exp = AddCommand(
+      epcis, "export",
+      "Write the store's unit moves (received, cases received and unpacked, counted, sold, "
+      "returned, picked, shipped, handed over, put back, decommissioned) recorded in "
+      "[--since, --until) as an EPCIS 2.0 EPCISDocument (JSON-LD). Reads the "
+      "ledger in --data-dir; the agent may be running.",
+      [this] { return Export(); });
   exp->add_option("--since", since_, "Start, inclusive: 2026-12-01 or 2026-12-01T08:00:00+08:00")
       ->required();
   exp->add_option("--until", until_, "End, exclusive (default: now)");

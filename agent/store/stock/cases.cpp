@@ -54,6 +54,58 @@ std::optional<Error> Stock::CaseRefusal(const codes::Code& code) {
                  "scan a unit inside it");
 }
 
+// A shipment's cases, each with its units, keyed as the ledger keys them;
+// or the first rule a case breaks (docs/epcis.md). Reads only.
+using ShipmentCases = std::vector<std::pair<UnitKey, std::vector<UnitKey>>>;
+
+Expected<ShipmentCases> Stock::CheckShipment(const events::Shipment& shipment) {
+  std::set<events::UnitKey> labels;
+  std::map<events::UnitKey, events::UnitKey> packed;  // unit -> its case
+  ShipmentCases cases;
+  for (const auto& c : shipment.cases) {
+    auto label = Key(c.label, "case");
+    if (!label) return label.error();
+    if (!labels.insert(*label).second)
+      return BadShipment("case_twice", "case " + Shown(*label) + " is listed twice");
+    auto known = db_.Cached("SELECT shipment FROM cases WHERE gtin = ? AND serial = ?");
+    known.Bind(1, label->first).Bind(2, label->second);
+    if (known.Step() && known.Text(0) != shipment.id) {
+      return BadShipment("case_twice",
+                         "case " + Shown(*label) + " came with shipment " + known.Text(0));
+    }
+    if (c.units.empty() || static_cast<std::int64_t>(c.units.size()) > config_.case_max_units) {
+      return BadShipment("case_size", "case " + Shown(*label) + " holds " +
+                                          std::to_string(c.units.size()) + " units; 1 to " +
+                                          std::to_string(config_.case_max_units) + " allowed");
+    }
+    std::vector<events::UnitKey> units;
+    for (const auto& u : c.units) {
+      auto unit = Key(u, "unit");
+      if (!unit) return unit.error();
+      if (labels.count(*unit) || IsCase(unit->first, unit->second))
+        return BadShipment("case_in_case", "unit " + Shown(*unit) + " is a case's label");
+      if (!books_.LookupProduct(unit->first))
+        return BadShipment("unknown_gtin", "GTIN " + unit->first + " is not in the catalog");
+      if (!packed.emplace(*unit, *label).second)
+        return BadShipment("unit_in_two_cases", "unit " + Shown(*unit) + " is in two cases");
+      units.push_back(*unit);
+    }
+    cases.emplace_back(*label, std::move(units));
+  }
+  for (const auto& [unit, label] : packed) {
+    if (labels.count(unit))
+      return BadShipment("case_in_case", "unit " + Shown(unit) + " is a case's label");
+    auto other =
+        db_.Cached("SELECT case_gtin, case_serial FROM case_units WHERE gtin = ? AND serial = ?");
+    other.Bind(1, unit.first).Bind(2, unit.second);
+    if (other.Step() && events::UnitKey{other.Text(0), other.Text(1)} != label) {
+      return BadShipment("unit_in_two_cases", "unit " + Shown(unit) + " is already in case " +
+                                                  other.Text(0) + " / " + other.Text(1));
+    }
+  }
+  return cases;
+}
+
 // Every rule checked before anything is written: a refused shipment keeps
 // nothing. Applied twice (a page fetched again), it changes nothing more.
 Expected<void> Stock::RecordShipment(std::string_view body) {
@@ -63,54 +115,10 @@ Expected<void> Stock::RecordShipment(std::string_view body) {
     return BadShipment("malformed", "a shipment id is 1-64 characters");
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    std::set<events::UnitKey> labels;
-    std::map<events::UnitKey, events::UnitKey> packed;  // unit -> its case
-    std::vector<std::pair<events::UnitKey, std::vector<events::UnitKey>>> cases;
-    for (const auto& c : shipment->cases) {
-      auto label = Key(c.label, "case");
-      if (!label) return label.error();
-      if (!labels.insert(*label).second)
-        return BadShipment("case_twice", "case " + Shown(*label) + " is listed twice");
-      if (c.units.empty() || static_cast<std::int64_t>(c.units.size()) > config_.case_max_units) {
-        return BadShipment("case_size", "case " + Shown(*label) + " holds " +
-                                            std::to_string(c.units.size()) + " units; 1 to " +
-                                            std::to_string(config_.case_max_units) + " allowed");
-      }
-      std::vector<events::UnitKey> units;
-      for (const auto& u : c.units) {
-        auto unit = Key(u, "unit");
-        if (!unit) return unit.error();
-        if (labels.count(*unit) || IsCase(unit->first, unit->second))
-          return BadShipment("case_in_case", "unit " + Shown(*unit) + " is a case's label");
-        if (!books_.LookupProduct(unit->first))
-          return BadShipment("unknown_gtin", "GTIN " + unit->first + " is not in the catalog");
-        if (!packed.emplace(*unit, *label).second)
-          return BadShipment("unit_in_two_cases", "unit " + Shown(*unit) + " is in two cases");
-        units.push_back(*unit);
-      }
-      cases.emplace_back(*label, std::move(units));
-    }
-    for (const auto& [unit, label] : packed) {
-      if (labels.count(unit) || IsCase(unit.first, unit.second))
-        return BadShipment("case_in_case", "unit " + Shown(unit) + " is a case's label");
-      auto other =
-          db_.Cached("SELECT case_gtin, case_serial FROM case_units WHERE gtin = ? AND serial = ?");
-      other.Bind(1, unit.first).Bind(2, unit.second);
-      if (other.Step() && events::UnitKey{other.Text(0), other.Text(1)} != label) {
-        return BadShipment("unit_in_two_cases", "unit " + Shown(unit) + " is already in case " +
-                                                    other.Text(0) + " / " + other.Text(1));
-      }
-    }
-    for (const auto& label : labels) {
-      auto known = db_.Cached("SELECT shipment FROM cases WHERE gtin = ? AND serial = ?");
-      known.Bind(1, label.first).Bind(2, label.second);
-      if (known.Step() && known.Text(0) != shipment->id) {
-        return BadShipment("case_twice", "case " + Shown(label) + " came with shipment " +
-                                             known.Text(0) + " already");
-      }
-    }
+    auto cases = CheckShipment(*shipment);
+    if (!cases) return cases.error();
     const std::int64_t now = books_.now_ms();
-    for (const auto& [label, units] : cases) {
+    for (const auto& [label, units] : *cases) {
       db_.Cached(
              "INSERT INTO cases(gtin, serial, shipment, at_ms) VALUES(?, ?, ?, ?) "
              "ON CONFLICT DO NOTHING")
@@ -169,7 +177,7 @@ Expected<StockLevel> Stock::ReceiveCase(const codes::Code& code) {
   return level;
 }
 
-void Stock::BreakOut(const std::vector<std::pair<std::string, std::string>>& units) {
+void Stock::BreakOut(const std::vector<UnitKey>& units) {
   std::map<events::UnitKey, std::vector<events::UnitKey>> by_case;
   for (const auto& unit : units) {
     auto st = db_.Cached(

@@ -23,6 +23,13 @@
 
 namespace sa::store {
 
+namespace events {
+struct Shipment;
+}
+
+// A unit or a case by its label: GTIN-14 and serial.
+using UnitKey = std::pair<std::string, std::string>;
+
 // Stock of one GTIN: on_hand is the cloud's last snapshot plus every local
 // move since (receipts, counts, sales, refunds, shipments); reserved is what
 // accepted orders hold; available the rest.
@@ -84,7 +91,7 @@ class Stock {
   Expected<void> RecordShipment(std::string_view body);
   // Inside a sale's or pick's transaction: the units leave their cases
   // (case.unpacked, one event per case). Throws ledger::Failure.
-  void BreakOut(const std::vector<std::pair<std::string, std::string>>& units);
+  void BreakOut(const std::vector<UnitKey>& units);
   // A count of one GTIN: the variance becomes a move; stock.counted.
   Expected<StockLevel> Count(std::string_view gtin, std::int64_t counted);
   // The cloud's count of a GTIN; local moves after it are added on top.
@@ -138,6 +145,9 @@ class Stock {
   std::int64_t InOpenCarts(const std::string& gtin14);
   std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
   bool IsCase(const std::string& gtin, const std::string& serial);
+  // A shipment's cases with their units, or the first rule one breaks.
+  Expected<std::vector<std::pair<UnitKey, std::vector<UnitKey>>>> CheckShipment(
+      const events::Shipment& shipment);
   Expected<StockLevel> ReceiveCase(const codes::Code& code);
   std::optional<Reservation> LoadReservation(std::string_view id);
   void SetStatus(const std::string& id, std::string_view status, bool closes);

@@ -26,7 +26,7 @@ Expected<OrderOffer> ParseOrderOffer(std::string_view body);
 
 // A shipment change's data read (shape only; Stock::RecordShipment checks
 // the rules): {"id","cases":[{"case":{"gtin","serial"},"units":[{"gtin","serial"}...]}...]}.
-using UnitKey = std::pair<std::string, std::string>;  // gtin (as sent), serial
+using store::UnitKey;  // gtin (as sent, until checked), serial
 struct ShipmentCase {
   UnitKey label;
   std::vector<UnitKey> units;
