@@ -94,6 +94,12 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options = {})
 // 8, 12, 13 or 14 digits with a good check digit, as 14 digits.
 Expected<std::string> NormaliseGtin(std::string_view digits);
 
+// The GS1 mod-10 check digit of `payload` (digits only; weights 3, 1, 3, ...
+// from the right), as GTINs, GLNs and SSCCs end in.
+char Gs1CheckDigit(std::string_view payload);
+// True when `digits` (at least 2, digits only) end in their GS1 check digit.
+bool Gs1CheckDigitOk(std::string_view digits);
+
 enum class SignatureState { valid, invalid, absent };
 std::string_view SignatureName(SignatureState state);
 

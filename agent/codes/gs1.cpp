@@ -84,18 +84,6 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// GS1 mod-10: weights 3,1,3,... from the right, excluding the check digit.
-bool Mod10Ok(std::string_view digits) {
-  if (digits.size() < 2 || !AllDigits(digits)) return false;
-  int sum = 0;
-  const std::size_t n = digits.size() - 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int d = digits[n - 1 - i] - '0';
-    sum += (i % 2 == 0) ? d * 3 : d;
-  }
-  return (10 - sum % 10) % 10 == digits[n] - '0';
-}
-
 int DaysInMonth(int year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
@@ -166,6 +154,21 @@ bool InCharset(char c, Charset cs) {
   return kPunct.find(c) != std::string_view::npos;
 }
 
+char Gs1CheckDigit(std::string_view payload) {
+  int sum = 0;
+  int weight = 3;
+  for (auto it = payload.rbegin(); it != payload.rend(); ++it) {
+    sum += (*it - '0') * weight;
+    weight = 4 - weight;
+  }
+  return static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+bool Gs1CheckDigitOk(std::string_view digits) {
+  return digits.size() >= 2 && AllDigits(digits) &&
+         Gs1CheckDigit(digits.substr(0, digits.size() - 1)) == digits.back();
+}
+
 Expected<std::string> NormaliseGtin(std::string_view digits) {
   if (!AllDigits(digits)) {
     return Refuse("bad_character", "a GTIN has digits only");
@@ -178,12 +181,7 @@ Expected<std::string> NormaliseGtin(std::string_view digits) {
                   "a GTIN has 8, 12, 13 or 14 digits; this one has " + std::to_string(n));
   }
   std::string gtin14 = std::string(14 - n, '0') + std::string(digits);
-  int sum = 0;
-  for (std::size_t i = 0; i < 13; ++i) {
-    const int d = gtin14[i] - '0';
-    sum += (i % 2 == 0) ? d * 3 : d;
-  }
-  const int check = (10 - sum % 10) % 10;
+  const int check = Gs1CheckDigit(std::string_view(gtin14).substr(0, 13)) - '0';
   if (gtin14[13] - '0' != check) {
     return Refuse("bad_check_digit", "GTIN " + std::string(digits) + " has check digit " +
                                          gtin14.substr(13) + ", expected " + std::to_string(check) +
@@ -228,7 +226,7 @@ Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::stri
   }
   if (ai == "00" || ai == "02" || (ai.size() == 3 && ai.substr(0, 2) == "41" && ai[2] <= '6')) {
     // SSCC, content GTIN and GLNs carry a GS1 mod-10 check digit too.
-    if (!Mod10Ok(value)) {
+    if (!Gs1CheckDigitOk(value)) {
       return Refuse("bad_check_digit",
                     "AI (" + ai_str + ") " + std::string(spec.title) + " has a wrong check digit");
     }

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 
+#include "codes.hpp"
+
 namespace sa::epcis::dl {
 
 bool AllDigits(std::string_view s) {
@@ -35,13 +37,7 @@ using Strings = std::vector<std::string>;
 
 // `digits` followed by its GS1 mod-10 check digit.
 std::string WithCheckDigit(const std::string& digits) {
-  int sum = 0;
-  int weight = 3;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    sum += (*it - '0') * weight;
-    weight = 4 - weight;
-  }
-  return digits + static_cast<char>('0' + (10 - sum % 10) % 10);
+  return digits + codes::Gs1CheckDigit(digits);
 }
 
 std::string PercentEncode(std::string_view s) {

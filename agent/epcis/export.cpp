@@ -27,6 +27,7 @@
 #include <optional>
 #include <vector>
 
+#include "codes.hpp"
 #include "epcis.hpp"
 #include "hash_internal.hpp"
 
@@ -266,15 +267,7 @@ Expected<std::vector<json>> Events(const Site& site, const Record& r) {
 
 bool MovesUnits(std::string_view type) { return Mappers().count(type) > 0; }
 
-bool ValidGln(std::string_view gln) {
-  if (gln.size() != 13) return false;
-  int sum = 0;
-  for (std::size_t i = 0; i < 13; ++i) {
-    if (gln[i] < '0' || gln[i] > '9') return false;
-    if (i < 12) sum += (gln[i] - '0') * (i % 2 == 0 ? 1 : 3);
-  }
-  return (10 - sum % 10) % 10 == gln[12] - '0';
-}
+bool ValidGln(std::string_view gln) { return gln.size() == 13 && codes::Gs1CheckDigitOk(gln); }
 
 bool ValidUtcOffset(std::string_view offset) {
   auto digit = [&](std::size_t i) { return offset[i] >= '0' && offset[i] <= '9'; };

@@ -307,6 +307,25 @@ TEST_CASE("currency: 3 upper-case letters") {
   }
 }
 
+TEST_CASE("store.gln and store.utc_offset: EPCIS locations and offsets") {
+  CHECK(Ok("[store]\ngln = \"6901234000009\"\n").gln == "6901234000009");
+  CHECK(Ok("").gln.empty());
+  CHECK(Ok("").utc_offset == "+08:00");
+  CHECK(Ok("[store]\nutc_offset = \"-03:30\"\n").utc_offset == "-03:30");
+  CHECK(ErrorOf("[store]\ngln = \"6901234000004\"\n") ==
+        "t.toml:2: store.gln must be 13 digits ending in their GS1 check digit, or \"\" "
+        "(got \"6901234000004\")");
+  CHECK(ErrorOf("[store]\ngln = \"690123400000\"\n").rfind("t.toml:2: store.gln", 0) == 0);
+  for (const char* bad : {"08:00", "+8:00", "+15:00", "UTC"}) {
+    INFO(bad);
+    CHECK(ErrorOf(std::string("[store]\nutc_offset = \"") + bad + "\"\n") ==
+          std::string("t.toml:2: store.utc_offset must be +HH:MM or -HH:MM (got \"") + bad + "\")");
+  }
+  CHECK(Ok("[stock]\ncase_max_units = 24\n").case_max_units == 24);
+  CHECK(ErrorOf("[stock]\ncase_max_units = 0\n") ==
+        "t.toml:2: stock.case_max_units must be between 1 and 100000 (got 0)");
+}
+
 TEST_CASE("SplitListen and the listen keys") {
   using Split = std::pair<std::string, std::uint16_t>;
   CHECK(config::SplitListen("127.0.0.1:8787") == Split{"127.0.0.1", 8787});
