@@ -367,7 +367,7 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
                                                    " was already sold; remove it from the sale");
       }
     }
-    std::vector<std::pair<std::string, std::string>> sold;
+    std::vector<UnitKey> sold;
     for (const auto& line : sale.lines) {
       if (!line.serial.empty()) sold.emplace_back(line.gtin, line.serial);
     }

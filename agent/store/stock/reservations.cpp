@@ -142,7 +142,7 @@ void Stock::Compensate(const Reservation& r, std::string_view event) {
 // Ends a held order without it leaving: its units go back to the shelf.
 void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
                      std::string_view event_type) {
-  std::vector<std::pair<std::string, std::string>> back;  // the units it held, for the event
+  std::vector<UnitKey> back;  // the units it held, for the event
   for (const auto& l : r.lines) {
     for (const auto& serial : l.picked) back.emplace_back(l.gtin, serial);
   }

@@ -128,10 +128,9 @@ std::string CaseEvent(const UnitKey& label, const std::vector<UnitKey>& units,
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string ReturnedUnits(const std::vector<std::pair<std::string, std::string>>& units) {
-  json list = json::array();
-  for (const auto& [gtin, serial] : units) list.push_back({{"gtin", gtin}, {"serial", serial}});
-  return json{{"returned_units", list}}.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string ReturnedUnits(const std::vector<UnitKey>& units) {
+  return json{{"returned_units", UnitsJson(units)}}.dump(-1, ' ', false,
+                                                         json::error_handler_t::replace);
 }
 
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings) {

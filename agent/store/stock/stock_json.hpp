@@ -49,7 +49,7 @@ std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::
                           const Override& by, const StockLevel& level);
 // {"returned_units":[{"gtin","serial"}...]}: what an order ended without
 // leaving put back on the shelf (empty when nothing was picked).
-std::string ReturnedUnits(const std::vector<std::pair<std::string, std::string>>& units);
+std::string ReturnedUnits(const std::vector<UnitKey>& units);
 // {"gtin","serial"} and friends for the extra fields above.
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings);
 
