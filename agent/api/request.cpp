@@ -142,6 +142,21 @@ Expected<std::vector<store::Payment>> ParsePayments(std::string_view body) {
   });
 }
 
+Expected<std::optional<store::PinApproval>> ParseApproval(std::string_view body) {
+  return Read<std::optional<store::PinApproval>>(
+      body, true, [](const json& j) -> std::optional<store::PinApproval> {
+        const json* f = Field(j, "approval", false);
+        if (!f) return std::nullopt;
+        if (!f->is_object()) {
+          throw BadField{"invalid_field", "\"approval\" must be an object {\"manager\",\"pin\"}"};
+        }
+        std::string manager = Required(*f, "manager");
+        if (!store::Shifts::IsValidCashierId(manager))
+          throw BadField{"invalid_cashier_id", "\"approval\".\"manager\" is not a cashier id"};
+        return store::PinApproval{std::move(manager), PinField(*f)};
+      });
+}
+
 Expected<std::string> ParseReason(std::string_view body) {
   return Read<std::string>(
       body, true, [](const json& j) { return StringField(j, "reason", false).value_or(""); });

@@ -41,6 +41,11 @@ Expected<Member> ParseMember(std::string_view body);
 
 Expected<std::vector<store::Payment>> ParsePayments(std::string_view body);
 
+// A manager's PIN for this one action: {"approval":{"manager","pin"}}, in
+// any manager action's body (refund, void, release, a scan with override).
+// Nothing when the body has none.
+Expected<std::optional<store::PinApproval>> ParseApproval(std::string_view body);
+
 // An optional free-text reason (void, reject, release); the store bounds it.
 Expected<std::string> ParseReason(std::string_view body);
 

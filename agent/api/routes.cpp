@@ -4,6 +4,7 @@
 #include "routes.hpp"
 
 #include "answers.hpp"
+#include "request.hpp"
 
 namespace sa::api {
 
@@ -115,6 +116,20 @@ void Dispatch(Context& ctx, const Route* route, Access access, const std::string
     ctx.log.Error("request failed", {{"what", e.what()}});
     Refuse(x, ErrorKind::internal, "internal_error", "the agent hit an internal error");
   }
+}
+
+void WithApproval(Context& ctx, const ExchangePtr& x, bool required,
+                  std::function<void(std::optional<store::Approval>)> then) {
+  auto pin = request::ParseApproval(x->body());
+  if (!pin) return x->Reply(ErrorAnswer(pin.error()));
+  if (!required && !*pin && !x->caller.manager()) return then(std::nullopt);
+  ctx.parts.sessions.Approve(x->caller, *pin,
+                             [x, then = std::move(then), alive = std::weak_ptr<int>(ctx.alive)](
+                                 Expected<store::Approval> approved) {
+                               if (alive.expired()) return;  // the server is gone
+                               if (!approved) return x->Reply(ErrorAnswer(approved.error()));
+                               then(std::move(approved).value());
+                             });
 }
 
 int StatusFor(const Error& error) {

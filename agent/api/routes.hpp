@@ -183,6 +183,17 @@ void Submit(Context& ctx, const ExchangePtr& x, ledger::Durability durability, b
       });
 }
 
+// A manager action (refund, post-void, override, release): the approval of
+// the caller when a manager (their session, the API token), else of the
+// manager's PIN in the body ({"approval":{"manager","pin"}}, checked by
+// sessions::Approve), then `then` with it on the loop. Refused otherwise
+// (403 manager_required, invalid_approval; 429 too_many_attempts). With
+// `required` false (voids: only a completed sale's needs a manager), `then`
+// runs without one when none was offered. Whatever `then` needs of the
+// caller it takes before this call: the session may end meanwhile.
+void WithApproval(Context& ctx, const ExchangePtr& x, bool required,
+                  std::function<void(std::optional<store::Approval>)> then);
+
 // A read on the writer, answered when it is done; never kept.
 template <class T>
 void Read(Context& ctx, const ExchangePtr& x, std::function<Expected<T>(store::Store&)> work,

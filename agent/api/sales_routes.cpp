@@ -77,19 +77,30 @@ void ScanIntoSale(Context& ctx, const ExchangePtr& x) {
     if (sale) ctx.events.SaleChanged(*sale);
     if (overridden && sale) ctx.events.EventWritten();
   };
-  ctx.parts.terminals.Check(body->payload, [&ctx, x, id, done, by = body->override_reserved](
-                                               Expected<store::CheckedCode> checked) {
-    if (!checked) {
-      x->Reply(ErrorAnswer(checked.error()));
-      return done(checked.error());
-    }
-    Submit<store::Sale>(
-        ctx, x, Durability::relaxed, true,
-        [id, by, checked = std::move(checked).value()](store::Store& s) {
-          return s.sales.AddCheckedCode(id, checked, by);
-        },
-        SaleAnswer, done);
-  });
+  auto scan_it = [&ctx, x, id, done, payload = body->payload](std::optional<store::Override> by) {
+    ctx.parts.terminals.Check(
+        payload, [&ctx, x, id, done, by](Expected<store::CheckedCode> checked) {
+          if (!checked) {
+            x->Reply(ErrorAnswer(checked.error()));
+            return done(checked.error());
+          }
+          Submit<store::Sale>(
+              ctx, x, Durability::relaxed, true,
+              [id, by, checked = std::move(checked).value()](store::Store& s) {
+                return s.sales.AddCheckedCode(id, checked, by);
+              },
+              SaleAnswer, done);
+        });
+  };
+  if (!body->override_reserved) return scan_it(std::nullopt);
+  // Taking a unit an order holds is a manager's call: the override names
+  // the manager who approved it (the API token's caller names one).
+  WithApproval(ctx, x, true,
+               [scan_it, by = *body->override_reserved](std::optional<store::Approval> approved) {
+                 store::Override o = by;
+                 if (approved && !approved->manager.empty()) o.manager = approved->manager;
+                 scan_it(o);
+               });
 }
 
 void BindMember(Context& ctx, const ExchangePtr& x) {
@@ -124,19 +135,27 @@ void CompleteSale(Context& ctx, const ExchangePtr& x) {
       });
 }
 
+// An open sale's cart is dropped by whoever sells it; a completed sale is
+// voided only with a manager's approval (the store says which it is).
 void VoidSale(Context& ctx, const ExchangePtr& x) {
   auto reason = request::ParseReason(x->body());
   if (Fails(x, reason)) return;
-  Submit<store::Sale>(
-      ctx, x, Durability::full, true,
-      [id = x->params[0], reason = *reason](store::Store& s) { return s.sales.Void(id, reason); },
-      SaleAnswer,
-      [&ctx](const Expected<store::Sale>& sale) {
-        if (!sale) return;
-        ++ctx.counters.sales_voided;
-        ctx.events.EventWritten();
-        ctx.events.SaleChanged(*sale);
-      });
+  WithApproval(ctx, x, false,
+               [&ctx, x, reason = *reason, terminal = x->caller.terminal(),
+                cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
+                 Submit<store::Sale>(
+                     ctx, x, Durability::full, true,
+                     [id = x->params[0], reason, approved, terminal, cashier](store::Store& s) {
+                       return s.sales.Void(id, reason, approved, terminal, cashier);
+                     },
+                     SaleAnswer,
+                     [&ctx](const Expected<store::Sale>& sale) {
+                       if (!sale) return;
+                       ++ctx.counters.sales_voided;
+                       ctx.events.EventWritten();
+                       ctx.events.SaleChanged(*sale);
+                     });
+               });
 }
 
 void RemoveLine(Context& ctx, const ExchangePtr& x) {
@@ -153,21 +172,27 @@ void RemoveLine(Context& ctx, const ExchangePtr& x) {
       SaleAnswer);
 }
 
+// A refund is a manager's action.
 void Refund(Context& ctx, const ExchangePtr& x) {
   auto body = request::ParseRefund(x->body());
   if (Fails(x, body)) return;
   const std::string terminal = body->terminal.value_or(x->caller.terminal());
-  Submit<store::Refund>(
-      ctx, x, Durability::full, true,
-      [refund = *body, terminal, cashier = x->caller.cashier()](store::Store& s) {
-        return s.sales.RefundUnits(refund.sale_id, refund.units, terminal, cashier);
-      },
-      [](const store::Refund& refund) { return JsonAnswer(201, store::RefundJson(refund)); },
-      [&ctx](const Expected<store::Refund>& refund) {
-        if (!refund) return;
-        ++ctx.counters.refunds;
-        ctx.events.EventWritten();
-      });
+  WithApproval(ctx, x, true,
+               [&ctx, x, refund = *body, terminal,
+                cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
+                 Submit<store::Refund>(
+                     ctx, x, Durability::full, true,
+                     [refund, terminal, cashier, approved](store::Store& s) {
+                       return s.sales.RefundUnits(refund.sale_id, refund.units, terminal, cashier,
+                                                  approved);
+                     },
+                     [](const store::Refund& r) { return JsonAnswer(201, store::RefundJson(r)); },
+                     [&ctx](const Expected<store::Refund>& r) {
+                       if (!r) return;
+                       ++ctx.counters.refunds;
+                       ctx.events.EventWritten();
+                     });
+               });
 }
 
 }  // namespace sa::api

@@ -136,8 +136,13 @@ void ReleaseOrder(Context& ctx, const ExchangePtr& x) {
   if (!id) return;
   auto reason = request::ParseReason(x->body());
   if (!reason) return x->Reply(ErrorAnswer(reason.error()));
-  Step(ctx, x,
-       [id = *id, reason = *reason](store::Store& s) { return s.stock.Release(id, reason); });
+  // Letting an order's units go is a manager's call.
+  WithApproval(ctx, x, true,
+               [&ctx, x, id = *id, reason = *reason](std::optional<store::Approval> approved) {
+                 Step(ctx, x, [id, reason, approved](store::Store& s) {
+                   return s.stock.Release(id, reason, approved);
+                 });
+               });
 }
 
 void ShipOrder(Context& ctx, const ExchangePtr& x) {

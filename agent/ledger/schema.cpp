@@ -295,7 +295,21 @@ CREATE TABLE case_units(
 CREATE INDEX case_units_by_case ON case_units(case_gtin, case_serial);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
+// Version 7: manager approval and post-voids. A refund records who approved
+// it; a completed sale voided in error (a post-void) is a refund of kind
+// 'void' of all of it, once per sale, with its reason. The sale itself is
+// never edited (invariant 7).
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE refunds ADD COLUMN kind TEXT NOT NULL DEFAULT 'refund'
+  CHECK (kind IN ('refund', 'void'));
+ALTER TABLE refunds ADD COLUMN approved_by TEXT;
+ALTER TABLE refunds ADD COLUMN approved_via TEXT;
+ALTER TABLE refunds ADD COLUMN reason TEXT;
+CREATE INDEX refunds_by_sale ON refunds(sale_id);
+CREATE UNIQUE INDEX refunds_one_void_per_sale ON refunds(sale_id) WHERE kind = 'void';
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

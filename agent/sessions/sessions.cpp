@@ -49,8 +49,8 @@ Caller Sessions::WhoIs(std::string_view bearer_token) {
   return caller;
 }
 
-void Sessions::Login(const std::string& cashier_id, const std::string& pin,
-                     const std::string& terminal, std::function<void(Expected<LoggedIn>)> done) {
+void Sessions::CheckPin(const std::string& cashier_id, const std::string& pin,
+                        std::function<void(Expected<store::Cashier>)> done) {
   if (!store::Shifts::IsValidCashierId(cashier_id)) return done(WrongLogin());
   const auto now = std::chrono::steady_clock::now();
   if (auto t = throttles_.find(cashier_id); t != throttles_.end() && t->second.locked_until > now) {
@@ -63,48 +63,81 @@ void Sessions::Login(const std::string& cashier_id, const std::string& pin,
   writer_.Submit<store::Credentials>(
       ledger::Durability::relaxed,
       [cashier_id](store::Store& s) { return s.shifts.CashierCredentials(cashier_id); },
-      [this, cashier_id, pin, terminal, done](Expected<store::Credentials> credentials) {
+      [this, cashier_id, pin, done](Expected<store::Credentials> credentials) {
         if (!credentials) return done(credentials.error());
         workers_.Run<Expected<store::Cashier>>(
             [credentials = std::move(credentials).value(), pin] {
               return store::Shifts::CheckPin(credentials, pin);
             },
-            [this, cashier_id, terminal, done](Expected<store::Cashier> checked) {
-              done(Finish(cashier_id, terminal, std::move(checked)));
+            [this, cashier_id, done](Expected<store::Cashier> checked) {
+              done(Counted(cashier_id, std::move(checked)));
             });
       });
 }
 
-Expected<LoggedIn> Sessions::Finish(const std::string& cashier_id, const std::string& terminal,
-                                    Expected<store::Cashier> checked) {
-  const auto now = std::chrono::steady_clock::now();
-  if (!checked) {
-    if (checked.error().code != "invalid_login") return checked.error();
-    if (throttles_.size() >= kMaxThrottled)
-      throttles_.clear();  // bounded; a flood only resets counts
-    auto& t = throttles_[cashier_id];
-    if (++t.failures >= kMaxFailures) {
-      t.failures = 0;
-      t.locked_until = now + kLockout;
-      log_.Warn("cashier login locked",
-                {{"cashier", cashier_id}, {"seconds", std::to_string(kLockout.count())}});
+Expected<store::Cashier> Sessions::Counted(const std::string& cashier_id,
+                                           Expected<store::Cashier> checked) {
+  if (checked) {
+    throttles_.erase(cashier_id);
+    return checked;
+  }
+  if (checked.error().code != "invalid_login") return checked.error();
+  if (throttles_.size() >= kMaxThrottled)
+    throttles_.clear();  // bounded; a flood only resets counts
+  auto& t = throttles_[cashier_id];
+  if (++t.failures >= kMaxFailures) {
+    t.failures = 0;
+    t.locked_until = std::chrono::steady_clock::now() + kLockout;
+    log_.Warn("cashier login locked",
+              {{"cashier", cashier_id}, {"seconds", std::to_string(kLockout.count())}});
+  }
+  return WrongLogin();
+}
+
+void Sessions::Login(const std::string& cashier_id, const std::string& pin,
+                     const std::string& terminal, std::function<void(Expected<LoggedIn>)> done) {
+  CheckPin(cashier_id, pin, [this, terminal, done](Expected<store::Cashier> checked) {
+    if (!checked) return done(checked.error());
+    if (sessions_.size() >= kMaxSessions) {
+      // Drop the idlest: a device that logs in and never out must not grow this forever.
+      auto oldest = std::min_element(
+          sessions_.begin(), sessions_.end(),
+          [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
+      sessions_.erase(oldest);
     }
-    return WrongLogin();
+    crypto::Bytes raw(32);
+    crypto::RandomBytes(raw);
+    LoggedIn in{crypto::Base64UrlEncode(raw), *checked, terminal,
+                ExpiresAt(SystemClock().now_ms())};
+    sessions_[in.token] = Session{*checked, terminal, std::chrono::steady_clock::now()};
+    log_.Info("cashier logged in", {{"cashier", checked->id}, {"terminal", terminal}});
+    done(std::move(in));
+  });
+}
+
+void Sessions::Approve(const Caller& caller, const std::optional<store::PinApproval>& pin,
+                       std::function<void(Expected<store::Approval>)> done) {
+  if (caller.admin) return done(store::Approval{"", "api_token"});
+  if (caller.manager()) return done(store::Approval{caller.cashier(), "session"});
+  if (!pin) {
+    return done(MakeError(ErrorKind::forbidden, "manager_required",
+                          "this needs a manager: a manager's session, or a manager's id and PIN "
+                          "for this one action (\"approval\":{\"manager\",\"pin\"})"));
   }
-  throttles_.erase(cashier_id);
-  if (sessions_.size() >= kMaxSessions) {
-    // Drop the idlest: a device that logs in and never out must not grow this forever.
-    auto oldest = std::min_element(
-        sessions_.begin(), sessions_.end(),
-        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
-    sessions_.erase(oldest);
-  }
-  crypto::Bytes raw(32);
-  crypto::RandomBytes(raw);
-  LoggedIn in{crypto::Base64UrlEncode(raw), *checked, terminal, ExpiresAt(SystemClock().now_ms())};
-  sessions_[in.token] = Session{*checked, terminal, now};
-  log_.Info("cashier logged in", {{"cashier", checked->id}, {"terminal", terminal}});
-  return in;
+  CheckPin(pin->manager, pin->pin, [this, done](Expected<store::Cashier> checked) {
+    if (!checked) {
+      if (checked.error().code != "invalid_login") return done(checked.error());
+      return done(
+          MakeError(ErrorKind::forbidden, "invalid_approval", "unknown manager or wrong PIN"));
+    }
+    if (checked->role != "manager") {
+      log_.Warn("approval refused: not a manager", {{"cashier", checked->id}});
+      return done(MakeError(ErrorKind::forbidden, "invalid_approval",
+                            "cashier " + checked->id + " is not a manager"));
+    }
+    log_.Info("manager approved an action", {{"manager", checked->id}});
+    done(store::Approval{checked->id, "pin"});
+  });
 }
 
 bool Sessions::Logout(const Caller& caller) {

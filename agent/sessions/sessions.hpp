@@ -6,8 +6,14 @@
 // in a row is locked for 60 s: a 4-digit PIN must not be guessable over the
 // LAN. Roles: a manager (or the API token) may do what a cashier may not.
 //
+// Manager actions (refunds, voids of completed sales, overriding an order's
+// hold on a unit, releasing an order) are approved here, in one place: by a
+// manager's own session, by the API token, or by a manager's PIN typed on
+// the cashier's screen for that one action (throttled like a login).
+//
 // Errors (Error::code): invalid_login (unauthorized), too_many_attempts
-// (throttled), invalid_pin, and the store's errors.
+// (throttled), invalid_pin, manager_required and invalid_approval
+// (forbidden), and the store's errors.
 #pragma once
 
 #include <chrono>
@@ -61,6 +67,13 @@ class Sessions {
   // one PIN check; `done` on the loop. `terminal` is where the session sells.
   void Login(const std::string& cashier_id, const std::string& pin, const std::string& terminal,
              std::function<void(Expected<LoggedIn>)> done);
+  // A manager action: approved by the caller when they are a manager (their
+  // session, or the API token), else by `pin` when it is a manager's. `done`
+  // on the loop: the approval, or manager_required (nothing approves it),
+  // invalid_approval (an unknown id, a wrong PIN, or a cashier's PIN),
+  // too_many_attempts.
+  void Approve(const Caller& caller, const std::optional<store::PinApproval>& pin,
+               std::function<void(Expected<store::Approval>)> done);
   // Ends the caller's session; false when there was none.
   bool Logout(const Caller& caller);
   // A cashier removed: their sessions end now, not at their idle timeout.
@@ -77,8 +90,11 @@ class Sessions {
     int failures = 0;
     std::chrono::steady_clock::time_point locked_until{};
   };
-  Expected<LoggedIn> Finish(const std::string& cashier_id, const std::string& terminal,
-                            Expected<store::Cashier> checked);
+  // The store's one PIN check, on a worker, throttled per cashier id.
+  void CheckPin(const std::string& cashier_id, const std::string& pin,
+                std::function<void(Expected<store::Cashier>)> done);
+  // A wrong PIN counts towards the lockout; a right one clears it.
+  Expected<store::Cashier> Counted(const std::string& cashier_id, Expected<store::Cashier> checked);
 
   loop::Workers& workers_;
   daemon::Writer& writer_;

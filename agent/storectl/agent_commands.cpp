@@ -659,9 +659,11 @@ void PrintReport(const json& r) {
   const json sales = r.value("sales", json::object());
   const json refunds = r.value("refunds", json::object());
   const json voids = r.value("voids", json::object());
+  const json post_voids = r.value("post_voids", json::object());
   row("sales  x" + Str(sales, "count"), Money(sales, "total"));
   row("refunds  x" + Str(refunds, "count"), Money(refunds, "total"));
   row("voids  x" + Str(voids, "count"), "");
+  row("post-voids  x" + Str(post_voids, "count"), Money(post_voids, "total"));
   std::cout << rule << "\nby method (sales / refunds / net)\n";
   for (const auto& m : Array(r, "by_method")) {
     row("  " + Str(m, "method"),

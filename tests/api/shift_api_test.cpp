@@ -242,14 +242,22 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   CHECK(a["cashier"] == "ann");
   CHECK(a["shift_id"] == sid);
   shop.Sell(ann, kWrap, "Z2", json::array({{{"method", "cash"}, {"amount", 1000}}}));  // change 500
-  shop.Sell(ann, kTote, "Z3", json::array({{{"method", "card"}, {"amount", 12900}, {"ref", "T"}}}));
+  const json z3 = shop.Sell(ann, kTote, "Z3",
+                            json::array({{{"method", "card"}, {"amount", 12900}, {"ref", "T"}}}));
   auto v = ann.Post("/v1/sales", "{}");
   const std::string vid = v.json()["id"];
   REQUIRE(ann.Post("/v1/sales/" + vid + "/scans", json{{"payload", shop.Label(kTote, "Z4")}}.dump())
               .status == 200);
   REQUIRE(ann.Post("/v1/sales/" + vid + "/void", "{}").status == 200);
-  REQUIRE(ann.Post("/v1/refunds", json{{"sale_id", a["id"]}, {"serials", {"Z1"}}}.dump()).status ==
-          201);
+  // A refund and a post-void at ann's till, each with a manager's PIN.
+  shop.AddCashier("mia", "7391", "manager");
+  const json by_mia = {{"manager", "mia"}, {"pin", "7391"}};
+  REQUIRE(ann.Post("/v1/refunds",
+                   json{{"sale_id", a["id"]}, {"serials", {"Z1"}}, {"approval", by_mia}}.dump())
+              .status == 201);
+  REQUIRE(ann.Post("/v1/sales/" + z3["id"].get<std::string>() + "/void",
+                   json{{"reason", "rang up twice"}, {"approval", by_mia}}.dump())
+              .status == 200);
 
   auto x = ann.Get("/v1/shifts/" + sid + "/report");  // X report while open
   REQUIRE(x.status == 200);
@@ -271,11 +279,12 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   CHECK(r["sales"] == json{{"count", 3}, {"total", 59900 + 500 + 12900}});
   CHECK(r["refunds"] == json{{"count", 1}, {"total", 59900}});
   CHECK(r["voids"] == json{{"count", 1}});
+  CHECK(r["post_voids"] == json{{"count", 1}, {"total", 12900}});
   CHECK(r["by_method"].size() == 2);
   CHECK(Method(r, "cash") ==
         json{{"method", "cash"}, {"sales", 60400}, {"refunds", 59900}, {"net", 500}});
   CHECK(Method(r, "card") ==
-        json{{"method", "card"}, {"sales", 12900}, {"refunds", 0}, {"net", 12900}});
+        json{{"method", "card"}, {"sales", 12900}, {"refunds", 12900}, {"net", 0}});
   CHECK(r["cash"] == json{{"opening_float", 20000},
                           {"sales", 61000},
                           {"refunds", 59900},
@@ -307,6 +316,105 @@ TEST_CASE("a shift's Z report over HTTP has every figure right and its event", "
   CHECK(list.json()["shifts"][0]["id"] == sid);
   CHECK(shop.api.Get("/v1/shifts?status=open").json()["shifts"].empty());
   CHECK(shop.api.Get("/v1/shifts/" + sid).json()["status"] == "closed");
+}
+
+TEST_CASE(
+    "manager actions are refused for a cashier and done with a manager's PIN, which the "
+    "event names",
+    "[api][manager]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("mia", "7391", "manager");
+  Api ann = shop.As("ann", "4826", "till-1");
+  const json sold =
+      shop.Sell(ann, kScarf, "M1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
+  const std::string sale = sold["id"];
+  auto refund = [&](const json& approval) {
+    json body = {{"sale_id", sale}, {"serials", {"M1"}}};
+    if (!approval.is_null()) body["approval"] = approval;
+    return ann.Post("/v1/refunds", body.dump());
+  };
+  const std::string none = shop.Ledger("SELECT count(*) FROM refunds");
+  REQUIRE(none == "0");
+
+  SECTION("refused, each with its own code, and nothing written") {
+    CHECK(ErrorCode(refund(nullptr), 403) == "manager_required");
+    CHECK(ErrorCode(refund({{"manager", "mia"}, {"pin", "0000"}}), 403) == "invalid_approval");
+    CHECK(ErrorCode(refund({{"manager", "nobody"}, {"pin", "7391"}}), 403) == "invalid_approval");
+    // A cashier's own PIN is not a manager's.
+    CHECK(ErrorCode(refund({{"manager", "ann"}, {"pin", "4826"}}), 403) == "invalid_approval");
+    CHECK(ErrorCode(refund({{"manager", "mia"}}), 400) == "missing_field");
+    CHECK(ErrorCode(refund({{"manager", "mia"}, {"pin", "12"}}), 400) == "invalid_pin");
+    CHECK(ErrorCode(refund("mia:7391"), 400) == "invalid_field");
+    CHECK(ErrorCode(ann.Post("/v1/sales/" + sale + "/void", R"({"reason":"x"})"), 403) ==
+          "manager_required");
+    // Overriding an order's hold and releasing an order are asked before anything else.
+    auto open = ann.Post("/v1/sales", "{}");
+    const std::string cart = open.json()["id"];
+    CHECK(ErrorCode(ann.Post("/v1/sales/" + cart + "/scans",
+                             json{{"payload", shop.Label(kTote, "M2")},
+                                  {"override", {{"manager", "mia"}, {"reason", "x"}}}}
+                                 .dump()),
+                    403) == "manager_required");
+    CHECK(ErrorCode(ann.Post("/v1/reservations/o-1/release", "{}"), 403) == "manager_required");
+    CHECK(ErrorCode(shop.api.Post("/v1/reservations/o-1/release", "{}"), 404) ==
+          "reservation_not_found");
+    CHECK(shop.Ledger("SELECT count(*) FROM refunds") == "0");
+    CHECK(shop.Ledger("SELECT count(*) FROM outbox WHERE type <> 'sale.completed'") == "0");
+    // A cart is still the cashier's to drop.
+    CHECK(ann.Post("/v1/sales/" + cart + "/void", "{}").status == 200);
+  }
+  SECTION("a refund with the manager's PIN names the manager") {
+    auto r = refund({{"manager", "mia"}, {"pin", "7391"}});
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    CHECK(r.json()["approved_by"] == json{{"manager", "mia"}, {"via", "pin"}});
+    const json event =
+        json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'refund.completed'"));
+    CHECK(event["approved_by"] == json{{"manager", "mia"}, {"via", "pin"}});
+    CHECK(shop.Ledger("SELECT approved_by || '/' || approved_via FROM refunds") == "mia/pin");
+  }
+  SECTION("a post-void with the manager's PIN names the manager and puts the unit back") {
+    auto r = ann.Post(
+        "/v1/sales/" + sale + "/void",
+        json{{"reason", "wrong customer"}, {"approval", {{"manager", "mia"}, {"pin", "7391"}}}}
+            .dump());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(r.json()["status"] == "completed");
+    CHECK(r.json()["post_void"]["approved_by"] == json{{"manager", "mia"}, {"via", "pin"}});
+    CHECK(r.json()["post_void"]["amount"] == 59900);
+    const json event =
+        json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'sale.voided'"));
+    CHECK(event["post_void"] == true);
+    CHECK(event["approved_by"]["manager"] == "mia");
+    CHECK(shop.Ledger("SELECT state FROM units WHERE serial = 'M1'") == "in_stock");
+    CHECK(ErrorCode(ann.Post("/v1/sales/" + sale + "/void",
+                             json{{"reason", "again"},
+                                  {"approval", {{"manager", "mia"}, {"pin", "7391"}}}}
+                                 .dump()),
+                    409) == "sale_already_voided");
+  }
+  SECTION("a manager's own session needs no PIN; the API token neither") {
+    Api mia = shop.As("mia", "7391", "till-2");
+    auto r = mia.Post("/v1/refunds", json{{"sale_id", sale}, {"serials", {"M1"}}}.dump());
+    REQUIRE(r.status == 201);
+    CHECK(r.json()["approved_by"] == json{{"manager", "mia"}, {"via", "session"}});
+    const json again =
+        shop.Sell(ann, kTote, "M3", json::array({{{"method", "card"}, {"amount", 12900}}}));
+    auto v = shop.api.Post("/v1/sales/" + again["id"].get<std::string>() + "/void",
+                           R"({"reason":"test sale"})");
+    REQUIRE(v.status == 200);
+    CHECK(v.json()["post_void"]["approved_by"] == json{{"manager", nullptr}, {"via", "api_token"}});
+  }
+  SECTION("guessing a manager's PIN is throttled like a login") {
+    for (int i = 0; i < 5; ++i) {
+      CHECK(ErrorCode(refund({{"manager", "mia"}, {"pin", "000" + std::to_string(i)}}), 403) ==
+            "invalid_approval");
+    }
+    CHECK(ErrorCode(refund({{"manager", "mia"}, {"pin", "7391"}}), 429) == "too_many_attempts");
+    CHECK(shop.Ledger("SELECT count(*) FROM refunds") == "0");
+  }
 }
 
 TEST_CASE("shift bad input is a typed 4xx and changes nothing", "[api][shift][bad_input]") {

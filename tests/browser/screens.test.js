@@ -321,7 +321,7 @@ test('cashier: close the shift with events waiting to sync and see the Z report'
   await page.locator('#z-warnings .pending-warning').waitFor();
   const z = await text(page, '#z-body');
   assert.match(z, /Sales\s*3\s*·\s*¥1,456\.00/, z);   // 2 scarves + 2 totes
-  assert.match(z, /Voided sales\s*1/, z);
+  assert.match(z, /Voided carts\s*1/, z);
   assert.match(z, /Expected in drawer\s*¥329\.00/, z);
   assert.match(z, /Over \/ short\s*-¥1\.00/, z);
   await lib.screenshot(page, '09-z-report');

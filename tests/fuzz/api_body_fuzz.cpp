@@ -37,6 +37,10 @@ using namespace sa;
 using nlohmann::json;
 namespace request = sa::api::request;
 
+// The fuzzer calls as the API token does: a manager's actions are approved
+// (who may approve is sessions::Approve's, tested over HTTP).
+const store::Approval kApiToken{"", "api_token"};
+
 const std::string kScarf = "06950123450005";
 const std::string kTote = "06950123450036";
 
@@ -199,7 +203,8 @@ std::optional<Answer> SaleRoute(store::Store& s, const std::string& id, const st
   if (action == "void") {
     auto reason = request::ParseReason(body);
     if (RefusedAtTheDoor(reason)) return std::nullopt;
-    return SaleAnswer(s.sales.Void(id, *reason));
+    if (RefusedAtTheDoor(request::ParseApproval(body))) return std::nullopt;
+    return SaleAnswer(s.sales.Void(id, *reason, kApiToken));
   }
   return Answer{};
 }
@@ -213,8 +218,9 @@ std::optional<Answer> OrderRoute(store::Store& s, const std::string& id, const s
   if (action == "reject" || action == "release") {
     auto reason = request::ParseReason(body);
     if (RefusedAtTheDoor(reason)) return std::nullopt;
+    if (RefusedAtTheDoor(request::ParseApproval(body))) return std::nullopt;
     return OrderAnswer(action == "reject" ? s.stock.Reject(id, *reason)
-                                          : s.stock.Release(id, *reason));
+                                          : s.stock.Release(id, *reason, kApiToken));
   }
   if (action == "pick") {
     auto payload = request::ParsePayload(body);
@@ -249,9 +255,10 @@ std::optional<Answer> Route(store::Store& s, std::string_view method,
   if (seg[1] == "refunds" && n == 2) {
     auto refund = request::ParseRefund(body);
     if (RefusedAtTheDoor(refund)) return std::nullopt;
-    return Of<store::Refund>(
-        s.sales.RefundUnits(refund->sale_id, refund->units, refund->terminal.value_or("")),
-        [](const store::Refund& r) { return store::RefundJson(r); });
+    if (RefusedAtTheDoor(request::ParseApproval(body))) return std::nullopt;
+    return Of<store::Refund>(s.sales.RefundUnits(refund->sale_id, refund->units,
+                                                 refund->terminal.value_or(""), "", kApiToken),
+                             [](const store::Refund& r) { return store::RefundJson(r); });
   }
   if (seg[1] == "stock" && n == 3) {
     auto level = [](const store::StockLevel& l) {

@@ -220,7 +220,7 @@ TEST_CASE("migration step 5 -> 6 adds cases, one case per unit", "[ledger][migra
         "INSERT INTO units(gtin, serial, state, updated_at_ms) "
         "VALUES('09506000134352', 'A1', 'in_stock', 1)");
   }
-  auto v6 = Database::Open(path);
+  auto v6 = Database::Open(path, {.target_version = 6});
   REQUIRE(v6);
   CHECK((*v6)->UserVersion() == 6);
   CHECK(Count(**v6, "SELECT count(*) FROM units") == 1);
@@ -236,6 +236,34 @@ TEST_CASE("migration step 5 -> 6 adds cases, one case per unit", "[ledger][migra
                               "'19506000134359', 'NONE', 'packed')"),
                   sa::ledger::Failure);
   CHECK_THROWS_AS((*v6)->Exec("UPDATE case_units SET state = 'lost'"), sa::ledger::Failure);
+}
+
+TEST_CASE("migration step 6 -> 7: refunds say who approved them; one post-void per sale",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v6 = Database::Open(path, {.target_version = 6});
+    REQUIRE(v6);
+    (*v6)->Exec(
+        "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1', 'completed', 'CNY', 1);"
+        "INSERT INTO refunds(id, sale_id, amount_minor, at_ms) VALUES('r1', 's1', 100, 2)");
+  }
+  auto v7 = Database::Open(path);
+  REQUIRE(v7);
+  CHECK((*v7)->UserVersion() == 7);
+  // A refund from before is a refund, approved by nobody on record.
+  CHECK(Count(**v7, "SELECT count(*) FROM refunds WHERE kind = 'refund' AND approved_by IS NULL") ==
+        1);
+  (*v7)->Exec(
+      "INSERT INTO refunds(id, sale_id, amount_minor, at_ms, kind, approved_by, approved_via, "
+      "reason) VALUES('v1', 's1', 100, 3, 'void', 'm1', 'pin', 'wrong customer')");
+  CHECK_THROWS_AS((*v7)->Exec("INSERT INTO refunds(id, sale_id, amount_minor, at_ms, kind) "
+                              "VALUES('v2', 's1', 100, 4, 'void')"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v7)->Exec("INSERT INTO refunds(id, sale_id, amount_minor, at_ms, kind) "
+                              "VALUES('x1', 's1', 1, 4, 'gift')"),
+                  sa::ledger::Failure);
 }
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {
   TempDir dir;

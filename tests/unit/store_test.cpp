@@ -282,7 +282,8 @@ TEST_CASE("invariant 7: a completed sale is immutable", "[store][invariant]") {
   CHECK(Code(b.shop->sales.Scan(sale.id, b.Label(kTote, "T1"))) == "sale_not_open");
   CHECK(Code(b.shop->sales.RemoveLine(sale.id, sale.lines[0].id)) == "sale_not_open");
   CHECK(Code(b.shop->sales.Complete(sale.id, {{"cash", 59900, ""}})) == "sale_not_open");
-  CHECK(Code(b.shop->sales.Void(sale.id, "oops")) == "sale_not_open");
+  // Voiding it is a manager's correction (a post-void), never an edit of it.
+  CHECK(Code(b.shop->sales.Void(sale.id, "oops")) == "manager_required");
   CHECK(Code(b.shop->sales.BindPhone(sale.id, "13812345678")) == "sale_not_open");
   CHECK(b.Snapshot() == before);
   // Nor can anyone with SQL access bend it.
@@ -577,4 +578,89 @@ TEST_CASE("a sale is found by the first or last characters of its id", "[store][
     REQUIRE_FALSE(r);
     CHECK(r.error().code == "invalid_field");
   }
+}
+
+TEST_CASE("a post-void takes a completed sale back whole, once, and only with a manager",
+          "[store][void]") {
+  Books b;
+  store::Config config = store::DemoConfig();
+  config.require_signature = false;
+  store::Store shop(*b.db, config, b.clock);
+  const store::Approval manager{"mia", "pin"};
+  const std::string id = b.Open();
+  REQUIRE(shop.sales.Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(shop.sales.Scan(id, "6950123450043"));
+  REQUIRE(shop.sales.Scan(id, "6950123450043"));  // 2 x 500
+  const auto plain_before = shop.stock.Level("06950123450043").value().on_hand;
+  b.clock.advance_ms(1234);
+  auto sale = shop.sales.Complete(id, {{"cash", 61000, ""}});  // 60900, change 100
+  REQUIRE(sale);
+  REQUIRE(sale->total == 60900);
+  const std::string before = b.Snapshot();
+
+  // Nothing of a refused post-void is written.
+  CHECK(Code(shop.sales.Void(id, "wrong customer")) == "manager_required");
+  CHECK(shop.sales.Void(id, "wrong customer").error().kind == ErrorKind::forbidden);
+  CHECK(Code(shop.sales.Void(id, "", manager)) == "invalid_reason");
+  CHECK(Code(shop.sales.Void("no-such-sale", "x", manager)) == "sale_not_found");
+  CHECK(b.Snapshot() == before);
+
+  b.clock.advance_ms(5 * 60 * 1000);
+  auto voided = shop.sales.Void(id, "rang up the wrong customer", manager);
+  REQUIRE(voided);
+  // The sale stays as it was completed (invariant 7); the post-void is the correction.
+  CHECK(voided->status == "completed");
+  CHECK(voided->total == 60900);
+  REQUIRE(voided->post_void);
+  CHECK(voided->post_void->amount == 60900);
+  CHECK(voided->post_void->approved.manager == "mia");
+  CHECK(voided->post_void->approved.via == "pin");
+  CHECK(voided->post_void->reason == "rang up the wrong customer");
+  CHECK(shop.sales.GetSale(id)->post_void);
+
+  // The units are back: the serial sells again, the plain items are on hand again.
+  CHECK(shop.stock.Level("06950123450043").value().on_hand == plain_before);
+  CHECK(shop.sales.Scan(b.Open(), b.Label(kScarf, "S1")));
+
+  // The money goes back by the sale's own method, net of the change.
+  CHECK(b.Rows("SELECT method, amount_minor FROM refund_payments") == "cash|60900|\n");
+
+  const auto events = b.Events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].type == "sale.completed");
+  CHECK(events[1].type == "sale.voided");
+  const auto p = nlohmann::json::parse(events[1].payload);
+  CHECK(p["post_void"] == true);
+  CHECK(p["sale_id"] == id);
+  CHECK(p["reason"] == "rang up the wrong customer");
+  CHECK(p["amount"] == 60900);
+  CHECK(p["approved_by"] == nlohmann::json{{"manager", "mia"}, {"via", "pin"}});
+  CHECK(p["lines"].size() == 2);
+  // The sale's own event, re-stated exactly by a correction, is at the sale's close.
+  CHECK(p["completed_at_ms"] == events[0].at_ms);
+  CHECK(events[0].at_ms == *sale->closed_at_ms);
+
+  // Once only, and then nothing of it is left to refund.
+  const std::string after = b.Snapshot();
+  CHECK(Code(shop.sales.Void(id, "again", manager)) == "sale_already_voided");
+  CHECK(shop.sales.RefundUnits(id, {"S1"}, "", "", manager).error().code == "sale_already_voided");
+  CHECK(b.Snapshot() == after);
+}
+
+TEST_CASE("a sale refunded in part is refunded, not post-voided", "[store][void]") {
+  Books b;
+  const store::Approval manager{"", "api_token"};
+  const std::string id = b.Open();
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "T1")));
+  REQUIRE(b.shop->sales.Complete(id, {{"card", 72800, ""}}));
+  auto refund = b.shop->sales.RefundUnits(id, {"T1"}, "", "", manager);
+  REQUIRE(refund);
+  REQUIRE(refund->approved);
+  CHECK(refund->approved->via == "api_token");
+  CHECK(nlohmann::json::parse(b.Events().back().payload)["approved_by"] ==
+        nlohmann::json{{"manager", nullptr}, {"via", "api_token"}});
+  const std::string before = b.Snapshot();
+  CHECK(Code(b.shop->sales.Void(id, "oops", manager)) == "sale_partly_refunded");
+  CHECK(b.Snapshot() == before);
 }

@@ -56,8 +56,11 @@ std::string Books::NextCounter(std::string_view name) {
 }
 
 void Books::Append(std::string_view type, const std::string& payload) {
+  Append(type, payload, clock_.now_ms());
+}
+
+void Books::Append(std::string_view type, const std::string& payload, std::int64_t now) {
   const std::int64_t seq = std::stoll(NextCounter("outbox_seq"));
-  const std::int64_t now = clock_.now_ms();
   db_.Cached("INSERT INTO outbox(seq, id, type, at_ms, payload) VALUES(?, ?, ?, ?, ?)")
       .Bind(1, seq)
       .Bind(2, crypto::NewUuidV7(now))

@@ -66,6 +66,21 @@ struct CheckedCode {
   codes::SignatureState signature = codes::SignatureState::absent;
 };
 
+// Who let a manager's action happen: a manager's own session, a manager's
+// PIN entered at someone else's till for this one action, or the device's
+// API token (storectl on the store box). Recorded in the action's event.
+struct Approval {
+  std::string manager;  // the manager's cashier id; empty for the API token
+  std::string via;      // session | pin | api_token
+};
+
+// A manager's id and PIN typed at a till for one action, to be checked
+// (sessions::Approve) before it becomes an Approval.
+struct PinApproval {
+  std::string manager;
+  std::string pin;
+};
+
 // An event of the outbox, as the cloud will get it (EventEnvelope).
 struct Event {
   std::int64_t seq = 0;
@@ -139,6 +154,10 @@ class Books {
   // describes, and its seq comes from a counter in the same transaction, so
   // a rollback takes the number back and the per-device seq has no gaps.
   void Append(std::string_view type, const std::string& payload);
+  // The same at a time the caller read (a sale's completion: the sale's
+  // closed_at and its event's `at` are one instant, so a later correction
+  // can re-state the event exactly).
+  void Append(std::string_view type, const std::string& payload, std::int64_t at_ms);
   // The next value of a named counter ("receipt_no"), as text.
   std::string NextCounter(std::string_view name);
   std::optional<Product> LookupProduct(std::string_view gtin14);

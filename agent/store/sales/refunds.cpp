@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Refunds of completed sales: units named by serial go back to stock (they
-// may be sold again), and the money goes back by the sale's own methods.
+// may be sold again), and the money goes back by the sale's own methods. A
+// post-void is the same for the whole sale, as a correction.
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -19,7 +20,8 @@ using part::NotFound;
 using part::Refused;
 
 Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
-                                    std::string_view terminal, std::string_view cashier) {
+                                    std::string_view terminal, std::string_view cashier,
+                                    const std::optional<Approval>& approved) {
   if (terminal.size() > 64 || !ValidUtf8(terminal)) {
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
   }
@@ -35,32 +37,87 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
                                                 std::string(sale_id) + " is " + *status);
     }
     const Sale sale = LoadSale(sale_id);
+    if (sale.post_void) {
+      return Conflict("sale_already_voided",
+                      "sale " + sale.id + " was voided: nothing of it is left to refund");
+    }
     auto lines = RefundedLines(sale, units);
     if (!lines) return lines.error();
-    const std::int64_t now = books_.now_ms();
     Refund refund;
-    refund.id = crypto::NewUuidV7(now);
+    refund.id = crypto::NewUuidV7(books_.now_ms());
     refund.sale_id = sale_id;
     refund.currency = sale.currency;
+    refund.approved = approved;
     for (const Line* line : *lines) refund.amount += line->amount;
-    const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
-    db_.Cached(
-           "INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id) "
-           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM shifts WHERE terminal = ?5 "
-           "AND status = 'open'))")
+    TakeBack(sale, refund, *lines, "refund", terminal, cashier, {});
+    for (const Line* line : *lines) refund.serials.push_back(line->serial);
+    books_.Append("refund.completed", events::RefundCompleted(refund, sale, *lines));
+    tx.Commit();
+    return refund;
+  });
+}
+
+Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view reason,
+                                    const Approval& approved, std::string_view terminal,
+                                    std::string_view cashier) {
+  if (reason.empty()) {
+    return BadRequest("invalid_reason", "say why a completed sale is voided (\"reason\")");
+  }
+  const Sale sale = LoadSale(sale_id);
+  if (sale.post_void) {
+    return Conflict("sale_already_voided", "sale " + sale.id + " was already voided");
+  }
+  auto refunded = db_.Cached("SELECT 1 FROM refunds WHERE sale_id = ? AND kind = 'refund' LIMIT 1");
+  refunded.Bind(1, sale_id);
+  if (refunded.Step()) {
+    return Conflict("sale_partly_refunded", "units of sale " + sale.id +
+                                                " were refunded: refund the rest instead of "
+                                                "voiding it");
+  }
+  std::vector<const Line*> lines;
+  for (const auto& line : sale.lines) lines.push_back(&line);
+  Refund back;
+  back.id = crypto::NewUuidV7(books_.now_ms());
+  back.sale_id = sale.id;
+  back.currency = sale.currency;
+  back.amount = sale.total;
+  back.approved = approved;
+  TakeBack(sale, back, lines, "void", terminal, cashier, reason);
+  Sale voided = LoadSale(sale_id);
+  books_.Append("sale.voided", events::SalePostVoided(voided));
+  return voided;
+}
+
+void Sales::TakeBack(const Sale& sale, const Refund& refund, const std::vector<const Line*>& lines,
+                     std::string_view kind, std::string_view terminal, std::string_view cashier,
+                     std::string_view reason) {
+  const std::int64_t now = books_.now_ms();
+  const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
+  auto text = [](std::string_view v) {
+    return v.empty() ? std::nullopt : std::optional(std::string(v));
+  };
+  db_.Cached(
+         "INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id, kind, "
+         "approved_by, approved_via, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM "
+         "shifts WHERE terminal = ?5 AND status = 'open'), ?7, ?8, ?9, ?10)")
+      .Bind(1, refund.id)
+      .Bind(2, sale.id)
+      .Bind(3, refund.amount)
+      .Bind(4, now)
+      .Bind(5, where)
+      .BindOptional(6, text(cashier))
+      .Bind(7, kind)
+      .BindOptional(8, refund.approved ? text(refund.approved->manager) : std::nullopt)
+      .BindOptional(9, refund.approved ? text(refund.approved->via) : std::nullopt)
+      .BindOptional(10, text(reason))
+      .Run();
+  PayBack(sale, refund);
+  for (const Line* line : lines) {
+    db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
         .Bind(1, refund.id)
-        .Bind(2, sale_id)
-        .Bind(3, refund.amount)
-        .Bind(4, now)
-        .Bind(5, where)
-        .BindOptional(6, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
+        .Bind(2, line->id)
         .Run();
-    PayBack(sale, refund);
-    for (const Line* line : *lines) {
-      db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
-          .Bind(1, refund.id)
-          .Bind(2, line->id)
-          .Run();
+    if (!line->serial.empty()) {
       // The unit goes back to stock: it may be sold again.
       db_.Cached(
              "UPDATE units SET state = 'in_stock', sale_id = NULL, updated_at_ms = ? "
@@ -69,20 +126,18 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
           .Bind(2, line->gtin)
           .Bind(3, line->serial)
           .Run();
-      db_.Cached(
-             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-             "VALUES(?, ?, 1, 'refund', ?, ?)")
-          .Bind(1, line->gtin)
-          .Bind(2, line->serial)
-          .Bind(3, refund.id)
-          .Bind(4, now)
-          .Run();
-      refund.serials.push_back(line->serial);
     }
-    books_.Append("refund.completed", events::RefundCompleted(refund, sale, *lines));
-    tx.Commit();
-    return refund;
-  });
+    db_.Cached(
+           "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+           "VALUES(?, ?, ?, ?, ?, ?)")
+        .Bind(1, line->gtin)
+        .BindOptional(2, text(line->serial))
+        .Bind(3, line->qty)
+        .Bind(4, kind)
+        .Bind(5, refund.id)
+        .Bind(6, now)
+        .Run();
+  }
 }
 
 Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale,

@@ -26,6 +26,12 @@ json LinesJson(const std::vector<Line>& lines) {
   return out;
 }
 
+json ApprovalJson(const std::optional<Approval>& approved) {
+  if (!approved) return nullptr;
+  return {{"manager", approved->manager.empty() ? json(nullptr) : json(approved->manager)},
+          {"via", approved->via}};
+}
+
 json ToJson(const Sale& sale) {
   json j = {{"id", sale.id},
             {"status", sale.status},
@@ -50,6 +56,15 @@ json ToJson(const Sale& sale) {
   j["closed_at"] = sale.closed_at_ms ? json(FormatTimestamp(*sale.closed_at_ms)) : json(nullptr);
   j["cashier"] = sale.cashier.empty() ? json(nullptr) : json(sale.cashier);
   j["shift_id"] = sale.shift_id.empty() ? json(nullptr) : json(sale.shift_id);
+  j["post_void"] = nullptr;
+  if (sale.post_void) {
+    const auto& v = *sale.post_void;
+    j["post_void"] = {{"id", v.id},
+                      {"at", FormatTimestamp(v.at_ms)},
+                      {"reason", v.reason},
+                      {"amount", v.amount},
+                      {"approved_by", ApprovalJson(v.approved)}};
+  }
   return j;
 }
 
@@ -60,8 +75,13 @@ std::string SaleJson(const Sale& sale) {
 }
 
 std::string RefundJson(const Refund& refund) {
-  return json{{"id", refund.id},         {"sale_id", refund.sale_id},   {"serials", refund.serials},
-              {"amount", refund.amount}, {"currency", refund.currency}, {"status", "completed"}}
+  return json{{"id", refund.id},
+              {"sale_id", refund.sale_id},
+              {"serials", refund.serials},
+              {"amount", refund.amount},
+              {"currency", refund.currency},
+              {"status", "completed"},
+              {"approved_by", ApprovalJson(refund.approved)}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -81,6 +101,7 @@ std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_
 
 std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
   nlohmann::json j = ToJson(sale);
+  j.erase("post_void");  // a completed sale has none yet
   if (sale.member && sale.member->member_id.empty()) {
     j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};
   }
@@ -94,13 +115,34 @@ std::string SaleVoided(const Sale& sale, std::string_view reason) {
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string SalePostVoided(const Sale& sale) {
+  const PostVoid& v = *sale.post_void;
+  return json{{"sale_id", sale.id},
+              {"receipt_no", sale.receipt_no},
+              {"terminal", sale.terminal},
+              {"reason", v.reason},
+              {"total", sale.total},
+              {"currency", sale.currency},
+              {"lines", LinesJson(sale.lines)},
+              {"post_void", true},
+              {"completed_at_ms", sale.closed_at_ms.value_or(0)},
+              {"void_id", v.id},
+              {"amount", v.amount},
+              {"approved_by", ApprovalJson(v.approved)}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<const Line*>& lines) {
   nlohmann::json out = nlohmann::json::array();
   for (const Line* line : lines) out.push_back(LineJson(*line));
-  return nlohmann::json{{"refund_id", refund.id},        {"sale_id", sale.id},
-                        {"receipt_no", sale.receipt_no}, {"amount", refund.amount},
-                        {"currency", refund.currency},   {"lines", out}}
+  return nlohmann::json{{"refund_id", refund.id},
+                        {"sale_id", sale.id},
+                        {"receipt_no", sale.receipt_no},
+                        {"amount", refund.amount},
+                        {"currency", refund.currency},
+                        {"lines", out},
+                        {"approved_by", ApprovalJson(refund.approved)}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -16,6 +16,10 @@ std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_
                                std::string_view phone_masked);
 std::string SaleCompleted(const Sale& sale, std::string_view phone_hash);
 std::string SaleVoided(const Sale& sale, std::string_view reason);
+// A completed sale voided in error (sale.voided with "post_void": true): the
+// whole sale, when its sale.completed was written (completed_at_ms), and the
+// manager who approved it.
+std::string SalePostVoided(const Sale& sale);
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<const Line*>& lines);
 std::string CodeDiverted(std::string_view gtin, std::string_view serial,

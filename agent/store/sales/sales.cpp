@@ -93,6 +93,17 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     st.Bind(1, sale_id);
     while (st.Step()) sale.payments.push_back(Payment{st.Text(0), st.Int(1), st.Text(2)});
   }
+  if (sale.status == "completed") {
+    auto st = db_.Cached(
+        "SELECT id, at_ms, coalesce(reason, ''), coalesce(approved_by, ''), "
+        "coalesce(approved_via, ''), amount_minor FROM refunds WHERE sale_id = ? AND kind = "
+        "'void'");
+    st.Bind(1, sale_id);
+    if (st.Step()) {
+      sale.post_void =
+          PostVoid{st.Text(0), st.Int(1), st.Text(2), Approval{st.Text(3), st.Text(4)}, st.Int(5)};
+    }
+  }
   return sale;
 }
 
@@ -414,18 +425,34 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
       st.Bind(1, sale_id);
       if (st.Step()) phone_hash = st.Text(0);
     }
-    books_.Append("sale.completed", events::SaleCompleted(sale, phone_hash));
+    // At the sale's closed_at: a post-void re-states this very event.
+    books_.Append("sale.completed", events::SaleCompleted(sale, phone_hash), now);
     tx.Commit();  // synchronous=FULL: the WAL is fsync'd before this returns
     return sale;
   });
 }
 
-Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason) {
+Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason,
+                           const std::optional<Approval>& approved, std::string_view terminal,
+                           std::string_view cashier) {
   if (reason.size() > 200 || !ValidUtf8(reason)) {
     return BadRequest("invalid_reason", "a reason is at most 200 characters of UTF-8");
   }
+  if (terminal.size() > 64 || !ValidUtf8(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
+  }
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
+    if (SaleStatus(sale_id) == "completed") {
+      if (!approved) {
+        return MakeError(ErrorKind::forbidden, "manager_required",
+                         "voiding a completed sale needs a manager: their session, or their "
+                         "PIN for this one action");
+      }
+      auto voided = VoidCompleted(sale_id, reason, *approved, terminal, cashier);
+      if (voided) tx.Commit();
+      return voided;
+    }
     if (auto refused = CheckOpen(sale_id)) return *refused;
     const std::int64_t now = books_.now_ms();
     db_.Cached(

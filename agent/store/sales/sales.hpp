@@ -14,7 +14,8 @@
 // member_code_malformed, member_code_forged, member_code_expired,
 // member_code_replayed, not_a_member_code, phone_invalid,
 // phone_binding_unavailable, sale_not_completed, serial_not_in_sale,
-// serial_ambiguous, serial_already_refunded, nothing_to_refund.
+// serial_ambiguous, serial_already_refunded, nothing_to_refund,
+// manager_required (forbidden), sale_already_voided, sale_partly_refunded.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,17 @@ struct Member {
   std::string phone_masked;  // bound by phone: 138****5678
 };
 
+// A completed sale voided in error (a post-void): all of it comes back,
+// units to the shelf and money by the sale's own methods. The sale itself
+// stays as it was completed (invariant 7); this is the correction.
+struct PostVoid {
+  std::string id;
+  std::int64_t at_ms = 0;
+  std::string reason;
+  Approval approved;
+  MinorUnits amount = 0;
+};
+
 struct Sale {
   std::string id;
   std::string status;  // open | completed | voided
@@ -66,6 +78,7 @@ struct Sale {
   std::optional<std::int64_t> closed_at_ms;
   std::string cashier;   // who opened it ("" when opened with the API token)
   std::string shift_id;  // the terminal's shift it was completed or voided in
+  std::optional<PostVoid> post_void;
 };
 
 struct Refund {
@@ -74,6 +87,7 @@ struct Refund {
   std::vector<std::string> serials;
   MinorUnits amount = 0;
   std::string currency;
+  std::optional<Approval> approved;  // the manager who let it happen
 };
 
 // A unit named for a refund: its serial, and its GTIN when the serial alone
@@ -113,12 +127,23 @@ class Sales {
   // Payments must sum to the total, or exceed it only by cash (change is
   // returned).
   Expected<Sale> Complete(std::string_view sale_id, const std::vector<Payment>& payments);
-  Expected<Sale> Void(std::string_view sale_id, std::string_view reason);
+  // An open sale: the cart is dropped, by whoever sells it. A completed one
+  // is a post-void: it needs a manager's `approved` (manager_required
+  // without) and a reason, and the whole sale comes back as one correction
+  // (sale.voided with post_void), counted in the open shift of `terminal`
+  // (default: the sale's terminal). A sale refunded in part is refunded, not
+  // voided (sale_partly_refunded).
+  Expected<Sale> Void(std::string_view sale_id, std::string_view reason,
+                      const std::optional<Approval>& approved = std::nullopt,
+                      std::string_view terminal = {}, std::string_view cashier = {});
   // serial_ambiguous when a serial names two lines of the sale: pass the GTIN.
   // The refund counts in the open shift of `terminal` (default: the sale's
   // terminal) and is paid back by the sale's own methods, in payment order.
+  // Who may refund is the caller's rule (a manager: sessions::Approve); the
+  // store records `approved`.
   Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
-                               std::string_view terminal = {}, std::string_view cashier = {});
+                               std::string_view terminal = {}, std::string_view cashier = {},
+                               const std::optional<Approval>& approved = std::nullopt);
 
  private:
   // All throw ledger::Failure; they run inside a transaction.
@@ -138,6 +163,15 @@ class Sales {
                                                    const std::vector<UnitRef>& units);
   // Pays `refund` back by the sale's own methods (refund_payments).
   void PayBack(const Sale& sale, const Refund& refund);
+  // Writes the refund (kind refund or void) and its payments back, and puts
+  // `lines` back in stock: serialised units to in_stock, plain items by
+  // their quantity.
+  void TakeBack(const Sale& sale, const Refund& refund, const std::vector<const Line*>& lines,
+                std::string_view kind, std::string_view terminal, std::string_view cashier,
+                std::string_view reason);
+  Expected<Sale> VoidCompleted(std::string_view sale_id, std::string_view reason,
+                               const Approval& approved, std::string_view terminal,
+                               std::string_view cashier);
 
   Books& books_;
   Stock& stock_;

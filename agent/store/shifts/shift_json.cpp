@@ -45,6 +45,7 @@ std::string ShiftReportJson(const ShiftReport& r) {
                    {"sales", {{"count", r.sales_count}, {"total", r.sales_total}}},
                    {"refunds", {{"count", r.refunds_count}, {"total", r.refunds_total}}},
                    {"voids", {{"count", r.voids_count}}},
+                   {"post_voids", {{"count", r.post_voids_count}, {"total", r.post_voids_total}}},
                    {"by_method", std::move(methods)},
                    {"cash",
                     {{"opening_float", r.opening_float},

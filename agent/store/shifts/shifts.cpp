@@ -133,11 +133,18 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
       "WHERE s.shift_id = ? AND s.status = 'completed' GROUP BY p.method");
   {
     auto st = db_.Cached(
-        "SELECT count(*), coalesce(sum(amount_minor), 0) FROM refunds WHERE shift_id = ?");
+        "SELECT kind, count(*), coalesce(sum(amount_minor), 0) FROM refunds WHERE shift_id = ? "
+        "GROUP BY kind");
     st.Bind(1, shift.id);
-    st.Step();
-    r.refunds_count = st.Int(0);
-    r.refunds_total = st.Int(1);
+    while (st.Step()) {
+      if (st.Text(0) == "void") {
+        r.post_voids_count = st.Int(1);
+        r.post_voids_total = st.Int(2);
+      } else {
+        r.refunds_count = st.Int(1);
+        r.refunds_total = st.Int(2);
+      }
+    }
   }
   AddByMethod(by, &MethodTotals::refunds, shift.id,
               "SELECT rp.method, sum(rp.amount_minor) FROM refund_payments rp "

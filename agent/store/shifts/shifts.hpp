@@ -51,7 +51,9 @@ struct MethodTotals {
 
 // What was sold, voided and refunded on the terminal while the shift was
 // open. expected = opening cash + cash taken - change given - cash refunded;
-// variance = counted - expected (only once closed).
+// variance = counted - expected (only once closed). Refunds and post-voids
+// (completed sales voided in error) are counted apart; the money both paid
+// back is in each method's `refunds` and in cash_refunds.
 struct ShiftReport {
   std::string shift_id;
   std::string terminal;
@@ -63,7 +65,9 @@ struct ShiftReport {
   MinorUnits sales_total = 0;
   std::int64_t refunds_count = 0;
   MinorUnits refunds_total = 0;
-  std::int64_t voids_count = 0;
+  std::int64_t voids_count = 0;  // open carts dropped
+  std::int64_t post_voids_count = 0;
+  MinorUnits post_voids_total = 0;
   std::vector<MethodTotals> by_method;  // sorted by method
   MinorUnits opening_float = 0;
   MinorUnits cash_sales = 0;  // cash tendered (before change)

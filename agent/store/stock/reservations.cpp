@@ -141,7 +141,7 @@ void Stock::Compensate(const Reservation& r, std::string_view event) {
 
 // Ends a held order without it leaving: its units go back to the shelf.
 void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
-                     std::string_view event_type) {
+                     std::string_view event_type, const std::optional<Approval>& approved) {
   std::vector<UnitKey> back;  // the units it held, for the event
   for (const auto& l : r.lines) {
     for (const auto& serial : l.picked) back.emplace_back(l.gtin, serial);
@@ -154,8 +154,8 @@ void Stock::GiveBack(const Reservation& r, std::string_view status, std::string_
   Compensate(r, status);
   db_.Cached("UPDATE reservations SET reason = ? WHERE id = ?").Bind(1, reason).Bind(2, r.id).Run();
   SetStatus(r.id, status, true);
-  books_.Append(event_type,
-                events::ReservationEvent(*LoadReservation(r.id), events::ReturnedUnits(back)));
+  books_.Append(event_type, events::ReservationEvent(*LoadReservation(r.id),
+                                                     events::ReturnedUnits(back, approved)));
 }
 
 Expected<void> Stock::RecordOrderOffer(std::string_view id, std::string_view kind,
@@ -458,7 +458,8 @@ Expected<Reservation> Stock::HandOver(std::string_view id, std::string_view pick
   });
 }
 
-Expected<Reservation> Stock::Release(std::string_view id, std::string_view reason) {
+Expected<Reservation> Stock::Release(std::string_view id, std::string_view reason,
+                                     const std::optional<Approval>& approved) {
   if (!reason.empty() && !Printable(reason, 200))
     return BadRequest("invalid_reason", "a reason is 1-200 characters");
   return Guarded([&]() -> Expected<Reservation> {
@@ -467,7 +468,7 @@ Expected<Reservation> Stock::Release(std::string_view id, std::string_view reaso
     if (!r) return NotFound("reservation_not_found", "no order " + std::string(id));
     if (!Open(r->status)) return StateError(*r, "only an accepted order holds stock to release");
     GiveBack(*r, "released", reason.empty() ? "released by a manager" : reason,
-             "reservation.released");
+             "reservation.released", approved);
     Reservation out = *LoadReservation(id);
     tx.Commit();
     return out;

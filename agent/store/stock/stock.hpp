@@ -118,8 +118,10 @@ class Stock {
   Expected<Reservation> Ship(std::string_view id, std::string_view carrier,
                              std::string_view tracking_no);
   Expected<Reservation> HandOver(std::string_view id, std::string_view pickup_code);
-  // By a manager: the units go back to stock.
-  Expected<Reservation> Release(std::string_view id, std::string_view reason);
+  // By a manager (`approved`, recorded in reservation.released; who may is
+  // the caller's rule: sessions::Approve): the units go back to stock.
+  Expected<Reservation> Release(std::string_view id, std::string_view reason,
+                                const std::optional<Approval>& approved = std::nullopt);
   // Every accepted order whose TTL has lapsed before it was fully picked
   // gives its stock back (reservation.expired); a fully picked one waits for
   // its courier or customer. Returns how many expired.
@@ -153,7 +155,8 @@ class Stock {
   void SetStatus(const std::string& id, std::string_view status, bool closes);
   void Compensate(const Reservation& r, std::string_view event);
   void GiveBack(const Reservation& r, std::string_view status, std::string_view reason,
-                std::string_view event_type);
+                std::string_view event_type,
+                const std::optional<Approval>& approved = std::nullopt);
   Expected<Reservation> Leave(std::string_view id, std::string_view kind, std::string_view status,
                               const std::function<std::optional<Error>(Reservation&)>& check);
 

@@ -128,9 +128,15 @@ std::string CaseEvent(const UnitKey& label, const std::vector<UnitKey>& units,
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string ReturnedUnits(const std::vector<UnitKey>& units) {
-  return json{{"returned_units", UnitsJson(units)}}.dump(-1, ' ', false,
-                                                         json::error_handler_t::replace);
+std::string ReturnedUnits(const std::vector<UnitKey>& units,
+                          const std::optional<Approval>& approved) {
+  json j = {{"returned_units", UnitsJson(units)}};
+  if (approved) {
+    j["approved_by"] = {
+        {"manager", approved->manager.empty() ? json(nullptr) : json(approved->manager)},
+        {"via", approved->via}};
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings) {

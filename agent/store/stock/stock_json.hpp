@@ -49,7 +49,9 @@ std::string StockOverride(std::string_view sale_id, std::string_view gtin, std::
                           const Override& by, const StockLevel& level);
 // {"returned_units":[{"gtin","serial"}...]}: what an order ended without
 // leaving put back on the shelf (empty when nothing was picked).
-std::string ReturnedUnits(const std::vector<UnitKey>& units);
+// {"returned_units":[…]}, and "approved_by" {"manager","via"} when given.
+std::string ReturnedUnits(const std::vector<UnitKey>& units,
+                          const std::optional<Approval>& approved = std::nullopt);
 // {"gtin","serial"} and friends for the extra fields above.
 std::string Fields(std::initializer_list<std::pair<const char*, std::string>> strings);
 

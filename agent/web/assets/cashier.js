@@ -161,12 +161,14 @@
     const rows = [];
     const row = (k, v, cls) => el('tr' + (cls ? '.' + cls : ''), {}, el('th', { text: k }), el('td', { text: v }));
     const sales = r.sales || {}, refunds = r.refunds || {}, voids = r.voids || {}, cash = r.cash || {};
+    const postVoids = r.post_voids || {};
     rows.push(row('Till', (r.terminal || T()) + (r.cashier ? ' — ' + r.cashier : '')));
     rows.push(row('Opened', SA.time(r.opened_at)));
     rows.push(row('Closed', SA.time(r.closed_at)));
     rows.push(row('Sales', (sales.count || 0) + '  ·  ' + money(sales.total || 0)));
     rows.push(row('Refunds', (refunds.count || 0) + '  ·  ' + money(refunds.total || 0)));
-    rows.push(row('Voided sales', String(voids.count || 0)));
+    rows.push(row('Voided carts', String(voids.count || 0)));
+    rows.push(row('Post-voids', (postVoids.count || 0) + '  ·  ' + money(postVoids.total || 0)));
     const top = el('table.ztable', {}, el('tbody', {}, rows));
     const methods = el('table.ztable', {},
       el('thead', {}, el('tr', {}, el('th', { text: 'Method' }), el('th', { text: 'Sales' }),
