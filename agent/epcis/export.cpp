@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The store's unit moves as EPCIS 2.0 ObjectEvents (JSON-LD, CBV 2.0 words).
-// One outbox record, one EPCIS event at most; the mapping (docs/epcis.md):
+// One outbox record, one EPCIS event at most, but a post-void; the mapping
+// (docs/epcis.md):
 //
 //   outbox type                     action   bizStep          disposition
 //   stock.received                  OBSERVE  receiving        sellable_accessible
@@ -16,6 +17,11 @@
 //   stock.case_received             OBSERVE  receiving        sellable_accessible  (the case
 //                                                                                   and its units)
 //   case.unpacked                   AggregationEvent DELETE, unpacking: units out of their case
+//   sale.voided with post_void      two events, in this order:
+//     - the sale's own event re-stated with an errorDeclaration (reason did_not_occur,
+//       correctiveEventIDs: the next event); its eventID stays the sale event's
+//     - the corrective event: OBSERVE  stocking  sellable_accessible  (the sale's units back)
+//   sale.voided of an open cart     none (its units never left the shelf)
 //
 // Units are GS1 Digital Link URIs (https://id.gs1.org/01/{gtin}/21/{serial}),
 // plain items a quantityList of their class (https://id.gs1.org/01/{gtin}).
@@ -128,6 +134,8 @@ void AddPicked(Move& m, const json& payload) {
   }
 }
 
+// A sale.completed is read from its "id" and "lines" alone: a post-void
+// re-states the sale's event from those two (VoidEvents).
 std::optional<Move> SaleMove(const std::string& type, const json& p) {
   Move m;
   if (type == "sale.completed") {
@@ -197,21 +205,6 @@ std::optional<Move> CaseMove(const std::string& type, const json& p) {
   return m;
 }
 
-using Mapper = std::optional<Move> (*)(const std::string&, const json&);
-
-const std::map<std::string, Mapper, std::less<>>& Mappers() {
-  static const std::map<std::string, Mapper, std::less<>> kMappers = {
-      {"stock.received", StockMove},        {"stock.counted", StockMove},
-      {"unit.revoked", StockMove},          {"sale.completed", SaleMove},
-      {"refund.completed", SaleMove},       {"reservation.picked", OrderMove},
-      {"reservation.shipped", OrderMove},   {"reservation.handed_over", OrderMove},
-      {"reservation.released", OrderMove},  {"reservation.expired", OrderMove},
-      {"reservation.cancelled", OrderMove}, {"stock.case_received", CaseMove},
-      {"case.unpacked", CaseMove},
-  };
-  return kMappers;
-}
-
 std::string Location(const Site& site) {
   return site.gln.empty() ? "urn:store-agent:loc:" + PercentEncode(site.store_id)
                           : "https://id.gs1.org/414/" + site.gln;
@@ -243,21 +236,84 @@ json EpcisEvent(const Site& site, const Record& r, const Move& m) {
   return e;
 }
 
+// The events of one record's payload: none, one, or (a post-void) two.
+using Mapper = std::vector<json> (*)(const Site&, const Record&, const json&);
+
+// Most records are one move, or none.
+template <std::optional<Move> (*Map)(const std::string&, const json&)>
+std::vector<json> OneMove(const Site& site, const Record& r, const json& payload) {
+  const auto move = Map(r.type, payload);
+  if (!move) return {};
+  return {EpcisEvent(site, r, *move)};
+}
+
+// A void. An open cart's moved nothing: no event. A post-void takes back a
+// completed sale recorded in error (EPCIS 2.0 error declaration): the sale's
+// own event, re-stated exactly as its sale.completed record exports it (same
+// eventID: the Event Hash leaves errorDeclaration out) with an
+// errorDeclaration, then the corrective event that puts its units back.
+std::vector<json> VoidEvents(const Site& site, const Record& r, const json& p) {
+  const auto post_void = p.find("post_void");
+  if (post_void == p.end()) return {};
+  if (!post_void->is_boolean()) throw std::invalid_argument("post_void is not a boolean");
+  if (!post_void->get<bool>()) return {};
+  const std::string sale_id = Text(p, "sale_id");
+  const auto completed_at = p.find("completed_at_ms");
+  if (completed_at == p.end() || !completed_at->is_number_integer())
+    throw std::invalid_argument("no completed_at_ms");
+  const auto lines = p.find("lines");
+  if (lines == p.end() || !lines->is_array()) throw std::invalid_argument("no lines");
+
+  // The sale.completed record as the sale mapping reads it (its "id" and "lines").
+  const Record sale{r.id, "sale.completed", completed_at->get<std::int64_t>(), ""};
+  const auto sold = SaleMove(sale.type, json{{"id", sale_id}, {"lines", *lines}});
+  json declared = EpcisEvent(site, sale, *sold);
+
+  Move back = Make("stocking", "sellable_accessible");
+  AddLines(back, p);
+  back.biz_transactions.push_back(Transaction("", "sale", sale_id));
+  json corrective = EpcisEvent(site, r, back);
+
+  declared["errorDeclaration"] = {{"declarationTime", FormatTimestamp(r.at_ms)},
+                                  {"reason", "did_not_occur"},
+                                  {"correctiveEventIDs", json::array({corrective["eventID"]})}};
+  return {std::move(declared), std::move(corrective)};
+}
+
+const std::map<std::string, Mapper, std::less<>>& Mappers() {
+  static const std::map<std::string, Mapper, std::less<>> kMappers = {
+      {"stock.received", OneMove<StockMove>},
+      {"stock.counted", OneMove<StockMove>},
+      {"unit.revoked", OneMove<StockMove>},
+      {"sale.completed", OneMove<SaleMove>},
+      {"refund.completed", OneMove<SaleMove>},
+      {"sale.voided", VoidEvents},
+      {"reservation.picked", OneMove<OrderMove>},
+      {"reservation.shipped", OneMove<OrderMove>},
+      {"reservation.handed_over", OneMove<OrderMove>},
+      {"reservation.released", OneMove<OrderMove>},
+      {"reservation.expired", OneMove<OrderMove>},
+      {"reservation.cancelled", OneMove<OrderMove>},
+      {"stock.case_received", OneMove<CaseMove>},
+      {"case.unpacked", OneMove<CaseMove>},
+  };
+  return kMappers;
+}
+
 Error BadRecord(const Record& r, std::string_view why) {
   return MakeError(ErrorKind::invalid_request, "epcis_bad_record",
                    "event " + r.id + " (" + r.type + "): " + std::string(why));
 }
 
-// The EPCIS events of one record (none or one), or why it cannot be read.
+// The EPCIS events of one record (none, one, or two for a post-void), or why
+// it cannot be read.
 Expected<std::vector<json>> Events(const Site& site, const Record& r) {
   const auto mapper = Mappers().find(r.type);
   if (mapper == Mappers().end()) return std::vector<json>{};
   const json payload = json::parse(r.payload, nullptr, false);
   if (!payload.is_object()) return BadRecord(r, "the payload is not a JSON object");
   try {
-    const auto move = mapper->second(r.type, payload);
-    if (!move) return std::vector<json>{};
-    return std::vector<json>{EpcisEvent(site, r, *move)};
+    return mapper->second(site, r, payload);
   } catch (const std::exception& e) {  // a field missing or of the wrong type
     return BadRecord(r, e.what());
   }

@@ -121,7 +121,8 @@ class Ingest {
   // Records a rejected event; `at_seq` when it takes its seq (acked_seq moves).
   json Reject(const json& ev, std::int64_t seq, std::string_view code, const std::string& message,
               bool at_seq);
-  // §8: an accepted sale sells its units, an accepted refund puts them back.
+  // §8: an accepted sale sells its units, an accepted refund or post-void
+  // puts them back.
   void UpdateSoldUnits(std::string_view type, const json& payload);
   std::optional<std::string> IngestedId(std::int64_t seq);
   void MarkIngested(std::int64_t seq, const std::string& id, std::string_view status);
@@ -211,7 +212,11 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
     // PayloadProblem saw to the sale's "id" and "lines".
     sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));
   }
-  if (type == "refund.completed") {
+  // A refund puts its units back; so does a post-void, all of the sale's (an
+  // open cart's void sold nothing).
+  const auto flag = payload.find("post_void");
+  const bool post_void = type == "sale.voided" && flag != payload.end() && *flag == true;
+  if (type == "refund.completed" || post_void) {
     auto sale_id = payload.find("sale_id");
     auto lines = payload.find("lines");
     if (sale_id == payload.end() || !sale_id->is_string() || lines == payload.end() ||

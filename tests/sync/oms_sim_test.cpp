@@ -848,3 +848,42 @@ TEST_CASE("fault drop answers nothing and commits nothing", "[oms-sim]") {
   REQUIRE(a.status == 200);
   CHECK(a.Json()["results"][0]["status"] == "accepted");
 }
+
+TEST_CASE("a post-voided sale puts its units back, an open cart's void does not",
+          "[oms-sim][post-void]") {
+  Cloud c;
+  Device a_till = c.device;
+  Device b_till = c.device;
+  b_till.id = "till-2";
+  b_till.key = Device::NewKey();
+  REQUIRE(a_till.Register().status == 200);
+  REQUIRE(b_till.Register().status == 200);
+
+  auto voided = [](const std::string& sale_id, const std::vector<std::string>& serials, bool post) {
+    json p{{"sale_id", sale_id}, {"terminal", "t1"},  {"reason", "r"},
+           {"total", 59900},     {"currency", "CNY"}, {"lines", Sale(sale_id, serials)["lines"]}};
+    if (post) {
+      p["post_void"] = true;
+      p["completed_at_ms"] = 1795000000123;
+      p["void_id"] = "v-" + sale_id;
+      p["amount"] = 59900;
+      p["approved_by"] = {{"manager", "m1"}, {"via", "pin"}};
+    }
+    return p;
+  };
+  // P1 sold then post-voided; O1 sold, then an (open-cart shaped) void of it.
+  REQUIRE(a_till
+              .Push(json::array({a_till.Event(1, "sale.completed", Sale("s-a1", {"P1"})),
+                                 a_till.Event(2, "sale.voided", voided("s-a1", {"P1"}, true)),
+                                 a_till.Event(3, "sale.completed", Sale("s-a2", {"O1"})),
+                                 a_till.Event(4, "sale.voided", voided("s-a2", {"O1"}, false))}))
+              .Json()["acked_seq"] == 4);
+  REQUIRE(b_till.Push(json::array({b_till.Event(1, "sale.completed", Sale("s-b1", {"P1", "O1"}))}))
+              .Json()["acked_seq"] == 1);
+  Answer alerts = Admin(c.oms.url(), "GET", "/admin/v1/stores/s-0042/alerts");
+  REQUIRE(alerts.status == 200);
+  const json list = alerts.Json()["alerts"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].dump().find("\"O1\"") != std::string::npos);
+  CHECK(list[0].dump().find("\"P1\"") == std::string::npos);
+}

@@ -5,13 +5,15 @@
 // docs/epcis.md, checked field by field; what moves nothing is none; the
 // document carries the fields EPCIS 2.0's JSON schema requires and streams;
 // each eventID is the event's own CBV 2.0 Event Hash ID; bad records are
-// refused by name.
+// refused by name; a post-void is an errorDeclaration on the sale's event
+// and a corrective event.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "epcis.hpp"
+#include "hash_internal.hpp"
 #include "ledger_shop.hpp"
 #include "store.hpp"
 
@@ -90,6 +92,30 @@ void CheckEvent(const json& e, const std::string& biz_step, const std::string& d
   CHECK(id.rfind("ni:///sha-256;", 0) == 0);
   CHECK(id.size() == std::string("ni:///sha-256;?ver=CBV2.0").size() + 64);
   CHECK(id.substr(id.size() - 11) == "?ver=CBV2.0");
+}
+
+// An EPCISDocument's text, checked for what the EPCIS 2.0 JSON schema
+// requires of a document and an ObjectEvent, with each eventID the Event
+// Hash ID of its event: the same as `storectl epcis hash` (or anyone's
+// implementation) computes from the file. Its eventList.
+json CheckDocument(const std::string& text, std::int64_t created_ms, std::size_t events) {
+  const json doc = json::parse(text);
+  CHECK(doc["@context"] ==
+        json::array({"https://ref.gs1.org/standards/epcis/epcis-context.jsonld"}));
+  CHECK(doc["type"] == "EPCISDocument");
+  CHECK(doc["schemaVersion"] == "2.0");
+  CHECK(doc["creationDate"] == FormatTimestamp(created_ms));
+  const json list = doc["epcisBody"]["eventList"];
+  REQUIRE(list.size() == events);
+  for (const auto& e : list) {
+    for (const char* field : {"type", "eventTime", "eventTimeZoneOffset", "action", "epcList"})
+      CHECK(e.contains(field));
+  }
+  auto hashes = epcis::HashDocument(text);
+  REQUIRE(hashes);
+  REQUIRE(hashes->size() == events);
+  for (std::size_t i = 0; i < events; ++i) CHECK(list[i]["eventID"] == (*hashes)[i].id);
+  return list;
 }
 
 }  // namespace
@@ -193,6 +219,28 @@ TEST_CASE("Each unit-moving action of the store is exactly one EPCIS event", "[e
     CHECK(s.EventsAfter(seq).size() == 1);  // sale.voided, for the cloud
     CHECK(s.EpcisAfter(seq).empty());
   }
+  SECTION("a completed sale voided by a manager: its event declared in error, the unit back") {
+    auto seq = s.Seq();
+    s.clock.advance_ms(7);
+    const std::string sale = s.Sell(kScarf, "PV1");
+    const json sold = s.One(seq);
+    seq = s.Seq();
+    s.clock.advance_ms(60'000);
+    REQUIRE(s.shop->sales.Void(sale, "rang up twice", store::Approval{"mia", "pin"}));
+    const auto events = s.EpcisAfter(seq);
+    REQUIRE(events.size() == 2);
+    json declared = events[0];
+    REQUIRE(declared.contains("errorDeclaration"));
+    CHECK(declared["eventID"] == sold["eventID"]);
+    CHECK(declared["errorDeclaration"]["declarationTime"] == FormatTimestamp(kNow + 60'007));
+    CHECK(declared["errorDeclaration"]["reason"] == "did_not_occur");
+    CHECK(declared["errorDeclaration"]["correctiveEventIDs"] ==
+          json::array({events[1]["eventID"]}));
+    declared.erase("errorDeclaration");
+    CHECK(declared == sold);  // the sale's own event, re-stated exactly
+    CheckEvent(events[1], "stocking", "sellable_accessible", kNow + 60'007);
+    CHECK(events[1]["epcList"] == json::array({Dl(kScarf, "PV1")}));
+  }
 }
 
 TEST_CASE("Plain items sell as a quantity of their class", "[epcis]") {
@@ -234,29 +282,11 @@ TEST_CASE("The export is an EPCIS 2.0 document, streamed, each event named by it
 
   std::string text;
   for (const auto& p : pieces) text += p;
-  const json doc = json::parse(text);
-  // What the EPCIS 2.0 JSON schema requires of a document and an ObjectEvent.
-  CHECK(doc["@context"] ==
-        json::array({"https://ref.gs1.org/standards/epcis/epcis-context.jsonld"}));
-  CHECK(doc["type"] == "EPCISDocument");
-  CHECK(doc["schemaVersion"] == "2.0");
-  CHECK(doc["creationDate"] == FormatTimestamp(kNow + 5000));
-  const json& list = doc["epcisBody"]["eventList"];
-  REQUIRE(list.size() == 3);
-  for (const auto& e : list) {
-    for (const char* field : {"type", "eventTime", "eventTimeZoneOffset", "action", "epcList"})
-      CHECK(e.contains(field));
-  }
+  // Each eventID is the Event Hash ID of the event itself (CheckDocument).
+  const json list = CheckDocument(text, kNow + 5000, 3);
   CHECK(list[0]["bizStep"] == "receiving");
   CHECK(list[1]["bizStep"] == "retail_selling");
   CHECK(list[2]["bizStep"] == "cycle_counting");
-
-  // Each eventID is the Event Hash ID of the event itself: the same as
-  // `storectl epcis hash` (or anyone's implementation) computes from the file.
-  auto hashes = epcis::HashDocument(text);
-  REQUIRE(hashes);
-  REQUIRE(hashes->size() == 3);
-  for (std::size_t i = 0; i < 3; ++i) CHECK(list[i]["eventID"] == (*hashes)[i].id);
   CHECK(list[0]["eventID"] != list[1]["eventID"]);
 
   // The query document form wraps the same events.
@@ -326,6 +356,194 @@ TEST_CASE("GLNs, UTC offsets and timestamps are read strictly", "[epcis][bad-inp
   for (const char* bad : {"", "2026-13-01", "2026-11-19T25:00Z", "2026-11-19T08:26:40",
                           "2026-11-19 08:26:40Z", "yesterday", "2026-11-19T08:26:40.Z"})
     CHECK_FALSE(ParseTimestamp(bad));
+}
+
+// ------------------------------------------------------------ corrections
+
+namespace {
+
+const std::string kSaleId = "0191c2d3-e4f5-7a6b-8c9d-0e1f2a3b4c5d";
+constexpr std::int64_t kSoldAt = kNow + 61'123;
+constexpr std::int64_t kVoidedAt = kNow + 3'600'456;
+
+// One signed unit and two totes (a plain item), as the store writes a sale's lines.
+json SaleLines() {
+  return json::array({{{"id", 1},
+                       {"gtin", kScarf},
+                       {"serial", "S1"},
+                       {"name", "Scarf"},
+                       {"unit_price", 59900},
+                       {"qty", 1},
+                       {"amount", 59900},
+                       {"signature", "valid"}},
+                      {{"id", 2},
+                       {"gtin", kTote},
+                       {"serial", nullptr},
+                       {"name", "Tote"},
+                       {"unit_price", 12900},
+                       {"qty", 2},
+                       {"amount", 25800},
+                       {"signature", "absent"}}});
+}
+
+// The sale's sale.completed record, the whole payload as the store writes it.
+epcis::Record SaleRecord() {
+  const json payload = {
+      {"id", kSaleId},
+      {"status", "completed"},
+      {"terminal", "t1"},
+      {"currency", "CNY"},
+      {"total", 85700},
+      {"lines", SaleLines()},
+      {"member", nullptr},
+      {"payments", json::array({{{"method", "card"}, {"amount", 85700}, {"ref", "t1"}}})},
+      {"tendered", nullptr},
+      {"change", nullptr},
+      {"receipt_no", "D1-000012"},
+      {"opened_at", FormatTimestamp(kSoldAt - 30'000)},
+      {"closed_at", FormatTimestamp(kSoldAt)},
+      {"cashier", "c1"},
+      {"shift_id", nullptr}};
+  return {"ev-sale", "sale.completed", kSoldAt, payload.dump()};
+}
+
+// The sale.voided payload of the sale's post-void.
+json PostVoid() {
+  return {{"sale_id", kSaleId},
+          {"receipt_no", "D1-000012"},
+          {"terminal", "t1"},
+          {"reason", "wrong customer"},
+          {"total", 85700},
+          {"currency", "CNY"},
+          {"lines", SaleLines()},
+          {"post_void", true},
+          {"completed_at_ms", kSoldAt},
+          {"void_id", "0191c2d4-0000-7000-8000-000000000001"},
+          {"amount", 85700},
+          {"approved_by", {{"id", "m1"}, {"via", "pin"}}}};
+}
+
+epcis::Record VoidRecord(const json& payload) {
+  return {"ev-void", "sale.voided", kVoidedAt, payload.dump()};
+}
+
+std::vector<json> Exported(const epcis::Record& r) {
+  INFO(r.type << " " << r.payload);
+  auto events = epcis::EventsOf(kSite, r);
+  REQUIRE(events);
+  return json::parse(*events).get<std::vector<json>>();
+}
+
+}  // namespace
+
+TEST_CASE("A post-void declares the sale's event in error, then puts its units back",
+          "[epcis][post-void]") {
+  const auto sold = Exported(SaleRecord());
+  REQUIRE(sold.size() == 1);
+  const auto events = Exported(VoidRecord(PostVoid()));
+  REQUIRE(events.size() == 2);
+  const json& declared = events[0];
+  const json& corrective = events[1];
+
+  // The error declaration: the sale's own event, the same eventID, with
+  // errorDeclaration naming the corrective event.
+  REQUIRE(declared.contains("errorDeclaration"));
+  const json& error = declared["errorDeclaration"];
+  CHECK(error.size() == 3);
+  CHECK(error["declarationTime"] == FormatTimestamp(kVoidedAt));
+  CHECK(error["reason"] == "did_not_occur");
+  CHECK(error["correctiveEventIDs"] == json::array({corrective["eventID"]}));
+  CHECK(declared["eventID"] == sold[0]["eventID"]);
+  json restated = declared;
+  restated.erase("errorDeclaration");
+  CHECK(restated == sold[0]);
+  CheckEvent(declared, "retail_selling", "retail_sold", kSoldAt);
+  // The Event Hash leaves errorDeclaration out: the id is the sale event's.
+  CHECK(epcis::HashEvent(declared, {}).id == declared["eventID"]);
+  auto hashed = epcis::HashDocument(declared.dump());
+  REQUIRE(hashed);
+  REQUIRE(hashed->size() == 1);
+  CHECK((*hashed)[0].id == sold[0]["eventID"]);
+
+  // The corrective event: the sale's units back on the shelf, at the void's time.
+  CheckEvent(corrective, "stocking", "sellable_accessible", kVoidedAt);
+  CHECK(corrective["epcList"] == json::array({Dl(kScarf, "S1")}));
+  CHECK(corrective["quantityList"] ==
+        json::array({{{"epcClass", "https://id.gs1.org/01/" + kTote}, {"quantity", 2}}}));
+  CHECK(corrective["bizTransactionList"] ==
+        json::array({{{"bizTransaction", "urn:uuid:" + kSaleId}}}));
+  CHECK_FALSE(corrective.contains("errorDeclaration"));
+  CHECK(epcis::HashEvent(corrective, {}).id == corrective["eventID"]);
+  CHECK(corrective["eventID"] != declared["eventID"]);
+
+  // Exported again (by the store, by the cloud): the same two events.
+  CHECK(Exported(VoidRecord(PostVoid())) == events);
+  CHECK(epcis::MovesUnits("sale.voided"));
+}
+
+TEST_CASE("An open cart's void is still no EPCIS event", "[epcis][post-void]") {
+  json open = PostVoid();
+  for (const char* key : {"post_void", "completed_at_ms", "void_id", "amount", "approved_by"})
+    open.erase(key);
+  CHECK(Exported(VoidRecord(open)).empty());
+  open["post_void"] = false;
+  CHECK(Exported(VoidRecord(open)).empty());
+}
+
+TEST_CASE("A post-void the export cannot read is refused by name",
+          "[epcis][post-void][bad-input]") {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"completed_at_ms", "no completed_at_ms"},
+      {"lines", "no lines"},
+      {"sale_id", "no sale_id"},
+  };
+  for (const auto& [key, why] : bad) {
+    json payload = PostVoid();
+    payload.erase(key);
+    INFO(payload.dump());
+    auto r = epcis::EventsOf(kSite, VoidRecord(payload));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == "epcis_bad_record");
+    CHECK(r.error().message == "event ev-void (sale.voided): " + why);
+  }
+  json wrong = PostVoid();
+  wrong["completed_at_ms"] = FormatTimestamp(kSoldAt);  // a time, but not in ms
+  json no_qty = PostVoid();
+  no_qty["lines"][1].erase("qty");
+  json flag = PostVoid();
+  flag["post_void"] = "yes";
+  for (const json& payload : {wrong, no_qty, flag}) {
+    INFO(payload.dump());
+    auto r = epcis::EventsOf(kSite, VoidRecord(payload));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == "epcis_bad_record");
+    CHECK(r.error().message.find("ev-void") != std::string::npos);
+  }
+}
+
+TEST_CASE("A post-void exports as an EPCIS 2.0 document, each event named by its hash",
+          "[epcis][post-void]") {
+  std::string text;
+  epcis::DocumentWriter writer(kSite, [&](std::string_view p) { text += p; });
+  writer.Begin(kVoidedAt + 5000);
+  const auto sale = writer.Add(SaleRecord());
+  const auto voided = writer.Add(VoidRecord(PostVoid()));
+  writer.End();
+  REQUIRE(sale);
+  REQUIRE(voided);
+  CHECK(*sale == 1);
+  CHECK(*voided == 2);
+  CHECK(writer.events() == 3);
+
+  const json list = CheckDocument(text, kVoidedAt + 5000, 3);
+  CHECK(list[0]["bizStep"] == "retail_selling");
+  CHECK_FALSE(list[0].contains("errorDeclaration"));
+  // The declaration names the sale's event by its id; the corrective event is new.
+  CHECK(list[1]["eventID"] == list[0]["eventID"]);
+  CHECK(list[1]["errorDeclaration"]["declarationTime"] == FormatTimestamp(kVoidedAt));
+  CHECK(list[1]["errorDeclaration"]["correctiveEventIDs"] == json::array({list[2]["eventID"]}));
+  CHECK(list[2]["bizStep"] == "stocking");
+  CHECK(list[2]["eventID"] != list[0]["eventID"]);
 }
 
 // ------------------------------------------------------------------ cases
