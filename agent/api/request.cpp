@@ -165,10 +165,20 @@ Expected<std::string> ParseReason(std::string_view body) {
 Expected<Refund> ParseRefund(std::string_view body) {
   return Read<Refund>(body, false, [](const json& j) {
     Refund r;
-    r.sale_id = Required(j, "sale_id");
-    const json* list = Field(j, "serials", true);
-    if (!list->is_array()) throw BadField{"invalid_field", "\"serials\" must be an array"};
-    for (const auto& item : *list) {
+    r.sale_id = StringField(j, "sale_id", false).value_or("");
+    r.receipt_no = StringField(j, "receipt_no", false).value_or("");
+    if (r.sale_id.empty() == r.receipt_no.empty()) {
+      throw BadField{r.sale_id.empty() ? "missing_field" : "invalid_field",
+                     "give exactly one of \"sale_id\" and \"receipt_no\""};
+    }
+    const json* list = Field(j, "serials", false);
+    const json* items = Field(j, "items", false);
+    if (!list && !items) {
+      throw BadField{"missing_field", "the body needs \"serials\" or \"items\" (or both)"};
+    }
+    if (list && !list->is_array()) throw BadField{"invalid_field", "\"serials\" must be an array"};
+    if (items && !items->is_array()) throw BadField{"invalid_field", "\"items\" must be an array"};
+    for (const auto& item : list ? *list : json::array()) {
       if (item.is_string()) {
         r.units.emplace_back(item.get<std::string>());
       } else if (item.is_object()) {
@@ -178,9 +188,44 @@ Expected<Refund> ParseRefund(std::string_view body) {
         throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
       }
     }
+    for (const auto& item : items ? *items : json::array()) {
+      if (!item.is_object()) throw BadField{"invalid_field", "each item is {\"gtin\",\"qty\"}"};
+      auto gtin = codes::NormaliseGtin(Required(item, "gtin"));
+      if (!gtin) {
+        throw BadField{"invalid_gtin",
+                       "an item's \"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
+      }
+      const json* qty = Field(item, "qty", true);
+      if (!qty->is_number_integer() || qty->get<std::int64_t>() < 1 ||
+          qty->get<std::int64_t>() > 1'000'000 ||
+          (qty->is_number_unsigned() && qty->get<std::uint64_t>() > 1'000'000)) {
+        throw BadField{"invalid_field", "an item's \"qty\" is an integer from 1 to 1000000"};
+      }
+      r.items.push_back(store::ItemRef{*gtin, qty->get<std::int64_t>()});
+    }
     r.terminal = StringField(j, "terminal", false);
     return r;
   });
+}
+
+Expected<SaleLookup> ParseSaleLookup(const std::map<std::string, std::string>& query) {
+  SaleLookup l;
+  for (const auto& [key, value] : query) {
+    if (key == "receipt_no") {
+      l.receipt_no = value;
+    } else if (key == "code") {
+      l.code = value;
+    } else {
+      return MakeError(
+          ErrorKind::invalid_request, "invalid_field",
+          "look a sale up by ?receipt_no= or ?code= (a sold unit's label), not " + key);
+    }
+  }
+  if (l.receipt_no.has_value() == l.code.has_value()) {
+    return MakeError(ErrorKind::invalid_request, "missing_field",
+                     "give exactly one of ?receipt_no= and ?code=");
+  }
+  return l;
 }
 
 Expected<std::string> ParsePayload(std::string_view body) {

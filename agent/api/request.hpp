@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +50,24 @@ Expected<std::optional<store::PinApproval>> ParseApproval(std::string_view body)
 // An optional free-text reason (void, reject, release); the store bounds it.
 Expected<std::string> ParseReason(std::string_view body);
 
+// The sale by "sale_id" or by "receipt_no" (exactly one); units by
+// "serials", plain items by "items":[{"gtin","qty"}] (at least one of them).
 struct Refund {
   std::string sale_id;
+  std::string receipt_no;
   std::vector<store::UnitRef> units;
+  std::vector<store::ItemRef> items;
   std::optional<std::string> terminal;
 };
 Expected<Refund> ParseRefund(std::string_view body);
+
+// How a sale to refund is looked up: GET /v1/sales?receipt_no=… or ?code=…
+// (a sold unit's label), exactly one.
+struct SaleLookup {
+  std::optional<std::string> receipt_no;
+  std::optional<std::string> code;
+};
+Expected<SaleLookup> ParseSaleLookup(const std::map<std::string, std::string>& query);
 
 // {"payload"}: a code (receive, pick).
 Expected<std::string> ParsePayload(std::string_view body);

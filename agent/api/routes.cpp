@@ -52,6 +52,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/reservations/{id}/handover", A::caller, &HandOverOrder},
       {"POST", "/v1/refunds", A::caller, &Refund},
       {"POST", "/v1/sales", A::caller, &OpenSale},
+      {"GET", "/v1/sales", A::caller, &FindSale},
       {"GET", "/v1/sales/{id}", A::caller, &ShowSale},
       {"POST", "/v1/sales/{id}/scans", A::caller, &ScanIntoSale},
       {"POST", "/v1/sales/{id}/member", A::caller, &BindMember},

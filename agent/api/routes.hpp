@@ -205,6 +205,7 @@ void Read(Context& ctx, const ExchangePtr& x, std::function<Expected<T>(store::S
 
 // sales_routes.cpp
 void OpenSale(Context&, const ExchangePtr&);
+void FindSale(Context&, const ExchangePtr&);
 void ShowSale(Context&, const ExchangePtr&);
 void ScanIntoSale(Context&, const ExchangePtr&);
 void BindMember(Context&, const ExchangePtr&);

@@ -172,27 +172,62 @@ void RemoveLine(Context& ctx, const ExchangePtr& x) {
       SaleAnswer);
 }
 
-// A refund is a manager's action.
+// A refund is a manager's action. The sale by its id or its receipt number.
 void Refund(Context& ctx, const ExchangePtr& x) {
   auto body = request::ParseRefund(x->body());
   if (Fails(x, body)) return;
   const std::string terminal = body->terminal.value_or(x->caller.terminal());
-  WithApproval(ctx, x, true,
-               [&ctx, x, refund = *body, terminal,
-                cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
-                 Submit<store::Refund>(
-                     ctx, x, Durability::full, true,
-                     [refund, terminal, cashier, approved](store::Store& s) {
-                       return s.sales.RefundUnits(refund.sale_id, refund.units, terminal, cashier,
-                                                  approved);
-                     },
-                     [](const store::Refund& r) { return JsonAnswer(201, store::RefundJson(r)); },
-                     [&ctx](const Expected<store::Refund>& r) {
-                       if (!r) return;
-                       ++ctx.counters.refunds;
-                       ctx.events.EventWritten();
-                     });
-               });
+  WithApproval(
+      ctx, x, true,
+      [&ctx, x, refund = *body, terminal,
+       cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
+        Submit<store::Refund>(
+            ctx, x, Durability::full, true,
+            [refund, terminal, cashier, approved](store::Store& s) -> Expected<store::Refund> {
+              std::string sale_id = refund.sale_id;
+              if (!refund.receipt_no.empty()) {
+                auto sale = s.sales.FindByReceipt(refund.receipt_no);
+                if (!sale) return sale.error();
+                sale_id = sale->id;
+              }
+              return s.sales.RefundUnits(sale_id, refund.units, terminal, cashier, approved,
+                                         refund.items);
+            },
+            [](const store::Refund& r) { return JsonAnswer(201, store::RefundJson(r)); },
+            [&ctx](const Expected<store::Refund>& r) {
+              if (!r) return;
+              ++ctx.counters.refunds;
+              ctx.events.EventWritten();
+            });
+      });
+}
+
+// The sale to take back at the counter: by the receipt's number (typed, or
+// read from its QR) or by scanning a unit of it.
+void FindSale(Context& ctx, const ExchangePtr& x) {
+  auto query = QueryOf(*x);
+  if (Fails(x, query)) return;
+  auto lookup = request::ParseSaleLookup(*query);
+  if (Fails(x, lookup)) return;
+  if (lookup->receipt_no) {
+    return Read<store::Sale>(
+        ctx, x, [no = *lookup->receipt_no](store::Store& s) { return s.sales.FindByReceipt(no); },
+        SaleAnswer);
+  }
+  ctx.parts.terminals.Check(*lookup->code, [&ctx, x](Expected<store::CheckedCode> checked) {
+    if (!checked) return x->Reply(ErrorAnswer(checked.error()));
+    if (checked->code.serial.empty()) {
+      return x->Reply(ErrorAnswer(MakeError(
+          ErrorKind::refused, "not_a_unit",
+          "that label names a product, not one unit: look the sale up by its receipt number")));
+    }
+    Read<store::Sale>(
+        ctx, x,
+        [gtin = checked->code.gtin, serial = checked->code.serial](store::Store& s) {
+          return s.sales.FindByUnit(gtin, serial);
+        },
+        SaleAnswer);
+  });
 }
 
 }  // namespace sa::api

@@ -295,10 +295,12 @@ CREATE TABLE case_units(
 CREATE INDEX case_units_by_case ON case_units(case_gtin, case_serial);
 )sql";
 
-// Version 7: manager approval and post-voids. A refund records who approved
-// it; a completed sale voided in error (a post-void) is a refund of kind
-// 'void' of all of it, once per sale, with its reason. The sale itself is
-// never edited (invariant 7).
+// Version 7: manager approval, post-voids and returns of plain items. A
+// refund records who approved it; a completed sale voided in error (a
+// post-void) is a refund of kind 'void' of all of it, once per sale, with its
+// reason. The sale itself is never edited (invariant 7). Plain items come
+// back by quantity, part of a line at a time (refund_quantities); a refund
+// paid back by card or wallet carries the original payment's reference.
 constexpr std::string_view kV7 = R"sql(
 ALTER TABLE refunds ADD COLUMN kind TEXT NOT NULL DEFAULT 'refund'
   CHECK (kind IN ('refund', 'void'));
@@ -307,6 +309,13 @@ ALTER TABLE refunds ADD COLUMN approved_via TEXT;
 ALTER TABLE refunds ADD COLUMN reason TEXT;
 CREATE INDEX refunds_by_sale ON refunds(sale_id);
 CREATE UNIQUE INDEX refunds_one_void_per_sale ON refunds(sale_id) WHERE kind = 'void';
+CREATE TABLE refund_quantities(
+  refund_id TEXT NOT NULL REFERENCES refunds(id),
+  line_id INTEGER NOT NULL REFERENCES sale_lines(id),
+  qty INTEGER NOT NULL CHECK (typeof(qty) = 'integer' AND qty > 0),
+  PRIMARY KEY (refund_id, line_id)) WITHOUT ROWID;
+CREATE INDEX refund_quantities_by_line ON refund_quantities(line_id);
+ALTER TABLE refund_payments ADD COLUMN ref TEXT;
 )sql";
 
 constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};

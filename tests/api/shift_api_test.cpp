@@ -417,6 +417,86 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "a return at the counter: the sale found by receipt number among 8 terminals' sales, "
+    "or by scanning a unit of it, then refunded by its receipt number",
+    "[api][refund]") {
+  Shop shop;
+  std::vector<json> sold;
+  for (int t = 1; t <= 8; ++t) {
+    Api till{shop.api.url, shop.api.token};
+    auto open = till.Post("/v1/sales", json{{"terminal", "till-" + std::to_string(t)}}.dump());
+    REQUIRE(open.status == 201);
+    const std::string id = open.json()["id"];
+    const std::string serial = "R" + std::to_string(t);
+    REQUIRE(
+        till.Post("/v1/sales/" + id + "/scans", json{{"payload", shop.Label(kTote, serial)}}.dump())
+            .status == 200);
+    auto done = till.Post(
+        "/v1/sales/" + id + "/complete",
+        json{{"payments", {{{"method", "wechat"}, {"amount", 12900}, {"ref", "WX-" + serial}}}}}
+            .dump());
+    REQUIRE(done.status == 200);
+    sold.push_back(done.json());
+  }
+  const json& fifth = sold[4];
+  const std::string receipt = fifth["receipt_no"];
+  auto found = shop.api.Get("/v1/sales?receipt_no=" + receipt);
+  INFO(found.body);
+  REQUIRE(found.status == 200);
+  CHECK(found.json()["id"] == fifth["id"]);
+  CHECK(found.json()["terminal"] == "till-5");
+  // Scanning the unit finds the same sale (the label percent-encoded in the query).
+  std::string code;
+  for (unsigned char c : shop.Label(kTote, "R5")) {
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "%%%02X", c);
+    code += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(buf);
+  }
+  auto by_unit = shop.api.Get("/v1/sales?code=" + code);
+  INFO(by_unit.body);
+  REQUIRE(by_unit.status == 200);
+  CHECK(by_unit.json()["id"] == fifth["id"]);
+
+  CHECK(ErrorCode(shop.api.Get("/v1/sales"), 400) == "missing_field");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?receipt_no=" + receipt + "&code=" + code), 400) ==
+        "missing_field");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?when=today"), 400) == "invalid_field");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?receipt_no=12345"), 400) == "invalid_receipt_no");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?receipt_no=other-box-000005"), 422) ==
+        "receipt_other_device");
+  const std::string forged = receipt.substr(0, receipt.rfind('-')) + "-999999";
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?receipt_no=" + forged), 404) == "receipt_not_found");
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?code=" + kTote), 422) == "not_a_unit");
+
+  // Refunded by its receipt number, to the wallet payment it came from.
+  CHECK(ErrorCode(
+            shop.api.Post("/v1/refunds", json{{"receipt_no", forged}, {"serials", {"R5"}}}.dump()),
+            404) == "receipt_not_found");
+  CHECK(
+      ErrorCode(
+          shop.api.Post(
+              "/v1/refunds",
+              json{{"receipt_no", receipt}, {"sale_id", fifth["id"]}, {"serials", {"R5"}}}.dump()),
+          400) == "invalid_field");
+  CHECK(ErrorCode(shop.api.Post("/v1/refunds", json{{"receipt_no", receipt}}.dump()), 400) ==
+        "missing_field");
+  CHECK(ErrorCode(
+            shop.api.Post(
+                "/v1/refunds",
+                json{{"receipt_no", receipt}, {"items", {{{"gtin", kTote}, {"qty", 1}}}}}.dump()),
+            422) == "gtin_not_in_sale");
+  CHECK(shop.Ledger("SELECT count(*) FROM refunds") == "0");
+  auto refund =
+      shop.api.Post("/v1/refunds", json{{"receipt_no", receipt}, {"serials", {"R5"}}}.dump());
+  INFO(refund.body);
+  REQUIRE(refund.status == 201);
+  CHECK(refund.json()["sale_id"] == fifth["id"]);
+  CHECK(refund.json()["payments"] ==
+        json::array({{{"method", "wechat"}, {"amount", 12900}, {"ref", "WX-R5"}}}));
+  CHECK(ErrorCode(shop.api.Get("/v1/sales?code=" + code), 404) == "unit_not_sold");
+}
+
 TEST_CASE("shift bad input is a typed 4xx and changes nothing", "[api][shift][bad_input]") {
   Shop shop;
   auto opened = shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":100})");

@@ -664,3 +664,77 @@ TEST_CASE("a sale refunded in part is refunded, not post-voided", "[store][void]
   CHECK(Code(b.shop->sales.Void(id, "oops", manager)) == "sale_partly_refunded");
   CHECK(b.Snapshot() == before);
 }
+
+TEST_CASE(
+    "returns at the counter: the sale by receipt number or a unit's label, plain items by "
+    "quantity, money back with its reference",
+    "[store][refund]") {
+  Books b;
+  store::Config config = store::DemoConfig();
+  config.require_signature = false;
+  store::Store shop(*b.db, config, b.clock);
+  const std::string kPlain = "06950123450043";  // 500 each
+  const std::string id = b.Open();
+  REQUIRE(shop.sales.Scan(id, b.Label(kScarf, "S1")));
+  for (int i = 0; i < 3; ++i) REQUIRE(shop.sales.Scan(id, "6950123450043"));
+  auto sale = shop.sales.Complete(id, {{"card", 11400, "POS-77"}, {"cash", 50000, ""}});
+  REQUIRE(sale);
+  REQUIRE(sale->total == 61400);
+  const auto on_hand = [&] { return shop.stock.Level(kPlain).value().on_hand; };
+  const auto sold = on_hand();
+
+  // Found by what the receipt prints, or by a unit of it.
+  CHECK(shop.sales.FindByReceipt(sale->receipt_no)->id == id);
+  CHECK(shop.sales.FindByUnit(kScarf, "S1")->id == id);
+  CHECK(Code(shop.sales.FindByUnit(kScarf, "NOPE")) == "unit_not_sold");
+  CHECK(Code(shop.sales.FindByReceipt(config.device_id + "-999999")) == "receipt_not_found");
+  CHECK(Code(shop.sales.FindByReceipt("other-till-000001")) == "receipt_other_device");
+  for (const char* bad : {"", "000001", "demo-till-1-12345", "demo-till-1-00000x", "-000001x"}) {
+    INFO(bad);
+    CHECK(Code(shop.sales.FindByReceipt(bad)) == "invalid_receipt_no");
+  }
+
+  const std::string before = b.Snapshot();
+  const auto refuse = [&](const std::vector<store::UnitRef>& units,
+                          const std::vector<store::ItemRef>& items) {
+    auto r = shop.sales.RefundUnits(id, units, "", "", std::nullopt, items);
+    REQUIRE_FALSE(r);
+    return r.error().code;
+  };
+  CHECK(refuse({}, {{kPlain, 4}}) == "refund_exceeds_sale");
+  CHECK(refuse({}, {{kTote, 1}}) == "gtin_not_in_sale");
+  CHECK(refuse({}, {{kPlain, 0}}) == "invalid_field");
+  CHECK(refuse({}, {{kPlain, 1}, {kPlain, 1}}) == "nothing_to_refund");
+  CHECK(refuse({}, {}) == "nothing_to_refund");
+  CHECK(b.Snapshot() == before);
+
+  // Two of the three come back: 1000, by the first method paid, with its reference.
+  auto two = shop.sales.RefundUnits(id, {}, "", "", std::nullopt, {{kPlain, 2}});
+  REQUIRE(two);
+  CHECK(two->amount == 1000);
+  REQUIRE(two->items.size() == 1);
+  CHECK(two->items[0].qty == 2);
+  REQUIRE(two->payments.size() == 1);
+  CHECK(two->payments[0].method == "card");
+  CHECK(two->payments[0].amount == 1000);
+  CHECK(two->payments[0].ref == "POS-77");
+  CHECK(on_hand() == sold + 2);
+  const auto event = nlohmann::json::parse(b.Events().back().payload);
+  CHECK(event["lines"][0]["qty"] == 2);
+  CHECK(event["lines"][0]["amount"] == 1000);
+  CHECK(event["payments"][0]["ref"] == "POS-77");
+  CHECK(refuse({}, {{kPlain, 2}}) == "refund_exceeds_sale");  // one is left
+
+  // The rest: the scarf and the last plain item; the card's 10400 left, then cash.
+  auto rest = shop.sales.RefundUnits(id, {"S1"}, "", "", std::nullopt, {{kPlain, 1}});
+  REQUIRE(rest);
+  CHECK(rest->amount == 60400);
+  REQUIRE(rest->payments.size() == 2);
+  CHECK(rest->payments[0].method == "card");
+  CHECK(rest->payments[0].amount == 10400);
+  CHECK(rest->payments[1].method == "cash");
+  CHECK(rest->payments[1].amount == 50000);
+  CHECK(on_hand() == sold + 3);
+  CHECK(refuse({}, {{kPlain, 1}}) == "refund_exceeds_sale");
+  CHECK(Code(shop.sales.FindByUnit(kScarf, "S1")) == "unit_not_sold");  // back on the shelf
+}

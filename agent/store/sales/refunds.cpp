@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Refunds of completed sales: units named by serial go back to stock (they
-// may be sold again), and the money goes back by the sale's own methods. A
-// post-void is the same for the whole sale, as a correction.
+// may be sold again), plain items by quantity, and the money goes back by
+// the sale's own methods with their references. A post-void is the same for
+// the whole sale, as a correction. And finding the sale to refund: by its
+// receipt number, or by a sold unit's label.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -19,15 +22,31 @@ using part::Guarded;
 using part::NotFound;
 using part::Refused;
 
+namespace {
+
+std::optional<std::string> TextOrNull(std::string_view v) {
+  return v.empty() ? std::nullopt : std::optional(std::string(v));
+}
+
+}  // namespace
+
 Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                     std::string_view terminal, std::string_view cashier,
-                                    const std::optional<Approval>& approved) {
+                                    const std::optional<Approval>& approved,
+                                    const std::vector<ItemRef>& items) {
   if (terminal.size() > 64 || !ValidUtf8(terminal)) {
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
   }
-  if (units.empty()) return BadRequest("nothing_to_refund", "name at least one serial to refund");
-  if (units.size() > 1000)
-    return BadRequest("nothing_to_refund", "at most 1000 serials per refund");
+  if (units.empty() && items.empty()) {
+    return BadRequest("nothing_to_refund", "name at least one serial or item to refund");
+  }
+  if (units.size() + items.size() > 1000)
+    return BadRequest("nothing_to_refund", "at most 1000 serials and items per refund");
+  for (const auto& item : items) {
+    if (item.qty <= 0 || item.qty > 1'000'000) {
+      return BadRequest("invalid_field", "an item's qty is 1 to 1000000");
+    }
+  }
   return Guarded([&]() -> Expected<Refund> {
     Transaction tx(db_);
     auto status = SaleStatus(sale_id);
@@ -41,16 +60,24 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
       return Conflict("sale_already_voided",
                       "sale " + sale.id + " was voided: nothing of it is left to refund");
     }
-    auto lines = RefundedLines(sale, units);
+    auto lines = RefundedLines(sale, units, items);
     if (!lines) return lines.error();
     Refund refund;
     refund.id = crypto::NewUuidV7(books_.now_ms());
     refund.sale_id = sale_id;
     refund.currency = sale.currency;
     refund.approved = approved;
-    for (const Line* line : *lines) refund.amount += line->amount;
-    TakeBack(sale, refund, *lines, "refund", terminal, cashier, {});
-    for (const Line* line : *lines) refund.serials.push_back(line->serial);
+    // Bounded: each line's amount was checked when it was added, and a part
+    // of a line is less than the line.
+    for (const auto& t : *lines) refund.amount += t.line->unit_price * t.qty;
+    for (const auto& t : *lines) {
+      if (t.line->serial.empty()) {
+        refund.items.push_back(ItemRef{t.line->gtin, t.qty});
+      } else {
+        refund.serials.push_back(t.line->serial);
+      }
+    }
+    refund.payments = TakeBack(sale, refund, *lines, "refund", terminal, cashier, {});
     books_.Append("refund.completed", events::RefundCompleted(refund, sale, *lines));
     tx.Commit();
     return refund;
@@ -74,8 +101,8 @@ Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view r
                                                 " were refunded: refund the rest instead of "
                                                 "voiding it");
   }
-  std::vector<const Line*> lines;
-  for (const auto& line : sale.lines) lines.push_back(&line);
+  std::vector<LineBack> lines;
+  for (const auto& line : sale.lines) lines.push_back(LineBack{&line, line.qty});
   Refund back;
   back.id = crypto::NewUuidV7(books_.now_ms());
   back.sale_id = sale.id;
@@ -88,14 +115,12 @@ Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view r
   return voided;
 }
 
-void Sales::TakeBack(const Sale& sale, const Refund& refund, const std::vector<const Line*>& lines,
-                     std::string_view kind, std::string_view terminal, std::string_view cashier,
-                     std::string_view reason) {
+std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
+                                      const std::vector<LineBack>& lines, std::string_view kind,
+                                      std::string_view terminal, std::string_view cashier,
+                                      std::string_view reason) {
   const std::int64_t now = books_.now_ms();
   const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
-  auto text = [](std::string_view v) {
-    return v.empty() ? std::nullopt : std::optional(std::string(v));
-  };
   db_.Cached(
          "INSERT INTO refunds(id, sale_id, amount_minor, at_ms, terminal, cashier, shift_id, kind, "
          "approved_by, approved_via, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM "
@@ -105,18 +130,27 @@ void Sales::TakeBack(const Sale& sale, const Refund& refund, const std::vector<c
       .Bind(3, refund.amount)
       .Bind(4, now)
       .Bind(5, where)
-      .BindOptional(6, text(cashier))
+      .BindOptional(6, TextOrNull(cashier))
       .Bind(7, kind)
-      .BindOptional(8, refund.approved ? text(refund.approved->manager) : std::nullopt)
-      .BindOptional(9, refund.approved ? text(refund.approved->via) : std::nullopt)
-      .BindOptional(10, text(reason))
+      .BindOptional(8, refund.approved ? TextOrNull(refund.approved->manager) : std::nullopt)
+      .BindOptional(9, refund.approved ? TextOrNull(refund.approved->via) : std::nullopt)
+      .BindOptional(10, TextOrNull(reason))
       .Run();
-  PayBack(sale, refund);
-  for (const Line* line : lines) {
-    db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
-        .Bind(1, refund.id)
-        .Bind(2, line->id)
-        .Run();
+  auto paid = PayBack(sale, refund);
+  for (const auto& [line, qty] : lines) {
+    if (line->serial.empty() && kind == "refund") {
+      // A plain item comes back by quantity, part of its line at a time.
+      db_.Cached("INSERT INTO refund_quantities(refund_id, line_id, qty) VALUES(?, ?, ?)")
+          .Bind(1, refund.id)
+          .Bind(2, line->id)
+          .Bind(3, qty)
+          .Run();
+    } else {
+      db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
+          .Bind(1, refund.id)
+          .Bind(2, line->id)
+          .Run();
+    }
     if (!line->serial.empty()) {
       // The unit goes back to stock: it may be sold again.
       db_.Cached(
@@ -131,18 +165,30 @@ void Sales::TakeBack(const Sale& sale, const Refund& refund, const std::vector<c
            "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
            "VALUES(?, ?, ?, ?, ?, ?)")
         .Bind(1, line->gtin)
-        .BindOptional(2, text(line->serial))
-        .Bind(3, line->qty)
+        .BindOptional(2, TextOrNull(line->serial))
+        .Bind(3, qty)
         .Bind(4, kind)
         .Bind(5, refund.id)
         .Bind(6, now)
         .Run();
   }
+  return paid;
 }
 
-Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale,
-                                                        const std::vector<UnitRef>& units) {
-  std::vector<const Line*> lines;
+std::int64_t Sales::QtyRefunded(std::int64_t line_id) {
+  auto st = db_.Cached(
+      "SELECT coalesce((SELECT sum(qty) FROM refund_quantities WHERE line_id = ?1), 0) + "
+      "coalesce((SELECT l.qty FROM refund_lines r JOIN sale_lines l ON l.id = r.line_id "
+      "WHERE r.line_id = ?1), 0)");
+  st.Bind(1, line_id);
+  st.Step();
+  return st.Int(0);
+}
+
+Expected<std::vector<LineBack>> Sales::RefundedLines(const Sale& sale,
+                                                     const std::vector<UnitRef>& units,
+                                                     const std::vector<ItemRef>& items) {
+  std::vector<LineBack> lines;
   std::set<std::int64_t> taken;
   for (const auto& unit : units) {
     const Line* found = nullptr;
@@ -171,45 +217,110 @@ Expected<std::vector<const Line*>> Sales::RefundedLines(const Sale& sale,
       return Conflict("serial_already_refunded",
                       "unit " + found->gtin + " / " + found->serial + " was already refunded");
     }
-    lines.push_back(found);
+    lines.push_back(LineBack{found, 1});
+  }
+  for (const auto& item : items) {
+    const Line* found = nullptr;
+    for (const auto& line : sale.lines) {
+      if (line.serial.empty() && line.gtin == item.gtin) found = &line;
+    }
+    if (!found) {
+      return Refused("gtin_not_in_sale", "sale " + sale.id + " has no plain item " + item.gtin +
+                                             " (a serialised unit comes back by its serial)");
+    }
+    if (!taken.insert(found->id).second)
+      return BadRequest("nothing_to_refund", "an item is named twice");
+    const std::int64_t left = found->qty - QtyRefunded(found->id);
+    if (item.qty > left) {
+      return Conflict("refund_exceeds_sale", "sale " + sale.id + " has " + std::to_string(left) +
+                                                 " of " + item.gtin + " left to refund, not " +
+                                                 std::to_string(item.qty));
+    }
+    lines.push_back(LineBack{found, item.qty});
   }
   return lines;
 }
 
 // Paid back by the sale's own methods, in the order it was paid, each up to
-// what it took (cash net of change) less what earlier refunds gave back.
-void Sales::PayBack(const Sale& sale, const Refund& refund) {
-  std::vector<std::pair<std::string, MinorUnits>> left;
+// what it took (cash net of change) less what earlier refunds gave back; each
+// with the reference of the method's first payment.
+std::vector<PaidBack> Sales::PayBack(const Sale& sale, const Refund& refund) {
+  std::vector<PaidBack> left;
   for (const auto& p : sale.payments) {
-    auto it =
-        std::find_if(left.begin(), left.end(), [&](const auto& e) { return e.first == p.method; });
+    auto it = std::find_if(left.begin(), left.end(),
+                           [&](const PaidBack& e) { return e.method == p.method; });
     if (it == left.end()) {
-      left.emplace_back(p.method, p.amount);
+      left.push_back(PaidBack{p.method, p.amount, p.ref});
     } else {
-      it->second += p.amount;
+      it->amount += p.amount;
     }
   }
-  for (auto& [method, amount] : left) {
-    if (method == "cash") amount -= sale.change.value_or(0);
+  for (auto& m : left) {
+    if (m.method == "cash") m.amount -= sale.change.value_or(0);
     auto before = db_.Cached(
         "SELECT coalesce(sum(rp.amount_minor), 0) FROM refund_payments rp "
         "JOIN refunds r ON r.id = rp.refund_id WHERE r.sale_id = ? AND rp.method = ?");
-    before.Bind(1, sale.id).Bind(2, method);
+    before.Bind(1, sale.id).Bind(2, m.method);
     before.Step();
-    amount -= before.Int(0);
+    m.amount -= before.Int(0);
   }
+  std::vector<PaidBack> paid;
   MinorUnits owed = refund.amount;
-  for (const auto& [method, amount] : left) {
+  for (const auto& m : left) {
     if (owed <= 0) break;
-    const MinorUnits take = std::min(owed, amount);
+    const MinorUnits take = std::min(owed, m.amount);
     if (take <= 0) continue;
-    db_.Cached("INSERT INTO refund_payments(refund_id, method, amount_minor) VALUES(?, ?, ?)")
+    db_.Cached(
+           "INSERT INTO refund_payments(refund_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
         .Bind(1, refund.id)
-        .Bind(2, method)
+        .Bind(2, m.method)
         .Bind(3, take)
+        .BindOptional(4, TextOrNull(m.ref))
         .Run();
+    paid.push_back(PaidBack{m.method, take, m.ref});
     owed -= take;
   }
+  return paid;
+}
+
+Expected<Sale> Sales::FindByReceipt(std::string_view receipt_no) {
+  // device id, '-', 6 or more digits (DemoConfig: demo-till-1-000042).
+  const auto dash = receipt_no.rfind('-');
+  const bool digits =
+      dash != std::string_view::npos && receipt_no.size() - dash - 1 >= 6 &&
+      receipt_no.size() - dash - 1 <= 18 &&
+      receipt_no.find_first_not_of("0123456789", dash + 1) == std::string_view::npos;
+  if (receipt_no.size() > 100 || !digits || !ValidUtf8(receipt_no)) {
+    return BadRequest("invalid_receipt_no",
+                      "a receipt number is the device id, '-', and at least 6 digits");
+  }
+  if (receipt_no.substr(0, dash) != config_.device_id) {
+    return Refused("receipt_other_device",
+                   "receipt " + std::string(receipt_no) + " was printed by another device, not " +
+                       config_.device_id + ": refund it there, or through the cloud");
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    auto st = db_.Cached("SELECT id FROM sales WHERE receipt_no = ?");
+    st.Bind(1, receipt_no);
+    if (!st.Step()) {
+      return NotFound("receipt_not_found",
+                      "this device printed no receipt " + std::string(receipt_no));
+    }
+    return LoadSale(st.Text(0));
+  });
+}
+
+Expected<Sale> Sales::FindByUnit(std::string_view gtin14, std::string_view serial) {
+  return Guarded([&]() -> Expected<Sale> {
+    auto st =
+        db_.Cached("SELECT sale_id FROM units WHERE gtin = ? AND serial = ? AND state = 'sold'");
+    st.Bind(1, gtin14).Bind(2, serial);
+    if (!st.Step() || st.IsNull(0)) {
+      return NotFound("unit_not_sold", "unit " + std::string(gtin14) + " / " + std::string(serial) +
+                                           " is not sold here");
+    }
+    return LoadSale(st.Text(0));
+  });
 }
 
 }  // namespace sa::store

@@ -68,6 +68,14 @@ json ToJson(const Sale& sale) {
   return j;
 }
 
+json PaidBackJson(const std::vector<PaidBack>& payments) {
+  json out = json::array();
+  for (const auto& p : payments) {
+    out.push_back({{"method", p.method}, {"amount", p.amount}, {"ref", p.ref}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SaleJson(const Sale& sale) {
@@ -75,9 +83,13 @@ std::string SaleJson(const Sale& sale) {
 }
 
 std::string RefundJson(const Refund& refund) {
+  json items = json::array();
+  for (const auto& i : refund.items) items.push_back({{"gtin", i.gtin}, {"qty", i.qty}});
   return json{{"id", refund.id},
               {"sale_id", refund.sale_id},
               {"serials", refund.serials},
+              {"items", items},
+              {"payments", PaidBackJson(refund.payments)},
               {"amount", refund.amount},
               {"currency", refund.currency},
               {"status", "completed"},
@@ -133,15 +145,22 @@ std::string SalePostVoided(const Sale& sale) {
 }
 
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
-                            const std::vector<const Line*>& lines) {
+                            const std::vector<LineBack>& lines) {
+  // Each line as it comes back: a part of a plain line is that many of it.
   nlohmann::json out = nlohmann::json::array();
-  for (const Line* line : lines) out.push_back(LineJson(*line));
+  for (const auto& [line, qty] : lines) {
+    Line back = *line;
+    back.qty = qty;
+    back.amount = line->unit_price * qty;
+    out.push_back(LineJson(back));
+  }
   return nlohmann::json{{"refund_id", refund.id},
                         {"sale_id", sale.id},
                         {"receipt_no", sale.receipt_no},
                         {"amount", refund.amount},
                         {"currency", refund.currency},
                         {"lines", out},
+                        {"payments", PaidBackJson(refund.payments)},
                         {"approved_by", ApprovalJson(refund.approved)}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

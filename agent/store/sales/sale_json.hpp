@@ -21,7 +21,7 @@ std::string SaleVoided(const Sale& sale, std::string_view reason);
 // manager who approved it.
 std::string SalePostVoided(const Sale& sale);
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
-                            const std::vector<const Line*>& lines);
+                            const std::vector<LineBack>& lines);
 std::string CodeDiverted(std::string_view gtin, std::string_view serial,
                          std::string_view allocated_region, std::string_view store_region,
                          std::string_view sale_id, bool refused);

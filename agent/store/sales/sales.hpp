@@ -15,6 +15,8 @@
 // member_code_replayed, not_a_member_code, phone_invalid,
 // phone_binding_unavailable, sale_not_completed, serial_not_in_sale,
 // serial_ambiguous, serial_already_refunded, nothing_to_refund,
+// gtin_not_in_sale, refund_exceeds_sale, invalid_receipt_no,
+// receipt_other_device, receipt_not_found, unit_not_sold,
 // manager_required (forbidden), sale_already_voided, sale_partly_refunded.
 #pragma once
 
@@ -81,13 +83,36 @@ struct Sale {
   std::optional<PostVoid> post_void;
 };
 
+// What a refund paid back by one method, with the original payment's
+// reference (a card or wallet refund goes back to that transaction).
+struct PaidBack {
+  std::string method;
+  MinorUnits amount = 0;
+  std::string ref;
+};
+
+// Plain items (sold by GTIN, not serial) named for a refund: how many of a
+// GTIN come back.
+struct ItemRef {
+  std::string gtin;  // 14 digits
+  std::int64_t qty = 0;
+};
+
 struct Refund {
   std::string id;
   std::string sale_id;
   std::vector<std::string> serials;
+  std::vector<ItemRef> items;  // plain items, by quantity
   MinorUnits amount = 0;
   std::string currency;
   std::optional<Approval> approved;  // the manager who let it happen
+  std::vector<PaidBack> payments;
+};
+
+// A line of a sale and how much of it a refund or post-void takes back.
+struct LineBack {
+  const Line* line = nullptr;
+  std::int64_t qty = 0;
 };
 
 // A unit named for a refund: its serial, and its GTIN when the serial alone
@@ -141,9 +166,19 @@ class Sales {
   // terminal) and is paid back by the sale's own methods, in payment order.
   // Who may refund is the caller's rule (a manager: sessions::Approve); the
   // store records `approved`.
+  // `items`: plain items by quantity, part of a line at a time
+  // (refund_exceeds_sale past what the line has left, gtin_not_in_sale).
   Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                std::string_view terminal = {}, std::string_view cashier = {},
-                               const std::optional<Approval>& approved = std::nullopt);
+                               const std::optional<Approval>& approved = std::nullopt,
+                               const std::vector<ItemRef>& items = {});
+  // A sale by its receipt number (what the receipt prints and its QR
+  // carries): invalid_receipt_no for what is not one, receipt_other_device
+  // for another device's, receipt_not_found for one this device never printed.
+  Expected<Sale> FindByReceipt(std::string_view receipt_no);
+  // The sale a unit was sold in, by its label's GTIN and serial:
+  // unit_not_sold when it is not sold (on the shelf, or never seen).
+  Expected<Sale> FindByUnit(std::string_view gtin14, std::string_view serial);
 
  private:
   // All throw ledger::Failure; they run inside a transaction.
@@ -158,17 +193,21 @@ class Sales {
                codes::SignatureState signature);
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);
-  // The lines of `sale` that `units` name, each once and not yet refunded.
-  Expected<std::vector<const Line*>> RefundedLines(const Sale& sale,
-                                                   const std::vector<UnitRef>& units);
+  // The lines of `sale` that `units` and `items` name, each unit once and
+  // not yet refunded, each plain line up to what it has left.
+  Expected<std::vector<LineBack>> RefundedLines(const Sale& sale, const std::vector<UnitRef>& units,
+                                                const std::vector<ItemRef>& items);
+  // How many of a plain line earlier refunds took back.
+  std::int64_t QtyRefunded(std::int64_t line_id);
   // Pays `refund` back by the sale's own methods (refund_payments).
-  void PayBack(const Sale& sale, const Refund& refund);
+  std::vector<PaidBack> PayBack(const Sale& sale, const Refund& refund);
   // Writes the refund (kind refund or void) and its payments back, and puts
   // `lines` back in stock: serialised units to in_stock, plain items by
   // their quantity.
-  void TakeBack(const Sale& sale, const Refund& refund, const std::vector<const Line*>& lines,
-                std::string_view kind, std::string_view terminal, std::string_view cashier,
-                std::string_view reason);
+  std::vector<PaidBack> TakeBack(const Sale& sale, const Refund& refund,
+                                 const std::vector<LineBack>& lines, std::string_view kind,
+                                 std::string_view terminal, std::string_view cashier,
+                                 std::string_view reason);
   Expected<Sale> VoidCompleted(std::string_view sale_id, std::string_view reason,
                                const Approval& approved, std::string_view terminal,
                                std::string_view cashier);
