@@ -63,6 +63,13 @@ TEST_CASE("epcis: the store's export and the cloud's query name the same events 
   const std::string sale = sold.json().at("id");
   REQUIRE(api.Post("/v1/refunds", Body({{"sale_id", sale}, {"serials", {"E2"}}})).status == 201);
   REQUIRE(api.Post("/v1/stock/counts", Body({{"gtin", kTea}, {"counted", 12}})).status == 200);
+  // A sale rung up in error, post-voided by a manager: the sale's event
+  // declared in error, and the unit stocked back.
+  auto wrong = agent.SellUnit(kScarf, "E3");
+  REQUIRE(wrong.status == 200);
+  REQUIRE(api.Post("/v1/sales/" + wrong.json().at("id").get<std::string>() + "/void",
+                   Body({{"reason", "rang up twice"}}))
+              .status == 200);
   REQUIRE(cloud
               .Admin("POST", "/admin/v1/stores/s1/orders",
                      Body({{"id", "o-9"},
@@ -85,14 +92,20 @@ TEST_CASE("epcis: the store's export and the cloud's query name the same events 
       Storectl({"epcis", "export", "--since", "2000-01-01", "--out", file, "--config",
                 agent.config_file().string(), "--data-dir", agent.data_dir().string(), "--json"});
   REQUIRE(exported.exit_code == 0);
-  CHECK(json::parse(exported.out).at("events") == 6);
+  CHECK(json::parse(exported.out).at("events") == 9);
   const json doc = json::parse(Slurp(file));
   CHECK(doc.at("type") == "EPCISDocument");
   const json& events = doc.at("epcisBody").at("eventList");
   std::vector<std::string> steps;
   for (const auto& e : events) steps.push_back(e.at("bizStep"));
   CHECK(steps == std::vector<std::string>{"receiving", "retail_selling", "receiving",
-                                          "cycle_counting", "picking", "shipping"});
+                                          "cycle_counting", "retail_selling", "retail_selling",
+                                          "stocking", "picking", "shipping"});
+  CHECK_FALSE(events[4].contains("errorDeclaration"));
+  REQUIRE(events[5].contains("errorDeclaration"));
+  CHECK(events[5].at("eventID") == events[4].at("eventID"));  // the voided sale's own event
+  CHECK(events[5].at("errorDeclaration").at("correctiveEventIDs") ==
+        json::array({events[6].at("eventID")}));
   CHECK(events[0].at("bizLocation").at("id") == std::string("https://id.gs1.org/414/") + kGln);
 
   // The cloud's copy: the same events, by the same ids, in the same order.
@@ -111,7 +124,7 @@ TEST_CASE("epcis: the store's export and the cloud's query name the same events 
   CHECK(Lines(hashed.out) == Ids(events));
   const auto prehash = Storectl({"epcis", "hash", "--prehash", file});
   REQUIRE(prehash.exit_code == 0);
-  REQUIRE(Lines(prehash.out).size() == 6);
+  REQUIRE(Lines(prehash.out).size() == 9);
   CHECK(Lines(prehash.out)[0].rfind("eventType=ObjectEvent", 0) == 0);
 
   // A period holds only what was recorded in it.
