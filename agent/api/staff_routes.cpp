@@ -173,13 +173,22 @@ void CloseShift(Context& ctx, const ExchangePtr& x) {
   if (!id) return;
   auto counted = request::ParseCountedCash(x->body());
   if (!counted) return x->Reply(ErrorAnswer(counted.error()));
-  Submit<store::ShiftClosed>(
-      ctx, x, Durability::full, true,
-      [id = *id, counted = *counted](store::Store& s) { return s.shifts.CloseShift(id, counted); },
-      [](const store::ShiftClosed& closed) { return JsonAnswer(200, json::ShiftClosed(closed)); },
-      [&ctx](const Expected<store::ShiftClosed>& closed) {
-        if (closed) ctx.events.EventWritten();  // shift.closed is in the outbox
-      });
+  // A cashier closes their own shift; another's needs a manager.
+  WithApproval(ctx, x, false,
+               [&ctx, x, id = *id, counted = *counted,
+                closer = x->caller.cashier()](std::optional<store::Approval> approved) {
+                 Submit<store::ShiftClosed>(
+                     ctx, x, Durability::full, true,
+                     [id, counted, closer, approved](store::Store& s) {
+                       return s.shifts.CloseShift(id, counted, closer, approved);
+                     },
+                     [](const store::ShiftClosed& closed) {
+                       return JsonAnswer(200, json::ShiftClosed(closed));
+                     },
+                     [&ctx](const Expected<store::ShiftClosed>& closed) {
+                       if (closed) ctx.events.EventWritten();  // shift.closed is in the outbox
+                     });
+               });
 }
 
 }  // namespace sa::api

@@ -300,7 +300,8 @@ CREATE INDEX case_units_by_case ON case_units(case_gtin, case_serial);
 // post-void) is a refund of kind 'void' of all of it, once per sale, with its
 // reason. The sale itself is never edited (invariant 7). Plain items come
 // back by quantity, part of a line at a time (refund_quantities); a refund
-// paid back by card or wallet carries the original payment's reference.
+// paid back by card or wallet carries the original payment's reference. A
+// shift records who closed it, and the manager who let another cashier.
 constexpr std::string_view kV7 = R"sql(
 ALTER TABLE refunds ADD COLUMN kind TEXT NOT NULL DEFAULT 'refund'
   CHECK (kind IN ('refund', 'void'));
@@ -316,6 +317,9 @@ CREATE TABLE refund_quantities(
   PRIMARY KEY (refund_id, line_id)) WITHOUT ROWID;
 CREATE INDEX refund_quantities_by_line ON refund_quantities(line_id);
 ALTER TABLE refund_payments ADD COLUMN ref TEXT;
+ALTER TABLE shifts ADD COLUMN closed_by TEXT;
+ALTER TABLE shifts ADD COLUMN close_approved_by TEXT;
+ALTER TABLE shifts ADD COLUMN close_approved_via TEXT;
 )sql";
 
 constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};

@@ -417,6 +417,48 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("closing another cashier's shift needs a manager, whom the shift.closed event names",
+          "[api][manager][shift]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("bob", "5937");
+  shop.AddCashier("mia", "7391", "manager");
+  Api ann = shop.As("ann", "4826", "till-1");
+  Api bob = shop.As("bob", "5937", "till-2");
+  auto a = ann.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":0})");
+  auto b = bob.Post("/v1/shifts", R"({"terminal":"till-2","opening_float":0})");
+  REQUIRE(a.status == 201);
+  REQUIRE(b.status == 201);
+  const std::string ann_shift = a.json()["id"];
+  const std::string bob_shift = b.json()["id"];
+
+  CHECK(ErrorCode(bob.Post("/v1/shifts/" + ann_shift + "/close", R"({"counted_cash":0})"), 403) ==
+        "manager_required");
+  CHECK(ErrorCode(
+            bob.Post("/v1/shifts/" + ann_shift + "/close",
+                     json{{"counted_cash", 0}, {"approval", {{"manager", "mia"}, {"pin", "1111"}}}}
+                         .dump()),
+            403) == "invalid_approval");
+  CHECK(shop.api.Get("/v1/shifts/" + ann_shift).json()["status"] == "open");
+  CHECK(shop.Ledger("SELECT count(*) FROM outbox WHERE type = 'shift.closed'") == "0");
+
+  auto closed = bob.Post(
+      "/v1/shifts/" + ann_shift + "/close",
+      json{{"counted_cash", 0}, {"approval", {{"manager", "mia"}, {"pin", "7391"}}}}.dump());
+  INFO(closed.body);
+  REQUIRE(closed.status == 200);
+  const json by = {{"cashier", "bob"}, {"approved_by", {{"manager", "mia"}, {"via", "pin"}}}};
+  CHECK(closed.json()["shift"]["closed_by"] == by);
+  CHECK(closed.json()["report"]["closed_by"] == by);
+  CHECK(json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'shift.closed'"))
+            .at("closed_by") == by);
+
+  // Bob's own shift is his to close, and records no approval.
+  auto own = bob.Post("/v1/shifts/" + bob_shift + "/close", R"({"counted_cash":0})");
+  REQUIRE(own.status == 200);
+  CHECK(own.json()["shift"]["closed_by"] == json{{"cashier", "bob"}, {"approved_by", nullptr}});
+}
+
 TEST_CASE(
     "a return at the counter: the sale found by receipt number among 8 terminals' sales, "
     "or by scanning a unit of it, then refunded by its receipt number",

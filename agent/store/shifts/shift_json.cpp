@@ -16,6 +16,15 @@ json At(const std::optional<std::int64_t>& ms) {
 }
 json Opt(const std::optional<MinorUnits>& v) { return v ? json(*v) : json(nullptr); }
 json Text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+// Who closed a shift: {"cashier","approved_by"} once closed (the cashier null
+// for the API token; approved_by a manager's, when it was someone else's).
+json ClosedBy(const std::optional<std::int64_t>& closed_at, const std::string& cashier,
+              const std::optional<Approval>& approved) {
+  if (!closed_at) return nullptr;
+  json by = nullptr;
+  if (approved) by = {{"manager", Text(approved->manager)}, {"via", approved->via}};
+  return {{"cashier", Text(cashier)}, {"approved_by", by}};
+}
 
 }  // namespace
 
@@ -27,7 +36,8 @@ std::string ShiftJson(const Shift& s) {
                    {"opened_at", FormatTimestamp(s.opened_at_ms)},
                    {"closed_at", At(s.closed_at_ms)},
                    {"opening_float", s.opening_float},
-                   {"counted_cash", Opt(s.counted_cash)}});
+                   {"counted_cash", Opt(s.counted_cash)},
+                   {"closed_by", ClosedBy(s.closed_at_ms, s.closed_by, s.close_approved)}});
 }
 
 std::string ShiftReportJson(const ShiftReport& r) {
@@ -41,6 +51,7 @@ std::string ShiftReportJson(const ShiftReport& r) {
                    {"cashier", Text(r.cashier)},
                    {"opened_at", FormatTimestamp(r.opened_at_ms)},
                    {"closed_at", At(r.closed_at_ms)},
+                   {"closed_by", ClosedBy(r.closed_at_ms, r.closed_by, r.close_approved)},
                    {"currency", r.currency},
                    {"sales", {{"count", r.sales_count}, {"total", r.sales_total}}},
                    {"refunds", {{"count", r.refunds_count}, {"total", r.refunds_total}}},

@@ -23,13 +23,15 @@ Shifts::Shifts(Books& books) : books_(books), db_(books.db()), config_(books.con
 std::optional<Shift> Shifts::LoadShift(std::string_view id) {
   auto st = db_.Cached(
       "SELECT id, terminal, coalesce(cashier, ''), status, opening_float_minor, "
-      "counted_cash_minor, opened_at_ms, closed_at_ms FROM shifts WHERE id = ?");
+      "counted_cash_minor, opened_at_ms, closed_at_ms, coalesce(closed_by, ''), "
+      "coalesce(close_approved_by, ''), close_approved_via FROM shifts WHERE id = ?");
   st.Bind(1, id);
   if (!st.Step()) return std::nullopt;
-  Shift s{st.Text(0), st.Text(1),   st.Text(2), st.Text(3),
-          st.Int(4),  std::nullopt, st.Int(6),  std::nullopt};
+  Shift s{st.Text(0),   st.Text(1), st.Text(2),   st.Text(3), st.Int(4),
+          std::nullopt, st.Int(6),  std::nullopt, st.Text(8), std::nullopt};
   if (!st.IsNull(5)) s.counted_cash = st.Int(5);
   if (!st.IsNull(7)) s.closed_at_ms = st.Int(7);
+  if (!st.IsNull(10)) s.close_approved = Approval{st.Text(9), st.Text(10)};
   return s;
 }
 
@@ -108,6 +110,8 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
   r.cashier = shift.cashier;
   r.opened_at_ms = shift.opened_at_ms;
   r.closed_at_ms = shift.closed_at_ms;
+  r.closed_by = shift.closed_by;
+  r.close_approved = shift.close_approved;
   r.currency = config_.currency;
   r.opening_float = shift.opening_float;
   std::map<std::string, MethodTotals> by;
@@ -179,7 +183,9 @@ Expected<ShiftReport> Shifts::ReportOf(std::string_view shift_id) {
   });
 }
 
-Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits counted_cash) {
+Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits counted_cash,
+                                         std::string_view closer,
+                                         const std::optional<Approval>& approved) {
   if (counted_cash < 0)
     return BadRequest("invalid_amount", "counted cash is 0 or more minor units");
   return Guarded([&]() -> Expected<ShiftClosed> {
@@ -188,12 +194,26 @@ Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits c
     if (!s) return NotFound("shift_not_found", "no shift " + std::string(shift_id.substr(0, 64)));
     if (s->status != "open")
       return Conflict("shift_not_open", "shift " + s->id + " is already closed");
+    if (!approved && !closer.empty() && closer != s->cashier) {
+      return MakeError(ErrorKind::forbidden, "manager_required",
+                       "shift " + s->id + " is " + (s->cashier.empty() ? "nobody" : s->cashier) +
+                           "'s: closing another cashier's shift needs a manager");
+    }
+    // A cashier closing their own shift needs nobody's approval, and records none.
+    const std::optional<Approval> by =
+        !closer.empty() && closer == s->cashier ? std::nullopt : approved;
+    auto text = [](std::string_view v) {
+      return v.empty() ? std::nullopt : std::optional(std::string(v));
+    };
     db_.Cached(
-           "UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ? WHERE id "
-           "= ?")
+           "UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ?, "
+           "closed_by = ?, close_approved_by = ?, close_approved_via = ? WHERE id = ?")
         .Bind(1, counted_cash)
         .Bind(2, books_.now_ms())
-        .Bind(3, shift_id)
+        .BindOptional(3, text(closer))
+        .BindOptional(4, by ? text(by->manager) : std::nullopt)
+        .BindOptional(5, by ? text(by->via) : std::nullopt)
+        .Bind(6, shift_id)
         .Run();
     ShiftClosed out{*LoadShift(shift_id), {}};
     out.report = ComputeReport(out.shift);  // pending_events: before shift.closed itself

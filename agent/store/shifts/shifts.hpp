@@ -40,6 +40,8 @@ struct Shift {
   std::optional<MinorUnits> counted_cash;
   std::int64_t opened_at_ms = 0;
   std::optional<std::int64_t> closed_at_ms;
+  std::string closed_by;                   // the cashier who closed it ("" for the API token)
+  std::optional<Approval> close_approved;  // a manager's, when it was another cashier's shift
 };
 
 struct MethodTotals {
@@ -60,6 +62,8 @@ struct ShiftReport {
   std::string cashier;
   std::int64_t opened_at_ms = 0;
   std::optional<std::int64_t> closed_at_ms;
+  std::string closed_by;  // as on the shift
+  std::optional<Approval> close_approved;
   std::string currency;
   std::int64_t sales_count = 0;
   MinorUnits sales_total = 0;
@@ -122,7 +126,12 @@ class Shifts {
   Expected<ShiftReport> ReportOf(std::string_view shift_id);
   // Closes the shift and writes shift.closed (payload: the report) in one
   // transaction.
-  Expected<ShiftClosed> CloseShift(std::string_view shift_id, MinorUnits counted_cash);
+  // `closer`: the cashier closing it. Another cashier's shift closes only
+  // with a manager's `approved` (manager_required, forbidden); the shift and
+  // its report record both.
+  Expected<ShiftClosed> CloseShift(std::string_view shift_id, MinorUnits counted_cash,
+                                   std::string_view closer = {},
+                                   const std::optional<Approval>& approved = std::nullopt);
 
  private:
   // All throw ledger::Failure; they run inside a transaction.
