@@ -47,6 +47,9 @@ struct HardwareHooks {
   std::function<void(std::string escpos, std::function<void(std::string error)> done)> print;
   bool auto_print = true;  // print each completed sale's receipt
   receipt::Width print_width = receipt::Width::mm80;
+  // The printer's text encoding (printer.encoding): of the printed receipts
+  // and of escpos_base64 in GET /v1/sales/{id}/receipt.
+  receipt::Encoding print_encoding = receipt::Encoding::gb18030;
 };
 
 struct Options {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Receipts: as text and ESC/POS, printed, and the claim QR for the screen.
+// Receipts: as text and ESC/POS, printed (the first print the original, any
+// later one a marked copy), and the claim QR for the screen.
 #include "answers.hpp"
 #include "qr.hpp"
 #include "request.hpp"
@@ -13,6 +14,7 @@ namespace {
 struct ReceiptSale {
   store::Sale sale;
   std::string claim_url;
+  std::int64_t prints_before = 0;  // for a print: 0 for the original, else a copy
 };
 
 std::function<Expected<ReceiptSale>(store::Store&)> CompletedSale(const Options& options,
@@ -47,34 +49,69 @@ void ShowReceipt(Context& ctx, const ExchangePtr& x) {
           ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "width is 58 or 80")));
     }
   }
-  Read<ReceiptSale>(
-      ctx, x, CompletedSale(ctx.options, x->params[0]), [&ctx, width](const ReceiptSale& r) {
-        json::Receipt out{r.sale.id,
+  // The original (as the first print sends it, drawer kick included), or
+  // with copy=1 the marked copy a reprint sends.
+  receipt::Options options{.encoding = ctx.options.hardware.print_encoding};
+  if (auto c = query->find("copy"); c != query->end()) {
+    if (c->second != "0" && c->second != "1") {
+      return x->Reply(
+          ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", "copy is 0 or 1")));
+    }
+    options.reprint = c->second == "1";
+  }
+  Read<ReceiptSale>(ctx, x, CompletedSale(ctx.options, x->params[0]),
+                    [&ctx, width, options](const ReceiptSale& r) {
+                      json::Receipt out{
+                          r.sale.id,
                           r.sale.receipt_no,
                           width == receipt::Width::mm58 ? 58 : 80,
-                          receipt::Text(r.sale, ctx.options.shop, width, r.claim_url),
+                          receipt::Text(r.sale, ctx.options.shop, width, r.claim_url, options),
                           r.claim_url,
-                          receipt::EscPos(r.sale, ctx.options.shop, width, r.claim_url)};
-        return JsonAnswer(200, json::ReceiptBody(out));
-      });
+                          receipt::EscPos(r.sale, ctx.options.shop, width, r.claim_url, options)};
+                      return JsonAnswer(200, json::ReceiptBody(out));
+                    });
 }
 
+// The sale, and its print counted in the ledger (receipt_prints): the first
+// print is the original, every later one a copy, across restarts too.
 void PrintSale(Context& ctx, const std::string& sale_id,
                std::function<void(Expected<std::string>)> done) {
   ctx.parts.writer.Submit<ReceiptSale>(
-      ledger::Durability::relaxed, CompletedSale(ctx.options, sale_id),
+      ledger::Durability::relaxed,
+      [completed = CompletedSale(ctx.options, sale_id),
+       sale_id](store::Store& s) -> Expected<ReceiptSale> {
+        auto r = completed(s);
+        if (!r) return r;
+        auto before = s.sales.ClaimPrint(sale_id);
+        if (!before) return before.error();
+        r->prints_before = *before;
+        return r;
+      },
       [&ctx, sale_id, done](Expected<ReceiptSale> r) {
         if (!r) return done(r.error());
-        std::string bytes = receipt::EscPos(r->sale, ctx.options.shop,
-                                            ctx.options.hardware.print_width, r->claim_url);
+        const receipt::Options options{.reprint = r->prints_before > 0,
+                                       .encoding = ctx.options.hardware.print_encoding};
+        std::string bytes = receipt::EscPos(
+            r->sale, ctx.options.shop, ctx.options.hardware.print_width, r->claim_url, options);
         const std::size_t size = bytes.size();
         // The printer answers on its own thread; what follows is back on the loop.
         // The loop outlives the server; the context may not, hence `life`.
         ctx.options.hardware.print(
             std::move(bytes), [&ctx, &loop = ctx.loop, life = std::weak_ptr<int>(ctx.alive),
-                               sale_id, size, done](std::string error) {
-              loop.Post([&ctx, life, sale_id, size, done, error = std::move(error)] {
+                               sale_id, size, done, reprint = options.reprint](std::string error) {
+              loop.Post([&ctx, life, sale_id, size, done, reprint, error = std::move(error)] {
                 if (life.expired()) return;
+                if (!error.empty() && !reprint) {
+                  // The original never reached the paper: the next print is the original.
+                  ctx.parts.writer.Submit<bool>(
+                      ledger::Durability::relaxed,
+                      [sale_id](store::Store& s) -> Expected<bool> {
+                        auto undone = s.sales.UnclaimPrint(sale_id);
+                        if (!undone) return undone.error();
+                        return true;
+                      },
+                      [](Expected<bool>) {});
+                }
                 const std::string outcome = json::Printed(sale_id, size, error);
                 ctx.events.Printed(outcome);
                 if (!error.empty()) {

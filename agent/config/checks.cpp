@@ -273,6 +273,11 @@ std::string CheckPin(std::string_view v) {
   return {};
 }
 
+// The names receipt::ParseEncoding takes (the config does not link sa_receipt).
+std::string CheckPrinterEncoding(std::string_view v) {
+  return OneOf(v, {"gb18030", "utf-8", "cp437"});
+}
+
 std::string CheckLogLevel(std::string_view v) {
   return OneOf(v, {"debug", "info", "warn", "error"});
 }

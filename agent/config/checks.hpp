@@ -30,6 +30,7 @@ std::string CheckPin(std::string_view v);  // "" or sha256//BASE64
 std::string CheckListen(std::string_view v);
 std::string CheckOptionalListen(std::string_view v);
 std::string CheckPrinterTarget(std::string_view v);
+std::string CheckPrinterEncoding(std::string_view v);  // gb18030 | utf-8 | cp437
 std::string CheckLogLevel(std::string_view v);
 // [[scanners]]
 std::string CheckScannerType(std::string_view v);

@@ -107,6 +107,7 @@ struct Config {
   std::int64_t printer_width_mm = 80;      // printer.width_mm: 58 | 80
   bool printer_auto = true;                // printer.auto: print each completed sale's receipt
   std::int64_t printer_timeout_ms = 5000;  // printer.timeout_ms: 100..60000
+  std::string printer_encoding = "gb18030";  // printer.encoding: gb18030 | utf-8 | cp437
   // [log]
   std::string log_level = "info";  // log.level: debug|info|warn|error
 

@@ -101,6 +101,9 @@ constexpr KeySpec kKeys[] = {
     {.table = "printer", .name = "timeout_ms",
      .integer = &Config::printer_timeout_ms, .min = 100, .max = 60000,
      .doc = "How long a print job may take before it is given up"},
+    {.table = "printer", .name = "encoding",
+     .str = &Config::printer_encoding, .check = CheckPrinterEncoding,
+     .doc = "The printer's text encoding: gb18030 (Chinese mode), utf-8 or cp437"},
     {.table = "log", .name = "level", .str = &Config::log_level, .check = CheckLogLevel,
      .doc = "Least severe log level written: debug, info, warn or error"},
 };

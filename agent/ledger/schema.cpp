@@ -301,7 +301,8 @@ CREATE INDEX case_units_by_case ON case_units(case_gtin, case_serial);
 // reason. The sale itself is never edited (invariant 7). Plain items come
 // back by quantity, part of a line at a time (refund_quantities); a refund
 // paid back by card or wallet carries the original payment's reference. A
-// shift records who closed it, and the manager who let another cashier.
+// shift records who closed it, and the manager who let another cashier. A
+// sale's receipt prints are counted: every print after the first is a copy.
 constexpr std::string_view kV7 = R"sql(
 ALTER TABLE refunds ADD COLUMN kind TEXT NOT NULL DEFAULT 'refund'
   CHECK (kind IN ('refund', 'void'));
@@ -320,6 +321,10 @@ ALTER TABLE refund_payments ADD COLUMN ref TEXT;
 ALTER TABLE shifts ADD COLUMN closed_by TEXT;
 ALTER TABLE shifts ADD COLUMN close_approved_by TEXT;
 ALTER TABLE shifts ADD COLUMN close_approved_via TEXT;
+CREATE TABLE receipt_prints(
+  sale_id TEXT PRIMARY KEY REFERENCES sales(id),
+  prints INTEGER NOT NULL CHECK (typeof(prints) = 'integer' AND prints > 0),
+  last_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "encode.hpp"
 
 namespace sa::receipt {
 namespace {
@@ -149,18 +150,20 @@ std::string Spaces(int n) { return std::string(n > 0 ? static_cast<std::size_t>(
 
 // ---- the layout, shared by Text() and EscPos() -----------------------------
 
-enum class Style { plain, centre, bold };
+enum class Style { plain, centre, bold, banner };  // banner: centred and bold
 struct Row {
   std::string text;  // sanitised, at most `width` columns, no padding for centre
   Style style = Style::plain;
+  bool centred() const { return style == Style::centre || style == Style::banner; }
+  bool bold() const { return style == Style::bold || style == Style::banner; }
 };
 
 class Layout {
  public:
   explicit Layout(int width) : width_(width) {}
 
-  void Centre(std::string_view text) {
-    for (auto& line : Wrap(text, width_, true)) rows_.push_back({std::move(line), Style::centre});
+  void Centre(std::string_view text, Style style = Style::centre) {
+    for (auto& line : Wrap(text, width_, true)) rows_.push_back({std::move(line), style});
   }
   void Plain(std::string_view text, bool words = true) {
     for (auto& line : Wrap(text, width_, words)) rows_.push_back({std::move(line), Style::plain});
@@ -257,10 +260,14 @@ bool PrintsClaim(const sa::store::Sale& sale, std::string_view claim_url) {
   return !claim_url.empty() && !sale.member && sale.status != "voided";
 }
 
+// What marks a reprint, at the top of the receipt.
+constexpr std::string_view kCopyMark = "COPY / 重印";
+
 Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
-             int tz_offset_min) {
+             const Options& options) {
   Layout out(Columns(width));
 
+  if (options.reprint) out.Centre(kCopyMark, Style::banner);
   out.Centre(shop.name);
   out.Centre(shop.address);
   std::string ids;
@@ -272,8 +279,8 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
   out.Rule();
 
   if (!sale.receipt_no.empty()) out.LeftRight("Receipt", sale.receipt_no);
-  out.LeftRight("Date",
-                FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms), tz_offset_min));
+  out.LeftRight("Date", FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms),
+                                          options.tz_offset_min));
   out.Rule();
 
   std::optional<std::int64_t> items = 0;
@@ -312,6 +319,26 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
 
 void Append(std::string& out, std::initializer_list<int> bytes) {
   for (const int b : bytes) out.push_back(static_cast<char>(b));
+}
+
+// A row's sanitised UTF-8 in the printer's encoding: ASCII as it is (every
+// encoding here is a superset of it), any other character through the
+// encoder, and '?' per column for one the encoding lacks.
+std::string Encode(std::string_view text, detail::Encoder& encoder) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const Decoded d = DecodeOne(text, i);
+    if (d.ok && d.cp < 0x80) {
+      out.push_back(static_cast<char>(d.cp));
+    } else if (auto bytes = d.ok ? encoder.Character(text.substr(i, d.len)) : std::nullopt) {
+      out += *bytes;
+    } else {
+      out.append(d.ok && Wide(d.cp) ? 2 : 1, '?');
+    }
+    i += d.len;
+  }
+  return out;
 }
 
 // Byte-mode capacity of a QR symbol, version 40, error correction M.
@@ -365,6 +392,30 @@ bool ConstantTimeEqual(std::span<const std::uint8_t> a, std::span<const std::uin
 }  // namespace
 
 int Columns(Width width) { return width == Width::mm80 ? 48 : 32; }
+
+std::optional<Encoding> ParseEncoding(std::string_view name) {
+  for (const Encoding e : {Encoding::gb18030, Encoding::utf8, Encoding::cp437}) {
+    if (name == EncodingName(e)) return e;
+  }
+  return std::nullopt;
+}
+
+std::string_view EncodingName(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::gb18030: return "gb18030";
+    case Encoding::utf8: return "utf-8";
+    case Encoding::cp437: return "cp437";
+  }
+  return "gb18030";
+}
+
+bool OpensDrawer(const sa::store::Sale& sale, const Options& options) {
+  if (options.reprint || sale.status != "completed") return false;
+  for (const auto& p : sale.payments) {
+    if (p.method == "cash") return true;
+  }
+  return false;
+}
 
 std::string ClaimToken(const sa::store::Sale& sale, std::span<const std::uint8_t> device_key) {
   if (device_key.empty() || !ValidSaleId(sale.id) || !ValidCurrency(sale.currency)) return {};
@@ -420,11 +471,11 @@ std::size_t DisplayColumns(std::string_view utf8) {
 }
 
 std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
-                 std::string_view claim_url, int tz_offset_min) {
-  const Layout layout = Build(sale, shop, width, claim_url, tz_offset_min);
+                 std::string_view claim_url, const Options& options) {
+  const Layout layout = Build(sale, shop, width, claim_url, options);
   std::string out;
   for (const Row& row : layout.rows()) {
-    if (row.style == Style::centre) {
+    if (row.centred()) {
       out += Spaces((layout.width() - static_cast<int>(DisplayColumns(row.text))) / 2);
     }
     out += row.text;
@@ -434,25 +485,35 @@ std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
 }
 
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
-                   std::string_view claim_url, int tz_offset_min) {
+                   std::string_view claim_url, const Options& options) {
   constexpr int ESC = 0x1B;
+  constexpr int FS = 0x1C;
   constexpr int GS = 0x1D;
-  const Layout layout = Build(sale, shop, width, claim_url, tz_offset_min);
+  const Layout layout = Build(sale, shop, width, claim_url, options);
+  detail::Encoder encoder(options.encoding);
   std::string out;
   Append(out, {ESC, '@'});
+  if (OpensDrawer(sale, options)) out += kDrawerKick;
+  switch (options.encoding) {
+    case Encoding::gb18030: Append(out, {FS, '&'}); break;             // Chinese mode on
+    case Encoding::cp437: Append(out, {FS, '.', ESC, 't', 0}); break;  // off; PC437
+    case Encoding::utf8: break;
+  }
   bool centred = false;
   for (const Row& row : layout.rows()) {
-    const bool centre = row.style == Style::centre;
-    if (centre != centred) {
-      Append(out, {ESC, 'a', centre ? 1 : 0});
-      centred = centre;
+    if (row.centred() != centred) {
+      centred = row.centred();
+      Append(out, {ESC, 'a', centred ? 1 : 0});
     }
-    if (row.style == Style::bold) Append(out, {ESC, 'E', 1});
-    out += row.text;
+    if (row.bold()) Append(out, {ESC, 'E', 1});
+    out += Encode(row.text, encoder);
     out += '\n';
-    if (row.style == Style::bold) Append(out, {ESC, 'E', 0});
+    if (row.bold()) Append(out, {ESC, 'E', 0});
   }
   if (centred) Append(out, {ESC, 'a', 0});
+  // Leave Chinese mode: the printer is left in its single-byte mode for
+  // whatever prints next (a job from another program, a Z report).
+  if (options.encoding == Encoding::gb18030) Append(out, {FS, '.'});
 
   if (PrintsClaim(sale, claim_url) && claim_url.size() <= kQrMaxBytes) {
     const std::size_t n = claim_url.size() + 3;

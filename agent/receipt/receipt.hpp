@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The customer receipt of a sale: plain text laid out for a 58 mm or 80 mm
-// thermal printer, the same receipt as ESC/POS bytes, and the signed claim
-// token that lets a customer who did not bind at the till claim the sale for
-// their membership later. Pure C++: no I/O, no clock, no floating point.
+// thermal printer, the same receipt as ESC/POS bytes in the printer's
+// encoding, and the signed claim token that lets a customer who did not bind
+// at the till claim the sale for their membership later. No I/O, no clock, no
+// floating point; the one platform call, glibc's iconv for the printer's
+// encoding, is confined to platform/iconv/ (docs/receipts.md).
 #pragma once
 
 #include <cstddef>
@@ -27,6 +29,36 @@ struct Shop {
 // Paper width: 32 (58 mm) and 48 (80 mm) characters per line in Font A.
 enum class Width { mm58, mm80 };
 int Columns(Width width);
+
+// ---- how a receipt is printed ---------------------------------------------
+// The character encoding of the printer's text (config printer.encoding):
+//   gb18030  "gb18030": Chinese mode (FS &) and GB18030 bytes, the default
+//            (Chinese stores' printers expect GB18030, not UTF-8)
+//   utf8     "utf-8": the UTF-8 bytes as they are
+//   cp437    "cp437": code page PC437 (FS . then ESC t 0)
+// A character the encoding lacks prints as '?', as '??' when it is wide (two
+// columns), so the columns stay as laid out.
+enum class Encoding { gb18030, utf8, cp437 };
+std::optional<Encoding> ParseEncoding(std::string_view name);  // "gb18030", "utf-8", "cp437"
+std::string_view EncodingName(Encoding encoding);
+// False when this system's iconv cannot convert to `encoding` (its gconv
+// module is missing): every non-ASCII character would print as '?'.
+bool CanEncode(Encoding encoding);
+
+struct Options {
+  int tz_offset_min = 0;  // the date's offset from UTC (0 = UTC)
+  // A print after the sale's first one: "COPY / 重印" at the top, and no
+  // drawer kick.
+  bool reprint = false;
+  Encoding encoding = Encoding::gb18030;  // EscPos() only; Text() is UTF-8
+};
+
+// The cash drawer kick at the start of a cash sale's original receipt:
+// ESC p m t1 t2, pin 2 (m = 0), 25 x 2 ms on, 250 x 2 ms off.
+inline constexpr std::string_view kDrawerKick{"\x1b\x70\x00\x19\xfa", 5};
+// Whether a receipt opens the drawer: a completed sale with a cash payment,
+// and not a reprint.
+bool OpensDrawer(const sa::store::Sale& sale, const Options& options);
 
 // ---- claim token ------------------------------------------------------------
 // token = "SAC1." + base64url(sale_id "." total_minor "." currency)
@@ -68,28 +100,36 @@ std::size_t DisplayColumns(std::string_view utf8);
 
 // ---- the receipt ------------------------------------------------------------
 // Plain text, '\n' after every line, no line wider than Columns(width):
-//   shop name, address, "Store {store_id}  Device {device_id}" (centred, with
-//   leading spaces only); "*** VOIDED ***" / "*** NOT PAID ***" unless the
-//   sale is completed; receipt number; date "YYYY-MM-DD HH:MM" of
-//   closed_at_ms (opened_at_ms while the sale is open) shifted by
-//   tz_offset_min (0 = UTC); one block per line (the name wrapped to at most
-//   two lines, cut with "..." beyond; "  {qty} x {unit price}" with the amount
-//   right-aligned; "SN {serial}" when the unit has one); item count; total;
-//   each payment (method and amount; refs are not printed); change; the
-//   member (member_id, else the masked phone, nothing else); and
-//   "Claim: {claim_url}" (wrapped) only when claim_url is non-empty, no member
-//   is bound and the sale is not voided.
+//   "COPY / 重印" when options.reprint; shop name, address,
+//   "Store {store_id}  Device {device_id}" (centred, with leading spaces
+//   only); "*** VOIDED ***" / "*** NOT PAID ***" unless the sale is
+//   completed; receipt number; date "YYYY-MM-DD HH:MM" of closed_at_ms
+//   (opened_at_ms while the sale is open) shifted by options.tz_offset_min;
+//   one block per line (the name wrapped to at most two lines, cut with "..."
+//   beyond; "  {qty} x {unit price}" with the amount right-aligned;
+//   "SN {serial}" when the unit has one); item count; total; each payment
+//   (method and amount; refs are not printed); change; the member
+//   (member_id, else the masked phone, nothing else); and "Claim: {claim_url}"
+//   (wrapped) only when claim_url is non-empty, no member is bound and the
+//   sale is not voided.
 // Text from the sale and shop is sanitised: control characters print as a
 // space and invalid UTF-8 bytes as '?', so no byte can act as a printer
 // command; a UTF-8 sequence is never split across lines.
 std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
-                 std::string_view claim_url, int tz_offset_min = 0);
+                 std::string_view claim_url, const Options& options = {});
 
-// The same receipt as ESC/POS bytes: ESC @; the header lines between ESC a 1
-// and ESC a 0 (the printer centres them, so they carry no padding spaces);
-// the total line between ESC E 1 and ESC E 0; every other line exactly as in
-// Text(); then, when Text() prints the claim line and the URL fits a version
-// 40-M QR symbol (2331 bytes), the URL as a native QR code, centred:
+// The same receipt as ESC/POS bytes:
+//   ESC @;
+//   kDrawerKick when OpensDrawer();
+//   gb18030: FS & (Chinese character mode on); cp437: FS . (off) and ESC t 0
+//   (code page PC437); utf-8: nothing;
+//   the lines of Text() in options.encoding: the header lines (and the COPY
+//   line) between ESC a 1 and ESC a 0 (the printer centres them, so they
+//   carry no padding spaces); the COPY line and the total line between
+//   ESC E 1 and ESC E 0; every other line exactly as in Text();
+//   gb18030: FS . (Chinese mode off again, before any QR or cut);
+// then, when Text() prints the claim line and the URL fits a version 40-M QR
+// symbol (2331 bytes), the URL as a native QR code, centred:
 //   GS ( k 4 0 49 65 50 0     model 2
 //   GS ( k 3 0 49 67 n        module size n = 6 (80 mm) / 4 (58 mm)
 //   GS ( k 3 0 49 69 49       error correction M
@@ -97,6 +137,6 @@ std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
 //   GS ( k 3 0 49 81 48       print
 // then ESC d 4 (feed) and GS V 66 0 (feed to the cutter, partial cut).
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
-                   std::string_view claim_url, int tz_offset_min = 0);
+                   std::string_view claim_url, const Options& options = {});
 
 }  // namespace sa::receipt

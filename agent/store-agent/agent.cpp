@@ -225,6 +225,13 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
   Hardware& hw = *p.hardware;
   auto& hooks = p.setup.api.hardware;
   hooks.scanners = [&hw] { return hw.ScannersJson(); };
+  // The config checked the name; GET .../receipt shows the bytes even without a printer.
+  hooks.print_encoding =
+      receipt::ParseEncoding(p.setup.cfg.printer_encoding).value_or(receipt::Encoding::gb18030);
+  if (!receipt::CanEncode(hooks.print_encoding)) {
+    log.Warn("this system's iconv cannot encode the printer's text: non-ASCII prints as '?'",
+             {{"encoding", p.setup.cfg.printer_encoding}});
+  }
   if (hw.has_printer()) {
     hooks.print = [&hw](std::string escpos, std::function<void(std::string)> done) {
       hw.Print(std::move(escpos), std::move(done));

@@ -682,6 +682,32 @@ TEST_CASE("printer: target width and auto print") {
         "t.toml:2: printer.target must be a path or tcp://HOST:PORT (got \"tcp://host\")");
 }
 
+TEST_CASE("printer.encoding: gb18030 by default, utf-8 or cp437, anything else refused") {
+  // A store box's config from before the key (firmware-cfg's pos-terminal
+  // profile) still loads, and its receipts are GB18030.
+  const Config old = Ok("[printer]\ntarget = \"/dev/usb/lp0\"\nwidth_mm = 80\nauto = true\n");
+  CHECK(old.printer_encoding == "gb18030");
+  CHECK(Config{}.printer_encoding == "gb18030");
+  const auto lines = Lines(config::EmbeddedDefaults());
+  const auto it = std::find(lines.begin(), lines.end(), "encoding = \"gb18030\"");
+  REQUIRE(it != lines.end());
+  CHECK((it - 1)->find("gb18030 (Chinese mode), utf-8 or cp437") != std::string::npos);
+
+  for (const char* e : {"gb18030", "utf-8", "cp437"}) {
+    CHECK(Ok(std::string("[printer]\nencoding = \"") + e + "\"\n").printer_encoding == e);
+  }
+  CHECK(ErrorOf("[printer]\ntarget = \"/dev/usb/lp0\"\nencoding = \"GBK\"\n", "agent.toml") ==
+        "agent.toml:3: printer.encoding must be one of gb18030, utf-8, cp437 (got \"GBK\")");
+  CHECK(ErrorOf("[printer]\nencoding = \"utf8\"\n") ==
+        "t.toml:2: printer.encoding must be one of gb18030, utf-8, cp437 (got \"utf8\")");
+  CHECK(ErrorOf("[printer]\nencoding = \"\"\n") ==
+        "t.toml:2: printer.encoding must be one of gb18030, utf-8, cp437 (got \"\")");
+  CHECK(ErrorOf("[printer]\nencoding = 437\n")
+            .rfind("t.toml:2: printer.encoding must be a string", 0) == 0);
+  CHECK(ErrorOf("[printer]\nencodng = \"cp437\"\n") ==
+        "t.toml:2: unknown key printer.encodng; did you mean printer.encoding?");
+}
+
 TEST_CASE("api.tls_cert and api.tls_key: HTTPS needs both") {
   CHECK(Config{}.api_tls_cert.empty());
   CHECK(Config{}.api_tls_key.empty());

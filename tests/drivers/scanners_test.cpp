@@ -281,12 +281,12 @@ TEST_CASE("a tcp scanner with a token drops a client that does not send it", "[s
 }
 
 TEST_CASE("a completed sale's receipt prints after its commit and reprints on demand",
-          "[scanners][printer]") {
+          "[scanners][printer][receipt]") {
   TempDir tmp;
   const fs::path printer = tmp.path() / "lp0";
   std::ofstream(printer).close();
   Agent a(tmp.path() / "data", "[printer]\ntarget = \"" + printer.string() + "\"\nwidth_mm = 58\n");
-  const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 1);
+  const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 2);
   EventStreamClient events(a.api);
   REQUIRE(events.WaitFor(
       [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
@@ -306,20 +306,45 @@ TEST_CASE("a completed sale's receipt prints after its commit and reprints on de
   REQUIRE(events.WaitFor(
       [&](const std::string& d) { return !FindEvent(d, "printer", printed).is_null(); }));
 
-  // What reached the printer is the receipt's ESC/POS, 58 mm, exactly.
-  const json receipt = a.api.Get("/v1/sales/" + sale + "/receipt?width=58").json();
-  const auto escpos = sa::crypto::Base64UrlDecode(receipt.at("escpos_base64").get<std::string>());
-  REQUIRE(escpos);
-  const std::string expected(escpos->begin(), escpos->end());
+  const auto escpos_of = [&](const std::string& id, const std::string& query) {
+    const auto r = a.api.Get("/v1/sales/" + id + "/receipt?width=58" + query);
+    REQUIRE(r.status == 200);
+    const auto bytes = sa::crypto::Base64UrlDecode(r.json().at("escpos_base64").get<std::string>());
+    REQUIRE(bytes);
+    return std::string(bytes->begin(), bytes->end());
+  };
+  const std::string kick("\x1b\x70\x00\x19\xfa", 5);  // ESC p 0 25 250
+  const std::string chinese_mode("\x1c&", 2);         // FS &: the default gb18030
+
+  // What reached the printer is the receipt's ESC/POS, 58 mm, exactly: the
+  // original, which opens the cash drawer (a cash sale) and prints in the
+  // printer's Chinese mode.
+  const std::string expected = escpos_of(sale, "");
   CHECK(Slurp(printer.string()) == expected);
   CHECK(expected.find("\x1d"
                       "V") != std::string::npos);  // it ends in a cut
+  CHECK(expected.find(kick) == 2);
+  CHECK(expected.find(chinese_mode) == 7);
+  CHECK(expected.find("COPY") == std::string::npos);
 
-  // A reprint appends the same job again.
+  // A reprint appends the marked copy (what GET ?copy=1 shows): "COPY / 重印"
+  // (GB18030) at the top, no drawer kick. So does every print after it.
+  const std::string copy = escpos_of(sale, "&copy=1");
+  CHECK(copy.find("COPY / \xd6\xd8\xd3\xa1\n") != std::string::npos);
+  CHECK(copy.find(kick) == std::string::npos);
+  CHECK(a.api.Get("/v1/sales/" + sale + "/receipt?copy=1")
+            .json()
+            .at("text")
+            .get<std::string>()
+            .find("COPY / 重印") != std::string::npos);
+  CHECK(escpos_of(sale, "&copy=0") == expected);
+  CHECK(a.api.Get("/v1/sales/" + sale + "/receipt?copy=yes").status == 400);
   const auto again = a.api.Post("/v1/sales/" + sale + "/print", "{}");
   REQUIRE(again.status == 200);
-  CHECK(again.json().at("bytes") == expected.size());
-  CHECK(Slurp(printer.string()) == expected + expected);
+  CHECK(again.json().at("bytes") == copy.size());
+  CHECK(Slurp(printer.string()) == expected + copy);
+  REQUIRE(a.api.Post("/v1/sales/" + sale + "/print", "{}").status == 200);
+  CHECK(Slurp(printer.string()) == expected + copy + copy);
 
   // An open sale has no receipt to print; the printer unplugged is a 503.
   const std::string open = a.api.Post("/v1/sales", "{}").json().at("id");
@@ -329,6 +354,29 @@ TEST_CASE("a completed sale's receipt prints after its commit and reprints on de
   CHECK(gone.status == 503);
   CHECK(gone.json()["error"]["code"] == "printer_unavailable");
   CHECK_FALSE(fs::exists(printer));
+
+  // A print the printer never took is not printed: a card sale whose auto
+  // print failed gets its original (no COPY, and no kick: not cash) next.
+  const std::string second = a.api.Post("/v1/sales", "{}").json().at("id");
+  const auto scanned2 =
+      a.api.Post("/v1/sales/" + second + "/scans", json{{"payload", codes[1]}}.dump());
+  REQUIRE(scanned2.status == 200);
+  const auto total2 = scanned2.json().at("total").get<std::int64_t>();
+  REQUIRE(a.api
+              .Post("/v1/sales/" + second + "/complete",
+                    json{{"payments", {{{"method", "card"}, {"amount", total2}}}}}.dump())
+              .status == 200);
+  const auto failed = [&](const json& j) {
+    return j.value("sale_id", "") == second && !j.value("printed", true);
+  };
+  REQUIRE(events.WaitFor(
+      [&](const std::string& d) { return !FindEvent(d, "printer", failed).is_null(); }));
+  std::ofstream(printer).close();
+  REQUIRE(a.api.Post("/v1/sales/" + second + "/print", "{}").status == 200);
+  const std::string original = escpos_of(second, "");
+  CHECK(Slurp(printer.string()) == original);
+  CHECK(original.find("COPY") == std::string::npos);
+  CHECK(original.find(std::string("\x1b\x70", 2)) == std::string::npos);
 }
 
 TEST_CASE("without a printer a print request is no_printer", "[scanners][printer]") {

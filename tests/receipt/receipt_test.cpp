@@ -322,7 +322,7 @@ TEST_CASE("the header is centred and the date is local time of closing", "[recei
 
   auto date = [&](std::int64_t ms, int tz) {
     s.closed_at_ms = ms;
-    const auto l = Lines(sa::receipt::Text(s, MakeShop(), Width::mm58, "", tz));
+    const auto l = Lines(sa::receipt::Text(s, MakeShop(), Width::mm58, "", {.tz_offset_min = tz}));
     for (const auto& line : l) {
       if (line.rfind("Date", 0) == 0) return line.substr(32 - 16);
     }
@@ -489,7 +489,9 @@ TEST_CASE("ESC/POS: init, centred header, bold total, native QR, cut", "[receipt
   for (const Case& c :
        {Case{Width::mm58, short_url, 4, 123, 0}, Case{Width::mm80, short_url, 6, 123, 0},
         Case{Width::mm58, long_url, 4, 47, 1}, Case{Width::mm80, long_url, 6, 47, 1}}) {
-    const std::string esc = sa::receipt::EscPos(s, MakeShop(), c.w, c.url);
+    // UTF-8: the lines' bytes as they are (escpos_encoding_test has GB18030).
+    const std::string esc =
+        sa::receipt::EscPos(s, MakeShop(), c.w, c.url, {.encoding = sa::receipt::Encoding::utf8});
     INFO("width " << PaperCols(c.w) << " url " << c.url.size());
     CHECK(esc.substr(0, 2) == Bytes({ESC, '@'}));
     CHECK(esc.size() >= 4);

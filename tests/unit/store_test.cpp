@@ -738,3 +738,20 @@ TEST_CASE(
   CHECK(refuse({}, {{kPlain, 1}}) == "refund_exceeds_sale");
   CHECK(Code(shop.sales.FindByUnit(kScarf, "S1")) == "unit_not_sold");  // back on the shelf
 }
+
+TEST_CASE("receipt prints are counted in the ledger: the first is the original, then copies",
+          "[store][receipt]") {
+  Books b;
+  auto sale = b.Sell(kScarf, "P1", 59900);
+  CHECK(b.shop->sales.ClaimPrint(sale.id).value() == 0);  // the original
+  // The printer refused it: the next print is the original again.
+  REQUIRE(b.shop->sales.UnclaimPrint(sale.id));
+  CHECK(b.shop->sales.ClaimPrint(sale.id).value() == 0);
+  CHECK(b.shop->sales.ClaimPrint(sale.id).value() == 1);  // a copy
+  REQUIRE(b.shop->sales.UnclaimPrint(sale.id));           // a refused copy changes nothing
+  CHECK(b.shop->sales.ClaimPrint(sale.id).value() == 2);
+  // Kept in the ledger: another Store over it (a restart) sees the same count.
+  store::Store again(*b.db, store::DemoConfig(), b.clock);
+  CHECK(again.sales.ClaimPrint(sale.id).value() == 3);
+  CHECK(b.Rows("SELECT prints FROM receipt_prints") == "4|\n");
+}

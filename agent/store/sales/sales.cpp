@@ -470,4 +470,32 @@ Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason,
   });
 }
 
+Expected<std::int64_t> Sales::ClaimPrint(std::string_view sale_id) {
+  return Guarded([&]() -> Expected<std::int64_t> {
+    Transaction tx(db_);
+    auto before = db_.Cached("SELECT prints FROM receipt_prints WHERE sale_id = ?");
+    before.Bind(1, sale_id);
+    const std::int64_t prints = before.Step() ? before.Int(0) : 0;
+    db_.Cached(
+           "INSERT INTO receipt_prints(sale_id, prints, last_at_ms) VALUES(?1, 1, ?2) "
+           "ON CONFLICT(sale_id) DO UPDATE SET prints = prints + 1, last_at_ms = ?2")
+        .Bind(1, sale_id)
+        .Bind(2, books_.now_ms())
+        .Run();
+    tx.Commit();
+    return prints;
+  });
+}
+
+Expected<void> Sales::UnclaimPrint(std::string_view sale_id) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached("DELETE FROM receipt_prints WHERE sale_id = ? AND prints = 1")
+        .Bind(1, sale_id)
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
 }  // namespace sa::store

@@ -172,6 +172,13 @@ class Sales {
                                std::string_view terminal = {}, std::string_view cashier = {},
                                const std::optional<Approval>& approved = std::nullopt,
                                const std::vector<ItemRef>& items = {});
+  // A print of the sale's receipt is about to go to the printer: how many
+  // went before it (0: this one is the original; more: a copy, marked so).
+  // Counted now, so two prints at once are one original and one copy.
+  Expected<std::int64_t> ClaimPrint(std::string_view sale_id);
+  // The original never reached the paper (the printer refused it): the next
+  // print is the original again. Nothing for a copy.
+  Expected<void> UnclaimPrint(std::string_view sale_id);
   // A sale by its receipt number (what the receipt prints and its QR
   // carries): invalid_receipt_no for what is not one, receipt_other_device
   // for another device's, receipt_not_found for one this device never printed.
