@@ -58,6 +58,8 @@ class Statement {
   Statement& Bind(int index, std::string_view value);
   Statement& BindNull(int index);
   Statement& BindOptional(int index, const std::optional<std::string>& value);
+  // Text, or NULL when it is empty (an optional id: a cashier, a serial).
+  Statement& BindTextOrNull(int index, std::string_view value);
 
   // Steps once: true while there is a row to read.
   bool Step();

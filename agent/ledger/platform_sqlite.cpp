@@ -205,6 +205,10 @@ Statement& Statement::BindOptional(int index, const std::optional<std::string>& 
   return value ? Bind(index, std::string_view(*value)) : BindNull(index);
 }
 
+Statement& Statement::BindTextOrNull(int index, std::string_view value) {
+  return value.empty() ? BindNull(index) : Bind(index, value);
+}
+
 bool Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

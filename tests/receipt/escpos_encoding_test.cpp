@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "receipt.hpp"
+#include "receipt_fixtures.hpp"
 #include "store.hpp"
 #include "support.hpp"
 
@@ -28,6 +29,8 @@ using sa::receipt::Width;
 using sa::store::Sale;
 
 namespace {
+
+using sa::testing::MakeLine;
 
 constexpr char ESC = 0x1B;
 constexpr char FS = 0x1C;
@@ -74,20 +77,6 @@ std::vector<std::string> Lines(const std::string& text) {
 std::string LeftTrimmed(const std::string& s) {
   const std::size_t at = s.find_first_not_of(' ');
   return at == std::string::npos ? std::string() : s.substr(at);
-}
-
-sa::store::Line MakeLine(std::string name, std::string serial, sa::MinorUnits unit,
-                         std::int64_t qty) {
-  sa::store::Line l;
-  l.id = 1;
-  l.gtin = "06901234567892";
-  l.serial = std::move(serial);
-  l.name = std::move(name);
-  l.unit_price = unit;
-  l.qty = qty;
-  l.amount = unit * qty;
-  l.signature = l.serial.empty() ? "absent" : "valid";
-  return l;
 }
 
 // A cash sale of a cashmere scarf and two canvas tote bags.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "receipt_fixtures.hpp"
 #include "store.hpp"
 
 using sa::receipt::Claim;
@@ -16,6 +17,8 @@ using sa::receipt::Width;
 using sa::store::Sale;
 
 namespace {
+
+using sa::testing::MakeLine;
 
 // ---- independent helpers (not the module's own) -----------------------------
 
@@ -117,20 +120,6 @@ std::span<const std::uint8_t> Span(std::string_view s) {
 }
 
 std::string B64(std::string_view s) { return sa::crypto::Base64UrlEncode(Span(s)); }
-
-sa::store::Line MakeLine(std::string name, std::string serial, sa::MinorUnits unit,
-                         std::int64_t qty) {
-  sa::store::Line l;
-  l.id = 1;
-  l.gtin = "06901234567892";
-  l.serial = std::move(serial);
-  l.name = std::move(name);
-  l.unit_price = unit;
-  l.qty = qty;
-  l.amount = unit * qty;
-  l.signature = l.serial.empty() ? "absent" : "valid";
-  return l;
-}
 
 constexpr std::int64_t kClosed = 1795341845000;  // 2026-11-22T10:04:05Z
 

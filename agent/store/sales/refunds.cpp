@@ -22,14 +22,6 @@ using part::Guarded;
 using part::NotFound;
 using part::Refused;
 
-namespace {
-
-std::optional<std::string> TextOrNull(std::string_view v) {
-  return v.empty() ? std::nullopt : std::optional(std::string(v));
-}
-
-}  // namespace
-
 Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                     std::string_view terminal, std::string_view cashier,
                                     const std::optional<Approval>& approved,
@@ -130,11 +122,11 @@ std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
       .Bind(3, refund.amount)
       .Bind(4, now)
       .Bind(5, where)
-      .BindOptional(6, TextOrNull(cashier))
+      .BindTextOrNull(6, cashier)
       .Bind(7, kind)
-      .BindOptional(8, refund.approved ? TextOrNull(refund.approved->manager) : std::nullopt)
-      .BindOptional(9, refund.approved ? TextOrNull(refund.approved->via) : std::nullopt)
-      .BindOptional(10, TextOrNull(reason))
+      .BindTextOrNull(8, refund.approved ? refund.approved->manager : "")
+      .BindTextOrNull(9, refund.approved ? refund.approved->via : "")
+      .BindTextOrNull(10, reason)
       .Run();
   auto paid = PayBack(sale, refund);
   for (const auto& [line, qty] : lines) {
@@ -165,7 +157,7 @@ std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
            "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
            "VALUES(?, ?, ?, ?, ?, ?)")
         .Bind(1, line->gtin)
-        .BindOptional(2, TextOrNull(line->serial))
+        .BindTextOrNull(2, line->serial)
         .Bind(3, qty)
         .Bind(4, kind)
         .Bind(5, refund.id)
@@ -275,7 +267,7 @@ std::vector<PaidBack> Sales::PayBack(const Sale& sale, const Refund& refund) {
         .Bind(1, refund.id)
         .Bind(2, m.method)
         .Bind(3, take)
-        .BindOptional(4, TextOrNull(m.ref))
+        .BindTextOrNull(4, m.ref)
         .Run();
     paid.push_back(PaidBack{m.method, take, m.ref});
     owed -= take;

@@ -3,10 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "approval_json.hpp"
+
 namespace sa::store {
 namespace {
 
 using nlohmann::json;
+using part::ApprovalJson;
 
 json LineJson(const Line& line) {
   json j = {{"id", line.id},
@@ -24,12 +27,6 @@ json LinesJson(const std::vector<Line>& lines) {
   json out = json::array();
   for (const auto& line : lines) out.push_back(LineJson(line));
   return out;
-}
-
-json ApprovalJson(const std::optional<Approval>& approved) {
-  if (!approved) return nullptr;
-  return {{"manager", approved->manager.empty() ? json(nullptr) : json(approved->manager)},
-          {"via", approved->via}};
 }
 
 json ToJson(const Sale& sale) {

@@ -158,7 +158,7 @@ Expected<Sale> Sales::OpenSale(std::string_view terminal, std::string_view cashi
         .Bind(2, terminal)
         .Bind(3, config_.currency)
         .Bind(4, now)
-        .BindOptional(5, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
+        .BindTextOrNull(5, cashier)
         .Run();
     tx.Commit();
     return LoadSale(id);
@@ -388,7 +388,7 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
              "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
              "VALUES(?, ?, ?, 'sale', ?, ?)")
           .Bind(1, line.gtin)
-          .BindOptional(2, line.serial.empty() ? std::nullopt : std::optional(line.serial))
+          .BindTextOrNull(2, line.serial)
           .Bind(3, -line.qty)
           .Bind(4, sale_id)
           .Bind(5, now)

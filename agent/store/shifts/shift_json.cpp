@@ -3,6 +3,7 @@
 // shift.closed event's payload. nlohmann-json stays in the module's adapter files.
 #include <nlohmann/json.hpp>
 
+#include "approval_json.hpp"
 #include "shifts.hpp"
 
 namespace sa::store {
@@ -21,9 +22,7 @@ json Text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 json ClosedBy(const std::optional<std::int64_t>& closed_at, const std::string& cashier,
               const std::optional<Approval>& approved) {
   if (!closed_at) return nullptr;
-  json by = nullptr;
-  if (approved) by = {{"manager", Text(approved->manager)}, {"via", approved->via}};
-  return {{"cashier", Text(cashier)}, {"approved_by", by}};
+  return {{"cashier", Text(cashier)}, {"approved_by", part::ApprovalJson(approved)}};
 }
 
 }  // namespace

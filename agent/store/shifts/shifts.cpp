@@ -58,7 +58,7 @@ Expected<Shift> Shifts::OpenShift(std::string_view terminal, std::string_view ca
            "VALUES(?, ?, ?, 'open', ?, ?)")
         .Bind(1, id)
         .Bind(2, terminal)
-        .BindOptional(3, cashier.empty() ? std::nullopt : std::optional(std::string(cashier)))
+        .BindTextOrNull(3, cashier)
         .Bind(4, opening_float)
         .Bind(5, now)
         .Run();
@@ -202,17 +202,14 @@ Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits c
     // A cashier closing their own shift needs nobody's approval, and records none.
     const std::optional<Approval> by =
         !closer.empty() && closer == s->cashier ? std::nullopt : approved;
-    auto text = [](std::string_view v) {
-      return v.empty() ? std::nullopt : std::optional(std::string(v));
-    };
     db_.Cached(
            "UPDATE shifts SET status = 'closed', counted_cash_minor = ?, closed_at_ms = ?, "
            "closed_by = ?, close_approved_by = ?, close_approved_via = ? WHERE id = ?")
         .Bind(1, counted_cash)
         .Bind(2, books_.now_ms())
-        .BindOptional(3, text(closer))
-        .BindOptional(4, by ? text(by->manager) : std::nullopt)
-        .BindOptional(5, by ? text(by->via) : std::nullopt)
+        .BindTextOrNull(3, closer)
+        .BindTextOrNull(4, by ? by->manager : "")
+        .BindTextOrNull(5, by ? by->via : "")
         .Bind(6, shift_id)
         .Run();
     ShiftClosed out{*LoadShift(shift_id), {}};

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "approval_json.hpp"
+
 namespace sa::store::events {
 
 using nlohmann::json;
@@ -131,11 +133,7 @@ std::string CaseEvent(const UnitKey& label, const std::vector<UnitKey>& units,
 std::string ReturnedUnits(const std::vector<UnitKey>& units,
                           const std::optional<Approval>& approved) {
   json j = {{"returned_units", UnitsJson(units)}};
-  if (approved) {
-    j["approved_by"] = {
-        {"manager", approved->manager.empty() ? json(nullptr) : json(approved->manager)},
-        {"via", approved->via}};
-  }
+  if (approved) j["approved_by"] = part::ApprovalJson(approved);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
