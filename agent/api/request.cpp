@@ -128,18 +128,26 @@ Expected<Member> ParseMember(std::string_view body) {
   });
 }
 
+namespace {
+
+std::vector<store::Payment> ReadPayments(const json& j, bool required) {
+  const json* list = Field(j, "payments", required);
+  if (!list) return {};
+  if (!list->is_array()) throw BadField{"invalid_field", "\"payments\" must be an array"};
+  std::vector<store::Payment> payments;
+  for (const auto& p : *list) {
+    if (!p.is_object()) throw BadField{"invalid_field", "each payment must be an object"};
+    payments.push_back(store::Payment{Required(p, "method"), AmountField(p, "amount"),
+                                      StringField(p, "ref", false).value_or("")});
+  }
+  return payments;
+}
+
+}  // namespace
+
 Expected<std::vector<store::Payment>> ParsePayments(std::string_view body) {
-  return Read<std::vector<store::Payment>>(body, false, [](const json& j) {
-    const json* list = Field(j, "payments", true);
-    if (!list->is_array()) throw BadField{"invalid_field", "\"payments\" must be an array"};
-    std::vector<store::Payment> payments;
-    for (const auto& p : *list) {
-      if (!p.is_object()) throw BadField{"invalid_field", "each payment must be an object"};
-      payments.push_back(store::Payment{Required(p, "method"), AmountField(p, "amount"),
-                                        StringField(p, "ref", false).value_or("")});
-    }
-    return payments;
-  });
+  return Read<std::vector<store::Payment>>(body, false,
+                                           [](const json& j) { return ReadPayments(j, true); });
 }
 
 Expected<std::optional<store::PinApproval>> ParseApproval(std::string_view body) {
@@ -162,49 +170,65 @@ Expected<std::string> ParseReason(std::string_view body) {
       body, true, [](const json& j) { return StringField(j, "reason", false).value_or(""); });
 }
 
+namespace {
+
+Refund ReadRefund(const json& j) {
+  Refund r;
+  r.sale_id = StringField(j, "sale_id", false).value_or("");
+  r.receipt_no = StringField(j, "receipt_no", false).value_or("");
+  if (r.sale_id.empty() == r.receipt_no.empty()) {
+    throw BadField{r.sale_id.empty() ? "missing_field" : "invalid_field",
+                   "give exactly one of \"sale_id\" and \"receipt_no\""};
+  }
+  const json* list = Field(j, "serials", false);
+  const json* items = Field(j, "items", false);
+  if (!list && !items) {
+    throw BadField{"missing_field", "the body needs \"serials\" or \"items\" (or both)"};
+  }
+  if (list && !list->is_array()) throw BadField{"invalid_field", "\"serials\" must be an array"};
+  if (items && !items->is_array()) throw BadField{"invalid_field", "\"items\" must be an array"};
+  for (const auto& item : list ? *list : json::array()) {
+    if (item.is_string()) {
+      r.units.emplace_back(item.get<std::string>());
+    } else if (item.is_object()) {
+      r.units.emplace_back(StringField(item, "gtin", false).value_or(""), Required(item, "serial"));
+    } else {
+      throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
+    }
+  }
+  for (const auto& item : items ? *items : json::array()) {
+    if (!item.is_object()) throw BadField{"invalid_field", "each item is {\"gtin\",\"qty\"}"};
+    auto gtin = codes::NormaliseGtin(Required(item, "gtin"));
+    if (!gtin) {
+      throw BadField{"invalid_gtin",
+                     "an item's \"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
+    }
+    const json* qty = Field(item, "qty", true);
+    if (!qty->is_number_integer() || qty->get<std::int64_t>() < 1 ||
+        qty->get<std::int64_t>() > 1'000'000 ||
+        (qty->is_number_unsigned() && qty->get<std::uint64_t>() > 1'000'000)) {
+      throw BadField{"invalid_field", "an item's \"qty\" is an integer from 1 to 1000000"};
+    }
+    r.items.push_back(store::ItemRef{*gtin, qty->get<std::int64_t>()});
+  }
+  r.terminal = StringField(j, "terminal", false);
+  return r;
+}
+
+}  // namespace
+
 Expected<Refund> ParseRefund(std::string_view body) {
-  return Read<Refund>(body, false, [](const json& j) {
-    Refund r;
-    r.sale_id = StringField(j, "sale_id", false).value_or("");
-    r.receipt_no = StringField(j, "receipt_no", false).value_or("");
-    if (r.sale_id.empty() == r.receipt_no.empty()) {
-      throw BadField{r.sale_id.empty() ? "missing_field" : "invalid_field",
-                     "give exactly one of \"sale_id\" and \"receipt_no\""};
-    }
-    const json* list = Field(j, "serials", false);
-    const json* items = Field(j, "items", false);
-    if (!list && !items) {
-      throw BadField{"missing_field", "the body needs \"serials\" or \"items\" (or both)"};
-    }
-    if (list && !list->is_array()) throw BadField{"invalid_field", "\"serials\" must be an array"};
-    if (items && !items->is_array()) throw BadField{"invalid_field", "\"items\" must be an array"};
-    for (const auto& item : list ? *list : json::array()) {
-      if (item.is_string()) {
-        r.units.emplace_back(item.get<std::string>());
-      } else if (item.is_object()) {
-        r.units.emplace_back(StringField(item, "gtin", false).value_or(""),
-                             Required(item, "serial"));
-      } else {
-        throw BadField{"invalid_field", "each serial is a string or {\"gtin\",\"serial\"}"};
-      }
-    }
-    for (const auto& item : items ? *items : json::array()) {
-      if (!item.is_object()) throw BadField{"invalid_field", "each item is {\"gtin\",\"qty\"}"};
-      auto gtin = codes::NormaliseGtin(Required(item, "gtin"));
-      if (!gtin) {
-        throw BadField{"invalid_gtin",
-                       "an item's \"gtin\" must be 8, 12, 13 or 14 digits with a good check digit"};
-      }
-      const json* qty = Field(item, "qty", true);
-      if (!qty->is_number_integer() || qty->get<std::int64_t>() < 1 ||
-          qty->get<std::int64_t>() > 1'000'000 ||
-          (qty->is_number_unsigned() && qty->get<std::uint64_t>() > 1'000'000)) {
-        throw BadField{"invalid_field", "an item's \"qty\" is an integer from 1 to 1000000"};
-      }
-      r.items.push_back(store::ItemRef{*gtin, qty->get<std::int64_t>()});
-    }
-    r.terminal = StringField(j, "terminal", false);
-    return r;
+  return Read<Refund>(body, false, [](const json& j) { return ReadRefund(j); });
+}
+
+Expected<Exchange> ParseExchange(std::string_view body) {
+  return Read<Exchange>(body, false, [](const json& j) {
+    Exchange x;
+    x.back = ReadRefund(j);
+    x.cart_id = Required(j, "cart_id");
+    if (x.cart_id.size() > 64) throw BadField{"invalid_field", "\"cart_id\" is a sale id"};
+    x.payments = ReadPayments(j, false);
+    return x;
   });
 }
 

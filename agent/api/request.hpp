@@ -61,6 +61,15 @@ struct Refund {
 };
 Expected<Refund> ParseRefund(std::string_view body);
 
+// POST /v1/exchanges: what comes back, as a refund names it; the open cart
+// of what goes out instead; payments of what the cart costs more.
+struct Exchange {
+  Refund back;
+  std::string cart_id;
+  std::vector<store::Payment> payments;
+};
+Expected<Exchange> ParseExchange(std::string_view body);
+
 // How a sale to refund is looked up: GET /v1/sales?receipt_no=… or ?code=…
 // (a sold unit's label), exactly one.
 struct SaleLookup {

@@ -51,6 +51,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/reservations/{id}/ship", A::caller, &ShipOrder},
       {"POST", "/v1/reservations/{id}/handover", A::caller, &HandOverOrder},
       {"POST", "/v1/refunds", A::caller, &Refund},
+      {"POST", "/v1/exchanges", A::caller, &ExchangeSale},
       {"POST", "/v1/sales", A::caller, &OpenSale},
       {"GET", "/v1/sales", A::caller, &FindSale},
       {"GET", "/v1/sales/{id}", A::caller, &ShowSale},

@@ -213,6 +213,7 @@ void CompleteSale(Context&, const ExchangePtr&);
 void VoidSale(Context&, const ExchangePtr&);
 void RemoveLine(Context&, const ExchangePtr&);
 void Refund(Context&, const ExchangePtr&);
+void ExchangeSale(Context&, const ExchangePtr&);
 // receipt_routes.cpp
 void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);

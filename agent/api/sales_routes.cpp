@@ -202,6 +202,42 @@ void Refund(Context& ctx, const ExchangePtr& x) {
       });
 }
 
+// An exchange is a refund and a sale at once: a manager's action, as a
+// refund is. The returned sale by its id or its receipt number.
+void ExchangeSale(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseExchange(x->body());
+  if (Fails(x, body)) return;
+  const std::string terminal = body->back.terminal.value_or(x->caller.terminal());
+  WithApproval(
+      ctx, x, true,
+      [&ctx, x, ex = *body, terminal,
+       cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
+        Submit<store::Exchange>(
+            ctx, x, Durability::full, true,
+            [ex, terminal, cashier, approved](store::Store& s) -> Expected<store::Exchange> {
+              std::string sale_id = ex.back.sale_id;
+              if (!ex.back.receipt_no.empty()) {
+                auto sale = s.sales.FindByReceipt(ex.back.receipt_no);
+                if (!sale) return sale.error();
+                sale_id = sale->id;
+              }
+              return s.sales.ExchangeUnits(sale_id, ex.back.units, ex.back.items, ex.cart_id,
+                                           ex.payments, terminal, cashier, approved);
+            },
+            [](const store::Exchange& e) { return JsonAnswer(201, store::ExchangeJson(e)); },
+            [&ctx](const Expected<store::Exchange>& e) {
+              if (!e) return;
+              ++ctx.counters.refunds;
+              ++ctx.counters.sales_completed;
+              ctx.events.EventWritten();
+              if (ctx.options.hardware.print && ctx.options.hardware.auto_print) {
+                PrintSale(ctx, e->sale.id, [](Expected<std::string>) {});
+              }
+              ctx.events.SaleChanged(e->sale);
+            });
+      });
+}
+
 // The sale to take back at the counter: by the receipt's number (typed, or
 // read from its QR) or by scanning a unit of it.
 void FindSale(Context& ctx, const ExchangePtr& x) {

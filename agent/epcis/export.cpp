@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The store's unit moves as EPCIS 2.0 ObjectEvents (JSON-LD, CBV 2.0 words).
-// One outbox record, one EPCIS event at most, but a post-void; the mapping
+// One outbox record, one EPCIS event at most, but a post-void and an
+// exchange; the mapping
 // (docs/epcis.md):
 //
 //   outbox type                     action   bizStep          disposition
@@ -22,6 +23,8 @@
 //       correctiveEventIDs: the next event); its eventID stays the sale event's
 //     - the corrective event: OBSERVE  stocking  sellable_accessible  (the sale's units back)
 //   sale.voided of an open cart     none (its units never left the shelf)
+//   exchange.completed              two events, in this order: its "refund" as refund.completed
+//                                   maps, then its "sale" as sale.completed maps
 //
 // Units are GS1 Digital Link URIs (https://id.gs1.org/01/{gtin}/21/{serial}),
 // plain items a quantityList of their class (https://id.gs1.org/01/{gtin}).
@@ -280,6 +283,18 @@ std::vector<json> VoidEvents(const Site& site, const Record& r, const json& p) {
   return {std::move(declared), std::move(corrective)};
 }
 
+// An exchange: what came back, then what went out instead, each as its own
+// record type maps (so the cloud reads the two moves it already knows).
+std::vector<json> ExchangeEvents(const Site& site, const Record& r, const json& p) {
+  const auto refund = p.find("refund");
+  const auto sale = p.find("sale");
+  if (refund == p.end() || !refund->is_object()) throw std::invalid_argument("no refund");
+  if (sale == p.end() || !sale->is_object()) throw std::invalid_argument("no sale");
+  const auto back = SaleMove("refund.completed", *refund);
+  const auto out = SaleMove("sale.completed", *sale);
+  return {EpcisEvent(site, r, *back), EpcisEvent(site, r, *out)};
+}
+
 const std::map<std::string, Mapper, std::less<>>& Mappers() {
   static const std::map<std::string, Mapper, std::less<>> kMappers = {
       {"stock.received", OneMove<StockMove>},
@@ -288,6 +303,7 @@ const std::map<std::string, Mapper, std::less<>>& Mappers() {
       {"sale.completed", OneMove<SaleMove>},
       {"refund.completed", OneMove<SaleMove>},
       {"sale.voided", VoidEvents},
+      {"exchange.completed", ExchangeEvents},
       {"reservation.picked", OneMove<OrderMove>},
       {"reservation.shipped", OneMove<OrderMove>},
       {"reservation.handed_over", OneMove<OrderMove>},

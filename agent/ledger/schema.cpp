@@ -327,7 +327,29 @@ CREATE TABLE receipt_prints(
   last_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// Version 8: exchanges. Units of a completed sale come back (a refund) and
+// an open cart is sold instead, in one transaction: the refund's value pays
+// for the cart first (credit_minor). exchange_sources says which of the
+// returned sale's methods the credit stands for, in their order: a refund of
+// the cart goes back that way, and the returned sale has that much less
+// left to give back.
+constexpr std::string_view kV8 = R"sql(
+CREATE TABLE exchanges(
+  id TEXT PRIMARY KEY,
+  refund_id TEXT NOT NULL UNIQUE REFERENCES refunds(id),
+  sale_id TEXT NOT NULL UNIQUE REFERENCES sales(id),
+  credit_minor INTEGER NOT NULL CHECK (typeof(credit_minor) = 'integer' AND credit_minor >= 0),
+  at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE exchange_sources(
+  id INTEGER PRIMARY KEY,
+  exchange_id TEXT NOT NULL REFERENCES exchanges(id),
+  method TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (typeof(amount_minor) = 'integer' AND amount_minor > 0),
+  ref TEXT,
+  UNIQUE (exchange_id, method));
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -14,26 +14,14 @@ namespace sa::omssim {
 namespace {
 
 // §6.
-const std::set<std::string_view> kEventTypes = {"sale.completed",
-                                                "unit.revoked",
-                                                "sale.voided",
-                                                "stock.case_received",
-                                                "case.unpacked",
-                                                "refund.completed",
-                                                "member.bound",
-                                                "stock.received",
-                                                "stock.counted",
-                                                "reservation.accepted",
-                                                "reservation.rejected",
-                                                "reservation.picked",
-                                                "reservation.shipped",
-                                                "reservation.handed_over",
-                                                "reservation.released",
-                                                "reservation.expired",
-                                                "reservation.cancel_refused",
-                                                "stock.override",
-                                                "code.diverted",
-                                                "shift.closed"};
+const std::set<std::string_view> kEventTypes = {
+    "sale.completed",       "unit.revoked",         "sale.voided",
+    "stock.case_received",  "case.unpacked",        "refund.completed",
+    "exchange.completed",   "member.bound",         "stock.received",
+    "stock.counted",        "reservation.accepted", "reservation.rejected",
+    "reservation.picked",   "reservation.shipped",  "reservation.handed_over",
+    "reservation.released", "reservation.expired",  "reservation.cancel_refused",
+    "stock.override",       "code.diverted",        "shift.closed"};
 
 std::optional<std::int64_t> SeqOf(const json& ev) {
   if (!ev.is_object()) return std::nullopt;
@@ -78,6 +66,22 @@ std::string PayloadProblem(std::string_view type, const json& payload) {
     auto lines = payload.find("lines");
     if (lines == payload.end() || !lines->is_array())
       return "a sale needs its \"lines\" (an array)";
+  }
+  if (type == "exchange.completed") {
+    // Its two halves, each as its own type says it.
+    auto refund = payload.find("refund");
+    auto sale = payload.find("sale");
+    if (refund == payload.end() || !refund->is_object())
+      return "an exchange needs its \"refund\" (an object)";
+    auto sale_id = refund->find("sale_id");
+    auto lines = refund->find("lines");
+    if (sale_id == refund->end() || !sale_id->is_string() || lines == refund->end() ||
+        !lines->is_array()) {
+      return "an exchange's refund needs its \"sale_id\" and \"lines\"";
+    }
+    if (sale == payload.end() || !sale->is_object())
+      return "an exchange needs its \"sale\" (an object)";
+    return PayloadProblem("sale.completed", *sale);
   }
   return "";
 }
@@ -208,6 +212,12 @@ json Ingest::Accept(const json& ev, std::int64_t seq) {
 }
 
 void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
+  if (type == "exchange.completed") {
+    // What came back first: an exchange may sell again a unit it returns.
+    UpdateSoldUnits("refund.completed", payload.at("refund"));
+    UpdateSoldUnits("sale.completed", payload.at("sale"));
+    return;
+  }
   if (type == "sale.completed") {
     // PayloadProblem saw to the sale's "id" and "lines".
     sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));

@@ -539,6 +539,68 @@ TEST_CASE(
   CHECK(ErrorCode(shop.api.Get("/v1/sales?code=" + code), 404) == "unit_not_sold");
 }
 
+TEST_CASE(
+    "an exchange at the counter: a cashier needs a manager's PIN; one size back, another out, "
+    "the difference paid back, in one step and one event",
+    "[api][exchange]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("mia", "7391", "manager");
+  Api ann = shop.As("ann", "4826", "till-1");
+  const json sold =
+      shop.Sell(ann, kScarf, "X1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
+  auto open = ann.Post("/v1/sales", "{}");
+  REQUIRE(open.status == 201);
+  const std::string cart = open.json()["id"];
+  REQUIRE(
+      ann.Post("/v1/sales/" + cart + "/scans", json{{"payload", shop.Label(kTote, "X2")}}.dump())
+          .status == 200);
+  json body = {{"receipt_no", sold["receipt_no"]}, {"serials", {"X1"}}, {"cart_id", cart}};
+  const std::string events_before = shop.Ledger("SELECT count(*) FROM outbox");
+
+  CHECK(ErrorCode(ann.Post("/v1/exchanges", body.dump()), 403) == "manager_required");
+  json no_cart = body;
+  no_cart.erase("cart_id");
+  CHECK(ErrorCode(ann.Post("/v1/exchanges", no_cart.dump()), 400) == "missing_field");
+  json bad_payments = body;
+  bad_payments["payments"] = "cash";
+  CHECK(ErrorCode(ann.Post("/v1/exchanges", bad_payments.dump()), 400) == "invalid_field");
+  body["approval"] = {{"manager", "mia"}, {"pin", "7391"}};
+  json paying = body;
+  paying["payments"] = {{{"method", "cash"}, {"amount", 100}}};
+  CHECK(ErrorCode(ann.Post("/v1/exchanges", paying.dump()), 422) == "payment_mismatch");
+  CHECK(shop.Ledger("SELECT count(*) FROM outbox") == events_before);
+  CHECK(shop.Ledger("SELECT count(*) FROM refunds") == "0");
+
+  auto done = ann.Post("/v1/exchanges", body.dump());
+  INFO(done.body);
+  REQUIRE(done.status == 201);
+  const json ex = done.json();
+  CHECK(ex["credit"] == 12900);
+  CHECK(ex["difference"] == -47000);
+  CHECK(ex["sale"]["id"] == cart);
+  CHECK(ex["sale"]["status"] == "completed");
+  CHECK(ex["sale"]["payments"][0] ==
+        json{{"method", "exchange"}, {"amount", 12900}, {"ref", ex["id"]}});
+  CHECK(ex["returned"]["sale_id"] == sold["id"]);
+  CHECK(ex["returned"]["approved_by"] == json{{"manager", "mia"}, {"via", "pin"}});
+  // 59900 came back: 12900 paid for the tote, 47000 in cash out of the drawer.
+  CHECK(ex["returned"]["payments"] ==
+        json::array({{{"method", "exchange"}, {"amount", 12900}, {"ref", ex["id"]}},
+                     {{"method", "cash"}, {"amount", 47000}, {"ref", ""}}}));
+  CHECK(shop.Ledger("SELECT group_concat(serial || ':' || state, ' ') FROM (SELECT serial, state "
+                    "FROM units WHERE serial IN ('X1', 'X2') ORDER BY serial)") ==
+        "X1:in_stock X2:sold");
+  CHECK(shop.Ledger("SELECT count(*) FROM outbox") == std::to_string(std::stoi(events_before) + 1));
+  const json event =
+      json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'exchange.completed'"));
+  CHECK(event["exchange_id"] == ex["id"]);
+  CHECK(event["refund"]["approved_by"]["manager"] == "mia");
+  CHECK(event["sale"]["id"] == cart);
+  // The cart is sold now; the returned unit is refunded.
+  CHECK(ErrorCode(ann.Post("/v1/exchanges", body.dump()), 409) == "serial_already_refunded");
+}
+
 TEST_CASE("shift bad input is a typed 4xx and changes nothing", "[api][shift][bad_input]") {
   Shop shop;
   auto opened = shop.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":100})");

@@ -260,6 +260,15 @@ std::optional<Answer> Route(store::Store& s, std::string_view method,
                                                  refund->terminal.value_or(""), "", kApiToken),
                              [](const store::Refund& r) { return store::RefundJson(r); });
   }
+  if (seg[1] == "exchanges" && n == 2) {
+    auto ex = request::ParseExchange(body);
+    if (RefusedAtTheDoor(ex)) return std::nullopt;
+    if (RefusedAtTheDoor(request::ParseApproval(body))) return std::nullopt;
+    return Of<store::Exchange>(
+        s.sales.ExchangeUnits(ex->back.sale_id, ex->back.units, ex->back.items, ex->cart_id,
+                              ex->payments, ex->back.terminal.value_or(""), "", kApiToken),
+        [](const store::Exchange& e) { return store::ExchangeJson(e); });
+  }
   if (seg[1] == "stock" && n == 3) {
     auto level = [](const store::StockLevel& l) {
       return json{{"on_hand", l.on_hand}, {"available", l.available}}.dump();

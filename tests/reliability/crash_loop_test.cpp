@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Issue 8, invariants 1-3 against the real daemon: a client sells over real
-// HTTP (sales of one or two units, voids, refunds of acknowledged sales) while
+// HTTP (sales of one or two units, voids, refunds of acknowledged sales, and
+// exchanges: a unit of an acknowledged sale back, another sold instead) while
 // the daemon pushes to a real oms-sim, and the daemon gets SIGKILL at seeded
 // random moments (after a drawn number of acknowledged completions plus a
 // drawn spin of up to 2 ms, so kills land inside requests, commits and
@@ -51,6 +52,8 @@ struct Acked {
   std::vector<std::string> voids;                         // answered 200 to void
   std::vector<std::string> refunds;                       // refund ids answered 201
   std::vector<std::string> refundable;                    // acked sales not yet refunded (or tried)
+  std::map<std::string, std::int64_t> price;              // serial -> its unit price
+  std::vector<std::string> exchanges;                     // exchange ids answered 201
 };
 
 // The client thread of one daemon lifetime. It sells until the daemon stops
@@ -120,6 +123,8 @@ class Client {
                     json{{"payload", UnitCode(i % 2 ? kTea : kScarf, serials.back())}}.dump());
       if (Send(scan, 200, "scan") != Outcome::acked) return Outcome::cut;
       total = scan.json().at("total");
+      std::lock_guard lock(mu_);
+      acked_.price[serials.back()] = scan.json().at("lines").back().at("unit_price");
     }
     if (void_it) {
       const auto v =
@@ -165,6 +170,46 @@ class Client {
     return Outcome::acked;
   }
 
+  // Takes one unit of an acknowledged sale back and sells another instead
+  // (the other product: the difference is paid in cash or given back).
+  Outcome Exchange() {
+    std::string sale;
+    std::string serial;
+    std::int64_t back = 0;
+    {
+      std::lock_guard lock(mu_);
+      auto& pool = acked_.refundable;
+      const std::size_t at = rng_() % pool.size();
+      sale = pool[at];
+      pool[at] = pool.back();
+      pool.pop_back();
+      const auto& serials = acked_.units.at(sale);
+      serial = serials[rng_() % serials.size()];
+      back = acked_.price.at(serial);
+    }
+    const auto open = api_.Post("/v1/sales", "{}");
+    if (Send(open, 201, "open") != Outcome::acked) return Outcome::cut;
+    const std::string cart = open.json().at("id");
+    const std::string other = NextSerial();
+    const auto scan =
+        api_.Post("/v1/sales/" + cart + "/scans",
+                  json{{"payload", UnitCode(rng_() % 2 ? kTea : kScarf, other)}}.dump());
+    if (Send(scan, 200, "scan") != Outcome::acked) return Outcome::cut;
+    const std::int64_t total = scan.json().at("total");
+    json body = {{"sale_id", sale}, {"serials", {serial}}, {"cart_id", cart}};
+    if (total > back) body["payments"] = {{{"method", "cash"}, {"amount", total - back}}};
+    const auto r = api_.Post("/v1/exchanges", body.dump());
+    if (Send(r, 201, "exchange") != Outcome::acked) return Outcome::cut;
+    std::lock_guard lock(mu_);
+    acked_.exchanges.push_back(r.json().at("id"));
+    acked_.refunds.push_back(r.json().at("returned").at("id"));
+    acked_.sales.push_back(cart);
+    acked_.units[cart] = {other};
+    acked_.price[other] = total;
+    acked_.refundable.push_back(cart);  // a refund of it goes back the original sale's way
+    return Outcome::acked;
+  }
+
   void Run() {
     while (!stop_) {
       const auto draw = rng_() % 100;
@@ -178,6 +223,8 @@ class Client {
         o = Sale(1, true);
       } else if (draw < 16 && can_refund) {
         o = Refund();
+      } else if (draw < 22 && can_refund) {
+        o = Exchange();
       } else {
         o = Sale(draw < 40 ? 2 : 1, false);
       }
@@ -287,9 +334,10 @@ constexpr Rule kRules[] = {
      "sum(l.unit_price_minor * l.qty) FROM refund_lines r JOIN sale_lines l ON l.id = r.line_id "
      "WHERE r.refund_id = f.id)"},
     {"sale.completed event not exactly once for a completed sale",
-     "SELECT coalesce(e.sid, s.id) FROM (SELECT json_extract(payload, '$.id') sid, count(*) n FROM "
-     "outbox "
-     "WHERE type = 'sale.completed' GROUP BY sid) e FULL JOIN (SELECT id FROM sales WHERE status = "
+     "SELECT coalesce(e.sid, s.id) FROM (SELECT coalesce(json_extract(payload, '$.sale.id'), "
+     "json_extract(payload, '$.id')) sid, count(*) n FROM outbox "
+     "WHERE type IN ('sale.completed', 'exchange.completed') GROUP BY sid) e FULL JOIN (SELECT id "
+     "FROM sales WHERE status = "
      "'completed') s ON s.id = e.sid WHERE e.sid IS NULL OR s.id IS NULL OR e.n <> 1"},
     {"sale.voided event not exactly once for a voided sale",
      "SELECT coalesce(e.sid, s.id) FROM (SELECT coalesce(json_extract(payload, '$.sale_id'), "
@@ -297,10 +345,26 @@ constexpr Rule kRules[] = {
      "BY sid) e "
      "FULL JOIN (SELECT id FROM sales WHERE status = 'voided') s ON s.id = e.sid "
      "WHERE e.sid IS NULL OR s.id IS NULL OR e.n <> 1"},
+    {"exchange without both halves, or with an event not naming them",
+     "SELECT e.id FROM exchanges e WHERE NOT EXISTS (SELECT 1 FROM refunds f WHERE f.id = "
+     "e.refund_id) OR NOT EXISTS (SELECT 1 FROM sales s WHERE s.id = e.sale_id AND s.status = "
+     "'completed') OR (SELECT count(*) FROM outbox o WHERE o.type = 'exchange.completed' AND "
+     "json_extract(o.payload, '$.exchange_id') = e.id AND json_extract(o.payload, "
+     "'$.refund.refund_id') = e.refund_id AND json_extract(o.payload, '$.sale.id') = e.sale_id) "
+     "<> 1"},
+    {"exchange credit that is not the exchange's, or differs from what was paid with it",
+     "SELECT p.sale_id FROM payments p WHERE p.method = 'exchange' AND NOT EXISTS (SELECT 1 FROM "
+     "exchanges e JOIN refund_payments rp ON rp.refund_id = e.refund_id AND rp.method = "
+     "'exchange' WHERE e.id = p.ref AND e.sale_id = p.sale_id AND e.credit_minor = p.amount_minor "
+     "AND rp.amount_minor = p.amount_minor)"},
+    {"refund paid back more or less than its amount",
+     "SELECT f.id FROM refunds f WHERE f.amount_minor <> (SELECT coalesce(sum(amount_minor), 0) "
+     "FROM refund_payments rp WHERE rp.refund_id = f.id)"},
     {"refund.completed event not exactly once for a refund",
-     "SELECT coalesce(e.rid, f.id) FROM (SELECT json_extract(payload, '$.refund_id') rid, count(*) "
-     "n "
-     "FROM outbox WHERE type = 'refund.completed' GROUP BY rid) e FULL JOIN refunds f ON f.id = "
+     "SELECT coalesce(e.rid, f.id) FROM (SELECT coalesce(json_extract(payload, "
+     "'$.refund.refund_id'), json_extract(payload, '$.refund_id')) rid, count(*) n "
+     "FROM outbox WHERE type IN ('refund.completed', 'exchange.completed') GROUP BY rid) e FULL "
+     "JOIN refunds f ON f.id = "
      "e.rid "
      "WHERE e.rid IS NULL OR f.id IS NULL OR e.n <> 1"},
 };
@@ -332,6 +396,11 @@ std::string CheckLedger(const LedgerFile& db, const Acked& acked) {
   for (auto& row : db.Rows("SELECT id FROM refunds")) refunds.insert(row[0]);
   for (const auto& id : acked.refunds) {
     if (!refunds.count(id)) out += "acknowledged refund " + id + " is missing\n";
+  }
+  std::set<std::string> exchanges;
+  for (auto& row : db.Rows("SELECT id FROM exchanges")) exchanges.insert(row[0]);
+  for (const auto& id : acked.exchanges) {
+    if (!exchanges.count(id)) out += "acknowledged exchange " + id + " is missing\n";
   }
   for (const auto& rule : kRules) {
     const auto bad = db.Rows(rule.sql);
@@ -418,9 +487,15 @@ TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles
   REQUIRE(agent.Drain());
   const json events = cloud.Events("s1");
   CHECK(CompareLedgers(events, "till-1", agent.Outbox()) == "");
-  const auto sold = CloudCount(events, "sale.completed", "id");
+  auto sold = CloudCount(events, "sale.completed", "id");
   const auto voided = CloudCount(events, "sale.voided", "sale_id");
-  const auto refunded = CloudCount(events, "refund.completed", "refund_id");
+  auto refunded = CloudCount(events, "refund.completed", "refund_id");
+  const auto exchanged = CloudCount(events, "exchange.completed", "exchange_id");
+  for (const auto& e : events) {  // an exchange's halves
+    if (e.at("type") != "exchange.completed") continue;
+    ++sold[e.at("payload").at("sale").value("id", "")];
+    ++refunded[e.at("payload").at("refund").value("refund_id", "")];
+  }
   auto once = [](const std::map<std::string, int>& n, const std::vector<std::string>& ids) {
     std::string out;
     for (const auto& id : ids) {
@@ -433,17 +508,19 @@ TEST_CASE("crash loop: kill -9 of the daemon at random moments loses and doubles
   CHECK(once(sold, acked.sales) == "");
   CHECK(once(voided, acked.voids) == "");
   CHECK(once(refunded, acked.refunds) == "");
+  CHECK(once(exchanged, acked.exchanges) == "");
   // The loop must have exercised what it claims to.
   CHECK(acked.sales.size() >= waited_for);
   if (acked.sales.size() >= 100) {  // with 8% voids and refunds each, none would be a broken client
     CHECK_FALSE(acked.voids.empty());
     CHECK_FALSE(acked.refunds.empty());
+    CHECK_FALSE(acked.exchanges.empty());
   }
 
   const double elapsed = Seconds(started);
   std::cout << "crash_loop: seed=" << seed << " iterations=" << iterations
             << " kills=" << iterations << " sales_acked=" << acked.sales.size()
             << " voids_acked=" << acked.voids.size() << " refunds_acked=" << acked.refunds.size()
-            << " events_in_cloud=" << events.size()
+            << " exchanges_acked=" << acked.exchanges.size() << " events_in_cloud=" << events.size()
             << " elapsed_s=" << static_cast<int>(elapsed + 0.5) << std::endl;
 }

@@ -887,3 +887,44 @@ TEST_CASE("a post-voided sale puts its units back, an open cart's void does not"
   CHECK(list[0].dump().find("\"O1\"") != std::string::npos);
   CHECK(list[0].dump().find("\"P1\"") == std::string::npos);
 }
+
+TEST_CASE("an exchange puts its returned units back and sells the others; a bad one is rejected",
+          "[oms-sim][exchange]") {
+  Cloud c;
+  Device a_till = c.device;
+  Device b_till = c.device;
+  b_till.id = "till-2";
+  b_till.key = Device::NewKey();
+  REQUIRE(a_till.Register().status == 200);
+  REQUIRE(b_till.Register().status == 200);
+  json refund = {{"refund_id", "r-1"},
+                 {"sale_id", "s-a1"},
+                 {"amount", 59900},
+                 {"currency", "CNY"},
+                 {"lines", Sale("s-a1", {"E1"})["lines"]}};
+  json exchange = {{"exchange_id", "x-1"}, {"credit", 59900},  {"difference", 0},
+                   {"currency", "CNY"},    {"refund", refund}, {"sale", Sale("s-a2", {"E2"})}};
+  json no_sale = exchange;
+  no_sale.erase("sale");
+  json bad_refund = exchange;
+  bad_refund["refund"].erase("lines");
+  // E1 sold, then exchanged for E2 at till 1.
+  const json acked = a_till
+                         .Push(json::array({a_till.Event(1, "sale.completed", Sale("s-a1", {"E1"})),
+                                            a_till.Event(2, "exchange.completed", exchange),
+                                            a_till.Event(3, "exchange.completed", no_sale),
+                                            a_till.Event(4, "exchange.completed", bad_refund)}))
+                         .Json();
+  CHECK(acked["acked_seq"] == 4);
+  const std::string results = acked.dump();
+  CHECK(results.find("\"rejected\"") != std::string::npos);
+  // Till 2 sells E1 (back on a shelf: no clone) and E2 (sold by the exchange: a clone).
+  REQUIRE(b_till.Push(json::array({b_till.Event(1, "sale.completed", Sale("s-b1", {"E1", "E2"}))}))
+              .Json()["acked_seq"] == 1);
+  Answer alerts = Admin(c.oms.url(), "GET", "/admin/v1/stores/s-0042/alerts");
+  REQUIRE(alerts.status == 200);
+  const json list = alerts.Json()["alerts"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].dump().find("\"E2\"") != std::string::npos);
+  CHECK(list[0].dump().find("\"E1\"") == std::string::npos);
+}

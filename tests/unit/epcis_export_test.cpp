@@ -481,6 +481,47 @@ TEST_CASE("A post-void declares the sale's event in error, then puts its units b
   CHECK(epcis::MovesUnits("sale.voided"));
 }
 
+TEST_CASE("An exchange is the refund's event, then the new sale's, each as its own type maps",
+          "[epcis][exchange]") {
+  const json refund = {{"refund_id", "0191c2d4-0000-7000-8000-0000000000e1"},
+                       {"sale_id", kSaleId},
+                       {"receipt_no", "D1-000012"},
+                       {"amount", 59900},
+                       {"currency", "CNY"},
+                       {"lines", json::array({SaleLines()[0]})}};
+  json sale = json::parse(SaleRecord().payload);
+  sale["id"] = "0191c2d4-0000-7000-8000-0000000000e2";
+  sale["lines"] = json::array({SaleLines()[1]});
+  const json payload = {{"exchange_id", "0191c2d4-0000-7000-8000-0000000000e0"},
+                        {"credit", 25800},
+                        {"difference", -34100},
+                        {"currency", "CNY"},
+                        {"refund", refund},
+                        {"sale", sale}};
+  const epcis::Record record{"ev-exchange", "exchange.completed", kVoidedAt, payload.dump()};
+  const auto events = Exported(record);
+  REQUIRE(events.size() == 2);
+  CheckEvent(events[0], "receiving", "sellable_accessible", kVoidedAt);
+  CHECK(events[0]["epcList"] == json::array({Dl(kScarf, "S1")}));
+  CheckEvent(events[1], "retail_selling", "retail_sold", kVoidedAt);
+  CHECK(events[1]["quantityList"] ==
+        json::array({{{"epcClass", "https://id.gs1.org/01/" + kTote}, {"quantity", 2}}}));
+  // Each half is exactly the event its own record would be.
+  CHECK(events[0] == Exported({record.id, "refund.completed", kVoidedAt, refund.dump()})[0]);
+  CHECK(events[1] == Exported({record.id, "sale.completed", kVoidedAt, sale.dump()})[0]);
+  CHECK(events[0]["eventID"] != events[1]["eventID"]);
+  CHECK(epcis::MovesUnits("exchange.completed"));
+
+  // Half an exchange is refused by name.
+  for (const char* half : {"refund", "sale"}) {
+    json broken = payload;
+    broken.erase(half);
+    auto r = epcis::EventsOf(kSite, {record.id, record.type, kVoidedAt, broken.dump()});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == "epcis_bad_record");
+  }
+}
+
 TEST_CASE("An open cart's void is still no EPCIS event", "[epcis][post-void]") {
   json open = PostVoid();
   for (const char* key : {"post_void", "completed_at_ms", "void_id", "amount", "approved_by"})

@@ -249,7 +249,7 @@ TEST_CASE("migration step 6 -> 7: refunds say who approved them; one post-void p
         "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1', 'completed', 'CNY', 1);"
         "INSERT INTO refunds(id, sale_id, amount_minor, at_ms) VALUES('r1', 's1', 100, 2)");
   }
-  auto v7 = Database::Open(path);
+  auto v7 = Database::Open(path, {.target_version = 7});
   REQUIRE(v7);
   CHECK((*v7)->UserVersion() == 7);
   // A refund from before is a refund, approved by nobody on record.
@@ -265,6 +265,40 @@ TEST_CASE("migration step 6 -> 7: refunds say who approved them; one post-void p
                               "VALUES('x1', 's1', 1, 4, 'gift')"),
                   sa::ledger::Failure);
 }
+
+TEST_CASE("migration step 7 -> 8 adds exchanges: each refund and each sale in one at most",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v7 = Database::Open(path, {.target_version = 7});
+    REQUIRE(v7);
+    (*v7)->Exec(
+        "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s1', 'completed', 'CNY', 1);"
+        "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s2', 'completed', 'CNY', 2);"
+        "INSERT INTO refunds(id, sale_id, amount_minor, at_ms) VALUES('r1', 's1', 100, 2)");
+  }
+  auto v8 = Database::Open(path);
+  REQUIRE(v8);
+  CHECK((*v8)->UserVersion() == 8);
+  CHECK(Count(**v8, "SELECT count(*) FROM refunds") == 1);
+  (*v8)->Exec(
+      "INSERT INTO exchanges(id, refund_id, sale_id, credit_minor, at_ms) "
+      "VALUES('e1', 'r1', 's2', 100, 3);"
+      "INSERT INTO exchange_sources(exchange_id, method, amount_minor, ref) "
+      "VALUES('e1', 'card', 100, 'POS-1')");
+  // One exchange per refund and per sale; a credit is never negative or fractional.
+  CHECK_THROWS_AS((*v8)->Exec("INSERT INTO exchanges(id, refund_id, sale_id, credit_minor, at_ms) "
+                              "VALUES('e2', 'r1', 's1', 1, 4)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v8)->Exec("INSERT INTO exchanges(id, refund_id, sale_id, credit_minor, at_ms) "
+                              "VALUES('e3', 'r9', 's2', 1, 4)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v8)->Exec("INSERT INTO exchange_sources(exchange_id, method, amount_minor) "
+                              "VALUES('e1', 'cash', 1.5)"),
+                  sa::ledger::Failure);
+}
+
 TEST_CASE("a corrupt ledger is refused and left untouched", "[ledger][bad_input]") {
   TempDir dir;
   const fs::path path = dir.path() / "ledger.db";

@@ -37,7 +37,8 @@ struct Books : LedgerShop {
     std::string out;
     for (const char* table :
          {"products", "members", "member_codes_used", "sales", "sale_lines", "payments", "units",
-          "revocations", "refunds", "refund_lines", "stock_moves", "outbox", "counters"}) {
+          "revocations", "refunds", "refund_lines", "refund_quantities", "refund_payments",
+          "exchanges", "exchange_sources", "stock_moves", "outbox", "counters"}) {
       out += std::string("#") + table + "\n";
       out += Rows(std::string("SELECT * FROM ") + table + " ORDER BY 1");
     }
@@ -754,4 +755,156 @@ TEST_CASE("receipt prints are counted in the ledger: the first is the original, 
   store::Store again(*b.db, store::DemoConfig(), b.clock);
   CHECK(again.sales.ClaimPrint(sale.id).value() == 3);
   CHECK(b.Rows("SELECT prints FROM receipt_prints") == "4|\n");
+}
+
+TEST_CASE("an exchange takes a unit back and sells another in one step, the customer paying more",
+          "[store][exchange]") {
+  Books b;
+  const store::Approval manager{"mia", "pin"};
+  const auto sale = b.shop->sales.Complete(
+      [&] {
+        const std::string id = b.Open();
+        REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));  // 59900
+        REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "T1")));   // 12900
+        return id;
+      }(),
+      {{"card", 72800, "POS-1"}});
+  REQUIRE(sale);
+  const std::string cart = b.Open();
+  REQUIRE(b.shop->sales.Scan(cart, b.Label(kScarf, "S2")));
+  auto exchange = [&](const std::vector<store::UnitRef>& units, const std::string& cart_id,
+                      const std::vector<Payment>& payments) {
+    return b.shop->sales.ExchangeUnits(sale->id, units, {}, cart_id, payments, "", "", manager);
+  };
+  auto code = [](const Expected<store::Exchange>& r) {
+    REQUIRE_FALSE(r.has_value());
+    return r.error().code;
+  };
+
+  // Refused whole: nothing of either half is written.
+  const std::string empty_cart = b.Open();
+  const std::string before = b.Snapshot();
+  CHECK(code(exchange({"T1"}, cart, {})) == "payment_mismatch");  // 47000 is owed
+  CHECK(code(exchange({"T1"}, cart, {{"cash", 46999, ""}})) == "payment_mismatch");
+  CHECK(code(exchange({"T1"}, cart, {{"card", 47001, ""}})) == "payment_mismatch");
+  CHECK(code(exchange({"T1"}, cart, {{"exchange", 47000, ""}})) == "unknown_payment_method");
+  CHECK(code(exchange({"NOPE"}, cart, {{"cash", 47000, ""}})) == "serial_not_in_sale");
+  CHECK(code(exchange({"T1"}, sale->id, {{"cash", 47000, ""}})) == "invalid_field");
+  CHECK(code(exchange({"T1"}, empty_cart, {{"cash", 47000, ""}})) == "sale_empty");
+  CHECK(code(exchange({}, cart, {{"cash", 47000, ""}})) == "nothing_to_refund");
+  CHECK(code(exchange({"T1"}, "no-such-cart", {{"cash", 47000, ""}})) == "sale_not_found");
+  CHECK(code(b.shop->sales.ExchangeUnits("no-such-sale", {"T1"}, {}, cart,
+                                         {{"cash", 47000, ""}})) == "sale_not_found");
+  CHECK(b.Snapshot() == before);
+  // The cart's unit revoked after it was scanned: the sale half fails, so the refund half is
+  // not written either.
+  const std::string revoked_cart = b.Open();
+  REQUIRE(b.shop->sales.Scan(revoked_cart, b.Label(kScarf, "R1")));
+  REQUIRE(b.shop->inbox.Revoke(kScarf, "R1", "reported stolen"));
+  const std::string with_revoked = b.Snapshot();
+  CHECK(code(exchange({"T1"}, revoked_cart, {{"cash", 47000, ""}})) == "code_revoked");
+  CHECK(b.Snapshot() == with_revoked);
+  CHECK(b.Rows("SELECT count(*) FROM refunds") == "0|\n");
+  CHECK(b.Rows("SELECT count(*) FROM exchanges") == "0|\n");
+
+  const auto events_before = b.Events().size();
+  auto done = exchange({"T1"}, cart, {{"cash", 50000, ""}});
+  REQUIRE(done);
+  CHECK(done->credit == 12900);
+  CHECK(done->difference == 47000);
+  CHECK(done->returned.amount == 12900);
+  CHECK(done->returned.serials == std::vector<std::string>{"T1"});
+  REQUIRE(done->returned.payments.size() == 1);  // nothing paid back: it all went to the cart
+  CHECK(done->returned.payments[0].method == "exchange");
+  CHECK(done->returned.payments[0].amount == 12900);
+  CHECK(done->sale.status == "completed");
+  CHECK(done->sale.id == cart);
+  CHECK(done->sale.change == 3000);
+  REQUIRE(done->sale.payments.size() == 2);
+  CHECK(done->sale.payments[0].method == "exchange");
+  CHECK(done->sale.payments[0].amount == 12900);
+  CHECK(done->sale.payments[0].ref == done->id);
+  CHECK(done->sale.payments[1].method == "cash");
+
+  // Both units moved: T1 sells again, S2 is sold.
+  CHECK(b.Rows("SELECT serial, state FROM units WHERE serial IN ('T1', 'S2') ORDER BY 1") ==
+        "S2|sold|\nT1|in_stock|\n");
+  // One event for both halves.
+  const auto events = b.Events();
+  REQUIRE(events.size() == events_before + 1);
+  CHECK(events.back().type == "exchange.completed");
+  const auto p = nlohmann::json::parse(events.back().payload);
+  CHECK(p["exchange_id"] == done->id);
+  CHECK(p["credit"] == 12900);
+  CHECK(p["difference"] == 47000);
+  CHECK(p["refund"]["refund_id"] == done->returned.id);
+  CHECK(p["refund"]["sale_id"] == sale->id);
+  CHECK(p["refund"]["lines"].size() == 1);
+  CHECK(p["sale"]["id"] == cart);
+  CHECK(p["sale"]["lines"][0]["serial"] == "S2");
+  CHECK(p["sale"]["receipt_no"] == done->sale.receipt_no);
+  CHECK(events.back().at_ms == *done->sale.closed_at_ms);
+
+  // The returned unit is refunded: a second exchange or refund of it is refused.
+  CHECK(code(exchange({"S1"}, cart, {})) == "sale_not_open");
+  CHECK(b.shop->sales.RefundUnits(sale->id, {"T1"}, "", "", manager).error().code ==
+        "serial_already_refunded");
+}
+
+TEST_CASE(
+    "an exchange for less pays the difference back the sale's way, and a refund of what was "
+    "taken instead goes back the way the returned sale was paid",
+    "[store][exchange]") {
+  Books b;
+  const store::Approval manager{"", "api_token"};
+  const std::string first = b.Open();
+  REQUIRE(b.shop->sales.Scan(first, b.Label(kScarf, "S1")));  // 59900
+  REQUIRE(b.shop->sales.Scan(first, b.Label(kTote, "T1")));   // 12900
+  // Card first, then cash: what the credits stand for is taken in that order.
+  auto sale = b.shop->sales.Complete(first, {{"card", 60000, "POS-9"}, {"cash", 12800, ""}});
+  REQUIRE(sale);
+
+  // S1 (59900) back for a tote (12900): 47000 comes back, by card first.
+  const std::string cart = b.Open();
+  REQUIRE(b.shop->sales.Scan(cart, b.Label(kTote, "T2")));
+  const std::string before = b.Snapshot();
+  auto given = b.shop->sales.ExchangeUnits(first, {"S1"}, {}, cart, {{"cash", 100, ""}});
+  REQUIRE_FALSE(given);
+  CHECK(given.error().code == "payment_mismatch");  // nothing is owed
+  CHECK(b.Snapshot() == before);
+  auto ex = b.shop->sales.ExchangeUnits(first, {"S1"}, {}, cart, {}, "", "", manager);
+  REQUIRE(ex);
+  CHECK(ex->credit == 12900);
+  CHECK(ex->difference == -47000);
+  REQUIRE(ex->returned.payments.size() == 2);
+  CHECK(ex->returned.payments[0].method == "exchange");
+  CHECK(ex->returned.payments[0].amount == 12900);
+  CHECK(ex->returned.payments[1].method == "card");
+  CHECK(ex->returned.payments[1].amount == 47000);
+  CHECK(ex->returned.payments[1].ref == "POS-9");
+  REQUIRE(ex->sale.payments.size() == 1);
+  CHECK(ex->sale.payments[0].method == "exchange");
+  CHECK_FALSE(ex->sale.change.value_or(0) != 0);
+  // The credit stood for 12900 of the card: the card has 60000 - 12900 - 47000 = 100 left.
+  CHECK(b.Rows("SELECT method, amount_minor, ref FROM exchange_sources") == "card|12900|POS-9|\n");
+
+  // T1 back: 100 by card, the rest in cash, as an accountant would: nothing paid twice.
+  auto t1 = b.shop->sales.RefundUnits(first, {"T1"}, "", "", manager);
+  REQUIRE(t1);
+  REQUIRE(t1->payments.size() == 2);
+  CHECK(t1->payments[0].method == "card");
+  CHECK(t1->payments[0].amount == 100);
+  CHECK(t1->payments[1].method == "cash");
+  CHECK(t1->payments[1].amount == 12800);
+
+  // T2 (bought with the credit) back: to the card the credit stood for.
+  auto t2 = b.shop->sales.RefundUnits(cart, {"T2"}, "", "", manager);
+  REQUIRE(t2);
+  REQUIRE(t2->payments.size() == 1);
+  CHECK(t2->payments[0].method == "card");
+  CHECK(t2->payments[0].amount == 12900);
+  CHECK(t2->payments[0].ref == "POS-9");
+  // Everything came back: the card's 60000 and the cash's 12800, each once.
+  CHECK(b.Rows("SELECT method, sum(amount_minor) FROM refund_payments WHERE method <> "
+               "'exchange' GROUP BY method ORDER BY 1") == "card|60000|\ncash|12800|\n");
 }

@@ -22,10 +22,9 @@ using part::Guarded;
 using part::NotFound;
 using part::Refused;
 
-Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
-                                    std::string_view terminal, std::string_view cashier,
-                                    const std::optional<Approval>& approved,
-                                    const std::vector<ItemRef>& items) {
+std::optional<Error> Sales::CheckReturn(const std::vector<UnitRef>& units,
+                                        const std::vector<ItemRef>& items,
+                                        std::string_view terminal) {
   if (terminal.size() > 64 || !ValidUtf8(terminal)) {
     return BadRequest("invalid_terminal", "a terminal name is at most 64 characters of UTF-8");
   }
@@ -39,19 +38,34 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
       return BadRequest("invalid_field", "an item's qty is 1 to 1000000");
     }
   }
+  return std::nullopt;
+}
+
+Expected<Sale> Sales::Refundable(std::string_view sale_id) {
+  auto status = SaleStatus(sale_id);
+  if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
+  if (*status != "completed") {
+    return Conflict("sale_not_completed", "only a completed sale can be refunded; sale " +
+                                              std::string(sale_id) + " is " + *status);
+  }
+  Sale sale = LoadSale(sale_id);
+  if (sale.post_void) {
+    return Conflict("sale_already_voided",
+                    "sale " + sale.id + " was voided: nothing of it is left to refund");
+  }
+  return sale;
+}
+
+Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
+                                    std::string_view terminal, std::string_view cashier,
+                                    const std::optional<Approval>& approved,
+                                    const std::vector<ItemRef>& items) {
+  if (auto refused = CheckReturn(units, items, terminal)) return *refused;
   return Guarded([&]() -> Expected<Refund> {
     Transaction tx(db_);
-    auto status = SaleStatus(sale_id);
-    if (!status) return NotFound("sale_not_found", "no sale " + std::string(sale_id));
-    if (*status != "completed") {
-      return Conflict("sale_not_completed", "only a completed sale can be refunded; sale " +
-                                                std::string(sale_id) + " is " + *status);
-    }
-    const Sale sale = LoadSale(sale_id);
-    if (sale.post_void) {
-      return Conflict("sale_already_voided",
-                      "sale " + sale.id + " was voided: nothing of it is left to refund");
-    }
+    auto found = Refundable(sale_id);
+    if (!found) return found.error();
+    const Sale& sale = *found;
     auto lines = RefundedLines(sale, units, items);
     if (!lines) return lines.error();
     Refund refund;
@@ -110,7 +124,7 @@ Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view r
 std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
                                       const std::vector<LineBack>& lines, std::string_view kind,
                                       std::string_view terminal, std::string_view cashier,
-                                      std::string_view reason) {
+                                      std::string_view reason, const ExchangeCredit* exchange) {
   const std::int64_t now = books_.now_ms();
   const std::string where = terminal.empty() ? sale.terminal : std::string(terminal);
   db_.Cached(
@@ -128,7 +142,53 @@ std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
       .BindTextOrNull(9, refund.approved ? refund.approved->via : "")
       .BindTextOrNull(10, reason)
       .Run();
-  auto paid = PayBack(sale, refund);
+  std::vector<PaidBack> left = Capacity(sale);
+  std::vector<PaidBack> paid;
+  MinorUnits credit = 0;
+  if (exchange) {
+    credit = exchange->credit;
+    db_.Cached(
+           "INSERT INTO exchanges(id, refund_id, sale_id, credit_minor, at_ms) "
+           "VALUES(?, ?, ?, ?, ?)")
+        .Bind(1, exchange->id)
+        .Bind(2, refund.id)
+        .Bind(3, exchange->cart_id)
+        .Bind(4, credit)
+        .Bind(5, now)
+        .Run();
+    // Which of the sale's methods the credit stands for: a refund of the
+    // cart later goes back that way, and this sale has that much less left.
+    for (const auto& m : Allocate(left, credit)) {
+      db_.Cached(
+             "INSERT INTO exchange_sources(exchange_id, method, amount_minor, ref) "
+             "VALUES(?, ?, ?, ?)")
+          .Bind(1, exchange->id)
+          .Bind(2, m.method)
+          .Bind(3, m.amount)
+          .BindTextOrNull(4, m.ref)
+          .Run();
+    }
+    if (credit > 0) {
+      db_.Cached(
+             "INSERT INTO refund_payments(refund_id, method, amount_minor, ref) "
+             "VALUES(?, 'exchange', ?, ?)")
+          .Bind(1, refund.id)
+          .Bind(2, credit)
+          .Bind(3, exchange->id)
+          .Run();
+      paid.push_back(PaidBack{"exchange", credit, exchange->id});
+    }
+  }
+  for (const auto& m : Allocate(left, refund.amount - credit)) {
+    db_.Cached(
+           "INSERT INTO refund_payments(refund_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
+        .Bind(1, refund.id)
+        .Bind(2, m.method)
+        .Bind(3, m.amount)
+        .BindTextOrNull(4, m.ref)
+        .Run();
+    paid.push_back(m);
+  }
   for (const auto& [line, qty] : lines) {
     if (line->serial.empty() && kind == "refund") {
       // A plain item comes back by quantity, part of its line at a time.
@@ -233,46 +293,68 @@ Expected<std::vector<LineBack>> Sales::RefundedLines(const Sale& sale,
   return lines;
 }
 
-// Paid back by the sale's own methods, in the order it was paid, each up to
-// what it took (cash net of change) less what earlier refunds gave back; each
-// with the reference of the method's first payment.
-std::vector<PaidBack> Sales::PayBack(const Sale& sale, const Refund& refund) {
-  std::vector<PaidBack> left;
-  for (const auto& p : sale.payments) {
-    auto it = std::find_if(left.begin(), left.end(),
+// The sale's methods in the order it was paid, merged by method, each with
+// the reference of its first payment; cash net of change. An exchange's
+// credit stands for the methods of the sale returned for it
+// (exchange_sources).
+std::vector<PaidBack> Sales::MethodsOf(const Sale& sale) {
+  std::vector<PaidBack> methods;
+  auto add = [&methods](PaidBack p) {
+    auto it = std::find_if(methods.begin(), methods.end(),
                            [&](const PaidBack& e) { return e.method == p.method; });
-    if (it == left.end()) {
-      left.push_back(PaidBack{p.method, p.amount, p.ref});
+    if (it == methods.end()) {
+      methods.push_back(std::move(p));
     } else {
       it->amount += p.amount;
     }
+  };
+  for (const auto& p : sale.payments) {
+    if (p.method != "exchange") {
+      add(PaidBack{p.method, p.amount, p.ref});
+      continue;
+    }
+    auto from = db_.Cached(
+        "SELECT method, amount_minor, coalesce(ref, '') FROM exchange_sources "
+        "WHERE exchange_id = ? ORDER BY id");
+    from.Bind(1, p.ref);
+    while (from.Step()) add(PaidBack{from.Text(0), from.Int(1), from.Text(2)});
   }
-  for (auto& m : left) {
+  for (auto& m : methods) {
     if (m.method == "cash") m.amount -= sale.change.value_or(0);
+  }
+  return methods;
+}
+
+// What each method may still give back: what it took, less what earlier
+// refunds paid back by it and what exchanges' credits stood for.
+std::vector<PaidBack> Sales::Capacity(const Sale& sale) {
+  std::vector<PaidBack> left = MethodsOf(sale);
+  for (auto& m : left) {
     auto before = db_.Cached(
-        "SELECT coalesce(sum(rp.amount_minor), 0) FROM refund_payments rp "
-        "JOIN refunds r ON r.id = rp.refund_id WHERE r.sale_id = ? AND rp.method = ?");
+        "SELECT coalesce((SELECT sum(rp.amount_minor) FROM refund_payments rp "
+        "JOIN refunds r ON r.id = rp.refund_id WHERE r.sale_id = ?1 AND rp.method = ?2), 0) + "
+        "coalesce((SELECT sum(es.amount_minor) FROM exchange_sources es "
+        "JOIN exchanges e ON e.id = es.exchange_id JOIN refunds r ON r.id = e.refund_id "
+        "WHERE r.sale_id = ?1 AND es.method = ?2), 0)");
     before.Bind(1, sale.id).Bind(2, m.method);
     before.Step();
     m.amount -= before.Int(0);
   }
-  std::vector<PaidBack> paid;
-  MinorUnits owed = refund.amount;
-  for (const auto& m : left) {
+  return left;
+}
+
+// `owed` taken from `left` in order, each method up to what it has left.
+std::vector<PaidBack> Sales::Allocate(std::vector<PaidBack>& left, MinorUnits owed) {
+  std::vector<PaidBack> taken;
+  for (auto& m : left) {
     if (owed <= 0) break;
     const MinorUnits take = std::min(owed, m.amount);
     if (take <= 0) continue;
-    db_.Cached(
-           "INSERT INTO refund_payments(refund_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
-        .Bind(1, refund.id)
-        .Bind(2, m.method)
-        .Bind(3, take)
-        .BindTextOrNull(4, m.ref)
-        .Run();
-    paid.push_back(PaidBack{m.method, take, m.ref});
+    taken.push_back(PaidBack{m.method, take, m.ref});
+    m.amount -= take;
     owed -= take;
   }
-  return paid;
+  return taken;
 }
 
 Expected<Sale> Sales::FindByReceipt(std::string_view receipt_no) {

@@ -73,13 +73,7 @@ json PaidBackJson(const std::vector<PaidBack>& payments) {
   return out;
 }
 
-}  // namespace
-
-std::string SaleJson(const Sale& sale) {
-  return ToJson(sale).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string RefundJson(const Refund& refund) {
+json RefundToJson(const Refund& refund) {
   json items = json::array();
   for (const auto& i : refund.items) items.push_back({{"gtin", i.gtin}, {"qty", i.qty}});
   return json{{"id", refund.id},
@@ -90,8 +84,55 @@ std::string RefundJson(const Refund& refund) {
               {"amount", refund.amount},
               {"currency", refund.currency},
               {"status", "completed"},
-              {"approved_by", ApprovalJson(refund.approved)}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+              {"approved_by", ApprovalJson(refund.approved)}};
+}
+
+json SaleCompletedJson(const Sale& sale, std::string_view phone_hash) {
+  json j = ToJson(sale);
+  j.erase("post_void");  // a completed sale has none yet
+  if (sale.member && sale.member->member_id.empty()) {
+    j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};
+  }
+  return j;
+}
+
+json RefundCompletedJson(const Refund& refund, const Sale& sale,
+                         const std::vector<LineBack>& lines) {
+  // Each line as it comes back: a part of a plain line is that many of it.
+  json out = json::array();
+  for (const auto& [line, qty] : lines) {
+    Line back = *line;
+    back.qty = qty;
+    back.amount = line->unit_price * qty;
+    out.push_back(LineJson(back));
+  }
+  return json{{"refund_id", refund.id},
+              {"sale_id", sale.id},
+              {"receipt_no", sale.receipt_no},
+              {"amount", refund.amount},
+              {"currency", refund.currency},
+              {"lines", out},
+              {"payments", PaidBackJson(refund.payments)},
+              {"approved_by", ApprovalJson(refund.approved)}};
+}
+
+}  // namespace
+
+std::string SaleJson(const Sale& sale) {
+  return ToJson(sale).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string RefundJson(const Refund& refund) {
+  return RefundToJson(refund).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ExchangeJson(const Exchange& exchange) {
+  return json{{"id", exchange.id},
+              {"returned", RefundToJson(exchange.returned)},
+              {"sale", ToJson(exchange.sale)},
+              {"credit", exchange.credit},
+              {"difference", exchange.difference}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace events {
@@ -109,12 +150,8 @@ std::string MemberBoundByPhone(std::string_view sale_id, std::string_view phone_
 }
 
 std::string SaleCompleted(const Sale& sale, std::string_view phone_hash) {
-  nlohmann::json j = ToJson(sale);
-  j.erase("post_void");  // a completed sale has none yet
-  if (sale.member && sale.member->member_id.empty()) {
-    j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};
-  }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return SaleCompletedJson(sale, phone_hash)
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string SaleVoided(const Sale& sale, std::string_view reason) {
@@ -143,22 +180,18 @@ std::string SalePostVoided(const Sale& sale) {
 
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<LineBack>& lines) {
-  // Each line as it comes back: a part of a plain line is that many of it.
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [line, qty] : lines) {
-    Line back = *line;
-    back.qty = qty;
-    back.amount = line->unit_price * qty;
-    out.push_back(LineJson(back));
-  }
-  return nlohmann::json{{"refund_id", refund.id},
-                        {"sale_id", sale.id},
-                        {"receipt_no", sale.receipt_no},
-                        {"amount", refund.amount},
-                        {"currency", refund.currency},
-                        {"lines", out},
-                        {"payments", PaidBackJson(refund.payments)},
-                        {"approved_by", ApprovalJson(refund.approved)}}
+  return RefundCompletedJson(refund, sale, lines)
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ExchangeCompleted(const Exchange& exchange, const Sale& returned_from,
+                              const std::vector<LineBack>& lines, std::string_view phone_hash) {
+  return json{{"exchange_id", exchange.id},
+              {"credit", exchange.credit},
+              {"difference", exchange.difference},
+              {"currency", exchange.sale.currency},
+              {"refund", RefundCompletedJson(exchange.returned, returned_from, lines)},
+              {"sale", SaleCompletedJson(exchange.sale, phone_hash)}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

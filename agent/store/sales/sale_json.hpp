@@ -22,6 +22,10 @@ std::string SaleVoided(const Sale& sale, std::string_view reason);
 std::string SalePostVoided(const Sale& sale);
 std::string RefundCompleted(const Refund& refund, const Sale& sale,
                             const std::vector<LineBack>& lines);
+// One event for both halves of an exchange: "refund" as refund.completed
+// says it, "sale" as sale.completed says it, with the credit between them.
+std::string ExchangeCompleted(const Exchange& exchange, const Sale& returned_from,
+                              const std::vector<LineBack>& lines, std::string_view phone_hash);
 std::string CodeDiverted(std::string_view gtin, std::string_view serial,
                          std::string_view allocated_region, std::string_view store_region,
                          std::string_view sale_id, bool refused);

@@ -317,11 +317,8 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
   });
 }
 
-Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payment>& payments) {
-  if (payments.empty()) return BadRequest("invalid_payments", "at least one payment is needed");
+std::optional<Error> Sales::CheckTender(const std::vector<Payment>& payments, Tender& tender) {
   if (payments.size() > 16) return BadRequest("invalid_payments", "at most 16 payments per sale");
-  MinorUnits paid = 0;
-  MinorUnits cash = 0;
   for (const auto& p : payments) {
     if (!KnownMethod(p.method)) {
       return Refused("unknown_payment_method",
@@ -331,105 +328,126 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
     if (p.amount <= 0) return BadRequest("invalid_amount", "a payment amount must be positive");
     if (p.ref.size() > 128)
       return BadRequest("invalid_payments", "a payment ref is at most 128 characters");
-    auto sum = AddMinor(paid, p.amount);
+    auto sum = AddMinor(tender.paid, p.amount);
     if (!sum)
       return BadRequest("amount_overflow", "the payments add up to more than can be counted");
-    paid = *sum;
-    if (p.method == "cash") cash += p.amount;  // cash <= paid, cannot overflow
+    tender.paid = *sum;
+    if (p.method == "cash") tender.cash += p.amount;  // cash <= paid, cannot overflow
   }
+  return std::nullopt;
+}
+
+std::optional<Error> Sales::CheckCovers(const Tender& tender, MinorUnits due) {
+  if (tender.paid < due) {
+    return Refused("payment_mismatch", "payments add up to " + std::to_string(tender.paid) +
+                                           ", short of the " + std::to_string(due) + " due");
+  }
+  const MinorUnits change = tender.paid - due;
+  if (change > tender.cash) {
+    return Refused("payment_mismatch", "payments exceed what is due by " + std::to_string(change) +
+                                           "; only cash may exceed it (change is given in cash)");
+  }
+  return std::nullopt;
+}
+
+Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payment>& payments) {
+  if (payments.empty()) return BadRequest("invalid_payments", "at least one payment is needed");
+  Tender tender;
+  if (auto refused = CheckTender(payments, tender)) return *refused;
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;
     Sale sale = LoadSale(sale_id);
     if (sale.lines.empty()) return Refused("sale_empty", "the sale has no lines to pay for");
-    const MinorUnits total = sale.total;
-    if (paid < total) {
-      return Refused("payment_mismatch", "payments add up to " + std::to_string(paid) +
-                                             ", short of the total " + std::to_string(total));
-    }
-    const MinorUnits change = paid - total;
-    if (change > cash) {
-      return Refused("payment_mismatch", "payments exceed the total by " + std::to_string(change) +
-                                             "; only cash may exceed it (change is given in cash)");
-    }
+    if (auto refused = CheckCovers(tender, sale.total)) return *refused;
     const std::int64_t now = books_.now_ms();
-    for (const auto& line : sale.lines) {
-      if (line.serial.empty()) continue;
-      // A revocation may have arrived from the cloud while the unit sat in the cart.
-      auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
-      revoked.Bind(1, line.gtin).Bind(2, line.serial);
-      if (revoked.Step()) {
-        return Refused("code_revoked", "the brand revoked unit " + line.gtin + " / " + line.serial +
-                                           " after it was scanned; remove it from the sale");
-      }
-      // Invariant 4: the units row is the one place a serial is sold; the
-      // conditional upsert refuses a second sale even if a check above missed it.
-      db_.Cached(
-             "INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
-             "VALUES(?1, ?2, 'sold', ?3, ?4) ON CONFLICT(gtin, serial) DO UPDATE "
-             "SET state = 'sold', sale_id = ?3, updated_at_ms = ?4 WHERE state <> 'sold'")
-          .Bind(1, line.gtin)
-          .Bind(2, line.serial)
-          .Bind(3, sale_id)
-          .Bind(4, now)
-          .Run();
-      if (db_.Changes() == 0) {
-        return Conflict("serial_already_sold", "unit " + line.gtin + " / " + line.serial +
-                                                   " was already sold; remove it from the sale");
-      }
-    }
-    std::vector<UnitKey> sold;
-    for (const auto& line : sale.lines) {
-      if (!line.serial.empty()) sold.emplace_back(line.gtin, line.serial);
-    }
-    stock_.BreakOut(sold);
-    for (const auto& line : sale.lines) {
-      db_.Cached(
-             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
-             "VALUES(?, ?, ?, 'sale', ?, ?)")
-          .Bind(1, line.gtin)
-          .BindTextOrNull(2, line.serial)
-          .Bind(3, -line.qty)
-          .Bind(4, sale_id)
-          .Bind(5, now)
-          .Run();
-    }
-    for (const auto& p : payments) {
-      db_.Cached("INSERT INTO payments(sale_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
-          .Bind(1, sale_id)
-          .Bind(2, p.method)
-          .Bind(3, p.amount)
-          .Bind(4, p.ref)
-          .Run();
-    }
-    const std::string counter = books_.NextCounter("receipt_no");
-    std::string receipt = config_.device_id + "-" +
-                          std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
-    // The sale counts in the shift open on its terminal now (none: no shift).
-    db_.Cached(
-           "UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
-           "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
-           "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
-        .Bind(1, paid)
-        .Bind(2, change)
-        .Bind(3, receipt)
-        .Bind(4, now)
-        .Bind(5, sale_id)
-        .Run();
-    sale = LoadSale(sale_id);
     std::string phone_hash;
-    if (sale.member && sale.member->member_id.empty()) {
-      auto st = db_.Cached(
-          "SELECT m.phone_hash FROM sales s JOIN members m ON m.id = s.member "
-          "WHERE s.id = ?");
-      st.Bind(1, sale_id);
-      if (st.Step()) phone_hash = st.Text(0);
-    }
+    auto settled = Settle(sale, payments, tender.paid - sale.total, now, phone_hash);
+    if (!settled) return settled.error();
     // At the sale's closed_at: a post-void re-states this very event.
-    books_.Append("sale.completed", events::SaleCompleted(sale, phone_hash), now);
+    books_.Append("sale.completed", events::SaleCompleted(*settled, phone_hash), now);
     tx.Commit();  // synchronous=FULL: the WAL is fsync'd before this returns
-    return sale;
+    return settled;
   });
+}
+
+Expected<Sale> Sales::Settle(const Sale& sale, const std::vector<Payment>& payments,
+                             MinorUnits change, std::int64_t now, std::string& phone_hash) {
+  const std::string& sale_id = sale.id;
+  MinorUnits tendered = 0;
+  for (const auto& p : payments) tendered += p.amount;  // checked by CheckTender
+  for (const auto& line : sale.lines) {
+    if (line.serial.empty()) continue;
+    // A revocation may have arrived from the cloud while the unit sat in the cart.
+    auto revoked = db_.Cached("SELECT 1 FROM revocations WHERE gtin = ? AND serial = ?");
+    revoked.Bind(1, line.gtin).Bind(2, line.serial);
+    if (revoked.Step()) {
+      return Refused("code_revoked", "the brand revoked unit " + line.gtin + " / " + line.serial +
+                                         " after it was scanned; remove it from the sale");
+    }
+    // Invariant 4: the units row is the one place a serial is sold; the
+    // conditional upsert refuses a second sale even if a check above missed it.
+    db_.Cached(
+           "INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
+           "VALUES(?1, ?2, 'sold', ?3, ?4) ON CONFLICT(gtin, serial) DO UPDATE "
+           "SET state = 'sold', sale_id = ?3, updated_at_ms = ?4 WHERE state <> 'sold'")
+        .Bind(1, line.gtin)
+        .Bind(2, line.serial)
+        .Bind(3, sale_id)
+        .Bind(4, now)
+        .Run();
+    if (db_.Changes() == 0) {
+      return Conflict("serial_already_sold", "unit " + line.gtin + " / " + line.serial +
+                                                 " was already sold; remove it from the sale");
+    }
+  }
+  std::vector<UnitKey> sold;
+  for (const auto& line : sale.lines) {
+    if (!line.serial.empty()) sold.emplace_back(line.gtin, line.serial);
+  }
+  stock_.BreakOut(sold);
+  for (const auto& line : sale.lines) {
+    db_.Cached(
+           "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+           "VALUES(?, ?, ?, 'sale', ?, ?)")
+        .Bind(1, line.gtin)
+        .BindTextOrNull(2, line.serial)
+        .Bind(3, -line.qty)
+        .Bind(4, sale_id)
+        .Bind(5, now)
+        .Run();
+  }
+  for (const auto& p : payments) {
+    db_.Cached("INSERT INTO payments(sale_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")
+        .Bind(1, sale_id)
+        .Bind(2, p.method)
+        .Bind(3, p.amount)
+        .Bind(4, p.ref)
+        .Run();
+  }
+  const std::string counter = books_.NextCounter("receipt_no");
+  std::string receipt = config_.device_id + "-" +
+                        std::string(counter.size() < 6 ? 6 - counter.size() : 0, '0') + counter;
+  // The sale counts in the shift open on its terminal now (none: no shift).
+  db_.Cached(
+         "UPDATE sales SET status = 'completed', tendered_minor = ?, change_minor = ?, "
+         "receipt_no = ?, closed_at_ms = ?, shift_id = (SELECT sh.id FROM shifts sh "
+         "WHERE sh.terminal = sales.terminal AND sh.status = 'open') WHERE id = ?")
+      .Bind(1, tendered)
+      .Bind(2, change)
+      .Bind(3, receipt)
+      .Bind(4, now)
+      .Bind(5, sale_id)
+      .Run();
+  Sale done = LoadSale(sale_id);
+  if (done.member && done.member->member_id.empty()) {
+    auto st = db_.Cached(
+        "SELECT m.phone_hash FROM sales s JOIN members m ON m.id = s.member "
+        "WHERE s.id = ?");
+    st.Bind(1, sale_id);
+    if (st.Step()) phone_hash = st.Text(0);
+  }
+  return done;
 }
 
 Expected<Sale> Sales::Void(std::string_view sale_id, std::string_view reason,

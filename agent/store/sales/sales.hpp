@@ -18,6 +18,7 @@
 // gtin_not_in_sale, refund_exceeds_sale, invalid_receipt_no,
 // receipt_other_device, receipt_not_found, unit_not_sold,
 // manager_required (forbidden), sale_already_voided, sale_partly_refunded.
+// (exchange.completed is written by exchanges, with the refund and the sale.)
 #pragma once
 
 #include <cstdint>
@@ -109,6 +110,20 @@ struct Refund {
   std::vector<PaidBack> payments;
 };
 
+// An exchange at the counter: units of a completed sale come back (a refund,
+// `returned`) and an open cart's goods are sold instead (`sale`), in one
+// transaction with one exchange.completed event. The return's value pays
+// for the cart first (`credit`, the sale's "exchange" payment and the
+// refund's "exchange" payment back); the customer pays what the cart costs
+// more, or gets back, by the returned sale's own methods, what it costs less.
+struct Exchange {
+  std::string id;
+  Refund returned;
+  Sale sale;
+  MinorUnits credit = 0;
+  MinorUnits difference = 0;  // sale.total - returned.amount
+};
+
 // A line of a sale and how much of it a refund or post-void takes back.
 struct LineBack {
   const Line* line = nullptr;
@@ -172,6 +187,18 @@ class Sales {
                                std::string_view terminal = {}, std::string_view cashier = {},
                                const std::optional<Approval>& approved = std::nullopt,
                                const std::vector<ItemRef>& items = {});
+  // An exchange (see Exchange): `units` and `items` of completed sale
+  // `sale_id` come back as RefundUnits takes them, and open sale `cart_id`
+  // is completed with the return's value as its first payment and
+  // `payments` for the rest (payment_mismatch when they do not cover it, or
+  // when nothing is owed and payments are given). Who may exchange is the
+  // caller's rule, as for refunds; the store records `approved`. Nothing of
+  // it is written unless all of it is.
+  Expected<Exchange> ExchangeUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
+                                   const std::vector<ItemRef>& items, std::string_view cart_id,
+                                   const std::vector<Payment>& payments,
+                                   std::string_view terminal = {}, std::string_view cashier = {},
+                                   const std::optional<Approval>& approved = std::nullopt);
   // A print of the sale's receipt is about to go to the printer: how many
   // went before it (0: this one is the original; more: a copy, marked so).
   // Counted now, so two prints at once are one original and one copy.
@@ -188,7 +215,28 @@ class Sales {
   Expected<Sale> FindByUnit(std::string_view gtin14, std::string_view serial);
 
  private:
+  // What payments add up to, and their cash part.
+  struct Tender {
+    MinorUnits paid = 0;
+    MinorUnits cash = 0;
+  };
+  // Each payment's method, amount and ref, summed into `tender`.
+  static std::optional<Error> CheckTender(const std::vector<Payment>& payments, Tender& tender);
+  // payment_mismatch unless `tender` pays `due`, exceeding it only by cash.
+  static std::optional<Error> CheckCovers(const Tender& tender, MinorUnits due);
+  // Refusals of a refund request before the ledger is read.
+  static std::optional<Error> CheckReturn(const std::vector<UnitRef>& units,
+                                          const std::vector<ItemRef>& items,
+                                          std::string_view terminal);
   // All throw ledger::Failure; they run inside a transaction.
+  // Completes open, non-empty `sale` paid by `payments` (checked to cover it
+  // with `change`): its units sold, stock moved, a receipt number, the
+  // shift. `phone_hash`: the bound phone's, for sale.completed.
+  Expected<Sale> Settle(const Sale& sale, const std::vector<Payment>& payments, MinorUnits change,
+                        std::int64_t now, std::string& phone_hash);
+  // A completed sale that may be refunded: sale_not_found,
+  // sale_not_completed, sale_already_voided.
+  Expected<Sale> Refundable(std::string_view sale_id);
   Sale LoadSale(std::string_view sale_id);
   std::optional<std::string> SaleStatus(std::string_view sale_id);
   // sale_not_found or sale_not_open, or nothing when the sale takes changes.
@@ -206,15 +254,26 @@ class Sales {
                                                 const std::vector<ItemRef>& items);
   // How many of a plain line earlier refunds took back.
   std::int64_t QtyRefunded(std::int64_t line_id);
-  // Pays `refund` back by the sale's own methods (refund_payments).
-  std::vector<PaidBack> PayBack(const Sale& sale, const Refund& refund);
+  // The methods `sale` was paid by, net of change, an exchange credit
+  // replaced by the methods of the sale returned for it, in payment order.
+  std::vector<PaidBack> MethodsOf(const Sale& sale);
+  // MethodsOf less what refunds and exchanges already took of each.
+  std::vector<PaidBack> Capacity(const Sale& sale);
+  // `owed` taken from `left` in order (and taken off `left`).
+  static std::vector<PaidBack> Allocate(std::vector<PaidBack>& left, MinorUnits owed);
   // Writes the refund (kind refund or void) and its payments back, and puts
   // `lines` back in stock: serialised units to in_stock, plain items by
-  // their quantity.
+  // their quantity. With `exchange`, its credit pays for the exchange's
+  // cart (an "exchange" payment back) and only the rest is paid back.
+  struct ExchangeCredit {
+    std::string id;
+    std::string cart_id;
+    MinorUnits credit = 0;
+  };
   std::vector<PaidBack> TakeBack(const Sale& sale, const Refund& refund,
                                  const std::vector<LineBack>& lines, std::string_view kind,
                                  std::string_view terminal, std::string_view cashier,
-                                 std::string_view reason);
+                                 std::string_view reason, const ExchangeCredit* exchange = nullptr);
   Expected<Sale> VoidCompleted(std::string_view sale_id, std::string_view reason,
                                const Approval& approved, std::string_view terminal,
                                std::string_view cashier);
@@ -231,5 +290,6 @@ std::string MaskPhone(std::string_view digits);
 // Sale and refund as JSON objects (the API's answers, storectl, events).
 std::string SaleJson(const Sale& sale);
 std::string RefundJson(const Refund& refund);
+std::string ExchangeJson(const Exchange& exchange);
 
 }  // namespace sa::store
