@@ -597,6 +597,9 @@ TEST_CASE(
   CHECK(event["exchange_id"] == ex["id"]);
   CHECK(event["refund"]["approved_by"]["manager"] == "mia");
   CHECK(event["sale"]["id"] == cart);
+  // The returned sale's line says it came back (what a return screen greys out).
+  CHECK(shop.api.Get("/v1/sales/" + sold["id"].get<std::string>()).json()["lines"][0]["refunded"] ==
+        1);
   // The cart is sold now; the returned unit is refunded.
   CHECK(ErrorCode(ann.Post("/v1/exchanges", body.dump()), 409) == "serial_already_refunded");
 }

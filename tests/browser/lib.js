@@ -154,6 +154,24 @@ class Agent {
     return JSON.parse(out);
   }
 
+  // A paid sale made with the API token on `terminal` (not a screen's till):
+  // `codes` scanned in, then `payments(total)` ([{method, amount, ref?}]).
+  // Resolves with the completed sale (its receipt_no).
+  async sell(codes, payments, terminal) {
+    const opened = await this.api('POST', '/v1/sales', { terminal: terminal || 'back-office' });
+    if (opened.status !== 201) throw new Error('open sale: ' + opened.status + ' ' + opened.text);
+    const id = opened.json.id;
+    let sale = opened.json;
+    for (const c of codes) {
+      const r = await this.api('POST', `/v1/sales/${id}/scans`, { payload: c });
+      if (r.status !== 200) throw new Error(`scan ${c}: ${r.status} ${r.text}`);
+      sale = r.json;
+    }
+    const done = await this.api('POST', `/v1/sales/${id}/complete`, { payments: payments(sale.total) });
+    if (done.status !== 200) throw new Error('complete: ' + done.status + ' ' + done.text);
+    return done.json;
+  }
+
   // One scan on the demo's virtual scanner (the till-1 terminal's scanner).
   scan(code) {
     return new Promise((resolve, reject) => {

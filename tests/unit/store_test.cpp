@@ -842,6 +842,12 @@ TEST_CASE("an exchange takes a unit back and sells another in one step, the cust
   CHECK(p["refund"]["lines"].size() == 1);
   CHECK(p["sale"]["id"] == cart);
   CHECK(p["sale"]["lines"][0]["serial"] == "S2");
+  CHECK_FALSE(p["sale"]["lines"][0].contains("refunded"));  // the sale as completed
+  // The returned sale says what of it came back.
+  const auto returned = b.shop->sales.GetSale(sale->id);
+  CHECK(returned->lines[0].refunded == 0);
+  CHECK(returned->lines[1].refunded == 1);
+  CHECK(nlohmann::json::parse(store::SaleJson(*returned))["lines"][1]["refunded"] == 1);
   CHECK(p["sale"]["receipt_no"] == done->sale.receipt_no);
   CHECK(events.back().at_ms == *done->sale.closed_at_ms);
 

@@ -29,13 +29,20 @@ json LinesJson(const std::vector<Line>& lines) {
   return out;
 }
 
-json ToJson(const Sale& sale) {
+// `refunded`: each line of a completed sale says how much of it came back
+// (the API's view; the sale's event is the sale as completed).
+json ToJson(const Sale& sale, bool refunded = true) {
+  json lines = LinesJson(sale.lines);
+  if (refunded && sale.status == "completed") {
+    for (std::size_t i = 0; i < sale.lines.size(); ++i)
+      lines[i]["refunded"] = sale.lines[i].refunded;
+  }
   json j = {{"id", sale.id},
             {"status", sale.status},
             {"terminal", sale.terminal},
             {"currency", sale.currency},
             {"total", sale.total},
-            {"lines", LinesJson(sale.lines)},
+            {"lines", std::move(lines)},
             {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
   j["member"] = nullptr;
   if (sale.member) {
@@ -88,7 +95,7 @@ json RefundToJson(const Refund& refund) {
 }
 
 json SaleCompletedJson(const Sale& sale, std::string_view phone_hash) {
-  json j = ToJson(sale);
+  json j = ToJson(sale, false);
   j.erase("post_void");  // a completed sale has none yet
   if (sale.member && sale.member->member_id.empty()) {
     j["member"] = {{"phone_hash", phone_hash}, {"phone_masked", sale.member->phone_masked}};

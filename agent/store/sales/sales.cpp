@@ -103,6 +103,7 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       sale.post_void =
           PostVoid{st.Text(0), st.Int(1), st.Text(2), Approval{st.Text(3), st.Text(4)}, st.Int(5)};
     }
+    for (auto& line : sale.lines) line.refunded = QtyRefunded(line.id);
   }
   return sale;
 }

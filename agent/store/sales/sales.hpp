@@ -41,6 +41,9 @@ struct Line {
   std::int64_t qty = 0;
   MinorUnits amount = 0;
   std::string signature;  // valid | absent
+  // Of a completed sale: how many of the line came back (refunds,
+  // exchanges, a post-void). Not part of the sale's event.
+  std::int64_t refunded = 0;
 };
 
 struct Payment {

@@ -2,7 +2,10 @@
 // The cashier screen (served at /): log in, open the till, sell (scans from
 // the till's scanner arrive over /v1/events; a keyboard-wedge scanner on
 // this page works too), bind a member, take payment, show the receipt with
-// its claim QR, void, close the shift and show the Z report.
+// its claim QR, void, close the shift and show the Z report. Returns: find a
+// paid sale by its receipt number or a unit's label, then refund what comes
+// back, exchange it for goods scanned into a new cart, or void the whole
+// sale; a manager approves each at the till with their PIN (SA.withManager).
 'use strict';
 
 (function () {
@@ -16,6 +19,12 @@
   let receiptFor = null; // the sale id the receipt view shows
   let payMethod = null;
   let syncTimer = null;
+  let found = null;      // the paid sale the return screen shows (or null)
+  let returnBusy = false;
+  // An exchange under way: what comes back of which sale, while the goods
+  // taken instead are scanned into the cart. {from, serials, items, credit, names}
+  let exchange = null;
+  let deviceId = null;   // this agent's device id: every receipt number starts with it
 
   const T = () => (session && session.terminal) || SA.terminal();
   const view = () => document.body.dataset.view;
@@ -32,6 +41,8 @@
     session = null;
     shift = null;
     sale = null;
+    found = null;
+    exchange = null;
     for (const d of $$('dialog')) if (d.open) d.close();
     $('#btn-logout').hidden = true;
     $('#hdr-live').hidden = true;
@@ -243,6 +254,31 @@
     $('#member-box').classList.toggle('bound', !!m);
     $('#btn-pay').disabled = !lines.length;
     $('#btn-void').disabled = !(sale && sale.status === 'open');
+    renderExchange(lines.length ? sale.total : 0);
+  }
+
+  // The exchange under way, above and below the cart: what comes back, and
+  // what the customer pays (or gets back) for the goods scanned in.
+  function renderExchange(total) {
+    const ex = exchange;
+    $('#exchange-box').hidden = !ex;
+    $('#exchange-sums').hidden = !ex;
+    $('#btn-pay').textContent = ex ? 'Exchange' : 'Pay';
+    $('#btn-return').disabled = !!ex;
+    $('#cart-empty').textContent = ex ? 'Scan what the customer takes instead' : 'Scan an item to start a sale';
+    if (!ex) return;
+    $('#exchange-receipt').textContent = 'for receipt ' + ex.from.receipt_no;
+    $('#exchange-text').textContent = 'Comes back: ' + ex.names.join(', ');
+    $('#exchange-credit').textContent = money(-ex.credit);
+    const diff = total - ex.credit;
+    $('#exchange-due-label').textContent = diff >= 0 ? 'Customer pays' : 'Give back';
+    $('#exchange-due').textContent = money(diff >= 0 ? diff : -diff);
+  }
+
+  function cancelExchange() {
+    exchange = null;
+    renderSale();
+    SA.toast('Exchange cancelled: the cart is a sale of its own now', 'info');
   }
 
   function shortId(id) { return String(id).slice(-6); }
@@ -291,13 +327,34 @@
   // ---------------------------------------------------------- payment
 
   function methodName(m) {
-    return { cash: 'Cash', card: 'Card', wechat: 'WeChat Pay', alipay: 'Alipay', unionpay: 'UnionPay', voucher: 'Voucher' }[m] || m;
+    return { cash: 'Cash', card: 'Card', wechat: 'WeChat Pay', alipay: 'Alipay', unionpay: 'UnionPay', voucher: 'Voucher',
+      exchange: 'Exchange credit' }[m] || m;
+  }
+
+  // What the customer pays now: the cart's total, or in an exchange what the
+  // goods taken cost beyond what comes back (0 when the return covers them).
+  function due() {
+    if (!sale) return 0;
+    return exchange ? Math.max(sale.total - exchange.credit, 0) : sale.total;
   }
 
   function openPay() {
     if (!sale || !sale.lines.length) return;
     payMethod = null;
-    $('#pay-total').textContent = money(sale.total);
+    const total = due();
+    const ex = exchange;
+    const nothing = !!ex && total === 0;
+    $('#pay-title').textContent = ex ? (nothing ? 'Exchange' : 'Exchange — customer pays') : 'Payment';
+    $('#pay-total').textContent = nothing ? '' : money(total);
+    $('#pay-methods').hidden = nothing;
+    $('#pay-none').hidden = !nothing;
+    if (nothing) {
+      const back = ex.credit - sale.total;
+      $('#pay-none').textContent = back > 0
+        ? 'Nothing to pay. ' + money(back) + ' goes back to the customer the way they paid for receipt ' + ex.from.receipt_no + '.'
+        : 'Nothing to pay: what comes back covers the new items.';
+    }
+    $('#pay-submit').textContent = ex ? 'Complete exchange' : 'Complete sale';
     $('#pay-error').textContent = '';
     $('#pay-tendered').value = '';
     $('#pay-ref').value = '';
@@ -307,13 +364,13 @@
     // Quick cash amounts: exact, then the next round notes above the total.
     const q = $('#pay-quick');
     q.textContent = '';
-    const amounts = [sale.total];
+    const amounts = [total];
     for (const step of [1000, 5000, 10000]) {
-      const up = sale.total + (step - (sale.total % step)) % step;
-      if (up > sale.total && !amounts.includes(up)) amounts.push(up);
+      const up = total + (step - (total % step)) % step;
+      if (up > total && !amounts.includes(up)) amounts.push(up);
     }
     for (const a of amounts) {
-      const b = el('button.btn', { type: 'button', text: a === sale.total ? 'Exact ' + money(a) : money(a) });
+      const b = el('button.btn', { type: 'button', text: a === total ? 'Exact ' + money(a) : money(a) });
       b.addEventListener('click', () => { $('#pay-tendered').value = plainYuan(a); updateChange(); });
       q.append(b);
     }
@@ -338,25 +395,31 @@
 
   function updateChange() {
     const submit = $('#pay-submit');
+    if (sale && exchange && due() === 0) { submit.disabled = false; return; }
     if (!payMethod || !sale) { submit.disabled = true; return; }
     if (payMethod !== 'cash') { submit.disabled = false; return; }
+    const total = due();
     const t = SA.parseYuan($('#pay-tendered').value);
-    const ok = t !== null && t >= sale.total;
-    $('#pay-change').textContent = ok ? money(t - sale.total) : '—';
+    const ok = t !== null && t >= total;
+    $('#pay-change').textContent = ok ? money(t - total) : '—';
     submit.disabled = !ok;
   }
 
   async function completeSale(e) {
     e.preventDefault();
-    if (!payMethod || !sale) return;
-    const p = { method: payMethod, amount: sale.total };
+    if (!sale) return;
+    const total = due();
+    if (exchange && total === 0) return completeExchange([]);
+    if (!payMethod) return;
+    const p = { method: payMethod, amount: total };
     if (payMethod === 'cash') {
       const t = SA.parseYuan($('#pay-tendered').value);
-      if (t === null || t < sale.total) { $('#pay-error').textContent = 'Not enough cash for the total'; return; }
+      if (t === null || t < total) { $('#pay-error').textContent = 'Not enough cash for the total'; return; }
       p.amount = t;
     } else if ($('#pay-ref').value.trim()) {
       p.ref = $('#pay-ref').value.trim();
     }
+    if (exchange) return completeExchange([p]);
     $('#pay-submit').disabled = true;
     // One key per sale and payment: a retry after a lost answer (a tap
     // again, a flaky cable) gets the first answer back, never a second charge.
@@ -379,14 +442,27 @@
 
   // ---------------------------------------------------------- receipt
 
-  async function showReceipt(done) {
+  // `swap`: the exchange this sale completed ({exchange: the answer, names}).
+  async function showReceipt(done, swap) {
     if (receiptFor === done.id) return;
     receiptFor = done.id;
     for (const d of $$('dialog')) if (d.open) d.close();
     sale = null;
     SA.clearToast();
-    $('#receipt-title').textContent = 'Paid' + (done.receipt_no ? ' — receipt ' + done.receipt_no : '');
-    $('#receipt-change').textContent = done.change > 0 ? 'Change to give: ' + money(done.change) : 'No change';
+    const x = swap && swap.exchange;
+    const back = x && x.difference < 0 ? -x.difference : 0;
+    $('#receipt-title').textContent = (x ? 'Exchanged' : 'Paid') + (done.receipt_no ? ' — receipt ' + done.receipt_no : '');
+    $('#receipt-change').textContent = done.change > 0 ? 'Change to give: ' + money(done.change)
+      : back ? 'Give back: ' + money(back) : 'No change';
+    $('#receipt-exchange').hidden = !x;
+    $('#receipt-exchange-money').textContent = '';
+    if (x) {
+      const worth = x.returned && typeof x.returned.amount === 'number' ? x.returned.amount : x.credit;
+      $('#receipt-exchange-text').textContent = 'Came back: ' + swap.names.join(', ') + ' (' + money(worth) + '). ' +
+        (x.difference > 0 ? 'The customer paid the difference, ' + money(x.difference) + '.'
+          : back ? money(back) + ' goes back to the customer:' : 'Nothing more to pay.');
+      if (back) $('#receipt-exchange-money').append(...paidBackItems(x.returned ? x.returned.payments : []));
+    }
     $('#receipt-text').textContent = 'Loading the receipt…';
     $('#claim').hidden = true;
     $('#claim-qr').textContent = '';
@@ -447,11 +523,339 @@
     }
   }
 
+  // ----------------------------------------------------------- returns
+
+  function anyDialogOpen() { return $$('dialog').some((d) => d.open); }
+
+  function openReturn() {
+    if (exchange) return showError('Finish or cancel the exchange first');
+    found = null;
+    $('#return-find').value = '';
+    $('#return-error').textContent = '';
+    $('#return-result').hidden = true;
+    renderFound();
+    SA.show('view-return');
+    $('#return-find').focus();
+  }
+
+  function backToSelling() {
+    found = null;
+    SA.show('view-sale');
+    loadSale().then(renderSale);
+  }
+
+  // What was typed or scanned, as a query: a receipt number (its last digits
+  // are enough: this till adds its own device id) or a sold unit's label.
+  async function lookupQuery(text) {
+    if (/^\d{1,7}$/.test(text)) {
+      if (!deviceId) deviceId = (await api('GET', '/v1/health')).device_id;
+      return 'receipt_no=' + encodeURIComponent(deviceId + '-' + text.padStart(6, '0'));
+    }
+    if (text.length <= 100 && !/[\s/:]/.test(text) && /-\d{6,18}$/.test(text)) {
+      return 'receipt_no=' + encodeURIComponent(text);
+    }
+    return 'code=' + encodeURIComponent(text);
+  }
+
+  async function findSale(text) {
+    const t = String(text || '').trim();
+    if (!t) return;
+    $('#return-error').textContent = '';
+    $('#return-find').value = '';
+    try {
+      found = await api('GET', '/v1/sales?' + await lookupQuery(t));
+      $('#return-result').hidden = true;
+      renderFound();
+    } catch (e) {
+      $('#return-error').textContent = e.words || String(e);
+    }
+  }
+
+  function renderFound() {
+    const s = found;
+    $('#return-sale').hidden = !s;
+    $('#return-hint').hidden = !!s || !$('#return-result').hidden;
+    const list = $('#return-lines');
+    list.textContent = '';
+    if (s) {
+      const voided = !!s.post_void;
+      $('#return-title').textContent = 'Receipt ' + (s.receipt_no || shortId(s.id));
+      $('#return-meta').textContent = SA.time(s.closed_at) + '  ·  ' + money(s.total);
+      $('#return-paid').textContent = 'Paid by ' +
+        paidByMethod(s).map((p) => methodName(p.method) + ' ' + money(p.amount)).join(', ');
+      $('#return-voided').hidden = !voided;
+      $('#return-voided').textContent = voided
+        ? 'This sale was voided (' + SA.time(s.post_void.at) + '): nothing of it is left to return.' : '';
+      for (const l of s.lines) list.append(returnLine(l, voided));
+    }
+    updateReturn();
+  }
+
+  // One line of the sale: a unit comes back by its tick box, a plain item by
+  // how many.
+  function returnLine(l, voided) {
+    const amount = el('div.line-amount', { text: money(l.amount) });
+    // What of the line earlier returns already took back is not offered again.
+    const left = leftOf(l);
+    const done = voided || left <= 0;
+    let body;
+    if (l.serial) {
+      const box = el('input.return-check', { type: 'checkbox', disabled: done,
+        'aria-label': 'Return ' + l.name + ', serial ' + l.serial });
+      box.addEventListener('change', updateReturn);
+      body = el('label.return-pick', {}, box,
+        el('div.line-main', {}, el('div.line-name', { text: l.name }),
+          el('div.line-serial.muted', { text: 'Serial ' + l.serial + (left <= 0 ? ' · returned' : '') })),
+        amount);
+    } else {
+      const qty = el('input.input.return-qty', { type: 'number', min: '0', max: String(left), step: '1', value: '0',
+        inputmode: 'numeric', disabled: done, 'aria-label': 'How many ' + l.name + ' come back' });
+      const step = (by) => () => {
+        qty.value = String(Math.min(left, Math.max(0, qtyOf(qty, left) + by)));
+        updateReturn();
+      };
+      const less = el('button.btn.step', { type: 'button', text: '−', disabled: done, 'aria-label': 'One less' });
+      const more = el('button.btn.step', { type: 'button', text: '+', disabled: done, 'aria-label': 'One more' });
+      less.addEventListener('click', step(-1));
+      more.addEventListener('click', step(1));
+      qty.addEventListener('input', updateReturn);
+      body = el('div.return-pick', {},
+        el('div.line-main', {}, el('div.line-name', { text: l.name }),
+          el('div.line-serial.muted', { text: 'Sold ' + l.qty + ' × ' + money(l.unit_price) +
+            (l.refunded ? ' · ' + l.refunded + ' returned' : '') })),
+        el('div.stepper', {}, less, qty, more),
+        amount);
+    }
+    return el('li.line.return-line' + (left <= 0 ? '.returned' : ''),
+      { dataset: { line: String(l.id), gtin: l.gtin, serial: l.serial || '' } }, body);
+  }
+
+  // How many of a sold line may still come back.
+  function leftOf(l) {
+    return Math.max(0, l.qty - (l.refunded || 0));
+  }
+
+  // A quantity field's whole number from 0 to max (anything else is 0).
+  function qtyOf(input, max) {
+    const v = String(input.value || '').trim();
+    if (!/^\d{1,7}$/.test(v)) return 0;
+    return Math.min(Number(v), max);
+  }
+
+  // What the cashier chose to come back: the refund's serials and items,
+  // what it is worth (the lines' own prices) and its names for the screen.
+  function chosen() {
+    const out = { serials: [], items: [], amount: 0, names: [], count: 0 };
+    if (!found) return out;
+    const plain = new Map();
+    for (const li of $$('#return-lines li.return-line')) {
+      const l = found.lines.find((x) => String(x.id) === li.dataset.line);
+      if (!l) continue;
+      if (l.serial) {
+        if (!$('input.return-check', li).checked) continue;
+        out.serials.push({ gtin: l.gtin, serial: l.serial });
+        out.amount += l.unit_price;
+        out.names.push(l.name + ' (serial ' + l.serial + ')');
+        out.count += 1;
+      } else {
+        const q = qtyOf($('input.return-qty', li), leftOf(l));
+        if (!q) continue;
+        plain.set(l.gtin, (plain.get(l.gtin) || 0) + q);
+        out.amount += l.unit_price * q;
+        out.names.push(l.name + ' × ' + q);
+        out.count += q;
+      }
+    }
+    for (const [gtin, qty] of plain) out.items.push({ gtin, qty });
+    return out;
+  }
+
+  function updateReturn() {
+    const c = chosen();
+    const open = !!found && !found.post_void && !returnBusy;
+    $('#return-amount').textContent = money(c.amount);
+    $('#btn-refund').disabled = !open || !c.count;
+    $('#btn-exchange').disabled = !open || !c.count;
+    $('#btn-post-void').disabled = !open;
+  }
+
+  function setReturnBusy(busy) {
+    returnBusy = busy;
+    updateReturn();
+  }
+
+  // The refund's body without the approval; the approval is added per try.
+  function returnBody(c) {
+    const body = { sale_id: found.id };
+    if (c.serials.length) body.serials = c.serials;
+    if (c.items.length) body.items = c.items;
+    return body;
+  }
+
+  function withApproval(body, approval) {
+    return approval ? Object.assign({}, body, { approval }) : body;
+  }
+
+  async function refund() {
+    const c = chosen();
+    if (!found || !c.count || returnBusy) return;
+    const from = found;
+    const body = returnBody(c);
+    $('#return-error').textContent = '';
+    setReturnBusy(true);
+    try {
+      const r = await SA.withManager(
+        (approval) => api('POST', '/v1/refunds', withApproval(body, approval)),
+        'Refund of ' + money(c.amount) + ' on receipt ' + from.receipt_no);
+      showReturnResult('Refunded ' + money(r.amount) + ' — receipt ' + from.receipt_no, r.payments, c.names,
+        r.approved_by);
+      SA.toast('Refund done', 'ok');
+    } catch (e) {
+      if (e.code !== 'cancelled') $('#return-error').textContent = e.words || String(e);
+    } finally {
+      setReturnBusy(false);
+    }
+  }
+
+  function showReturnResult(title, payments, names, approvedBy) {
+    found = null;
+    $('#return-result').hidden = false;
+    renderFound();
+    $('#result-title').textContent = title;
+    const m = $('#result-money');
+    m.textContent = '';
+    m.append(...paidBackItems(payments));
+    const items = $('#result-items');
+    items.textContent = '';
+    items.append(...names.map((n) => el('li', { text: n })));
+    const via = { pin: ' with their PIN', session: ' (logged in)', api_token: ' (on the store box)' };
+    $('#result-approved').textContent = approvedBy && approvedBy.manager
+      ? 'Approved by ' + approvedBy.manager + (via[approvedBy.via] || '') : '';
+  }
+
+  // Money going back, one line per method: cash out of this drawer, the
+  // rest back to the payment it came from (its reference).
+  function paidBackItems(payments) {
+    if (!payments || !payments.length) return [el('li', { text: 'No money goes back' })];
+    return payments.map((p) => el('li.paid-back-line', { dataset: { method: p.method } },
+      el('span.method', { text: methodName(p.method) }),
+      el('span.amount', { text: money(p.amount) }),
+      el('span.how', { text: p.method === 'cash' ? 'Pay it out from the drawer'
+        : 'Back to the original payment' + (p.ref ? ' (ref ' + p.ref + ')' : '') })));
+  }
+
+  // What a sale took by each method (cash net of change), with the first
+  // reference of each: where a whole-sale void pays back to.
+  function paidByMethod(s) {
+    const out = [];
+    for (const p of s.payments || []) {
+      const m = out.find((x) => x.method === p.method);
+      if (m) m.amount += p.amount;
+      else out.push({ method: p.method, amount: p.amount, ref: p.ref || '' });
+    }
+    const cash = out.find((x) => x.method === 'cash');
+    if (cash && s.change > 0) cash.amount -= s.change;
+    return out.filter((x) => x.amount > 0);
+  }
+
+  // ----------------------------------------------------- post-void
+
+  function openPostVoid() {
+    if (!found || found.post_void || returnBusy) return;
+    $('#post-void-error').textContent = '';
+    for (const b of $$('#post-void-form .reason')) b.classList.remove('selected');
+    $('#post-void-text').textContent = 'Receipt ' + found.receipt_no + ': every item goes back in stock and ' +
+      money(found.total) + ' goes back to the customer the way they paid.';
+    $('#dlg-post-void').showModal();
+  }
+
+  async function postVoid(e) {
+    e.preventDefault();
+    if (!found) return $('#dlg-post-void').close();
+    const reason = $('#post-void-form .reason.selected');
+    if (!reason) { $('#post-void-error').textContent = 'Choose why the sale is voided'; return; }
+    const from = found;
+    const body = { reason: reason.dataset.reason };
+    $('#post-void-error').textContent = '';
+    $('#post-void-submit').disabled = true;
+    setReturnBusy(true);
+    try {
+      const v = await SA.withManager(
+        (approval) => api('POST', '/v1/sales/' + encodeURIComponent(from.id) + '/void', withApproval(body, approval)),
+        'Void of receipt ' + from.receipt_no + ' (' + money(from.total) + ')');
+      $('#dlg-post-void').close();
+      const pv = v.post_void || {};
+      showReturnResult('Voided — receipt ' + from.receipt_no + ', ' + money(pv.amount || v.total) + ' back',
+        paidByMethod(v), v.lines.map((l) => l.name + (l.serial ? ' (serial ' + l.serial + ')' : l.qty > 1 ? ' × ' + l.qty : '')),
+        pv.approved_by);
+      SA.toast('Sale voided', 'ok');
+    } catch (ex) {
+      if (ex.code !== 'cancelled') $('#post-void-error').textContent = ex.words || String(ex);
+    } finally {
+      $('#post-void-submit').disabled = false;
+      setReturnBusy(false);
+    }
+  }
+
+  // ------------------------------------------------------ exchange
+
+  // What comes back is chosen; the goods taken instead are scanned into a
+  // cart of their own (the normal cart), then paid for by the difference.
+  async function startExchange() {
+    const c = chosen();
+    if (!found || !c.count || returnBusy) return;
+    const from = found;
+    $('#return-error').textContent = '';
+    setReturnBusy(true);
+    try {
+      await loadSale();
+      if (sale && sale.status === 'open' && sale.lines && sale.lines.length) {
+        $('#return-error').textContent =
+          'A sale is still in the cart: finish it or void it first (the exchange needs a cart of its own)';
+        return;
+      }
+      await ensureSale();
+      exchange = { from, serials: c.serials, items: c.items, credit: c.amount, names: c.names };
+      found = null;
+      SA.show('view-sale');
+      renderSale();
+      $('#scan-input').focus();
+    } catch (e) {
+      $('#return-error').textContent = e.words || String(e);
+    } finally {
+      setReturnBusy(false);
+    }
+  }
+
+  async function completeExchange(payments) {
+    const ex = exchange;
+    const cart = sale;
+    const body = { sale_id: ex.from.id, cart_id: cart.id, payments };
+    if (ex.serials.length) body.serials = ex.serials;
+    if (ex.items.length) body.items = ex.items;
+    $('#pay-error').textContent = '';
+    $('#pay-submit').disabled = true;
+    try {
+      const r = await SA.withManager(
+        (approval) => api('POST', '/v1/exchanges', withApproval(body, approval)),
+        'Exchange on receipt ' + ex.from.receipt_no + ' (' + money(ex.credit) + ' comes back)');
+      exchange = null;
+      await showReceipt(r.sale, { exchange: r, names: ex.names });
+      SA.toast('Exchange done', 'ok');
+    } catch (e) {
+      if (e.code !== 'cancelled') $('#pay-error').textContent = e.words || String(e);
+      updateChange();
+    }
+  }
+
   // ---------------------------------------------------- scans and events
 
   function onScan(code) {
     const v = view();
     if (v === 'view-login' || v === 'view-loading' || !session) return;
+    if ($('#dlg-approval').open) return showError('Finish the manager approval (or cancel it) before scanning');
+    if ($('#dlg-post-void').open) return showError('Finish the void (or keep the sale) before scanning');
+    if (v === 'view-return') return findSale(code);
     if (/^SAM1:/.test(code)) {
       if (v === 'view-sale' || $('#dlg-member').open) return bindMember({ payload: code });
     }
@@ -478,7 +882,8 @@
           if (view() === 'view-sale') renderSale();
         }
       } else if (d.status === 'completed') {
-        if (sale && sale.id === d.id && view() === 'view-sale' && !$('#dlg-pay').open) showReceipt(d);
+        // An exchange shows its own receipt when the agent answers.
+        if (sale && sale.id === d.id && view() === 'view-sale' && !$('#dlg-pay').open && !exchange) showReceipt(d);
       } else if (d.status === 'voided') {
         if (sale && sale.id === d.id) {
           sale = null;
@@ -487,6 +892,12 @@
       }
     } else if (type === 'scan' && d.terminal === T() && d.source !== 'api') {
       if (d.mode !== 'sale' || !d.outcome) return;
+      if (view() === 'view-return' && !anyDialogOpen()) {
+        // The till's scanner reads a unit the customer brings back: the
+        // agent refuses it for the cart (it is sold), the screen finds its sale.
+        if (d.outcome === 'serial_already_sold' && d.payload) return findSale(d.payload);
+        if (d.outcome === 'accepted') return showError('That item is not sold: it went into the cart');
+      }
       if (d.outcome !== 'accepted') showError(SA.words(d.outcome));
       else if ($('#toast.error')) SA.clearToast();  // the next good scan clears the last refusal
     } else if (type === 'terminal' && d.terminal === T()) {
@@ -574,6 +985,22 @@
     $('#btn-next').addEventListener('click', nextCustomer);
     $('#btn-print').addEventListener('click', printReceipt);
     $('#btn-z-new').addEventListener('click', showOpenShift);
+    $('#btn-return').addEventListener('click', openReturn);
+    $('#btn-return-back').addEventListener('click', backToSelling);
+    $('#btn-return-new').addEventListener('click', openReturn);
+    $('#return-find-form').addEventListener('submit', (e) => { e.preventDefault(); findSale($('#return-find').value); });
+    $('#btn-refund').addEventListener('click', refund);
+    $('#btn-exchange').addEventListener('click', startExchange);
+    $('#btn-exchange-cancel').addEventListener('click', cancelExchange);
+    $('#btn-post-void').addEventListener('click', openPostVoid);
+    for (const b of $$('#post-void-form .reason')) {
+      b.addEventListener('click', () => {
+        for (const o of $$('#post-void-form .reason')) o.classList.toggle('selected', o === b);
+        $('#post-void-error').textContent = '';
+      });
+    }
+    $('#post-void-cancel').addEventListener('click', () => $('#dlg-post-void').close());
+    $('#post-void-form').addEventListener('submit', postVoid);
     $('#btn-z-logout').addEventListener('click', async () => { await SA.logout(); loggedOut(''); });
 
     const s = SA.session();

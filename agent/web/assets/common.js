@@ -86,6 +86,21 @@
     sale_not_completed: 'This sale is not paid yet',
     sale_too_large: 'This sale has too many items',
     line_not_found: 'That item is no longer in the cart',
+    // returns and exchanges
+    invalid_receipt_no: 'That is not a receipt number — type it as the receipt prints it, or just its last digits',
+    receipt_other_device: 'This receipt was printed by another till — do the return there',
+    receipt_not_found: 'No receipt with that number was printed on this till',
+    unit_not_sold: 'This item is not on any receipt of this store — it was not sold here',
+    serial_not_in_sale: 'That item is not on this receipt',
+    serial_ambiguous: 'Two items on this receipt share that serial — call a manager',
+    serial_already_refunded: 'This item was already returned',
+    gtin_not_in_sale: 'That product is not on this receipt',
+    refund_exceeds_sale: 'That is more than is left to return on this receipt',
+    nothing_to_refund: 'Choose what comes back first',
+    sale_already_voided: 'This sale was voided — nothing is left to return',
+    sale_partly_refunded: 'Part of this sale was already returned — return the rest instead of voiding it',
+    invalid_reason: 'Choose why the sale is voided',
+    currency_mismatch: 'The new items are priced in another currency than the sale — call a manager',
     // the till itself
     insufficient_storage: 'The till is out of storage space — nothing was saved. Call a manager.',
     agent_busy: 'The till is busy — try again in a moment',
@@ -98,6 +113,8 @@
     unauthorized: 'You are logged out — please log in again',
     forbidden: 'A manager has to do this',
     manager_required: 'A manager has to do this',
+    invalid_approval: 'Wrong manager ID or PIN',
+    invalid_cashier_id: 'That is not a cashier ID',
     shift_already_open: 'A shift is already open on this till',
     shift_not_open: 'This shift is already closed',
     shift_not_found: 'This shift could not be found',
@@ -466,6 +483,114 @@
     }
     return document.importNode(svg, true);
   };
+
+  // ------------------------------------------------------ manager approval
+
+  // A manager's id and PIN typed at the till for one action. Runs
+  // attempt(approval) first with approval = null; when the agent answers
+  // 403 manager_required, asks for a manager's id and PIN in the page's
+  // #dlg-approval (markup in the page) and runs attempt({manager, pin}) again,
+  // as often as the manager tries: a wrong PIN (invalid_approval) and a
+  // lockout (429 too_many_attempts) are shown in the dialog. `what` says in
+  // the dialog what is being approved. Resolves with what attempt resolves
+  // with; rejects with any other error of attempt, or with an ApiError whose
+  // code is 'cancelled' when the dialog is closed without an approval.
+  // attempt must send a new Idempotency-Key each time (SA.api does): the
+  // body changes with the approval.
+  SA.withManager = async function (attempt, what) {
+    try {
+      return await attempt(null);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'manager_required') throw e;
+    }
+    return askManager(attempt, what);
+  };
+
+  const APPROVAL_WORDS = {
+    invalid_approval: 'Wrong manager ID or PIN — try again',
+    too_many_attempts: 'Too many wrong PINs for this manager — wait a minute, or ask another manager',
+    manager_required: 'That ID is not a manager’s — a manager has to approve this',
+    invalid_cashier_id: 'That is not a manager ID',
+    invalid_pin: 'A PIN is 4 to 8 digits',
+  };
+  let approvalWired = false;
+  let approvalPending = null;  // {attempt, resolve, reject} while the dialog asks
+
+  function wireApproval() {
+    if (approvalWired) return;
+    approvalWired = true;
+    const dlg = SA.$('#dlg-approval');
+    const id = SA.$('#approval-manager');
+    const pin = SA.$('#approval-pin');
+    const err = SA.$('#approval-error');
+    const submit = SA.$('#approval-submit');
+    for (const b of SA.$$('#approval-pinpad button[data-key]')) {
+      b.addEventListener('click', () => {
+        const k = b.dataset.key;
+        if (k === 'clear') pin.value = '';
+        else if (k === 'back') pin.value = pin.value.slice(0, -1);
+        else if (pin.value.length < 8) pin.value += k;
+        err.textContent = '';
+      });
+    }
+    SA.$('#approval-cancel').addEventListener('click', () => dlg.close());
+    // However the dialog closes (Cancel, Escape, a log-out closing every
+    // dialog) without an approval, the action is not done.
+    dlg.addEventListener('close', () => {
+      if (dlg.open) return;  // opened again for the next action meanwhile
+      const p = approvalPending;
+      approvalPending = null;
+      pin.value = '';
+      if (p) p.reject(new ApiError(0, 'cancelled', 'not approved'));
+    });
+    SA.$('#approval-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const p = approvalPending;
+      if (!p || submit.disabled) return;
+      err.textContent = '';
+      const manager = id.value.trim();
+      if (!manager) { err.textContent = 'Enter the manager’s ID'; id.focus(); return; }
+      if (!/^\d{4,8}$/.test(pin.value)) { err.textContent = 'A PIN is 4 to 8 digits'; pin.focus(); return; }
+      submit.disabled = true;
+      try {
+        const result = await p.attempt({ manager, pin: pin.value });
+        if (approvalPending !== p) return;  // closed meanwhile: already rejected
+        approvalPending = null;
+        dlg.close();
+        p.resolve(result);
+      } catch (ex) {
+        pin.value = '';
+        if (approvalPending !== p) return;
+        if (ex instanceof ApiError && APPROVAL_WORDS[ex.code]) {
+          err.textContent = APPROVAL_WORDS[ex.code];
+          pin.focus();
+        } else {
+          approvalPending = null;
+          dlg.close();
+          p.reject(ex);
+        }
+      } finally {
+        submit.disabled = false;
+      }
+    });
+  }
+
+  function askManager(attempt, what) {
+    wireApproval();
+    const dlg = SA.$('#dlg-approval');
+    return new Promise((resolve, reject) => {
+      if (approvalPending) approvalPending.reject(new ApiError(0, 'cancelled', 'not approved'));
+      approvalPending = { attempt, resolve, reject };
+      SA.$('#approval-what').textContent = (what ? what + ' — ' : '') +
+        'a manager has to approve this. Manager: enter your ID and PIN.';
+      SA.$('#approval-error').textContent = '';
+      SA.$('#approval-pin').value = '';
+      SA.$('#approval-submit').disabled = false;
+      if (!dlg.open) dlg.showModal();
+      const id = SA.$('#approval-manager');
+      (id.value ? SA.$('#approval-pin') : id).focus();
+    });
+  }
 
   // The login form both screens share (markup in each page: #login-form).
   // onLogin(session) is called after a good login.
