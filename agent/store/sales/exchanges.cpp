@@ -44,19 +44,8 @@ Expected<Exchange> Sales::ExchangeUnits(std::string_view sale_id, const std::vec
     }
     Exchange ex;
     ex.id = crypto::NewUuidV7(books_.now_ms());
+    ex.returned = NewRefund(sale, *lines, approved);
     Refund& refund = ex.returned;
-    refund.id = crypto::NewUuidV7(books_.now_ms());
-    refund.sale_id = sale.id;
-    refund.currency = sale.currency;
-    refund.approved = approved;
-    for (const auto& t : *lines) {
-      refund.amount += t.line->unit_price * t.qty;
-      if (t.line->serial.empty()) {
-        refund.items.push_back(ItemRef{t.line->gtin, t.qty});
-      } else {
-        refund.serials.push_back(t.line->serial);
-      }
-    }
     ex.credit = std::min(refund.amount, cart.total);
     ex.difference = cart.total - refund.amount;
     const MinorUnits due = cart.total - ex.credit;

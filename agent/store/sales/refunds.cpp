@@ -56,6 +56,26 @@ Expected<Sale> Sales::Refundable(std::string_view sale_id) {
   return sale;
 }
 
+Refund Sales::NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
+                        const std::optional<Approval>& approved) {
+  Refund refund;
+  refund.id = crypto::NewUuidV7(books_.now_ms());
+  refund.sale_id = sale.id;
+  refund.currency = sale.currency;
+  refund.approved = approved;
+  for (const auto& t : lines) {
+    // Bounded: each line's amount was checked when it was added, and a part
+    // of a line is less than the line.
+    refund.amount += t.line->unit_price * t.qty;
+    if (t.line->serial.empty()) {
+      refund.items.push_back(ItemRef{t.line->gtin, t.qty});
+    } else {
+      refund.serials.push_back(t.line->serial);
+    }
+  }
+  return refund;
+}
+
 Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                     std::string_view terminal, std::string_view cashier,
                                     const std::optional<Approval>& approved,
@@ -68,21 +88,7 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
     const Sale& sale = *found;
     auto lines = RefundedLines(sale, units, items);
     if (!lines) return lines.error();
-    Refund refund;
-    refund.id = crypto::NewUuidV7(books_.now_ms());
-    refund.sale_id = sale_id;
-    refund.currency = sale.currency;
-    refund.approved = approved;
-    // Bounded: each line's amount was checked when it was added, and a part
-    // of a line is less than the line.
-    for (const auto& t : *lines) refund.amount += t.line->unit_price * t.qty;
-    for (const auto& t : *lines) {
-      if (t.line->serial.empty()) {
-        refund.items.push_back(ItemRef{t.line->gtin, t.qty});
-      } else {
-        refund.serials.push_back(t.line->serial);
-      }
-    }
+    Refund refund = NewRefund(sale, *lines, approved);
     refund.payments = TakeBack(sale, refund, *lines, "refund", terminal, cashier, {});
     books_.Append("refund.completed", events::RefundCompleted(refund, sale, *lines));
     tx.Commit();

@@ -255,6 +255,10 @@ class Sales {
   // not yet refunded, each plain line up to what it has left.
   Expected<std::vector<LineBack>> RefundedLines(const Sale& sale, const std::vector<UnitRef>& units,
                                                 const std::vector<ItemRef>& items);
+  // A refund of `lines` of `sale` (id, amount, serials and items); not
+  // written yet.
+  Refund NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
+                   const std::optional<Approval>& approved);
   // How many of a plain line earlier refunds took back.
   std::int64_t QtyRefunded(std::int64_t line_id);
   // The methods `sale` was paid by, net of change, an exchange credit

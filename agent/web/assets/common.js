@@ -32,6 +32,20 @@
     return Number(m[1]) * 100 + Number(cents);
   };
 
+  // A PIN pad's keys type into `pin` (up to 8 digits), clear it, or take
+  // its last digit back; any key clears the error shown in `err`.
+  SA.pinpad = function (pad, pin, err) {
+    for (const b of SA.$$(pad + ' button[data-key]')) {
+      b.addEventListener('click', () => {
+        const k = b.dataset.key;
+        if (k === 'clear') pin.value = '';
+        else if (k === 'back') pin.value = pin.value.slice(0, -1);
+        else if (pin.value.length < 8) pin.value += k;
+        err.textContent = '';
+      });
+    }
+  };
+
   // An ISO timestamp as local "HH:MM" (today) or "YYYY-MM-DD HH:MM".
   SA.time = function (iso) {
     if (!iso) return '—';
@@ -524,15 +538,7 @@
     const pin = SA.$('#approval-pin');
     const err = SA.$('#approval-error');
     const submit = SA.$('#approval-submit');
-    for (const b of SA.$$('#approval-pinpad button[data-key]')) {
-      b.addEventListener('click', () => {
-        const k = b.dataset.key;
-        if (k === 'clear') pin.value = '';
-        else if (k === 'back') pin.value = pin.value.slice(0, -1);
-        else if (pin.value.length < 8) pin.value += k;
-        err.textContent = '';
-      });
-    }
+    SA.pinpad('#approval-pinpad', pin, err);
     SA.$('#approval-cancel').addEventListener('click', () => dlg.close());
     // However the dialog closes (Cancel, Escape, a log-out closing every
     // dialog) without an approval, the action is not done.
@@ -603,15 +609,7 @@
     const err = SA.$('#login-error');
     id.value = localStorage.getItem('sa.lastCashier') || '';
     term.value = SA.terminal();
-    for (const b of SA.$$('#pinpad button[data-key]')) {
-      b.addEventListener('click', () => {
-        const k = b.dataset.key;
-        if (k === 'clear') pin.value = '';
-        else if (k === 'back') pin.value = pin.value.slice(0, -1);
-        else if (pin.value.length < 8) pin.value += k;
-        err.textContent = '';
-      });
-    }
+    SA.pinpad('#pinpad', pin, err);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       err.textContent = '';
