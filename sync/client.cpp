@@ -2,6 +2,7 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "ledger.hpp"
 #include "wire.hpp"
@@ -231,6 +232,63 @@ Expected<std::uint64_t> Client::Pull() {
     }
     if (!page->more || page->changes.empty()) return pulled;
   }
+}
+
+// -------------------------------------------------------------- online orders
+
+namespace {
+
+std::string QueryEscape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Error Unreachable(std::string message) {
+  return MakeError(ErrorKind::unavailable, "cloud_unreachable", std::move(message));
+}
+
+}  // namespace
+
+Expected<std::string> Client::FetchOnlineOrder(const OnlineOrderQuery& query) {
+  std::string path = std::string(kPathOnlineOrders);
+  if (!query.number.empty()) {
+    path += "?number=" + QueryEscape(query.number);
+  } else if (!query.gtin.empty() && !query.serial.empty()) {
+    path += "?gtin=" + QueryEscape(query.gtin) + "&serial=" + QueryEscape(query.serial);
+  } else {
+    return MakeError(ErrorKind::invalid_request, "bad_request",
+                     "an online order by its number or by a unit's GTIN and serial");
+  }
+  bool registered = false;
+  {
+    std::lock_guard lock(board_.mu);
+    registered = board_.status.registered;
+  }
+  if (!registered) {
+    if (auto ok = Register(); !ok)
+      return Unreachable("the cloud did not answer: " + ok.error().message);
+  }
+  auto r = CallFixing("GET", path, "", false);
+  if (!r) return Unreachable("the cloud did not answer: " + r.error().message);
+  if (r->status == 200) return std::move(r->body);
+  const std::string code = wire::ErrorCode(r->body);
+  if (r->status == 404 && code == "order_not_found") {
+    return MakeError(ErrorKind::not_found, "order_not_found",
+                     "the cloud has no online order " +
+                         (query.number.empty() ? "holding that unit" : query.number));
+  }
+  return Unreachable("the cloud refused the lookup: " + Describe(*r));
 }
 
 // ---------------------------------------------------------------------- cycle

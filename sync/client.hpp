@@ -40,6 +40,8 @@ class Client {
   bool Open(const std::string& ledger_path);
   // Register when needed, push until drained, then pull until drained.
   CycleResult Cycle();
+  // One online order (Syncer::FetchOnlineOrder), registering first when needed.
+  Expected<std::string> FetchOnlineOrder(const OnlineOrderQuery& query);
   // What the cloud's clock is ahead of this device's (PROTOCOL.md §2).
   std::int64_t clock_offset_ms() const { return offset_ms_.load(); }
 

@@ -32,6 +32,7 @@ namespace sa::sync {
 inline constexpr std::string_view kPathRegister = "/sync/v1/devices/register";
 inline constexpr std::string_view kPathEvents = "/sync/v1/events";
 inline constexpr std::string_view kPathChanges = "/sync/v1/changes";
+inline constexpr std::string_view kPathOnlineOrders = "/sync/v1/online-orders";
 inline constexpr std::int64_t kMaxSkewMs = 300'000;
 inline constexpr std::size_t kMaxBodyBytes = std::size_t{8} << 20;  // decompressed
 inline constexpr std::size_t kMaxBatchEvents = 5000;
@@ -105,6 +106,13 @@ struct Status {
   std::int64_t pending() const { return last_seq - acked_seq; }
 };
 
+// Which online order (PROTOCOL.md §5a): by its number, else by a unit it holds.
+struct OnlineOrderQuery {
+  std::string number;
+  std::string gtin;
+  std::string serial;
+};
+
 // The result of one cycle (push until drained, then pull until drained).
 struct CycleResult {
   bool ok = false;
@@ -136,6 +144,13 @@ class Syncer {
   // once rather than at the next interval. Ignored while backing off (a dead
   // cloud is not hammered sale by sale). Cheap; never blocks.
   void Nudge();
+  // Asks the cloud for an online order (a customer returning it at the
+  // counter). Runs on the worker between cycles; `done` is called from the
+  // worker thread (or at once, when sync is off) with the cloud's JSON for
+  // the order, or an error: order_not_found (not_found), cloud_unreachable
+  // (unavailable: no cloud configured, sync stopped, no answer, a refusal),
+  // bad_request (an empty query).
+  void FetchOnlineOrder(OnlineOrderQuery query, std::function<void(Expected<std::string>)> done);
   Status status() const;
 
  private:

@@ -36,6 +36,8 @@ struct Syncer::Impl {
   bool stopping = false;
   bool now_requested = false;
   std::vector<std::function<void(CycleResult)>> waiters;
+  using Lookup = std::pair<OnlineOrderQuery, std::function<void(Expected<std::string>)>>;
+  std::vector<Lookup> lookups;
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
 
@@ -85,8 +87,24 @@ struct Syncer::Impl {
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
     const bool ready = client.Open(ledger_path);
     std::uint64_t failures = 0;
+    auto next_cycle = std::chrono::steady_clock::now();
     std::unique_lock lock(board.mu);
     while (!stopping) {
+      // A lookup has a customer waiting at the counter: it goes before the
+      // next cycle, and does not start one.
+      if (!lookups.empty()) {
+        std::vector<Lookup> served;
+        served.swap(lookups);
+        lock.unlock();
+        for (auto& [query, done] : served) done(FetchOnlineOrder(ready, query));
+        lock.lock();
+        continue;
+      }
+      if (!now_requested && std::chrono::steady_clock::now() < next_cycle) {
+        cv.wait_until(lock, next_cycle,
+                      [&] { return stopping || now_requested || !lookups.empty(); });
+        continue;
+      }
       std::vector<std::function<void(CycleResult)>> served;
       served.swap(waiters);
       now_requested = false;
@@ -97,12 +115,27 @@ struct Syncer::Impl {
       lock.unlock();
       for (auto& done : served) done(result);
       lock.lock();
-      const auto wait = result.ok ? opt.interval : Backoff(failures);
-      cv.wait_for(lock, wait, [&] { return stopping || now_requested; });
+      next_cycle =
+          std::chrono::steady_clock::now() + (result.ok ? opt.interval : Backoff(failures));
     }
+    std::vector<Lookup> left;
+    left.swap(lookups);
     lock.unlock();
     for (auto& done : waiters) done(CycleResult{false, "sync stopped", 0, 0});
     waiters.clear();
+    for (auto& [query, done] : left)
+      done(MakeError(ErrorKind::unavailable, "cloud_unreachable", "sync stopped"));
+  }
+
+  Expected<std::string> FetchOnlineOrder(bool ready, const OnlineOrderQuery& query) {
+    if (!ready)
+      return MakeError(ErrorKind::unavailable, "cloud_unreachable", "sync could not start");
+    try {
+      return client.FetchOnlineOrder(query);
+    } catch (const std::exception& e) {
+      return MakeError(ErrorKind::unavailable, "cloud_unreachable",
+                       std::string("the lookup failed: ") + e.what());
+    }
   }
 };
 
@@ -151,6 +184,21 @@ void Syncer::Nudge() {
     if (!impl_->board.status.online || impl_->stopping) return;
     impl_->now_requested = true;
   }
+  impl_->cv.notify_all();
+}
+
+void Syncer::FetchOnlineOrder(OnlineOrderQuery query,
+                              std::function<void(Expected<std::string>)> done) {
+  std::unique_lock lock(impl_->board.mu);
+  if (!impl_->board.status.enabled || impl_->stopping || !impl_->thread.joinable()) {
+    const bool enabled = impl_->board.status.enabled;
+    lock.unlock();
+    done(MakeError(ErrorKind::unavailable, "cloud_unreachable",
+                   enabled ? "sync is stopped" : "no cloud.url is configured"));
+    return;
+  }
+  impl_->lookups.emplace_back(std::move(query), std::move(done));
+  lock.unlock();
   impl_->cv.notify_all();
 }
 

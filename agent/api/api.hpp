@@ -34,6 +34,13 @@ struct SyncHooks {
   // stock move, an order's step, a shift closed): sync may push it now. On
   // the loop; must not block.
   std::function<void()> event_written;
+  // Asks the cloud for an online order by its number, else by a unit's GTIN
+  // and serial (sync::Syncer::FetchOnlineOrder); `done` (on any thread)
+  // gets the cloud's JSON for it or an error (order_not_found,
+  // cloud_unreachable). Empty: no lookup (503 cloud_unreachable).
+  std::function<void(std::string number, std::string gtin, std::string serial,
+                     std::function<void(Expected<std::string>)> done)>
+      online_order;
 };
 
 // The store's hardware as the API sees it (the daemon wires these to

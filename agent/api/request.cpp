@@ -360,4 +360,49 @@ Expected<std::string> Gtin14(std::string_view text) {
   return std::string(*gtin);
 }
 
+Expected<OnlineReturn> ParseOnlineReturn(std::string_view body) {
+  return Read<OnlineReturn>(body, false, [](const json& j) {
+    OnlineReturn r;
+    r.order_no = Required(j, "order_no");
+    if (r.order_no.empty() || r.order_no.size() > 64)
+      throw BadField{"invalid_field", "\"order_no\" is the online order's number"};
+    const json* list = Field(j, "serials", true);
+    if (!list->is_array() || list->empty() || list->size() > 100)
+      throw BadField{"invalid_field", "\"serials\" is an array of 1-100 serials"};
+    for (const auto& item : *list) {
+      if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
+          item.get_ref<const std::string&>().size() > 64) {
+        throw BadField{"invalid_field", "each serial is a non-empty string"};
+      }
+      r.serials.push_back(item.get<std::string>());
+    }
+    r.refund_via = StringField(j, "refund_via", false).value_or("cloud");
+    if (r.refund_via != "cloud" && r.refund_via != "cash")
+      throw BadField{"invalid_field", "\"refund_via\" is \"cloud\" or \"cash\""};
+    r.terminal = StringField(j, "terminal", false);
+    return r;
+  });
+}
+
+Expected<OnlineOrderLookup> ParseOnlineOrderLookup(
+    const std::map<std::string, std::string>& query) {
+  OnlineOrderLookup l;
+  for (const auto& [key, value] : query) {
+    if (key == "number" && !value.empty() && value.size() <= 64) {
+      l.number = value;
+    } else if (key == "code" && !value.empty()) {
+      l.code = value;
+    } else {
+      return MakeError(
+          ErrorKind::invalid_request, "invalid_field",
+          "look an online order up by ?number= or ?code= (a unit's label), not " + key);
+    }
+  }
+  if (l.number.has_value() == l.code.has_value()) {
+    return MakeError(ErrorKind::invalid_request, "missing_field",
+                     "give exactly one of ?number= and ?code=");
+  }
+  return l;
+}
+
 }  // namespace sa::api::request

@@ -129,4 +129,22 @@ Expected<MinorUnits> ParseCountedCash(std::string_view body);
 // with a good check digit; the GTIN-14 otherwise.
 Expected<std::string> Gtin14(std::string_view text);
 
+// POST /v1/online-returns: an online order's units brought to the counter:
+// {"order_no","serials":[...],"refund_via"?:"cloud"|"cash","terminal"?,
+// "approval"?}. 1-100 serials, each once.
+struct OnlineReturn {
+  std::string order_no;
+  std::vector<std::string> serials;
+  std::string refund_via = "cloud";
+  std::optional<std::string> terminal;
+};
+Expected<OnlineReturn> ParseOnlineReturn(std::string_view body);
+
+// GET /v1/online-orders?number=… or ?code=… (a unit's scanned label), exactly one.
+struct OnlineOrderLookup {
+  std::optional<std::string> number;
+  std::optional<std::string> code;
+};
+Expected<OnlineOrderLookup> ParseOnlineOrderLookup(const std::map<std::string, std::string>& query);
+
 }  // namespace sa::api::request

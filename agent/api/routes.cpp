@@ -52,6 +52,8 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/reservations/{id}/handover", A::caller, &HandOverOrder},
       {"POST", "/v1/refunds", A::caller, &Refund},
       {"POST", "/v1/exchanges", A::caller, &ExchangeSale},
+      {"GET", "/v1/online-orders", A::caller, &FindOnlineOrder},
+      {"POST", "/v1/online-returns", A::caller, &ReturnOnlineOrder},
       {"POST", "/v1/sales", A::caller, &OpenSale},
       {"GET", "/v1/sales", A::caller, &FindSale},
       {"GET", "/v1/sales/{id}", A::caller, &ShowSale},

@@ -214,6 +214,9 @@ void VoidSale(Context&, const ExchangePtr&);
 void RemoveLine(Context&, const ExchangePtr&);
 void Refund(Context&, const ExchangePtr&);
 void ExchangeSale(Context&, const ExchangePtr&);
+// online_return_routes.cpp
+void FindOnlineOrder(Context&, const ExchangePtr&);
+void ReturnOnlineOrder(Context&, const ExchangePtr&);
 // receipt_routes.cpp
 void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);

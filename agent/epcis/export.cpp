@@ -9,6 +9,9 @@
 //   stock.counted                   OBSERVE  cycle_counting   sellable_accessible  (quantity)
 //   sale.completed                  OBSERVE  retail_selling   retail_sold
 //   refund.completed                OBSERVE  receiving        sellable_accessible  (+ rma)
+//   return.received                 OBSERVE  receiving        sellable_accessible  (+ rma, po:
+//                                                                                   the online
+//                                                                                   order)
 //   reservation.picked              OBSERVE  picking          reserved
 //   reservation.shipped             OBSERVE  shipping         in_transit
 //   reservation.handed_over         OBSERVE  retail_selling   retail_sold
@@ -186,6 +189,12 @@ std::optional<Move> StockMove(const std::string& type, const json& p) {
     if (counted == p.end() || !counted->is_number_integer())
       throw std::invalid_argument("no counted");
     m.quantities[ClassUri(Text(p, "gtin"))] = counted->get<std::int64_t>();
+  } else if (type == "return.received") {  // an online order's units, back at the counter
+    m = Make("receiving", "sellable_accessible");
+    for (const auto& u : p.at("units"))
+      m.epcs.push_back(UnitUri(Text(u, "gtin"), Text(u, "serial")));
+    m.biz_transactions.push_back(Transaction("rma", "return", Text(p, "return_id")));
+    m.biz_transactions.push_back(Transaction("po", "online-order", Text(p, "order_no")));
   } else {  // unit.revoked
     m = Make("decommissioning", "recalled");
     m.epcs.push_back(UnitUri(Text(p, "gtin"), Text(p, "serial")));
@@ -300,6 +309,7 @@ const std::map<std::string, Mapper, std::less<>>& Mappers() {
       {"stock.received", OneMove<StockMove>},
       {"stock.counted", OneMove<StockMove>},
       {"unit.revoked", OneMove<StockMove>},
+      {"return.received", OneMove<StockMove>},
       {"sale.completed", OneMove<SaleMove>},
       {"refund.completed", OneMove<SaleMove>},
       {"sale.voided", VoidEvents},

@@ -208,6 +208,11 @@ void Agent::Parts::WireSync() {
   hooks.now = [this](std::function<void(std::string)> done) {
     syncer.RequestNow([done = std::move(done)](sync::CycleResult r) { done(CycleJson(r)); });
   };
+  hooks.online_order = [this](std::string number, std::string gtin, std::string serial,
+                              std::function<void(Expected<std::string>)> done) {
+    syncer.FetchOnlineOrder({std::move(number), std::move(gtin), std::move(serial)},
+                            std::move(done));
+  };
 }
 
 Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log,

@@ -15,6 +15,7 @@
 #include "database.hpp"
 #include "feed.hpp"
 #include "http.hpp"  // sa_http
+#include "online_orders.hpp"
 #include "protocol.hpp"
 #include "sync.hpp"
 
@@ -32,7 +33,8 @@ struct Cloud::Impl {
         faults(options.faults),
         feed(*db, clock),
         devices(*db, feed, clock, options.strict),
-        admin(*db, feed) {}
+        admin(*db, feed),
+        online_orders(*db, feed, clock) {}
 
   Options options;
   std::unique_ptr<ledger::Database> db;
@@ -40,6 +42,7 @@ struct Cloud::Impl {
   Feed feed;
   DeviceProtocol devices;
   AdminApi admin;
+  OnlineOrders online_orders;
 };
 
 Cloud::Cloud(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -70,6 +73,10 @@ Reply Cloud::Protocol(const Request& r) {
       NeedMethod(r, "GET");
       return impl_->devices.Pull(r);
     }
+    if (path == sync::kPathOnlineOrders) {
+      NeedMethod(r, "GET");
+      return impl_->devices.OnlineOrder(r);
+    }
     Refuse(404, "not_found", "no protocol path " + std::string(path));
   });
 }
@@ -85,6 +92,14 @@ Reply Cloud::Admin(const Request& r) {
     if (v1 && segs.size() == 3 && segs[2] == "faults") {
       NeedMethod(r, "GET, PUT");
       return r.method == "GET" ? ShowFaults(impl_->faults) : PutFaults(impl_->faults, r);
+    }
+    if (v1 && segs[2] == "online-orders" && segs.size() <= 4) {
+      if (segs.size() == 3) {
+        NeedMethod(r, "POST");
+        return impl_->online_orders.Create(r);
+      }
+      NeedMethod(r, "GET");
+      return impl_->online_orders.Show(std::string(segs[3]));
     }
     if (v1 && segs.size() >= 5 && segs[2] == "stores") return impl_->admin.Store(r, segs);
     Refuse(404, "not_found", "no admin path " + std::string(PathOf(r.target)));

@@ -46,6 +46,20 @@ CREATE TABLE IF NOT EXISTS sites(
 CREATE TABLE IF NOT EXISTS orders(
   store_id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL,
   PRIMARY KEY(store_id, order_id));
+-- Online orders of the brand's malls, per brand (a customer returns anywhere).
+CREATE TABLE IF NOT EXISTS online_orders(
+  number TEXT PRIMARY KEY, channel TEXT NOT NULL, paid_method TEXT NOT NULL,
+  paid_amount INTEGER NOT NULL, currency TEXT NOT NULL, created_ms INTEGER NOT NULL);
+-- A line is one unit; return_id is the store's return that took it back.
+CREATE TABLE IF NOT EXISTS online_order_lines(
+  number TEXT NOT NULL, line_no INTEGER NOT NULL, gtin TEXT NOT NULL, serial TEXT NOT NULL,
+  name TEXT NOT NULL, price INTEGER NOT NULL, return_id TEXT, returned_store TEXT,
+  PRIMARY KEY(number, line_no));
+CREATE UNIQUE INDEX IF NOT EXISTS online_order_units ON online_order_lines(gtin, serial);
+CREATE TABLE IF NOT EXISTS online_refunds(
+  n INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL, return_id TEXT NOT NULL,
+  store_id TEXT NOT NULL, device_id TEXT NOT NULL, amount INTEGER NOT NULL,
+  currency TEXT NOT NULL, at_ms INTEGER NOT NULL);
 )sql";
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "online_orders.hpp"
 #include "platform/nlohmann/json.hpp"
 #include "sold_units.hpp"
 #include "sync.hpp"
@@ -21,7 +22,8 @@ const std::set<std::string_view> kEventTypes = {
     "stock.counted",        "reservation.accepted", "reservation.rejected",
     "reservation.picked",   "reservation.shipped",  "reservation.handed_over",
     "reservation.released", "reservation.expired",  "reservation.cancel_refused",
-    "stock.override",       "code.diverted",        "shift.closed"};
+    "stock.override",       "code.diverted",        "shift.closed",
+    "return.received"};
 
 std::optional<std::int64_t> SeqOf(const json& ev) {
   if (!ev.is_object()) return std::nullopt;
@@ -83,6 +85,7 @@ std::string PayloadProblem(std::string_view type, const json& payload) {
       return "an exchange needs its \"sale\" (an object)";
     return PayloadProblem("sale.completed", *sale);
   }
+  if (type == "return.received") return OnlineOrders::PayloadProblem(Dump(payload));
   return "";
 }
 
@@ -115,7 +118,11 @@ std::vector<SerialisedUnit> UnitsOf(const json& lines) {
 class Ingest {
  public:
   Ingest(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller)
-      : db_(db), clock_(clock), caller_(caller), sold_units_(db, feed) {}
+      : db_(db),
+        clock_(clock),
+        caller_(caller),
+        sold_units_(db, feed),
+        online_orders_(db, feed, clock) {}
 
   // {"acked_seq","results"[,"expected_seq"]}
   json Batch(const json& events);
@@ -135,6 +142,7 @@ class Ingest {
   const Clock& clock_;
   const Caller& caller_;
   SoldUnits sold_units_;
+  OnlineOrders online_orders_;
 };
 
 json Ingest::Batch(const json& events) {
@@ -208,6 +216,9 @@ json Ingest::Accept(const json& ev, std::int64_t seq) {
       .Bind(6, Dump(ev))
       .Run();
   UpdateSoldUnits(type, payload);
+  // A return at a store's counter of an online order: once per unit, however
+  // many events name it.
+  if (type == "return.received") online_orders_.Received(caller_, Dump(payload));
   return Result(seq, ev, "accepted");
 }
 

@@ -153,4 +153,11 @@ Reply DeviceProtocol::Pull(const Request& r) {
   return feed_.Page(c.store, page);
 }
 
+Reply DeviceProtocol::OnlineOrder(const Request& r) {
+  const Caller c = ReadCaller(r);
+  Authenticate(c, r);
+  Touch(c);
+  return online_orders_.Lookup(r);
+}
+
 }  // namespace sa::omssim

@@ -10,6 +10,7 @@
 #include "base.hpp"
 #include "feed.hpp"
 #include "ledger.hpp"
+#include "online_orders.hpp"
 
 namespace sa::omssim {
 
@@ -25,7 +26,7 @@ class DeviceProtocol {
  public:
   // `strict`: register only devices an operator provisioned.
   DeviceProtocol(ledger::Database& db, Feed& feed, const Clock& clock, bool strict)
-      : db_(db), feed_(feed), clock_(clock), strict_(strict) {}
+      : db_(db), feed_(feed), clock_(clock), strict_(strict), online_orders_(db, feed, clock) {}
 
   // POST /sync/v1/register: trust on first contact, or the provisioned key.
   Reply Register(const Request& r);
@@ -33,6 +34,9 @@ class DeviceProtocol {
   Reply Push(const Request& r);
   // GET /sync/v1/changes: a page of the caller's store's feed.
   Reply Pull(const Request& r);
+  // GET /sync/v1/online-orders: an online order, for a device at whose
+  // counter the customer stands (online_orders.hpp).
+  Reply OnlineOrder(const Request& r);
 
  private:
   Caller ReadCaller(const Request& r) const;
@@ -44,6 +48,7 @@ class DeviceProtocol {
   Feed& feed_;
   const Clock& clock_;
   bool strict_;
+  OnlineOrders online_orders_;
 };
 
 }  // namespace sa::omssim

@@ -928,3 +928,159 @@ TEST_CASE("an exchange puts its returned units back and sells the others; a bad 
   CHECK(list[0].dump().find("\"E2\"") != std::string::npos);
   CHECK(list[0].dump().find("\"E1\"") == std::string::npos);
 }
+
+// ------------------------------------------------------------ online orders
+
+namespace {
+
+json WebOrder(const std::string& number, const std::vector<std::string>& serials) {
+  json lines = json::array();
+  for (const auto& s : serials) {
+    lines.push_back(
+        json{{"gtin", "6950123450005"}, {"serial", s}, {"name", "Scarf"}, {"price", 59900}});
+  }
+  return json{{"number", number},
+              {"channel", "mini_program"},
+              {"lines", lines},
+              {"paid", {{"method", "wechat_pay"}, {"amount", 59900 * serials.size()}}}};
+}
+
+json Return(const std::string& return_id, const std::string& number,
+            const std::vector<std::string>& serials, std::int64_t amount) {
+  json units = json::array();
+  for (const auto& s : serials) units.push_back(json{{"gtin", "06950123450005"}, {"serial", s}});
+  return json{{"return_id", return_id}, {"order_no", number}, {"units", units},
+              {"amount", amount},       {"currency", "CNY"},  {"refund_via", "cloud"}};
+}
+
+}  // namespace
+
+TEST_CASE("the admin hook keeps online orders per brand and refuses a second one",
+          "[oms-sim][online-orders]") {
+  Cloud c;
+  const Answer made = Admin(c.oms.url(), "POST", "/admin/v1/online-orders",
+                            WebOrder("WX-1001", {"OL1", "OL2"}).dump());
+  REQUIRE(made.status == 200);
+  const json order = made.Json();
+  CHECK(order["number"] == "WX-1001");
+  CHECK(order["channel"] == "mini_program");
+  CHECK(order["paid"]["amount"] == 119800);
+  REQUIRE(order["lines"].size() == 2);
+  CHECK(order["lines"][0]["gtin"] == "06950123450005");  // normalised
+  CHECK(order["lines"][0]["returned"] == false);
+  CHECK(order["refunds"].empty());
+  CHECK(ErrorCode(Admin(c.oms.url(), "POST", "/admin/v1/online-orders",
+                        WebOrder("WX-1001", {"OL9"}).dump())) == "order_exists");
+  CHECK(ErrorCode(Admin(c.oms.url(), "POST", "/admin/v1/online-orders",
+                        WebOrder("WX-1002", {"OL2"}).dump())) == "unit_in_another_order");
+  CHECK(Admin(c.oms.url(), "POST", "/admin/v1/online-orders", "{\"number\":\"x\"}").status == 400);
+  const Answer shown = Admin(c.oms.url(), "GET", "/admin/v1/online-orders/WX-1001");
+  REQUIRE(shown.status == 200);
+  CHECK(shown.Json() == order);
+  CHECK(ErrorCode(Admin(c.oms.url(), "GET", "/admin/v1/online-orders/WX-1002")) ==
+        "order_not_found");
+}
+
+TEST_CASE("a device looks an online order up, signed, by number or by a unit's serial",
+          "[oms-sim][online-orders]") {
+  Cloud c;
+  REQUIRE(Admin(c.oms.url(), "POST", "/admin/v1/online-orders",
+                WebOrder("WX-2001", {"OL1", "OL2"}).dump())
+              .status == 200);
+  REQUIRE(c.device.Register().status == 200);
+  const std::string path(sa::sync::kPathOnlineOrders);
+  const Answer by_number = c.device.Send("GET", path + "?number=WX-2001", "");
+  REQUIRE(by_number.status == 200);
+  CHECK(by_number.Json()["number"] == "WX-2001");
+  const Answer by_unit = c.device.Send("GET", path + "?gtin=06950123450005&serial=OL2", "");
+  REQUIRE(by_unit.status == 200);
+  CHECK(by_unit.Json()["number"] == "WX-2001");
+  CHECK(ErrorCode(c.device.Send("GET", path + "?number=NOPE", "")) == "order_not_found");
+  CHECK(c.device.Send("GET", path + "?number=NOPE", "").status == 404);
+  CHECK(ErrorCode(c.device.Send("GET", path + "?gtin=06950123450005&serial=ZZ", "")) ==
+        "order_not_found");
+  CHECK(ErrorCode(c.device.Send("GET", path, "")) == "bad_request");
+  // Unsigned, or signed by a stranger: refused like every protocol request.
+  CHECK(Call("GET", c.oms.url() + path + "?number=WX-2001").status == 401);
+  Device stranger = c.device;
+  stranger.id = "till-9";
+  CHECK(ErrorCode(stranger.Send("GET", path + "?number=WX-2001", "")) == "unknown_device");
+}
+
+TEST_CASE("return.received refunds the order once and a second return of a unit raises an alert",
+          "[oms-sim][online-orders]") {
+  Cloud c;
+  REQUIRE(Admin(c.oms.url(), "POST", "/admin/v1/online-orders",
+                WebOrder("WX-3001", {"OL1", "OL2"}).dump())
+              .status == 200);
+  Device a_till = c.device;
+  Device b_till = c.device;
+  b_till.id = "till-2";
+  b_till.key = Device::NewKey();
+  REQUIRE(a_till.Register().status == 200);
+  REQUIRE(b_till.Register().status == 200);
+  const json first = a_till.Event(1, "return.received", Return("r-1", "WX-3001", {"OL1"}, 59900));
+  REQUIRE(a_till.Push(json::array({first})).Json()["results"][0]["status"] == "accepted");
+  // The same event again (a lost answer): a duplicate, nothing more.
+  REQUIRE(a_till.Push(json::array({first})).Json()["results"][0]["status"] == "duplicate");
+  // Another till of the store takes the same unit back again (offline, say).
+  REQUIRE(b_till
+              .Push(json::array(
+                  {b_till.Event(1, "return.received", Return("r-2", "WX-3001", {"OL1"}, 59900))}))
+              .Json()["results"][0]["status"] == "accepted");
+
+  const json order = Admin(c.oms.url(), "GET", "/admin/v1/online-orders/WX-3001").Json();
+  CHECK(order["lines"][0]["returned"] == true);
+  CHECK(order["lines"][0]["return_id"] == "r-1");
+  CHECK(order["lines"][0]["returned_at_store"] == "s-0042");
+  CHECK(order["lines"][1]["returned"] == false);
+  REQUIRE(order["refunds"].size() == 1);
+  CHECK(order["refunds"][0]["return_id"] == "r-1");
+  CHECK(order["refunds"][0]["amount"] == 59900);
+  CHECK(order["refunds"][0]["to"] == "wechat_pay");
+
+  const json alerts = Admin(c.oms.url(), "GET", "/admin/v1/stores/s-0042/alerts").Json()["alerts"];
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0]["code"] == "online_return_twice");
+  CHECK(alerts[0]["serial"] == "OL1");
+  CHECK(alerts[0]["returns"] == json::array({"r-1", "r-2"}));
+  // The device sees the returned unit through the lookup.
+  const json looked =
+      a_till.Send("GET", std::string(sa::sync::kPathOnlineOrders) + "?number=WX-3001", "").Json();
+  CHECK(looked["lines"][0]["returned"] == true);
+
+  // The returned unit sold at the store afterwards is no clone.
+  REQUIRE(a_till.Push(json::array({a_till.Event(2, "sale.completed", Sale("s-a1", {"OL1"}))}))
+              .Json()["acked_seq"] == 2);
+  CHECK(Admin(c.oms.url(), "GET", "/admin/v1/stores/s-0042/alerts").Json()["alerts"].size() == 1);
+}
+
+TEST_CASE("a return.received with a bad payload is rejected and changes nothing",
+          "[oms-sim][online-orders]") {
+  Cloud c;
+  REQUIRE(Admin(c.oms.url(), "POST", "/admin/v1/online-orders", WebOrder("WX-4001", {"OL1"}).dump())
+              .status == 200);
+  REQUIRE(c.device.Register().status == 200);
+  json no_units = Return("r-1", "WX-4001", {"OL1"}, 59900);
+  no_units["units"] = json::array();
+  json no_order = Return("r-2", "WX-4001", {"OL1"}, 59900);
+  no_order.erase("order_no");
+  json bad_amount = Return("r-3", "WX-4001", {"OL1"}, 59900);
+  bad_amount["amount"] = -1;
+  json bad_unit = Return("r-4", "WX-4001", {"OL1"}, 59900);
+  bad_unit["units"][0].erase("serial");
+  const json answer = c.device
+                          .Push(json::array({c.device.Event(1, "return.received", no_units),
+                                             c.device.Event(2, "return.received", no_order),
+                                             c.device.Event(3, "return.received", bad_amount),
+                                             c.device.Event(4, "return.received", bad_unit)}))
+                          .Json();
+  CHECK(answer["acked_seq"] == 4);
+  for (const auto& result : answer["results"]) {
+    CHECK(result["status"] == "rejected");
+    CHECK(result["error"]["code"] == "bad_payload");
+  }
+  const json order = Admin(c.oms.url(), "GET", "/admin/v1/online-orders/WX-4001").Json();
+  CHECK(order["lines"][0]["returned"] == false);
+  CHECK(order["refunds"].empty());
+}

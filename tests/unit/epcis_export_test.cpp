@@ -522,6 +522,33 @@ TEST_CASE("An exchange is the refund's event, then the new sale's, each as its o
   }
 }
 
+TEST_CASE(
+    "An online order's unit returned at the counter is received, with the return and the order",
+    "[epcis][online-return]") {
+  const json payload = {
+      {"return_id", "0191c2d4-0000-7000-8000-0000000000f1"},
+      {"order_no", "WX 2026/1"},
+      {"channel", "mini_program"},
+      {"units", {{{"gtin", kScarf}, {"serial", "S9"}, {"name", "Scarf"}, {"price", 59900}}}},
+      {"amount", 59900},
+      {"currency", "CNY"},
+      {"refund_via", "cloud"}};
+  const auto events = Exported({"ev-return", "return.received", kVoidedAt, payload.dump()});
+  REQUIRE(events.size() == 1);
+  CheckEvent(events[0], "receiving", "sellable_accessible", kVoidedAt);
+  CHECK(events[0]["epcList"] == json::array({Dl(kScarf, "S9")}));
+  CHECK(events[0]["bizTransactionList"] ==
+        json::array(
+            {{{"type", "rma"}, {"bizTransaction", "urn:uuid:0191c2d4-0000-7000-8000-0000000000f1"}},
+             {{"type", "po"}, {"bizTransaction", "urn:store-agent:online-order:WX%202026%2F1"}}}));
+  CHECK(epcis::MovesUnits("return.received"));
+  json no_units = payload;
+  no_units.erase("units");
+  auto r = epcis::EventsOf(kSite, {"ev-return", "return.received", kVoidedAt, no_units.dump()});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == "epcis_bad_record");
+}
+
 TEST_CASE("An open cart's void is still no EPCIS event", "[epcis][post-void]") {
   json open = PostVoid();
   for (const char* key : {"post_void", "completed_at_ms", "void_id", "amount", "approved_by"})

@@ -1538,3 +1538,123 @@ TEST_CASE("Randomised stock and reservations keep the books after every step", "
           0);
   }
 }
+
+// ------------------------------------------------- online orders returned here
+
+namespace {
+
+store::OnlineOrder WebOrder(const std::string& number, std::vector<std::string> serials,
+                            std::vector<bool> returned = {}) {
+  json lines = json::array();
+  for (std::size_t i = 0; i < serials.size(); ++i) {
+    lines.push_back(json{{"line_no", i + 1},
+                         {"gtin", kScarf},
+                         {"serial", serials[i]},
+                         {"name", "Scarf"},
+                         {"price", 59900},
+                         {"returned", i < returned.size() && returned[i]}});
+  }
+  const json order{{"number", number},
+                   {"channel", "mini_program"},
+                   {"currency", "CNY"},
+                   {"paid", {{"method", "wechat_pay"}, {"amount", 59900 * serials.size()}}},
+                   {"lines", lines}};
+  auto parsed = store::ParseOnlineOrder(order.dump());
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+const store::Approval kManager{"m-1", "session"};
+
+}  // namespace
+
+TEST_CASE("ReceiveOnlineReturn puts the unit in stock with one return.received event",
+          "[stock][online-return]") {
+  Shop s;
+  const auto seq = s.Seq();
+  const std::int64_t on_hand = s.Level(kScarf).on_hand;
+  auto ret = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-1", {"W1", "W2"}), {"W2"}, "cloud",
+                                               "till-1", "c-7", kManager);
+  INFO(CodeOf(ret));
+  REQUIRE(ret);
+  CHECK(ret->amount == 59900);
+  CHECK(ret->order_no == "W-1");
+  CHECK(s.Level(kScarf).on_hand == on_hand + 1);
+  CHECK(s.Count("SELECT count(*) FROM units WHERE serial = 'W2' AND state = 'in_stock'") == 1);
+  CHECK(s.Count("SELECT count(*) FROM stock_moves WHERE reason = 'online_return' AND serial = "
+                "'W2' AND delta = 1") == 1);
+  const json e = s.OneEvent(seq, "return.received");
+  CHECK(e.at("return_id") == ret->id);
+  CHECK(e.at("order_no") == "W-1");
+  CHECK(e.at("amount") == 59900);
+  CHECK(e.at("currency") == "CNY");
+  CHECK(e.at("refund_via") == "cloud");
+  REQUIRE(e.at("units").size() == 1);
+  CHECK(e.at("units")[0].at("gtin") == kScarf);
+  CHECK(e.at("units")[0].at("serial") == "W2");
+  CHECK(e.at("approved_by").at("manager") == "m-1");
+  // The returned unit sells like any other.
+  s.Sell(kScarf, "W2");
+  CHECK(s.Level(kScarf).on_hand == on_hand);
+}
+
+TEST_CASE("ReceiveOnlineReturn refuses each bad return with its code and changes nothing",
+          "[stock][online-return]") {
+  Shop s([](store::Config& c) { c.require_signature = false; });
+  s.Sell(kScarf, "S1");
+  s.Receive(kScarf, "R1");
+  REQUIRE(s.shop->stock.ReceiveOnlineReturn(WebOrder("W-0", {"W0"}), {"W0"}, "cloud", "t1", "",
+                                            kManager));
+  const std::string before = s.State();
+  std::string want;
+  Expected<store::OnlineReturn> got = store::OnlineReturn{};
+  SECTION("a unit not in the order") {
+    want = "unit_not_in_order";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-1", {"W1"}), {"X9"}, "cloud", "t1", "",
+                                            kManager);
+  }
+  SECTION("a unit the cloud says was returned") {
+    want = "unit_already_returned";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-1", {"W1"}, {true}), {"W1"}, "cloud", "t1",
+                                            "", kManager);
+  }
+  SECTION("a unit returned here that the cloud has not heard of yet") {
+    want = "unit_already_returned";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-0", {"W0"}), {"W0"}, "cloud", "t1", "",
+                                            kManager);
+  }
+  SECTION("a unit this store sold") {
+    want = "unit_sold_here";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-2", {"S1"}), {"S1"}, "cloud", "t1", "",
+                                            kManager);
+  }
+  SECTION("a unit already in this store's stock") {
+    want = "unit_already_received";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-3", {"R1"}), {"R1"}, "cloud", "t1", "",
+                                            kManager);
+  }
+  SECTION("a second good unit after a bad one: nothing of it is kept") {
+    want = "unit_not_in_order";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-4", {"W4"}), {"W4", "X9"}, "cloud", "t1",
+                                            "", kManager);
+  }
+  SECTION("a cash refund") {
+    want = "cash_refund_not_allowed";
+    got = s.shop->stock.ReceiveOnlineReturn(WebOrder("W-5", {"W5"}), {"W5"}, "cash", "t1", "",
+                                            kManager);
+  }
+  SECTION("no serials") {
+    want = "invalid_field";
+    got =
+        s.shop->stock.ReceiveOnlineReturn(WebOrder("W-6", {"W6"}), {}, "cloud", "t1", "", kManager);
+  }
+  CHECK(CodeOf(got) == want);
+  CHECK(s.State() == before);
+}
+
+TEST_CASE("ParseOnlineOrder refuses what is not an order", "[stock][online-return]") {
+  CHECK(CodeOf(store::ParseOnlineOrder("[]")) == "bad_online_order");
+  CHECK(CodeOf(store::ParseOnlineOrder(R"({"number":"W","lines":[{"gtin":"1"}]})")) ==
+        "bad_online_order");
+  CHECK(CodeOf(store::ParseOnlineOrder(R"({"lines":[]})")) == "bad_online_order");
+}

@@ -9,7 +9,9 @@
 // not_a_unit, code_forged, not_serialised, serial_already_sold,
 // unit_already_received, stock_reserved, unit_shipped,
 // reservation_not_found, reservation_state, insufficient_stock, wrong_kind,
-// gtin_not_in_order, pickup_code_mismatch, invalid_field, bad_order, bad_stock.
+// gtin_not_in_order, pickup_code_mismatch, invalid_field, bad_order, bad_stock,
+// bad_online_order, unit_not_in_order, unit_already_returned, unit_sold_here,
+// cash_refund_not_allowed.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +77,45 @@ struct Override {
   std::string reason;
 };
 
+// An order a customer paid for in the brand's online mall (mini-program,
+// app, web), as the cloud tells it (sync/PROTOCOL.md §5a): one line per unit.
+struct OnlineOrderLine {
+  std::int64_t line_no = 0;
+  std::string gtin;
+  std::string serial;
+  std::string name;
+  MinorUnits price = 0;
+  bool returned = false;  // the cloud already took this unit back
+};
+struct OnlineOrder {
+  std::string number;
+  std::string channel;
+  std::string currency;
+  std::string paid_method;
+  MinorUnits paid_amount = 0;
+  std::vector<OnlineOrderLine> lines;
+};
+// The cloud's order JSON read; bad_online_order when it is not one.
+Expected<OnlineOrder> ParseOnlineOrder(std::string_view json);
+
+// A unit of an online order taken back at this store's counter.
+struct OnlineReturn {
+  std::string id;
+  std::string order_no;
+  std::string channel;
+  std::vector<OnlineOrderLine> lines;  // the units taken back
+  MinorUnits amount = 0;               // what the cloud refunds to the original payment
+  std::string currency;
+  std::string refund_via;  // cloud: the OMS refunds the order; the till pays nothing
+  std::string terminal;
+  std::string cashier;
+  std::optional<Approval> approved;
+  std::int64_t at_ms = 0;
+};
+// {"id","order_no","channel","units":[{"gtin","serial","name","price"}],
+// "amount","currency","refund_via","terminal","cashier","approved_by","at"}.
+std::string OnlineReturnJson(const OnlineReturn& r);
+
 class Stock {
  public:
   explicit Stock(Books& books);
@@ -94,6 +135,21 @@ class Stock {
   void BreakOut(const std::vector<UnitKey>& units);
   // A count of one GTIN: the variance becomes a move; stock.counted.
   Expected<StockLevel> Count(std::string_view gtin, std::int64_t counted);
+  // An online order's units brought back to the counter (`serials`, each on
+  // a line of `order`, which the caller fetched from the cloud just now): in
+  // one transaction each unit goes into this store's stock (a stock move
+  // 'online_return'), and one return.received event asks the cloud to
+  // refund the order's payment (`refund_via` "cloud"; "cash", a refund paid
+  // out of the till, is not built and is refused cash_refund_not_allowed).
+  // Refused, with nothing changed: unit_not_in_order, unit_already_returned
+  // (the cloud or this store already took it back), unit_sold_here (this
+  // store's own sale holds it: that is a refund), unit_already_received,
+  // unknown_product, invalid_field.
+  Expected<OnlineReturn> ReceiveOnlineReturn(const OnlineOrder& order,
+                                             const std::vector<std::string>& serials,
+                                             std::string_view refund_via, std::string_view terminal,
+                                             std::string_view cashier,
+                                             const std::optional<Approval>& approved);
   // The cloud's count of a GTIN; local moves after it are added on top.
   Expected<void> SetSnapshot(std::string_view gtin14, std::int64_t on_hand);
 
