@@ -253,7 +253,157 @@ struct PrinterOptions {
 };
 
 // Writes one whole job (blocking: call it off the loop thread). The bytes are
-// written as they are; receipt::EscPos makes them.
+// written as they are; receipt::EscPos makes them. No status is asked.
 Expected<void> Print(const PrinterOptions& printer, std::string_view escpos_bytes);
+
+// ---- receipt printer status (ESC/POS DLE EOT n) ------------------------------
+
+// What the printer says of itself. `ready` also covers "near end": it still
+// prints. `unknown`: it cannot say (a file, a one-way USB port) or did not
+// answer, or answered something that is not a status byte.
+enum class PrinterState { unknown, ready, paper_out, cover_open, offline, error };
+enum class PaperLevel { unknown, ok, near_end, out };
+std::string_view Name(PrinterState state);  // "unknown", "ready", "paper_out", ...
+std::string_view Name(PaperLevel paper);    // "unknown", "ok", "near_end", "out"
+
+struct PrinterStatus {
+  PrinterState state = PrinterState::unknown;
+  PaperLevel paper = PaperLevel::unknown;
+  std::optional<bool> cover_open;  // nothing when the printer did not say
+  std::string detail;              // for a person: why it is not ready, "" when it is
+  // True when a job sent now would not print: paper out, cover open,
+  // offline or an error. An unknown printer is tried.
+  bool blocks_printing() const {
+    return state != PrinterState::ready && state != PrinterState::unknown;
+  }
+};
+
+// The answers to DLE EOT 1..4 (printer, offline cause, error cause, paper
+// roll sensor); nothing for a query left unanswered.
+struct StatusAnswers {
+  std::optional<std::uint8_t> printer;  // n = 1
+  std::optional<std::uint8_t> offline;  // n = 2
+  std::optional<std::uint8_t> error;    // n = 3
+  std::optional<std::uint8_t> paper;    // n = 4
+};
+
+// The query DLE EOT n (0x10 0x04 n), n in 1..4.
+std::string StatusQuery(int n);
+// True for a byte with the fixed bits every DLE EOT answer has (bits 1 and
+// 4 on, 0 and 7 off); anything else is not a status answer.
+bool IsStatusByte(std::uint8_t b);
+// What the answers say. The printer answer (n = 1) missing or not a status
+// byte makes the state unknown; the other answers refine it when present:
+// cover open before paper out before an error before a bare offline.
+PrinterStatus DecodeStatus(const StatusAnswers& answers);
+
+// True when the target can answer a status query: tcp://, or a character
+// device (a USB printer's /dev/usb/lp*, a serial port or pty). A regular
+// file or a FIFO cannot.
+bool CanAskStatus(const std::string& target);
+
+// Asks DLE EOT 1, then 2, 3 and 4 when the printer answers, within
+// printer.timeout_ms (blocking: call it off the loop thread). A target that
+// cannot answer is unknown without asking; one that is absent, refuses the
+// connection or answers nothing is offline or unknown, never an error.
+PrinterStatus AskStatus(const PrinterOptions& printer);
+
+// One job sent with the status asked after it where the target can answer.
+struct SentJob {
+  // Empty when every byte was taken; else printer_unavailable with reason
+  // "offline" (no such device, connection refused, unplugged mid-job) or
+  // "timeout" (the printer stopped taking bytes).
+  std::optional<Error> error;
+  PrinterStatus after;  // what the printer said after the job (unknown when not asked)
+};
+// `ask_after` false: a printer known not to answer is not made to wait for.
+SentJob SendJob(const PrinterOptions& printer, std::string_view escpos_bytes,
+                bool ask_after = true);
+
+// ---- receipt print queue -----------------------------------------------------
+
+// One job's place in its printer's queue: queued (waiting for the printer),
+// printing, printed, failed.
+enum class JobState { queued, printing, printed, failed };
+std::string_view Name(JobState state);
+
+struct JobView {
+  std::uint64_t id = 0;
+  std::string label;  // what the job prints, as its owner named it (a sale id)
+  JobState state = JobState::queued;
+  // Why it is not printed (yet): paper_out, cover_open, offline, error,
+  // timeout, gave_up, dropped, or the owner's error code; "" once printed.
+  std::string reason;
+  std::string detail;  // for a person
+  int attempts = 0;    // sends and status checks that found the printer unable
+  std::int64_t at_ms = 0;
+  std::size_t bytes = 0;  // of the last attempt that had bytes
+};
+
+// A job as its owner gives it to the queue. The owner makes the bytes only
+// when the printer is found able to take them (so a receipt waiting for
+// paper is not yet counted as printed), and hears of every attempt.
+struct QueueJob {
+  std::string label;
+  // Retried until printed when the printer cannot take it now (an automatic
+  // receipt); else a failed attempt fails the job (a reprint asked for).
+  bool retry = true;
+  // On the loop: the bytes to send now, or why there are none (the job
+  // fails with the error's code as its reason).
+  std::function<void(std::function<void(Expected<std::string>)> bytes)> make_bytes;
+  // On the loop: the bytes made by make_bytes did not reach the printer.
+  std::function<void()> not_taken;
+  // On the loop, after each attempt: the job as it stands.
+  std::function<void(const JobView&)> attempted;
+};
+
+struct QueueOptions {
+  std::string name;  // the printer's name in the config
+  PrinterOptions printer;
+  int retry_ms = 3000;                       // how often a waiting job is tried again
+  int poll_ms = 30000;                       // how often an idle printer that can answer is asked
+  std::size_t capacity = 100;                // jobs kept (the oldest finished ones go first)
+  std::int64_t give_up_ms = 15 * 60 * 1000;  // a job waiting longer fails as gave_up
+};
+
+struct QueueStatus {
+  std::string name;
+  std::string target;
+  PrinterStatus status;
+  std::int64_t checked_at_ms = 0;  // 0: never asked
+  std::vector<JobView> jobs;       // oldest first
+};
+
+// A printer's jobs, one at a time on the printer's own worker thread, with
+// their state kept in memory (the last `capacity`). Before a job the printer
+// is asked (AskStatus) where it can answer; a printer that cannot take it
+// leaves the job queued with the reason, and it is tried again every
+// retry_ms on the loop's timer. Loop thread only.
+class PrintQueue {
+ public:
+  PrintQueue(loop::EventLoop& loop, QueueOptions options, const Clock& clock);
+  ~PrintQueue();
+  PrintQueue(const PrintQueue&) = delete;
+  PrintQueue& operator=(const PrintQueue&) = delete;
+
+  // Asks the printer once, and keeps asking every poll_ms while idle.
+  void Start();
+  // Stops the timer and waits for the job on the worker (its deadline ends
+  // it); no callback of a job runs after this.
+  void Close();
+
+  // Queues a job and tries it now when the printer is free. A job already
+  // waiting with the same label is tried now instead, and `first` hears of
+  // that attempt: one receipt waits once. `first` (may be empty) runs once,
+  // on the loop, after this job's first attempt.
+  void Add(QueueJob job, std::function<void(const JobView&)> first = {});
+
+  QueueStatus status() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
 
 }  // namespace sa::drivers

@@ -43,15 +43,56 @@ struct SyncHooks {
       online_order;
 };
 
+// One attempt of a receipt job in its printer's queue, as the API hears of it.
+struct PrintAttempt {
+  std::string printer;    // the printer's name ("default": the [printer] table's)
+  std::uint64_t job = 0;  // the job's number in that printer's queue
+  std::string state;      // queued (waiting to be tried again), printing, printed, failed
+  std::string reason;     // why not printed: paper_out, cover_open, offline, error, timeout, ...
+  std::string detail;     // for a person
+  int attempts = 0;
+  std::size_t bytes = 0;
+};
+
+// A completed sale's receipt, for the queue of its terminal's printer. The
+// queue makes the bytes (and the API claims the print in the ledger) only
+// when the printer can take them, in that printer's width and encoding.
+struct ReceiptJob {
+  std::string sale_id;
+  std::string terminal;
+  // Asked for (POST .../print): a printer that cannot take it fails it at
+  // once. Otherwise (the print after completion) it waits in the queue and
+  // is tried again until it prints.
+  bool asked = false;
+  // On the loop: the bytes, or why there are none.
+  std::function<void(receipt::Width, receipt::Encoding,
+                     std::function<void(Expected<std::string>)> bytes)>
+      make_bytes;
+  // On the loop: the bytes made never reached the printer.
+  std::function<void()> not_taken;
+  // On the loop, after every attempt.
+  std::function<void(const PrintAttempt&)> attempted;
+};
+
 // The store's hardware as the API sees it (the daemon wires these to
 // drivers/; the API does not include it).
 struct HardwareHooks {
   // JSON array of scanner sources (id, type, terminal, path, connected,
   // scans, dropped, reopens, last_error). Called on the loop; must not block.
   std::function<std::string()> scanners;
-  // Sends one ESC/POS job to the receipt printer; `done` (on any thread)
-  // gets "" or why it failed. Empty: there is no printer.
+  // Sends one ESC/POS job to the default receipt printer (the [printer]
+  // table's, else the first [printers.NAME]); `done` (on any thread) gets ""
+  // or why it failed. Empty: the store has no printer at all.
   std::function<void(std::string escpos, std::function<void(std::string error)> done)> print;
+  // Queues a receipt on its terminal's printer (no_printer when the
+  // terminal has none); `first` hears of the job's first attempt, on the loop.
+  std::function<Expected<void>(ReceiptJob job, std::function<void(const PrintAttempt&)> first)>
+      queue_receipt;
+  // JSON array of the printers (GET /v1/printers): name, target, default,
+  // terminals, status {state, paper, cover, detail, checked_at}, queue
+  // [{job, sale_id, state, reason, detail, attempts, bytes, at}]. On the
+  // loop; must not block.
+  std::function<std::string()> printers;
   bool auto_print = true;  // print each completed sale's receipt
   receipt::Width print_width = receipt::Width::mm80;
   // The printer's text encoding (printer.encoding): of the printed receipts

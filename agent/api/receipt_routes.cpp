@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Receipts: as text and ESC/POS, printed (the first print the original, any
-// later one a marked copy), and the claim QR for the screen.
+// Receipts: as text and ESC/POS, printed through the queue of the sale's
+// terminal's printer (the first print the original, any later one a marked
+// copy), and the claim QR for the screen.
+#include <nlohmann/json.hpp>
+
 #include "answers.hpp"
 #include "qr.hpp"
 #include "request.hpp"
@@ -72,66 +75,125 @@ void ShowReceipt(Context& ctx, const ExchangePtr& x) {
                     });
 }
 
-// The sale, and its print counted in the ledger (receipt_prints): the first
-// print is the original, every later one a copy, across restarts too.
+namespace {
+
+// What an attempt of a receipt job says, as the "printer" event on
+// /v1/events and as the answer of a print asked for.
+std::string AttemptJson(const std::string& sale_id, const PrintAttempt& a) {
+  nlohmann::json j{{"sale_id", sale_id},    {"printed", a.state == "printed"},
+                   {"bytes", a.bytes},      {"printer", a.printer},
+                   {"job", a.job},          {"state", a.state},
+                   {"attempts", a.attempts}};
+  if (a.state != "printed") {
+    j["reason"] = a.reason;
+    j["error"] = a.detail;
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The sale's receipt into the queue of its terminal's printer. The print is
+// counted in the ledger (receipt_prints) only as its bytes are made, when
+// the printer can take them: the first print is the original, every later
+// one a copy, across restarts too; an original the printer never took is
+// uncounted again. `done` (on the loop) hears of the job's first attempt.
+void QueueReceipt(Context& ctx, const std::string& sale_id, bool asked,
+                  std::function<void(Expected<std::string>)> done) {
+  ctx.parts.writer.Submit<ReceiptSale>(
+      ledger::Durability::relaxed, CompletedSale(ctx.options, sale_id),
+      [&ctx, sale_id, asked, done](Expected<ReceiptSale> sale) {
+        if (!sale) return done(sale.error());
+        if (!ctx.options.hardware.queue_receipt) {
+          return done(MakeError(ErrorKind::conflict, "no_printer",
+                                "no receipt printer is configured ([printer] target)"));
+        }
+        // Callbacks come from the queue, maybe after the server is gone:
+        // nothing of theirs touches the context then.
+        const std::weak_ptr<int> life = ctx.alive;
+        auto original = std::make_shared<bool>(false);  // the bytes made are the original
+        ReceiptJob job;
+        job.sale_id = sale_id;
+        job.terminal = sale->sale.terminal;
+        job.asked = asked;
+        job.make_bytes = [&ctx, life, sale_id, original](
+                             receipt::Width width, receipt::Encoding encoding,
+                             std::function<void(Expected<std::string>)> bytes) {
+          if (life.expired()) {
+            return bytes(MakeError(ErrorKind::unavailable, "agent_stopping", "the agent stops"));
+          }
+          ctx.parts.writer.Submit<ReceiptSale>(
+              ledger::Durability::relaxed,
+              [completed = CompletedSale(ctx.options, sale_id),
+               sale_id](store::Store& s) -> Expected<ReceiptSale> {
+                auto r = completed(s);
+                if (!r) return r;
+                auto before = s.sales.ClaimPrint(sale_id);
+                if (!before) return before.error();
+                r->prints_before = *before;
+                return r;
+              },
+              [&ctx, life, width, encoding, bytes, original](Expected<ReceiptSale> r) {
+                if (life.expired()) {
+                  return bytes(
+                      MakeError(ErrorKind::unavailable, "agent_stopping", "the agent stops"));
+                }
+                if (!r) return bytes(r.error());
+                *original = r->prints_before == 0;
+                const receipt::Options options{.reprint = r->prints_before > 0,
+                                               .encoding = encoding};
+                bytes(receipt::EscPos(r->sale, ctx.options.shop, width, r->claim_url, options));
+              });
+        };
+        job.not_taken = [&ctx, life, sale_id, original] {
+          if (life.expired() || !*original) return;
+          *original = false;
+          // The original never reached the paper: the next print is the original.
+          ctx.parts.writer.Submit<bool>(
+              ledger::Durability::relaxed,
+              [sale_id](store::Store& s) -> Expected<bool> {
+                auto undone = s.sales.UnclaimPrint(sale_id);
+                if (!undone) return undone.error();
+                return true;
+              },
+              [](Expected<bool>) {});
+        };
+        job.attempted = [&ctx, life, sale_id](const PrintAttempt& a) {
+          if (life.expired()) return;
+          ctx.events.Printed(AttemptJson(sale_id, a));
+          if (a.state != "printed") {
+            ctx.log.Warn("receipt not printed", {{"sale_id", sale_id},
+                                                 {"printer", a.printer},
+                                                 {"state", a.state},
+                                                 {"reason", a.reason},
+                                                 {"why", a.detail}});
+          }
+        };
+        auto queued = ctx.options.hardware.queue_receipt(
+            std::move(job), [life, sale_id, done](const PrintAttempt& a) {
+              if (life.expired()) return;
+              if (a.state == "printed") return done(AttemptJson(sale_id, a));
+              done(MakeError(ErrorKind::unavailable, "printer_unavailable",
+                             "the receipt printer " + a.printer + ": " + a.detail +
+                                 (a.state == "queued" ? " (the receipt waits in its queue)" : ""),
+                             a.reason));
+            });
+        if (!queued) done(queued.error());
+      });
+}
+
+}  // namespace
+
 void PrintSale(Context& ctx, const std::string& sale_id,
                std::function<void(Expected<std::string>)> done) {
-  ctx.parts.writer.Submit<ReceiptSale>(
-      ledger::Durability::relaxed,
-      [completed = CompletedSale(ctx.options, sale_id),
-       sale_id](store::Store& s) -> Expected<ReceiptSale> {
-        auto r = completed(s);
-        if (!r) return r;
-        auto before = s.sales.ClaimPrint(sale_id);
-        if (!before) return before.error();
-        r->prints_before = *before;
-        return r;
-      },
-      [&ctx, sale_id, done](Expected<ReceiptSale> r) {
-        if (!r) return done(r.error());
-        const receipt::Options options{.reprint = r->prints_before > 0,
-                                       .encoding = ctx.options.hardware.print_encoding};
-        std::string bytes = receipt::EscPos(
-            r->sale, ctx.options.shop, ctx.options.hardware.print_width, r->claim_url, options);
-        const std::size_t size = bytes.size();
-        // The printer answers on its own thread; what follows is back on the loop.
-        // The loop outlives the server; the context may not, hence `life`.
-        ctx.options.hardware.print(
-            std::move(bytes), [&ctx, &loop = ctx.loop, life = std::weak_ptr<int>(ctx.alive),
-                               sale_id, size, done, reprint = options.reprint](std::string error) {
-              loop.Post([&ctx, life, sale_id, size, done, reprint, error = std::move(error)] {
-                if (life.expired()) return;
-                if (!error.empty() && !reprint) {
-                  // The original never reached the paper: the next print is the original.
-                  ctx.parts.writer.Submit<bool>(
-                      ledger::Durability::relaxed,
-                      [sale_id](store::Store& s) -> Expected<bool> {
-                        auto undone = s.sales.UnclaimPrint(sale_id);
-                        if (!undone) return undone.error();
-                        return true;
-                      },
-                      [](Expected<bool>) {});
-                }
-                const std::string outcome = json::Printed(sale_id, size, error);
-                ctx.events.Printed(outcome);
-                if (!error.empty()) {
-                  ctx.log.Warn("receipt not printed", {{"sale_id", sale_id}, {"why", error}});
-                  return done(MakeError(ErrorKind::unavailable, "printer_unavailable",
-                                        "the receipt printer: " + error));
-                }
-                done(outcome);
-              });
-            });
-      });
+  QueueReceipt(ctx, sale_id, /*asked=*/false, std::move(done));
 }
 
 void PrintReceipt(Context& ctx, const ExchangePtr& x) {
   if (auto ok = request::Nothing(x->body()); !ok) return x->Reply(ErrorAnswer(ok.error()));
-  if (!ctx.options.hardware.print) {
+  if (!ctx.options.hardware.queue_receipt) {
     return x->Reply(ErrorAnswer(MakeError(ErrorKind::conflict, "no_printer",
                                           "no receipt printer is configured ([printer] target)")));
   }
-  PrintSale(ctx, x->params[0], [x](Expected<std::string> printed) {
+  QueueReceipt(ctx, x->params[0], /*asked=*/true, [x](Expected<std::string> printed) {
     x->Reply(printed ? JsonAnswer(200, *printed) : ErrorAnswer(printed.error()));
   });
 }

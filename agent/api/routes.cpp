@@ -23,6 +23,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/events", A::caller, &Events},
       {"GET", "/v1/scans", A::caller, &RecentScans},
       {"GET", "/v1/scanners", A::caller, &Scanners},
+      {"GET", "/v1/printers", A::caller, &Printers},
       {"GET", "/v1/terminals", A::caller, &ListTerminals},
       {"GET", "/v1/terminals/{t}", A::caller, &ShowTerminal},
       {"POST", "/v1/terminals/{t}/mode", A::caller, &SetMode},

@@ -261,6 +261,7 @@ void Health(Context&, const ExchangePtr&);
 void Metrics(Context&, const ExchangePtr&);
 void Events(Context&, const ExchangePtr&);
 void Scanners(Context&, const ExchangePtr&);
+void Printers(Context&, const ExchangePtr&);
 void SyncStatus(Context&, const ExchangePtr&);
 void SyncNow(Context&, const ExchangePtr&);
 void AckAlert(Context&, const ExchangePtr&);

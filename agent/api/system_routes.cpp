@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The agent itself: the screens, health, metrics, the event stream, the
-// scanners and cloud sync.
+// scanners, the receipt printers and cloud sync.
+#include <nlohmann/json.hpp>
+
 #include "answers.hpp"
 #include "routes.hpp"
 #include "web.hpp"
@@ -28,6 +30,29 @@ void Screen(Context& ctx, const ExchangePtr& x) {
                    {"Referrer-Policy", "no-referrer"}}});
 }
 
+namespace {
+
+// [{"name","state","waiting"}] of the printers, "" without any.
+std::string PrinterHealth(Context& ctx) {
+  if (!ctx.options.hardware.printers) return {};
+  const auto all = nlohmann::json::parse(ctx.options.hardware.printers(), nullptr, false);
+  if (!all.is_array() || all.empty()) return {};
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : all) {
+    std::size_t waiting = 0;
+    for (const auto& job : p.value("queue", nlohmann::json::array())) {
+      if (job.value("state", "") == "queued" || job.value("state", "") == "printing") ++waiting;
+    }
+    const auto status = p.value("status", nlohmann::json::object());
+    out.push_back({{"name", p.value("name", "")},
+                   {"state", status.value("state", "unknown")},
+                   {"waiting", waiting}});
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 void Health(Context& ctx, const ExchangePtr& x) {
   const daemon::WriterStats w = ctx.parts.writer.stats();
   json::Health health;
@@ -47,9 +72,14 @@ void Health(Context& ctx, const ExchangePtr& x) {
         auto depth = s.books.OutboxDepth();
         return depth ? *depth : -1;
       },
-      [health](std::int64_t depth) mutable {
+      [health, printers = PrinterHealth(ctx)](std::int64_t depth) mutable {
         health.outbox_depth = depth;
-        return JsonAnswer(200, json::HealthBody(health));
+        std::string body = json::HealthBody(health);
+        if (!printers.empty()) {
+          // Each printer's state and how many receipts wait for it.
+          body.insert(body.rfind('}'), ",\"printers\":" + printers);
+        }
+        return JsonAnswer(200, std::move(body));
       });
 }
 
@@ -76,6 +106,11 @@ void Events(Context&, const ExchangePtr& x) {
     x->Reply(ErrorAnswer(MakeError(ErrorKind::unavailable, "too_many_event_streams",
                                    "too many /v1/events streams are open")));
   }
+}
+
+void Printers(Context& ctx, const ExchangePtr& x) {
+  const std::string list = ctx.options.hardware.printers ? ctx.options.hardware.printers() : "[]";
+  x->Reply(JsonAnswer(200, "{\"printers\":" + list + "}"));
 }
 
 void Scanners(Context& ctx, const ExchangePtr& x) {

@@ -61,6 +61,29 @@ struct Scanner {
   friend bool operator==(const Scanner&, const Scanner&) = default;
 };
 
+// One [printers.NAME] table: a receipt printer that terminals name in
+// [terminals.NAME] printer = "NAME". The [printer] table is the printer of
+// every terminal that names none (its name is "default").
+struct Printer {
+  std::string name;                  // the table's name: 1-64 of [A-Za-z0-9_.-], not "default"
+  std::string target;                // required: a path or tcp://HOST:PORT
+  std::int64_t width_mm = 80;        // 58 | 80
+  std::int64_t timeout_ms = 5000;    // 100..60000
+  std::int64_t retry_ms = 3000;      // how often a waiting receipt is tried again
+  std::string encoding = "gb18030";  // gb18030 | utf-8 | cp437
+
+  friend bool operator==(const Printer&, const Printer&) = default;
+};
+
+// One [terminals.NAME] table: what the config says of a terminal (a till,
+// a shelf device) by the name its sales and scanners use.
+struct Terminal {
+  std::string name;
+  std::string printer;  // a [printers.NAME] table's name; "" = the [printer] table's
+
+  friend bool operator==(const Terminal&, const Terminal&) = default;
+};
+
 struct Config {
   // [store]
   std::string store_id = "demo-store";  // store.id: 1-64 of [A-Za-z0-9_.-]
@@ -108,6 +131,9 @@ struct Config {
   bool printer_auto = true;                // printer.auto: print each completed sale's receipt
   std::int64_t printer_timeout_ms = 5000;  // printer.timeout_ms: 100..60000
   std::string printer_encoding = "gb18030";  // printer.encoding: gb18030 | utf-8 | cp437
+  // [printers.NAME] and [terminals.NAME], each in name order
+  std::vector<Printer> printers;
+  std::vector<Terminal> terminals;
   // [log]
   std::string log_level = "info";  // log.level: debug|info|warn|error
 
@@ -131,7 +157,8 @@ Expected<Config> LoadFile(const std::string& path);
 
 // Where each key was set in the file: "store.id" -> its line, and
 // "scanners[N]" / "scanners[N].key" for [[scanners]] tables (storectl config
-// check puts its own findings on those lines).
+// check puts its own findings on those lines), "printers.NAME[.key]" and
+// "terminals.NAME[.key]".
 using KeyLines = std::map<std::string, std::uint32_t>;
 Expected<Config> Parse(std::string_view toml_text, std::string_view source, KeyLines* lines);
 Expected<Config> LoadFile(const std::string& path, KeyLines* lines);

@@ -68,6 +68,50 @@ void CheckScanners(const std::vector<Scanner>& scanners, const Lines& lines,
   }
 }
 
+// Every [printers.NAME] has a target and a width a receipt has; every
+// [terminals.NAME] names a printer there is.
+void CheckPrinters(const Config& config, const Lines& lines, std::vector<Problem>& problems) {
+  std::string known;
+  for (const Printer& p : config.printers) {
+    known += (known.empty() ? "" : ", ") + p.name;
+    const std::string entry = "printers." + ShowKey(p.name);
+    if (p.name == "default") {
+      problems.push_back({LineOf(lines, entry),
+                          "[printers.default]: \"default\" is the [printer] table's name; "
+                          "choose another"});
+    }
+    if (p.target.empty() && !lines.count(entry + ".target")) {  // a bad one is refused as such
+      problems.push_back(
+          {LineOf(lines, entry),
+           entry + ".target is missing (a device or file path, or tcp://HOST:PORT)"});
+    }
+    if (p.width_mm != 58 && p.width_mm != 80) {
+      problems.push_back(
+          {LineOf(lines, entry + ".width_mm"),
+           entry + ".width_mm must be 58 or 80 (got " + std::to_string(p.width_mm) + ")"});
+    }
+  }
+  for (const Terminal& t : config.terminals) {
+    const std::string key = "terminals." + ShowKey(t.name) + ".printer";
+    if (t.printer.empty()) continue;
+    if (t.printer == "default") {
+      if (config.printer_target.empty()) {
+        problems.push_back({LineOf(lines, key),
+                            key + " is \"default\", the [printer] table's, which has no target"});
+      }
+      continue;
+    }
+    const bool found = std::any_of(config.printers.begin(), config.printers.end(),
+                                   [&](const Printer& p) { return p.name == t.printer; });
+    if (!found) {
+      problems.push_back({LineOf(lines, key),
+                          key + " names no printer: there is no [printers." + ShowKey(t.printer) +
+                              "] (" + (known.empty() ? "none is configured" : "known: " + known) +
+                              ")"});
+    }
+  }
+}
+
 }  // namespace
 
 void CrossCheck(const Config& config, const Lines& lines, std::vector<Problem>& problems) {
@@ -82,6 +126,7 @@ void CrossCheck(const Config& config, const Lines& lines, std::vector<Problem>& 
                                                 std::to_string(config.printer_width_mm) + ")"});
   }
   CheckScanners(config.scanners, lines, problems);
+  CheckPrinters(config, lines, problems);
   if (config.api_tls_cert.empty() != config.api_tls_key.empty()) {
     const bool cert = !config.api_tls_cert.empty();
     problems.push_back({LineOf(lines, cert ? "api.tls_cert" : "api.tls_key"),

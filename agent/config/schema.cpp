@@ -165,14 +165,34 @@ constexpr ScannerKeySpec kScannerKeys[] = {
      .doc = "Spend more time per frame (slower)"},
 };
 
-constexpr std::array<std::string_view, 13> kTables = {
+constexpr PrinterKeySpec kPrinterKeys[] = {
+    {.name = "target", .str = &Printer::target, .check = CheckPrinterTarget,
+     .doc = "Where its ESC/POS goes: a device or file path, or tcp://HOST:9100 (required)"},
+    {.name = "width_mm", .integer = &Printer::width_mm, .min = 58, .max = 80,
+     .doc = "Paper width: 58 or 80"},
+    {.name = "timeout_ms", .integer = &Printer::timeout_ms, .min = 100, .max = 60000,
+     .doc = "How long one job may take before it fails"},
+    {.name = "retry_ms", .integer = &Printer::retry_ms, .min = 100, .max = 600000,
+     .doc = "How often a receipt waiting for it is tried again"},
+    {.name = "encoding", .str = &Printer::encoding, .check = CheckPrinterEncoding,
+     .doc = "Its text encoding: gb18030 (Chinese mode), utf-8 or cp437"},
+};
+
+constexpr TerminalKeySpec kTerminalKeys[] = {
+    {.name = "printer", .str = &Terminal::printer, .check = CheckOptionalId,
+     .doc = "The [printers.NAME] its receipts print on; \"\" = the [printer] table's"},
+};
+
+constexpr std::array<std::string_view, 15> kTables = {
     "store", "device", "codes", "members", "cloud", "sync", "stock", "catalog", "api", "scanner", "scanners",
-    "printer", "log"};
+    "printer", "printers", "terminals", "log"};
 // clang-format on
 
 }  // namespace
 
 std::span<const KeySpec> Keys() { return kKeys; }
+std::span<const PrinterKeySpec> PrinterKeys() { return kPrinterKeys; }
+std::span<const TerminalKeySpec> TerminalKeys() { return kTerminalKeys; }
 std::span<const ScannerKeySpec> ScannerKeys() { return kScannerKeys; }
 
 const ScannerKeySpec* FindScannerKey(std::string_view name) {
@@ -283,6 +303,21 @@ std::string EmbeddedDefaults() {
       "#   type = \"evdev\"\n"
       "#   path = \"/dev/input/by-id/*Scanner*-event-kbd\"\n"
       "#   terminal = \"till-1\"\n";
+  out += "\n# More receipt printers, one [printers.NAME] table each (none by default). Keys:\n";
+  for (const detail::PrinterKeySpec& k : detail::PrinterKeys()) {
+    out += "#   " + std::string(k.name) + ": " + std::string(k.doc) + "\n";
+  }
+  out += "# Terminals, one [terminals.NAME] table each (none by default). Keys:\n";
+  for (const detail::TerminalKeySpec& k : detail::TerminalKeys()) {
+    out += "#   " + std::string(k.name) + ": " + std::string(k.doc) + "\n";
+  }
+  out +=
+      "# A terminal that names no printer prints on [printer]. For example:\n"
+      "#   [printers.till-2]\n"
+      "#   target = \"tcp://192.168.1.52:9100\"\n"
+      "#   width_mm = 58\n"
+      "#   [terminals.till-2]\n"
+      "#   printer = \"till-2\"\n";
   return out;
 }
 

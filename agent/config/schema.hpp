@@ -64,6 +64,28 @@ struct ScannerKeySpec {
   bool AppliesTo(std::string_view type) const;
 };
 
+// A key of a [printers.NAME] or [terminals.NAME] table, into a Printer or
+// a Terminal.
+template <class Target>
+struct NamedKeySpec {
+  std::string_view name = {};
+  std::string Target::*str = nullptr;
+  std::int64_t Target::*integer = nullptr;
+  bool Target::*boolean = nullptr;
+  std::vector<std::string> Target::*list = nullptr;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  StringCheck check = nullptr;
+  std::string_view doc = {};
+
+  ValueType type() const { return TypeOf(*this); }
+};
+using PrinterKeySpec = NamedKeySpec<Printer>;
+using TerminalKeySpec = NamedKeySpec<Terminal>;
+
+std::span<const PrinterKeySpec> PrinterKeys();
+std::span<const TerminalKeySpec> TerminalKeys();
+
 std::span<const KeySpec> Keys();
 std::span<const ScannerKeySpec> ScannerKeys();
 const ScannerKeySpec* FindScannerKey(std::string_view name);
@@ -85,7 +107,8 @@ struct Problem {
 // Checks between keys. `lines` maps a full key name to the line it was set
 // on (absent: not in the file).
 // `lines` also holds "scanners[N]" (the line of entry N) and
-// "scanners[N].key" for every key set in it.
+// "scanners[N].key" for every key set in it, and the same for
+// "printers.NAME" and "terminals.NAME".
 void CrossCheck(const Config& config, const std::map<std::string, std::uint32_t>& lines,
                 std::vector<Problem>& problems);
 

@@ -222,9 +222,11 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
   p.WireSync();
   // Scanners reach the terminals, which are made below, before any source starts.
   auto hardware = Hardware::Make(
-      p.loop, p.setup.cfg, [&p](drivers::ScanEvent scan, std::function<void()> next) {
+      p.loop, p.setup.cfg,
+      [&p](drivers::ScanEvent scan, std::function<void()> next) {
         p.terminals->Route(scan.source, scan.terminal, scan.payload, std::move(next));
-      });
+      },
+      clock);
   if (!hardware) return hardware.error();
   p.hardware = std::move(hardware).value();
   Hardware& hw = *p.hardware;
@@ -237,9 +239,14 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
     log.Warn("this system's iconv cannot encode the printer's text: non-ASCII prints as '?'",
              {{"encoding", p.setup.cfg.printer_encoding}});
   }
+  hooks.printers = [&hw] { return hw.PrintersJson(); };
   if (hw.has_printer()) {
     hooks.print = [&hw](std::string escpos, std::function<void(std::string)> done) {
       hw.Print(std::move(escpos), std::move(done));
+    };
+    hooks.queue_receipt = [&hw](api::ReceiptJob job,
+                                std::function<void(const api::PrintAttempt&)> first) {
+      return hw.QueueReceipt(std::move(job), std::move(first));
     };
     hooks.auto_print = p.setup.cfg.printer_auto;
     hooks.print_width =

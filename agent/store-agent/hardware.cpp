@@ -38,14 +38,15 @@ json StatusJson(const drivers::SourceStatus& s) {
 
 }  // namespace
 
-Hardware::Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan)
-    : loop_(loop), cfg_(cfg), on_scan_(std::move(on_scan)) {}
+Hardware::Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan,
+                   const Clock& clock)
+    : loop_(loop), cfg_(cfg), on_scan_(std::move(on_scan)), clock_(clock) {}
 
 Hardware::~Hardware() { Close(); }
 
 Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const config::Config& cfg,
-                                                   drivers::OnScan on_scan) {
-  std::unique_ptr<Hardware> hw(new Hardware(loop, cfg, std::move(on_scan)));
+                                                   drivers::OnScan on_scan, const Clock& clock) {
+  std::unique_ptr<Hardware> hw(new Hardware(loop, cfg, std::move(on_scan), clock));
   std::map<std::string, std::string> modes;
   for (std::size_t i = 0; i < cfg.scanners.size(); ++i) {
     const config::Scanner& sc = cfg.scanners[i];
@@ -113,10 +114,29 @@ Expected<std::unique_ptr<Hardware>> Hardware::Make(loop::EventLoop& loop, const 
     hw->virtual_ = std::make_unique<drivers::TcpLineSource>(loop, hw->on_scan_);
     hw->virtual_->set_id("", "till-1");  // each client named by its address
   }
+  std::vector<config::Printer> printers = cfg.printers;
   if (!cfg.printer_target.empty()) {
-    hw->printer_.target = cfg.printer_target;
-    hw->printer_.timeout_ms = static_cast<int>(cfg.printer_timeout_ms);
-    hw->printer_thread_ = std::make_unique<loop::Workers>(loop, 1);
+    printers.push_back(config::Printer{"default", cfg.printer_target, cfg.printer_width_mm,
+                                       cfg.printer_timeout_ms, config::Printer{}.retry_ms,
+                                       cfg.printer_encoding});
+  }
+  for (const config::Printer& p : printers) {
+    drivers::QueueOptions o;
+    o.name = p.name;
+    o.printer.target = p.target;
+    o.printer.timeout_ms = static_cast<int>(p.timeout_ms);
+    o.retry_ms = static_cast<int>(p.retry_ms);
+    Printer& printer = hw->printers_[p.name];
+    printer.config = p;
+    printer.queue = std::make_unique<drivers::PrintQueue>(loop, std::move(o), clock);
+  }
+  for (const config::Terminal& t : cfg.terminals) {
+    const std::string name = t.printer.empty() ? "default" : t.printer;
+    // The config checked the names; a terminal of a default that is not
+    // configured has no printer.
+    if (auto it = hw->printers_.find(name); it != hw->printers_.end()) {
+      it->second.terminals.push_back(t.name);
+    }
   }
   return hw;
 }
@@ -140,6 +160,7 @@ Expected<void> Hardware::Start() {
     if (!port) return port.error();
     scanner_url_ = "tcp://" + where->first + ":" + std::to_string(*port);
   }
+  for (auto& [name, printer] : printers_) printer.queue->Start();
   return {};
 }
 
@@ -147,9 +168,9 @@ void Hardware::Close() {
   for (auto& source : sources_) source->Close();
   for (auto& tcp : tcp_) tcp->Close();
   if (virtual_) virtual_->Close();
-  // Waits for the jobs sent (a job in flight ends by its deadline); each
-  // one's `done` has run when this returns.
-  printer_thread_.reset();
+  // Waits for the job on each printer's worker (it ends by its deadline);
+  // no job's callback runs after this.
+  for (auto& [name, printer] : printers_) printer.queue->Close();
 }
 
 std::string Hardware::ScannersJson() const {
@@ -166,19 +187,102 @@ std::map<std::string, std::string> Hardware::TerminalModes() const {
   return modes;
 }
 
+Hardware::Printer* Hardware::PrinterOf(const std::string& terminal) {
+  std::string name = "default";
+  for (const config::Terminal& t : cfg_.terminals) {
+    if (t.name == terminal && !t.printer.empty()) name = t.printer;
+  }
+  const auto it = printers_.find(name);
+  return it == printers_.end() ? nullptr : &it->second;
+}
+
 void Hardware::Print(std::string escpos, std::function<void(std::string)> done) {
-  if (!has_printer()) return done("no printer is configured");
-  if (!printer_thread_) return done("the printer is closed");
-  // `done` runs on the worker as the job ends, not on the loop: a job still
-  // printing at Close() reports before Close() returns. Nothing is left for
-  // the loop to do after it.
-  printer_thread_->Run<bool>(
-      [this, escpos = std::move(escpos), done = std::move(done)] {
-        auto ok = drivers::Print(printer_, escpos);
-        done(ok ? std::string() : ok.error().message);
-        return true;
-      },
-      [](bool) {});
+  if (printers_.empty()) return done("no printer is configured");
+  Printer& printer =
+      printers_.count("default") ? printers_.at("default") : printers_.begin()->second;
+  drivers::QueueJob job;
+  job.label = "raw";
+  job.retry = false;
+  job.make_bytes = [escpos = std::move(escpos)](auto bytes) { bytes(escpos); };
+  printer.queue->Add(std::move(job), [done = std::move(done)](const drivers::JobView& view) {
+    done(view.state == drivers::JobState::printed ? std::string() : view.detail);
+  });
+}
+
+Expected<void> Hardware::QueueReceipt(api::ReceiptJob receipt,
+                                      std::function<void(const api::PrintAttempt&)> first) {
+  Printer* printer = PrinterOf(receipt.terminal);
+  if (!printer) {
+    return MakeError(ErrorKind::conflict, "no_printer",
+                     "terminal " + receipt.terminal +
+                         " has no receipt printer ([printer] target, or [terminals." +
+                         receipt.terminal + "] printer)");
+  }
+  const std::string name = printer->config.name;
+  const auto attempt = [name](const drivers::JobView& view) {
+    return api::PrintAttempt{name,        view.id,     std::string(drivers::Name(view.state)),
+                             view.reason, view.detail, view.attempts,
+                             view.bytes};
+  };
+  const receipt::Width width =
+      printer->config.width_mm == 58 ? receipt::Width::mm58 : receipt::Width::mm80;
+  // The config checked the name.
+  const receipt::Encoding encoding =
+      receipt::ParseEncoding(printer->config.encoding).value_or(receipt::Encoding::gb18030);
+  drivers::QueueJob job;
+  job.label = receipt.sale_id;
+  job.retry = !receipt.asked;
+  job.make_bytes = [make = std::move(receipt.make_bytes), width,
+                    encoding](std::function<void(Expected<std::string>)> bytes) {
+    make(width, encoding, std::move(bytes));
+  };
+  job.not_taken = std::move(receipt.not_taken);
+  job.attempted = [attempted = std::move(receipt.attempted), attempt](const drivers::JobView& v) {
+    if (attempted) attempted(attempt(v));
+  };
+  std::function<void(const drivers::JobView&)> on_first;
+  if (first) {
+    on_first = [first = std::move(first), attempt](const drivers::JobView& v) {
+      first(attempt(v));
+    };
+  }
+  printer->queue->Add(std::move(job), std::move(on_first));
+  return {};
+}
+
+std::string Hardware::PrintersJson() const {
+  json list = json::array();
+  for (const auto& [name, printer] : printers_) {
+    const drivers::QueueStatus q = printer.queue->status();
+    json cover =
+        q.status.cover_open ? json(*q.status.cover_open ? "open" : "closed") : json("unknown");
+    json status{{"state", drivers::Name(q.status.state)},
+                {"paper", drivers::Name(q.status.paper)},
+                {"cover", cover},
+                {"detail", q.status.detail},
+                {"checked_at",
+                 q.checked_at_ms > 0 ? json(FormatTimestamp(q.checked_at_ms)) : json(nullptr)}};
+    json queue = json::array();
+    for (const drivers::JobView& j : q.jobs) {
+      queue.push_back(json{{"job", j.id},
+                           {"sale_id", j.label},
+                           {"state", drivers::Name(j.state)},
+                           {"reason", j.reason.empty() ? json(nullptr) : json(j.reason)},
+                           {"detail", j.detail},
+                           {"attempts", j.attempts},
+                           {"bytes", j.bytes},
+                           {"at", FormatTimestamp(j.at_ms)}});
+    }
+    list.push_back(json{{"name", name},
+                        {"target", q.target},
+                        {"default", name == "default"},
+                        {"terminals", printer.terminals},
+                        {"width_mm", printer.config.width_mm},
+                        {"encoding", printer.config.encoding},
+                        {"status", std::move(status)},
+                        {"queue", std::move(queue)}});
+  }
+  return list.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace sa::agent

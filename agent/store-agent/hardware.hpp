@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The daemon's hardware: the [[scanners]] of the config and the demo's
-// virtual scanner as drivers/ sources, and the [printer] on a worker thread.
+// virtual scanner as drivers/ sources, and the receipt printers ([printer],
+// named "default", and each [printers.NAME]), each with its print queue on
+// its own worker thread. A terminal's receipts print on the printer its
+// [terminals.NAME] table names, else on the default one.
 #pragma once
 
 #include <functional>
@@ -9,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "api.hpp"
 #include "base.hpp"
 #include "config.hpp"
 #include "drivers.hpp"
@@ -21,7 +25,7 @@ class Hardware {
   // Checks what config could not (layout and key names, decoder formats)
   // and builds the sources; nothing is opened yet.
   static Expected<std::unique_ptr<Hardware>> Make(loop::EventLoop& loop, const config::Config& cfg,
-                                                  drivers::OnScan on_scan);
+                                                  drivers::OnScan on_scan, const Clock& clock);
   ~Hardware();
 
   // Opens every source. The virtual scanner's URL, when there is one, is
@@ -35,12 +39,26 @@ class Hardware {
   // Each terminal's mode at start, from the scanners that name one.
   std::map<std::string, std::string> TerminalModes() const;
 
-  bool has_printer() const { return !printer_.target.empty(); }
-  // Sends a job on the printer's own thread; `done` runs there with "" or why.
+  bool has_printer() const { return !printers_.empty(); }
+  // Sends raw bytes through the default printer's queue (no retry); `done`
+  // runs on the loop with "" or why.
   void Print(std::string escpos, std::function<void(std::string)> done);
+  // Queues a receipt on its terminal's printer; no_printer when it has none.
+  Expected<void> QueueReceipt(api::ReceiptJob job,
+                              std::function<void(const api::PrintAttempt&)> first);
+  // JSON array of every printer with its status and queue (loop thread).
+  std::string PrintersJson() const;
 
  private:
-  Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan);
+  Hardware(loop::EventLoop& loop, const config::Config& cfg, drivers::OnScan on_scan,
+           const Clock& clock);
+
+  struct Printer {
+    config::Printer config;
+    std::vector<std::string> terminals;  // those that name it
+    std::unique_ptr<drivers::PrintQueue> queue;
+  };
+  Printer* PrinterOf(const std::string& terminal);
 
   loop::EventLoop& loop_;
   config::Config cfg_;
@@ -50,9 +68,8 @@ class Hardware {
   std::vector<std::string> tcp_listen_;
   std::unique_ptr<drivers::TcpLineSource> virtual_;
   std::string scanner_url_;
-  drivers::PrinterOptions printer_;
-  // One worker, so jobs print one at a time; reset by Close().
-  std::unique_ptr<loop::Workers> printer_thread_;
+  const Clock& clock_;
+  std::map<std::string, Printer> printers_;  // by name; "default" is [printer]
 };
 
 }  // namespace sa::agent

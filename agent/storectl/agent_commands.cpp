@@ -584,6 +584,56 @@ int SalePrint(const Options& o, const std::string& sale) {
   });
 }
 
+namespace {
+
+void PrintPrinters(const json& j) {
+  const json& all = Array(j, "printers");
+  if (all.empty()) std::cout << "no printers ([printer] target or [printers.NAME] in the config)\n";
+  for (const auto& p : all) {
+    const json status = p.contains("status") && p["status"].is_object() ? p["status"] : json{};
+    std::cout << Str(p, "name") << "  " << Str(p, "target") << "  " << Str(status, "state")
+              << "  paper " << Str(status, "paper") << "  cover " << Str(status, "cover");
+    if (const auto at = Str(status, "checked_at"); !at.empty())
+      std::cout << "  (asked " << at << ")";
+    std::cout << "\n";
+    if (const auto detail = Str(status, "detail"); !detail.empty()) {
+      std::cout << "  " << detail << "\n";
+    }
+    std::string terminals;
+    for (const auto& t : Array(p, "terminals")) {
+      terminals +=
+          (terminals.empty() ? "" : ", ") + (t.is_string() ? t.get<std::string>() : Dump(t));
+    }
+    if (p.value("default", false)) {
+      terminals += (terminals.empty() ? "" : ", ") + std::string("every terminal that names none");
+    }
+    std::cout << "  terminals: " << (terminals.empty() ? "none" : terminals) << "\n";
+    const json& queue = Array(p, "queue");
+    std::size_t waiting = 0;
+    for (const auto& job : queue) {
+      const std::string state = Str(job, "state");
+      if (state == "queued" || state == "printing") ++waiting;
+    }
+    std::cout << "  queue: " << queue.size() << " jobs, " << waiting << " waiting\n";
+    // The last ten, and every one still waiting.
+    const std::size_t from = queue.size() > 10 ? queue.size() - 10 : 0;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      const auto& job = queue[i];
+      const std::string state = Str(job, "state");
+      if (i < from && state != "queued" && state != "printing") continue;
+      std::cout << "    job " << Str(job, "job") << "  sale " << Str(job, "sale_id") << "  "
+                << state;
+      if (const auto reason = Str(job, "reason"); !reason.empty())
+        std::cout << " (" << reason << ")";
+      std::cout << "  attempts " << Str(job, "attempts") << "  " << Str(job, "at") << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int PrinterStatus(const Options& o) { return Call(o, Get("/v1/printers"), PrintPrinters); }
+
 int DemoCodes(const Options& o, int count, const std::string& gtin) {
   auto gtin14 = codes::NormaliseGtin(gtin.empty() ? std::string(kDemoGtin) : gtin);
   if (!gtin14) return Fail(o, kExitUsage, gtin14.error().WithContext("--gtin"));

@@ -75,6 +75,8 @@ int TerminalMode(const Options& o, const std::string& terminal, const std::strin
                  const std::string& order_id, bool discard);
 int TerminalCount(const Options& o, const std::string& terminal);
 int SalePrint(const Options& o, const std::string& sale);
+// Each receipt printer: what it says of itself (DLE EOT) and its queue.
+int PrinterStatus(const Options& o);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
 // Cashier accounts (a manager's job; the PIN goes to the agent, which keeps
 // only a slow salted hash) and till shifts with their X/Z report.

@@ -9,7 +9,8 @@
 // (agent_commands.cpp): `status`, `sync status|now|ack` (sync_command.cpp),
 // `sale open|scan|member|complete|void|show|receipt|print`, `refund`
 // (sale_command.cpp), `scanners`, `terminal show|mode|count`, `stock
-// show|receive|count` (stock_command.cpp), `order
+// show|receive|count` (stock_command.cpp), `printer status`
+// (printer_command.cpp), `order
 // list|show|accept|reject|pick|ship|handover|release` (order_command.cpp),
 // `cashier add|list|pin|remove`, `shift open|close|report|list`
 // (shift_command.cpp). `epcis hash|export` (epcis_command.cpp: offline, the
@@ -23,6 +24,7 @@
 #include "epcis_command.hpp"
 #include "offline_command.hpp"
 #include "order_command.hpp"
+#include "printer_command.hpp"
 #include "provision_command.hpp"
 #include "sale_command.hpp"
 #include "shift_command.hpp"
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   st::SyncCommands sync(app, options);
   st::SaleCommands sales(app, options);
   st::StockCommands stock(app, options);
+  st::PrinterCommands printers(app, options);
   st::OrderCommands orders(app, options);
   st::DemoCommands demo(app, options);
   st::DecodeCommand decode(app, options);
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
 
   if (const int rc = st::ParseCommandLine(app, argc, argv); rc >= 0) return rc;
   for (const st::CommandGroup* group : std::initializer_list<const st::CommandGroup*>{
-           &offline, &sync, &sales, &stock, &orders, &demo, &decode, &field, &shifts, &epcis}) {
+           &offline, &sync, &sales, &stock, &printers, &orders, &demo, &decode, &field, &shifts,
+           &epcis}) {
     if (const int rc = group->Run(); rc >= 0) return rc;
   }
   return st::kExitUsage;

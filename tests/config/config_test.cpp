@@ -759,3 +759,71 @@ TEST_CASE("api.tls_cert and api.tls_key: HTTPS needs both") {
     CHECK(loaded->api_tls_key == "/secure/api.key");
   }
 }
+
+TEST_CASE("printers per terminal: [printers.NAME] and [terminals.NAME] printer", "[printer]") {
+  const Config c =
+      Ok("[printer]\ntarget = \"/dev/usb/lp0\"\n"
+         "[printers.front]\ntarget = \"tcp://192.168.1.51:9100\"\nwidth_mm = 58\n"
+         "timeout_ms = 2000\nretry_ms = 500\nencoding = \"utf-8\"\n"
+         "[printers.back]\ntarget = \"/dev/ttyUSB1\"\n"
+         "[terminals.till-1]\nprinter = \"front\"\n"
+         "[terminals.till-2]\n"
+         "[terminals.till-3]\nprinter = \"default\"\n");
+  REQUIRE(c.printers.size() == 2);
+  CHECK(c.printers[0] == config::Printer{"back", "/dev/ttyUSB1", 80, 5000, 3000, "gb18030"});
+  CHECK(c.printers[1] ==
+        config::Printer{"front", "tcp://192.168.1.51:9100", 58, 2000, 500, "utf-8"});
+  REQUIRE(c.terminals.size() == 3);
+  CHECK(c.terminals[0] == config::Terminal{"till-1", "front"});
+  CHECK(c.terminals[1] == config::Terminal{"till-2", ""});
+  CHECK(c.terminals[2] == config::Terminal{"till-3", "default"});
+  CHECK(Config{}.printers.empty());
+  CHECK(Config{}.terminals.empty());
+  // --print-config documents both tables.
+  const std::string defaults = config::EmbeddedDefaults();
+  CHECK(defaults.find("[printers.NAME]") != std::string::npos);
+  CHECK(defaults.find("#   [terminals.till-2]") != std::string::npos);
+
+  config::KeyLines lines;
+  REQUIRE(
+      config::Parse("[printers.front]\ntarget = \"/dev/usb/lp1\"\n\n[terminals.t1]\n"
+                    "printer = \"front\"\n",
+                    "t.toml", &lines));
+  CHECK(lines.at("printers.front") == 1);
+  CHECK(lines.at("printers.front.target") == 2);
+  CHECK(lines.at("terminals.t1.printer") == 5);
+}
+
+TEST_CASE("printers per terminal: bad names and targets are refused with their line", "[printer]") {
+  CHECK(ErrorOf("[printers.front]\ntarget = \"tcp://192.168.1.51:9100\"\n"
+                "[terminals.till-2]\nprinter = \"back\"\n") ==
+        "t.toml:4: terminals.till-2.printer names no printer: there is no [printers.back] "
+        "(known: front)");
+  CHECK(ErrorOf("[terminals.till-2]\nprinter = \"back\"\n") ==
+        "t.toml:2: terminals.till-2.printer names no printer: there is no [printers.back] "
+        "(none is configured)");
+  CHECK(ErrorOf("[terminals.till-2]\nprinter = \"default\"\n") ==
+        "t.toml:2: terminals.till-2.printer is \"default\", the [printer] table's, which has no "
+        "target");
+  CHECK(ErrorOf("[printers.front]\ntarget = \"tcp://host\"\n") ==
+        "t.toml:2: printers.front.target must be a path or tcp://HOST:PORT (got \"tcp://host\")");
+  CHECK(ErrorOf("[printers.front]\nwidth_mm = 58\n") ==
+        "t.toml:1: printers.front.target is missing (a device or file path, or tcp://HOST:PORT)");
+  CHECK(ErrorOf("[printers.front]\ntarget = \"/dev/usb/lp1\"\nwidth_mm = 70\n") ==
+        "t.toml:3: printers.front.width_mm must be 58 or 80 (got 70)");
+  CHECK(ErrorOf("[printers.front]\ntarget = \"/dev/usb/lp1\"\nencoding = \"GBK\"\n") ==
+        "t.toml:3: printers.front.encoding must be one of gb18030, utf-8, cp437 (got \"GBK\")");
+  CHECK(ErrorOf("[printers.front]\ntarget = \"/dev/usb/lp1\"\nwidth = 58\n") ==
+        "t.toml:3: unknown key printers.front.width (known: target, width_mm, timeout_ms, "
+        "retry_ms, encoding)");
+  CHECK(ErrorOf("[printers.default]\ntarget = \"/dev/usb/lp1\"\n") ==
+        "t.toml:1: [printers.default]: \"default\" is the [printer] table's name; choose another");
+  CHECK(ErrorOf("[printers]\nfront = \"/dev/usb/lp1\"\n") ==
+        "t.toml:2: printers.front must be a table ([printers.front]), not a string");
+  CHECK(ErrorOf("[terminals.\"till 1\"]\nprinter = \"\"\n")
+            .rfind("t.toml:1: the name of [terminals.\"till 1\"] must use only A-Z", 0) == 0);
+  CHECK(ErrorOf("[terminals.till-1]\nprinter = 3\n")
+            .rfind("t.toml:2: terminals.till-1.printer must be a string", 0) == 0);
+  CHECK(ErrorOf("[printers.front]\ntarget = \"/dev/usb/lp1\"\nretry_ms = 5\n") ==
+        "t.toml:3: printers.front.retry_ms must be between 100 and 600000 (got 5)");
+}

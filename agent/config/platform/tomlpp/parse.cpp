@@ -4,7 +4,9 @@
 // schema.hpp, and every problem is collected before the config is refused.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +55,10 @@ class Reader {
       const std::uint32_t key_line = LineOf(key.source());
       if (name == "scanners") {
         Scanners(node, key_line);
+        continue;
+      }
+      if (name == "printers" || name == "terminals") {
+        Named(name, node, key_line);
         continue;
       }
       if (!detail::IsTable(name)) {
@@ -126,6 +132,63 @@ class Reader {
       if (scanner.id.empty() && !scanner.type.empty())
         scanner.id = scanner.type + "-" + std::to_string(i + 1);
       config.scanners.push_back(std::move(scanner));
+    }
+  }
+
+  // [printers.NAME] and [terminals.NAME]: a table of tables, each named by
+  // an id and checked against PrinterKeys() or TerminalKeys().
+  void Named(const std::string& kind, const toml::node& node, std::uint32_t key_line) {
+    const toml::table* all = node.as_table();
+    if (!all) {
+      Add(LineOf(node.source(), key_line),
+          kind + " must be a table of tables ([" + kind + ".NAME]), not " + TypeName(node));
+      return;
+    }
+    for (const auto& [key, value] : *all) {
+      const std::string name(key.str());
+      const std::uint32_t line = LineOf(key.source(), key_line);
+      const std::string entry = kind + "." + detail::ShowKey(name);
+      const toml::table* table = value.as_table();
+      if (!table) {
+        Add(line, entry + " must be a table ([" + entry + "]), not " + TypeName(value));
+        continue;
+      }
+      if (const std::string why = detail::CheckId(name); !why.empty()) {
+        Add(line, "the name of [" + entry + "] " + why);
+        continue;
+      }
+      const std::uint32_t entry_line = LineOf(table->source(), line);
+      lines[entry] = entry_line;
+      if (kind == "printers") {
+        Printer printer;
+        printer.name = name;
+        Fields(detail::PrinterKeys(), printer, entry, *table, entry_line);
+        config.printers.push_back(std::move(printer));
+      } else {
+        Terminal terminal;
+        terminal.name = name;
+        Fields(detail::TerminalKeys(), terminal, entry, *table, entry_line);
+        config.terminals.push_back(std::move(terminal));
+      }
+    }
+  }
+
+  template <class Spec, class Target>
+  void Fields(std::span<const Spec> keys, Target& target, const std::string& entry,
+              const toml::table& table, std::uint32_t entry_line) {
+    for (const auto& [key, value] : table) {
+      const std::string name(key.str());
+      const std::uint32_t line = LineOf(key.source(), entry_line);
+      const auto spec =
+          std::find_if(keys.begin(), keys.end(), [&](const Spec& k) { return k.name == name; });
+      if (spec == keys.end()) {
+        std::string known;
+        for (const Spec& k : keys) known += (known.empty() ? "" : ", ") + std::string(k.name);
+        Add(line, "unknown key " + entry + "." + detail::ShowKey(name) + " (known: " + known + ")");
+        continue;
+      }
+      lines[entry + "." + name] = LineOf(value.source(), line);
+      Value(*spec, target, entry + "." + name, value, line);
     }
   }
 

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "printer_command.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace sa::storectl {
+
+PrinterCommands::PrinterCommands(CLI::App& app, Options& g) : options_(g) {
+  auto* printer = app.add_subcommand("printer", "The receipt printers and their queues");
+  printer->require_subcommand(1);
+  auto* status = AddCommand(printer, "status",
+                            "Each printer: what it says of itself (paper, cover, offline; asked "
+                            "over DLE EOT where it can answer), the terminals it prints for, and "
+                            "its receipts: queued, printing, printed or failed, with the reason "
+                            "(GET /v1/printers).",
+                            [this] { return PrinterStatus(options_); });
+  AddAgentOptions(status, g);
+}
+
+}  // namespace sa::storectl

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// The receipt printers, through the agent's local HTTP API:
+//   storectl printer status        (GET /v1/printers)
+#pragma once
+
+#include "command_line.hpp"
+
+namespace sa::storectl {
+
+class PrinterCommands : public CommandGroup {
+ public:
+  PrinterCommands(CLI::App& app, Options& options);
+
+ private:
+  Options& options_;
+};
+
+}  // namespace sa::storectl
