@@ -111,6 +111,10 @@ struct Options {
   std::string tls_key_pem;
   std::string version;
   receipt::Shop shop;
+  // The store's language (store.locale) and offset from UTC in minutes
+  // (store.utc_offset): of receipts, shift reports and the screens' default.
+  i18n::Locale locale = i18n::Locale::en;
+  int utc_offset_min = 0;
   crypto::Bytes claim_key;  // signs receipt claim tokens
   std::string claim_host = "claim.brand.example";
   // The screens (/, /store, /ui/...): from this folder when set (store-agent

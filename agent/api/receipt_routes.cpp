@@ -40,6 +40,11 @@ std::function<Expected<ReceiptSale>(store::Store&)> CompletedSale(const Options&
 
 }  // namespace
 
+receipt::Options PrintOptions(const Options& options, receipt::Encoding encoding) {
+  return receipt::Options{
+      .tz_offset_min = options.utc_offset_min, .locale = options.locale, .encoding = encoding};
+}
+
 void ShowReceipt(Context& ctx, const ExchangePtr& x) {
   auto query = QueryOf(*x);
   if (!query) return x->Reply(ErrorAnswer(query.error()));
@@ -54,7 +59,7 @@ void ShowReceipt(Context& ctx, const ExchangePtr& x) {
   }
   // The original (as the first print sends it, drawer kick included), or
   // with copy=1 the marked copy a reprint sends.
-  receipt::Options options{.encoding = ctx.options.hardware.print_encoding};
+  receipt::Options options = PrintOptions(ctx.options, ctx.options.hardware.print_encoding);
   if (auto c = query->find("copy"); c != query->end()) {
     if (c->second != "0" && c->second != "1") {
       return x->Reply(
@@ -138,8 +143,8 @@ void QueueReceipt(Context& ctx, const std::string& sale_id, bool asked,
                 }
                 if (!r) return bytes(r.error());
                 *original = r->prints_before == 0;
-                const receipt::Options options{.reprint = r->prints_before > 0,
-                                               .encoding = encoding};
+                receipt::Options options = PrintOptions(ctx.options, encoding);
+                options.reprint = r->prints_before > 0;
                 bytes(receipt::EscPos(r->sale, ctx.options.shop, width, r->claim_url, options));
               });
         };

@@ -16,6 +16,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/store", A::screen, &Screen},
       {"GET", "/ui/{file}", A::screen, &Screen, true},
       {"POST", "/v1/login", A::anyone, &Login},
+      {"GET", "/v1/messages", A::anyone, &Messages},
       {"POST", "/v1/logout", A::caller, &Logout},
       {"GET", "/v1/session", A::caller, &ShowSession},
       {"GET", "/metrics", A::caller, &Metrics},

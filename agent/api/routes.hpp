@@ -218,6 +218,8 @@ void ExchangeSale(Context&, const ExchangePtr&);
 void FindOnlineOrder(Context&, const ExchangePtr&);
 void ReturnOnlineOrder(Context&, const ExchangePtr&);
 // receipt_routes.cpp
+// How this store prints: its language and clock, in `encoding`.
+receipt::Options PrintOptions(const Options& options, receipt::Encoding encoding);
 void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);
 void ClaimQr(Context&, const ExchangePtr&);
@@ -257,6 +259,7 @@ void CommitCount(Context&, const ExchangePtr&);
 void RecentScans(Context&, const ExchangePtr&);
 // system_routes.cpp
 void Screen(Context&, const ExchangePtr&);
+void Messages(Context&, const ExchangePtr&);
 void Health(Context&, const ExchangePtr&);
 void Metrics(Context&, const ExchangePtr&);
 void Events(Context&, const ExchangePtr&);

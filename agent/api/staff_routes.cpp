@@ -160,12 +160,37 @@ void ShowShift(Context& ctx, const ExchangePtr& x) {
       ctx, x, [id = *id](store::Store& s) { return s.shifts.GetShift(id); }, ShiftAnswer);
 }
 
+// The report as JSON, or with format=text as the text a till shows and a
+// printer prints (width=58|80, default 58), in the store's language and time.
 void ShiftReport(Context& ctx, const ExchangePtr& x) {
   auto id = ShiftId(x);
   if (!id) return;
+  auto query = QueryOf(*x);
+  if (!query) return x->Reply(ErrorAnswer(query.error()));
+  auto invalid = [&x](std::string what) {
+    x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field", std::move(what))));
+  };
+  bool text = false;
+  receipt::Width width = receipt::Width::mm58;
+  for (const auto& [key, value] : *query) {
+    if (key == "format" && (value == "json" || value == "text")) {
+      text = value == "text";
+    } else if (key == "width" && (value == "58" || value == "80")) {
+      width = value == "80" ? receipt::Width::mm80 : receipt::Width::mm58;
+    } else {
+      return invalid("format is json or text, width is 58 or 80 (got " + key.substr(0, 20) + ")");
+    }
+  }
   Read<store::ShiftReport>(
       ctx, x, [id = *id](store::Store& s) { return s.shifts.ReportOf(id); },
-      [](const store::ShiftReport& r) { return JsonAnswer(200, store::ShiftReportJson(r)); });
+      [&ctx, text, width](const store::ShiftReport& r) {
+        if (!text) return JsonAnswer(200, store::ShiftReportJson(r));
+        const auto options = PrintOptions(ctx.options, receipt::Encoding::utf8);
+        return Answer{200,
+                      receipt::ShiftReportText(r, width, options),
+                      "text/plain; charset=utf-8",
+                      {{"Cache-Control", "no-cache"}}};
+      });
 }
 
 void CloseShift(Context& ctx, const ExchangePtr& x) {

@@ -30,6 +30,27 @@ void Screen(Context& ctx, const ExchangePtr& x) {
                    {"Referrer-Policy", "no-referrer"}}});
 }
 
+// The message catalog in one language (locale=en|zh-CN, default the
+// store's): what the screens show. No token: the log-in screen needs it.
+void Messages(Context& ctx, const ExchangePtr& x) {
+  auto query = QueryOf(*x);
+  if (!query) return x->Reply(ErrorAnswer(query.error()));
+  i18n::Locale locale = ctx.options.locale;
+  for (const auto& [key, value] : *query) {
+    const auto parsed = key == "locale" ? i18n::ParseLocale(value) : std::nullopt;
+    if (!parsed) {
+      return x->Reply(ErrorAnswer(
+          MakeError(ErrorKind::invalid_request, "invalid_field", "locale is en or zh-CN")));
+    }
+    locale = *parsed;
+  }
+  const nlohmann::json body{{"locale", i18n::LocaleName(locale)},
+                            {"store_locale", i18n::LocaleName(ctx.options.locale)},
+                            {"locales", {"en", "zh-CN"}},
+                            {"messages", i18n::Messages(locale)}};
+  x->Reply(Answer{200, body.dump(), "application/json", {{"Cache-Control", "no-cache"}}});
+}
+
 namespace {
 
 // [{"name","state","waiting"}] of the printers, "" without any.

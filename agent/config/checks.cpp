@@ -12,6 +12,7 @@
 #include "codes.hpp"
 #include "config.hpp"
 #include "epcis.hpp"
+#include "i18n.hpp"
 
 namespace sa::config {
 namespace detail {
@@ -254,6 +255,10 @@ std::string CheckGln(std::string_view v) {
 
 std::string CheckUtcOffset(std::string_view v) {
   return epcis::ValidUtcOffset(v) ? std::string() : WithValue("must be +HH:MM or -HH:MM", v);
+}
+
+std::string CheckLocale(std::string_view v) {
+  return i18n::ParseLocale(v) ? std::string() : WithValue("must be en or zh-CN", v);
 }
 
 std::string CheckOnDiverted(std::string_view v) {

@@ -19,6 +19,7 @@ std::string CheckOptionalId(std::string_view v);  // "" or CheckId
 std::string CheckCurrency(std::string_view v);    // ISO 4217
 std::string CheckGln(std::string_view v);         // "" or 13 digits, GS1 check digit
 std::string CheckUtcOffset(std::string_view v);   // +HH:MM or -HH:MM
+std::string CheckLocale(std::string_view v);      // en or zh-CN
 std::string CheckBrandPattern(std::string_view v);
 std::string CheckOnDiverted(std::string_view v);
 // Files: a path is never opened here, only its characters are checked.

@@ -91,6 +91,7 @@ struct Config {
   std::string region;                   // store.region: "" (no diversion check) or an id
   std::string gln;                      // store.gln: "" or the store's GS1 GLN (EPCIS locations)
   std::string utc_offset = "+08:00";    // store.utc_offset: the store's offset, +HH:MM
+  std::string locale = "en";            // store.locale: en | zh-CN
   // [device]
   std::string device_id = "demo-till-1";  // device.id: same charset as store.id
   // [codes]

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,5 +83,7 @@ Expected<std::string> EventsOf(const Site& site, const Record& record);
 bool ValidGln(std::string_view gln);
 // An EPCIS eventTimeZoneOffset: +HH:MM or -HH:MM, at most 14 hours.
 bool ValidUtcOffset(std::string_view offset);
+// The same offset in minutes east of UTC (-03:30 -> -210); nothing when invalid.
+std::optional<int> UtcOffsetMinutes(std::string_view offset);
 
 }  // namespace sa::epcis

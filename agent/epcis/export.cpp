@@ -351,15 +351,18 @@ bool MovesUnits(std::string_view type) { return Mappers().count(type) > 0; }
 
 bool ValidGln(std::string_view gln) { return gln.size() == 13 && codes::Gs1CheckDigitOk(gln); }
 
-bool ValidUtcOffset(std::string_view offset) {
+std::optional<int> UtcOffsetMinutes(std::string_view offset) {
   auto digit = [&](std::size_t i) { return offset[i] >= '0' && offset[i] <= '9'; };
   if (offset.size() != 6 || (offset[0] != '+' && offset[0] != '-') || offset[3] != ':')
-    return false;
-  if (!digit(1) || !digit(2) || !digit(4) || !digit(5)) return false;
+    return std::nullopt;
+  if (!digit(1) || !digit(2) || !digit(4) || !digit(5)) return std::nullopt;
   const int hours = (offset[1] - '0') * 10 + (offset[2] - '0');
   const int minutes = (offset[4] - '0') * 10 + (offset[5] - '0');
-  return hours <= 14 && minutes < 60;
+  if (hours > 14 || minutes >= 60) return std::nullopt;
+  return (offset[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
 }
+
+bool ValidUtcOffset(std::string_view offset) { return UtcOffsetMinutes(offset).has_value(); }
 
 Expected<std::string> EventsOf(const Site& site, const Record& record) {
   auto events = Events(site, record);

@@ -246,41 +246,39 @@ std::string FormatLocalMinute(std::int64_t unix_ms, int tz_offset_min) {
 
 // ---- the receipt ------------------------------------------------------------
 
-std::string MethodLabel(std::string_view method) {
-  if (method == "cash") return "Cash";
-  if (method == "card") return "Card";
-  if (method == "wechat") return "WeChat Pay";
-  if (method == "alipay") return "Alipay";
-  if (method == "unionpay") return "UnionPay";
-  if (method == "voucher") return "Voucher";
-  return std::string(method);
+// A payment method as the receipt names it: "pay.{method}" in the catalog,
+// else the method's own name.
+std::string MethodLabel(std::string_view method, i18n::Locale locale) {
+  const std::string key = "pay." + std::string(method);
+  return i18n::Has(key) ? std::string(i18n::Text(locale, key)) : std::string(method);
 }
 
 bool PrintsClaim(const sa::store::Sale& sale, std::string_view claim_url) {
   return !claim_url.empty() && !sale.member && sale.status != "voided";
 }
 
-// What marks a reprint, at the top of the receipt.
-constexpr std::string_view kCopyMark = "COPY / 重印";
-
 Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
              const Options& options) {
   Layout out(Columns(width));
+  const i18n::Locale l = options.locale;
 
-  if (options.reprint) out.Centre(kCopyMark, Style::banner);
+  if (options.reprint) out.Centre(i18n::Text(l, "receipt.copy"), Style::banner);
   out.Centre(shop.name);
   out.Centre(shop.address);
   std::string ids;
-  if (!shop.store_id.empty()) ids += "Store " + shop.store_id;
-  if (!shop.device_id.empty()) ids += (ids.empty() ? "" : "  ") + ("Device " + shop.device_id);
+  if (!shop.store_id.empty()) ids += i18n::Format(l, "receipt.store", {{"id", shop.store_id}});
+  if (!shop.device_id.empty()) {
+    ids += (ids.empty() ? "" : "  ") + i18n::Format(l, "receipt.device", {{"id", shop.device_id}});
+  }
   out.Centre(ids);
-  if (sale.status == "voided") out.Centre("*** VOIDED ***");
-  if (sale.status == "open") out.Centre("*** NOT PAID ***");
+  if (sale.status == "voided") out.Centre(i18n::Text(l, "receipt.voided"));
+  if (sale.status == "open") out.Centre(i18n::Text(l, "receipt.not_paid"));
   out.Rule();
 
-  if (!sale.receipt_no.empty()) out.LeftRight("Receipt", sale.receipt_no);
-  out.LeftRight("Date", FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms),
-                                          options.tz_offset_min));
+  if (!sale.receipt_no.empty()) out.LeftRight(i18n::Text(l, "receipt.number"), sale.receipt_no);
+  out.LeftRight(
+      i18n::Text(l, "receipt.date"),
+      FormatLocalMinute(sale.closed_at_ms.value_or(sale.opened_at_ms), options.tz_offset_min));
   out.Rule();
 
   std::optional<std::int64_t> items = 0;
@@ -288,31 +286,49 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     out.Name(line.name.empty() ? line.gtin : line.name, 2);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(line.amount));
-    if (!line.serial.empty()) out.Plain("SN " + line.serial, false);
+    if (!line.serial.empty())
+      out.Plain(i18n::Format(l, "receipt.serial", {{"serial", line.serial}}), false);
     if (items) items = AddMinor(*items, line.qty);
   }
   out.Rule();
 
-  if (items) out.LeftRight("Items", std::to_string(*items));
-  out.LeftRight(sale.currency.empty() ? std::string("TOTAL") : "TOTAL " + sale.currency,
+  if (items) out.LeftRight(i18n::Text(l, "receipt.items"), std::to_string(*items));
+  const std::string total(i18n::Text(l, "receipt.total"));
+  out.LeftRight(sale.currency.empty() ? total : total + " " + sale.currency,
                 FormatMoney(sale.total), Style::bold);
-  for (const auto& p : sale.payments) out.LeftRight(MethodLabel(p.method), FormatMoney(p.amount));
-  if (sale.change) out.LeftRight("Change", FormatMoney(*sale.change));
+  for (const auto& p : sale.payments) {
+    out.LeftRight(MethodLabel(p.method, l), FormatMoney(p.amount));
+  }
+  if (sale.change) out.LeftRight(i18n::Text(l, "receipt.change"), FormatMoney(*sale.change));
 
   if (sale.member) {
     const auto& m = *sale.member;
     if (!m.member_id.empty()) {
-      out.LeftRight("Member", m.member_id);
+      out.LeftRight(i18n::Text(l, "receipt.member"), m.member_id);
     } else if (!m.phone_masked.empty()) {
       // The ledger keeps only the masked form; mask again should a full
       // number ever arrive here.
       const bool masked = m.phone_masked.find('*') != std::string::npos;
-      out.LeftRight("Member", masked ? m.phone_masked : sa::store::MaskPhone(m.phone_masked));
+      out.LeftRight(i18n::Text(l, "receipt.member"),
+                    masked ? m.phone_masked : sa::store::MaskPhone(m.phone_masked));
     }
   }
   if (PrintsClaim(sale, claim_url)) {
     out.Rule();
-    out.Plain("Claim: " + std::string(claim_url), false);
+    out.Plain(i18n::Format(l, "receipt.claim", {{"url", claim_url}}), false);
+  }
+  return out;
+}
+
+// The layout as plain text: centred rows padded with leading spaces.
+std::string AsText(const Layout& layout) {
+  std::string out;
+  for (const Row& row : layout.rows()) {
+    if (row.centred()) {
+      out += Spaces((layout.width() - static_cast<int>(DisplayColumns(row.text))) / 2);
+    }
+    out += row.text;
+    out += '\n';
   }
   return out;
 }
@@ -472,16 +488,49 @@ std::size_t DisplayColumns(std::string_view utf8) {
 
 std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
                  std::string_view claim_url, const Options& options) {
-  const Layout layout = Build(sale, shop, width, claim_url, options);
-  std::string out;
-  for (const Row& row : layout.rows()) {
-    if (row.centred()) {
-      out += Spaces((layout.width() - static_cast<int>(DisplayColumns(row.text))) / 2);
-    }
-    out += row.text;
-    out += '\n';
+  return AsText(Build(sale, shop, width, claim_url, options));
+}
+
+std::string ShiftReportText(const sa::store::ShiftReport& r, Width width, const Options& options) {
+  const i18n::Locale l = options.locale;
+  auto text = [l](std::string_view key) { return i18n::Text(l, key); };
+  auto count = [l](std::string_view key, std::int64_t n) {
+    return i18n::Format(l, key, {{"count", std::to_string(n)}});
+  };
+  auto at = [&options](std::int64_t ms) { return FormatLocalMinute(ms, options.tz_offset_min); };
+  Layout out(Columns(width));
+  out.Centre(text(r.closed_at_ms ? "report.z_title" : "report.x_title"), Style::banner);
+  out.Rule();
+  out.LeftRight(text("report.terminal"), r.terminal);
+  if (!r.cashier.empty()) out.LeftRight(text("report.cashier"), r.cashier);
+  out.LeftRight(text("report.opened"), at(r.opened_at_ms));
+  if (r.closed_at_ms) out.LeftRight(text("report.closed"), at(*r.closed_at_ms));
+  out.LeftRight(text("report.currency"), r.currency);
+  out.Rule();
+  out.LeftRight(count("report.sales", r.sales_count), FormatMoney(r.sales_total));
+  out.LeftRight(count("report.refunds", r.refunds_count), FormatMoney(r.refunds_total));
+  out.Plain(count("report.voids", r.voids_count));  // no money changed hands
+  out.LeftRight(count("report.post_voids", r.post_voids_count), FormatMoney(r.post_voids_total));
+  out.Rule();
+  out.Plain(text("report.by_method"));
+  for (const auto& m : r.by_method) {
+    out.LeftRight(
+        "  " + MethodLabel(m.method, l),
+        FormatMoney(m.sales) + " / " + FormatMoney(m.refunds) + " / " + FormatMoney(m.net));
   }
-  return out;
+  out.Rule();
+  out.Plain(text("report.drawer"));
+  auto indented = [&text](std::string_view key) { return "  " + std::string(text(key)); };
+  out.LeftRight(indented("report.opening_cash"), FormatMoney(r.opening_float));
+  out.LeftRight(indented("report.cash_taken"), FormatMoney(r.cash_sales));
+  out.LeftRight(indented("report.change_given"), FormatMoney(-r.change_given));
+  out.LeftRight(indented("report.cash_refunded"), FormatMoney(-r.cash_refunds));
+  out.LeftRight(indented("report.expected"), FormatMoney(r.expected_cash));
+  if (r.counted_cash) out.LeftRight(indented("report.counted"), FormatMoney(*r.counted_cash));
+  if (r.variance) out.LeftRight(indented("report.variance"), FormatMoney(*r.variance));
+  out.Rule();
+  out.LeftRight(text("report.pending"), std::to_string(r.pending_events));
+  return AsText(out);
 }
 
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,

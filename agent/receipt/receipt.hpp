@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "base.hpp"
+#include "i18n.hpp"
 #include "store.hpp"
 
 namespace sa::receipt {
@@ -46,9 +47,12 @@ std::string_view EncodingName(Encoding encoding);
 bool CanEncode(Encoding encoding);
 
 struct Options {
-  int tz_offset_min = 0;  // the date's offset from UTC (0 = UTC)
-  // A print after the sale's first one: "COPY / 重印" at the top, and no
-  // drawer kick.
+  int tz_offset_min = 0;  // the date's offset from UTC (0 = UTC); the store's: store.utc_offset
+  // The receipt's language (store.locale): its labels and payment methods
+  // from the message catalog (i18n::Text).
+  i18n::Locale locale = i18n::Locale::en;
+  // A print after the sale's first one: "COPY / 重印" ("重印 / COPY" in
+  // zh-CN) at the top, and no drawer kick.
   bool reprint = false;
   Encoding encoding = Encoding::gb18030;  // EscPos() only; Text() is UTF-8
 };
@@ -99,7 +103,8 @@ std::string FormatMoney(MinorUnits minor);
 std::size_t DisplayColumns(std::string_view utf8);
 
 // ---- the receipt ------------------------------------------------------------
-// Plain text, '\n' after every line, no line wider than Columns(width):
+// Plain text, '\n' after every line, no line wider than Columns(width), the
+// labels in options.locale (the English ones are shown here):
 //   "COPY / 重印" when options.reprint; shop name, address,
 //   "Store {store_id}  Device {device_id}" (centred, with leading spaces
 //   only); "*** VOIDED ***" / "*** NOT PAID ***" unless the sale is
@@ -138,5 +143,17 @@ std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
 // then ESC d 4 (feed) and GS V 66 0 (feed to the cutter, partial cut).
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
                    std::string_view claim_url, const Options& options = {});
+
+// ---- the shift report ---------------------------------------------------------
+// A shift's X report (open) or Z report (closed) as plain text for the
+// screen, storectl and the printer, in options.locale, its times "YYYY-MM-DD
+// HH:MM" shifted by options.tz_offset_min: the title; terminal, cashier,
+// opened, closed, currency; sales, refunds, voids and post-voids with their
+// counts and totals; per payment method sales / refunds / net; the cash
+// drawer (opening cash, cash taken, change given and cash refunded as
+// negatives, expected, and counted and variance once closed); the events
+// not yet synced.
+std::string ShiftReportText(const sa::store::ShiftReport& report, Width width,
+                            const Options& options = {});
 
 }  // namespace sa::receipt

@@ -18,6 +18,7 @@
 
 #include "agent.hpp"
 #include "codes.hpp"
+#include "epcis.hpp"
 #include "firmware_cfg.hpp"
 
 namespace {
@@ -272,6 +273,10 @@ Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& di
   o.shop.name = f.demo ? "Demo Store" : cfg.store_id;
   o.shop.store_id = cfg.store_id;
   o.shop.device_id = cfg.device_id;
+  // Both checked by the config: receipts and reports in the store's
+  // language and on its clock.
+  o.locale = i18n::ParseLocale(cfg.locale).value_or(i18n::Locale::en);
+  o.utc_offset_min = epcis::UtcOffsetMinutes(cfg.utc_offset).value_or(0);
   auto claim_key = dir.SecretKey("claim.key", 32);
   if (!claim_key) return claim_key.error();
   o.claim_key = *claim_key;

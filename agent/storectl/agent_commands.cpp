@@ -179,8 +179,8 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
     if (o.json && echo) {
       std::cout << body;
       if (body.empty() || body.back() != '\n') std::cout << "\n";
-    } else if (parsed.is_discarded()) {
-      if (echo) std::cout << body << "\n";
+    } else if (parsed.is_discarded()) {  // text (a report)
+      if (echo) std::cout << body << (body.empty() || body.back() != '\n' ? "\n" : "");
     } else {
       human(parsed);
     }

@@ -33,50 +33,12 @@ void PrintShift(const json& s) {
   std::cout << "\n";
 }
 
-// The X/Z report as text for a till's screen or a 58/80 mm printer (32 columns).
-void PrintReport(const json& r) {
-  auto row = [](const std::string& left, const std::string& right) {
-    const std::size_t width = 32;
-    const std::size_t pad =
-        left.size() + right.size() < width ? width - left.size() - right.size() : 1;
-    std::cout << left << std::string(pad, ' ') << right << "\n";
-  };
-  const bool closed = !Str(r, "closed_at").empty();
-  const std::string rule(32, '-');
-  std::cout << (closed ? "Z REPORT (shift closed)" : "X REPORT (shift open)") << "\n"
-            << rule << "\n";
-  row("terminal", Str(r, "terminal"));
-  if (const auto c = Str(r, "cashier"); !c.empty()) row("cashier", c);
-  row("opened", Str(r, "opened_at"));
-  if (closed) row("closed", Str(r, "closed_at"));
-  row("currency", Str(r, "currency"));
-  std::cout << rule << "\n";
-  const json sales = r.value("sales", json::object());
-  const json refunds = r.value("refunds", json::object());
-  const json voids = r.value("voids", json::object());
-  const json post_voids = r.value("post_voids", json::object());
-  row("sales  x" + Str(sales, "count"), Money(sales, "total"));
-  row("refunds  x" + Str(refunds, "count"), Money(refunds, "total"));
-  row("voids  x" + Str(voids, "count"), "");
-  row("post-voids  x" + Str(post_voids, "count"), Money(post_voids, "total"));
-  std::cout << rule << "\nby method (sales / refunds / net)\n";
-  for (const auto& m : Array(r, "by_method")) {
-    row("  " + Str(m, "method"),
-        Money(m, "sales") + " / " + Money(m, "refunds") + " / " + Money(m, "net"));
-  }
-  std::cout << rule << "\ncash drawer\n";
-  const json cash = r.value("cash", json::object());
-  row("  opening cash", Money(cash, "opening_float"));
-  row("  cash taken", Money(cash, "sales"));
-  row("  change given", "-" + Money(cash, "change_given"));
-  row("  cash refunded", "-" + Money(cash, "refunds"));
-  row("  expected", Money(cash, "expected"));
-  if (Int(cash, "counted")) {
-    row("  counted", Money(cash, "counted"));
-    row("  variance", Money(cash, "variance"));
-  }
-  std::cout << rule << "\n";
-  row("events not yet synced", Str(r, "pending_events"));
+// The X/Z report as the agent lays it out for a 58 mm printer, in the
+// store's language and time (GET /v1/shifts/{id}/report?format=text); the
+// report's JSON with --json.
+int PrintReport(const Options& o, const std::string& id) {
+  const std::string path = "/v1/shifts/" + PathSegment(id) + "/report";
+  return Call(o, Get(o.json ? path : path + "?format=text"), [](const json&) {});
 }
 
 }  // namespace
@@ -116,9 +78,9 @@ int ShiftOpen(const Options& o, const std::string& terminal, MinorUnits opening_
 
 int ShiftClose(const Options& o, const std::string& id, MinorUnits counted) {
   return Call(o, Post("/v1/shifts/" + PathSegment(id) + "/close", json{{"counted_cash", counted}}),
-              [](const json& j) {
+              [&o, &id](const json& j) {
                 PrintShift(j.value("shift", json::object()));
-                PrintReport(j.value("report", json::object()));
+                PrintReport(o, id);
                 for (const auto& w : Array(j, "warnings")) {
                   std::cerr << "storectl: warning: " << Str(w, "code") << ": " << Str(w, "message")
                             << "\n";
@@ -126,9 +88,7 @@ int ShiftClose(const Options& o, const std::string& id, MinorUnits counted) {
               });
 }
 
-int ShiftReport(const Options& o, const std::string& id) {
-  return Call(o, Get("/v1/shifts/" + PathSegment(id) + "/report"), PrintReport);
-}
+int ShiftReport(const Options& o, const std::string& id) { return PrintReport(o, id); }
 
 int ShiftList(const Options& o, const std::string& terminal, const std::string& status) {
   std::string query;

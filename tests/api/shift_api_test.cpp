@@ -794,3 +794,69 @@ TEST_CASE("shift open and close honour an Idempotency-Key", "[api][shift]") {
   CHECK(ErrorCode(shop.api.Post(close, R"({"counted_cash":1})", "close-key-1"), 409) ==
         "idempotency_key_reused");
 }
+
+TEST_CASE("a Chinese store (store.locale zh-CN, UTC+8): receipts, reports and the catalog",
+          "[api][i18n]") {
+  sa::testing::TempDir conf("sa-zh-conf");
+  const auto toml = conf.path() / "agent.toml";
+  std::ofstream(toml) << "[store]\nlocale = \"zh-CN\"\nutc_offset = \"+08:00\"\n";
+  Shop shop({"--config", toml.string()});
+  shop.AddCashier("ann", "4826");
+  Api ann = shop.As("ann", "4826", "till-1");
+  auto opened = ann.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":20000})");
+  REQUIRE(opened.status == 201);
+  const std::string sid = opened.json()["id"];
+  const json sale =
+      shop.Sell(ann, kScarf, "ZH1", json::array({{{"method", "cash"}, {"amount", 60000}}}));
+
+  // The receipt: Chinese labels, the sale's time on the store's clock.
+  auto receipt = shop.api.Get("/v1/sales/" + sale["id"].get<std::string>() + "/receipt?width=58");
+  REQUIRE(receipt.status == 200);
+  const std::string text = receipt.json()["text"];
+  INFO(text);
+  CHECK(text.find("合计 CNY") != std::string::npos);
+  CHECK(text.find("现金") != std::string::npos);
+  CHECK(text.find("找零") != std::string::npos);
+  CHECK(text.find("TOTAL") == std::string::npos);
+  const std::string closed = shop.Ledger("SELECT closed_at_ms FROM sales WHERE id = '" +
+                                         sale["id"].get<std::string>() + "'");
+  REQUIRE_FALSE(closed.empty());
+  const std::int64_t closed_ms = std::stoll(closed);
+  // What `TZ=Asia/Shanghai date -d @SECONDS '+%F %H:%M'` prints (no DST in China).
+  const std::time_t local = static_cast<std::time_t>(closed_ms / 1000 + 8 * 3600);
+  std::tm tm{};
+  REQUIRE(gmtime_r(&local, &tm));
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M", &tm);
+  CHECK(text.find(std::string("日期            ") + stamp) != std::string::npos);
+
+  // The X report as text, in Chinese, with the same clock.
+  auto x = ann.Get("/v1/shifts/" + sid + "/report?format=text");
+  REQUIRE(x.status == 200);
+  CHECK(x.Header("Content-Type") == "text/plain; charset=utf-8");
+  INFO(x.body);
+  CHECK(x.body.find("X 报表 (班次进行中)") != std::string::npos);
+  CHECK(x.body.find("销售  x1                  599.00") != std::string::npos);
+  CHECK(x.body.find("备用金                  200.00") != std::string::npos);
+  CHECK(ann.Get("/v1/shifts/" + sid + "/report?format=text&width=80")
+            .body.find("收银台                                    till-1") != std::string::npos);
+  CHECK(ann.Get("/v1/shifts/" + sid + "/report").json()["sales"]["count"] == 1);  // JSON as before
+  CHECK(ErrorCode(ann.Get("/v1/shifts/" + sid + "/report?format=pdf"), 400) == "invalid_field");
+  CHECK(ErrorCode(ann.Get("/v1/shifts/" + sid + "/report?width=57&format=text"), 400) ==
+        "invalid_field");
+  CHECK(ErrorCode(ann.Get("/v1/shifts/nope/report?format=text"), 404) == "shift_not_found");
+
+  // The screens' catalog: the store's language by default, without a token.
+  auto zh = sa::testing::Http("GET", shop.api.url + "/v1/messages");
+  REQUIRE(zh.status == 200);
+  CHECK(zh.json()["locale"] == "zh-CN");
+  CHECK(zh.json()["store_locale"] == "zh-CN");
+  CHECK(zh.json()["messages"]["receipt.total"] == "合计");
+  auto en = sa::testing::Http("GET", shop.api.url + "/v1/messages?locale=en");
+  REQUIRE(en.status == 200);
+  CHECK(en.json()["locale"] == "en");
+  CHECK(en.json()["messages"]["receipt.total"] == "TOTAL");
+  CHECK(en.json()["messages"].size() == zh.json()["messages"].size());
+  CHECK(ErrorCode(sa::testing::Http("GET", shop.api.url + "/v1/messages?locale=fr"), 400) ==
+        "invalid_field");
+}

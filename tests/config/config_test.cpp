@@ -326,6 +326,16 @@ TEST_CASE("store.gln and store.utc_offset: EPCIS locations and offsets") {
         "t.toml:2: stock.case_max_units must be between 1 and 100000 (got 0)");
 }
 
+TEST_CASE("store.locale: the store's language, en or zh-CN") {
+  CHECK(Ok("").locale == "en");
+  CHECK(Ok("[store]\nlocale = \"zh-CN\"\n").locale == "zh-CN");
+  for (const char* bad : {"zh", "zh-TW", "fr", ""}) {
+    INFO(bad);
+    CHECK(ErrorOf(std::string("[store]\nlocale = \"") + bad + "\"\n") ==
+          std::string("t.toml:2: store.locale must be en or zh-CN (got \"") + bad + "\")");
+  }
+}
+
 TEST_CASE("SplitListen and the listen keys") {
   using Split = std::pair<std::string, std::uint16_t>;
   CHECK(config::SplitListen("127.0.0.1:8787") == Split{"127.0.0.1", 8787});

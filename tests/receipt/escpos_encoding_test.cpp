@@ -368,3 +368,47 @@ TEST_CASE("encoding names: the config's words", "[receipt]") {
     CHECK(sa::receipt::CanEncode(e));  // Debian's libc6 ships the gconv modules
   }
 }
+
+TEST_CASE("zh-CN: the whole receipt in Chinese, on the store's clock, decoded from GB18030",
+          "[receipt][escpos][gb18030][i18n]") {
+  const Sale s = ChineseSale();  // closed 2026-11-22 10:04 UTC (date -u -d @1795341845)
+  const sa::receipt::Options zh{.tz_offset_min = 8 * 60, .locale = sa::i18n::Locale::zh_CN};
+  const std::string esc = sa::receipt::EscPos(s, ChineseShop(), Width::mm58, kUrl, zh);
+  const auto decoded = FromGb18030(TextPart(esc, Bytes({FS, '&'}), Bytes({FS, '.'})));
+  REQUIRE(decoded);
+  const std::vector<std::string> expected = {
+      "上海南京路旗舰店",
+      "南京东路 100 号",
+      "门店 SH01  设备 till-1",
+      "--------------------------------",
+      "小票号             till-1-000042",
+      "日期            2026-11-22 18:04",  // Beijing time, UTC+8
+      "--------------------------------",
+      "羊绒围巾",
+      "1 x 1299.00            1299.00",
+      "序列号 SN0001A",
+      "帆布托特包",
+      "2 x 199.00              398.00",
+      "--------------------------------",
+      "件数                           3",
+      "合计 CNY                 1697.00",
+      "现金                     1700.00",
+      "找零                        3.00",
+      "--------------------------------",
+      "扫码积分: https://c.example.com/",
+      "c/SAC1.abc.def",
+  };
+  CHECK(TrimmedLines(*decoded) == expected);
+  CHECK(TrimmedLines(sa::receipt::Text(s, ChineseShop(), Width::mm58, kUrl, zh)) == expected);
+  // A reprint is marked in the store's language too.
+  auto copy = zh;
+  copy.reprint = true;
+  CHECK(Lines(sa::receipt::Text(s, ChineseShop(), Width::mm58, kUrl, copy))
+            .front()
+            .find("重印 / COPY") != std::string::npos);
+  // The same sale in English, on UTC: the labels and the hour change, nothing else.
+  const auto en = TrimmedLines(sa::receipt::Text(s, ChineseShop(), Width::mm58, kUrl));
+  CHECK(en[4] == "Receipt            till-1-000042");
+  CHECK(en[5] == "Date            2026-11-22 10:04");
+  CHECK(en[14] == "TOTAL CNY                1697.00");
+}

@@ -534,3 +534,74 @@ TEST_CASE("control bytes and bad UTF-8 in names never reach the printer", "[rece
   CHECK(Count(esc, Bytes({0x1D, 'V'})) == 1);
   CHECK(esc.find(Bytes({0x1B, '@'})) == 0);
 }
+
+TEST_CASE("the X and Z reports as text: the store's language and clock, columns that add up",
+          "[receipt][report][i18n]") {
+  sa::store::ShiftReport r;
+  r.shift_id = "s1";
+  r.terminal = "till-1";
+  r.cashier = "c01";
+  r.currency = "CNY";
+  r.opened_at_ms = 1795341845000;  // 2026-11-22 10:04 UTC
+  r.sales_count = 3;
+  r.sales_total = 169700;
+  r.refunds_count = 1;
+  r.refunds_total = 19900;
+  r.voids_count = 2;
+  r.by_method = {{"cash", 120000, 19900, 100100}, {"wechat", 49700, 0, 49700}};
+  r.opening_float = 20000;
+  r.cash_sales = 130000;
+  r.change_given = 10000;
+  r.cash_refunds = 19900;
+  r.expected_cash = 120100;
+  r.pending_events = 4;
+
+  const sa::receipt::Options zh{.tz_offset_min = 480, .locale = sa::i18n::Locale::zh_CN};
+  const auto x = Lines(sa::receipt::ShiftReportText(r, Width::mm58, zh));
+  const std::vector<std::string> expected_x = {
+      "      X 报表 (班次进行中)",
+      "--------------------------------",
+      "收银台                    till-1",
+      "收银员                       c01",
+      "开班时间        2026-11-22 18:04",
+      "币种                         CNY",
+      "--------------------------------",
+      "销售  x3                 1697.00",
+      "退款  x1                  199.00",
+      "作废  x2",
+      "撤销交易  x0                0.00",
+      "--------------------------------",
+      "按支付方式 (销售 / 退款 / 净额)",
+      // Too wide for 58 mm on one line: the figures under the method.
+      "  现金",
+      "      1200.00 / 199.00 / 1001.00",
+      "  微信支付",
+      "          497.00 / 0.00 / 497.00",
+      "--------------------------------",
+      "钱箱",
+      "  备用金                  200.00",
+      "  收取现金               1300.00",
+      "  找零                   -100.00",
+      "  现金退款               -199.00",
+      "  应有现金               1201.00",
+      "--------------------------------",
+      "未同步事件                     4",
+  };
+  CHECK(x == expected_x);
+  for (const auto& line : x) CHECK(sa::receipt::DisplayColumns(line) <= 32);
+  // On 80 mm paper a method's figures fit beside it.
+  const auto wide = Lines(sa::receipt::ShiftReportText(r, Width::mm80, zh));
+  CHECK(std::find(wide.begin(), wide.end(), "  现金                1200.00 / 199.00 / 1001.00") !=
+        wide.end());
+
+  // Closed: the Z report, with its close time, the count and the variance.
+  r.closed_at_ms = r.opened_at_ms + 8 * 3600 * 1000;
+  r.counted_cash = 120000;
+  r.variance = -100;
+  const auto z = Lines(sa::receipt::ShiftReportText(r, Width::mm58, {}));
+  CHECK(z.front().find("Z REPORT (shift closed)") != std::string::npos);
+  CHECK(z[4] == "opened          2026-11-22 10:04");
+  CHECK(z[5] == "closed          2026-11-22 18:04");
+  CHECK(std::find(z.begin(), z.end(), "  counted                1200.00") != z.end());
+  CHECK(std::find(z.begin(), z.end(), "  variance                 -1.00") != z.end());
+}
