@@ -203,6 +203,125 @@ void PrintReceipt(Context& ctx, const ExchangePtr& x) {
   });
 }
 
+// ---- refund receipts -----------------------------------------------------------
+
+namespace {
+
+Expected<store::RefundSlip> RefundSlipOf(store::Store& s, const std::string& id) {
+  return s.sales.GetRefundSlip(id);
+}
+
+// The refund's receipt into the queue of its till's printer: the print
+// after the refund is the original (with the drawer kick when cash went
+// back), one asked for later a marked copy.
+void QueueRefund(Context& ctx, const std::string& refund_id, bool asked,
+                 std::function<void(Expected<std::string>)> done) {
+  ctx.parts.writer.Submit<store::RefundSlip>(
+      ledger::Durability::relaxed,
+      [refund_id](store::Store& s) { return RefundSlipOf(s, refund_id); },
+      [&ctx, refund_id, asked, done](Expected<store::RefundSlip> slip) {
+        if (!slip) return done(slip.error());
+        if (!ctx.options.hardware.queue_receipt) {
+          return done(MakeError(ErrorKind::conflict, "no_printer",
+                                "no receipt printer is configured ([printer] target)"));
+        }
+        const std::weak_ptr<int> life = ctx.alive;
+        ReceiptJob job;
+        job.sale_id = slip->refund.sale_id;
+        job.refund_id = refund_id;
+        job.terminal = slip->terminal;
+        job.asked = asked;
+        job.make_bytes = [&ctx, life, slip = *slip, asked](
+                             receipt::Width width, receipt::Encoding encoding,
+                             std::function<void(Expected<std::string>)> bytes) {
+          if (life.expired()) {
+            return bytes(MakeError(ErrorKind::unavailable, "agent_stopping", "the agent stops"));
+          }
+          receipt::Options options = PrintOptions(ctx.options, encoding);
+          options.reprint = asked;
+          bytes(receipt::RefundEscPos(slip, ctx.options.shop, width, options));
+        };
+        job.not_taken = [] {};
+        job.attempted = [&ctx, life, refund_id](const PrintAttempt& a) {
+          if (life.expired()) return;
+          nlohmann::json event = nlohmann::json::parse(AttemptJson(refund_id, a));
+          event.erase("sale_id");
+          event["refund_id"] = refund_id;
+          ctx.events.Printed(event.dump());
+          if (a.state == "printed") return;
+          ctx.log.Warn("refund receipt not printed", {{"refund_id", refund_id},
+                                                      {"printer", a.printer},
+                                                      {"state", a.state},
+                                                      {"reason", a.reason},
+                                                      {"why", a.detail}});
+        };
+        auto queued = ctx.options.hardware.queue_receipt(
+            std::move(job), [life, refund_id, done](const PrintAttempt& a) {
+              if (life.expired()) return;
+              if (a.state == "printed") {
+                return done(nlohmann::json{{"refund_id", refund_id},
+                                           {"printed", true},
+                                           {"bytes", a.bytes},
+                                           {"printer", a.printer},
+                                           {"job", a.job},
+                                           {"state", a.state},
+                                           {"attempts", a.attempts}}
+                                .dump());
+              }
+              done(MakeError(ErrorKind::unavailable, "printer_unavailable",
+                             "the receipt printer " + a.printer + ": " + a.detail +
+                                 (a.state == "queued" ? " (the receipt waits in its queue)" : ""),
+                             a.reason));
+            });
+        if (!queued) done(queued.error());
+      });
+}
+
+}  // namespace
+
+void PrintRefund(Context& ctx, const std::string& refund_id,
+                 std::function<void(Expected<std::string>)> done) {
+  QueueRefund(ctx, refund_id, /*asked=*/false, std::move(done));
+}
+
+void ShowRefundReceipt(Context& ctx, const ExchangePtr& x) {
+  auto query = QueryOf(*x);
+  if (!query) return x->Reply(ErrorAnswer(query.error()));
+  receipt::Width width = receipt::Width::mm80;
+  receipt::Options options = PrintOptions(ctx.options, ctx.options.hardware.print_encoding);
+  for (const auto& [key, value] : *query) {
+    if (key == "width" && (value == "58" || value == "80")) {
+      width = value == "58" ? receipt::Width::mm58 : receipt::Width::mm80;
+    } else if (key == "copy" && (value == "0" || value == "1")) {
+      options.reprint = value == "1";
+    } else {
+      return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field",
+                                            "width is 58 or 80, copy is 0 or 1")));
+    }
+  }
+  Read<store::RefundSlip>(
+      ctx, x, [id = x->params[0]](store::Store& s) { return RefundSlipOf(s, id); },
+      [&ctx, width, options](const store::RefundSlip& slip) {
+        const std::string esc = receipt::RefundEscPos(slip, ctx.options.shop, width, options);
+        const crypto::Bytes bytes(esc.begin(), esc.end());
+        const nlohmann::json body{
+            {"refund_id", slip.refund.id},
+            {"sale_id", slip.refund.sale_id},
+            {"receipt_no", slip.sale_receipt_no},
+            {"width", width == receipt::Width::mm58 ? 58 : 80},
+            {"text", receipt::RefundText(slip, ctx.options.shop, width, options)},
+            {"escpos_base64", crypto::Base64UrlEncode(bytes)}};
+        return JsonAnswer(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      });
+}
+
+void PrintRefundReceipt(Context& ctx, const ExchangePtr& x) {
+  if (auto ok = request::Nothing(x->body()); !ok) return x->Reply(ErrorAnswer(ok.error()));
+  QueueRefund(ctx, x->params[0], /*asked=*/true, [x](Expected<std::string> printed) {
+    x->Reply(printed ? JsonAnswer(200, *printed) : ErrorAnswer(printed.error()));
+  });
+}
+
 // The receipt's claim URL as a QR code (image/svg+xml) for the screen.
 void ClaimQr(Context& ctx, const ExchangePtr& x) {
   ctx.parts.writer.Submit<ReceiptSale>(

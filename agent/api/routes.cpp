@@ -53,6 +53,8 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/reservations/{id}/ship", A::caller, &ShipOrder},
       {"POST", "/v1/reservations/{id}/handover", A::caller, &HandOverOrder},
       {"POST", "/v1/refunds", A::caller, &Refund},
+      {"GET", "/v1/refunds/{id}/receipt", A::caller, &ShowRefundReceipt},
+      {"POST", "/v1/refunds/{id}/print", A::caller, &PrintRefundReceipt},
       {"POST", "/v1/exchanges", A::caller, &ExchangeSale},
       {"GET", "/v1/online-orders", A::caller, &FindOnlineOrder},
       {"POST", "/v1/online-returns", A::caller, &ReturnOnlineOrder},

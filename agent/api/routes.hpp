@@ -223,6 +223,11 @@ receipt::Options PrintOptions(const Options& options, receipt::Encoding encoding
 void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);
 void ClaimQr(Context&, const ExchangePtr&);
+void ShowRefundReceipt(Context&, const ExchangePtr&);
+void PrintRefundReceipt(Context&, const ExchangePtr&);
+// Prints a refund's receipt after the refund; `done` on the loop.
+void PrintRefund(Context& ctx, const std::string& refund_id,
+                 std::function<void(Expected<std::string>)> done);
 // Prints a completed sale's receipt (after completion, or asked for); `done` on the loop.
 void PrintSale(Context& ctx, const std::string& sale_id,
                std::function<void(Expected<std::string>)> done);

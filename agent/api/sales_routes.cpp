@@ -198,6 +198,10 @@ void Refund(Context& ctx, const ExchangePtr& x) {
               if (!r) return;
               ++ctx.counters.refunds;
               ctx.events.EventWritten();
+              // Durable (answered): the refund receipt may print.
+              if (ctx.options.hardware.print && ctx.options.hardware.auto_print) {
+                PrintRefund(ctx, r->id, [](Expected<std::string>) {});
+              }
             });
       });
 }

@@ -257,11 +257,10 @@ bool PrintsClaim(const sa::store::Sale& sale, std::string_view claim_url) {
   return !claim_url.empty() && !sale.member && sale.status != "voided";
 }
 
-Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
-             const Options& options) {
-  Layout out(Columns(width));
+// The top of every receipt: the COPY mark of a reprint, the shop's name,
+// address and ids.
+void Header(Layout& out, const Shop& shop, const Options& options) {
   const i18n::Locale l = options.locale;
-
   if (options.reprint) out.Centre(i18n::Text(l, "receipt.copy"), Style::banner);
   out.Centre(shop.name);
   out.Centre(shop.address);
@@ -271,6 +270,14 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     ids += (ids.empty() ? "" : "  ") + i18n::Format(l, "receipt.device", {{"id", shop.device_id}});
   }
   out.Centre(ids);
+}
+
+Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
+             const Options& options) {
+  Layout out(Columns(width));
+  const i18n::Locale l = options.locale;
+
+  Header(out, shop, options);
   if (sale.status == "voided") out.Centre(i18n::Text(l, "receipt.voided"));
   if (sale.status == "open") out.Centre(i18n::Text(l, "receipt.not_paid"));
   out.Rule();
@@ -359,6 +366,93 @@ std::string Encode(std::string_view text, detail::Encoder& encoder) {
 
 // Byte-mode capacity of a QR symbol, version 40, error correction M.
 constexpr std::size_t kQrMaxBytes = 2331;
+
+// A layout as an ESC/POS job (EscPos() says what it holds): the drawer kick
+// when `drawer`, and `qr_url` as a QR code when it is not empty.
+std::string EscPosOf(const Layout& layout, Width width, Encoding encoding, bool drawer,
+                     std::string_view qr_url) {
+  constexpr int ESC = 0x1B;
+  constexpr int FS = 0x1C;
+  constexpr int GS = 0x1D;
+  detail::Encoder encoder(encoding);
+  std::string out;
+  Append(out, {ESC, '@'});
+  if (drawer) out += kDrawerKick;
+  switch (encoding) {
+    case Encoding::gb18030: Append(out, {FS, '&'}); break;             // Chinese mode on
+    case Encoding::cp437: Append(out, {FS, '.', ESC, 't', 0}); break;  // off; PC437
+    case Encoding::utf8: break;
+  }
+  bool centred = false;
+  for (const Row& row : layout.rows()) {
+    if (row.centred() != centred) {
+      centred = row.centred();
+      Append(out, {ESC, 'a', centred ? 1 : 0});
+    }
+    if (row.bold()) Append(out, {ESC, 'E', 1});
+    out += Encode(row.text, encoder);
+    out += '\n';
+    if (row.bold()) Append(out, {ESC, 'E', 0});
+  }
+  if (centred) Append(out, {ESC, 'a', 0});
+  // Leave Chinese mode: the printer is left in its single-byte mode for
+  // whatever prints next (a job from another program, a Z report).
+  if (encoding == Encoding::gb18030) Append(out, {FS, '.'});
+
+  if (!qr_url.empty() && qr_url.size() <= kQrMaxBytes) {
+    const std::size_t n = qr_url.size() + 3;
+    Append(out, {ESC, 'a', 1});
+    Append(out, {GS, '(', 'k', 4, 0, 49, 65, 50, 0});                         // model 2
+    Append(out, {GS, '(', 'k', 3, 0, 49, 67, width == Width::mm80 ? 6 : 4});  // module size
+    Append(out, {GS, '(', 'k', 3, 0, 49, 69, 49});                            // EC level M
+    Append(out, {GS, '(', 'k', static_cast<int>(n & 0xFF), static_cast<int>(n >> 8), 49, 80, 48});
+    out += qr_url;                                  // store data
+    Append(out, {GS, '(', 'k', 3, 0, 49, 81, 48});  // print
+    out += '\n';
+    Append(out, {ESC, 'a', 0});
+  }
+  Append(out, {ESC, 'd', 4});     // print and feed 4 lines
+  Append(out, {GS, 'V', 66, 0});  // feed to the cutter, partial cut
+  return out;
+}
+
+// A refund's receipt: the sale's header, then what came back and how the
+// money went back, as negative amounts.
+Layout BuildRefund(const sa::store::RefundSlip& slip, const Shop& shop, Width width,
+                   const Options& options) {
+  Layout out(Columns(width));
+  const i18n::Locale l = options.locale;
+  Header(out, shop, options);
+  out.Centre(i18n::Text(l, slip.kind == "void" ? "receipt.post_void" : "receipt.refund"),
+             Style::banner);
+  out.Rule();
+  out.LeftRight(i18n::Text(l, "receipt.original"), slip.sale_receipt_no);
+  out.LeftRight(i18n::Text(l, "receipt.date"),
+                FormatLocalMinute(slip.at_ms, options.tz_offset_min));
+  out.Rule();
+  std::int64_t items = 0;
+  for (const auto& line : slip.lines) {
+    out.Name(line.name.empty() ? line.gtin : line.name, 2);
+    out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
+                  FormatMoney(-line.amount));
+    if (!line.serial.empty()) {
+      out.Plain(i18n::Format(l, "receipt.serial", {{"serial", line.serial}}), false);
+    }
+    items += line.qty;  // bounded: quantities of one sale's lines
+  }
+  out.Rule();
+  out.LeftRight(i18n::Text(l, "receipt.items"), std::to_string(items));
+  const std::string total(i18n::Text(l, "receipt.refund_total"));
+  out.LeftRight(slip.refund.currency.empty() ? total : total + " " + slip.refund.currency,
+                FormatMoney(-slip.refund.amount), Style::bold);
+  for (const auto& p : slip.refund.payments) {
+    out.LeftRight(MethodLabel(p.method, l), FormatMoney(-p.amount));
+  }
+  if (slip.refund.approved && !slip.refund.approved->manager.empty()) {
+    out.LeftRight(i18n::Text(l, "receipt.approved_by"), slip.refund.approved->manager);
+  }
+  return out;
+}
 
 // ---- claim token -------------------------------------------------------------
 
@@ -535,50 +629,22 @@ std::string ShiftReportText(const sa::store::ShiftReport& r, Width width, const 
 
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
                    std::string_view claim_url, const Options& options) {
-  constexpr int ESC = 0x1B;
-  constexpr int FS = 0x1C;
-  constexpr int GS = 0x1D;
-  const Layout layout = Build(sale, shop, width, claim_url, options);
-  detail::Encoder encoder(options.encoding);
-  std::string out;
-  Append(out, {ESC, '@'});
-  if (OpensDrawer(sale, options)) out += kDrawerKick;
-  switch (options.encoding) {
-    case Encoding::gb18030: Append(out, {FS, '&'}); break;             // Chinese mode on
-    case Encoding::cp437: Append(out, {FS, '.', ESC, 't', 0}); break;  // off; PC437
-    case Encoding::utf8: break;
-  }
-  bool centred = false;
-  for (const Row& row : layout.rows()) {
-    if (row.centred() != centred) {
-      centred = row.centred();
-      Append(out, {ESC, 'a', centred ? 1 : 0});
-    }
-    if (row.bold()) Append(out, {ESC, 'E', 1});
-    out += Encode(row.text, encoder);
-    out += '\n';
-    if (row.bold()) Append(out, {ESC, 'E', 0});
-  }
-  if (centred) Append(out, {ESC, 'a', 0});
-  // Leave Chinese mode: the printer is left in its single-byte mode for
-  // whatever prints next (a job from another program, a Z report).
-  if (options.encoding == Encoding::gb18030) Append(out, {FS, '.'});
+  return EscPosOf(Build(sale, shop, width, claim_url, options), width, options.encoding,
+                  OpensDrawer(sale, options),
+                  PrintsClaim(sale, claim_url) ? claim_url : std::string_view());
+}
 
-  if (PrintsClaim(sale, claim_url) && claim_url.size() <= kQrMaxBytes) {
-    const std::size_t n = claim_url.size() + 3;
-    Append(out, {ESC, 'a', 1});
-    Append(out, {GS, '(', 'k', 4, 0, 49, 65, 50, 0});                         // model 2
-    Append(out, {GS, '(', 'k', 3, 0, 49, 67, width == Width::mm80 ? 6 : 4});  // module size
-    Append(out, {GS, '(', 'k', 3, 0, 49, 69, 49});                            // EC level M
-    Append(out, {GS, '(', 'k', static_cast<int>(n & 0xFF), static_cast<int>(n >> 8), 49, 80, 48});
-    out += claim_url;                               // store data
-    Append(out, {GS, '(', 'k', 3, 0, 49, 81, 48});  // print
-    out += '\n';
-    Append(out, {ESC, 'a', 0});
-  }
-  Append(out, {ESC, 'd', 4});     // print and feed 4 lines
-  Append(out, {GS, 'V', 66, 0});  // feed to the cutter, partial cut
-  return out;
+std::string RefundText(const sa::store::RefundSlip& slip, const Shop& shop, Width width,
+                       const Options& options) {
+  return AsText(BuildRefund(slip, shop, width, options));
+}
+
+std::string RefundEscPos(const sa::store::RefundSlip& slip, const Shop& shop, Width width,
+                         const Options& options) {
+  bool cash = false;
+  for (const auto& p : slip.refund.payments) cash = cash || p.method == "cash";
+  return EscPosOf(BuildRefund(slip, shop, width, options), width, options.encoding,
+                  cash && !options.reprint, {});
 }
 
 }  // namespace sa::receipt

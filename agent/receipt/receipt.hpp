@@ -144,6 +144,19 @@ std::string Text(const sa::store::Sale& sale, const Shop& shop, Width width,
 std::string EscPos(const sa::store::Sale& sale, const Shop& shop, Width width,
                    std::string_view claim_url, const Options& options = {});
 
+// ---- the refund receipt -------------------------------------------------------
+// A refund's (or post-void's) receipt, as Text() lays a sale's out: the
+// header; "*** REFUND ***" ("*** POST-VOID ***"); the original receipt
+// number and the refund's date; each line that came back with its quantity
+// and a negative amount (and its serial); the item count; the refund total,
+// negative; each method the money went back by, negative; the approving
+// manager. RefundEscPos is the same as ESC/POS, as EscPos() makes it, with
+// the drawer kick when cash goes back (not on a reprint) and no QR code.
+std::string RefundText(const sa::store::RefundSlip& slip, const Shop& shop, Width width,
+                       const Options& options = {});
+std::string RefundEscPos(const sa::store::RefundSlip& slip, const Shop& shop, Width width,
+                         const Options& options = {});
+
 // ---- the shift report ---------------------------------------------------------
 // A shift's X report (open) or Z report (closed) as plain text for the
 // screen, storectl and the printer, in options.locale, its times "YYYY-MM-DD

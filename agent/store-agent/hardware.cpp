@@ -230,7 +230,8 @@ Expected<void> Hardware::QueueReceipt(api::ReceiptJob receipt,
   const receipt::Encoding encoding =
       receipt::ParseEncoding(printer->config.encoding).value_or(receipt::Encoding::gb18030);
   drivers::QueueJob job;
-  job.label = receipt.sale_id;
+  // A refund's receipt is labelled "refund/{id}" in the queue.
+  job.label = receipt.refund_id.empty() ? receipt.sale_id : "refund/" + receipt.refund_id;
   job.retry = !receipt.asked;
   job.make_bytes = [make = std::move(receipt.make_bytes), width,
                     encoding](std::function<void(Expected<std::string>)> bytes) {
@@ -264,8 +265,9 @@ std::string Hardware::PrintersJson() const {
                  q.checked_at_ms > 0 ? json(FormatTimestamp(q.checked_at_ms)) : json(nullptr)}};
     json queue = json::array();
     for (const drivers::JobView& j : q.jobs) {
+      const bool refund = j.label.rfind("refund/", 0) == 0;
       queue.push_back(json{{"job", j.id},
-                           {"sale_id", j.label},
+                           {refund ? "refund_id" : "sale_id", refund ? j.label.substr(7) : j.label},
                            {"state", drivers::Name(j.state)},
                            {"reason", j.reason.empty() ? json(nullptr) : json(j.reason)},
                            {"detail", j.detail},

@@ -224,6 +224,75 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "a refund's receipt prints on the till's printer after the refund: in the store's language, "
+    "the drawer opened for the cash going back, a later print a marked copy",
+    "[printer][queue][refund]") {
+  TempDir tmp;
+  FakePrinter fake;
+  Agent a(tmp.path() / "data",
+          std::string("[store]\nlocale = \"zh-CN\"\n") + "[printers.front]\ntarget = \"" +
+              fake.target() + "\"\nwidth_mm = 58\n" + "[terminals.till-1]\nprinter = \"front\"\n");
+  const auto codes = sa::testing::DemoCodes(SA_STORECTL, tmp.path() / "data", 1);
+  EventStreamClient events(a.api);
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  const std::string sale = Sell(a.api, "till-1", codes[0]);
+  WaitForPrinterEvent(events, sale, [](const json& j) { return j.value("printed", false); });
+  const std::string sold = fake.received();
+  const std::string serial = a.api.Get("/v1/sales/" + sale).json().at("lines").at(0).at("serial");
+
+  const auto refunded = a.api.Post(
+      "/v1/refunds", json{{"sale_id", sale}, {"serials", {serial}}, {"terminal", "till-1"}}.dump());
+  REQUIRE(refunded.status == 201);
+  const std::string refund = refunded.json().at("id");
+  INFO("events so far:\n" << events.data());
+  REQUIRE(events.WaitFor([&](const std::string& d) {
+    return !FindEvent(d, "printer", [&](const json& j) {
+              return j.value("refund_id", "") == refund && j.value("printed", false);
+            }).is_null();
+  }));
+
+  auto slip = [&](const std::string& query) {
+    const auto r = a.api.Get("/v1/refunds/" + refund + "/receipt?width=58" + query);
+    REQUIRE(r.status == 200);
+    CHECK(r.json().at("sale_id") == sale);
+    const auto bytes = sa::crypto::Base64UrlDecode(r.json().at("escpos_base64").get<std::string>());
+    REQUIRE(bytes);
+    return std::make_pair(r.json().at("text").get<std::string>(),
+                          std::string(bytes->begin(), bytes->end()));
+  };
+  const std::string kDrawerKick("\x1b\x70\x00\x19\xfa", 5);  // ESC p 0 25 250
+  const auto [text, original] = slip("");
+  INFO(text);
+  CHECK(text.find("*** 退款 ***") != std::string::npos);
+  CHECK(text.find("退款合计 CNY") != std::string::npos);
+  CHECK(text.find("序列号 " + serial) != std::string::npos);
+  CHECK(text.find("现金") != std::string::npos);
+  // Printed once, after the sale's receipt, as the original: the drawer
+  // opens for the cash going back, and the text is GB18030 ("退款").
+  CHECK(fake.received() == sold + original);
+  CHECK(original.find(kDrawerKick) != std::string::npos);
+  CHECK(original.find("\xcd\xcb\xbf\xee") != std::string::npos);
+  CHECK(original.find("退款") == std::string::npos);
+
+  // Asked for again: a copy, marked, and the drawer stays shut.
+  const auto again = a.api.Post("/v1/refunds/" + refund + "/print", "{}");
+  REQUIRE(again.status == 200);
+  CHECK(again.json().at("refund_id") == refund);
+  const auto [copy_text, copy] = slip("&copy=1");
+  CHECK(copy_text.find("重印 / COPY") != std::string::npos);
+  CHECK(copy.find(kDrawerKick) == std::string::npos);
+  CHECK(fake.received() == sold + original + copy);
+
+  // Bad input changes nothing and prints nothing.
+  CHECK(a.api.Get("/v1/refunds/nope/receipt").status == 404);
+  CHECK(a.api.Get("/v1/refunds/nope/receipt").json()["error"]["code"] == "refund_not_found");
+  CHECK(a.api.Get("/v1/refunds/" + refund + "/receipt?width=57").status == 400);
+  CHECK(a.api.Post("/v1/refunds/nope/print", "{}").status == 404);
+  CHECK(fake.received() == sold + original + copy);
+}
+
 TEST_CASE("a printer that answers nothing does not block a sale: its receipt is sent anyway",
           "[printer][queue]") {
   TempDir tmp;

@@ -412,3 +412,72 @@ TEST_CASE("zh-CN: the whole receipt in Chinese, on the store's clock, decoded fr
   CHECK(en[5] == "Date            2026-11-22 10:04");
   CHECK(en[14] == "TOTAL CNY                1697.00");
 }
+
+TEST_CASE("a refund's receipt: what came back and how the money went back, negative",
+          "[receipt][refund][i18n]") {
+  sa::store::RefundSlip slip;
+  slip.refund.id = "0190f3a2-0000-7000-8000-00000000r001";
+  slip.refund.sale_id = "0190f3a2-7c1e-7b3a-9f00-0123456789ab";
+  slip.refund.currency = "CNY";
+  slip.refund.amount = 149800;  // the scarf and one of the two totes
+  slip.refund.payments = {{"cash", 100000, ""}, {"wechat", 49800, "WX123"}};
+  slip.refund.approved = sa::store::Approval{"mia", "pin"};
+  slip.kind = "refund";
+  slip.sale_receipt_no = "till-1-000042";
+  slip.terminal = "till-1";
+  slip.at_ms = 1795341845000;  // 2026-11-22 10:04 UTC
+  slip.lines = {MakeLine("羊绒围巾", "SN0001A", 129900, 1), MakeLine("帆布托特包", "", 19900, 1)};
+
+  const sa::receipt::Options zh{.tz_offset_min = 480, .locale = sa::i18n::Locale::zh_CN};
+  const std::vector<std::string> expected = {
+      "上海南京路旗舰店",
+      "南京东路 100 号",
+      "门店 SH01  设备 till-1",
+      "*** 退款 ***",
+      "--------------------------------",
+      "原小票号           till-1-000042",
+      "日期            2026-11-22 18:04",
+      "--------------------------------",
+      "羊绒围巾",
+      "1 x 1299.00           -1299.00",
+      "序列号 SN0001A",
+      "帆布托特包",
+      "1 x 199.00             -199.00",
+      "--------------------------------",
+      "件数                           2",
+      "退款合计 CNY            -1498.00",
+      "现金                    -1000.00",
+      "微信支付                 -498.00",
+      "授权店长                     mia",
+  };
+  const std::string text = sa::receipt::RefundText(slip, ChineseShop(), Width::mm58, zh);
+  CHECK(TrimmedLines(text) == expected);
+  for (const auto& line : Lines(text)) CHECK(sa::receipt::DisplayColumns(line) <= 32);
+
+  // As ESC/POS: GB18030 that decodes to the same lines, the drawer kick
+  // (cash goes back), no QR code; a reprint is marked and keeps the drawer shut.
+  const std::string esc = sa::receipt::RefundEscPos(slip, ChineseShop(), Width::mm58, zh);
+  CHECK(esc.substr(2, sa::receipt::kDrawerKick.size()) == sa::receipt::kDrawerKick);
+  CHECK(esc.find(Bytes({GS, '(', 'k'})) == std::string::npos);
+  const auto decoded = FromGb18030(TextPart(esc, Bytes({FS, '&'}), Bytes({FS, '.'})));
+  REQUIRE(decoded);
+  CHECK(TrimmedLines(*decoded) == expected);
+  auto copy = zh;
+  copy.reprint = true;
+  const std::string reprint = sa::receipt::RefundEscPos(slip, ChineseShop(), Width::mm58, copy);
+  CHECK(reprint.find(std::string(sa::receipt::kDrawerKick)) == std::string::npos);
+  CHECK(TrimmedLines(sa::receipt::RefundText(slip, ChineseShop(), Width::mm58, copy)).front() ==
+        "重印 / COPY");
+
+  // A card refund opens no drawer; a post-void says so; English labels.
+  slip.refund.payments = {{"card", 149800, "T1"}};
+  slip.kind = "void";
+  CHECK(sa::receipt::RefundEscPos(slip, ChineseShop(), Width::mm58, zh)
+            .find(std::string(sa::receipt::kDrawerKick)) == std::string::npos);
+  const auto en = TrimmedLines(sa::receipt::RefundText(slip, ChineseShop(), Width::mm58));
+  CHECK(en[3] == "*** POST-VOID ***");
+  CHECK(en[5] == "Original receipt   till-1-000042");
+  CHECK(en[15] == "REFUND TOTAL CNY        -1498.00");
+  CHECK(en[16] == "Card                    -1498.00");
+  CHECK(en[17] == "Approved by                  mia");
+}

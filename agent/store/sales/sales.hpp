@@ -127,6 +127,19 @@ struct Exchange {
   MinorUnits difference = 0;  // sale.total - returned.amount
 };
 
+// A refund (or post-void) as its receipt shows it: what of which sale came
+// back and how the money went back.
+struct RefundSlip {
+  Refund refund;     // id, sale_id, amount, currency, approved, payments
+  std::string kind;  // refund | void (a post-void)
+  std::string sale_receipt_no;
+  std::string terminal;  // where it was refunded
+  std::string cashier;
+  std::int64_t at_ms = 0;
+  // The sale's lines that came back: qty is how many, amount unit_price x qty.
+  std::vector<Line> lines;
+};
+
 // A line of a sale and how much of it a refund or post-void takes back.
 struct LineBack {
   const Line* line = nullptr;
@@ -209,6 +222,8 @@ class Sales {
   // The original never reached the paper (the printer refused it): the next
   // print is the original again. Nothing for a copy.
   Expected<void> UnclaimPrint(std::string_view sale_id);
+  // A refund's receipt: refund_not_found for an unknown id.
+  Expected<RefundSlip> GetRefundSlip(std::string_view refund_id);
   // A sale by its receipt number (what the receipt prints and its QR
   // carries): invalid_receipt_no for what is not one, receipt_other_device
   // for another device's, receipt_not_found for one this device never printed.
