@@ -2,7 +2,10 @@
 // The cashier screen (served at /): log in, open the till, sell (scans from
 // the till's scanner arrive over /v1/events; a keyboard-wedge scanner on
 // this page works too), bind a member, take payment, show the receipt with
-// its claim QR, void, close the shift and show the Z report. Returns: find a
+// its claim QR, void, the shift's X report, close the shift and show the Z
+// report (both laid out by the agent in the store's language). Every text
+// comes from the message catalog (SA.t); switching the language writes the
+// view shown again (relabel). Returns: find a
 // paid sale by its receipt number or a unit's label, then refund what comes
 // back, exchange it for goods scanned into a new cart, or void the whole
 // sale; a manager approves each at the till with their PIN (SA.withManager).
@@ -22,9 +25,14 @@
   let found = null;      // the paid sale the return screen shows (or null)
   let returnBusy = false;
   // An exchange under way: what comes back of which sale, while the goods
-  // taken instead are scanned into the cart. {from, serials, items, credit, names}
+  // taken instead are scanned into the cart. {from, serials, items, credit, shown}
   let exchange = null;
   let deviceId = null;   // this agent's device id: every receipt number starts with it
+  let live = null;       // whether the event stream is up (null: not yet known)
+  let modeOrder = null;  // the order the scanner picks for, in pick mode
+  let receiptShown = null; // {done, swap} of the receipt view
+  let result = null;     // what the return result shows: {title, payments, shown, approvedBy}
+  let zShown = null;     // {id, warnings} of the Z report view
 
   const T = () => (session && session.terminal) || SA.terminal();
   const view = () => document.body.dataset.view;
@@ -47,6 +55,7 @@
     $('#btn-logout').hidden = true;
     $('#hdr-live').hidden = true;
     $('#btn-close-shift').hidden = true;
+    $('#btn-x-report').hidden = true;
     $('#hdr-cashier').textContent = '';
     $('#hdr-sync').hidden = true;
     $('#mode-banner').hidden = true;
@@ -78,7 +87,7 @@
       fail(e);
     }
     if (!shift) return showOpenShift();
-    $('#btn-close-shift').hidden = false;
+    showShiftButtons(true);
     await loadSale();
     SA.show('view-sale');
     renderSale();
@@ -86,8 +95,13 @@
 
   // ------------------------------------------------------------- shift
 
+  function showShiftButtons(on) {
+    $('#btn-close-shift').hidden = !on;
+    $('#btn-x-report').hidden = !on;
+  }
+
   function showOpenShift() {
-    $('#btn-close-shift').hidden = true;
+    showShiftButtons(false);
     $('#open-shift-error').textContent = '';
     SA.show('view-open-shift');
   }
@@ -96,17 +110,17 @@
     e.preventDefault();
     const fen = SA.parseYuan($('#float-amount').value);
     if (fen === null) {
-      $('#open-shift-error').textContent = 'Enter the cash in the drawer, like 200 or 200.50';
+      $('#open-shift-error').textContent = SA.t('screen.float_invalid');
       return;
     }
     $('#open-shift-submit').disabled = true;
     try {
       shift = await api('POST', '/v1/shifts', { terminal: T(), opening_float: fen });
-      $('#btn-close-shift').hidden = false;
+      showShiftButtons(true);
       await loadSale();
       SA.show('view-sale');
       renderSale();
-      SA.toast('Shift open with ' + money(fen) + ' in the drawer', 'ok');
+      SA.toast(SA.t('screen.shift_opened', { amount: money(fen) }), 'ok');
     } catch (ex) {
       if (ex.code === 'shift_already_open') return afterLogin(session);
       $('#open-shift-error').textContent = ex.words || String(ex);
@@ -121,7 +135,7 @@
     $('#close-error').textContent = '';
     $('#close-counted').value = '';
     if (sale && sale.status === 'open' && sale.lines.length) {
-      box.append(el('p.warn', { text: 'A sale is still in the cart. Finish it or void it first, or it stays open for the next shift.' }));
+      box.append(el('p.warn', { text: SA.t('screen.close_sale_open') }));
     }
     try {
       const sync = await api('GET', '/v1/sync');
@@ -134,8 +148,7 @@
 
   function pendingWarning(n, message) {
     return el('p.warn.pending-warning', {
-      text: message || (n + (n === 1 ? ' event is' : ' events are') +
-        ' still waiting to sync with the cloud. They are kept safely on this till and will be sent when the connection is back.'),
+      text: message || (n === 1 ? SA.t('screen.pending_one', { count: n }) : SA.t('screen.pending_many', { count: n })),
     });
   }
 
@@ -143,16 +156,17 @@
     e.preventDefault();
     const fen = SA.parseYuan($('#close-counted').value);
     if (fen === null) {
-      $('#close-error').textContent = 'Enter the cash you counted, like 1234.50';
+      $('#close-error').textContent = SA.t('screen.counted_invalid');
       return;
     }
     $('#close-submit').disabled = true;
     try {
-      const r = await api('POST', '/v1/shifts/' + encodeURIComponent(shift.id) + '/close', { counted_cash: fen });
+      const id = shift.id;
+      const r = await api('POST', '/v1/shifts/' + encodeURIComponent(id) + '/close', { counted_cash: fen });
       $('#dlg-close').close();
       shift = null;
-      $('#btn-close-shift').hidden = true;
-      renderZ(r.report || {}, r.warnings || []);
+      showShiftButtons(false);
+      showZ(id, r.warnings || []);
       refreshSync();
     } catch (ex) {
       $('#close-error').textContent = ex.words || String(ex);
@@ -161,47 +175,51 @@
     }
   }
 
-  function renderZ(r, warnings) {
+  // A shift's report as the agent lays it out (the catalog's report.* texts
+  // in the store's language): what storectl prints, on the screen.
+  function reportText(id) {
+    return api('GET', '/v1/shifts/' + encodeURIComponent(id) + '/report?format=text&width=80', undefined,
+      { text: true });
+  }
+
+  // The open shift's X report: the shift so far, nothing closed.
+  async function showX() {
+    if (!shift) return;
+    const id = shift.id;
+    const pre = $('#x-text');
+    pre.textContent = SA.t('screen.report_loading');
+    if (!$('#dlg-xreport').open) $('#dlg-xreport').showModal();
+    try {
+      const text = await reportText(id);
+      if (shift && shift.id === id) pre.textContent = text;
+    } catch (e) {
+      pre.textContent = e.words || String(e);
+    }
+  }
+
+  // The closed shift's Z report, under the screen's own warnings.
+  async function showZ(id, warnings) {
+    zShown = { id, warnings };
+    renderZWarnings();
+    const pre = $('#z-text');
+    pre.textContent = SA.t('screen.report_loading');
+    SA.show('view-zreport');
+    try {
+      const text = await reportText(id);
+      if (zShown && zShown.id === id) pre.textContent = text;
+    } catch (e) {
+      pre.textContent = e.words || String(e);
+    }
+  }
+
+  function renderZWarnings() {
     const w = $('#z-warnings');
     w.textContent = '';
-    for (const x of warnings) {
+    for (const x of zShown ? zShown.warnings : []) {
       w.append(x.code === 'events_pending_sync'
         ? pendingWarning(x.pending_events || 0)
         : el('p.warn', { text: x.message || x.code }));
     }
-    const rows = [];
-    const row = (k, v, cls) => el('tr' + (cls ? '.' + cls : ''), {}, el('th', { text: k }), el('td', { text: v }));
-    const sales = r.sales || {}, refunds = r.refunds || {}, voids = r.voids || {}, cash = r.cash || {};
-    const postVoids = r.post_voids || {};
-    rows.push(row('Till', (r.terminal || T()) + (r.cashier ? ' — ' + r.cashier : '')));
-    rows.push(row('Opened', SA.time(r.opened_at)));
-    rows.push(row('Closed', SA.time(r.closed_at)));
-    rows.push(row('Sales', (sales.count || 0) + '  ·  ' + money(sales.total || 0)));
-    rows.push(row('Refunds', (refunds.count || 0) + '  ·  ' + money(refunds.total || 0)));
-    rows.push(row('Voided carts', String(voids.count || 0)));
-    rows.push(row('Post-voids', (postVoids.count || 0) + '  ·  ' + money(postVoids.total || 0)));
-    const top = el('table.ztable', {}, el('tbody', {}, rows));
-    const methods = el('table.ztable', {},
-      el('thead', {}, el('tr', {}, el('th', { text: 'Method' }), el('th', { text: 'Sales' }),
-        el('th', { text: 'Refunds' }), el('th', { text: 'Net' }))),
-      el('tbody', {}, (r.by_method || []).map((m) => el('tr', {},
-        el('td', { text: methodName(m.method) }), el('td', { text: money(m.sales || 0) }),
-        el('td', { text: money(m.refunds || 0) }), el('td', { text: money(m.net || 0) })))));
-    const variance = cash.variance || 0;
-    const cashTable = el('table.ztable', {}, el('tbody', {},
-      row('Float', money(cash.opening_float || 0)),
-      row('Cash taken', money(cash.sales || 0)),
-      row('Change given', money(cash.change_given || 0)),
-      row('Cash refunded', money(cash.refunds || 0)),
-      row('Expected in drawer', money(cash.expected || 0)),
-      row('Counted', money(cash.counted || 0)),
-      row('Over / short', (variance > 0 ? '+' : '') + money(variance), variance === 0 ? 'ok' : 'bad')));
-    const body = $('#z-body');
-    body.textContent = '';
-    body.append(
-      el('div.zcol', {}, top, el('h3', { text: 'By payment method' }), methods),
-      el('div.zcol', {}, el('h3', { text: 'Cash drawer' }), cashTable));
-    SA.show('view-zreport');
   }
 
   // -------------------------------------------------------------- sale
@@ -236,21 +254,23 @@
     list.textContent = '';
     const lines = sale && sale.status === 'open' ? sale.lines || [] : [];
     for (const l of lines) {
-      const rm = el('button.btn.remove', { type: 'button', 'aria-label': 'Remove ' + l.name, text: 'Remove' });
+      const rm = el('button.btn.remove', { type: 'button', 'aria-label': SA.t('screen.remove_aria', { name: l.name }),
+        text: SA.t('screen.remove') });
       rm.addEventListener('click', () => removeLine(l.id));
       list.append(el('li.line', { dataset: { line: String(l.id), gtin: l.gtin } },
         el('div.line-main', {},
           el('div.line-name', { text: l.name + (l.qty > 1 ? '  × ' + l.qty : '') }),
-          el('div.line-serial.muted', { text: l.serial ? 'Serial ' + l.serial : l.gtin })),
+          el('div.line-serial.muted', { text: l.serial ? SA.t('screen.serial', { serial: l.serial }) : l.gtin })),
         el('div.line-amount', { text: money(l.amount) }),
         rm));
     }
     list.scrollTop = list.scrollHeight;
     $('#cart-empty').hidden = lines.length > 0;
     $('#sale-total').textContent = money(lines.length ? sale.total : 0);
-    $('#sale-no').textContent = sale && sale.status === 'open' ? 'Sale ' + shortId(sale.id) : '';
+    $('#sale-no').textContent = sale && sale.status === 'open' ? SA.t('screen.sale_no', { id: shortId(sale.id) }) : '';
     const m = sale && sale.status === 'open' ? sale.member : null;
-    $('#member-text').textContent = m ? (m.member_id ? 'Member ' + m.member_id : 'Phone ' + m.phone_masked) : 'No member';
+    $('#member-text').textContent = !m ? SA.t('screen.no_member') : m.member_id
+      ? SA.t('screen.member_id', { id: m.member_id }) : SA.t('screen.member_phone', { phone: m.phone_masked });
     $('#member-box').classList.toggle('bound', !!m);
     $('#btn-pay').disabled = !lines.length;
     $('#btn-void').disabled = !(sale && sale.status === 'open');
@@ -263,22 +283,22 @@
     const ex = exchange;
     $('#exchange-box').hidden = !ex;
     $('#exchange-sums').hidden = !ex;
-    $('#btn-pay').textContent = ex ? 'Exchange' : 'Pay';
+    $('#btn-pay').textContent = ex ? SA.t('screen.exchange') : SA.t('screen.pay');
     $('#btn-return').disabled = !!ex;
-    $('#cart-empty').textContent = ex ? 'Scan what the customer takes instead' : 'Scan an item to start a sale';
+    $('#cart-empty').textContent = ex ? SA.t('screen.cart_empty_exchange') : SA.t('screen.cart_empty');
     if (!ex) return;
-    $('#exchange-receipt').textContent = 'for receipt ' + ex.from.receipt_no;
-    $('#exchange-text').textContent = 'Comes back: ' + ex.names.join(', ');
+    $('#exchange-receipt').textContent = SA.t('screen.for_receipt', { receipt: ex.from.receipt_no });
+    $('#exchange-text').textContent = SA.t('screen.comes_back_list', { items: itemNames(ex.shown) });
     $('#exchange-credit').textContent = money(-ex.credit);
     const diff = total - ex.credit;
-    $('#exchange-due-label').textContent = diff >= 0 ? 'Customer pays' : 'Give back';
+    $('#exchange-due-label').textContent = diff >= 0 ? SA.t('screen.customer_pays') : SA.t('screen.give_back');
     $('#exchange-due').textContent = money(diff >= 0 ? diff : -diff);
   }
 
   function cancelExchange() {
     exchange = null;
     renderSale();
-    SA.toast('Exchange cancelled: the cart is a sale of its own now', 'info');
+    SA.toast(SA.t('screen.exchange_cancelled'), 'info');
   }
 
   function shortId(id) { return String(id).slice(-6); }
@@ -289,7 +309,7 @@
       const s = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/scans', { payload: code });
       setSale(s);
       const last = s.lines[s.lines.length - 1];
-      SA.toast(last ? 'Added ' + last.name : 'Scanned', 'ok');
+      SA.toast(last ? SA.t('screen.added', { name: last.name }) : SA.t('screen.scanned'), 'ok');
     } catch (e) {
       if (e.code === 'sale_not_open') { sale = null; return scanItem(code); }
       fail(e);
@@ -310,7 +330,7 @@
       const s = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/member', body);
       if ($('#dlg-member').open) $('#dlg-member').close();
       setSale(s);
-      SA.toast('Member added to this sale', 'ok');
+      SA.toast(SA.t('screen.member_added'), 'ok');
     } catch (e) {
       if ($('#dlg-member').open) err.textContent = e.words || String(e);
       else fail(e);
@@ -326,10 +346,7 @@
 
   // ---------------------------------------------------------- payment
 
-  function methodName(m) {
-    return { cash: 'Cash', card: 'Card', wechat: 'WeChat Pay', alipay: 'Alipay', unionpay: 'UnionPay', voucher: 'Voucher',
-      exchange: 'Exchange credit' }[m] || m;
-  }
+  const methodName = SA.methodName;
 
   // What the customer pays now: the cart's total, or in an exchange what the
   // goods taken cost beyond what comes back (0 when the return covers them).
@@ -344,17 +361,18 @@
     const total = due();
     const ex = exchange;
     const nothing = !!ex && total === 0;
-    $('#pay-title').textContent = ex ? (nothing ? 'Exchange' : 'Exchange — customer pays') : 'Payment';
+    $('#pay-title').textContent = !ex ? SA.t('screen.payment')
+      : nothing ? SA.t('screen.exchange') : SA.t('screen.exchange_customer_pays');
     $('#pay-total').textContent = nothing ? '' : money(total);
     $('#pay-methods').hidden = nothing;
     $('#pay-none').hidden = !nothing;
     if (nothing) {
       const back = ex.credit - sale.total;
       $('#pay-none').textContent = back > 0
-        ? 'Nothing to pay. ' + money(back) + ' goes back to the customer the way they paid for receipt ' + ex.from.receipt_no + '.'
-        : 'Nothing to pay: what comes back covers the new items.';
+        ? SA.t('screen.nothing_to_pay_back', { amount: money(back), receipt: ex.from.receipt_no })
+        : SA.t('screen.nothing_to_pay');
     }
-    $('#pay-submit').textContent = ex ? 'Complete exchange' : 'Complete sale';
+    $('#pay-submit').textContent = ex ? SA.t('screen.complete_exchange') : SA.t('screen.complete_sale');
     $('#pay-error').textContent = '';
     $('#pay-tendered').value = '';
     $('#pay-ref').value = '';
@@ -370,7 +388,7 @@
       if (up > total && !amounts.includes(up)) amounts.push(up);
     }
     for (const a of amounts) {
-      const b = el('button.btn', { type: 'button', text: a === total ? 'Exact ' + money(a) : money(a) });
+      const b = el('button.btn', { type: 'button', text: a === total ? SA.t('screen.exact', { amount: money(a) }) : money(a) });
       b.addEventListener('click', () => { $('#pay-tendered').value = plainYuan(a); updateChange(); });
       q.append(b);
     }
@@ -414,7 +432,7 @@
     const p = { method: payMethod, amount: total };
     if (payMethod === 'cash') {
       const t = SA.parseYuan($('#pay-tendered').value);
-      if (t === null || t < total) { $('#pay-error').textContent = 'Not enough cash for the total'; return; }
+      if (t === null || t < total) { $('#pay-error').textContent = SA.t('screen.not_enough_cash'); return; }
       p.amount = t;
     } else if ($('#pay-ref').value.trim()) {
       p.ref = $('#pay-ref').value.trim();
@@ -442,33 +460,18 @@
 
   // ---------------------------------------------------------- receipt
 
-  // `swap`: the exchange this sale completed ({exchange: the answer, names}).
+  // `swap`: the exchange this sale completed ({exchange: the answer, shown}).
   async function showReceipt(done, swap) {
     if (receiptFor === done.id) return;
     receiptFor = done.id;
+    receiptShown = { done, swap };
     for (const d of $$('dialog')) if (d.open) d.close();
     sale = null;
     SA.clearToast();
-    const x = swap && swap.exchange;
-    const back = x && x.difference < 0 ? -x.difference : 0;
-    $('#receipt-title').textContent = (x ? 'Exchanged' : 'Paid') + (done.receipt_no ? ' — receipt ' + done.receipt_no : '');
-    $('#receipt-change').textContent = done.change > 0 ? 'Change to give: ' + money(done.change)
-      : back ? 'Give back: ' + money(back) : 'No change';
-    $('#receipt-exchange').hidden = !x;
-    $('#receipt-exchange-money').textContent = '';
-    if (x) {
-      const worth = x.returned && typeof x.returned.amount === 'number' ? x.returned.amount : x.credit;
-      $('#receipt-exchange-text').textContent = 'Came back: ' + swap.names.join(', ') + ' (' + money(worth) + '). ' +
-        (x.difference > 0 ? 'The customer paid the difference, ' + money(x.difference) + '.'
-          : back ? money(back) + ' goes back to the customer:' : 'Nothing more to pay.');
-      if (back) $('#receipt-exchange-money').append(...paidBackItems(x.returned ? x.returned.payments : []));
-    }
-    $('#receipt-text').textContent = 'Loading the receipt…';
+    renderReceiptWords();
+    $('#receipt-text').textContent = SA.t('screen.receipt_loading');
     $('#claim').hidden = true;
     $('#claim-qr').textContent = '';
-    const m = done.member;
-    $('#receipt-member').hidden = !m;
-    $('#receipt-member').textContent = m ? 'Points go to ' + (m.member_id ? 'member ' + m.member_id : 'phone ' + m.phone_masked) : '';
     SA.show('view-receipt');
     const id = encodeURIComponent(done.id);
     try {
@@ -479,7 +482,7 @@
         const node = SA.svgNode(svg);
         if (node && receiptFor === done.id) {
           node.setAttribute('role', 'img');
-          node.setAttribute('aria-label', 'Claim QR code');
+          node.setAttribute('aria-label', SA.t('screen.claim_qr'));
           $('#claim-qr').append(node);
           $('#claim').hidden = false;
         }
@@ -487,6 +490,35 @@
     } catch (e) {
       if (e.status !== 404) fail(e);
     }
+  }
+
+  // The receipt view's own words (the receipt's text is the agent's).
+  function renderReceiptWords() {
+    if (!receiptShown) return;
+    const { done, swap } = receiptShown;
+    const x = swap && swap.exchange;
+    const back = x && x.difference < 0 ? -x.difference : 0;
+    const no = done.receipt_no;
+    $('#receipt-title').textContent = x
+      ? (no ? SA.t('screen.exchanged_receipt', { receipt: no }) : SA.t('screen.exchanged'))
+      : (no ? SA.t('screen.paid_receipt', { receipt: no }) : SA.t('screen.paid'));
+    $('#receipt-change').textContent = done.change > 0 ? SA.t('screen.change_to_give', { amount: money(done.change) })
+      : back ? SA.t('screen.give_back_amount', { amount: money(back) }) : SA.t('screen.no_change');
+    $('#receipt-exchange').hidden = !x;
+    $('#receipt-exchange-money').textContent = '';
+    if (x) {
+      const worth = x.returned && typeof x.returned.amount === 'number' ? x.returned.amount : x.credit;
+      const values = { items: itemNames(swap.shown), worth: money(worth) };
+      $('#receipt-exchange-text').textContent =
+        x.difference > 0 ? SA.t('screen.came_back_paid', Object.assign(values, { amount: money(x.difference) }))
+          : back ? SA.t('screen.came_back_give', Object.assign(values, { amount: money(back) }))
+            : SA.t('screen.came_back_even', values);
+      if (back) $('#receipt-exchange-money').append(...paidBackItems(x.returned ? x.returned.payments : []));
+    }
+    const m = done.member;
+    $('#receipt-member').hidden = !m;
+    $('#receipt-member').textContent = !m ? '' : m.member_id ? SA.t('screen.points_member', { id: m.member_id })
+      : SA.t('screen.points_phone', { phone: m.phone_masked });
   }
 
   function nextCustomer() {
@@ -501,7 +533,7 @@
     if (!receiptFor) return;
     try {
       await api('POST', '/v1/sales/' + encodeURIComponent(receiptFor) + '/print', {});
-      SA.toast('Receipt sent to the printer', 'ok');
+      SA.toast(SA.t('screen.receipt_sent'), 'ok');
     } catch (e) { fail(e); }
   }
 
@@ -517,7 +549,7 @@
       $('#dlg-void').close();
       sale = null;
       renderSale();
-      SA.toast('Sale voided', 'info');
+      SA.toast(SA.t('screen.sale_voided'), 'info');
     } catch (ex) {
       $('#void-error').textContent = ex.words || String(ex);
     }
@@ -528,7 +560,7 @@
   function anyDialogOpen() { return $$('dialog').some((d) => d.open); }
 
   function openReturn() {
-    if (exchange) return showError('Finish or cancel the exchange first');
+    if (exchange) return showError(SA.t('screen.finish_exchange_first'));
     found = null;
     $('#return-find').value = '';
     $('#return-error').textContent = '';
@@ -579,13 +611,14 @@
     list.textContent = '';
     if (s) {
       const voided = !!s.post_void;
-      $('#return-title').textContent = 'Receipt ' + (s.receipt_no || shortId(s.id));
+      $('#return-title').textContent = SA.t('screen.receipt_title', { receipt: s.receipt_no || shortId(s.id) });
       $('#return-meta').textContent = SA.time(s.closed_at) + '  ·  ' + money(s.total);
-      $('#return-paid').textContent = 'Paid by ' +
-        paidByMethod(s).map((p) => methodName(p.method) + ' ' + money(p.amount)).join(', ');
+      $('#return-paid').textContent = SA.t('screen.paid_by', {
+        payments: paidByMethod(s).map((p) => methodName(p.method) + ' ' + money(p.amount)).join(', '),
+      });
       $('#return-voided').hidden = !voided;
       $('#return-voided').textContent = voided
-        ? 'This sale was voided (' + SA.time(s.post_void.at) + '): nothing of it is left to return.' : '';
+        ? SA.t('screen.sale_voided_note', { at: SA.time(s.post_void.at) }) : '';
       for (const l of s.lines) list.append(returnLine(l, voided));
     }
     updateReturn();
@@ -601,28 +634,29 @@
     let body;
     if (l.serial) {
       const box = el('input.return-check', { type: 'checkbox', disabled: done,
-        'aria-label': 'Return ' + l.name + ', serial ' + l.serial });
+        'aria-label': SA.t('screen.return_unit_aria', { name: l.name, serial: l.serial }) });
       box.addEventListener('change', updateReturn);
       body = el('label.return-pick', {}, box,
         el('div.line-main', {}, el('div.line-name', { text: l.name }),
-          el('div.line-serial.muted', { text: 'Serial ' + l.serial + (left <= 0 ? ' · returned' : '') })),
+          el('div.line-serial.muted', { text: SA.t('screen.serial', { serial: l.serial }) +
+            (left <= 0 ? ' · ' + SA.t('screen.returned') : '') })),
         amount);
     } else {
       const qty = el('input.input.return-qty', { type: 'number', min: '0', max: String(left), step: '1', value: '0',
-        inputmode: 'numeric', disabled: done, 'aria-label': 'How many ' + l.name + ' come back' });
+        inputmode: 'numeric', disabled: done, 'aria-label': SA.t('screen.how_many_aria', { name: l.name }) });
       const step = (by) => () => {
         qty.value = String(Math.min(left, Math.max(0, qtyOf(qty, left) + by)));
         updateReturn();
       };
-      const less = el('button.btn.step', { type: 'button', text: '−', disabled: done, 'aria-label': 'One less' });
-      const more = el('button.btn.step', { type: 'button', text: '+', disabled: done, 'aria-label': 'One more' });
+      const less = el('button.btn.step', { type: 'button', text: '−', disabled: done, 'aria-label': SA.t('screen.one_less') });
+      const more = el('button.btn.step', { type: 'button', text: '+', disabled: done, 'aria-label': SA.t('screen.one_more') });
       less.addEventListener('click', step(-1));
       more.addEventListener('click', step(1));
       qty.addEventListener('input', updateReturn);
       body = el('div.return-pick', {},
         el('div.line-main', {}, el('div.line-name', { text: l.name }),
-          el('div.line-serial.muted', { text: 'Sold ' + l.qty + ' × ' + money(l.unit_price) +
-            (l.refunded ? ' · ' + l.refunded + ' returned' : '') })),
+          el('div.line-serial.muted', { text: SA.t('screen.sold_qty', { qty: l.qty, price: money(l.unit_price) }) +
+            (l.refunded ? ' · ' + SA.t('screen.n_returned', { count: l.refunded }) : '') })),
         el('div.stepper', {}, less, qty, more),
         amount);
     }
@@ -642,10 +676,18 @@
     return Math.min(Number(v), max);
   }
 
+  // What comes back as the screen names it: {name, serial} or {name, qty}
+  // (qty null: the name alone), in the language shown.
+  function itemName(x) {
+    if (x.serial) return SA.t('screen.name_serial', { name: x.name, serial: x.serial });
+    return x.qty === null || x.qty === undefined ? x.name : x.name + ' × ' + x.qty;
+  }
+  function itemNames(list) { return list.map(itemName).join(', '); }
+
   // What the cashier chose to come back: the refund's serials and items,
-  // what it is worth (the lines' own prices) and its names for the screen.
+  // what it is worth (the lines' own prices) and what the screen names (shown).
   function chosen() {
-    const out = { serials: [], items: [], amount: 0, names: [], count: 0 };
+    const out = { serials: [], items: [], amount: 0, shown: [], count: 0 };
     if (!found) return out;
     const plain = new Map();
     for (const li of $$('#return-lines li.return-line')) {
@@ -655,14 +697,14 @@
         if (!$('input.return-check', li).checked) continue;
         out.serials.push({ gtin: l.gtin, serial: l.serial });
         out.amount += l.unit_price;
-        out.names.push(l.name + ' (serial ' + l.serial + ')');
+        out.shown.push({ name: l.name, serial: l.serial });
         out.count += 1;
       } else {
         const q = qtyOf($('input.return-qty', li), leftOf(l));
         if (!q) continue;
         plain.set(l.gtin, (plain.get(l.gtin) || 0) + q);
         out.amount += l.unit_price * q;
-        out.names.push(l.name + ' × ' + q);
+        out.shown.push({ name: l.name, qty: q });
         out.count += q;
       }
     }
@@ -706,10 +748,10 @@
     try {
       const r = await SA.withManager(
         (approval) => api('POST', '/v1/refunds', withApproval(body, approval)),
-        'Refund of ' + money(c.amount) + ' on receipt ' + from.receipt_no);
-      showReturnResult('Refunded ' + money(r.amount) + ' — receipt ' + from.receipt_no, r.payments, c.names,
-        r.approved_by);
-      SA.toast('Refund done', 'ok');
+        SA.t('screen.refund_what', { amount: money(c.amount), receipt: from.receipt_no }));
+      showReturnResult(() => SA.t('screen.refunded_title', { amount: money(r.amount), receipt: from.receipt_no }),
+        r.payments, c.shown, r.approved_by);
+      SA.toast(SA.t('screen.refund_done'), 'ok');
     } catch (e) {
       if (e.code !== 'cancelled') $('#return-error').textContent = e.words || String(e);
     } finally {
@@ -717,31 +759,42 @@
     }
   }
 
-  function showReturnResult(title, payments, names, approvedBy) {
+  // title: a function (the words follow the language shown).
+  function showReturnResult(title, payments, shown, approvedBy) {
     found = null;
+    result = { title, payments, shown, approvedBy };
     $('#return-result').hidden = false;
     renderFound();
-    $('#result-title').textContent = title;
+    renderResult();
+  }
+
+  function renderResult() {
+    if (!result) return;
+    const { title, payments, shown, approvedBy } = result;
+    $('#result-title').textContent = title();
     const m = $('#result-money');
     m.textContent = '';
     m.append(...paidBackItems(payments));
     const items = $('#result-items');
     items.textContent = '';
-    items.append(...names.map((n) => el('li', { text: n })));
-    const via = { pin: ' with their PIN', session: ' (logged in)', api_token: ' (on the store box)' };
-    $('#result-approved').textContent = approvedBy && approvedBy.manager
-      ? 'Approved by ' + approvedBy.manager + (via[approvedBy.via] || '') : '';
+    items.append(...shown.map((x) => el('li', { text: itemName(x) })));
+    const who = { manager: approvedBy && approvedBy.manager };
+    const via = approvedBy && approvedBy.via;
+    $('#result-approved').textContent = !who.manager ? ''
+      : via === 'pin' ? SA.t('screen.approved_pin', who)
+        : via === 'session' ? SA.t('screen.approved_session', who)
+          : via === 'api_token' ? SA.t('screen.approved_token', who) : SA.t('screen.approved', who);
   }
 
   // Money going back, one line per method: cash out of this drawer, the
   // rest back to the payment it came from (its reference).
   function paidBackItems(payments) {
-    if (!payments || !payments.length) return [el('li', { text: 'No money goes back' })];
+    if (!payments || !payments.length) return [el('li', { text: SA.t('screen.no_money_back') })];
     return payments.map((p) => el('li.paid-back-line', { dataset: { method: p.method } },
       el('span.method', { text: methodName(p.method) }),
       el('span.amount', { text: money(p.amount) }),
-      el('span.how', { text: p.method === 'cash' ? 'Pay it out from the drawer'
-        : 'Back to the original payment' + (p.ref ? ' (ref ' + p.ref + ')' : '') })));
+      el('span.how', { text: p.method === 'cash' ? SA.t('screen.pay_out_drawer')
+        : p.ref ? SA.t('screen.back_to_payment_ref', { ref: p.ref }) : SA.t('screen.back_to_payment') })));
   }
 
   // What a sale took by each method (cash net of change), with the first
@@ -764,8 +817,8 @@
     if (!found || found.post_void || returnBusy) return;
     $('#post-void-error').textContent = '';
     for (const b of $$('#post-void-form .reason')) b.classList.remove('selected');
-    $('#post-void-text').textContent = 'Receipt ' + found.receipt_no + ': every item goes back in stock and ' +
-      money(found.total) + ' goes back to the customer the way they paid.';
+    $('#post-void-text').textContent = SA.t('screen.post_void_text',
+      { receipt: found.receipt_no, amount: money(found.total) });
     $('#dlg-post-void').showModal();
   }
 
@@ -773,7 +826,7 @@
     e.preventDefault();
     if (!found) return $('#dlg-post-void').close();
     const reason = $('#post-void-form .reason.selected');
-    if (!reason) { $('#post-void-error').textContent = 'Choose why the sale is voided'; return; }
+    if (!reason) { $('#post-void-error').textContent = SA.t('common.err.invalid_reason'); return; }
     const from = found;
     const body = { reason: reason.dataset.reason };
     $('#post-void-error').textContent = '';
@@ -782,13 +835,13 @@
     try {
       const v = await SA.withManager(
         (approval) => api('POST', '/v1/sales/' + encodeURIComponent(from.id) + '/void', withApproval(body, approval)),
-        'Void of receipt ' + from.receipt_no + ' (' + money(from.total) + ')');
+        SA.t('screen.post_void_what', { receipt: from.receipt_no, amount: money(from.total) }));
       $('#dlg-post-void').close();
       const pv = v.post_void || {};
-      showReturnResult('Voided — receipt ' + from.receipt_no + ', ' + money(pv.amount || v.total) + ' back',
-        paidByMethod(v), v.lines.map((l) => l.name + (l.serial ? ' (serial ' + l.serial + ')' : l.qty > 1 ? ' × ' + l.qty : '')),
+      showReturnResult(() => SA.t('screen.voided_title', { receipt: from.receipt_no, amount: money(pv.amount || v.total) }),
+        paidByMethod(v), v.lines.map((l) => ({ name: l.name, serial: l.serial || null, qty: l.qty > 1 ? l.qty : null })),
         pv.approved_by);
-      SA.toast('Sale voided', 'ok');
+      SA.toast(SA.t('screen.sale_voided'), 'ok');
     } catch (ex) {
       if (ex.code !== 'cancelled') $('#post-void-error').textContent = ex.words || String(ex);
     } finally {
@@ -810,12 +863,11 @@
     try {
       await loadSale();
       if (sale && sale.status === 'open' && sale.lines && sale.lines.length) {
-        $('#return-error').textContent =
-          'A sale is still in the cart: finish it or void it first (the exchange needs a cart of its own)';
+        $('#return-error').textContent = SA.t('screen.exchange_cart_busy');
         return;
       }
       await ensureSale();
-      exchange = { from, serials: c.serials, items: c.items, credit: c.amount, names: c.names };
+      exchange = { from, serials: c.serials, items: c.items, credit: c.amount, shown: c.shown };
       found = null;
       SA.show('view-sale');
       renderSale();
@@ -838,10 +890,10 @@
     try {
       const r = await SA.withManager(
         (approval) => api('POST', '/v1/exchanges', withApproval(body, approval)),
-        'Exchange on receipt ' + ex.from.receipt_no + ' (' + money(ex.credit) + ' comes back)');
+        SA.t('screen.exchange_what', { receipt: ex.from.receipt_no, amount: money(ex.credit) }));
       exchange = null;
-      await showReceipt(r.sale, { exchange: r, names: ex.names });
-      SA.toast('Exchange done', 'ok');
+      await showReceipt(r.sale, { exchange: r, shown: ex.shown });
+      SA.toast(SA.t('screen.exchange_done'), 'ok');
     } catch (e) {
       if (e.code !== 'cancelled') $('#pay-error').textContent = e.words || String(e);
       updateChange();
@@ -853,18 +905,18 @@
   function onScan(code) {
     const v = view();
     if (v === 'view-login' || v === 'view-loading' || !session) return;
-    if ($('#dlg-approval').open) return showError('Finish the manager approval (or cancel it) before scanning');
-    if ($('#dlg-post-void').open) return showError('Finish the void (or keep the sale) before scanning');
+    if ($('#dlg-approval').open) return showError(SA.t('screen.finish_approval'));
+    if ($('#dlg-post-void').open) return showError(SA.t('screen.finish_void'));
     if (v === 'view-return') return findSale(code);
     if (/^SAM1:/.test(code)) {
       if (v === 'view-sale' || $('#dlg-member').open) return bindMember({ payload: code });
     }
     if ($('#dlg-pay').open || $('#dlg-void').open || $('#dlg-close').open) {
-      return showError('Finish the payment (or go back) before scanning more items');
+      return showError(SA.t('screen.finish_payment'));
     }
     if ($('#dlg-member').open) return bindMember({ payload: code });
     if (v === 'view-receipt') nextCustomer();
-    else if (v !== 'view-sale') return showError('Open the till before scanning');
+    else if (v !== 'view-sale') return showError(SA.t('screen.open_till_first'));
     scanItem(code);
   }
 
@@ -896,7 +948,7 @@
         // The till's scanner reads a unit the customer brings back: the
         // agent refuses it for the cart (it is sold), the screen finds its sale.
         if (d.outcome === 'serial_already_sold' && d.payload) return findSale(d.payload);
-        if (d.outcome === 'accepted') return showError('That item is not sold: it went into the cart');
+        if (d.outcome === 'accepted') return showError(SA.t('screen.item_not_sold'));
       }
       if (d.outcome !== 'accepted') showError(SA.words(d.outcome));
       else if ($('#toast.error')) SA.clearToast();  // the next good scan clears the last refusal
@@ -905,20 +957,27 @@
     }
   }
 
-  function onLive(live) {
+  function onLive(up) {
+    live = up;
+    renderLive();
+    if (live && shift && view() === 'view-sale') loadSale().then(renderSale);
+  }
+
+  function renderLive() {
     const p = $('#hdr-live');
-    p.textContent = live ? 'live' : 'reconnecting…';
+    if (live === null) return;
+    p.textContent = live ? SA.t('common.live') : SA.t('common.reconnecting');
     p.classList.toggle('off', !live);
     p.classList.toggle('on', live);
-    if (live && shift && view() === 'view-sale') loadSale().then(renderSale);
   }
 
   function setMode(m, orderId) {
     mode = m || 'sale';
-    const names = { receive: 'receiving stock', count: 'counting stock', pick: 'picking order ' + (orderId || '') };
+    modeOrder = orderId || null;
+    const what = mode === 'receive' ? SA.t('screen.mode_receive') : mode === 'count' ? SA.t('screen.mode_count')
+      : mode === 'pick' ? SA.t('screen.mode_pick', { order: orderId || '' }) : mode;
     $('#mode-banner').hidden = mode === 'sale';
-    $('#mode-text').textContent = mode === 'sale' ? '' :
-      'The scanner on this till is ' + names[mode] + ': scans do not go into the cart.';
+    $('#mode-text').textContent = mode === 'sale' ? '' : SA.t('screen.mode_banner', { what });
   }
 
   async function backToSaleMode() {
@@ -936,20 +995,57 @@
       p.hidden = !s || s.enabled === false;
       if (!s || s.enabled === false) return;
       const n = s.pending_events || 0;
-      p.textContent = !s.online ? 'Cloud offline' + (n ? ' · ' + n + ' waiting' : '') : n ? n + ' waiting to sync' : 'Synced';
+      p.textContent = !s.online ? (n ? SA.t('screen.sync_offline_waiting', { count: n }) : SA.t('screen.sync_offline'))
+        : n ? SA.t('screen.sync_waiting', { count: n }) : SA.t('screen.synced');
       p.classList.toggle('off', !s.online);
       p.classList.toggle('on', !!s.online && !n);
     } catch (e) { /* not shown */ }
   }
 
+  // ---------------------------------------------------------- language
+
+  // Another language chosen: the page's own texts are already written
+  // (SA.applyI18n); write again what this script wrote into the view shown.
+  function relabel() {
+    renderLive();
+    if (!session) return;
+    setMode(mode, modeOrder);
+    refreshSync();
+    const v = view();
+    if (v === 'view-sale') renderSale();
+    if (v === 'view-receipt') renderReceiptWords();
+    if (v === 'view-zreport') renderZWarnings();
+    if (v === 'view-return') {
+      // Written again with what the cashier ticked or counted kept.
+      const kept = new Map($$('#return-lines li.return-line').map((li) => {
+        const box = $('input.return-check', li), qty = $('input.return-qty', li);
+        return [li.dataset.line, box ? box.checked : qty ? qty.value : null];
+      }));
+      renderFound();
+      for (const li of $$('#return-lines li.return-line')) {
+        const v2 = kept.get(li.dataset.line);
+        if (v2 === undefined || v2 === null) continue;
+        const box = $('input.return-check', li), qty = $('input.return-qty', li);
+        if (box) box.checked = v2;
+        else if (qty) qty.value = v2;
+      }
+      updateReturn();
+      if (!$('#return-result').hidden) renderResult();
+    }
+  }
+
   // -------------------------------------------------------------- wiring
 
-  function wire() {
-    SA.onLoggedOut = () => loggedOut('You are logged out — please log in again');
+  async function wire() {
+    SA.onLocale = relabel;
+    SA.wireLocale();
+    SA.onLoggedOut = () => loggedOut(SA.t('common.err.unauthorized'));
     SA.wireLogin(afterLogin);
     SA.wedge(onScan);
     $('#btn-logout').addEventListener('click', async () => { await SA.logout(); loggedOut(''); });
     $('#btn-close-shift').addEventListener('click', openCloseDialog);
+    $('#btn-x-report').addEventListener('click', showX);
+    $('#xreport-refresh').addEventListener('click', showX);
     $('#btn-sale-mode').addEventListener('click', backToSaleMode);
     $('#open-shift-form').addEventListener('submit', openShift);
     for (const b of $$('#open-shift-form [data-float]')) {
@@ -960,7 +1056,7 @@
     $('#member-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const phone = $('#member-phone').value.trim();
-      if (!phone) { $('#member-error').textContent = 'Type the phone number, or scan the member code'; return; }
+      if (!phone) { $('#member-error').textContent = SA.t('screen.member_phone_missing'); return; }
       bindMember({ phone });
     });
     $('#btn-pay').addEventListener('click', openPay);
@@ -1003,6 +1099,8 @@
     $('#post-void-form').addEventListener('submit', postVoid);
     $('#btn-z-logout').addEventListener('click', async () => { await SA.logout(); loggedOut(''); });
 
+    // The words first: nothing is shown before them.
+    await SA.loadMessages();
     const s = SA.session();
     if (s) afterLogin(s);
     else loggedOut('');

@@ -2,13 +2,106 @@
 // What the cashier and store screens share: the API client (session token in
 // sessionStorage), the /v1/events reader (fetch streaming: EventSource cannot
 // send an Authorization header), the keyboard-wedge scanner listener, money
-// in integer fen, and error codes in words a cashier understands.
+// in integer fen, error codes in words a cashier understands, and the words
+// themselves: every text a person reads comes from the agent's message
+// catalog (GET /v1/messages) in the language chosen on this device.
 // Plain script (no modules, no build step); everything hangs off window.SA.
 'use strict';
 
 (function () {
   const SA = {};
   window.SA = SA;
+
+  // ------------------------------------------------------------ words
+
+  // The catalog in the language shown: key -> text. HTML names a text by its
+  // key in a data-i18n attribute (the element's text) or data-i18n-ATTR (an
+  // attribute: placeholder, title); JS calls SA.t with the key as a quoted
+  // literal and its values ({name} placeholders): the catalog test finds both.
+  SA.messages = {};
+  SA.locale = 'en';
+  SA.locales = ['en', 'zh-CN'];
+  SA.onLocale = null;  // set by a screen: writes again what its JS wrote
+
+  const LOCALE_KEY = 'sa.locale';
+
+  // The text of `key` with each {name} replaced by values[name]; the key
+  // itself when the catalog has no such text (seen at once on the screen).
+  SA.t = function (key, values) {
+    const text = Object.prototype.hasOwnProperty.call(SA.messages, key) ? SA.messages[key] : key;
+    if (!values) return text;
+    return text.replace(/\{([a-z_]+)\}/g, (m, name) =>
+      (values[name] === undefined || values[name] === null ? m : String(values[name])));
+  };
+
+  // Writes the catalog's texts into the elements under `root` that name them.
+  SA.applyI18n = function (root) {
+    for (const node of (root || document).querySelectorAll('*')) {
+      for (const a of Array.from(node.attributes)) {
+        if (!a.name.startsWith('data-i18n')) continue;
+        if (a.name === 'data-i18n') node.textContent = SA.t(a.value);
+        else if (a.name.startsWith('data-i18n-')) node.setAttribute(a.name.slice(10), SA.t(a.value));
+      }
+    }
+  };
+
+  // Fetches the catalog in `locale` (else the one chosen on this device,
+  // else the store's own) and shows it. Tries again until the agent answers:
+  // a screen shows nothing but "Loading" without its words.
+  SA.loadMessages = async function (locale) {
+    let wanted = locale || localStorage.getItem(LOCALE_KEY) || '';
+    if (wanted && !SA.locales.includes(wanted)) wanted = '';
+    let delay = 500;
+    for (;;) {
+      try {
+        const r = await SA.api('GET', '/v1/messages' + (wanted ? '?locale=' + encodeURIComponent(wanted) : ''),
+          undefined, { noAuth: true });
+        SA.messages = r.messages || {};
+        SA.locale = r.locale || wanted || 'en';
+        break;
+      } catch (e) {
+        if (e.status === 400 && wanted) { wanted = ''; continue; }
+        await new Promise((res) => setTimeout(res, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+    document.documentElement.lang = SA.locale;
+    SA.applyI18n(document);
+    for (const b of SA.$$('[data-locale]')) {
+      const on = b.dataset.locale === SA.locale;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+  };
+
+  // The cashier's choice of language: kept on this device, shown at once.
+  SA.setLocale = async function (locale) {
+    if (!SA.locales.includes(locale)) return;
+    localStorage.setItem(LOCALE_KEY, locale);
+    await SA.loadMessages(locale);
+    if (SA.onLocale) SA.onLocale();
+  };
+
+  // The EN / 中文 buttons (data-locale) of a page.
+  SA.wireLocale = function () {
+    for (const b of SA.$$('[data-locale]')) {
+      b.addEventListener('click', () => { if (b.dataset.locale !== SA.locale) SA.setLocale(b.dataset.locale); });
+    }
+  };
+
+  // A payment method's name (the receipts' own pay.* texts).
+  SA.methodName = function (m) {
+    switch (m) {
+      case 'cash': return SA.t('pay.cash');
+      case 'card': return SA.t('pay.card');
+      case 'wechat': return SA.t('pay.wechat');
+      case 'alipay': return SA.t('pay.alipay');
+      case 'unionpay': return SA.t('pay.unionpay');
+      case 'voucher': return SA.t('pay.voucher');
+      case 'exchange': return SA.t('pay.exchange');
+      default: return m;
+    }
+  };
 
   // ------------------------------------------------------------ money (fen)
 
@@ -60,98 +153,99 @@
 
   // ------------------------------------------------------- error words
 
-  const LABEL = 'That is not a product label';
+  // Error codes in a cashier's words: the catalog's common.err.* texts, in
+  // the language shown when the error is.
+  const LABEL = () => SA.t('common.err.not_a_label');
+  const MISREAD = () => SA.t('common.err.misread');
   const WORDS = {
     // scanning a unit
-    serial_already_sold: 'This item was already sold',
-    serial_in_cart: 'This item is already in a cart',
-    code_forged: 'This label is not genuine — keep the item aside and call a manager',
-    code_revoked: 'This label has been withdrawn — keep the item aside and call a manager',
-    code_diverted: 'This item was meant for another region — keep it aside and call a manager',
-    stock_reserved: 'This item is reserved for an online order',
-    unknown_product: 'This product is not in the catalog',
-    malformed_code: LABEL,
-    not_a_unit: LABEL,
-    not_serialised: 'This label has no serial number',
+    serial_already_sold: () => SA.t('common.err.serial_already_sold'),
+    serial_in_cart: () => SA.t('common.err.serial_in_cart'),
+    code_forged: () => SA.t('common.err.code_forged'),
+    code_revoked: () => SA.t('common.err.code_revoked'),
+    code_diverted: () => SA.t('common.err.code_diverted'),
+    stock_reserved: () => SA.t('common.err.stock_reserved'),
+    unknown_product: () => SA.t('common.err.unknown_product'),
+    malformed_code: LABEL, not_a_unit: LABEL,
+    not_serialised: () => SA.t('common.err.not_serialised'),
     // the parser's own reasons
-    empty_input: LABEL, input_too_large: LABEL, unrecognised_format: LABEL,
-    bad_check_digit: 'That label did not read right — scan it again',
+    empty_input: LABEL, input_too_large: LABEL, unrecognised_format: LABEL, bad_check_digit: MISREAD,
     bad_gtin_length: LABEL, bad_character: LABEL, invalid_date: LABEL, repeated_ai: LABEL,
-    truncated_field: 'That label did not read right — scan it again',
-    field_too_long: LABEL, trailing_garbage: LABEL, unknown_ai: LABEL, ai_order: LABEL,
-    missing_gtin: LABEL, bad_percent_encoding: LABEL,
+    truncated_field: MISREAD, field_too_long: LABEL, trailing_garbage: LABEL, unknown_ai: LABEL,
+    ai_order: LABEL, missing_gtin: LABEL, bad_percent_encoding: LABEL,
     // members
-    member_code_expired: 'This member code has expired — ask the customer to refresh it on their phone',
-    member_code_replayed: 'This member code was already used — ask the customer to refresh it',
-    member_code_forged: 'This member code is not genuine',
-    member_code_malformed: 'That is not a member code',
-    not_a_member_code: 'That is not a member code',
-    phone_invalid: 'That phone number does not look right',
-    phone_binding_unavailable: 'Members cannot be found by phone on this till — scan the member code',
+    member_code_expired: () => SA.t('common.err.member_code_expired'),
+    member_code_replayed: () => SA.t('common.err.member_code_replayed'),
+    member_code_forged: () => SA.t('common.err.member_code_forged'),
+    member_code_malformed: () => SA.t('common.err.not_a_member_code'),
+    not_a_member_code: () => SA.t('common.err.not_a_member_code'),
+    phone_invalid: () => SA.t('common.err.phone_invalid'),
+    phone_binding_unavailable: () => SA.t('common.err.phone_binding_unavailable'),
     // paying
-    payment_mismatch: 'The payments do not add up to the total',
-    invalid_payments: 'Check the payment amounts',
-    invalid_amount: 'Check the amount entered',
-    amount_overflow: 'That amount is too large',
-    unknown_payment_method: 'This payment method is not accepted here',
-    sale_empty: 'The cart is empty — scan an item first',
-    sale_not_open: 'This sale is already finished',
-    sale_not_found: 'This sale could not be found',
-    sale_not_completed: 'This sale is not paid yet',
-    sale_too_large: 'This sale has too many items',
-    line_not_found: 'That item is no longer in the cart',
+    payment_mismatch: () => SA.t('common.err.payment_mismatch'),
+    invalid_payments: () => SA.t('common.err.invalid_payments'),
+    invalid_amount: () => SA.t('common.err.invalid_amount'),
+    amount_overflow: () => SA.t('common.err.amount_overflow'),
+    unknown_payment_method: () => SA.t('common.err.unknown_payment_method'),
+    sale_empty: () => SA.t('common.err.sale_empty'),
+    sale_not_open: () => SA.t('common.err.sale_not_open'),
+    sale_not_found: () => SA.t('common.err.sale_not_found'),
+    sale_not_completed: () => SA.t('common.err.sale_not_completed'),
+    sale_too_large: () => SA.t('common.err.sale_too_large'),
+    line_not_found: () => SA.t('common.err.line_not_found'),
     // returns and exchanges
-    invalid_receipt_no: 'That is not a receipt number — type it as the receipt prints it, or just its last digits',
-    receipt_other_device: 'This receipt was printed by another till — do the return there',
-    receipt_not_found: 'No receipt with that number was printed on this till',
-    unit_not_sold: 'This item is not on any receipt of this store — it was not sold here',
-    serial_not_in_sale: 'That item is not on this receipt',
-    serial_ambiguous: 'Two items on this receipt share that serial — call a manager',
-    serial_already_refunded: 'This item was already returned',
-    gtin_not_in_sale: 'That product is not on this receipt',
-    refund_exceeds_sale: 'That is more than is left to return on this receipt',
-    nothing_to_refund: 'Choose what comes back first',
-    sale_already_voided: 'This sale was voided — nothing is left to return',
-    sale_partly_refunded: 'Part of this sale was already returned — return the rest instead of voiding it',
-    invalid_reason: 'Choose why the sale is voided',
-    currency_mismatch: 'The new items are priced in another currency than the sale — call a manager',
+    invalid_receipt_no: () => SA.t('common.err.invalid_receipt_no'),
+    receipt_other_device: () => SA.t('common.err.receipt_other_device'),
+    receipt_not_found: () => SA.t('common.err.receipt_not_found'),
+    unit_not_sold: () => SA.t('common.err.unit_not_sold'),
+    serial_not_in_sale: () => SA.t('common.err.serial_not_in_sale'),
+    serial_ambiguous: () => SA.t('common.err.serial_ambiguous'),
+    serial_already_refunded: () => SA.t('common.err.serial_already_refunded'),
+    gtin_not_in_sale: () => SA.t('common.err.gtin_not_in_sale'),
+    refund_exceeds_sale: () => SA.t('common.err.refund_exceeds_sale'),
+    nothing_to_refund: () => SA.t('common.err.nothing_to_refund'),
+    sale_already_voided: () => SA.t('common.err.sale_already_voided'),
+    sale_partly_refunded: () => SA.t('common.err.sale_partly_refunded'),
+    invalid_reason: () => SA.t('common.err.invalid_reason'),
+    currency_mismatch: () => SA.t('common.err.currency_mismatch'),
     // the till itself
-    insufficient_storage: 'The till is out of storage space — nothing was saved. Call a manager.',
-    agent_busy: 'The till is busy — try again in a moment',
-    body_too_large: 'That was too long',
-    no_printer: 'No receipt printer is connected to this till',
-    printer_unavailable: 'The receipt printer is not answering — check its paper and cable',
+    insufficient_storage: () => SA.t('common.err.insufficient_storage'),
+    agent_busy: () => SA.t('common.err.agent_busy'),
+    body_too_large: () => SA.t('common.err.body_too_large'),
+    no_printer: () => SA.t('common.err.no_printer'),
+    printer_unavailable: () => SA.t('common.err.printer_unavailable'),
     // accounts and shifts
-    invalid_login: 'Wrong cashier ID or PIN',
-    too_many_attempts: 'Too many wrong PINs — wait a minute and try again',
-    unauthorized: 'You are logged out — please log in again',
-    forbidden: 'A manager has to do this',
-    manager_required: 'A manager has to do this',
-    invalid_approval: 'Wrong manager ID or PIN',
-    invalid_cashier_id: 'That is not a cashier ID',
-    shift_already_open: 'A shift is already open on this till',
-    shift_not_open: 'This shift is already closed',
-    shift_not_found: 'This shift could not be found',
-    invalid_pin: 'A PIN is 4 to 8 digits',
+    invalid_login: () => SA.t('common.err.invalid_login'),
+    too_many_attempts: () => SA.t('common.err.too_many_attempts'),
+    unauthorized: () => SA.t('common.err.unauthorized'),
+    forbidden: () => SA.t('common.err.manager_required'),
+    manager_required: () => SA.t('common.err.manager_required'),
+    invalid_approval: () => SA.t('common.err.invalid_approval'),
+    invalid_cashier_id: () => SA.t('common.err.invalid_cashier_id'),
+    shift_already_open: () => SA.t('common.err.shift_already_open'),
+    shift_not_open: () => SA.t('common.err.shift_not_open'),
+    shift_not_found: () => SA.t('common.err.shift_not_found'),
+    invalid_pin: () => SA.t('common.err.invalid_pin'),
     // stock and orders
-    invalid_gtin: 'That is not a product number',
-    unit_already_received: 'This item was already received',
-    unit_shipped: 'This item was already shipped',
-    serial_picked: 'This item was already picked for an order',
-    gtin_not_in_order: 'This product is not in this order',
-    line_complete: 'This order already has enough of this product',
-    insufficient_stock: 'There is not enough stock to accept this order',
-    reservation_state: 'This order cannot do that now',
-    reservation_not_found: 'This order could not be found',
-    reservation_not_pickable: 'This order is not ready to pick — accept it first',
-    pickup_code_mismatch: 'That pickup code is wrong',
-    wrong_kind: 'This order is not that kind of order',
-    count_uncommitted: 'This terminal has counted units not saved yet',
-    sync_disabled: 'This store has no cloud connection configured',
-    network: 'Cannot reach the till service — check the cable, or call a manager',
+    invalid_gtin: () => SA.t('common.err.invalid_gtin'),
+    unit_already_received: () => SA.t('common.err.unit_already_received'),
+    unit_shipped: () => SA.t('common.err.unit_shipped'),
+    serial_picked: () => SA.t('common.err.serial_picked'),
+    gtin_not_in_order: () => SA.t('common.err.gtin_not_in_order'),
+    line_complete: () => SA.t('common.err.line_complete'),
+    insufficient_stock: () => SA.t('common.err.insufficient_stock'),
+    reservation_state: () => SA.t('common.err.reservation_state'),
+    reservation_not_found: () => SA.t('common.err.reservation_not_found'),
+    reservation_not_pickable: () => SA.t('common.err.reservation_not_pickable'),
+    pickup_code_mismatch: () => SA.t('common.err.pickup_code_mismatch'),
+    wrong_kind: () => SA.t('common.err.wrong_kind'),
+    count_uncommitted: () => SA.t('common.err.count_uncommitted'),
+    sync_disabled: () => SA.t('common.err.sync_disabled'),
+    network: () => SA.t('common.err.network'),
   };
   SA.words = function (code, fallback) {
-    return WORDS[code] || fallback || 'Something went wrong (' + code + ')';
+    if (WORDS[code]) return WORDS[code]();
+    return fallback || SA.t('common.err.unknown', { code });
   };
 
   // --------------------------------------------------------------- session
@@ -521,11 +615,11 @@
   };
 
   const APPROVAL_WORDS = {
-    invalid_approval: 'Wrong manager ID or PIN — try again',
-    too_many_attempts: 'Too many wrong PINs for this manager — wait a minute, or ask another manager',
-    manager_required: 'That ID is not a manager’s — a manager has to approve this',
-    invalid_cashier_id: 'That is not a manager ID',
-    invalid_pin: 'A PIN is 4 to 8 digits',
+    invalid_approval: () => SA.t('common.approval_wrong'),
+    too_many_attempts: () => SA.t('common.approval_locked'),
+    manager_required: () => SA.t('common.approval_not_manager'),
+    invalid_cashier_id: () => SA.t('common.approval_bad_id'),
+    invalid_pin: () => SA.t('common.err.invalid_pin'),
   };
   let approvalWired = false;
   let approvalPending = null;  // {attempt, resolve, reject} while the dialog asks
@@ -555,8 +649,8 @@
       if (!p || submit.disabled) return;
       err.textContent = '';
       const manager = id.value.trim();
-      if (!manager) { err.textContent = 'Enter the manager’s ID'; id.focus(); return; }
-      if (!/^\d{4,8}$/.test(pin.value)) { err.textContent = 'A PIN is 4 to 8 digits'; pin.focus(); return; }
+      if (!manager) { err.textContent = SA.t('common.approval_enter_id'); id.focus(); return; }
+      if (!/^\d{4,8}$/.test(pin.value)) { err.textContent = SA.t('common.err.invalid_pin'); pin.focus(); return; }
       submit.disabled = true;
       try {
         const result = await p.attempt({ manager, pin: pin.value });
@@ -568,7 +662,7 @@
         pin.value = '';
         if (approvalPending !== p) return;
         if (ex instanceof ApiError && APPROVAL_WORDS[ex.code]) {
-          err.textContent = APPROVAL_WORDS[ex.code];
+          err.textContent = APPROVAL_WORDS[ex.code]();
           pin.focus();
         } else {
           approvalPending = null;
@@ -587,8 +681,8 @@
     return new Promise((resolve, reject) => {
       if (approvalPending) approvalPending.reject(new ApiError(0, 'cancelled', 'not approved'));
       approvalPending = { attempt, resolve, reject };
-      SA.$('#approval-what').textContent = (what ? what + ' — ' : '') +
-        'a manager has to approve this. Manager: enter your ID and PIN.';
+      SA.$('#approval-what').textContent = what ? SA.t('common.approval_what', { what })
+        : SA.t('common.approval_ask');
       SA.$('#approval-error').textContent = '';
       SA.$('#approval-pin').value = '';
       SA.$('#approval-submit').disabled = false;
@@ -615,8 +709,8 @@
       err.textContent = '';
       const cashier = id.value.trim();
       const terminal = term.value.trim() || 'till-1';
-      if (!cashier) { err.textContent = 'Enter your cashier ID'; id.focus(); return; }
-      if (!/^\d{4,8}$/.test(pin.value)) { err.textContent = 'A PIN is 4 to 8 digits'; return; }
+      if (!cashier) { err.textContent = SA.t('common.login_enter_id'); id.focus(); return; }
+      if (!/^\d{4,8}$/.test(pin.value)) { err.textContent = SA.t('common.err.invalid_pin'); return; }
       const submit = SA.$('#login-submit');
       submit.disabled = true;
       try {
@@ -626,7 +720,7 @@
         pin.value = '';
         if (opts.requireManager && s.cashier && s.cashier.role !== 'manager') {
           await SA.logout();
-          err.textContent = 'The store screen needs a manager’s login';
+          err.textContent = SA.t('common.login_needs_manager');
           return;
         }
         onLogin(s);

@@ -3,7 +3,8 @@
 // manager's alerts; orders to prepare, with a pick view the scanner drives;
 // stock lookup by scanning; receiving mode. "The scanner" is the scanner of
 // the terminal chosen at login (its mode is set for pick and receive), or a
-// keyboard-wedge scanner on this page.
+// keyboard-wedge scanner on this page. Every text comes from the message
+// catalog (SA.t); switching the language writes the view shown again.
 'use strict';
 
 (function () {
@@ -18,16 +19,34 @@
   let receiving = false;
   let received = 0;
   let mode = 'sale';
+  let live = null;          // whether the event stream is up (null: not yet known)
+  let pickLast = null;      // the last pick scan shown: {text: () => words, ok}
+  const receivedLog = [];   // this session's receiving scans, newest first
 
   const T = () => (session && session.terminal) || SA.terminal();
   const view = () => document.body.dataset.view;
   const fail = (e) => SA.toast(e && e.words ? e.words : String(e), 'error');
 
-  const KIND = { ship_from_store: 'Ship from store', pickup: 'Pickup in store' };
-  const STATUS = {
-    offered: 'New', accepted: 'Accepted', picked: 'Picked', shipped: 'Shipped',
-    handed_over: 'Handed over', rejected: 'Rejected', released: 'Released', expired: 'Expired',
-  };
+  function kindName(k) {
+    switch (k) {
+      case 'ship_from_store': return SA.t('store.kind_ship');
+      case 'pickup': return SA.t('store.kind_pickup');
+      default: return k;
+    }
+  }
+  function statusName(st) {
+    switch (st) {
+      case 'offered': return SA.t('store.status_offered');
+      case 'accepted': return SA.t('store.status_accepted');
+      case 'picked': return SA.t('store.status_picked');
+      case 'shipped': return SA.t('store.status_shipped');
+      case 'handed_over': return SA.t('store.status_handed_over');
+      case 'rejected': return SA.t('store.status_rejected');
+      case 'released': return SA.t('store.status_released');
+      case 'expired': return SA.t('store.status_expired');
+      default: return st;
+    }
+  }
 
   // ------------------------------------------------------- log in / out
 
@@ -49,7 +68,7 @@
 
   function afterLogin(s) {
     session = s;
-    $('#hdr-terminal').textContent = 'scanner: ' + T();
+    $('#hdr-terminal').textContent = SA.t('store.hdr_scanner', { terminal: T() });
     $('#hdr-cashier').textContent = s.cashier ? s.cashier.name || s.cashier.id : '';
     $('#tabs').hidden = false;
     $('#btn-logout').hidden = false;
@@ -88,7 +107,8 @@
     try {
       const s = await api('GET', '/v1/sync');
       const enabled = s.enabled !== false;
-      $('#sync-online').textContent = !enabled ? 'Not set up' : s.online ? 'Online' : 'Offline';
+      $('#sync-online').textContent = !enabled ? SA.t('store.cloud_not_set_up')
+        : s.online ? SA.t('store.cloud_online') : SA.t('store.cloud_offline');
       $('#sync-online').className = 'tile-value ' + (enabled && s.online ? 'good' : 'bad');
       $('#sync-pending').textContent = String(s.pending_events || 0);
       $('#sync-pending').className = 'tile-value ' + (s.pending_events ? 'bad' : 'good');
@@ -96,12 +116,12 @@
       $('#sync-pull').textContent = SA.time(s.last_pull_at);
       const err = $('#sync-error');
       err.hidden = !s.last_error;
-      err.textContent = s.last_error ? 'Last problem: ' + s.last_error : '';
+      err.textContent = s.last_error ? SA.t('store.last_problem', { error: s.last_error }) : '';
       $('#btn-sync-now').disabled = !enabled;
       const list = $('#alerts');
       list.textContent = '';
       for (const a of s.alerts || []) {
-        const ack = el('button.btn', { type: 'button', text: 'Acknowledge' });
+        const ack = el('button.btn', { type: 'button', text: SA.t('store.acknowledge') });
         ack.addEventListener('click', () => ackAlert(a.id));
         list.append(el('li.item', { dataset: { alert: String(a.id) } },
           el('div.item-main', {},
@@ -127,8 +147,11 @@
     b.disabled = true;
     try {
       const r = await api('POST', '/v1/sync/now', {});
-      if (r && r.ok === false) SA.toast('The cloud could not be reached: ' + (r.error || 'unknown error'), 'error');
-      else SA.toast('Synced: ' + ((r && r.pushed) || 0) + ' sent, ' + ((r && r.pulled) || 0) + ' received', 'ok');
+      if (r && r.ok === false) {
+        SA.toast(SA.t('store.cloud_unreachable', { error: r.error || SA.t('store.unknown_error') }), 'error');
+      } else {
+        SA.toast(SA.t('store.synced', { sent: (r && r.pushed) || 0, received: (r && r.pulled) || 0 }), 'ok');
+      }
     } catch (e) {
       fail(e);
     } finally {
@@ -159,7 +182,8 @@
   }
 
   function linesText(o) {
-    return (o.lines || []).map((l) => l.qty + ' × ' + l.gtin + (pickedCount(l) ? ' (' + pickedCount(l) + ' picked)' : '')).join(', ');
+    return (o.lines || []).map((l) => l.qty + ' × ' + l.gtin +
+      (pickedCount(l) ? ' ' + SA.t('store.n_picked', { count: pickedCount(l) }) : '')).join(', ');
   }
 
   function renderOrders() {
@@ -168,19 +192,20 @@
     for (const o of orders) {
       const buttons = [];
       if (o.status === 'offered') {
-        buttons.push(el('button.btn.primary', { type: 'button', text: 'Accept', onclick: () => accept(o.id) }));
-        buttons.push(el('button.btn', { type: 'button', text: 'Reject', onclick: () => askReject(o.id) }));
+        buttons.push(el('button.btn.primary', { type: 'button', text: SA.t('store.accept'), onclick: () => accept(o.id) }));
+        buttons.push(el('button.btn', { type: 'button', text: SA.t('store.reject'), onclick: () => askReject(o.id) }));
       } else if (o.status === 'accepted' || o.status === 'picked') {
-        buttons.push(el('button.btn.primary', { type: 'button', text: o.status === 'picked' ? 'Ship' : 'Pick',
-          onclick: () => openPick(o) }));
+        buttons.push(el('button.btn.primary', { type: 'button',
+          text: o.status === 'picked' ? SA.t('store.ship') : SA.t('store.pick'), onclick: () => openPick(o) }));
       }
       list.append(el('li.item', { dataset: { order: o.id } },
         el('div.item-main', {},
-          el('div.item-title', {}, 'Order ' + o.id + ' ',
-            el('span.pill', { text: STATUS[o.status] || o.status }),
-            o.cancel_requested ? el('span.pill.off', { text: 'Cancel requested' }) : null),
-          el('div', { text: (KIND[o.kind] || o.kind) + ' · ' + linesText(o) }),
-          el('div.muted', { text: o.expires_at ? 'Ready by ' + SA.time(o.expires_at) : 'Offered ' + SA.time(o.offered_at) })),
+          el('div.item-title', {}, SA.t('store.order_no', { id: o.id }) + ' ',
+            el('span.pill', { text: statusName(o.status) }),
+            o.cancel_requested ? el('span.pill.off', { text: SA.t('store.cancel_requested') }) : null),
+          el('div', { text: kindName(o.kind) + ' · ' + linesText(o) }),
+          el('div.muted', { text: o.expires_at ? SA.t('store.ready_by', { at: SA.time(o.expires_at) })
+            : SA.t('store.offered_at', { at: SA.time(o.offered_at) }) })),
         el('div.item-actions', {}, buttons)));
     }
     $('#orders-empty').hidden = orders.length > 0;
@@ -189,14 +214,14 @@
   async function accept(id) {
     try {
       const o = await api('POST', '/v1/reservations/' + encodeURIComponent(id) + '/accept', {});
-      SA.toast('Order ' + id + ' accepted: the stock is held for it', 'ok');
+      SA.toast(SA.t('store.order_accepted', { id }), 'ok');
       await refreshOrders();
       openPick(o);
     } catch (e) { fail(e); }
   }
 
   function askReject(id) {
-    $('#reject-id').textContent = id;
+    $('#reject-title').textContent = SA.t('store.reject_title', { id });
     $('#dlg-reject').dataset.order = id;
     $('#dlg-reject').showModal();
   }
@@ -232,9 +257,9 @@
 
   function renderPick() {
     if (!pick) return;
-    $('#pick-title').textContent = 'Picking order ' + pick.id + ' · ' + (KIND[pick.kind] || pick.kind);
+    $('#pick-title').textContent = SA.t('store.picking_order', { id: pick.id }) + ' · ' + kindName(pick.kind);
     const st = $('#pick-status');
-    st.textContent = STATUS[pick.status] || pick.status;
+    st.textContent = statusName(pick.status);
     const list = $('#pick-lines');
     list.textContent = '';
     for (const l of pick.lines || []) {
@@ -242,10 +267,11 @@
       const done = n >= l.qty;
       const bar = el('div.bar-track', {}, el('div.bar-fill'));
       bar.firstChild.style.width = Math.min(100, Math.round((n * 100) / Math.max(1, l.qty))) + '%';
-      const serials = Array.isArray(l.picked) && l.picked.length ? 'Picked: ' + l.picked.join(', ') : 'Nothing picked yet';
+      const serials = Array.isArray(l.picked) && l.picked.length
+        ? SA.t('store.picked_list', { serials: l.picked.join(', ') }) : SA.t('store.nothing_picked');
       list.append(el('li.item' + (done ? '.done' : ''), { dataset: { gtin: l.gtin } },
         el('div.item-main', {},
-          el('div.item-title', { text: 'GTIN ' + l.gtin }),
+          el('div.item-title', { text: SA.t('store.gtin_no', { gtin: l.gtin }) }),
           bar,
           el('div.muted.picked-serials', { text: serials })),
         el('div.picked-count', { text: n + ' / ' + l.qty })));
@@ -257,11 +283,17 @@
     else $('#pick-status').classList.remove('on');
   }
 
+  // text: a function (the words follow the language shown).
   function pickResult(text, ok) {
+    pickLast = { text, ok };
     const p = $('#pick-last');
     p.hidden = false;
-    p.textContent = text;
+    p.textContent = text();
     p.className = 'last-scan ' + (ok ? 'good' : 'bad');
+  }
+
+  function pickedUnit(serial) {
+    return serial ? SA.t('store.picked_unit', { serial }) : SA.t('store.picked_a_unit');
   }
 
   async function pickByPage(code) {
@@ -270,9 +302,9 @@
       pick = o;
       renderPick();
       const parsed = SA.parseCode(code);
-      pickResult('Picked ' + (parsed && parsed.serial ? 'unit ' + parsed.serial : 'a unit'), true);
+      pickResult(() => pickedUnit(parsed && parsed.serial), true);
     } catch (e) {
-      pickResult(e.words || String(e), false);
+      pickResult(() => SA.words(e.code, e.message), false);
     }
   }
 
@@ -291,7 +323,7 @@
     try {
       pick = await api('POST', '/v1/reservations/' + encodeURIComponent(pick.id) + '/ship',
         { carrier: $('#ship-carrier').value.trim(), tracking_no: $('#ship-tracking').value.trim() });
-      SA.toast('Order ' + pick.id + ' shipped', 'ok');
+      SA.toast(SA.t('store.order_shipped', { id: pick.id }), 'ok');
       showTab('orders');
     } catch (ex) { fail(ex); }
   }
@@ -301,7 +333,7 @@
     try {
       pick = await api('POST', '/v1/reservations/' + encodeURIComponent(pick.id) + '/handover',
         { pickup_code: $('#handover-code').value.trim() });
-      SA.toast('Order ' + pick.id + ' handed over', 'ok');
+      SA.toast(SA.t('store.order_handed_over', { id: pick.id }), 'ok');
       showTab('orders');
     } catch (ex) { fail(ex); }
   }
@@ -316,7 +348,7 @@
       const s = await api('GET', '/v1/stock/' + encodeURIComponent(parsed.gtin));
       $('#lookup-result').hidden = false;
       $('#lookup-gtin').textContent = s.gtin;
-      $('#lookup-serial').textContent = parsed.serial ? '· serial ' + parsed.serial : '';
+      $('#lookup-serial').textContent = parsed.serial ? '· ' + SA.t('store.serial', { serial: parsed.serial }) : '';
       $('#lookup-on-hand').textContent = String(s.on_hand);
       $('#lookup-reserved').textContent = String(s.reserved);
       $('#lookup-available').textContent = String(s.available);
@@ -335,34 +367,59 @@
     } catch (e) {
       fail(e);
     }
-    $('#btn-receive-toggle').textContent = receiving ? 'Stop receiving' : 'Start receiving';
-    $('#btn-receive-toggle').classList.toggle('danger', receiving);
-    $('#btn-receive-toggle').classList.toggle('primary', !receiving);
-    $('#receive-hint').textContent = receiving
-      ? 'Scan each unit that arrived. Each one is added to the stock as you scan it.'
-      : 'Press “Start receiving”, then scan each unit that arrived. Each unit is added to the stock.';
+    renderReceiving();
   }
 
-  function addReceived(ok, gtin, serial, text) {
+  function renderReceiving() {
+    $('#btn-receive-toggle').textContent = receiving ? SA.t('store.stop_receiving') : SA.t('store.start_receiving');
+    $('#btn-receive-toggle').classList.toggle('danger', receiving);
+    $('#btn-receive-toggle').classList.toggle('primary', !receiving);
+    $('#receive-hint').textContent = receiving ? SA.t('store.receive_hint_on') : SA.t('store.receive_hint_idle');
+  }
+
+  // A receiving scan: {ok, gtin, serial, code, message (a refusal), onHand}.
+  function addReceived(ok, gtin, serial, code, message) {
     if (ok) received += 1;
     $('#receive-count').textContent = String(received);
-    const item = el('li.item' + (ok ? '.good' : '.bad'), { dataset: { serial: serial || '' } },
-      el('div.item-main', {},
-        el('div.item-title', { text: ok ? 'Received ' + (serial ? 'unit ' + serial : 'a unit') : text }),
-        el('div.muted', { text: gtin ? 'GTIN ' + gtin : '' })),
-      el('div.on-hand.muted', { text: '' }));
+    const entry = { ok, gtin, serial, code, message, onHand: null };
+    receivedLog.unshift(entry);
+    const item = receivedItem(entry);
     $('#received').prepend(item);
-    return item;
+    return entry;
+  }
+
+  function receivedItem(x) {
+    const title = !x.ok ? SA.words(x.code, x.message)
+      : x.serial ? SA.t('store.received_unit', { serial: x.serial }) : SA.t('store.received_a_unit');
+    return el('li.item' + (x.ok ? '.good' : '.bad'), { dataset: { serial: x.serial || '' } },
+      el('div.item-main', {},
+        el('div.item-title', { text: title }),
+        el('div.muted', { text: x.gtin ? SA.t('store.gtin_no', { gtin: x.gtin }) : '' })),
+      el('div.on-hand.muted', { text: x.onHand === null ? '' : SA.t('store.on_hand_n', { count: x.onHand }) }));
+  }
+
+  function renderReceived() {
+    const list = $('#received');
+    list.textContent = '';
+    list.append(...receivedLog.map(receivedItem));
+  }
+
+  function setOnHand(serial, onHand) {
+    const x = receivedLog.find((e) => e.serial === serial);
+    if (!x) return;
+    x.onHand = onHand;
+    const li = $$('#received li').find((n) => n.dataset.serial === serial);
+    if (li) li.querySelector('.on-hand').textContent = SA.t('store.on_hand_n', { count: onHand });
   }
 
   async function receiveByPage(code) {
     try {
       const s = await api('POST', '/v1/stock/receive', { payload: code });
-      const item = addReceived(true, s.gtin, s.serial);
-      item.querySelector('.on-hand').textContent = 'on hand ' + s.on_hand;
+      addReceived(true, s.gtin, s.serial);
+      setOnHand(s.serial, s.on_hand);
     } catch (e) {
       const p = SA.parseCode(code);
-      addReceived(false, p && p.gtin, p && p.serial, e.words || String(e));
+      addReceived(false, p && p.gtin, p && p.serial, e.code, e.message);
     }
   }
 
@@ -372,7 +429,7 @@
     if (!session) return;
     if (view() === 'view-pick' && pick) return pickByPage(code);
     if (view() === 'view-receive') {
-      if (!receiving) return SA.toast('Press “Start receiving” first', 'error');
+      if (!receiving) return SA.toast(SA.t('store.start_receiving_first'), 'error');
       return receiveByPage(code);
     }
     if (view() === 'view-lookup' || view() === 'view-sync' || view() === 'view-orders') {
@@ -393,34 +450,35 @@
       const ok = d.outcome === 'accepted';
       if (d.mode === 'pick' && view() === 'view-pick') {
         const p = SA.parseCode(d.payload);
-        pickResult(ok ? 'Picked ' + (p && p.serial ? 'unit ' + p.serial : 'a unit') : SA.words(d.outcome), ok);
+        pickResult(ok ? () => pickedUnit(p && p.serial) : () => SA.words(d.outcome), ok);
       } else if (d.mode === 'receive' && view() === 'view-receive') {
         const p = SA.parseCode(d.payload);
-        addReceived(ok, p && p.gtin, p && p.serial, SA.words(d.outcome));
+        addReceived(ok, p && p.gtin, p && p.serial, d.outcome);
       }
     } else if (type === 'stock' && d.serial && view() === 'view-receive') {
-      for (const li of $$('#received li')) {
-        if (li.dataset.serial === d.serial) {
-          li.querySelector('.on-hand').textContent = 'on hand ' + d.on_hand;
-          break;
-        }
-      }
+      setOnHand(d.serial, d.on_hand);
     } else if (type === 'terminal' && d.terminal === T()) {
       setMode(d.mode);
     }
   }
 
-  function onLive(live) {
-    const p = $('#hdr-live');
-    p.textContent = live ? 'live' : 'reconnecting…';
-    p.classList.toggle('off', !live);
-    p.classList.toggle('on', live);
+  function onLive(up) {
+    live = up;
+    renderLive();
     if (live) {
       refreshTerminal();
       refreshOrders();
       if (tab === 'sync') refreshSync();
       if (pick) api('GET', '/v1/reservations/' + encodeURIComponent(pick.id)).then((o) => { pick = o; renderPick(); }, () => {});
     }
+  }
+
+  function renderLive() {
+    if (live === null) return;
+    const p = $('#hdr-live');
+    p.textContent = live ? SA.t('common.live') : SA.t('common.reconnecting');
+    p.classList.toggle('off', !live);
+    p.classList.toggle('on', live);
   }
 
   async function refreshTerminal() {
@@ -434,7 +492,7 @@
     mode = m || 'sale';
     if (mode !== 'receive' && receiving) {
       receiving = false;
-      $('#btn-receive-toggle').textContent = 'Start receiving';
+      renderReceiving();
     }
     updateBanner();
   }
@@ -443,7 +501,9 @@
     const expected = (view() === 'view-pick' && mode === 'pick') || (view() === 'view-receive' && mode === 'receive');
     const show = !!session && mode !== 'sale' && !expected;
     $('#mode-banner').hidden = !show;
-    $('#mode-text').textContent = show ? 'The scanner on ' + T() + ' is in ' + mode + ' mode: its scans do not go into a sale.' : '';
+    const what = mode === 'receive' ? SA.t('store.mode_receive') : mode === 'pick' ? SA.t('store.mode_pick')
+      : mode === 'count' ? SA.t('store.mode_count') : mode;
+    $('#mode-text').textContent = show ? SA.t('store.mode_banner', { terminal: T(), mode: what }) : '';
   }
 
   async function backToSale() {
@@ -453,10 +513,29 @@
     } catch (e) { fail(e); }
   }
 
+  // ------------------------------------------------------------ language
+
+  // Another language chosen: the page's own texts are already written
+  // (SA.applyI18n); write again what this script wrote.
+  function relabel() {
+    renderLive();
+    updateBanner();
+    if (!session) return;
+    $('#hdr-terminal').textContent = SA.t('store.hdr_scanner', { terminal: T() });
+    renderReceiving();
+    renderReceived();
+    if (tab === 'sync') refreshSync();
+    if (tab === 'orders') renderOrders();
+    if (pick) renderPick();
+    if (pickLast && !$('#pick-last').hidden) $('#pick-last').textContent = pickLast.text();
+  }
+
   // --------------------------------------------------------------- wiring
 
-  function wire() {
-    SA.onLoggedOut = () => loggedOut('You are logged out — please log in again');
+  async function wire() {
+    SA.onLocale = relabel;
+    SA.wireLocale();
+    SA.onLoggedOut = () => loggedOut(SA.t('common.err.unauthorized'));
     SA.wireLogin(afterLogin, { requireManager: true });
     SA.wedge(onScan);
     for (const b of $$('#tabs .tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
@@ -475,6 +554,8 @@
     $('#btn-sale-mode').addEventListener('click', backToSale);
     $('#reject-cancel').addEventListener('click', () => $('#dlg-reject').close());
     $('#reject-form').addEventListener('submit', reject);
+    // The words first: nothing is shown before them.
+    await SA.loadMessages();
     const s = SA.session();
     if (s && s.cashier && s.cashier.role === 'manager') afterLogin(s);
     else loggedOut('');
