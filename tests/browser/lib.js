@@ -98,6 +98,12 @@ class Agent {
     const dir = tmpDir('sa-browser-agent-');
     const args = ['--demo', '--data-dir', dir, '--listen', '127.0.0.1:0'];
     if (opts.cloud) args.push('--cloud', opts.cloud);
+    // A config file's text (TOML), e.g. a Chinese store's [store] locale.
+    if (opts.config) {
+      const file = path.join(dir, 'agent.toml');
+      fs.writeFileSync(file, opts.config);
+      args.push('--config', file);
+    }
     // UI work without rebuilding: serve the screens from the source tree.
     if (process.env.SA_WEB_ROOT) args.push('--web-root', process.env.SA_WEB_ROOT);
     const { proc, ready } = await startWithReady(need('SA_STORE_AGENT'), args, 'stderr', 'store-agent');
