@@ -67,6 +67,14 @@ void ShowReceipt(Context& ctx, const ExchangePtr& x) {
     }
     options.reprint = c->second == "1";
   }
+  if (auto l = query->find("locale"); l != query->end()) {
+    const auto locale = i18n::ParseLocale(l->second);
+    if (!locale) {
+      return x->Reply(ErrorAnswer(
+          MakeError(ErrorKind::invalid_request, "invalid_field", "locale is en or zh-CN")));
+    }
+    options.locale = *locale;  // the screen's language; the printer keeps the store's
+  }
   Read<ReceiptSale>(ctx, x, CompletedSale(ctx.options, x->params[0]),
                     [&ctx, width, options](const ReceiptSale& r) {
                       json::Receipt out{
@@ -294,9 +302,11 @@ void ShowRefundReceipt(Context& ctx, const ExchangePtr& x) {
       width = value == "58" ? receipt::Width::mm58 : receipt::Width::mm80;
     } else if (key == "copy" && (value == "0" || value == "1")) {
       options.reprint = value == "1";
+    } else if (key == "locale" && i18n::ParseLocale(value)) {
+      options.locale = *i18n::ParseLocale(value);
     } else {
       return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field",
-                                            "width is 58 or 80, copy is 0 or 1")));
+                                            "width is 58 or 80, copy is 0 or 1, locale en or zh-CN")));
     }
   }
   Read<store::RefundSlip>(

@@ -172,20 +172,25 @@ void ShiftReport(Context& ctx, const ExchangePtr& x) {
   };
   bool text = false;
   receipt::Width width = receipt::Width::mm58;
+  i18n::Locale locale = ctx.options.locale;
   for (const auto& [key, value] : *query) {
     if (key == "format" && (value == "json" || value == "text")) {
       text = value == "text";
     } else if (key == "width" && (value == "58" || value == "80")) {
       width = value == "80" ? receipt::Width::mm80 : receipt::Width::mm58;
+    } else if (key == "locale" && i18n::ParseLocale(value)) {
+      locale = *i18n::ParseLocale(value);
     } else {
-      return invalid("format is json or text, width is 58 or 80 (got " + key.substr(0, 20) + ")");
+      return invalid("format is json or text, width is 58 or 80, locale en or zh-CN (got " +
+                     key.substr(0, 20) + ")");
     }
   }
   Read<store::ShiftReport>(
       ctx, x, [id = *id](store::Store& s) { return s.shifts.ReportOf(id); },
-      [&ctx, text, width](const store::ShiftReport& r) {
+      [&ctx, text, width, locale](const store::ShiftReport& r) {
         if (!text) return JsonAnswer(200, store::ShiftReportJson(r));
-        const auto options = PrintOptions(ctx.options, receipt::Encoding::utf8);
+        auto options = PrintOptions(ctx.options, receipt::Encoding::utf8);
+        options.locale = locale;
         return Answer{200,
                       receipt::ShiftReportText(r, width, options),
                       "text/plain; charset=utf-8",

@@ -176,9 +176,10 @@
   }
 
   // A shift's report as the agent lays it out (the catalog's report.* texts
-  // in the store's language): what storectl prints, on the screen.
+  // in the screen's language): what storectl prints, on the screen.
   function reportText(id) {
-    return api('GET', '/v1/shifts/' + encodeURIComponent(id) + '/report?format=text&width=80', undefined,
+    const query = '?format=text&width=80&locale=' + encodeURIComponent(SA.locale);
+    return api('GET', '/v1/shifts/' + encodeURIComponent(id) + '/report' + query, undefined,
       { text: true });
   }
 
@@ -475,7 +476,7 @@
     SA.show('view-receipt');
     const id = encodeURIComponent(done.id);
     try {
-      const r = await api('GET', '/v1/sales/' + id + '/receipt?width=58');
+      const r = await api('GET', '/v1/sales/' + id + '/receipt?width=58&locale=' + encodeURIComponent(SA.locale));
       $('#receipt-text').textContent = r.text;
       if (r.claim_url) {
         const svg = await api('GET', '/v1/sales/' + id + '/claim-qr.svg', undefined, { text: true });
