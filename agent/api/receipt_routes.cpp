@@ -305,8 +305,9 @@ void ShowRefundReceipt(Context& ctx, const ExchangePtr& x) {
     } else if (key == "locale" && i18n::ParseLocale(value)) {
       options.locale = *i18n::ParseLocale(value);
     } else {
-      return x->Reply(ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field",
-                                            "width is 58 or 80, copy is 0 or 1, locale en or zh-CN")));
+      return x->Reply(
+          ErrorAnswer(MakeError(ErrorKind::invalid_request, "invalid_field",
+                                "width is 58 or 80, copy is 0 or 1, locale en or zh-CN")));
     }
   }
   Read<store::RefundSlip>(

@@ -842,8 +842,8 @@ TEST_CASE("a Chinese store (store.locale zh-CN, UTC+8): receipts, reports and th
             .body.find("收银台                                    till-1") != std::string::npos);
   CHECK(ann.Get("/v1/shifts/" + sid + "/report").json()["sales"]["count"] == 1);  // JSON as before
   // A screen in English asks for its own language; the store's stays the default.
-  CHECK(ann.Get("/v1/shifts/" + sid + "/report?format=text&locale=en").body.find(
-            "X REPORT (shift open)") != std::string::npos);
+  CHECK(ann.Get("/v1/shifts/" + sid + "/report?format=text&locale=en")
+            .body.find("X REPORT (shift open)") != std::string::npos);
   const std::string sale_id = sale["id"];
   const std::string en_text =
       shop.api.Get("/v1/sales/" + sale_id + "/receipt?width=58&locale=en").json()["text"];
