@@ -92,16 +92,28 @@ namespace {
 
 // What an attempt of a receipt job says, as the "printer" event on
 // /v1/events and as the answer of a print asked for.
-std::string AttemptJson(const std::string& sale_id, const PrintAttempt& a) {
-  nlohmann::json j{{"sale_id", sale_id},    {"printed", a.state == "printed"},
-                   {"bytes", a.bytes},      {"printer", a.printer},
-                   {"job", a.job},          {"state", a.state},
+std::string AttemptJson(const char* id_key, const std::string& id, const PrintAttempt& a) {
+  nlohmann::json j{{id_key, id},
+                   {"printed", a.state == "printed"},
+                   {"bytes", a.bytes},
+                   {"printer", a.printer},
+                   {"job", a.job},
+                   {"state", a.state},
                    {"attempts", a.attempts}};
   if (a.state != "printed") {
     j["reason"] = a.reason;
     j["error"] = a.detail;
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Why a print asked for did not print: the printer's state, and whether the
+// receipt still waits in its queue.
+Error NotPrinted(const PrintAttempt& a) {
+  return MakeError(ErrorKind::unavailable, "printer_unavailable",
+                   "the receipt printer " + a.printer + ": " + a.detail +
+                       (a.state == "queued" ? " (the receipt waits in its queue)" : ""),
+                   a.reason);
 }
 
 // The sale's receipt into the queue of its terminal's printer. The print is
@@ -171,7 +183,7 @@ void QueueReceipt(Context& ctx, const std::string& sale_id, bool asked,
         };
         job.attempted = [&ctx, life, sale_id](const PrintAttempt& a) {
           if (life.expired()) return;
-          ctx.events.Printed(AttemptJson(sale_id, a));
+          ctx.events.Printed(AttemptJson("sale_id", sale_id, a));
           if (a.state != "printed") {
             ctx.log.Warn("receipt not printed", {{"sale_id", sale_id},
                                                  {"printer", a.printer},
@@ -183,11 +195,8 @@ void QueueReceipt(Context& ctx, const std::string& sale_id, bool asked,
         auto queued = ctx.options.hardware.queue_receipt(
             std::move(job), [life, sale_id, done](const PrintAttempt& a) {
               if (life.expired()) return;
-              if (a.state == "printed") return done(AttemptJson(sale_id, a));
-              done(MakeError(ErrorKind::unavailable, "printer_unavailable",
-                             "the receipt printer " + a.printer + ": " + a.detail +
-                                 (a.state == "queued" ? " (the receipt waits in its queue)" : ""),
-                             a.reason));
+              if (a.state == "printed") return done(AttemptJson("sale_id", sale_id, a));
+              done(NotPrinted(a));
             });
         if (!queued) done(queued.error());
       });
@@ -252,10 +261,7 @@ void QueueRefund(Context& ctx, const std::string& refund_id, bool asked,
         job.not_taken = [] {};
         job.attempted = [&ctx, life, refund_id](const PrintAttempt& a) {
           if (life.expired()) return;
-          nlohmann::json event = nlohmann::json::parse(AttemptJson(refund_id, a));
-          event.erase("sale_id");
-          event["refund_id"] = refund_id;
-          ctx.events.Printed(event.dump());
+          ctx.events.Printed(AttemptJson("refund_id", refund_id, a));
           if (a.state == "printed") return;
           ctx.log.Warn("refund receipt not printed", {{"refund_id", refund_id},
                                                       {"printer", a.printer},
@@ -266,20 +272,8 @@ void QueueRefund(Context& ctx, const std::string& refund_id, bool asked,
         auto queued = ctx.options.hardware.queue_receipt(
             std::move(job), [life, refund_id, done](const PrintAttempt& a) {
               if (life.expired()) return;
-              if (a.state == "printed") {
-                return done(nlohmann::json{{"refund_id", refund_id},
-                                           {"printed", true},
-                                           {"bytes", a.bytes},
-                                           {"printer", a.printer},
-                                           {"job", a.job},
-                                           {"state", a.state},
-                                           {"attempts", a.attempts}}
-                                .dump());
-              }
-              done(MakeError(ErrorKind::unavailable, "printer_unavailable",
-                             "the receipt printer " + a.printer + ": " + a.detail +
-                                 (a.state == "queued" ? " (the receipt waits in its queue)" : ""),
-                             a.reason));
+              if (a.state == "printed") return done(AttemptJson("refund_id", refund_id, a));
+              done(NotPrinted(a));
             });
         if (!queued) done(queued.error());
       });
