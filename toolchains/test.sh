@@ -6,15 +6,19 @@
 # under TSan, and each fuzzer for 20 s
 # (CI does). With --cross aarch64 (or armhf) it also cross-builds for that store
 # box (CMakePresets.json), runs store-agent and storectl under qemu, and runs
-# the unit tests under qemu (CI does aarch64).
-#   toolchains/test.sh [--sanitizers] [--cross aarch64|armhf]...
+# the unit tests under qemu (CI does aarch64). With --prune each build tree
+# is deleted once its tests passed: CI's disk is shared with other machines,
+# and five build trees with debug info take GBs (CI does).
+#   toolchains/test.sh [--sanitizers] [--cross aarch64|armhf]... [--prune]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitizers=0
+prune=0
 cross=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sanitizers) sanitizers=1; shift ;;
+    --prune) prune=1; shift ;;
     --cross) cross+=("${2:?--cross needs aarch64 or armhf}"); shift 2 ;;
     --cross=*) cross+=("${1#--cross=}"); shift ;;
     *) echo "test.sh: unknown argument '$1'" >&2; exit 1 ;;
@@ -25,16 +29,26 @@ for preset in "${cross[@]}"; do
 done
 jobs="$(nproc)"
 
+# A build tree whose tests passed, deleted under --prune (disk, not time).
+done_with() {
+  if (( prune )); then
+    echo "test.sh: --prune: removing $1 ($(du -sh "$1" 2>/dev/null | cut -f1))"
+    rm -rf "$1"
+  fi
+}
+
 toolchains/install-deps.sh
 toolchains/format.sh --check
 cmake -S . -B build -DSA_WERROR=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
+done_with build
 
 if (( sanitizers )); then
   cmake --preset asan-ubsan
   cmake --build --preset asan-ubsan -j"$jobs"
   ctest --preset asan-ubsan
+  done_with build-asan-ubsan
 
   threaded=(crypto_test writer_test api_test daemon_test cloud_sync_test camera_test evdev_source_test
             serial_test scanners_test store-agent storectl oms-sim)
@@ -42,10 +56,12 @@ if (( sanitizers )); then
   cmake --build --preset tsan -j"$jobs" --target "${threaded[@]}"
   TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j1 \
     -R '^(crypto_test|writer_test|api_test|daemon_test|cloud_sync_test|camera_test|evdev_source_test|serial_test|scanners_test):'
+  done_with build-tsan
 
   # The fuzzers (clang-14 + libFuzzer, ASan + UBSan), each for a short
   # budget; toolchains/reliability.sh --long runs them for ten minutes each.
   toolchains/fuzz.sh --seconds 20
+  done_with build-fuzz
 fi
 
 # Cross builds: the programs and the unit tests only (what a store box runs, and
@@ -78,4 +94,5 @@ for preset in "${cross[@]}"; do
   # The store box's package: it must hold these ARM binaries.
   ctest --preset "$preset" -R '^deb_package$' --timeout 300
   echo "test.sh: cross $preset took $((SECONDS - start)) s"
+  done_with "build-$preset"
 done
