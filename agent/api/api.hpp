@@ -59,7 +59,8 @@ struct PrintAttempt {
 // when the printer can take them, in that printer's width and encoding.
 struct ReceiptJob {
   std::string sale_id;
-  std::string refund_id;  // set: the receipt of this refund of the sale
+  std::string refund_id;       // set: the receipt of this refund of the sale
+  std::string drawer_open_id;  // set: no receipt, the drawer kick of this no-sale opening
   std::string terminal;
   // Asked for (POST .../print): a printer that cannot take it fails it at
   // once. Otherwise (the print after completion) it waits in the queue and

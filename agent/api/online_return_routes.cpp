@@ -12,13 +12,6 @@ namespace {
 
 using ledger::Durability;
 
-template <class T>
-bool Fails(const ExchangePtr& x, const Expected<T>& parsed) {
-  if (parsed) return false;
-  x->Reply(ErrorAnswer(parsed.error()));
-  return true;
-}
-
 // The cloud's order, by number or by a unit; `done` runs on the loop, and
 // only while the server lives.
 void FetchOrder(Context& ctx, std::string number, std::string gtin, std::string serial,

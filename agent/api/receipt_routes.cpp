@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Receipts: as text and ESC/POS, printed through the queue of the sale's
 // terminal's printer (the first print the original, any later one a marked
-// copy), and the claim QR for the screen.
+// copy), and the claim QR for the screen; the cash drawer opened without a
+// sale (its kick goes through the same queue).
 #include <nlohmann/json.hpp>
 
 #include "answers.hpp"
@@ -342,6 +343,62 @@ void ClaimQr(Context& ctx, const ExchangePtr& x) {
         if (!matrix) return x->Reply(ErrorAnswer(matrix.error()));
         x->Reply(Answer{200, qr::Svg(*matrix), "image/svg+xml", {{"Cache-Control", "no-cache"}}});
       });
+}
+
+// The drawer of terminal {t} opened without a sale: a manager's action. The
+// record and its drawer.opened event are durable before the kick is sent,
+// through the terminal's printer (the drawer hangs off it), once: a drawer
+// must not spring open minutes later when a printer comes back, so the kick
+// is not queued for a retry. 201 {"drawer_open", "kick"}: the kick's one
+// attempt (as a print's answer), or null when the terminal has no printer.
+void OpenDrawer(Context& ctx, const ExchangePtr& x) {
+  auto reason = request::ParseReason(x->body());
+  if (Fails(x, reason)) return;
+  WithApproval(ctx, x, true,
+               [&ctx, x, reason = *reason, terminal = x->params[0],
+                cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
+                 ctx.parts.writer.Submit<store::DrawerOpen>(
+                     ledger::Durability::full,
+                     [terminal, cashier, reason, approved = *approved](store::Store& s) {
+                       return s.shifts.OpenDrawer(terminal, cashier, reason, approved);
+                     },
+                     [&ctx, x](Expected<store::DrawerOpen> opened) {
+                       if (!opened) return x->Reply(ErrorAnswer(opened.error()));
+                       ctx.events.EventWritten();
+                       const std::string record = store::DrawerOpenJson(*opened);
+                       auto answer = [x, record](const std::string& kick) {
+                         x->Reply(JsonAnswer(
+                             201, R"({"drawer_open":)" + record + R"(,"kick":)" + kick + "}"));
+                       };
+                       if (!ctx.options.hardware.queue_receipt) return answer("null");
+                       const std::weak_ptr<int> life = ctx.alive;
+                       const std::string id = opened->id;
+                       ReceiptJob job;
+                       job.drawer_open_id = id;
+                       job.terminal = opened->terminal;
+                       job.asked = true;
+                       job.make_bytes = [](receipt::Width, receipt::Encoding,
+                                           std::function<void(Expected<std::string>)> bytes) {
+                         bytes(std::string(receipt::kDrawerKick));
+                       };
+                       job.attempted = [&ctx, life, id](const PrintAttempt& a) {
+                         if (life.expired()) return;
+                         ctx.events.Printed(AttemptJson("drawer_open_id", id, a));
+                         if (a.state != "printed") {
+                           ctx.log.Warn("drawer kick not sent", {{"drawer_open_id", id},
+                                                                 {"printer", a.printer},
+                                                                 {"reason", a.reason},
+                                                                 {"why", a.detail}});
+                         }
+                       };
+                       auto queued = ctx.options.hardware.queue_receipt(
+                           std::move(job), [life, id, answer](const PrintAttempt& a) {
+                             if (life.expired()) return;
+                             answer(AttemptJson("drawer_open_id", id, a));
+                           });
+                       if (!queued) answer("null");  // no_printer: the terminal has none
+                     });
+               });
 }
 
 }  // namespace sa::api

@@ -29,6 +29,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/terminals/{t}", A::caller, &ShowTerminal},
       {"POST", "/v1/terminals/{t}/mode", A::caller, &SetMode},
       {"POST", "/v1/terminals/{t}/count", A::caller, &CommitCount},
+      {"POST", "/v1/terminals/{t}/drawer", A::caller, &OpenDrawer},
       {"GET", "/v1/cashiers", A::manager, &ListCashiers},
       {"POST", "/v1/cashiers", A::manager, &AddCashier},
       {"DELETE", "/v1/cashiers/{id}", A::manager, &RemoveCashier},

@@ -183,6 +183,14 @@ void Submit(Context& ctx, const ExchangePtr& x, ledger::Durability durability, b
       });
 }
 
+// A request body that did not parse: answers its 400 and says so.
+template <class T>
+bool Fails(const ExchangePtr& x, const Expected<T>& parsed) {
+  if (parsed) return false;
+  x->Reply(ErrorAnswer(parsed.error()));
+  return true;
+}
+
 // A manager action (refund, post-void, override, release): the approval of
 // the caller when a manager (their session, the API token), else of the
 // manager's PIN in the body ({"approval":{"manager","pin"}}, checked by
@@ -256,6 +264,7 @@ void OpenShift(Context&, const ExchangePtr&);
 void ShowShift(Context&, const ExchangePtr&);
 void ShiftReport(Context&, const ExchangePtr&);
 void CloseShift(Context&, const ExchangePtr&);
+void OpenDrawer(Context&, const ExchangePtr&);
 // terminal_routes.cpp
 void ListTerminals(Context&, const ExchangePtr&);
 void ShowTerminal(Context&, const ExchangePtr&);

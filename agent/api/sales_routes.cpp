@@ -18,13 +18,6 @@ std::function<void(const Expected<store::Sale>&)> ShowChange(Context& ctx) {
   };
 }
 
-template <class T>
-bool Fails(const ExchangePtr& x, const Expected<T>& parsed) {
-  if (parsed) return false;
-  x->Reply(ErrorAnswer(parsed.error()));
-  return true;
-}
-
 }  // namespace
 
 void OpenSale(Context& ctx, const ExchangePtr& x) {
@@ -172,18 +165,21 @@ void RemoveLine(Context& ctx, const ExchangePtr& x) {
       SaleAnswer);
 }
 
-// A refund is a manager's action. The sale by its id or its receipt number.
+// A refund is a manager's action past the cashier's limit (by default, any
+// refund), and past the manager's a store owner's (the API token). The sale
+// by its id or its receipt number.
 void Refund(Context& ctx, const ExchangePtr& x) {
   auto body = request::ParseRefund(x->body());
   if (Fails(x, body)) return;
   const std::string terminal = body->terminal.value_or(x->caller.terminal());
   WithApproval(
-      ctx, x, true,
+      ctx, x, false,
       [&ctx, x, refund = *body, terminal,
        cashier = x->caller.cashier()](std::optional<store::Approval> approved) {
         Submit<store::Refund>(
             ctx, x, Durability::full, true,
-            [refund, terminal, cashier, approved](store::Store& s) -> Expected<store::Refund> {
+            [refund, terminal, cashier, approved, limit = ctx.parts.sessions.RefundLimit(approved)](
+                store::Store& s) -> Expected<store::Refund> {
               std::string sale_id = refund.sale_id;
               if (!refund.receipt_no.empty()) {
                 auto sale = s.sales.FindByReceipt(refund.receipt_no);
@@ -191,7 +187,7 @@ void Refund(Context& ctx, const ExchangePtr& x) {
                 sale_id = sale->id;
               }
               return s.sales.RefundUnits(sale_id, refund.units, terminal, cashier, approved,
-                                         refund.items);
+                                         refund.items, limit);
             },
             [](const store::Refund& r) { return JsonAnswer(201, store::RefundJson(r)); },
             [&ctx](const Expected<store::Refund>& r) {

@@ -75,6 +75,12 @@ constexpr KeySpec kKeys[] = {
     {.table = "stock", .name = "case_max_units",
      .integer = &Config::case_max_units, .min = 1, .max = 100000,
      .doc = "The most units (1-100000) one case of a shipment may hold; a bigger one is refused"},
+    {.table = "refunds", .name = "cashier_limit_minor",
+     .integer = &Config::refund_cashier_limit, .min = 0, .max = 100000000000,
+     .doc = "The most (minor units: fen) a cashier may refund without a manager; 0 = every refund needs one"},
+    {.table = "refunds", .name = "manager_limit_minor",
+     .integer = &Config::refund_manager_limit, .min = 0, .max = 100000000000,
+     .doc = "The most (minor units) a manager may approve in one refund, more needs the API token; 0 = no limit"},
     {.table = "catalog", .name = "import",
      .str = &Config::catalog_import, .check = CheckOptionalPath, .is_path = true,
      .doc = "Catalog CSV (gtin,name,price_minor[,tax_rate]) imported at start; \"\" = none"},
@@ -185,9 +191,9 @@ constexpr TerminalKeySpec kTerminalKeys[] = {
      .doc = "The [printers.NAME] its receipts print on; \"\" = the [printer] table's"},
 };
 
-constexpr std::array<std::string_view, 15> kTables = {
-    "store", "device", "codes", "members", "cloud", "sync", "stock", "catalog", "api", "scanner", "scanners",
-    "printer", "printers", "terminals", "log"};
+constexpr std::array<std::string_view, 16> kTables = {
+    "store", "device", "codes", "members", "cloud", "sync", "stock", "refunds", "catalog", "api",
+    "scanner", "scanners", "printer", "printers", "terminals", "log"};
 // clang-format on
 
 }  // namespace

@@ -349,7 +349,29 @@ CREATE TABLE exchange_sources(
   UNIQUE (exchange_id, method));
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// Version 9: the cash drawer opened without a sale (to give change, to take
+// out a big note), a manager's action: who asked, who approved it, why, in
+// which shift. The Z report counts them. A product's name in Simplified
+// Chinese, when the catalog has one, and a sale line's as it was sold: a
+// receipt and a screen in zh-CN show it.
+constexpr std::string_view kV9 = R"sql(
+ALTER TABLE products ADD COLUMN name_zh TEXT
+  CHECK (name_zh IS NULL OR length(name_zh) BETWEEN 1 AND 200);
+ALTER TABLE sale_lines ADD COLUMN name_zh TEXT;
+CREATE TABLE drawer_opens(
+  id TEXT PRIMARY KEY,
+  terminal TEXT NOT NULL,
+  shift_id TEXT REFERENCES shifts(id),
+  cashier TEXT,
+  reason TEXT NOT NULL,
+  approved_by TEXT,
+  approved_via TEXT NOT NULL,
+  at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX drawer_opens_by_shift ON drawer_opens(shift_id);
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5,
+                                                         kV6, kV7, kV8, kV9};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

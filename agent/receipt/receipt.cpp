@@ -215,6 +215,13 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
   return q;
 }
 
+// A line's name in the receipt's language: in zh-CN the catalog's Chinese
+// name where it has one; the GTIN when there is no name at all.
+const std::string& NameOf(const store::Line& line, i18n::Locale l) {
+  if (l == i18n::Locale::zh_CN && !line.name_zh.empty()) return line.name_zh;
+  return line.name.empty() ? line.gtin : line.name;
+}
+
 std::string Pad(std::int64_t v, std::size_t digits) {
   std::string s = std::to_string(v);
   if (s.size() < digits) s.insert(0, digits - s.size(), '0');
@@ -290,7 +297,7 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
 
   std::optional<std::int64_t> items = 0;
   for (const auto& line : sale.lines) {
-    out.Name(line.name.empty() ? line.gtin : line.name, 2);
+    out.Name(NameOf(line, l), 2);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(line.amount));
     if (!line.serial.empty())
@@ -432,7 +439,7 @@ Layout BuildRefund(const sa::store::RefundSlip& slip, const Shop& shop, Width wi
   out.Rule();
   std::int64_t items = 0;
   for (const auto& line : slip.lines) {
-    out.Name(line.name.empty() ? line.gtin : line.name, 2);
+    out.Name(NameOf(line, l), 2);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(-line.amount));
     if (!line.serial.empty()) {
@@ -603,7 +610,8 @@ std::string ShiftReportText(const sa::store::ShiftReport& r, Width width, const 
   out.Rule();
   out.LeftRight(count("report.sales", r.sales_count), FormatMoney(r.sales_total));
   out.LeftRight(count("report.refunds", r.refunds_count), FormatMoney(r.refunds_total));
-  out.Plain(count("report.voids", r.voids_count));  // no money changed hands
+  out.Plain(count("report.voids", r.voids_count));      // no money changed hands
+  out.Plain(count("report.no_sale", r.no_sale_count));  // the drawer opened without a sale
   out.LeftRight(count("report.post_voids", r.post_voids_count), FormatMoney(r.post_voids_total));
   out.Rule();
   out.Plain(text("report.by_method"));

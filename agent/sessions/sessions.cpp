@@ -19,12 +19,20 @@ Error WrongLogin() {
 }  // namespace
 
 Sessions::Sessions(loop::Workers& workers, daemon::Writer& writer, const daemon::Log& log,
-                   std::string api_token, std::uint32_t pin_iterations)
+                   std::string api_token, std::uint32_t pin_iterations, RoleLimits limits)
     : workers_(workers),
       writer_(writer),
       log_(log),
       api_token_(std::move(api_token)),
-      pin_iterations_(pin_iterations) {}
+      pin_iterations_(pin_iterations),
+      limits_(limits) {}
+
+std::optional<MinorUnits> Sessions::RefundLimit(
+    const std::optional<store::Approval>& approved) const {
+  if (!approved) return limits_.cashier_refund;
+  if (approved->via == "api_token") return std::nullopt;
+  return limits_.manager_refund;
+}
 
 std::int64_t Sessions::ExpiresAt(std::int64_t now_ms) {
   return now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(kIdle).count();

@@ -10,6 +10,9 @@
 // hold on a unit, releasing an order) are approved here, in one place: by a
 // manager's own session, by the API token, or by a manager's PIN typed on
 // the cashier's screen for that one action (throttled like a login).
+// How much one refund may pay back is the role's limit (RoleLimits, from
+// the [refunds] config): a cashier alone up to theirs, a manager's approval
+// up to the manager's, the API token any amount.
 //
 // Errors (Error::code): invalid_login (unauthorized), too_many_attempts
 // (throttled), invalid_pin, manager_required and invalid_approval
@@ -47,6 +50,12 @@ struct Caller {
   std::string terminal() const { return session ? session->terminal : std::string(); }
 };
 
+// What a role may pay back in one refund ([refunds] in the config).
+struct RoleLimits {
+  MinorUnits cashier_refund = 0;             // refunds.cashier_limit_minor
+  std::optional<MinorUnits> manager_refund;  // refunds.manager_limit_minor; none: no limit
+};
+
 struct LoggedIn {
   std::string token;  // the session's bearer token
   store::Cashier cashier;
@@ -59,7 +68,7 @@ class Sessions {
   // `api_token`: the device's own; `pin_iterations`: PBKDF2 iterations for
   // new PINs (crypto::kPinIterations; tests may lower it).
   Sessions(loop::Workers& workers, daemon::Writer& writer, const daemon::Log& log,
-           std::string api_token, std::uint32_t pin_iterations);
+           std::string api_token, std::uint32_t pin_iterations, RoleLimits limits = {});
 
   // The caller a bearer token names. Using a session keeps it alive.
   Caller WhoIs(std::string_view bearer_token);
@@ -74,6 +83,9 @@ class Sessions {
   // too_many_attempts.
   void Approve(const Caller& caller, const std::optional<store::PinApproval>& pin,
                std::function<void(Expected<store::Approval>)> done);
+  // The most one refund may pay back with `approved` (none: no approval,
+  // the caller is a cashier on their own): none when there is no limit.
+  std::optional<MinorUnits> RefundLimit(const std::optional<store::Approval>& approved) const;
   // Ends the caller's session; false when there was none.
   bool Logout(const Caller& caller);
   // A cashier removed: their sessions end now, not at their idle timeout.
@@ -101,6 +113,7 @@ class Sessions {
   const daemon::Log& log_;
   std::string api_token_;
   std::uint32_t pin_iterations_;
+  RoleLimits limits_;
   std::map<std::string, Session> sessions_;    // by token; loop thread only
   std::map<std::string, Throttle> throttles_;  // by cashier id
 };

@@ -256,8 +256,11 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
   p.setup.api.tls_key_pem.assign(p.setup.api.tls_key_pem.size(), '\0');  // the server has its copy
   p.terminals = std::make_unique<terminals::Terminals>(p.workers, p.writer, p.store.books, log,
                                                        hw.TerminalModes(), p.server->listener());
+  sessions::RoleLimits limits{p.setup.cfg.refund_cashier_limit, std::nullopt};
+  if (p.setup.cfg.refund_manager_limit > 0)
+    limits.manager_refund = p.setup.cfg.refund_manager_limit;
   p.sessions = std::make_unique<sessions::Sessions>(p.workers, p.writer, log, p.setup.token,
-                                                    crypto::kPinIterations);
+                                                    crypto::kPinIterations, limits);
   return std::unique_ptr<Agent>(new Agent(std::move(parts)));
 }
 

@@ -230,8 +230,10 @@ Expected<void> Hardware::QueueReceipt(api::ReceiptJob receipt,
   const receipt::Encoding encoding =
       receipt::ParseEncoding(printer->config.encoding).value_or(receipt::Encoding::gb18030);
   drivers::QueueJob job;
-  // A refund's receipt is labelled "refund/{id}" in the queue.
-  job.label = receipt.refund_id.empty() ? receipt.sale_id : "refund/" + receipt.refund_id;
+  // A refund's receipt is labelled "refund/{id}" in the queue, a drawer kick "drawer/{id}".
+  job.label = !receipt.drawer_open_id.empty() ? "drawer/" + receipt.drawer_open_id
+              : receipt.refund_id.empty()     ? receipt.sale_id
+                                              : "refund/" + receipt.refund_id;
   job.retry = !receipt.asked;
   job.make_bytes = [make = std::move(receipt.make_bytes), width,
                     encoding](std::function<void(Expected<std::string>)> bytes) {
@@ -266,8 +268,12 @@ std::string Hardware::PrintersJson() const {
     json queue = json::array();
     for (const drivers::JobView& j : q.jobs) {
       const bool refund = j.label.rfind("refund/", 0) == 0;
+      const bool drawer = j.label.rfind("drawer/", 0) == 0;
       queue.push_back(json{{"job", j.id},
-                           {refund ? "refund_id" : "sale_id", refund ? j.label.substr(7) : j.label},
+                           {refund   ? "refund_id"
+                            : drawer ? "drawer_open_id"
+                                     : "sale_id",
+                            refund || drawer ? j.label.substr(7) : j.label},
                            {"state", drivers::Name(j.state)},
                            {"reason", j.reason.empty() ? json(nullptr) : json(j.reason)},
                            {"detail", j.detail},

@@ -23,13 +23,13 @@ MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggtlbNdIdGlKK3+Lt
 -----END PRIVATE KEY-----
 )";
 
-constexpr char kDemoCatalog[] = R"(gtin,name,price_minor,tax_rate
-6950123450005,Silk scarf - indigo,59900,0.13
-6950123450012,Leather card holder,39900,0.13
-6950123450029,Serum 30 ml,45800,0.13
-6950123450036,Canvas tote,12900,0.13
-6950123450043,Gift wrap,500,0.06
-09506000134352,Sample product (GS1 example GTIN),1999,0.13
+constexpr char kDemoCatalog[] = R"(gtin,name,price_minor,tax_rate,name_zh
+6950123450005,Silk scarf - indigo,59900,0.13,真丝围巾 靛蓝
+6950123450012,Leather card holder,39900,0.13,皮革卡包
+6950123450029,Serum 30 ml,45800,0.13,精华液 30 毫升
+6950123450036,Canvas tote,12900,0.13,帆布托特包
+6950123450043,Gift wrap,500,0.06,礼品包装
+09506000134352,Sample product (GS1 example GTIN),1999,0.13,示例商品 (GS1 示例 GTIN)
 )";
 
 }  // namespace

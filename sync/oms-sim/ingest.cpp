@@ -23,7 +23,7 @@ const std::set<std::string_view> kEventTypes = {
     "reservation.picked",   "reservation.shipped",  "reservation.handed_over",
     "reservation.released", "reservation.expired",  "reservation.cancel_refused",
     "stock.override",       "code.diverted",        "shift.closed",
-    "return.received"};
+    "return.received",      "drawer.opened"};
 
 std::optional<std::int64_t> SeqOf(const json& ev) {
   if (!ev.is_object()) return std::nullopt;

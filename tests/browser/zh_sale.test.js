@@ -18,7 +18,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const lib = require('./lib');
 
-const TOTE = '06950123450036';   // demo catalog: Canvas tote, ¥129.00
+const TOTE = '06950123450036';   // demo catalog: Canvas tote (帆布托特包), ¥129.00
 const CASHIER = { id: 'c3', name: '王芳', pin: '3579' };
 
 let agent, browser, till;
@@ -133,8 +133,10 @@ test('a whole sale in Chinese: log in, open the till, scan, pay cash, receipt, X
   // A unit through the till's scanner.
   const { codes } = await agent.codes(1, TOTE);
   await agent.scan(codes[0]);
-  const line = page.locator('#cart li.line', { hasText: 'Canvas tote' });
-  await line.waitFor();
+  // The product's name from the catalog in Chinese (name_zh), not the English one.
+  const line = page.locator(`#cart li.line[data-gtin="${TOTE}"]`);
+  await line.locator('.line-name', { hasText: '帆布托特包' }).waitFor();
+  assert.doesNotMatch(await line.textContent(), /Canvas tote/);
   await page.locator('#sale-total', { hasText: '¥129.00' }).waitFor();
   assert.match(await text(page, '#sale-no'), /^交易 \S+$/);
   assert.match(await line.locator('.line-serial').textContent(), /^序列号 \S+$/);
@@ -150,11 +152,13 @@ test('a whole sale in Chinese: log in, open the till, scan, pay cash, receipt, X
   assert.equal(await text(page, '#btn-pay'), 'Pay');
   assert.equal(await text(page, '#hdr-live'), 'live');
   assert.match(await line.locator('.line-serial').textContent(), /^Serial \S+$/);
+  assert.equal(await text(line, '.line-name'), 'Canvas tote');  // the catalog's English name
   await page.click('[data-locale="zh-CN"]');
   await waitLocale(page, 'zh-CN');
   await page.locator('#sale-no', { hasText: /^交易 \S+$/ }).waitFor();
   assert.equal(await text(page, '#hdr-live'), '在线');
   assert.equal(await text(page, '#btn-pay'), '结账');
+  assert.equal(await text(line, '.line-name'), '帆布托特包');
 
   // Cash: ¥200 for ¥129.00, ¥71.00 change.
   await page.click('#btn-pay');
@@ -178,7 +182,7 @@ test('a whole sale in Chinese: log in, open the till, scan, pay cash, receipt, X
   const receipt = page.locator('#receipt-text', { hasText: '合计' });
   await receipt.waitFor();
   const r = await receipt.textContent();
-  for (const word of ['合计', '现金', '找零', 'Canvas tote', '129.00', '71.00']) assert.ok(r.includes(word), word + ' in:\n' + r);
+  for (const word of ['合计', '现金', '找零', '帆布托特包', '129.00', '71.00']) assert.ok(r.includes(word), word + ' in:\n' + r);
   assert.equal(await text(page, '#btn-next'), '下一位顾客');
   assert.equal(await text(page, '#btn-print'), '打印小票');
   await noEnglish(page, ['Paid', 'Change to give', 'TOTAL', 'Next customer', 'Print receipt', 'receipt ',

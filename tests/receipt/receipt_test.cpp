@@ -548,6 +548,7 @@ TEST_CASE("the X and Z reports as text: the store's language and clock, columns 
   r.refunds_count = 1;
   r.refunds_total = 19900;
   r.voids_count = 2;
+  r.no_sale_count = 1;
   r.by_method = {{"cash", 120000, 19900, 100100}, {"wechat", 49700, 0, 49700}};
   r.opening_float = 20000;
   r.cash_sales = 130000;
@@ -569,6 +570,7 @@ TEST_CASE("the X and Z reports as text: the store's language and clock, columns 
       "销售  x3                 1697.00",
       "退款  x1                  199.00",
       "作废  x2",
+      "无销售开钱箱  x1",
       "撤销交易  x0                0.00",
       "--------------------------------",
       "按支付方式 (销售 / 退款 / 净额)",

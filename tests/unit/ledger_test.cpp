@@ -278,7 +278,7 @@ TEST_CASE("migration step 7 -> 8 adds exchanges: each refund and each sale in on
         "INSERT INTO sales(id, status, currency, opened_at_ms) VALUES('s2', 'completed', 'CNY', 2);"
         "INSERT INTO refunds(id, sale_id, amount_minor, at_ms) VALUES('r1', 's1', 100, 2)");
   }
-  auto v8 = Database::Open(path);
+  auto v8 = Database::Open(path, {.target_version = 8});
   REQUIRE(v8);
   CHECK((*v8)->UserVersion() == 8);
   CHECK(Count(**v8, "SELECT count(*) FROM refunds") == 1);
@@ -430,4 +430,35 @@ TEST_CASE("a transaction inside a transaction is a savepoint", "[ledger]") {
     a.Commit();
   }  // the batch was not committed: nothing of it stays
   CHECK(Count(**db, "SELECT count(*) FROM meta WHERE key = 'd'") == 0);
+}
+
+TEST_CASE("migration step 8 -> 9 adds drawer openings and Chinese product names",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v8 = Database::Open(path, {.target_version = 8});
+    REQUIRE(v8);
+    (*v8)->Exec(
+        "INSERT INTO products(gtin, name, price_minor, currency, updated_at_ms) "
+        "VALUES('06950123450036', 'Canvas tote', 12900, 'CNY', 1)");
+  }
+  auto v9 = Database::Open(path, {.target_version = 9});
+  REQUIRE(v9);
+  CHECK((*v9)->UserVersion() == 9);
+  // A product of before has no Chinese name; a name is 1-200 bytes.
+  CHECK(Count(**v9, "SELECT count(*) FROM products WHERE name_zh IS NULL") == 1);
+  (*v9)->Exec("UPDATE products SET name_zh = '帆布托特包'");
+  CHECK_THROWS_AS((*v9)->Exec("UPDATE products SET name_zh = ''"), sa::ledger::Failure);
+  (*v9)->Exec(
+      "INSERT INTO drawer_opens(id, terminal, reason, approved_by, approved_via, at_ms) "
+      "VALUES('d1', 'till-1', 'change', 'mia', 'pin', 5)");
+  CHECK(Count(**v9, "SELECT count(*) FROM drawer_opens WHERE shift_id IS NULL") == 1);
+  // A reason and how it was approved are always there.
+  CHECK_THROWS_AS((*v9)->Exec("INSERT INTO drawer_opens(id, terminal, approved_via, at_ms) "
+                              "VALUES('d2', 'till-1', 'pin', 6)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v9)->Exec("INSERT INTO drawer_opens(id, terminal, reason, at_ms) "
+                              "VALUES('d3', 'till-1', 'x', 6)"),
+                  sa::ledger::Failure);
 }

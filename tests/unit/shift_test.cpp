@@ -232,3 +232,41 @@ TEST_CASE("a cashier's sale records the cashier", "[store][cashier]") {
   CHECK(
       json::parse(store::SaleJson(t.shop->sales.OpenSale("till-1").value()))["cashier"].is_null());
 }
+
+TEST_CASE(
+    "the drawer opened without a sale: recorded with its event in one step, counted in "
+    "its terminal's open shift only",
+    "[store][shift][drawer]") {
+  Till t;
+  const store::Approval mia{"mia", "pin"};
+  // No shift open: recorded, in no shift.
+  auto before_shift = t.shop->shifts.OpenDrawer("till-1", "ann", "float count", mia);
+  REQUIRE(before_shift);
+  CHECK(before_shift->shift_id.empty());
+  auto shift = t.shop->shifts.OpenShift("till-1", "ann", 0);
+  REQUIRE(shift);
+  auto d = t.shop->shifts.OpenDrawer("till-1", "ann", "change for a 100", mia);
+  REQUIRE(d);
+  CHECK(d->shift_id == shift->id);
+  REQUIRE(t.shop->shifts.OpenDrawer("till-2", "bob", "elsewhere", mia));
+  CHECK(t.shop->shifts.ReportOf(shift->id)->no_sale_count == 1);
+  auto second = t.db->Cached(
+      "SELECT payload FROM outbox WHERE type = 'drawer.opened' ORDER BY seq LIMIT 1 OFFSET 1");
+  REQUIRE(second.Step());
+  const json event = json::parse(second.Text(0));
+  CHECK(event == json::parse(store::DrawerOpenJson(*d)));
+  CHECK(event["approved_by"] == json{{"manager", "mia"}, {"via", "pin"}});
+
+  const std::string snapshot = t.Rows("SELECT * FROM drawer_opens ORDER BY id") + t.Snapshot();
+  CHECK(t.shop->shifts.OpenDrawer("till-1", "ann", "", mia).error().code == "invalid_reason");
+  CHECK(t.shop->shifts.OpenDrawer("till-1", "ann", std::string(201, 'x'), mia).error().code ==
+        "invalid_reason");
+  CHECK(t.shop->shifts.OpenDrawer("till-1", "ann", "bad\xff", mia).error().code ==
+        "invalid_reason");
+  CHECK(t.shop->shifts.OpenDrawer("till 1", "ann", "x", mia).error().code == "invalid_terminal");
+  CHECK(t.Rows("SELECT * FROM drawer_opens ORDER BY id") + t.Snapshot() == snapshot);
+  auto closed = t.shop->shifts.CloseShift(shift->id, 0, "ann");
+  REQUIRE(closed);
+  CHECK(closed->report.no_sale_count == 1);
+  CHECK(json::parse(store::ShiftReportJson(closed->report))["no_sale"]["count"] == 1);
+}

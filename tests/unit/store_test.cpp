@@ -414,43 +414,6 @@ TEST_CASE("invariant 6: money stays integer and in range", "[store][invariant]")
   CHECK(b.Snapshot() == before);
 }
 
-TEST_CASE("catalog import: all rows or none, every bad row by line number", "[store][catalog]") {
-  Books b;
-  const std::string before = b.Snapshot();
-  auto r = b.shop->books.ImportCatalogCsv(
-      "gtin,name,price_minor,tax_rate\n"
-      "4006381333931,\"Pen, blue\",350,0.13\n"
-      "4006381333932,Bad check,100,0.13\n"
-      "96385074,,100,0.13\n"
-      "036000291452,Soap,1.5,0.13\n"
-      "4006381333931,Dup,1,0\n"
-      "036000291452,Soap,150,2\n"
-      "036000291452,Soap\n");
-  REQUIRE_FALSE(r);
-  const std::string& m = r.error().message;
-  for (const char* line : {"line 3", "line 4", "line 5", "line 6", "line 7", "line 8"}) {
-    INFO(line);
-    CHECK(m.find(line) != std::string::npos);
-  }
-  CHECK(m.find("line 2:") == std::string::npos);
-  CHECK(b.Snapshot() == before);
-
-  auto ok = b.shop->books.ImportCatalogCsv(
-      "\xEF\xBB\xBFgtin,name,price_minor,tax_rate\r\n"
-      "4006381333931,\"Pen, \"\"blue\"\"\",350,13%\r\n"
-      "96385074,Eraser,100,0.065\r\n");
-  REQUIRE(ok);
-  CHECK(ok->rows == 2);
-  auto pen = b.shop->books.FindProduct("04006381333931");
-  REQUIRE(pen);
-  CHECK(pen->name == "Pen, \"blue\"");
-  CHECK(pen->tax_rate_bp == 1300);
-  CHECK(b.shop->books.FindProduct("00000096385074")->tax_rate_bp == 650);
-  CHECK_FALSE(b.shop->books.ImportCatalogCsv(""));
-  CHECK_FALSE(b.shop->books.ImportCatalogCsv("sku,title,price\n1,2,3\n"));
-  CHECK_FALSE(b.shop->books.ImportCatalogCsv("gtin,name,price_minor\n\"unterminated,x,1\n"));
-}
-
 TEST_CASE("a full disk refuses the sale with insufficient_storage and keeps it open",
           "[store][invariant]") {
   Books b;

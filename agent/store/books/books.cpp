@@ -37,10 +37,12 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   auto st = db_.Cached(
-      "SELECT gtin, name, price_minor, currency, tax_rate_bp FROM products WHERE gtin = ?");
+      "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, '') FROM "
+      "products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
-  return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4))};
+  return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4)),
+                 st.Text(5)};
 }
 
 std::string Books::NextCounter(std::string_view name) {

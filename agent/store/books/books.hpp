@@ -53,6 +53,7 @@ struct Product {
   MinorUnits price_minor = 0;
   std::string currency;
   int tax_rate_bp = 0;  // basis points: 1300 = 13 %
+  std::string name_zh;  // the name in Simplified Chinese; "" when the catalog has none
 };
 
 struct CatalogImport {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Catalog import from CSV (RFC 4180 quoting): gtin,name,price_minor[,tax_rate].
+// Catalog import from CSV (RFC 4180 quoting): gtin,name,price_minor, then
+// optionally tax_rate and name_zh (the name in Simplified Chinese), in either order.
 #include <set>
 
 #include "books.hpp"
@@ -122,13 +123,22 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     return invalid("the file is empty; expected header gtin,name,price_minor[,tax_rate]");
   std::vector<std::string> header;
   for (auto& f : rows[0].fields) header.push_back(Trim(f));
-  const bool with_tax = header.size() == 4 && header[3] == "tax_rate";
-  if (!(header.size() == 3 || with_tax) || header[0] != "gtin" || header[1] != "name" ||
-      header[2] != "price_minor") {
-    return invalid(
-        "line 1: the header must be gtin,name,price_minor or "
-        "gtin,name,price_minor,tax_rate");
+  // Where the optional columns are (0: absent).
+  std::size_t tax_at = 0;
+  std::size_t zh_at = 0;
+  bool header_ok = header.size() >= 3 && header.size() <= 5 && header[0] == "gtin" &&
+                   header[1] == "name" && header[2] == "price_minor";
+  for (std::size_t i = 3; header_ok && i < header.size(); ++i) {
+    std::size_t* at = header[i] == "tax_rate" ? &tax_at : header[i] == "name_zh" ? &zh_at : nullptr;
+    header_ok = at != nullptr && *at == 0;  // a known column, once
+    if (header_ok) *at = i;
   }
+  if (!header_ok) {
+    return invalid(
+        "line 1: the header must be gtin,name,price_minor, then optionally tax_rate and "
+        "name_zh");
+  }
+  const bool with_tax = tax_at != 0;
   std::vector<Product> products;
   std::vector<std::string> problems;
   std::set<std::string> seen;
@@ -165,8 +175,17 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
       continue;
     }
     p.price_minor = std::stoll(price);
+    if (zh_at != 0) {
+      p.name_zh = Trim(row.fields[zh_at]);  // empty: this product has no Chinese name
+      if (p.name_zh.size() > 200 || HasControl(p.name_zh) || !ValidUtf8(p.name_zh)) {
+        problems.push_back(at +
+                           "name_zh must be at most 200 bytes of UTF-8 without control "
+                           "characters (save the file as UTF-8, not GBK)");
+        continue;
+      }
+    }
     if (with_tax) {
-      auto bp = ParseTaxRate(Trim(row.fields[3]));
+      auto bp = ParseTaxRate(Trim(row.fields[tax_at]));
       if (!bp) {
         problems.push_back(at +
                            "tax_rate must be a fraction like 0.13 or a percentage like "
@@ -195,15 +214,16 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     for (const auto& p : products) {
       db_.Cached(
              "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-             "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
-             "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
-             "updated_at_ms = ?6")
+             "updated_at_ms, name_zh) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(gtin) DO "
+             "UPDATE SET name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
+             "updated_at_ms = ?6, name_zh = ?7")
           .Bind(1, p.gtin)
           .Bind(2, p.name)
           .Bind(3, p.price_minor)
           .Bind(4, p.currency)
           .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
           .Bind(6, now)
+          .BindTextOrNull(7, p.name_zh)
           .Run();
     }
     tx.Commit();

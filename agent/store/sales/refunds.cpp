@@ -79,7 +79,8 @@ Refund Sales::NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
 Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                     std::string_view terminal, std::string_view cashier,
                                     const std::optional<Approval>& approved,
-                                    const std::vector<ItemRef>& items) {
+                                    const std::vector<ItemRef>& items,
+                                    std::optional<MinorUnits> limit) {
   if (auto refused = CheckReturn(units, items, terminal)) return *refused;
   return Guarded([&]() -> Expected<Refund> {
     Transaction tx(db_);
@@ -89,11 +90,25 @@ Expected<Refund> Sales::RefundUnits(std::string_view sale_id, const std::vector<
     auto lines = RefundedLines(sale, units, items);
     if (!lines) return lines.error();
     Refund refund = NewRefund(sale, *lines, approved);
+    if (limit && refund.amount > *limit) return OverLimit(refund, *limit);
     refund.payments = TakeBack(sale, refund, *lines, "refund", terminal, cashier, {});
     books_.Append("refund.completed", events::RefundCompleted(refund, sale, *lines));
     tx.Commit();
     return refund;
   });
+}
+
+Error Sales::OverLimit(const Refund& refund, MinorUnits limit) {
+  const std::string amounts = "this refund is " + FormatMinor(refund.amount) + " " +
+                              refund.currency + ", the limit " + FormatMinor(limit);
+  if (!refund.approved) {
+    return MakeError(ErrorKind::forbidden, "manager_required",
+                     "a cashier may refund up to their limit without a manager (" + amounts +
+                         "): a manager's session, or their PIN for this one action");
+  }
+  return MakeError(ErrorKind::forbidden, "refund_over_limit",
+                   "a manager may approve refunds up to their limit (" + amounts +
+                       "): the store's API token (storectl) may refund more");
 }
 
 Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view reason,

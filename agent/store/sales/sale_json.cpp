@@ -20,6 +20,7 @@ json LineJson(const Line& line) {
             {"amount", line.amount},
             {"signature", line.signature}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
+  if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
   return j;
 }
 

@@ -77,11 +77,12 @@ Sale Sales::LoadSale(std::string_view sale_id) {
   }
   {
     auto st = db_.Cached(
-        "SELECT id, gtin, serial, name, unit_price_minor, qty, signature FROM sale_lines "
-        "WHERE sale_id = ? ORDER BY id");
+        "SELECT id, gtin, serial, name, unit_price_minor, qty, signature, "
+        "coalesce(name_zh, '') FROM sale_lines WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
-      Line line{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Int(5), 0, st.Text(6)};
+      Line line{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4),
+                st.Int(5), 0,          st.Text(6), 0,          st.Text(7)};
       line.amount = line.unit_price * line.qty;  // bounded: checked when the line was added
       sale.lines.push_back(std::move(line));
     }
@@ -281,7 +282,7 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   }
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
-      "code_kind, signature, added_at_ms) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?)");
+      "code_kind, signature, added_at_ms, name_zh) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
@@ -293,6 +294,7 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
       .Bind(6, codes::KindName(code.kind))
       .Bind(7, std::string(codes::SignatureName(signature)))
       .Bind(8, books_.now_ms())
+      .BindTextOrNull(9, product.name_zh)
       .Run();
 }
 

@@ -17,7 +17,8 @@
 // serial_ambiguous, serial_already_refunded, nothing_to_refund,
 // gtin_not_in_sale, refund_exceeds_sale, invalid_receipt_no,
 // receipt_other_device, receipt_not_found, unit_not_sold,
-// manager_required (forbidden), sale_already_voided, sale_partly_refunded.
+// manager_required and refund_over_limit (forbidden), sale_already_voided,
+// sale_partly_refunded.
 // (exchange.completed is written by exchanges, with the refund and the sale.)
 #pragma once
 
@@ -44,6 +45,7 @@ struct Line {
   // Of a completed sale: how many of the line came back (refunds,
   // exchanges, a post-void). Not part of the sale's event.
   std::int64_t refunded = 0;
+  std::string name_zh;  // the catalog's Chinese name when it was sold; "" for none
 };
 
 struct Payment {
@@ -195,14 +197,18 @@ class Sales {
   // serial_ambiguous when a serial names two lines of the sale: pass the GTIN.
   // The refund counts in the open shift of `terminal` (default: the sale's
   // terminal) and is paid back by the sale's own methods, in payment order.
-  // Who may refund is the caller's rule (a manager: sessions::Approve); the
-  // store records `approved`.
+  // Who may refund is the caller's rule (sessions::Approve, and the role's
+  // limit, sessions::RefundLimit); the store records `approved` and refuses
+  // a refund of more than `limit` (none: any amount), before it writes
+  // anything: manager_required without `approved` (a manager may approve
+  // it), refund_over_limit (forbidden) with it.
   // `items`: plain items by quantity, part of a line at a time
   // (refund_exceeds_sale past what the line has left, gtin_not_in_sale).
   Expected<Refund> RefundUnits(std::string_view sale_id, const std::vector<UnitRef>& units,
                                std::string_view terminal = {}, std::string_view cashier = {},
                                const std::optional<Approval>& approved = std::nullopt,
-                               const std::vector<ItemRef>& items = {});
+                               const std::vector<ItemRef>& items = {},
+                               std::optional<MinorUnits> limit = std::nullopt);
   // An exchange (see Exchange): `units` and `items` of completed sale
   // `sale_id` come back as RefundUnits takes them, and open sale `cart_id`
   // is completed with the return's value as its first payment and
@@ -274,6 +280,8 @@ class Sales {
   // written yet.
   Refund NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
                    const std::optional<Approval>& approved);
+  // Why `refund` is more than `limit` lets its approver pay back.
+  static Error OverLimit(const Refund& refund, MinorUnits limit);
   // How many of a plain line earlier refunds took back.
   std::int64_t QtyRefunded(std::int64_t line_id);
   // The methods `sale` was paid by, net of change, an exchange credit

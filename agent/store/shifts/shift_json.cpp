@@ -55,6 +55,7 @@ std::string ShiftReportJson(const ShiftReport& r) {
                    {"sales", {{"count", r.sales_count}, {"total", r.sales_total}}},
                    {"refunds", {{"count", r.refunds_count}, {"total", r.refunds_total}}},
                    {"voids", {{"count", r.voids_count}}},
+                   {"no_sale", {{"count", r.no_sale_count}}},
                    {"post_voids", {{"count", r.post_voids_count}, {"total", r.post_voids_total}}},
                    {"by_method", std::move(methods)},
                    {"cash",
@@ -70,6 +71,16 @@ std::string ShiftReportJson(const ShiftReport& r) {
 
 std::string CashierJson(const Cashier& c) {
   return Dump(json{{"id", c.id}, {"name", c.name}, {"role", c.role}, {"active", c.active}});
+}
+
+std::string DrawerOpenJson(const DrawerOpen& d) {
+  return Dump(json{{"id", d.id},
+                   {"terminal", d.terminal},
+                   {"shift_id", Text(d.shift_id)},
+                   {"cashier", Text(d.cashier)},
+                   {"reason", d.reason},
+                   {"approved_by", part::ApprovalJson(d.approved)},
+                   {"at", FormatTimestamp(d.at_ms)}});
 }
 
 }  // namespace sa::store

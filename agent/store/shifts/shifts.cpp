@@ -131,6 +131,12 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
     st.Step();
     r.voids_count = st.Int(0);
   }
+  {
+    auto st = db_.Cached("SELECT count(*) FROM drawer_opens WHERE shift_id = ?");
+    st.Bind(1, shift.id);
+    st.Step();
+    r.no_sale_count = st.Int(0);
+  }
   AddByMethod(
       by, &MethodTotals::sales, shift.id,
       "SELECT p.method, sum(p.amount_minor) FROM payments p JOIN sales s ON s.id = p.sale_id "
@@ -217,6 +223,45 @@ Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits c
     books_.Append("shift.closed", ShiftReportJson(out.report));
     tx.Commit();
     return out;
+  });
+}
+
+Expected<DrawerOpen> Shifts::OpenDrawer(std::string_view terminal, std::string_view cashier,
+                                        std::string_view reason, const Approval& approved) {
+  if (!IsValidId(terminal)) {
+    return BadRequest("invalid_terminal", "a terminal id is 1-64 of A-Z a-z 0-9 _ . -");
+  }
+  if (reason.empty() || reason.size() > 200 || !ValidUtf8(reason)) {
+    return BadRequest("invalid_reason",
+                      "say why the drawer opens without a sale (\"reason\", 1-200 characters)");
+  }
+  return Guarded([&]() -> Expected<DrawerOpen> {
+    Transaction tx(db_);
+    DrawerOpen d;
+    d.at_ms = books_.now_ms();
+    d.id = crypto::NewUuidV7(d.at_ms);
+    d.terminal = std::string(terminal);
+    d.cashier = std::string(cashier);
+    d.reason = std::string(reason);
+    d.approved = approved;
+    auto open = db_.Cached("SELECT id FROM shifts WHERE terminal = ? AND status = 'open'");
+    open.Bind(1, terminal);
+    if (open.Step()) d.shift_id = open.Text(0);
+    db_.Cached(
+           "INSERT INTO drawer_opens(id, terminal, shift_id, cashier, reason, approved_by, "
+           "approved_via, at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+        .Bind(1, d.id)
+        .Bind(2, d.terminal)
+        .BindTextOrNull(3, d.shift_id)
+        .BindTextOrNull(4, d.cashier)
+        .Bind(5, d.reason)
+        .BindTextOrNull(6, approved.manager)
+        .Bind(7, approved.via)
+        .Bind(8, d.at_ms)
+        .Run();
+    books_.Append("drawer.opened", DrawerOpenJson(d));
+    tx.Commit();
+    return d;
   });
 }
 

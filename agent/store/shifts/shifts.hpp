@@ -7,7 +7,7 @@
 // Errors (Error::code): invalid_cashier_id, invalid_name, invalid_role,
 // invalid_pin, cashier_exists, cashier_not_found, invalid_login,
 // invalid_terminal, invalid_amount, shift_already_open, shift_not_found,
-// shift_not_open.
+// shift_not_open, invalid_reason.
 #pragma once
 
 #include <cstdint>
@@ -69,7 +69,8 @@ struct ShiftReport {
   MinorUnits sales_total = 0;
   std::int64_t refunds_count = 0;
   MinorUnits refunds_total = 0;
-  std::int64_t voids_count = 0;  // open carts dropped
+  std::int64_t voids_count = 0;    // open carts dropped
+  std::int64_t no_sale_count = 0;  // the drawer opened without a sale
   std::int64_t post_voids_count = 0;
   MinorUnits post_voids_total = 0;
   std::vector<MethodTotals> by_method;  // sorted by method
@@ -82,6 +83,17 @@ struct ShiftReport {
   std::optional<MinorUnits> variance;
   // Events waiting for the cloud (at close: before shift.closed was written).
   std::int64_t pending_events = 0;
+};
+
+// The cash drawer opened without a sale, on a manager's approval.
+struct DrawerOpen {
+  std::string id;
+  std::string terminal;
+  std::string shift_id;  // the terminal's open shift then; "" when none was open
+  std::string cashier;   // who asked ("" for the API token)
+  std::string reason;
+  Approval approved;
+  std::int64_t at_ms = 0;
 };
 
 struct ShiftClosed {
@@ -132,6 +144,12 @@ class Shifts {
   Expected<ShiftClosed> CloseShift(std::string_view shift_id, MinorUnits counted_cash,
                                    std::string_view closer = {},
                                    const std::optional<Approval>& approved = std::nullopt);
+  // The drawer of `terminal` opened without a sale: a manager's action
+  // (`approved`), with a reason (invalid_reason: 1-200 characters); the
+  // record and its drawer.opened event in one transaction, counted in the
+  // terminal's open shift. The caller kicks the drawer once this is durable.
+  Expected<DrawerOpen> OpenDrawer(std::string_view terminal, std::string_view cashier,
+                                  std::string_view reason, const Approval& approved);
 
  private:
   // All throw ledger::Failure; they run inside a transaction.
@@ -151,5 +169,7 @@ class Shifts {
 std::string ShiftJson(const Shift& shift);
 std::string ShiftReportJson(const ShiftReport& report);
 std::string CashierJson(const Cashier& cashier);
+// The drawer.opened event's payload and the API's answer.
+std::string DrawerOpenJson(const DrawerOpen& open);
 
 }  // namespace sa::store

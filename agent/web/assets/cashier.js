@@ -255,12 +255,12 @@
     list.textContent = '';
     const lines = sale && sale.status === 'open' ? sale.lines || [] : [];
     for (const l of lines) {
-      const rm = el('button.btn.remove', { type: 'button', 'aria-label': SA.t('screen.remove_aria', { name: l.name }),
+      const rm = el('button.btn.remove', { type: 'button', 'aria-label': SA.t('screen.remove_aria', { name: SA.nameOf(l) }),
         text: SA.t('screen.remove') });
       rm.addEventListener('click', () => removeLine(l.id));
       list.append(el('li.line', { dataset: { line: String(l.id), gtin: l.gtin } },
         el('div.line-main', {},
-          el('div.line-name', { text: l.name + (l.qty > 1 ? '  × ' + l.qty : '') }),
+          el('div.line-name', { text: SA.nameOf(l) + (l.qty > 1 ? '  × ' + l.qty : '') }),
           el('div.line-serial.muted', { text: l.serial ? SA.t('screen.serial', { serial: l.serial }) : l.gtin })),
         el('div.line-amount', { text: money(l.amount) }),
         rm));
@@ -310,7 +310,7 @@
       const s = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/scans', { payload: code });
       setSale(s);
       const last = s.lines[s.lines.length - 1];
-      SA.toast(last ? SA.t('screen.added', { name: last.name }) : SA.t('screen.scanned'), 'ok');
+      SA.toast(last ? SA.t('screen.added', { name: SA.nameOf(last) }) : SA.t('screen.scanned'), 'ok');
     } catch (e) {
       if (e.code === 'sale_not_open') { sale = null; return scanItem(code); }
       fail(e);
@@ -635,16 +635,16 @@
     let body;
     if (l.serial) {
       const box = el('input.return-check', { type: 'checkbox', disabled: done,
-        'aria-label': SA.t('screen.return_unit_aria', { name: l.name, serial: l.serial }) });
+        'aria-label': SA.t('screen.return_unit_aria', { name: SA.nameOf(l), serial: l.serial }) });
       box.addEventListener('change', updateReturn);
       body = el('label.return-pick', {}, box,
-        el('div.line-main', {}, el('div.line-name', { text: l.name }),
+        el('div.line-main', {}, el('div.line-name', { text: SA.nameOf(l) }),
           el('div.line-serial.muted', { text: SA.t('screen.serial', { serial: l.serial }) +
             (left <= 0 ? ' · ' + SA.t('screen.returned') : '') })),
         amount);
     } else {
       const qty = el('input.input.return-qty', { type: 'number', min: '0', max: String(left), step: '1', value: '0',
-        inputmode: 'numeric', disabled: done, 'aria-label': SA.t('screen.how_many_aria', { name: l.name }) });
+        inputmode: 'numeric', disabled: done, 'aria-label': SA.t('screen.how_many_aria', { name: SA.nameOf(l) }) });
       const step = (by) => () => {
         qty.value = String(Math.min(left, Math.max(0, qtyOf(qty, left) + by)));
         updateReturn();
@@ -655,7 +655,7 @@
       more.addEventListener('click', step(1));
       qty.addEventListener('input', updateReturn);
       body = el('div.return-pick', {},
-        el('div.line-main', {}, el('div.line-name', { text: l.name }),
+        el('div.line-main', {}, el('div.line-name', { text: SA.nameOf(l) }),
           el('div.line-serial.muted', { text: SA.t('screen.sold_qty', { qty: l.qty, price: money(l.unit_price) }) +
             (l.refunded ? ' · ' + SA.t('screen.n_returned', { count: l.refunded }) : '') })),
         el('div.stepper', {}, less, qty, more),
@@ -698,14 +698,14 @@
         if (!$('input.return-check', li).checked) continue;
         out.serials.push({ gtin: l.gtin, serial: l.serial });
         out.amount += l.unit_price;
-        out.shown.push({ name: l.name, serial: l.serial });
+        out.shown.push({ name: SA.nameOf(l), serial: l.serial });
         out.count += 1;
       } else {
         const q = qtyOf($('input.return-qty', li), leftOf(l));
         if (!q) continue;
         plain.set(l.gtin, (plain.get(l.gtin) || 0) + q);
         out.amount += l.unit_price * q;
-        out.shown.push({ name: l.name, qty: q });
+        out.shown.push({ name: SA.nameOf(l), qty: q });
         out.count += q;
       }
     }
@@ -840,7 +840,7 @@
       $('#dlg-post-void').close();
       const pv = v.post_void || {};
       showReturnResult(() => SA.t('screen.voided_title', { receipt: from.receipt_no, amount: money(pv.amount || v.total) }),
-        paidByMethod(v), v.lines.map((l) => ({ name: l.name, serial: l.serial || null, qty: l.qty > 1 ? l.qty : null })),
+        paidByMethod(v), v.lines.map((l) => ({ name: SA.nameOf(l), serial: l.serial || null, qty: l.qty > 1 ? l.qty : null })),
         pv.approved_by);
       SA.toast(SA.t('screen.sale_voided'), 'ok');
     } catch (ex) {

@@ -34,6 +34,12 @@
       (values[name] === undefined || values[name] === null ? m : String(values[name])));
   };
 
+  // A product's or sale line's name in the language shown: the catalog's
+  // Chinese name (name_zh) in zh-CN where it has one.
+  SA.nameOf = function (x) {
+    return (SA.locale === 'zh-CN' && x.name_zh) || x.name;
+  };
+
   // Writes the catalog's texts into the elements under `root` that name them.
   SA.applyI18n = function (root) {
     for (const node of (root || document).querySelectorAll('*')) {
@@ -221,6 +227,7 @@
     forbidden: () => SA.t('common.err.manager_required'),
     manager_required: () => SA.t('common.err.manager_required'),
     invalid_approval: () => SA.t('common.err.invalid_approval'),
+    refund_over_limit: () => SA.t('common.err.refund_over_limit'),
     invalid_cashier_id: () => SA.t('common.err.invalid_cashier_id'),
     shift_already_open: () => SA.t('common.err.shift_already_open'),
     shift_not_open: () => SA.t('common.err.shift_not_open'),
