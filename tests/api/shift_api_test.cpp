@@ -344,7 +344,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "an exchange at the counter: a cashier needs a manager's PIN; one size back, another out, "
+    "an exchange at the counter: a cashier needs a manager's PIN, one size back, another out, "
     "the difference paid back, in one step and one event",
     "[api][exchange]") {
   Shop shop;

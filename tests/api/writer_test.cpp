@@ -184,7 +184,7 @@ TEST_CASE("a full queue answers agent_busy at once instead of growing", "[writer
   CHECK(std::count(outcomes.begin(), outcomes.end(), "agent_busy") == 2);
 }
 
-TEST_CASE("an operation that throws fails alone; its batch commits", "[writer]") {
+TEST_CASE("an operation that throws fails alone, its batch commits", "[writer]") {
   Rig rig;
   std::promise<void> release;
   std::promise<void> running;

@@ -383,7 +383,7 @@ TEST_CASE("AskStatus over a pty (a serial printer) reads the answer the device s
   ::close(master);
 }
 
-TEST_CASE("SendJob sends the job and asks after it; a refusing printer is offline",
+TEST_CASE("SendJob sends the job and asks after it, a refusing printer is offline",
           "[printer][status]") {
   FakePrinter fake;
   const std::string job = Job();

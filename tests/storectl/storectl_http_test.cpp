@@ -96,7 +96,7 @@ TEST_CASE("amounts are major units with up to 2 decimals, read with integers",
   }
 }
 
-TEST_CASE("payments are METHOD:AMOUNT[:REF]; amounts print as 599.00", "[storectl][money]") {
+TEST_CASE("payments are METHOD:AMOUNT[:REF], amounts print as 599.00", "[storectl][money]") {
   using sa::storectl::FormatMinor;
   using sa::storectl::ParsePayment;
   auto cash = ParsePayment("cash:599.5");

@@ -888,7 +888,7 @@ TEST_CASE("a post-voided sale puts its units back, an open cart's void does not"
   CHECK(list[0].dump().find("\"P1\"") == std::string::npos);
 }
 
-TEST_CASE("an exchange puts its returned units back and sells the others; a bad one is rejected",
+TEST_CASE("an exchange puts its returned units back and sells the others, a bad one is rejected",
           "[oms-sim][exchange]") {
   Cloud c;
   Device a_till = c.device;

@@ -90,7 +90,7 @@ TEST_CASE("catalog import: name_zh, the name in Simplified Chinese, in either co
   CHECK(b.Snapshot() == before);
 }
 
-TEST_CASE("a sale line keeps the Chinese name it was sold with; a zh-CN receipt prints it",
+TEST_CASE("a sale line keeps the Chinese name it was sold with, and a zh-CN receipt prints it",
           "[store][catalog][i18n][receipt]") {
   Catalog b;
   REQUIRE(

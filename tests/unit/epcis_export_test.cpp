@@ -299,7 +299,7 @@ TEST_CASE("The export is an EPCIS 2.0 document, streamed, each event named by it
   CHECK(q["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == json::array());
 }
 
-TEST_CASE("The same record is the same event; another store's is not", "[epcis]") {
+TEST_CASE("The same record is the same event, another store's is not", "[epcis]") {
   const epcis::Record r{"0190-x", "stock.received", kNow,
                         R"({"gtin":")" + kScarf + R"(","serial":"A/1 %"})"};
   auto a = epcis::EventsOf(kSite, r);

@@ -238,7 +238,7 @@ TEST_CASE("migration step 5 -> 6 adds cases, one case per unit", "[ledger][migra
   CHECK_THROWS_AS((*v6)->Exec("UPDATE case_units SET state = 'lost'"), sa::ledger::Failure);
 }
 
-TEST_CASE("migration step 6 -> 7: refunds say who approved them; one post-void per sale",
+TEST_CASE("migration step 6 -> 7: refunds say who approved them, one post-void per sale",
           "[ledger][migration]") {
   TempDir dir;
   const std::string path = (dir.path() / "ledger.db").string();

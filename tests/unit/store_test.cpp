@@ -220,7 +220,7 @@ TEST_CASE("invariant 2: the state change and its outbox event commit together",
   CHECK(env["at"] == FormatTimestamp(kNow));
 }
 
-TEST_CASE("invariant 4: a serial is sold at most once; a return puts it back",
+TEST_CASE("invariant 4: a serial is sold at most once, a return puts it back",
           "[store][invariant]") {
   Books b;
   b.Sell(kScarf, "S1", 59900);
