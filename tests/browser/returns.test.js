@@ -313,3 +313,28 @@ test('cashier: exchange a unit for a cheaper one: nothing to pay, the rest back 
   await page.locator('#view-sale').waitFor();
   noProblems(till);
 });
+
+test('cashier: open the drawer without a sale, a manager approving it with their PIN', async () => {
+  const { page } = till;
+  const shifts = (await agent.api('GET', '/v1/shifts?status=open')).json.shifts;
+  assert.equal(shifts.length, 1, 'the till has its shift open');
+  const before = (await agent.api('GET', `/v1/shifts/${shifts[0].id}/report`)).json.no_sale.count;
+
+  await page.click('#btn-drawer');
+  await page.locator('#dlg-drawer[open]').waitFor();
+  await page.click('#drawer-submit');
+  await page.locator('#drawer-error', { hasText: 'Choose why' }).waitFor();
+  await page.click('#drawer-form [data-reason="change for a note"]');
+  await page.click('#drawer-submit');
+  // A cashier's session is not enough: the manager types their PIN (a wrong one first).
+  await approve(page, MANAGER, '0000');
+  await page.locator('#approval-error', { hasText: 'Wrong manager ID or PIN' }).waitFor();
+  await approve(page, MANAGER, MANAGER.pin);
+  await page.locator('#dlg-drawer').waitFor({ state: 'hidden' });
+  // The demo till has no printer to kick the drawer: recorded, and it says so.
+  await page.locator('#toast', { hasText: 'Recorded: this till has no printer' }).waitFor();
+
+  const report = (await agent.api('GET', `/v1/shifts/${shifts[0].id}/report`)).json;
+  assert.equal(report.no_sale.count, before + 1);
+  noProblems(till);
+});

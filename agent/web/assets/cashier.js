@@ -56,6 +56,7 @@
     $('#hdr-live').hidden = true;
     $('#btn-close-shift').hidden = true;
     $('#btn-x-report').hidden = true;
+    $('#btn-drawer').hidden = true;
     $('#hdr-cashier').textContent = '';
     $('#hdr-sync').hidden = true;
     $('#mode-banner').hidden = true;
@@ -98,6 +99,7 @@
   function showShiftButtons(on) {
     $('#btn-close-shift').hidden = !on;
     $('#btn-x-report').hidden = !on;
+    $('#btn-drawer').hidden = !on;
   }
 
   function showOpenShift() {
@@ -1047,6 +1049,7 @@
     $('#btn-close-shift').addEventListener('click', openCloseDialog);
     $('#btn-x-report').addEventListener('click', showX);
     $('#xreport-refresh').addEventListener('click', showX);
+    SA.wireDrawer(T);
     $('#btn-sale-mode').addEventListener('click', backToSaleMode);
     $('#open-shift-form').addEventListener('submit', openShift);
     for (const b of $$('#open-shift-form [data-float]')) {
