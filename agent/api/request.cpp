@@ -351,6 +351,12 @@ Expected<MinorUnits> ParseCountedCash(std::string_view body) {
                           [](const json& j) { return AmountField(j, "counted_cash"); });
 }
 
+Expected<PriceChange> ParsePriceChange(std::string_view body) {
+  return Read<PriceChange>(body, false, [](const json& j) {
+    return PriceChange{AmountField(j, "unit_price"), StringField(j, "reason", false).value_or("")};
+  });
+}
+
 Expected<std::string> Gtin14(std::string_view text) {
   auto gtin = codes::NormaliseGtin(text);
   if (!gtin) {

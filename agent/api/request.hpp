@@ -125,6 +125,14 @@ struct OpenShift {
 Expected<OpenShift> ParseOpenShift(std::string_view body, bool terminal_required);
 Expected<MinorUnits> ParseCountedCash(std::string_view body);
 
+// A line's price changed at the till: {"unit_price","reason","approval"?}
+// (the store bounds the reason and the price).
+struct PriceChange {
+  MinorUnits unit_price = 0;
+  std::string reason;
+};
+Expected<PriceChange> ParsePriceChange(std::string_view body);
+
 // GTIN text in a path or a body: invalid_gtin unless 8, 12, 13 or 14 digits
 // with a good check digit; the GTIN-14 otherwise.
 Expected<std::string> Gtin14(std::string_view text);

@@ -220,6 +220,7 @@ void BindMember(Context&, const ExchangePtr&);
 void CompleteSale(Context&, const ExchangePtr&);
 void VoidSale(Context&, const ExchangePtr&);
 void RemoveLine(Context&, const ExchangePtr&);
+void ChangePrice(Context&, const ExchangePtr&);
 void Refund(Context&, const ExchangePtr&);
 void ExchangeSale(Context&, const ExchangePtr&);
 // online_return_routes.cpp

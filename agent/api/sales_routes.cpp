@@ -18,6 +18,17 @@ std::function<void(const Expected<store::Sale>&)> ShowChange(Context& ctx) {
   };
 }
 
+// The line's id from the path: digits, else line_not_found.
+std::optional<std::int64_t> LineId(const ExchangePtr& x) {
+  const std::string& line = x->params[1];
+  if (!line.empty() && line.size() <= 18 &&
+      line.find_first_not_of("0123456789") == std::string::npos) {
+    return std::stoll(line);
+  }
+  x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "line_not_found", "no such line")));
+  return std::nullopt;
+}
+
 }  // namespace
 
 void OpenSale(Context& ctx, const ExchangePtr& x) {
@@ -152,17 +163,32 @@ void VoidSale(Context& ctx, const ExchangePtr& x) {
 }
 
 void RemoveLine(Context& ctx, const ExchangePtr& x) {
-  const std::string& line = x->params[1];
-  const bool numeric = !line.empty() && line.size() <= 18 &&
-                       line.find_first_not_of("0123456789") == std::string::npos;
-  if (!numeric)
-    return x->Reply(ErrorAnswer(MakeError(ErrorKind::not_found, "line_not_found", "no such line")));
+  auto line_id = LineId(x);
+  if (!line_id) return;
   Submit<store::Sale>(
       ctx, x, Durability::relaxed, false,
-      [id = x->params[0], line_id = std::stoll(line)](store::Store& s) {
+      [id = x->params[0], line_id = *line_id](store::Store& s) {
         return s.sales.RemoveLine(id, line_id);
       },
       SaleAnswer);
+}
+
+// A line sold below its catalog price is a manager's action.
+void ChangePrice(Context& ctx, const ExchangePtr& x) {
+  auto line_id = LineId(x);
+  if (!line_id) return;
+  auto body = request::ParsePriceChange(x->body());
+  if (Fails(x, body)) return;
+  WithApproval(
+      ctx, x, true,
+      [&ctx, x, change = *body, line_id = *line_id](std::optional<store::Approval> approved) {
+        Submit<store::Sale>(
+            ctx, x, Durability::relaxed, true,
+            [id = x->params[0], line_id, change, approved = *approved](store::Store& s) {
+              return s.sales.ChangePrice(id, line_id, change.unit_price, change.reason, approved);
+            },
+            SaleAnswer, ShowChange(ctx));
+      });
 }
 
 // A refund is a manager's action past the cashier's limit (by default, any

@@ -370,8 +370,19 @@ CREATE TABLE drawer_opens(
 CREATE INDEX drawer_opens_by_shift ON drawer_opens(shift_id);
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5,
-                                                         kV6, kV7, kV8, kV9};
+// Version 10: a line's price changed at the till, a manager's action: the
+// catalog price it had (list_price_minor), why, and who approved it.
+constexpr std::string_view kV10 = R"sql(
+ALTER TABLE sale_lines ADD COLUMN list_price_minor INTEGER
+  CHECK (list_price_minor IS NULL OR (typeof(list_price_minor) = 'integer' AND
+                                      list_price_minor >= unit_price_minor));
+ALTER TABLE sale_lines ADD COLUMN price_reason TEXT;
+ALTER TABLE sale_lines ADD COLUMN price_approved_by TEXT;
+ALTER TABLE sale_lines ADD COLUMN price_approved_via TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 10> kMigrations = {kV1, kV2, kV3, kV4, kV5,
+                                                          kV6, kV7, kV8, kV9, kV10};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -300,6 +300,11 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     out.Name(NameOf(line, l), 2);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(line.amount));
+    if (line.price_change) {  // sold below the catalog's price, a manager approving it
+      out.Plain(i18n::Format(l, "receipt.list_price",
+                             {{"price", FormatMoney(line.price_change->list_price)}}),
+                false);
+    }
     if (!line.serial.empty())
       out.Plain(i18n::Format(l, "receipt.serial", {{"serial", line.serial}}), false);
     if (items) items = AddMinor(*items, line.qty);

@@ -304,3 +304,78 @@ TEST_CASE("a drawer opened at a till without a printer is recorded, and the kick
   CHECK(r.json()["drawer_open"]["shift_id"].is_null());
   CHECK(shop.Ledger("SELECT count(*) FROM drawer_opens WHERE shift_id IS NULL") == "1");
 }
+
+TEST_CASE(
+    "a price changed at the till is a manager's action: the line keeps its catalog price, why "
+    "and who approved it, in the sale's event and on the receipt",
+    "[api][manager][price]") {
+  Shop shop;
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("mia", "7391", "manager");
+  Api ann = shop.As("ann", "4826", "till-1");
+  auto open = ann.Post("/v1/sales", "{}");
+  REQUIRE(open.status == 201);
+  const std::string sale = open.json()["id"];
+  auto scanned =
+      ann.Post("/v1/sales/" + sale + "/scans", json{{"payload", shop.Label(kScarf, "P1")}}.dump());
+  REQUIRE(scanned.status == 200);
+  const std::string line = std::to_string(scanned.json()["lines"][0]["id"].get<std::int64_t>());
+  const std::string path = "/v1/sales/" + sale + "/lines/" + line + "/price";
+  const json mia_pin = {{"manager", "mia"}, {"pin", "7391"}};
+  auto change = [&](json body) { return ann.Post(path, body.dump()); };
+
+  // Refused, each with its own code; the sale unchanged.
+  const std::string before = shop.Ledger("SELECT total_minor FROM sales WHERE id = '" + sale + "'");
+  CHECK(before == "59900");
+  CHECK(ErrorCode(change({{"unit_price", 50000}, {"reason", "damaged"}}), 403) ==
+        "manager_required");
+  CHECK(ErrorCode(change({{"unit_price", 50000},
+                          {"reason", "damaged"},
+                          {"approval", {{"manager", "mia"}, {"pin", "0000"}}}}),
+                  403) == "invalid_approval");
+  CHECK(ErrorCode(change({{"unit_price", 60000}, {"reason", "x"}, {"approval", mia_pin}}), 422) ==
+        "price_above_list");
+  CHECK(ErrorCode(change({{"unit_price", -1}, {"reason", "x"}, {"approval", mia_pin}}), 400) ==
+        "invalid_amount");
+  CHECK(ErrorCode(change({{"unit_price", 1.5}, {"reason", "x"}, {"approval", mia_pin}}), 400) ==
+        "invalid_field");
+  CHECK(ErrorCode(change({{"unit_price", 100}, {"approval", mia_pin}}), 400) == "invalid_reason");
+  CHECK(ErrorCode(change({{"reason", "x"}, {"approval", mia_pin}}), 400) == "missing_field");
+  CHECK(ErrorCode(ann.Post("/v1/sales/" + sale + "/lines/99/price",
+                           json{{"unit_price", 1}, {"reason", "x"}, {"approval", mia_pin}}.dump()),
+                  404) == "line_not_found");
+  CHECK(ErrorCode(ann.Post("/v1/sales/" + sale + "/lines/x1/price", "{}"), 404) ==
+        "line_not_found");
+  CHECK(shop.Ledger("SELECT total_minor FROM sales WHERE id = '" + sale + "'") == before);
+
+  // With the manager's PIN: 599.00 -> 450.00, twice the catalog price stays the first.
+  REQUIRE(
+      change({{"unit_price", 50000}, {"reason", "damaged box"}, {"approval", mia_pin}}).status ==
+      200);
+  auto r = change({{"unit_price", 45000}, {"reason", "price match"}, {"approval", mia_pin}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["total"] == 45000);
+  const json changed = r.json()["lines"][0];
+  CHECK(changed["unit_price"] == 45000);
+  CHECK(changed["price_change"] == json{{"list_price", 59900},
+                                        {"reason", "price match"},
+                                        {"approved_by", {{"manager", "mia"}, {"via", "pin"}}}});
+
+  auto done = ann.Post("/v1/sales/" + sale + "/complete",
+                       json{{"payments", {{{"method", "cash"}, {"amount", 45000}}}}}.dump());
+  INFO(done.body);
+  REQUIRE(done.status == 200);
+  const json event =
+      json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'sale.completed'"));
+  CHECK(event["total"] == 45000);
+  CHECK(event["lines"][0]["price_change"]["list_price"] == 59900);
+  CHECK(event["lines"][0]["price_change"]["approved_by"]["manager"] == "mia");
+  const std::string text =
+      shop.api.Get("/v1/sales/" + sale + "/receipt?width=58").json()["text"].get<std::string>();
+  INFO(text);
+  CHECK(text.find("list price 599.00, changed") != std::string::npos);
+  // A completed sale's prices are what was paid.
+  CHECK(ErrorCode(change({{"unit_price", 1}, {"reason", "x"}, {"approval", mia_pin}}), 409) ==
+        "sale_not_open");
+}

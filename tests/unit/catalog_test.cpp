@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The catalog: CSV import (all rows or none, every bad row by its line),
 // tax rates, and a product's name in Simplified Chinese (name_zh), which a
-// sale line keeps as it was sold and a zh-CN receipt prints.
+// sale line keeps as it was sold and a zh-CN receipt prints; a line sold
+// below its catalog price keeps that price and gets no more units.
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -120,4 +121,32 @@ TEST_CASE("a sale line keeps the Chinese name it was sold with, and a zh-CN rece
   const std::string en = receipt::Text(sale, shop, receipt::Width::mm80, "", receipt::Options{});
   CHECK(en.find("Canvas tote") != std::string::npos);
   CHECK(en.find("帆布托特包") == std::string::npos);
+}
+
+TEST_CASE("a plain line sold below its catalog price is not added to by a later scan",
+          "[store][price]") {
+  Catalog b;
+  store::Config config = store::DemoConfig();
+  config.require_signature = false;
+  store::Store relaxed(*b.db, config, b.clock);
+  const std::string id = b.Open();
+  auto first = relaxed.sales.Scan(id, "6950123450043");  // gift wrap, 5.00
+  REQUIRE(first);
+  const store::Approval mia{"mia", "pin"};
+  auto cheaper = relaxed.sales.ChangePrice(id, first->lines[0].id, 300, "torn", mia);
+  REQUIRE(cheaper);
+  CHECK(cheaper->total == 300);
+  // The next one is at the catalog's price, on a line of its own.
+  auto second = relaxed.sales.Scan(id, "6950123450043");
+  REQUIRE(second);
+  REQUIRE(second->lines.size() == 2);
+  CHECK(second->lines[0].qty == 1);
+  CHECK(second->lines[0].price_change->list_price == 500);
+  CHECK(second->lines[1].unit_price == 500);
+  CHECK_FALSE(second->lines[1].price_change);
+  CHECK(second->total == 800);
+  // The ledger keeps a changed price at or under its catalog price.
+  CHECK_THROWS(
+      b.db->Exec("UPDATE sale_lines SET unit_price_minor = 600 WHERE list_price_minor "
+                 "IS NOT NULL"));
 }

@@ -21,6 +21,11 @@ json LineJson(const Line& line) {
             {"signature", line.signature}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
+  if (line.price_change) {  // only where the price changed at the till
+    j["price_change"] = {{"list_price", line.price_change->list_price},
+                         {"reason", line.price_change->reason},
+                         {"approved_by", ApprovalJson(line.price_change->approved)}};
+  }
   return j;
 }
 

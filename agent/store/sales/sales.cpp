@@ -78,11 +78,23 @@ Sale Sales::LoadSale(std::string_view sale_id) {
   {
     auto st = db_.Cached(
         "SELECT id, gtin, serial, name, unit_price_minor, qty, signature, "
-        "coalesce(name_zh, '') FROM sale_lines WHERE sale_id = ? ORDER BY id");
+        "coalesce(name_zh, ''), list_price_minor, coalesce(price_reason, ''), "
+        "coalesce(price_approved_by, ''), coalesce(price_approved_via, '') FROM sale_lines "
+        "WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
-      Line line{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4),
-                st.Int(5), 0,          st.Text(6), 0,          st.Text(7)};
+      Line line;
+      line.id = st.Int(0);
+      line.gtin = st.Text(1);
+      line.serial = st.Text(2);
+      line.name = st.Text(3);
+      line.unit_price = st.Int(4);
+      line.qty = st.Int(5);
+      line.signature = st.Text(6);
+      line.name_zh = st.Text(7);
+      if (!st.IsNull(8)) {
+        line.price_change = Line::PriceChange{st.Int(8), st.Text(9), {st.Text(10), st.Text(11)}};
+      }
       line.amount = line.unit_price * line.qty;  // bounded: checked when the line was added
       sale.lines.push_back(std::move(line));
     }
@@ -276,7 +288,8 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
     // Another scan of the same plain GTIN adds to its line.
     auto bump = db_.Cached(
         "UPDATE sale_lines SET qty = qty + 1 WHERE id = (SELECT id FROM sale_lines "
-        "WHERE sale_id = ? AND gtin = ? AND serial IS NULL AND qty < 9999 LIMIT 1)");
+        "WHERE sale_id = ? AND gtin = ? AND serial IS NULL AND qty < 9999 AND "
+        "list_price_minor IS NULL LIMIT 1)");
     bump.Bind(1, sale_id).Bind(2, code.gtin).Run();
     if (db_.Changes() > 0) return;
   }
@@ -310,6 +323,50 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
       return NotFound("line_not_found",
                       "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
     }
+    db_.Cached(
+           "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
+           "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
+        .Bind(1, sale_id)
+        .Run();
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id,
+                                  MinorUnits unit_price, std::string_view reason,
+                                  const Approval& approved) {
+  if (unit_price < 0) return BadRequest("invalid_amount", "a price is 0 or more minor units");
+  if (reason.empty() || reason.size() > 200 || !ValidUtf8(reason)) {
+    return BadRequest("invalid_reason", "say why the price changes (\"reason\", 1-200 characters)");
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    auto line = db_.Cached(
+        "SELECT coalesce(list_price_minor, unit_price_minor) FROM sale_lines "
+        "WHERE id = ? AND sale_id = ?");
+    line.Bind(1, line_id).Bind(2, sale_id);
+    if (!line.Step()) {
+      return NotFound("line_not_found",
+                      "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
+    }
+    const MinorUnits list = line.Int(0);
+    if (unit_price > list) {
+      return Refused("price_above_list", "a price changed at the till is at most the catalog's (" +
+                                             FormatMinor(list) + "), not " +
+                                             FormatMinor(unit_price));
+    }
+    db_.Cached(
+           "UPDATE sale_lines SET list_price_minor = ?1, unit_price_minor = ?2, price_reason = ?3, "
+           "price_approved_by = ?4, price_approved_via = ?5 WHERE id = ?6")
+        .Bind(1, list)
+        .Bind(2, unit_price)
+        .Bind(3, reason)
+        .BindTextOrNull(4, approved.manager)
+        .Bind(5, approved.via)
+        .Bind(6, line_id)
+        .Run();
     db_.Cached(
            "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
            "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")

@@ -17,6 +17,7 @@
 // serial_ambiguous, serial_already_refunded, nothing_to_refund,
 // gtin_not_in_sale, refund_exceeds_sale, invalid_receipt_no,
 // receipt_other_device, receipt_not_found, unit_not_sold,
+// price_above_list,
 // manager_required and refund_over_limit (forbidden), sale_already_voided,
 // sale_partly_refunded.
 // (exchange.completed is written by exchanges, with the refund and the sale.)
@@ -46,6 +47,14 @@ struct Line {
   // exchanges, a post-void). Not part of the sale's event.
   std::int64_t refunded = 0;
   std::string name_zh;  // the catalog's Chinese name when it was sold; "" for none
+  // A price changed at the till (a manager's action): the catalog's price
+  // before it, why, and who approved it.
+  struct PriceChange {
+    MinorUnits list_price = 0;
+    std::string reason;
+    Approval approved;
+  };
+  std::optional<PriceChange> price_change;
 };
 
 struct Payment {
@@ -180,6 +189,14 @@ class Sales {
   Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
                                 const std::optional<Override>& override_reserved = std::nullopt);
   Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
+  // A line of an open sale sold below the catalog's price (damaged, a price
+  // match): a manager's action, so `approved` is required by the caller. The
+  // new unit price is 0 up to the line's catalog price (price_above_list),
+  // with a reason (invalid_reason); the line keeps its catalog price, the
+  // reason and the approval, and is never added to by a later scan. Again on
+  // the same line: the catalog price stays the first one.
+  Expected<Sale> ChangePrice(std::string_view sale_id, std::int64_t line_id, MinorUnits unit_price,
+                             std::string_view reason, const Approval& approved);
   Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
   Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
   // Payments must sum to the total, or exceed it only by cash (change is
