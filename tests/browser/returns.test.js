@@ -219,7 +219,8 @@ test('cashier: exchange a unit for a dearer one and take the difference in cash'
 
   await page.click('#btn-next');
   await page.locator('#view-sale').waitFor();
-  assert.equal(await page.locator('#exchange-box').isHidden(), true);
+  // Waited for, not read at once: the view shows before the exchange box hides.
+  await page.locator('#exchange-box').waitFor({ state: 'hidden' });
   noProblems(till);
 });
 
@@ -336,5 +337,47 @@ test('cashier: open the drawer without a sale, a manager approving it with their
 
   const report = (await agent.api('GET', `/v1/shifts/${shifts[0].id}/report`)).json;
   assert.equal(report.no_sale.count, before + 1);
+  noProblems(till);
+});
+
+test('cashier: sell a line below its catalog price, a manager approving it with their PIN', async () => {
+  const { page } = till;
+  const tote = (await agent.codes(1, TOTE)).codes[0];
+  await page.fill('#scan-input', tote);
+  await page.press('#scan-input', 'Enter');
+  const line = page.locator(`#cart li.line[data-gtin="${TOTE}"]`);
+  await line.waitFor();
+  await page.locator('#sale-total', { hasText: '¥129.00' }).waitFor();
+
+  await line.locator('button.price').click();
+  await page.locator('#dlg-price[open]').waitFor();
+  assert.match(await text(page, '#price-what'), /Canvas tote, catalog price ¥129\.00/);
+  await page.fill('#price-amount', '99');
+  await page.click('#price-submit');
+  await page.locator('#price-error', { hasText: 'Choose why' }).waitFor();
+  await page.click('#price-form [data-reason="damaged"]');
+  await page.fill('#price-amount', '200');  // more than the catalog's: refused by the agent
+  await page.click('#price-submit');
+  await approve(page, MANAGER, MANAGER.pin);
+  await page.locator('#price-error', { hasText: /\S/ }).waitFor();
+  await page.fill('#price-amount', '99');
+  await page.click('#price-submit');
+  await approve(page, MANAGER, MANAGER.pin);
+  await page.locator('#dlg-price').waitFor({ state: 'hidden' });
+  await page.locator('#sale-total', { hasText: '¥99.00' }).waitFor();
+
+  // The cart as the agent keeps it.
+  const t = (await agent.api('GET', '/v1/terminals/till-1')).json;
+  assert.ok(t.open_sale, 'the cart is still open: ' + JSON.stringify(t));
+  const sale = (await agent.api('GET', '/v1/sales/' + t.open_sale)).json;
+  assert.equal(sale.total, 9900);
+  assert.deepEqual(sale.lines[0].price_change,
+    { list_price: 12900, reason: 'damaged', approved_by: { manager: MANAGER.id, via: 'pin' } });
+
+  // The cart is dropped again: nothing was sold.
+  await page.click('#btn-void');
+  await page.click('#void-form [data-reason="wrong items"]');
+  await page.click('#void-submit');
+  await page.locator('#cart-empty').waitFor();
   noProblems(till);
 });

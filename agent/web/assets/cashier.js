@@ -265,6 +265,7 @@
           el('div.line-name', { text: SA.nameOf(l) + (l.qty > 1 ? '  × ' + l.qty : '') }),
           el('div.line-serial.muted', { text: l.serial ? SA.t('screen.serial', { serial: l.serial }) : l.gtin })),
         el('div.line-amount', { text: money(l.amount) }),
+        SA.priceButton(sale.id, l),
         rm));
     }
     list.scrollTop = list.scrollHeight;
@@ -1050,6 +1051,7 @@
     $('#btn-x-report').addEventListener('click', showX);
     $('#xreport-refresh').addEventListener('click', showX);
     SA.wireDrawer(T);
+    SA.wirePrice(setSale);
     $('#btn-sale-mode').addEventListener('click', backToSaleMode);
     $('#open-shift-form').addEventListener('submit', openShift);
     for (const b of $$('#open-shift-form [data-float]')) {
