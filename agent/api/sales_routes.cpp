@@ -157,6 +157,11 @@ void VoidSale(Context& ctx, const ExchangePtr& x) {
                        if (!sale) return;
                        ++ctx.counters.sales_voided;
                        ctx.events.EventWritten();
+                       // A post-void prints its slip (the money back), as a refund does.
+                       if (sale->post_void && ctx.options.hardware.print &&
+                           ctx.options.hardware.auto_print) {
+                         PrintRefund(ctx, sale->post_void->id, [](Expected<std::string>) {});
+                       }
                        ctx.events.SaleChanged(*sale);
                      });
                });
@@ -256,7 +261,9 @@ void ExchangeSale(Context& ctx, const ExchangePtr& x) {
               ++ctx.counters.refunds;
               ++ctx.counters.sales_completed;
               ctx.events.EventWritten();
+              // The return's slip, then the new sale's receipt, in the till's queue.
               if (ctx.options.hardware.print && ctx.options.hardware.auto_print) {
+                PrintRefund(ctx, e->returned.id, [](Expected<std::string>) {});
                 PrintSale(ctx, e->sale.id, [](Expected<std::string>) {});
               }
               ctx.events.SaleChanged(e->sale);

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "daemon_support.hpp"
 #include "demo_catalog.hpp"
+#include "event_stream.hpp"
 #include "shop.hpp"
 
 using nlohmann::json;
@@ -378,4 +380,53 @@ TEST_CASE(
   // A completed sale's prices are what was paid.
   CHECK(ErrorCode(change({{"unit_price", 1}, {"reason", "x"}, {"approval", mia_pin}}), 409) ==
         "sale_not_open");
+}
+
+TEST_CASE("a post-void and an exchange print their slips on the till's printer",
+          "[api][manager][receipt]") {
+  TempDir conf("sa-slips-conf");
+  const auto lp0 = conf.path() / "lp0";
+  std::ofstream(lp0).close();
+  const auto toml = conf.path() / "agent.toml";
+  std::ofstream(toml) << "[printer]\ntarget = \"" << lp0.string() << "\"\nwidth_mm = 58\n";
+  Shop shop({"--config", toml.string()});
+  EventStreamClient events(shop.api);
+  REQUIRE(events.WaitFor(
+      [](const std::string& d) { return d.find(": store-agent events") != std::string::npos; }));
+  auto printed = [&](const char* key, const std::string& id) {
+    return events.WaitFor([&](const std::string& d) {
+      return !FindEvent(d, "printer", [&](const json& j) {
+                return j.value(key, "") == id && j.value("printed", false);
+              }).is_null();
+    });
+  };
+  const json card = json::array({{{"method", "card"}, {"amount", 59900}, {"ref", "POS-1"}}});
+
+  // A post-void: its slip, with the money back by the sale's own method.
+  const json voided = shop.Sell(shop.api, kScarf, "V1", card);
+  REQUIRE(printed("sale_id", voided["id"]));
+  auto v = shop.api.Post("/v1/sales/" + voided["id"].get<std::string>() + "/void",
+                         R"({"reason":"charged twice"})");
+  REQUIRE(v.status == 200);
+  const std::string void_id = v.json()["post_void"]["id"];
+  REQUIRE(printed("refund_id", void_id));
+  std::string paper = Slurp(lp0.string());
+  CHECK(paper.find("*** POST-VOID ***") != std::string::npos);
+
+  // An exchange: the return's slip, then the new sale's receipt.
+  const json sold = shop.Sell(shop.api, kScarf, "E1", card);
+  REQUIRE(printed("sale_id", sold["id"]));
+  const std::string cart = shop.OpenSale();
+  REQUIRE(shop.Scan(cart, shop.Label(kScarf, "E2")).status == 200);
+  auto ex =
+      shop.api.Post("/v1/exchanges",
+                    json{{"sale_id", sold["id"]}, {"serials", {"E1"}}, {"cart_id", cart}}.dump());
+  INFO(ex.body);
+  REQUIRE(ex.status == 201);
+  REQUIRE(printed("refund_id", ex.json()["returned"]["id"]));
+  REQUIRE(printed("sale_id", cart));
+  paper = Slurp(lp0.string());
+  const auto slip = paper.rfind("*** REFUND ***");
+  REQUIRE(slip != std::string::npos);
+  CHECK(paper.find("Exchange credit", slip) != std::string::npos);
 }
