@@ -84,8 +84,8 @@ TEST_CASE("the screens name only texts the catalog has", "[i18n][web]") {
   const std::regex attr(R"re(data-i18n(?:-[a-z]+)?="([^"]+)")re");
   const std::regex call(R"re(SA\.t\(\s*'([^']+)')re");
   int used = 0;
-  for (const char* file :
-       {"index.html", "store.html", "cashier.js", "store.js", "common.js", "drawer.js", "price.js"}) {
+  for (const char* file : {"index.html", "store.html", "cashier.js", "store.js", "common.js",
+                           "drawer.js", "price.js"}) {
     const auto asset = sa::web::FindAsset(file);
     REQUIRE(asset);
     for (const auto* re : {&attr, &call}) {
