@@ -627,8 +627,12 @@ void PrintPrinters(const json& j) {
       const auto& job = queue[i];
       const std::string state = Str(job, "state");
       if (i < from && state != "queued" && state != "printing") continue;
-      std::cout << "    job " << Str(job, "job") << "  sale " << Str(job, "sale_id") << "  "
-                << state;
+      // What the job prints: a sale's receipt, a refund's slip, or a drawer kick.
+      const std::string what = !Str(job, "refund_id").empty() ? "refund " + Str(job, "refund_id")
+                               : !Str(job, "drawer_open_id").empty()
+                                   ? "drawer " + Str(job, "drawer_open_id")
+                                   : "sale " + Str(job, "sale_id");
+      std::cout << "    job " << Str(job, "job") << "  " << what << "  " << state;
       if (const auto reason = Str(job, "reason"); !reason.empty())
         std::cout << " (" << reason << ")";
       std::cout << "  attempts " << Str(job, "attempts") << "  " << Str(job, "at") << "\n";
@@ -639,6 +643,26 @@ void PrintPrinters(const json& j) {
 }  // namespace
 
 int PrinterStatus(const Options& o) { return Call(o, Get("/v1/printers"), PrintPrinters); }
+
+int DrawerOpen(const Options& o, const std::string& terminal, const std::string& reason) {
+  return Call(
+      o, Post(TerminalPath(terminal) + "/drawer", json{{"reason", reason}}), [](const json& j) {
+        const json& d = j.contains("drawer_open") ? j["drawer_open"] : json::object();
+        std::cout << "drawer of " << Str(d, "terminal") << " opened without a sale  "
+                  << Str(d, "at") << "  (" << Str(d, "reason") << ")\n";
+        std::cout << "  shift: " << (Str(d, "shift_id").empty() ? "none open" : Str(d, "shift_id"))
+                  << "\n";
+        const json kick = j.value("kick", json());
+        if (!kick.is_object()) {
+          std::cout << "  kick: not sent (this terminal has no printer)\n";
+        } else if (kick.value("printed", false)) {
+          std::cout << "  kick: sent through printer " << Str(kick, "printer") << "\n";
+        } else {
+          std::cout << "  kick: not sent: " << Str(kick, "reason") << " " << Str(kick, "error")
+                    << "\n";
+        }
+      });
+}
 
 int DemoCodes(const Options& o, int count, const std::string& gtin) {
   auto gtin14 = codes::NormaliseGtin(gtin.empty() ? std::string(kDemoGtin) : gtin);

@@ -77,6 +77,9 @@ int TerminalCount(const Options& o, const std::string& terminal);
 int SalePrint(const Options& o, const std::string& sale);
 // Each receipt printer: what it says of itself (DLE EOT) and its queue.
 int PrinterStatus(const Options& o);
+// The cash drawer of `terminal` opened without a sale (the API token is the
+// store's: it approves itself), kicked through the terminal's printer.
+int DrawerOpen(const Options& o, const std::string& terminal, const std::string& reason);
 int DemoCodes(const Options& o, int count, const std::string& gtin);
 // Cashier accounts (a manager's job; the PIN goes to the agent, which keeps
 // only a slow salted hash) and till shifts with their X/Z report.

@@ -15,6 +15,15 @@ PrinterCommands::PrinterCommands(CLI::App& app, Options& g) : options_(g) {
                             "(GET /v1/printers).",
                             [this] { return PrinterStatus(options_); });
   AddAgentOptions(status, g);
+
+  auto* drawer = AddCommand(printer, "drawer",
+                            "Open a terminal's cash drawer without a sale, through its printer's "
+                            "drawer port (POST /v1/terminals/{t}/drawer): recorded with the "
+                            "reason, counted in the shift's report (no_sale).",
+                            [this] { return DrawerOpen(options_, terminal_, reason_); });
+  drawer->add_option("TERMINAL", terminal_, "The till whose drawer opens, e.g. till-1")->required();
+  drawer->add_option("--reason", reason_, "Why, e.g. \"count the float\"")->required();
+  AddAgentOptions(drawer, g);
 }
 
 }  // namespace sa::storectl

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The receipt printers, through the agent's local HTTP API:
-//   storectl printer status        (GET /v1/printers)
+//   storectl printer status                    (GET /v1/printers)
+//   storectl printer drawer TERMINAL --reason  (POST /v1/terminals/{t}/drawer)
 #pragma once
 
 #include "command_line.hpp"
@@ -13,6 +14,8 @@ class PrinterCommands : public CommandGroup {
 
  private:
   Options& options_;
+  std::string terminal_;
+  std::string reason_;
 };
 
 }  // namespace sa::storectl

@@ -150,3 +150,28 @@ TEST_CASE("storectl shift without an agent exits 2", "[storectl][shift]") {
                     "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort())});
   CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("storectl printer drawer opens a till's drawer without a sale, counted in its shift",
+          "[storectl][drawer]") {
+  Store s;
+  auto opened = s.api.Post("/v1/shifts", R"({"terminal":"till-1","opening_float":0})");
+  REQUIRE(opened.status == 201);
+  const std::string shift = opened.json()["id"];
+  auto r = s.Ctl({"printer", "drawer", "till-1", "--reason", "count the float"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "drawer of till-1 opened without a sale"));
+  CHECK(Contains(r.out, "(count the float)"));
+  CHECK(Contains(r.out, "shift: " + shift));
+  CHECK(Contains(r.out, "kick: not sent (this terminal has no printer)"));
+  auto j = s.Ctl({"printer", "drawer", "till-1", "--reason", "again", "--json"});
+  REQUIRE(j.exit_code == 0);
+  CHECK(json::parse(j.out)["drawer_open"]["approved_by"] ==
+        json{{"manager", nullptr}, {"via", "api_token"}});
+  CHECK(s.api.Get("/v1/shifts/" + shift + "/report").json()["no_sale"]["count"] == 2);
+  // Refused by the agent: exit 3 with its reason; a missing reason is a usage error.
+  auto bad = s.Ctl({"printer", "drawer", "till 1", "--reason", "x"});
+  CHECK(bad.exit_code == 3);
+  CHECK(Contains(bad.err, "invalid_terminal"));
+  CHECK(s.Ctl({"printer", "drawer", "till-1"}).exit_code == 1);
+}
