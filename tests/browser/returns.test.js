@@ -127,6 +127,10 @@ test('cashier: find a sale by its receipt number, refund with a manager PIN', as
   // Money back by the sale's own methods in the order it was paid: the card
   // first (to its transaction), the rest out of the drawer.
   assert.equal(await text(page, '#result-title'), 'Refunded ¥599.00 — receipt ' + sold.receipt_no);
+  // The refund's slip as the agent lays it out, on the screen too.
+  const slip = page.locator('#result-receipt', { hasText: '*** REFUND ***' });
+  await slip.waitFor();
+  assert.ok((await slip.textContent()).includes(sold.receipt_no), 'the slip names the sale');
   const card = page.locator('#result-money li[data-method="card"]');
   assert.match(await card.textContent(), /Card\s*¥400\.00\s*Back to the original payment \(ref POS-7781\)/);
   const cash = page.locator('#result-money li[data-method="cash"]');
@@ -254,6 +258,8 @@ test('cashier: void a paid sale found by the last digits of its receipt number',
   await page.locator('#return-result').waitFor();
   await page.locator('#dlg-post-void').waitFor({ state: 'hidden' });
   assert.match(await text(page, '#result-title'), /^Voided — receipt .*, ¥129\.00 back$/);
+  await page.locator('#result-receipt', { hasText: '*** POST-VOID ***' }).waitFor();
+  assert.equal(await page.locator('#btn-result-print').isVisible(), true);
   assert.match(await page.locator('#result-money li[data-method="wechat"]').textContent(),
     /WeChat Pay\s*¥129\.00\s*Back to the original payment \(ref WX-5521\)/);
 

@@ -754,7 +754,7 @@
         (approval) => api('POST', '/v1/refunds', withApproval(body, approval)),
         SA.t('screen.refund_what', { amount: money(c.amount), receipt: from.receipt_no }));
       showReturnResult(() => SA.t('screen.refunded_title', { amount: money(r.amount), receipt: from.receipt_no }),
-        r.payments, c.shown, r.approved_by);
+        r.payments, c.shown, r.approved_by, r.id);
       SA.toast(SA.t('screen.refund_done'), 'ok');
     } catch (e) {
       if (e.code !== 'cancelled') $('#return-error').textContent = e.words || String(e);
@@ -764,9 +764,10 @@
   }
 
   // title: a function (the words follow the language shown).
-  function showReturnResult(title, payments, shown, approvedBy) {
+  // `slipId`: the refund (or post-void) whose slip the screen shows.
+  function showReturnResult(title, payments, shown, approvedBy, slipId) {
     found = null;
-    result = { title, payments, shown, approvedBy };
+    result = { title, payments, shown, approvedBy, slipId };
     $('#return-result').hidden = false;
     renderFound();
     renderResult();
@@ -774,7 +775,10 @@
 
   function renderResult() {
     if (!result) return;
-    const { title, payments, shown, approvedBy } = result;
+    const { title, payments, shown, approvedBy, slipId } = result;
+    $('#result-receipt').hidden = !slipId;
+    $('#btn-result-print').hidden = !slipId;
+    if (slipId) SA.showSlip(slipId, $('#result-receipt'));
     $('#result-title').textContent = title();
     const m = $('#result-money');
     m.textContent = '';
@@ -844,7 +848,7 @@
       const pv = v.post_void || {};
       showReturnResult(() => SA.t('screen.voided_title', { receipt: from.receipt_no, amount: money(pv.amount || v.total) }),
         paidByMethod(v), v.lines.map((l) => ({ name: SA.nameOf(l), serial: l.serial || null, qty: l.qty > 1 ? l.qty : null })),
-        pv.approved_by);
+        pv.approved_by, pv.id);
       SA.toast(SA.t('screen.sale_voided'), 'ok');
     } catch (ex) {
       if (ex.code !== 'cancelled') $('#post-void-error').textContent = ex.words || String(ex);
@@ -1052,6 +1056,7 @@
     $('#xreport-refresh').addEventListener('click', showX);
     SA.wireDrawer(T);
     SA.wirePrice(setSale);
+    $('#btn-result-print').addEventListener('click', SA.printSlip);
     $('#btn-sale-mode').addEventListener('click', backToSaleMode);
     $('#open-shift-form').addEventListener('submit', openShift);
     for (const b of $$('#open-shift-form [data-float]')) {
