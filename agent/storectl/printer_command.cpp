@@ -22,7 +22,7 @@ PrinterCommands::PrinterCommands(CLI::App& app, Options& g) : options_(g) {
                             "reason, counted in the shift's report (no_sale).",
                             [this] { return DrawerOpen(options_, terminal_, reason_); });
   drawer->add_option("TERMINAL", terminal_, "The till whose drawer opens, e.g. till-1")->required();
-  drawer->add_option("--reason", reason_, "Why, e.g. \"count the float\"")->required();
+  drawer->add_option("--reason", reason_, "Why, e.g. \"count the till's cash\"")->required();
   AddAgentOptions(drawer, g);
 }
 

@@ -311,6 +311,19 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
       .Run();
 }
 
+void Sales::Retotal(std::string_view sale_id) {
+  db_.Cached(
+         "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
+         "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
+      .Bind(1, sale_id)
+      .Run();
+}
+
+Error Sales::NoLine(std::string_view sale_id, std::int64_t line_id) {
+  return NotFound("line_not_found",
+                  "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
+}
+
 Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id) {
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
@@ -320,14 +333,9 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
         .Bind(2, sale_id)
         .Run();
     if (db_.Changes() == 0) {
-      return NotFound("line_not_found",
-                      "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
+      return NoLine(sale_id, line_id);
     }
-    db_.Cached(
-           "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
-           "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
-        .Bind(1, sale_id)
-        .Run();
+    Retotal(sale_id);
     tx.Commit();
     return LoadSale(sale_id);
   });
@@ -348,8 +356,7 @@ Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id
         "WHERE id = ? AND sale_id = ?");
     line.Bind(1, line_id).Bind(2, sale_id);
     if (!line.Step()) {
-      return NotFound("line_not_found",
-                      "sale " + std::string(sale_id) + " has no line " + std::to_string(line_id));
+      return NoLine(sale_id, line_id);
     }
     const MinorUnits list = line.Int(0);
     if (unit_price > list) {
@@ -367,11 +374,7 @@ Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id
         .Bind(5, approved.via)
         .Bind(6, line_id)
         .Run();
-    db_.Cached(
-           "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
-           "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
-        .Bind(1, sale_id)
-        .Run();
+    Retotal(sale_id);
     tx.Commit();
     return LoadSale(sale_id);
   });

@@ -297,6 +297,9 @@ class Sales {
   // written yet.
   Refund NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
                    const std::optional<Approval>& approved);
+  // The sale's total again from its lines (a line removed or repriced).
+  void Retotal(std::string_view sale_id);
+  static Error NoLine(std::string_view sale_id, std::int64_t line_id);
   // Why `refund` is more than `limit` lets its approver pay back.
   static Error OverLimit(const Refund& refund, MinorUnits limit);
   // How many of a plain line earlier refunds took back.

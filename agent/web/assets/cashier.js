@@ -1080,11 +1080,7 @@
       for (const b of $$('#void-form .reason')) b.classList.remove('selected');
       $('#dlg-void').showModal();
     });
-    for (const b of $$('#void-form .reason')) {
-      b.addEventListener('click', () => {
-        for (const o of $$('#void-form .reason')) o.classList.toggle('selected', o === b);
-      });
-    }
+    SA.wireReasons('#void-form');
     $('#void-cancel').addEventListener('click', () => $('#dlg-void').close());
     $('#void-form').addEventListener('submit', voidSale);
     $('#close-cancel').addEventListener('click', () => $('#dlg-close').close());
@@ -1100,12 +1096,7 @@
     $('#btn-exchange').addEventListener('click', startExchange);
     $('#btn-exchange-cancel').addEventListener('click', cancelExchange);
     $('#btn-post-void').addEventListener('click', openPostVoid);
-    for (const b of $$('#post-void-form .reason')) {
-      b.addEventListener('click', () => {
-        for (const o of $$('#post-void-form .reason')) o.classList.toggle('selected', o === b);
-        $('#post-void-error').textContent = '';
-      });
-    }
+    SA.wireReasons('#post-void-form', '#post-void-error');
     $('#post-void-cancel').addEventListener('click', () => $('#dlg-post-void').close());
     $('#post-void-form').addEventListener('submit', postVoid);
     $('#btn-z-logout').addEventListener('click', async () => { await SA.logout(); loggedOut(''); });

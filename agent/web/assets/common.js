@@ -528,6 +528,17 @@
   SA.$ = (sel, root) => (root || document).querySelector(sel);
   SA.$$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
+  // The reason buttons (.reason) of the dialog form `form`: one is chosen
+  // at a time (.selected), and choosing one clears the error line `error`.
+  SA.wireReasons = function (form, error) {
+    for (const b of SA.$$(form + ' .reason')) {
+      b.addEventListener('click', () => {
+        for (const o of SA.$$(form + ' .reason')) o.classList.toggle('selected', o === b);
+        if (error) SA.$(error).textContent = '';
+      });
+    }
+  };
+
   // el('div.cls#id', {attr}, children...): text children are text nodes.
   SA.el = function (spec, attrs, ...children) {
     const m = /^([a-z0-9]+)?((?:[.#][\w-]+)*)$/i.exec(spec);

@@ -56,11 +56,6 @@
     $('#btn-drawer').addEventListener('click', open);
     $('#drawer-cancel').addEventListener('click', () => $('#dlg-drawer').close());
     $('#drawer-form').addEventListener('submit', submit);
-    for (const b of $$('#drawer-form .reason')) {
-      b.addEventListener('click', () => {
-        for (const o of $$('#drawer-form .reason')) o.classList.toggle('selected', o === b);
-        $('#drawer-error').textContent = '';
-      });
-    }
+    SA.wireReasons('#drawer-form', '#drawer-error');
   };
 })();

@@ -71,11 +71,6 @@
     onSale = saleAnswered;
     $('#price-cancel').addEventListener('click', () => $('#dlg-price').close());
     $('#price-form').addEventListener('submit', submit);
-    for (const b of $$('#price-form .reason')) {
-      b.addEventListener('click', () => {
-        for (const o of $$('#price-form .reason')) o.classList.toggle('selected', o === b);
-        $('#price-error').textContent = '';
-      });
-    }
+    SA.wireReasons('#price-form', '#price-error');
   };
 })();
