@@ -39,6 +39,8 @@ tools+=(clang-format-14)
 # playwright-core (npm). A node from elsewhere (nodesource's bundles npm) is
 # kept: Debian's nodejs and npm are installed only when there is none.
 tools+=(chromium)
+# A CJK font: the zh-CN screens' screenshots show Chinese, not empty boxes.
+tools+=(fonts-wqy-microhei)
 command -v node >/dev/null || tools+=(nodejs)
 command -v npm >/dev/null || tools+=(npm)
 # Libraries with code for the target: these take a :ARCH suffix when cross-building
