@@ -2,11 +2,31 @@
 #include "hardware.hpp"
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace sa::agent {
 namespace {
 
 using nlohmann::json;
+
+// What a print job is, in its queue label: a sale's receipt is labelled with
+// the sale's id, a refund's slip and a drawer kick with a prefix and their id.
+struct JobKind {
+  std::string_view prefix;
+  const char* key;  // the id's name in GET /v1/printers
+};
+constexpr JobKind kRefundJob{"refund/", "refund_id"};
+constexpr JobKind kDrawerJob{"drawer/", "drawer_open_id"};
+
+// The id's name and the id of the job labelled `label`.
+std::pair<const char*, std::string> JobOf(const std::string& label) {
+  for (const JobKind& kind : {kRefundJob, kDrawerJob}) {
+    if (label.rfind(kind.prefix, 0) == 0) return {kind.key, label.substr(kind.prefix.size())};
+  }
+  return {"sale_id", label};
+}
 
 Error Invalid(const std::string& what) {
   return MakeError(ErrorKind::invalid_request, "config_invalid", what);
@@ -230,10 +250,10 @@ Expected<void> Hardware::QueueReceipt(api::ReceiptJob receipt,
   const receipt::Encoding encoding =
       receipt::ParseEncoding(printer->config.encoding).value_or(receipt::Encoding::gb18030);
   drivers::QueueJob job;
-  // A refund's receipt is labelled "refund/{id}" in the queue, a drawer kick "drawer/{id}".
-  job.label = !receipt.drawer_open_id.empty() ? "drawer/" + receipt.drawer_open_id
-              : receipt.refund_id.empty()     ? receipt.sale_id
-                                              : "refund/" + receipt.refund_id;
+  job.label = !receipt.drawer_open_id.empty()
+                  ? std::string(kDrawerJob.prefix) + receipt.drawer_open_id
+              : !receipt.refund_id.empty() ? std::string(kRefundJob.prefix) + receipt.refund_id
+                                           : receipt.sale_id;
   job.retry = !receipt.asked;
   job.make_bytes = [make = std::move(receipt.make_bytes), width,
                     encoding](std::function<void(Expected<std::string>)> bytes) {
@@ -267,13 +287,9 @@ std::string Hardware::PrintersJson() const {
                  q.checked_at_ms > 0 ? json(FormatTimestamp(q.checked_at_ms)) : json(nullptr)}};
     json queue = json::array();
     for (const drivers::JobView& j : q.jobs) {
-      const bool refund = j.label.rfind("refund/", 0) == 0;
-      const bool drawer = j.label.rfind("drawer/", 0) == 0;
+      const auto [key, id] = JobOf(j.label);
       queue.push_back(json{{"job", j.id},
-                           {refund   ? "refund_id"
-                            : drawer ? "drawer_open_id"
-                                     : "sale_id",
-                            refund || drawer ? j.label.substr(7) : j.label},
+                           {key, id},
                            {"state", drivers::Name(j.state)},
                            {"reason", j.reason.empty() ? json(nullptr) : json(j.reason)},
                            {"detail", j.detail},

@@ -256,7 +256,9 @@ TEST_CASE("integers are range-checked at both ends") {
   };
   for (const Case c :
        {Case{"members", "code_window_s", 10, 3600}, Case{"sync", "interval_s", 1, 86400},
-        Case{"api", "max_body_bytes", 1024, 16777216}}) {
+        Case{"api", "max_body_bytes", 1024, 16777216},
+        Case{"refunds", "cashier_limit_minor", 0, 100000000000},
+        Case{"refunds", "manager_limit_minor", 0, 100000000000}}) {
     const std::string head = std::string("[") + c.table + "]\n" + c.key + " = ";
     const std::string name = std::string(c.table) + "." + c.key;
     const std::string range =

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "books.hpp"
 
@@ -22,6 +24,13 @@ inline Error NotFound(std::string code, std::string message) {
 }
 inline Error BadRequest(std::string code, std::string message) {
   return MakeError(ErrorKind::invalid_request, std::move(code), std::move(message));
+}
+
+// A reason a person must give (a price changed, the drawer opened without a
+// sale): 1-200 bytes of UTF-8, else invalid_reason saying `why` it is asked.
+inline std::optional<Error> CheckReason(std::string_view reason, const std::string& why) {
+  if (!reason.empty() && reason.size() <= 200 && ValidUtf8(reason)) return std::nullopt;
+  return BadRequest("invalid_reason", "say why " + why + " (\"reason\", 1-200 characters)");
 }
 
 // Runs one operation; a ledger failure (disk full, I/O) becomes its error

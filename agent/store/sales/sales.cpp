@@ -14,6 +14,7 @@ namespace {
 
 using ledger::Transaction;
 using part::BadRequest;
+using part::CheckReason;
 using part::Conflict;
 using part::Guarded;
 using part::NotFound;
@@ -345,9 +346,7 @@ Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id
                                   MinorUnits unit_price, std::string_view reason,
                                   const Approval& approved) {
   if (unit_price < 0) return BadRequest("invalid_amount", "a price is 0 or more minor units");
-  if (reason.empty() || reason.size() > 200 || !ValidUtf8(reason)) {
-    return BadRequest("invalid_reason", "say why the price changes (\"reason\", 1-200 characters)");
-  }
+  if (auto bad = CheckReason(reason, "the price changes")) return *bad;
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;

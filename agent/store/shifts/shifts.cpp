@@ -12,6 +12,7 @@ namespace sa::store {
 
 using ledger::Transaction;
 using part::BadRequest;
+using part::CheckReason;
 using part::Conflict;
 using part::Guarded;
 using part::NotFound;
@@ -231,10 +232,7 @@ Expected<DrawerOpen> Shifts::OpenDrawer(std::string_view terminal, std::string_v
   if (!IsValidId(terminal)) {
     return BadRequest("invalid_terminal", "a terminal id is 1-64 of A-Z a-z 0-9 _ . -");
   }
-  if (reason.empty() || reason.size() > 200 || !ValidUtf8(reason)) {
-    return BadRequest("invalid_reason",
-                      "say why the drawer opens without a sale (\"reason\", 1-200 characters)");
-  }
+  if (auto bad = CheckReason(reason, "the drawer opens without a sale")) return *bad;
   return Guarded([&]() -> Expected<DrawerOpen> {
     Transaction tx(db_);
     DrawerOpen d;
