@@ -24,6 +24,8 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::string body;
+  // The Content-Language header: the store's language ("zh-CN"), "" without.
+  std::string content_language{};
 };
 
 // Transport failures are Error{internal, "agent_unreachable", message, reason}

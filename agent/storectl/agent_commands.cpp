@@ -17,6 +17,7 @@
 #include "codes.hpp"
 #include "crypto.hpp"
 #include "money_text.hpp"
+#include "texts.hpp"
 
 namespace sa::storectl {
 
@@ -65,76 +66,93 @@ namespace {
 
 // ---- human output ---------------------------------------------------------
 
+// A line's product name in the current language: the catalog's Chinese
+// name in zh-CN where it has one, else its name, else its GTIN.
+std::string LineName(const json& line) {
+  std::string name = CurrentLocale() == i18n::Locale::zh_CN ? Str(line, "name_zh") : "";
+  if (name.empty()) name = Str(line, "name");
+  if (name.empty()) name = Str(line, "gtin");
+  return name;
+}
+
+std::string Serial(const json& serial) {
+  return F("ctl.serial_no",
+           {{"serial", serial.is_string() ? serial.get<std::string>() : Dump(serial)}});
+}
+
 void PrintSale(const json& s) {
-  std::cout << "sale " << Str(s, "id") << "  " << Str(s, "status");
-  if (const auto t = Str(s, "terminal"); !t.empty()) std::cout << "  terminal " << t;
+  std::cout << F("ctl.sale_head",
+                 {{"id", Str(s, "id")}, {"status", Word("ctl.sale_status.", Str(s, "status"))}});
+  if (const auto t = Str(s, "terminal"); !t.empty())
+    std::cout << "  " << F("ctl.terminal_is", {{"terminal", t}});
   std::cout << "\n";
   const json& lines = Array(s, "lines");
-  if (lines.empty()) std::cout << "  (no lines yet)\n";
+  if (lines.empty()) std::cout << "  " << T("ctl.no_lines") << "\n";
   std::size_t n = 0;
   for (const auto& line : lines) {
-    std::string name = Str(line, "name");
-    if (name.empty()) name = Str(line, "gtin");
-    std::cout << "  " << ++n << "  " << name;
+    std::cout << "  " << ++n << "  " << LineName(line);
     if (const auto qty = Int(line, "qty"); qty && *qty != 1) std::cout << " x" << *qty;
     std::cout << "  " << Money(line, "amount");
-    if (const auto serial = Str(line, "serial"); !serial.empty()) std::cout << "  SN " << serial;
+    if (line.contains("serial") && !Str(line, "serial").empty())
+      std::cout << "  " << Serial(line["serial"]);
     std::cout << "\n";
   }
-  std::cout << "total  " << Money(s, "total");
+  std::cout << Label("ctl.total", 7) << Money(s, "total");
   if (const auto c = Str(s, "currency"); !c.empty()) std::cout << " " << c;
   std::cout << "\n";
-  std::string member = "none";
+  std::string member(T("ctl.none"));
   if (const auto it = s.find("member"); it != s.end() && it->is_object()) {
     member = Str(*it, "member_id");
     if (member.empty()) member = Str(*it, "phone_masked");
     if (member.empty()) member = Dump(*it);
   }
-  std::cout << "member  " << member << "\n";
+  std::cout << Label("ctl.member", 8) << member << "\n";
   const json& payments = Array(s, "payments");
   if (!payments.empty()) {
-    std::cout << "paid   ";
+    std::cout << Label("ctl.paid", 7);
     for (const auto& p : payments) {
-      std::cout << " " << Str(p, "method") << " " << Money(p, "amount");
-      if (const auto ref = Str(p, "ref"); !ref.empty()) std::cout << " (ref " << ref << ")";
+      std::cout << " " << Word("pay.", Str(p, "method")) << " " << Money(p, "amount");
+      if (const auto ref = Str(p, "ref"); !ref.empty())
+        std::cout << " " << F("ctl.ref", {{"ref", ref}});
     }
     std::cout << "\n";
   }
-  std::cout << "status  " << Str(s, "status");
-  if (const auto r = Str(s, "receipt_no"); !r.empty()) std::cout << "  receipt " << r;
-  if (Int(s, "change")) std::cout << "  change " << Money(s, "change");
+  std::cout << Label("ctl.status", 8) << Word("ctl.sale_status.", Str(s, "status"));
+  if (const auto r = Str(s, "receipt_no"); !r.empty())
+    std::cout << "  " << F("ctl.receipt_is", {{"receipt", r}});
+  if (Int(s, "change")) std::cout << "  " << F("ctl.change_is", {{"amount", Money(s, "change")}});
   std::cout << "\n";
 }
 
 void PrintRefund(const json& r) {
-  std::cout << "refund " << Str(r, "id") << "  " << Str(r, "status") << "  sale "
-            << Str(r, "sale_id") << "\n";
-  for (const auto& serial : Array(r, "serials")) {
-    std::cout << "  SN " << (serial.is_string() ? serial.get<std::string>() : Dump(serial)) << "\n";
-  }
-  std::cout << "amount  " << Money(r, "amount");
+  std::cout << F("ctl.refund_head", {{"id", Str(r, "id")},
+                                     {"status", Word("ctl.sale_status.", Str(r, "status"))},
+                                     {"sale", Str(r, "sale_id")}})
+            << "\n";
+  for (const auto& serial : Array(r, "serials")) std::cout << "  " << Serial(serial) << "\n";
+  std::cout << Label("ctl.amount", 8) << Money(r, "amount");
   if (const auto c = Str(r, "currency"); !c.empty()) std::cout << " " << c;
   std::cout << "\n";
 }
 
 std::string Uptime(std::int64_t s) {
-  std::ostringstream out;
   const std::int64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
-  if (d > 0) out << d << "d ";
-  if (d > 0 || h > 0) out << h << "h ";
-  if (d > 0 || h > 0 || m > 0) out << m << "m ";
-  out << sec << "s";
-  return out.str();
+  std::string out;
+  if (d > 0) out += F("ctl.days", {{"n", std::to_string(d)}}) + " ";
+  if (d > 0 || h > 0) out += F("ctl.hours", {{"n", std::to_string(h)}}) + " ";
+  if (d > 0 || h > 0 || m > 0) out += F("ctl.minutes", {{"n", std::to_string(m)}}) + " ";
+  return out + F("ctl.seconds", {{"n", std::to_string(sec)}});
 }
 
 void PrintHealth(const json& h) {
   const auto uptime = Int(h, "uptime_s");
-  std::cout << "status          " << Str(h, "status") << "\n"
-            << "store           " << Str(h, "store_id") << "\n"
-            << "device          " << Str(h, "device_id") << "\n"
-            << "version         " << Str(h, "version") << "\n"
-            << "uptime          " << (uptime ? Uptime(*uptime) : std::string("?")) << "\n"
-            << "events waiting  " << Str(h, "outbox_depth") << " (not yet sent to the cloud)\n";
+  std::cout << Label("ctl.status") << Word("ctl.health.", Str(h, "status")) << "\n"
+            << Label("ctl.store") << Str(h, "store_id") << "\n"
+            << Label("ctl.device") << Str(h, "device_id") << "\n"
+            << Label("ctl.version") << Str(h, "version") << "\n"
+            << Label("ctl.uptime") << (uptime ? Uptime(*uptime) : std::string("?")) << "\n"
+            << Label("ctl.events_waiting")
+            << F("ctl.events_waiting_note", {{"n", Str(h, "outbox_depth")}}) << "\n";
 }
 
 void PrintReceipt(const json& r) {
@@ -171,6 +189,7 @@ int Call(const Options& o, HttpRequest request, const std::function<void(const j
     e.message += " (is store-agent running? the URL is from " + endpoint->url_source + ")";
     return Fail(o, kExitUnreachable, e);
   }
+  AgentLocale(response->content_language);
   const long status = response->status;
   const std::string& body = response->body;
   const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -292,7 +311,14 @@ int Fail(const Options& o, int exit_code, const Error& error) {
     std::cout << Dump(json{{"error", e}}) << "\n";
   } else {
     // One line: the first line of the message (a catalog report follows it).
-    std::cerr << "storectl: " << error.code << ": " << error.message << "\n";
+    // In Chinese, what the screens say for that refusal first, the agent's
+    // own words (which name the amount, the limit, the unit) after it.
+    std::string message = error.message;
+    if (const std::string key = "common.err." + error.code;
+        CurrentLocale() == i18n::Locale::zh_CN && i18n::Has(key)) {
+      message = std::string(T(key)) + " (" + message + ")";
+    }
+    std::cerr << "storectl: " << error.code << ": " << message << "\n";
   }
   return exit_code;
 }
@@ -303,23 +329,27 @@ namespace {
 
 void PrintSync(const json& s) {
   if (!s.value("enabled", false)) {
-    std::cout << "cloud           off (no cloud.url in the config)\n";
+    std::cout << Label("ctl.cloud") << T("ctl.cloud_off") << "\n";
   } else {
-    std::cout << "cloud           " << (s.value("online", false) ? "online" : "offline") << "\n"
-              << "last push       " << Str(s, "last_push_at") << "\n"
-              << "last pull       " << Str(s, "last_pull_at") << "\n";
+    std::cout << Label("ctl.cloud")
+              << Word("store.cloud_", s.value("online", false) ? "online" : "offline") << "\n"
+              << Label("ctl.last_push") << Str(s, "last_push_at") << "\n"
+              << Label("ctl.last_pull") << Str(s, "last_pull_at") << "\n";
     if (const auto err = Str(s, "last_error"); !err.empty()) {
-      std::cout << "last error      " << err << "\n";
+      std::cout << Label("ctl.last_error") << err << "\n";
     }
   }
-  std::cout << "events waiting  " << Str(s, "pending_events") << " (sent up to seq "
-            << Str(s, "acked_seq") << " of " << Str(s, "last_seq") << ")\n";
+  std::cout << Label("ctl.events_waiting")
+            << F("ctl.events_sent_up_to", {{"n", Str(s, "pending_events")},
+                                           {"acked", Str(s, "acked_seq")},
+                                           {"last", Str(s, "last_seq")}})
+            << "\n";
   const auto alerts = s.find("alerts");
   if (alerts == s.end() || !alerts->is_array() || alerts->empty()) {
-    std::cout << "alerts          none\n";
+    std::cout << Label("ctl.alerts") << T("ctl.none") << "\n";
     return;
   }
-  std::cout << "alerts          " << alerts->size() << "\n";
+  std::cout << Label("ctl.alerts") << alerts->size() << "\n";
   for (const auto& a : *alerts) {
     std::cout << "  #" << Str(a, "id") << " " << Str(a, "at") << " " << Str(a, "code") << ": "
               << Str(a, "message") << "\n";
@@ -327,12 +357,13 @@ void PrintSync(const json& s) {
 }
 
 void PrintSyncRun(const json& r) {
+  const std::string pushed = Str(r, "pushed"), pulled = Str(r, "pulled");
   if (r.value("ok", false)) {
-    std::cout << "synced: " << Str(r, "pushed") << " event(s) pushed, " << Str(r, "pulled")
-              << " change(s) pulled\n";
+    std::cout << F("ctl.synced", {{"pushed", pushed}, {"pulled", pulled}}) << "\n";
   } else {
-    std::cout << "sync failed: " << Str(r, "error") << " (pushed " << Str(r, "pushed")
-              << ", pulled " << Str(r, "pulled") << "); the agent keeps retrying\n";
+    std::cout << F("ctl.sync_failed",
+                   {{"error", Str(r, "error")}, {"pushed", pushed}, {"pulled", pulled}})
+              << "\n";
   }
 }
 
@@ -348,7 +379,9 @@ int SyncNow(const Options& o) {
 
 int SyncAck(const Options& o, const std::string& alert_id) {
   return Call(o, Post("/v1/sync/alerts/" + PathSegment(alert_id) + "/ack", json::object()),
-              [&](const json&) { std::cout << "alert " << alert_id << " acknowledged\n"; });
+              [&](const json&) {
+                std::cout << F("ctl.alert_acked", {{"id", alert_id}}) << "\n";
+              });
 }
 
 int Token(const Options& o) {
@@ -433,39 +466,45 @@ int Refund(const Options& o, const std::string& sale, const std::vector<std::str
 namespace {
 
 void PrintStock(const json& s) {
-  std::cout << "stock " << Str(s, "gtin") << "\n"
-            << "  on hand    " << Str(s, "on_hand") << "\n"
-            << "  reserved   " << Str(s, "reserved") << " (picked " << Str(s, "picked") << ")\n"
-            << "  available  " << Str(s, "available") << "\n";
+  std::cout << F("ctl.stock_head", {{"gtin", Str(s, "gtin")}}) << "\n"
+            << "  " << Label("ctl.on_hand", 11) << Str(s, "on_hand") << "\n"
+            << "  " << Label("ctl.reserved", 11)
+            << F("ctl.reserved_picked", {{"n", Str(s, "reserved")}, {"picked", Str(s, "picked")}})
+            << "\n"
+            << "  " << Label("ctl.available", 11) << Str(s, "available") << "\n";
 }
 
 void PrintReceived(const json& s) {
-  std::cout << "received " << Str(s, "gtin");
-  if (const auto serial = Str(s, "serial"); !serial.empty()) std::cout << "  SN " << serial;
+  std::cout << F("ctl.received", {{"gtin", Str(s, "gtin")}});
+  if (s.contains("serial") && !Str(s, "serial").empty()) std::cout << "  " << Serial(s["serial"]);
   std::cout << "\n";
   PrintStock(s);
 }
 
 // One block per order: id, kind, status, when it lapses or closed, lines.
 void PrintReservation(const json& r) {
-  std::cout << "order " << Str(r, "id") << "  " << Str(r, "kind") << "  " << Str(r, "status");
-  if (r.value("cancel_requested", false)) std::cout << "  (cancel requested)";
+  std::cout << F("ctl.order_head", {{"id", Str(r, "id")}}) << "  "
+            << Word("store.kind_", Str(r, "kind")) << "  "
+            << Word("store.status_", Str(r, "status"));
+  if (r.value("cancel_requested", false)) std::cout << "  (" << T("store.cancel_requested") << ")";
   std::cout << "\n";
   if (const auto t = Str(r, "expires_at"); !t.empty()) {
-    std::cout << "  expires  " << t << "\n";
+    std::cout << "  " << Label("ctl.expires", 9) << t << "\n";
   } else if (const auto ttl = Str(r, "ttl_s"); !ttl.empty() && Str(r, "accepted_at").empty()) {
-    std::cout << "  ttl      " << ttl << " s once accepted\n";
+    std::cout << "  " << Label("ctl.ttl", 9) << F("ctl.ttl_once_accepted", {{"n", ttl}}) << "\n";
   }
-  if (const auto t = Str(r, "closed_at"); !t.empty()) std::cout << "  closed   " << t << "\n";
+  if (const auto t = Str(r, "closed_at"); !t.empty())
+    std::cout << "  " << Label("ctl.closed", 9) << t << "\n";
   if (const auto reason = Str(r, "reason"); !reason.empty())
-    std::cout << "  reason   " << reason << "\n";
+    std::cout << "  " << Label("ctl.reason", 9) << reason << "\n";
   if (const auto carrier = Str(r, "carrier"); !carrier.empty()) {
-    std::cout << "  shipped  " << carrier << " " << Str(r, "tracking_no") << "\n";
+    std::cout << "  " << Label("ctl.shipped", 9) << carrier << " " << Str(r, "tracking_no") << "\n";
   }
   for (const auto& line : Array(r, "lines")) {
     const json& picked = Array(line, "picked");
     std::cout << "  " << Str(line, "line_no") << "  " << Str(line, "gtin") << " x"
-              << Str(line, "qty") << "  picked " << picked.size();
+              << Str(line, "qty") << "  "
+              << F("ctl.picked_n", {{"n", std::to_string(picked.size())}});
     const char* sep = ": ";
     for (const auto& serial : picked) {
       std::cout << sep << (serial.is_string() ? serial.get<std::string>() : Dump(serial));
@@ -477,7 +516,7 @@ void PrintReservation(const json& r) {
 
 void PrintReservations(const json& list) {
   const json& all = Array(list, "reservations");
-  if (all.empty()) std::cout << "no orders\n";
+  if (all.empty()) std::cout << T("ctl.no_orders") << "\n";
   bool first = true;
   for (const auto& r : all) {
     if (!first) std::cout << "\n";
@@ -521,12 +560,14 @@ namespace {
 
 void PrintScanners(const json& j) {
   const json& all = Array(j, "scanners");
-  if (all.empty()) std::cout << "no scanners ([[scanners]] in the config)\n";
+  if (all.empty()) std::cout << T("ctl.no_scanners") << "\n";
   for (const auto& s : all) {
     const bool up = s.value("connected", false);
-    std::cout << Str(s, "id") << "  " << Str(s, "type") << "  " << Str(s, "path") << "  terminal "
-              << Str(s, "terminal") << "  " << (up ? "connected" : "NOT CONNECTED") << "  scans "
-              << Str(s, "scans") << "  dropped " << Str(s, "dropped");
+    std::cout << Str(s, "id") << "  " << Str(s, "type") << "  " << Str(s, "path") << "  "
+              << F("ctl.terminal_is", {{"terminal", Str(s, "terminal")}}) << "  "
+              << T(up ? "ctl.connected" : "ctl.not_connected") << "  "
+              << F("ctl.scans_dropped",
+                   {{"scans", Str(s, "scans")}, {"dropped", Str(s, "dropped")}});
     if (!up && s.contains("last_error") && s["last_error"].is_string()) {
       std::cout << "  (" << s["last_error"].get<std::string>() << ")";
     }
@@ -535,26 +576,31 @@ void PrintScanners(const json& j) {
 }
 
 void PrintTerminal(const json& t) {
-  std::cout << "terminal " << Str(t, "terminal") << "  mode " << Str(t, "mode");
+  std::cout << F("ctl.terminal_is", {{"terminal", Str(t, "terminal")}}) << "  "
+            << F("ctl.mode_is", {{"mode", Word("ctl.mode.", Str(t, "mode"))}});
   if (t.contains("order_id") && t["order_id"].is_string())
-    std::cout << "  order " << Str(t, "order_id");
+    std::cout << "  " << F("ctl.order_head", {{"id", Str(t, "order_id")}});
   std::cout << "\n";
   if (t.contains("open_sale")) {
-    std::cout << "  open sale " << (t["open_sale"].is_string() ? Str(t, "open_sale") : "none")
+    std::cout << "  " << Label("ctl.open_sale", 0)
+              << (t["open_sale"].is_string() ? Str(t, "open_sale") : std::string(T("ctl.none")))
               << "\n";
   }
   for (const auto& c : Array(t, "count")) {
-    std::cout << "  counted " << Str(c, "gtin") << " x" << Str(c, "units") << "\n";
+    std::cout << "  " << F("ctl.counted_units", {{"gtin", Str(c, "gtin")}, {"n", Str(c, "units")}})
+              << "\n";
   }
 }
 
 void PrintCounts(const json& j) {
   for (const auto& c : Array(j, "counts")) {
-    std::cout << Str(c, "gtin") << "  counted " << Str(c, "counted");
+    std::cout << Str(c, "gtin") << "  " << F("ctl.counted", {{"n", Str(c, "counted")}});
     if (c.contains("error")) {
-      std::cout << "  NOT COMMITTED: " << Str(c["error"], "message");
+      std::cout << "  " << F("ctl.not_committed", {{"error", Str(c["error"], "message")}});
     } else {
-      std::cout << "  on hand " << Str(c, "on_hand") << "  available " << Str(c, "available");
+      std::cout << "  "
+                << F("ctl.on_hand_available",
+                     {{"on_hand", Str(c, "on_hand")}, {"available", Str(c, "available")}});
     }
     std::cout << "\n";
   }
@@ -585,7 +631,8 @@ int TerminalCount(const Options& o, const std::string& terminal) {
 int SalePrint(const Options& o, const std::string& sale) {
   return WithSale(o, sale, [&](const std::string& id) {
     return Call(o, Post(SalePath(id) + "/print", json::object()), [](const json& j) {
-      std::cout << "printed " << Str(j, "sale_id") << " (" << Str(j, "bytes") << " bytes)\n";
+      std::cout << F("ctl.printed", {{"id", Str(j, "sale_id")}, {"bytes", Str(j, "bytes")}})
+                << "\n";
     });
   });
 }
@@ -594,33 +641,41 @@ namespace {
 
 void PrintPrinters(const json& j) {
   const json& all = Array(j, "printers");
-  if (all.empty()) std::cout << "no printers ([printer] target or [printers.NAME] in the config)\n";
+  if (all.empty()) std::cout << T("ctl.no_printers") << "\n";
   for (const auto& p : all) {
     const json status = p.contains("status") && p["status"].is_object() ? p["status"] : json{};
-    std::cout << Str(p, "name") << "  " << Str(p, "target") << "  " << Str(status, "state")
-              << "  paper " << Str(status, "paper") << "  cover " << Str(status, "cover");
+    std::cout << Str(p, "name") << "  " << Str(p, "target") << "  "
+              << Word("ctl.printer_state.", Str(status, "state")) << "  "
+              << F("ctl.paper_is", {{"paper", Word("ctl.paper.", Str(status, "paper"))}}) << "  "
+              << F("ctl.cover_is", {{"cover", Word("ctl.cover.", Str(status, "cover"))}});
     if (const auto at = Str(status, "checked_at"); !at.empty())
-      std::cout << "  (asked " << at << ")";
+      std::cout << "  " << F("ctl.asked_at", {{"at", at}});
     std::cout << "\n";
     if (const auto detail = Str(status, "detail"); !detail.empty()) {
       std::cout << "  " << detail << "\n";
     }
     std::string terminals;
+    const std::string_view comma = ", ";  // between terminal ids, in either language
     for (const auto& t : Array(p, "terminals")) {
-      terminals +=
-          (terminals.empty() ? "" : ", ") + (t.is_string() ? t.get<std::string>() : Dump(t));
+      if (!terminals.empty()) terminals += comma;
+      terminals += t.is_string() ? t.get<std::string>() : Dump(t);
     }
     if (p.value("default", false)) {
-      terminals += (terminals.empty() ? "" : ", ") + std::string("every terminal that names none");
+      if (!terminals.empty()) terminals += comma;
+      terminals += T("ctl.every_other_terminal");
     }
-    std::cout << "  terminals: " << (terminals.empty() ? "none" : terminals) << "\n";
+    std::cout << "  " << Label("ctl.terminals", 0)
+              << (terminals.empty() ? std::string(T("ctl.none")) : terminals) << "\n";
     const json& queue = Array(p, "queue");
     std::size_t waiting = 0;
     for (const auto& job : queue) {
       const std::string state = Str(job, "state");
       if (state == "queued" || state == "printing") ++waiting;
     }
-    std::cout << "  queue: " << queue.size() << " jobs, " << waiting << " waiting\n";
+    std::cout << "  "
+              << F("ctl.queue",
+                   {{"jobs", std::to_string(queue.size())}, {"waiting", std::to_string(waiting)}})
+              << "\n";
     // The last ten, and every one still waiting.
     const std::size_t from = queue.size() > 10 ? queue.size() - 10 : 0;
     for (std::size_t i = 0; i < queue.size(); ++i) {
@@ -628,14 +683,17 @@ void PrintPrinters(const json& j) {
       const std::string state = Str(job, "state");
       if (i < from && state != "queued" && state != "printing") continue;
       // What the job prints: a sale's receipt, a refund's slip, or a drawer kick.
-      const std::string what = !Str(job, "refund_id").empty() ? "refund " + Str(job, "refund_id")
+      const std::string what = !Str(job, "refund_id").empty()
+                                   ? F("ctl.job_refund", {{"id", Str(job, "refund_id")}})
                                : !Str(job, "drawer_open_id").empty()
-                                   ? "drawer " + Str(job, "drawer_open_id")
-                                   : "sale " + Str(job, "sale_id");
-      std::cout << "    job " << Str(job, "job") << "  " << what << "  " << state;
+                                   ? F("ctl.job_drawer", {{"id", Str(job, "drawer_open_id")}})
+                                   : F("ctl.job_sale", {{"id", Str(job, "sale_id")}});
+      std::cout << "    " << F("ctl.job", {{"id", Str(job, "job")}}) << "  " << what << "  "
+                << Word("ctl.job_state.", state);
       if (const auto reason = Str(job, "reason"); !reason.empty())
-        std::cout << " (" << reason << ")";
-      std::cout << "  attempts " << Str(job, "attempts") << "  " << Str(job, "at") << "\n";
+        std::cout << " (" << Word("ctl.printer_state.", reason) << ")";
+      std::cout << "  " << F("ctl.attempts", {{"n", Str(job, "attempts")}}) << "  "
+                << Str(job, "at") << "\n";
     }
   }
 }
@@ -648,17 +706,22 @@ int DrawerOpen(const Options& o, const std::string& terminal, const std::string&
   return Call(
       o, Post(TerminalPath(terminal) + "/drawer", json{{"reason", reason}}), [](const json& j) {
         const json& d = j.contains("drawer_open") ? j["drawer_open"] : json::object();
-        std::cout << "drawer of " << Str(d, "terminal") << " opened without a sale  "
+        std::cout << F("ctl.drawer_opened", {{"terminal", Str(d, "terminal")}}) << "  "
                   << Str(d, "at") << "  (" << Str(d, "reason") << ")\n";
-        std::cout << "  shift: " << (Str(d, "shift_id").empty() ? "none open" : Str(d, "shift_id"))
+        std::cout << "  " << Label("ctl.shift", 0)
+                  << (Str(d, "shift_id").empty() ? std::string(T("ctl.no_shift_open"))
+                                                 : Str(d, "shift_id"))
                   << "\n";
         const json kick = j.value("kick", json());
         if (!kick.is_object()) {
-          std::cout << "  kick: not sent (this terminal has no printer)\n";
+          std::cout << "  " << T("ctl.kick_no_printer") << "\n";
         } else if (kick.value("printed", false)) {
-          std::cout << "  kick: sent through printer " << Str(kick, "printer") << "\n";
+          std::cout << "  " << F("ctl.kick_sent", {{"printer", Str(kick, "printer")}}) << "\n";
         } else {
-          std::cout << "  kick: not sent: " << Str(kick, "reason") << " " << Str(kick, "error")
+          std::cout << "  "
+                    << F("ctl.kick_not_sent",
+                         {{"reason", Word("ctl.printer_state.", Str(kick, "reason"))},
+                          {"error", Str(kick, "error")}})
                     << "\n";
         }
       });

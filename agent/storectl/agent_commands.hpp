@@ -26,6 +26,7 @@ struct Options {
   std::string data_dir;    // --data-dir
   std::string url;         // --url
   std::string token_file;  // --token-file
+  std::string locale;      // --locale: en | zh-CN (texts.hpp)
 };
 
 // --data-dir, else $STORE_AGENT_DATA, else /var/lib/store-agent.

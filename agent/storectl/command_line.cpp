@@ -79,6 +79,13 @@ CLI::App* CommandGroup::AddCommand(CLI::App* parent, const std::string& name,
   return sub;
 }
 
+void AddLocaleOption(CLI::App* app, Options& options) {
+  app->add_option("--locale", options.locale,
+                  "The language of the human output: en or zh-CN (default: "
+                  "$STORE_AGENT_LOCALE, else the store's store.locale as the agent says it, "
+                  "else en)");
+}
+
 void AddConnectionOptions(CLI::App* app, Options& options, const std::string& json_help) {
   app->add_flag("--json", options.json, json_help);
   app->add_option("--data-dir", options.data_dir,
@@ -89,6 +96,7 @@ void AddConnectionOptions(CLI::App* app, Options& options, const std::string& js
                   "else http://127.0.0.1:8787)");
   app->add_option("--token-file", options.token_file,
                   "The file holding the API token (default: {data-dir}/api-token)");
+  AddLocaleOption(app, options);
 }
 
 void AddAgentOptions(CLI::App* sub, Options& options) {
@@ -102,6 +110,7 @@ void AddAgentOptions(CLI::App* sub, Options& options) {
 void AddOfflineOptions(CLI::App* sub, Options& options, const std::string& json_help) {
   sub->add_flag("--json", options.json, json_help);
   sub->add_option("--data-dir", options.data_dir, "The agent's data directory");
+  AddLocaleOption(sub, options);
 }
 
 int ParseCommandLine(CLI::App& app, int argc, char** argv) {

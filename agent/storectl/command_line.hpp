@@ -48,6 +48,9 @@ void AddConnectionOptions(CLI::App* app, Options& options, const std::string& js
 // The same on a command that talks to the agent, with its exit codes below
 // its help.
 void AddAgentOptions(CLI::App* sub, Options& options);
+// --locale: the language of the human output (texts.hpp). The options
+// below add it.
+void AddLocaleOption(CLI::App* app, Options& options);
 // --json (with `json_help`) and --data-dir, for a command that needs no agent.
 void AddOfflineOptions(CLI::App* sub, Options& options, const std::string& json_help);
 

@@ -30,6 +30,7 @@
 #include "shift_command.hpp"
 #include "stock_command.hpp"
 #include "sync_command.hpp"
+#include "texts.hpp"
 
 int main(int argc, char** argv) {
   namespace st = sa::storectl;
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
   st::EpcisCommands epcis(app, options);
 
   if (const int rc = st::ParseCommandLine(app, argc, argv); rc >= 0) return rc;
+  if (auto chosen = st::ChooseLocale(options.locale); !chosen) {
+    return st::Fail(options, st::kExitUsage, chosen.error());
+  }
   for (const st::CommandGroup* group : std::initializer_list<const st::CommandGroup*>{
            &offline, &sync, &sales, &stock, &printers, &orders, &demo, &decode, &field, &shifts,
            &epcis}) {

@@ -10,6 +10,7 @@
 #include "codes.hpp"
 #include "ledger.hpp"
 #include "store.hpp"
+#include "texts.hpp"
 
 namespace sa::storectl {
 namespace {
@@ -127,7 +128,9 @@ int OfflineCommands::CatalogImport() const {
   if (g.json) {
     std::cout << json{{"imported", result->rows}}.dump() << "\n";
   } else {
-    std::cout << "imported " << result->rows << " products into " << dir << "/ledger.db\n";
+    std::cout << F("ctl.imported",
+                   {{"n", std::to_string(result->rows)}, {"file", dir + "/ledger.db"}})
+              << "\n";
   }
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include "agent_call.hpp"
 #include "agent_commands.hpp"
 #include "money_text.hpp"
+#include "texts.hpp"
 
 // ---- cashiers and shifts (issue 9) -----------------------------------------
 
@@ -16,19 +17,24 @@ using nlohmann::json;
 namespace {
 
 void PrintCashier(const json& c) {
-  std::cout << "cashier " << Str(c, "id") << "  " << Str(c, "name") << "  " << Str(c, "role");
-  if (c.contains("active") && !c.value("active", true)) std::cout << "  (removed)";
+  std::cout << F("ctl.cashier_head", {{"id", Str(c, "id")}}) << "  " << Str(c, "name") << "  "
+            << Word("ctl.role.", Str(c, "role"));
+  if (c.contains("active") && !c.value("active", true)) std::cout << "  " << T("ctl.removed");
   std::cout << "\n";
 }
 
 void PrintShift(const json& s) {
-  std::cout << "shift " << Str(s, "id") << "  " << Str(s, "status") << "  terminal "
-            << Str(s, "terminal");
-  if (const auto c = Str(s, "cashier"); !c.empty()) std::cout << "  cashier " << c;
-  std::cout << "\n  opened " << Str(s, "opened_at") << "  opening cash "
-            << Money(s, "opening_float");
+  std::cout << F("ctl.shift_head", {{"id", Str(s, "id")}}) << "  "
+            << Word("ctl.shift_status.", Str(s, "status")) << "  "
+            << F("ctl.terminal_is", {{"terminal", Str(s, "terminal")}});
+  if (const auto c = Str(s, "cashier"); !c.empty())
+    std::cout << "  " << F("ctl.cashier_head", {{"id", c}});
+  std::cout << "\n  "
+            << F("ctl.opened_with",
+                 {{"at", Str(s, "opened_at")}, {"amount", Money(s, "opening_float")}});
   if (const auto at = Str(s, "closed_at"); !at.empty()) {
-    std::cout << "\n  closed " << at << "  counted " << Money(s, "counted_cash");
+    std::cout << "\n  "
+              << F("ctl.closed_counted", {{"at", at}, {"amount", Money(s, "counted_cash")}});
   }
   std::cout << "\n";
 }
@@ -53,22 +59,23 @@ int CashierAdd(const Options& o, const std::string& id, const std::string& name,
 int CashierList(const Options& o) {
   return Call(o, Get("/v1/cashiers"), [](const json& j) {
     const json& list = Array(j, "cashiers");
-    if (list.empty()) std::cout << "no cashiers yet (storectl cashier add ID --name NAME)\n";
+    if (list.empty()) std::cout << T("ctl.no_cashiers") << "\n";
     for (const auto& c : list) PrintCashier(c);
   });
 }
 
 int CashierPin(const Options& o, const std::string& id, const std::string& pin) {
   return Call(o, Post("/v1/cashiers/" + PathSegment(id) + "/pin", json{{"pin", pin}}),
-              [&](const json&) { std::cout << "PIN of cashier " << id << " changed\n"; });
+              [&](const json&) {
+                std::cout << F("ctl.pin_changed", {{"id", id}}) << "\n";
+              });
 }
 
 int CashierRemove(const Options& o, const std::string& id) {
-  return Call(
-      o, HttpRequest{"DELETE", "/v1/cashiers/" + PathSegment(id), {}, {}}, [&](const json&) {
-        std::cout << "cashier " << id
-                  << " removed (sales keep their name; `cashier pin` gives the account back)\n";
-      });
+  return Call(o, HttpRequest{"DELETE", "/v1/cashiers/" + PathSegment(id), {}, {}},
+              [&](const json&) {
+                std::cout << F("ctl.cashier_removed", {{"id", id}}) << "\n";
+              });
 }
 
 int ShiftOpen(const Options& o, const std::string& terminal, MinorUnits opening_float) {
@@ -82,8 +89,8 @@ int ShiftClose(const Options& o, const std::string& id, MinorUnits counted) {
                 PrintShift(j.value("shift", json::object()));
                 PrintReport(o, id);
                 for (const auto& w : Array(j, "warnings")) {
-                  std::cerr << "storectl: warning: " << Str(w, "code") << ": " << Str(w, "message")
-                            << "\n";
+                  std::cerr << "storectl: " << T("ctl.warning") << ": " << Str(w, "code") << ": "
+                            << Str(w, "message") << "\n";
                 }
               });
 }
@@ -98,7 +105,7 @@ int ShiftList(const Options& o, const std::string& terminal, const std::string& 
   return Call(o, Get("/v1/shifts" + (query.empty() ? std::string() : "?" + query)),
               [](const json& j) {
                 const json& list = Array(j, "shifts");
-                if (list.empty()) std::cout << "no shifts\n";
+                if (list.empty()) std::cout << T("ctl.no_shifts") << "\n";
                 for (const auto& s : list) PrintShift(s);
               });
 }

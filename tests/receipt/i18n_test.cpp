@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The message catalog (agent/i18n/messages.json): every key in both
 // languages with the same placeholders, the lookups and their fallbacks, and
-// every key the screens use is in it (the screens name texts by key only:
-// data-i18n="key" in HTML, SA.t('key') in JS).
+// every key the screens and storectl use is in it (the screens name texts by
+// key only: data-i18n="key" in HTML, SA.t('key') in JS; storectl by
+// T/F/Label("ctl.key") and Word("prefix.", value)).
 #include "i18n.hpp"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "web.hpp"
@@ -104,4 +108,39 @@ TEST_CASE("the screens name only texts the catalog has", "[i18n][web]") {
   // catalog (407 places when this was written); far fewer means texts went
   // back into the HTML and JS.
   CHECK(used > 380);
+}
+
+TEST_CASE("storectl names only texts the catalog has", "[i18n][storectl]") {
+  const std::regex text(R"re(\b(?:T|F|Label)\(\s*"([a-z_.]+)")re");
+  const std::regex word(R"re(\bWord\(\s*"([a-z_.]+)")re");
+  const auto& en = sa::i18n::Messages(Locale::en);
+  int used = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SA_STORECTL_SOURCES)) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::ifstream in(entry.path());
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string body = buffer.str();
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), text);
+         it != std::sregex_iterator(); ++it) {
+      const std::string key = (*it)[1].str();
+      INFO(entry.path().filename() << ": " << key);
+      CHECK(sa::i18n::Has(key));
+      ++used;
+    }
+    // A word's prefix names a family of keys: it must name at least one,
+    // each with a Chinese text of its own.
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), word);
+         it != std::sregex_iterator(); ++it) {
+      const std::string prefix = (*it)[1].str();
+      INFO(entry.path().filename() << ": " << prefix);
+      const auto first = en.lower_bound(prefix);
+      CHECK((first != en.end() && first->first.starts_with(prefix)));
+      ++used;
+    }
+  }
+  INFO("texts storectl takes from the catalog: " << used);
+  // A floor: storectl's human output comes from the catalog (about 100
+  // places when this was written).
+  CHECK(used > 90);
 }

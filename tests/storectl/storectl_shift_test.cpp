@@ -3,6 +3,7 @@
 // (--demo, an ephemeral port): what they print, --json, and the exit codes
 // (0 ok, 1 usage, 2 no agent, 3 refused).
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -22,19 +23,23 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+std::vector<std::string> AgentArgs(const std::string& dir, std::vector<std::string> extra) {
+  std::vector<std::string> args{"--demo", "--data-dir", dir, "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 struct Store {
-  Store()
-      : temp("sa-storectl-shift"),
-        agent(SA_STORE_AGENT,
-              {"--demo", "--data-dir", temp.path().string(), "--listen", "127.0.0.1:0"}) {
+  explicit Store(std::vector<std::string> extra = {})
+      : temp("sa-storectl-shift"), agent(SA_STORE_AGENT, AgentArgs(temp.path().string(), extra)) {
     api.url = agent.WaitReady();
     REQUIRE_FALSE(api.url.empty());
     api.token = sa::testing::Trimmed(sa::testing::Slurp((temp.path() / "api-token").string()));
   }
-  sa::testing::RunResult Ctl(std::vector<std::string> args) {
+  sa::testing::RunResult Ctl(std::vector<std::string> args, const sa::testing::Env& env = {}) {
     args.push_back("--data-dir");
     args.push_back(temp.path().string());
-    return sa::testing::RunProgram(SA_STORECTL, args);
+    return sa::testing::RunProgram(SA_STORECTL, args, env);
   }
   sa::testing::TempDir temp;
   sa::testing::AgentProcess agent;
@@ -174,4 +179,95 @@ TEST_CASE("storectl printer drawer opens a till's drawer without a sale, counted
   CHECK(bad.exit_code == 3);
   CHECK(Contains(bad.err, "invalid_terminal"));
   CHECK(s.Ctl({"printer", "drawer", "till-1"}).exit_code == 1);
+}
+
+// A store whose store.locale is zh-CN: storectl's human output in Chinese
+// (the agent names the store's language in Content-Language), English again
+// with --locale en or $STORE_AGENT_LOCALE, --json untouched.
+TEST_CASE("storectl speaks the store's language: zh-CN from store.locale, en on request",
+          "[storectl][i18n]") {
+  sa::testing::TempDir conf("sa-storectl-zh");
+  const auto toml = conf.path() / "agent.toml";
+  { std::ofstream(toml) << "[store]\nlocale = \"zh-CN\"\n"; }
+  Store s({"--config", toml.string()});
+
+  auto add = s.Ctl({"cashier", "add", "ann", "--name", "Ann Lee", "--pin", "4826"});
+  INFO(add.out << add.err);
+  CHECK(add.exit_code == 0);
+  CHECK(add.out == "收银员 ann  Ann Lee  收银员\n");
+  CHECK(Contains(s.Ctl({"cashier", "list"}).out, "收银员 ann  Ann Lee  收银员"));
+
+  auto opened = s.Ctl({"shift", "open", "--terminal", "till-1", "--opening-cash", "200"});
+  INFO(opened.out << opened.err);
+  REQUIRE(opened.exit_code == 0);
+  CHECK(std::regex_search(opened.out, std::regex("^班次 [0-9a-f-]+  进行中  终端 till-1\n")));
+  CHECK(Contains(opened.out, "备用金 200.00"));
+
+  // The agent's refusal: what the screens say first, the agent's words after.
+  auto again = s.Ctl({"shift", "open", "--terminal", "till-1", "--opening-cash", "0"});
+  CHECK(again.exit_code == 3);
+  CHECK(Contains(again.err, "storectl: shift_already_open: 本收银台已有班次在进行中 ("));
+
+  // A sale shown in Chinese: the catalog's Chinese name, 合计, the status words.
+  auto sale = s.api.Post("/v1/sales", R"({"terminal":"till-1"})");
+  const std::string sale_id = sale.json()["id"];
+  const auto brand = sa::crypto::SigningKey::FromPem(
+                         sa::testing::Slurp((s.temp.path() / "demo/brand.key.pem").string()))
+                         .value();
+  const std::string gtin = "06950123450005";  // 真丝围巾 靛蓝, 599.00
+  const std::string label = sa::codes::MakeDigitalLink("id.brand.example", gtin, "ZH1",
+                                                       sa::codes::SignLabel(gtin, "ZH1", brand));
+  REQUIRE(s.api.Post("/v1/sales/" + sale_id + "/scans", json{{"payload", label}}.dump()).status ==
+          200);
+  auto show = s.Ctl({"sale", "show", sale_id});
+  INFO(show.out << show.err);
+  CHECK(show.exit_code == 0);
+  CHECK(Contains(show.out, "交易 " + sale_id + "  进行中  终端 till-1\n"));
+  CHECK(Contains(show.out, "  1  真丝围巾 靛蓝  599.00  序列号 ZH1\n"));
+  CHECK(Contains(show.out, "合计   599.00 CNY\n"));
+  CHECK(Contains(show.out, "会员    无\n"));
+  auto paid = s.Ctl({"sale", "complete", sale_id, "--pay", "cash:600"});
+  CHECK(paid.exit_code == 0);
+  CHECK(Contains(paid.out, "已付    现金 600.00\n"));
+  CHECK(std::regex_search(paid.out, std::regex("状态    已完成  小票 [^ ]+  找零 1.00\n")));
+
+  auto status = s.Ctl({"status"});
+  CHECK(status.exit_code == 0);
+  CHECK(Contains(status.out, "状态            正常\n"));
+  CHECK(Contains(status.out, "待上传事件      "));
+
+  auto drawer = s.Ctl({"printer", "drawer", "till-1", "--reason", "换零钱"});
+  INFO(drawer.out << drawer.err);
+  CHECK(drawer.exit_code == 0);
+  CHECK(Contains(drawer.out, "终端 till-1 的钱箱已开（无交易）"));
+  CHECK(Contains(drawer.out, "开钱箱指令：未发送（本终端没有打印机）"));
+
+  // English on request, by flag or by the environment; --json is never translated.
+  auto en = s.Ctl({"cashier", "list", "--locale", "en"});
+  CHECK(en.out == "cashier ann  Ann Lee  cashier\n");
+  auto env = s.Ctl({"cashier", "list"}, {{"STORE_AGENT_LOCALE", "en"}});
+  CHECK(env.out == "cashier ann  Ann Lee  cashier\n");
+  auto flag_wins = s.Ctl({"cashier", "list", "--locale", "zh-CN"}, {{"STORE_AGENT_LOCALE", "en"}});
+  CHECK(flag_wins.out == "收银员 ann  Ann Lee  收银员\n");
+  auto j = s.Ctl({"cashier", "list", "--json"});
+  CHECK(json::parse(j.out)["cashiers"][0]["role"] == "cashier");
+
+  // A language storectl does not have is a usage error, and nothing is asked.
+  auto fr = s.Ctl({"cashier", "add", "bob", "--name", "Bob", "--pin", "1234", "--locale", "fr"});
+  CHECK(fr.exit_code == 1);
+  CHECK(Contains(fr.err, "invalid_locale"));
+  auto bad_env = s.Ctl({"status"}, {{"STORE_AGENT_LOCALE", "zh-TW"}});
+  CHECK(bad_env.exit_code == 1);
+  CHECK(Contains(bad_env.err, "$STORE_AGENT_LOCALE is en or zh-CN"));
+  CHECK(json::parse(s.Ctl({"cashier", "list", "--json"}).out)["cashiers"].size() == 1);
+}
+
+// An English store (the default) stays English, word for word as before.
+TEST_CASE("storectl in an English store, and zh-CN on request", "[storectl][i18n]") {
+  Store s;
+  CHECK(s.Ctl({"cashier", "add", "ann", "--name", "Ann", "--pin", "4826"}).out ==
+        "cashier ann  Ann  cashier\n");
+  CHECK(s.Ctl({"cashier", "list", "--locale", "zh-CN"}).out == "收银员 ann  Ann  收银员\n");
+  auto none = s.Ctl({"shift", "list", "--locale", "zh_CN"});
+  CHECK(none.out == "没有班次\n");
 }

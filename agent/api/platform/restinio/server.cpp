@@ -242,7 +242,17 @@ struct Server::Impl {
           restinio::http_status_code_t{static_cast<std::uint16_t>(answer.status)},
           http::ReasonPhrase(answer.status)});
       resp.append_header(restinio::http_field::content_type, answer.content_type);
-      for (const auto& [name, value] : answer.headers) resp.append_header(name, value);
+      // The store's language (store.locale), for storectl's human output,
+      // unless the answer names its own (a receipt asked for in another).
+      bool language = false;
+      for (const auto& [name, value] : answer.headers) {
+        resp.append_header(name, value);
+        language = language || name == "Content-Language";  // our own answers spell it so
+      }
+      if (!language) {
+        resp.append_header(restinio::http_field::content_language,
+                           std::string(i18n::LocaleName(server_.options.locale)));
+      }
       resp.set_body(std::move(answer.body));
       resp.done();
     }

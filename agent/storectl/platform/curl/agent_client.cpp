@@ -135,6 +135,11 @@ class CurlAgentClient final : public AgentClient {
     HttpResponse response;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     response.body = std::move(sink.body);
+    curl_header* language = nullptr;
+    if (curl_easy_header(h, "Content-Language", 0, CURLH_HEADER, -1, &language) == CURLHE_OK &&
+        language != nullptr && language->value != nullptr) {
+      response.content_language = language->value;
+    }
     return response;
   }
 
