@@ -381,8 +381,20 @@ ALTER TABLE sale_lines ADD COLUMN price_approved_by TEXT;
 ALTER TABLE sale_lines ADD COLUMN price_approved_via TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 10> kMigrations = {kV1, kV2, kV3, kV4, kV5,
-                                                          kV6, kV7, kV8, kV9, kV10};
+// Version 11: VAT. A sale line keeps the VAT rate its product had when it
+// was sold (basis points; China's prices include it), so a receipt, a
+// refund and the Z report compute the same tax for it years later, whatever
+// the catalog says then. Lines sold before this version take their
+// product's rate as it is now (0 where the product is gone).
+constexpr std::string_view kV11 = R"sql(
+ALTER TABLE sale_lines ADD COLUMN tax_rate_bp INTEGER NOT NULL DEFAULT 0
+  CHECK (typeof(tax_rate_bp) = 'integer' AND tax_rate_bp BETWEEN 0 AND 10000);
+UPDATE sale_lines SET tax_rate_bp =
+  coalesce((SELECT p.tax_rate_bp FROM products p WHERE p.gtin = sale_lines.gtin), 0);
+)sql";
+
+constexpr std::array<std::string_view, 11> kMigrations = {kV1, kV2, kV3, kV4,  kV5, kV6,
+                                                          kV7, kV8, kV9, kV10, kV11};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

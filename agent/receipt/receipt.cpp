@@ -279,6 +279,17 @@ void Header(Layout& out, const Shop& shop, const Options& options) {
   out.Centre(ids);
 }
 
+// Under the total, the VAT it includes at each rate (prices include VAT):
+// "incl. VAT 13%   68.91", `sign` -1 on a refund's receipt. Nothing for
+// lines without VAT.
+void VatLines(Layout& out, const std::vector<sa::store::TaxBand>& bands, int sign, i18n::Locale l) {
+  for (const auto& band : bands) {
+    if (band.rate_bp == 0) continue;
+    out.LeftRight(i18n::Format(l, "receipt.vat", {{"rate", sa::store::FormatRate(band.rate_bp)}}),
+                  FormatMoney(sign * band.vat));
+  }
+}
+
 Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::string_view claim_url,
              const Options& options) {
   Layout out(Columns(width));
@@ -315,6 +326,7 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
   const std::string total(i18n::Text(l, "receipt.total"));
   out.LeftRight(sale.currency.empty() ? total : total + " " + sale.currency,
                 FormatMoney(sale.total), Style::bold);
+  VatLines(out, sa::store::TaxBands(sale.lines), 1, l);
   for (const auto& p : sale.payments) {
     out.LeftRight(MethodLabel(p.method, l), FormatMoney(p.amount));
   }
@@ -457,6 +469,7 @@ Layout BuildRefund(const sa::store::RefundSlip& slip, const Shop& shop, Width wi
   const std::string total(i18n::Text(l, "receipt.refund_total"));
   out.LeftRight(slip.refund.currency.empty() ? total : total + " " + slip.refund.currency,
                 FormatMoney(-slip.refund.amount), Style::bold);
+  VatLines(out, sa::store::TaxBands(slip.lines), -1, l);
   for (const auto& p : slip.refund.payments) {
     out.LeftRight(MethodLabel(p.method, l), FormatMoney(-p.amount));
   }
@@ -626,6 +639,15 @@ std::string ShiftReportText(const sa::store::ShiftReport& r, Width width, const 
         FormatMoney(m.sales) + " / " + FormatMoney(m.refunds) + " / " + FormatMoney(m.net));
   }
   out.Rule();
+  if (!r.by_rate.empty()) {  // the VAT in what was sold and refunded, by rate
+    out.Plain(text("report.vat_by_rate"));
+    for (const auto& v : r.by_rate) {
+      out.LeftRight("  " + sa::store::FormatRate(v.rate_bp), FormatMoney(v.sales.vat) + " / " +
+                                                                 FormatMoney(v.refunds.vat) +
+                                                                 " / " + FormatMoney(v.net_vat));
+    }
+    out.Rule();
+  }
   out.Plain(text("report.drawer"));
   auto indented = [&text](std::string_view key) { return "  " + std::string(text(key)); };
   out.LeftRight(indented("report.opening_cash"), FormatMoney(r.opening_float));

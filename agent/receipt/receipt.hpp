@@ -164,8 +164,8 @@ std::string RefundEscPos(const sa::store::RefundSlip& slip, const Shop& shop, Wi
 // opened, closed, currency; sales, refunds, voids and post-voids with their
 // counts and totals; per payment method sales / refunds / net; the cash
 // drawer (opening cash, cash taken, change given and cash refunded as
-// negatives, expected, and counted and variance once closed); the events
-// not yet synced.
+// negatives, expected, and counted and variance once closed); the VAT by
+// rate (sales / refunds / net); the events not yet synced.
 std::string ShiftReportText(const sa::store::ShiftReport& report, Width width,
                             const Options& options = {});
 

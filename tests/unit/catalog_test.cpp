@@ -2,8 +2,13 @@
 // The catalog: CSV import (all rows or none, every bad row by its line),
 // tax rates, and a product's name in Simplified Chinese (name_zh), which a
 // sale line keeps as it was sold and a zh-CN receipt prints; a line sold
-// below its catalog price keeps that price and gets no more units.
+// below its catalog price keeps that price and gets no more units. VAT:
+// the rounding rule against a table computed by hand, and a line's rate kept
+// as sold through its receipt, its event, a refund and its slip.
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "ledger_shop.hpp"
@@ -149,4 +154,119 @@ TEST_CASE("a plain line sold below its catalog price is not added to by a later 
   CHECK_THROWS(
       b.db->Exec("UPDATE sale_lines SET unit_price_minor = 600 WHERE list_price_minor "
                  "IS NOT NULL"));
+}
+
+TEST_CASE("VAT inside a price: each amount's, rounded to the fen half away from zero",
+          "[store][vat]") {
+  // amount (fen), rate (basis points), the VAT an accountant computes by
+  // hand: amount x rate / (1 + rate), rounded to the fen.
+  struct Case {
+    MinorUnits amount;
+    int rate_bp;
+    MinorUnits vat;
+  };
+  const Case table[] = {
+      {59900, 1300, 6891},                    // 599.00 x 0.13 / 1.13 = 68.9115
+      {12900, 1300, 1484},                    // 129.00 -> 14.8407
+      {113, 1300, 13},                        // exactly 0.13
+      {100, 1300, 12},                        // 0.11504 -> 0.12
+      {99, 1300, 11},                         // 0.11389 -> 0.11
+      {1, 1300, 0},                           // 0.00115
+      {4, 1300, 0},                           // 0.0046
+      {5, 1300, 1},                           // 0.00575 -> 0.01
+      {300000, 1300, 34513},                  // 3000.00 -> 345.1327
+      {10600, 600, 600},                      // exactly 6.00
+      {9999, 600, 566},                       // 5.6598 -> 5.66
+      {1, 600, 0},           {500, 600, 28},  // 5.00 at 6 % -> 0.2830
+      {10900, 900, 900},                      // exactly 9.00
+      {100000, 900, 8257},                    // 1000.00 at 9 % -> 82.5688
+      {30900, 300, 900},                      // 3 %, exactly 9.00
+      {10100, 100, 100},                      // 1 %
+      {10250, 250, 250},                      // 2.5 %
+      {59900, 0, 0},                          // no VAT
+      {1, 10000, 1},                          // 100 %: 0.005 -> half away from zero
+      {3, 10000, 2},                          // 0.015 -> 0.02
+      {-3, 10000, -2},                        // a refund rounds the other way, same size
+      {-1, 10000, -1},       {-59900, 1300, -6891},
+  };
+  for (const auto& c : table) {
+    INFO(c.amount << " at " << c.rate_bp << " bp");
+    CHECK(store::IncludedVat(c.amount, c.rate_bp) == c.vat);
+  }
+  // Exact at the ends of the range (no overflow on the way).
+  constexpr MinorUnits kMax = std::numeric_limits<MinorUnits>::max();
+  CHECK(store::IncludedVat(kMax, 1300) == 1061095898045239695);
+  CHECK(store::IncludedVat(kMax, 10000) == 4611686018427387904);
+  CHECK(store::IncludedVat(std::numeric_limits<MinorUnits>::min(), 1300) == -1061095898045239695);
+
+  // A sale's VAT at a rate is its lines' added: three 0.05 lines at 13 %
+  // have 0.01 each, 0.03 in all (0.15 in one line would have 0.02).
+  std::vector<store::TaxBand> bands;
+  for (int i = 0; i < 3; ++i) store::AddToTaxBands(bands, 1300, 5);
+  store::AddToTaxBands(bands, 600, 500);
+  REQUIRE(bands.size() == 2);
+  CHECK(bands[0].rate_bp == 600);
+  CHECK(bands[0].vat == 28);
+  CHECK(bands[1].amount == 15);
+  CHECK(bands[1].vat == 3);
+
+  CHECK(store::FormatRate(1300) == "13%");
+  CHECK(store::FormatRate(600) == "6%");
+  CHECK(store::FormatRate(0) == "0%");
+  CHECK(store::FormatRate(250) == "2.5%");
+  CHECK(store::FormatRate(1050) == "10.5%");
+  CHECK(store::FormatRate(5) == "0.05%");
+  CHECK(store::FormatRate(10000) == "100%");
+}
+
+TEST_CASE("a line keeps the VAT rate it was sold with: the sale, its receipt, events, refunds",
+          "[store][vat][receipt]") {
+  Catalog b;
+  const std::string id = b.Open();
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "V1")));  // 599.00 at 13 %
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "V2")));   // 129.00 at 13 %
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kWrap, "V3")));   // 5.00 at 6 %
+  REQUIRE(b.shop->sales.Complete(id, {{"cash", 73300, ""}}));
+  // The catalog's rate changes after the sale: the lines keep theirs.
+  REQUIRE(b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,tax_rate\n06950123450036,Canvas tote,12900,0.09\n"));
+  const store::Sale sale = b.shop->sales.GetSale(id).value();
+  REQUIRE(sale.lines.size() == 3);
+  CHECK(sale.lines[0].tax_rate_bp == 1300);
+  CHECK(sale.lines[0].vat == 6891);
+  CHECK(sale.lines[1].tax_rate_bp == 1300);
+  CHECK(sale.lines[1].vat == 1484);
+  CHECK(sale.lines[2].tax_rate_bp == 600);
+  CHECK(sale.lines[2].vat == 28);
+
+  // sale.completed: each line's rate and VAT, and the sale's by rate.
+  const auto completed = b.EventsOf("sale.completed");
+  REQUIRE(completed.size() == 1);
+  const auto event = nlohmann::json::parse(completed[0].payload);
+  CHECK(event["lines"][0]["tax_rate_bp"] == 1300);
+  CHECK(event["lines"][0]["vat"] == 6891);
+  CHECK(event["vat"] == nlohmann::json::parse(R"([{"rate_bp":600,"amount":500,"vat":28},
+                                                  {"rate_bp":1300,"amount":72800,"vat":8375}])"));
+
+  // The receipt says the VAT in the total at each rate.
+  const receipt::Shop shop;
+  const std::string en = receipt::Text(sale, shop, receipt::Width::mm58, "", receipt::Options{});
+  INFO(en);
+  CHECK(en.find("\nincl. VAT 6%                0.28\n") != std::string::npos);
+  CHECK(en.find("\nincl. VAT 13%              83.75\n") != std::string::npos);
+  const receipt::Options zh{.locale = i18n::Locale::zh_CN};
+  const std::string zh_text = receipt::Text(sale, shop, receipt::Width::mm58, "", zh);
+  CHECK(zh_text.find("其中税额 13%") != std::string::npos);
+
+  // A refund of the tote: its VAT as sold (14.84), on the event and the slip.
+  auto refund = b.shop->sales.RefundUnits(id, {"V2"});
+  REQUIRE(refund);
+  const auto refunded = b.EventsOf("refund.completed");
+  REQUIRE(refunded.size() == 1);
+  CHECK(nlohmann::json::parse(refunded[0].payload)["vat"] ==
+        nlohmann::json::parse(R"([{"rate_bp":1300,"amount":12900,"vat":1484}])"));
+  const auto slip = b.shop->sales.GetRefundSlip(refund->id).value();
+  const std::string slip_text = receipt::RefundText(slip, shop, receipt::Width::mm58, {});
+  INFO(slip_text);
+  CHECK(slip_text.find("\nincl. VAT 13%             -14.84\n") != std::string::npos);
 }

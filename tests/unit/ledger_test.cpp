@@ -462,3 +462,34 @@ TEST_CASE("migration step 8 -> 9 adds drawer openings and Chinese product names"
                               "VALUES('d3', 'till-1', 'x', 6)"),
                   sa::ledger::Failure);
 }
+
+TEST_CASE("migration step 10 -> 11: a sale line keeps its VAT rate, old lines take their product's",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v10 = Database::Open(path, {.target_version = 10});
+    REQUIRE(v10);
+    (*v10)->Exec(
+        "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms) "
+        "VALUES('06950123450036', 'Canvas tote', 12900, 'CNY', 1300, 1)");
+    (*v10)->Exec(
+        "INSERT INTO sales(id, status, terminal, currency, opened_at_ms) "
+        "VALUES('s1', 'open', 'till-1', 'CNY', 1)");
+    (*v10)->Exec(
+        "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, code_kind, "
+        "signature, added_at_ms) VALUES('s1', '06950123450036', 'U1', 'Canvas tote', 12900, 1, "
+        "'digital_link', 'valid', 1), ('s1', '06950123450999', NULL, 'Gone', 100, 2, 'gtin', "
+        "'absent', 1)");
+  }
+  auto v11 = Database::Open(path, {.target_version = 11});
+  REQUIRE(v11);
+  CHECK((*v11)->UserVersion() == 11);
+  // The tote's line takes its product's rate; a line whose product is gone, 0.
+  CHECK(Count(**v11, "SELECT tax_rate_bp FROM sale_lines WHERE serial = 'U1'") == 1300);
+  CHECK(Count(**v11, "SELECT tax_rate_bp FROM sale_lines WHERE serial IS NULL") == 0);
+  // A rate is an integer 0..10000 basis points.
+  CHECK_THROWS_AS((*v11)->Exec("UPDATE sale_lines SET tax_rate_bp = 10001"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v11)->Exec("UPDATE sale_lines SET tax_rate_bp = 13.5"), sa::ledger::Failure);
+  CHECK_THROWS_AS((*v11)->Exec("UPDATE sale_lines SET tax_rate_bp = -1"), sa::ledger::Failure);
+}

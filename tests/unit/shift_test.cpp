@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ledger_shop.hpp"
+#include "receipt.hpp"
 #include "store.hpp"
 
 using namespace sa;
@@ -109,6 +110,31 @@ TEST_CASE("the Z report adds up sales by method refunds voids change and varianc
   CHECK(payload["cash"]["variance"] == -100);
   CHECK(payload["sales"]["count"] == 3);
   CHECK(r.pending_events == static_cast<std::int64_t>(events.size()) - 1);
+
+  // VAT by rate, each line's rounded as on its receipt: at 13 % the scarf
+  // (599.00 -> 68.91) and the tote (129.00 -> 14.84), the scarf refunded;
+  // at 6 % the gift wrap (5.00 -> 0.28).
+  REQUIRE(r.by_rate.size() == 2);
+  CHECK(r.by_rate[0].rate_bp == 600);
+  CHECK(r.by_rate[0].sales.amount == 500);
+  CHECK(r.by_rate[0].sales.vat == 28);
+  CHECK(r.by_rate[0].refunds.vat == 0);
+  CHECK(r.by_rate[0].net_vat == 28);
+  CHECK(r.by_rate[1].rate_bp == 1300);
+  CHECK(r.by_rate[1].sales.amount == 59900 + 12900);
+  CHECK(r.by_rate[1].sales.vat == 6891 + 1484);
+  CHECK(r.by_rate[1].refunds.amount == 59900);
+  CHECK(r.by_rate[1].refunds.vat == 6891);
+  CHECK(r.by_rate[1].net_vat == 1484);
+  CHECK(payload["vat_by_rate"][1] == json{{"rate_bp", 1300},
+                                          {"sales", {{"amount", 72800}, {"vat", 8375}}},
+                                          {"refunds", {{"amount", 59900}, {"vat", 6891}}},
+                                          {"net_vat", 1484}});
+  const std::string z = receipt::ShiftReportText(r, receipt::Width::mm58, {});
+  INFO(z);
+  CHECK(z.find("\nVAT (sales / refunds / net)\n") != std::string::npos);
+  CHECK(z.find("\n  13%      83.75 / 68.91 / 14.84\n") != std::string::npos);
+  CHECK(z.find("\n  6%          0.28 / 0.00 / 0.28\n") != std::string::npos);
 }
 
 TEST_CASE("a refund is paid back by the sale's own methods in payment order", "[store][shift]") {

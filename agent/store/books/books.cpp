@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "books.hpp"
 
+#include <algorithm>
+
 #include "part.hpp"
 
 namespace sa::store {
@@ -197,6 +199,35 @@ void Books::ReloadKeys() {
     (brand ? keys->brand : keys->member).Remove(fingerprint);
   }
   keys_.store(std::move(keys));
+}
+
+MinorUnits IncludedVat(MinorUnits amount, int rate_bp) {
+  if (rate_bp <= 0) return 0;
+  // amount x r / (10000 + r), split as q x d + rem so nothing overflows:
+  // |q x r| is at most |amount|, and |rem| x r x 2 < 2 x 10^8. q and rem
+  // share amount's sign, so rounding rem's part rounds the whole.
+  const std::int64_t d = 10000 + rate_bp;
+  const std::int64_t q = amount / d, rem = amount % d;
+  const std::int64_t part = (2 * (rem < 0 ? -rem : rem) * rate_bp + d) / (2 * d);
+  return q * rate_bp + (rem < 0 ? -part : part);
+}
+
+void AddToTaxBands(std::vector<TaxBand>& bands, int rate_bp, MinorUnits amount) {
+  auto it = std::lower_bound(bands.begin(), bands.end(), rate_bp,
+                             [](const TaxBand& b, int r) { return b.rate_bp < r; });
+  if (it == bands.end() || it->rate_bp != rate_bp) it = bands.insert(it, TaxBand{rate_bp, 0, 0});
+  it->amount += amount;  // bounded: lines of one sale, or one shift's sales
+  it->vat += IncludedVat(amount, rate_bp);
+}
+
+std::string FormatRate(int rate_bp) {
+  std::string out = std::to_string(rate_bp / 100);
+  if (const int frac = rate_bp % 100; frac != 0) {
+    out += '.';
+    out += static_cast<char>('0' + frac / 10);
+    if (frac % 10 != 0) out += static_cast<char>('0' + frac % 10);
+  }
+  return out + "%";
 }
 
 }  // namespace sa::store

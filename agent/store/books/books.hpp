@@ -56,6 +56,29 @@ struct Product {
   std::string name_zh;  // the name in Simplified Chinese; "" when the catalog has none
 };
 
+// ---- VAT -------------------------------------------------------------------
+// Prices include VAT, as China's do. The VAT inside an amount is computed
+// per line, on the line's amount as sold (after a price change), and
+// rounded to the fen half away from zero:
+//   tax = round(amount x rate / (1 + rate))
+// e.g. 599.00 at 13 %: 599.00 x 0.13 / 1.13 = 68.911... -> 68.91. A sale's
+// VAT at a rate is the sum of its lines' at that rate (the receipt, the
+// sale's event and the Z report add the same line figures); a refund's is
+// computed the same way on the amount that came back. Integer arithmetic
+// only; exact for any amount.
+MinorUnits IncludedVat(MinorUnits amount, int rate_bp);
+
+// The amounts sold at one VAT rate and the VAT in them.
+struct TaxBand {
+  int rate_bp = 0;
+  MinorUnits amount = 0;  // including VAT
+  MinorUnits vat = 0;
+};
+// Adds one line's amount to its rate's band (kept sorted by rate).
+void AddToTaxBands(std::vector<TaxBand>& bands, int rate_bp, MinorUnits amount);
+// "13%", "6%", "0%", "2.5%": a rate as a receipt prints it.
+std::string FormatRate(int rate_bp);
+
 struct CatalogImport {
   std::size_t rows = 0;
 };

@@ -44,9 +44,7 @@ Expected<RefundSlip> Sales::GetRefundSlip(std::string_view refund_id) {
       const std::int64_t line_id = back.Int(0);
       for (const auto& line : sale.lines) {
         if (line.id != line_id) continue;
-        Line out = line;
-        if (!back.IsNull(1)) out.qty = back.Int(1);
-        out.amount = out.unit_price * out.qty;  // bounded: at most the sold line's amount
+        Line out = back.IsNull(1) ? line : PartOf(line, back.Int(1));
         if (out.serial.empty()) {
           slip.refund.items.push_back(ItemRef{out.gtin, out.qty});
         } else {

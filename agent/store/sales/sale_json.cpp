@@ -18,7 +18,9 @@ json LineJson(const Line& line) {
             {"unit_price", line.unit_price},
             {"qty", line.qty},
             {"amount", line.amount},
-            {"signature", line.signature}};
+            {"signature", line.signature},
+            {"tax_rate_bp", line.tax_rate_bp},
+            {"vat", line.vat}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
   if (line.price_change) {  // only where the price changed at the till
@@ -27,6 +29,15 @@ json LineJson(const Line& line) {
                          {"approved_by", ApprovalJson(line.price_change->approved)}};
   }
   return j;
+}
+
+// [{"rate_bp","amount","vat"}]: the amounts at each VAT rate and the VAT in them.
+json VatJson(const std::vector<TaxBand>& bands) {
+  json out = json::array();
+  for (const auto& b : bands) {
+    out.push_back({{"rate_bp", b.rate_bp}, {"amount", b.amount}, {"vat", b.vat}});
+  }
+  return out;
 }
 
 json LinesJson(const std::vector<Line>& lines) {
@@ -48,6 +59,7 @@ json ToJson(const Sale& sale, bool refunded = true) {
             {"terminal", sale.terminal},
             {"currency", sale.currency},
             {"total", sale.total},
+            {"vat", VatJson(TaxBands(sale.lines))},
             {"lines", std::move(lines)},
             {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
   j["member"] = nullptr;
@@ -113,11 +125,10 @@ json RefundCompletedJson(const Refund& refund, const Sale& sale,
                          const std::vector<LineBack>& lines) {
   // Each line as it comes back: a part of a plain line is that many of it.
   json out = json::array();
+  std::vector<Line> back;
   for (const auto& [line, qty] : lines) {
-    Line back = *line;
-    back.qty = qty;
-    back.amount = line->unit_price * qty;
-    out.push_back(LineJson(back));
+    back.push_back(PartOf(*line, qty));
+    out.push_back(LineJson(back.back()));
   }
   return json{{"refund_id", refund.id},
               {"sale_id", sale.id},
@@ -125,6 +136,7 @@ json RefundCompletedJson(const Refund& refund, const Sale& sale,
               {"amount", refund.amount},
               {"currency", refund.currency},
               {"lines", out},
+              {"vat", VatJson(TaxBands(back))},
               {"payments", PaidBackJson(refund.payments)},
               {"approved_by", ApprovalJson(refund.approved)}};
 }

@@ -80,8 +80,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     auto st = db_.Cached(
         "SELECT id, gtin, serial, name, unit_price_minor, qty, signature, "
         "coalesce(name_zh, ''), list_price_minor, coalesce(price_reason, ''), "
-        "coalesce(price_approved_by, ''), coalesce(price_approved_via, '') FROM sale_lines "
-        "WHERE sale_id = ? ORDER BY id");
+        "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp FROM "
+        "sale_lines WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       Line line;
@@ -96,7 +96,9 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       if (!st.IsNull(8)) {
         line.price_change = Line::PriceChange{st.Int(8), st.Text(9), {st.Text(10), st.Text(11)}};
       }
-      line.amount = line.unit_price * line.qty;  // bounded: checked when the line was added
+      line.amount = line.unit_price * line.qty;         // bounded: checked when the line was added
+      line.tax_rate_bp = static_cast<int>(st.Int(12));  // 0..10000 (the schema's check)
+      line.vat = IncludedVat(line.amount, line.tax_rate_bp);
       sale.lines.push_back(std::move(line));
     }
   }
@@ -296,7 +298,8 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   }
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
-      "code_kind, signature, added_at_ms, name_zh) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?)");
+      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp) "
+      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
@@ -309,6 +312,7 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
       .Bind(7, std::string(codes::SignatureName(signature)))
       .Bind(8, books_.now_ms())
       .BindTextOrNull(9, product.name_zh)
+      .Bind(10, static_cast<std::int64_t>(product.tax_rate_bp))
       .Run();
 }
 
@@ -576,6 +580,20 @@ Expected<void> Sales::UnclaimPrint(std::string_view sale_id) {
     tx.Commit();
     return {};
   });
+}
+
+Line PartOf(const Line& line, std::int64_t qty) {
+  Line out = line;
+  out.qty = qty;
+  out.amount = line.unit_price * qty;  // bounded: at most the sold line's amount
+  out.vat = IncludedVat(out.amount, out.tax_rate_bp);
+  return out;
+}
+
+std::vector<TaxBand> TaxBands(const std::vector<Line>& lines) {
+  std::vector<TaxBand> bands;
+  for (const auto& line : lines) AddToTaxBands(bands, line.tax_rate_bp, line.amount);
+  return bands;
 }
 
 }  // namespace sa::store

@@ -47,6 +47,8 @@ struct Line {
   // exchanges, a post-void). Not part of the sale's event.
   std::int64_t refunded = 0;
   std::string name_zh;  // the catalog's Chinese name when it was sold; "" for none
+  int tax_rate_bp = 0;  // its product's VAT rate when it was sold
+  MinorUnits vat = 0;   // IncludedVat(amount, tax_rate_bp)
   // A price changed at the till (a manager's action): the catalog's price
   // before it, why, and who approved it.
   struct PriceChange {
@@ -56,6 +58,12 @@ struct Line {
   };
   std::optional<PriceChange> price_change;
 };
+
+// `qty` of `line` (a part of a plain line coming back): its amount and VAT
+// for that many.
+Line PartOf(const Line& line, std::int64_t qty);
+// The lines' amounts and VAT by rate, each line's VAT rounded on its own.
+std::vector<TaxBand> TaxBands(const std::vector<Line>& lines);
 
 struct Payment {
   std::string method;  // cash, card, wechat, alipay, unionpay, voucher

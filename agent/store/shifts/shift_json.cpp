@@ -45,6 +45,13 @@ std::string ShiftReportJson(const ShiftReport& r) {
     methods.push_back(
         json{{"method", m.method}, {"sales", m.sales}, {"refunds", m.refunds}, {"net", m.net}});
   }
+  json rates = json::array();
+  for (const auto& v : r.by_rate) {
+    rates.push_back(json{{"rate_bp", v.rate_bp},
+                         {"sales", {{"amount", v.sales.amount}, {"vat", v.sales.vat}}},
+                         {"refunds", {{"amount", v.refunds.amount}, {"vat", v.refunds.vat}}},
+                         {"net_vat", v.net_vat}});
+  }
   return Dump(json{{"shift_id", r.shift_id},
                    {"terminal", r.terminal},
                    {"cashier", Text(r.cashier)},
@@ -58,6 +65,7 @@ std::string ShiftReportJson(const ShiftReport& r) {
                    {"no_sale", {{"count", r.no_sale_count}}},
                    {"post_voids", {{"count", r.post_voids_count}, {"total", r.post_voids_total}}},
                    {"by_method", std::move(methods)},
+                   {"vat_by_rate", std::move(rates)},
                    {"cash",
                     {{"opening_float", r.opening_float},
                      {"sales", r.cash_sales},

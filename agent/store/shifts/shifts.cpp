@@ -4,6 +4,7 @@
 // terminal), so it can never drift from the books it summarises.
 #include "shifts.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "part.hpp"
@@ -104,6 +105,39 @@ void Shifts::AddByMethod(std::map<std::string, MethodTotals>& by, MinorUnits Met
   }
 }
 
+std::vector<VatTotals> Shifts::VatByRate(const std::string& shift_id) {
+  // Each line on its own (its VAT rounded as on its receipt), then by rate.
+  std::vector<TaxBand> sold, back;
+  auto lines = db_.Cached(
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty FROM sale_lines l JOIN sales s ON "
+      "s.id = l.sale_id WHERE s.shift_id = ? AND s.status = 'completed'");
+  lines.Bind(1, shift_id);
+  while (lines.Step()) AddToTaxBands(sold, static_cast<int>(lines.Int(0)), lines.Int(1));
+  auto returned = db_.Cached(
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty FROM refund_lines b "
+      "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
+      "WHERE f.shift_id = ?1 UNION ALL "
+      "SELECT l.tax_rate_bp, l.unit_price_minor * b.qty FROM refund_quantities b "
+      "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
+      "WHERE f.shift_id = ?1");
+  returned.Bind(1, shift_id);
+  while (returned.Step()) AddToTaxBands(back, static_cast<int>(returned.Int(0)), returned.Int(1));
+
+  std::vector<VatTotals> out;
+  auto at = [&out](int rate) -> VatTotals& {
+    auto it = std::lower_bound(out.begin(), out.end(), rate,
+                               [](const VatTotals& v, int r) { return v.rate_bp < r; });
+    if (it == out.end() || it->rate_bp != rate) {
+      it = out.insert(it, VatTotals{rate, TaxBand{rate, 0, 0}, TaxBand{rate, 0, 0}, 0});
+    }
+    return *it;
+  };
+  for (const auto& b : sold) at(b.rate_bp).sales = b;
+  for (const auto& b : back) at(b.rate_bp).refunds = b;
+  for (auto& v : out) v.net_vat = v.sales.vat - v.refunds.vat;
+  return out;
+}
+
 ShiftReport Shifts::ComputeReport(const Shift& shift) {
   ShiftReport r;
   r.shift_id = shift.id;
@@ -170,6 +204,7 @@ ShiftReport Shifts::ComputeReport(const Shift& shift) {
     r.by_method.push_back(m);
   }
   r.expected_cash = r.opening_float + r.cash_sales - r.change_given - r.cash_refunds;
+  r.by_rate = VatByRate(shift.id);
   if (shift.counted_cash) {
     r.counted_cash = shift.counted_cash;
     r.variance = *shift.counted_cash - r.expected_cash;

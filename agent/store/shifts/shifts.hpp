@@ -51,6 +51,15 @@ struct MethodTotals {
   MinorUnits net = 0;
 };
 
+// The VAT in what was sold and refunded at one rate (books.hpp says how it
+// is rounded: per line, the same figures as the receipts').
+struct VatTotals {
+  int rate_bp = 0;
+  TaxBand sales;
+  TaxBand refunds;  // refunds, post-voids and the returned side of exchanges
+  MinorUnits net_vat = 0;
+};
+
 // What was sold, voided and refunded on the terminal while the shift was
 // open. expected = opening cash + cash taken - change given - cash refunded;
 // variance = counted - expected (only once closed). Refunds and post-voids
@@ -74,6 +83,7 @@ struct ShiftReport {
   std::int64_t post_voids_count = 0;
   MinorUnits post_voids_total = 0;
   std::vector<MethodTotals> by_method;  // sorted by method
+  std::vector<VatTotals> by_rate;       // sorted by rate
   MinorUnits opening_float = 0;
   MinorUnits cash_sales = 0;  // cash tendered (before change)
   MinorUnits cash_refunds = 0;
@@ -154,6 +164,7 @@ class Shifts {
  private:
   // All throw ledger::Failure; they run inside a transaction.
   ShiftReport ComputeReport(const Shift& shift);
+  std::vector<VatTotals> VatByRate(const std::string& shift_id);
   void AddByMethod(std::map<std::string, MethodTotals>& by, MinorUnits MethodTotals::*field,
                    const std::string& shift_id, std::string_view sql);
   std::optional<Shift> LoadShift(std::string_view id);
