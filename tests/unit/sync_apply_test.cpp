@@ -240,6 +240,10 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
     bad = Catalog(kScarf, "Scarf", 100);
     bad["currency"] = "YUAN";
   }
+  SECTION("a price in another currency than the store's") {
+    bad = Catalog(kScarf, "Scarf", 100);
+    bad["currency"] = "HKD";
+  }
   const std::string before = s.shop->books.FindProduct(kScarf).value().name;
   // A good change behind the bad one is still applied: one bad change never
   // blocks the feed.

@@ -96,6 +96,12 @@ Expected<void> Inbox::UpsertProduct(const Product& p) {
   }
   const std::string currency = p.currency.empty() ? config_.currency : p.currency;
   if (currency.size() != 3) return BadRequest("bad_product", "currency is a 3-letter ISO code");
+  // A price is a number of minor units of the store's currency: one in
+  // another would sell at the same number of fen.
+  if (currency != config_.currency) {
+    return BadRequest("currency_mismatch", "product " + *gtin + " is priced in " + currency +
+                                               "; this store sells in " + config_.currency);
+  }
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
     db_.Cached(

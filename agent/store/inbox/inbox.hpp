@@ -5,7 +5,8 @@
 // key rotations, orders, stock snapshots, alerts), applied through the
 // store's parts; and the alerts a manager reads and acknowledges.
 //
-// Errors (Error::code): bad_ack, bad_product, bad_allocation, bad_key,
+// Errors (Error::code): bad_ack, bad_product, currency_mismatch (a product
+// priced in another currency than the store's), bad_allocation, bad_key,
 // bad_alert, alert_not_found; a page's malformed change is not an error but
 // an alert (change_rejected).
 #pragma once
