@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest.hpp"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -60,6 +61,91 @@ std::string EnvelopeProblem(const json& ev, const Caller& c) {
   return "";
 }
 
+// An integer field, or nothing when absent or not an integer.
+std::optional<std::int64_t> IntOf(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > (std::uint64_t{1} << 62))
+    return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+// §6: the VAT inside an amount that includes it, amount x rate / (10000 +
+// rate) to the fen, halves away from zero. Each whole (10000 + rate) of the
+// amount holds exactly `rate` of VAT; only the rest is rounded.
+std::int64_t VatIn(std::int64_t amount, std::int64_t rate_bp) {
+  const std::int64_t base = 10000 + rate_bp;
+  const std::int64_t twice = 2 * (amount % base) * rate_bp;  // |twice| < 2 x 10^8
+  return amount / base * rate_bp + (twice + (twice < 0 ? -base : base)) / (2 * base);
+}
+
+// §6: a sale's figures add up, as the cloud recomputes them: each line's
+// amount is its unit price times its quantity and its VAT the rule's, the
+// total is the lines', the VAT by rate is the lines' added, and the
+// payments less the change are the total. Each check runs when the sale
+// carries its fields (an older agent's sale has no VAT; a line without its
+// amount leaves the sale's sums unchecked). "" when they add up.
+std::string FiguresProblem(const json& sale) {
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> by_rate;  // amount, VAT
+  std::int64_t total = 0;
+  bool all_figured = true, all_rated = true;
+  for (const auto& line : sale.at("lines")) {
+    if (!line.is_object()) return "a sale's line must be an object";
+    const auto price = IntOf(line, "unit_price"), qty = IntOf(line, "qty");
+    const auto amount = IntOf(line, "amount");
+    if (!amount) {  // a line without its figures: nothing of the sale's to check
+      all_figured = false;
+      continue;
+    }
+    std::int64_t times = 0;
+    if (price && qty && (__builtin_mul_overflow(*price, *qty, &times) || times != *amount)) {
+      return "a line's amount is not its unit_price x qty";
+    }
+    if (__builtin_add_overflow(total, *amount, &total)) return "the lines' amounts overflow";
+    const auto rate = IntOf(line, "tax_rate_bp"), vat = IntOf(line, "vat");
+    if (!rate || *rate < 0 || *rate > 10000) {
+      all_rated = false;
+      continue;
+    }
+    if (vat && *vat != VatIn(*amount, *rate)) {
+      return "a line's vat is not amount x rate / (1 + rate) to the fen";
+    }
+    auto& band = by_rate[*rate];
+    band.first += *amount;  // bounded: the total's sum did not overflow
+    band.second += VatIn(*amount, *rate);
+  }
+  if (!all_figured) return "";
+  if (const auto t = IntOf(sale, "total"); t && *t != total) {
+    return "the total is not the sum of the lines";
+  }
+  if (auto vat = sale.find("vat"); vat != sale.end()) {
+    // [{rate_bp, amount, vat}], lowest rate first, field by field (an
+    // object's keys come in any order).
+    bool same = all_rated && vat->is_array() && vat->size() == by_rate.size();
+    auto band = by_rate.begin();
+    for (std::size_t i = 0; same && i < vat->size(); ++i, ++band) {
+      const json& b = (*vat)[i];
+      same = b.is_object() && IntOf(b, "rate_bp") == band->first &&
+             IntOf(b, "amount") == band->second.first && IntOf(b, "vat") == band->second.second;
+    }
+    if (!same) return "the sale's vat by rate is not its lines'";
+  }
+  auto payments = sale.find("payments");
+  if (payments != sale.end() && payments->is_array() && !payments->empty() &&
+      IntOf(sale, "total")) {
+    std::int64_t paid = 0;
+    for (const auto& p : *payments) {
+      const auto amount = p.is_object() ? IntOf(p, "amount") : std::nullopt;
+      if (!amount || __builtin_add_overflow(paid, *amount, &paid))
+        return "each payment needs its \"amount\" (an integer)";
+    }
+    if (paid - IntOf(sale, "change").value_or(0) != total) {
+      return "the payments less the change are not the total";
+    }
+  }
+  return "";
+}
+
 // §6: what a known type's payload must hold, or "".
 std::string PayloadProblem(std::string_view type, const json& payload) {
   if (type == "sale.completed") {
@@ -68,6 +154,7 @@ std::string PayloadProblem(std::string_view type, const json& payload) {
     auto lines = payload.find("lines");
     if (lines == payload.end() || !lines->is_array())
       return "a sale needs its \"lines\" (an array)";
+    return FiguresProblem(payload);
   }
   if (type == "exchange.completed") {
     // Its two halves, each as its own type says it.

@@ -1084,3 +1084,56 @@ TEST_CASE("a return.received with a bad payload is rejected and changes nothing"
   CHECK(order["lines"][0]["returned"] == false);
   CHECK(order["refunds"].empty());
 }
+
+// §6: the cloud recomputes a sale from its event: each line's amount and
+// VAT, the total, the VAT by rate and the tenders. One that does not add up
+// is rejected (bad_payload) and blocks nothing.
+TEST_CASE("a sale whose figures do not add up is rejected, one that does is accepted",
+          "[oms-sim][vat]") {
+  Cloud c;
+  const Device& d = c.device;
+  REQUIRE(d.Register().status == 200);
+  auto line = [](int id, const char* serial, std::int64_t price, std::int64_t rate,
+                 std::int64_t vat) {
+    return json{{"id", id},        {"gtin", "06950123450005"}, {"serial", serial},
+                {"name", "Item"},  {"unit_price", price},      {"qty", 1},
+                {"amount", price}, {"signature", "valid"},     {"tax_rate_bp", rate},
+                {"vat", vat}};
+  };
+  // 599.00 and 129.00 at 13 % (68.91 and 14.84 of VAT), 5.00 at 6 % (0.28);
+  // 734.00 in cash, 1.00 back.
+  const json good = {
+      {"id", "s-vat"},
+      {"status", "completed"},
+      {"currency", "CNY"},
+      {"total", 73300},
+      {"vat", json::parse(R"([{"rate_bp":600,"amount":500,"vat":28},
+                              {"rate_bp":1300,"amount":72800,"vat":8375}])")},
+      {"lines", json::array({line(1, "V1", 59900, 1300, 6891), line(2, "V2", 12900, 1300, 1484),
+                             line(3, "V3", 500, 600, 28)})},
+      {"payments", json::array({{{"method", "cash"}, {"amount", 73400}, {"ref", ""}}})},
+      {"change", 100}};
+  std::vector<json> bad(6, good);
+  bad[0]["lines"][0]["vat"] = 6892;         // a fen of VAT too many on a line
+  bad[1]["total"] = 73301;                  // a total that is not the lines'
+  bad[2]["vat"][1]["vat"] = 8376;           // VAT by rate that is not the lines'
+  bad[3]["change"] = 0;                     // tenders that do not meet the total
+  bad[4]["lines"][2]["amount"] = 400;       // an amount that is not price x qty
+  bad[5]["lines"][1].erase("tax_rate_bp");  // VAT by rate with a line of no rate
+  json events = json::array();
+  std::int64_t seq = 0;
+  for (auto& b : bad) {
+    b["id"] = "s-bad-" + std::to_string(seq);
+    events.push_back(d.Event(++seq, "sale.completed", b));
+  }
+  events.push_back(d.Event(++seq, "sale.completed", good));
+  const json r = d.Push(events).Json();
+  CHECK(r["acked_seq"] == seq);
+  REQUIRE(r["results"].size() == 7);
+  for (std::size_t i = 0; i < 6; ++i) {
+    INFO("bad[" << i << "]: " << r["results"][i].dump());
+    CHECK(r["results"][i]["status"] == "rejected");
+    CHECK(r["results"][i]["error"]["code"] == "bad_payload");
+  }
+  CHECK(r["results"][6]["status"] == "accepted");
+}
