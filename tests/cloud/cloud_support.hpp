@@ -96,12 +96,15 @@ class Agent {
     int batch_size = 500;
     std::string ca_file;  // cloud.ca_file
     std::string pin;      // cloud.pinned_pubkey
+    // The catalog CSV; empty: the scarf and the tea, without VAT.
+    std::string catalog;
   };
 
   explicit Agent(Options o) : o_(std::move(o)) {
-    std::ofstream(dir_.path() / "catalog.csv") << "gtin,name,price_minor\n"
-                                               << kScarf << ",Silk scarf,129900\n"
-                                               << kTea << ",Green tea,8800\n";
+    std::ofstream(dir_.path() / "catalog.csv")
+        << (o_.catalog.empty() ? "gtin,name,price_minor\n" + std::string(kScarf) +
+                                     ",Silk scarf,129900\n" + kTea + ",Green tea,8800\n"
+                               : o_.catalog);
     std::ofstream(dir_.path() / "agent.toml")
         << "[store]\nid = \"" << o_.store << "\"\nregion = \"" << o_.region << "\"\n"
         << o_.store_toml << "[device]\nid = \"" << o_.device << "\"\n"

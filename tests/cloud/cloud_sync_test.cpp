@@ -4,7 +4,12 @@
 // mid-push loses nothing, pulled changes reach the till, diversion and
 // double sales become alerts.
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <random>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "cloud_support.hpp"
@@ -409,4 +414,148 @@ TEST_CASE("cloud: while online a completed sale is pushed at once without waitin
   const std::string metrics = agent.api().Get("/metrics").body;
   CHECK(metrics.find("sa_sync_online 1") != std::string::npos);
   CHECK(metrics.find("sa_sync_pushed_events_total 1") != std::string::npos);
+}
+
+namespace {
+
+// The VAT lines of a receipt's text ("incl. VAT 13%   83.75"): rate -> amount.
+std::map<std::string, std::string> ReceiptVat(const std::string& text) {
+  std::map<std::string, std::string> out;
+  const std::regex vat(R"(incl\. VAT ([0-9.]+%) +(-?[0-9]+\.[0-9]{2}))");
+  std::istringstream lines(text);
+  std::smatch m;
+  for (std::string line; std::getline(lines, line);) {
+    if (std::regex_match(line, m, vat)) out[m[1].str()] = m[2].str();
+  }
+  return out;
+}
+
+// An event's VAT by rate as a receipt prints it (rates of 0 print nothing).
+std::map<std::string, std::string> EventVat(const json& vat, int sign) {
+  std::map<std::string, std::string> out;
+  for (const auto& band : vat) {
+    const std::int64_t bp = band.at("rate_bp");
+    if (bp == 0) continue;
+    const std::int64_t v = sign * band.at("vat").get<std::int64_t>();
+    char amount[32];
+    std::snprintf(amount, sizeof amount, "%s%lld.%02lld", v < 0 ? "-" : "",
+                  static_cast<long long>(std::llabs(v) / 100),
+                  static_cast<long long>(std::llabs(v) % 100));
+    out[std::to_string(bp / 100) + "%"] = amount;  // whole-percent rates here
+  }
+  return out;
+}
+
+}  // namespace
+
+// Issue 17: the cloud's copy of each sale recomputes (oms-sim rejects one
+// that does not add up: line amounts, line VAT, total, VAT by rate,
+// tenders), and the receipt prints the VAT the event carries. Random carts
+// of three VAT rates, serialised units and a plain item by quantity, price
+// changes at the till, cash with change and split payments, and refunds.
+TEST_CASE("cloud: random carts, price changes and refunds add up in the cloud to the receipts",
+          "[cloud][vat]") {
+  const int carts = EnvInt("SA_VAT_CARTS", 40);
+  std::mt19937_64 rng(static_cast<std::uint64_t>(EnvInt("SA_VAT_SEED", 20261207)));
+  auto pick = [&rng](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  const std::string wrap = "06950123450043";
+  Cloud cloud;
+  Agent agent({.cloud_url = cloud.url(),
+               .catalog = "gtin,name,price_minor,tax_rate\n" + std::string(kScarf) +
+                          ",Silk scarf,129900,0.13\n" + kTea + ",Green tea,8800,0.09\n" + wrap +
+                          ",Gift wrap,500,0.06\n"});
+  const Api& api = agent.api();
+  int serial = 0;
+  std::vector<std::string> sale_ids, refund_ids;
+  for (int c = 0; c < carts; ++c) {
+    auto open = api.Post("/v1/sales", "{}");
+    REQUIRE(open.status == 201);
+    const std::string id = open.json().at("id");
+    json sale;
+    for (std::size_t i = 0, scans = 1 + pick(5); i < scans; ++i) {
+      const std::size_t what = pick(3);
+      const std::string payload = what == 0   ? UnitCode(kScarf, Serial("V", ++serial))
+                                  : what == 1 ? std::string("4006381333931")  // tea, plain EAN
+                                              : UnitCode(wrap, Serial("W", ++serial));
+      auto r = api.Post("/v1/sales/" + id + "/scans", json{{"payload", payload}}.dump());
+      INFO(r.body);
+      REQUIRE(r.status == 200);
+      sale = r.json();
+    }
+    if (pick(3) == 0) {  // a price change at the till (the API token is a manager's)
+      const json& line = sale.at("lines").at(pick(sale.at("lines").size()));
+      const std::int64_t price = line.at("unit_price").get<std::int64_t>() *
+                                 static_cast<std::int64_t>(50 + pick(50)) / 100;
+      auto r = api.Post("/v1/sales/" + id + "/lines/" + line.at("id").dump() + "/price",
+                        json{{"unit_price", price}, {"reason", "price match"}}.dump());
+      INFO(r.body);
+      REQUIRE(r.status == 200);
+      sale = r.json();
+    }
+    const std::int64_t total = sale.at("total");
+    json payments;
+    switch (pick(3)) {
+      case 0:  // cash, rounded up to the next 100 yuan: change
+        payments = {{{"method", "cash"}, {"amount", (total / 10000 + 1) * 10000}}};
+        break;
+      case 1:
+        payments = {{{"method", "card"}, {"amount", total}, {"ref", "C" + std::to_string(c)}}};
+        break;
+      default:  // split across two methods
+        payments = {{{"method", "wechat"}, {"amount", total / 3}, {"ref", "W" + std::to_string(c)}},
+                    {{"method", "card"}, {"amount", total - total / 3}}};
+    }
+    auto done = api.Post("/v1/sales/" + id + "/complete", json{{"payments", payments}}.dump());
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    sale_ids.push_back(id);
+    if (c % 4 == 3) {  // a refund of its first line, or one of it
+      const json completed = done.json();
+      const json& first = completed.at("lines").at(0);
+      const json body =
+          first.at("serial").is_string()
+              ? json{{"sale_id", id}, {"serials", json::array({first.at("serial")})}}
+              : json{{"sale_id", id},
+                     {"items", json::array({json{{"gtin", first.at("gtin")}, {"qty", 1}}})}};
+      auto back = api.Post("/v1/refunds", body.dump());
+      INFO(back.body);
+      REQUIRE(back.status == 201);
+      refund_ids.push_back(back.json().at("id"));
+    }
+  }
+  REQUIRE(agent.Drain());
+  // Every sale accepted: none rejected for figures that do not add up.
+  const json status = agent.SyncStatus();
+  INFO(status.dump());
+  CHECK_FALSE(HasAlert(status, "event_rejected"));
+
+  std::map<std::string, json> sold, refunded;
+  for (const auto& e : cloud.Events("s1")) {
+    const json& ev = e;
+    if (ev.at("type") == "sale.completed") sold[ev.at("payload").at("id")] = ev.at("payload");
+    if (ev.at("type") == "refund.completed")
+      refunded[ev.at("payload").at("refund_id")] = ev.at("payload");
+  }
+  REQUIRE(sold.size() == sale_ids.size());
+  REQUIRE(refunded.size() == refund_ids.size());
+  std::int64_t vat_seen = 0;
+  for (const auto& id : sale_ids) {
+    const json& event = sold.at(id);
+    auto receipt = api.Get("/v1/sales/" + id + "/receipt");
+    REQUIRE(receipt.status == 200);
+    const std::string text = receipt.json().at("text");
+    INFO(text << "\n" << event.dump());
+    CHECK(ReceiptVat(text) == EventVat(event.at("vat"), 1));
+    for (const auto& band : event.at("vat")) vat_seen += band.at("vat").get<std::int64_t>();
+  }
+  for (const auto& id : refund_ids) {
+    auto receipt = api.Get("/v1/refunds/" + id + "/receipt");
+    REQUIRE(receipt.status == 200);
+    const std::string text = receipt.json().at("text");
+    INFO(text << "\n" << refunded.at(id).dump());
+    CHECK(ReceiptVat(text) == EventVat(refunded.at(id).at("vat"), -1));
+  }
+  CHECK(vat_seen > 0);
 }
