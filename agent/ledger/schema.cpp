@@ -393,8 +393,15 @@ UPDATE sale_lines SET tax_rate_bp =
   coalesce((SELECT p.tax_rate_bp FROM products p WHERE p.gtin = sale_lines.gtin), 0);
 )sql";
 
-constexpr std::array<std::string_view, 11> kMigrations = {kV1, kV2, kV3, kV4,  kV5, kV6,
-                                                          kV7, kV8, kV9, kV10, kV11};
+// Version 12: a product that must carry a brand's signature, or need not:
+// `signed` 1 (a signed garment) or 0 (a plain bag sold by its barcode) in
+// the same store; NULL follows the store's codes.require_signature.
+constexpr std::string_view kV12 = R"sql(
+ALTER TABLE products ADD COLUMN signed INTEGER CHECK (signed IS NULL OR signed IN (0, 1));
+)sql";
+
+constexpr std::array<std::string_view, 12> kMigrations = {kV1, kV2, kV3, kV4,  kV5,  kV6,
+                                                          kV7, kV8, kV9, kV10, kV11, kV12};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -270,3 +270,62 @@ TEST_CASE("a line keeps the VAT rate it was sold with: the sale, its receipt, ev
   INFO(slip_text);
   CHECK(slip_text.find("\nincl. VAT 13%             -14.84\n") != std::string::npos);
 }
+
+TEST_CASE("signed per product: a signed garment and a plain bag in one sale of a signing store",
+          "[store][catalog][signed]") {
+  Catalog b;  // the demo store: codes.require_signature = true
+  REQUIRE(b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,signed\n"
+      "06950123450005,Silk scarf - indigo,59900,true\n"
+      "06950123450043,Gift wrap,500,false\n"
+      "06950123450036,Canvas tote,12900,\n"));  // empty: the store's rule
+  CHECK(b.shop->books.RequiresSignature(kScarf));
+  CHECK_FALSE(b.shop->books.RequiresSignature(kWrap));
+  CHECK(b.shop->books.RequiresSignature(kTote));
+  CHECK(b.shop->books.RequiresSignature("04006381333931"));  // not in the catalog: the store's
+
+  const std::string id = b.Open();
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kScarf, "S1")));
+  // The bag by its plain barcode, twice: one line of two.
+  REQUIRE(b.shop->sales.Scan(id, "6950123450043"));
+  auto two = b.shop->sales.Scan(id, "6950123450043");
+  REQUIRE(two);
+  REQUIRE(two->lines.size() == 2);
+  CHECK(two->lines[1].qty == 2);
+  // An unsigned label of a signed product, or of one that follows the
+  // store, is refused and changes nothing.
+  for (const std::string& unsigned_label :
+       {std::string("https://id.brand.example/01/06950123450005/21/S2"),
+        std::string("https://id.brand.example/01/06950123450036/21/T2")}) {
+    INFO(unsigned_label);
+    auto refused = b.shop->sales.Scan(id, unsigned_label);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == "code_forged");
+  }
+  CHECK(b.shop->sales.GetSale(id).value().total == 59900 + 1000);
+  auto sold = b.shop->sales.Complete(id, {{"cash", 60900, ""}});
+  REQUIRE(sold);
+  // One bag comes back by quantity.
+  auto back = b.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}});
+  REQUIRE(back);
+  CHECK(back->amount == 500);
+
+  // A store that does not require signatures: a product that says signed does.
+  store::Config relaxed_config = store::DemoConfig();
+  relaxed_config.require_signature = false;
+  store::Store relaxed(*b.db, relaxed_config, b.clock);
+  CHECK(relaxed.books.RequiresSignature(kScarf));
+  CHECK_FALSE(relaxed.books.RequiresSignature(kTote));
+  const std::string other = relaxed.sales.OpenSale("till-2").value().id;
+  auto forged = relaxed.sales.Scan(other, "https://id.brand.example/01/06950123450005/21/S3");
+  REQUIRE_FALSE(forged);
+  CHECK(forged.error().code == "code_forged");
+  CHECK(relaxed.sales.Scan(other, "https://id.brand.example/01/06950123450036/21/T3"));
+
+  // A signed value that is not one is refused with its line, nothing imported.
+  auto bad = b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,signed\n06950123450043,Gift wrap,700,maybe\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("line 2: signed must be true or false") != std::string::npos);
+  CHECK(b.shop->books.FindProduct(kWrap).value().price_minor == 500);
+}

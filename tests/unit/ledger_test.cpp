@@ -493,3 +493,23 @@ TEST_CASE("migration step 10 -> 11: a sale line keeps its VAT rate, old lines ta
   CHECK_THROWS_AS((*v11)->Exec("UPDATE sale_lines SET tax_rate_bp = 13.5"), sa::ledger::Failure);
   CHECK_THROWS_AS((*v11)->Exec("UPDATE sale_lines SET tax_rate_bp = -1"), sa::ledger::Failure);
 }
+
+TEST_CASE("migration step 11 -> 12: a product may say whether its units must be signed",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v11 = Database::Open(path, {.target_version = 11});
+    REQUIRE(v11);
+    (*v11)->Exec(
+        "INSERT INTO products(gtin, name, price_minor, currency, updated_at_ms) "
+        "VALUES('06950123450043', 'Gift wrap', 500, 'CNY', 1)");
+  }
+  auto v12 = Database::Open(path, {.target_version = 12});
+  REQUIRE(v12);
+  CHECK((*v12)->UserVersion() == 12);
+  // A product of before follows the store's rule (NULL); 0 or 1 otherwise.
+  CHECK(Count(**v12, "SELECT count(*) FROM products WHERE signed IS NULL") == 1);
+  (*v12)->Exec("UPDATE products SET signed = 0");
+  CHECK_THROWS_AS((*v12)->Exec("UPDATE products SET signed = 2"), sa::ledger::Failure);
+}

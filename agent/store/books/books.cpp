@@ -2,6 +2,7 @@
 #include "books.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "part.hpp"
 
@@ -39,12 +40,19 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   auto st = db_.Cached(
-      "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, '') FROM "
-      "products WHERE gtin = ?");
+      "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, ''), signed "
+      "FROM products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
-  return Product{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4)),
-                 st.Text(5)};
+  Product p{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4)), st.Text(5)};
+  if (!st.IsNull(6)) p.requires_signature = st.Int(6) != 0;
+  return p;
+}
+
+bool Books::RequiresSignature(std::string_view gtin14) {
+  const auto product = FindProduct(gtin14);
+  return product && product->requires_signature ? *product->requires_signature
+                                                : config_.require_signature;
 }
 
 std::string Books::NextCounter(std::string_view name) {
@@ -201,8 +209,13 @@ void Books::ReloadKeys() {
   keys_.store(std::move(keys));
 }
 
+namespace {
+constexpr MinorUnits kMaxMinor = std::numeric_limits<MinorUnits>::max();
+}  // namespace
+
 MinorUnits IncludedVat(MinorUnits amount, int rate_bp) {
   if (rate_bp <= 0) return 0;
+  rate_bp = std::min(rate_bp, 10000);  // 0..100 %: the ledger and every import refuse more
   // amount x r / (10000 + r), split as q x d + rem so nothing overflows:
   // |q x r| is at most |amount|, and |rem| x r x 2 < 2 x 10^8. q and rem
   // share amount's sign, so rounding rem's part rounds the whole.
@@ -216,8 +229,15 @@ void AddToTaxBands(std::vector<TaxBand>& bands, int rate_bp, MinorUnits amount) 
   auto it = std::lower_bound(bands.begin(), bands.end(), rate_bp,
                              [](const TaxBand& b, int r) { return b.rate_bp < r; });
   if (it == bands.end() || it->rate_bp != rate_bp) it = bands.insert(it, TaxBand{rate_bp, 0, 0});
-  it->amount += amount;  // bounded: lines of one sale, or one shift's sales
-  it->vat += IncludedVat(amount, rate_bp);
+  // The ledger's lines cannot overflow these sums (prices, quantities and
+  // lines are capped); a sale made up elsewhere (a test, a fuzzer) saturates
+  // at +-INT64_MAX rather than wrap.
+  auto add = [](MinorUnits& to, MinorUnits v) {
+    if (__builtin_add_overflow(to, v, &to)) to = v < 0 ? -kMaxMinor : kMaxMinor;
+    to = std::max(to, -kMaxMinor);  // so that a refund's -vat never overflows
+  };
+  add(it->amount, amount);
+  add(it->vat, IncludedVat(amount, rate_bp));
 }
 
 std::string FormatRate(int rate_bp) {

@@ -54,6 +54,9 @@ struct Product {
   std::string currency;
   int tax_rate_bp = 0;  // basis points: 1300 = 13 %
   std::string name_zh;  // the name in Simplified Chinese; "" when the catalog has none
+  // Whether a unit of it must carry a valid brand signature; nothing: as the
+  // store's codes.require_signature says (Books::RequiresSignature).
+  std::optional<bool> requires_signature{};
 };
 
 // ---- VAT -------------------------------------------------------------------
@@ -153,6 +156,10 @@ class Books {
   // error (catalog_invalid) lists every bad row with its line number.
   Expected<CatalogImport> ImportCatalogCsv(std::string_view csv);
   std::optional<Product> FindProduct(std::string_view gtin14);
+  // Whether a label of this GTIN must be signed: its product's own say, else
+  // the store's (codes.require_signature), which also covers a GTIN the
+  // catalog does not have.
+  bool RequiresSignature(std::string_view gtin14);
 
   // Events after `seq`, oldest first; how many the cloud has not acknowledged.
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);

@@ -126,17 +126,21 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   // Where the optional columns are (0: absent).
   std::size_t tax_at = 0;
   std::size_t zh_at = 0;
-  bool header_ok = header.size() >= 3 && header.size() <= 5 && header[0] == "gtin" &&
+  std::size_t signed_at = 0;
+  bool header_ok = header.size() >= 3 && header.size() <= 6 && header[0] == "gtin" &&
                    header[1] == "name" && header[2] == "price_minor";
   for (std::size_t i = 3; header_ok && i < header.size(); ++i) {
-    std::size_t* at = header[i] == "tax_rate" ? &tax_at : header[i] == "name_zh" ? &zh_at : nullptr;
+    std::size_t* at = header[i] == "tax_rate"  ? &tax_at
+                      : header[i] == "name_zh" ? &zh_at
+                      : header[i] == "signed"  ? &signed_at
+                                               : nullptr;
     header_ok = at != nullptr && *at == 0;  // a known column, once
     if (header_ok) *at = i;
   }
   if (!header_ok) {
     return invalid(
-        "line 1: the header must be gtin,name,price_minor, then optionally tax_rate and "
-        "name_zh");
+        "line 1: the header must be gtin,name,price_minor, then optionally tax_rate, name_zh "
+        "and signed, in any order");
   }
   const bool with_tax = tax_at != 0;
   std::vector<Product> products;
@@ -184,6 +188,18 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
         continue;
       }
     }
+    if (signed_at != 0) {
+      // Empty: as the store's codes.require_signature says.
+      const std::string v = Trim(row.fields[signed_at]);
+      if (v == "true" || v == "1" || v == "yes") {
+        p.requires_signature = true;
+      } else if (v == "false" || v == "0" || v == "no") {
+        p.requires_signature = false;
+      } else if (!v.empty()) {
+        problems.push_back(at + "signed must be true or false (or empty: the store's rule)");
+        continue;
+      }
+    }
     if (with_tax) {
       auto bp = ParseTaxRate(Trim(row.fields[tax_at]));
       if (!bp) {
@@ -212,19 +228,24 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     ledger::Transaction tx(db_);
     const std::int64_t now = clock_.now_ms();
     for (const auto& p : products) {
-      db_.Cached(
-             "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-             "updated_at_ms, name_zh) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(gtin) DO "
-             "UPDATE SET name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, "
-             "updated_at_ms = ?6, name_zh = ?7")
-          .Bind(1, p.gtin)
+      auto upsert = db_.Cached(
+          "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
+          "updated_at_ms, name_zh, signed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON "
+          "CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
+          "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8");
+      upsert.Bind(1, p.gtin)
           .Bind(2, p.name)
           .Bind(3, p.price_minor)
           .Bind(4, p.currency)
           .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
           .Bind(6, now)
-          .BindTextOrNull(7, p.name_zh)
-          .Run();
+          .BindTextOrNull(7, p.name_zh);
+      if (p.requires_signature) {
+        upsert.Bind(8, std::int64_t{*p.requires_signature ? 1 : 0});
+      } else {
+        upsert.BindNull(8);
+      }
+      upsert.Run();
     }
     tx.Commit();
   } catch (const ledger::Failure& f) {

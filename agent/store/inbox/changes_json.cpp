@@ -50,6 +50,11 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
         return Malformed("tax_rate_bp must be an integer 0..10000");
       p.tax_rate_bp = static_cast<int>(*bp);
     }
+    if (auto s = d.find("signed"); s != d.end() && !s->is_null()) {
+      // Present means a boolean: "yes" is not read as true or false.
+      if (!s->is_boolean()) return Malformed("signed must be true, false or null");
+      p.requires_signature = s->get<bool>();
+    }
     return must(inbox.UpsertProduct(p));
   }
   if (t == "revocation") {

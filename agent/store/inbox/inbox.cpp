@@ -104,17 +104,22 @@ Expected<void> Inbox::UpsertProduct(const Product& p) {
   }
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    db_.Cached(
-           "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-           "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(gtin) DO UPDATE SET "
-           "name = ?2, price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6")
-        .Bind(1, *gtin)
+    auto upsert = db_.Cached(
+        "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms, "
+        "signed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(gtin) DO UPDATE SET name = ?2, "
+        "price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6, signed = ?7");
+    upsert.Bind(1, *gtin)
         .Bind(2, p.name)
         .Bind(3, p.price_minor)
         .Bind(4, currency)
         .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
-        .Bind(6, books_.now_ms())
-        .Run();
+        .Bind(6, books_.now_ms());
+    if (p.requires_signature) {
+      upsert.Bind(7, std::int64_t{*p.requires_signature ? 1 : 0});
+    } else {
+      upsert.BindNull(7);  // the store's codes.require_signature
+    }
+    upsert.Run();
     tx.Commit();
     return {};
   });

@@ -198,10 +198,9 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
                    "the label's signature does not match any brand key: "
                    "treat this unit as counterfeit");
   }
-  if (sig == codes::SignatureState::absent && config_.require_signature) {
-    return Refused("code_forged",
-                   "this store accepts signed labels only and this one is not "
-                   "signed");
+  if (sig == codes::SignatureState::absent && books_.RequiresSignature(code.gtin)) {
+    return Refused("code_forged", "GTIN " + code.gtin +
+                                      " sells with a signed label only and this one is not signed");
   }
 
   return Guarded([&]() -> Expected<Sale> {

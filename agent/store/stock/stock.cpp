@@ -75,9 +75,10 @@ std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked) const {
                    "the label's signature does not match any brand key: "
                    "treat this unit as counterfeit");
   }
-  if (checked.signature == codes::SignatureState::absent && config_.require_signature) {
-    return Refused("code_forged",
-                   "this store accepts signed labels only and this one is not signed");
+  if (checked.signature == codes::SignatureState::absent &&
+      books_.RequiresSignature(checked.code.gtin)) {
+    return Refused("code_forged", "GTIN " + checked.code.gtin +
+                                      " sells with a signed label only and this one is not signed");
   }
   if (!checked.code.serialised()) {
     return Refused("not_serialised",
