@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base.hpp"
 #include "i18n.hpp"
 
 namespace sa::storectl {

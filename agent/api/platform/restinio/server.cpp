@@ -243,7 +243,7 @@ struct Server::Impl {
           http::ReasonPhrase(answer.status)});
       resp.append_header(restinio::http_field::content_type, answer.content_type);
       // The store's language (store.locale), for storectl's human output,
-      // unless the answer names its own (a receipt asked for in another).
+      // unless a handler named the answer's own (none does yet).
       bool language = false;
       for (const auto& [name, value] : answer.headers) {
         resp.append_header(name, value);
