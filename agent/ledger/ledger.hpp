@@ -60,6 +60,8 @@ class Statement {
   Statement& BindOptional(int index, const std::optional<std::string>& value);
   // Text, or NULL when it is empty (an optional id: a cashier, a serial).
   Statement& BindTextOrNull(int index, std::string_view value);
+  // 1 or 0, or NULL for nothing.
+  Statement& BindOptional(int index, std::optional<bool> value);
 
   // Steps once: true while there is a row to read.
   bool Step();

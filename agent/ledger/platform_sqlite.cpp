@@ -209,6 +209,10 @@ Statement& Statement::BindTextOrNull(int index, std::string_view value) {
   return value.empty() ? BindNull(index) : Bind(index, value);
 }
 
+Statement& Statement::BindOptional(int index, std::optional<bool> value) {
+  return value ? Bind(index, std::int64_t{*value ? 1 : 0}) : BindNull(index);
+}
+
 bool Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -400,8 +400,53 @@ constexpr std::string_view kV12 = R"sql(
 ALTER TABLE products ADD COLUMN signed INTEGER CHECK (signed IS NULL OR signed IN (0, 1));
 )sql";
 
-constexpr std::array<std::string_view, 12> kMigrations = {kV1, kV2, kV3, kV4,  kV5,  kV6,
-                                                          kV7, kV8, kV9, kV10, kV11, kV12};
+// Version 13: promotions (pricing.hpp). The cloud's promotions as the store
+// keeps them, one row each, in force from starts_at_ms to ends_at_ms; a
+// product's category, which a promotion may cover. A sale line keeps its
+// category as sold, the discounts the cart's promotions gave it (each with
+// the promotion's id and name as printed), and their sum (discount_minor):
+// the line's amount is unit_price x qty - discount_minor. A plain item
+// returned by quantity keeps what it paid back (amount_minor; NULL before
+// this version: unit_price x qty, as then).
+constexpr std::string_view kV13 = R"sql(
+ALTER TABLE products ADD COLUMN category TEXT
+  CHECK (category IS NULL OR length(category) BETWEEN 1 AND 64);
+ALTER TABLE sale_lines ADD COLUMN category TEXT;
+ALTER TABLE sale_lines ADD COLUMN discount_minor INTEGER NOT NULL DEFAULT 0
+  CHECK (typeof(discount_minor) = 'integer' AND discount_minor >= 0);
+CREATE TABLE sale_line_discounts(
+  line_id INTEGER NOT NULL REFERENCES sale_lines(id) ON DELETE CASCADE,
+  n INTEGER NOT NULL,
+  sale_id TEXT NOT NULL,
+  promotion_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (typeof(amount_minor) = 'integer' AND amount_minor > 0),
+  PRIMARY KEY (line_id, n)) WITHOUT ROWID;
+CREATE INDEX sale_line_discounts_by_sale ON sale_line_discounts(sale_id);
+CREATE TABLE promotions(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL
+    CHECK (kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'spend_threshold')),
+  gtins TEXT,
+  category TEXT,
+  percent_bp INTEGER NOT NULL DEFAULT 0,
+  amount_minor INTEGER NOT NULL DEFAULT 0,
+  threshold_minor INTEGER NOT NULL DEFAULT 0,
+  repeat INTEGER NOT NULL DEFAULT 0,
+  buy INTEGER NOT NULL DEFAULT 0,
+  get INTEGER NOT NULL DEFAULT 0,
+  priority INTEGER NOT NULL DEFAULT 0,
+  stackable INTEGER NOT NULL DEFAULT 1,
+  starts_at_ms INTEGER NOT NULL,
+  ends_at_ms INTEGER,
+  updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+ALTER TABLE refund_quantities ADD COLUMN amount_minor INTEGER
+  CHECK (amount_minor IS NULL OR (typeof(amount_minor) = 'integer' AND amount_minor >= 0));
+)sql";
+
+constexpr std::array<std::string_view, 13> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6, kV7,
+                                                          kV8, kV9, kV10, kV11, kV12, kV13};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

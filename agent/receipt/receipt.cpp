@@ -309,8 +309,13 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
   std::optional<std::int64_t> items = 0;
   for (const auto& line : sale.lines) {
     out.Name(NameOf(line, l), 2);
+    // A discounted line: its price before, then each promotion's discount
+    // under it, so the column adds up to the total as printed.
+    MinorUnits before = line.amount;
+    for (const auto& d : line.discounts) before = AddMinor(before, d.amount).value_or(before);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
-                  FormatMoney(line.amount));
+                  FormatMoney(before));
+    for (const auto& d : line.discounts) out.LeftRight("  " + d.name, FormatMoney(-d.amount));
     if (line.price_change) {  // sold below the catalog's price, a manager approving it
       out.Plain(i18n::Format(l, "receipt.list_price",
                              {{"price", FormatMoney(line.price_change->list_price)}}),

@@ -40,12 +40,19 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   auto st = db_.Cached(
-      "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, ''), signed "
-      "FROM products WHERE gtin = ?");
+      "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, ''), signed, "
+      "coalesce(category, '') FROM products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
-  Product p{st.Text(0), st.Text(1), st.Int(2), st.Text(3), static_cast<int>(st.Int(4)), st.Text(5)};
+  Product p;
+  p.gtin = st.Text(0);
+  p.name = st.Text(1);
+  p.price_minor = st.Int(2);
+  p.currency = st.Text(3);
+  p.tax_rate_bp = static_cast<int>(st.Int(4));  // 0..10000 (the schema's check)
+  p.name_zh = st.Text(5);
   if (!st.IsNull(6)) p.requires_signature = st.Int(6) != 0;
+  p.category = st.Text(7);
   return p;
 }
 

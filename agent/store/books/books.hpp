@@ -23,6 +23,7 @@
 #include "codes.hpp"
 #include "crypto.hpp"
 #include "ledger.hpp"
+#include "pricing.hpp"
 
 namespace sa::store {
 
@@ -57,6 +58,9 @@ struct Product {
   // Whether a unit of it must carry a valid brand signature; nothing: as the
   // store's codes.require_signature says (Books::RequiresSignature).
   std::optional<bool> requires_signature{};
+  // What a promotion may cover besides its GTINs (pricing.hpp): 1-64 bytes
+  // of UTF-8, "" for none.
+  std::string category;
 };
 
 // ---- VAT -------------------------------------------------------------------
@@ -160,6 +164,10 @@ class Books {
   // the store's (codes.require_signature), which also covers a GTIN the
   // catalog does not have.
   bool RequiresSignature(std::string_view gtin14);
+  // The promotions the cloud sent that run at `now_ms` (pricing.hpp); the
+  // cart is priced with them. Inside the caller's transaction (throws
+  // ledger::Failure).
+  std::vector<pricing::Promotion> PromotionsAt(std::int64_t now_ms);
 
   // Events after `seq`, oldest first; how many the cloud has not acknowledged.
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);
@@ -192,6 +200,8 @@ class Books {
   // The next value of a named counter ("receipt_no"), as text.
   std::string NextCounter(std::string_view name);
   std::optional<Product> LookupProduct(std::string_view gtin14);
+  // Writes a product's row, every field of `product` (name_zh too: "" is none).
+  void WriteProduct(const Product& product);
   // The region of an allocation covering this unit that is not this store's.
   std::optional<std::string> DivertedTo(std::string_view gtin14, std::string_view serial);
   // An alert with a dedupe key is raised once: the second is a no-op.

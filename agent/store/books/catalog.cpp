@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Catalog import from CSV (RFC 4180 quoting): gtin,name,price_minor, then
-// optionally tax_rate and name_zh (the name in Simplified Chinese), in either order.
+// The catalog: import from CSV (RFC 4180 quoting): gtin,name,price_minor,
+// then optionally tax_rate, name_zh (the name in Simplified Chinese), signed
+// and category, in any order; a product's row; the promotions in force.
 #include <set>
 
 #include "books.hpp"
@@ -112,6 +113,56 @@ bool HasControl(std::string_view s) {
 
 }  // namespace
 
+void Books::WriteProduct(const Product& p) {
+  db_.Cached(
+         "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms, "
+         "name_zh, signed, category) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON "
+         "CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
+         "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8, category = ?9")
+      .Bind(1, p.gtin)
+      .Bind(2, p.name)
+      .Bind(3, p.price_minor)
+      .Bind(4, p.currency)
+      .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
+      .Bind(6, clock_.now_ms())
+      .BindTextOrNull(7, p.name_zh)
+      .BindOptional(8, p.requires_signature)
+      .BindTextOrNull(9, p.category)
+      .Run();
+}
+
+std::vector<pricing::Promotion> Books::PromotionsAt(std::int64_t now_ms) {
+  auto st = db_.Cached(
+      "SELECT id, name, kind, coalesce(gtins, ''), coalesce(category, ''), percent_bp, "
+      "amount_minor, threshold_minor, repeat, buy, get, priority, stackable, starts_at_ms, "
+      "ends_at_ms FROM promotions WHERE starts_at_ms <= ?1 AND (ends_at_ms IS NULL OR "
+      "ends_at_ms > ?1) ORDER BY id");
+  st.Bind(1, now_ms);
+  std::vector<pricing::Promotion> out;
+  while (st.Step()) {
+    pricing::Promotion p;
+    p.id = st.Text(0);
+    p.name = st.Text(1);
+    p.kind = pricing::KindFromName(st.Text(2)).value_or(pricing::Kind::percent_off);  // CHECKed
+    // GTIN-14s, comma-separated (checked when the cloud's change was applied).
+    const std::string gtins = st.Text(3);
+    for (std::size_t at = 0; at < gtins.size(); at += 15) p.gtins.push_back(gtins.substr(at, 14));
+    p.category = st.Text(4);
+    p.percent_bp = static_cast<int>(st.Int(5));
+    p.amount = st.Int(6);
+    p.threshold = st.Int(7);
+    p.repeat = st.Int(8) != 0;
+    p.buy = st.Int(9);
+    p.get = st.Int(10);
+    p.priority = st.Int(11);
+    p.stackable = st.Int(12) != 0;
+    p.starts_at_ms = st.Int(13);
+    if (!st.IsNull(14)) p.ends_at_ms = st.Int(14);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   auto invalid = [](std::string message) {
     return MakeError(ErrorKind::refused, "catalog_invalid", std::move(message));
@@ -127,20 +178,22 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   std::size_t tax_at = 0;
   std::size_t zh_at = 0;
   std::size_t signed_at = 0;
-  bool header_ok = header.size() >= 3 && header.size() <= 6 && header[0] == "gtin" &&
+  std::size_t category_at = 0;
+  bool header_ok = header.size() >= 3 && header.size() <= 7 && header[0] == "gtin" &&
                    header[1] == "name" && header[2] == "price_minor";
   for (std::size_t i = 3; header_ok && i < header.size(); ++i) {
-    std::size_t* at = header[i] == "tax_rate"  ? &tax_at
-                      : header[i] == "name_zh" ? &zh_at
-                      : header[i] == "signed"  ? &signed_at
-                                               : nullptr;
+    std::size_t* at = header[i] == "tax_rate"   ? &tax_at
+                      : header[i] == "name_zh"  ? &zh_at
+                      : header[i] == "signed"   ? &signed_at
+                      : header[i] == "category" ? &category_at
+                                                : nullptr;
     header_ok = at != nullptr && *at == 0;  // a known column, once
     if (header_ok) *at = i;
   }
   if (!header_ok) {
     return invalid(
-        "line 1: the header must be gtin,name,price_minor, then optionally tax_rate, name_zh "
-        "and signed, in any order");
+        "line 1: the header must be gtin,name,price_minor, then optionally tax_rate, name_zh, "
+        "signed and category, in any order");
   }
   const bool with_tax = tax_at != 0;
   std::vector<Product> products;
@@ -188,6 +241,13 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
         continue;
       }
     }
+    if (category_at != 0) {
+      p.category = Trim(row.fields[category_at]);  // empty: none
+      if (p.category.size() > 64 || HasControl(p.category) || !ValidUtf8(p.category)) {
+        problems.push_back(at + "category must be at most 64 bytes of UTF-8");
+        continue;
+      }
+    }
     if (signed_at != 0) {
       // Empty: as the store's codes.require_signature says.
       const std::string v = Trim(row.fields[signed_at]);
@@ -226,27 +286,7 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   }
   try {
     ledger::Transaction tx(db_);
-    const std::int64_t now = clock_.now_ms();
-    for (const auto& p : products) {
-      auto upsert = db_.Cached(
-          "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, "
-          "updated_at_ms, name_zh, signed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON "
-          "CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
-          "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8");
-      upsert.Bind(1, p.gtin)
-          .Bind(2, p.name)
-          .Bind(3, p.price_minor)
-          .Bind(4, p.currency)
-          .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
-          .Bind(6, now)
-          .BindTextOrNull(7, p.name_zh);
-      if (p.requires_signature) {
-        upsert.Bind(8, std::int64_t{*p.requires_signature ? 1 : 0});
-      } else {
-        upsert.BindNull(8);
-      }
-      upsert.Run();
-    }
+    for (const auto& p : products) WriteProduct(p);
     tx.Commit();
   } catch (const ledger::Failure& f) {
     return f.error();

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // PROTOCOL.md §5: one pulled page applied through the store's parts, with
 // its cursor. The inbox's only use of nlohmann-json: the changes' data.
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
+#include <utility>
 
 #include "inbox.hpp"
 
@@ -24,6 +27,81 @@ std::optional<std::int64_t> Int(const json& j, const char* key) {
 
 Error Malformed(const std::string& why) {
   return MakeError(ErrorKind::invalid_request, "bad_change", why);
+}
+
+Error BadPromotion(const std::string& why) {
+  return MakeError(ErrorKind::invalid_request, "bad_promotion", why);
+}
+
+// A promotion change's data (PROTOCOL.md §5), and whether it deletes the
+// promotion. Every field present must be of its type: a string where a
+// number belongs refuses the change, it is not read as 0.
+Expected<std::pair<pricing::Promotion, bool>> PromotionFrom(const json& d) {
+  pricing::Promotion p;
+  auto id = d.find("id");
+  if (id == d.end() || !id->is_string()) return BadPromotion("a promotion needs its \"id\"");
+  p.id = id->get<std::string>();
+  if (auto del = d.find("deleted"); del != d.end()) {
+    if (!del->is_boolean()) return BadPromotion("deleted must be true or false");
+    if (del->get<bool>()) return std::pair{p, true};
+  }
+  auto text = [&d](const char* key, std::string& to) -> bool {
+    auto f = d.find(key);
+    if (f == d.end() || f->is_null()) return true;
+    if (!f->is_string()) return false;
+    to = f->get<std::string>();
+    return true;
+  };
+  auto integer = [&d](const char* key, auto& to) -> bool {
+    auto f = d.find(key);
+    if (f == d.end() || f->is_null()) return true;
+    if (!f->is_number_integer()) return false;
+    const auto v = f->get<std::int64_t>();
+    using T = std::remove_reference_t<decltype(to)>;
+    if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) return false;
+    to = static_cast<T>(v);
+    return true;
+  };
+  auto boolean = [&d](const char* key, bool& to) -> bool {
+    auto f = d.find(key);
+    if (f == d.end() || f->is_null()) return true;
+    if (!f->is_boolean()) return false;
+    to = f->get<bool>();
+    return true;
+  };
+  std::string kind;
+  if (!text("kind", kind)) return BadPromotion("kind must be a string");
+  auto k = pricing::KindFromName(kind);
+  if (!k) {
+    return BadPromotion(
+        "kind must be percent_off, amount_off, buy_x_get_y or spend_threshold, not \"" +
+        kind.substr(0, 32) + "\"");
+  }
+  p.kind = *k;
+  std::int64_t ends = -1;
+  const bool ok = text("name", p.name) && text("category", p.category) &&
+                  integer("percent_bp", p.percent_bp) && integer("amount_minor", p.amount) &&
+                  integer("threshold_minor", p.threshold) && boolean("repeat", p.repeat) &&
+                  integer("buy", p.buy) && integer("get", p.get) &&
+                  integer("priority", p.priority) && boolean("stackable", p.stackable) &&
+                  integer("starts_at_ms", p.starts_at_ms) && integer("ends_at_ms", ends);
+  if (!ok) {
+    return BadPromotion(
+        "a promotion's field is of the wrong type (numbers are integers, "
+        "repeat and stackable booleans, names strings)");
+  }
+  if (d.contains("ends_at_ms") && !d.at("ends_at_ms").is_null()) p.ends_at_ms = ends;
+  if (auto g = d.find("gtins"); g != d.end() && !g->is_null()) {
+    if (!g->is_array()) return BadPromotion("gtins must be an array of GTINs");
+    for (const auto& one : *g) {
+      if (!one.is_string()) return BadPromotion("gtins must be an array of GTINs");
+      auto gtin = codes::NormaliseGtin(one.get<std::string>());
+      if (!gtin) return BadPromotion("gtins: " + gtin.error().message);
+      p.gtins.push_back(*gtin);
+    }
+  }
+  if (auto problem = pricing::Problem(p); !problem.empty()) return BadPromotion(problem);
+  return std::pair{p, false};
 }
 
 // One change. An error means the change is malformed (the caller raises an
@@ -50,12 +128,26 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
         return Malformed("tax_rate_bp must be an integer 0..10000");
       p.tax_rate_bp = static_cast<int>(*bp);
     }
+    for (auto [key, field] :
+         {std::pair{"name_zh", &Product::name_zh}, std::pair{"category", &Product::category}}) {
+      // Present means a string: a number is not read as no category.
+      if (auto f = d.find(key); f != d.end() && !f->is_null()) {
+        if (!f->is_string()) return Malformed(std::string(key) + " must be a string or null");
+        p.*field = f->get<std::string>();
+      }
+    }
     if (auto s = d.find("signed"); s != d.end() && !s->is_null()) {
       // Present means a boolean: "yes" is not read as true or false.
       if (!s->is_boolean()) return Malformed("signed must be true, false or null");
       p.requires_signature = s->get<bool>();
     }
     return must(inbox.UpsertProduct(p));
+  }
+  if (t == "promotion") {
+    auto parsed = PromotionFrom(d);
+    if (!parsed) return parsed.error();
+    if (parsed->second) return must(inbox.DeletePromotion(parsed->first.id));
+    return must(inbox.UpsertPromotion(parsed->first));
   }
   if (t == "revocation") {
     const std::string gtin = Str(d, "gtin");
@@ -102,8 +194,8 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
 
 Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
   static const std::set<std::string> kKnown = {
-      "catalog.upsert", "revocation",      "allocation",     "key.brand", "key.member",
-      "order.offered",  "order.cancelled", "stock.snapshot", "alert",     "shipment"};
+      "catalog.upsert",  "revocation",     "allocation", "key.brand", "key.member", "order.offered",
+      "order.cancelled", "stock.snapshot", "alert",      "shipment",  "promotion"};
   for (const auto& change : changes) {
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);

@@ -102,24 +102,68 @@ Expected<void> Inbox::UpsertProduct(const Product& p) {
     return BadRequest("currency_mismatch", "product " + *gtin + " is priced in " + currency +
                                                "; this store sells in " + config_.currency);
   }
+  if (p.name_zh.size() > 200 || !ValidUtf8(p.name_zh)) {
+    return BadRequest("bad_product", "name_zh is at most 200 bytes of UTF-8");
+  }
+  if (p.category.size() > 64 || !ValidUtf8(p.category)) {
+    return BadRequest("bad_product", "category is at most 64 bytes of UTF-8");
+  }
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
-    auto upsert = db_.Cached(
-        "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms, "
-        "signed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(gtin) DO UPDATE SET name = ?2, "
-        "price_minor = ?3, currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6, signed = ?7");
-    upsert.Bind(1, *gtin)
+    Product row = p;
+    row.gtin = *gtin;
+    row.currency = currency;
+    books_.WriteProduct(row);
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Inbox::UpsertPromotion(const pricing::Promotion& p) {
+  if (auto problem = pricing::Problem(p); !problem.empty()) {
+    return BadRequest("bad_promotion", "promotion " + p.id.substr(0, 64) + ": " + problem);
+  }
+  std::string gtins;
+  for (const auto& g : p.gtins) gtins += (gtins.empty() ? "" : ",") + g;
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    auto st = db_.Cached(
+        "INSERT INTO promotions(id, name, kind, gtins, category, percent_bp, amount_minor, "
+        "threshold_minor, repeat, buy, get, priority, stackable, starts_at_ms, ends_at_ms, "
+        "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+        "?16) ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, gtins = ?4, category = ?5, "
+        "percent_bp = ?6, amount_minor = ?7, threshold_minor = ?8, repeat = ?9, buy = ?10, "
+        "get = ?11, priority = ?12, stackable = ?13, starts_at_ms = ?14, ends_at_ms = ?15, "
+        "updated_at_ms = ?16");
+    st.Bind(1, p.id)
         .Bind(2, p.name)
-        .Bind(3, p.price_minor)
-        .Bind(4, currency)
-        .Bind(5, static_cast<std::int64_t>(p.tax_rate_bp))
-        .Bind(6, books_.now_ms());
-    if (p.requires_signature) {
-      upsert.Bind(7, std::int64_t{*p.requires_signature ? 1 : 0});
+        .Bind(3, pricing::KindName(p.kind))
+        .BindTextOrNull(4, gtins)
+        .BindTextOrNull(5, p.category)
+        .Bind(6, std::int64_t{p.percent_bp})
+        .Bind(7, p.amount)
+        .Bind(8, p.threshold)
+        .Bind(9, std::int64_t{p.repeat ? 1 : 0})
+        .Bind(10, p.buy)
+        .Bind(11, p.get)
+        .Bind(12, p.priority)
+        .Bind(13, std::int64_t{p.stackable ? 1 : 0})
+        .Bind(14, p.starts_at_ms);
+    if (p.ends_at_ms) {
+      st.Bind(15, *p.ends_at_ms);
     } else {
-      upsert.BindNull(7);  // the store's codes.require_signature
+      st.BindNull(15);
     }
-    upsert.Run();
+    st.Bind(16, books_.now_ms()).Run();
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Inbox::DeletePromotion(std::string_view id) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached("DELETE FROM promotions WHERE id = ?").Bind(1, id).Run();
     tx.Commit();
     return {};
   });

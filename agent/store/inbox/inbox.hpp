@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cloud inbox: what sync brings to the store and keeps there. The
 // acknowledgement of pushed events, the pull cursor, and the pulled pages
-// of changes (sync/PROTOCOL.md §5: catalog rows, revocations, allocations,
+// of changes (sync/PROTOCOL.md §5: catalog rows, promotions, revocations, allocations,
 // key rotations, orders, stock snapshots, alerts), applied through the
 // store's parts; and the alerts a manager reads and acknowledges.
 //
-// Errors (Error::code): bad_ack, bad_product, currency_mismatch (a product
+// Errors (Error::code): bad_ack, bad_product, bad_promotion, currency_mismatch (a product
 // priced in another currency than the store's), bad_allocation, bad_key,
 // bad_alert, alert_not_found; a page's malformed change is not an error but
 // an alert (change_rejected).
@@ -63,6 +63,11 @@ class Inbox {
 
   // What a page applies, each one transaction (a page nests them).
   Expected<void> UpsertProduct(const Product& product);
+  // A promotion the cloud sent (pricing.hpp), in force from its start:
+  // bad_promotion (pricing::Problem) when a field is wrong, and the one the
+  // store had stays. Deleting one the store never had is no error.
+  Expected<void> UpsertPromotion(const pricing::Promotion& promotion);
+  Expected<void> DeletePromotion(std::string_view id);
   Expected<void> AddAllocation(const Allocation& allocation);
   // A code the brand has revoked.
   Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);

@@ -37,14 +37,20 @@ Expected<RefundSlip> Sales::GetRefundSlip(std::string_view refund_id) {
     // Whole lines (serialised units, and every line of a post-void) and
     // quantities of plain lines.
     auto back = db_.Cached(
-        "SELECT line_id, NULL FROM refund_lines WHERE refund_id = ?1 "
-        "UNION ALL SELECT line_id, qty FROM refund_quantities WHERE refund_id = ?1 ORDER BY 1");
+        "SELECT line_id, NULL, NULL FROM refund_lines WHERE refund_id = ?1 "
+        "UNION ALL SELECT line_id, qty, amount_minor FROM refund_quantities WHERE refund_id = ?1 "
+        "ORDER BY 1");
     back.Bind(1, refund_id);
     while (back.Step()) {
       const std::int64_t line_id = back.Int(0);
       for (const auto& line : sale.lines) {
         if (line.id != line_id) continue;
-        Line out = back.IsNull(1) ? line : PartOf(line, back.Int(1));
+        // A part of a plain line for what it paid back (before schema v13:
+        // its unit price each).
+        Line out = back.IsNull(1)
+                       ? line
+                       : PartOf(line, back.Int(1),
+                                back.IsNull(2) ? line.unit_price * back.Int(1) : back.Int(2));
         if (out.serial.empty()) {
           slip.refund.items.push_back(ItemRef{out.gtin, out.qty});
         } else {

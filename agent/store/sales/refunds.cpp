@@ -66,7 +66,7 @@ Refund Sales::NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
   for (const auto& t : lines) {
     // Bounded: each line's amount was checked when it was added, and a part
     // of a line is less than the line.
-    refund.amount += t.line->unit_price * t.qty;
+    refund.amount += t.amount;
     if (t.line->serial.empty()) {
       refund.items.push_back(ItemRef{t.line->gtin, t.qty});
     } else {
@@ -129,7 +129,7 @@ Expected<Sale> Sales::VoidCompleted(std::string_view sale_id, std::string_view r
                                                 "voiding it");
   }
   std::vector<LineBack> lines;
-  for (const auto& line : sale.lines) lines.push_back(LineBack{&line, line.qty});
+  for (const auto& line : sale.lines) lines.push_back(LineBack{&line, line.qty, line.amount});
   Refund back;
   back.id = crypto::NewUuidV7(books_.now_ms());
   back.sale_id = sale.id;
@@ -210,13 +210,17 @@ std::vector<PaidBack> Sales::TakeBack(const Sale& sale, const Refund& refund,
         .Run();
     paid.push_back(m);
   }
-  for (const auto& [line, qty] : lines) {
+  for (const auto& [line, qty, amount] : lines) {
     if (line->serial.empty() && kind == "refund") {
-      // A plain item comes back by quantity, part of its line at a time.
-      db_.Cached("INSERT INTO refund_quantities(refund_id, line_id, qty) VALUES(?, ?, ?)")
+      // A plain item comes back by quantity, part of its line at a time,
+      // for its share of the line's net.
+      db_.Cached(
+             "INSERT INTO refund_quantities(refund_id, line_id, qty, amount_minor) "
+             "VALUES(?, ?, ?, ?)")
           .Bind(1, refund.id)
           .Bind(2, line->id)
           .Bind(3, qty)
+          .Bind(4, amount)
           .Run();
     } else {
       db_.Cached("INSERT INTO refund_lines(refund_id, line_id) VALUES(?, ?)")
@@ -290,7 +294,7 @@ Expected<std::vector<LineBack>> Sales::RefundedLines(const Sale& sale,
       return Conflict("serial_already_refunded",
                       "unit " + found->gtin + " / " + found->serial + " was already refunded");
     }
-    lines.push_back(LineBack{found, 1});
+    lines.push_back(LineBack{found, 1, found->amount});
   }
   for (const auto& item : items) {
     const Line* found = nullptr;
@@ -309,7 +313,10 @@ Expected<std::vector<LineBack>> Sales::RefundedLines(const Sale& sale,
                                                  " of " + item.gtin + " left to refund, not " +
                                                  std::to_string(item.qty));
     }
-    lines.push_back(LineBack{found, item.qty});
+    // Its share of the line's net: the last of the line back takes what
+    // rounding left, so all of it adds up to what the line sold for.
+    lines.push_back(LineBack{
+        found, item.qty, pricing::ShareOf(found->amount, found->qty, found->qty - left, item.qty)});
   }
   return lines;
 }

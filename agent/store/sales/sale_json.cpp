@@ -23,6 +23,15 @@ json LineJson(const Line& line) {
             {"vat", line.vat}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
+  if (!line.discounts.empty()) {
+    // Only where a promotion took something off: amount is unit_price x qty
+    // less these (the cloud recomputes it so).
+    json off = json::array();
+    for (const auto& d : line.discounts) {
+      off.push_back({{"promotion_id", d.promotion_id}, {"name", d.name}, {"amount", d.amount}});
+    }
+    j["discounts"] = std::move(off);
+  }
   if (line.price_change) {  // only where the price changed at the till
     j["price_change"] = {{"list_price", line.price_change->list_price},
                          {"reason", line.price_change->reason},
@@ -126,8 +135,8 @@ json RefundCompletedJson(const Refund& refund, const Sale& sale,
   // Each line as it comes back: a part of a plain line is that many of it.
   json out = json::array();
   std::vector<Line> back;
-  for (const auto& [line, qty] : lines) {
-    back.push_back(PartOf(*line, qty));
+  for (const auto& [line, qty, amount] : lines) {
+    back.push_back(PartOf(*line, qty, amount));
     out.push_back(LineJson(back.back()));
   }
   return json{{"refund_id", refund.id},

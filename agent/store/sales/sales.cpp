@@ -80,8 +80,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     auto st = db_.Cached(
         "SELECT id, gtin, serial, name, unit_price_minor, qty, signature, "
         "coalesce(name_zh, ''), list_price_minor, coalesce(price_reason, ''), "
-        "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp FROM "
-        "sale_lines WHERE sale_id = ? ORDER BY id");
+        "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp, "
+        "discount_minor FROM sale_lines WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       Line line;
@@ -96,10 +96,26 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       if (!st.IsNull(8)) {
         line.price_change = Line::PriceChange{st.Int(8), st.Text(9), {st.Text(10), st.Text(11)}};
       }
-      line.amount = line.unit_price * line.qty;         // bounded: checked when the line was added
+      line.gross = line.unit_price * line.qty;          // bounded: checked when the line was added
+      line.amount = line.gross - st.Int(13);            // pricing: at most the gross
       line.tax_rate_bp = static_cast<int>(st.Int(12));  // 0..10000 (the schema's check)
       line.vat = IncludedVat(line.amount, line.tax_rate_bp);
       sale.lines.push_back(std::move(line));
+    }
+  }
+  {
+    // The lines' discounts, in line order (sale.lines is too).
+    auto st = db_.Cached(
+        "SELECT line_id, promotion_id, name, amount_minor FROM sale_line_discounts "
+        "WHERE sale_id = ? ORDER BY line_id, n");
+    st.Bind(1, sale_id);
+    auto line = sale.lines.begin();
+    while (st.Step()) {
+      while (line != sale.lines.end() && line->id < st.Int(0)) ++line;
+      if (line == sale.lines.end()) break;
+      if (line->id == st.Int(0)) {
+        line->discounts.push_back(pricing::Discount{st.Text(1), st.Text(2), st.Int(3)});
+      }
     }
   }
   {
@@ -221,21 +237,10 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
     }
     if (auto refused = stock_.RefusalAtTill(sale_id, code, override_reserved)) return *refused;
     AddLine(sale_id, code, *product, sig);
-    // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
-    // lines at kMaxLines, so this sum cannot overflow 64 bits.
-    auto total = db_.Cached(
-        "SELECT coalesce(sum(unit_price_minor * qty), 0), count(*) FROM sale_lines "
-        "WHERE sale_id = ?");
-    total.Bind(1, sale_id);
-    total.Step();
-    if (total.Int(1) > kMaxLines) {
+    if (Reprice(sale_id, books_.now_ms()) > kMaxLines) {
       return Conflict("sale_too_large", "a sale holds at most " + std::to_string(kMaxLines) +
                                             " lines; complete this one and open another");
     }
-    db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?")
-        .Bind(1, total.Int(0))
-        .Bind(2, sale_id)
-        .Run();
     tx.Commit();
     return LoadSale(sale_id);
   });
@@ -297,8 +302,8 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   }
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
-      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp) "
-      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)");
+      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category) "
+      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
@@ -312,15 +317,61 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
       .Bind(8, books_.now_ms())
       .BindTextOrNull(9, product.name_zh)
       .Bind(10, static_cast<std::int64_t>(product.tax_rate_bp))
+      .BindTextOrNull(11, product.category)
       .Run();
 }
 
-void Sales::Retotal(std::string_view sale_id) {
-  db_.Cached(
-         "UPDATE sales SET total_minor = (SELECT coalesce(sum(unit_price_minor * qty), 0) "
-         "FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1")
-      .Bind(1, sale_id)
-      .Run();
+std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
+  std::vector<pricing::Item> items;
+  bool discounted = false;  // some line has discounts now
+  {
+    auto st = db_.Cached(
+        "SELECT id, gtin, coalesce(category, ''), unit_price_minor, qty, "
+        "list_price_minor IS NOT NULL, discount_minor FROM sale_lines WHERE sale_id = ? "
+        "ORDER BY id");
+    st.Bind(1, sale_id);
+    while (st.Step()) {
+      items.push_back(
+          pricing::Item{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4), st.Int(5) != 0});
+      discounted = discounted || st.Int(6) != 0;
+    }
+  }
+  const auto promotions = books_.PromotionsAt(now);
+  // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
+  // lines at kMaxLines, so no sum here overflows 64 bits.
+  MinorUnits total = 0;
+  if (promotions.empty() && !discounted) {
+    for (const auto& item : items) total += item.unit_price * item.qty;
+  } else {
+    // The cart's discounts written again whole: a scan can move a
+    // threshold's share on every line.
+    db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
+    for (const auto& priced : pricing::Price(items, promotions, now)) {
+      MinorUnits off = 0;
+      std::int64_t n = 0;
+      for (const auto& d : priced.discounts) {
+        db_.Cached(
+               "INSERT INTO sale_line_discounts(line_id, n, sale_id, promotion_id, name, "
+               "amount_minor) VALUES(?, ?, ?, ?, ?, ?)")
+            .Bind(1, priced.line_id)
+            .Bind(2, ++n)
+            .Bind(3, sale_id)
+            .Bind(4, d.promotion_id)
+            .Bind(5, d.name)
+            .Bind(6, d.amount)
+            .Run();
+        off += d.amount;
+      }
+      db_.Cached("UPDATE sale_lines SET discount_minor = ? WHERE id = ? AND discount_minor <> ?")
+          .Bind(1, off)
+          .Bind(2, priced.line_id)
+          .Bind(3, off)
+          .Run();
+      total += priced.net;
+    }
+  }
+  db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
+  return static_cast<std::int64_t>(items.size());
 }
 
 Error Sales::NoLine(std::string_view sale_id, std::int64_t line_id) {
@@ -339,7 +390,7 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
     if (db_.Changes() == 0) {
       return NoLine(sale_id, line_id);
     }
-    Retotal(sale_id);
+    Reprice(sale_id, books_.now_ms());
     tx.Commit();
     return LoadSale(sale_id);
   });
@@ -376,7 +427,7 @@ Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id
         .Bind(5, approved.via)
         .Bind(6, line_id)
         .Run();
-    Retotal(sale_id);
+    Reprice(sale_id, books_.now_ms());
     tx.Commit();
     return LoadSale(sale_id);
   });
@@ -422,10 +473,13 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
   return Guarded([&]() -> Expected<Sale> {
     Transaction tx(db_);
     if (auto refused = CheckOpen(sale_id)) return *refused;
+    // Priced at the moment it is paid: a promotion that began or ended
+    // while the cart was open counts as it stands now.
+    const std::int64_t now = books_.now_ms();
+    Reprice(sale_id, now);
     Sale sale = LoadSale(sale_id);
     if (sale.lines.empty()) return Refused("sale_empty", "the sale has no lines to pay for");
     if (auto refused = CheckCovers(tender, sale.total)) return *refused;
-    const std::int64_t now = books_.now_ms();
     std::string phone_hash;
     auto settled = Settle(sale, payments, tender.paid - sale.total, now, phone_hash);
     if (!settled) return settled.error();
@@ -581,10 +635,12 @@ Expected<void> Sales::UnclaimPrint(std::string_view sale_id) {
   });
 }
 
-Line PartOf(const Line& line, std::int64_t qty) {
+Line PartOf(const Line& line, std::int64_t qty, MinorUnits amount) {
   Line out = line;
   out.qty = qty;
-  out.amount = line.unit_price * qty;  // bounded: at most the sold line's amount
+  out.gross = line.unit_price * qty;  // bounded: at most the sold line's gross
+  out.amount = amount;
+  out.discounts.clear();  // what came back is its share of the line's net
   out.vat = IncludedVat(out.amount, out.tax_rate_bp);
   return out;
 }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "books.hpp"
+#include "pricing.hpp"
 #include "stock.hpp"
 
 namespace sa::store {
@@ -41,7 +42,11 @@ struct Line {
   std::string name;
   MinorUnits unit_price = 0;
   std::int64_t qty = 0;
-  MinorUnits amount = 0;
+  MinorUnits gross = 0;  // unit_price x qty
+  // What the cart's promotions took off it (pricing.hpp), in their order:
+  // each promotion's id, name and amount.
+  std::vector<pricing::Discount> discounts;
+  MinorUnits amount = 0;  // what it sells for: gross less the discounts
   std::string signature;  // valid | absent
   // Of a completed sale: how many of the line came back (refunds,
   // exchanges, a post-void). Not part of the sale's event.
@@ -59,9 +64,9 @@ struct Line {
   std::optional<PriceChange> price_change;
 };
 
-// `qty` of `line` (a part of a plain line coming back): its amount and VAT
-// for that many.
-Line PartOf(const Line& line, std::int64_t qty);
+// `qty` of `line` (a part of a plain line coming back) for `amount`: its
+// gross and VAT for that many.
+Line PartOf(const Line& line, std::int64_t qty, MinorUnits amount);
 // The lines' amounts and VAT by rate, each line's VAT rounded on its own.
 std::vector<TaxBand> TaxBands(const std::vector<Line>& lines);
 
@@ -155,7 +160,7 @@ struct RefundSlip {
   std::string terminal;  // where it was refunded
   std::string cashier;
   std::int64_t at_ms = 0;
-  // The sale's lines that came back: qty is how many, amount unit_price x qty.
+  // The sale's lines that came back: qty is how many, amount what they paid.
   std::vector<Line> lines;
 };
 
@@ -163,6 +168,7 @@ struct RefundSlip {
 struct LineBack {
   const Line* line = nullptr;
   std::int64_t qty = 0;
+  MinorUnits amount = 0;  // what they paid: the line's, or its share (pricing::ShareOf)
 };
 
 // A unit named for a refund: its serial, and its GTIN when the serial alone
@@ -305,8 +311,10 @@ class Sales {
   // written yet.
   Refund NewRefund(const Sale& sale, const std::vector<LineBack>& lines,
                    const std::optional<Approval>& approved);
-  // The sale's total again from its lines (a line removed or repriced).
-  void Retotal(std::string_view sale_id);
+  // The cart priced again at `now` (a line added, removed or repriced, the
+  // sale completed): each line's discounts from the promotions running then
+  // (pricing.hpp), and the sale's total. How many lines it has.
+  std::int64_t Reprice(std::string_view sale_id, std::int64_t now);
   static Error NoLine(std::string_view sale_id, std::int64_t line_id);
   // Why `refund` is more than `limit` lets its approver pay back.
   static Error OverLimit(const Refund& refund, MinorUnits limit);

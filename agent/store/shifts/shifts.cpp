@@ -109,15 +109,17 @@ std::vector<VatTotals> Shifts::VatByRate(const std::string& shift_id) {
   // Each line on its own (its VAT rounded as on its receipt), then by rate.
   std::vector<TaxBand> sold, back;
   auto lines = db_.Cached(
-      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty FROM sale_lines l JOIN sales s ON "
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor FROM sale_lines l "
+      "JOIN sales s ON "
       "s.id = l.sale_id WHERE s.shift_id = ? AND s.status = 'completed'");
   lines.Bind(1, shift_id);
   while (lines.Step()) AddToTaxBands(sold, static_cast<int>(lines.Int(0)), lines.Int(1));
   auto returned = db_.Cached(
-      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty FROM refund_lines b "
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor FROM refund_lines b "
       "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
       "WHERE f.shift_id = ?1 UNION ALL "
-      "SELECT l.tax_rate_bp, l.unit_price_minor * b.qty FROM refund_quantities b "
+      "SELECT l.tax_rate_bp, coalesce(b.amount_minor, l.unit_price_minor * b.qty) FROM "
+      "refund_quantities b "
       "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
       "WHERE f.shift_id = ?1");
   returned.Bind(1, shift_id);

@@ -227,13 +227,19 @@
 
   // -------------------------------------------------------------- sale
 
+  // Sale events seen for this till: a GET answered after a newer event
+  // (a scan landed while it was on its way) must not put the older cart back.
+  let saleEvents = 0;
+
   async function loadSale() {
+    const before = saleEvents;
     try {
       const t = await api('GET', '/v1/terminals/' + encodeURIComponent(T()));
       setMode(t.mode, t.order_id);
       if (t.open_sale) {
-        sale = await api('GET', '/v1/sales/' + encodeURIComponent(t.open_sale));
-      } else if (sale && sale.status === 'open') {
+        const s = await api('GET', '/v1/sales/' + encodeURIComponent(t.open_sale));
+        if (saleEvents === before) sale = s;
+      } else if (sale && sale.status === 'open' && saleEvents === before) {
         sale = null;
       }
     } catch (e) {
@@ -931,6 +937,7 @@
   function onEvent(type, d) {
     if (!d || typeof d !== 'object') return;
     if (type === 'sale' && d.terminal === T()) {
+      ++saleEvents;
       if (d.status === 'open') {
         if (!sale || sale.id === d.id || sale.status !== 'open') {
           const fresh = !sale || sale.id !== d.id;

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+// Promotions in the store (pricing.hpp, docs/pricing.md): pulled from the
+// cloud as promotion changes, applied to the cart offline at every change
+// and at completion, recorded per line with the promotion's id and name, in
+// sale.completed, the refunds (a line's share of its net), the VAT and the
+// Z report; a bad promotion is refused whole with an alert and the one in
+// force stays. In process, on a fresh ledger each.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ledger_shop.hpp"
+#include "receipt.hpp"
+#include "store.hpp"
+
+using namespace sa;
+using namespace sa::testing;
+using nlohmann::json;
+
+namespace {
+
+struct Shop : LedgerShop {
+  Shop() : LedgerShop({.prefix = "sa-promotions"}) {}
+
+  // Gift wrap sold by its plain barcode (the demo store signs the rest).
+  void PlainWrap() {
+    REQUIRE(shop->books.ImportCatalogCsv(
+        "gtin,name,price_minor,tax_rate,signed\n6950123450043,Gift wrap,500,0.06,false\n"));
+  }
+
+  std::int64_t cursor = 0;
+  // One pulled change, applied as sync applies a page.
+  void Pull(const std::string& type, const json& data) {
+    ++cursor;
+    REQUIRE(shop->inbox.Apply({store::Change{cursor, type, data.dump()}}, cursor));
+  }
+  std::vector<store::Alert> Rejected() {
+    auto all = shop->inbox.Alerts(true, 100);
+    REQUIRE(all);
+    std::vector<store::Alert> out;
+    for (auto& a : *all) {
+      if (a.code == "change_rejected") out.push_back(a);
+    }
+    return out;
+  }
+};
+
+// 每满300减50 on everything.
+json EveryThreeHundred() {
+  return json{{"id", "M300"},
+              {"name", "每满300减50"},
+              {"kind", "spend_threshold"},
+              {"threshold_minor", 30000},
+              {"amount_minor", 5000},
+              {"repeat", true},
+              {"starts_at_ms", 0}};
+}
+
+MinorUnits Off(const store::Line& line) {
+  MinorUnits off = 0;
+  for (const auto& d : line.discounts) off += d.amount;
+  return off;
+}
+
+}  // namespace
+
+TEST_CASE("a spend threshold from the cloud prices the cart, the sale, its event and its refund",
+          "[store][pricing]") {
+  Shop s;
+  s.Pull("promotion", EveryThreeHundred());
+  const std::string id = s.Open();
+  auto one = s.shop->sales.Scan(id, s.Label(kScarf, "P1"));
+  REQUIRE(one);
+  // 599 reaches 300 once: 50.00 off the scarf.
+  CHECK(one->total == 54900);
+  REQUIRE(one->lines[0].discounts.size() == 1);
+  CHECK(one->lines[0].discounts[0].promotion_id == "M300");
+  CHECK(one->lines[0].discounts[0].name == "每满300减50");
+  CHECK(one->lines[0].gross == 59900);
+  CHECK(one->lines[0].amount == 54900);
+
+  // 599 + 129 = 728 reaches it twice: 100.00 shared 10000 x 599/728 =
+  // 8228.02 and 10000 x 129/728 = 1771.98, rounded down 8228 + 1771, the
+  // last fen to the larger remainder (the tote): 82.28 and 17.72.
+  auto two = s.shop->sales.Scan(id, s.Label(kTote, "P2"));
+  REQUIRE(two);
+  CHECK(two->total == 62800);
+  CHECK(Off(two->lines[0]) == 8228);
+  CHECK(Off(two->lines[1]) == 1772);
+  // VAT on what each line sells for: 516.72 x 13/113 = 59.4457 -> 59.45,
+  // 111.28 x 13/113 = 12.8021 -> 12.80.
+  CHECK(two->lines[0].vat == 5945);
+  CHECK(two->lines[1].vat == 1280);
+
+  // Removing the tote takes the sale back to one threshold.
+  auto back = s.shop->sales.RemoveLine(id, two->lines[1].id);
+  REQUIRE(back);
+  CHECK(back->total == 54900);
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kTote, "P2")));
+
+  auto sold = s.shop->sales.Complete(id, {{"card", 62800, "c1"}});
+  REQUIRE(sold);
+  CHECK(sold->total == 62800);
+
+  // The event: each line's discounts, amount = unit_price x qty - discounts,
+  // VAT on the amounts.
+  const auto events = s.EventsOf("sale.completed");
+  REQUIRE(events.size() == 1);
+  const json ev = json::parse(events[0].payload);
+  CHECK(ev["total"] == 62800);
+  CHECK(ev["lines"][0]["amount"] == 51672);
+  CHECK(ev["lines"][0]["discounts"] ==
+        json::parse(R"([{"promotion_id":"M300","name":"每满300减50","amount":8228}])"));
+  CHECK(ev["lines"][1]["amount"] == 11128);
+  CHECK(ev["vat"] == json::parse(R"([{"rate_bp":1300,"amount":62800,"vat":7225}])"));
+
+  // The receipt shows each discount under its line.
+  const receipt::Shop shop;
+  const std::string text = receipt::Text(*sold, shop, receipt::Width::mm80, "", receipt::Options{});
+  INFO(text);
+  CHECK(text.find("每满300减50") != std::string::npos);
+  CHECK(text.find("-82.28") != std::string::npos);
+  CHECK(text.find("-17.72") != std::string::npos);
+
+  // The tote comes back for what it sold for.
+  auto refund = s.shop->sales.RefundUnits(id, {"P2"});
+  REQUIRE(refund);
+  CHECK(refund->amount == 11128);
+  const json refunded = json::parse(s.EventsOf("refund.completed").at(0).payload);
+  CHECK(refunded["vat"] == json::parse(R"([{"rate_bp":1300,"amount":11128,"vat":1280}])"));
+}
+
+TEST_CASE("a plain item's line comes back unit by unit for its share of the line's net",
+          "[store][pricing][refund]") {
+  Shop s;
+  s.PlainWrap();
+  // 15 % off gift wrap: three for 15.00 - 2.25 = 12.75.
+  s.Pull("promotion", {{"id", "W15"},
+                       {"name", "Wrap 15% off"},
+                       {"kind", "percent_off"},
+                       {"percent_bp", 1500},
+                       {"gtins", {kWrap}}});
+  const std::string id = s.Open();
+  for (int i = 0; i < 3; ++i) REQUIRE(s.shop->sales.Scan(id, "6950123450043"));
+  auto sale = s.shop->sales.GetSale(id).value();
+  REQUIRE(sale.lines.size() == 1);
+  CHECK(sale.lines[0].qty == 3);
+  CHECK(sale.total == 1275);
+  REQUIRE(s.shop->sales.Complete(id, {{"cash", 1275, ""}}));
+  // 12.75 over 3: 4.25 each, no remainder; refunded 1 then 2.
+  auto first = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}});
+  REQUIRE(first);
+  CHECK(first->amount == 425);
+  auto rest = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 2}});
+  REQUIRE(rest);
+  CHECK(rest->amount == 850);
+  // The slip of the second says what came back and what it paid.
+  const auto slip = s.shop->sales.GetRefundSlip(rest->id).value();
+  REQUIRE(slip.lines.size() == 1);
+  CHECK(slip.lines[0].qty == 2);
+  CHECK(slip.lines[0].amount == 850);
+}
+
+TEST_CASE("an odd share: two of a line sold for 9.45 come back as 4.72, then 4.73",
+          "[store][pricing][refund]") {
+  Shop s;
+  s.PlainWrap();
+  // Two wraps at 5.5 % off: 10.00 - 0.55 = 9.45; the first back is 9.45 / 2
+  // rounded down, the second what is left.
+  s.Pull("promotion", {{"id", "W"},
+                       {"name", "Wrap 5.5%"},
+                       {"kind", "percent_off"},
+                       {"percent_bp", 550},
+                       {"gtins", {kWrap}}});
+  const std::string id = s.Open();
+  for (int i = 0; i < 2; ++i) REQUIRE(s.shop->sales.Scan(id, "6950123450043"));
+  REQUIRE(s.shop->sales.Complete(id, {{"cash", 945, ""}}));
+  auto first = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}});
+  REQUIRE(first);
+  CHECK(first->amount == 472);
+  auto second = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}});
+  REQUIRE(second);
+  CHECK(second->amount == 473);
+}
+
+TEST_CASE("a promotion scheduled for 10:00 applies at 10:00, with no cloud in sight",
+          "[store][pricing]") {
+  Shop s;
+  const std::int64_t ten = kNow + 3'600'000;
+  json p = {{"id", "P20"},
+            {"name", "20% off scarves"},
+            {"kind", "percent_off"},
+            {"percent_bp", 2000},
+            {"gtins", {kScarf}},
+            {"starts_at_ms", ten},
+            {"ends_at_ms", ten + 3'600'000}};
+  s.Pull("promotion", p);
+  const std::string early = s.Open();
+  CHECK(s.shop->sales.Scan(early, s.Label(kScarf, "E1"))->total == 59900);
+  s.clock.set_ms(ten);
+  // The cart scanned before 10:00 is priced again when it is paid.
+  auto paid = s.shop->sales.Complete(early, {{"card", 47920, ""}});
+  REQUIRE(paid);
+  CHECK(paid->total == 47920);
+  const std::string later = s.Open();
+  CHECK(s.shop->sales.Scan(later, s.Label(kScarf, "E2"))->total == 47920);
+  // After 11:00 the price is the list price again; paying the old total is refused.
+  s.clock.set_ms(ten + 3'600'000);
+  auto stale = s.shop->sales.Complete(later, {{"card", 47920, ""}});
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == "payment_mismatch");
+  CHECK(s.shop->sales.GetSale(later)->status == "open");
+  CHECK(s.shop->sales.Complete(later, {{"card", 59900, ""}}));
+}
+
+TEST_CASE("a bad promotion is refused whole with an alert, and the one in force stays",
+          "[store][pricing][sync]") {
+  Shop s;
+  s.Pull("promotion", EveryThreeHundred());
+  struct Bad {
+    const char* what;
+    json change;
+  };
+  json base = EveryThreeHundred();
+  std::vector<Bad> bad;
+  auto with = [&](const char* key, json value) {
+    json c = base;
+    c[key] = std::move(value);
+    return c;
+  };
+  bad.push_back({"a number as a string", with("amount_minor", "5000")});
+  bad.push_back({"a fraction", with("threshold_minor", 300.5)});
+  bad.push_back({"an unknown kind", with("kind", "free_lunch")});
+  bad.push_back({"a negative amount", with("amount_minor", -1)});
+  bad.push_back({"no threshold", with("threshold_minor", 0)});
+  bad.push_back({"repeat as a number", with("repeat", 1)});
+  bad.push_back({"a bad GTIN", with("gtins", json::array({"123"}))});
+  bad.push_back({"an end before its start", with("ends_at_ms", -5)});
+  bad.push_back({"an empty name", with("name", "")});
+  bad.push_back({"no id", [&] {
+                   json c = base;
+                   c.erase("id");
+                   return c;
+                 }()});
+  for (const auto& b : bad) {
+    INFO(b.what);
+    const std::size_t before = s.Rejected().size();
+    s.Pull("promotion", b.change);
+    const auto rejected = s.Rejected();
+    REQUIRE(rejected.size() == before + 1);
+    CHECK(json::parse(rejected.front().detail)["reason"] == "bad_promotion");
+  }
+  // Still 每满300减50, as first sent.
+  const std::string id = s.Open();
+  CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "B1"))->total == 54900);
+  // Deleted: list price from the next change of the cart.
+  s.Pull("promotion", {{"id", "M300"}, {"deleted", true}});
+  CHECK(s.shop->sales.Scan(id, s.Label(kTote, "B2"))->total == 59900 + 12900);
+}
+
+TEST_CASE("a line priced by a manager takes no promotion, and the Z report's VAT is on net amounts",
+          "[store][pricing][shift]") {
+  Shop s;
+  s.Pull("promotion", EveryThreeHundred());
+  auto shift = s.shop->shifts.OpenShift("till-1", "", 0).value();
+  const std::string id = s.Open();
+  auto sale = s.shop->sales.Scan(id, s.Label(kScarf, "Z1"));
+  REQUIRE(sale);
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kTote, "Z2")));
+  // The scarf at 500.00 by hand: the tote alone (129) reaches no threshold.
+  auto priced = s.shop->sales.ChangePrice(id, sale->lines[0].id, 50000, "damaged",
+                                          store::Approval{"m1", "pin"});
+  REQUIRE(priced);
+  CHECK(priced->total == 50000 + 12900);
+  CHECK(priced->lines[0].discounts.empty());
+  CHECK(priced->lines[1].discounts.empty());
+  REQUIRE(s.shop->sales.Complete(id, {{"cash", 62900, ""}}));
+
+  // A second sale with the threshold: 599 -> 549.00, VAT 63.16.
+  const std::string second = s.Open();
+  REQUIRE(s.shop->sales.Scan(second, s.Label(kScarf, "Z3")));
+  REQUIRE(s.shop->sales.Complete(second, {{"card", 54900, ""}}));
+  const auto report = s.shop->shifts.ReportOf(shift.id).value();
+  REQUIRE(report.by_rate.size() == 1);
+  // 500.00 + 129.00 + 549.00 = 1178.00; VAT 57.52 + 14.84 + 63.16 = 135.52.
+  CHECK(report.by_rate[0].sales.amount == 117800);
+  CHECK(report.by_rate[0].sales.vat == 5752 + 1484 + 6316);
+}
