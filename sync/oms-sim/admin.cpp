@@ -26,6 +26,7 @@ Reply AdminApi::Store(const Request& r, const std::vector<std::string_view>& seg
       {"orders", "POST", &AdminApi::OfferOrder},
       {"revocations", "POST", &AdminApi::Revocation},
       {"catalog", "PUT", &AdminApi::PutCatalog},
+      {"promotions", "POST", &AdminApi::Promotion},
       {"allocations", "POST", &AdminApi::Allocation},
       {"keys", "POST", &AdminApi::Key},
       {"stock", "POST", &AdminApi::Stock},
@@ -127,6 +128,14 @@ Reply AdminApi::Revocation(const std::string& store, const Request& r) {
                      Dump(json{{"gtin", GtinField(doc)},
                                {"serial", *StringField(doc, "serial", true)},
                                {"reason", StringField(doc, "reason", false).value_or("revoked")}}));
+}
+
+Reply AdminApi::Promotion(const std::string& store, const Request& r) {
+  // Offered as sent: the device checks every field (a bad one is its
+  // change_rejected alert), so a test can send what a buggy cloud would.
+  const json doc = ParseObject(r.body);
+  StringField(doc, "id", true);
+  return feed_.Offer(store, "promotion", Dump(doc));
 }
 
 Reply AdminApi::Allocation(const std::string& store, const Request& r) {

@@ -31,6 +31,7 @@ class AdminApi {
   Reply Alerts(const std::string& store, const Request& r);
   Reply Changes(const std::string& store, const Request& r);
   Reply Revocation(const std::string& store, const Request& r);
+  Reply Promotion(const std::string& store, const Request& r);
   Reply Allocation(const std::string& store, const Request& r);
   Reply Key(const std::string& store, const Request& r);
   Reply Stock(const std::string& store, const Request& r);

@@ -147,9 +147,14 @@ std::vector<json> CatalogFromJson(const std::string& body) {
         currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
       Refuse(400, "invalid_field", "\"currency\" must be an ISO 4217 code like CNY");
     }
-    out.push_back(CatalogRow(GtinField(row), *StringField(row, "name", true),
-                             *IntField(row, "price_minor", true, 0, 1'000'000'000'000), currency,
-                             IntField(row, "tax_rate_bp", false, 0, 10000).value_or(0)));
+    json product = CatalogRow(GtinField(row), *StringField(row, "name", true),
+                              *IntField(row, "price_minor", true, 0, 1'000'000'000'000), currency,
+                              IntField(row, "tax_rate_bp", false, 0, 10000).value_or(0));
+    // The rest as sent: the device checks them (PROTOCOL.md §5).
+    for (const char* key : {"name_zh", "category", "signed"}) {
+      if (row.contains(key)) product[key] = row.at(key);
+    }
+    out.push_back(std::move(product));
   }
   return out;
 }

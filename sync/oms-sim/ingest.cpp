@@ -97,9 +97,24 @@ std::string FiguresProblem(const json& sale) {
       all_figured = false;
       continue;
     }
+    // What promotions took off the line (PROTOCOL.md §6): each discount
+    // names its promotion and is more than zero.
+    std::int64_t off = 0;
+    if (auto discounts = line.find("discounts"); discounts != line.end()) {
+      if (!discounts->is_array()) return "a line's discounts must be an array";
+      for (const auto& d : *discounts) {
+        const auto each = d.is_object() ? IntOf(d, "amount") : std::nullopt;
+        auto promotion = d.is_object() ? d.find("promotion_id") : d.end();
+        if (!each || *each <= 0 || promotion == d.end() || !promotion->is_string() ||
+            __builtin_add_overflow(off, *each, &off)) {
+          return "each discount needs its promotion_id and an amount above zero";
+        }
+      }
+    }
     std::int64_t times = 0;
-    if (price && qty && (__builtin_mul_overflow(*price, *qty, &times) || times != *amount)) {
-      return "a line's amount is not its unit_price x qty";
+    if (price && qty &&
+        (__builtin_mul_overflow(*price, *qty, &times) || times - off != *amount || *amount < 0)) {
+      return "a line's amount is not its unit_price x qty less its discounts";
     }
     if (__builtin_add_overflow(total, *amount, &total)) return "the lines' amounts overflow";
     const auto rate = IntOf(line, "tax_rate_bp"), vat = IntOf(line, "vat");

@@ -450,11 +450,14 @@ std::map<std::string, std::string> EventVat(const json& vat, int sign) {
 
 // Issue 17: the cloud's copy of each sale recomputes (oms-sim rejects one
 // that does not add up: line amounts, line VAT, total, VAT by rate,
-// tenders), and the receipt prints the VAT the event carries. Random carts
-// of three VAT rates, serialised units and a plain item by quantity, price
-// changes at the till, cash with change and split payments, and refunds.
-TEST_CASE("cloud: random carts, price changes and refunds add up in the cloud to the receipts",
-          "[cloud][vat]") {
+// tenders, each line's discounts), and the receipt prints the VAT the event
+// carries. Random carts of three VAT rates, serialised units and a plain
+// item by quantity, the cloud's promotions, price changes at the till, cash
+// with change and split payments, and refunds.
+TEST_CASE(
+    "cloud: random carts, promotions, price changes and refunds add up in the cloud to the "
+    "receipts",
+    "[cloud][vat]") {
   const int carts = EnvInt("SA_VAT_CARTS", 40);
   std::mt19937_64 rng(static_cast<std::uint64_t>(EnvInt("SA_VAT_SEED", 20261207)));
   auto pick = [&rng](std::size_t n) {
@@ -467,7 +470,42 @@ TEST_CASE("cloud: random carts, price changes and refunds add up in the cloud to
                           ",Silk scarf,129900,0.13\n" + kTea + ",Green tea,8800,0.09\n" + wrap +
                           ",Gift wrap,500,0.06\n"});
   const Api& api = agent.api();
+  // Promotions from the cloud, in force for every cart: 每满300减50 on
+  // everything, 15 % off tea, buy 2 get 1 on gift wrap. Then a broken
+  // version of the first (a number sent as a string): refused whole, with
+  // an alert, and the first stays in force.
+  for (const json& promotion : {json{{"id", "M300"},
+                                     {"name", "每满300减50"},
+                                     {"kind", "spend_threshold"},
+                                     {"threshold_minor", 30000},
+                                     {"amount_minor", 5000},
+                                     {"repeat", true}},
+                                json{{"id", "TEA15"},
+                                     {"name", "Tea 15% off"},
+                                     {"kind", "percent_off"},
+                                     {"percent_bp", 1500},
+                                     {"gtins", {kTea}},
+                                     {"priority", 5}},
+                                json{{"id", "WRAP21"},
+                                     {"name", "Wrap: buy 2 get 1"},
+                                     {"kind", "buy_x_get_y"},
+                                     {"buy", 2},
+                                     {"get", 1},
+                                     {"gtins", {wrap}},
+                                     {"priority", 5}},
+                                json{{"id", "M300"},
+                                     {"name", "broken"},
+                                     {"kind", "spend_threshold"},
+                                     {"threshold_minor", "30000"},
+                                     {"amount_minor", 5000}}}) {
+    auto offered = cloud.Admin("POST", "/admin/v1/stores/s1/promotions", promotion.dump());
+    INFO(offered.body);
+    REQUIRE(offered.status == 200);
+  }
+  REQUIRE(agent.Drain());
+  CHECK(HasAlert(agent.SyncStatus(), "change_rejected"));
   int serial = 0;
+  std::int64_t discounted_lines = 0;
   std::vector<std::string> sale_ids, refund_ids;
   for (int c = 0; c < carts; ++c) {
     auto open = api.Post("/v1/sales", "{}");
@@ -510,9 +548,10 @@ TEST_CASE("cloud: random carts, price changes and refunds add up in the cloud to
     auto done = api.Post("/v1/sales/" + id + "/complete", json{{"payments", payments}}.dump());
     INFO(done.body);
     REQUIRE(done.status == 200);
+    const json completed = done.json();
+    for (const auto& line : completed.at("lines")) discounted_lines += line.contains("discounts");
     sale_ids.push_back(id);
     if (c % 4 == 3) {  // a refund of its first line, or one of it
-      const json completed = done.json();
       const json& first = completed.at("lines").at(0);
       const json body =
           first.at("serial").is_string()
@@ -558,4 +597,5 @@ TEST_CASE("cloud: random carts, price changes and refunds add up in the cloud to
     CHECK(ReceiptVat(text) == EventVat(refunded.at(id).at("vat"), -1));
   }
   CHECK(vat_seen > 0);
+  CHECK(discounted_lines > 0);
 }

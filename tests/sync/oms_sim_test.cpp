@@ -1137,3 +1137,54 @@ TEST_CASE("a sale whose figures do not add up is rejected, one that does is acce
   }
   CHECK(r["results"][6]["status"] == "accepted");
 }
+
+// §6 with promotions: a line's amount is unit_price x qty less its
+// discounts, each above zero and naming its promotion.
+TEST_CASE("a discounted sale adds up in the cloud, a discount that does not is rejected",
+          "[oms-sim][vat][pricing]") {
+  Cloud c;
+  const Device& d = c.device;
+  REQUIRE(d.Register().status == 200);
+  // 599.00 less 82.28 (每满300减50's share) = 516.72, of which 59.45 VAT.
+  const json discounted = {{"id", 1},
+                           {"gtin", "06950123450005"},
+                           {"serial", "P1"},
+                           {"name", "Item"},
+                           {"unit_price", 59900},
+                           {"qty", 1},
+                           {"amount", 51672},
+                           {"signature", "valid"},
+                           {"tax_rate_bp", 1300},
+                           {"vat", 5945},
+                           {"discounts", json::parse(R"([{"promotion_id":"M300",
+                                                         "name":"每满300减50","amount":8228}])")}};
+  const json good = {
+      {"id", "s-promo"},
+      {"status", "completed"},
+      {"currency", "CNY"},
+      {"total", 51672},
+      {"vat", json::parse(R"([{"rate_bp":1300,"amount":51672,"vat":5945}])")},
+      {"lines", json::array({discounted})},
+      {"payments", json::array({{{"method", "card"}, {"amount", 51672}, {"ref", "c"}}})}};
+  std::vector<json> bad(5, good);
+  bad[0]["lines"][0]["discounts"][0]["amount"] = 0;          // a discount of nothing
+  bad[1]["lines"][0]["discounts"][0].erase("promotion_id");  // a discount of no promotion
+  bad[2]["lines"][0]["discounts"] = "8228";                  // not an array
+  bad[3]["lines"][0].erase("discounts");                     // the amount without its discounts
+  bad[4]["lines"][0]["discounts"][0]["amount"] = 8227;       // a fen short
+  json events = json::array();
+  std::int64_t seq = 0;
+  for (auto& b : bad) {
+    b["id"] = "s-promo-bad-" + std::to_string(seq);
+    events.push_back(d.Event(++seq, "sale.completed", b));
+  }
+  events.push_back(d.Event(++seq, "sale.completed", good));
+  const json r = d.Push(events).Json();
+  REQUIRE(r["results"].size() == 6);
+  for (std::size_t i = 0; i < 5; ++i) {
+    INFO("bad[" << i << "]: " << r["results"][i].dump());
+    CHECK(r["results"][i]["status"] == "rejected");
+    CHECK(r["results"][i]["error"]["code"] == "bad_payload");
+  }
+  CHECK(r["results"][5]["status"] == "accepted");
+}
