@@ -37,19 +37,36 @@ bool EqualNoCase(std::string_view a, std::string_view b) {
 // ---------------------------------------------------------- member codes
 
 constexpr std::string_view kMemberPrefix = "SAM1:";
+// A member code that also names the member's price group (a tier, or
+// "employee"): what prices the member's cart (docs/pricing.md).
+constexpr std::string_view kGroupMemberPrefix = "SAM2:";
 
 Expected<Code> ParseMemberCode(std::string_view s) {
   auto bad = [](std::string message) {
     return MakeError(ErrorKind::refused, "member_code_malformed", std::move(message));
   };
-  std::string_view rest = s.substr(kMemberPrefix.size());
+  const bool grouped = s.substr(0, kGroupMemberPrefix.size()) == kGroupMemberPrefix;
+  const std::string_view shape =
+      grouped ? "a member code is SAM2:{member_id}:{group}:{unix_seconds}:{signature}"
+              : "a member code is SAM1:{member_id}:{unix_seconds}:{signature}";
+  std::string_view rest = s.substr(kMemberPrefix.size());  // both prefixes are 5 bytes
   const std::size_t c1 = rest.find(':');
-  const std::size_t c2 = c1 == std::string_view::npos ? c1 : rest.find(':', c1 + 1);
-  if (c2 == std::string_view::npos) {
-    return bad("a member code is SAM1:{member_id}:{unix_seconds}:{signature}");
-  }
+  if (c1 == std::string_view::npos) return bad(std::string(shape));
   const std::string_view id = rest.substr(0, c1);
-  const std::string_view ts = rest.substr(c1 + 1, c2 - c1 - 1);
+  rest.remove_prefix(c1 + 1);
+  std::string_view group;
+  if (grouped) {
+    const std::size_t cg = rest.find(':');
+    if (cg == std::string_view::npos) return bad(std::string(shape));
+    group = rest.substr(0, cg);
+    rest.remove_prefix(cg + 1);
+    if (!IsPriceGroup(group)) {
+      return bad("the member code's group must be 1-32 of a-z, 0-9, '-' or '_'");
+    }
+  }
+  const std::size_t c2 = rest.find(':');
+  if (c2 == std::string_view::npos) return bad(std::string(shape));
+  const std::string_view ts = rest.substr(0, c2);
   const std::string_view sig = rest.substr(c2 + 1);
   if (id.empty() || id.size() > 64 ||
       !std::all_of(id.begin(), id.end(), [](char c) { return InCharset(c, Charset::cset64); })) {
@@ -61,7 +78,7 @@ Expected<Code> ParseMemberCode(std::string_view s) {
   }
   if (sig.find(':') != std::string_view::npos) {
     return MakeError(ErrorKind::refused, "trailing_garbage",
-                     "the member code has more than four ':'-separated parts");
+                     "the member code has more ':'-separated parts than it should");
   }
   auto raw = crypto::Base64UrlDecode(sig);
   if (!raw || raw->size() != crypto::kRawSignatureSize) {
@@ -70,6 +87,7 @@ Expected<Code> ParseMemberCode(std::string_view s) {
   Code code;
   code.kind = Kind::member_code;
   code.member_id = id;
+  code.member_group = group;
   code.issued_at = std::stoll(std::string(ts));
   code.signature = sig;
   return code;
@@ -175,6 +193,10 @@ std::string Date::Iso() const {
 
 std::string Code::SignedMessage() const {
   if (kind == Kind::member_code) {
+    if (!member_group.empty()) {
+      return std::string(kGroupMemberPrefix) + member_id + ":" + member_group + ":" +
+             std::to_string(issued_at);
+    }
     return std::string(kMemberPrefix) + member_id + ":" + std::to_string(issued_at);
   }
   return gtin + "|" + serial;
@@ -238,7 +260,8 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
     body.remove_prefix(3);
     if (body.empty()) return Refuse("empty_input", "the scanner sent a symbology prefix only");
   }
-  if (body.substr(0, kMemberPrefix.size()) == kMemberPrefix) {
+  if (body.substr(0, kMemberPrefix.size()) == kMemberPrefix ||
+      body.substr(0, kGroupMemberPrefix.size()) == kGroupMemberPrefix) {
     auto member = ParseMemberCode(body);
     if (member) member->symbology = symbology;
     return member;
@@ -330,10 +353,19 @@ std::string MakeDigitalLink(std::string_view host, std::string_view gtin14, std:
 }
 
 std::string MakeMemberCode(std::string_view member_id, std::int64_t unix_seconds,
-                           const crypto::SigningKey& key) {
+                           const crypto::SigningKey& key, std::string_view group) {
   const std::string message =
-      std::string(kMemberPrefix) + std::string(member_id) + ":" + std::to_string(unix_seconds);
+      group.empty()
+          ? std::string(kMemberPrefix) + std::string(member_id) + ":" + std::to_string(unix_seconds)
+          : std::string(kGroupMemberPrefix) + std::string(member_id) + ":" + std::string(group) +
+                ":" + std::to_string(unix_seconds);
   return message + ":" + crypto::Base64UrlEncode(key.Sign(message));
+}
+
+bool IsPriceGroup(std::string_view group) {
+  return !group.empty() && group.size() <= 32 &&
+         group.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") ==
+             std::string_view::npos;
 }
 
 }  // namespace sa::codes

@@ -6,7 +6,9 @@
 //     form, with or without an AIM symbology prefix (]Q3 ]d2 ]C1 ]e0)
 //   - plain EAN-8 / UPC-A / EAN-13 / GTIN-14
 //   - brand URL patterns from config
-//   - member codes "SAM1:{member_id}:{unix_seconds}:{sig}"
+//   - member codes "SAM1:{member_id}:{unix_seconds}:{sig}", and
+//     "SAM2:{member_id}:{group}:{unix_seconds}:{sig}" naming the member's
+//     price group (a tier, "employee")
 #pragma once
 
 #include <cstdint>
@@ -46,11 +48,12 @@ struct Code {
 
   // Member codes only.
   std::string member_id;
+  std::string member_group;    // SAM2's price group; "" for SAM1
   std::int64_t issued_at = 0;  // unix seconds
 
   bool serialised() const { return !serial.empty(); }
   // The bytes the signature covers: "{gtin14}|{serial}", or for a member code
-  // "SAM1:{member_id}:{unix_seconds}".
+  // "SAM1:{member_id}:{unix_seconds}" (SAM2: "SAM2:{member_id}:{group}:{unix_seconds}").
   std::string SignedMessage() const;
 };
 
@@ -113,6 +116,9 @@ std::string SignLabel(std::string_view gtin14, std::string_view serial,
 std::string MakeDigitalLink(std::string_view host, std::string_view gtin14, std::string_view serial,
                             std::string_view signature);
 std::string MakeMemberCode(std::string_view member_id, std::int64_t unix_seconds,
-                           const crypto::SigningKey& key);
+                           const crypto::SigningKey& key, std::string_view group = {});
+// A price group's name as member codes and price lists carry it: 1-32 of
+// a-z 0-9 - _.
+bool IsPriceGroup(std::string_view group);
 
 }  // namespace sa::codes

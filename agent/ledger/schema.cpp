@@ -445,8 +445,33 @@ ALTER TABLE refund_quantities ADD COLUMN amount_minor INTEGER
   CHECK (amount_minor IS NULL OR (typeof(amount_minor) = 'integer' AND amount_minor >= 0));
 )sql";
 
-constexpr std::array<std::string_view, 13> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6, kV7,
-                                                          kV8, kV9, kV10, kV11, kV12, kV13};
+// Version 14: price lists by customer group (pricing.hpp). The cloud's
+// lists and their prices; a sale's price group (the bound member's, from a
+// SAM2 member code); a line's catalog price when scanned and the list that
+// set its unit price, with its name as the receipt prints it, if one did (NULL before this version:
+// the unit price was the catalog's).
+constexpr std::string_view kV14 = R"sql(
+CREATE TABLE price_lists(
+  id TEXT PRIMARY KEY,
+  group_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  starts_at_ms INTEGER NOT NULL,
+  ends_at_ms INTEGER,
+  updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE price_list_prices(
+  list_id TEXT NOT NULL REFERENCES price_lists(id) ON DELETE CASCADE,
+  gtin TEXT NOT NULL,
+  price_minor INTEGER NOT NULL CHECK (typeof(price_minor) = 'integer' AND price_minor >= 0),
+  PRIMARY KEY (list_id, gtin)) WITHOUT ROWID;
+CREATE INDEX price_list_prices_by_gtin ON price_list_prices(gtin);
+ALTER TABLE sales ADD COLUMN price_group TEXT;
+ALTER TABLE sale_lines ADD COLUMN catalog_price_minor INTEGER;
+ALTER TABLE sale_lines ADD COLUMN price_list TEXT;
+ALTER TABLE sale_lines ADD COLUMN price_list_name TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 14> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6,  kV7,
+                                                          kV8, kV9, kV10, kV11, kV12, kV13, kV14};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

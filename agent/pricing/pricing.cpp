@@ -107,6 +107,37 @@ std::string Problem(const Promotion& p) {
   return "";
 }
 
+std::string Problem(const PriceList& list) {
+  if (!IsValidId(list.id)) return "id must be 1-64 of A-Z a-z 0-9 _ . -";
+  const bool group_ok =
+      list.group == "all" || list.group == "member" ||
+      (!list.group.empty() && list.group.size() <= 32 &&
+       list.group.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+  if (!group_ok) return "group must be all, member or 1-32 of a-z 0-9 - _";
+  if (list.name.empty() || list.name.size() > 100 || !ValidUtf8(list.name)) {
+    return "name must be 1-100 bytes of UTF-8";
+  }
+  if (list.starts_at_ms < 0) return "starts_at_ms cannot be negative";
+  if (list.ends_at_ms && *list.ends_at_ms <= list.starts_at_ms) {
+    return "ends_at_ms must be after starts_at_ms";
+  }
+  if (list.prices.size() > 1'000'000) return "a price list holds at most 1000000 prices";
+  std::vector<std::string_view> seen;
+  seen.reserve(list.prices.size());
+  for (const auto& p : list.prices) {
+    if (!Gtin14(p.gtin)) return "each price's gtin must be a GTIN of 14 digits";
+    if (p.price < 0 || p.price > kMaxPrice) {
+      return "price_minor must be 0..1000000000000 (GTIN " + p.gtin + ")";
+    }
+    seen.push_back(p.gtin);
+  }
+  std::sort(seen.begin(), seen.end());
+  if (auto twice = std::adjacent_find(seen.begin(), seen.end()); twice != seen.end()) {
+    return "GTIN " + std::string(*twice) + " is priced twice";
+  }
+  return "";
+}
+
 bool RunningAt(const Promotion& p, std::int64_t now_ms) {
   return p.starts_at_ms <= now_ms && (!p.ends_at_ms || now_ms < *p.ends_at_ms);
 }

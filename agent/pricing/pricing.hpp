@@ -91,6 +91,29 @@ struct Priced {
   MinorUnits net = 0;  // gross less the discounts
 };
 
+// ---- price lists -----------------------------------------------------------
+// Prices for a customer group, pulled from the cloud, in force from
+// starts_at_ms to ends_at_ms (exclusive). A line's unit price is the lowest
+// of its catalog price and the prices in force for the sale's groups: "all"
+// (every customer: a markdown), "member" (any member bound to the sale), and
+// the bound member's own group (a tier, "employee") that their member code
+// names. Promotions then apply on that price.
+struct PriceList {
+  std::string id;     // 1-64 of A-Z a-z 0-9 _ . -
+  std::string group;  // all | member | a group (1-32 of a-z 0-9 - _)
+  std::string name;   // 1-100 bytes of UTF-8
+  std::int64_t starts_at_ms = 0;
+  std::optional<std::int64_t> ends_at_ms;
+  struct Price {
+    std::string gtin;  // GTIN-14
+    MinorUnits price = 0;
+  };
+  std::vector<Price> prices;  // each GTIN once, at most 1000000
+};
+
+// What is wrong with a price list as the cloud sent it, or "" when nothing.
+std::string Problem(const PriceList& list);
+
 // The cart's lines, in `items` order, priced with the promotions running at
 // `now_ms`. Bounded inputs (prices to 10^12, quantities to 9999, 500 lines)
 // never overflow.

@@ -316,6 +316,12 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(before));
     for (const auto& d : line.discounts) out.LeftRight("  " + d.name, FormatMoney(-d.amount));
+    if (!line.price_list.empty()) {  // a customer group's price
+      out.Plain(i18n::Format(
+                    l, "receipt.group_price",
+                    {{"price", FormatMoney(line.catalog_price)}, {"list", line.price_list_name}}),
+                false);
+    }
     if (line.price_change) {  // sold below the catalog's price, a manager approving it
       out.Plain(i18n::Format(l, "receipt.list_price",
                              {{"price", FormatMoney(line.price_change->list_price)}}),

@@ -27,6 +27,7 @@ Reply AdminApi::Store(const Request& r, const std::vector<std::string_view>& seg
       {"revocations", "POST", &AdminApi::Revocation},
       {"catalog", "PUT", &AdminApi::PutCatalog},
       {"promotions", "POST", &AdminApi::Promotion},
+      {"price-lists", "POST", &AdminApi::PriceList},
       {"allocations", "POST", &AdminApi::Allocation},
       {"keys", "POST", &AdminApi::Key},
       {"stock", "POST", &AdminApi::Stock},
@@ -136,6 +137,13 @@ Reply AdminApi::Promotion(const std::string& store, const Request& r) {
   const json doc = ParseObject(r.body);
   StringField(doc, "id", true);
   return feed_.Offer(store, "promotion", Dump(doc));
+}
+
+Reply AdminApi::PriceList(const std::string& store, const Request& r) {
+  // As for promotions: offered as sent, the device checks it.
+  const json doc = ParseObject(r.body);
+  StringField(doc, "id", true);
+  return feed_.Offer(store, "price_list", Dump(doc));
 }
 
 Reply AdminApi::Allocation(const std::string& store, const Request& r) {

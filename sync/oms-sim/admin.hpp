@@ -32,6 +32,7 @@ class AdminApi {
   Reply Changes(const std::string& store, const Request& r);
   Reply Revocation(const std::string& store, const Request& r);
   Reply Promotion(const std::string& store, const Request& r);
+  Reply PriceList(const std::string& store, const Request& r);
   Reply Allocation(const std::string& store, const Request& r);
   Reply Key(const std::string& store, const Request& r);
   Reply Stock(const std::string& store, const Request& r);

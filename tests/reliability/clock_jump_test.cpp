@@ -202,3 +202,69 @@ TEST_CASE("clock jumps: order receipts member codes and TTLs stay right and noth
       "exactly once, 1 expiry, 1 replay refused\n",
       sold, events.size());
 }
+
+// Issue 17: prices by customer group from the cloud (price_list changes),
+// through the real daemon and oms-sim. The same scarf sells at list price
+// to a walk-in, at the tier's price once a gold member binds, at the
+// employee price to an employee; a markdown the cloud scheduled for two
+// hours from now applies when the device's clock gets there, with the cloud
+// stopped (unreachable).
+TEST_CASE("price lists: a tier, an employee, a walk-in, and a markdown at its hour offline",
+          "[reliability][clock][pricing]") {
+  TempDir temp("sa-prices");
+  Cloud cloud;
+  const auto member_key = sa::crypto::SigningKey::Generate();
+  std::ofstream(temp.path() / "member.pub.pem") << member_key.PublicPem();
+  DeviceClock clock(temp.path() / "device-clock");
+  Agent agent({.cloud_url = cloud.url(),
+               .extra_toml = "[members]\nservice_keys = [\"" +
+                             (temp.path() / "member.pub.pem").string() + "\"]\n"});
+  const std::int64_t in_two_hours_ms = (clock.NowS() + 2 * 3600) * 1000;
+  auto list = [](const std::string& id, const std::string& group, std::int64_t price) {
+    return json{{"id", id},
+                {"group", group},
+                {"name", id},
+                {"prices", {{{"gtin", kScarf}, {"price_minor", price}}}}};
+  };
+  json markdown = list("MARKDOWN", "all", 99900);
+  markdown["starts_at_ms"] = in_two_hours_ms;
+  for (const json& l : {list("GOLD", "gold", 109900), list("STAFF", "employee", 79900), markdown}) {
+    auto r = cloud.Admin("POST", "/admin/v1/stores/s1/price-lists", l.dump());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+  REQUIRE(agent.Drain());
+  cloud.Stop();  // from here on the cloud is unreachable
+
+  auto scarf_in = [&](const std::string& serial, const std::string& member_group) {
+    const std::string sale = OpenSale(agent);
+    auto scanned = agent.api().Post("/v1/sales/" + sale + "/scans",
+                                    json{{"payload", UnitCode(kScarf, serial)}}.dump());
+    INFO(scanned.body);
+    REQUIRE(scanned.status == 200);
+    if (!member_group.empty()) {
+      auto bound = BindMember(
+          agent, sale,
+          sa::codes::MakeMemberCode("M-" + serial, clock.NowS(), member_key, member_group));
+      INFO(bound.body);
+      REQUIRE(bound.status == 200);
+    }
+    auto r = agent.api().Get("/v1/sales/" + sale);
+    REQUIRE(r.status == 200);
+    return r.json();
+  };
+  CHECK(scarf_in("P1", "").at("total") == 129900);
+  const json gold = scarf_in("P2", "gold");
+  CHECK(gold.at("total") == 109900);
+  CHECK(gold.at("lines").at(0).at("price_list") == "GOLD");
+  CHECK(gold.at("lines").at(0).at("catalog_price") == 129900);
+  CHECK(scarf_in("P3", "employee").at("total") == 79900);
+
+  clock.Set(2);  // the device's clock reaches the markdown's hour; no cloud to ask
+  const json marked = scarf_in("P4", "");
+  CHECK(marked.at("total") == 99900);
+  CHECK(marked.at("lines").at(0).at("price_list") == "MARKDOWN");
+  // The gold member still pays the lowest of their prices.
+  CHECK(scarf_in("P5", "gold").at("total") == 99900);
+  CHECK(scarf_in("P6", "employee").at("total") == 79900);
+}

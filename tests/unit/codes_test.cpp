@@ -219,6 +219,33 @@ TEST_CASE("member codes", "[codes][member]") {
   CHECK(ErrorOf(code + ":more") == "trailing_garbage");
 }
 
+TEST_CASE("member codes that name a price group (SAM2): the group is signed", "[codes][member]") {
+  const auto key = sa::crypto::SigningKey::Generate();
+  sa::crypto::KeyRing ring({key.Public()});
+  const std::string code = sa::codes::MakeMemberCode("M-42", 1795000000, key, "gold");
+  CHECK(code.rfind("SAM2:M-42:gold:1795000000:", 0) == 0);
+  auto c = Parse(code, Opts());
+  REQUIRE(c);
+  CHECK(c->member_id == "M-42");
+  CHECK(c->member_group == "gold");
+  CHECK(c->issued_at == 1795000000);
+  CHECK(sa::codes::VerifySignature(*c, ring) == sa::codes::SignatureState::valid);
+  // A member who edits their tier to "employee" forges the code.
+  std::string promoted = code;
+  promoted.replace(promoted.find(":gold:"), 6, ":employee:");
+  auto forged = Parse(promoted, Opts());
+  REQUIRE(forged);
+  CHECK(sa::codes::VerifySignature(*forged, ring) == sa::codes::SignatureState::invalid);
+  // A SAM1 code carries no group.
+  CHECK(Parse(sa::codes::MakeMemberCode("M-42", 1795000000, key), Opts())->member_group.empty());
+  const std::string sig(86, 'A');
+  CHECK(ErrorOf("SAM2:M:Gold:12:" + sig) == "member_code_malformed");  // capitals
+  CHECK(ErrorOf("SAM2:M::12:" + sig) == "member_code_malformed");      // empty group
+  CHECK(ErrorOf("SAM2:M:12:" + sig) == "member_code_malformed");       // no group
+  CHECK(ErrorOf("SAM2:M:" + std::string(33, 'g') + ":12:" + sig) == "member_code_malformed");
+  CHECK(ErrorOf(code + ":more") == "trailing_garbage");
+}
+
 TEST_CASE("label signatures: valid, invalid, absent", "[codes][signature]") {
   const auto brand = sa::crypto::SigningKey::Generate();
   const auto other = sa::crypto::SigningKey::Generate();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Promotions in the store (pricing.hpp, docs/pricing.md): pulled from the
+// Promotions and price lists in the store (pricing.hpp, docs/pricing.md): pulled from the
 // cloud as promotion changes, applied to the cart offline at every change
 // and at completion, recorded per line with the promotion's id and name, in
 // sale.completed, the refunds (a line's share of its net), the VAT and the
@@ -287,4 +287,134 @@ TEST_CASE("a line priced by a manager takes no promotion, and the Z report's VAT
   // 500.00 + 129.00 + 549.00 = 1178.00; VAT 57.52 + 14.84 + 63.16 = 135.52.
   CHECK(report.by_rate[0].sales.amount == 117800);
   CHECK(report.by_rate[0].sales.vat == 5752 + 1484 + 6316);
+}
+
+namespace {
+
+json PriceList(const std::string& id, const std::string& group, MinorUnits scarf_price) {
+  return json{{"id", id},
+              {"group", group},
+              {"name", id + " price"},
+              {"prices", {{{"gtin", kScarf}, {"price_minor", scarf_price}}}}};
+}
+
+std::string MemberCode(const std::string& id, const std::string& group = "") {
+  return codes::MakeMemberCode(id, kNow / 1000, store::DemoMemberKey(), group);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a unit sells at the tier's price for a tier member, the employee price for an "
+    "employee, the member price for a member, the list price otherwise",
+    "[store][pricing][price_list]") {
+  Shop s;
+  s.Pull("price_list", PriceList("MEMBER", "member", 55900));
+  s.Pull("price_list", PriceList("GOLD", "gold", 49900));
+  s.Pull("price_list", PriceList("STAFF", "employee", 29900));
+
+  const std::string walk_in = s.Open();
+  CHECK(s.shop->sales.Scan(walk_in, s.Label(kScarf, "G1"))->total == 59900);
+
+  // Scanned first, the member bound after: the cart is priced again.
+  const std::string gold = s.Open();
+  REQUIRE(s.shop->sales.Scan(gold, s.Label(kScarf, "G2")));
+  auto bound = s.shop->sales.Scan(gold, MemberCode("M-GOLD", "gold"));
+  REQUIRE(bound);
+  CHECK(bound->price_group == "gold");
+  CHECK(bound->total == 49900);
+  CHECK(bound->lines[0].price_list == "GOLD");
+  CHECK(bound->lines[0].catalog_price == 59900);
+  // The lowest of the lists the member is in: gold (499) below member (559).
+  CHECK(bound->lines[0].unit_price == 49900);
+
+  const std::string member = s.Open();
+  REQUIRE(s.shop->sales.Scan(member, MemberCode("M-PLAIN")));
+  CHECK(s.shop->sales.Scan(member, s.Label(kScarf, "G3"))->total == 55900);
+
+  const std::string staff = s.Open();
+  REQUIRE(s.shop->sales.Scan(staff, MemberCode("E-7", "employee")));
+  auto at_staff = s.shop->sales.Scan(staff, s.Label(kScarf, "G4"));
+  REQUIRE(at_staff);
+  CHECK(at_staff->total == 29900);
+  REQUIRE(s.shop->sales.Complete(staff, {{"wechat", 29900, "w"}}));
+  const json ev = json::parse(s.EventsOf("sale.completed").at(0).payload);
+  CHECK(ev["price_group"] == "employee");
+  CHECK(ev["lines"][0]["unit_price"] == 29900);
+  CHECK(ev["lines"][0]["price_list"] == "STAFF");
+  CHECK(ev["lines"][0]["catalog_price"] == 59900);
+
+  // The receipt names the list and the catalog's price.
+  const auto sold = s.shop->sales.GetSale(staff).value();
+  const std::string text =
+      receipt::Text(sold, receipt::Shop{}, receipt::Width::mm80, "", receipt::Options{});
+  INFO(text);
+  CHECK(text.find("list price 599.00, STAFF price") != std::string::npos);
+
+  // Promotions apply on the group's price: gold 499 reaches 300 once.
+  s.Pull("promotion", EveryThreeHundred());
+  CHECK(s.shop->sales.Scan(gold, s.Label(kTote, "G5"))->total == 49900 + 12900 - 10000);
+}
+
+TEST_CASE("an all-customers markdown scheduled for 10:00 applies at 10:00 offline, and ends",
+          "[store][pricing][price_list]") {
+  Shop s;
+  const std::int64_t ten = kNow + 3'600'000;
+  json list = PriceList("MARKDOWN", "all", 39900);
+  list["starts_at_ms"] = ten;
+  list["ends_at_ms"] = ten + 86'400'000;
+  s.Pull("price_list", list);
+  const std::string id = s.Open();
+  CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "K1"))->total == 59900);
+  s.clock.set_ms(ten);
+  auto paid = s.shop->sales.Complete(id, {{"card", 39900, ""}});
+  REQUIRE(paid);
+  CHECK(paid->lines[0].price_list == "MARKDOWN");
+  s.clock.set_ms(ten + 86'400'000);
+  const std::string after = s.Open();
+  CHECK(s.shop->sales.Scan(after, s.Label(kScarf, "K2"))->total == 59900);
+}
+
+TEST_CASE("a bad price list is refused whole with an alert, and the list in force stays",
+          "[store][pricing][price_list][sync]") {
+  Shop s;
+  s.Pull("price_list", PriceList("GOLD", "gold", 49900));
+  const json good = PriceList("GOLD", "gold", 45900);
+  auto with = [&](const char* key, json value) {
+    json c = good;
+    c[key] = std::move(value);
+    return c;
+  };
+  const std::vector<std::pair<const char*, json>> bad = {
+      {"a price as a string",
+       with("prices", json::parse(R"([{"gtin":"06950123450005","price_minor":"45900"}])"))},
+      {"a GTIN twice", with("prices", json::parse(R"([{"gtin":"06950123450005","price_minor":1},
+                                                     {"gtin":"6950123450005","price_minor":2}])"))},
+      {"a negative price",
+       with("prices", json::parse(R"([{"gtin":"06950123450005","price_minor":-1}])"))},
+      {"a group in capitals", with("group", "Gold")},
+      {"no prices",
+       [&] {
+         json c = good;
+         c.erase("prices");
+         return c;
+       }()},
+      {"an end before its start", with("ends_at_ms", -1)},
+  };
+  for (const auto& [what, change] : bad) {
+    INFO(what);
+    const std::size_t before = s.Rejected().size();
+    s.Pull("price_list", change);
+    const auto rejected = s.Rejected();
+    REQUIRE(rejected.size() == before + 1);
+    CHECK(json::parse(rejected.front().detail)["reason"] == "bad_price_list");
+  }
+  const std::string id = s.Open();
+  REQUIRE(s.shop->sales.Scan(id, MemberCode("M-G", "gold")));
+  CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "R1"))->total == 49900);
+  // Replaced whole by a good one; deleted, the list price again.
+  s.Pull("price_list", good);
+  CHECK(s.shop->sales.Scan(id, s.Label(kTote, "R2"))->total == 45900 + 12900);
+  s.Pull("price_list", {{"id", "GOLD"}, {"deleted", true}});
+  CHECK(s.shop->sales.Scan(id, s.Label(kTote, "R3"))->total == 59900 + 2 * 12900);
 }

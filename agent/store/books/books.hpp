@@ -168,6 +168,17 @@ class Books {
   // cart is priced with them. Inside the caller's transaction (throws
   // ledger::Failure).
   std::vector<pricing::Promotion> PromotionsAt(std::int64_t now_ms);
+  // The lowest price in force at `now_ms` for `gtin14` among the price lists
+  // of the sale's groups (pricing.hpp: "all", "member" when a member is
+  // bound, and the member's `group`), with its list's id; nothing when no
+  // list prices it. In the caller's transaction.
+  struct GroupPrice {
+    MinorUnits price = 0;
+    std::string list_id;
+    std::string list_name;
+  };
+  std::optional<GroupPrice> GroupPriceOf(std::string_view gtin14, std::int64_t now_ms, bool member,
+                                         std::string_view group);
 
   // Events after `seq`, oldest first; how many the cloud has not acknowledged.
   Expected<std::vector<Event>> OutboxAfter(std::int64_t seq, std::size_t limit);

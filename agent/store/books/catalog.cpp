@@ -163,6 +163,19 @@ std::vector<pricing::Promotion> Books::PromotionsAt(std::int64_t now_ms) {
   return out;
 }
 
+std::optional<Books::GroupPrice> Books::GroupPriceOf(std::string_view gtin14, std::int64_t now_ms,
+                                                     bool member, std::string_view group) {
+  auto st = db_.Cached(
+      "SELECT p.price_minor, l.id, l.name FROM price_list_prices p JOIN price_lists l ON l.id = "
+      "p.list_id "
+      "WHERE p.gtin = ?1 AND l.starts_at_ms <= ?2 AND (l.ends_at_ms IS NULL OR l.ends_at_ms > ?2) "
+      "AND (l.group_name = 'all' OR (?3 AND l.group_name = 'member') OR l.group_name = ?4) "
+      "ORDER BY p.price_minor, l.id LIMIT 1");
+  st.Bind(1, gtin14).Bind(2, now_ms).Bind(3, std::int64_t{member ? 1 : 0}).Bind(4, group);
+  if (!st.Step()) return std::nullopt;
+  return GroupPrice{st.Int(0), st.Text(1), st.Text(2)};
+}
+
 Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   auto invalid = [](std::string message) {
     return MakeError(ErrorKind::refused, "catalog_invalid", std::move(message));

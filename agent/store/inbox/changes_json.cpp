@@ -104,6 +104,55 @@ Expected<std::pair<pricing::Promotion, bool>> PromotionFrom(const json& d) {
   return std::pair{p, false};
 }
 
+Error BadPriceList(const std::string& why) {
+  return MakeError(ErrorKind::invalid_request, "bad_price_list", why);
+}
+
+// A price_list change's data (PROTOCOL.md §5), and whether it deletes the
+// list. A field of the wrong type refuses the whole list.
+Expected<std::pair<pricing::PriceList, bool>> PriceListFrom(const json& d) {
+  pricing::PriceList list;
+  auto id = d.find("id");
+  if (id == d.end() || !id->is_string()) return BadPriceList("a price list needs its \"id\"");
+  list.id = id->get<std::string>();
+  if (auto del = d.find("deleted"); del != d.end()) {
+    if (!del->is_boolean()) return BadPriceList("deleted must be true or false");
+    if (del->get<bool>()) return std::pair{list, true};
+  }
+  for (auto [key, to] : {std::pair{"group", &list.group}, std::pair{"name", &list.name}}) {
+    auto f = d.find(key);
+    if (f == d.end() || !f->is_string()) {
+      return BadPriceList(std::string("a price list needs its \"") + key + "\" (a string)");
+    }
+    *to = f->get<std::string>();
+  }
+  if (auto f = d.find("starts_at_ms"); f != d.end() && !f->is_null()) {
+    if (!f->is_number_integer()) return BadPriceList("starts_at_ms must be an integer");
+    list.starts_at_ms = f->get<std::int64_t>();
+  }
+  if (auto f = d.find("ends_at_ms"); f != d.end() && !f->is_null()) {
+    if (!f->is_number_integer()) return BadPriceList("ends_at_ms must be an integer");
+    list.ends_at_ms = f->get<std::int64_t>();
+  }
+  auto prices = d.find("prices");
+  if (prices == d.end() || !prices->is_array()) {
+    return BadPriceList("a price list needs its \"prices\" (an array)");
+  }
+  list.prices.reserve(prices->size());
+  for (const auto& p : *prices) {
+    auto gtin = p.is_object() ? p.find("gtin") : p.end();
+    auto price = p.is_object() ? p.find("price_minor") : p.end();
+    if (gtin == p.end() || !gtin->is_string() || price == p.end() || !price->is_number_integer()) {
+      return BadPriceList("each price is {\"gtin\": a string, \"price_minor\": an integer}");
+    }
+    auto g = codes::NormaliseGtin(gtin->get<std::string>());
+    if (!g) return BadPriceList("prices: " + g.error().message);
+    list.prices.push_back(pricing::PriceList::Price{*g, price->get<std::int64_t>()});
+  }
+  if (auto problem = pricing::Problem(list); !problem.empty()) return BadPriceList(problem);
+  return std::pair{list, false};
+}
+
 // One change. An error means the change is malformed (the caller raises an
 // alert and moves on); a ledger failure is thrown and fails the page.
 Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const json& d) {
@@ -148,6 +197,12 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
     if (!parsed) return parsed.error();
     if (parsed->second) return must(inbox.DeletePromotion(parsed->first.id));
     return must(inbox.UpsertPromotion(parsed->first));
+  }
+  if (t == "price_list") {
+    auto parsed = PriceListFrom(d);
+    if (!parsed) return parsed.error();
+    if (parsed->second) return must(inbox.DeletePriceList(parsed->first.id));
+    return must(inbox.UpsertPriceList(parsed->first));
   }
   if (t == "revocation") {
     const std::string gtin = Str(d, "gtin");
@@ -195,7 +250,7 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
 Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
   static const std::set<std::string> kKnown = {
       "catalog.upsert",  "revocation",     "allocation", "key.brand", "key.member", "order.offered",
-      "order.cancelled", "stock.snapshot", "alert",      "shipment",  "promotion"};
+      "order.cancelled", "stock.snapshot", "alert",      "shipment",  "promotion",  "price_list"};
   for (const auto& change : changes) {
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);

@@ -169,6 +169,46 @@ Expected<void> Inbox::DeletePromotion(std::string_view id) {
   });
 }
 
+Expected<void> Inbox::UpsertPriceList(const pricing::PriceList& list) {
+  if (auto problem = pricing::Problem(list); !problem.empty()) {
+    return BadRequest("bad_price_list", "price list " + list.id.substr(0, 64) + ": " + problem);
+  }
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    // Replaced whole: a price the new list drops is gone.
+    db_.Cached("DELETE FROM price_list_prices WHERE list_id = ?").Bind(1, list.id).Run();
+    auto head = db_.Cached(
+        "INSERT INTO price_lists(id, group_name, name, starts_at_ms, ends_at_ms, updated_at_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET group_name = ?2, "
+        "name = ?3, starts_at_ms = ?4, ends_at_ms = ?5, updated_at_ms = ?6");
+    head.Bind(1, list.id).Bind(2, list.group).Bind(3, list.name).Bind(4, list.starts_at_ms);
+    if (list.ends_at_ms) {
+      head.Bind(5, *list.ends_at_ms);
+    } else {
+      head.BindNull(5);
+    }
+    head.Bind(6, books_.now_ms()).Run();
+    for (const auto& p : list.prices) {
+      db_.Cached("INSERT INTO price_list_prices(list_id, gtin, price_minor) VALUES(?, ?, ?)")
+          .Bind(1, list.id)
+          .Bind(2, p.gtin)
+          .Bind(3, p.price)
+          .Run();
+    }
+    tx.Commit();
+    return {};
+  });
+}
+
+Expected<void> Inbox::DeletePriceList(std::string_view id) {
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached("DELETE FROM price_lists WHERE id = ?").Bind(1, id).Run();
+    tx.Commit();
+    return {};
+  });
+}
+
 Expected<void> Inbox::AddAllocation(const Allocation& a) {
   auto gtin = codes::NormaliseGtin(a.gtin);
   if (!gtin) return BadRequest("bad_allocation", gtin.error().message);

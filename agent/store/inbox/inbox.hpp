@@ -5,10 +5,9 @@
 // key rotations, orders, stock snapshots, alerts), applied through the
 // store's parts; and the alerts a manager reads and acknowledges.
 //
-// Errors (Error::code): bad_ack, bad_product, bad_promotion, currency_mismatch (a product
-// priced in another currency than the store's), bad_allocation, bad_key,
-// bad_alert, alert_not_found; a page's malformed change is not an error but
-// an alert (change_rejected).
+// Errors (Error::code): bad_ack, bad_product, bad_promotion, bad_price_list, currency_mismatch (a
+// product priced in another currency than the store's), bad_allocation, bad_key, bad_alert,
+// alert_not_found; a page's malformed change is not an error but an alert (change_rejected).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +67,11 @@ class Inbox {
   // store had stays. Deleting one the store never had is no error.
   Expected<void> UpsertPromotion(const pricing::Promotion& promotion);
   Expected<void> DeletePromotion(std::string_view id);
+  // A price list the cloud sent (pricing.hpp), replacing the one of the
+  // same id whole: bad_price_list (pricing::Problem) when a field is wrong,
+  // and the one the store had stays.
+  Expected<void> UpsertPriceList(const pricing::PriceList& list);
+  Expected<void> DeletePriceList(std::string_view id);
   Expected<void> AddAllocation(const Allocation& allocation);
   // A code the brand has revoked.
   Expected<void> Revoke(std::string_view gtin14, std::string_view serial, std::string_view reason);

@@ -57,11 +57,14 @@ Expected<Sale> Sales::BindMember(std::string_view sale_id, const codes::Code& co
         .Bind(2, books_.now_ms())
         .Run();
     db_.Cached(
-           "UPDATE sales SET member = (SELECT id FROM members WHERE member_id = ?) "
-           "WHERE id = ?")
+           "UPDATE sales SET member = (SELECT id FROM members WHERE member_id = ?), "
+           "price_group = ? WHERE id = ?")
         .Bind(1, code.member_id)
-        .Bind(2, sale_id)
+        .BindTextOrNull(2, code.member_group)
+        .Bind(3, sale_id)
         .Run();
+    // The member's prices for what is already in the cart.
+    Reprice(sale_id, books_.now_ms());
     books_.Append("member.bound", events::MemberBoundByCode(sale_id, code.member_id));
     tx.Commit();
     return LoadSale(sale_id);
@@ -119,6 +122,7 @@ Expected<Sale> Sales::BindPhone(std::string_view sale_id, std::string_view phone
         .Bind(1, hash)
         .Bind(2, sale_id)
         .Run();
+    Reprice(sale_id, books_.now_ms());  // a member's prices for the cart
     books_.Append("member.bound", events::MemberBoundByPhone(sale_id, hash, masked));
     tx.Commit();
     return LoadSale(sale_id);

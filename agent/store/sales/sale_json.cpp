@@ -23,6 +23,12 @@ json LineJson(const Line& line) {
             {"vat", line.vat}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
+  if (!line.price_list.empty()) {
+    // Sold at a customer group's price: the list and the catalog's price.
+    j["price_list"] = line.price_list;
+    j["price_list_name"] = line.price_list_name;
+    j["catalog_price"] = line.catalog_price;
+  }
   if (!line.discounts.empty()) {
     // Only where a promotion took something off: amount is unit_price x qty
     // less these (the cloud recomputes it so).
@@ -71,6 +77,7 @@ json ToJson(const Sale& sale, bool refunded = true) {
             {"vat", VatJson(TaxBands(sale.lines))},
             {"lines", std::move(lines)},
             {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
+  j["price_group"] = sale.price_group.empty() ? json(nullptr) : json(sale.price_group);
   j["member"] = nullptr;
   if (sale.member) {
     j["member"] = sale.member->member_id.empty() ? json{{"phone_masked", sale.member->phone_masked}}

@@ -58,8 +58,9 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     auto st = db_.Cached(
         "SELECT s.id, s.status, s.terminal, s.currency, s.total_minor, s.tendered_minor, "
         "s.change_minor, s.receipt_no, s.opened_at_ms, s.closed_at_ms, m.member_id, "
-        "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, '') "
-        "FROM sales s LEFT JOIN members m ON m.id = s.member WHERE s.id = ?");
+        "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, ''), "
+        "coalesce(s.price_group, '') FROM sales s LEFT JOIN members m ON m.id = s.member WHERE "
+        "s.id = ?");
     st.Bind(1, sale_id);
     if (!st.Step()) throw ledger::Failure(NotFound("sale_not_found", "no such sale"));
     sale.id = st.Text(0);
@@ -75,13 +76,16 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     if (st.Int(12) != 0) sale.member = Member{st.Text(10), st.Text(11)};
     sale.cashier = st.Text(13);
     sale.shift_id = st.Text(14);
+    sale.price_group = st.Text(15);
   }
   {
     auto st = db_.Cached(
         "SELECT id, gtin, serial, name, unit_price_minor, qty, signature, "
         "coalesce(name_zh, ''), list_price_minor, coalesce(price_reason, ''), "
         "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp, "
-        "discount_minor FROM sale_lines WHERE sale_id = ? ORDER BY id");
+        "discount_minor, coalesce(catalog_price_minor, unit_price_minor), coalesce(price_list, "
+        "''), "
+        "coalesce(price_list_name, '') FROM sale_lines WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       Line line;
@@ -100,6 +104,9 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       line.amount = line.gross - st.Int(13);            // pricing: at most the gross
       line.tax_rate_bp = static_cast<int>(st.Int(12));  // 0..10000 (the schema's check)
       line.vat = IncludedVat(line.amount, line.tax_rate_bp);
+      line.catalog_price = st.Int(14);
+      line.price_list = st.Text(15);
+      line.price_list_name = st.Text(16);
       sale.lines.push_back(std::move(line));
     }
   }
@@ -302,8 +309,8 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   }
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
-      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category) "
-      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)");
+      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category, catalog_price_minor) "
+      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
@@ -318,10 +325,12 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
       .BindTextOrNull(9, product.name_zh)
       .Bind(10, static_cast<std::int64_t>(product.tax_rate_bp))
       .BindTextOrNull(11, product.category)
+      .Bind(12, product.price_minor)
       .Run();
 }
 
 std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
+  GroupPrices(sale_id, now);
   std::vector<pricing::Item> items;
   bool discounted = false;  // some line has discounts now
   {
@@ -372,6 +381,53 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   }
   db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
   return static_cast<std::int64_t>(items.size());
+}
+
+void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {
+  // No price lists, and no line at a list's price: every line at its catalog price.
+  auto any = db_.Cached(
+      "SELECT EXISTS (SELECT 1 FROM price_lists) OR EXISTS (SELECT 1 FROM sale_lines WHERE "
+      "sale_id = ? AND price_list IS NOT NULL)");
+  any.Bind(1, sale_id);
+  any.Step();
+  if (any.Int(0) == 0) return;
+  auto who =
+      db_.Cached("SELECT member IS NOT NULL, coalesce(price_group, '') FROM sales WHERE id = ?");
+  who.Bind(1, sale_id);
+  if (!who.Step()) return;
+  const bool member = who.Int(0) != 0;
+  const std::string group = who.Text(1);
+  struct Row {
+    std::int64_t id;
+    std::string gtin;
+    MinorUnits catalog, unit;
+    std::string list;
+  };
+  std::vector<Row> rows;
+  auto st = db_.Cached(
+      "SELECT id, gtin, coalesce(catalog_price_minor, unit_price_minor), unit_price_minor, "
+      "coalesce(price_list, '') FROM sale_lines WHERE sale_id = ? AND list_price_minor IS NULL");
+  st.Bind(1, sale_id);
+  while (st.Step()) rows.push_back(Row{st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Text(4)});
+  for (const auto& row : rows) {
+    // The lowest of the catalog's price and the lists' (a list never raises one).
+    MinorUnits price = row.catalog;
+    Books::GroupPrice list;
+    if (auto found = books_.GroupPriceOf(row.gtin, now, member, group);
+        found && found->price < row.catalog) {
+      price = found->price;
+      list = *found;
+    }
+    if (price == row.unit && list.list_id == row.list) continue;
+    db_.Cached(
+           "UPDATE sale_lines SET unit_price_minor = ?, price_list = ?, price_list_name = ? "
+           "WHERE id = ?")
+        .Bind(1, price)
+        .BindTextOrNull(2, list.list_id)
+        .BindTextOrNull(3, list.list_name)
+        .Bind(4, row.id)
+        .Run();
+  }
 }
 
 Error Sales::NoLine(std::string_view sale_id, std::int64_t line_id) {

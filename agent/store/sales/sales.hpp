@@ -41,6 +41,11 @@ struct Line {
   std::string serial;  // empty for a product sold by its plain GTIN
   std::string name;
   MinorUnits unit_price = 0;
+  // The catalog's price when it was scanned, and the price list that sells
+  // it for less to this customer (unit_price is that list's price), if any.
+  MinorUnits catalog_price = 0;
+  std::string price_list;       // its id
+  std::string price_list_name;  // as the receipt prints it
   std::int64_t qty = 0;
   MinorUnits gross = 0;  // unit_price x qty
   // What the cart's promotions took off it (pricing.hpp), in their order:
@@ -100,6 +105,9 @@ struct Sale {
   std::vector<Line> lines;
   MinorUnits total = 0;
   std::optional<Member> member;
+  // The bound member's price group (a tier, "employee": a SAM2 member
+  // code's); "" for none.
+  std::string price_group;
   std::vector<Payment> payments;
   std::optional<MinorUnits> tendered;
   std::optional<MinorUnits> change;
@@ -315,6 +323,9 @@ class Sales {
   // sale completed): each line's discounts from the promotions running then
   // (pricing.hpp), and the sale's total. How many lines it has.
   std::int64_t Reprice(std::string_view sale_id, std::int64_t now);
+  // Each line not priced by hand at the lowest of its catalog price and the
+  // price lists in force at `now` for the sale's groups (pricing.hpp).
+  void GroupPrices(std::string_view sale_id, std::int64_t now);
   static Error NoLine(std::string_view sale_id, std::int64_t line_id);
   // Why `refund` is more than `limit` lets its approver pay back.
   static Error OverLimit(const Refund& refund, MinorUnits limit);
