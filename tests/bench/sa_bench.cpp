@@ -12,7 +12,10 @@
 // Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
 // complete with cash), on a fresh ledger with the demo store's config.
 // Scenario "ledger_unsigned": the same on unsigned labels, signatures
-// optional: the ledger's own cost without the ECDSA check. The baseline
+// optional: the ledger's own cost without the ECDSA check.
+// Scenarios "ledger_priced", "ledger_unsigned_priced": the same two with
+// promotions and a price list in force (docs/pricing.md), and the share of
+// a sale's time pricing costs against the run without them. The baseline
 // (shared/baselines/sqlite_commit.cpp, or the same loop in-process when that
 // file was not there at configure time) runs before and after, in the same
 // directory. Prints one JSON line per baseline run and per scenario; the
@@ -303,17 +306,62 @@ std::uintmax_t LedgerBytes(sa::ledger::Database& db) {
   return bytes;
 }
 
+// What a busy brand has in force at once (docs/pricing.md): 每满300减50 on
+// everything, 40 promotions on other products, and an all-customers price
+// list of 2,000 GTINs that sells the bench's scarf for less. Applied as sync
+// applies a pulled page.
+void PutPricesInForce(sa::store::Store& store) {
+  using nlohmann::json;
+  std::vector<sa::store::Change> page;
+  std::int64_t cursor = 0;
+  page.push_back({++cursor, "promotion",
+                  json{{"id", "M300"},
+                       {"name", "每满300减50"},
+                       {"kind", "spend_threshold"},
+                       {"threshold_minor", 30000},
+                       {"amount_minor", 5000},
+                       {"repeat", true}}
+                      .dump()});
+  for (int i = 0; i < 40; ++i) {
+    page.push_back({++cursor, "promotion",
+                    json{{"id", "P" + std::to_string(i)},
+                         {"name", "10% off"},
+                         {"kind", "percent_off"},
+                         {"percent_bp", 1000},
+                         {"priority", i},
+                         {"category", "category-" + std::to_string(i)}}
+                        .dump()});
+  }
+  json prices = json::array({{{"gtin", std::string(kGtin)}, {"price_minor", kPriceMinor - 10000}}});
+  for (int i = 1; i < 2000; ++i) {
+    std::string n = std::to_string(i);
+    const std::string body = "0695040" + std::string(6 - n.size(), '0') + n;  // 13 digits
+    prices.push_back({{"gtin", body + sa::codes::Gs1CheckDigit(body)}, {"price_minor", 1000 + i}});
+  }
+  page.push_back(
+      {++cursor, "price_list",
+       json{{"id", "ALL"}, {"group", "all"}, {"name", "Markdown"}, {"prices", prices}}.dump()});
+  Require(store.inbox.Apply(page, cursor), "apply promotions and a price list");
+  auto alerts = Require(store.inbox.Alerts(true, 10), "alerts");
+  if (!alerts.empty())
+    throw BenchError("the bench's pricing page was refused: " + alerts[0].message);
+}
+
 // `signed_labels`: the real store (every label signed and verified). Without
 // it the same sales run on unsigned labels with signatures optional, which
-// isolates the ledger's own cost from the ECDSA check.
-Json RunLedger(const std::string& dir, int n, bool signed_labels, double baseline_commits_per_s) {
-  const std::string path = dir + (signed_labels ? "/ledger.db" : "/ledger-unsigned.db");
+// isolates the ledger's own cost from the ECDSA check. `priced`: the signed
+// sales with promotions and price lists in force (PutPricesInForce).
+Json RunLedger(const std::string& dir, int n, bool signed_labels, double baseline_commits_per_s,
+               bool priced = false) {
+  const std::string path =
+      dir + (signed_labels ? "/ledger" : "/ledger-unsigned") + (priced ? "-priced.db" : ".db");
   auto db = Require(sa::ledger::Database::Open(path), "open ledger");
   const sa::SystemClock clock;
   sa::store::Config config = sa::store::DemoConfig();
   config.require_signature = signed_labels;
   sa::store::Store store(*db, std::move(config), clock);
   Require(store.books.ImportCatalogCsv(sa::store::DemoCatalogCsv()), "import catalog");
+  if (priced) PutPricesInForce(store);
   const std::uintmax_t bytes_before = LedgerBytes(*db);
 
   // Minting signs (ECDSA P-256) and is not what a store does: keep it out.
@@ -326,7 +374,9 @@ Json RunLedger(const std::string& dir, int n, bool signed_labels, double baselin
     labels.push_back(sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial, sig));
   }
 
-  const std::vector<sa::store::Payment> payments = {{"cash", kPriceMinor, ""}};
+  // Priced: 599.00 at the list's 499.00, less 50.00 (每满300减50).
+  const sa::MinorUnits due = priced ? kPriceMinor - 10000 - 5000 : kPriceMinor;
+  const std::vector<sa::store::Payment> payments = {{"cash", due, ""}};
   std::vector<double> sale_ms;
   std::vector<double> scan_ms;
   sale_ms.reserve(labels.size());
@@ -353,6 +403,10 @@ Json RunLedger(const std::string& dir, int n, bool signed_labels, double baselin
     if (scanned.lines.size() != 1 || scanned.lines[0].signature != want) {
       throw BenchError("scan of " + label + " did not add one line with signature " + want);
     }
+    if (scanned.total != due) {
+      throw BenchError("the cart's total is " + std::to_string(scanned.total) + ", not " +
+                       std::to_string(due));
+    }
     // The durable (fsync'd) commit.
     Require(store.sales.Complete(opened.id, payments), "complete");
     sale_ms.push_back(MsSince(sale_start));
@@ -365,7 +419,8 @@ Json RunLedger(const std::string& dir, int n, bool signed_labels, double baselin
   const double sales_per_s = n / secs;
   const Percentiles sale = PercentilesOf(std::move(sale_ms));
   const Percentiles scan = PercentilesOf(std::move(scan_ms));
-  return Json{{"scenario", signed_labels ? "ledger" : "ledger_unsigned"},
+  return Json{{"scenario", std::string(signed_labels ? "ledger" : "ledger_unsigned") +
+                               (priced ? "_priced" : "")},
               {"n", n},
               {"sales_per_s", Round(sales_per_s, 1)},
               {"sale_p50_ms", Round(sale.p50, 3)},
@@ -392,12 +447,25 @@ int RunLedgerScenario(int n, const std::string& dir_option) {
   std::cout << before.dump() << std::endl;
   const Json signed_run = RunLedger(dir.path(), n, true, 0);
   const Json unsigned_run = RunLedger(dir.path(), n, false, 0);
+  Json priced_run = RunLedger(dir.path(), n, true, 0, true);
+  Json unsigned_priced_run = RunLedger(dir.path(), n, false, 0, true);
   const Json after = RunBaseline(dir.path() + "/baseline.db", n);
   std::cout << after.dump() << std::endl;
   const double commits_per_s =
       (before["commits_per_s"].get<double>() + after["commits_per_s"].get<double>()) / 2;
   if (!(commits_per_s > 0)) throw BenchError("baseline reported no commits per second");
-  for (Json line : {signed_run, unsigned_run}) {
+  // What pricing costs: the priced sale's time against the same sales
+  // without promotions or price lists (issue 17's target: at most 10 %).
+  auto share = [](Json& priced, const Json& plain) {
+    const double plain_ms = 1000 / plain["sales_per_s"].get<double>();
+    const double priced_ms = 1000 / priced["sales_per_s"].get<double>();
+    priced["vs_scenario"] = plain["scenario"];
+    priced["pricing_share_of_sale"] = Round((priced_ms - plain_ms) / plain_ms, 3);
+    priced["target_pricing_share"] = 0.1;
+  };
+  share(priced_run, signed_run);
+  share(unsigned_priced_run, unsigned_run);
+  for (Json line : {signed_run, unsigned_run, priced_run, unsigned_priced_run}) {
     line["baseline_commits_per_s"] = Round(commits_per_s, 1);
     line["ratio"] = Round(line["sales_per_s"].get<double>() / commits_per_s, 3);
     std::cout << line.dump() << std::endl;

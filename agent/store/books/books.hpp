@@ -164,10 +164,14 @@ class Books {
   // the store's (codes.require_signature), which also covers a GTIN the
   // catalog does not have.
   bool RequiresSignature(std::string_view gtin14);
-  // The promotions the cloud sent that run at `now_ms` (pricing.hpp); the
-  // cart is priced with them. Inside the caller's transaction (throws
-  // ledger::Failure).
-  std::vector<pricing::Promotion> PromotionsAt(std::int64_t now_ms);
+  // Every promotion the cloud sent, running or not (pricing::Price keeps
+  // the ones running at the sale's time): read from the ledger once and
+  // kept until a promotion is written (ForgetPromotions). Inside the
+  // caller's transaction (throws ledger::Failure).
+  const std::vector<pricing::Promotion>& Promotions();
+  // Called by whoever writes a promotion: the next Promotions() reads them
+  // again (after a rollback too, so a cache never outlives its rows).
+  void ForgetPromotions() { promotions_.reset(); }
   // The lowest price in force at `now_ms` for `gtin14` among the price lists
   // of the sale's groups (pricing.hpp: "all", "member" when a member is
   // bound, and the member's `group`), with its list's id; nothing when no
@@ -232,6 +236,7 @@ class Books {
   Config config_;
   const Clock& clock_;
   std::atomic<std::shared_ptr<const Keys>> keys_;
+  std::optional<std::vector<pricing::Promotion>> promotions_;  // the writer's only
 };
 
 // The event as it goes to the cloud:

@@ -131,13 +131,12 @@ void Books::WriteProduct(const Product& p) {
       .Run();
 }
 
-std::vector<pricing::Promotion> Books::PromotionsAt(std::int64_t now_ms) {
+const std::vector<pricing::Promotion>& Books::Promotions() {
+  if (promotions_) return *promotions_;
   auto st = db_.Cached(
       "SELECT id, name, kind, coalesce(gtins, ''), coalesce(category, ''), percent_bp, "
       "amount_minor, threshold_minor, repeat, buy, get, priority, stackable, starts_at_ms, "
-      "ends_at_ms FROM promotions WHERE starts_at_ms <= ?1 AND (ends_at_ms IS NULL OR "
-      "ends_at_ms > ?1) ORDER BY id");
-  st.Bind(1, now_ms);
+      "ends_at_ms FROM promotions ORDER BY id");
   std::vector<pricing::Promotion> out;
   while (st.Step()) {
     pricing::Promotion p;
@@ -160,7 +159,8 @@ std::vector<pricing::Promotion> Books::PromotionsAt(std::int64_t now_ms) {
     if (!st.IsNull(14)) p.ends_at_ms = st.Int(14);
     out.push_back(std::move(p));
   }
-  return out;
+  promotions_ = std::move(out);
+  return *promotions_;
 }
 
 std::optional<Books::GroupPrice> Books::GroupPriceOf(std::string_view gtin14, std::int64_t now_ms,

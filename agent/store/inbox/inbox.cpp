@@ -155,6 +155,7 @@ Expected<void> Inbox::UpsertPromotion(const pricing::Promotion& p) {
       st.BindNull(15);
     }
     st.Bind(16, books_.now_ms()).Run();
+    books_.ForgetPromotions();
     tx.Commit();
     return {};
   });
@@ -164,6 +165,7 @@ Expected<void> Inbox::DeletePromotion(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
     db_.Cached("DELETE FROM promotions WHERE id = ?").Bind(1, id).Run();
+    books_.ForgetPromotions();
     tx.Commit();
     return {};
   });

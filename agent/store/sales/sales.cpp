@@ -3,6 +3,7 @@
 // with its payments, or voided.
 #include "sales.hpp"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -345,39 +346,18 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
       discounted = discounted || st.Int(6) != 0;
     }
   }
-  const auto promotions = books_.PromotionsAt(now);
+  const auto& promotions = books_.Promotions();
+  const bool running = std::any_of(promotions.begin(), promotions.end(),
+                                   [now](const auto& p) { return pricing::RunningAt(p, now); });
   // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
   // lines at kMaxLines, so no sum here overflows 64 bits.
   MinorUnits total = 0;
-  if (promotions.empty() && !discounted) {
+  if (!running && !discounted) {
     for (const auto& item : items) total += item.unit_price * item.qty;
   } else {
-    // The cart's discounts written again whole: a scan can move a
-    // threshold's share on every line.
-    db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
-    for (const auto& priced : pricing::Price(items, promotions, now)) {
-      MinorUnits off = 0;
-      std::int64_t n = 0;
-      for (const auto& d : priced.discounts) {
-        db_.Cached(
-               "INSERT INTO sale_line_discounts(line_id, n, sale_id, promotion_id, name, "
-               "amount_minor) VALUES(?, ?, ?, ?, ?, ?)")
-            .Bind(1, priced.line_id)
-            .Bind(2, ++n)
-            .Bind(3, sale_id)
-            .Bind(4, d.promotion_id)
-            .Bind(5, d.name)
-            .Bind(6, d.amount)
-            .Run();
-        off += d.amount;
-      }
-      db_.Cached("UPDATE sale_lines SET discount_minor = ? WHERE id = ? AND discount_minor <> ?")
-          .Bind(1, off)
-          .Bind(2, priced.line_id)
-          .Bind(3, off)
-          .Run();
-      total += priced.net;
-    }
+    const auto priced = pricing::Price(items, promotions, now);
+    for (const auto& p : priced) total += p.net;
+    if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
   db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
   return static_cast<std::int64_t>(items.size());
@@ -426,6 +406,50 @@ void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {
         .BindTextOrNull(2, list.list_id)
         .BindTextOrNull(3, list.list_name)
         .Bind(4, row.id)
+        .Run();
+  }
+}
+
+bool Sales::SameDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced) {
+  auto st = db_.Cached(
+      "SELECT line_id, promotion_id, name, amount_minor FROM sale_line_discounts "
+      "WHERE sale_id = ? ORDER BY line_id, n");
+  st.Bind(1, sale_id);
+  // Both in line order (the items were read ORDER BY id).
+  for (const auto& line : priced) {
+    for (const auto& d : line.discounts) {
+      if (!st.Step() || st.Int(0) != line.line_id || st.Text(1) != d.promotion_id ||
+          st.Text(2) != d.name || st.Int(3) != d.amount) {
+        return false;
+      }
+    }
+  }
+  return !st.Step();
+}
+
+void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced) {
+  // Written again whole: a scan can move a threshold's share on every line.
+  db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
+  for (const auto& line : priced) {
+    MinorUnits off = 0;
+    std::int64_t n = 0;
+    for (const auto& d : line.discounts) {
+      db_.Cached(
+             "INSERT INTO sale_line_discounts(line_id, n, sale_id, promotion_id, name, "
+             "amount_minor) VALUES(?, ?, ?, ?, ?, ?)")
+          .Bind(1, line.line_id)
+          .Bind(2, ++n)
+          .Bind(3, sale_id)
+          .Bind(4, d.promotion_id)
+          .Bind(5, d.name)
+          .Bind(6, d.amount)
+          .Run();
+      off += d.amount;
+    }
+    db_.Cached("UPDATE sale_lines SET discount_minor = ? WHERE id = ? AND discount_minor <> ?")
+        .Bind(1, off)
+        .Bind(2, line.line_id)
+        .Bind(3, off)
         .Run();
   }
 }

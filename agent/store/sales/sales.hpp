@@ -326,6 +326,10 @@ class Sales {
   // Each line not priced by hand at the lowest of its catalog price and the
   // price lists in force at `now` for the sale's groups (pricing.hpp).
   void GroupPrices(std::string_view sale_id, std::int64_t now);
+  // Whether the ledger holds exactly `priced`'s discounts for the sale.
+  bool SameDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced);
+  // The sale's discounts and each line's sum, replaced by `priced`'s.
+  void WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced);
   static Error NoLine(std::string_view sale_id, std::int64_t line_id);
   // Why `refund` is more than `limit` lets its approver pay back.
   static Error OverLimit(const Refund& refund, MinorUnits limit);
