@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Parse(): which form a payload is, brand URL patterns, member codes,
-// signature checks and minting.
+// Parse(): which form a payload is (a scale's RCN-13 among them), brand URL
+// patterns, member codes, signature checks and minting.
 #include "codes.hpp"
 
 #include <algorithm>
@@ -303,6 +303,14 @@ Expected<Code> Parse(std::string_view payload, const ParseOptions& options) {
   if (AllDigits(body) && body.size() <= 14) {
     auto gtin = NormaliseGtin(body);
     if (!gtin) return gtin.error();
+    if (body.size() == 12 || body.size() == 13) {
+      // A scale's label: an EAN-13 (a UPC-A is "0" + its 12 digits) that
+      // one of the store's layouts reads.
+      const std::string_view ean13 = std::string_view(*gtin).substr(1);
+      if (const RcnLayout* layout = FindRcnLayout(ean13, options.rcn_layouts)) {
+        return tag(ReadRcn(ean13, *layout));
+      }
+    }
     Code code;
     code.kind = Kind::gtin;
     code.gtin = std::move(gtin).value();

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// GS1 element strings, Digital Link URIs and plain GTINs.
+// GS1 element strings, Digital Link URIs, plain GTINs and in-store RCN-13s.
 // Application Identifier rules per the GS1 General Specifications (section 3
-// for formats, 7.11 for character sets, 7.12 for dates) and the GS1 Digital
-// Link URI syntax 1.x (path order 01/22/10/21, query AIs).
+// for formats, 7.9 for check digits, 7.11 for character sets, 7.12 for
+// dates), the GS1 barcode syntax dictionary (the same formats, and the pairs
+// of AIs that may not appear together) and the GS1 Digital Link URI syntax
+// 1.x (path order 01/22/10/21, query AIs).
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <set>
+#include <string>
 
 #include "codes.hpp"
 #include "parse_internal.hpp"
@@ -25,60 +30,153 @@ bool PredefinedPrefix(std::string_view ai) {
   return std::find(kPrefixes.begin(), kPrefixes.end(), ai.substr(0, 2)) != kPrefixes.end();
 }
 
-// The AIs the agent knows. Anything else in a label is unknown_ai: a store
-// device refuses what it cannot read rather than guessing field boundaries.
-constexpr std::array<AiSpec, 44> kTable = {{
-    {"00", 18, 18, Charset::numeric, false, "SSCC"},
-    {"01", 14, 14, Charset::numeric, false, "GTIN"},
-    {"02", 14, 14, Charset::numeric, false, "CONTENT"},
-    {"10", 1, 20, Charset::cset82, false, "BATCH/LOT"},
-    {"11", 6, 6, Charset::numeric, true, "PROD DATE"},
-    {"12", 6, 6, Charset::numeric, true, "DUE DATE"},
-    {"13", 6, 6, Charset::numeric, true, "PACK DATE"},
-    {"15", 6, 6, Charset::numeric, true, "BEST BEFORE"},
-    {"16", 6, 6, Charset::numeric, true, "SELL BY"},
-    {"17", 6, 6, Charset::numeric, true, "USE BY/EXPIRY"},
-    {"20", 2, 2, Charset::numeric, false, "VARIANT"},
-    {"21", 1, 20, Charset::cset82, false, "SERIAL"},
-    {"22", 1, 20, Charset::cset82, false, "CPV"},
-    {"235", 1, 28, Charset::cset82, false, "TPX"},
-    {"240", 1, 30, Charset::cset82, false, "ADDITIONAL ID"},
-    {"241", 1, 30, Charset::cset82, false, "CUST. PART No."},
-    {"242", 1, 6, Charset::numeric, false, "MTO VARIANT"},
-    {"250", 1, 30, Charset::cset82, false, "SECONDARY SERIAL"},
-    {"251", 1, 30, Charset::cset82, false, "REF. TO SOURCE"},
-    {"253", 14, 30, Charset::cset82, false, "GDTI"},
-    {"254", 1, 20, Charset::cset82, false, "GLN EXTENSION"},
-    {"30", 1, 8, Charset::numeric, false, "VAR. COUNT"},
-    {"37", 1, 8, Charset::numeric, false, "COUNT"},
-    {"400", 1, 30, Charset::cset82, false, "ORDER NUMBER"},
-    {"401", 1, 30, Charset::cset82, false, "GINC"},
-    {"402", 17, 17, Charset::numeric, false, "GSIN"},
-    {"403", 1, 30, Charset::cset82, false, "ROUTE"},
-    {"410", 13, 13, Charset::numeric, false, "SHIP TO LOC"},
-    {"411", 13, 13, Charset::numeric, false, "BILL TO"},
-    {"412", 13, 13, Charset::numeric, false, "PURCHASE FROM"},
-    {"413", 13, 13, Charset::numeric, false, "SHIP FOR LOC"},
-    {"414", 13, 13, Charset::numeric, false, "LOC No."},
-    {"415", 13, 13, Charset::numeric, false, "PAY TO"},
-    {"416", 13, 13, Charset::numeric, false, "PROD/SERV LOC"},
-    {"420", 1, 20, Charset::cset82, false, "SHIP TO POST"},
-    {"422", 3, 3, Charset::numeric, false, "ORIGIN"},
-    {"7003", 10, 10, Charset::numeric, false, "EXPIRY TIME"},
-    {"8003", 14, 30, Charset::cset82, false, "GRAI"},
-    {"8004", 1, 30, Charset::cset82, false, "GIAI"},
-    {"8006", 18, 18, Charset::numeric, false, "ITIP"},
-    {"8012", 1, 20, Charset::cset82, false, "VERSION"},
-    {"8013", 1, 25, Charset::cset82, false, "GMN"},
-    {"8020", 1, 25, Charset::cset82, false, "REF No."},
-    {"8030", 1, 90, Charset::cset64, false, "DIGSIG"},
-}};
+// The AIs the agent knows: those of the GS1 General Specifications (section
+// 3; the GS1 barcode syntax dictionary gives the same formats) that a product
+// label, a store's scale label or a logistic label the store receives may
+// carry. Anything else in a label is unknown_ai: a store device refuses what
+// it cannot read rather than guessing field boundaries. Not here: coupons
+// (255, 8110-8112), and details no shop floor reads: ship-to and return
+// addresses (4300-4333), defence, potency and medical test dates (7001,
+// 7004, 7011), processors, refurbishing and certifications (7020-7242),
+// rolls (8001), phone and bank details (8002, 8007), sensors, component and
+// service numbers (8009-8011, 8017-8019, 8026).
+constexpr auto kTable = std::to_array<AiSpec>({
+    {"00", 18, 18, Charset::numeric, Lint::none, "SSCC"},
+    {"01", 14, 14, Charset::numeric, Lint::none, "GTIN"},
+    {"02", 14, 14, Charset::numeric, Lint::none, "CONTENT"},
+    {"10", 1, 20, Charset::cset82, Lint::none, "BATCH/LOT"},
+    {"11", 6, 6, Charset::numeric, Lint::yymmd0, "PROD DATE"},
+    {"12", 6, 6, Charset::numeric, Lint::yymmd0, "DUE DATE"},
+    {"13", 6, 6, Charset::numeric, Lint::yymmd0, "PACK DATE"},
+    {"15", 6, 6, Charset::numeric, Lint::yymmd0, "BEST BEFORE"},
+    {"16", 6, 6, Charset::numeric, Lint::yymmd0, "SELL BY"},
+    {"17", 6, 6, Charset::numeric, Lint::yymmd0, "USE BY/EXPIRY"},
+    {"20", 2, 2, Charset::numeric, Lint::none, "VARIANT"},
+    {"21", 1, 20, Charset::cset82, Lint::none, "SERIAL"},
+    {"22", 1, 20, Charset::cset82, Lint::none, "CPV"},
+    {"235", 1, 28, Charset::cset82, Lint::none, "TPX"},
+    {"240", 1, 30, Charset::cset82, Lint::none, "ADDITIONAL ID"},
+    {"241", 1, 30, Charset::cset82, Lint::none, "CUST. PART No."},
+    {"242", 1, 6, Charset::numeric, Lint::none, "MTO VARIANT"},
+    {"243", 1, 20, Charset::cset82, Lint::none, "PCN"},
+    {"250", 1, 30, Charset::cset82, Lint::none, "SECONDARY SERIAL"},
+    {"251", 1, 30, Charset::cset82, Lint::none, "REF. TO SOURCE"},
+    {"253", 14, 30, Charset::cset82, Lint::none, "GDTI"},
+    {"254", 1, 20, Charset::cset82, Lint::none, "GLN EXTENSION"},
+    {"30", 1, 8, Charset::numeric, Lint::none, "VAR. COUNT"},
+    {"37", 1, 8, Charset::numeric, Lint::none, "COUNT"},
+    {"400", 1, 30, Charset::cset82, Lint::none, "ORDER NUMBER"},
+    {"401", 1, 30, Charset::cset82, Lint::none, "GINC"},
+    {"402", 17, 17, Charset::numeric, Lint::none, "GSIN"},
+    {"403", 1, 30, Charset::cset82, Lint::none, "ROUTE"},
+    {"410", 13, 13, Charset::numeric, Lint::none, "SHIP TO LOC"},
+    {"411", 13, 13, Charset::numeric, Lint::none, "BILL TO"},
+    {"412", 13, 13, Charset::numeric, Lint::none, "PURCHASE FROM"},
+    {"413", 13, 13, Charset::numeric, Lint::none, "SHIP FOR LOC"},
+    {"414", 13, 13, Charset::numeric, Lint::none, "LOC No."},
+    {"415", 13, 13, Charset::numeric, Lint::none, "PAY TO"},
+    {"416", 13, 13, Charset::numeric, Lint::none, "PROD/SERV LOC"},
+    {"420", 1, 20, Charset::cset82, Lint::none, "SHIP TO POST"},
+    // Countries of origin and processing, as meat and fish labels print them.
+    {"422", 3, 3, Charset::numeric, Lint::none, "ORIGIN"},
+    {"423", 3, 15, Charset::numeric, Lint::iso3166_list, "COUNTRY - INITIAL PROCESS"},
+    {"424", 3, 3, Charset::numeric, Lint::none, "COUNTRY - PROCESS"},
+    {"425", 3, 15, Charset::numeric, Lint::iso3166_list, "COUNTRY - DISASSEMBLY"},
+    {"426", 3, 3, Charset::numeric, Lint::none, "COUNTRY - FULL PROCESS"},
+    {"427", 1, 3, Charset::cset82, Lint::none, "ORIGIN SUBDIVISION"},
+    // Fresh food: meat cut, use-by time, fish catch details.
+    {"7002", 1, 30, Charset::cset82, Lint::none, "MEAT CUT"},
+    {"7003", 10, 10, Charset::numeric, Lint::yymmdd_hhmm, "EXPIRY TIME"},
+    {"7005", 1, 12, Charset::cset82, Lint::none, "CATCH AREA"},
+    {"7006", 6, 6, Charset::numeric, Lint::yymmdd, "FIRST FREEZE DATE"},
+    {"7007", 6, 12, Charset::numeric, Lint::yymmdd_opt_yymmdd, "HARVEST DATE"},
+    {"7008", 1, 3, Charset::cset82, Lint::none, "AQUATIC SPECIES"},
+    {"7009", 1, 10, Charset::cset82, Lint::none, "FISHING GEAR TYPE"},
+    {"7010", 1, 2, Charset::cset82, Lint::none, "PROD METHOD"},
+    // National healthcare reimbursement numbers, on pharmacy packs.
+    {"710", 1, 20, Charset::cset82, Lint::none, "NHRN PZN"},
+    {"711", 1, 20, Charset::cset82, Lint::none, "NHRN CIP"},
+    {"712", 1, 20, Charset::cset82, Lint::none, "NHRN CN"},
+    {"713", 1, 20, Charset::cset82, Lint::none, "NHRN DRN"},
+    {"714", 1, 20, Charset::cset82, Lint::none, "NHRN AIM"},
+    {"715", 1, 20, Charset::cset82, Lint::none, "NHRN NDC"},
+    {"8003", 14, 30, Charset::cset82, Lint::none, "GRAI"},
+    {"8004", 1, 30, Charset::cset82, Lint::none, "GIAI"},
+    {"8005", 6, 6, Charset::numeric, Lint::none, "PRICE PER UNIT"},
+    {"8006", 18, 18, Charset::numeric, Lint::none, "ITIP"},
+    {"8008", 8, 12, Charset::numeric, Lint::yymmddhh_opt_mmss, "PROD TIME"},
+    {"8012", 1, 20, Charset::cset82, Lint::none, "VERSION"},
+    {"8013", 1, 25, Charset::cset82, Lint::none, "GMN"},
+    {"8020", 1, 25, Charset::cset82, Lint::none, "REF No."},
+    {"8030", 1, 90, Charset::cset64, Lint::none, "DIGSIG"},
+    {"8200", 1, 70, Charset::cset82, Lint::none, "PRODUCT URL"},
+});
 
-// Trade measures 310n..369n: n6 with the decimal point position as 4th digit.
-constexpr AiSpec kMeasure{"3nnn", 6, 6, Charset::numeric, false, "MEASURE"};
+// AIs nnnd whose last digit d is the decimal point position: the first three
+// digits name the family, and d may only go up to max_decimals.
+struct DecimalFamily {
+  int first;  // the family's first three digits, e.g. 310 ... 316
+  int last;
+  char max_decimals;
+  AiSpec spec;
+};
+
+// Trade measures 310n-369n are n6; the weight families a scale prints get
+// their own titles for messages. Amounts 390n-395n:
+// 390n and 392n up to 15 digits, 391n and 393n an ISO 4217 numeric currency
+// and then up to 15 digits, 394n a 4-digit percentage, 395n a 6-digit price
+// per unit of measure. None of 39nn has a predefined length: each needs FNC1
+// (GS) after it unless it ends the label.
+constexpr auto kDecimalFamilies = std::to_array<DecimalFamily>({
+    {310, 310, '5', {"310n", 6, 6, Charset::numeric, Lint::none, "NET WEIGHT (kg)"}},
+    {311, 316, '5', {"31nn", 6, 6, Charset::numeric, Lint::none, "MEASURE"}},
+    {320, 320, '5', {"320n", 6, 6, Charset::numeric, Lint::none, "NET WEIGHT (lb)"}},
+    {321, 337, '5', {"3nnn", 6, 6, Charset::numeric, Lint::none, "MEASURE"}},
+    {340, 357, '5', {"3nnn", 6, 6, Charset::numeric, Lint::none, "MEASURE"}},
+    {360, 369, '5', {"36nn", 6, 6, Charset::numeric, Lint::none, "MEASURE"}},
+    {390, 390, '9', {"390n", 1, 15, Charset::numeric, Lint::none, "AMOUNT"}},
+    {391, 391, '9', {"391n", 4, 18, Charset::numeric, Lint::iso4217_amount, "AMOUNT"}},
+    {392, 392, '9', {"392n", 1, 15, Charset::numeric, Lint::none, "PRICE"}},
+    {393, 393, '9', {"393n", 4, 18, Charset::numeric, Lint::iso4217_amount, "PRICE"}},
+    {394, 394, '3', {"394n", 4, 4, Charset::numeric, Lint::none, "PRCNT OFF"}},
+    {395, 395, '5', {"395n", 6, 6, Charset::numeric, Lint::none, "PRICE/UoM"}},
+});
+
 // Company internal 91..99 and 90: an..90 / an..30.
-constexpr AiSpec kInternal{"9n", 1, 90, Charset::cset82, false, "INTERNAL"};
-constexpr AiSpec kMutual{"90", 1, 30, Charset::cset82, false, "INTERNAL"};
+constexpr AiSpec kInternal{"9n", 1, 90, Charset::cset82, Lint::none, "INTERNAL"};
+constexpr AiSpec kMutual{"90", 1, 30, Charset::cset82, Lint::none, "INTERNAL"};
+
+// Pairs GS1 forbids in one label (the syntax dictionary's ex=) because they
+// say the same thing twice. 'n' matches any digit. Two AIs of one decimal
+// family (3102 and 3103) are refused as well, by FieldSink::Add.
+struct InvalidPair {
+  std::string_view a;
+  std::string_view b;
+  std::string_view why;
+};
+constexpr auto kInvalidPairs = std::to_array<InvalidPair>({
+    {"392n", "393n", "both give the amount payable"},
+    {"395n", "392n", "a price per unit and an amount payable may not be combined"},
+    {"395n", "393n", "a price per unit and an amount payable may not be combined"},
+    {"395n", "8005", "both give the price per unit"},
+    {"390n", "391n", "both give the amount payable"},
+    {"390n", "394n", "an amount and a percentage off may not be combined"},
+});
+
+// ISO 4217 numeric currency codes, as the GS1 syntax engine's iso4217 linter
+// lists them (its 2024 list). Sorted.
+constexpr auto kIso4217 = std::to_array<short>({
+    8,   12,  32,  36,  44,  48,  50,  51,  52,  60,  64,  68,  72,  84,  90,  96,  104, 108,
+    116, 124, 132, 136, 144, 152, 156, 170, 174, 188, 192, 203, 208, 214, 222, 230, 232, 238,
+    242, 262, 270, 292, 320, 324, 328, 332, 340, 344, 348, 352, 356, 360, 364, 368, 376, 388,
+    392, 396, 398, 400, 404, 408, 410, 414, 417, 418, 422, 426, 430, 434, 446, 454, 458, 462,
+    480, 484, 496, 498, 504, 512, 516, 524, 532, 533, 548, 554, 558, 566, 578, 586, 590, 598,
+    600, 604, 608, 634, 643, 646, 654, 682, 690, 702, 704, 706, 710, 728, 748, 752, 756, 760,
+    764, 776, 780, 784, 788, 800, 807, 818, 826, 834, 840, 858, 860, 882, 886, 901, 924, 925,
+    926, 927, 928, 929, 930, 933, 934, 936, 938, 940, 941, 943, 944, 946, 947, 948, 949, 950,
+    951, 952, 953, 955, 956, 957, 958, 959, 960, 961, 962, 963, 964, 965, 967, 968, 969, 970,
+    971, 972, 973, 975, 976, 977, 978, 979, 980, 981, 984, 985, 986, 990, 994, 997, 999,
+});
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -111,6 +209,89 @@ std::string Shown(std::string_view s) {
   return out;
 }
 
+// The value of up to 18 digits (checked to be digits before).
+std::int64_t DigitsValue(std::string_view digits) {
+  std::int64_t v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return v;
+}
+
+std::int64_t Pow10(int n) {
+  std::int64_t p = 1;
+  for (int i = 0; i < n; ++i) p *= 10;
+  return p;
+}
+
+// v / d rounded half up, for v >= 0 and d > 0.
+std::int64_t DivideHalfUp(std::int64_t v, std::int64_t d) { return (v + d / 2) / d; }
+
+// `value` kilograms with `decimals` decimals (0-5), in grams.
+std::int64_t KgToGrams(std::int64_t value, int decimals) {
+  if (decimals <= 3) return value * Pow10(3 - decimals);
+  return DivideHalfUp(value, Pow10(decimals - 3));
+}
+
+// `value` pounds with `decimals` decimals (0-5), in grams: a pound is exactly
+// 0.45359237 kg (the 1959 international pound), 45359237 / 100000 g.
+std::int64_t LbToGrams(std::int64_t value, int decimals) {
+  return DivideHalfUp(value * 45359237, Pow10(decimals + 5));
+}
+
+// `digits` (at most 15) with `decimals` decimals, in hundredths; nothing when
+// that is not a whole number of hundredths.
+std::optional<std::int64_t> ToHundredths(std::string_view digits, int decimals) {
+  const std::int64_t v = DigitsValue(digits);
+  if (decimals <= 2) return v * Pow10(2 - decimals);
+  const std::int64_t unit = Pow10(decimals - 2);
+  if (v % unit != 0) return std::nullopt;
+  return v / unit;
+}
+
+bool IsIso4217(std::string_view three_digits) {
+  if (three_digits.size() != 3 || !AllDigits(three_digits)) return false;
+  return std::binary_search(kIso4217.begin(), kIso4217.end(),
+                            static_cast<short>(DigitsValue(three_digits)));
+}
+
+// "hh", "hhmm" or "hhmmss": an hour 00-23, minutes and seconds 00-59.
+bool TimeOk(std::string_view hhmmss) {
+  for (std::size_t i = 0; i + 1 < hhmmss.size(); i += 2) {
+    const int v = (hhmmss[i] - '0') * 10 + (hhmmss[i + 1] - '0');
+    if (v > (i == 0 ? 23 : 59)) return false;
+  }
+  return true;
+}
+
+// True when `ai` fits `pattern`, whose 'n's stand for any digit.
+bool FitsPattern(std::string_view pattern, std::string_view ai) {
+  if (pattern.size() != ai.size()) return false;
+  for (std::size_t i = 0; i < ai.size(); ++i) {
+    if (pattern[i] != 'n' && pattern[i] != ai[i]) return false;
+  }
+  return true;
+}
+
+// A label may say each thing once: two AIs of one decimal family, or a pair
+// GS1 forbids together, are repeated_ai.
+Expected<void> CheckPairs(std::string_view ai, const std::set<std::string>& seen) {
+  for (const std::string& other : seen) {
+    if (other == ai) continue;
+    if (ai.size() == 4 && other.size() == 4 && ai[0] == '3' &&
+        ai.substr(0, 3) == other.substr(0, 3)) {
+      return Refuse("repeated_ai", "AI (" + other + ") and AI (" + std::string(ai) +
+                                       ") give one measure twice, with different decimals");
+    }
+    for (const auto& pair : kInvalidPairs) {
+      if ((FitsPattern(pair.a, ai) && FitsPattern(pair.b, other)) ||
+          (FitsPattern(pair.b, ai) && FitsPattern(pair.a, other))) {
+        return Refuse("repeated_ai", "AI (" + other + ") and AI (" + std::string(ai) +
+                                         ") may not be in one label: " + std::string(pair.why));
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Error Refuse(std::string code, std::string message) {
@@ -122,8 +303,11 @@ const AiSpec* FindAi(std::string_view ai) {
     if (spec.ai == ai) return &spec;
   }
   if (ai.size() == 4 && AllDigits(ai) && ai[0] == '3') {
-    const int family = (ai[1] - '0') * 10 + (ai[2] - '0');
-    if (family >= 10 && family <= 69) return &kMeasure;
+    const int family = (ai[0] - '0') * 100 + (ai[1] - '0') * 10 + (ai[2] - '0');
+    for (const auto& f : kDecimalFamilies) {
+      if (family >= f.first && family <= f.last && ai[3] <= f.max_decimals) return &f.spec;
+    }
+    return nullptr;
   }
   if (ai == "90") return &kMutual;
   if (ai.size() == 2 && ai[0] == '9' && ai[1] >= '1' && ai[1] <= '9') return &kInternal;
@@ -192,45 +376,80 @@ Expected<std::string> NormaliseGtin(std::string_view digits) {
 
 Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::string_view value) {
   const std::string ai_str(ai);
+  const std::string title = "AI (" + ai_str + ") " + std::string(spec.title);
   if (!seen_.insert(ai_str).second) {
     return Refuse("repeated_ai", "AI (" + ai_str + ") appears twice in one label");
   }
+  if (auto ok = CheckPairs(ai, seen_); !ok) return ok.error();
   if (value.empty()) {
-    return Refuse("truncated_field",
-                  "AI (" + ai_str + ") " + std::string(spec.title) + " has no value");
+    return Refuse("truncated_field", title + " has no value");
   }
   for (char c : value) {
     if (!InCharset(c, spec.charset)) {
       const auto u = static_cast<unsigned char>(c);
       std::string what =
           (u < 0x20 || u >= 0x7F) ? "a control or non-ASCII byte" : std::string("'") + c + "'";
-      return Refuse("bad_character",
-                    "AI (" + ai_str + ") " + std::string(spec.title) + " may not contain " + what);
+      return Refuse("bad_character", title + " may not contain " + what);
     }
   }
   if (value.size() < spec.min_len) {
-    return Refuse("truncated_field", "AI (" + ai_str + ") " + std::string(spec.title) + " needs " +
-                                         std::to_string(spec.min_len) + " characters, got " +
-                                         std::to_string(value.size()));
+    return Refuse("truncated_field", title + " needs " + std::to_string(spec.min_len) +
+                                         " characters, got " + std::to_string(value.size()));
   }
   if (value.size() > spec.max_len) {
-    return Refuse("field_too_long", "AI (" + ai_str + ") " + std::string(spec.title) +
-                                        " allows at most " + std::to_string(spec.max_len) +
+    return Refuse("field_too_long", title + " allows at most " + std::to_string(spec.max_len) +
                                         " characters, got " + std::to_string(value.size()));
   }
   std::optional<Date> date;
-  if (spec.is_date) {
-    auto d = ParseGs1Date(value, reference_year_);
+  auto dated = [&](std::string_view yymmdd, bool day_zero_is_month_end) -> Expected<void> {
+    auto d = ParseGs1Date(yymmdd, reference_year_, day_zero_is_month_end);
     if (!d) return d.error().WithContext("AI (" + ai_str + ")");
-    date = *d;
+    if (!date) date = *d;
+    return {};
+  };
+  auto lengths = [&](std::string_view which) {
+    return Refuse("truncated_field", title + " is " + std::string(which) + ", not " +
+                                         std::to_string(value.size()) + " digits");
+  };
+  Expected<void> linted;
+  switch (spec.lint) {
+    case Lint::none: break;
+    case Lint::yymmd0: linted = dated(value, true); break;
+    case Lint::yymmdd: linted = dated(value, false); break;
+    case Lint::yymmdd_opt_yymmdd:
+      if (value.size() != 6 && value.size() != 12) return lengths("a date or two (6 or 12 digits)");
+      linted = dated(value.substr(0, 6), false);
+      if (linted && value.size() == 12) linted = dated(value.substr(6), false);
+      break;
+    case Lint::yymmdd_hhmm:
+    case Lint::yymmddhh_opt_mmss:
+      if (spec.lint == Lint::yymmddhh_opt_mmss && value.size() % 2 != 0) {
+        return lengths("YYMMDDHH, then MM or MMSS (8, 10 or 12 digits)");
+      }
+      linted = dated(value.substr(0, 6), false);
+      if (linted && !TimeOk(value.substr(6))) {
+        return Refuse("invalid_date", title + " has a time of day that does not exist");
+      }
+      break;
+    case Lint::iso4217_amount:
+      if (!IsIso4217(value.substr(0, 3))) {
+        return Refuse("bad_amount", title + " starts with currency " +
+                                        std::string(value.substr(0, 3)) +
+                                        ", which is no ISO 4217 currency");
+      }
+      break;
+    case Lint::iso3166_list:
+      if (value.size() % 3 != 0) return lengths("one to five 3-digit countries");
+      break;
   }
+  if (!linted) return linted.error();
   if (ai == "00" || ai == "02" || (ai.size() == 3 && ai.substr(0, 2) == "41" && ai[2] <= '6')) {
     // SSCC, content GTIN and GLNs carry a GS1 mod-10 check digit too.
     if (!Gs1CheckDigitOk(value)) {
-      return Refuse("bad_check_digit",
-                    "AI (" + ai_str + ") " + std::string(spec.title) + " has a wrong check digit");
+      return Refuse("bad_check_digit", title + " has a wrong check digit");
     }
   }
+  if (auto ok = TakeMeasure(ai, value); !ok) return ok.error();
   if (ai == "01") {
     auto gtin = NormaliseGtin(value);
     if (!gtin) return gtin.error();
@@ -251,6 +470,34 @@ Expected<void> FieldSink::Add(const AiSpec& spec, std::string_view ai, std::stri
   return {};
 }
 
+// 310n and 320n give the net weight, 392n and 393n the amount payable (the
+// value's format is checked before).
+Expected<void> FieldSink::TakeMeasure(std::string_view ai, std::string_view value) {
+  if (ai.size() != 4 || ai[0] != '3') return {};
+  const std::string_view family = ai.substr(0, 3);
+  const int decimals = ai[3] - '0';
+  if (family == "310" || (family == "320" && !weight_in_kg_)) {
+    Measure& measure = code_.measure ? *code_.measure : code_.measure.emplace();
+    const std::int64_t v = DigitsValue(value);
+    measure.net_weight_g = family == "310" ? KgToGrams(v, decimals) : LbToGrams(v, decimals);
+    weight_in_kg_ = weight_in_kg_ || family == "310";
+  } else if (family == "392" || family == "393") {
+    const std::string_view currency = family == "393" ? value.substr(0, 3) : std::string_view{};
+    const std::string_view digits = value.substr(currency.size());
+    const auto amount = ToHundredths(digits, decimals);
+    if (!amount) {
+      return Refuse("bad_amount", "AI (" + std::string(ai) + ") PRICE " + std::string(digits) +
+                                      " with " + std::to_string(decimals) +
+                                      " decimals is not a whole number of hundredths; the "
+                                      "agent does not round money");
+    }
+    Measure& measure = code_.measure ? *code_.measure : code_.measure.emplace();
+    measure.amount_minor = *amount;
+    measure.currency_numeric = currency;
+  }
+  return {};
+}
+
 Expected<Code> FieldSink::Finish() && {
   if (code_.gtin.empty()) {
     return Refuse("missing_gtin", "the label names no product: it has no GTIN, AI (01)");
@@ -258,7 +505,8 @@ Expected<Code> FieldSink::Finish() && {
   return std::move(code_);
 }
 
-Expected<Date> ParseGs1Date(std::string_view yymmdd, int reference_year) {
+Expected<Date> ParseGs1Date(std::string_view yymmdd, int reference_year,
+                            bool day_zero_is_month_end) {
   if (yymmdd.size() != 6 || !AllDigits(yymmdd)) {
     return Refuse("invalid_date", "a date is six digits YYMMDD, not '" + Shown(yymmdd) + "'");
   }
@@ -278,6 +526,10 @@ Expected<Date> ParseGs1Date(std::string_view yymmdd, int reference_year) {
                                       std::to_string(mm) + ", which does not exist");
   }
   const int last = DaysInMonth(year, mm);
+  if (dd == 0 && !day_zero_is_month_end) {
+    return Refuse("invalid_date",
+                  "date " + std::string(yymmdd) + " has day 00, which this AI does not allow");
+  }
   if (dd == 0) dd = last;  // DD 00 means the last day of the month
   if (dd > last) {
     return Refuse("invalid_date", "date " + std::string(yymmdd) + " is day " + std::to_string(dd) +
@@ -510,6 +762,118 @@ Expected<Code> ParseDigitalLink(std::string_view uri, const FieldSink& blank) {
     }
   }
   return std::move(sink).Finish();
+}
+
+char PriceCheckDigit(std::string_view value) {
+  if ((value.size() != 4 && value.size() != 5) || !AllDigits(value)) return '\0';
+  // GenSpecs 7.9.3 weighting factors: "2-" is the units digit of 2 x d less
+  // its tens digit, "5+" the units plus the tens of 5 x d, "5-" the units
+  // less the tens, each mod 10; "3" is 3 x d.
+  auto two_minus = [](int d) { return (2 * d % 10 - 2 * d / 10 + 10) % 10; };
+  auto five_plus = [](int d) { return (5 * d % 10 + 5 * d / 10) % 10; };
+  auto five_minus = [](int d) { return (5 * d % 10 - 5 * d / 10 + 10) % 10; };
+  auto at = [&](std::size_t i) { return value[i] - '0'; };
+  if (value.size() == 4) {
+    // A 4-digit value: weights 2- 2- 3 5-; the check digit is the units digit of 3 x
+    // their sum.
+    const int sum = two_minus(at(0)) + two_minus(at(1)) + 3 * at(2) + five_minus(at(3));
+    return static_cast<char>('0' + sum * 3 % 10);
+  }
+  // A 5-digit value: weights 5+ 2- 5- 5+ 2-; the check digit is the digit whose 5-
+  // product is what takes their sum to a multiple of 10.
+  const int sum =
+      five_plus(at(0)) + two_minus(at(1)) + five_minus(at(2)) + five_plus(at(3)) + two_minus(at(4));
+  const int wanted = (10 - sum % 10) % 10;
+  for (int d = 0; d <= 9; ++d) {
+    if (five_minus(d) == wanted) return static_cast<char>('0' + d);
+  }
+  return '\0';  // not reached: 5- maps 0-9 onto 0-9
+}
+
+std::string RcnLayout::Problem() const {
+  if (prefix.empty() || !AllDigits(prefix)) {
+    return "the prefix must be digits, like \"2\", \"20\" or \"02\"";
+  }
+  if (prefix[0] != '2' && prefix.substr(0, 2) != "02") {
+    return "prefix " + prefix +
+           " is not for use in a store: restricted circulation EAN-13s start with 2 (20-29) "
+           "or 02 (UPC-A number system 2)";
+  }
+  if (item_digits < 1) return "item_digits must be at least 1";
+  if (value_digits < 1) return "value_digits must be at least 1";
+  if (price_check_digit && value_digits != 4 && value_digits != 5) {
+    return "a price check digit is defined for a 4- or 5-digit value only, not " +
+           std::to_string(value_digits);
+  }
+  const std::size_t total = prefix.size() + static_cast<std::size_t>(item_digits) +
+                            (price_check_digit ? 1u : 0u) + static_cast<std::size_t>(value_digits);
+  if (total != 12) {
+    return "prefix (" + std::to_string(prefix.size()) + "), item (" + std::to_string(item_digits) +
+           ")" + (price_check_digit ? ", price check digit (1)" : "") + " and value (" +
+           std::to_string(value_digits) + ") come to " + std::to_string(total) +
+           " digits; an EAN-13 has 12 before its check digit";
+  }
+  if (value == Value::price && (decimals < 0 || decimals > 2)) {
+    return "a price has 0 to 2 decimals (the agent's money is in hundredths), not " +
+           std::to_string(decimals);
+  }
+  if (value == Value::weight && (decimals < 0 || decimals > 5)) {
+    return "a weight in kilograms has 0 to 5 decimals, not " + std::to_string(decimals);
+  }
+  return {};
+}
+
+std::string RcnLayoutsProblem(const std::vector<RcnLayout>& layouts) {
+  std::set<std::string> prefixes;
+  for (const auto& layout : layouts) {
+    const std::string name = "scale label layout '" + Shown(layout.prefix) + "': ";
+    if (std::string problem = layout.Problem(); !problem.empty()) return name + problem;
+    if (!prefixes.insert(layout.prefix).second) {
+      return name + "another layout has the same prefix; which one reads a label would be a guess";
+    }
+  }
+  return {};
+}
+
+const RcnLayout* FindRcnLayout(std::string_view ean13, const std::vector<RcnLayout>& layouts) {
+  const RcnLayout* best = nullptr;
+  for (const auto& layout : layouts) {
+    if (ean13.substr(0, layout.prefix.size()) != layout.prefix) continue;
+    if (best && best->prefix.size() >= layout.prefix.size()) continue;  // the first of a tie
+    if (!layout.Problem().empty()) continue;
+    best = &layout;
+  }
+  return best;
+}
+
+Expected<Code> ReadRcn(std::string_view ean13, const RcnLayout& layout) {
+  const std::size_t item_end = layout.prefix.size() + static_cast<std::size_t>(layout.item_digits);
+  const std::size_t value_at = item_end + (layout.price_check_digit ? 1 : 0);
+  const std::string_view digits =
+      ean13.substr(value_at, static_cast<std::size_t>(layout.value_digits));
+  if (layout.price_check_digit) {
+    const char expected = PriceCheckDigit(digits);
+    if (ean13[item_end] != expected) {
+      // The digits are not echoed, as for a GTIN's own check digit.
+      return Refuse("bad_check_digit", std::string("the scale label's price check digit is ") +
+                                           ean13[item_end] + ", its value needs " + expected +
+                                           " (misprinted or misread?)");
+    }
+  }
+  // The item as the catalog lists it: its prefix and item digits, the rest 0.
+  std::string item(ean13.substr(0, item_end));
+  item.resize(12, '0');
+  Code code;
+  code.kind = Kind::gtin;
+  code.gtin = "0" + item + Gs1CheckDigit(item);
+  Measure& measure = code.measure.emplace();
+  const std::int64_t v = DigitsValue(digits);
+  if (layout.value == RcnLayout::Value::price) {
+    measure.amount_minor = v * Pow10(2 - layout.decimals);
+  } else {
+    measure.net_weight_g = KgToGrams(v, layout.decimals);
+  }
+  return code;
 }
 
 }  // namespace sa::codes

@@ -32,7 +32,8 @@ const std::set<std::string, std::less<>> kDocumentedCodes = {
     "empty_input",     "input_too_large", "unrecognised_format",  "bad_check_digit",
     "bad_gtin_length", "bad_character",   "invalid_date",         "repeated_ai",
     "truncated_field", "field_too_long",  "trailing_garbage",     "unknown_ai",
-    "ai_order",        "missing_gtin",    "bad_percent_encoding", "member_code_malformed"};
+    "ai_order",        "missing_gtin",    "bad_percent_encoding", "member_code_malformed",
+    "bad_amount"};
 
 codes::ParseOptions DefaultOptions() {
   codes::ParseOptions options;
