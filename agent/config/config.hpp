@@ -102,6 +102,8 @@ struct Config {
   // [members]
   std::vector<std::string> member_keys;     // members.service_keys: PEM paths
   std::int64_t member_code_window_s = 120;  // members.code_window_s: 10..3600
+  std::vector<std::string> coupon_keys;     // coupons.keys: PEM paths
+  std::int64_t coupon_offline_cap = 100;    // coupons.offline_cap: 0..1000000
   std::string phone_hash_key_file;          // members.phone_hash_key_file: "" = the daemon
                                             // generates a key in its data dir
   // [cloud] [sync]

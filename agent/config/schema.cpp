@@ -50,6 +50,12 @@ constexpr KeySpec kKeys[] = {
      .str = &Config::phone_hash_key_file, .check = CheckOptionalPath, .is_path = true,
      .doc = "File with the phone-number hash key shared with the CRM; \"\" = generate one in the "
             "data dir"},
+    {.table = "coupons", .name = "keys",
+     .list = &Config::coupon_keys, .check = CheckPath, .is_path = true,
+     .doc = "The CRM's public keys (PEM files) that verify coupon codes; none: every coupon is refused"},
+    {.table = "coupons", .name = "offline_cap",
+     .integer = &Config::coupon_offline_cap, .min = 0, .max = 1000000,
+     .doc = "Redemptions (0-1000000) of one coupon type the store takes before the cloud confirms them"},
     {.table = "cloud", .name = "url", .str = &Config::cloud_url, .check = CheckUrl,
      .doc = "The brand's cloud (OMS) base URL, https://...; \"\" = no cloud"},
     {.table = "cloud", .name = "ca_file",
@@ -191,9 +197,9 @@ constexpr TerminalKeySpec kTerminalKeys[] = {
      .doc = "The [printers.NAME] its receipts print on; \"\" = the [printer] table's"},
 };
 
-constexpr std::array<std::string_view, 16> kTables = {
-    "store", "device", "codes", "members", "cloud", "sync", "stock", "refunds", "catalog", "api",
-    "scanner", "scanners", "printer", "printers", "terminals", "log"};
+constexpr std::array<std::string_view, 17> kTables = {
+    "store", "device", "codes", "members", "coupons", "cloud", "sync", "stock", "refunds",
+    "catalog", "api", "scanner", "scanners", "printer", "printers", "terminals", "log"};
 // clang-format on
 
 }  // namespace

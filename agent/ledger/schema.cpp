@@ -470,8 +470,32 @@ ALTER TABLE sale_lines ADD COLUMN price_list TEXT;
 ALTER TABLE sale_lines ADD COLUMN price_list_name TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 14> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6,  kV7,
-                                                          kV8, kV9, kV10, kV11, kV12, kV13, kV14};
+// Version 15: coupons (books.hpp). The coupons scanned into a sale, in
+// order, and the ones this store redeemed, once each, with the seq of the
+// sale's event: the offline cap counts a type's redemptions the cloud has
+// not acknowledged yet.
+constexpr std::string_view kV15 = R"sql(
+CREATE TABLE sale_coupons(
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  n INTEGER NOT NULL,
+  coupon_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (typeof(amount_minor) = 'integer' AND amount_minor > 0),
+  min_spend_minor INTEGER NOT NULL CHECK (typeof(min_spend_minor) = 'integer' AND
+                                          min_spend_minor >= 0),
+  PRIMARY KEY (sale_id, n)) WITHOUT ROWID;
+CREATE INDEX sale_coupons_by_coupon ON sale_coupons(coupon_id);
+CREATE TABLE coupons_used(
+  coupon_id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  sale_id TEXT NOT NULL REFERENCES sales(id),
+  at_ms INTEGER NOT NULL,
+  event_seq INTEGER) WITHOUT ROWID;
+CREATE INDEX coupons_used_by_type ON coupons_used(type, event_seq);
+)sql";
+
+constexpr std::array<std::string_view, 15> kMigrations = {
+    kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11, kV12, kV13, kV14, kV15};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -47,6 +47,35 @@ void GiveFreeUnits(const Promotion& promo, const std::vector<Item>& items,
   }
 }
 
+// `total` (at most `base`, the lines' nets added up) off `lines` in
+// proportion to their nets, rounded down; the fen left over one each to the
+// largest remainders (a tie: the earlier line).
+void Share(std::vector<Priced>& out, const std::vector<std::size_t>& lines, MinorUnits base,
+           MinorUnits total, const std::string& id, const std::string& name) {
+  if (total <= 0) return;
+  std::vector<MinorUnits> share(lines.size());
+  std::vector<MinorUnits> rest(lines.size());
+  MinorUnits given = 0;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    const Wide part = Wide{total} * out[lines[k]].net;
+    share[k] = static_cast<MinorUnits>(part / base);
+    rest[k] = static_cast<MinorUnits>(part % base);
+    given += share[k];
+  }
+  std::vector<std::size_t> order(lines.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&rest](std::size_t a, std::size_t b) { return rest[a] > rest[b]; });
+  for (std::size_t k = 0; given < total; ++k, ++given) ++share[order[k]];
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    Priced& line = out[lines[k]];
+    const MinorUnits amount = std::min(share[k], line.net);  // never below zero
+    if (amount <= 0) continue;
+    line.discounts.push_back(Discount{id, name, amount});
+    line.net -= amount;
+  }
+}
+
 }  // namespace
 
 std::optional<Kind> KindFromName(std::string_view name) {
@@ -149,7 +178,7 @@ bool Covers(const Promotion& p, const Item& item) {
 }
 
 std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Promotion>& promotions,
-                          std::int64_t now_ms) {
+                          std::int64_t now_ms, const std::vector<Coupon>& coupons) {
   std::vector<const Promotion*> running;
   for (const auto& p : promotions) {
     if (RunningAt(p, now_ms)) running.push_back(&p);
@@ -219,24 +248,20 @@ std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Prom
     for (std::size_t i : lines) in_threshold[i] = true;
     Wide off = p->amount;
     if (p->repeat) off *= base / p->threshold;
-    const MinorUnits total = static_cast<MinorUnits>(std::min<Wide>(off, base));
-    if (total <= 0) continue;
-    // Shared in proportion, rounded down; the rest by largest remainder.
-    std::vector<MinorUnits> share(lines.size());
-    std::vector<MinorUnits> rest(lines.size());
-    MinorUnits given = 0;
-    for (std::size_t k = 0; k < lines.size(); ++k) {
-      const Wide part = Wide{total} * out[lines[k]].net;
-      share[k] = static_cast<MinorUnits>(part / base);
-      rest[k] = static_cast<MinorUnits>(part % base);
-      given += share[k];
+    Share(out, lines, base, static_cast<MinorUnits>(std::min<Wide>(off, base)), p->id, p->name);
+  }
+
+  // 4. Coupons.
+  for (const Coupon& c : coupons) {
+    std::vector<std::size_t> lines;
+    MinorUnits base = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].priced_by_hand) continue;
+      lines.push_back(i);
+      base += out[i].net;
     }
-    std::vector<std::size_t> order(lines.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&rest](std::size_t a, std::size_t b) { return rest[a] > rest[b]; });
-    for (std::size_t k = 0; given < total; ++k, ++given) ++share[order[k]];
-    for (std::size_t k = 0; k < lines.size(); ++k) discount(lines[k], *p, share[k]);
+    if (lines.empty() || base <= 0 || base < c.min_spend) continue;
+    Share(out, lines, base, std::min(c.amount, base), c.discount_id, c.name);
   }
   return out;
 }

@@ -24,7 +24,10 @@
 //     The discount is shared over the lines in proportion to their amounts,
 //     rounded down, the fen left over one each to the lines with the
 //     largest remainders (a tie: the earlier line).
-//  4. A line's net is its amount less its discounts: never below zero.
+//  4. Coupons last, in the order they were scanned: each takes `amount` off
+//     the lines not priced by hand, at most what they come to, when they
+//     come to `min_spend` or more; shared as a threshold's discount is.
+//  5. A line's net is its amount less its discounts: never below zero.
 #pragma once
 
 #include <cstdint>
@@ -114,11 +117,22 @@ struct PriceList {
 // What is wrong with a price list as the cloud sent it, or "" when nothing.
 std::string Problem(const PriceList& list);
 
+// A coupon the CRM issued, scanned into the cart (its checks are the
+// store's): `amount` off a cart of at least `min_spend`. Its discounts carry
+// `discount_id` ("coupon:" and its id) where a promotion's carry the
+// promotion's id.
+struct Coupon {
+  std::string discount_id;
+  std::string name;
+  MinorUnits amount = 0;
+  MinorUnits min_spend = 0;
+};
+
 // The cart's lines, in `items` order, priced with the promotions running at
-// `now_ms`. Bounded inputs (prices to 10^12, quantities to 9999, 500 lines)
-// never overflow.
+// `now_ms`, then the coupons. Bounded inputs (prices to 10^12, quantities
+// to 9999, 500 lines) never overflow.
 std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Promotion>& promotions,
-                          std::int64_t now_ms);
+                          std::int64_t now_ms, const std::vector<Coupon>& coupons = {});
 
 // What `count` units of a line of `qty` units sold for `net` in all bring
 // back when `from` of them came back before: the line's net shared by units

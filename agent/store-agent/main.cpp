@@ -150,10 +150,11 @@ Expected<config::Config> LoadConfig(Flags& f) {
   return cfg;
 }
 
-// The demo's brand and member-service key pairs, made once per data dir.
+// The demo's brand, member-service and coupon (CRM) key pairs, made once per
+// data dir.
 Expected<void> DemoKeys(daemon::DataDir& dir, store::Config& sc) {
   ::mkdir(dir.File("demo").c_str(), 0700);
-  for (const char* who : {"brand", "member"}) {
+  for (const char* who : {"brand", "member", "coupon"}) {
     const std::string key_name = std::string("demo/") + who + ".key.pem";
     std::optional<std::string> pem = ReadFile(dir.File(key_name));
     if (!pem) {
@@ -167,7 +168,11 @@ Expected<void> DemoKeys(daemon::DataDir& dir, store::Config& sc) {
     }
     auto key = crypto::SigningKey::FromPem(*pem);
     if (!key) return key.error().WithContext(dir.File(key_name));
-    (std::string(who) == "brand" ? sc.brand_keys : sc.member_keys).Add(key->Public());
+    const std::string_view w = who;
+    (w == "brand"    ? sc.brand_keys
+     : w == "member" ? sc.member_keys
+                     : sc.coupon_keys)
+        .Add(key->Public());
   }
   return {};
 }
@@ -190,6 +195,10 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
   auto members = crypto::KeyRing::LoadFiles(cfg.member_keys);
   if (!members) return members.error().WithContext("members.service_keys");
   sc.member_keys = std::move(members).value();
+  auto coupons = crypto::KeyRing::LoadFiles(cfg.coupon_keys);
+  if (!coupons) return coupons.error().WithContext("coupons.keys");
+  sc.coupon_keys = std::move(coupons).value();
+  sc.coupon_offline_cap = cfg.coupon_offline_cap;
   for (const auto& p : cfg.brand_patterns) {
     sc.parse.brand_patterns.push_back(codes::BrandPattern::Compile(p).value());  // validated
   }

@@ -23,6 +23,14 @@ MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggtlbNdIdGlKK3+Lt
 -----END PRIVATE KEY-----
 )";
 
+// The demo CRM's coupon key (coupons.keys): tests and the demo mint coupons with it.
+constexpr char kDemoCouponKey[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgg9oK3HoP+31mm58/
+hXk4y8WNoDRuo/yU+FLKQzO6AEmhRANCAARz2nPjEN1dA/virViJIm+8AvVK6yFO
+rTyUWRFKzfuMJ/CN6gwZGKcotxWmyP109uW74KR9YX9QRzas+eMPwags
+-----END PRIVATE KEY-----
+)";
+
 constexpr char kDemoCatalog[] = R"(gtin,name,price_minor,tax_rate,name_zh
 6950123450005,Silk scarf - indigo,59900,0.13,真丝围巾 靛蓝
 6950123450012,Leather card holder,39900,0.13,皮革卡包
@@ -36,6 +44,11 @@ constexpr char kDemoCatalog[] = R"(gtin,name,price_minor,tax_rate,name_zh
 
 const crypto::SigningKey& DemoBrandKey() {
   static const crypto::SigningKey key = crypto::SigningKey::FromPem(kDemoBrandKey).value();
+  return key;
+}
+
+const crypto::SigningKey& DemoCouponKey() {
+  static const crypto::SigningKey key = crypto::SigningKey::FromPem(kDemoCouponKey).value();
   return key;
 }
 
@@ -66,6 +79,7 @@ Config DemoConfig() {
   Config config;
   config.brand_keys.Add(DemoBrandKey().Public());
   config.member_keys.Add(DemoMemberKey().Public());
+  config.coupon_keys.Add(DemoCouponKey().Public());
   config.require_signature = true;
   // A fixed key for the demo only; a real device gets its brand's key.
   const std::string_view demo_phone_key = "demo-phone-hash-key";

@@ -45,6 +45,7 @@ class Store {
 // and member-service keys, its catalog, and a config that trusts them.
 const crypto::SigningKey& DemoBrandKey();
 const crypto::SigningKey& DemoMemberKey();
+const crypto::SigningKey& DemoCouponKey();
 std::string_view DemoCatalogCsv();
 Config DemoConfig();
 // The demo store at its first start: the demo catalog, and 50 of each

@@ -334,6 +334,15 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
   if (type == "sale.completed") {
     // PayloadProblem saw to the sale's "id" and "lines".
     sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));
+    if (auto coupons = payload.find("coupons"); coupons != payload.end() && coupons->is_array()) {
+      for (const auto& c : *coupons) {
+        const auto applied = c.is_object() ? IntOf(c, "applied") : std::nullopt;
+        auto id = c.is_object() ? c.find("id") : c.end();
+        if (id != c.end() && id->is_string() && applied && *applied > 0) {
+          sold_units_.Redeemed(caller_, payload["id"].get<std::string>(), id->get<std::string>());
+        }
+      }
+    }
   }
   // A refund puts its units back; so does a post-void, all of the sale's (an
   // open cart's void sold nothing).

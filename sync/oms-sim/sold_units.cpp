@@ -42,6 +42,37 @@ void SoldUnits::Sold(const Caller& c, const std::string& sale_id,
   }
 }
 
+void SoldUnits::Redeemed(const Caller& c, const std::string& sale_id,
+                         const std::string& coupon_id) {
+  auto first =
+      db_.Cached("SELECT store_id, device_id, sale_id FROM coupon_redemptions WHERE coupon_id = ?");
+  first.Bind(1, coupon_id);
+  if (!first.Step()) {
+    db_.Cached(
+           "INSERT INTO coupon_redemptions(coupon_id, store_id, device_id, sale_id) "
+           "VALUES(?, ?, ?, ?)")
+        .Bind(1, coupon_id)
+        .Bind(2, c.store)
+        .Bind(3, c.device)
+        .Bind(4, sale_id)
+        .Run();
+    return;
+  }
+  const std::string store = first.Text(0), device = first.Text(1), sale = first.Text(2);
+  if (sale == sale_id) return;  // the same sale again (an exchange's re-statement)
+  const json alert{
+      {"code", "coupon_redeemed_twice"},
+      {"message", "coupon " + coupon_id + " was redeemed twice: sale " + sale + " in store " +
+                      store + " keeps it; sale " + sale_id + " in store " + c.store +
+                      " took it again"},
+      {"coupon_id", coupon_id},
+      {"sales",
+       json::array({json{{"store_id", store}, {"device_id", device}, {"sale_id", sale}},
+                    json{{"store_id", c.store}, {"device_id", c.device}, {"sale_id", sale_id}}})}};
+  feed_.Append(c.store, "alert", Dump(alert));
+  if (store != c.store) feed_.Append(store, "alert", Dump(alert));
+}
+
 void SoldUnits::Refunded(const Caller& c, const std::string& sale_id,
                          const std::vector<SerialisedUnit>& units) {
   for (const auto& [gtin, serial] : units) {

@@ -26,6 +26,10 @@ class SoldUnits {
   // An accepted sale.completed: its units are sold; one another live sale
   // already holds raises an alert in the store's feed.
   void Sold(const Caller& c, const std::string& sale_id, const std::vector<SerialisedUnit>& units);
+  // An accepted sale redeemed coupon `coupon_id`: the first sale to do so,
+  // in any store, keeps the redemption; a later one (another sale) is an
+  // alert to its store and to the first one's (coupon_redeemed_twice).
+  void Redeemed(const Caller& c, const std::string& sale_id, const std::string& coupon_id);
   // An accepted refund.completed of sale `sale_id` puts its units back:
   // selling them again is no double sale.
   void Refunded(const Caller& c, const std::string& sale_id,

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 #include <regex>
@@ -14,6 +15,7 @@
 
 #include "cloud_support.hpp"
 #include "fault_proxy.hpp"
+#include "store.hpp"
 
 using namespace sa::testing;
 
@@ -250,6 +252,82 @@ TEST_CASE("cloud: two agents of one store sell the same serial offline and both 
   }
   // Neither sale was merged or dropped: the cloud has both.
   CHECK(Count(cloud.Events("s1"), "sale.completed") == 3);
+}
+
+// Issue 17: a coupon is redeemed once brand-wide. Two stores, both offline,
+// take the same coupon: both sales stand (each store took it in good faith,
+// once); the cloud keeps the first redemption and alerts both stores.
+TEST_CASE(
+    "cloud: one coupon redeemed offline in two stores: both sales stand, one redemption, "
+    "both stores alerted",
+    "[cloud][coupon]") {
+  TempDir keys("sa-coupon-keys");
+  const auto crm = sa::crypto::SigningKey::Generate();
+  std::ofstream(keys.path() / "coupon.pub.pem") << crm.PublicPem();
+  const std::string coupon_toml =
+      "[coupons]\nkeys = [\"" + (keys.path() / "coupon.pub.pem").string() + "\"]\n";
+  sa::store::CouponCode coupon;
+  coupon.id = "BDAY-2026-0001";
+  coupon.type = "birthday";
+  coupon.amount = 5000;
+  coupon.min_spend = 30000;
+  coupon.expires_at_s = sa::SystemClock().now_ms() / 1000 + 86400;
+  coupon.store = "*";
+  const std::string code = sa::store::MakeCouponCode(coupon, crm);
+
+  const std::uint16_t port = FreePort();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  Agent a({.store = "s1", .cloud_url = url, .extra_toml = coupon_toml});
+  Agent b({.store = "s2", .cloud_url = url, .extra_toml = coupon_toml});
+  std::map<const Agent*, std::string> sale_of;
+  for (const Agent* store : {&a, &b}) {
+    const Api& api = store->api();
+    auto open = api.Post("/v1/sales", "{}");
+    REQUIRE(open.status == 201);
+    const std::string id = open.json().at("id");
+    REQUIRE(
+        api.Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "CPN")}}.dump())
+            .status == 200);
+    auto with = api.Post("/v1/sales/" + id + "/scans", json{{"payload", code}}.dump());
+    INFO(with.body);
+    REQUIRE(with.status == 200);
+    CHECK(with.json().at("total") == 129900 - 5000);
+    auto done = api.Post("/v1/sales/" + id + "/complete",
+                         json{{"payments", {{{"method", "card"}, {"amount", 124900}}}}}.dump());
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    sale_of[store] = id;
+  }
+
+  Cloud cloud({}, port);
+  REQUIRE(a.Drain());
+  REQUIRE(b.Drain());
+  REQUIRE(a.Drain());  // store A pulls what store B's push raised
+  for (const Agent* store : {&a, &b}) {
+    const json status = store->SyncStatus();
+    INFO(status.dump());
+    CHECK_FALSE(HasAlert(status, "event_rejected"));
+    REQUIRE(HasAlert(status, "coupon_redeemed_twice"));
+    for (const auto& alert : status.at("alerts")) {
+      if (alert.at("code") != "coupon_redeemed_twice") continue;
+      CHECK(alert.at("detail").at("coupon_id") == coupon.id);
+      CHECK(alert.at("detail").at("sales").at(0).at("sale_id") == sale_of[&a]);
+      CHECK(alert.at("detail").at("sales").at(1).at("sale_id") == sale_of[&b]);
+    }
+  }
+  // Both sales stand in the cloud.
+  CHECK(Count(cloud.Events("s1"), "sale.completed") == 1);
+  CHECK(Count(cloud.Events("s2"), "sale.completed") == 1);
+  // And in this store the coupon is used: a second scan is refused.
+  auto again = a.api().Post("/v1/sales", "{}");
+  const std::string id = again.json().at("id");
+  REQUIRE(
+      a.api()
+          .Post("/v1/sales/" + id + "/scans", json{{"payload", UnitCode(kScarf, "CPN2")}}.dump())
+          .status == 200);
+  auto used = a.api().Post("/v1/sales/" + id + "/scans", json{{"payload", code}}.dump());
+  CHECK(used.status == 409);
+  CHECK(used.json().at("error").at("code") == "coupon_used");
 }
 
 TEST_CASE("cloud: a cloud restored from an empty backup gets every event again",

@@ -245,3 +245,26 @@ TEST_CASE("pricing: a promotion with a bad field is named for it") {
   CHECK(!KindFromName("free_lunch"));
   CHECK(KindName(Kind::buy_x_get_y) == "buy_x_get_y");
 }
+
+TEST_CASE("pricing: coupons come last, on what the cart comes to, when it reaches their spend") {
+  const auto all = Promotions();
+  const Coupon fifty{"coupon:C1", "welcome", 5000, 30000};
+  const auto cart = ItemsOf({"", {{'A', 1}, {'B', 1}}, {}, 0});
+  // 20 % off the jacket: 479.20 + 199 = 678.20; 每满300减50 twice: 578.20;
+  // the coupon's 50.00 on that: 528.20.
+  CHECK(TotalOf(Price(cart, {all.at("P20"), all.at("M300")}, 0, {fifty})) == 52820);
+  // 199 alone does not reach the coupon's 300.
+  CHECK(TotalOf(Price(ItemsOf({"", {{'B', 1}}, {}, 0}), {}, 0, {fifty})) == 19900);
+  // A coupon worth more than the cart makes it free, never negative.
+  const Coupon big{"coupon:C2", "vip", 100000, 0};
+  CHECK(TotalOf(Price(ItemsOf({"", {{'C', 1}}, {}, 0}), {}, 0, {big})) == 0);
+  // Two coupons, in the order scanned: 599 - 50 = 549 reaches 300 again.
+  const auto two = Price(ItemsOf({"", {{'A', 1}}, {}, 0}), {}, 0, {fifty, fifty});
+  CHECK(TotalOf(two) == 49900);
+  REQUIRE(two[0].discounts.size() == 2);
+  CHECK(two[0].discounts[0].promotion_id == "coupon:C1");
+  // A line priced by hand takes no coupon and counts toward none.
+  auto by_hand = ItemsOf({"", {{'A', 1}}, {}, 0});
+  by_hand[0].priced_by_hand = true;
+  CHECK(TotalOf(Price(by_hand, {}, 0, {big})) == 59900);
+}

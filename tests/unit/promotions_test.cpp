@@ -7,6 +7,7 @@
 // force stays. In process, on a fresh ledger each.
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ using nlohmann::json;
 namespace {
 
 struct Shop : LedgerShop {
-  Shop() : LedgerShop({.prefix = "sa-promotions"}) {}
+  explicit Shop(const std::function<void(store::Config&)>& tweak = {})
+      : LedgerShop({.prefix = "sa-promotions", .tweak = tweak}) {}
 
   // Gift wrap sold by its plain barcode (the demo store signs the rest).
   void PlainWrap() {
@@ -417,4 +419,114 @@ TEST_CASE("a bad price list is refused whole with an alert, and the list in forc
   CHECK(s.shop->sales.Scan(id, s.Label(kTote, "R2"))->total == 45900 + 12900);
   s.Pull("price_list", {{"id", "GOLD"}, {"deleted", true}});
   CHECK(s.shop->sales.Scan(id, s.Label(kTote, "R3"))->total == 59900 + 2 * 12900);
+}
+
+namespace {
+
+// A coupon as the demo CRM issues it: 50.00 off 300.00, for any store, a
+// day to run.
+store::CouponCode Coupon(const std::string& id, const std::string& type = "welcome") {
+  store::CouponCode c;
+  c.id = id;
+  c.type = type;
+  c.amount = 5000;
+  c.min_spend = 30000;
+  c.expires_at_s = kNow / 1000 + 86400;
+  c.store = "*";
+  return c;
+}
+
+std::string Mint(const store::CouponCode& c,
+                 const crypto::SigningKey& key = store::DemoCouponKey()) {
+  return store::MakeCouponCode(c, key);
+}
+
+std::string ErrorOf(const Expected<store::Sale>& r) { return r ? "" : r.error().code; }
+
+}  // namespace
+
+TEST_CASE("a coupon scanned at the till comes off after the promotions and is redeemed once",
+          "[store][pricing][coupon]") {
+  Shop s;
+  s.Pull("promotion", EveryThreeHundred());
+  const std::string id = s.Open();
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "C1")));  // 599 - 50 = 549
+  auto with = s.shop->sales.Scan(id, Mint(Coupon("CP-1")));
+  INFO((with ? "" : with.error().message));
+  REQUIRE(with);
+  CHECK(with->total == 49900);  // 549 - 50
+  REQUIRE(with->coupons.size() == 1);
+  CHECK(with->coupons[0].applied == 5000);
+  REQUIRE(with->lines[0].discounts.size() == 2);
+  CHECK(with->lines[0].discounts[1].promotion_id == "coupon:CP-1");
+  REQUIRE(s.shop->sales.Complete(id, {{"card", 49900, ""}}));
+  const json ev = json::parse(s.EventsOf("sale.completed").at(0).payload);
+  CHECK(ev["coupons"] == json::parse(R"([{"id":"CP-1","type":"welcome","amount":5000,
+                                          "min_spend":30000,"applied":5000}])"));
+
+  // The same coupon again, in this store: used.
+  const std::string again = s.Open();
+  REQUIRE(s.shop->sales.Scan(again, s.Label(kScarf, "C2")));
+  CHECK(ErrorOf(s.shop->sales.Scan(again, Mint(Coupon("CP-1")))) == "coupon_used");
+  CHECK(s.shop->sales.GetSale(again)->total == 54900);  // nothing of it written
+}
+
+TEST_CASE(
+    "a forged, expired, wrong-store, held or short coupon gets its own code and changes nothing",
+    "[store][pricing][coupon]") {
+  Shop s;
+  const std::string id = s.Open();
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "F1")));
+  const auto rows = [&] {
+    return s.Rows("SELECT * FROM sale_coupons") + s.Rows("SELECT * FROM sale_lines");
+  };
+  const std::string before = rows();
+
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(Coupon("X1"), store::DemoMemberKey()))) ==
+        "coupon_forged");
+  auto edited = Mint(Coupon("X2"));  // 50.00 made 500.00 by hand: the signature no longer fits
+  edited.replace(edited.find(":5000:"), 6, ":50000:");
+  CHECK(ErrorOf(s.shop->sales.Scan(id, edited)) == "coupon_forged");
+  auto expired = Coupon("X3");
+  expired.expires_at_s = kNow / 1000;
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(expired))) == "coupon_expired");
+  auto elsewhere = Coupon("X4");
+  elsewhere.store = "store-99";
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(elsewhere))) == "coupon_wrong_store");
+  auto big_spend = Coupon("X5");
+  big_spend.min_spend = 100000;
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(big_spend))) == "coupon_min_spend");
+  CHECK(ErrorOf(s.shop->sales.Scan(id, "SAC1:X6:welcome:5000")) == "coupon_malformed");
+  CHECK(ErrorOf(s.shop->sales.Scan(id, "SAC1:X6:Welcome:5000:0:1:*:" + std::string(86, 'A'))) ==
+        "coupon_malformed");
+  CHECK(rows() == before);
+
+  // Held by another open cart; and twice in this one.
+  const std::string other = s.Open("till-2");
+  REQUIRE(s.shop->sales.Scan(other, s.Label(kScarf, "F2")));
+  REQUIRE(s.shop->sales.Scan(other, Mint(Coupon("H1"))));
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(Coupon("H1")))) == "coupon_in_cart");
+  CHECK(ErrorOf(s.shop->sales.Scan(other, Mint(Coupon("H1")))) == "coupon_in_cart");
+  // Voided, the cart lets it go.
+  REQUIRE(s.shop->sales.Void(other, "customer left"));
+  CHECK(s.shop->sales.Scan(id, Mint(Coupon("H1")))->total == 54900);
+}
+
+TEST_CASE("the offline cap: a coupon type's redemptions the cloud has not confirmed are limited",
+          "[store][pricing][coupon]") {
+  Shop s([](store::Config& c) { c.coupon_offline_cap = 2; });
+  for (int i = 0; i < 2; ++i) {
+    const std::string id = s.Open();
+    REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "O" + std::to_string(i))));
+    REQUIRE(s.shop->sales.Scan(id, Mint(Coupon("W" + std::to_string(i)))));
+    REQUIRE(s.shop->sales.Complete(id, {{"cash", 54900, ""}}));
+  }
+  const std::string third = s.Open();
+  REQUIRE(s.shop->sales.Scan(third, s.Label(kScarf, "O3")));
+  CHECK(ErrorOf(s.shop->sales.Scan(third, Mint(Coupon("W3")))) == "coupon_offline_cap");
+  // Another type has its own cap.
+  CHECK(s.shop->sales.Scan(third, Mint(Coupon("B1", "birthday")))->total == 54900);
+  // The cloud acknowledges the first two sales' events: the cap frees up.
+  REQUIRE(s.shop->inbox.RecordAck(s.EventsAfter(0).back().seq));
+  CHECK(s.shop->sales.Scan(third, Mint(Coupon("W3")))->total == 49900);
 }

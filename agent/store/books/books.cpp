@@ -17,13 +17,25 @@ Books::Books(ledger::Database& db, Config config, const Clock& clock)
 }
 
 Expected<CheckedCode> Books::CheckCode(std::string_view payload) const {
+  if (IsCouponCode(payload)) {
+    auto coupon = ParseCouponCode(payload);
+    if (!coupon) return coupon.error();
+    CheckedCode checked;
+    const auto raw = crypto::Base64UrlDecode(coupon->signature);
+    checked.signature = raw && raw->size() == crypto::kRawSignatureSize &&
+                                config_.coupon_keys.Verify(coupon->SignedMessage(), *raw)
+                            ? codes::SignatureState::valid
+                            : codes::SignatureState::invalid;
+    checked.coupon = std::move(coupon).value();
+    return checked;
+  }
   auto parsed = codes::Parse(payload, config_.parse);
   if (!parsed) {
     const Error& e = parsed.error();
     if (e.code == "member_code_malformed") return e;
     return Refused("malformed_code", e.message, e.code);
   }
-  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent};
+  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent, std::nullopt};
   const bool member = checked.code.kind == codes::Kind::member_code;
   const auto keys = keys_.load();
   checked.signature = codes::VerifySignature(checked.code, member ? keys->member : keys->brand);

@@ -35,6 +35,10 @@ struct Config {
   std::int64_t member_code_window_s = 120;
   crypto::KeyRing brand_keys;   // codes.brand_keys
   crypto::KeyRing member_keys;  // members.service_keys
+  crypto::KeyRing coupon_keys;  // coupons.keys: the CRM's, that sign coupon codes
+  // How many redemptions of one coupon type the store takes before the
+  // cloud has acknowledged them (coupons.offline_cap).
+  std::int64_t coupon_offline_cap = 100;
   // Key of the phone-number hash. Shared with the brand's CRM so it can match
   // members across stores; never stored in the ledger.
   crypto::Bytes phone_hash_key;
@@ -90,11 +94,36 @@ struct CatalogImport {
   std::size_t rows = 0;
 };
 
+// ---- coupons -----------------------------------------------------------------
+// A coupon the brand's CRM issued (a member's 50 off 300, a welcome coupon),
+// printed or shown as a QR:
+//   SAC1:{id}:{type}:{amount_minor}:{min_spend_minor}:{expires_unix_s}:{store}:{sig}
+// `store` is the one store it is for, or "*" for any; sig is base64url raw
+// r||s ECDSA P-256 over SHA-256 of everything before ":{sig}", by a key of
+// coupons.keys. Redeemed once: once per store offline, once brand-wide
+// through the cloud.
+struct CouponCode {
+  std::string id;    // 1-64 of A-Z a-z 0-9 _ . -
+  std::string type;  // 1-32 of a-z 0-9 - _ (the offline cap counts per type)
+  MinorUnits amount = 0;
+  MinorUnits min_spend = 0;
+  std::int64_t expires_at_s = 0;
+  std::string store;      // a store id, or "*"
+  std::string signature;  // base64url
+  std::string SignedMessage() const;
+};
+// coupon_malformed when `payload` is not one.
+Expected<CouponCode> ParseCouponCode(std::string_view payload);
+bool IsCouponCode(std::string_view payload);
+// Minting, for the demo, tests and benchmarks.
+std::string MakeCouponCode(const CouponCode& coupon, const crypto::SigningKey& key);
+
 // A payload parsed and its signature checked: the CPU-heavy half of a scan,
-// done before (and apart from) the ledger.
+// done before (and apart from) the ledger. A coupon code is a coupon.
 struct CheckedCode {
   codes::Code code;
   codes::SignatureState signature = codes::SignatureState::absent;
+  std::optional<CouponCode> coupon;
 };
 
 // Who let a manager's action happen: a manager's own session, a manager's

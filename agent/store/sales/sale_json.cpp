@@ -78,6 +78,19 @@ json ToJson(const Sale& sale, bool refunded = true) {
             {"lines", std::move(lines)},
             {"opened_at", FormatTimestamp(sale.opened_at_ms)}};
   j["price_group"] = sale.price_group.empty() ? json(nullptr) : json(sale.price_group);
+  if (!sale.coupons.empty()) {
+    // Each coupon scanned in and what it took off (its lines' "coupon:{id}"
+    // discounts); the cloud keeps one redemption of each brand-wide.
+    json coupons = json::array();
+    for (const auto& c : sale.coupons) {
+      coupons.push_back({{"id", c.id},
+                         {"type", c.type},
+                         {"amount", c.amount},
+                         {"min_spend", c.min_spend},
+                         {"applied", c.applied}});
+    }
+    j["coupons"] = std::move(coupons);
+  }
   j["member"] = nullptr;
   if (sale.member) {
     j["member"] = sale.member->member_id.empty() ? json{{"phone_masked", sale.member->phone_masked}}

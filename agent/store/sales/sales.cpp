@@ -112,6 +112,14 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     }
   }
   {
+    auto st = db_.Cached(
+        "SELECT coupon_id, type, amount_minor, min_spend_minor FROM sale_coupons "
+        "WHERE sale_id = ? ORDER BY n");
+    st.Bind(1, sale_id);
+    while (st.Step())
+      sale.coupons.push_back(SaleCoupon{st.Text(0), st.Text(1), st.Int(2), st.Int(3), 0});
+  }
+  {
     // The lines' discounts, in line order (sale.lines is too).
     auto st = db_.Cached(
         "SELECT line_id, promotion_id, name, amount_minor FROM sale_line_discounts "
@@ -123,6 +131,9 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       if (line == sale.lines.end()) break;
       if (line->id == st.Int(0)) {
         line->discounts.push_back(pricing::Discount{st.Text(1), st.Text(2), st.Int(3)});
+        for (auto& c : sale.coupons) {
+          if (st.Text(1) == "coupon:" + c.id) c.applied += st.Int(3);
+        }
       }
     }
   }
@@ -214,6 +225,7 @@ Expected<Sale> Sales::Scan(std::string_view sale_id, std::string_view payload) {
 
 Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
                                      const std::optional<Override>& override_reserved) {
+  if (checked.coupon) return AddCoupon(sale_id, *checked.coupon, checked.signature);
   const codes::Code& code = checked.code;
   if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
   const auto sig = checked.signature;
@@ -347,15 +359,17 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
     }
   }
   const auto& promotions = books_.Promotions();
-  const bool running = std::any_of(promotions.begin(), promotions.end(),
-                                   [now](const auto& p) { return pricing::RunningAt(p, now); });
+  const auto coupons = CouponsOf(sale_id);
+  const bool running =
+      !coupons.empty() || std::any_of(promotions.begin(), promotions.end(),
+                                      [now](const auto& p) { return pricing::RunningAt(p, now); });
   // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
   // lines at kMaxLines, so no sum here overflows 64 bits.
   MinorUnits total = 0;
   if (!running && !discounted) {
     for (const auto& item : items) total += item.unit_price * item.qty;
   } else {
-    const auto priced = pricing::Price(items, promotions, now);
+    const auto priced = pricing::Price(items, promotions, now, coupons);
     for (const auto& p : priced) total += p.net;
     if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
@@ -565,6 +579,13 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
     if (!settled) return settled.error();
     // At the sale's closed_at: a post-void re-states this very event.
     books_.Append("sale.completed", events::SaleCompleted(*settled, phone_hash), now);
+    if (!settled->coupons.empty()) {
+      // The redemption waits for the cloud's ack of this event (the offline cap).
+      db_.Cached(
+             "UPDATE coupons_used SET event_seq = (SELECT max(seq) FROM outbox) WHERE sale_id = ?")
+          .Bind(1, sale_id)
+          .Run();
+    }
     tx.Commit();  // synchronous=FULL: the WAL is fsync'd before this returns
     return settled;
   });
@@ -615,6 +636,23 @@ Expected<Sale> Sales::Settle(const Sale& sale, const std::vector<Payment>& payme
         .Bind(4, sale_id)
         .Bind(5, now)
         .Run();
+  }
+  for (const auto& c : sale.coupons) {
+    if (c.applied == 0) continue;  // short of its spend: not used, the customer keeps it
+    if (auto refused = OverOfflineCap(c.type, 1)) return *refused;
+    db_.Cached(
+           "INSERT INTO coupons_used(coupon_id, type, sale_id, at_ms) VALUES(?, ?, ?, ?) "
+           "ON CONFLICT DO NOTHING")
+        .Bind(1, c.id)
+        .Bind(2, c.type)
+        .Bind(3, sale_id)
+        .Bind(4, now)
+        .Run();
+    if (db_.Changes() == 0) {
+      return Conflict("coupon_used", "coupon " + c.id +
+                                         " was used in this store meanwhile; "
+                                         "take it out of the sale");
+    }
   }
   for (const auto& p : payments) {
     db_.Cached("INSERT INTO payments(sale_id, method, amount_minor, ref) VALUES(?, ?, ?, ?)")

@@ -97,6 +97,15 @@ struct PostVoid {
   MinorUnits amount = 0;
 };
 
+// A coupon scanned into the sale (CouponCode), and what it took off.
+struct SaleCoupon {
+  std::string id;
+  std::string type;
+  MinorUnits amount = 0;     // its face value
+  MinorUnits min_spend = 0;  // the cart must come to this
+  MinorUnits applied = 0;    // what it took off the lines (0: the cart is short of min_spend)
+};
+
 struct Sale {
   std::string id;
   std::string status;  // open | completed | voided
@@ -108,6 +117,7 @@ struct Sale {
   // The bound member's price group (a tier, "employee": a SAM2 member
   // code's); "" for none.
   std::string price_group;
+  std::vector<SaleCoupon> coupons;  // in the order scanned
   std::vector<Payment> payments;
   std::optional<MinorUnits> tendered;
   std::optional<MinorUnits> change;
@@ -208,8 +218,18 @@ class Sales {
   // The ledger half of a scan: the store's rules, then the line or the
   // binding. `override_reserved`: a manager lets the till take a unit an
   // order holds.
+  // A coupon code is applied to the sale (AddCoupon).
   Expected<Sale> AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
                                 const std::optional<Override>& override_reserved = std::nullopt);
+  // A coupon scanned at the till: coupon_forged (no coupons.keys key signed
+  // it), coupon_expired, coupon_wrong_store, coupon_used (this store
+  // redeemed it), coupon_in_cart (another open sale holds it, or this one
+  // does), coupon_offline_cap (coupons.offline_cap of its type redeemed and
+  // not yet acknowledged by the cloud), coupon_min_spend (the cart comes to
+  // less than it needs), too_many_coupons (5 a sale). Applied after the
+  // promotions (pricing.hpp); redeemed when the sale completes.
+  Expected<Sale> AddCoupon(std::string_view sale_id, const CouponCode& coupon,
+                           codes::SignatureState signature);
   Expected<Sale> RemoveLine(std::string_view sale_id, std::int64_t line_id);
   // A line of an open sale sold below the catalog's price (damaged, a price
   // match): a manager's action, so `approved` is required by the caller. The
@@ -326,6 +346,11 @@ class Sales {
   // Each line not priced by hand at the lowest of its catalog price and the
   // price lists in force at `now` for the sale's groups (pricing.hpp).
   void GroupPrices(std::string_view sale_id, std::int64_t now);
+  // The sale's coupons as pricing applies them, in order.
+  std::vector<pricing::Coupon> CouponsOf(std::string_view sale_id);
+  // coupon_offline_cap when this store holds `cap` redemptions of `type`
+  // the cloud has not acknowledged (`adding`: counting one more).
+  std::optional<Error> OverOfflineCap(const std::string& type, std::int64_t adding);
   // Whether the ledger holds exactly `priced`'s discounts for the sale.
   bool SameDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced);
   // The sale's discounts and each line's sum, replaced by `priced`'s.
