@@ -182,7 +182,14 @@ std::optional<Move> StockMove(const std::string& type, const json& p) {
   Move m;
   if (type == "stock.received") {
     m = Make("receiving", "sellable_accessible");
-    m.epcs.push_back(UnitUri(Text(p, "gtin"), Text(p, "serial")));
+    if (const auto serial = p.find("serial"); serial != p.end() && serial->is_null()) {
+      // A plain item: a quantity of its class.
+      const auto qty = p.find("qty");
+      if (qty == p.end() || !qty->is_number_integer()) throw std::invalid_argument("no qty");
+      m.quantities[ClassUri(Text(p, "gtin"))] = qty->get<std::int64_t>();
+    } else {
+      m.epcs.push_back(UnitUri(Text(p, "gtin"), Text(p, "serial")));
+    }
   } else if (type == "stock.counted") {
     m = Make("cycle_counting", "sellable_accessible");
     const auto counted = p.find("counted");

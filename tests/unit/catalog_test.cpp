@@ -329,3 +329,39 @@ TEST_CASE("signed per product: a signed garment and a plain bag in one sale of a
   CHECK(bad.error().message.find("line 2: signed must be true or false") != std::string::npos);
   CHECK(b.shop->books.FindProduct(kWrap).value().price_minor == 500);
 }
+
+TEST_CASE("a plain item is received by scanning its barcode, sold by quantity and refunded",
+          "[store][catalog][signed][stock]") {
+  Catalog b;  // the demo store signs its units; gift wrap sells by its barcode
+  REQUIRE(b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,tax_rate,signed\n06950123450043,Gift wrap,500,0.06,false\n"));
+  const auto before = b.shop->stock.Level(kWrap).value().on_hand;
+  for (int i = 0; i < 3; ++i) {
+    auto checked = b.shop->books.CheckCode("6950123450043");
+    REQUIRE(checked);
+    auto level = b.shop->stock.Receive(*checked);
+    INFO((level ? "" : level.error().message));
+    REQUIRE(level);
+    CHECK(level->on_hand == before + i + 1);
+  }
+  const auto received = b.EventsOf("stock.received");
+  REQUIRE(received.size() == 3);
+  const auto ev = nlohmann::json::parse(received[0].payload);
+  CHECK(ev["serial"].is_null());
+  CHECK(ev["qty"] == 1);
+  // A signed product's plain barcode is still refused at receiving.
+  auto scarf = b.shop->books.CheckCode("6950123450005");
+  REQUIRE(scarf);
+  auto refused = b.shop->stock.Receive(*scarf);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "code_forged");
+
+  // Two sold by scan, one refunded by quantity: on hand follows.
+  const std::string id = b.Open();
+  REQUIRE(b.shop->sales.Scan(id, "6950123450043"));
+  REQUIRE(b.shop->sales.Scan(id, "6950123450043"));
+  REQUIRE(b.shop->sales.Complete(id, {{"cash", 1000, ""}}));
+  CHECK(b.shop->stock.Level(kWrap).value().on_hand == before + 1);
+  REQUIRE(b.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}}));
+  CHECK(b.shop->stock.Level(kWrap).value().on_hand == before + 2);
+}

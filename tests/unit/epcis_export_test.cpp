@@ -132,6 +132,17 @@ TEST_CASE("Each unit-moving action of the store is exactly one EPCIS event", "[e
     CHECK(e["epcList"] == json::array({Dl(kScarf, "R1")}));
     CHECK_FALSE(e.contains("quantityList"));
   }
+  SECTION("receiving a plain item by its barcode: a quantity of its class") {
+    REQUIRE(s.shop->books.ImportCatalogCsv(
+        "gtin,name,price_minor,signed\n06950123450043,Gift wrap,500,false\n"));
+    const auto seq = s.Seq();
+    REQUIRE(s.shop->stock.Receive(s.shop->books.CheckCode("6950123450043").value()));
+    const json e = s.One(seq);
+    CheckEvent(e, "receiving", "sellable_accessible", kNow);
+    CHECK(e["epcList"] == json::array());
+    CHECK(e["quantityList"] ==
+          json::array({{{"epcClass", "https://id.gs1.org/01/" + kWrap}, {"quantity", 1}}}));
+  }
   SECTION("counting a product: its quantity, by class") {
     const auto seq = s.Seq();
     REQUIRE(s.shop->stock.Count(kScarf, 7));

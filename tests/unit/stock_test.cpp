@@ -255,9 +255,17 @@ TEST_CASE("Receive refuses what it cannot take and changes nothing", "[stock][re
     want = "unknown_product";
     got = s.shop->stock.Receive(s.Unit(kNew, "N1"));
   }
-  SECTION("a plain GTIN") {
-    want = "not_serialised";
-    got = s.shop->stock.Receive(s.shop->books.CheckCode(kScarf).value());
+  SECTION("a plain GTIN not in the catalog") {
+    want = "unknown_product";
+    got = s.shop->stock.Receive(s.shop->books.CheckCode(kNew).value());
+  }
+  SECTION("a coupon") {
+    want = "not_a_unit";
+    store::CouponCode c{
+        "C1", "welcome", 100, 0, kNow / 1000 + 60, "*", "",
+    };
+    got = s.shop->stock.Receive(
+        s.shop->books.CheckCode(store::MakeCouponCode(c, store::DemoCouponKey())).value());
   }
   SECTION("a forged signature") {
     want = "code_forged";

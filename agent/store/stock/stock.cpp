@@ -66,10 +66,11 @@ StockLevel Stock::LevelOf(const std::string& gtin14) {
   return level;
 }
 
-std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked) const {
+std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked, bool plain_ok) const {
   if (checked.code.kind == codes::Kind::member_code) {
     return BadRequest("not_a_unit", "that is a member code, not a unit's label");
   }
+  if (checked.coupon) return BadRequest("not_a_unit", "that is a coupon, not a unit's label");
   if (checked.signature == codes::SignatureState::invalid) {
     return Refused("code_forged",
                    "the label's signature does not match any brand key: "
@@ -80,7 +81,7 @@ std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked) const {
     return Refused("code_forged", "GTIN " + checked.code.gtin +
                                       " sells with a signed label only and this one is not signed");
   }
-  if (!checked.code.serialised()) {
+  if (!checked.code.serialised() && !plain_ok) {
     return Refused("not_serialised",
                    "scan the unit's own label (GTIN and serial), not a plain barcode");
   }
@@ -88,10 +89,26 @@ std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked) const {
 }
 
 Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
-  if (auto refused = LabelRefusal(checked)) return *refused;
+  if (auto refused = LabelRefusal(checked, true)) return *refused;
   const codes::Code& code = checked.code;
   return Guarded([&]() -> Expected<StockLevel> {
     Transaction tx(db_);
+    if (!code.serialised()) {
+      // A plain item (EAN/UPC, sold by quantity): one more of its GTIN.
+      if (!books_.LookupProduct(code.gtin)) {
+        return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
+      }
+      db_.Cached(
+             "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
+             "VALUES(?, NULL, 1, 'received', NULL, ?)")
+          .Bind(1, code.gtin)
+          .Bind(2, books_.now_ms())
+          .Run();
+      const StockLevel level = LevelOf(code.gtin);
+      books_.Append("stock.received", events::StockReceived(code.gtin, "", level));
+      tx.Commit();
+      return level;
+    }
     if (IsCase(code.gtin, code.serial)) {
       auto received = ReceiveCase(code);
       if (received) tx.Commit();

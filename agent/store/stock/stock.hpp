@@ -121,7 +121,8 @@ class Stock {
   explicit Stock(Books& books);
 
   Expected<StockLevel> Level(std::string_view gtin);
-  // A unit scanned in at a shelf or stockroom device: stock.received. A
+  // A unit scanned in at a shelf or stockroom device: stock.received (a
+  // plain GTIN, an item sold by quantity, is one more of it: serial null). A
   // case's label (a case the cloud's shipment described) receives every unit
   // packed in it that the store does not hold yet: stock.case_received.
   Expected<StockLevel> Receive(const CheckedCode& checked);
@@ -201,7 +202,9 @@ class Stock {
   StockLevel LevelOf(const std::string& gtin14);
   std::int64_t ReservedOf(const std::string& gtin14);
   std::int64_t InOpenCarts(const std::string& gtin14);
-  std::optional<Error> LabelRefusal(const CheckedCode& checked) const;
+  // Why this code cannot be received or picked as a unit (`plain_ok`: a
+  // plain GTIN is one of its product, as receiving takes it), or nothing.
+  std::optional<Error> LabelRefusal(const CheckedCode& checked, bool plain_ok = false) const;
   bool IsCase(const std::string& gtin, const std::string& serial);
   // A shipment's cases with their units, or the first rule one breaks.
   Expected<std::vector<std::pair<UnitKey, std::vector<UnitKey>>>> CheckShipment(

@@ -62,8 +62,12 @@ json LevelJson(const StockLevel& l) {
 }  // namespace
 
 std::string StockReceived(std::string_view gtin, std::string_view serial, const StockLevel& level) {
-  return json{{"gtin", gtin}, {"serial", serial}, {"stock", LevelJson(level)}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  json j{{"gtin", gtin}, {"serial", serial}, {"stock", LevelJson(level)}};
+  if (serial.empty()) {  // a plain item: one of its GTIN, by quantity
+    j["serial"] = nullptr;
+    j["qty"] = 1;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string StockCounted(std::string_view gtin, std::int64_t counted, std::int64_t expected) {

@@ -266,10 +266,21 @@
       const rm = el('button.btn.remove', { type: 'button', 'aria-label': SA.t('screen.remove_aria', { name: SA.nameOf(l) }),
         text: SA.t('screen.remove') });
       rm.addEventListener('click', () => removeLine(l.id));
+      // What the line sells for and why: a customer group's price below the
+      // list price, and each promotion's or coupon's discount (docs/pricing.md).
+      const notes = [];
+      if (l.price_list) {
+        notes.push(el('div.line-note.muted', { text: SA.t('screen.group_price',
+          { list: l.price_list_name || l.price_list, price: money(l.catalog_price) }) }));
+      }
+      for (const d of l.discounts || []) {
+        notes.push(el('div.line-note.discount', { text: d.name + '  −' + money(d.amount) }));
+      }
       list.append(el('li.line', { dataset: { line: String(l.id), gtin: l.gtin } },
         el('div.line-main', {},
           el('div.line-name', { text: SA.nameOf(l) + (l.qty > 1 ? '  × ' + l.qty : '') }),
-          el('div.line-serial.muted', { text: l.serial ? SA.t('screen.serial', { serial: l.serial }) : l.gtin })),
+          el('div.line-serial.muted', { text: l.serial ? SA.t('screen.serial', { serial: l.serial }) : l.gtin }),
+          ...notes),
         el('div.line-amount', { text: money(l.amount) }),
         SA.priceButton(sale.id, l),
         rm));
