@@ -145,6 +145,11 @@ struct RcnLayout {
 // "" when every layout is usable and no two share a prefix, else the first
 // problem, naming the layout by its prefix.
 std::string RcnLayoutsProblem(const std::vector<RcnLayout>& layouts);
+// A layout as config writes it, "prefix:item_digits:price|weight:value_digits:decimals"
+// with ":check" after it when a price check digit comes before the value:
+// "20:5:price:5:2", "28:4:weight:5:3", "22:5:price:4:2:check". The error
+// (invalid_field) says what is wrong, Problem() included.
+Expected<RcnLayout> ParseRcnLayout(std::string_view spec);
 
 struct ParseOptions {
   std::vector<BrandPattern> brand_patterns;

@@ -823,6 +823,40 @@ std::string RcnLayout::Problem() const {
   return {};
 }
 
+Expected<RcnLayout> ParseRcnLayout(std::string_view spec) {
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorKind::invalid_request, "invalid_field",
+                     "scale label layout '" + Shown(spec) + "': " + why);
+  };
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = spec;;) {
+    const std::size_t colon = rest.find(':');
+    parts.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  if (parts.size() != 5 && !(parts.size() == 6 && parts[5] == "check")) {
+    return bad("write it prefix:item_digits:price|weight:value_digits:decimals[:check]");
+  }
+  auto number = [](std::string_view s) -> std::optional<int> {
+    if (s.empty() || s.size() > 2 || !AllDigits(s)) return std::nullopt;
+    return std::stoi(std::string(s));
+  };
+  RcnLayout layout;
+  layout.prefix = std::string(parts[0]);
+  const auto item = number(parts[1]), digits = number(parts[3]), decimals = number(parts[4]);
+  if (!item || !digits || !decimals)
+    return bad("item_digits, value_digits and decimals are numbers");
+  if (parts[2] != "price" && parts[2] != "weight") return bad("the value is price or weight");
+  layout.item_digits = *item;
+  layout.value = parts[2] == "price" ? RcnLayout::Value::price : RcnLayout::Value::weight;
+  layout.value_digits = *digits;
+  layout.decimals = *decimals;
+  layout.price_check_digit = parts.size() == 6;
+  if (std::string problem = layout.Problem(); !problem.empty()) return bad(problem);
+  return layout;
+}
+
 std::string RcnLayoutsProblem(const std::vector<RcnLayout>& layouts) {
   std::set<std::string> prefixes;
   for (const auto& layout : layouts) {

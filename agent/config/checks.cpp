@@ -167,6 +167,11 @@ std::string CheckPath(std::string_view v) {
 
 std::string CheckOptionalPath(std::string_view v) { return CheckPathChars(v); }
 
+std::string CheckRcnLayout(std::string_view v) {
+  auto layout = codes::ParseRcnLayout(v);
+  return layout ? std::string() : "is refused: " + layout.error().message;
+}
+
 std::string CheckBrandPattern(std::string_view v) {
   auto compiled = codes::BrandPattern::Compile(v);
   if (compiled) return {};

@@ -21,6 +21,8 @@ std::string CheckGln(std::string_view v);         // "" or 13 digits, GS1 check 
 std::string CheckUtcOffset(std::string_view v);   // +HH:MM or -HH:MM
 std::string CheckLocale(std::string_view v);      // en or zh-CN
 std::string CheckBrandPattern(std::string_view v);
+// codes.scale_layouts: codes::ParseRcnLayout.
+std::string CheckRcnLayout(std::string_view v);
 std::string CheckOnDiverted(std::string_view v);
 // Files: a path is never opened here, only its characters are checked.
 std::string CheckPath(std::string_view v);

@@ -98,6 +98,7 @@ struct Config {
   std::vector<std::string> brand_keys;      // codes.brand_keys: PEM paths
   bool require_signature = false;           // codes.require_signature
   std::vector<std::string> brand_patterns;  // codes.brand_patterns: BrandPattern::Compile
+  std::vector<std::string> rcn_layouts;     // codes.scale_layouts: codes::ParseRcnLayout
   std::string on_diverted = "warn";         // codes.on_diverted: warn|refuse
   // [members]
   std::vector<std::string> member_keys;     // members.service_keys: PEM paths

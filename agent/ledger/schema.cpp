@@ -494,8 +494,18 @@ CREATE TABLE coupons_used(
 CREATE INDEX coupons_used_by_type ON coupons_used(type, event_seq);
 )sql";
 
-constexpr std::array<std::string_view, 15> kMigrations = {
-    kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11, kV12, kV13, kV14, kV15};
+// Version 16: a line a scale's label priced (its own price or weight,
+// codes::Measure): the weight it was sold by, and that the label set its
+// price (no price list replaces it).
+constexpr std::string_view kV16 = R"sql(
+ALTER TABLE sale_lines ADD COLUMN net_weight_g INTEGER
+  CHECK (net_weight_g IS NULL OR (typeof(net_weight_g) = 'integer' AND net_weight_g >= 0));
+ALTER TABLE sale_lines ADD COLUMN label_priced INTEGER NOT NULL DEFAULT 0
+  CHECK (label_priced IN (0, 1));
+)sql";
+
+constexpr std::array<std::string_view, 16> kMigrations = {
+    kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11, kV12, kV13, kV14, kV15, kV16};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -316,6 +316,13 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(before));
     for (const auto& d : line.discounts) out.LeftRight("  " + d.name, FormatMoney(-d.amount));
+    if (line.net_weight_g) {  // weighed: 1250 g -> "1.250"
+      const std::int64_t g = *line.net_weight_g;
+      std::string grams = std::to_string(g % 1000);
+      grams.insert(0, 3 - grams.size(), '0');
+      out.Plain(i18n::Format(l, "receipt.weight", {{"kg", std::to_string(g / 1000) + "." + grams}}),
+                false);
+    }
     if (!line.price_list.empty()) {  // a customer group's price
       out.Plain(i18n::Format(
                     l, "receipt.group_price",

@@ -202,6 +202,13 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
   for (const auto& p : cfg.brand_patterns) {
     sc.parse.brand_patterns.push_back(codes::BrandPattern::Compile(p).value());  // validated
   }
+  for (const auto& l : cfg.rcn_layouts) {
+    sc.parse.rcn_layouts.push_back(codes::ParseRcnLayout(l).value());  // validated
+  }
+  if (auto problem = codes::RcnLayoutsProblem(sc.parse.rcn_layouts); !problem.empty()) {
+    return MakeError(ErrorKind::invalid_request, "config_invalid",
+                     "codes.scale_layouts: " + problem);
+  }
   if (!cfg.phone_hash_key_file.empty()) {
     auto key = ReadFile(cfg.phone_hash_key_file);
     if (!key || key->size() < 16) {

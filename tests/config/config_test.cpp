@@ -406,6 +406,22 @@ TEST_CASE("SplitListen and the listen keys") {
   }
 }
 
+TEST_CASE("scale label layouts are checked with codes::ParseRcnLayout, with their line") {
+  CHECK(Ok("[codes]\nscale_layouts = [\"20:5:price:5:2\", \"21:5:weight:5:3\"]\n").rcn_layouts ==
+        std::vector<std::string>{"20:5:price:5:2", "21:5:weight:5:3"});
+  const std::string digits = ErrorOf("[codes]\nscale_layouts = [\n  \"20:5:price:4:2\",\n]\n");
+  CHECK(digits.rfind("t.toml:3: codes.scale_layouts[0] is refused: scale label layout "
+                     "'20:5:price:4:2': ",
+                     0) == 0);
+  CHECK(digits.find("come to 11 digits") != std::string::npos);
+  CHECK(ErrorOf("[codes]\nscale_layouts = [\"20:5:volume:5:2\"]\n").find("price or weight") !=
+        std::string::npos);
+  CHECK(ErrorOf("[codes]\nscale_layouts = [\"30:5:price:5:2\"]\n").find("not for use in a store") !=
+        std::string::npos);
+  CHECK(ErrorOf("[codes]\nscale_layouts = [\"20:5:price\"]\n").find("prefix:item_digits") !=
+        std::string::npos);
+}
+
 TEST_CASE("brand patterns are checked with BrandPattern::Compile") {
   CHECK(ErrorOf("[codes]\nbrand_patterns = [\n  \"https://b.example/u/{gtin}\",\n  "
                 "\"https://b.example/u/{serial}\",\n]\n") ==

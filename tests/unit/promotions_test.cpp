@@ -530,3 +530,69 @@ TEST_CASE("the offline cap: a coupon type's redemptions the cloud has not confir
   REQUIRE(s.shop->inbox.RecordAck(s.EventsAfter(0).back().seq));
   CHECK(s.shop->sales.Scan(third, Mint(Coupon("W3")))->total == 49900);
 }
+
+TEST_CASE("a scale's label sells its item at the label's price or weight",
+          "[store][pricing][scale]") {
+  // Two scale layouts: 20 + 5-digit item + 5-digit price in fen; 21 + 5-digit
+  // item + weight in grams (kg, 3 decimals).
+  Shop s([](store::Config& c) {
+    c.parse.rcn_layouts = {codes::ParseRcnLayout("20:5:price:5:2").value(),
+                           codes::ParseRcnLayout("21:5:weight:5:3").value()};
+  });
+  auto ean13 = [](const std::string& twelve) { return twelve + codes::Gs1CheckDigit(twelve); };
+  const std::string cheese = "0" + ean13("201234500000");  // the item as the catalog lists it
+  const std::string grapes = "0" + ean13("211111100000");
+  const std::string apples = "0" + ean13("690123400001");  // a GS1 label: its own weight and price
+  REQUIRE(s.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,tax_rate,signed\n" + cheese + ",Cheese,0,0.09,false\n" + grapes +
+      ",Grapes per kg,3980,0.09,false\n" + apples + ",Apples per kg,1200,0.09,false\n"));
+  const std::string id = s.Open();
+
+  // 20 12345 02599: cheese at 25.99, its own line each time.
+  auto one = s.shop->sales.Scan(id, ean13("201234502599"));
+  INFO((one ? "" : one.error().message));
+  REQUIRE(one);
+  CHECK(one->lines.back().unit_price == 2599);
+  CHECK(one->lines.back().gtin == cheese);
+  CHECK(one->lines.back().label_priced);
+  REQUIRE(s.shop->sales.Scan(id, ean13("201234501000")));
+  CHECK(s.shop->sales.GetSale(id)->lines.size() == 2);
+
+  // 21 11111 01250: 1.250 kg of grapes at 39.80 a kilogram = 49.75.
+  auto weighed = s.shop->sales.Scan(id, ean13("211111101250"));
+  REQUIRE(weighed);
+  CHECK(weighed->lines.back().unit_price == 4975);
+  CHECK(weighed->lines.back().net_weight_g == 1250);
+
+  // A GS1 label: 0.755 kg (3103) for 9.06 (3922): 0.755 x 12.00 = 9.06.
+  const std::string dl = "https://id.brand.example/01/" + apples + "?3103=000755&3922=906";
+  auto labelled = s.shop->sales.Scan(id, dl);
+  INFO((labelled ? "" : labelled.error().message));
+  REQUIRE(labelled);
+  CHECK(labelled->lines.back().unit_price == 906);
+  CHECK(labelled->total == 2599 + 1000 + 4975 + 906);
+
+  // A label whose price does not fit its weight, or in another currency.
+  const std::string wrong = "https://id.brand.example/01/" + apples + "?3103=000755&3922=1906";
+  auto refused = s.shop->sales.Scan(id, wrong);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "label_price_mismatch");
+  const std::string dollars = "https://id.brand.example/01/" + apples + "?3103=000755&3932=840906";
+  auto foreign = s.shop->sales.Scan(id, dollars);
+  REQUIRE_FALSE(foreign);
+  CHECK(foreign.error().code == "label_currency");
+  // A weight for a product with no price per kilogram.
+  const std::string cheese_by_weight = "https://id.brand.example/01/" + cheese + "?3103=000500";
+  auto unknown = s.shop->sales.Scan(id, cheese_by_weight);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == "label_price_unknown");
+
+  // Sold: the event carries the weight; a weighed line comes back whole.
+  REQUIRE(s.shop->sales.Complete(id, {{"cash", 10000, ""}}));
+  const json ev = json::parse(s.EventsOf("sale.completed").at(0).payload);
+  CHECK(ev["lines"][2]["net_weight_g"] == 1250);
+  CHECK(ev["lines"][2]["label_priced"] == true);
+  auto back = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{grapes, 1}});
+  REQUIRE(back);
+  CHECK(back->amount == 4975);
+}

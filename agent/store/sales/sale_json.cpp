@@ -23,6 +23,11 @@ json LineJson(const Line& line) {
             {"vat", line.vat}};
   j["serial"] = line.serial.empty() ? json(nullptr) : json(line.serial);
   if (!line.name_zh.empty()) j["name_zh"] = line.name_zh;  // only where the catalog has one
+  if (line.label_priced) {
+    // A scale's label set the price: its weight, when it gave one.
+    j["label_priced"] = true;
+    if (line.net_weight_g) j["net_weight_g"] = *line.net_weight_g;
+  }
   if (!line.price_list.empty()) {
     // Sold at a customer group's price: the list and the catalog's price.
     j["price_list"] = line.price_list;

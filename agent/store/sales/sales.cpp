@@ -27,6 +27,20 @@ Error NotOpen(std::string_view id, const std::string& status) {
 }
 
 constexpr std::int64_t kMaxLines = 500;
+// The catalog's cap on a price (books' kMaxPriceMinor): a scale's label is held to it too.
+constexpr MinorUnits kMaxPriceMinor = 1'000'000'000'000;
+
+// ISO 4217's number of a currency the agent's stores sell in (393n labels
+// say their currency by number); "" for one it does not know.
+std::string_view CurrencyNumeric(std::string_view alpha) {
+  static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
+      {"CNY", "156"}, {"HKD", "344"}, {"MOP", "446"}, {"TWD", "901"}, {"USD", "840"},
+      {"EUR", "978"}, {"GBP", "826"}, {"JPY", "392"}, {"KRW", "410"}, {"SGD", "702"}};
+  for (const auto& [a, n] : kCodes) {
+    if (a == alpha) return n;
+  }
+  return {};
+}
 
 bool KnownMethod(std::string_view m) {
   static const std::set<std::string_view> kMethods = {"cash",   "card",     "wechat",
@@ -86,7 +100,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp, "
         "discount_minor, coalesce(catalog_price_minor, unit_price_minor), coalesce(price_list, "
         "''), "
-        "coalesce(price_list_name, '') FROM sale_lines WHERE sale_id = ? ORDER BY id");
+        "coalesce(price_list_name, ''), label_priced, net_weight_g FROM sale_lines WHERE sale_id = "
+        "? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       Line line;
@@ -108,6 +123,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
       line.catalog_price = st.Int(14);
       line.price_list = st.Text(15);
       line.price_list_name = st.Text(16);
+      line.label_priced = st.Int(17) != 0;
+      if (!st.IsNull(18)) line.net_weight_g = st.Int(18);
       sale.lines.push_back(std::move(line));
     }
   }
@@ -256,7 +273,9 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
       }
     }
     if (auto refused = stock_.RefusalAtTill(sale_id, code, override_reserved)) return *refused;
-    AddLine(sale_id, code, *product, sig);
+    auto label_price = LabelPrice(code, *product);
+    if (!label_price) return label_price.error();
+    AddLine(sale_id, code, *product, sig, *label_price);
     if (Reprice(sale_id, books_.now_ms()) > kMaxLines) {
       return Conflict("sale_too_large", "a sale holds at most " + std::to_string(kMaxLines) +
                                             " lines; complete this one and open another");
@@ -309,9 +328,48 @@ std::optional<Error> Sales::UnitRefusal(std::string_view sale_id, const codes::C
   return std::nullopt;
 }
 
+Expected<std::optional<MinorUnits>> Sales::LabelPrice(const codes::Code& code,
+                                                      const Product& product) {
+  if (!code.measure) return std::optional<MinorUnits>();
+  const codes::Measure& m = *code.measure;
+  if (!m.currency_numeric.empty() && m.currency_numeric != CurrencyNumeric(config_.currency)) {
+    return Refused("label_currency", "the label's price is in currency " + m.currency_numeric +
+                                         ", not this store's " + config_.currency);
+  }
+  // The weight at the catalog's price per kilogram, to the fen, half up.
+  std::optional<MinorUnits> by_weight;
+  if (m.net_weight_g && product.price_minor > 0) {
+    const __int128 fen =
+        (static_cast<__int128>(*m.net_weight_g) * product.price_minor + 500) / 1000;
+    if (fen > kMaxPriceMinor) {
+      return Refused("label_price_mismatch", "the label's weight is more than can be sold");
+    }
+    by_weight = static_cast<MinorUnits>(fen);
+  }
+  if (m.amount_minor) {
+    if (*m.amount_minor > kMaxPriceMinor) {
+      return Refused("label_price_mismatch", "the label's price is more than can be sold");
+    }
+    // A scale rounds: a fen either way is the scale's, more is a wrong label.
+    if (by_weight && (*m.amount_minor > *by_weight + 1 || *m.amount_minor < *by_weight - 1)) {
+      return Refused("label_price_mismatch", "the label says " + FormatMinor(*m.amount_minor) +
+                                                 " for " + std::to_string(*m.net_weight_g) +
+                                                 " g; at " + FormatMinor(product.price_minor) +
+                                                 " a kilogram that is " + FormatMinor(*by_weight) +
+                                                 ": weigh it again");
+    }
+    return std::optional<MinorUnits>(*m.amount_minor);
+  }
+  if (!by_weight) {
+    return Refused("label_price_unknown",
+                   "the label gives a weight but GTIN " + code.gtin + " has no price per kilogram");
+  }
+  return by_weight;
+}
+
 void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Product& product,
-                    codes::SignatureState signature) {
-  if (!code.serialised()) {
+                    codes::SignatureState signature, std::optional<MinorUnits> label_price) {
+  if (!code.serialised() && !label_price) {
     // Another scan of the same plain GTIN adds to its line.
     auto bump = db_.Cached(
         "UPDATE sale_lines SET qty = qty + 1 WHERE id = (SELECT id FROM sale_lines "
@@ -322,24 +380,31 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   }
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
-      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category, catalog_price_minor) "
-      "VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)");
+      "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category, catalog_price_minor, "
+      "label_priced, net_weight_g) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
   } else {
     ins.BindNull(3);
   }
+  const MinorUnits price = label_price.value_or(product.price_minor);
   ins.Bind(4, product.name)
-      .Bind(5, product.price_minor)
+      .Bind(5, price)
       .Bind(6, codes::KindName(code.kind))
       .Bind(7, std::string(codes::SignatureName(signature)))
       .Bind(8, books_.now_ms())
       .BindTextOrNull(9, product.name_zh)
       .Bind(10, static_cast<std::int64_t>(product.tax_rate_bp))
       .BindTextOrNull(11, product.category)
-      .Bind(12, product.price_minor)
-      .Run();
+      .Bind(12, price)
+      .Bind(13, std::int64_t{label_price ? 1 : 0});
+  if (label_price && code.measure && code.measure->net_weight_g) {
+    ins.Bind(14, *code.measure->net_weight_g);
+  } else {
+    ins.BindNull(14);
+  }
+  ins.Run();
 }
 
 std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
@@ -400,7 +465,8 @@ void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {
   std::vector<Row> rows;
   auto st = db_.Cached(
       "SELECT id, gtin, coalesce(catalog_price_minor, unit_price_minor), unit_price_minor, "
-      "coalesce(price_list, '') FROM sale_lines WHERE sale_id = ? AND list_price_minor IS NULL");
+      "coalesce(price_list, '') FROM sale_lines WHERE sale_id = ? AND list_price_minor IS NULL "
+      "AND label_priced = 0");
   st.Bind(1, sale_id);
   while (st.Step()) rows.push_back(Row{st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Text(4)});
   for (const auto& row : rows) {

@@ -7,6 +7,7 @@
 //
 // Errors (Error::code): malformed_code (reason = the parser's code),
 // unknown_product, code_forged, code_revoked, code_diverted,
+// label_currency, label_price_mismatch, label_price_unknown (a scale's label),
 // serial_already_sold, serial_in_cart, stock_reserved, unit_shipped,
 // sale_not_found, sale_not_open, sale_too_large, line_not_found, sale_empty,
 // invalid_terminal, invalid_reason, invalid_payments, invalid_amount,
@@ -46,6 +47,10 @@ struct Line {
   MinorUnits catalog_price = 0;
   std::string price_list;       // its id
   std::string price_list_name;  // as the receipt prints it
+  // A scale's label set its price (its own amount, or its weight at the
+  // catalog's price per kilogram): the weight, when it carried one.
+  bool label_priced = false;
+  std::optional<std::int64_t> net_weight_g;
   std::int64_t qty = 0;
   MinorUnits gross = 0;  // unit_price x qty
   // What the cart's promotions took off it (pricing.hpp), in their order:
@@ -327,8 +332,12 @@ class Sales {
   // Why this serialised unit may not go into the sale (revoked, diverted and
   // refused, in a cart, sold), or nothing.
   std::optional<Error> UnitRefusal(std::string_view sale_id, const codes::Code& code);
+  // What a scale's label sells its item for (codes::Measure), nothing for
+  // any other label; label_currency, label_price_mismatch or
+  // label_price_unknown when it cannot be sold by it.
+  Expected<std::optional<MinorUnits>> LabelPrice(const codes::Code& code, const Product& product);
   void AddLine(std::string_view sale_id, const codes::Code& code, const Product& product,
-               codes::SignatureState signature);
+               codes::SignatureState signature, std::optional<MinorUnits> label_price = {});
   Expected<Sale> BindMember(std::string_view sale_id, const codes::Code& code,
                             codes::SignatureState signature);
   // The lines of `sale` that `units` and `items` name, each unit once and
