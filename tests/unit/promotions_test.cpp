@@ -542,7 +542,9 @@ TEST_CASE("a scale's label sells its item at the label's price or weight",
   auto ean13 = [](const std::string& twelve) { return twelve + codes::Gs1CheckDigit(twelve); };
   const std::string cheese = "0" + ean13("201234500000");  // the item as the catalog lists it
   const std::string grapes = "0" + ean13("211111100000");
-  const std::string apples = "0" + ean13("690123400001");  // a GS1 label: its own weight and price
+  // A GS1 variable measure item (indicator digit 9): its label's own weight and price.
+  const std::string apples = "9" + ean13("690123400001").substr(0, 12) +
+                             codes::Gs1CheckDigit("9" + ean13("690123400001").substr(0, 12));
   REQUIRE(s.shop->books.ImportCatalogCsv(
       "gtin,name,price_minor,tax_rate,signed\n" + cheese + ",Cheese,0,0.09,false\n" + grapes +
       ",Grapes per kg,3980,0.09,false\n" + apples + ",Apples per kg,1200,0.09,false\n"));
@@ -587,12 +589,23 @@ TEST_CASE("a scale's label sells its item at the label's price or weight",
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().code == "label_price_unknown");
 
+  // A fixed-price item's genuine label with a price added: refused, not sold at it.
+  auto tampered = s.shop->sales.Scan(id, s.Label(kScarf, "T1") + "&3922=100");
+  REQUIRE_FALSE(tampered);
+  CHECK(tampered.error().code == "not_variable_measure");
+  // The plain barcode of a weighed item is not added to a label's line.
+  CHECK(s.shop->sales.Scan(id, ean13("211111101250"))->lines.size() == 5);
+
   // Sold: the event carries the weight; a weighed line comes back whole.
-  REQUIRE(s.shop->sales.Complete(id, {{"cash", 10000, ""}}));
+  REQUIRE(s.shop->sales.Complete(id, {{"cash", 20000, ""}}));
   const json ev = json::parse(s.EventsOf("sale.completed").at(0).payload);
   CHECK(ev["lines"][2]["net_weight_g"] == 1250);
   CHECK(ev["lines"][2]["label_priced"] == true);
+  // Two bags of grapes: each comes back for its own price, the first first.
   auto back = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{grapes, 1}});
   REQUIRE(back);
   CHECK(back->amount == 4975);
+  auto second = s.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{grapes, 1}});
+  REQUIRE(second);
+  CHECK(second->amount == 4975);
 }

@@ -34,6 +34,7 @@ Expected<Exchange> Sales::ExchangeUnits(std::string_view sale_id, const std::vec
     auto lines = RefundedLines(sale, units, items);
     if (!lines) return lines.error();
     if (auto refused = CheckOpen(cart_id)) return *refused;
+    Reprice(cart_id, books_.now_ms());  // priced at the moment it is paid, as Complete does
     const Sale cart = LoadSale(cart_id);
     if (cart.lines.empty()) {
       return Refused("sale_empty", "the exchange's cart has nothing in it: scan what goes out");
@@ -67,6 +68,11 @@ Expected<Exchange> Sales::ExchangeUnits(std::string_view sale_id, const std::vec
     refund.payments = TakeBack(sale, refund, *lines, "refund", terminal, cashier, {}, &credit);
     books_.Append("exchange.completed", events::ExchangeCompleted(ex, sale, *lines, phone_hash),
                   now);
+    // The cart's coupons wait for the cloud's ack of this event (the offline cap).
+    db_.Cached(
+           "UPDATE coupons_used SET event_seq = (SELECT max(seq) FROM outbox) WHERE sale_id = ?")
+        .Bind(1, ex.sale.id)
+        .Run();
     tx.Commit();  // synchronous=FULL: both halves are on disk, or neither
     return ex;
   });

@@ -297,9 +297,13 @@ Expected<std::vector<LineBack>> Sales::RefundedLines(const Sale& sale,
     lines.push_back(LineBack{found, 1, found->amount});
   }
   for (const auto& item : items) {
+    // The first plain line of the GTIN with units left (a weighed item's
+    // bags are lines of their own); the last one when none has.
     const Line* found = nullptr;
     for (const auto& line : sale.lines) {
-      if (line.serial.empty() && line.gtin == item.gtin) found = &line;
+      if (!line.serial.empty() || line.gtin != item.gtin) continue;
+      found = &line;
+      if (line.qty > QtyRefunded(line.id)) break;
     }
     if (!found) {
       return Refused("gtin_not_in_sale", "sale " + sale.id + " has no plain item " + item.gtin +

@@ -331,6 +331,18 @@ std::optional<Error> Sales::UnitRefusal(std::string_view sale_id, const codes::C
 Expected<std::optional<MinorUnits>> Sales::LabelPrice(const codes::Code& code,
                                                       const Product& product) {
   if (!code.measure) return std::optional<MinorUnits>();
+  // Only a variable-measure item sells at its label's figures: a GTIN of
+  // indicator digit 9 (GS1's variable measure trade items) or an in-store
+  // restricted circulation number (a scale's 20-29 or 02 EAN-13). A signature
+  // covers GTIN and serial only: a price added to a fixed-price item's
+  // label is refused, not sold at.
+  const bool variable =
+      code.gtin[0] == '9' || code.gtin.substr(0, 2) == "02" || code.gtin.substr(0, 3) == "002";
+  if (!variable) {
+    return Refused(
+        "not_variable_measure",
+        "GTIN " + code.gtin + " has a fixed price; its label must not carry a weight or a price");
+  }
   const codes::Measure& m = *code.measure;
   if (!m.currency_numeric.empty() && m.currency_numeric != CurrencyNumeric(config_.currency)) {
     return Refused("label_currency", "the label's price is in currency " + m.currency_numeric +
@@ -374,7 +386,7 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
     auto bump = db_.Cached(
         "UPDATE sale_lines SET qty = qty + 1 WHERE id = (SELECT id FROM sale_lines "
         "WHERE sale_id = ? AND gtin = ? AND serial IS NULL AND qty < 9999 AND "
-        "list_price_minor IS NULL LIMIT 1)");
+        "list_price_minor IS NULL AND label_priced = 0 LIMIT 1)");
     bump.Bind(1, sale_id).Bind(2, code.gtin).Run();
     if (db_.Changes() > 0) return;
   }

@@ -7,7 +7,8 @@
 //
 // Errors (Error::code): malformed_code (reason = the parser's code),
 // unknown_product, code_forged, code_revoked, code_diverted,
-// label_currency, label_price_mismatch, label_price_unknown (a scale's label),
+// label_currency, label_price_mismatch, label_price_unknown,
+// not_variable_measure (a scale's label),
 // serial_already_sold, serial_in_cart, stock_reserved, unit_shipped,
 // sale_not_found, sale_not_open, sale_too_large, line_not_found, sale_empty,
 // invalid_terminal, invalid_reason, invalid_payments, invalid_amount,
@@ -333,8 +334,9 @@ class Sales {
   // refused, in a cart, sold), or nothing.
   std::optional<Error> UnitRefusal(std::string_view sale_id, const codes::Code& code);
   // What a scale's label sells its item for (codes::Measure), nothing for
-  // any other label; label_currency, label_price_mismatch or
-  // label_price_unknown when it cannot be sold by it.
+  // any other label; not_variable_measure (a fixed-price GTIN),
+  // label_currency, label_price_mismatch or label_price_unknown when it
+  // cannot be sold by it.
   Expected<std::optional<MinorUnits>> LabelPrice(const codes::Code& code, const Product& product);
   void AddLine(std::string_view sale_id, const codes::Code& code, const Product& product,
                codes::SignatureState signature, std::optional<MinorUnits> label_price = {});
