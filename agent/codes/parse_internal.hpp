@@ -2,6 +2,7 @@
 // Shared by the parsers of this module; not part of its public interface.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
@@ -36,6 +37,12 @@ struct AiSpec {
 };
 
 Error Refuse(std::string code, std::string message);
+bool AllDigits(std::string_view s);  // non-empty and 0-9 only
+// The value of up to 18 digits (checked to be digits before).
+std::int64_t DigitsValue(std::string_view digits);
+std::int64_t Pow10(int n);
+// A field quoted for a message: control bytes not echoed, cut at 40.
+std::string Shown(std::string_view s);
 const AiSpec* FindAi(std::string_view ai);
 bool InCharset(char c, Charset cs);
 // `day_zero_is_month_end`: GS1 dates of AIs 11-17 may say DD 00 for the last

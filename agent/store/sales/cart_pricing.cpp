@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// A cart's prices: a scale label's own price, the customer group's price
+// lists, and the promotions and coupons in force (pricing.hpp), worked out
+// again at every change to the cart and when it is paid.
+#include <algorithm>
+#include <utility>
+
+#include "part.hpp"
+#include "sales.hpp"
+
+namespace sa::store {
+namespace {
+
+using part::Refused;
+
+// The catalog's cap on a price (books' kMaxPriceMinor): a scale's label is held to it too.
+constexpr MinorUnits kMaxPriceMinor = 1'000'000'000'000;
+
+// ISO 4217's number of a currency the agent's stores sell in (393n labels
+// say their currency by number); "" for one it does not know.
+std::string_view CurrencyNumeric(std::string_view alpha) {
+  static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
+      {"CNY", "156"}, {"HKD", "344"}, {"MOP", "446"}, {"TWD", "901"}, {"USD", "840"},
+      {"EUR", "978"}, {"GBP", "826"}, {"JPY", "392"}, {"KRW", "410"}, {"SGD", "702"}};
+  for (const auto& [a, n] : kCodes) {
+    if (a == alpha) return n;
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<std::optional<MinorUnits>> Sales::LabelPrice(const codes::Code& code,
+                                                      const Product& product) {
+  if (!code.measure) return std::optional<MinorUnits>();
+  // Only a variable-measure item sells at its label's figures: a GTIN of
+  // indicator digit 9 (GS1's variable measure trade items) or an in-store
+  // restricted circulation number (a scale's 20-29 or 02 EAN-13). A signature
+  // covers GTIN and serial only: a price added to a fixed-price item's
+  // label is refused, not sold at.
+  const bool variable =
+      code.gtin[0] == '9' || code.gtin.substr(0, 2) == "02" || code.gtin.substr(0, 3) == "002";
+  if (!variable) {
+    return Refused(
+        "not_variable_measure",
+        "GTIN " + code.gtin + " has a fixed price; its label must not carry a weight or a price");
+  }
+  const codes::Measure& m = *code.measure;
+  if (!m.currency_numeric.empty() && m.currency_numeric != CurrencyNumeric(config_.currency)) {
+    return Refused("label_currency", "the label's price is in currency " + m.currency_numeric +
+                                         ", not this store's " + config_.currency);
+  }
+  // The weight at the catalog's price per kilogram, to the fen, half up.
+  std::optional<MinorUnits> by_weight;
+  if (m.net_weight_g && product.price_minor > 0) {
+    const __int128 fen =
+        (static_cast<__int128>(*m.net_weight_g) * product.price_minor + 500) / 1000;
+    if (fen > kMaxPriceMinor) {
+      return Refused("label_price_mismatch", "the label's weight is more than can be sold");
+    }
+    by_weight = static_cast<MinorUnits>(fen);
+  }
+  if (m.amount_minor) {
+    if (*m.amount_minor > kMaxPriceMinor) {
+      return Refused("label_price_mismatch", "the label's price is more than can be sold");
+    }
+    // A scale rounds: a fen either way is the scale's, more is a wrong label.
+    if (by_weight && (*m.amount_minor > *by_weight + 1 || *m.amount_minor < *by_weight - 1)) {
+      return Refused("label_price_mismatch", "the label says " + FormatMinor(*m.amount_minor) +
+                                                 " for " + std::to_string(*m.net_weight_g) +
+                                                 " g; at " + FormatMinor(product.price_minor) +
+                                                 " a kilogram that is " + FormatMinor(*by_weight) +
+                                                 ": weigh it again");
+    }
+    return std::optional<MinorUnits>(*m.amount_minor);
+  }
+  if (!by_weight) {
+    return Refused("label_price_unknown",
+                   "the label gives a weight but GTIN " + code.gtin + " has no price per kilogram");
+  }
+  return by_weight;
+}
+
+std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
+  GroupPrices(sale_id, now);
+  std::vector<pricing::Item> items;
+  bool discounted = false;  // some line has discounts now
+  {
+    auto st = db_.Cached(
+        "SELECT id, gtin, coalesce(category, ''), unit_price_minor, qty, "
+        "list_price_minor IS NOT NULL, discount_minor FROM sale_lines WHERE sale_id = ? "
+        "ORDER BY id");
+    st.Bind(1, sale_id);
+    while (st.Step()) {
+      items.push_back(
+          pricing::Item{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4), st.Int(5) != 0});
+      discounted = discounted || st.Int(6) != 0;
+    }
+  }
+  const auto& promotions = books_.Promotions();
+  const auto coupons = CouponsOf(sale_id);
+  const bool running =
+      !coupons.empty() || std::any_of(promotions.begin(), promotions.end(),
+                                      [now](const auto& p) { return pricing::RunningAt(p, now); });
+  // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
+  // lines at kMaxLines, so no sum here overflows 64 bits.
+  MinorUnits total = 0;
+  if (!running && !discounted) {
+    for (const auto& item : items) total += item.unit_price * item.qty;
+  } else {
+    const auto priced = pricing::Price(items, promotions, now, coupons);
+    for (const auto& p : priced) total += p.net;
+    if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
+  }
+  db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
+  return static_cast<std::int64_t>(items.size());
+}
+
+void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {
+  // No price lists, and no line at a list's price: every line at its catalog price.
+  auto any = db_.Cached(
+      "SELECT EXISTS (SELECT 1 FROM price_lists) OR EXISTS (SELECT 1 FROM sale_lines WHERE "
+      "sale_id = ? AND price_list IS NOT NULL)");
+  any.Bind(1, sale_id);
+  any.Step();
+  if (any.Int(0) == 0) return;
+  auto who =
+      db_.Cached("SELECT member IS NOT NULL, coalesce(price_group, '') FROM sales WHERE id = ?");
+  who.Bind(1, sale_id);
+  if (!who.Step()) return;
+  const bool member = who.Int(0) != 0;
+  const std::string group = who.Text(1);
+  struct Row {
+    std::int64_t id;
+    std::string gtin;
+    MinorUnits catalog, unit;
+    std::string list;
+  };
+  std::vector<Row> rows;
+  auto st = db_.Cached(
+      "SELECT id, gtin, coalesce(catalog_price_minor, unit_price_minor), unit_price_minor, "
+      "coalesce(price_list, '') FROM sale_lines WHERE sale_id = ? AND list_price_minor IS NULL "
+      "AND label_priced = 0");
+  st.Bind(1, sale_id);
+  while (st.Step()) rows.push_back(Row{st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Text(4)});
+  for (const auto& row : rows) {
+    // The lowest of the catalog's price and the lists' (a list never raises one).
+    MinorUnits price = row.catalog;
+    Books::GroupPrice list;
+    if (auto found = books_.GroupPriceOf(row.gtin, now, member, group);
+        found && found->price < row.catalog) {
+      price = found->price;
+      list = *found;
+    }
+    if (price == row.unit && list.list_id == row.list) continue;
+    db_.Cached(
+           "UPDATE sale_lines SET unit_price_minor = ?, price_list = ?, price_list_name = ? "
+           "WHERE id = ?")
+        .Bind(1, price)
+        .BindTextOrNull(2, list.list_id)
+        .BindTextOrNull(3, list.list_name)
+        .Bind(4, row.id)
+        .Run();
+  }
+}
+
+bool Sales::SameDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced) {
+  auto st = db_.Cached(
+      "SELECT line_id, promotion_id, name, amount_minor FROM sale_line_discounts "
+      "WHERE sale_id = ? ORDER BY line_id, n");
+  st.Bind(1, sale_id);
+  // Both in line order (the items were read ORDER BY id).
+  for (const auto& line : priced) {
+    for (const auto& d : line.discounts) {
+      if (!st.Step() || st.Int(0) != line.line_id || st.Text(1) != d.promotion_id ||
+          st.Text(2) != d.name || st.Int(3) != d.amount) {
+        return false;
+      }
+    }
+  }
+  return !st.Step();
+}
+
+void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced) {
+  // Written again whole: a scan can move a threshold's share on every line.
+  db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
+  for (const auto& line : priced) {
+    MinorUnits off = 0;
+    std::int64_t n = 0;
+    for (const auto& d : line.discounts) {
+      db_.Cached(
+             "INSERT INTO sale_line_discounts(line_id, n, sale_id, promotion_id, name, "
+             "amount_minor) VALUES(?, ?, ?, ?, ?, ?)")
+          .Bind(1, line.line_id)
+          .Bind(2, ++n)
+          .Bind(3, sale_id)
+          .Bind(4, d.promotion_id)
+          .Bind(5, d.name)
+          .Bind(6, d.amount)
+          .Run();
+      off += d.amount;
+    }
+    db_.Cached("UPDATE sale_lines SET discount_minor = ? WHERE id = ? AND discount_minor <> ?")
+        .Bind(1, off)
+        .Bind(2, line.line_id)
+        .Bind(3, off)
+        .Run();
+  }
+}
+
+}  // namespace sa::store
