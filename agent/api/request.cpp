@@ -357,6 +357,29 @@ Expected<PriceChange> ParsePriceChange(std::string_view body) {
   });
 }
 
+Expected<SaleDiscount> ParseSaleDiscount(std::string_view body) {
+  return Read<SaleDiscount>(body, false, [](const json& j) {
+    const bool percent = Field(j, "percent_bp", false) != nullptr;
+    if (percent == (Field(j, "amount", false) != nullptr)) {
+      throw BadField{"invalid_discount",
+                     "give \"percent_bp\" (1000 = 10 % off) or \"amount\" (fen), one of them"};
+    }
+    SaleDiscount d;
+    const MinorUnits v = AmountField(j, percent ? "percent_bp" : "amount");
+    if (v <= 0 || (percent && v > 10000)) {
+      throw BadField{"invalid_discount",
+                     percent ? "\"percent_bp\" must be 1 to 10000" : "\"amount\" must be above 0"};
+    }
+    if (percent) {
+      d.percent_bp = static_cast<int>(v);
+    } else {
+      d.amount = v;
+    }
+    d.reason = StringField(j, "reason", false).value_or("");
+    return d;
+  });
+}
+
 Expected<std::string> Gtin14(std::string_view text) {
   auto gtin = codes::NormaliseGtin(text);
   if (!gtin) {

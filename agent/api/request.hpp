@@ -133,6 +133,15 @@ struct PriceChange {
 };
 Expected<PriceChange> ParsePriceChange(std::string_view body);
 
+// A manager's discount on the whole sale: {"percent_bp"|"amount","reason",
+// "approval"?}, one of percent_bp and amount (the store bounds them).
+struct SaleDiscount {
+  int percent_bp = 0;
+  MinorUnits amount = 0;
+  std::string reason;
+};
+Expected<SaleDiscount> ParseSaleDiscount(std::string_view body);
+
 // GTIN text in a path or a body: invalid_gtin unless 8, 12, 13 or 14 digits
 // with a good check digit; the GTIN-14 otherwise.
 Expected<std::string> Gtin14(std::string_view text);

@@ -71,6 +71,9 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/sales/{id}/claim-qr.svg", A::caller, &ClaimQr},
       {"DELETE", "/v1/sales/{id}/lines/{line_id}", A::caller, &RemoveLine},
       {"POST", "/v1/sales/{id}/lines/{line_id}/price", A::caller, &ChangePrice},
+      {"POST", "/v1/sales/{id}/discount", A::caller, &DiscountSale},
+      {"DELETE", "/v1/sales/{id}/discount", A::caller, &RemoveDiscount},
+      {"DELETE", "/v1/sales/{id}/coupons/{coupon_id}", A::caller, &RemoveCoupon},
   };
   return kRoutes;
 }

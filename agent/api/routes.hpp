@@ -221,6 +221,9 @@ void CompleteSale(Context&, const ExchangePtr&);
 void VoidSale(Context&, const ExchangePtr&);
 void RemoveLine(Context&, const ExchangePtr&);
 void ChangePrice(Context&, const ExchangePtr&);
+void DiscountSale(Context&, const ExchangePtr&);
+void RemoveDiscount(Context&, const ExchangePtr&);
+void RemoveCoupon(Context&, const ExchangePtr&);
 void Refund(Context&, const ExchangePtr&);
 void ExchangeSale(Context&, const ExchangePtr&);
 // online_return_routes.cpp

@@ -196,6 +196,37 @@ void ChangePrice(Context& ctx, const ExchangePtr& x) {
       });
 }
 
+// A discount on the whole sale is a manager's action; taking it off is not.
+void DiscountSale(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseSaleDiscount(x->body());
+  if (Fails(x, body)) return;
+  WithApproval(ctx, x, true, [&ctx, x, d = *body](std::optional<store::Approval> approved) {
+    Submit<store::Sale>(
+        ctx, x, Durability::relaxed, true,
+        [id = x->params[0], d, approved = *approved](store::Store& s) {
+          return s.sales.DiscountSale(id, d.percent_bp, d.amount, d.reason, approved);
+        },
+        SaleAnswer, ShowChange(ctx));
+  });
+}
+
+void RemoveDiscount(Context& ctx, const ExchangePtr& x) {
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, true,
+      [id = x->params[0]](store::Store& s) { return s.sales.RemoveDiscount(id); }, SaleAnswer,
+      ShowChange(ctx));
+}
+
+// A coupon taken back out of the cart.
+void RemoveCoupon(Context& ctx, const ExchangePtr& x) {
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, true,
+      [id = x->params[0], coupon = x->params[1]](store::Store& s) {
+        return s.sales.RemoveCoupon(id, coupon);
+      },
+      SaleAnswer, ShowChange(ctx));
+}
+
 // A refund is a manager's action past the cashier's limit (by default, any
 // refund), and past the manager's a store owner's (the API token). The sale
 // by its id or its receipt number.

@@ -504,8 +504,25 @@ ALTER TABLE sale_lines ADD COLUMN label_priced INTEGER NOT NULL DEFAULT 0
   CHECK (label_priced IN (0, 1));
 )sql";
 
-constexpr std::array<std::string_view, 16> kMigrations = {
-    kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11, kV12, kV13, kV14, kV15, kV16};
+// Version 17: a manager's discount on the whole sale (整单折扣): a percent
+// or an amount, why, and who approved it. Its share of each line is in
+// sale_line_discounts (promotion_id 'sale'). And whether a product sells
+// unit by unit (1), by quantity (0), or as each label says (NULL).
+constexpr std::string_view kV17 = R"sql(
+ALTER TABLE products ADD COLUMN serialised INTEGER
+  CHECK (serialised IS NULL OR serialised IN (0, 1));
+ALTER TABLE sales ADD COLUMN discount_bp INTEGER
+  CHECK (discount_bp IS NULL OR (typeof(discount_bp) = 'integer' AND discount_bp BETWEEN 1 AND 10000));
+ALTER TABLE sales ADD COLUMN discount_amount_minor INTEGER
+  CHECK (discount_amount_minor IS NULL OR (typeof(discount_amount_minor) = 'integer' AND
+                                           discount_amount_minor > 0));
+ALTER TABLE sales ADD COLUMN discount_reason TEXT;
+ALTER TABLE sales ADD COLUMN discount_approved_by TEXT;
+ALTER TABLE sales ADD COLUMN discount_approved_via TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 17> kMigrations = {
+    kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11, kV12, kV13, kV14, kV15, kV16, kV17};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

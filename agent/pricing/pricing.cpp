@@ -178,7 +178,8 @@ bool Covers(const Promotion& p, const Item& item) {
 }
 
 std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Promotion>& promotions,
-                          std::int64_t now_ms, const std::vector<Coupon>& coupons) {
+                          std::int64_t now_ms, const std::vector<Coupon>& coupons,
+                          const std::optional<SaleDiscount>& sale_discount) {
   std::vector<const Promotion*> running;
   for (const auto& p : promotions) {
     if (RunningAt(p, now_ms)) running.push_back(&p);
@@ -262,6 +263,24 @@ std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Prom
     }
     if (lines.empty() || base <= 0 || base < c.min_spend) continue;
     Share(out, lines, base, std::min(c.amount, base), c.discount_id, c.name);
+  }
+
+  // 5. The sale's discount.
+  if (sale_discount) {
+    std::vector<std::size_t> lines;
+    MinorUnits base = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      lines.push_back(i);
+      base += out[i].net;
+    }
+    if (base > 0) {
+      const MinorUnits off =
+          sale_discount->percent_bp > 0
+              ? static_cast<MinorUnits>((Wide{base} * sale_discount->percent_bp + 5000) / 10000)
+              : sale_discount->amount;
+      Share(out, lines, base, std::min(off, base), std::string(kSaleDiscountId),
+            sale_discount->name);
+    }
   }
   return out;
 }

@@ -27,7 +27,11 @@
 //  4. Coupons last, in the order they were scanned: each takes `amount` off
 //     the lines not priced by hand, at most what they come to, when they
 //     come to `min_spend` or more; shared as a threshold's discount is.
-//  5. A line's net is its amount less its discounts: never below zero.
+//  5. A manager's discount on the whole sale (整单折扣) after the coupons:
+//     `percent_bp` of what every line then comes to, half up, or `amount`,
+//     at most that; on every line, one priced by hand too (the manager
+//     discounts the sale as it stands); shared as a threshold's discount is.
+//  6. A line's net is its amount less its discounts: never below zero.
 #pragma once
 
 #include <cstdint>
@@ -128,11 +132,21 @@ struct Coupon {
   MinorUnits min_spend = 0;
 };
 
+// A manager's discount on the whole sale: `percent_bp` (1..10000) or
+// `amount` (>= 1), one of them. Its discounts carry `discount_id` "sale".
+struct SaleDiscount {
+  std::string name;
+  int percent_bp = 0;
+  MinorUnits amount = 0;
+};
+inline constexpr std::string_view kSaleDiscountId = "sale";
+
 // The cart's lines, in `items` order, priced with the promotions running at
-// `now_ms`, then the coupons. Bounded inputs (prices to 10^12, quantities
-// to 9999, 500 lines) never overflow.
+// `now_ms`, then the coupons, then the sale's discount. Bounded inputs
+// (prices to 10^12, quantities to 9999, 500 lines) never overflow.
 std::vector<Priced> Price(const std::vector<Item>& items, const std::vector<Promotion>& promotions,
-                          std::int64_t now_ms, const std::vector<Coupon>& coupons = {});
+                          std::int64_t now_ms, const std::vector<Coupon>& coupons = {},
+                          const std::optional<SaleDiscount>& sale_discount = std::nullopt);
 
 // What `count` units of a line of `qty` units sold for `net` in all bring
 // back when `from` of them came back before: the line's net shared by units

@@ -315,7 +315,13 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
     for (const auto& d : line.discounts) before = AddMinor(before, d.amount).value_or(before);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(before));
-    for (const auto& d : line.discounts) out.LeftRight("  " + d.name, FormatMoney(-d.amount));
+    for (const auto& d : line.discounts) {
+      // A manager's discount on the whole sale in the receipt's language.
+      const std::string name = d.promotion_id == pricing::kSaleDiscountId
+                                   ? std::string(i18n::Text(l, "receipt.sale_discount"))
+                                   : d.name;
+      out.LeftRight("  " + name, FormatMoney(-d.amount));
+    }
     if (line.net_weight_g) {  // weighed: 1250 g -> "1.250"
       const std::int64_t g = *line.net_weight_g;
       std::string grams = std::to_string(g % 1000);

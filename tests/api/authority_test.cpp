@@ -307,21 +307,38 @@ TEST_CASE("a drawer opened at a till without a printer is recorded, and the kick
   CHECK(shop.Ledger("SELECT count(*) FROM drawer_opens WHERE shift_id IS NULL") == "1");
 }
 
+namespace {
+
+// Ann, a cashier at till-1, with a sale of one scarf (serial `serial`) open;
+// Mia, a manager who approves with her PIN.
+struct ScarfSale {
+  Api ann;
+  std::string sale;
+  json scanned;  // the sale as the scan answered it
+};
+ScarfSale AnnSellsAScarf(Shop& shop, const std::string& serial) {
+  shop.AddCashier("ann", "4826");
+  shop.AddCashier("mia", "7391", "manager");
+  ScarfSale out{shop.As("ann", "4826", "till-1"), "", nullptr};
+  auto open = out.ann.Post("/v1/sales", "{}");
+  REQUIRE(open.status == 201);
+  out.sale = open.json()["id"];
+  auto scanned = out.ann.Post("/v1/sales/" + out.sale + "/scans",
+                              json{{"payload", shop.Label(kScarf, serial)}}.dump());
+  REQUIRE(scanned.status == 200);
+  out.scanned = scanned.json();
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE(
     "a price changed at the till is a manager's action: the line keeps its catalog price, why "
     "and who approved it, in the sale's event and on the receipt",
     "[api][manager][price]") {
   Shop shop;
-  shop.AddCashier("ann", "4826");
-  shop.AddCashier("mia", "7391", "manager");
-  Api ann = shop.As("ann", "4826", "till-1");
-  auto open = ann.Post("/v1/sales", "{}");
-  REQUIRE(open.status == 201);
-  const std::string sale = open.json()["id"];
-  auto scanned =
-      ann.Post("/v1/sales/" + sale + "/scans", json{{"payload", shop.Label(kScarf, "P1")}}.dump());
-  REQUIRE(scanned.status == 200);
-  const std::string line = std::to_string(scanned.json()["lines"][0]["id"].get<std::int64_t>());
+  auto [ann, sale, scanned] = AnnSellsAScarf(shop, "P1");
+  const std::string line = std::to_string(scanned["lines"][0]["id"].get<std::int64_t>());
   const std::string path = "/v1/sales/" + sale + "/lines/" + line + "/price";
   const json mia_pin = {{"manager", "mia"}, {"pin", "7391"}};
   auto change = [&](json body) { return ann.Post(path, body.dump()); };
@@ -380,6 +397,74 @@ TEST_CASE(
   // A completed sale's prices are what was paid.
   CHECK(ErrorCode(change({{"unit_price", 1}, {"reason", "x"}, {"approval", mia_pin}}), 409) ==
         "sale_not_open");
+}
+
+TEST_CASE(
+    "a discount on the whole sale is a manager's action, recorded with who and why, and a cashier "
+    "takes it off, and a coupon out, alone",
+    "[api][manager][discount]") {
+  Shop shop;
+  const auto [ann, sale, scanned] = AnnSellsAScarf(shop, "S1");
+  const std::string path = "/v1/sales/" + sale + "/discount";
+  const json mia_pin = {{"manager", "mia"}, {"pin", "7391"}};
+  auto give = [&](json body) { return ann.Post(path, body.dump()); };
+
+  // Refused, each with its own code; the sale unchanged.
+  CHECK(ErrorCode(give({{"percent_bp", 1000}, {"reason", "loyal customer"}}), 403) ==
+        "manager_required");
+  CHECK(ErrorCode(give({{"percent_bp", 1000},
+                        {"reason", "loyal customer"},
+                        {"approval", {{"manager", "mia"}, {"pin", "0000"}}}}),
+                  403) == "invalid_approval");
+  CHECK(ErrorCode(give({{"reason", "x"}, {"approval", mia_pin}}), 400) == "invalid_discount");
+  CHECK(ErrorCode(
+            give({{"percent_bp", 1000}, {"amount", 100}, {"reason", "x"}, {"approval", mia_pin}}),
+            400) == "invalid_discount");
+  CHECK(ErrorCode(give({{"percent_bp", 10001}, {"reason", "x"}, {"approval", mia_pin}}), 400) ==
+        "invalid_discount");
+  CHECK(ErrorCode(give({{"amount", 0}, {"reason", "x"}, {"approval", mia_pin}}), 400) ==
+        "invalid_discount");
+  CHECK(ErrorCode(give({{"amount", "5"}, {"reason", "x"}, {"approval", mia_pin}}), 400) ==
+        "invalid_field");
+  CHECK(ErrorCode(give({{"percent_bp", 1000}, {"approval", mia_pin}}), 400) == "invalid_reason");
+  CHECK(ErrorCode(give({{"amount", 59901}, {"reason", "x"}, {"approval", mia_pin}}), 422) ==
+        "discount_too_large");
+  CHECK(shop.Ledger("SELECT total_minor FROM sales WHERE id = '" + sale + "'") == "59900");
+
+  // With the manager's PIN: 599.00 less 10 % is 539.10.
+  auto r = give({{"percent_bp", 1000}, {"reason", "loyal customer"}, {"approval", mia_pin}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["total"] == 53910);
+  CHECK(r.json()["discount"] == json{{"percent_bp", 1000},
+                                     {"amount", nullptr},
+                                     {"applied", 5990},
+                                     {"reason", "loyal customer"},
+                                     {"approved_by", {{"manager", "mia"}, {"via", "pin"}}}});
+  // The cashier takes it off alone (the price goes up), and a manager gives it again.
+  auto off = ann.Delete(path);
+  REQUIRE(off.status == 200);
+  CHECK(off.json()["total"] == 59900);
+  CHECK(off.json()["discount"].is_null());
+  REQUIRE(give({{"amount", 900}, {"reason", "round down"}, {"approval", mia_pin}}).status == 200);
+  CHECK(ErrorCode(ann.Delete("/v1/sales/" + sale + "/coupons/NOPE"), 404) == "coupon_not_in_sale");
+
+  auto done = ann.Post(
+      "/v1/sales/" + sale + "/complete",
+      json{{"payments",
+            {{{"method", "card"}, {"amount", 50000}}, {{"method", "cash"}, {"amount", 10000}}}}}
+          .dump());
+  INFO(done.body);
+  REQUIRE(done.status == 200);
+  CHECK(done.json()["total"] == 59000);
+  CHECK(done.json()["change"] == 1000);
+  const json event =
+      json::parse(shop.Ledger("SELECT payload FROM outbox WHERE type = 'sale.completed'"));
+  CHECK(event["discount"]["amount"] == 900);
+  CHECK(event["discount"]["approved_by"]["manager"] == "mia");
+  CHECK(event["lines"][0]["discounts"] ==
+        json::parse(R"([{"promotion_id":"sale","name":"sale discount","amount":900}])"));
+  CHECK(ErrorCode(ann.Delete(path), 409) == "sale_not_open");
 }
 
 TEST_CASE("a post-void and an exchange print their slips on the till's printer",

@@ -387,3 +387,55 @@ test('cashier: sell a line below its catalog price, a manager approving it with 
   await page.locator('#cart-empty').waitFor();
   noProblems(till);
 });
+
+test('cashier: 10 % off the whole sale with a manager\'s PIN, paid part by card and the rest in cash', async () => {
+  const { page } = till;
+  const scarf = (await agent.codes(1, SCARF)).codes[0];
+  await page.fill('#scan-input', scarf);
+  await page.press('#scan-input', 'Enter');
+  await page.locator(`#cart li.line[data-gtin="${SCARF}"]`).waitFor();
+  await page.locator('#sale-total', { hasText: '¥599.00' }).waitFor();
+
+  await page.click('#btn-discount');
+  await page.locator('#dlg-discount[open]').waitFor();
+  assert.match(await text(page, '#discount-total'), /¥599\.00/);
+  await page.click('#discount-form [data-bp="1000"]');
+  await page.click('#discount-submit');
+  await page.locator('#discount-error', { hasText: 'Choose why' }).waitFor();
+  await page.click('#discount-form [data-reason="loyal customer"]');
+  await page.click('#discount-submit');
+  await approve(page, MANAGER, MANAGER.pin);
+  await page.locator('#dlg-discount').waitFor({ state: 'hidden' });
+  await page.locator('#sale-total', { hasText: '¥539.10' }).waitFor();
+  await page.locator('#sale-extras .sale-discount', { hasText: /10 %.*loyal customer.*¥59\.90/ }).waitFor();
+  await page.locator('#cart li.line .line-note.discount', { hasText: 'Sale discount' }).waitFor();
+  await lib.screenshot(page, '16-sale-discount');
+
+  // ¥300.00 by card, the rest (¥239.10) in cash: ¥300.00 given, ¥60.90 back.
+  await page.click('#btn-pay');
+  await page.click('#pay-methods [data-method="card"]');
+  await page.fill('#pay-amount', '300');
+  await page.locator('#pay-submit', { hasText: 'Take ¥300.00, then the rest' }).click();
+  await page.locator('#pay-parts', { hasText: 'Paid ¥300.00 by Card' }).waitFor();
+  await page.locator('#pay-total', { hasText: '¥239.10' }).waitFor();
+  await page.click('#pay-methods [data-method="cash"]');
+  await page.fill('#pay-tendered', '300');
+  await page.locator('#pay-change', { hasText: '¥60.90' }).waitFor();
+  await page.click('#pay-submit');
+  await page.locator('#view-receipt').waitFor();
+  await page.locator('#receipt-change', { hasText: '¥60.90' }).waitFor();
+  await page.locator('#receipt-text', { hasText: 'Sale discount' }).waitFor();
+
+  // The sale as the agent keeps it: two payments, the manager's discount.
+  const found = await agent.api('GET', '/v1/sales?code=' + encodeURIComponent(scarf));
+  assert.equal(found.status, 200, found.text);
+  const sale = found.json;
+  assert.equal(sale.total, 53910);
+  assert.deepEqual(sale.payments.map((p) => [p.method, p.amount]), [['card', 30000], ['cash', 30000]]);
+  assert.equal(sale.change, 6090);
+  assert.deepEqual(sale.discount, { percent_bp: 1000, amount: null, applied: 5990, reason: 'loyal customer',
+    approved_by: { manager: MANAGER.id, via: 'pin' } });
+  await page.click('#btn-next');
+  await page.locator('#view-sale').waitFor();
+  noProblems(till);
+});

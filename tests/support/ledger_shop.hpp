@@ -63,6 +63,13 @@ struct LedgerShop {
     return shop->sales.OpenSale(terminal).value().id;
   }
 
+  // One change pulled from the cloud (`data` its JSON), applied as sync
+  // applies a page, at the next cursor.
+  void Pull(const std::string& type, const std::string& data) {
+    ++pulled;
+    REQUIRE(shop->inbox.Apply({store::Change{pulled, type, data}}, pulled));
+  }
+
   // The first column of the first row of `sql`, a number.
   std::int64_t Count(const std::string& sql) {
     auto st = db->Cached(sql);
@@ -106,6 +113,26 @@ struct LedgerShop {
   ManualClock clock;
   std::unique_ptr<ledger::Database> db;
   std::unique_ptr<store::Store> shop;
+  std::int64_t pulled = 0;  // the cursor of the last change Pull applied
 };
+
+// A coupon as the demo CRM issues it: 50.00 off 300.00, for any store, a
+// day to run from kNow.
+inline store::CouponCode DemoCoupon(const std::string& id, const std::string& type = "welcome") {
+  store::CouponCode c;
+  c.id = id;
+  c.type = type;
+  c.amount = 5000;
+  c.min_spend = 30000;
+  c.expires_at_s = kNow / 1000 + 86400;
+  c.store = "*";
+  return c;
+}
+
+// The coupon's code as the till scans it, signed by `key`.
+inline std::string Mint(const store::CouponCode& c,
+                        const crypto::SigningKey& key = store::DemoCouponKey()) {
+  return store::MakeCouponCode(c, key);
+}
 
 }  // namespace sa::testing

@@ -365,3 +365,58 @@ TEST_CASE("a plain item is received by scanning its barcode, sold by quantity an
   REQUIRE(b.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}}));
   CHECK(b.shop->stock.Level(kWrap).value().on_hand == before + 2);
 }
+
+TEST_CASE(
+    "serialised per product: unit by unit refuses a plain barcode, by quantity drops a serial",
+    "[store][catalog][serialised]") {
+  Catalog b;
+  // Neither product needs a signature; the tote sells unit by unit, the
+  // wrap by quantity (even from a label that carries a serial).
+  REQUIRE(
+      b.shop->books.ImportCatalogCsv("gtin,name,price_minor,signed,serialised\n"
+                                     "06950123450036,Canvas tote,12900,false,true\n"
+                                     "06950123450043,Gift wrap,500,false,false\n"));
+  CHECK(b.shop->books.FindProduct(kTote)->serialised == true);
+  CHECK(b.shop->books.FindProduct(kWrap)->serialised == false);
+  CHECK_FALSE(b.shop->books.FindProduct(kScarf)->serialised);  // not in this file: unchanged
+
+  // At the till: the tote's plain barcode is refused, nothing written; its
+  // own label sells the unit.
+  const std::string id = b.Open();
+  const std::string lines = b.Rows("SELECT * FROM sale_lines");
+  auto plain = b.shop->sales.Scan(id, "6950123450036");
+  REQUIRE_FALSE(plain);
+  CHECK(plain.error().code == "serial_required");
+  CHECK(b.Rows("SELECT * FROM sale_lines") == lines);
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kTote, "T1")));
+  // Two wrap labels with serials are two of one line, no serial kept.
+  REQUIRE(b.shop->sales.Scan(id, b.Label(kWrap, "W1")));
+  auto two = b.shop->sales.Scan(id, b.Label(kWrap, "W2"));
+  REQUIRE(two);
+  REQUIRE(two->lines.size() == 2);
+  CHECK(two->lines[1].serial.empty());
+  CHECK(two->lines[1].qty == 2);
+  REQUIRE(b.shop->sales.Complete(id, {{"cash", 12900 + 1000, ""}}));
+  CHECK(b.Count("SELECT count(*) FROM units WHERE gtin = '" + std::string(kWrap) + "'") == 0);
+
+  // Receiving follows the same rule.
+  auto tote_plain = b.shop->books.CheckCode("6950123450036");
+  REQUIRE(tote_plain);
+  auto refused = b.shop->stock.Receive(*tote_plain);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "serial_required");
+  const auto before = b.shop->stock.Level(kWrap).value().on_hand;
+  auto wrap_label = b.shop->books.CheckCode(b.Label(kWrap, "W9"));
+  REQUIRE(wrap_label);
+  auto level = b.shop->stock.Receive(*wrap_label);
+  REQUIRE(level);
+  CHECK(level->on_hand == before + 1);
+  CHECK(nlohmann::json::parse(b.EventsOf("stock.received").back().payload)["serial"].is_null());
+
+  // A bad value is named with its line; nothing imported.
+  auto bad = b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,serialised\n06950123450036,Canvas tote,12900,maybe\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("line 2: serialised must be true or false") != std::string::npos);
+  CHECK(b.shop->books.FindProduct(kTote)->serialised == true);
+}

@@ -268,3 +268,39 @@ TEST_CASE("pricing: coupons come last, on what the cart comes to, when it reache
   by_hand[0].priced_by_hand = true;
   CHECK(TotalOf(Price(by_hand, {}, 0, {big})) == 59900);
 }
+
+TEST_CASE("pricing: a manager's discount on the whole sale comes after the coupons") {
+  const auto all = Promotions();
+  const Coupon fifty{"coupon:C1", "welcome", 5000, 30000};
+  const auto cart = ItemsOf({"", {{'A', 1}, {'B', 1}}, {}, 0});
+  // 20 % off the jacket, 每满300减50 twice and the coupon: 528.20 (as above);
+  // 10 % off that: 52.82 -> 475.38.
+  const SaleDiscount ten{"sale discount", 1000, 0};
+  const auto priced = Price(cart, {all.at("P20"), all.at("M300")}, 0, {fifty}, ten);
+  CHECK(TotalOf(priced) == 47538);
+  // Shared over the lines as they then stand, the sale's last discount on each.
+  for (const auto& line : priced) {
+    REQUIRE_FALSE(line.discounts.empty());
+    CHECK(line.discounts.back().promotion_id == "sale");
+  }
+  // An amount instead: 53.20 off the same 528.20 makes it 475.00.
+  CHECK(TotalOf(Price(cart, {all.at("P20"), all.at("M300")}, 0, {fifty},
+                      SaleDiscount{"round", 0, 5320})) == 47500);
+  // 33.33 % of 3 x 0.10 is 0.09999 -> 0.10, half up: the stickers come to 0.20.
+  CHECK(TotalOf(Price(ItemsOf({"", {{'F', 3}}, {}, 0}), {}, 0, {}, SaleDiscount{"", 3333, 0})) ==
+        20);
+  // An amount past the sale makes it free, never below zero; 100 % too.
+  CHECK(TotalOf(Price(ItemsOf({"", {{'C', 1}}, {}, 0}), {}, 0, {}, SaleDiscount{"", 0, 100000})) ==
+        0);
+  CHECK(TotalOf(Price(ItemsOf({"", {{'C', 2}}, {}, 0}), {}, 0, {}, SaleDiscount{"", 10000, 0})) ==
+        0);
+  // A line priced by hand takes it too: 599 by hand and a 99 tee, 50.00 off
+  // in proportion: 599 x 5000 / 698 = 4290.8 -> 4290 (+1 by the larger
+  // remainder, .83 against .17): 4291 and 709.
+  auto by_hand = ItemsOf({"", {{'A', 1}, {'C', 1}}, {}, 0});
+  by_hand[0].priced_by_hand = true;
+  const auto shared = Price(by_hand, {}, 0, {}, SaleDiscount{"", 0, 5000});
+  CHECK(TotalOf(shared) == 64800);
+  CHECK(shared[0].discounts.at(0).amount == 4291);
+  CHECK(shared[1].discounts.at(0).amount == 709);
+}

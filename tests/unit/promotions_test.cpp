@@ -32,12 +32,8 @@ struct Shop : LedgerShop {
         "gtin,name,price_minor,tax_rate,signed\n6950123450043,Gift wrap,500,0.06,false\n"));
   }
 
-  std::int64_t cursor = 0;
   // One pulled change, applied as sync applies a page.
-  void Pull(const std::string& type, const json& data) {
-    ++cursor;
-    REQUIRE(shop->inbox.Apply({store::Change{cursor, type, data.dump()}}, cursor));
-  }
+  void Pull(const std::string& type, const json& data) { LedgerShop::Pull(type, data.dump()); }
   std::vector<store::Alert> Rejected() {
     auto all = shop->inbox.Alerts(true, 100);
     REQUIRE(all);
@@ -423,24 +419,6 @@ TEST_CASE("a bad price list is refused whole with an alert, and the list in forc
 
 namespace {
 
-// A coupon as the demo CRM issues it: 50.00 off 300.00, for any store, a
-// day to run.
-store::CouponCode Coupon(const std::string& id, const std::string& type = "welcome") {
-  store::CouponCode c;
-  c.id = id;
-  c.type = type;
-  c.amount = 5000;
-  c.min_spend = 30000;
-  c.expires_at_s = kNow / 1000 + 86400;
-  c.store = "*";
-  return c;
-}
-
-std::string Mint(const store::CouponCode& c,
-                 const crypto::SigningKey& key = store::DemoCouponKey()) {
-  return store::MakeCouponCode(c, key);
-}
-
 std::string ErrorOf(const Expected<store::Sale>& r) { return r ? "" : r.error().code; }
 
 }  // namespace
@@ -451,7 +429,7 @@ TEST_CASE("a coupon scanned at the till comes off after the promotions and is re
   s.Pull("promotion", EveryThreeHundred());
   const std::string id = s.Open();
   REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "C1")));  // 599 - 50 = 549
-  auto with = s.shop->sales.Scan(id, Mint(Coupon("CP-1")));
+  auto with = s.shop->sales.Scan(id, Mint(DemoCoupon("CP-1")));
   INFO((with ? "" : with.error().message));
   REQUIRE(with);
   CHECK(with->total == 49900);  // 549 - 50
@@ -467,7 +445,7 @@ TEST_CASE("a coupon scanned at the till comes off after the promotions and is re
   // The same coupon again, in this store: used.
   const std::string again = s.Open();
   REQUIRE(s.shop->sales.Scan(again, s.Label(kScarf, "C2")));
-  CHECK(ErrorOf(s.shop->sales.Scan(again, Mint(Coupon("CP-1")))) == "coupon_used");
+  CHECK(ErrorOf(s.shop->sales.Scan(again, Mint(DemoCoupon("CP-1")))) == "coupon_used");
   CHECK(s.shop->sales.GetSale(again)->total == 54900);  // nothing of it written
 }
 
@@ -482,18 +460,18 @@ TEST_CASE(
   };
   const std::string before = rows();
 
-  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(Coupon("X1"), store::DemoMemberKey()))) ==
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(DemoCoupon("X1"), store::DemoMemberKey()))) ==
         "coupon_forged");
-  auto edited = Mint(Coupon("X2"));  // 50.00 made 500.00 by hand: the signature no longer fits
+  auto edited = Mint(DemoCoupon("X2"));  // 50.00 made 500.00 by hand: the signature no longer fits
   edited.replace(edited.find(":5000:"), 6, ":50000:");
   CHECK(ErrorOf(s.shop->sales.Scan(id, edited)) == "coupon_forged");
-  auto expired = Coupon("X3");
+  auto expired = DemoCoupon("X3");
   expired.expires_at_s = kNow / 1000;
   CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(expired))) == "coupon_expired");
-  auto elsewhere = Coupon("X4");
+  auto elsewhere = DemoCoupon("X4");
   elsewhere.store = "store-99";
   CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(elsewhere))) == "coupon_wrong_store");
-  auto big_spend = Coupon("X5");
+  auto big_spend = DemoCoupon("X5");
   big_spend.min_spend = 100000;
   CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(big_spend))) == "coupon_min_spend");
   CHECK(ErrorOf(s.shop->sales.Scan(id, "SAC1:X6:welcome:5000")) == "coupon_malformed");
@@ -504,12 +482,12 @@ TEST_CASE(
   // Held by another open cart; and twice in this one.
   const std::string other = s.Open("till-2");
   REQUIRE(s.shop->sales.Scan(other, s.Label(kScarf, "F2")));
-  REQUIRE(s.shop->sales.Scan(other, Mint(Coupon("H1"))));
-  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(Coupon("H1")))) == "coupon_in_cart");
-  CHECK(ErrorOf(s.shop->sales.Scan(other, Mint(Coupon("H1")))) == "coupon_in_cart");
+  REQUIRE(s.shop->sales.Scan(other, Mint(DemoCoupon("H1"))));
+  CHECK(ErrorOf(s.shop->sales.Scan(id, Mint(DemoCoupon("H1")))) == "coupon_in_cart");
+  CHECK(ErrorOf(s.shop->sales.Scan(other, Mint(DemoCoupon("H1")))) == "coupon_in_cart");
   // Voided, the cart lets it go.
   REQUIRE(s.shop->sales.Void(other, "customer left"));
-  CHECK(s.shop->sales.Scan(id, Mint(Coupon("H1")))->total == 54900);
+  CHECK(s.shop->sales.Scan(id, Mint(DemoCoupon("H1")))->total == 54900);
 }
 
 TEST_CASE("the offline cap: a coupon type's redemptions the cloud has not confirmed are limited",
@@ -518,17 +496,17 @@ TEST_CASE("the offline cap: a coupon type's redemptions the cloud has not confir
   for (int i = 0; i < 2; ++i) {
     const std::string id = s.Open();
     REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "O" + std::to_string(i))));
-    REQUIRE(s.shop->sales.Scan(id, Mint(Coupon("W" + std::to_string(i)))));
+    REQUIRE(s.shop->sales.Scan(id, Mint(DemoCoupon("W" + std::to_string(i)))));
     REQUIRE(s.shop->sales.Complete(id, {{"cash", 54900, ""}}));
   }
   const std::string third = s.Open();
   REQUIRE(s.shop->sales.Scan(third, s.Label(kScarf, "O3")));
-  CHECK(ErrorOf(s.shop->sales.Scan(third, Mint(Coupon("W3")))) == "coupon_offline_cap");
+  CHECK(ErrorOf(s.shop->sales.Scan(third, Mint(DemoCoupon("W3")))) == "coupon_offline_cap");
   // Another type has its own cap.
-  CHECK(s.shop->sales.Scan(third, Mint(Coupon("B1", "birthday")))->total == 54900);
+  CHECK(s.shop->sales.Scan(third, Mint(DemoCoupon("B1", "birthday")))->total == 54900);
   // The cloud acknowledges the first two sales' events: the cap frees up.
   REQUIRE(s.shop->inbox.RecordAck(s.EventsAfter(0).back().seq));
-  CHECK(s.shop->sales.Scan(third, Mint(Coupon("W3")))->total == 49900);
+  CHECK(s.shop->sales.Scan(third, Mint(DemoCoupon("W3")))->total == 49900);
 }
 
 TEST_CASE("a scale's label sells its item at the label's price or weight",

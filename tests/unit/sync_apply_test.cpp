@@ -244,6 +244,10 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
     bad = Catalog(kScarf, "Scarf", 100);
     bad["signed"] = "yes";
   }
+  SECTION("serialised that is not a boolean") {
+    bad = Catalog(kScarf, "Scarf", 100);
+    bad["serialised"] = 1;
+  }
   SECTION("a price in another currency than the store's") {
     bad = Catalog(kScarf, "Scarf", 100);
     bad["currency"] = "HKD";
@@ -975,15 +979,18 @@ TEST_CASE("a pulled brand key rotation takes effect at the till at once and surv
                                                        codes::SignLabel(kScarf, "ROT3", next))));
 }
 
-TEST_CASE("catalog.upsert says whether a product's units must be signed",
+TEST_CASE("catalog.upsert says whether a product's units must be signed and go by serial",
           "[sync][apply][catalog]") {
   Shop s;  // the demo store requires signatures
   json bag = Catalog(kNew, "Paper bag", 100, 600);
   bag["signed"] = false;
+  bag["serialised"] = false;
   json scarf = Catalog(kScarf, "Scarf", 59900);
   scarf["signed"] = nullptr;  // null: the store's rule
   REQUIRE(s.Apply({C(4, "catalog.upsert", bag), C(5, "catalog.upsert", scarf)}, 5));
   CHECK(s.shop->books.FindProduct(kNew).value().requires_signature == false);
+  CHECK(s.shop->books.FindProduct(kNew).value().serialised == false);
+  CHECK_FALSE(s.shop->books.FindProduct(kScarf).value().serialised.has_value());
   CHECK_FALSE(s.shop->books.FindProduct(kScarf).value().requires_signature.has_value());
   CHECK_FALSE(s.shop->books.RequiresSignature(kNew));
   CHECK(s.shop->books.RequiresSignature(kScarf));

@@ -53,7 +53,7 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   auto st = db_.Cached(
       "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, ''), signed, "
-      "coalesce(category, '') FROM products WHERE gtin = ?");
+      "coalesce(category, ''), serialised FROM products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
   Product p;
@@ -65,7 +65,19 @@ std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   p.name_zh = st.Text(5);
   if (!st.IsNull(6)) p.requires_signature = st.Int(6) != 0;
   p.category = st.Text(7);
+  if (!st.IsNull(8)) p.serialised = st.Int(8) != 0;
   return p;
+}
+
+std::optional<Error> Books::ApplySerialRule(const Product& product, codes::Code& code) {
+  if (!product.serialised) return std::nullopt;
+  if (*product.serialised && !code.serialised()) {
+    return Refused("serial_required", "GTIN " + code.gtin +
+                                          " is sold unit by unit: scan the unit's own label "
+                                          "(with its serial), not the plain barcode");
+  }
+  if (!*product.serialised) code.serial.clear();
+  return std::nullopt;
 }
 
 bool Books::RequiresSignature(std::string_view gtin14) {

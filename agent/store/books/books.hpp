@@ -62,6 +62,11 @@ struct Product {
   // Whether a unit of it must carry a valid brand signature; nothing: as the
   // store's codes.require_signature says (Books::RequiresSignature).
   std::optional<bool> requires_signature{};
+  // Whether it sells unit by unit, each by its serial (true: a plain
+  // barcode of it is refused, serial_required), or by quantity (false: a
+  // label's serial is not tracked, the unit counts as one more of the
+  // GTIN); nothing: as each label says (a serial or none).
+  std::optional<bool> serialised{};
   // What a promotion may cover besides its GTINs (pricing.hpp): 1-64 bytes
   // of UTF-8, "" for none.
   std::string category;
@@ -193,6 +198,10 @@ class Books {
   // the store's (codes.require_signature), which also covers a GTIN the
   // catalog does not have.
   bool RequiresSignature(std::string_view gtin14);
+  // A label of `product` as the store counts it, by the product's
+  // `serialised`: serial_required for a plain barcode of a product sold unit
+  // by unit; the serial dropped from `code` for one sold by quantity.
+  static std::optional<Error> ApplySerialRule(const Product& product, codes::Code& code);
   // Every promotion the cloud sent, running or not (pricing::Price keeps
   // the ones running at the sale's time): read from the ledger once and
   // kept until a promotion is written (ForgetPromotions). Inside the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The catalog: import from CSV (RFC 4180 quoting): gtin,name,price_minor,
-// then optionally tax_rate, name_zh (the name in Simplified Chinese), signed
-// and category, in any order; a product's row; the promotions in force.
+// then optionally tax_rate, name_zh (the name in Simplified Chinese), signed,
+// category and serialised, in any order; a product's row; the promotions in force.
 #include <set>
 
 #include "books.hpp"
@@ -104,6 +104,21 @@ std::optional<int> ParseTaxRate(std::string s) {
   return bp;
 }
 
+// The yes/no column at `at` (0: absent) of `row` into `out`: true, 1, yes,
+// false, 0, no, or empty for nothing. False for anything else.
+bool YesNo(const Row& row, std::size_t at, std::optional<bool>& out) {
+  if (at == 0) return true;
+  const std::string v = Trim(row.fields[at]);
+  if (v == "true" || v == "1" || v == "yes") {
+    out = true;
+  } else if (v == "false" || v == "0" || v == "no") {
+    out = false;
+  } else if (!v.empty()) {
+    return false;
+  }
+  return true;
+}
+
 bool HasControl(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') return true;
@@ -116,9 +131,10 @@ bool HasControl(std::string_view s) {
 void Books::WriteProduct(const Product& p) {
   db_.Cached(
          "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms, "
-         "name_zh, signed, category) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON "
-         "CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
-         "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8, category = ?9")
+         "name_zh, signed, category, serialised) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+         "ON CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
+         "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8, category = ?9, "
+         "serialised = ?10")
       .Bind(1, p.gtin)
       .Bind(2, p.name)
       .Bind(3, p.price_minor)
@@ -128,6 +144,7 @@ void Books::WriteProduct(const Product& p) {
       .BindTextOrNull(7, p.name_zh)
       .BindOptional(8, p.requires_signature)
       .BindTextOrNull(9, p.category)
+      .BindOptional(10, p.serialised)
       .Run();
 }
 
@@ -192,21 +209,23 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   std::size_t zh_at = 0;
   std::size_t signed_at = 0;
   std::size_t category_at = 0;
-  bool header_ok = header.size() >= 3 && header.size() <= 7 && header[0] == "gtin" &&
+  std::size_t serialised_at = 0;
+  bool header_ok = header.size() >= 3 && header.size() <= 8 && header[0] == "gtin" &&
                    header[1] == "name" && header[2] == "price_minor";
   for (std::size_t i = 3; header_ok && i < header.size(); ++i) {
-    std::size_t* at = header[i] == "tax_rate"   ? &tax_at
-                      : header[i] == "name_zh"  ? &zh_at
-                      : header[i] == "signed"   ? &signed_at
-                      : header[i] == "category" ? &category_at
-                                                : nullptr;
+    std::size_t* at = header[i] == "tax_rate"     ? &tax_at
+                      : header[i] == "name_zh"    ? &zh_at
+                      : header[i] == "signed"     ? &signed_at
+                      : header[i] == "category"   ? &category_at
+                      : header[i] == "serialised" ? &serialised_at
+                                                  : nullptr;
     header_ok = at != nullptr && *at == 0;  // a known column, once
     if (header_ok) *at = i;
   }
   if (!header_ok) {
     return invalid(
         "line 1: the header must be gtin,name,price_minor, then optionally tax_rate, name_zh, "
-        "signed and category, in any order");
+        "signed, category and serialised, in any order");
   }
   const bool with_tax = tax_at != 0;
   std::vector<Product> products;
@@ -261,17 +280,15 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
         continue;
       }
     }
-    if (signed_at != 0) {
-      // Empty: as the store's codes.require_signature says.
-      const std::string v = Trim(row.fields[signed_at]);
-      if (v == "true" || v == "1" || v == "yes") {
-        p.requires_signature = true;
-      } else if (v == "false" || v == "0" || v == "no") {
-        p.requires_signature = false;
-      } else if (!v.empty()) {
-        problems.push_back(at + "signed must be true or false (or empty: the store's rule)");
-        continue;
-      }
+    // signed empty: as the store's codes.require_signature says;
+    // serialised empty: as each label says.
+    if (!YesNo(row, signed_at, p.requires_signature)) {
+      problems.push_back(at + "signed must be true or false (or empty: the store's rule)");
+      continue;
+    }
+    if (!YesNo(row, serialised_at, p.serialised)) {
+      problems.push_back(at + "serialised must be true or false (or empty: as the label says)");
+      continue;
     }
     if (with_tax) {
       auto bp = ParseTaxRate(Trim(row.fields[tax_at]));

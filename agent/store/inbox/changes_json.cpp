@@ -185,10 +185,13 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
         p.*field = f->get<std::string>();
       }
     }
-    if (auto s = d.find("signed"); s != d.end() && !s->is_null()) {
+    for (auto [key, field] : {std::pair{"signed", &Product::requires_signature},
+                              std::pair{"serialised", &Product::serialised}}) {
       // Present means a boolean: "yes" is not read as true or false.
-      if (!s->is_boolean()) return Malformed("signed must be true, false or null");
-      p.requires_signature = s->get<bool>();
+      if (auto f = d.find(key); f != d.end() && !f->is_null()) {
+        if (!f->is_boolean()) return Malformed(std::string(key) + " must be true, false or null");
+        p.*field = f->get<bool>();
+      }
     }
     return must(inbox.UpsertProduct(p));
   }

@@ -3,6 +3,7 @@
 // lists, and the promotions and coupons in force (pricing.hpp), worked out
 // again at every change to the cart and when it is paid.
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "part.hpp"
@@ -11,6 +12,10 @@
 namespace sa::store {
 namespace {
 
+using ledger::Transaction;
+using part::BadRequest;
+using part::CheckReason;
+using part::Guarded;
 using part::Refused;
 
 // The catalog's cap on a price (books' kMaxPriceMinor): a scale's label is held to it too.
@@ -99,16 +104,17 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   }
   const auto& promotions = books_.Promotions();
   const auto coupons = CouponsOf(sale_id);
-  const bool running =
-      !coupons.empty() || std::any_of(promotions.begin(), promotions.end(),
-                                      [now](const auto& p) { return pricing::RunningAt(p, now); });
+  const auto sale_discount = SaleDiscountOf(sale_id);
+  const bool running = !coupons.empty() || sale_discount ||
+                       std::any_of(promotions.begin(), promotions.end(),
+                                   [now](const auto& p) { return pricing::RunningAt(p, now); });
   // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
   // lines at kMaxLines, so no sum here overflows 64 bits.
   MinorUnits total = 0;
   if (!running && !discounted) {
     for (const auto& item : items) total += item.unit_price * item.qty;
   } else {
-    const auto priced = pricing::Price(items, promotions, now, coupons);
+    const auto priced = pricing::Price(items, promotions, now, coupons, sale_discount);
     for (const auto& p : priced) total += p.net;
     if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
@@ -206,6 +212,82 @@ void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::
         .Bind(3, off)
         .Run();
   }
+}
+
+std::optional<pricing::SaleDiscount> Sales::SaleDiscountOf(std::string_view sale_id) {
+  auto st = db_.Cached(
+      "SELECT coalesce(discount_bp, 0), coalesce(discount_amount_minor, 0) FROM sales "
+      "WHERE id = ? AND (discount_bp IS NOT NULL OR discount_amount_minor IS NOT NULL)");
+  st.Bind(1, sale_id);
+  if (!st.Step()) return std::nullopt;
+  // The name every device and the cloud see; receipts and screens print it
+  // in the store's language by its id ("sale").
+  return pricing::SaleDiscount{"sale discount", static_cast<int>(st.Int(0)), st.Int(1)};
+}
+
+void Sales::DropSaleDiscount(std::string_view sale_id) {
+  db_.Cached(
+         "UPDATE sales SET discount_bp = NULL, discount_amount_minor = NULL, discount_reason = "
+         "NULL, discount_approved_by = NULL, discount_approved_via = NULL WHERE id = ? AND "
+         "(discount_bp IS NOT NULL OR discount_amount_minor IS NOT NULL)")
+      .Bind(1, sale_id)
+      .Run();
+}
+
+Expected<Sale> Sales::DiscountSale(std::string_view sale_id, int percent_bp, MinorUnits amount,
+                                   std::string_view reason, const Approval& approved) {
+  if ((percent_bp != 0) == (amount != 0) || percent_bp < 0 || percent_bp > 10000 || amount < 0 ||
+      amount > kMaxPriceMinor) {
+    return BadRequest("invalid_discount",
+                      "a sale's discount is a percent_bp of 1 to 10000 (1000 = 10 % off) or an "
+                      "amount above 0, one of them");
+  }
+  if (auto bad = CheckReason(reason, "the sale is discounted")) return *bad;
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    const std::int64_t now = books_.now_ms();
+    // What the cart comes to before any discount of the sale's.
+    DropSaleDiscount(sale_id);
+    if (Reprice(sale_id, now) == 0) {
+      return Refused("sale_empty", "the sale has no lines to discount");
+    }
+    auto total = db_.Cached("SELECT total_minor FROM sales WHERE id = ?");
+    total.Bind(1, sale_id);
+    total.Step();
+    if (amount > total.Int(0)) {
+      return Refused("discount_too_large", "the sale comes to " + FormatMinor(total.Int(0)) +
+                                               "; a discount of " + FormatMinor(amount) +
+                                               " would take it below zero");
+    }
+    auto set = db_.Cached(
+        "UPDATE sales SET discount_bp = ?, discount_amount_minor = ?, discount_reason = ?, "
+        "discount_approved_by = ?, discount_approved_via = ? WHERE id = ?");
+    if (percent_bp > 0) {
+      set.Bind(1, std::int64_t{percent_bp}).BindNull(2);
+    } else {
+      set.BindNull(1).Bind(2, amount);
+    }
+    set.Bind(3, reason)
+        .BindTextOrNull(4, approved.manager)
+        .Bind(5, approved.via)
+        .Bind(6, sale_id)
+        .Run();
+    Reprice(sale_id, now);
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<Sale> Sales::RemoveDiscount(std::string_view sale_id) {
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    DropSaleDiscount(sale_id);
+    Reprice(sale_id, books_.now_ms());
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
 }
 
 }  // namespace sa::store

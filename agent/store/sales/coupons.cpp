@@ -88,9 +88,14 @@ Expected<Sale> Sales::AddCoupon(std::string_view sale_id, const CouponCode& coup
                      "a sale takes at most " + std::to_string(kMaxCouponsPerSale) + " coupons");
     }
     const std::int64_t n = count.Int(1) + 1;
-    // What the cart comes to before this coupon.
+    // What the cart comes to before this coupon, as pricing counts it: not
+    // the lines a manager priced by hand, and not a sale discount, which
+    // the coupon takes off (a new coupon changes the cart the manager saw).
+    DropSaleDiscount(sale_id);
     Reprice(sale_id, now);
-    auto total = db_.Cached("SELECT total_minor FROM sales WHERE id = ?");
+    auto total = db_.Cached(
+        "SELECT coalesce(sum(unit_price_minor * qty - discount_minor), 0) FROM sale_lines "
+        "WHERE sale_id = ? AND list_price_minor IS NULL");
     total.Bind(1, sale_id);
     total.Step();
     if (total.Int(0) < coupon.min_spend) {
@@ -109,6 +114,27 @@ Expected<Sale> Sales::AddCoupon(std::string_view sale_id, const CouponCode& coup
         .Bind(6, coupon.min_spend)
         .Run();
     Reprice(sale_id, now);
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<Sale> Sales::RemoveCoupon(std::string_view sale_id, std::string_view coupon_id) {
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    db_.Cached("DELETE FROM sale_coupons WHERE sale_id = ? AND coupon_id = ?")
+        .Bind(1, sale_id)
+        .Bind(2, coupon_id)
+        .Run();
+    if (db_.Changes() == 0) {
+      return part::NotFound("coupon_not_in_sale", "sale " + std::string(sale_id) +
+                                                      " holds no coupon " +
+                                                      std::string(coupon_id.substr(0, 64)));
+    }
+    // The coupon's discounts go with it; the cart the manager discounted has changed.
+    DropSaleDiscount(sale_id);
+    Reprice(sale_id, books_.now_ms());
     tx.Commit();
     return LoadSale(sale_id);
   });

@@ -96,6 +96,17 @@ json ToJson(const Sale& sale, bool refunded = true) {
     }
     j["coupons"] = std::move(coupons);
   }
+  j["discount"] = nullptr;
+  if (sale.discount) {
+    // A manager's discount on the whole sale, and what it took off the
+    // lines (their "sale" discounts).
+    const auto& d = *sale.discount;
+    j["discount"] = {{"percent_bp", d.percent_bp > 0 ? json(d.percent_bp) : json(nullptr)},
+                     {"amount", d.percent_bp > 0 ? json(nullptr) : json(d.amount)},
+                     {"applied", d.applied},
+                     {"reason", d.reason},
+                     {"approved_by", ApprovalJson(d.approved)}};
+  }
   j["member"] = nullptr;
   if (sale.member) {
     j["member"] = sale.member->member_id.empty() ? json{{"phone_masked", sale.member->phone_masked}}

@@ -59,8 +59,10 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         "SELECT s.id, s.status, s.terminal, s.currency, s.total_minor, s.tendered_minor, "
         "s.change_minor, s.receipt_no, s.opened_at_ms, s.closed_at_ms, m.member_id, "
         "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, ''), "
-        "coalesce(s.price_group, '') FROM sales s LEFT JOIN members m ON m.id = s.member WHERE "
-        "s.id = ?");
+        "coalesce(s.price_group, ''), s.discount_bp, s.discount_amount_minor, "
+        "coalesce(s.discount_reason, ''), coalesce(s.discount_approved_by, ''), "
+        "coalesce(s.discount_approved_via, '') FROM sales s LEFT JOIN members m ON m.id = "
+        "s.member WHERE s.id = ?");
     st.Bind(1, sale_id);
     if (!st.Step()) throw ledger::Failure(NotFound("sale_not_found", "no such sale"));
     sale.id = st.Text(0);
@@ -77,6 +79,11 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     sale.cashier = st.Text(13);
     sale.shift_id = st.Text(14);
     sale.price_group = st.Text(15);
+    if (!st.IsNull(16) || !st.IsNull(17)) {
+      sale.discount = Sale::Discount{static_cast<int>(st.IsNull(16) ? 0 : st.Int(16)),
+                                     st.IsNull(17) ? 0 : st.Int(17), st.Text(18),
+                                     Approval{st.Text(19), st.Text(20)}, 0};
+    }
   }
   {
     auto st = db_.Cached(
@@ -135,6 +142,9 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         line->discounts.push_back(pricing::Discount{st.Text(1), st.Text(2), st.Int(3)});
         for (auto& c : sale.coupons) {
           if (st.Text(1) == "coupon:" + c.id) c.applied += st.Int(3);
+        }
+        if (sale.discount && st.Text(1) == pricing::kSaleDiscountId) {
+          sale.discount->applied += st.Int(3);
         }
       }
     }
@@ -228,7 +238,7 @@ Expected<Sale> Sales::Scan(std::string_view sale_id, std::string_view payload) {
 Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
                                      const std::optional<Override>& override_reserved) {
   if (checked.coupon) return AddCoupon(sale_id, *checked.coupon, checked.signature);
-  const codes::Code& code = checked.code;
+  codes::Code code = checked.code;  // a serial is dropped for a product sold by quantity
   if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
   const auto sig = checked.signature;
   if (sig == codes::SignatureState::invalid) {
@@ -249,6 +259,7 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
     if (!product) {
       return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
     }
+    if (auto refused = Books::ApplySerialRule(*product, code)) return *refused;
     if (code.serialised()) {
       if (auto refused = UnitRefusal(sale_id, code)) {
         // A refused diverted unit keeps its event and alert: they are what
@@ -261,6 +272,7 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
     auto label_price = LabelPrice(code, *product);
     if (!label_price) return label_price.error();
     AddLine(sale_id, code, *product, sig, *label_price);
+    DropSaleDiscount(sale_id);  // a manager discounted the cart without it
     if (Reprice(sale_id, books_.now_ms()) > kMaxLines) {
       return Conflict("sale_too_large", "a sale holds at most " + std::to_string(kMaxLines) +
                                             " lines; complete this one and open another");
@@ -369,6 +381,7 @@ Expected<Sale> Sales::RemoveLine(std::string_view sale_id, std::int64_t line_id)
     if (db_.Changes() == 0) {
       return NoLine(sale_id, line_id);
     }
+    DropSaleDiscount(sale_id);
     Reprice(sale_id, books_.now_ms());
     tx.Commit();
     return LoadSale(sale_id);
@@ -406,6 +419,7 @@ Expected<Sale> Sales::ChangePrice(std::string_view sale_id, std::int64_t line_id
         .Bind(5, approved.via)
         .Bind(6, line_id)
         .Run();
+    DropSaleDiscount(sale_id);
     Reprice(sale_id, books_.now_ms());
     tx.Commit();
     return LoadSale(sale_id);

@@ -19,7 +19,7 @@
 // serial_ambiguous, serial_already_refunded, nothing_to_refund,
 // gtin_not_in_sale, refund_exceeds_sale, invalid_receipt_no,
 // receipt_other_device, receipt_not_found, unit_not_sold,
-// price_above_list,
+// price_above_list, invalid_discount, discount_too_large, coupon_not_in_sale,
 // manager_required and refund_over_limit (forbidden), sale_already_voided,
 // sale_partly_refunded.
 // (exchange.completed is written by exchanges, with the refund and the sale.)
@@ -124,6 +124,17 @@ struct Sale {
   // code's); "" for none.
   std::string price_group;
   std::vector<SaleCoupon> coupons;  // in the order scanned
+  // A manager's discount on the whole sale (pricing::SaleDiscount): a
+  // percent or an amount, why, who approved it, and what it took off the
+  // lines (their "sale" discounts).
+  struct Discount {
+    int percent_bp = 0;
+    MinorUnits amount = 0;
+    std::string reason;
+    Approval approved;
+    MinorUnits applied = 0;
+  };
+  std::optional<Discount> discount;
   std::vector<Payment> payments;
   std::optional<MinorUnits> tendered;
   std::optional<MinorUnits> change;
@@ -245,6 +256,20 @@ class Sales {
   // the same line: the catalog price stays the first one.
   Expected<Sale> ChangePrice(std::string_view sale_id, std::int64_t line_id, MinorUnits unit_price,
                              std::string_view reason, const Approval& approved);
+  // A coupon taken out of an open cart again (the customer keeps it for
+  // another day): coupon_not_in_sale when the sale does not hold it.
+  Expected<Sale> RemoveCoupon(std::string_view sale_id, std::string_view coupon_id);
+  // A manager's discount on the whole open sale (整单折扣): `percent_bp`
+  // 1..10000 or `amount` > 0, one of them (invalid_discount), with a
+  // reason (invalid_reason); `approved` is required by the caller. It comes
+  // after the promotions and coupons (pricing.hpp) and replaces an earlier
+  // one. An amount past what the sale comes to is discount_too_large; an
+  // empty cart is sale_empty. It is for the cart the manager saw: a line
+  // scanned in or out, a price changed or a coupon added takes it off.
+  Expected<Sale> DiscountSale(std::string_view sale_id, int percent_bp, MinorUnits amount,
+                              std::string_view reason, const Approval& approved);
+  // The sale's discount taken off (no approval needed: the price goes up).
+  Expected<Sale> RemoveDiscount(std::string_view sale_id);
   Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
   Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
   // Payments must sum to the total, or exceed it only by cash (change is
@@ -359,6 +384,10 @@ class Sales {
   void GroupPrices(std::string_view sale_id, std::int64_t now);
   // The sale's coupons as pricing applies them, in order.
   std::vector<pricing::Coupon> CouponsOf(std::string_view sale_id);
+  // The manager's discount on the sale as pricing applies it, if any.
+  std::optional<pricing::SaleDiscount> SaleDiscountOf(std::string_view sale_id);
+  // The cart changed under the manager's discount: it is taken off.
+  void DropSaleDiscount(std::string_view sale_id);
   // coupon_offline_cap when this store holds `cap` redemptions of `type`
   // the cloud has not acknowledged (`adding`: counting one more).
   std::optional<Error> OverOfflineCap(const std::string& type, std::int64_t adding);

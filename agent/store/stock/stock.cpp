@@ -90,14 +90,21 @@ std::optional<Error> Stock::LabelRefusal(const CheckedCode& checked, bool plain_
 
 Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
   if (auto refused = LabelRefusal(checked, true)) return *refused;
-  const codes::Code& code = checked.code;
+  codes::Code code = checked.code;  // a serial is dropped for a product sold by quantity
   return Guarded([&]() -> Expected<StockLevel> {
     Transaction tx(db_);
+    if (code.serialised() && IsCase(code.gtin, code.serial)) {
+      auto received = ReceiveCase(code);
+      if (received) tx.Commit();
+      return received;
+    }
+    const auto product = books_.LookupProduct(code.gtin);
+    if (!product) {
+      return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
+    }
+    if (auto refused = Books::ApplySerialRule(*product, code)) return *refused;
     if (!code.serialised()) {
       // A plain item (EAN/UPC, sold by quantity): one more of its GTIN.
-      if (!books_.LookupProduct(code.gtin)) {
-        return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
-      }
       db_.Cached(
              "INSERT INTO stock_moves(gtin, serial, delta, reason, ref, at_ms) "
              "VALUES(?, NULL, 1, 'received', NULL, ?)")
@@ -108,14 +115,6 @@ Expected<StockLevel> Stock::Receive(const CheckedCode& checked) {
       books_.Append("stock.received", events::StockReceived(code.gtin, "", level));
       tx.Commit();
       return level;
-    }
-    if (IsCase(code.gtin, code.serial)) {
-      auto received = ReceiveCase(code);
-      if (received) tx.Commit();
-      return received;
-    }
-    if (!books_.LookupProduct(code.gtin)) {
-      return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
     }
     auto unit = db_.Cached("SELECT state FROM units WHERE gtin = ? AND serial = ?");
     unit.Bind(1, code.gtin).Bind(2, code.serial);

@@ -274,7 +274,8 @@
           { list: l.price_list_name || l.price_list, price: money(l.catalog_price) }) }));
       }
       for (const d of l.discounts || []) {
-        notes.push(el('div.line-note.discount', { text: d.name + '  −' + money(d.amount) }));
+        const name = d.promotion_id === 'sale' ? SA.t('screen.sale_discount') : d.name;
+        notes.push(el('div.line-note.discount', { text: name + '  −' + money(d.amount) }));
       }
       list.append(el('li.line', { dataset: { line: String(l.id), gtin: l.gtin } },
         el('div.line-main', {},
@@ -295,6 +296,7 @@
     $('#member-box').classList.toggle('bound', !!m);
     $('#btn-pay').disabled = !lines.length;
     $('#btn-void').disabled = !(sale && sale.status === 'open');
+    SA.renderSaleExtras(lines.length ? sale : null);
     renderExchange(lines.length ? sale.total : 0);
   }
 
@@ -376,9 +378,19 @@
     return exchange ? Math.max(sale.total - exchange.credit, 0) : sale.total;
   }
 
+  // Payments taken so far in the open payment dialog: a sale split over
+  // two methods (part by card, the rest in cash) is sent whole at the end.
+  let parts = [];
+
+  // What is left to pay in the dialog.
+  function left() {
+    return Math.max(due() - parts.reduce((sum, p) => sum + p.amount, 0), 0);
+  }
+
   function openPay() {
     if (!sale || !sale.lines.length) return;
     payMethod = null;
+    parts = [];
     const total = due();
     const ex = exchange;
     const nothing = !!ex && total === 0;
@@ -393,12 +405,27 @@
         ? SA.t('screen.nothing_to_pay_back', { amount: money(back), receipt: ex.from.receipt_no })
         : SA.t('screen.nothing_to_pay');
     }
-    $('#pay-submit').textContent = ex ? SA.t('screen.complete_exchange') : SA.t('screen.complete_sale');
     $('#pay-error').textContent = '';
+    showLeft();
+    $('#dlg-pay').showModal();
+  }
+
+  // The dialog for what is left: the parts paid, no method chosen, quick cash amounts.
+  function showLeft() {
+    const total = left();
+    if (parts.length) $('#pay-total').textContent = money(total);
+    const list = $('#pay-parts');
+    list.textContent = '';
+    for (const p of parts) {
+      list.append(el('li', { text: SA.t('screen.paid_part', { method: methodName(p.method), amount: money(p.amount) }) }));
+    }
+    list.hidden = !parts.length;
     $('#pay-tendered').value = '';
+    $('#pay-amount').value = '';
     $('#pay-ref').value = '';
     $('#pay-cash').hidden = true;
     $('#pay-other').hidden = true;
+    payMethod = null;
     for (const b of $$('#pay-methods .method')) b.classList.remove('selected');
     // Quick cash amounts: exact, then the next round notes above the total.
     const q = $('#pay-quick');
@@ -414,7 +441,6 @@
       q.append(b);
     }
     updateChange();
-    $('#dlg-pay').showModal();
   }
 
   // fen -> "12.50" for an input (integer arithmetic).
@@ -429,18 +455,23 @@
     $('#pay-cash').hidden = m !== 'cash';
     $('#pay-other').hidden = m === 'cash';
     if (m === 'cash') $('#pay-tendered').focus();
+    else $('#pay-amount').value = plainYuan(left());
     updateChange();
   }
 
+  // The submit button: complete the sale, or take a part of it by this
+  // method and choose another for the rest.
   function updateChange() {
     const submit = $('#pay-submit');
+    const complete = exchange ? SA.t('screen.complete_exchange') : SA.t('screen.complete_sale');
+    submit.textContent = complete;
     if (sale && exchange && due() === 0) { submit.disabled = false; return; }
     if (!payMethod || !sale) { submit.disabled = true; return; }
-    if (payMethod !== 'cash') { submit.disabled = false; return; }
-    const total = due();
-    const t = SA.parseYuan($('#pay-tendered').value);
-    const ok = t !== null && t >= total;
-    $('#pay-change').textContent = ok ? money(t - total) : '—';
+    const total = left();
+    const a = SA.parseYuan($(payMethod === 'cash' ? '#pay-tendered' : '#pay-amount').value);
+    const ok = a !== null && a > 0 && (payMethod === 'cash' || a <= total);
+    if (payMethod === 'cash') $('#pay-change').textContent = ok && a >= total ? money(a - total) : '—';
+    if (ok && a < total) submit.textContent = SA.t('screen.pay_part', { amount: money(a) });
     submit.disabled = !ok;
   }
 
@@ -450,21 +481,29 @@
     const total = due();
     if (exchange && total === 0) return completeExchange([]);
     if (!payMethod) return;
-    const p = { method: payMethod, amount: total };
-    if (payMethod === 'cash') {
-      const t = SA.parseYuan($('#pay-tendered').value);
-      if (t === null || t < total) { $('#pay-error').textContent = SA.t('screen.not_enough_cash'); return; }
-      p.amount = t;
-    } else if ($('#pay-ref').value.trim()) {
-      p.ref = $('#pay-ref').value.trim();
+    const rest = left();
+    const p = { method: payMethod };
+    p.amount = SA.parseYuan($(payMethod === 'cash' ? '#pay-tendered' : '#pay-amount').value);
+    if (p.amount === null || p.amount <= 0 || (payMethod !== 'cash' && p.amount > rest)) {
+      $('#pay-error').textContent = SA.t('common.err.invalid_amount');
+      return;
     }
-    if (exchange) return completeExchange([p]);
+    if (payMethod !== 'cash' && $('#pay-ref').value.trim()) p.ref = $('#pay-ref').value.trim();
+    $('#pay-error').textContent = '';
+    if (p.amount < rest) {
+      // Part of it by this method: the rest by another.
+      parts.push(p);
+      showLeft();
+      return;
+    }
+    const payments = parts.concat([p]);
+    if (exchange) return completeExchange(payments);
     $('#pay-submit').disabled = true;
-    // One key per sale and payment: a retry after a lost answer (a tap
+    // One key per sale and payments: a retry after a lost answer (a tap
     // again, a flaky cable) gets the first answer back, never a second charge.
-    const key = 'complete:' + sale.id + ':' + p.method + ':' + p.amount + ':' + (p.ref || '');
+    const key = 'complete:' + sale.id + ':' + payments.map((x) => x.method + ':' + x.amount + ':' + (x.ref || '')).join('|');
     try {
-      const done = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/complete', { payments: [p] }, { key });
+      const done = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/complete', { payments }, { key });
       $('#dlg-pay').close();
       await showReceipt(done);
     } catch (ex) {
@@ -1074,6 +1113,7 @@
     $('#xreport-refresh').addEventListener('click', showX);
     SA.wireDrawer(T);
     SA.wirePrice(setSale);
+    SA.wireDiscount(() => sale, setSale);
     $('#btn-result-print').addEventListener('click', SA.printSlip);
     $('#btn-sale-mode').addEventListener('click', backToSaleMode);
     $('#open-shift-form').addEventListener('submit', openShift);
@@ -1091,6 +1131,7 @@
     $('#btn-pay').addEventListener('click', openPay);
     for (const b of $$('#pay-methods .method')) b.addEventListener('click', () => chooseMethod(b.dataset.method));
     $('#pay-tendered').addEventListener('input', updateChange);
+    $('#pay-amount').addEventListener('input', updateChange);
     $('#pay-cancel').addEventListener('click', () => $('#dlg-pay').close());
     $('#pay-form').addEventListener('submit', completeSale);
     $('#btn-void').addEventListener('click', () => {
