@@ -310,8 +310,9 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
   for (const auto& line : sale.lines) {
     out.Name(NameOf(line, l), 2);
     // A discounted line: its price before, then each promotion's discount
-    // under it, so the column adds up to the total as printed.
-    MinorUnits before = line.amount;
+    // under it, then VAT its price excluded, so the column adds up to the
+    // total as printed.
+    MinorUnits before = line.tax_added ? line.amount - line.vat : line.amount;
     for (const auto& d : line.discounts) before = AddMinor(before, d.amount).value_or(before);
     out.LeftRight("  " + std::to_string(line.qty) + " x " + FormatMoney(line.unit_price),
                   FormatMoney(before));
@@ -321,6 +322,11 @@ Layout Build(const sa::store::Sale& sale, const Shop& shop, Width width, std::st
                                    ? std::string(i18n::Text(l, "receipt.sale_discount"))
                                    : d.name;
       out.LeftRight("  " + name, FormatMoney(-d.amount));
+    }
+    if (line.tax_added) {
+      out.LeftRight("  " + i18n::Format(l, "receipt.vat_added",
+                                        {{"rate", sa::store::FormatRate(line.tax_rate_bp)}}),
+                    FormatMoney(line.vat));
     }
     if (line.net_weight_g) {  // weighed: 1250 g -> "1.250"
       const std::int64_t g = *line.net_weight_g;

@@ -151,7 +151,7 @@ std::vector<json> CatalogFromJson(const std::string& body) {
                               *IntField(row, "price_minor", true, 0, 1'000'000'000'000), currency,
                               IntField(row, "tax_rate_bp", false, 0, 10000).value_or(0));
     // The rest as sent: the device checks them (PROTOCOL.md §5).
-    for (const char* key : {"name_zh", "category", "signed", "serialised"}) {
+    for (const char* key : {"name_zh", "category", "signed", "serialised", "tax_included"}) {
       if (row.contains(key)) product[key] = row.at(key);
     }
     out.push_back(std::move(product));

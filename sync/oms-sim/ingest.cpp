@@ -79,6 +79,14 @@ std::int64_t VatIn(std::int64_t amount, std::int64_t rate_bp) {
   return amount / base * rate_bp + (twice + (twice < 0 ? -base : base)) / (2 * base);
 }
 
+// The VAT added on `net` for a line whose product's price excluded it
+// (tax_included false): net x rate, to the fen, half away from zero.
+std::int64_t VatOn(std::int64_t net, std::int64_t rate_bp) {
+  const __int128 twice = static_cast<__int128>(net < 0 ? -net : net) * rate_bp * 2 + 10000;
+  const auto vat = static_cast<std::int64_t>(twice / 20000);
+  return net < 0 ? -vat : vat;
+}
+
 // §6: a sale's figures add up, as the cloud recomputes them: each line's
 // amount is its unit price times its quantity and its VAT the rule's, the
 // total is the lines', the VAT by rate is the lines' added, and the
@@ -111,13 +119,23 @@ std::string FiguresProblem(const json& sale) {
         }
       }
     }
+    const auto rate = IntOf(line, "tax_rate_bp"), vat = IntOf(line, "vat");
+    // VAT added on top (tax_included false): the amount is the net plus it.
+    bool added = false;
+    if (auto included = line.find("tax_included"); included != line.end()) {
+      if (!included->is_boolean()) return "a line's tax_included must be true or false";
+      added = !included->get<bool>();
+      if (added && (!rate || *rate < 0 || *rate > 10000)) {
+        return "a line with VAT added needs its tax_rate_bp";
+      }
+    }
     std::int64_t times = 0;
     if (price && qty &&
-        (__builtin_mul_overflow(*price, *qty, &times) || times - off != *amount || *amount < 0)) {
-      return "a line's amount is not its unit_price x qty less its discounts";
+        (__builtin_mul_overflow(*price, *qty, &times) ||
+         times - off + (added ? VatOn(times - off, *rate) : 0) != *amount || *amount < 0)) {
+      return "a line's amount is not its unit_price x qty less its discounts (plus VAT added)";
     }
     if (__builtin_add_overflow(total, *amount, &total)) return "the lines' amounts overflow";
-    const auto rate = IntOf(line, "tax_rate_bp"), vat = IntOf(line, "vat");
     if (!rate || *rate < 0 || *rate > 10000) {
       all_rated = false;
       continue;

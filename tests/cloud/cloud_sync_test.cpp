@@ -544,9 +544,10 @@ TEST_CASE(
   const std::string wrap = "06950123450043";
   Cloud cloud;
   Agent agent({.cloud_url = cloud.url(),
-               .catalog = "gtin,name,price_minor,tax_rate\n" + std::string(kScarf) +
-                          ",Silk scarf,129900,0.13\n" + kTea + ",Green tea,8800,0.09\n" + wrap +
-                          ",Gift wrap,500,0.06\n"});
+               // Tea's shelf price excludes its VAT (added at the till).
+               .catalog = "gtin,name,price_minor,tax_rate,tax_included\n" + std::string(kScarf) +
+                          ",Silk scarf,129900,0.13,\n" + kTea + ",Green tea,8800,0.09,false\n" +
+                          wrap + ",Gift wrap,500,0.06,true\n"});
   const Api& api = agent.api();
   // Promotions from the cloud, in force for every cart: 每满300减50 on
   // everything, 15 % off tea, buy 2 get 1 on gift wrap. Then a broken
@@ -606,6 +607,15 @@ TEST_CASE(
                                  static_cast<std::int64_t>(50 + pick(50)) / 100;
       auto r = api.Post("/v1/sales/" + id + "/lines/" + line.at("id").dump() + "/price",
                         json{{"unit_price", price}, {"reason", "price match"}}.dump());
+      INFO(r.body);
+      REQUIRE(r.status == 200);
+      sale = r.json();
+    }
+    if (pick(4) == 0) {  // a manager's discount on the whole sale
+      const json body = pick(2) == 0
+                            ? json{{"percent_bp", 500 + 100 * pick(20)}, {"reason", "vip"}}
+                            : json{{"amount", 1 + pick(499)}, {"reason", "round down"}};  // < 5.00
+      auto r = api.Post("/v1/sales/" + id + "/discount", body.dump());
       INFO(r.body);
       REQUIRE(r.status == 200);
       sale = r.json();

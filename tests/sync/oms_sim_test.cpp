@@ -1188,3 +1188,46 @@ TEST_CASE("a discounted sale adds up in the cloud, a discount that does not is r
   }
   CHECK(r["results"][5]["status"] == "accepted");
 }
+
+TEST_CASE("a line with VAT added on top adds up in the cloud, one whose VAT does not is rejected",
+          "[oms-sim][vat]") {
+  Cloud c;
+  const Device& d = c.device;
+  REQUIRE(d.Register().status == 200);
+  // Two teas at 9.99 before VAT: 19.98 + 9 % = 1.7982 -> 1.80, 21.78 in all;
+  // the VAT inside 21.78 at 9 % is 1.80 again.
+  const json tea = {{"id", 1},        {"gtin", "04006381333931"}, {"serial", nullptr},
+                    {"name", "Tea"},  {"unit_price", 999},        {"qty", 2},
+                    {"amount", 2178}, {"signature", "absent"},    {"tax_rate_bp", 900},
+                    {"vat", 180},     {"tax_included", false}};
+  const json good = {{"id", "s-tax"},
+                     {"status", "completed"},
+                     {"currency", "CNY"},
+                     {"total", 2178},
+                     {"vat", json::parse(R"([{"rate_bp":900,"amount":2178,"vat":180}])")},
+                     {"lines", json::array({tea})},
+                     {"payments", json::array({{{"method", "cash"}, {"amount", 2178}}})}};
+  std::vector<json> bad(4, good);
+  bad[0]["lines"][0]["amount"] = 1998;  // the VAT not added
+  bad[0]["total"] = 1998;
+  bad[0]["payments"][0]["amount"] = 1998;
+  bad[1]["lines"][0]["tax_included"] = "no";  // not a boolean
+  bad[2]["lines"][0].erase("tax_rate_bp");    // added at no rate
+  bad[3]["lines"][0]["amount"] = 2179;        // a fen over
+  bad[3]["total"] = 2179;
+  bad[3]["payments"][0]["amount"] = 2179;
+  json events = json::array();
+  std::int64_t seq = 0;
+  for (auto& b : bad) {
+    b["id"] = "s-tax-bad-" + std::to_string(seq);
+    events.push_back(d.Event(++seq, "sale.completed", b));
+  }
+  events.push_back(d.Event(++seq, "sale.completed", good));
+  const json r = d.Push(events).Json();
+  REQUIRE(r["results"].size() == 5);
+  for (std::size_t i = 0; i < 4; ++i) {
+    INFO("bad[" << i << "]: " << r["results"][i].dump());
+    CHECK(r["results"][i]["status"] == "rejected");
+  }
+  CHECK(r["results"][4]["status"] == "accepted");
+}

@@ -420,3 +420,59 @@ TEST_CASE(
   CHECK(bad.error().message.find("line 2: serialised must be true or false") != std::string::npos);
   CHECK(b.shop->books.FindProduct(kTote)->serialised == true);
 }
+
+TEST_CASE("a price without VAT has it added per line: the sale, receipt, event, refund and Z",
+          "[store][catalog][vat]") {
+  Catalog b;
+  // Gift wrap at 9.99 before 13 % VAT, sold by quantity.
+  REQUIRE(
+      b.shop->books.ImportCatalogCsv("gtin,name,price_minor,tax_rate,signed,tax_included\n"
+                                     "06950123450043,Gift wrap,999,0.13,false,false\n"));
+  CHECK_FALSE(b.shop->books.FindProduct(kWrap)->tax_included);
+  CHECK(b.shop->books.FindProduct(kTote)->tax_included);  // not in this file: as it was
+  auto shift = b.shop->shifts.OpenShift("till-1", "", 0).value();
+  const std::string id = b.Open();
+  REQUIRE(b.shop->sales.Scan(id, "6950123450043"));
+  auto two = b.shop->sales.Scan(id, "6950123450043");
+  REQUIRE(two);
+  // 2 x 9.99 = 19.98, 13 % of it 2.5974 -> 2.60: 22.58. The VAT inside 22.58
+  // at 13 % is 2.60 again.
+  CHECK(two->total == 2258);
+  CHECK(two->lines[0].amount == 2258);
+  CHECK(two->lines[0].vat == 260);
+  CHECK(two->lines[0].tax_added);
+  auto paid = b.shop->sales.Complete(id, {{"cash", 2300, ""}});
+  REQUIRE(paid);
+  CHECK(paid->change == 42);
+
+  const auto ev = nlohmann::json::parse(b.EventsOf("sale.completed").at(0).payload);
+  CHECK(ev["lines"][0]["tax_included"] == false);
+  CHECK(ev["lines"][0]["unit_price"] == 999);
+  CHECK(ev["lines"][0]["amount"] == 2258);
+  CHECK(ev["vat"] == nlohmann::json::parse(R"([{"rate_bp":1300,"amount":2258,"vat":260}])"));
+  // The receipt: the price before VAT, then the VAT added, adding up to the line.
+  const std::string text =
+      receipt::Text(*paid, receipt::Shop{}, receipt::Width::mm80, "", receipt::Options{});
+  INFO(text);
+  CHECK(text.find("19.98") != std::string::npos);
+  CHECK(text.find("VAT 13% added") != std::string::npos);
+  CHECK(text.find("22.58") != std::string::npos);
+
+  // One back: half the line's 22.58, rounded down: 11.29, its VAT 1.30.
+  auto back = b.shop->sales.RefundUnits(id, {}, {}, {}, std::nullopt, {{kWrap, 1}});
+  REQUIRE(back);
+  CHECK(back->amount == 1129);
+  const auto report = b.shop->shifts.ReportOf(shift.id).value();
+  REQUIRE(report.by_rate.size() == 1);
+  CHECK(report.by_rate[0].sales.amount == 2258);
+  CHECK(report.by_rate[0].sales.vat == 260);
+  CHECK(report.by_rate[0].refunds.amount == 1129);
+  CHECK(report.by_rate[0].refunds.vat == 130);
+
+  // A value that is not true or false is named with its line.
+  auto bad = b.shop->books.ImportCatalogCsv(
+      "gtin,name,price_minor,tax_included\n06950123450043,Gift wrap,999,perhaps\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("line 2: tax_included must be true or false") !=
+        std::string::npos);
+}

@@ -248,6 +248,10 @@ TEST_CASE("catalog.upsert with bad data raises change_rejected and the cursor ad
     bad = Catalog(kScarf, "Scarf", 100);
     bad["serialised"] = 1;
   }
+  SECTION("tax_included that is not a boolean") {
+    bad = Catalog(kScarf, "Scarf", 100);
+    bad["tax_included"] = "no";
+  }
   SECTION("a price in another currency than the store's") {
     bad = Catalog(kScarf, "Scarf", 100);
     bad["currency"] = "HKD";
@@ -985,11 +989,14 @@ TEST_CASE("catalog.upsert says whether a product's units must be signed and go b
   json bag = Catalog(kNew, "Paper bag", 100, 600);
   bag["signed"] = false;
   bag["serialised"] = false;
+  bag["tax_included"] = false;
   json scarf = Catalog(kScarf, "Scarf", 59900);
   scarf["signed"] = nullptr;  // null: the store's rule
   REQUIRE(s.Apply({C(4, "catalog.upsert", bag), C(5, "catalog.upsert", scarf)}, 5));
   CHECK(s.shop->books.FindProduct(kNew).value().requires_signature == false);
   CHECK(s.shop->books.FindProduct(kNew).value().serialised == false);
+  CHECK_FALSE(s.shop->books.FindProduct(kNew).value().tax_included);
+  CHECK(s.shop->books.FindProduct(kScarf).value().tax_included);
   CHECK_FALSE(s.shop->books.FindProduct(kScarf).value().serialised.has_value());
   CHECK_FALSE(s.shop->books.FindProduct(kScarf).value().requires_signature.has_value());
   CHECK_FALSE(s.shop->books.RequiresSignature(kNew));

@@ -53,7 +53,7 @@ std::optional<Product> Books::FindProduct(std::string_view gtin14) {
 std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   auto st = db_.Cached(
       "SELECT gtin, name, price_minor, currency, tax_rate_bp, coalesce(name_zh, ''), signed, "
-      "coalesce(category, ''), serialised FROM products WHERE gtin = ?");
+      "coalesce(category, ''), serialised, tax_included FROM products WHERE gtin = ?");
   st.Bind(1, gtin14);
   if (!st.Step()) return std::nullopt;
   Product p;
@@ -66,6 +66,7 @@ std::optional<Product> Books::LookupProduct(std::string_view gtin14) {
   if (!st.IsNull(6)) p.requires_signature = st.Int(6) != 0;
   p.category = st.Text(7);
   if (!st.IsNull(8)) p.serialised = st.Int(8) != 0;
+  p.tax_included = st.Int(9) != 0;
   return p;
 }
 
@@ -254,6 +255,20 @@ MinorUnits IncludedVat(MinorUnits amount, int rate_bp) {
   const std::int64_t q = amount / d, rem = amount % d;
   const std::int64_t part = (2 * (rem < 0 ? -rem : rem) * rate_bp + d) / (2 * d);
   return q * rate_bp + (rem < 0 ? -part : part);
+}
+
+MinorUnits AddedVat(MinorUnits net, int rate_bp) {
+  if (rate_bp <= 0) return 0;
+  rate_bp = std::min(rate_bp, 10000);
+  // Half away from zero; __int128 as a line's net may reach 5 x 10^18.
+  const __int128 twice = static_cast<__int128>(net) * rate_bp * 2;
+  const __int128 q = (twice < 0 ? -twice : twice) + 10000;
+  const __int128 tax = q / 20000;
+  return static_cast<MinorUnits>(net < 0 ? -tax : tax);
+}
+
+MinorUnits LineAmount(MinorUnits net, int rate_bp, bool tax_added) {
+  return tax_added ? net + AddedVat(net, rate_bp) : net;
 }
 
 void AddToTaxBands(std::vector<TaxBand>& bands, int rate_bp, MinorUnits amount) {

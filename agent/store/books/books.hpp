@@ -67,6 +67,9 @@ struct Product {
   // label's serial is not tracked, the unit counts as one more of the
   // GTIN); nothing: as each label says (a serial or none).
   std::optional<bool> serialised{};
+  // Whether price_minor includes VAT (China's do: the default); false: VAT
+  // at tax_rate_bp is added to what a line of it sells for (AddedVat).
+  bool tax_included = true;
   // What a promotion may cover besides its GTINs (pricing.hpp): 1-64 bytes
   // of UTF-8, "" for none.
   std::string category;
@@ -83,6 +86,17 @@ struct Product {
 // computed the same way on the amount that came back. Integer arithmetic
 // only; exact for any amount.
 MinorUnits IncludedVat(MinorUnits amount, int rate_bp);
+// A product priced without VAT (tax_included false: a US-style shelf price)
+// has it added on what its line sells for, per line, rounded the same way:
+//   tax = round(net x rate)
+// e.g. 100.00 at 13 %: 13.00; 0.05 at 6 %: 0.003 -> 0.00. The line's amount
+// is then net + tax, and IncludedVat(net + tax) is that tax again (it lies
+// between net x rate and its rounding, so it rounds the same), so receipts,
+// events, refunds and the Z report treat both kinds of line alike.
+MinorUnits AddedVat(MinorUnits net, int rate_bp);
+// What a line sells for: its net (its price times its quantity, less its
+// discounts), with VAT added when its product's price excludes it.
+MinorUnits LineAmount(MinorUnits net, int rate_bp, bool tax_added);
 
 // The amounts sold at one VAT rate and the VAT in them.
 struct TaxBand {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The catalog: import from CSV (RFC 4180 quoting): gtin,name,price_minor,
 // then optionally tax_rate, name_zh (the name in Simplified Chinese), signed,
-// category and serialised, in any order; a product's row; the promotions in force.
+// category, serialised and tax_included, in any order; a product's row; the promotions in force.
 #include <set>
 
 #include "books.hpp"
@@ -131,10 +131,10 @@ bool HasControl(std::string_view s) {
 void Books::WriteProduct(const Product& p) {
   db_.Cached(
          "INSERT INTO products(gtin, name, price_minor, currency, tax_rate_bp, updated_at_ms, "
-         "name_zh, signed, category, serialised) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-         "ON CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, currency = ?4, "
-         "tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8, category = ?9, "
-         "serialised = ?10")
+         "name_zh, signed, category, serialised, tax_included) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+         "?8, ?9, ?10, ?11) ON CONFLICT(gtin) DO UPDATE SET name = ?2, price_minor = ?3, "
+         "currency = ?4, tax_rate_bp = ?5, updated_at_ms = ?6, name_zh = ?7, signed = ?8, "
+         "category = ?9, serialised = ?10, tax_included = ?11")
       .Bind(1, p.gtin)
       .Bind(2, p.name)
       .Bind(3, p.price_minor)
@@ -145,6 +145,7 @@ void Books::WriteProduct(const Product& p) {
       .BindOptional(8, p.requires_signature)
       .BindTextOrNull(9, p.category)
       .BindOptional(10, p.serialised)
+      .Bind(11, std::int64_t{p.tax_included ? 1 : 0})
       .Run();
 }
 
@@ -210,22 +211,24 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
   std::size_t signed_at = 0;
   std::size_t category_at = 0;
   std::size_t serialised_at = 0;
-  bool header_ok = header.size() >= 3 && header.size() <= 8 && header[0] == "gtin" &&
+  std::size_t included_at = 0;
+  bool header_ok = header.size() >= 3 && header.size() <= 9 && header[0] == "gtin" &&
                    header[1] == "name" && header[2] == "price_minor";
   for (std::size_t i = 3; header_ok && i < header.size(); ++i) {
-    std::size_t* at = header[i] == "tax_rate"     ? &tax_at
-                      : header[i] == "name_zh"    ? &zh_at
-                      : header[i] == "signed"     ? &signed_at
-                      : header[i] == "category"   ? &category_at
-                      : header[i] == "serialised" ? &serialised_at
-                                                  : nullptr;
+    std::size_t* at = header[i] == "tax_rate"       ? &tax_at
+                      : header[i] == "name_zh"      ? &zh_at
+                      : header[i] == "signed"       ? &signed_at
+                      : header[i] == "category"     ? &category_at
+                      : header[i] == "serialised"   ? &serialised_at
+                      : header[i] == "tax_included" ? &included_at
+                                                    : nullptr;
     header_ok = at != nullptr && *at == 0;  // a known column, once
     if (header_ok) *at = i;
   }
   if (!header_ok) {
     return invalid(
         "line 1: the header must be gtin,name,price_minor, then optionally tax_rate, name_zh, "
-        "signed, category and serialised, in any order");
+        "signed, category, serialised and tax_included, in any order");
   }
   const bool with_tax = tax_at != 0;
   std::vector<Product> products;
@@ -289,6 +292,13 @@ Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {
     if (!YesNo(row, serialised_at, p.serialised)) {
       problems.push_back(at + "serialised must be true or false (or empty: as the label says)");
       continue;
+    }
+    // tax_included empty: true, as China's prices are.
+    if (std::optional<bool> included; !YesNo(row, included_at, included)) {
+      problems.push_back(at + "tax_included must be true or false (or empty: true)");
+      continue;
+    } else {
+      p.tax_included = included.value_or(true);
     }
     if (with_tax) {
       auto bp = ParseTaxRate(Trim(row.fields[tax_at]));

@@ -185,6 +185,10 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
         p.*field = f->get<std::string>();
       }
     }
+    if (auto f = d.find("tax_included"); f != d.end() && !f->is_null()) {
+      if (!f->is_boolean()) return Malformed("tax_included must be true, false or null");
+      p.tax_included = f->get<bool>();
+    }
     for (auto [key, field] : {std::pair{"signed", &Product::requires_signature},
                               std::pair{"serialised", &Product::serialised}}) {
       // Present means a boolean: "yes" is not read as true or false.

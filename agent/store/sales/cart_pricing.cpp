@@ -89,17 +89,23 @@ Expected<std::optional<MinorUnits>> Sales::LabelPrice(const codes::Code& code,
 std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   GroupPrices(sale_id, now);
   std::vector<pricing::Item> items;
+  struct Tax {
+    int rate_bp;
+    bool added;
+  };
+  std::vector<Tax> taxes;   // of each item
   bool discounted = false;  // some line has discounts now
   {
     auto st = db_.Cached(
         "SELECT id, gtin, coalesce(category, ''), unit_price_minor, qty, "
-        "list_price_minor IS NOT NULL, discount_minor FROM sale_lines WHERE sale_id = ? "
-        "ORDER BY id");
+        "list_price_minor IS NOT NULL, discount_minor, tax_rate_bp, tax_added FROM sale_lines "
+        "WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       items.push_back(
           pricing::Item{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4), st.Int(5) != 0});
       discounted = discounted || st.Int(6) != 0;
+      taxes.push_back(Tax{static_cast<int>(st.Int(7)), st.Int(8) != 0});
     }
   }
   const auto& promotions = books_.Promotions();
@@ -108,14 +114,20 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   const bool running = !coupons.empty() || sale_discount ||
                        std::any_of(promotions.begin(), promotions.end(),
                                    [now](const auto& p) { return pricing::RunningAt(p, now); });
-  // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
-  // lines at kMaxLines, so no sum here overflows 64 bits.
+  // Prices are capped at import (kMaxPriceMinor), quantities at 9999,
+  // lines at kMaxLines and VAT at 100 %, so no sum here overflows 64 bits.
+  // Promotions and coupons apply to the price as the shelf shows it; VAT
+  // a line adds (tax_added) is on what it then sells for.
   MinorUnits total = 0;
   if (!running && !discounted) {
-    for (const auto& item : items) total += item.unit_price * item.qty;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      total += LineAmount(items[i].unit_price * items[i].qty, taxes[i].rate_bp, taxes[i].added);
+    }
   } else {
     const auto priced = pricing::Price(items, promotions, now, coupons, sale_discount);
-    for (const auto& p : priced) total += p.net;
+    for (std::size_t i = 0; i < priced.size(); ++i) {
+      total += LineAmount(priced[i].net, taxes[i].rate_bp, taxes[i].added);
+    }
     if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
   db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
@@ -252,7 +264,10 @@ Expected<Sale> Sales::DiscountSale(std::string_view sale_id, int percent_bp, Min
     if (Reprice(sale_id, now) == 0) {
       return Refused("sale_empty", "the sale has no lines to discount");
     }
-    auto total = db_.Cached("SELECT total_minor FROM sales WHERE id = ?");
+    // What the lines come to before VAT a price excluded (pricing's base).
+    auto total = db_.Cached(
+        "SELECT coalesce(sum(unit_price_minor * qty - discount_minor), 0) FROM sale_lines "
+        "WHERE sale_id = ?");
     total.Bind(1, sale_id);
     total.Step();
     if (amount > total.Int(0)) {

@@ -34,6 +34,8 @@ json LineJson(const Line& line) {
     j["price_list_name"] = line.price_list_name;
     j["catalog_price"] = line.catalog_price;
   }
+  // Only where its product's price excluded VAT: amount adds AddedVat.
+  if (line.tax_added) j["tax_included"] = false;
   if (!line.discounts.empty()) {
     // Only where a promotion took something off: amount is unit_price x qty
     // less these (the cloud recomputes it so).

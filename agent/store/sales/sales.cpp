@@ -92,8 +92,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         "coalesce(price_approved_by, ''), coalesce(price_approved_via, ''), tax_rate_bp, "
         "discount_minor, coalesce(catalog_price_minor, unit_price_minor), coalesce(price_list, "
         "''), "
-        "coalesce(price_list_name, ''), label_priced, net_weight_g FROM sale_lines WHERE sale_id = "
-        "? ORDER BY id");
+        "coalesce(price_list_name, ''), label_priced, net_weight_g, tax_added FROM sale_lines "
+        "WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       Line line;
@@ -109,8 +109,10 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         line.price_change = Line::PriceChange{st.Int(8), st.Text(9), {st.Text(10), st.Text(11)}};
       }
       line.gross = line.unit_price * line.qty;          // bounded: checked when the line was added
-      line.amount = line.gross - st.Int(13);            // pricing: at most the gross
       line.tax_rate_bp = static_cast<int>(st.Int(12));  // 0..10000 (the schema's check)
+      line.tax_added = st.Int(19) != 0;
+      // Pricing takes at most the gross off.
+      line.amount = LineAmount(line.gross - st.Int(13), line.tax_rate_bp, line.tax_added);
       line.vat = IncludedVat(line.amount, line.tax_rate_bp);
       line.catalog_price = st.Int(14);
       line.price_list = st.Text(15);
@@ -339,7 +341,8 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   auto ins = db_.Cached(
       "INSERT INTO sale_lines(sale_id, gtin, serial, name, unit_price_minor, qty, "
       "code_kind, signature, added_at_ms, name_zh, tax_rate_bp, category, catalog_price_minor, "
-      "label_priced, net_weight_g) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "label_priced, net_weight_g, tax_added) VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)");
   ins.Bind(1, sale_id).Bind(2, code.gtin);
   if (code.serialised()) {
     ins.Bind(3, code.serial);
@@ -362,6 +365,7 @@ void Sales::AddLine(std::string_view sale_id, const codes::Code& code, const Pro
   } else {
     ins.BindNull(14);
   }
+  ins.Bind(15, std::int64_t{product.tax_included ? 0 : 1});
   ins.Run();
 }
 

@@ -57,14 +57,17 @@ struct Line {
   // What the cart's promotions took off it (pricing.hpp), in their order:
   // each promotion's id, name and amount.
   std::vector<pricing::Discount> discounts;
-  MinorUnits amount = 0;  // what it sells for: gross less the discounts
+  MinorUnits amount = 0;  // what it sells for: gross less the discounts (plus VAT: tax_added)
   std::string signature;  // valid | absent
   // Of a completed sale: how many of the line came back (refunds,
   // exchanges, a post-void). Not part of the sale's event.
   std::int64_t refunded = 0;
   std::string name_zh;  // the catalog's Chinese name when it was sold; "" for none
   int tax_rate_bp = 0;  // its product's VAT rate when it was sold
-  MinorUnits vat = 0;   // IncludedVat(amount, tax_rate_bp)
+  // Its product's price excluded VAT (tax_included false): amount is gross
+  // less the discounts plus AddedVat of that.
+  bool tax_added = false;
+  MinorUnits vat = 0;  // IncludedVat(amount, tax_rate_bp): the added VAT too
   // A price changed at the till (a manager's action): the catalog's price
   // before it, why, and who approved it.
   struct PriceChange {

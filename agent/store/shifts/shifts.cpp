@@ -109,21 +109,28 @@ std::vector<VatTotals> Shifts::VatByRate(const std::string& shift_id) {
   // Each line on its own (its VAT rounded as on its receipt), then by rate.
   std::vector<TaxBand> sold, back;
   auto lines = db_.Cached(
-      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor FROM sale_lines l "
-      "JOIN sales s ON "
-      "s.id = l.sale_id WHERE s.shift_id = ? AND s.status = 'completed'");
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor, l.tax_added FROM "
+      "sale_lines l JOIN sales s ON s.id = l.sale_id WHERE s.shift_id = ? AND "
+      "s.status = 'completed'");
   lines.Bind(1, shift_id);
-  while (lines.Step()) AddToTaxBands(sold, static_cast<int>(lines.Int(0)), lines.Int(1));
+  // A line's amount (what it sold for, its added VAT too), and its band's.
+  auto add = [](std::vector<TaxBand>& to, ledger::Statement& st) {
+    const int rate = static_cast<int>(st.Int(0));
+    AddToTaxBands(to, rate, LineAmount(st.Int(1), rate, st.Int(2) != 0));
+  };
+  while (lines.Step()) add(sold, lines);
+  // A part of a plain line came back for its share of the line's amount
+  // (refund_quantities.amount_minor): VAT added is in it already.
   auto returned = db_.Cached(
-      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor FROM refund_lines b "
-      "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
-      "WHERE f.shift_id = ?1 UNION ALL "
-      "SELECT l.tax_rate_bp, coalesce(b.amount_minor, l.unit_price_minor * b.qty) FROM "
+      "SELECT l.tax_rate_bp, l.unit_price_minor * l.qty - l.discount_minor, l.tax_added FROM "
+      "refund_lines b JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = "
+      "b.line_id WHERE f.shift_id = ?1 UNION ALL "
+      "SELECT l.tax_rate_bp, coalesce(b.amount_minor, l.unit_price_minor * b.qty), 0 FROM "
       "refund_quantities b "
       "JOIN refunds f ON f.id = b.refund_id JOIN sale_lines l ON l.id = b.line_id "
       "WHERE f.shift_id = ?1");
   returned.Bind(1, shift_id);
-  while (returned.Step()) AddToTaxBands(back, static_cast<int>(returned.Int(0)), returned.Int(1));
+  while (returned.Step()) add(back, returned);
 
   std::vector<VatTotals> out;
   auto at = [&out](int rate) -> VatTotals& {

@@ -273,6 +273,10 @@
         notes.push(el('div.line-note.muted', { text: SA.t('screen.group_price',
           { list: l.price_list_name || l.price_list, price: money(l.catalog_price) }) }));
       }
+      if (l.tax_included === false) {  // its price excluded VAT: added to what it sells for
+        notes.push(el('div.line-note.muted', { text: SA.t('screen.vat_added',
+          { rate: SA.percent(l.tax_rate_bp), amount: money(l.vat) }) }));
+      }
       for (const d of l.discounts || []) {
         const name = d.promotion_id === 'sale' ? SA.t('screen.sale_discount') : d.name;
         notes.push(el('div.line-note.discount', { text: name + '  −' + money(d.amount) }));

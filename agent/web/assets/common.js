@@ -122,6 +122,13 @@
     return (neg ? '-' : '') + '¥' + yuanText + '.' + (cents < 10 ? '0' : '') + cents;
   };
 
+  // "10 %" for 1000 basis points, "12.5 %" for 1250 (integer arithmetic).
+  SA.percent = function (bp) {
+    const whole = Math.floor(bp / 100);
+    const rest = bp % 100;
+    return whole + (rest ? '.' + (rest < 10 ? '0' + rest : String(rest)).replace(/0$/, '') : '') + ' %';
+  };
+
   // "12", "12.5", "12.50", "¥1,200" -> fen (integer), or null. Parsed as text.
   SA.parseYuan = function (text) {
     const t = String(text || '').trim().replace(/^¥/, '').replace(/,/g, '');

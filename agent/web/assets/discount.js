@@ -19,12 +19,7 @@
 
   const path = (sale, rest) => '/v1/sales/' + encodeURIComponent(sale.id) + rest;
 
-  // "10 %" for 1000 basis points, "12.5 %" for 1250.
-  function percent(bp) {
-    const whole = Math.floor(bp / 100);
-    const rest = bp % 100;
-    return whole + (rest ? '.' + (rest < 10 ? '0' + rest : String(rest)).replace(/0$/, '') : '') + ' %';
-  }
+  const percent = SA.percent;
 
   // Under the total: the sale's discount and the coupons; `sale` null for none.
   SA.renderSaleExtras = function (sale) {
