@@ -219,6 +219,31 @@ TEST_CASE("VAT inside a price: each amount's, rounded to the fen half away from 
   CHECK(store::FormatRate(10000) == "100%");
 }
 
+TEST_CASE("VAT added on a price without it: by hand, and found again inside the amount",
+          "[store][vat]") {
+  // net x rate, to the fen, half away from zero.
+  CHECK(store::AddedVat(1998, 1300) == 260);  // 2.5974
+  CHECK(store::AddedVat(1998, 900) == 180);   // 1.7982
+  CHECK(store::AddedVat(5, 600) == 0);        // 0.003
+  CHECK(store::AddedVat(50, 1000) == 5);      // exactly 0.05
+  CHECK(store::AddedVat(5, 1000) == 1);       // 0.005: half, away from zero
+  CHECK(store::AddedVat(-5, 1000) == -1);
+  CHECK(store::AddedVat(12345, 0) == 0);
+  CHECK(store::AddedVat(std::int64_t{5'000'000'000'000'000'000}, 10000) ==
+        std::int64_t{5'000'000'000'000'000'000});
+  // What refunds and the Z report rely on: the VAT inside net + its added
+  // VAT is the added VAT, for every net to 1000.00 at the rates stores use.
+  for (const int rate : {1, 300, 600, 900, 1300, 1700, 9999, 10000}) {
+    for (MinorUnits net = 0; net <= 100000; ++net) {
+      const MinorUnits added = store::AddedVat(net, rate);
+      if (store::IncludedVat(net + added, rate) != added) {
+        FAIL("net " << net << " at " << rate << " bp adds " << added << " but holds "
+                    << store::IncludedVat(net + added, rate));
+      }
+    }
+  }
+}
+
 TEST_CASE("a line keeps the VAT rate it was sold with: the sale, its receipt, events, refunds",
           "[store][vat][receipt]") {
   Catalog b;
