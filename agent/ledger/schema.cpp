@@ -509,12 +509,16 @@ ALTER TABLE sale_lines ADD COLUMN label_priced INTEGER NOT NULL DEFAULT 0
 // sale_line_discounts (promotion_id 'sale'). And whether a product sells
 // unit by unit (1), by quantity (0), or as each label says (NULL); whether
 // its price includes VAT (1, China's) or has it added (0), and a line's copy
-// of that when it was sold (tax_added: its amount is net + AddedVat).
+// of that when it was sold (tax_added: its amount is net + AddedVat). When
+// an open cart was last priced, and under which Books::pricing_generation:
+// completing it prices it again only when that may have moved.
 constexpr std::string_view kV17 = R"sql(
 ALTER TABLE products ADD COLUMN tax_included INTEGER NOT NULL DEFAULT 1
   CHECK (tax_included IN (0, 1));
 ALTER TABLE sale_lines ADD COLUMN tax_added INTEGER NOT NULL DEFAULT 0
   CHECK (tax_added IN (0, 1));
+ALTER TABLE sales ADD COLUMN priced_at_ms INTEGER;
+ALTER TABLE sales ADD COLUMN priced_generation INTEGER;
 ALTER TABLE products ADD COLUMN serialised INTEGER
   CHECK (serialised IS NULL OR serialised IN (0, 1));
 ALTER TABLE sales ADD COLUMN discount_bp INTEGER

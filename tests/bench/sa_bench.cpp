@@ -3,7 +3,7 @@
 // durable commit SQLite can do on the same disk.
 //
 //   sa-bench ledger [--n N] [--dir DIR]
-//   sa-bench api [--clients C] [--sales N] [--agent PATH]
+//   sa-bench api [--clients C] [--sales N] [--priced] [--agent PATH]
 //   sa-bench footprint [--sales N] [--agent PATH]
 //   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH] [--cloud-shares-machine]
 //   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
@@ -27,7 +27,10 @@
 // (open, scan, complete with cash). The writer may group several clients'
 // completions into one fsync, so with C > 1 the store can beat one commit
 // per fsync. The baseline runs before and after on the same filesystem (its
-// lines go to stderr); stdout gets the scenario's one JSON line.
+// lines go to stderr); stdout gets the scenario's one JSON line. With
+// --priced, the same sales again on a second fresh daemon with promotions
+// and a price list in force ("api_priced"), and pricing's share of a sale's
+// time against the first run.
 //
 // Scenario "footprint": the daemon's binary size (as built and stripped),
 // its idle RSS, and its start-to-ready time and RSS on a ledger of N
@@ -761,14 +764,29 @@ double TimedSale(ApiClient& client, const std::string& scan_body,
   return MsSince(start);
 }
 
-int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-    throw BenchError("curl_global_init failed");
-  const WorkDir dir("");
-  const std::string data_dir = dir.path() + "/data";
-  BaselinePair baseline(dir.path() + "/baseline.db", sales);
-  baseline.Before();
+// One run of the api scenario: what the clients measured, and the
+// daemon's writer metrics.
+struct ApiRun {
+  double sales_per_s = 0;
+  Percentiles latency;
+  std::string metrics;
+};
 
+// N sales over HTTP from C clients on a fresh daemon in `data_dir`.
+// `priced`: with PutPricesInForce in its ledger (written between a first
+// start, which makes the demo store, and the measured one).
+ApiRun RunApiSales(const std::string& agent_binary, const std::string& data_dir, int clients,
+                   int sales, bool priced) {
+  if (priced) {
+    {
+      RunningDaemon first = StartAgent(agent_binary, data_dir);
+      StopDaemon(first);
+    }
+    auto db = Require(sa::ledger::Database::Open(data_dir + "/ledger.db"), "open ledger");
+    const sa::SystemClock clock;
+    sa::store::Store store(*db, sa::store::DemoConfig(), clock);
+    PutPricesInForce(store);
+  }
   RunningDaemon agent = StartAgent(agent_binary, data_dir);
   const std::string token = ReadTrimmed(data_dir + "/api-token");
   const auto key =
@@ -784,7 +802,8 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
                                                          sa::codes::SignLabel(kGtin, serial, key));
     bodies.push_back(Json{{"payload", label}}.dump());
   }
-  const std::string complete_body = CashPayment(kPriceMinor);
+  // Priced: 599.00 at the list's 499.00, less 50.00 (每满300减50).
+  const std::string complete_body = CashPayment(priced ? kPriceMinor - 15000 : kPriceMinor);
 
   FirstFailure failure;
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
@@ -817,26 +836,54 @@ int RunApiScenario(int clients, int sales, const std::string& agent_binary) {
     throw BenchError("GET /metrics: HTTP " + std::to_string(metrics.status) + ": " + metrics.body);
   }
   StopDaemon(agent);
-  baseline.After();
 
   std::vector<double> all;
   all.reserve(static_cast<std::size_t>(sales));
   for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
-  const Percentiles p = PercentilesOf(std::move(all));
-  const double sales_per_s = sales / secs;
+  return ApiRun{sales / secs, PercentilesOf(std::move(all)), metrics.body};
+}
+
+// `priced`: the same sales again on a second fresh daemon with promotions
+// and a price list in force, and pricing's share of a sale's time.
+int RunApiScenario(int clients, int sales, const std::string& agent_binary, bool priced) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw BenchError("curl_global_init failed");
+  const WorkDir dir("");
+  BaselinePair baseline(dir.path() + "/baseline.db", sales);
+  baseline.Before();
+  const ApiRun plain = RunApiSales(agent_binary, dir.path() + "/data", clients, sales, false);
+  std::optional<ApiRun> with_prices;
+  if (priced) {
+    with_prices = RunApiSales(agent_binary, dir.path() + "/data-priced", clients, sales, true);
+  }
+  baseline.After();
+
   const double commits_per_s = baseline.MeanCommitsPerS();
-  const Json line{{"scenario", "api"},
-                  {"clients", clients},
-                  {"sales", sales},
-                  {"sales_per_s", Round(sales_per_s, 1)},
-                  {"p50_ms", Round(p.p50, 3)},
-                  {"p99_ms", Round(p.p99, 3)},
-                  {"baseline_commits_per_s", Round(commits_per_s, 1)},
-                  {"ratio", Round(sales_per_s / commits_per_s, 3)},
-                  {"target_ratio", clients == 1 ? 0.5 : 2.0},
-                  {"writer_max_batch", OrNull(MetricValue(metrics.body, "sa_writer_max_batch"))},
-                  {"writer_batches", OrNull(MetricValue(metrics.body, "sa_writer_batches_total"))}};
-  std::cout << line.dump() << std::endl;
+  auto line = [&](const ApiRun& run, const char* scenario) {
+    return Json{{"scenario", scenario},
+                {"clients", clients},
+                {"sales", sales},
+                {"sales_per_s", Round(run.sales_per_s, 1)},
+                {"p50_ms", Round(run.latency.p50, 3)},
+                {"p99_ms", Round(run.latency.p99, 3)},
+                {"baseline_commits_per_s", Round(commits_per_s, 1)},
+                {"ratio", Round(run.sales_per_s / commits_per_s, 3)},
+                {"target_ratio", clients == 1 ? 0.5 : 2.0},
+                {"writer_max_batch", OrNull(MetricValue(run.metrics, "sa_writer_max_batch"))},
+                {"writer_batches", OrNull(MetricValue(run.metrics, "sa_writer_batches_total"))}};
+  };
+  std::cout << line(plain, "api").dump() << std::endl;
+  if (with_prices) {
+    Json out = line(*with_prices, "api_priced");
+    // What pricing costs: a priced sale's time against the plain run's
+    // (issue 17's target: at most 10 %).
+    const double plain_ms = 1000 / plain.sales_per_s;
+    const double priced_ms = 1000 / with_prices->sales_per_s;
+    out["vs_scenario"] = "api";
+    out["pricing_share_of_sale"] = Round((priced_ms - plain_ms) / plain_ms, 3);
+    out["target_pricing_share"] = 0.1;
+    std::cout << out.dump() << std::endl;
+  }
   return 0;
 }
 
@@ -1620,6 +1667,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000'000))
       ->capture_default_str();
   api->add_option("--agent", agent_binary, "the store-agent binary")->capture_default_str();
+  bool api_priced = false;
+  api->add_flag("--priced", api_priced,
+                "then the same sales with promotions and a price list in force (api_priced), "
+                "and pricing's share of a sale's time");
 
   int footprint_sales = 1'000'000;
   CLI::App* footprint = app.add_subcommand(
@@ -1695,7 +1746,7 @@ int main(int argc, char** argv) {
     if (epcis->parsed()) return sa::bench::RunEpcisScenario(epcis_events, dir);
     if (wedge->parsed()) return RunWedgeScenario(wedge_scans, agent_binary);
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
-    if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary);
+    if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary, api_priced);
     if (footprint->parsed()) return RunFootprintScenario(footprint_sales, agent_binary);
     if (sync->parsed())
       return RunSyncScenario(sync_events, sync_sales, agent_binary, oms_binary,

@@ -587,3 +587,22 @@ TEST_CASE("a scale's label sells its item at the label's price or weight",
   REQUIRE(second);
   CHECK(second->amount == 4975);
 }
+
+TEST_CASE("a promotion or price list that arrives while a cart is open prices it when it is paid",
+          "[store][pricing]") {
+  Shop s;
+  const std::string id = s.Open();
+  REQUIRE(s.shop->sales.Scan(id, s.Label(kScarf, "N1")));  // 599.00
+  s.Pull("promotion", EveryThreeHundred());                // 599 -> 549 from now on
+  // The card is for the old total: refused, the sale still open.
+  auto old = s.shop->sales.Complete(id, {{"card", 59900, ""}});
+  REQUIRE_FALSE(old);
+  CHECK(old.error().code == "payment_mismatch");
+  REQUIRE(s.shop->sales.Complete(id, {{"card", 54900, ""}}));
+
+  const std::string next = s.Open();
+  REQUIRE(s.shop->sales.Scan(next, s.Label(kScarf, "N2")));  // 549.00
+  s.Pull("price_list", PriceList("MARK", "all", 45900));     // 459 - 50 = 409
+  CHECK(s.shop->sales.Complete(next, {{"card", 54900, ""}}).error().code == "payment_mismatch");
+  CHECK(s.shop->sales.Complete(next, {{"card", 40900, ""}})->total == 40900);
+}

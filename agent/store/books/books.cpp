@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 #include "part.hpp"
 
@@ -14,6 +15,10 @@ using part::Refused;
 Books::Books(ledger::Database& db, Config config, const Clock& clock)
     : db_(db), config_(std::move(config)), clock_(clock) {
   ReloadKeys();
+  // 2^40 apart at random: no two processes share a generation (a cart
+  // priced before a restart is priced again when it is paid).
+  std::random_device random;
+  pricing_generation_ = static_cast<std::int64_t>(random() & 0x7fffff) << 40;
 }
 
 Expected<CheckedCode> Books::CheckCode(std::string_view payload) const {

@@ -221,9 +221,22 @@ class Books {
   // kept until a promotion is written (ForgetPromotions). Inside the
   // caller's transaction (throws ledger::Failure).
   const std::vector<pricing::Promotion>& Promotions();
-  // Called by whoever writes a promotion: the next Promotions() reads them
-  // again (after a rollback too, so a cache never outlives its rows).
-  void ForgetPromotions() { promotions_.reset(); }
+  // Called by whoever writes a promotion or a price list: the next
+  // Promotions() reads them again (after a rollback too, so a cache never
+  // outlives its rows), and the pricing generation moves on.
+  void ForgetPromotions() {
+    promotions_.reset();
+    ++pricing_generation_;
+  }
+  // Names what pricing reads from the cloud (promotions, price lists) as
+  // this process last wrote it: a cart priced under the same generation
+  // needs no pricing again for them. Never the same in two processes (it
+  // starts at a random number) and never reused (it only grows).
+  std::int64_t pricing_generation() const { return pricing_generation_; }
+  // Whether a promotion or a price list starts or ends in (from_ms, to_ms]:
+  // a cart priced at from_ms may price differently at to_ms. True when
+  // to_ms < from_ms (the clock went back). In the caller's transaction.
+  bool PricingBoundaryIn(std::int64_t from_ms, std::int64_t to_ms);
   // The lowest price in force at `now_ms` for `gtin14` among the price lists
   // of the sale's groups (pricing.hpp: "all", "member" when a member is
   // bound, and the member's `group`), with its list's id; nothing when no
@@ -289,6 +302,7 @@ class Books {
   const Clock& clock_;
   std::atomic<std::shared_ptr<const Keys>> keys_;
   std::optional<std::vector<pricing::Promotion>> promotions_;  // the writer's only
+  std::int64_t pricing_generation_;                            // the writer's only
 };
 
 // The event as it goes to the cloud:

@@ -181,6 +181,20 @@ const std::vector<pricing::Promotion>& Books::Promotions() {
   return *promotions_;
 }
 
+bool Books::PricingBoundaryIn(std::int64_t from_ms, std::int64_t to_ms) {
+  if (to_ms < from_ms) return true;
+  const auto in = [&](std::int64_t t) { return t > from_ms && t <= to_ms; };
+  for (const auto& p : Promotions()) {
+    if (in(p.starts_at_ms) || (p.ends_at_ms && in(*p.ends_at_ms))) return true;
+  }
+  auto lists = db_.Cached(
+      "SELECT EXISTS (SELECT 1 FROM price_lists WHERE (starts_at_ms > ?1 AND starts_at_ms <= ?2) "
+      "OR (ends_at_ms > ?1 AND ends_at_ms <= ?2))");
+  lists.Bind(1, from_ms).Bind(2, to_ms);
+  lists.Step();
+  return lists.Int(0) != 0;
+}
+
 std::optional<Books::GroupPrice> Books::GroupPriceOf(std::string_view gtin14, std::int64_t now_ms,
                                                      bool member, std::string_view group) {
   auto st = db_.Cached(

@@ -197,6 +197,7 @@ Expected<void> Inbox::UpsertPriceList(const pricing::PriceList& list) {
           .Bind(3, p.price)
           .Run();
     }
+    books_.ForgetPromotions();  // open carts are priced again when paid
     tx.Commit();
     return {};
   });
@@ -206,6 +207,7 @@ Expected<void> Inbox::DeletePriceList(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
     db_.Cached("DELETE FROM price_lists WHERE id = ?").Bind(1, id).Run();
+    books_.ForgetPromotions();
     tx.Commit();
     return {};
   });

@@ -130,8 +130,21 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
     }
     if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
-  db_.Cached("UPDATE sales SET total_minor = ? WHERE id = ?").Bind(1, total).Bind(2, sale_id).Run();
+  db_.Cached(
+         "UPDATE sales SET total_minor = ?, priced_at_ms = ?, priced_generation = ? WHERE id = ?")
+      .Bind(1, total)
+      .Bind(2, now)
+      .Bind(3, books_.pricing_generation())
+      .Bind(4, sale_id)
+      .Run();
   return static_cast<std::int64_t>(items.size());
+}
+
+bool Sales::PricesMayHaveMoved(std::string_view sale_id, std::int64_t now) {
+  auto st = db_.Cached("SELECT priced_at_ms, priced_generation FROM sales WHERE id = ?");
+  st.Bind(1, sale_id);
+  if (!st.Step() || st.IsNull(0) || st.IsNull(1)) return true;
+  return st.Int(1) != books_.pricing_generation() || books_.PricingBoundaryIn(st.Int(0), now);
 }
 
 void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {

@@ -473,7 +473,7 @@ Expected<Sale> Sales::Complete(std::string_view sale_id, const std::vector<Payme
     // Priced at the moment it is paid: a promotion that began or ended
     // while the cart was open counts as it stands now.
     const std::int64_t now = books_.now_ms();
-    Reprice(sale_id, now);
+    if (PricesMayHaveMoved(sale_id, now)) Reprice(sale_id, now);
     Sale sale = LoadSale(sale_id);
     if (sale.lines.empty()) return Refused("sale_empty", "the sale has no lines to pay for");
     if (auto refused = CheckCovers(tender, sale.total)) return *refused;

@@ -382,6 +382,10 @@ class Sales {
   // sale completed): each line's discounts from the promotions running then
   // (pricing.hpp), and the sale's total. How many lines it has.
   std::int64_t Reprice(std::string_view sale_id, std::int64_t now);
+  // Whether the cart could price differently at `now` than when Reprice
+  // last priced it: a promotion or price list written since, or one that
+  // started or ended in between (or the clock went back).
+  bool PricesMayHaveMoved(std::string_view sale_id, std::int64_t now);
   // Each line not priced by hand at the lowest of its catalog price and the
   // price lists in force at `now` for the sale's groups (pricing.hpp).
   void GroupPrices(std::string_view sale_id, std::int64_t now);
