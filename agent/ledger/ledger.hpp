@@ -118,6 +118,9 @@ class Database {
   // True while a transaction is open on this connection. SQLite ends one by
   // itself on some errors (disk full, I/O): callers that group work check it.
   bool InTransaction() const;
+  // How many transactions and savepoints rolled back on this connection:
+  // a cache of what it read (Books' promotions) is stale when this moved.
+  std::int64_t rollbacks() const { return rollbacks_; }
 
   // Turns the current SQLite error into a Failure (insufficient_storage for a
   // full disk, ledger_busy, or ledger_error) and throws it.
@@ -132,6 +135,7 @@ class Database {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   std::optional<Durability> durability_;
   int savepoint_depth_ = 0;
+  std::int64_t rollbacks_ = 0;
   friend class Transaction;
 };
 

@@ -257,6 +257,7 @@ Transaction::Transaction(Database& db, Durability durability) : db_(db) {
 }
 
 Transaction::~Transaction() {
+  if (!done_) ++db_.rollbacks_;  // by us below, or by SQLite itself (a full disk)
   if (!savepoint_.empty()) {
     if (!done_ && db_.InTransaction()) {
       const std::string sql = "ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_;

@@ -606,3 +606,19 @@ TEST_CASE("a promotion or price list that arrives while a cart is open prices it
   CHECK(s.shop->sales.Complete(next, {{"card", 54900, ""}}).error().code == "payment_mismatch");
   CHECK(s.shop->sales.Complete(next, {{"card", 40900, ""}})->total == 40900);
 }
+
+TEST_CASE("a promotion whose page rolled back (a failed commit) prices nothing after",
+          "[store][pricing]") {
+  Shop s;
+  {
+    // The daemon's writer batches a pulled page and a till's scan in one
+    // transaction; its commit fails (a full disk): both are gone.
+    ledger::Transaction batch(*s.db);
+    s.Pull("promotion", EveryThreeHundred());
+    const std::string id = s.Open();
+    CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "RB1"))->total == 54900);
+  }
+  CHECK(s.Count("SELECT count(*) FROM promotions") == 0);
+  const std::string id = s.Open();
+  CHECK(s.shop->sales.Scan(id, s.Label(kScarf, "RB2"))->total == 59900);
+}

@@ -218,8 +218,9 @@ class Books {
   static std::optional<Error> ApplySerialRule(const Product& product, codes::Code& code);
   // Every promotion the cloud sent, running or not (pricing::Price keeps
   // the ones running at the sale's time): read from the ledger once and
-  // kept until a promotion is written (ForgetPromotions). Inside the
-  // caller's transaction (throws ledger::Failure).
+  // kept until a promotion is written (ForgetPromotions) or a transaction
+  // rolls back (what it read may have gone with it). Inside the caller's
+  // transaction (throws ledger::Failure).
   const std::vector<pricing::Promotion>& Promotions();
   // Called by whoever writes a promotion or a price list: the next
   // Promotions() reads them again (after a rollback too, so a cache never
@@ -302,6 +303,7 @@ class Books {
   const Clock& clock_;
   std::atomic<std::shared_ptr<const Keys>> keys_;
   std::optional<std::vector<pricing::Promotion>> promotions_;  // the writer's only
+  std::int64_t promotions_read_at_ = 0;                        // db_.rollbacks() then
   std::int64_t pricing_generation_;                            // the writer's only
 };
 

@@ -150,7 +150,8 @@ void Books::WriteProduct(const Product& p) {
 }
 
 const std::vector<pricing::Promotion>& Books::Promotions() {
-  if (promotions_) return *promotions_;
+  if (promotions_ && promotions_read_at_ == db_.rollbacks()) return *promotions_;
+  promotions_read_at_ = db_.rollbacks();
   auto st = db_.Cached(
       "SELECT id, name, kind, coalesce(gtins, ''), coalesce(category, ''), percent_bp, "
       "amount_minor, threshold_minor, repeat, buy, get, priority, stackable, starts_at_ms, "
