@@ -506,7 +506,7 @@ ALTER TABLE sale_lines ADD COLUMN label_priced INTEGER NOT NULL DEFAULT 0
 
 // Version 17: a manager's discount on the whole sale (整单折扣): a percent
 // or an amount, why, and who approved it. Its share of each line is in
-// sale_line_discounts (promotion_id 'sale'). And whether a product sells
+// sale_line_discounts (promotion_id 'sale:manager'). And whether a product sells
 // unit by unit (1), by quantity (0), or as each label says (NULL); whether
 // its price includes VAT (1, China's) or has it added (0), and a line's copy
 // of that when it was sold (tax_added: its amount is net + AddedVat). When

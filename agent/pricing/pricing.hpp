@@ -133,13 +133,14 @@ struct Coupon {
 };
 
 // A manager's discount on the whole sale: `percent_bp` (1..10000) or
-// `amount` (>= 1), one of them. Its discounts carry `discount_id` "sale".
+// `amount` (>= 1), one of them. Its discounts carry `discount_id`
+// "sale:manager" (a ':' no promotion's id may have, as a coupon's "coupon:").
 struct SaleDiscount {
   std::string name;
   int percent_bp = 0;
   MinorUnits amount = 0;
 };
-inline constexpr std::string_view kSaleDiscountId = "sale";
+inline constexpr std::string_view kSaleDiscountId = "sale:manager";
 
 // The cart's lines, in `items` order, priced with the promotions running at
 // `now_ms`, then the coupons, then the sale's discount. Bounded inputs

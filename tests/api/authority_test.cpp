@@ -463,7 +463,7 @@ TEST_CASE(
   CHECK(event["discount"]["amount"] == 900);
   CHECK(event["discount"]["approved_by"]["manager"] == "mia");
   CHECK(event["lines"][0]["discounts"] ==
-        json::parse(R"([{"promotion_id":"sale","name":"sale discount","amount":900}])"));
+        json::parse(R"([{"promotion_id":"sale:manager","name":"sale discount","amount":900}])"));
   CHECK(ErrorCode(ann.Delete(path), 409) == "sale_not_open");
 }
 

@@ -421,6 +421,9 @@ TEST_CASE(
   REQUIRE(two->lines.size() == 2);
   CHECK(two->lines[1].serial.empty());
   CHECK(two->lines[1].qty == 2);
+  // A unit the brand revoked is refused by its label's serial all the same.
+  b.Pull("revocation", R"({"gtin":"06950123450043","serial":"W3","reason":"stolen"})");
+  CHECK(b.shop->sales.Scan(id, b.Label(kWrap, "W3")).error().code == "code_revoked");
   REQUIRE(b.shop->sales.Complete(id, {{"cash", 12900 + 1000, ""}}));
   CHECK(b.Count("SELECT count(*) FROM units WHERE gtin = '" + std::string(kWrap) + "'") == 0);
 

@@ -281,7 +281,7 @@ TEST_CASE("pricing: a manager's discount on the whole sale comes after the coupo
   // Shared over the lines as they then stand, the sale's last discount on each.
   for (const auto& line : priced) {
     REQUIRE_FALSE(line.discounts.empty());
-    CHECK(line.discounts.back().promotion_id == "sale");
+    CHECK(line.discounts.back().promotion_id == "sale:manager");
   }
   // An amount instead: 53.20 off the same 528.20 makes it 475.00.
   CHECK(TotalOf(Price(cart, {all.at("P20"), all.at("M300")}, 0, {fifty},

@@ -36,7 +36,7 @@ std::string ErrorOf(const Expected<store::Sale>& r) { return r ? "" : r.error().
 MinorUnits SaleShare(const store::Line& line) {
   MinorUnits off = 0;
   for (const auto& d : line.discounts) {
-    if (d.promotion_id == "sale") off += d.amount;
+    if (d.promotion_id == "sale:manager") off += d.amount;
   }
   return off;
 }
@@ -70,7 +70,7 @@ TEST_CASE("a manager's 10 % off the whole sale comes after the coupon, with who 
   CHECK(ten->discount->applied == 5780);
   CHECK(ten->discount->reason == "loyal customer");
   CHECK(ten->discount->approved.manager == "m1");
-  for (const auto& line : ten->lines) CHECK(line.discounts.back().promotion_id == "sale");
+  for (const auto& line : ten->lines) CHECK(line.discounts.back().promotion_id == "sale:manager");
 
   // An amount replaces it: 78.00 off makes it 500.00.
   auto amount = s.shop->sales.DiscountSale(id, 0, 7800, "round down", kManager);

@@ -3,6 +3,7 @@
 // lists, and the promotions and coupons in force (pricing.hpp), worked out
 // again at every change to the cart and when it is paid.
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -114,11 +115,12 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   const bool running = !coupons.empty() || sale_discount ||
                        std::any_of(promotions.begin(), promotions.end(),
                                    [now](const auto& p) { return pricing::RunningAt(p, now); });
-  // Prices are capped at import (kMaxPriceMinor), quantities at 9999,
-  // lines at kMaxLines and VAT at 100 %, so no sum here overflows 64 bits.
+  // Prices are capped at import (kMaxPriceMinor), quantities at 9999 and
+  // lines at kMaxLines: a line's amount fits 64 bits, VAT added (at most
+  // 100 %) too, and the sum is taken wide and refused past 64 bits.
   // Promotions and coupons apply to the price as the shelf shows it; VAT
   // a line adds (tax_added) is on what it then sells for.
-  MinorUnits total = 0;
+  __int128 total = 0;
   if (!running && !discounted) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       total += LineAmount(items[i].unit_price * items[i].qty, taxes[i].rate_bp, taxes[i].added);
@@ -130,9 +132,13 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
     }
     if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
   }
+  if (total > std::numeric_limits<MinorUnits>::max()) {
+    throw ledger::Failure(part::Conflict(
+        "sale_too_large", "the sale comes to more than can be counted; sell it as two sales"));
+  }
   db_.Cached(
          "UPDATE sales SET total_minor = ?, priced_at_ms = ?, priced_generation = ? WHERE id = ?")
-      .Bind(1, total)
+      .Bind(1, static_cast<MinorUnits>(total))
       .Bind(2, now)
       .Bind(3, books_.pricing_generation())
       .Bind(4, sale_id)
@@ -246,7 +252,7 @@ std::optional<pricing::SaleDiscount> Sales::SaleDiscountOf(std::string_view sale
   st.Bind(1, sale_id);
   if (!st.Step()) return std::nullopt;
   // The name every device and the cloud see; receipts and screens print it
-  // in the store's language by its id ("sale").
+  // in the store's language by its id ("sale:manager").
   return pricing::SaleDiscount{"sale discount", static_cast<int>(st.Int(0)), st.Int(1)};
 }
 

@@ -101,7 +101,7 @@ json ToJson(const Sale& sale, bool refunded = true) {
   j["discount"] = nullptr;
   if (sale.discount) {
     // A manager's discount on the whole sale, and what it took off the
-    // lines (their "sale" discounts).
+    // lines (their "sale:manager" discounts).
     const auto& d = *sale.discount;
     j["discount"] = {{"percent_bp", d.percent_bp > 0 ? json(d.percent_bp) : json(nullptr)},
                      {"amount", d.percent_bp > 0 ? json(nullptr) : json(d.amount)},

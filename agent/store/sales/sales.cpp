@@ -261,8 +261,9 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
     if (!product) {
       return Refused("unknown_product", "GTIN " + code.gtin + " is not in this store's catalog");
     }
-    if (auto refused = Books::ApplySerialRule(*product, code)) return *refused;
     if (code.serialised()) {
+      // By the label's serial, whatever the product: a revoked or diverted
+      // unit of one sold by quantity is refused too.
       if (auto refused = UnitRefusal(sale_id, code)) {
         // A refused diverted unit keeps its event and alert: they are what
         // the brand wants to know.
@@ -270,6 +271,7 @@ Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode
         return *refused;
       }
     }
+    if (auto refused = Books::ApplySerialRule(*product, code)) return *refused;
     if (auto refused = stock_.RefusalAtTill(sale_id, code, override_reserved)) return *refused;
     auto label_price = LabelPrice(code, *product);
     if (!label_price) return label_price.error();

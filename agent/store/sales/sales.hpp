@@ -129,7 +129,7 @@ struct Sale {
   std::vector<SaleCoupon> coupons;  // in the order scanned
   // A manager's discount on the whole sale (pricing::SaleDiscount): a
   // percent or an amount, why, who approved it, and what it took off the
-  // lines (their "sale" discounts).
+  // lines (their "sale:manager" discounts).
   struct Discount {
     int percent_bp = 0;
     MinorUnits amount = 0;

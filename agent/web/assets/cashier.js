@@ -278,7 +278,7 @@
           { rate: SA.percent(l.tax_rate_bp), amount: money(l.vat) }) }));
       }
       for (const d of l.discounts || []) {
-        const name = d.promotion_id === 'sale' ? SA.t('screen.sale_discount') : d.name;
+        const name = d.promotion_id === 'sale:manager' ? SA.t('screen.sale_discount') : d.name;
         notes.push(el('div.line-note.discount', { text: name + '  −' + money(d.amount) }));
       }
       list.append(el('li.line', { dataset: { line: String(l.id), gtin: l.gtin } },
@@ -505,7 +505,10 @@
     $('#pay-submit').disabled = true;
     // One key per sale and payments: a retry after a lost answer (a tap
     // again, a flaky cable) gets the first answer back, never a second charge.
-    const key = 'complete:' + sale.id + ':' + payments.map((x) => x.method + ':' + x.amount + ':' + (x.ref || '')).join('|');
+    // The payments go in as a digest: a key is at most 128 characters, and
+    // two wallet references alone come near that.
+    const key = 'complete:' + sale.id + ':' +
+      SA.digest(payments.map((x) => x.method + ':' + x.amount + ':' + (x.ref || '')).join('|'));
     try {
       const done = await api('POST', '/v1/sales/' + encodeURIComponent(sale.id) + '/complete', { payments }, { key });
       $('#dlg-pay').close();
@@ -733,6 +736,15 @@
     return Math.max(0, l.qty - (l.refunded || 0));
   }
 
+  // What `count` more units of plain line `l` bring back: its amount shared
+  // by units, rounded down, as the agent pays it (pricing::ShareOf).
+  function shareOf(l, count) {
+    const from = BigInt(l.refunded || 0);
+    const net = BigInt(l.amount);
+    const qty = BigInt(l.qty);
+    return Number(net * (from + BigInt(count)) / qty - net * from / qty);
+  }
+
   // A quantity field's whole number from 0 to max (anything else is 0).
   function qtyOf(input, max) {
     const v = String(input.value || '').trim();
@@ -760,14 +772,14 @@
       if (l.serial) {
         if (!$('input.return-check', li).checked) continue;
         out.serials.push({ gtin: l.gtin, serial: l.serial });
-        out.amount += l.unit_price;
+        out.amount += l.amount;  // what it sold for: its discounts off, VAT added on
         out.shown.push({ name: SA.nameOf(l), serial: l.serial });
         out.count += 1;
       } else {
         const q = qtyOf($('input.return-qty', li), leftOf(l));
         if (!q) continue;
         plain.set(l.gtin, (plain.get(l.gtin) || 0) + q);
-        out.amount += l.unit_price * q;
+        out.amount += shareOf(l, q);
         out.shown.push({ name: SA.nameOf(l), qty: q });
         out.count += q;
       }

@@ -122,6 +122,19 @@
     return (neg ? '-' : '') + '¥' + yuanText + '.' + (cents < 10 ? '0' : '') + cents;
   };
 
+  // A short fixed-length name for `text` (16 hex digits: two FNV-1a 32-bit
+  // hashes), for an Idempotency-Key that must stay short. Not a secret.
+  SA.digest = function (text) {
+    let a = 0x811c9dc5;
+    let b = 0x01000193 ^ 0x5bd1e995;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193) >>> 0;
+      b = Math.imul(b ^ c, 0x01000193 + 2) >>> 0;
+    }
+    return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+  };
+
   // "10 %" for 1000 basis points, "12.5 %" for 1250 (integer arithmetic).
   SA.percent = function (bp) {
     const whole = Math.floor(bp / 100);
