@@ -437,5 +437,31 @@ test('cashier: 10 % off the whole sale with a manager\'s PIN, paid part by card 
     approved_by: { manager: MANAGER.id, via: 'pin' } });
   await page.click('#btn-next');
   await page.locator('#view-sale').waitFor();
+
+  // Swapped for another scarf: it comes back for what it sold for (¥539.10,
+  // not its list price), so the customer pays ¥59.90, here by card.
+  const other = (await agent.codes(1, SCARF)).codes[0];
+  await page.click('#btn-return');
+  await page.locator('#view-return').waitFor();
+  await agent.scan(scarf);
+  await page.locator('#return-title', { hasText: sale.receipt_no }).waitFor();
+  await page.locator('#return-lines li.return-line input.return-check').check();
+  await page.locator('#return-amount', { hasText: '¥539.10' }).waitFor();
+  await page.click('#btn-exchange');
+  await page.locator('#view-sale').waitFor();
+  await agent.scan(other);
+  await page.locator('#cart li.line', { hasText: 'Silk scarf' }).waitFor();
+  await page.locator('#exchange-due', { hasText: '¥59.90' }).waitFor();
+  await page.click('#btn-pay');
+  await page.locator('#dlg-pay[open]').waitFor();
+  await page.click('#pay-methods [data-method="card"]');
+  await page.click('#pay-submit');
+  await approve(page, MANAGER, MANAGER.pin);
+  await page.locator('#receipt-title', { hasText: 'Exchanged' }).waitFor();
+  const swapped = await agent.api('GET', '/v1/sales?code=' + encodeURIComponent(other));
+  assert.deepEqual(swapped.json.payments.map((p) => [p.method, p.amount]), [['exchange', 53910], ['card', 5990]]);
+  await page.click('#btn-next');
+  await page.locator('#view-sale').waitFor();
+  await page.locator('#exchange-box').waitFor({ state: 'hidden' });
   noProblems(till);
 });
