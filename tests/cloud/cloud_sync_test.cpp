@@ -583,6 +583,18 @@ TEST_CASE(
   }
   REQUIRE(agent.Drain());
   CHECK(HasAlert(agent.SyncStatus(), "change_rejected"));
+  // Tea is a plain item: received by scanning its barcode, five of it.
+  auto tea_on_hand = [&api] {
+    return api.Get("/v1/stock/" + std::string(kTea)).json().at("on_hand").get<std::int64_t>();
+  };
+  const std::int64_t tea_before = tea_on_hand();
+  for (int i = 0; i < 5; ++i) {
+    auto r = api.Post("/v1/stock/receive", json{{"payload", "4006381333931"}}.dump());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+  CHECK(tea_on_hand() == tea_before + 5);
+  std::int64_t tea_moved = 5;  // received, less sold, plus refunded
   int serial = 0;
   std::int64_t discounted_lines = 0;
   std::vector<std::string> sale_ids, refund_ids;
@@ -637,7 +649,10 @@ TEST_CASE(
     INFO(done.body);
     REQUIRE(done.status == 200);
     const json completed = done.json();
-    for (const auto& line : completed.at("lines")) discounted_lines += line.contains("discounts");
+    for (const auto& line : completed.at("lines")) {
+      discounted_lines += line.contains("discounts");
+      if (line.at("gtin") == kTea) tea_moved -= line.at("qty").get<std::int64_t>();
+    }
     sale_ids.push_back(id);
     if (c % 4 == 3) {  // a refund of its first line, or one of it
       const json& first = completed.at("lines").at(0);
@@ -650,8 +665,11 @@ TEST_CASE(
       INFO(back.body);
       REQUIRE(back.status == 201);
       refund_ids.push_back(back.json().at("id"));
+      if (first.at("gtin") == kTea) ++tea_moved;
     }
   }
+  // The plain item's stock followed its scans: in, out by quantity, back.
+  CHECK(tea_on_hand() == tea_before + tea_moved);
   REQUIRE(agent.Drain());
   // Every sale accepted: none rejected for figures that do not add up.
   const json status = agent.SyncStatus();
