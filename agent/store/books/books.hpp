@@ -218,14 +218,13 @@ class Books {
   static std::optional<Error> ApplySerialRule(const Product& product, codes::Code& code);
   // Every promotion the cloud sent, running or not (pricing::Price keeps
   // the ones running at the sale's time): read from the ledger once and
-  // kept until a promotion is written (ForgetPromotions) or a transaction
+  // kept until a promotion is written (PricingWritten) or a transaction
   // rolls back (what it read may have gone with it). Inside the caller's
   // transaction (throws ledger::Failure).
   const std::vector<pricing::Promotion>& Promotions();
-  // Called by whoever writes a promotion or a price list: the next
-  // Promotions() reads them again (after a rollback too, so a cache never
-  // outlives its rows), and the pricing generation moves on.
-  void ForgetPromotions() {
+  // Called by whoever writes a promotion or a price list: the pricing
+  // generation moves on, and the next Promotions() reads them again.
+  void PricingWritten() {
     promotions_.reset();
     ++pricing_generation_;
   }

@@ -155,7 +155,7 @@ Expected<void> Inbox::UpsertPromotion(const pricing::Promotion& p) {
       st.BindNull(15);
     }
     st.Bind(16, books_.now_ms()).Run();
-    books_.ForgetPromotions();
+    books_.PricingWritten();
     tx.Commit();
     return {};
   });
@@ -165,7 +165,7 @@ Expected<void> Inbox::DeletePromotion(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
     db_.Cached("DELETE FROM promotions WHERE id = ?").Bind(1, id).Run();
-    books_.ForgetPromotions();
+    books_.PricingWritten();
     tx.Commit();
     return {};
   });
@@ -197,7 +197,7 @@ Expected<void> Inbox::UpsertPriceList(const pricing::PriceList& list) {
           .Bind(3, p.price)
           .Run();
     }
-    books_.ForgetPromotions();  // open carts are priced again when paid
+    books_.PricingWritten();  // open carts are priced again when paid
     tx.Commit();
     return {};
   });
@@ -207,7 +207,7 @@ Expected<void> Inbox::DeletePriceList(std::string_view id) {
   return Guarded([&]() -> Expected<void> {
     Transaction tx(db_);
     db_.Cached("DELETE FROM price_lists WHERE id = ?").Bind(1, id).Run();
-    books_.ForgetPromotions();
+    books_.PricingWritten();
     tx.Commit();
     return {};
   });
