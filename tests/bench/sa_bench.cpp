@@ -9,18 +9,13 @@
 //   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
 //   sa-bench decode [--frame FILE] [--n N]   (decode_bench.cpp)
 //
-// Scenario "ledger": N sales of one signed, serialised unit each (open, scan,
-// complete with cash), on a fresh ledger with the demo store's config.
-// Scenario "ledger_unsigned": the same on unsigned labels, signatures
-// optional: the ledger's own cost without the ECDSA check.
-// Scenarios "ledger_priced", "ledger_unsigned_priced": the same two with
-// promotions and a price list in force (docs/pricing.md), and the share of
-// a sale's time pricing costs against the run without them. The baseline
+// Scenario "ledger" and its variants (ledger_bench.cpp): the sale path
+// in-process, plain and with pricing in force, against the baseline
 // (shared/baselines/sqlite_commit.cpp, or the same loop in-process when that
-// file was not there at configure time) runs before and after, in the same
-// directory. Prints one JSON line per baseline run and per scenario; the
-// scenarios' ratio is against the mean of the two baseline runs. Any failure
-// goes to stderr with exit status 1 (2 for usage).
+// file was not there at configure time), which runs before and after in the
+// same directory. Prints one JSON line per baseline run and per scenario;
+// the scenarios' ratio is against the mean of the two baseline runs. Any
+// failure goes to stderr with exit status 1 (2 for usage).
 //
 // Scenario "api": the real daemon (store-agent --demo) over real HTTP: C
 // client threads, one keep-alive connection each, N signed sales in all
@@ -96,6 +91,7 @@
 
 #include "agent_process.hpp"
 #include "base.hpp"
+#include "bench_common.hpp"
 #include "codes.hpp"
 #include "crypto.hpp"
 #include "decode_bench.hpp"
@@ -103,378 +99,13 @@
 #include "event_stream.hpp"
 #include "keyboard.hpp"
 #include "ledger.hpp"
+#include "ledger_bench.hpp"
 #include "store.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-// Ordered, so the lines keep the field order they are documented with.
-using Json = nlohmann::ordered_json;
-using SteadyClock = std::chrono::steady_clock;
-
-// In the demo catalog (6950123450005, "Silk scarf - indigo") at 599.00 CNY.
-constexpr std::string_view kGtin = "06950123450005";
-constexpr sa::MinorUnits kPriceMinor = 59900;
-constexpr std::string_view kLabelHost = "id.brand.example";
-constexpr double kTargetRatio = 0.7;
-
-// A failure of the run: reported on stderr, exit status 1.
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-double MsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
-}
-
-// Rounded for printing; the measurements themselves are not this precise.
-double Round(double value, double places) {
-  const double scale = std::pow(10.0, places);
-  return std::round(value * scale) / scale;
-}
-
-struct Percentiles {
-  double p50 = 0;
-  double p99 = 0;
-};
-
-// Taken as the baseline takes them: sorted, then [n/2] and [n*99/100].
-Percentiles PercentilesOf(std::vector<double> ms) {
-  if (ms.empty()) return {};
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[ms.size() * 99 / 100]};
-}
-
-template <class T>
-T Require(sa::Expected<T> result, std::string_view what) {
-  if (!result) {
-    const sa::Error& e = result.error();
-    throw BenchError(std::string(what) + ": " + e.code + ": " + e.message +
-                     (e.reason.empty() ? "" : " (" + e.reason + ")"));
-  }
-  return std::move(result).value();
-}
-
-void Require(sa::Expected<void> result, std::string_view what) {
-  if (!result) {
-    const sa::Error& e = result.error();
-    throw BenchError(std::string(what) + ": " + e.code + ": " + e.message);
-  }
-}
-
-// The directory the run works in. A fresh one under `parent` unless the user
-// gave one; only the fresh one is removed at the end.
-class WorkDir {
- public:
-  explicit WorkDir(const std::string& given, const std::string& parent = "/tmp") {
-    if (!given.empty()) {
-      std::error_code ec;
-      fs::create_directories(given, ec);
-      if (ec) throw BenchError("cannot create " + given + ": " + ec.message());
-      path_ = given;
-      return;
-    }
-    std::string tmpl = parent + "/sa-bench-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw BenchError("mkdtemp failed: " +
-                       std::error_code(errno, std::generic_category()).message());
-    }
-    path_ = tmpl;
-    owned_ = true;
-  }
-  ~WorkDir() {
-    if (!owned_) return;
-    std::error_code ec;  // best effort; nothing to do about a failure here
-    fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  bool owned_ = false;
-};
-
-// For /bin/sh (popen, system): the text as one single-quoted word.
-std::string ShellQuote(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-// ------------------------------------------------------------- baseline
-
-#ifdef SA_BASELINE_SQLITE_COMMIT
-
-// Runs the shared baseline binary and reads its one JSON line.
-Json RunBaseline(const std::string& db_path, int n) {
-  const std::string binary = SA_BASELINE_SQLITE_COMMIT;
-  std::error_code ec;
-  if (!fs::exists(binary, ec)) {
-    throw BenchError("baseline binary " + binary + " is missing (was the build moved?)");
-  }
-  const std::string command =
-      ShellQuote(binary) + " " + ShellQuote(db_path) + " " + std::to_string(n);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) throw BenchError("cannot run " + binary);
-  std::string output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw BenchError("baseline " + binary + " failed (status " + std::to_string(status) + ")");
-  }
-  Json line = Json::parse(output, nullptr, /*allow_exceptions=*/false);
-  if (line.is_discarded() || !line.is_object() || !line.contains("commits_per_s") ||
-      !line["commits_per_s"].is_number()) {
-    throw BenchError("baseline printed something other than its JSON line: " + output);
-  }
-  line["baseline_source"] = "shared/baselines/sqlite_commit.cpp";
-  return line;
-}
-
-#else
-
-// sqlite_commit.cpp's loop, statement for statement, for a checkout without
-// shared/: one INSERT per BEGIN IMMEDIATE / COMMIT, WAL, synchronous=FULL.
-Json RunBaseline(const std::string& db_path, int n) {
-  struct Closer {
-    sqlite3* db = nullptr;
-    sqlite3_stmt* st = nullptr;
-    ~Closer() {
-      sqlite3_finalize(st);
-      sqlite3_close(db);
-    }
-  } h;
-  auto exec = [&](const char* sql) {
-    if (sqlite3_exec(h.db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      throw BenchError(std::string("baseline: ") + sql + ": " + sqlite3_errmsg(h.db));
-    }
-  };
-  // SQLITE_TRANSIENT (as the baseline binds), without its C-style cast.
-  const auto transient = reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
-
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path + suffix).c_str());
-  if (sqlite3_open(db_path.c_str(), &h.db) != SQLITE_OK) throw BenchError("baseline: open failed");
-  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  exec(
-      "CREATE TABLE sale(id INTEGER PRIMARY KEY, uid TEXT UNIQUE, code TEXT UNIQUE, amount INT, ts "
-      "INT);");
-  if (sqlite3_prepare_v2(h.db, "INSERT INTO sale(uid, code, amount, ts) VALUES(?, ?, 1999, ?)", -1,
-                         &h.st, nullptr) != SQLITE_OK) {
-    throw BenchError(std::string("baseline: prepare: ") + sqlite3_errmsg(h.db));
-  }
-  std::vector<double> lat;
-  lat.reserve(static_cast<std::size_t>(n));
-  const auto t0 = SteadyClock::now();
-  for (int i = 0; i < n; ++i) {
-    const auto a = SteadyClock::now();
-    exec("BEGIN IMMEDIATE");
-    const std::string uid = "sale-" + std::to_string(i);
-    const std::string code = "https://id.example.com/01/09506000134352/21/SN" + std::to_string(i);
-    sqlite3_bind_text(h.st, 1, uid.c_str(), -1, transient);
-    sqlite3_bind_text(h.st, 2, code.c_str(), -1, transient);
-    sqlite3_bind_int64(h.st, 3, i);
-    if (sqlite3_step(h.st) != SQLITE_DONE) throw BenchError("baseline: insert failed");
-    sqlite3_reset(h.st);
-    exec("COMMIT");
-    lat.push_back(MsSince(a));
-  }
-  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  const Percentiles p = PercentilesOf(std::move(lat));
-  return Json{{"baseline", "sqlite_commit"},         {"n", n},
-              {"commits_per_s", Round(n / secs, 1)}, {"p50_ms", Round(p.p50, 3)},
-              {"p99_ms", Round(p.p99, 3)},           {"baseline_source", "in_process"}};
-}
-
-#endif
-
-// --------------------------------------------------------------- ledger
-
-// Size of the ledger on disk once the WAL is folded into the main file.
-std::uintmax_t LedgerBytes(sa::ledger::Database& db) {
-  db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  std::uintmax_t bytes = fs::file_size(db.path());
-  std::error_code ec;
-  if (const auto wal = fs::file_size(db.path() + "-wal", ec); !ec) bytes += wal;
-  return bytes;
-}
-
-// What a busy brand has in force at once (docs/pricing.md): 每满300减50 on
-// everything, 40 promotions on other products, and an all-customers price
-// list of 2,000 GTINs that sells the bench's scarf for less. Applied as sync
-// applies a pulled page.
-void PutPricesInForce(sa::store::Store& store) {
-  using nlohmann::json;
-  std::vector<sa::store::Change> page;
-  std::int64_t cursor = 0;
-  page.push_back({++cursor, "promotion",
-                  json{{"id", "M300"},
-                       {"name", "每满300减50"},
-                       {"kind", "spend_threshold"},
-                       {"threshold_minor", 30000},
-                       {"amount_minor", 5000},
-                       {"repeat", true}}
-                      .dump()});
-  for (int i = 0; i < 40; ++i) {
-    page.push_back({++cursor, "promotion",
-                    json{{"id", "P" + std::to_string(i)},
-                         {"name", "10% off"},
-                         {"kind", "percent_off"},
-                         {"percent_bp", 1000},
-                         {"priority", i},
-                         {"category", "category-" + std::to_string(i)}}
-                        .dump()});
-  }
-  json prices = json::array({{{"gtin", std::string(kGtin)}, {"price_minor", kPriceMinor - 10000}}});
-  for (int i = 1; i < 2000; ++i) {
-    std::string n = std::to_string(i);
-    const std::string body = "0695040" + std::string(6 - n.size(), '0') + n;  // 13 digits
-    prices.push_back({{"gtin", body + sa::codes::Gs1CheckDigit(body)}, {"price_minor", 1000 + i}});
-  }
-  page.push_back(
-      {++cursor, "price_list",
-       json{{"id", "ALL"}, {"group", "all"}, {"name", "Markdown"}, {"prices", prices}}.dump()});
-  Require(store.inbox.Apply(page, cursor), "apply promotions and a price list");
-  auto alerts = Require(store.inbox.Alerts(true, 10), "alerts");
-  if (!alerts.empty())
-    throw BenchError("the bench's pricing page was refused: " + alerts[0].message);
-}
-
-// `signed_labels`: the real store (every label signed and verified). Without
-// it the same sales run on unsigned labels with signatures optional, which
-// isolates the ledger's own cost from the ECDSA check. `priced`: the signed
-// sales with promotions and price lists in force (PutPricesInForce).
-Json RunLedger(const std::string& dir, int n, bool signed_labels, double baseline_commits_per_s,
-               bool priced = false) {
-  const std::string path =
-      dir + (signed_labels ? "/ledger" : "/ledger-unsigned") + (priced ? "-priced.db" : ".db");
-  auto db = Require(sa::ledger::Database::Open(path), "open ledger");
-  const sa::SystemClock clock;
-  sa::store::Config config = sa::store::DemoConfig();
-  config.require_signature = signed_labels;
-  sa::store::Store store(*db, std::move(config), clock);
-  Require(store.books.ImportCatalogCsv(sa::store::DemoCatalogCsv()), "import catalog");
-  if (priced) PutPricesInForce(store);
-  const std::uintmax_t bytes_before = LedgerBytes(*db);
-
-  // Minting signs (ECDSA P-256) and is not what a store does: keep it out.
-  std::vector<std::string> labels;
-  labels.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const std::string serial = "B" + std::to_string(i);
-    const std::string sig =
-        signed_labels ? sa::codes::SignLabel(kGtin, serial, sa::store::DemoBrandKey()) : "";
-    labels.push_back(sa::codes::MakeDigitalLink(kLabelHost, kGtin, serial, sig));
-  }
-
-  // Priced: 599.00 at the list's 499.00, less 50.00 (每满300减50).
-  const sa::MinorUnits due = priced ? kPriceMinor - 10000 - 5000 : kPriceMinor;
-  const std::vector<sa::store::Payment> payments = {{"cash", due, ""}};
-  std::vector<double> sale_ms;
-  std::vector<double> scan_ms;
-  sale_ms.reserve(labels.size());
-  scan_ms.reserve(labels.size());
-  const auto t0 = SteadyClock::now();
-  for (const std::string& label : labels) {
-    const auto sale_start = SteadyClock::now();
-    // Cart edits ride relaxed commits, as the daemon's writer runs them
-    // (the store's operations state no durability; a lone one is fsync'd).
-    auto relaxed = [&db](auto&& edit) {
-      sa::ledger::Transaction cart(*db, sa::ledger::Durability::relaxed);
-      auto result = edit();
-      cart.Commit();
-      return result;
-    };
-    const sa::store::Sale opened =
-        Require(relaxed([&] { return store.sales.OpenSale("bench"); }), "open sale");
-    // Scan alone: parse, signature check, and the (relaxed) line insert.
-    const auto scan_start = SteadyClock::now();
-    const sa::store::Sale scanned =
-        Require(relaxed([&] { return store.sales.Scan(opened.id, label); }), "scan");
-    scan_ms.push_back(MsSince(scan_start));
-    const char* want = signed_labels ? "valid" : "absent";
-    if (scanned.lines.size() != 1 || scanned.lines[0].signature != want) {
-      throw BenchError("scan of " + label + " did not add one line with signature " + want);
-    }
-    if (scanned.total != due) {
-      throw BenchError("the cart's total is " + std::to_string(scanned.total) + ", not " +
-                       std::to_string(due));
-    }
-    // The durable (fsync'd) commit.
-    Require(store.sales.Complete(opened.id, payments), "complete");
-    sale_ms.push_back(MsSince(sale_start));
-  }
-  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-
-  const std::uintmax_t bytes_after = LedgerBytes(*db);
-  const double bytes_per_sale =
-      (static_cast<double>(bytes_after) - static_cast<double>(bytes_before)) / n;
-  const double sales_per_s = n / secs;
-  const Percentiles sale = PercentilesOf(std::move(sale_ms));
-  const Percentiles scan = PercentilesOf(std::move(scan_ms));
-  return Json{{"scenario", std::string(signed_labels ? "ledger" : "ledger_unsigned") +
-                               (priced ? "_priced" : "")},
-              {"n", n},
-              {"sales_per_s", Round(sales_per_s, 1)},
-              {"sale_p50_ms", Round(sale.p50, 3)},
-              {"sale_p99_ms", Round(sale.p99, 3)},
-              {"scan_p50_ms", Round(scan.p50, 3)},
-              {"scan_p99_ms", Round(scan.p99, 3)},
-              {"bytes_per_sale", Round(bytes_per_sale, 1)},
-              {"baseline", "sqlite_commit"},
-              {"baseline_commits_per_s", baseline_commits_per_s},
-              {"ratio", Round(sales_per_s / baseline_commits_per_s, 3)},
-              {"target_ratio", kTargetRatio}};
-}
-
-int RunLedgerScenario(int n, const std::string& dir_option) {
-  const WorkDir dir(dir_option);
-  if (const std::string ledger = dir.path() + "/ledger.db"; fs::exists(ledger)) {
-    // Never reuse (or delete) a ledger: --dir could point at a real one.
-    throw BenchError(ledger + " already exists; sa-bench needs a directory without a ledger");
-  }
-  // The baseline before and after the scenarios, on the same filesystem, so
-  // all pay the same fsync; a disk's fsync rate drifts, so the ratio uses the
-  // mean of the two baseline runs (both are printed).
-  const Json before = RunBaseline(dir.path() + "/baseline.db", n);
-  std::cout << before.dump() << std::endl;
-  const Json signed_run = RunLedger(dir.path(), n, true, 0);
-  const Json unsigned_run = RunLedger(dir.path(), n, false, 0);
-  Json priced_run = RunLedger(dir.path(), n, true, 0, true);
-  Json unsigned_priced_run = RunLedger(dir.path(), n, false, 0, true);
-  const Json after = RunBaseline(dir.path() + "/baseline.db", n);
-  std::cout << after.dump() << std::endl;
-  const double commits_per_s =
-      (before["commits_per_s"].get<double>() + after["commits_per_s"].get<double>()) / 2;
-  if (!(commits_per_s > 0)) throw BenchError("baseline reported no commits per second");
-  // What pricing costs: the priced sale's time against the same sales
-  // without promotions or price lists (issue 17's target: at most 10 %).
-  auto share = [](Json& priced, const Json& plain) {
-    const double plain_ms = 1000 / plain["sales_per_s"].get<double>();
-    const double priced_ms = 1000 / priced["sales_per_s"].get<double>();
-    priced["vs_scenario"] = plain["scenario"];
-    priced["pricing_share_of_sale"] = Round((priced_ms - plain_ms) / plain_ms, 3);
-    priced["target_pricing_share"] = 0.1;
-  };
-  share(priced_run, signed_run);
-  share(unsigned_priced_run, unsigned_run);
-  for (Json line : {signed_run, unsigned_run, priced_run, unsigned_priced_run}) {
-    line["baseline_commits_per_s"] = Round(commits_per_s, 1);
-    line["ratio"] = Round(line["sales_per_s"].get<double>() / commits_per_s, 3);
-    std::cout << line.dump() << std::endl;
-  }
-  return 0;
-}
+using namespace sa::bench;
 
 // --------------------------------------------------------------- daemon
 
@@ -802,8 +433,7 @@ ApiRun RunApiSales(const std::string& agent_binary, const std::string& data_dir,
                                                          sa::codes::SignLabel(kGtin, serial, key));
     bodies.push_back(Json{{"payload", label}}.dump());
   }
-  // Priced: 599.00 at the list's 499.00, less 50.00 (每满300减50).
-  const std::string complete_body = CashPayment(priced ? kPriceMinor - 15000 : kPriceMinor);
+  const std::string complete_body = CashPayment(priced ? kPricedDueMinor : kPriceMinor);
 
   FirstFailure failure;
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
