@@ -504,3 +504,41 @@ TEST_CASE("a price without VAT has it added per line: the sale, receipt, event, 
   CHECK(bad.error().message.find("line 2: tax_included must be true or false") !=
         std::string::npos);
 }
+
+TEST_CASE(
+    "a cart past what 64 bits count is sale_too_large, and the scan that took it there "
+    "changes nothing",
+    "[store][catalog][vat]") {
+  Catalog b;
+  // The catalog's highest price, 10,000,000,000.00, before 100 % VAT: one
+  // unit sells for 20,000,000,000.00.
+  REQUIRE(
+      b.shop->books.ImportCatalogCsv("gtin,name,price_minor,tax_rate,signed,tax_included\n"
+                                     "06950123450043,Gift wrap,1000000000000,1,false,false\n"));
+  const std::string id = b.Open();
+  auto one = b.shop->sales.Scan(id, "6950123450043");
+  REQUIRE(one);
+  CHECK(one->total == 2'000'000'000'000);
+  // 461 lines of 9,999 units and one of 2,146, as 4.6 million scans would
+  // leave the cart: 9,223,370,000,000,000,000 fen.
+  b.db->Exec("UPDATE sale_lines SET qty = 9999");
+  b.db->Exec("CREATE TEMP TABLE line_copy AS SELECT * FROM sale_lines");
+  for (int i = 1; i < 462; ++i) {
+    b.db->Exec("UPDATE line_copy SET id = (SELECT max(id) + 1 FROM sale_lines)");
+    b.db->Exec("INSERT INTO sale_lines SELECT * FROM line_copy");
+  }
+  b.db->Exec("UPDATE sale_lines SET qty = 2146 WHERE id = (SELECT max(id) FROM sale_lines)");
+  // One more unit: 9,223,372,000,000,000,000 fen, the most that fits under
+  // 2^63 - 1 (9,223,372,036,854,775,807).
+  auto most = b.shop->sales.Scan(id, "6950123450043");
+  REQUIRE(most);
+  CHECK(most->total == 9'223'372'000'000'000'000);
+  CHECK(most->lines.size() == 462);
+  const std::string before = b.Rows("SELECT * FROM sale_lines ORDER BY id");
+  // One more is past it: refused, not wrapped to a negative total.
+  auto past = b.shop->sales.Scan(id, "6950123450043");
+  REQUIRE_FALSE(past);
+  CHECK(past.error().code == "sale_too_large");
+  CHECK(b.Rows("SELECT * FROM sale_lines ORDER BY id") == before);
+  CHECK(b.shop->sales.GetSale(id)->total == 9'223'372'000'000'000'000);
+}
