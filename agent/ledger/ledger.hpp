@@ -2,7 +2,7 @@
 // The device's ledger: one SQLite database (WAL, synchronous=FULL, foreign
 // keys, busy timeout), RAII Database / Statement / Transaction, versioned
 // migrations, and a quick_check at open that refuses a corrupt file without
-// ever writing to it.
+// ever writing to it (skipped for a file exactly as its clean close left it).
 //
 // SQLite failures inside a transaction (disk full, I/O error) are thrown as
 // ledger::Failure and turned into an Error by the domain at its boundary; the
@@ -89,11 +89,17 @@ class Database {
     // PRAGMA quick_check before anything else. A second connection of the
     // same process (the sync worker's) skips it: the first one ran it.
     bool integrity_check = true;
+    // The daemon's own connection: skip that check when the file is exactly
+    // as a clean close of such a connection left it, and leave that mark
+    // when this one closes cleanly (clean_close.cpp). A crash, kill -9 or
+    // power cut leaves no mark; a write by anyone since changes the file.
+    bool trust_clean_close = false;
   };
 
   // Opens (and creates, migrates) a ledger file. Refuses, without writing:
   // a file that is not a database or fails PRAGMA quick_check
   // (ledger_corrupt), and a schema newer than this build (ledger_too_new).
+  // The check reads the whole file: seconds on a big ledger.
   static Expected<std::unique_ptr<Database>> Open(const std::string& path, Options options);
   static Expected<std::unique_ptr<Database>> Open(const std::string& path) {
     return Open(path, Options{});
@@ -113,6 +119,10 @@ class Database {
   std::int64_t TotalChanges() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
+  // Whether Open ran PRAGMA quick_check, and whether it found the file as a
+  // clean close left it (Options::trust_clean_close).
+  bool checked_at_open() const { return checked_at_open_; }
+  bool closed_cleanly() const { return closed_cleanly_; }
 
   void SetDurability(Durability durability);
   // True while a transaction is open on this connection. SQLite ends one by
@@ -136,6 +146,9 @@ class Database {
   std::optional<Durability> durability_;
   int savepoint_depth_ = 0;
   std::int64_t rollbacks_ = 0;
+  bool checked_at_open_ = false;
+  bool closed_cleanly_ = false;
+  bool mark_clean_close_ = false;
   friend class Transaction;
 };
 

@@ -8,6 +8,10 @@
 namespace sa::ledger {
 
 std::string_view MigrationSql(int to_version);
+// clean_close.cpp
+std::string LedgerFileState(const std::string& path);
+bool TakeCleanCloseMark(const std::string& path, const std::string& state);
+void WriteCleanCloseMark(const std::string& path);
 
 namespace {
 
@@ -31,6 +35,9 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   if (!exists && !options.create) {
     return LedgerError("ledger_missing", "no ledger at " + path);
   }
+  // Taken away (durably) before the file is opened: whatever happens from
+  // here, only a clean close of this connection leaves a new one.
+  const bool clean = options.trust_clean_close && TakeCleanCloseMark(path, LedgerFileState(path));
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!exists) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
@@ -44,7 +51,8 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
   // Read-only checks first: nothing is written to a file that fails them.
-  if (exists && options.integrity_check) {
+  const bool run_check = exists && options.integrity_check && !clean;
+  if (run_check) {
     sqlite3_stmt* check = nullptr;
     int crc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
     std::string verdict;
@@ -66,6 +74,8 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   }
 
   std::unique_ptr<Database> db(new Database(guard.release(), path));
+  db->checked_at_open_ = run_check;
+  db->closed_cleanly_ = clean;
   try {
     if (db->UserVersion() > LatestSchemaVersion()) {
       return LedgerError("ledger_too_new",
@@ -85,12 +95,19 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   } catch (const Failure& f) {
     return f.error().WithContext("opening ledger " + path);
   }
+  db->mark_clean_close_ = options.trust_clean_close;
   return db;
 }
 
 Database::~Database() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-  sqlite3_close_v2(db_);
+  // A statement still open (none should be) makes this close fail: then it
+  // is left to sqlite3_close_v2, and no mark says the file closed cleanly.
+  if (sqlite3_close(db_) != SQLITE_OK) {
+    sqlite3_close_v2(db_);
+    return;
+  }
+  if (mark_clean_close_) WriteCleanCloseMark(path_);
 }
 
 void Database::Throw(int rc, std::string_view what) {

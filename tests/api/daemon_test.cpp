@@ -277,9 +277,13 @@ TEST_CASE("daemon: SIGTERM and SIGINT exit 0 and a completed sale survives each 
     CHECK(StopWith(*a.proc, SIGTERM) == 0);
     INFO(a.proc->log());
     CHECK(Contains(a.proc->log(), "\"signal\":\"SIGTERM\""));
+    CHECK(Contains(a.proc->log(), "\"msg\":\"new ledger\""));
   }
   {
     Agent b(dir);
+    // A clean stop leaves the ledger as it was closed: no whole-file check.
+    INFO(b.proc->log());
+    CHECK(Contains(b.proc->log(), "ledger closed cleanly last time: not checked again"));
     const json sale = GetSale(b.api, sale_id);
     CHECK(sale.value("status", "") == "completed");
     CHECK(sale.value("receipt_no", "") == receipt_no);
@@ -319,6 +323,11 @@ TEST_CASE("daemon: kill -9 right after a 200 on complete loses nothing and the s
     receipt_no = done.json().at("receipt_no");
   }
   Agent b(dir);
+  {
+    // No clean close: the whole file is checked before the till opens.
+    INFO(b.proc->log());
+    CHECK(Contains(b.proc->log(), "ledger checked (PRAGMA quick_check): ok"));
+  }
   const json sale = GetSale(b.api, sale_id);
   CHECK(sale.value("status", "") == "completed");
   CHECK(sale.value("receipt_no", "") == receipt_no);

@@ -513,3 +513,101 @@ TEST_CASE("migration step 11 -> 12: a product may say whether its units must be 
   (*v12)->Exec("UPDATE products SET signed = 0");
   CHECK_THROWS_AS((*v12)->Exec("UPDATE products SET signed = 2"), sa::ledger::Failure);
 }
+
+namespace {
+
+Database::Options Trusting() {
+  Database::Options o;
+  o.trust_clean_close = true;
+  return o;
+}
+
+// A ledger with some pages of data, closed cleanly by a trusting connection.
+void FillAndClose(const fs::path& path) {
+  auto db = Database::Open(path.string(), Trusting());
+  REQUIRE(db);
+  CHECK_FALSE((*db)->closed_cleanly());  // new: nothing to trust
+  CHECK_FALSE((*db)->checked_at_open());
+  for (int i = 0; i < 200; ++i) {
+    (*db)->Exec("INSERT INTO meta VALUES('k" + std::to_string(i) + "', '" + std::string(200, 'v') +
+                "')");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a ledger closed cleanly opens again without its whole-file check", "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "ledger.db";
+  const fs::path mark = dir.path() / "ledger.db-closed";
+  FillAndClose(path);
+  REQUIRE(fs::exists(mark));
+  {
+    auto db = Database::Open(path.string(), Trusting());
+    REQUIRE(db);
+    CHECK((*db)->closed_cleanly());
+    CHECK_FALSE((*db)->checked_at_open());
+    // Gone while the ledger is open: a crash from here on leaves no mark.
+    CHECK_FALSE(fs::exists(mark));
+    CHECK(Count(**db, "SELECT count(*) FROM meta WHERE key LIKE 'k%'") == 200);
+  }
+  // A connection that does not trust the mark always checks, and leaves the mark alone.
+  {
+    auto db = Database::Open(path.string());
+    REQUIRE(db);
+    CHECK((*db)->checked_at_open());
+    CHECK_FALSE((*db)->closed_cleanly());
+  }
+  CHECK(fs::exists(mark));
+  auto again = Database::Open(path.string(), Trusting());
+  REQUIRE(again);
+  CHECK((*again)->closed_cleanly());  // read, not written: still as it was
+}
+
+TEST_CASE("a ledger not closed cleanly, or changed since, is checked at open",
+          "[ledger][bad_input]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "ledger.db";
+  const fs::path mark = dir.path() / "ledger.db-closed";
+  FillAndClose(path);
+  REQUIRE(fs::exists(mark));
+
+  SECTION("written by another program since") {
+    {
+      auto other = Database::Open(path.string());
+      REQUIRE(other);
+      (*other)->Exec("INSERT INTO meta VALUES('other', 'x')");
+    }
+    auto db = Database::Open(path.string(), Trusting());
+    REQUIRE(db);
+    CHECK((*db)->checked_at_open());
+    CHECK_FALSE((*db)->closed_cleanly());
+  }
+  SECTION("no mark: the last start ended in a crash") {
+    fs::remove(mark);
+    auto db = Database::Open(path.string(), Trusting());
+    REQUIRE(db);
+    CHECK((*db)->checked_at_open());
+  }
+  SECTION("a mark that names another state of the file") {
+    std::ofstream(mark) << "v1 db 1 2 3 4.5 wal -\n";
+    auto db = Database::Open(path.string(), Trusting());
+    REQUIRE(db);
+    CHECK((*db)->checked_at_open());
+  }
+  SECTION("a page overwritten after the clean close: refused, the mark gone") {
+    {
+      std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(4096);
+      f << std::string(8192, '\xAB');
+    }
+    const std::string before = ReadAll(path);
+    auto db = Database::Open(path.string(), Trusting());
+    REQUIRE_FALSE(db);
+    CHECK(db.error().code == "ledger_corrupt");
+    CHECK(ReadAll(path) == before);
+    CHECK_FALSE(fs::exists(mark));
+    // And refused again at the next start: nothing trusts it now.
+    CHECK_FALSE(Database::Open(path.string(), Trusting()));
+  }
+}
