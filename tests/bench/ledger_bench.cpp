@@ -99,7 +99,9 @@ class LedgerRun {
       throw BenchError("the cart's total is " + std::to_string(scanned.total) + ", not " +
                        std::to_string(due_));
     }
+    const auto complete_start = SteadyClock::now();
     Require(store_->sales.Complete(opened.id, {{"cash", due_, ""}}), "complete");
+    complete_ms_.push_back(MsSince(complete_start));
     sale_ms_.push_back(MsSince(sale_start));
   }
 
@@ -124,6 +126,7 @@ class LedgerRun {
         {"sale_p99_ms", Round(sale.p99, 3)},
         {"scan_p50_ms", Round(scan.p50, 3)},
         {"scan_p99_ms", Round(scan.p99, 3)},
+        {"complete_p50_ms", Round(PercentilesOf(complete_ms_).p50, 3)},
         {"bytes_per_sale",
          Round((static_cast<double>(bytes_after) - static_cast<double>(bytes_before_)) / n, 1)},
         {"baseline", "sqlite_commit"}};
@@ -144,6 +147,7 @@ class LedgerRun {
   std::vector<std::string> labels_;
   std::vector<double> sale_ms_;
   std::vector<double> scan_ms_;
+  std::vector<double> complete_ms_;
 };
 
 // The plain and the priced run of one kind of label, sale by sale, the one

@@ -198,15 +198,23 @@ bool Books::PricingBoundaryIn(std::int64_t from_ms, std::int64_t to_ms) {
 
 std::optional<Books::GroupPrice> Books::GroupPriceOf(std::string_view gtin14, std::int64_t now_ms,
                                                      bool member, std::string_view group) {
+  // The few lists that price one GTIN, lowest price (then list id) taken
+  // here: an ORDER BY would build a sorter at every scan.
   auto st = db_.Cached(
       "SELECT p.price_minor, l.id, l.name FROM price_list_prices p JOIN price_lists l ON l.id = "
       "p.list_id "
       "WHERE p.gtin = ?1 AND l.starts_at_ms <= ?2 AND (l.ends_at_ms IS NULL OR l.ends_at_ms > ?2) "
-      "AND (l.group_name = 'all' OR (?3 AND l.group_name = 'member') OR l.group_name = ?4) "
-      "ORDER BY p.price_minor, l.id LIMIT 1");
+      "AND (l.group_name = 'all' OR (?3 AND l.group_name = 'member') OR l.group_name = ?4)");
   st.Bind(1, gtin14).Bind(2, now_ms).Bind(3, std::int64_t{member ? 1 : 0}).Bind(4, group);
-  if (!st.Step()) return std::nullopt;
-  return GroupPrice{st.Int(0), st.Text(1), st.Text(2)};
+  std::optional<GroupPrice> best;
+  while (st.Step()) {
+    const MinorUnits price = st.Int(0);
+    if (best && (price > best->price || (price == best->price && st.Text(1) >= best->list_id))) {
+      continue;
+    }
+    best = GroupPrice{price, st.Text(1), st.Text(2)};
+  }
+  return best;
 }
 
 Expected<CatalogImport> Books::ImportCatalogCsv(std::string_view csv) {

@@ -88,27 +88,28 @@ Expected<std::optional<MinorUnits>> Sales::LabelPrice(const codes::Code& code,
 }
 
 std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
-  GroupPrices(sale_id, now);
+  // The cart's lines, read once; what changes is written once per line.
   std::vector<pricing::Item> items;
-  struct Tax {
-    int rate_bp;
-    bool added;
-  };
-  std::vector<Tax> taxes;   // of each item
-  bool discounted = false;  // some line has discounts now
+  std::vector<CartLine> lines;
   {
     auto st = db_.Cached(
         "SELECT id, gtin, coalesce(category, ''), unit_price_minor, qty, "
-        "list_price_minor IS NOT NULL, discount_minor, tax_rate_bp, tax_added FROM sale_lines "
-        "WHERE sale_id = ? ORDER BY id");
+        "list_price_minor IS NOT NULL, discount_minor, tax_rate_bp, tax_added, "
+        "coalesce(catalog_price_minor, unit_price_minor), coalesce(price_list, ''), label_priced "
+        "FROM sale_lines WHERE sale_id = ? ORDER BY id");
     st.Bind(1, sale_id);
     while (st.Step()) {
       items.push_back(
           pricing::Item{st.Int(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4), st.Int(5) != 0});
-      discounted = discounted || st.Int(6) != 0;
-      taxes.push_back(Tax{static_cast<int>(st.Int(7)), st.Int(8) != 0});
+      lines.push_back(CartLine{static_cast<int>(st.Int(7)), st.Int(8) != 0, st.Int(6), st.Int(9),
+                               st.Text(10), "", st.Int(11) != 0, false});
     }
   }
+  GroupPrices(sale_id, now, items, lines);
+  // Some line has discounts now: each line's sum is that of its rows (all
+  // above zero), so none has rows when every sum is zero.
+  const bool discounted =
+      std::any_of(lines.begin(), lines.end(), [](const CartLine& l) { return l.discount != 0; });
   const auto& promotions = books_.Promotions();
   const auto coupons = CouponsOf(sale_id);
   const auto sale_discount = SaleDiscountOf(sale_id);
@@ -121,20 +122,40 @@ std::int64_t Sales::Reprice(std::string_view sale_id, std::int64_t now) {
   // Promotions and coupons apply to the price as the shelf shows it; VAT
   // a line adds (tax_added) is on what it then sells for.
   __int128 total = 0;
+  std::vector<MinorUnits> off(lines.size(), 0);  // each line's discounts now
   if (!running && !discounted) {
     for (std::size_t i = 0; i < items.size(); ++i) {
-      total += LineAmount(items[i].unit_price * items[i].qty, taxes[i].rate_bp, taxes[i].added);
+      total +=
+          LineAmount(items[i].unit_price * items[i].qty, lines[i].tax_rate_bp, lines[i].tax_added);
     }
   } else {
     const auto priced = pricing::Price(items, promotions, now, coupons, sale_discount);
     for (std::size_t i = 0; i < priced.size(); ++i) {
-      total += LineAmount(priced[i].net, taxes[i].rate_bp, taxes[i].added);
+      total += LineAmount(priced[i].net, lines[i].tax_rate_bp, lines[i].tax_added);
+      for (const auto& d : priced[i].discounts) off[i] += d.amount;
     }
-    if (!SameDiscounts(sale_id, priced)) WriteDiscounts(sale_id, priced);
+    const bool none_now = std::all_of(priced.begin(), priced.end(),
+                                      [](const pricing::Priced& p) { return p.discounts.empty(); });
+    if (discounted ? !SameDiscounts(sale_id, priced) : !none_now) {
+      WriteDiscounts(sale_id, priced, discounted);
+    }
   }
   if (total > std::numeric_limits<MinorUnits>::max()) {
     throw ledger::Failure(part::Conflict(
         "sale_too_large", "the sale comes to more than can be counted; sell it as two sales"));
+  }
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const CartLine& line = lines[i];
+    if (!line.price_moved && off[i] == line.discount) continue;
+    db_.Cached(
+           "UPDATE sale_lines SET unit_price_minor = ?, price_list = ?, price_list_name = ?, "
+           "discount_minor = ? WHERE id = ?")
+        .Bind(1, items[i].unit_price)
+        .BindTextOrNull(2, line.list)
+        .BindTextOrNull(3, line.list_name)
+        .Bind(4, off[i])
+        .Bind(5, items[i].line_id)
+        .Run();
   }
   db_.Cached(
          "UPDATE sales SET total_minor = ?, priced_at_ms = ?, priced_generation = ? WHERE id = ?")
@@ -153,51 +174,42 @@ bool Sales::PricesMayHaveMoved(std::string_view sale_id, std::int64_t now) {
   return st.Int(1) != books_.pricing_generation() || books_.PricingBoundaryIn(st.Int(0), now);
 }
 
-void Sales::GroupPrices(std::string_view sale_id, std::int64_t now) {
-  // No price lists, and no line at a list's price: every line at its catalog price.
-  auto any = db_.Cached(
-      "SELECT EXISTS (SELECT 1 FROM price_lists) OR EXISTS (SELECT 1 FROM sale_lines WHERE "
-      "sale_id = ? AND price_list IS NOT NULL)");
-  any.Bind(1, sale_id);
-  any.Step();
-  if (any.Int(0) == 0) return;
-  auto who =
-      db_.Cached("SELECT member IS NOT NULL, coalesce(price_group, '') FROM sales WHERE id = ?");
+void Sales::GroupPrices(std::string_view sale_id, std::int64_t now,
+                        std::vector<pricing::Item>& items, std::vector<CartLine>& lines) {
+  // No price lists, and no line at a list's price: every line at its
+  // catalog price. Else who the customer is.
+  auto who = db_.Cached(
+      "SELECT EXISTS (SELECT 1 FROM price_lists), member IS NOT NULL, "
+      "coalesce(price_group, '') FROM sales WHERE id = ?");
   who.Bind(1, sale_id);
   if (!who.Step()) return;
-  const bool member = who.Int(0) != 0;
-  const std::string group = who.Text(1);
-  struct Row {
-    std::int64_t id;
-    std::string gtin;
-    MinorUnits catalog, unit;
-    std::string list;
-  };
-  std::vector<Row> rows;
-  auto st = db_.Cached(
-      "SELECT id, gtin, coalesce(catalog_price_minor, unit_price_minor), unit_price_minor, "
-      "coalesce(price_list, '') FROM sale_lines WHERE sale_id = ? AND list_price_minor IS NULL "
-      "AND label_priced = 0");
-  st.Bind(1, sale_id);
-  while (st.Step()) rows.push_back(Row{st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Text(4)});
-  for (const auto& row : rows) {
+  const bool any_list = who.Int(0) != 0;
+  if (!any_list &&
+      std::none_of(lines.begin(), lines.end(), [](const CartLine& l) { return !l.list.empty(); })) {
+    return;
+  }
+  const bool member = who.Int(1) != 0;
+  const std::string group = who.Text(2);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    CartLine& line = lines[i];
+    pricing::Item& item = items[i];
+    // A price changed by hand or a scale label's stays as it is.
+    if (item.priced_by_hand || line.label_priced) continue;
     // The lowest of the catalog's price and the lists' (a list never raises one).
-    MinorUnits price = row.catalog;
+    MinorUnits price = line.catalog;
     Books::GroupPrice list;
-    if (auto found = books_.GroupPriceOf(row.gtin, now, member, group);
-        found && found->price < row.catalog) {
-      price = found->price;
-      list = *found;
+    if (any_list) {
+      if (auto found = books_.GroupPriceOf(item.gtin, now, member, group);
+          found && found->price < line.catalog) {
+        price = found->price;
+        list = std::move(*found);
+      }
     }
-    if (price == row.unit && list.list_id == row.list) continue;
-    db_.Cached(
-           "UPDATE sale_lines SET unit_price_minor = ?, price_list = ?, price_list_name = ? "
-           "WHERE id = ?")
-        .Bind(1, price)
-        .BindTextOrNull(2, list.list_id)
-        .BindTextOrNull(3, list.list_name)
-        .Bind(4, row.id)
-        .Run();
+    if (price == item.unit_price && list.list_id == line.list) continue;
+    item.unit_price = price;
+    line.list = list.list_id;
+    line.list_name = list.list_name;
+    line.price_moved = true;
   }
 }
 
@@ -218,11 +230,13 @@ bool Sales::SameDiscounts(std::string_view sale_id, const std::vector<pricing::P
   return !st.Step();
 }
 
-void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced) {
+void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced,
+                           bool any_before) {
   // Written again whole: a scan can move a threshold's share on every line.
-  db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
+  if (any_before) {
+    db_.Cached("DELETE FROM sale_line_discounts WHERE sale_id = ?").Bind(1, sale_id).Run();
+  }
   for (const auto& line : priced) {
-    MinorUnits off = 0;
     std::int64_t n = 0;
     for (const auto& d : line.discounts) {
       db_.Cached(
@@ -235,13 +249,7 @@ void Sales::WriteDiscounts(std::string_view sale_id, const std::vector<pricing::
           .Bind(5, d.name)
           .Bind(6, d.amount)
           .Run();
-      off += d.amount;
     }
-    db_.Cached("UPDATE sale_lines SET discount_minor = ? WHERE id = ? AND discount_minor <> ?")
-        .Bind(1, off)
-        .Bind(2, line.line_id)
-        .Bind(3, off)
-        .Run();
   }
 }
 

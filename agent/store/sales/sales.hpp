@@ -386,9 +386,22 @@ class Sales {
   // last priced it: a promotion or price list written since, or one that
   // started or ended in between (or the clock went back).
   bool PricesMayHaveMoved(std::string_view sale_id, std::int64_t now);
+  // A cart line as Reprice reads it, beside its pricing::Item.
+  struct CartLine {
+    int tax_rate_bp = 0;
+    bool tax_added = false;
+    MinorUnits discount = 0;  // the sum of its discounts as written
+    MinorUnits catalog = 0;   // its catalog price
+    std::string list;         // the price list it sells at ("": none)
+    std::string list_name;
+    bool label_priced = false;
+    bool price_moved = false;  // its unit price or list changed: to be written
+  };
   // Each line not priced by hand at the lowest of its catalog price and the
-  // price lists in force at `now` for the sale's groups (pricing.hpp).
-  void GroupPrices(std::string_view sale_id, std::int64_t now);
+  // price lists in force at `now` for the sale's groups (pricing.hpp): the
+  // items' unit prices and the lines' lists set, the moved ones marked.
+  void GroupPrices(std::string_view sale_id, std::int64_t now, std::vector<pricing::Item>& items,
+                   std::vector<CartLine>& lines);
   // The sale's coupons as pricing applies them, in order.
   std::vector<pricing::Coupon> CouponsOf(std::string_view sale_id);
   // The manager's discount on the sale as pricing applies it, if any.
@@ -400,8 +413,10 @@ class Sales {
   std::optional<Error> OverOfflineCap(const std::string& type, std::int64_t adding);
   // Whether the ledger holds exactly `priced`'s discounts for the sale.
   bool SameDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced);
-  // The sale's discounts and each line's sum, replaced by `priced`'s.
-  void WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced);
+  // The sale's discount rows replaced by `priced`'s (`any_before`: it had
+  // some). Each line's sum is written by Reprice.
+  void WriteDiscounts(std::string_view sale_id, const std::vector<pricing::Priced>& priced,
+                      bool any_before);
   static Error NoLine(std::string_view sale_id, std::int64_t line_id);
   // Why `refund` is more than `limit` lets its approver pay back.
   static Error OverLimit(const Refund& refund, MinorUnits limit);
