@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base.hpp"
 
@@ -112,6 +113,8 @@ class Database {
   void Exec(std::string_view sql);
   // A statement prepared once and kept: the hot paths use these.
   Statement Cached(std::string_view sql);
+  // The SQL of every statement Cached has kept (a test plans each one).
+  std::vector<std::string> CachedSql() const;
 
   int UserVersion();
   std::int64_t Changes() const;

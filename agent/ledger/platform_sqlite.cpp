@@ -145,6 +145,13 @@ Statement Database::Cached(std::string_view sql) {
   return Statement(*this, it->second);
 }
 
+std::vector<std::string> Database::CachedSql() const {
+  std::vector<std::string> out;
+  out.reserve(cache_.size());
+  for (const auto& [sql, stmt] : cache_) out.push_back(sql);
+  return out;
+}
+
 int Database::UserVersion() {
   Statement st(*this, "PRAGMA user_version");
   st.Step();

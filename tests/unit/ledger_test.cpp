@@ -611,3 +611,27 @@ TEST_CASE("a ledger not closed cleanly, or changed since, is checked at open",
     CHECK_FALSE(Database::Open(path.string(), Trusting()));
   }
 }
+
+TEST_CASE("migration step 17 -> 18: the open sales and the orders by offer time are indexed",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v17 = Database::Open(path, {.target_version = 17});
+    REQUIRE(v17);
+    (*v17)->Exec(
+        "INSERT INTO sales(id, status, terminal, currency, total_minor, opened_at_ms) "
+        "VALUES('s-open', 'open', 't', 'CNY', 0, 1)");
+  }
+  auto v18 = Database::Open(path, {.target_version = 18});
+  REQUIRE(v18);
+  CHECK((*v18)->UserVersion() == 18);
+  CHECK(Count(**v18,
+              "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+              "('sales_open', 'reservations_by_offer')") == 2);
+  // The open sale is in the partial index: found through it.
+  Statement plan(**v18, "EXPLAIN QUERY PLAN SELECT id FROM sales WHERE status = 'open'");
+  REQUIRE(plan.Step());
+  CHECK(plan.Text(3).find("sales_open") != std::string::npos);
+  CHECK(Count(**v18, "SELECT count(*) FROM sales WHERE status = 'open'") == 1);
+}

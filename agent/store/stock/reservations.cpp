@@ -86,10 +86,14 @@ std::optional<Reservation> Stock::LoadReservation(std::string_view id) {
 Expected<std::vector<Reservation>> Stock::Reservations(bool include_closed, std::size_t limit) {
   return Guarded([&]() -> Expected<std::vector<Reservation>> {
     std::vector<std::string> ids;
+    // The open ones through reservations_open; all of them newest first
+    // through reservations_by_offer, stopping at the limit.
     auto st = db_.Cached(
-        "SELECT id FROM reservations WHERE ?1 OR status IN ('offered', 'accepted', 'picked') "
-        "ORDER BY offered_at_ms DESC, id LIMIT ?2");
-    st.Bind(1, std::int64_t{include_closed ? 1 : 0}).Bind(2, static_cast<std::int64_t>(limit));
+        include_closed
+            ? "SELECT id FROM reservations ORDER BY offered_at_ms DESC, id DESC LIMIT ?1"
+            : "SELECT id FROM reservations WHERE status IN ('offered', 'accepted', 'picked') "
+              "ORDER BY offered_at_ms DESC, id DESC LIMIT ?1");
+    st.Bind(1, static_cast<std::int64_t>(limit));
     while (st.Step()) ids.push_back(st.Text(0));
     std::vector<Reservation> out;
     for (const auto& id : ids) out.push_back(*LoadReservation(id));
