@@ -8,6 +8,8 @@
 //   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH] [--cloud-shares-machine]
 //   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
 //   sa-bench decode [--frame FILE] [--n N]   (decode_bench.cpp)
+//   sa-bench epcis [--events N] [--dir DIR]   (epcis_bench.cpp)
+//   sa-bench zreport [--sales N] [--dir DIR]  (zreport_bench.cpp)
 //
 // Scenario "ledger" and its variants (ledger_bench.cpp): the sale path
 // in-process, plain and with pricing in force, against the baseline
@@ -103,6 +105,7 @@
 #include "ledger.hpp"
 #include "ledger_bench.hpp"
 #include "store.hpp"
+#include "zreport_bench.hpp"
 
 namespace {
 
@@ -1409,6 +1412,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 100'000'000))
       ->capture_default_str();
   epcis->add_option("--dir", dir, "directory for the ledger and the export (default: a fresh one)");
+  int zreport_sales = 10'000;
+  CLI::App* zreport = app.add_subcommand(
+      "zreport", "the X and Z reports of a shift of N sales vs. a plain read of its sales");
+  zreport
+      ->add_option("--sales", zreport_sales, "completed sales in the shift (and in the one before)")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  zreport->add_option("--dir", dir, "directory for the ledger (default: a fresh one)");
   sa::bench::DecodeScenario decode(app);
   try {
     app.parse(argc, argv);
@@ -1420,6 +1431,7 @@ int main(int argc, char** argv) {
   try {
     if (decode.parsed()) return decode.Run();
     if (epcis->parsed()) return sa::bench::RunEpcisScenario(epcis_events, dir);
+    if (zreport->parsed()) return sa::bench::RunZreportScenario(zreport_sales, dir);
     if (wedge->parsed()) return RunWedgeScenario(wedge_scans, agent_binary);
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary, api_priced);
