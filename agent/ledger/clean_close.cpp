@@ -72,4 +72,19 @@ void WriteCleanCloseMark(const std::string& path) {
   (void)WriteFileAtomic(path + kMarkSuffix, LedgerFileState(path) + "\n", 0600);
 }
 
+// The "-damaged" mark: a check beside the till found the file damaged; the
+// next open checks it before anything else (and refuses it).
+bool DamagedMarkThere(const std::string& path) {
+  struct stat st {};
+  return ::stat((path + "-damaged").c_str(), &st) == 0;
+}
+
+void WriteDamagedMark(const std::string& path, const std::string& why) {
+  (void)WriteFileAtomic(path + "-damaged", why + "\n", 0600);
+}
+
+void RemoveDamagedMark(const std::string& path) {
+  if (std::remove((path + "-damaged").c_str()) == 0) SyncDirectoryOf(path);
+}
+
 }  // namespace sa::ledger

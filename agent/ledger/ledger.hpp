@@ -9,6 +9,7 @@
 // Transaction destructor rolls back, so nothing half-done is ever committed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,6 +96,12 @@ class Database {
     // when this one closes cleanly (clean_close.cpp). A crash, kill -9 or
     // power cut leaves no mark; a write by anyone since changes the file.
     bool trust_clean_close = false;
+    // With trust_clean_close, when the check is due (no clean close): leave
+    // it to the caller, to run beside the till (Check), and write no
+    // clean-close mark until CheckPassed. Unless such a check found the file
+    // damaged before (its "-damaged" mark is beside it): then it runs here
+    // and refuses the file, as without this option.
+    bool defer_check = false;
   };
 
   // Opens (and creates, migrates) a ledger file. Refuses, without writing:
@@ -126,6 +133,18 @@ class Database {
   // clean close left it (Options::trust_clean_close).
   bool checked_at_open() const { return checked_at_open_; }
   bool closed_cleanly() const { return closed_cleanly_; }
+  // The check was due and left to the caller (Options::defer_check).
+  bool check_deferred() const { return check_deferred_; }
+  // The deferred check passed: a clean close marks the file again. (Any
+  // thread.)
+  void CheckPassed() { mark_clean_close_ = trust_clean_close_; }
+
+  // PRAGMA quick_check of the ledger at `path` on a read-only connection of
+  // its own, beside a Database that is writing to it (WAL readers see one
+  // committed state). ledger_corrupt when it fails, and a "-damaged" mark
+  // beside the file so that the next open checks it first and refuses it;
+  // check_stopped (nothing marked) when `stop` (may be null) was set.
+  static Expected<void> Check(const std::string& path, const std::atomic<bool>* stop);
 
   void SetDurability(Durability durability);
   // True while a transaction is open on this connection. SQLite ends one by
@@ -151,7 +170,9 @@ class Database {
   std::int64_t rollbacks_ = 0;
   bool checked_at_open_ = false;
   bool closed_cleanly_ = false;
-  bool mark_clean_close_ = false;
+  bool check_deferred_ = false;
+  bool trust_clean_close_ = false;
+  std::atomic<bool> mark_clean_close_{false};
   friend class Transaction;
 };
 

@@ -12,6 +12,9 @@ std::string_view MigrationSql(int to_version);
 std::string LedgerFileState(const std::string& path);
 bool TakeCleanCloseMark(const std::string& path, const std::string& state);
 void WriteCleanCloseMark(const std::string& path);
+bool DamagedMarkThere(const std::string& path);
+void WriteDamagedMark(const std::string& path, const std::string& why);
+void RemoveDamagedMark(const std::string& path);
 
 namespace {
 
@@ -24,6 +27,31 @@ Error LedgerError(std::string code, std::string message) {
 struct Closer {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
+
+// PRAGMA quick_check's verdict: "ok", or what it found (or why it could not
+// run). `interrupted`: a progress handler stopped it.
+std::string QuickCheck(sqlite3* raw, bool& interrupted) {
+  sqlite3_stmt* check = nullptr;
+  int rc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
+  std::string verdict;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(check);
+    if (rc == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(check, 0);
+      verdict = text ? reinterpret_cast<const char*>(text) : "";
+    }
+  }
+  interrupted = (rc & 0xFF) == SQLITE_INTERRUPT;
+  sqlite3_finalize(check);
+  return verdict.empty() ? sqlite3_errmsg(raw) : verdict;
+}
+
+Error Corrupt(const std::string& path, const std::string& why) {
+  return LedgerError("ledger_corrupt",
+                     "ledger " + path + " failed its integrity check (" + why +
+                         "); it was left untouched: restore it from a backup or move it "
+                         "aside to start a new one");
+}
 
 }  // namespace
 
@@ -51,31 +79,20 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
   // Read-only checks first: nothing is written to a file that fails them.
-  const bool run_check = exists && options.integrity_check && !clean;
+  const bool due = exists && options.integrity_check && !clean;
+  const bool run_check = due && !(options.defer_check && !DamagedMarkThere(path));
   if (run_check) {
-    sqlite3_stmt* check = nullptr;
-    int crc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
-    std::string verdict;
-    if (crc == SQLITE_OK) {
-      crc = sqlite3_step(check);
-      if (crc == SQLITE_ROW) {
-        const auto* text = sqlite3_column_text(check, 0);
-        verdict = text ? reinterpret_cast<const char*>(text) : "";
-      }
-    }
-    sqlite3_finalize(check);
-    if (verdict != "ok") {
-      const std::string why = verdict.empty() ? sqlite3_errmsg(raw) : verdict;
-      return LedgerError("ledger_corrupt",
-                         "ledger " + path + " failed its integrity check (" + why +
-                             "); it was left untouched: restore it from a backup or move it "
-                             "aside to start a new one");
-    }
+    bool interrupted = false;
+    const std::string verdict = QuickCheck(raw, interrupted);
+    if (verdict != "ok") return Corrupt(path, verdict);
+    RemoveDamagedMark(path);  // a restored file, say: checked whole now
   }
 
   std::unique_ptr<Database> db(new Database(guard.release(), path));
   db->checked_at_open_ = run_check;
   db->closed_cleanly_ = clean;
+  db->check_deferred_ = due && !run_check;
+  db->trust_clean_close_ = options.trust_clean_close;
   try {
     if (db->UserVersion() > LatestSchemaVersion()) {
       return LedgerError("ledger_too_new",
@@ -95,8 +112,38 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   } catch (const Failure& f) {
     return f.error().WithContext("opening ledger " + path);
   }
-  db->mark_clean_close_ = options.trust_clean_close;
+  db->mark_clean_close_ = options.trust_clean_close && !db->check_deferred_;
   return db;
+}
+
+Expected<void> Database::Check(const std::string& path, const std::atomic<bool>* stop) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, Closer> guard(raw);
+  if (rc != SQLITE_OK) {
+    return LedgerError("ledger_unavailable",
+                       "cannot open ledger " + path + " to check it: " + sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  const auto stopped = [] {
+    return MakeError(ErrorKind::internal, "check_stopped", "the ledger's check was stopped");
+  };
+  if (stop != nullptr) {
+    if (stop->load()) return stopped();
+    sqlite3_progress_handler(
+        raw, 1000,
+        [](void* flag) { return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0; },
+        const_cast<std::atomic<bool>*>(stop));  // NOLINT: SQLite's void*, only read
+  }
+  bool interrupted = false;
+  const std::string verdict = QuickCheck(raw, interrupted);
+  if (interrupted) return stopped();
+  if (verdict != "ok") {
+    WriteDamagedMark(path, verdict);
+    return Corrupt(path, verdict);
+  }
+  return {};
 }
 
 Database::~Database() {

@@ -7,8 +7,10 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "agent.hpp"
 #include "codes.hpp"
@@ -363,6 +366,43 @@ Expected<sync::ClientOptions> SyncOptions(const config::Config& cfg, daemon::Dat
   return so;
 }
 
+// The ledger's deferred check, on a thread of its own beside the till. When
+// it passes, a clean stop marks the ledger again; when it finds damage, the
+// agent stops (SIGTERM: queued work is answered, nothing more is taken) and
+// the next start refuses the file until it is restored. Stopped (and
+// joined) when main returns.
+class BackgroundCheck {
+ public:
+  BackgroundCheck(ledger::Database& db, const daemon::Log& log) {
+    if (!db.check_deferred()) return;
+    thread_ = std::thread([&db, &log, this] {
+      const auto start = std::chrono::steady_clock::now();
+      auto checked = ledger::Database::Check(db.path(), &stop_);
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      if (checked) {
+        db.CheckPassed();
+        log.Info("ledger checked beside the till (PRAGMA quick_check): ok",
+                 {{"check_ms", std::to_string(ms.count())}});
+      } else if (checked.error().code != "check_stopped") {
+        log.Error("ledger failed its integrity check: stopping",
+                  {{"code", checked.error().code}, {"reason", checked.error().message}});
+        ::kill(::getpid(), SIGTERM);
+      }
+    });
+  }
+  ~BackgroundCheck() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  BackgroundCheck(const BackgroundCheck&) = delete;
+  BackgroundCheck& operator=(const BackgroundCheck&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,19 +423,23 @@ int main(int argc, char** argv) {
   auto token = dir->Token();
   if (!token) return Die(token.error().message);
   // The ledger's whole-file check runs only after an unclean stop (a crash,
-  // kill -9, a power cut) or a change by another program: a clean restart
-  // is ready in constant time (README "Starting").
+  // kill -9, a power cut) or a change by another program, and then beside
+  // the till, not before it: a start is ready in constant time (README
+  // "Starting").
   ledger::Database::Options ledger_options;
   ledger_options.trust_clean_close = true;
+  ledger_options.defer_check = true;
   const auto opening = std::chrono::steady_clock::now();
   auto db = ledger::Database::Open(dir->File("ledger.db"), ledger_options);
   if (!db) return Die(db.error().message);
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - opening);
   log.Info((*db)->closed_cleanly()    ? "ledger closed cleanly last time: not checked again"
+           : (*db)->check_deferred()  ? "ledger not closed cleanly: checking it beside the till"
            : (*db)->checked_at_open() ? "ledger checked (PRAGMA quick_check): ok"
                                       : "new ledger",
            {{"open_ms", std::to_string(open_ms.count())}});
+  const BackgroundCheck check(**db, log);
 
   const SystemClock clock;
   auto store_config = StoreConfig(*cfg, *dir, flags.demo);

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -634,4 +635,79 @@ TEST_CASE("migration step 17 -> 18: the open sales and the orders by offer time 
   REQUIRE(plan.Step());
   CHECK(plan.Text(3).find("sales_open") != std::string::npos);
   CHECK(Count(**v18, "SELECT count(*) FROM sales WHERE status = 'open'") == 1);
+}
+
+TEST_CASE(
+    "a deferred check: the till opens at once, the check runs beside it, damage is "
+    "refused at the next start",
+    "[ledger][bad_input]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "ledger.db";
+  const fs::path mark = dir.path() / "ledger.db-closed";
+  const fs::path damaged = dir.path() / "ledger.db-damaged";
+  FillAndClose(path);
+  fs::remove(mark);  // as after a crash
+  Database::Options deferring = Trusting();
+  deferring.defer_check = true;
+
+  SECTION("a whole file: checked beside, then marked at a clean close") {
+    {
+      auto db = Database::Open(path.string(), deferring);
+      REQUIRE(db);
+      CHECK((*db)->check_deferred());
+      CHECK_FALSE((*db)->checked_at_open());
+      REQUIRE(Database::Check(path.string(), nullptr));
+      // Not passed yet: this close leaves no mark.
+    }
+    CHECK_FALSE(fs::exists(mark));
+    {
+      auto db = Database::Open(path.string(), deferring);
+      REQUIRE(db);
+      CHECK((*db)->check_deferred());
+      REQUIRE(Database::Check(path.string(), nullptr));
+      (*db)->CheckPassed();
+    }
+    CHECK(fs::exists(mark));
+    auto db = Database::Open(path.string(), deferring);
+    REQUIRE(db);
+    CHECK((*db)->closed_cleanly());
+    CHECK_FALSE((*db)->check_deferred());
+  }
+  SECTION("a stopped check marks nothing") {
+    const std::atomic<bool> stop{true};
+    auto stopped = Database::Check(path.string(), &stop);
+    REQUIRE_FALSE(stopped);
+    CHECK(stopped.error().code == "check_stopped");
+    CHECK_FALSE(fs::exists(damaged));
+  }
+  SECTION("a damaged file: opened, found beside the till, refused at the next start") {
+    {
+      std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(4096);
+      f << std::string(8192, '\xAB');
+    }
+    {
+      auto db = Database::Open(path.string(), deferring);
+      REQUIRE(db);
+      CHECK((*db)->check_deferred());
+      auto checked = Database::Check(path.string(), nullptr);
+      REQUIRE_FALSE(checked);
+      CHECK(checked.error().code == "ledger_corrupt");
+      CHECK(fs::exists(damaged));
+    }
+    CHECK_FALSE(fs::exists(mark));
+    const std::string before = ReadAll(path);
+    auto again = Database::Open(path.string(), deferring);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().code == "ledger_corrupt");
+    CHECK(ReadAll(path) == before);
+    // Restored from a backup: checked whole at open, and the mark goes.
+    fs::remove(path);
+    FillAndClose(path);
+    fs::remove(mark);
+    auto restored = Database::Open(path.string(), deferring);
+    REQUIRE(restored);
+    CHECK((*restored)->checked_at_open());
+    CHECK_FALSE(fs::exists(damaged));
+  }
 }
