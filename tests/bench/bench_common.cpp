@@ -69,17 +69,14 @@ std::string ShellQuote(std::string_view text) {
   return out + "'";
 }
 
-#ifdef SA_BASELINE_SQLITE_COMMIT
-
-// Runs the shared baseline binary and reads its one JSON line.
-Json RunBaseline(const std::string& db_path, int n) {
-  const std::string binary = SA_BASELINE_SQLITE_COMMIT;
+Json RunBaselineProgram(const std::string& binary, const std::vector<std::string>& args,
+                        std::string_view field) {
   std::error_code ec;
   if (!fs::exists(binary, ec)) {
     throw BenchError("baseline binary " + binary + " is missing (was the build moved?)");
   }
-  const std::string command =
-      ShellQuote(binary) + " " + ShellQuote(db_path) + " " + std::to_string(n);
+  std::string command = ShellQuote(binary);
+  for (const std::string& arg : args) command += " " + ShellQuote(arg);
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw BenchError("cannot run " + binary);
   std::string output;
@@ -90,10 +87,18 @@ Json RunBaseline(const std::string& db_path, int n) {
     throw BenchError("baseline " + binary + " failed (status " + std::to_string(status) + ")");
   }
   Json line = Json::parse(output, nullptr, /*allow_exceptions=*/false);
-  if (line.is_discarded() || !line.is_object() || !line.contains("commits_per_s") ||
-      !line["commits_per_s"].is_number()) {
+  const std::string key(field);
+  if (line.is_discarded() || !line.is_object() || !line.contains(key) || !line[key].is_number()) {
     throw BenchError("baseline printed something other than its JSON line: " + output);
   }
+  return line;
+}
+
+#ifdef SA_BASELINE_SQLITE_COMMIT
+
+Json RunBaseline(const std::string& db_path, int n) {
+  Json line =
+      RunBaselineProgram(SA_BASELINE_SQLITE_COMMIT, {db_path, std::to_string(n)}, "commits_per_s");
   line["baseline_source"] = "shared/baselines/sqlite_commit.cpp";
   return line;
 }

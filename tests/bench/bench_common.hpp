@@ -80,6 +80,11 @@ class WorkDir {
 // For /bin/sh (popen, system): the text as one single-quoted word.
 std::string ShellQuote(std::string_view text);
 
+// Runs a shared baseline program (`binary` with `args`, each one word) and
+// reads its one JSON line, which must carry the number `field`.
+Json RunBaselineProgram(const std::string& binary, const std::vector<std::string>& args,
+                        std::string_view field);
+
 // The shared baseline (shared/baselines/sqlite_commit.cpp, or its loop
 // in-process when that file was not there at configure time): N bare
 // durable commits on `db_path`, as its one JSON line.

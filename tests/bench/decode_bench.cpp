@@ -50,6 +50,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "drivers.hpp"
 #include "loop.hpp"
 #if SA_BENCH_ZBAR
@@ -60,27 +61,11 @@ namespace sa::bench {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
 using drivers::GrayImage;
 
 struct DecodeBenchError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-double Round(double v, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-double MsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // A 640x480 shelf-gray frame with one QR code in the middle, 4 px a module.
 GrayImage DefaultFrame() {
@@ -174,25 +159,8 @@ Run PipelineDecode(const GrayImage& frame, int n) {
 #ifdef SA_BASELINE_ZXING_DECODE
 
 Run RawZxing(const fs::path& pgm, const GrayImage&, int n, std::string& source) {
-  const std::string binary = SA_BASELINE_ZXING_DECODE;
-  if (!fs::exists(binary))
-    throw DecodeBenchError("baseline binary " + binary + " is missing (was the build moved?)");
-  const std::string command = Quote(binary) + " " + Quote(pgm.string()) + " " + std::to_string(n);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) throw DecodeBenchError("cannot run " + binary);
-  std::string output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw DecodeBenchError("baseline " + binary + " failed (status " + std::to_string(status) +
-                           ")");
-  }
-  const Json line = Json::parse(output, nullptr, /*allow_exceptions=*/false);
-  if (line.is_discarded() || !line.is_object() || !line.contains("ms_per_frame") ||
-      !line["ms_per_frame"].is_number()) {
-    throw DecodeBenchError("baseline printed something other than its JSON line: " + output);
-  }
+  const auto line = RunBaselineProgram(SA_BASELINE_ZXING_DECODE, {pgm.string(), std::to_string(n)},
+                                       "ms_per_frame");
   source = "shared/baselines/zxing_decode.cpp";
   return Run{line["ms_per_frame"].get<double>(), line.value("decoded", 0)};
 }
