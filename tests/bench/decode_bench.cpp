@@ -67,14 +67,17 @@ struct DecodeBenchError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A 640x480 shelf-gray frame with one QR code in the middle, 4 px a module.
-GrayImage DefaultFrame() {
+// A shelf-gray frame of `width` x `height` with one QR code in the middle,
+// 4 px a module (what a fixed camera a hand's length from the counter sees).
+GrayImage DefaultFrame(int width, int height) {
   const auto bits =
       ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
           .setMargin(0)
           .encode("https://id.gs1.org/01/09506000134352/21/ABC123?s=MEUCIQDxq9Vb-7n_Hk3GZ0sN5lYt",
                   0, 0);
-  GrayImage img{640, 480, std::vector<std::uint8_t>(640 * 480, 190)};
+  GrayImage img{width, height,
+                std::vector<std::uint8_t>(
+                    static_cast<std::size_t>(width) * static_cast<std::size_t>(height), 190)};
   constexpr int kModule = 4;
   const int x0 = (img.width - bits.width() * kModule) / 2,
             y0 = (img.height - bits.height() * kModule) / 2;
@@ -82,7 +85,8 @@ GrayImage DefaultFrame() {
     for (int x = -4 * kModule; x < (bits.width() + 4) * kModule; ++x) {
       const bool inside =
           x >= 0 && y >= 0 && x < bits.width() * kModule && y < bits.height() * kModule;
-      img.pixels[static_cast<std::size_t>(y0 + y) * 640 + static_cast<std::size_t>(x0 + x)] =
+      img.pixels[static_cast<std::size_t>(y0 + y) * static_cast<std::size_t>(width) +
+                 static_cast<std::size_t>(x0 + x)] =
           inside && bits.get(x / kModule, y / kModule) ? 20 : 235;
     }
   }
@@ -247,6 +251,20 @@ DecodeScenario::DecodeScenario(CLI::App& app) {
       "--frame", frame_,
       "a frame with a code (binary PGM, or any image LoadImage reads; default: a 640x480 "
       "frame with one QR code)");
+  sub_->add_option("--size", size_,
+                   "the default frame's size, WIDTHxHEIGHT (640x480, 1280x720, 1920x1080, ...)")
+      ->check([](const std::string& text) -> std::string {
+        int w = 0;
+        int h = 0;
+        char x = 0;
+        char rest = 0;
+        if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest) != 3 || x != 'x' || w < 320 ||
+            h < 240 || w > 4096 || h > 4096) {
+          return "a size is WIDTHxHEIGHT, 320x240 to 4096x4096";
+        }
+        return "";
+      })
+      ->capture_default_str();
   sub_->add_option("--n", n_, "decodes per measurement")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
@@ -266,7 +284,11 @@ int DecodeScenario::Run() const {
     GrayImage frame;
     std::string name;
     if (frame_.empty()) {
-      frame = DefaultFrame();
+      int width = 0;
+      int height = 0;
+      char x = 0;
+      std::sscanf(size_.c_str(), "%d%c%d", &width, &x, &height);  // checked by --size
+      frame = DefaultFrame(width, height);
       name = "default_qr";
     } else {
       auto loaded = drivers::LoadImage(frame_);

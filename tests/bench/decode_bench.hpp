@@ -20,6 +20,7 @@ class DecodeScenario {
  private:
   CLI::App* sub_ = nullptr;
   std::string frame_;
+  std::string size_ = "640x480";
   int n_ = 200;
 };
 

@@ -7,7 +7,7 @@
 //   sa-bench footprint [--sales N] [--agent PATH]
 //   sa-bench sync [--events N] [--sales M] [--agent PATH] [--oms-sim PATH] [--cloud-shares-machine]
 //   sa-bench stock [--gtins G] [--serials S] [--orders O] [--agent PATH]
-//   sa-bench decode [--frame FILE] [--n N]   (decode_bench.cpp)
+//   sa-bench decode [--frame FILE | --size WxH] [--n N]   (decode_bench.cpp)
 //   sa-bench epcis [--events N] [--dir DIR]   (epcis_bench.cpp)
 //   sa-bench zreport [--sales N] [--dir DIR]  (zreport_bench.cpp)
 //
