@@ -387,6 +387,7 @@ class BackgroundCheck {
       } else if (checked.error().code != "check_stopped") {
         log.Error("ledger failed its integrity check: stopping",
                   {{"code", checked.error().code}, {"reason", checked.error().message}});
+        failed_ = true;
         ::kill(::getpid(), SIGTERM);
       }
     });
@@ -397,9 +398,12 @@ class BackgroundCheck {
   }
   BackgroundCheck(const BackgroundCheck&) = delete;
   BackgroundCheck& operator=(const BackgroundCheck&) = delete;
+  // It found the ledger damaged (and stopped the agent).
+  bool failed() const { return failed_; }
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
   std::thread thread_;
 };
 
@@ -456,5 +460,6 @@ int main(int argc, char** argv) {
                    std::move(sync_options).value(), *token, flags.demo, kVersion},
       log, clock);
   if (!agent) return Die(agent.error().message);
-  return (*agent)->Run();
+  const int status = (*agent)->Run();
+  return check.failed() ? 1 : status;  // stopped for a damaged ledger: not a clean exit
 }

@@ -10,6 +10,7 @@
 // (each with a generous limit only as a safety net against hangs).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -346,6 +347,64 @@ TEST_CASE("daemon: kill -9 right after a 200 on complete loses nothing and the s
   CHECK(ErrorCode(twice) == "serial_already_sold");
   // The other label still sells: the ledger is whole.
   CHECK(ScanInto(b.api, again, codes[1]).at("lines").size() == 1);
+}
+
+namespace {
+
+// After a kill -9: the WAL folded into the file (as another program's write
+// would), then the first page of one index the agent's start never reads
+// overwritten, so only the whole-file check can find it.
+void DamageAnIndexPage(const fs::path& ledger) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(ledger.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT rootpage FROM sqlite_schema WHERE name = "
+                             "'refund_quantities_by_line'",
+                             -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const std::int64_t page = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  REQUIRE(page > 1);
+  std::fstream f(ledger, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp((page - 1) * 4096);
+  f << std::string(200, '\xAB');
+}
+
+}  // namespace
+
+TEST_CASE(
+    "daemon: a ledger found damaged beside the till stops the agent, and it is refused "
+    "at every start until restored",
+    "[daemon][bad_input]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  {
+    Agent a(dir);
+    a.proc->Kill();  // no clean close: the next start checks the file
+  }
+  DamageAnIndexPage(dir / "ledger.db");
+  {
+    AgentProcess p(SA_STORE_AGENT, DemoArgs(dir, {}));
+    REQUIRE(ReadToEof(p));
+    INFO(p.log());
+    CHECK(Contains(p.log(), "ledger not closed cleanly: checking it beside the till"));
+    CHECK(Contains(p.log(), "ledger failed its integrity check: stopping"));
+    CHECK(p.Wait() != 0);
+  }
+  CHECK(fs::exists(dir / "ledger.db-damaged"));
+  CHECK_FALSE(fs::exists(dir / "ledger.db-closed"));
+  const std::string before = Slurp((dir / "ledger.db").string());
+  AgentProcess again(SA_STORE_AGENT, DemoArgs(dir, {}));
+  REQUIRE(ReadToEof(again));
+  INFO(again.log());
+  CHECK(again.Wait() == 1);
+  CHECK(Contains(again.log(), "failed its integrity check"));
+  CHECK_FALSE(Contains(again.log(), "\"msg\":\"ready\""));
+  CHECK(Slurp((dir / "ledger.db").string()) == before);
 }
 
 TEST_CASE("daemon: an Idempotency-Key replays byte-identically across kill -9 and restart",
