@@ -143,7 +143,8 @@ class Database {
   // its own, beside a Database that is writing to it (WAL readers see one
   // committed state). ledger_corrupt when it fails, and a "-damaged" mark
   // beside the file so that the next open checks it first and refuses it;
-  // check_stopped (nothing marked) when `stop` (may be null) was set.
+  // check_stopped (nothing marked) when `stop` (may be null) was set;
+  // ledger_unavailable (nothing marked) when it could not look (busy, I/O).
   static Expected<void> Check(const std::string& path, const std::atomic<bool>* stop);
 
   void SetDurability(Durability durability);

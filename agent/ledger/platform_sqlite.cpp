@@ -29,10 +29,12 @@ struct Closer {
 };
 
 // PRAGMA quick_check's verdict: "ok", or what it found (or why it could not
-// run). `interrupted`: a progress handler stopped it.
-std::string QuickCheck(sqlite3* raw, bool& interrupted) {
+// run). `rc`: SQLITE_ROW when it ran to its verdict, else the primary code
+// that stopped it (SQLITE_CORRUPT, SQLITE_NOTADB: damage; SQLITE_INTERRUPT:
+// a progress handler; SQLITE_BUSY, SQLITE_IOERR: it could not look).
+std::string QuickCheck(sqlite3* raw, int& rc) {
   sqlite3_stmt* check = nullptr;
-  int rc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
+  rc = sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &check, nullptr);
   std::string verdict;
   if (rc == SQLITE_OK) {
     rc = sqlite3_step(check);
@@ -41,7 +43,7 @@ std::string QuickCheck(sqlite3* raw, bool& interrupted) {
       verdict = text ? reinterpret_cast<const char*>(text) : "";
     }
   }
-  interrupted = (rc & 0xFF) == SQLITE_INTERRUPT;
+  rc &= 0xFF;
   sqlite3_finalize(check);
   return verdict.empty() ? sqlite3_errmsg(raw) : verdict;
 }
@@ -82,8 +84,8 @@ Expected<std::unique_ptr<Database>> Database::Open(const std::string& path, Opti
   const bool due = exists && options.integrity_check && !clean;
   const bool run_check = due && !(options.defer_check && !DamagedMarkThere(path));
   if (run_check) {
-    bool interrupted = false;
-    const std::string verdict = QuickCheck(raw, interrupted);
+    int check_rc = SQLITE_OK;
+    const std::string verdict = QuickCheck(raw, check_rc);
     if (verdict != "ok") return Corrupt(path, verdict);
     RemoveDamagedMark(path);  // a restored file, say: checked whole now
   }
@@ -136,14 +138,16 @@ Expected<void> Database::Check(const std::string& path, const std::atomic<bool>*
         [](void* flag) { return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0; },
         const_cast<std::atomic<bool>*>(stop));  // NOLINT: SQLite's void*, only read
   }
-  bool interrupted = false;
-  const std::string verdict = QuickCheck(raw, interrupted);
-  if (interrupted) return stopped();
-  if (verdict != "ok") {
+  int check_rc = SQLITE_OK;
+  const std::string verdict = QuickCheck(raw, check_rc);
+  if (check_rc == SQLITE_INTERRUPT) return stopped();
+  if (check_rc == SQLITE_ROW && verdict == "ok") return {};
+  if (check_rc == SQLITE_ROW || check_rc == SQLITE_CORRUPT || check_rc == SQLITE_NOTADB) {
     WriteDamagedMark(path, verdict);
     return Corrupt(path, verdict);
   }
-  return {};
+  // Busy, an I/O error, no memory: it could not look; nothing is concluded.
+  return LedgerError("ledger_unavailable", "the ledger's check could not run: " + verdict);
 }
 
 Database::~Database() {

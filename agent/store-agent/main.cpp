@@ -384,6 +384,9 @@ class BackgroundCheck {
         db.CheckPassed();
         log.Info("ledger checked beside the till (PRAGMA quick_check): ok",
                  {{"check_ms", std::to_string(ms.count())}});
+      } else if (checked.error().code == "ledger_unavailable") {
+        // Not damage: the next start checks again (no clean-close mark).
+        log.Warn("ledger check could not run", {{"reason", checked.error().message}});
       } else if (checked.error().code != "check_stopped") {
         log.Error("ledger failed its integrity check: stopping",
                   {{"code", checked.error().code}, {"reason", checked.error().message}});
