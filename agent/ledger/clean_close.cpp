@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -24,6 +23,7 @@ namespace sa::ledger {
 namespace {
 
 constexpr const char* kMarkSuffix = "-closed";
+constexpr const char* kDamagedSuffix = "-damaged";
 
 std::string StatLine(const std::string& path) {
   struct stat st {};
@@ -76,15 +76,15 @@ void WriteCleanCloseMark(const std::string& path) {
 // next open checks it before anything else (and refuses it).
 bool DamagedMarkThere(const std::string& path) {
   struct stat st {};
-  return ::stat((path + "-damaged").c_str(), &st) == 0;
+  return ::stat((path + kDamagedSuffix).c_str(), &st) == 0;
 }
 
 void WriteDamagedMark(const std::string& path, const std::string& why) {
-  (void)WriteFileAtomic(path + "-damaged", why + "\n", 0600);
+  (void)WriteFileAtomic(path + kDamagedSuffix, why + "\n", 0600);
 }
 
 void RemoveDamagedMark(const std::string& path) {
-  if (std::remove((path + "-damaged").c_str()) == 0) SyncDirectoryOf(path);
+  if (std::remove((path + kDamagedSuffix).c_str()) == 0) SyncDirectoryOf(path);
 }
 
 }  // namespace sa::ledger
