@@ -539,9 +539,71 @@ CREATE INDEX sales_open ON sales(status) WHERE status = 'open';
 CREATE INDEX reservations_by_offer ON reservations(offered_at_ms, id);
 )sql";
 
-constexpr std::array<std::string_view, 18> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,
-                                                          kV7,  kV8,  kV9,  kV10, kV11, kV12,
-                                                          kV13, kV14, kV15, kV16, kV17, kV18};
+// Version 19: retention (issue 21). Detail the cloud has acknowledged goes
+// after ledger.retention_days, folded into day_totals (one row per store day
+// and currency) first. A closed sale, its lines and payments may be deleted
+// only while its id is in retention_gate: the compaction's own transaction
+// puts it there and takes it away, so no other path (nor a slip at the
+// sqlite3 prompt) deletes a sale. An event goes only once the cloud has
+// acknowledged it (sync_state acked_seq; pushed_at_ms is no longer
+// written). coupons_used outlives the sale that used a coupon (once per
+// store is forever): it no longer references sales. Nor does units: a unit's
+// state outlives its sale, and a reference would make every sale's deletion
+// read the whole units table (no index on units.sale_id) to check it.
+constexpr std::string_view kV19 = R"sql(
+CREATE TABLE retention_gate(sale_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE day_totals(
+  day TEXT NOT NULL CHECK (length(day) = 10),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  sales INTEGER NOT NULL DEFAULT 0,
+  sales_minor INTEGER NOT NULL DEFAULT 0 CHECK (typeof(sales_minor) = 'integer'),
+  units INTEGER NOT NULL DEFAULT 0,
+  voided INTEGER NOT NULL DEFAULT 0,
+  refunds INTEGER NOT NULL DEFAULT 0,
+  refunds_minor INTEGER NOT NULL DEFAULT 0 CHECK (typeof(refunds_minor) = 'integer'),
+  PRIMARY KEY (day, currency)) WITHOUT ROWID;
+DROP TRIGGER sales_no_delete;
+CREATE TRIGGER sales_no_delete BEFORE DELETE ON sales
+WHEN OLD.status = 'open' OR NOT EXISTS (SELECT 1 FROM retention_gate WHERE sale_id = OLD.id)
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: sales are never deleted'); END;
+DROP TRIGGER sale_lines_frozen_delete;
+CREATE TRIGGER sale_lines_frozen_delete BEFORE DELETE ON sale_lines
+WHEN (SELECT status FROM sales WHERE id = OLD.sale_id) <> 'open' AND
+     NOT EXISTS (SELECT 1 FROM retention_gate WHERE sale_id = OLD.sale_id)
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: a closed sale cannot change'); END;
+DROP TRIGGER payments_no_delete;
+CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
+WHEN NOT EXISTS (SELECT 1 FROM retention_gate WHERE sale_id = OLD.sale_id)
+BEGIN SELECT RAISE(ABORT, 'sale_immutable: payments never change'); END;
+DROP TRIGGER outbox_no_delete_unpushed;
+CREATE TRIGGER outbox_no_delete_unacked BEFORE DELETE ON outbox
+WHEN OLD.seq > coalesce((SELECT value FROM sync_state WHERE key = 'acked_seq'), 0)
+BEGIN SELECT RAISE(ABORT, 'outbox_immutable: an event is kept until the cloud has it'); END;
+CREATE TABLE coupons_used_v19(
+  coupon_id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  sale_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  event_seq INTEGER) WITHOUT ROWID;
+INSERT INTO coupons_used_v19 SELECT coupon_id, type, sale_id, at_ms, event_seq FROM coupons_used;
+DROP TABLE coupons_used;
+ALTER TABLE coupons_used_v19 RENAME TO coupons_used;
+CREATE INDEX coupons_used_by_type ON coupons_used(type, event_seq);
+CREATE TABLE units_v19(
+  gtin TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_stock', 'sold')),
+  sale_id TEXT,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (gtin, serial)) WITHOUT ROWID;
+INSERT INTO units_v19 SELECT gtin, serial, state, sale_id, updated_at_ms FROM units;
+DROP TABLE units;
+ALTER TABLE units_v19 RENAME TO units;
+)sql";
+
+constexpr std::array<std::string_view, 19> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,
+                                                          kV8,  kV9,  kV10, kV11, kV12, kV13, kV14,
+                                                          kV15, kV16, kV17, kV18, kV19};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

@@ -8,6 +8,7 @@
 //   sales   sales at the till and their refunds
 //   shifts  cashiers, PINs, shifts, the X/Z report
 //   inbox   what sync brings: acks, pulled pages, keys, alerts
+//   retention  acknowledged detail compacted after ledger.retention_days
 //
 // Every operation of a part is one transaction: a state change and the
 // outbox event describing it commit together, or neither does. Whoever
@@ -17,6 +18,7 @@
 
 #include "books.hpp"
 #include "inbox.hpp"
+#include "retention.hpp"
 #include "sales.hpp"
 #include "shifts.hpp"
 #include "stock.hpp"
@@ -30,7 +32,8 @@ class Store {
         stock(books),
         sales(books, stock),
         shifts(books),
-        inbox(books, stock) {}
+        inbox(books, stock),
+        retention(books) {}
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -39,6 +42,7 @@ class Store {
   Sales sales;
   Shifts shifts;
   Inbox inbox;
+  Retention retention;
 };
 
 // The demo store (store-agent --demo, storectl defaults, tests): its brand

@@ -638,6 +638,42 @@ TEST_CASE("migration step 17 -> 18: the open sales and the orders by offer time 
 }
 
 TEST_CASE(
+    "migration step 18 -> 19: retention's tables and guards, units and coupons used kept, "
+    "neither referencing sales",
+    "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v18 = Database::Open(path, {.target_version = 18});
+    REQUIRE(v18);
+    (*v18)->Exec(
+        "INSERT INTO sales(id, status, terminal, currency, total_minor, opened_at_ms) "
+        "VALUES('s-1', 'open', 't', 'CNY', 0, 1);"
+        "INSERT INTO units(gtin, serial, state, sale_id, updated_at_ms) "
+        "VALUES('09506000134352', 'U1', 'sold', 's-1', 5);"
+        "INSERT INTO coupons_used(coupon_id, type, sale_id, at_ms, event_seq) "
+        "VALUES('C1', 'welcome', 's-1', 6, 3);"
+        "UPDATE sales SET status = 'completed', closed_at_ms = 7 WHERE id = 's-1'");
+  }
+  auto v19 = Database::Open(path, {.target_version = 19});
+  REQUIRE(v19);
+  CHECK((*v19)->UserVersion() == 19);
+  CHECK(Count(**v19, "SELECT count(*) FROM units WHERE serial = 'U1' AND sale_id = 's-1'") == 1);
+  CHECK(Count(**v19,
+              "SELECT count(*) FROM coupons_used WHERE coupon_id = 'C1' AND "
+              "event_seq = 3") == 1);
+  CHECK(Count(**v19, "SELECT count(*) FROM pragma_foreign_key_list('units')") == 0);
+  CHECK(Count(**v19, "SELECT count(*) FROM pragma_foreign_key_list('coupons_used')") == 0);
+  CHECK(Count(**v19,
+              "SELECT count(*) FROM sqlite_schema WHERE name IN ('day_totals', "
+              "'retention_gate', 'coupons_used_by_type', 'outbox_no_delete_unacked')") == 4);
+  // A closed sale is still not deleted, except through the gate.
+  CHECK_THROWS_AS((*v19)->Exec("DELETE FROM sales WHERE id = 's-1'"), sa::ledger::Failure);
+  (*v19)->Exec("INSERT INTO retention_gate VALUES('s-1'); DELETE FROM sales WHERE id = 's-1'");
+  CHECK(Count(**v19, "SELECT count(*) FROM sales") == 0);
+}
+
+TEST_CASE(
     "a deferred check: the till opens at once, the check runs beside it, damage is "
     "refused at the next start",
     "[ledger][bad_input]") {

@@ -116,6 +116,16 @@ TEST_CASE("every statement of a store's day is planned on an index, none scans a
   REQUIRE(b.shop->inbox.RecordAck(events->back().seq));
   REQUIRE(b.shop->inbox.GetSyncState());
   REQUIRE(b.shop->shifts.CloseShift(shift->id, 0));
+  // Retention, a season later: what it reads and deletes is planned too.
+  REQUIRE(b.shop->books.RememberAnswer("key-1", "hash", {200, "{}"}));
+  REQUIRE(b.shop->inbox.RecordAck(b.shop->inbox.GetSyncState()->last_seq));
+  b.clock.advance_ms(400LL * 86'400'000);
+  auto compacted = b.shop->retention.Pass();
+  REQUIRE(compacted);
+  CHECK(compacted->sales > 0);
+  CHECK(compacted->refunds > 0);
+  CHECK(compacted->events > 0);
+  CHECK(compacted->answers == 1);
 
   const auto statements = b.db->CachedSql();
   CHECK(statements.size() > 40);  // the day above ran the store's hot statements

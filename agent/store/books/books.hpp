@@ -50,6 +50,11 @@ struct Config {
   bool refuse_diverted = false;
   // The most units one case of a shipment may hold (stock.case_max_units).
   std::int64_t case_max_units = 1000;
+  // How many days detail the cloud has acknowledged is kept before it is
+  // compacted (ledger.retention_days; Retention).
+  std::int64_t retention_days = 90;
+  // The store's offset from UTC in minutes (store.utc_offset): its days.
+  int utc_offset_min = 0;
 };
 
 struct Product {

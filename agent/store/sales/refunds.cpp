@@ -425,7 +425,14 @@ Expected<Sale> Sales::FindByUnit(std::string_view gtin14, std::string_view seria
       return NotFound("unit_not_sold", "unit " + std::string(gtin14) + " / " + std::string(serial) +
                                            " is not sold here");
     }
-    return LoadSale(st.Text(0));
+    const std::string sale_id = st.Text(0);
+    if (!SaleStatus(sale_id)) {
+      return NotFound("sale_compacted",
+                      "unit " + std::string(gtin14) + " / " + std::string(serial) +
+                          " was sold longer ago than the ledger keeps a sale's detail "
+                          "(ledger.retention_days): only its state and daily totals are here");
+    }
+    return LoadSale(sale_id);
   });
 }
 
