@@ -124,6 +124,10 @@ struct Options {
   std::string web_root;
   SyncHooks sync;  // empty: GET /v1/sync says sync is off
   HardwareHooks hardware;
+  // A retention pass now (POST /v1/ledger/retention): `done` (on the loop)
+  // gets what it compacted as JSON {"sales","refunds","events","answers"}.
+  // Empty: 503 retention_unavailable.
+  std::function<void(std::function<void(Expected<std::string>)> done)> retention_now;
 };
 
 // What the API serves: the writer (every ledger read and change), the

@@ -285,6 +285,7 @@ void Scanners(Context&, const ExchangePtr&);
 void Printers(Context&, const ExchangePtr&);
 void SyncStatus(Context&, const ExchangePtr&);
 void SyncNow(Context&, const ExchangePtr&);
+void RunRetention(Context&, const ExchangePtr&);
 void AckAlert(Context&, const ExchangePtr&);
 
 }  // namespace sa::api

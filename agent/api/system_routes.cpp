@@ -173,6 +173,20 @@ void SyncNow(Context& ctx, const ExchangePtr& x) {
       });
 }
 
+void RunRetention(Context& ctx, const ExchangePtr& x) {
+  if (!ctx.options.retention_now) {
+    return x->Reply(ErrorAnswer(MakeError(ErrorKind::unavailable, "retention_unavailable",
+                                          "this server runs no retention")));
+  }
+  // Answered when the pass ends, on the loop; its steps leave room for sales.
+  ctx.options.retention_now(
+      [x, life = std::weak_ptr<int>(ctx.alive)](Expected<std::string> result) {
+        if (life.expired()) return;
+        if (!result) return x->Reply(ErrorAnswer(result.error()));
+        x->Reply(JsonAnswer(200, *result));
+      });
+}
+
 void AckAlert(Context& ctx, const ExchangePtr& x) {
   const std::string& id = x->params[0];
   const bool numeric =

@@ -118,6 +118,8 @@ struct Config {
   bool sync_push_after_sale = true;      // sync.push_after_sale
   // [stock]
   std::int64_t case_max_units = 1000;  // stock.case_max_units: 1..100000
+  // [ledger]
+  std::int64_t retention_days = 90;  // ledger.retention_days: 0..36500
   // [refunds] what one refund may pay back, in minor units (fen)
   std::int64_t refund_cashier_limit = 0;  // refunds.cashier_limit_minor: 0 = a manager, always
   std::int64_t refund_manager_limit = 0;  // refunds.manager_limit_minor: 0 = no limit

@@ -84,6 +84,9 @@ constexpr KeySpec kKeys[] = {
     {.table = "stock", .name = "case_max_units",
      .integer = &Config::case_max_units, .min = 1, .max = 100000,
      .doc = "The most units (1-100000) one case of a shipment may hold; a bigger one is refused"},
+    {.table = "ledger", .name = "retention_days",
+     .integer = &Config::retention_days, .min = 0, .max = 36500,
+     .doc = "Days (0-36500) sales, refunds and events the cloud has acknowledged keep their detail; then daily totals stay"},
     {.table = "refunds", .name = "cashier_limit_minor",
      .integer = &Config::refund_cashier_limit, .min = 0, .max = 100000000000,
      .doc = "The most (minor units: fen) a cashier may refund without a manager; 0 = every refund needs one"},
@@ -200,8 +203,8 @@ constexpr TerminalKeySpec kTerminalKeys[] = {
      .doc = "The [printers.NAME] its receipts print on; \"\" = the [printer] table's"},
 };
 
-constexpr std::array<std::string_view, 17> kTables = {
-    "store", "device", "codes", "members", "coupons", "cloud", "sync", "stock", "refunds",
+constexpr std::array<std::string_view, 18> kTables = {
+    "store", "device", "codes", "members", "coupons", "cloud", "sync", "stock", "ledger", "refunds",
     "catalog", "api", "scanner", "scanners", "printer", "printers", "terminals", "log"};
 // clang-format on
 

@@ -16,6 +16,10 @@ namespace sa::agent {
 namespace {
 
 constexpr auto kExpirySweep = std::chrono::seconds(5);  // reservations past their TTL
+// Retention (ledger.retention_days): a first pass soon after the start, then
+// one an hour. Either is a string of small steps on the writer.
+constexpr auto kRetentionFirst = std::chrono::minutes(1);
+constexpr auto kRetentionEvery = std::chrono::hours(1);
 
 // Sync's writes (acknowledgements, pulled pages) on the daemon's writer:
 // they ride its group commits, so the cloud never holds the ledger's write
@@ -93,6 +97,82 @@ class ExpirySweep {
   bool running_ = false;
 };
 
+std::string CompactedJson(const store::Compacted& c) {
+  return nlohmann::json{
+      {"sales", c.sales}, {"refunds", c.refunds}, {"events", c.events}, {"answers", c.answers}}
+      .dump();
+}
+
+// Compacts what retention allows, one small step per writer job, the next
+// one store::kRetentionStepGapMs after it: the till's jobs run between the
+// steps, so a pass over a year of sales never holds a sale for more than one
+// step, and takes a few percent of the writer's time. A pass runs soon after the start, every hour,
+// and when asked (POST /v1/ledger/retention, answered when it ends).
+class RetentionSweep {
+ public:
+  RetentionSweep(loop::EventLoop& loop, daemon::Writer& writer, const daemon::Log& log)
+      : timer_(loop), writer_(writer), log_(log) {}
+
+  void Start() {
+    running_ = true;
+    timer_.After(kRetentionFirst, [this] { Begin(); });
+  }
+  void Stop() {
+    running_ = false;
+    timer_.Cancel();
+  }
+  // A pass now, or the one running; `done` gets its totals (JSON) or an error.
+  void Now(std::function<void(Expected<std::string>)> done) {
+    waiting_.push_back(std::move(done));
+    if (passing_) return;
+    timer_.Cancel();
+    Begin();
+  }
+
+ private:
+  void Begin() {
+    passing_ = true;
+    total_ = {};
+    Step();
+  }
+
+  void Step() {
+    writer_.Submit<store::Compacted>(
+        ledger::Durability::relaxed, [](store::Store& s) { return s.retention.Step(); },
+        [this](Expected<store::Compacted> step) {
+          if (!step) {
+            log_.Warn("ledger retention failed", {{"error", step.error().code}});
+            return Finish(step.error());
+          }
+          total_ += *step;
+          if (step->done || !running_) return Finish(CompactedJson(total_));
+          timer_.After(std::chrono::milliseconds(store::kRetentionStepGapMs), [this] { Step(); });
+        });
+  }
+
+  void Finish(Expected<std::string> result) {
+    passing_ = false;
+    if (total_.sales + total_.events + total_.answers > 0) {
+      log_.Info("ledger compacted", {{"sales", std::to_string(total_.sales)},
+                                     {"refunds", std::to_string(total_.refunds)},
+                                     {"events", std::to_string(total_.events)},
+                                     {"answers", std::to_string(total_.answers)}});
+    }
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& done : waiting) done(result);
+    if (running_) timer_.After(kRetentionEvery, [this] { Begin(); });
+  }
+
+  loop::Timer timer_;
+  daemon::Writer& writer_;
+  const daemon::Log& log_;
+  std::vector<std::function<void(Expected<std::string>)>> waiting_;
+  store::Compacted total_;
+  bool running_ = false;
+  bool passing_ = false;
+};
+
 std::string SyncStatusJson(const sync::Status& st) {
   auto at = [](const std::optional<std::int64_t>& ms) {
     return ms ? nlohmann::json(FormatTimestamp(*ms)) : nlohmann::json(nullptr);
@@ -166,6 +246,7 @@ struct Agent::Parts {
                  log.Write(daemon::ParseLevel(level).value_or(daemon::Level::info), msg, fields);
                }),
         sweep(loop, writer, log, [this] { EventWritten(); }),
+        retention(loop, writer, log),
         watchdog(loop),
         signals(loop, {SIGINT, SIGTERM}) {}
 
@@ -187,6 +268,7 @@ struct Agent::Parts {
   std::unique_ptr<terminals::Terminals> terminals;
   std::unique_ptr<sessions::Sessions> sessions;
   ExpirySweep sweep;
+  RetentionSweep retention;
   daemon::Notifier notifier;
   loop::Timer watchdog;
   loop::Signals signals;
@@ -220,6 +302,9 @@ Expected<std::unique_ptr<Agent>> Agent::Make(Setup setup, const daemon::Log& log
   auto parts = std::make_unique<Parts>(std::move(setup), log, clock);
   Parts& p = *parts;
   p.WireSync();
+  p.setup.api.retention_now = [&p](std::function<void(Expected<std::string>)> done) {
+    p.retention.Now(std::move(done));
+  };
   // Scanners reach the terminals, which are made below, before any source starts.
   auto hardware = Hardware::Make(
       p.loop, p.setup.cfg,
@@ -308,6 +393,7 @@ void Agent::Parts::Ready(std::uint16_t bound_port) {
   notifier.Send("READY=1\nSTATUS=serving " + url);
   if (notifier.WatchdogInterval().count() > 0) PetWatchdog();
   sweep.Start();
+  retention.Start();
   if (setup.demo)
     PrintDemoBanner(url, scanner_url, setup.dir, setup.cfg.cloud_url, setup.cfg.store_id);
 }
@@ -330,6 +416,7 @@ void Agent::Parts::Shutdown(int signal) {
   hardware->Close();
   watchdog.Cancel();
   sweep.Stop();
+  retention.Stop();
   // Sync first: its last write needs the writer still running.
   syncer.Stop();
   // Every queued commit is finished (its answer posted to the loop, sent

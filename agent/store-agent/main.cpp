@@ -192,6 +192,8 @@ Expected<store::Config> StoreConfig(const config::Config& cfg, daemon::DataDir& 
   sc.member_code_window_s = cfg.member_code_window_s;
   sc.region = cfg.region;
   sc.case_max_units = cfg.case_max_units;
+  sc.retention_days = cfg.retention_days;
+  sc.utc_offset_min = epcis::UtcOffsetMinutes(cfg.utc_offset).value_or(0);
   sc.refuse_diverted = cfg.on_diverted == "refuse";
   auto brand = crypto::KeyRing::LoadFiles(cfg.brand_keys);
   if (!brand) return brand.error().WithContext("codes.brand_keys");

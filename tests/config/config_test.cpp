@@ -324,6 +324,14 @@ TEST_CASE("store.gln and store.utc_offset: EPCIS locations and offsets") {
           std::string("t.toml:2: store.utc_offset must be +HH:MM or -HH:MM (got \"") + bad + "\")");
   }
   CHECK(Ok("[stock]\ncase_max_units = 24\n").case_max_units == 24);
+  CHECK(Ok("").retention_days == 90);
+  CHECK(Ok("[ledger]\nretention_days = 0\n").retention_days == 0);
+  CHECK(ErrorOf("[ledger]\nretention_days = -1\n") ==
+        "t.toml:2: ledger.retention_days must be between 0 and 36500 (got -1)");
+  CHECK(
+      ErrorOf("[ledger]\nretention_days = \"90\"\n").rfind("t.toml:2: ledger.retention_days", 0) ==
+      0);
+  CHECK(ErrorOf("[ledger]\nretention_dayz = 9\n").rfind("t.toml:2:", 0) == 0);
   CHECK(ErrorOf("[stock]\ncase_max_units = 0\n") ==
         "t.toml:2: stock.case_max_units must be between 1 and 100000 (got 0)");
 }

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -267,4 +268,64 @@ TEST_CASE("price lists: a tier, an employee, a walk-in, and a markdown at its ho
   // The gold member still pays the lowest of their prices.
   CHECK(scarf_in("P5", "gold").at("total") == 99900);
   CHECK(scarf_in("P6", "employee").at("total") == 79900);
+}
+
+// Issue 21: retention under a clock that jumps years ahead (a dead RTC
+// battery and a bad NTP answer). The cloud has acknowledged three sales and
+// then goes away; three more are made offline. With the device clock five
+// years ahead, a retention pass (POST /v1/ledger/retention) compacts the
+// three acknowledged sales and nothing else: the offline ones are all there,
+// and when the cloud is back every one of their events reaches it once.
+TEST_CASE("retention: five years ahead, nothing the cloud has not acknowledged goes",
+          "[reliability][clock][retention]") {
+  TempDir temp("sa-retention");
+  Cloud cloud;
+  const std::uint16_t cloud_port = cloud.port();
+  DeviceClock clock(temp.path() / "device-clock");
+  Agent agent({.cloud_url = cloud.url()});
+
+  auto sell = [&](const std::string& serial) {
+    const HttpReply done = agent.SellUnit(kTea, serial);
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    return done.json().at("id").get<std::string>();
+  };
+  std::vector<std::string> acked;
+  std::vector<std::string> offline;
+  for (int i = 0; i < 3; ++i) acked.push_back(sell("ACK-" + std::to_string(i)));
+  REQUIRE(agent.Drain());
+  cloud.Stop();
+  for (int i = 0; i < 3; ++i) offline.push_back(sell("OFFLINE-" + std::to_string(i)));
+  std::map<std::string, std::string> before;
+  for (const auto& id : offline) before[id] = agent.api().Get("/v1/sales/" + id).body;
+
+  clock.Set(5 * 365 * 24);
+  const HttpReply pass = agent.api().Post("/v1/ledger/retention", "{}");
+  INFO(pass.body);
+  REQUIRE(pass.status == 200);
+  CHECK(pass.json().at("sales") == 3);
+  for (const auto& id : acked) CHECK(agent.api().Get("/v1/sales/" + id).status == 404);
+  for (const auto& id : offline) {
+    const HttpReply kept = agent.api().Get("/v1/sales/" + id);
+    CHECK(kept.status == 200);
+    CHECK(kept.body == before[id]);
+  }
+  // A second pass, the clock further still: still nothing unacknowledged.
+  clock.Set(50 * 365 * 24);
+  const HttpReply again = agent.api().Post("/v1/ledger/retention", "{}");
+  REQUIRE(again.status == 200);
+  CHECK(again.json().at("sales") == 0);
+
+  cloud.Start({}, cloud_port);
+  clock.Set(0);
+  REQUIRE(agent.Drain());
+  const json events = cloud.Events("s1");
+  CHECK(CountType(events, "sale.completed") == 6);
+  std::set<std::int64_t> seqs;
+  for (const auto& e : events) CHECK(seqs.insert(e.at("seq").get<std::int64_t>()).second);
+  CHECK(static_cast<std::int64_t>(seqs.size()) == *seqs.rbegin());  // 1..N, none twice, no gap
+  std::printf(
+      "retention: clock +5 y, 3 acknowledged sales compacted, 3 offline kept, %zu events "
+      "in the cloud exactly once\n",
+      events.size());
 }

@@ -240,6 +240,7 @@
     receipt_other_device: () => SA.t('common.err.receipt_other_device'),
     receipt_not_found: () => SA.t('common.err.receipt_not_found'),
     unit_not_sold: () => SA.t('common.err.unit_not_sold'),
+    sale_compacted: () => SA.t('common.err.sale_compacted'),
     serial_not_in_sale: () => SA.t('common.err.serial_not_in_sale'),
     serial_ambiguous: () => SA.t('common.err.serial_ambiguous'),
     serial_already_refunded: () => SA.t('common.err.serial_already_refunded'),
@@ -268,6 +269,7 @@
     shift_already_open: () => SA.t('common.err.shift_already_open'),
     shift_not_open: () => SA.t('common.err.shift_not_open'),
     shift_not_found: () => SA.t('common.err.shift_not_found'),
+    report_compacted: () => SA.t('common.err.report_compacted'),
     invalid_pin: () => SA.t('common.err.invalid_pin'),
     // stock and orders
     invalid_gtin: () => SA.t('common.err.invalid_gtin'),
