@@ -35,7 +35,6 @@ namespace sa::bench {
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
-constexpr int kIdleSales = 400;
 constexpr double kArrivalMeanMs = 20;  // 50 sales a second: far past a store's peak
 constexpr int kRetentionDays = 90;
 
@@ -128,7 +127,10 @@ QueueRun RunQueue(Till& till, store::Store& s, std::mt19937& rng, const QueuePla
 
 }  // namespace
 
-int RunRetentionScenario(int sales, int days, int step_sales, const std::string& dir_option) {
+int RunRetentionScenario(const RetentionPlan& plan, const std::string& dir_option) {
+  const int sales = plan.sales;
+  const int days = plan.days;
+  const int step_sales = plan.step_sales;
   if (sales < 1 || days < 1) throw BenchError("--sales and --days must be at least 1");
   const WorkDir dir(dir_option);
   const std::string path = dir.path() + "/ledger.db";
@@ -176,7 +178,7 @@ int RunRetentionScenario(int sales, int days, int step_sales, const std::string&
   clock.set_ms(now);
   Till till(s);
   std::mt19937 rng(2026);
-  const QueueRun idle = RunQueue(till, s, rng, {.steps = false, .sales = kIdleSales});
+  const QueueRun idle = RunQueue(till, s, rng, {.steps = false, .sales = plan.idle_sales});
   const QueueRun pass = RunQueue(till, s, rng, {.steps = true, .step_sales = step_sales});
   const store::Compacted& total = pass.total;
   const std::uintmax_t bytes_after = LedgerBytes(*db);
@@ -187,7 +189,7 @@ int RunRetentionScenario(int sales, int days, int step_sales, const std::string&
     st.Step();
     return st.Int(0);
   }();
-  const Json baseline = RunBaseline(dir.path() + "/baseline.db", kIdleSales);
+  const Json baseline = RunBaseline(dir.path() + "/baseline.db", 200);
 
   const Percentiles idle_sale = PercentilesOf(idle.sale_ms);
   const Percentiles during = PercentilesOf(pass.sale_ms);

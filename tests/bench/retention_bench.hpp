@@ -11,6 +11,13 @@
 
 namespace sa::bench {
 
-int RunRetentionScenario(int sales, int days, int step_sales, const std::string& dir_option);
+struct RetentionPlan {
+  int sales = 20'000;    // in the ledger, spread over `days`
+  int days = 180;        // ending now
+  int step_sales = 25;   // the most one step compacts (the daemon's)
+  int idle_sales = 400;  // the till's sales timed with no pass running
+};
+
+int RunRetentionScenario(const RetentionPlan& plan, const std::string& dir_option);
 
 }  // namespace sa::bench

@@ -10,7 +10,8 @@
 //   sa-bench decode [--frame FILE | --size WxH] [--n N]   (decode_bench.cpp)
 //   sa-bench epcis [--events N] [--dir DIR]   (epcis_bench.cpp)
 //   sa-bench zreport [--sales N] [--dir DIR]  (zreport_bench.cpp)
-//   sa-bench retention [--sales N] [--days D] [--step-sales S] [--dir DIR]  (retention_bench.cpp)
+//   sa-bench retention [--sales N] [--days D] [--step-sales S] [--idle-sales I] [--dir DIR]
+//                                             (retention_bench.cpp)
 //
 // Scenario "ledger" and its variants (ledger_bench.cpp): the sale path
 // in-process, plain and with pricing in force, against the baseline
@@ -1434,20 +1435,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
   zreport->add_option("--dir", dir, "directory for the ledger (default: a fresh one)");
-  int retention_sales = 20'000;
-  int retention_days = 180;
+  sa::bench::RetentionPlan retention_plan;
   CLI::App* retention = app.add_subcommand(
       "retention",
       "bytes per sale, and a retention pass (90 days) beside the till vs. the till idle");
-  retention->add_option("--sales", retention_sales, "sales in the ledger, spread over --days")
+  retention->add_option("--sales", retention_plan.sales, "sales in the ledger, spread over --days")
       ->check(CLI::Range(1, 100'000'000))
       ->capture_default_str();
-  retention->add_option("--days", retention_days, "days the sales span, ending now")
+  retention->add_option("--days", retention_plan.days, "days the sales span, ending now")
       ->check(CLI::Range(1, 36'500))
       ->capture_default_str();
-  int retention_step = 25;
-  retention->add_option("--step-sales", retention_step, "sales one retention step compacts at most")
+  retention
+      ->add_option("--step-sales", retention_plan.step_sales,
+                   "sales one retention step compacts at most")
       ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
+  retention
+      ->add_option("--idle-sales", retention_plan.idle_sales,
+                   "the till's sales timed with no pass running")
+      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   retention->add_option("--dir", dir, "directory for the ledger (default: a fresh one)");
   sa::bench::DecodeScenario decode(app);
@@ -1462,8 +1468,7 @@ int main(int argc, char** argv) {
     if (decode.parsed()) return decode.Run();
     if (epcis->parsed()) return sa::bench::RunEpcisScenario(epcis_events, dir);
     if (zreport->parsed()) return sa::bench::RunZreportScenario(zreport_sales, dir);
-    if (retention->parsed())
-      return sa::bench::RunRetentionScenario(retention_sales, retention_days, retention_step, dir);
+    if (retention->parsed()) return sa::bench::RunRetentionScenario(retention_plan, dir);
     if (wedge->parsed()) return RunWedgeScenario(wedge_scans, agent_binary);
     if (ledger->parsed()) return RunLedgerScenario(n, dir);
     if (api->parsed()) return RunApiScenario(clients, api_sales, agent_binary, api_priced);
