@@ -137,8 +137,10 @@ class RetentionSweep {
   }
 
   void Step() {
+    // Fsync'd by itself (full): otherwise the next sale's commit would
+    // carry the step's pages to the disk and pay for them.
     writer_.Submit<store::Compacted>(
-        ledger::Durability::relaxed, [](store::Store& s) { return s.retention.Step(); },
+        ledger::Durability::full, [](store::Store& s) { return s.retention.Step(); },
         [this](Expected<store::Compacted> step) {
           if (!step) {
             log_.Warn("ledger retention failed", {{"error", step.error().code}});

@@ -10,8 +10,7 @@
 //   sa-bench decode [--frame FILE | --size WxH] [--n N]   (decode_bench.cpp)
 //   sa-bench epcis [--events N] [--dir DIR]   (epcis_bench.cpp)
 //   sa-bench zreport [--sales N] [--dir DIR]  (zreport_bench.cpp)
-//   sa-bench retention [--sales N] [--days D] [--step-sales S] [--idle-sales I] [--dir DIR]
-//                                             (retention_bench.cpp)
+//   sa-bench retention [--sales N] [--days D] [--step-sales S] [--dir DIR]  (retention_bench.cpp)
 //
 // Scenario "ledger" and its variants (ledger_bench.cpp): the sale path
 // in-process, plain and with pricing in force, against the baseline
@@ -1449,11 +1448,6 @@ int main(int argc, char** argv) {
       ->add_option("--step-sales", retention_plan.step_sales,
                    "sales one retention step compacts at most")
       ->check(CLI::Range(1, 100'000))
-      ->capture_default_str();
-  retention
-      ->add_option("--idle-sales", retention_plan.idle_sales,
-                   "the till's sales timed with no pass running")
-      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   retention->add_option("--dir", dir, "directory for the ledger (default: a fresh one)");
   sa::bench::DecodeScenario decode(app);

@@ -246,7 +246,7 @@ std::int64_t Retention::DropAnswers(std::int64_t before_ms) {
 
 Expected<Compacted> Retention::Step(std::int64_t max_sales) {
   auto result = Guarded([&]() -> Expected<Compacted> {
-    Transaction tx(db_, ledger::Durability::relaxed);
+    Transaction tx(db_, ledger::Durability::full);
     Compacted out;
     const std::int64_t acked = AckedSeq(db_);
     if (!in_pass_) {

@@ -31,7 +31,7 @@ namespace sa::store {
 
 // How long the daemon leaves the writer to the till between two steps of a
 // pass (milliseconds): a pass takes at most a few percent of its time.
-inline constexpr std::int64_t kRetentionStepGapMs = 20;
+inline constexpr std::int64_t kRetentionStepGapMs = 100;
 
 // What one step (or a whole pass) compacted.
 struct Compacted {
@@ -47,7 +47,9 @@ class Retention {
  public:
   explicit Retention(Books& books) : books_(books), db_(books.db()) {}
 
-  // One step: one transaction (a savepoint inside the caller's), at most
+  // One step: one transaction, fsync'd (a savepoint inside the caller's,
+  // whose durability rules: the next sale's commit should not carry this
+  // step's pages to the disk and pay for them), at most
   // `max_sales` sales and a few thousand events or answers. A pass is steps
   // until one says done; the next step after that starts a new pass.
   Expected<Compacted> Step(std::int64_t max_sales = 25);
