@@ -206,6 +206,21 @@ std::string HealthBody(const Health& h) {
                    {"storage", storage}});
 }
 
+std::string DayTotals(const std::vector<store::DayTotal>& days) {
+  json list = json::array();
+  for (const auto& d : days) {
+    list.push_back({{"day", d.day},
+                    {"currency", d.currency},
+                    {"sales", d.sales},
+                    {"sales_total", d.sales_minor},
+                    {"units", d.units},
+                    {"voided", d.voided},
+                    {"refunds", d.refunds},
+                    {"refunds_total", d.refunds_minor}});
+  }
+  return Dump(json{{"days", std::move(list)}});
+}
+
 std::string SyncStatus(const std::string& cloud, const store::SyncState& state,
                        const std::vector<store::Alert>& alerts) {
   json j = json::parse(cloud, nullptr, false);

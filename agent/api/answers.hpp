@@ -64,6 +64,9 @@ std::string HealthBody(const Health& health);
 std::string SyncStatus(const std::string& cloud, const store::SyncState& state,
                        const std::vector<store::Alert>& alerts);
 std::string Acknowledged();
+// GET /v1/ledger/days: {"days":[{"day","currency","sales","sales_total",
+// "units","voided","refunds","refunds_total"}]}, newest first.
+std::string DayTotals(const std::vector<store::DayTotal>& days);
 
 struct Receipt {
   std::string sale_id;

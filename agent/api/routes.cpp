@@ -43,6 +43,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/sync/now", A::caller, &SyncNow},
       {"POST", "/v1/sync/alerts/{id}/ack", A::caller, &AckAlert},
       {"POST", "/v1/ledger/retention", A::manager, &RunRetention},
+      {"GET", "/v1/ledger/days", A::manager, &ShowDays},
       {"POST", "/v1/stock/receive", A::caller, &ReceiveUnit},
       {"POST", "/v1/stock/counts", A::caller, &CountStock},
       {"GET", "/v1/stock/{gtin}", A::caller, &ShowStock},

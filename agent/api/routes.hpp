@@ -286,6 +286,7 @@ void Printers(Context&, const ExchangePtr&);
 void SyncStatus(Context&, const ExchangePtr&);
 void SyncNow(Context&, const ExchangePtr&);
 void RunRetention(Context&, const ExchangePtr&);
+void ShowDays(Context&, const ExchangePtr&);
 void AckAlert(Context&, const ExchangePtr&);
 
 }  // namespace sa::api

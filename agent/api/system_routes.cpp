@@ -187,6 +187,14 @@ void RunRetention(Context& ctx, const ExchangePtr& x) {
       });
 }
 
+void ShowDays(Context& ctx, const ExchangePtr& x) {
+  Read<std::vector<store::DayTotal>>(
+      ctx, x, [](store::Store& s) { return s.retention.Days(400); },
+      [](const std::vector<store::DayTotal>& days) {
+        return JsonAnswer(200, json::DayTotals(days));
+      });
+}
+
 void AckAlert(Context& ctx, const ExchangePtr& x) {
   const std::string& id = x->params[0];
   const bool numeric =

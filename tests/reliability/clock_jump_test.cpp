@@ -305,6 +305,13 @@ TEST_CASE("retention: five years ahead, nothing the cloud has not acknowledged g
   REQUIRE(pass.status == 200);
   CHECK(pass.json().at("sales") == 3);
   for (const auto& id : acked) CHECK(agent.api().Get("/v1/sales/" + id).status == 404);
+  // What stays of them: the day's totals.
+  const HttpReply days = agent.api().Get("/v1/ledger/days");
+  INFO(days.body);
+  REQUIRE(days.status == 200);
+  REQUIRE(days.json().at("days").size() == 1);
+  CHECK(days.json().at("days").at(0).at("sales") == 3);
+  CHECK(days.json().at("days").at(0).at("sales_total") == 3 * 8800);
   for (const auto& id : offline) {
     const HttpReply kept = agent.api().Get("/v1/sales/" + id);
     CHECK(kept.status == 200);

@@ -89,6 +89,13 @@ TEST_CASE("retention folds acknowledged sales past the horizon into day totals a
   CHECK(k.Rows("SELECT * FROM day_totals") == "2026-11-18|CNY|2|" +
                                                   std::to_string(a.total + b.total) + "|2|1|1|" +
                                                   std::to_string(b.total) + "|\n");
+  auto days = k.shop->retention.Days(10);
+  REQUIRE(days);
+  REQUIRE(days->size() == 1);
+  CHECK(days->at(0).day == "2026-11-18");
+  CHECK(days->at(0).sales == 2);
+  CHECK(days->at(0).sales_minor == a.total + b.total);
+  CHECK(days->at(0).refunds_minor == b.total);
   // Stock and every unit's state are as they were.
   CHECK(k.shop->stock.Level(kScarf).value().on_hand == scarf_before);
   CHECK(k.shop->stock.Level(kTote).value().on_hand == tote_before - 1);

@@ -293,6 +293,21 @@ Expected<Compacted> Retention::Step(std::int64_t max_sales) {
   return result;
 }
 
+Expected<std::vector<DayTotal>> Retention::Days(std::int64_t limit) {
+  return Guarded([&]() -> Expected<std::vector<DayTotal>> {
+    std::vector<DayTotal> out;
+    auto st = db_.Cached(
+        "SELECT day, currency, sales, sales_minor, units, voided, refunds, refunds_minor FROM "
+        "day_totals ORDER BY day DESC, currency LIMIT ?");
+    st.Bind(1, limit);
+    while (st.Step()) {
+      out.push_back(DayTotal{st.Text(0), st.Text(1), st.Int(2), st.Int(3), st.Int(4), st.Int(5),
+                             st.Int(6), st.Int(7)});
+    }
+    return out;
+  });
+}
+
 Expected<Compacted> Retention::Pass() {
   Compacted total;
   while (true) {

@@ -43,6 +43,19 @@ struct Compacted {
   Compacted& operator+=(const Compacted& more);
 };
 
+// One store day's totals (day_totals): what retention folded in. A day's
+// sales still in detail are not in it.
+struct DayTotal {
+  std::string day;  // YYYY-MM-DD, the store's (store.utc_offset)
+  std::string currency;
+  std::int64_t sales = 0;
+  MinorUnits sales_minor = 0;
+  std::int64_t units = 0;
+  std::int64_t voided = 0;
+  std::int64_t refunds = 0;
+  MinorUnits refunds_minor = 0;
+};
+
 class Retention {
  public:
   explicit Retention(Books& books) : books_(books), db_(books.db()) {}
@@ -55,6 +68,9 @@ class Retention {
   Expected<Compacted> Step(std::int64_t max_sales = 25);
   // Whole passes at once (storectl, tests): steps until done.
   Expected<Compacted> Pass();
+
+  // The compacted days, newest first, at most `limit`.
+  Expected<std::vector<DayTotal>> Days(std::int64_t limit);
 
   // The instant before which detail may go now (see above): nothing when
   // there is nothing old enough.
