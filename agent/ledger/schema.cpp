@@ -546,12 +546,14 @@ CREATE INDEX reservations_by_offer ON reservations(offered_at_ms, id);
 // puts it there and takes it away, so no other path (nor a slip at the
 // sqlite3 prompt) deletes a sale. An event goes only once the cloud has
 // acknowledged it (sync_state acked_seq; pushed_at_ms is no longer
-// written). coupons_used outlives the sale that used a coupon (once per
+// written). shifts_compacted names the shifts whose report can no longer be
+// made from the ledger. coupons_used outlives the sale that used a coupon (once per
 // store is forever): it no longer references sales. Nor does units: a unit's
 // state outlives its sale, and a reference would make every sale's deletion
 // read the whole units table (no index on units.sale_id) to check it.
 constexpr std::string_view kV19 = R"sql(
 CREATE TABLE retention_gate(sale_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE shifts_compacted(shift_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE day_totals(
   day TEXT NOT NULL CHECK (length(day) = 10),
   currency TEXT NOT NULL CHECK (length(currency) = 3),

@@ -120,6 +120,11 @@ class RetentionSweep {
   void Stop() {
     running_ = false;
     timer_.Cancel();
+    // A pass waiting between two steps ends here; one whose step is on the
+    // writer ends when that step is answered.
+    if (passing_ && !step_queued_) {
+      Finish(MakeError(ErrorKind::unavailable, "shutting_down", "the agent is stopping"));
+    }
   }
   // A pass now, or the one running; `done` gets its totals (JSON) or an error.
   void Now(std::function<void(Expected<std::string>)> done) {
@@ -139,9 +144,11 @@ class RetentionSweep {
   void Step() {
     // Fsync'd by itself (full): otherwise the next sale's commit would
     // carry the step's pages to the disk and pay for them.
+    step_queued_ = true;
     writer_.Submit<store::Compacted>(
         ledger::Durability::full, [](store::Store& s) { return s.retention.Step(); },
         [this](Expected<store::Compacted> step) {
+          step_queued_ = false;
           if (!step) {
             log_.Warn("ledger retention failed", {{"error", step.error().code}});
             return Finish(step.error());
@@ -153,6 +160,7 @@ class RetentionSweep {
   }
 
   void Finish(Expected<std::string> result) {
+    if (!passing_) return;
     passing_ = false;
     if (total_.sales + total_.events + total_.answers > 0) {
       log_.Info("ledger compacted", {{"sales", std::to_string(total_.sales)},
@@ -173,6 +181,7 @@ class RetentionSweep {
   store::Compacted total_;
   bool running_ = false;
   bool passing_ = false;
+  bool step_queued_ = false;  // a step is on the writer, its answer to come
 };
 
 std::string SyncStatusJson(const sync::Status& st) {

@@ -290,3 +290,66 @@ TEST_CASE("the ledger refuses to delete a sale or an unacknowledged event outsid
   CHECK_FALSE(k.DetailOf(sale.id).empty());
   CHECK(k.LastSeq() > 0);
 }
+
+TEST_CASE("an old sale refunded lately, or in a shift still open, stays with its refund",
+          "[store][retention]") {
+  Keeper k(30);
+  const auto lately = k.Sell(kTote, "LATE-1");
+  const auto in_shift = k.Sell(kScarf, "LATE-2");
+  k.clock.advance_ms(40 * kDayMs);
+  REQUIRE(k.shop->sales.RefundUnits(lately.id, {"LATE-1"}));  // 40 days after the sale
+  auto shift = k.shop->shifts.OpenShift("till-9", "", 0);
+  REQUIRE(shift);
+  REQUIRE(k.shop->sales.RefundUnits(in_shift.id, {"LATE-2"}, "till-9"));
+  k.AckAll();
+  k.clock.advance_ms(20 * kDayMs);  // the sales are 60 days old, the refunds 20
+  CHECK(k.Pass().sales == 0);
+  k.clock.advance_ms(20 * kDayMs);  // the refunds 40: one is in a shift still open
+  CHECK(k.Pass().sales == 1);
+  CHECK(k.DetailOf(lately.id).empty());
+  CHECK_FALSE(k.DetailOf(in_shift.id).empty());
+  REQUIRE(k.shop->shifts.CloseShift(shift->id, 0));
+  k.AckAll();
+  k.clock.advance_ms(31 * kDayMs);
+  CHECK(k.Pass().sales == 1);
+  CHECK(k.shop->shifts.ReportOf(shift->id).error().code == "report_compacted");
+}
+
+TEST_CASE("events stamped in the future do not hold back the older ones behind them",
+          "[store][retention][bad_input]") {
+  Keeper k(1);
+  k.Sell(kTote, "FUT-1");
+  k.clock.advance_ms(365 * kDayMs);  // the clock a year ahead for one sale
+  k.Sell(kTote, "FUT-2");
+  k.clock.advance_ms(-365 * kDayMs);
+  k.Sell(kTote, "FUT-3");
+  k.AckAll();
+  const std::int64_t future_seq =
+      k.Count("SELECT min(seq) FROM outbox WHERE at_ms > " + std::to_string(kNow + kDayMs));
+  k.clock.advance_ms(2 * kDayMs);
+  k.Pass();
+  // Everything older than a day went, the future-stamped event excepted,
+  // and the last acknowledged one (the high-water mark).
+  CHECK(k.Count("SELECT count(*) FROM outbox WHERE seq < " + std::to_string(future_seq)) == 0);
+  CHECK(k.Count("SELECT count(*) FROM outbox WHERE seq = " + std::to_string(future_seq)) == 1);
+  CHECK(k.Count("SELECT count(*) FROM outbox") == 2);
+}
+
+TEST_CASE("a cloud that rewinds its acknowledgement keeps what it asks for again",
+          "[store][retention][bad_input]") {
+  Keeper k(1);
+  k.Sell(kTote, "REW-1");
+  const std::int64_t first = k.LastSeq();
+  k.clock.advance_ms(1000);
+  const auto second = k.Sell(kTote, "REW-2");
+  k.AckAll();
+  // A step of a pass begins with everything acknowledged...
+  k.clock.advance_ms(2 * kDayMs);
+  REQUIRE(k.shop->retention.Step(1));
+  // ...then the cloud, restored from a backup, has only the first sale.
+  REQUIRE(k.shop->inbox.RecordAck(first));
+  k.Pass();
+  CHECK_FALSE(k.DetailOf(second.id).empty());
+  CHECK(k.Count("SELECT count(*) FROM outbox WHERE seq > " + std::to_string(first)) ==
+        k.LastSeq() - first);
+}

@@ -43,8 +43,8 @@ std::int64_t Retention::Horizon() {
       days > (now / kDayMs) ? std::numeric_limits<std::int64_t>::min() : now - days * kDayMs;
   // Nothing the cloud has not acknowledged: whatever the clock says, the
   // first event it has not got bounds what may go.
-  auto st = db_.Cached("SELECT at_ms FROM outbox WHERE seq = ?");
-  st.Bind(1, AckedSeq(db_) + 1);
+  auto st = db_.Cached("SELECT at_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1");
+  st.Bind(1, AckedSeq(db_));
   if (st.Step()) horizon = std::min(horizon, st.Int(0));
   return horizon;
 }
@@ -99,7 +99,7 @@ bool Retention::Eligible(const std::string& sale_id, const std::string& shift_id
   return std::all_of(shifts.begin(), shifts.end(), closed_before);
 }
 
-void Retention::AddToDay(std::int64_t at_ms, const std::string& currency, const DayTotals& add) {
+void Retention::AddToDay(std::int64_t at_ms, const DayTotal& add) {
   const std::int64_t local = at_ms + books_.config().utc_offset_min * 60'000;
   db_.Cached(
          "INSERT INTO day_totals(day, currency, sales, sales_minor, units, voided, refunds, "
@@ -107,7 +107,7 @@ void Retention::AddToDay(std::int64_t at_ms, const std::string& currency, const 
          "UPDATE SET sales = sales + ?3, sales_minor = sales_minor + ?4, units = units + ?5, "
          "voided = voided + ?6, refunds = refunds + ?7, refunds_minor = refunds_minor + ?8")
       .Bind(1, FormatTimestamp(local).substr(0, 10))
-      .Bind(2, currency)
+      .Bind(2, add.currency)
       .Bind(3, add.sales)
       .Bind(4, add.sales_minor)
       .Bind(5, add.units)
@@ -117,37 +117,45 @@ void Retention::AddToDay(std::int64_t at_ms, const std::string& currency, const 
       .Run();
 }
 
+// Its report can no longer be made from the ledger (Shifts::ReportOf).
+void Retention::ShiftLosesDetail(const std::string& shift_id) {
+  db_.Cached("INSERT OR IGNORE INTO shifts_compacted(shift_id) VALUES(?)").Bind(1, shift_id).Run();
+}
+
 void Retention::CompactSale(const std::string& sale_id) {
   std::string currency;
   std::string status;
   std::int64_t total = 0;
   std::int64_t closed_at = 0;
   {
-    auto st =
-        db_.Cached("SELECT status, currency, total_minor, closed_at_ms FROM sales WHERE id = ?");
+    auto st = db_.Cached(
+        "SELECT status, currency, total_minor, closed_at_ms, shift_id FROM sales WHERE id = ?");
     st.Bind(1, sale_id);
     if (!st.Step()) return;
     status = st.Text(0);
     currency = st.Text(1);
     total = st.Int(2);
     closed_at = st.Int(3);
+    if (!st.IsNull(4)) ShiftLosesDetail(st.Text(4));
   }
   db_.Cached("INSERT INTO retention_gate(sale_id) VALUES(?)").Bind(1, sale_id).Run();
   if (status == "completed") {
     auto st = db_.Cached("SELECT coalesce(sum(qty), 0) FROM sale_lines WHERE sale_id = ?");
     st.Bind(1, sale_id);
     st.Step();
-    AddToDay(closed_at, currency, {.sales = 1, .sales_minor = total, .units = st.Int(0)});
+    AddToDay(closed_at,
+             {.currency = currency, .sales = 1, .sales_minor = total, .units = st.Int(0)});
   } else {
-    AddToDay(closed_at, currency, {.voided = 1});
+    AddToDay(closed_at, {.currency = currency, .voided = 1});
   }
   std::vector<std::string> refunds;
   {
-    auto st = db_.Cached("SELECT id, amount_minor, at_ms FROM refunds WHERE sale_id = ?");
+    auto st = db_.Cached("SELECT id, amount_minor, at_ms, shift_id FROM refunds WHERE sale_id = ?");
     st.Bind(1, sale_id);
     while (st.Step()) {
       refunds.push_back(st.Text(0));
-      AddToDay(st.Int(2), currency, {.refunds = 1, .refunds_minor = st.Int(1)});
+      if (!st.IsNull(3)) ShiftLosesDetail(st.Text(3));
+      AddToDay(st.Int(2), {.currency = currency, .refunds = 1, .refunds_minor = st.Int(1)});
     }
   }
   for (const auto& refund : refunds) {
@@ -207,15 +215,28 @@ std::int64_t Retention::CompactSales(std::int64_t horizon, std::int64_t max_sale
   return static_cast<std::int64_t>(due.size());
 }
 
-std::int64_t Retention::DropEvents(std::int64_t horizon, std::int64_t acked) {
-  // A prefix of the outbox: what is left stays gapless, and the last event
-  // acknowledged stays (the sequence's high-water mark).
+std::int64_t Retention::DropEvents(std::int64_t horizon, std::int64_t acked, std::int64_t now) {
+  // Oldest first, up to the first young event. One stamped in the future
+  // (the clock was ahead when it was made) is passed over, not waited for:
+  // it goes once its time has passed. The last acknowledged event stays
+  // (the sequence's high-water mark).
   std::vector<std::int64_t> seqs;
+  std::int64_t examined = 0;
   {
-    auto st = db_.Cached("SELECT seq, at_ms FROM outbox WHERE seq < ? ORDER BY seq LIMIT ?");
-    st.Bind(1, acked).Bind(2, kEventsPerStep);
-    while (st.Step() && st.Int(1) < horizon) seqs.push_back(st.Int(0));
+    auto st =
+        db_.Cached("SELECT seq, at_ms FROM outbox WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?");
+    st.Bind(1, events_cursor_).Bind(2, acked).Bind(3, kEventsPerStep);
+    while (st.Step()) {
+      ++examined;
+      if (st.Int(1) >= horizon && st.Int(1) <= now) {
+        events_done_ = true;
+        break;
+      }
+      events_cursor_ = st.Int(0);
+      if (st.Int(1) < horizon) seqs.push_back(st.Int(0));
+    }
   }
+  if (examined < kEventsPerStep) events_done_ = true;
   for (const std::int64_t seq : seqs) {
     db_.Cached("DELETE FROM outbox WHERE seq = ?").Bind(1, seq).Run();
   }
@@ -244,23 +265,32 @@ std::int64_t Retention::DropAnswers(std::int64_t before_ms) {
   return static_cast<std::int64_t>(old.size());
 }
 
+bool Retention::SalesBefore(std::int64_t horizon) {
+  auto st = db_.Cached("SELECT opened_at_ms FROM sales WHERE id > ? ORDER BY id LIMIT 1");
+  st.Bind(1, cursor_);
+  return st.Step() && st.Int(0) < horizon;
+}
+
 Expected<Compacted> Retention::Step(std::int64_t max_sales) {
   auto result = Guarded([&]() -> Expected<Compacted> {
     Transaction tx(db_, ledger::Durability::full);
     Compacted out;
     const std::int64_t acked = AckedSeq(db_);
+    // What this pass read may be undone (a step or its batch rolled back),
+    // or the cloud asks again for what it had acknowledged (restored from a
+    // backup): start again.
+    if (in_pass_ && (db_.rollbacks() != rollbacks_seen_ || acked < pass_acked_)) in_pass_ = false;
     if (!in_pass_) {
       in_pass_ = true;
       cursor_.clear();
+      events_cursor_ = 0;
+      events_done_ = false;
       answers_cursor_.clear();
       answers_done_ = false;
       unacked_sales_.clear();
       unacked_seq_ = acked;
     }
-    if (!ScanUnacked(acked)) {
-      tx.Commit();
-      return out;
-    }
+    pass_acked_ = acked;
     const std::int64_t horizon = Horizon();
     // Detail with no tie to the cloud (an answer kept for a client's retry)
     // goes by age alone.
@@ -270,26 +300,24 @@ Expected<Compacted> Retention::Step(std::int64_t max_sales) {
         days > now / kDayMs ? std::numeric_limits<std::int64_t>::min() : now - days * kDayMs;
     bool sales_done = true;
     refunds_ = 0;
-    out.sales = CompactSales(horizon, std::max<std::int64_t>(max_sales, 1), sales_done);
-    out.refunds = refunds_;
-    out.events = DropEvents(horizon, acked);
-    out.answers = answers_done_ ? 0 : DropAnswers(aged);
-    if (out.sales > 0) {
-      db_.Cached(
-             "INSERT INTO meta(key, value) VALUES('compacted_before_ms', ?1) ON CONFLICT(key) DO "
-             "UPDATE SET value = max(CAST(value AS INTEGER), ?1)")
-          .Bind(1, horizon)
-          .Run();
+    // The events the cloud has not acknowledged are read (a chunk a step)
+    // only when some sale is old enough to go.
+    if (SalesBefore(horizon)) {
+      if (ScanUnacked(acked)) {
+        out.sales = CompactSales(horizon, std::max<std::int64_t>(max_sales, 1), sales_done);
+      } else {
+        sales_done = false;
+      }
     }
-    out.done = sales_done && out.events < kEventsPerStep && answers_done_;
+    out.refunds = refunds_;
+    out.events = events_done_ ? 0 : DropEvents(horizon, acked, now);
+    out.answers = answers_done_ ? 0 : DropAnswers(aged);
+    out.done = sales_done && events_done_ && answers_done_;
     tx.Commit();
     return out;
   });
-  if (!result) {
-    in_pass_ = false;  // what this step read may have been rolled back
-  } else if (result->done) {
-    in_pass_ = false;
-  }
+  if (!result || result->done) in_pass_ = false;
+  rollbacks_seen_ = db_.rollbacks();
   return result;
 }
 

@@ -46,8 +46,8 @@ struct Compacted {
 // One store day's totals (day_totals): what retention folded in. A day's
 // sales still in detail are not in it.
 struct DayTotal {
-  std::string day;  // YYYY-MM-DD, the store's (store.utc_offset)
-  std::string currency;
+  std::string day{};  // YYYY-MM-DD, the store's (store.utc_offset)
+  std::string currency{};
   std::int64_t sales = 0;
   MinorUnits sales_minor = 0;
   std::int64_t units = 0;
@@ -81,17 +81,12 @@ class Retention {
   std::int64_t CompactSales(std::int64_t horizon, std::int64_t max_sales, bool& done);
   bool Eligible(const std::string& sale_id, const std::string& shift_id, std::int64_t horizon);
   void CompactSale(const std::string& sale_id);
-  // One row of day_totals, added to the store day of `at_ms`.
-  struct DayTotals {
-    std::int64_t sales = 0;
-    MinorUnits sales_minor = 0;
-    std::int64_t units = 0;
-    std::int64_t voided = 0;
-    std::int64_t refunds = 0;
-    MinorUnits refunds_minor = 0;
-  };
-  void AddToDay(std::int64_t at_ms, const std::string& currency, const DayTotals& add);
-  std::int64_t DropEvents(std::int64_t horizon, std::int64_t acked);
+  // Adds `add` (its day and currency aside) to the row of its currency on
+  // the store day of `at_ms`.
+  void AddToDay(std::int64_t at_ms, const DayTotal& add);
+  std::int64_t DropEvents(std::int64_t horizon, std::int64_t acked, std::int64_t now);
+  bool SalesBefore(std::int64_t horizon);
+  void ShiftLosesDetail(const std::string& shift_id);
   std::int64_t DropAnswers(std::int64_t before_ms);
 
   Books& books_;
@@ -103,6 +98,13 @@ class Retention {
   std::string cursor_;
   std::unordered_set<std::string> unacked_sales_;
   std::int64_t unacked_seq_ = 0;
+  // Events read up to this seq; the acknowledged seq the last step saw
+  // (lower now: the cloud rewound); the ledger's rollbacks after the last
+  // step (moved: what the pass read may be undone).
+  std::int64_t events_cursor_ = 0;
+  bool events_done_ = false;
+  std::int64_t pass_acked_ = 0;
+  std::int64_t rollbacks_seen_ = 0;
   // Remembered answers read up to this key (theirs are the clients' keys).
   std::string answers_cursor_;
   bool answers_done_ = false;

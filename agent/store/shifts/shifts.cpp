@@ -230,16 +230,17 @@ Expected<ShiftReport> Shifts::ReportOf(std::string_view shift_id) {
   return Guarded([&]() -> Expected<ShiftReport> {
     auto s = LoadShift(shift_id);
     if (!s) return NotFound("shift_not_found", "no shift " + std::string(shift_id.substr(0, 64)));
-    // Retention may have taken this shift's sales (it takes only those of
-    // shifts closed before its horizon): its report can no longer be made.
-    auto compacted =
-        db_.Cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'compacted_before_ms'");
-    if (s->closed_at_ms && compacted.Step() && *s->closed_at_ms < compacted.Int(0)) {
+    // Retention took some of this shift's sales or refunds (it takes only
+    // those of shifts closed before its horizon): its report can no longer
+    // be made from the ledger.
+    auto compacted = db_.Cached("SELECT 1 FROM shifts_compacted WHERE shift_id = ?");
+    compacted.Bind(1, s->id);
+    if (compacted.Step()) {
       return NotFound("report_compacted",
                       "shift " + s->id +
-                          " closed before the ledger's retention horizon: its sales are kept "
-                          "only as daily totals now (ledger.retention_days); its Z report went "
-                          "to the cloud when it closed");
+                          " closed longer ago than the ledger keeps a sale's detail: its sales "
+                          "are kept only as daily totals now (ledger.retention_days); its Z "
+                          "report went to the cloud when it closed");
     }
     return ComputeReport(*s);
   });
