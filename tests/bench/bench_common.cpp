@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "codes.hpp"
+#include "store.hpp"
+
 namespace sa::bench {
 
 namespace fs = std::filesystem;
@@ -158,5 +161,18 @@ Json RunBaseline(const std::string& db_path, int n) {
 }
 
 #endif
+
+void SellMixed(store::Store& s, int n, const std::string& serial) {
+  const std::string id = Require(s.sales.OpenSale("till-1"), "open sale").id;
+  Require(s.sales.Scan(id, codes::MakeDigitalLink(kLabelHost, kGtin, serial, "")), "scan");
+  if (n % 100 == 99) {
+    Require(s.sales.Void(id, "customer left"), "void");
+    return;
+  }
+  const bool card = n % 3 == 0;
+  Require(s.sales.Complete(id, {{card ? "card" : "cash", kPriceMinor, card ? "t" + serial : ""}}),
+          "complete");
+  if (n % 50 == 49) Require(s.sales.RefundUnits(id, {serial}, "till-1"), "refund");
+}
 
 }  // namespace sa::bench

@@ -14,6 +14,10 @@
 
 #include "base.hpp"
 
+namespace sa::store {
+class Store;
+}
+
 namespace sa::bench {
 
 // Ordered, so the lines keep the field order they are documented with.
@@ -76,6 +80,11 @@ class WorkDir {
   std::string path_;
   bool owned_ = false;
 };
+
+// The `n`th sale of a busy till (the zreport and retention scenarios): one
+// unsigned unit of the scarf (`serial`) on till-1, every third paid by card,
+// every 50th refunded, every 100th cart voided instead.
+void SellMixed(store::Store& s, int n, const std::string& serial);
 
 // For /bin/sh (popen, system): the text as one single-quoted word.
 std::string ShellQuote(std::string_view text);

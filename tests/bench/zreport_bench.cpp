@@ -34,18 +34,7 @@ std::string FillShift(store::Store& s, ledger::Database& db, int sales, const st
   for (int done = 0; done < sales;) {
     ledger::Transaction batch(db);
     for (const int end = std::min(sales, done + kBatch); done < end; ++done) {
-      const std::string serial = prefix + std::to_string(done);
-      const std::string id = Require(s.sales.OpenSale("till-1"), "open sale").id;
-      Require(s.sales.Scan(id, codes::MakeDigitalLink(kLabelHost, kGtin, serial, "")), "scan");
-      if (done % 100 == 99) {
-        Require(s.sales.Void(id, "customer left"), "void");
-        continue;
-      }
-      const bool card = done % 3 == 0;
-      Require(
-          s.sales.Complete(id, {{card ? "card" : "cash", kPriceMinor, card ? "t" + serial : ""}}),
-          "complete");
-      if (done % 50 == 49) Require(s.sales.RefundUnits(id, {serial}, "till-1"), "refund");
+      SellMixed(s, done, prefix + std::to_string(done));
     }
     batch.Commit();
   }
