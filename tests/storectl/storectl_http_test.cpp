@@ -250,7 +250,8 @@ TEST_CASE("storectl demo codes mints labels and a member code that verify with t
 
 TEST_CASE("storectl exits 2 when nothing listens at the agent's URL", "[storectl][unreachable]") {
   AgentDir dir;
-  const std::string closed = "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort());
+  const sa::testing::ClosedPort closed_port;
+  const std::string closed = closed_port.url();
 
   auto r = Storectl({"status", "--url", closed, "--data-dir", dir.path()});
   CHECK(r.exit_code == 2);
@@ -358,7 +359,8 @@ TEST_CASE("storectl status: GET /v1/health with the bearer token", "[storectl][h
 TEST_CASE("storectl: the URL comes from --url, else $STORE_AGENT_URL, else api-url",
           "[storectl][http]") {
   AgentDir dir;
-  const std::string closed = "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort());
+  const sa::testing::ClosedPort closed_port;
+  const std::string closed = closed_port.url();
   const std::string health = R"({"status":"ok"})";
   FakeAgent agent({{200, health}, {200, health}, {200, health}});
   WriteFile(dir.dir.path() / "api-url", agent.url() + "/\n");

@@ -150,9 +150,9 @@ TEST_CASE("storectl shift open close and the text Z report", "[storectl][shift]"
 TEST_CASE("storectl shift without an agent exits 2", "[storectl][shift]") {
   sa::testing::TempDir dir("sa-storectl-none");
   { std::ofstream(dir.path() / "api-token") << "tok\n"; }
+  const sa::testing::ClosedPort closed;
   auto r = sa::testing::RunProgram(
-      SA_STORECTL, {"shift", "list", "--data-dir", dir.path().string(), "--url",
-                    "http://127.0.0.1:" + std::to_string(sa::testing::ClosedPort())});
+      SA_STORECTL, {"shift", "list", "--data-dir", dir.path().string(), "--url", closed.url()});
   CHECK(r.exit_code == 2);
 }
 
