@@ -36,11 +36,14 @@ Compacted& Compacted::operator+=(const Compacted& more) {
   return *this;
 }
 
-std::int64_t Retention::Horizon() {
+// now - retention_days: what is older is old enough by age alone.
+std::int64_t Retention::AgeLimit(std::int64_t now) const {
   const std::int64_t days = books_.config().retention_days;
-  const std::int64_t now = books_.now_ms();
-  std::int64_t horizon =
-      days > (now / kDayMs) ? std::numeric_limits<std::int64_t>::min() : now - days * kDayMs;
+  return days > now / kDayMs ? std::numeric_limits<std::int64_t>::min() : now - days * kDayMs;
+}
+
+std::int64_t Retention::Horizon() {
+  std::int64_t horizon = AgeLimit(books_.now_ms());
   // Nothing the cloud has not acknowledged: whatever the clock says, the
   // first event it has not got bounds what may go.
   auto st = db_.Cached("SELECT at_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1");
@@ -294,10 +297,8 @@ Expected<Compacted> Retention::Step(std::int64_t max_sales) {
     const std::int64_t horizon = Horizon();
     // Detail with no tie to the cloud (an answer kept for a client's retry)
     // goes by age alone.
-    const std::int64_t days = books_.config().retention_days;
     const std::int64_t now = books_.now_ms();
-    const std::int64_t aged =
-        days > now / kDayMs ? std::numeric_limits<std::int64_t>::min() : now - days * kDayMs;
+    const std::int64_t aged = AgeLimit(now);
     bool sales_done = true;
     refunds_ = 0;
     // The events the cloud has not acknowledged are read (a chunk a step)

@@ -86,6 +86,7 @@ class Retention {
   void AddToDay(std::int64_t at_ms, const DayTotal& add);
   std::int64_t DropEvents(std::int64_t horizon, std::int64_t acked, std::int64_t now);
   bool SalesBefore(std::int64_t horizon);
+  std::int64_t AgeLimit(std::int64_t now) const;
   void ShiftLosesDetail(const std::string& shift_id);
   std::int64_t DropAnswers(std::int64_t before_ms);
 
