@@ -255,6 +255,10 @@ std::string ReceiptBody(const Receipt& r) {
                    {"escpos_base64", crypto::Base64UrlEncode(bytes)}});
 }
 
+std::string ClaimLink(const std::string& sale_id, const std::string& claim_url) {
+  return Dump(json{{"sale_id", sale_id}, {"claim_url", claim_url}});
+}
+
 std::string Printed(const std::string& sale_id, std::size_t bytes, const std::string& error) {
   json j = {{"sale_id", sale_id}, {"printed", error.empty()}, {"bytes", bytes}};
   if (!error.empty()) j["error"] = error;

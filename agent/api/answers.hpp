@@ -78,6 +78,8 @@ struct Receipt {
 };
 std::string ReceiptBody(const Receipt& receipt);
 // A print job's outcome: {"sale_id","printed","bytes","error"?}.
+// {"sale_id","claim_url"}: GET /v1/sales/{id}/claim.
+std::string ClaimLink(const std::string& sale_id, const std::string& claim_url);
 std::string Printed(const std::string& sale_id, std::size_t bytes, const std::string& error);
 
 // What /metrics shows (Prometheus text format).

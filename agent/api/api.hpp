@@ -117,8 +117,8 @@ struct Options {
   // (store.utc_offset): of receipts, shift reports and the screens' default.
   i18n::Locale locale = i18n::Locale::en;
   int utc_offset_min = 0;
-  crypto::Bytes claim_key;  // signs receipt claim tokens
-  std::string claim_host = "claim.brand.example";
+  crypto::Bytes claim_key;  // signs receipt claim tokens: receipt::ClaimKey(device key)
+  std::string claim_url{receipt::kClaimUrlDefault};  // config receipt.claim_url
   // The screens (/, /store, /ui/...): from this folder when set (store-agent
   // --web-root), else the copy embedded at build time.
   std::string web_root;

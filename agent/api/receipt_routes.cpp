@@ -11,6 +11,16 @@
 #include "routes.hpp"
 
 namespace sa::api {
+namespace {}  // namespace
+
+std::string ClaimUrlOf(const store::Sale& sale, const Options& options) {
+  if (sale.member) return {};  // bound at the till, or claimed since
+  const auto claim = receipt::ClaimOf(sale, options.shop);
+  if (!claim) return {};
+  const std::string token = receipt::ClaimToken(*claim, options.claim_key);
+  return token.empty() ? std::string() : receipt::ClaimUrl(options.claim_url, token);
+}
+
 namespace {
 
 // A completed sale and its claim URL ("" when a member is bound): what a
@@ -31,10 +41,7 @@ std::function<Expected<ReceiptSale>(store::Store&)> CompletedSale(const Options&
                        "only a completed sale has a receipt");
     }
     ReceiptSale out{std::move(sale).value(), {}};
-    if (!out.sale.member) {
-      const std::string token = receipt::ClaimToken(out.sale, options.claim_key);
-      if (!token.empty()) out.claim_url = receipt::ClaimUrl(options.claim_host, token);
-    }
+    out.claim_url = ClaimUrlOf(out.sale, options);
     return out;
   };
 }
@@ -328,17 +335,33 @@ void PrintRefundReceipt(Context& ctx, const ExchangePtr& x) {
   });
 }
 
+namespace {
+
+Error NoClaimUrl() {
+  return MakeError(ErrorKind::not_found, "no_claim_url",
+                   "this sale has no claim URL: a member is bound to it, or has claimed it");
+}
+
+}  // namespace
+
+// The receipt's claim URL: {"sale_id","claim_url"} (storectl sale claim-url).
+void ClaimLink(Context& ctx, const ExchangePtr& x) {
+  ctx.parts.writer.Submit<ReceiptSale>(
+      ledger::Durability::relaxed, CompletedSale(ctx.options, x->params[0]),
+      [x](Expected<ReceiptSale> r) {
+        if (!r) return x->Reply(ErrorAnswer(r.error()));
+        if (r->claim_url.empty()) return x->Reply(ErrorAnswer(NoClaimUrl()));
+        x->Reply(JsonAnswer(200, json::ClaimLink(r->sale.id, r->claim_url)));
+      });
+}
+
 // The receipt's claim URL as a QR code (image/svg+xml) for the screen.
 void ClaimQr(Context& ctx, const ExchangePtr& x) {
   ctx.parts.writer.Submit<ReceiptSale>(
       ledger::Durability::relaxed, CompletedSale(ctx.options, x->params[0]),
       [x](Expected<ReceiptSale> r) {
         if (!r) return x->Reply(ErrorAnswer(r.error()));
-        if (r->claim_url.empty()) {
-          return x->Reply(ErrorAnswer(
-              MakeError(ErrorKind::not_found, "no_claim_url",
-                        "this sale has no claim URL (a member is bound, or no claim key)")));
-        }
+        if (r->claim_url.empty()) return x->Reply(ErrorAnswer(NoClaimUrl()));
         auto matrix = qr::Encode(r->claim_url);
         if (!matrix) return x->Reply(ErrorAnswer(matrix.error()));
         x->Reply(Answer{200, qr::Svg(*matrix), "image/svg+xml", {{"Cache-Control", "no-cache"}}});

@@ -70,6 +70,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/sales/{id}/void", A::caller, &VoidSale},
       {"GET", "/v1/sales/{id}/receipt", A::caller, &ShowReceipt},
       {"POST", "/v1/sales/{id}/print", A::caller, &PrintReceipt},
+      {"GET", "/v1/sales/{id}/claim", A::caller, &ClaimLink},
       {"GET", "/v1/sales/{id}/claim-qr.svg", A::caller, &ClaimQr},
       {"DELETE", "/v1/sales/{id}/lines/{line_id}", A::caller, &RemoveLine},
       {"POST", "/v1/sales/{id}/lines/{line_id}/price", A::caller, &ChangePrice},

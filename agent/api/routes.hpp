@@ -232,8 +232,12 @@ void ReturnOnlineOrder(Context&, const ExchangePtr&);
 // receipt_routes.cpp
 // How this store prints: its language and clock, in `encoding`.
 receipt::Options PrintOptions(const Options& options, receipt::Encoding encoding);
+// A completed sale's claim URL (config receipt.claim_url with its token); ""
+// when a member is bound or was claimed, or the sale cannot be claimed.
+std::string ClaimUrlOf(const store::Sale& sale, const Options& options);
 void ShowReceipt(Context&, const ExchangePtr&);
 void PrintReceipt(Context&, const ExchangePtr&);
+void ClaimLink(Context&, const ExchangePtr&);
 void ClaimQr(Context&, const ExchangePtr&);
 void ShowRefundReceipt(Context&, const ExchangePtr&);
 void PrintRefundReceipt(Context&, const ExchangePtr&);

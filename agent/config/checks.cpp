@@ -241,6 +241,25 @@ std::string CheckUrl(std::string_view v) {
   return {};
 }
 
+std::string CheckClaimUrl(std::string_view v) {
+  constexpr std::string_view kToken = "{token}";
+  if (v.size() > 256) return "is longer than 256 characters (the receipt's QR must stay small)";
+  if (Lower(v).rfind("https://", 0) != 0) return WithValue("must start with https://", v);
+  const std::size_t at = v.find(kToken);
+  if (at == std::string_view::npos || v.find(kToken, at + 1) != std::string_view::npos) {
+    return WithValue("must hold {token} exactly once (where the claim token goes)", v);
+  }
+  if (at < v.find_first_of("/?#", 8)) {  // {token} in the host would put the token in DNS
+    return WithValue("must hold {token} after the host, in the path or query", v);
+  }
+  std::string filled(v);
+  filled.replace(at, kToken.size(), "T");
+  std::string why = CheckUrl(filled);
+  if (const std::size_t in = why.find(filled); in != std::string::npos)
+    why.replace(in, filled.size(), v);  // show the value as written
+  return why;
+}
+
 std::string CheckListen(std::string_view v) {
   const std::string why = ListenProblem(v, nullptr, nullptr);
   return why.empty() ? why : WithValue(why, v);

@@ -28,8 +28,9 @@ std::string CheckOnDiverted(std::string_view v);
 std::string CheckPath(std::string_view v);
 std::string CheckOptionalPath(std::string_view v);
 // [cloud] [api] [scanner] [printer] [log]
-std::string CheckUrl(std::string_view v);  // "" or http(s)://host[:port]...
-std::string CheckPin(std::string_view v);  // "" or sha256//BASE64
+std::string CheckUrl(std::string_view v);       // "" or http(s)://host[:port]...
+std::string CheckClaimUrl(std::string_view v);  // https://host/...{token}... (once)
+std::string CheckPin(std::string_view v);       // "" or sha256//BASE64
 std::string CheckListen(std::string_view v);
 std::string CheckOptionalListen(std::string_view v);
 std::string CheckPrinterTarget(std::string_view v);

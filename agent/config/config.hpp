@@ -140,6 +140,8 @@ struct Config {
   bool printer_auto = true;                // printer.auto: print each completed sale's receipt
   std::int64_t printer_timeout_ms = 5000;  // printer.timeout_ms: 100..60000
   std::string printer_encoding = "gb18030";  // printer.encoding: gb18030 | utf-8 | cp437
+  // [receipt] the claim link printed as a QR on a receipt without a member
+  std::string claim_url = "https://claim.brand.example/c/{token}";
   // [printers.NAME] and [terminals.NAME], each in name order
   std::vector<Printer> printers;
   std::vector<Terminal> terminals;

@@ -124,6 +124,9 @@ constexpr KeySpec kKeys[] = {
     {.table = "printer", .name = "encoding",
      .str = &Config::printer_encoding, .check = CheckPrinterEncoding,
      .doc = "The printer's text encoding: gb18030 (Chinese mode), utf-8 or cp437"},
+    {.table = "receipt", .name = "claim_url",
+     .str = &Config::claim_url, .check = CheckClaimUrl,
+     .doc = "The receipt's claim link: the brand's mini-program or web page, https://, with {token} once"},
     {.table = "log", .name = "level", .str = &Config::log_level, .check = CheckLogLevel,
      .doc = "Least severe log level written: debug, info, warn or error"},
 };
@@ -203,9 +206,10 @@ constexpr TerminalKeySpec kTerminalKeys[] = {
      .doc = "The [printers.NAME] its receipts print on; \"\" = the [printer] table's"},
 };
 
-constexpr std::array<std::string_view, 18> kTables = {
+constexpr std::array<std::string_view, 19> kTables = {
     "store", "device", "codes", "members", "coupons", "cloud", "sync", "stock", "ledger", "refunds",
-    "catalog", "api", "scanner", "scanners", "printer", "printers", "terminals", "log"};
+    "catalog", "api", "scanner", "scanners", "printer", "printers", "receipt", "terminals",
+    "log"};
 // clang-format on
 
 }  // namespace

@@ -603,9 +603,20 @@ DROP TABLE units;
 ALTER TABLE units_v19 RENAME TO units;
 )sql";
 
-constexpr std::array<std::string_view, 19> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,
+// Version 20: sales a member claimed after the till (issue 19). The brand's
+// CRM binds a sale to the member who scanned its receipt's claim QR, once;
+// the store learns it from the cloud (member.claimed) and keeps it here,
+// beside the sale, which stays as it was completed (invariant 7).
+constexpr std::string_view kV20 = R"sql(
+CREATE TABLE sale_claims(
+  sale_id TEXT PRIMARY KEY,
+  member_id TEXT NOT NULL CHECK (length(member_id) BETWEEN 1 AND 64),
+  claimed_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 20> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,
                                                           kV8,  kV9,  kV10, kV11, kV12, kV13, kV14,
-                                                          kV15, kV16, kV17, kV18, kV19};
+                                                          kV15, kV16, kV17, kV18, kV19, kV20};
 
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 

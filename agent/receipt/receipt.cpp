@@ -481,6 +481,7 @@ Layout BuildRefund(const sa::store::RefundSlip& slip, const Shop& shop, Width wi
              Style::banner);
   out.Rule();
   out.LeftRight(i18n::Text(l, "receipt.original"), slip.sale_receipt_no);
+  if (!slip.member_id.empty()) out.LeftRight(i18n::Text(l, "receipt.member"), slip.member_id);
   out.LeftRight(i18n::Text(l, "receipt.date"),
                 FormatLocalMinute(slip.at_ms, options.tz_offset_min));
   out.Rule();
@@ -515,11 +516,11 @@ std::span<const std::uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-bool ValidSaleId(std::string_view id) {
+bool IdChars(std::string_view id, bool dot) {
   if (id.empty() || id.size() > 64) return false;
   for (const char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
+                    c == '-' || c == '_' || (dot && c == '.');
     if (!ok) return false;
   }
   return true;
@@ -543,8 +544,56 @@ std::optional<std::int64_t> ParseCanonical(std::string_view s) {
   return v;
 }
 
-std::string MacInput(std::string_view id, std::int64_t total, std::string_view currency) {
-  return "SAC1:" + std::string(id) + ":" + std::to_string(total) + ":" + std::string(currency);
+bool ValidClaim(const Claim& c) {
+  return IdChars(c.store_id, true) && IdChars(c.device_id, true) && IdChars(c.sale_id, false) &&
+         ValidCurrency(c.currency) && c.sold_at_s >= 0;
+}
+
+std::string ClaimPayload(const Claim& c) {
+  return c.store_id + " " + c.device_id + " " + c.sale_id + " " + std::to_string(c.total_minor) +
+         " " + c.currency + " " + std::to_string(c.sold_at_s);
+}
+
+// The first kClaimMacBytes of the payload's HMAC.
+std::vector<std::uint8_t> ClaimMac(std::span<const std::uint8_t> key, std::string_view payload) {
+  const crypto::Digest mac = crypto::HmacSha256(key, "SAC2\n" + std::string(payload));
+  return {mac.begin(), mac.begin() + kClaimMacBytes};
+}
+
+// A token split into its payload's claim and its MAC bytes.
+struct SplitToken {
+  Claim claim;
+  std::vector<std::uint8_t> mac;
+};
+
+std::optional<SplitToken> Split(std::string_view token) {
+  constexpr std::string_view kPrefix = "SAC2.";
+  if (token.size() > kMaxClaimTokenSize || token.substr(0, kPrefix.size()) != kPrefix)
+    return std::nullopt;
+  const std::string_view rest = token.substr(kPrefix.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto payload = crypto::Base64UrlDecode(rest.substr(0, dot));
+  auto mac = crypto::Base64UrlDecode(rest.substr(dot + 1));  // a second '.' fails here
+  if (!payload || !mac || mac->size() != kClaimMacBytes) return std::nullopt;
+  const std::string text(payload->begin(), payload->end());
+  std::vector<std::string_view> f;
+  for (std::size_t at = 0;;) {
+    const std::size_t sp = text.find(' ', at);
+    f.push_back(std::string_view(text).substr(at, sp == std::string::npos ? sp : sp - at));
+    if (sp == std::string::npos) break;
+    at = sp + 1;
+  }
+  if (f.size() != 6) return std::nullopt;
+  const auto total = ParseCanonical(f[3]);
+  const auto sold_at = ParseCanonical(f[5]);
+  if (!total || !sold_at) return std::nullopt;
+  SplitToken out{Claim{std::string(f[0]), std::string(f[1]), std::string(f[2]), *total,
+                       std::string(f[4]), *sold_at},
+                 std::move(*mac)};
+  // The payload must be exactly the one ClaimToken would write: one token per claim.
+  if (!ValidClaim(out.claim) || ClaimPayload(out.claim) != text) return std::nullopt;
+  return out;
 }
 
 bool ConstantTimeEqual(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
@@ -582,45 +631,45 @@ bool OpensDrawer(const sa::store::Sale& sale, const Options& options) {
   return false;
 }
 
-std::string ClaimToken(const sa::store::Sale& sale, std::span<const std::uint8_t> device_key) {
-  if (device_key.empty() || !ValidSaleId(sale.id) || !ValidCurrency(sale.currency)) return {};
-  const std::string payload = sale.id + "." + std::to_string(sale.total) + "." + sale.currency;
-  const crypto::Digest mac =
-      crypto::HmacSha256(device_key, MacInput(sale.id, sale.total, sale.currency));
-  return "SAC1." + crypto::Base64UrlEncode(AsBytes(payload)) + "." + crypto::Base64UrlEncode(mac);
+std::vector<std::uint8_t> ClaimKey(std::span<const std::uint8_t> device_key) {
+  if (device_key.empty()) return {};
+  const crypto::Digest key = crypto::HmacSha256(device_key, "store-agent claim key 1");
+  return {key.begin(), key.end()};
 }
 
-std::optional<Claim> VerifyClaim(std::string_view token, std::span<const std::uint8_t> device_key) {
-  constexpr std::string_view kPrefix = "SAC1.";
-  if (device_key.empty() || token.size() > kMaxClaimTokenSize) return std::nullopt;
-  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  const std::string_view rest = token.substr(kPrefix.size());
-  const std::size_t dot = rest.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  const auto payload = crypto::Base64UrlDecode(rest.substr(0, dot));
-  const auto mac = crypto::Base64UrlDecode(rest.substr(dot + 1));  // a second '.' fails here
-  if (!payload || !mac || mac->size() != crypto::Digest{}.size()) return std::nullopt;
-
-  const std::string_view text(reinterpret_cast<const char*>(payload->data()), payload->size());
-  const std::size_t cur_dot = text.rfind('.');
-  if (cur_dot == std::string_view::npos) return std::nullopt;
-  const std::size_t total_dot = text.rfind('.', cur_dot == 0 ? 0 : cur_dot - 1);
-  if (total_dot == std::string_view::npos || total_dot >= cur_dot) return std::nullopt;
-  Claim claim;
-  claim.sale_id = std::string(text.substr(0, total_dot));
-  claim.currency = std::string(text.substr(cur_dot + 1));
-  const auto total = ParseCanonical(text.substr(total_dot + 1, cur_dot - total_dot - 1));
-  if (!total || !ValidSaleId(claim.sale_id) || !ValidCurrency(claim.currency)) return std::nullopt;
-  claim.total_minor = *total;
-
-  const crypto::Digest expected =
-      crypto::HmacSha256(device_key, MacInput(claim.sale_id, claim.total_minor, claim.currency));
-  if (!ConstantTimeEqual(expected, *mac)) return std::nullopt;
-  return claim;
+std::optional<Claim> ClaimOf(const sa::store::Sale& sale, const Shop& shop) {
+  if (sale.status != "completed" || !sale.closed_at_ms) return std::nullopt;
+  return Claim{shop.store_id, shop.device_id, sale.id,
+               sale.total,    sale.currency,  *sale.closed_at_ms / 1000};
 }
 
-std::string ClaimUrl(std::string_view claim_host, std::string_view token) {
-  return "https://" + std::string(claim_host) + "/c/" + std::string(token);
+std::string ClaimToken(const Claim& claim, std::span<const std::uint8_t> claim_key) {
+  if (claim_key.empty() || !ValidClaim(claim)) return {};
+  const std::string payload = ClaimPayload(claim);
+  return "SAC2." + crypto::Base64UrlEncode(AsBytes(payload)) + "." +
+         crypto::Base64UrlEncode(ClaimMac(claim_key, payload));
+}
+
+std::optional<Claim> ReadClaim(std::string_view token) {
+  auto split = Split(token);
+  if (!split) return std::nullopt;
+  return std::move(split->claim);
+}
+
+std::optional<Claim> VerifyClaim(std::string_view token, std::span<const std::uint8_t> claim_key) {
+  if (claim_key.empty()) return std::nullopt;
+  auto split = Split(token);
+  if (!split) return std::nullopt;
+  if (!ConstantTimeEqual(ClaimMac(claim_key, ClaimPayload(split->claim)), split->mac))
+    return std::nullopt;
+  return std::move(split->claim);
+}
+
+std::string ClaimUrl(std::string_view url_template, std::string_view token) {
+  std::string url(url_template);
+  const std::size_t at = url.find("{token}");
+  if (at == std::string::npos) return url + std::string(token);
+  return url.replace(at, 7, token);
 }
 
 std::string FormatMoney(MinorUnits minor) { return sa::FormatMinor(minor); }

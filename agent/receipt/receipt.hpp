@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base.hpp"
 #include "i18n.hpp"
@@ -65,31 +66,60 @@ inline constexpr std::string_view kDrawerKick{"\x1b\x70\x00\x19\xfa", 5};
 bool OpensDrawer(const sa::store::Sale& sale, const Options& options);
 
 // ---- claim token ------------------------------------------------------------
-// token = "SAC1." + base64url(sale_id "." total_minor "." currency)
-//       + "." + base64url(HMAC-SHA256(device_key, "SAC1:" sale_id ":" total_minor ":" currency))
-// base64url without padding; total_minor in canonical decimal (std::to_string).
+// A customer who did not bind at the till claims the sale later by scanning
+// the receipt's QR in the brand's mini-program; the brand's CRM verifies the
+// token and binds the sale to the member once (sync/PROTOCOL.md §11, with
+// its threat model).
+//
+// token = "SAC2." base64url(payload) "." base64url(mac)
+// payload = store_id " " device_id " " sale_id " " total_minor " " currency " " sold_at_s
+// mac = the first 16 bytes of HMAC-SHA256(ClaimKey(device key), "SAC2\n" payload)
+// base64url without padding; numbers in canonical decimal (std::to_string).
+// The device key is the one that signs the device's sync requests, so the
+// cloud, which holds it, can verify every token the device mints.
 struct Claim {
-  std::string sale_id;
+  std::string store_id;   // [A-Za-z0-9_.-]{1,64}, as config's store.id
+  std::string device_id;  // as store_id
+  std::string sale_id;    // [A-Za-z0-9_-]{1,64} (sale ids are UUIDs)
   MinorUnits total_minor = 0;
-  std::string currency;
+  std::string currency;        // three letters A-Z
+  std::int64_t sold_at_s = 0;  // when the sale completed, Unix seconds, >= 0
   friend bool operator==(const Claim&, const Claim&) = default;
 };
 
 // Tokens longer than this are refused unread.
 inline constexpr std::size_t kMaxClaimTokenSize = 512;
+// The MAC's length in a token: 128 bits, short enough for a small QR.
+inline constexpr std::size_t kClaimMacBytes = 16;
 
-// The sale's claim token. Empty when it cannot be minted: an empty key, a sale
-// id outside [A-Za-z0-9_-]{1,64} (sale ids are UUIDs) or a currency that is not
-// three letters A-Z. Those limits keep the MAC input unambiguous.
-std::string ClaimToken(const sa::store::Sale& sale, std::span<const std::uint8_t> device_key);
+// The key claim tokens are signed with: HMAC-SHA256(device_key,
+// "store-agent claim key 1"). Never the device key itself, so a token's MAC
+// can never stand for a request signature. Empty for an empty device key.
+std::vector<std::uint8_t> ClaimKey(std::span<const std::uint8_t> device_key);
 
-// {sale_id, total_minor, currency} of a token minted by ClaimToken with this
-// key; nothing when the prefix, the form, the encoding, a field or the MAC is
-// wrong, or the key is empty. The MAC is compared in constant time.
-std::optional<Claim> VerifyClaim(std::string_view token, std::span<const std::uint8_t> device_key);
+// What a completed sale's token claims, sold at this shop; nothing for a
+// sale that is not completed.
+std::optional<Claim> ClaimOf(const sa::store::Sale& sale, const Shop& shop);
 
-// "https://{claim_host}/c/{token}": what Text() and EscPos() take as claim_url.
-std::string ClaimUrl(std::string_view claim_host, std::string_view token);
+// The claim's token. Empty when it cannot be minted: an empty key or a field
+// outside its form above (the forms keep the payload unambiguous).
+std::string ClaimToken(const Claim& claim, std::span<const std::uint8_t> claim_key);
+
+// The claim a token states, its MAC not checked: whose key verifies it (the
+// CRM looks the device up). Nothing when the prefix, the form, the encoding
+// or a field is wrong, or the token is longer than kMaxClaimTokenSize.
+std::optional<Claim> ReadClaim(std::string_view token);
+
+// The claim of a token minted by ClaimToken with this key; nothing when
+// ReadClaim refuses it, the key is empty or the MAC is wrong (compared in
+// constant time).
+std::optional<Claim> VerifyClaim(std::string_view token, std::span<const std::uint8_t> claim_key);
+
+// The claim URL: `url_template` (config receipt.claim_url, e.g.
+// "https://m.brand.example/claim?t={token}") with its "{token}" replaced.
+// What Text() and EscPos() take as claim_url.
+inline constexpr std::string_view kClaimUrlDefault = "https://claim.brand.example/c/{token}";
+std::string ClaimUrl(std::string_view url_template, std::string_view token);
 
 // ---- formatting helpers -----------------------------------------------------
 // Minor units (fen) as "599.00", "-0.05"; integer arithmetic, two decimals.

@@ -281,7 +281,8 @@ std::string CertificatesOnly(const std::string& pem) {
 // The API's options. HTTPS (api.tls_cert + api.tls_key) is required off
 // loopback, since every request carries a bearer token; storectl trusts
 // {data-dir}/api-cert.pem.
-Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& dir, const Flags& f) {
+Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& dir, const Flags& f,
+                                  const crypto::Bytes& device_key) {
   auto invalid = [](std::string what) {
     return MakeError(ErrorKind::invalid_request, "config_invalid", std::move(what));
   };
@@ -299,9 +300,8 @@ Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& di
   // language and on its clock.
   o.locale = i18n::ParseLocale(cfg.locale).value_or(i18n::Locale::en);
   o.utc_offset_min = epcis::UtcOffsetMinutes(cfg.utc_offset).value_or(0);
-  auto claim_key = dir.SecretKey("claim.key", 32);
-  if (!claim_key) return claim_key.error();
-  o.claim_key = *claim_key;
+  o.claim_key = receipt::ClaimKey(device_key);
+  o.claim_url = cfg.claim_url;
   if (!cfg.api_tls_cert.empty() && !cfg.api_tls_key.empty()) {
     auto cert = ReadFile(cfg.api_tls_cert);
     if (!cert || cert->empty()) return invalid("api.tls_cert: cannot read " + cfg.api_tls_cert);
@@ -325,9 +325,41 @@ Expected<api::Options> ApiOptions(const config::Config& cfg, daemon::DataDir& di
   return o;
 }
 
-// Sync's options; with a cloud, the device key that signs its requests
-// (cloud.device_key_file, else {data-dir}/sync.key made at first start).
-Expected<sync::ClientOptions> SyncOptions(const config::Config& cfg, daemon::DataDir& dir) {
+// The device key: what signs the device's sync requests and, through
+// receipt::ClaimKey, its receipts' claim tokens (the cloud holds it, so it
+// can verify both). cloud.device_key_file when provisioned, else
+// {data-dir}/sync.key made at first start (with or without a cloud, so the
+// receipts of a store that connects later can still be claimed).
+Expected<crypto::Bytes> DeviceKey(const config::Config& cfg, daemon::DataDir& dir) {
+  // 64 hex digits (32 bytes); a trailing newline is fine.
+  auto device_key = [](std::string text) -> std::optional<crypto::Bytes> {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    auto key = crypto::FromHex(text);
+    if (!key || key->size() != sync::kDeviceKeyBytes) return std::nullopt;
+    return key;
+  };
+  if (!cfg.cloud_device_key_file.empty()) {
+    std::optional<crypto::Bytes> key;
+    if (auto text = ReadFile(cfg.cloud_device_key_file)) key = device_key(*text);
+    if (!key) {
+      return MakeError(ErrorKind::invalid_request, "config_invalid",
+                       "cloud.device_key_file: expected 64 hex digits (32 bytes) in " +
+                           cfg.cloud_device_key_file);
+    }
+    return *key;
+  }
+  auto secret = dir.SecretKey("sync.key", sync::kDeviceKeyBytes);
+  if (!secret) return secret.error();
+  auto key = device_key(std::string(secret->begin(), secret->end()));
+  if (!key) {
+    return MakeError(ErrorKind::invalid_request, "config_invalid",
+                     dir.File("sync.key") + ": not 64 hex digits; move it aside to make a new one");
+  }
+  return *key;
+}
+
+// Sync's options; with a cloud, the device key that signs its requests.
+sync::ClientOptions SyncOptions(const config::Config& cfg, const crypto::Bytes& device_key) {
   sync::ClientOptions so;
   so.cloud_url = cfg.cloud_url;
   so.store_id = cfg.store_id;
@@ -338,33 +370,7 @@ Expected<sync::ClientOptions> SyncOptions(const config::Config& cfg, daemon::Dat
   so.interval = std::chrono::seconds(cfg.sync_interval_s);
   so.backoff_max = std::chrono::seconds(cfg.sync_backoff_max_s);
   so.batch_size = static_cast<std::size_t>(cfg.sync_batch_size);
-  if (cfg.cloud_url.empty()) return so;
-  // 64 hex digits (32 bytes); a trailing newline is fine.
-  auto device_key = [](std::string text) -> std::optional<crypto::Bytes> {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    auto key = crypto::FromHex(text);
-    if (!key || key->size() != sync::kDeviceKeyBytes) return std::nullopt;
-    return key;
-  };
-  std::optional<crypto::Bytes> key;
-  if (!cfg.cloud_device_key_file.empty()) {
-    if (auto text = ReadFile(cfg.cloud_device_key_file)) key = device_key(*text);
-    if (!key) {
-      return MakeError(ErrorKind::invalid_request, "config_invalid",
-                       "cloud.device_key_file: expected 64 hex digits (32 bytes) in " +
-                           cfg.cloud_device_key_file);
-    }
-  } else {
-    auto secret = dir.SecretKey("sync.key", sync::kDeviceKeyBytes);
-    if (!secret) return secret.error();
-    key = device_key(std::string(secret->begin(), secret->end()));
-    if (!key) {
-      return MakeError(
-          ErrorKind::invalid_request, "config_invalid",
-          dir.File("sync.key") + ": not 64 hex digits; move it aside to make a new one");
-    }
-  }
-  so.device_key = *key;
+  if (!cfg.cloud_url.empty()) so.device_key = device_key;
   return so;
 }
 
@@ -455,14 +461,14 @@ int main(int argc, char** argv) {
   if (!store_config) return Die(store_config.error().message);
   if (auto ok = StockTheStore(**db, *store_config, *cfg, flags.demo, log, clock); !ok)
     return Die(ok.error().message);
-  auto api_options = ApiOptions(*cfg, *dir, flags);
+  auto device_key = DeviceKey(*cfg, *dir);
+  if (!device_key) return Die(device_key.error().message);
+  auto api_options = ApiOptions(*cfg, *dir, flags, *device_key);
   if (!api_options) return Die(api_options.error().message);
-  auto sync_options = SyncOptions(*cfg, *dir);
-  if (!sync_options) return Die(sync_options.error().message);
 
   auto agent = agent::Agent::Make(
       agent::Setup{*cfg, *dir, **db, *store_config, std::move(api_options).value(),
-                   std::move(sync_options).value(), *token, flags.demo, kVersion},
+                   SyncOptions(*cfg, *device_key), *token, flags.demo, kVersion},
       log, clock);
   if (!agent) return Die(agent.error().message);
   const int status = (*agent)->Run();

@@ -457,6 +457,13 @@ int SaleReceipt(const Options& o, const std::string& sale, int width) {
   });
 }
 
+int SaleClaimUrl(const Options& o, const std::string& sale) {
+  return WithSale(o, sale, [&](const std::string& id) {
+    return Call(o, Get(SalePath(id) + "/claim"),
+                [](const json& r) { std::cout << Str(r, "claim_url") << "\n"; });
+  });
+}
+
 int Refund(const Options& o, const std::string& sale, const std::vector<std::string>& serials) {
   return WithSale(o, sale, [&](const std::string& id) {
     return Call(o, Post("/v1/refunds", json{{"sale_id", id}, {"serials", serials}}), PrintRefund);

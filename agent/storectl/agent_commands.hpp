@@ -76,6 +76,9 @@ int TerminalMode(const Options& o, const std::string& terminal, const std::strin
                  const std::string& order_id, bool discard);
 int TerminalCount(const Options& o, const std::string& terminal);
 int SalePrint(const Options& o, const std::string& sale);
+// The completed sale's claim URL, what its receipt's QR holds (exit 3,
+// no_claim_url, when a member is bound or has claimed it).
+int SaleClaimUrl(const Options& o, const std::string& sale);
 // Each receipt printer: what it says of itself (DLE EOT) and its queue.
 int PrinterStatus(const Options& o);
 // The cash drawer of `terminal` opened without a sale (the API token is the

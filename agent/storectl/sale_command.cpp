@@ -89,6 +89,14 @@ void SaleCommands::AddReceipts(CLI::App& app, CLI::App* sale) {
       ->check(CLI::IsMember({58, 80}));
   AddAgentOptions(receipt, options_);
 
+  auto* claim = AddCommand(
+      sale, "claim-url",
+      "Print a completed sale's claim URL: what its receipt's QR holds, for a customer who did "
+      "not bind at the till to claim the sale in the brand's mini-program.",
+      [this] { return SaleClaimUrl(options_, sale_id_); });
+  claim->add_option("SALE", sale_id_, "The sale's id")->required();
+  AddAgentOptions(claim, options_);
+
   auto* refund = AddCommand(&app, "refund",
                             "Refund units of a completed sale by serial; they go back into stock.",
                             [this] { return Refund(options_, sale_id_, serials_); });

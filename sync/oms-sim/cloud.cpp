@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "admin.hpp"
+#include "crm.hpp"
 #include "crypto.hpp"
 #include "database.hpp"
 #include "feed.hpp"
@@ -34,7 +35,8 @@ struct Cloud::Impl {
         feed(*db, clock),
         devices(*db, feed, clock, options.strict),
         admin(*db, feed),
-        online_orders(*db, feed, clock) {}
+        online_orders(*db, feed, clock),
+        crm(*db, feed, clock, options.claim_days) {}
 
   Options options;
   std::unique_ptr<ledger::Database> db;
@@ -43,6 +45,7 @@ struct Cloud::Impl {
   DeviceProtocol devices;
   AdminApi admin;
   OnlineOrders online_orders;
+  omssim::Crm crm;
 };
 
 Cloud::Cloud(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -81,12 +84,38 @@ Reply Cloud::Protocol(const Request& r) {
   });
 }
 
+namespace {
+
+// Admin and CRM requests carry the operator's token when oms-sim has one.
+void CheckToken(const std::string& token, const Request& r) {
+  if (!token.empty() && !crypto::ConstantTimeEqual(r.authorization, "Bearer " + token)) {
+    Refuse(401, "unauthorized", "admin requests need Authorization: Bearer {--admin-token}");
+  }
+}
+
+}  // namespace
+
+Reply Cloud::Crm(const Request& r) {
+  return Guard([&]() -> Reply {
+    CheckToken(impl_->options.admin_token, r);
+    const auto segs = http::PathSegments(PathOf(r.target));
+    const bool claims =
+        segs.size() >= 3 && segs[0] == "crm" && segs[1] == "v1" && segs[2] == "claims";
+    if (claims && segs.size() == 3) {
+      NeedMethod(r, "POST");
+      return impl_->crm.Claim(r);
+    }
+    if (claims && segs.size() == 4) {
+      NeedMethod(r, "GET");
+      return impl_->crm.Show(std::string(segs[3]));
+    }
+    Refuse(404, "not_found", "no CRM path " + std::string(PathOf(r.target)));
+  });
+}
+
 Reply Cloud::Admin(const Request& r) {
   return Guard([&]() -> Reply {
-    const std::string& token = impl_->options.admin_token;
-    if (!token.empty() && !crypto::ConstantTimeEqual(r.authorization, "Bearer " + token)) {
-      Refuse(401, "unauthorized", "admin requests need Authorization: Bearer {--admin-token}");
-    }
+    CheckToken(impl_->options.admin_token, r);
     const auto segs = http::PathSegments(PathOf(r.target));
     const bool v1 = segs.size() >= 3 && segs[0] == "admin" && segs[1] == "v1";
     if (v1 && segs.size() == 3 && segs[2] == "faults") {

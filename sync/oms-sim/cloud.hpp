@@ -67,9 +67,10 @@ class Faults {
 class Cloud {
  public:
   struct Options {
-    std::string data_dir;     // holds oms-sim.db
-    bool strict = false;      // only devices provisioned through the admin API
-    std::string admin_token;  // "" = admin requests need no token
+    std::string data_dir;          // holds oms-sim.db
+    bool strict = false;           // only devices provisioned through the admin API
+    std::string admin_token;       // "" = admin and CRM requests need no token
+    std::int64_t claim_days = 30;  // how long a receipt's sale can be claimed (§11)
     FaultSettings faults;
   };
 
@@ -82,6 +83,8 @@ class Cloud {
   Reply Protocol(const Request& request);
   // An /admin/... request (§7).
   Reply Admin(const Request& request);
+  // A /crm/... request (§11): the brand's CRM, as its mini-program calls it.
+  Reply Crm(const Request& request);
   // The fault for the next protocol request (§9), and how long a delay is.
   Fault NextFault();
   std::int64_t delay_ms() const;

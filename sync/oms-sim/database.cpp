@@ -45,6 +45,17 @@ CREATE INDEX IF NOT EXISTS sold_units_unit ON sold_units(store_id, serial, gtin)
 CREATE TABLE IF NOT EXISTS coupon_redemptions(
   coupon_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, device_id TEXT NOT NULL,
   sale_id TEXT NOT NULL);
+-- Sales as accepted (§11): what a receipt's claim token is checked against.
+CREATE TABLE IF NOT EXISTS sales(
+  store_id TEXT NOT NULL, device_id TEXT NOT NULL, sale_id TEXT NOT NULL,
+  total_minor INTEGER NOT NULL, currency TEXT NOT NULL, member INTEGER NOT NULL,
+  voided INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(store_id, device_id, sale_id));
+CREATE INDEX IF NOT EXISTS sales_by_id ON sales(sale_id);
+-- Sales a member claimed after the till: once per sale, ever (§11).
+CREATE TABLE IF NOT EXISTS claims(
+  sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, device_id TEXT NOT NULL,
+  member_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
 -- Where a store is in GS1 terms, for its EPCIS events (§7).
 CREATE TABLE IF NOT EXISTS sites(
   store_id TEXT PRIMARY KEY, gln TEXT NOT NULL, utc_offset TEXT NOT NULL);

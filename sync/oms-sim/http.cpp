@@ -70,8 +70,9 @@ class Site {
     const Request r = ToDomain(*req);
     const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
     if (StartsWith(path, "/sync/")) return HandleProtocol(std::move(req), r);
-    const Reply reply = StartsWith(path, "/admin/")
-                            ? cloud_.Admin(r)
+    const Reply reply = StartsWith(path, "/admin/") ? cloud_.Admin(r)
+                        : StartsWith(path, "/crm/")
+                            ? cloud_.Crm(r)
                             : ErrorReply(404, "not_found", "no such path: " + std::string(path));
     Send(*req, reply);
     Log(LogLevel::debug, "request",

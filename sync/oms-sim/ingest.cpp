@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crm.hpp"
 #include "online_orders.hpp"
 #include "platform/nlohmann/json.hpp"
 #include "sold_units.hpp"
@@ -352,6 +353,11 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
   if (type == "sale.completed") {
     // PayloadProblem saw to the sale's "id" and "lines".
     sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));
+    const auto member = payload.find("member");
+    RecordAcceptedSale(
+        db_, AcceptedSale{caller_.store, caller_.device, payload["id"].get<std::string>(),
+                          IntOf(payload, "total").value_or(0), TextOf(payload, "currency"),
+                          member != payload.end() && !member->is_null()});
     if (auto coupons = payload.find("coupons"); coupons != payload.end() && coupons->is_array()) {
       for (const auto& c : *coupons) {
         const auto applied = c.is_object() ? IntOf(c, "applied") : std::nullopt;
@@ -374,6 +380,7 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
       return;
     }
     sold_units_.Refunded(caller_, sale_id->get<std::string>(), UnitsOf(*lines));
+    if (post_void) RecordPostVoid(db_, caller_.store, sale_id->get<std::string>());
   }
 }
 

@@ -69,7 +69,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--strict", flags.cloud.strict,
                "accept only devices provisioned through the admin API");
   app.add_option("--admin-token", flags.cloud.admin_token,
-                 "require Authorization: Bearer TOKEN on /admin");
+                 "require Authorization: Bearer TOKEN on /admin and /crm");
   app.add_option("--tls-cert", flags.serve.tls_cert, "PEM certificate chain: serve HTTPS")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", flags.serve.tls_key, "PEM private key of --tls-cert")
@@ -85,6 +85,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--fault-delay-ms", f.delay_ms, "how long a delayed answer is held")
       ->check(CLI::Range(0, 60000));
   app.add_option("--seed", f.seed, "seed of the fault injection's generator");
+  app.add_option("--claim-days", flags.cloud.claim_days,
+                 "days after its sale a receipt's claim token is honoured (default 30)")
+      ->check(CLI::Range(0, 3650));
   app.add_option("--clock-offset-s", flags.clock_offset_s,
                  "run this cloud's clock this many seconds off (tests of device clock skew)");
   app.add_option("--log-level", flags.log_level, "error, warn, info or debug")

@@ -444,6 +444,37 @@ TEST_CASE("brand patterns are checked with BrandPattern::Compile") {
         "must start with http:// or https://");
 }
 
+TEST_CASE("receipt.claim_url: https, the token once, after the host") {
+  CHECK(Ok("").claim_url == "https://claim.brand.example/c/{token}");
+  for (const char* good :
+       {"https://m.brand.example/mp/claim?t={token}", "https://b.example/c/{token}",
+        "https://b.example:8443/claim#{token}", "HTTPS://B.EXAMPLE/x?a=1&t={token}&b=2"}) {
+    INFO(good);
+    CHECK(Ok(std::string("[receipt]\nclaim_url = \"") + good + "\"\n").claim_url == good);
+  }
+  CHECK(
+      ErrorOf("[receipt]\nclaim_url = \"http://b.example/c/{token}\"\n") ==
+      "t.toml:2: receipt.claim_url must start with https:// (got \"http://b.example/c/{token}\")");
+  CHECK(ErrorOf("[receipt]\nclaim_url = \"https://b.example/c/\"\n") ==
+        "t.toml:2: receipt.claim_url must hold {token} exactly once (where the claim token goes) "
+        "(got \"https://b.example/c/\")");
+  CHECK(ErrorOf("[receipt]\nclaim_url = \"https://b.example/{token}/{token}\"\n")
+            .rfind("t.toml:2: receipt.claim_url must hold {token} exactly once", 0) == 0);
+  CHECK(ErrorOf("[receipt]\nclaim_url = \"https://{token}.b.example/c\"\n") ==
+        "t.toml:2: receipt.claim_url must hold {token} after the host, in the path or query "
+        "(got \"https://{token}.b.example/c\")");
+  CHECK(ErrorOf("[receipt]\nclaim_url = \"https://b.example{token}\"\n")
+            .rfind("t.toml:2: receipt.claim_url must hold {token} after the host", 0) == 0);
+  CHECK(ErrorOf("[receipt]\nclaim_url = \"https://b example/c/{token}\"\n") ==
+        "t.toml:2: receipt.claim_url must not contain spaces or control characters (got "
+        "\"https://b example/c/{token}\")");
+  CHECK(
+      ErrorOf("[receipt]\nclaim_url = \"https://b.example/" + std::string(250, 'p') + "{token}\"\n")
+          .rfind("t.toml:2: receipt.claim_url is longer than 256 characters", 0) == 0);
+  CHECK(ErrorOf("[receipt]\nclaim_uri = \"https://b.example/c/{token}\"\n").rfind("t.toml:2:", 0) ==
+        0);
+}
+
 TEST_CASE("cloud.url: empty, or an http(s) URL with a host") {
   for (const char* good : {"", "https://oms.example.com", "http://127.0.0.1:8080/api",
                            "https://[::1]:8443/", "HTTPS://OMS.EXAMPLE.COM/v1?x=1"}) {

@@ -153,7 +153,7 @@ Shop MakeShop() {
 const std::string kKeyText = "device-key-0123456789abcdef-0123";
 std::span<const std::uint8_t> Key() { return Span(kKeyText); }
 
-const std::string kUrl = "https://c.example.com/c/SAC1.abc.def";
+const std::string kUrl = "https://c.example.com/c/SAC2.abc.def";
 
 void CheckLayout(const std::string& text, Width w) {
   INFO(text);
@@ -349,11 +349,22 @@ TEST_CASE("a bound member shows only the member id or masked phone, and no claim
   CHECK(Has(Lines(text), Row("Member", "138****5678", 32)));
 }
 
+// What MakeSale's token claims, sold at MakeShop.
+Claim SaleClaim() {
+  return Claim{"S001", "till-1", "0190f3a2-7c1e-7b3a-9f00-0123456789ab",
+               62900,  "CNY",    kClosed / 1000};
+}
+
+std::string Token(const Claim& c) { return sa::receipt::ClaimToken(c, Key()); }
+
 TEST_CASE("the claim line is printed, wrapped, only when no member is bound", "[receipt]") {
   Sale s = MakeSale();
-  const std::string token = sa::receipt::ClaimToken(s, Key());
-  const std::string url = sa::receipt::ClaimUrl("claim.example.com", token);
-  CHECK(url == "https://claim.example.com/c/" + token);
+  const std::string token = Token(SaleClaim());
+  const std::string url =
+      sa::receipt::ClaimUrl("https://m.brand.example/mp/claim?from=receipt&t={token}", token);
+  CHECK(url == "https://m.brand.example/mp/claim?from=receipt&t=" + token);
+  CHECK(sa::receipt::ClaimUrl(sa::receipt::kClaimUrlDefault, token) ==
+        "https://claim.brand.example/c/" + token);
   for (const Width w : {Width::mm58, Width::mm80}) {
     const auto lines = Lines(sa::receipt::Text(s, MakeShop(), w, url));
     std::size_t i = 0;
@@ -370,48 +381,79 @@ TEST_CASE("the claim line is printed, wrapped, only when no member is bound", "[
   CHECK(voided.find("*** VOIDED ***") != std::string::npos);
 }
 
-TEST_CASE("a claim token round-trips and has the documented form", "[receipt]") {
+TEST_CASE("a sale's claim names its store, device, sale, total and time", "[receipt]") {
   Sale s = MakeSale();
-  const std::string token = sa::receipt::ClaimToken(s, Key());
-  REQUIRE(token.rfind("SAC1.", 0) == 0);
-  const auto claim = sa::receipt::VerifyClaim(token, Key());
-  REQUIRE(claim);
-  CHECK(*claim == Claim{s.id, 62900, "CNY"});
+  CHECK(sa::receipt::ClaimOf(s, MakeShop()) == SaleClaim());
+  s.status = "open";
+  CHECK_FALSE(sa::receipt::ClaimOf(s, MakeShop()));
+  s.status = "voided";
+  CHECK_FALSE(sa::receipt::ClaimOf(s, MakeShop()));
+  // The claim key is derived from the device key, never the device key itself.
+  const auto claim_key = sa::receipt::ClaimKey(Key());
+  const auto expected = sa::crypto::HmacSha256(Key(), "store-agent claim key 1");
+  CHECK(claim_key == std::vector<std::uint8_t>(expected.begin(), expected.end()));
+  CHECK(sa::receipt::ClaimKey({}).empty());
+}
 
-  // Exactly "SAC1." b64url(id.total.cur) "." b64url(HMAC(key, "SAC1:id:total:cur")).
-  const auto mac = sa::crypto::HmacSha256(Key(), "SAC1:" + s.id + ":62900:CNY");
-  CHECK(token == "SAC1." + B64(s.id + ".62900.CNY") + "." + sa::crypto::Base64UrlEncode(mac));
+TEST_CASE("a claim token round-trips and has the documented form", "[receipt]") {
+  const Claim c = SaleClaim();
+  const std::string token = Token(c);
+  REQUIRE(token.rfind("SAC2.", 0) == 0);
+  CHECK(sa::receipt::VerifyClaim(token, Key()) == c);
+  CHECK(sa::receipt::ReadClaim(token) == c);
 
-  s.total = 0;
-  CHECK(sa::receipt::VerifyClaim(sa::receipt::ClaimToken(s, Key()), Key()) ==
-        Claim{s.id, 0, "CNY"});
-  s.total = -1500;
-  CHECK(sa::receipt::VerifyClaim(sa::receipt::ClaimToken(s, Key()), Key()) ==
-        Claim{s.id, -1500, "CNY"});
+  // Exactly "SAC2." b64url(payload) "." b64url(HMAC(key, "SAC2\n" payload)[0..16)).
+  const std::string payload =
+      "S001 till-1 0190f3a2-7c1e-7b3a-9f00-0123456789ab 62900 CNY 1795341845";
+  const auto mac = sa::crypto::HmacSha256(Key(), "SAC2\n" + payload);
+  CHECK(token ==
+        "SAC2." + B64(payload) + "." + sa::crypto::Base64UrlEncode(std::span(mac.data(), 16)));
+  CHECK(token.size() < 150);  // small enough for a 58 mm receipt's QR
 
-  // Sales whose fields would make the MAC input ambiguous get no token.
-  Sale bad = MakeSale();
-  bad.id = "a:b";
-  CHECK(sa::receipt::ClaimToken(bad, Key()).empty());
-  bad = MakeSale();
-  bad.currency = "C:Y";
-  CHECK(sa::receipt::ClaimToken(bad, Key()).empty());
-  CHECK(sa::receipt::ClaimToken(MakeSale(), {}).empty());
+  Claim other = c;
+  other.total_minor = 0;
+  CHECK(sa::receipt::VerifyClaim(Token(other), Key()) == other);
+  other.total_minor = -1500;
+  CHECK(sa::receipt::VerifyClaim(Token(other), Key()) == other);
+  other.store_id = "SH-0042.east";  // store and device ids may hold dots
+  CHECK(sa::receipt::VerifyClaim(Token(other), Key()) == other);
+
+  // Fields that would make the payload ambiguous get no token.
+  for (auto spoil : std::vector<void (*)(Claim&)>{
+           [](Claim& x) { x.sale_id = "a b"; }, [](Claim& x) { x.sale_id = "a.b"; },
+           [](Claim& x) { x.sale_id = ""; }, [](Claim& x) { x.store_id = "S 1"; },
+           [](Claim& x) { x.device_id = ""; }, [](Claim& x) { x.device_id = std::string(65, 'd'); },
+           [](Claim& x) { x.currency = "C Y"; }, [](Claim& x) { x.currency = "cny"; },
+           [](Claim& x) { x.sold_at_s = -1; }}) {
+    Claim bad = c;
+    spoil(bad);
+    CHECK(Token(bad).empty());
+  }
+  CHECK(sa::receipt::ClaimToken(c, {}).empty());
 }
 
 TEST_CASE("tampered, truncated, foreign and garbage tokens are refused", "[receipt]") {
+  using sa::receipt::ReadClaim;
   using sa::receipt::VerifyClaim;
-  const Sale s = MakeSale();
-  const std::string token = sa::receipt::ClaimToken(s, Key());
+  const Claim c = SaleClaim();
+  const std::string token = Token(c);
   REQUIRE(VerifyClaim(token, Key()));
   const std::string mac_part = token.substr(token.rfind('.') + 1);
+  const std::string id = c.sale_id;
 
-  // The original MAC on a changed payload.
-  CHECK_FALSE(VerifyClaim("SAC1." + B64(s.id + ".62901.CNY") + "." + mac_part, Key()));
-  CHECK_FALSE(VerifyClaim("SAC1." + B64(s.id + ".6290.CNY") + "." + mac_part, Key()));
-  CHECK_FALSE(VerifyClaim(
-      "SAC1." + B64("0190f3a2-7c1e-7b3a-9f00-0123456789ac.62900.CNY") + "." + mac_part, Key()));
-  CHECK_FALSE(VerifyClaim("SAC1." + B64(s.id + ".62900.USD") + "." + mac_part, Key()));
+  // The original MAC on a changed payload: each field in turn.
+  for (const std::string& payload : std::vector<std::string>{
+           "S001 till-1 " + id + " 62901 CNY 1795341845",
+           "S001 till-1 " + id + " 6290 CNY 1795341845",
+           "S002 till-1 " + id + " 62900 CNY 1795341845",
+           "S001 till-2 " + id + " 62900 CNY 1795341845",
+           "S001 till-1 0190f3a2-7c1e-7b3a-9f00-0123456789ac 62900 CNY 1795341845",
+           "S001 till-1 " + id + " 62900 USD 1795341845",
+           "S001 till-1 " + id + " 62900 CNY 1895341845"}) {
+    INFO(payload);
+    REQUIRE(ReadClaim("SAC2." + B64(payload) + "." + mac_part));               // well formed...
+    CHECK_FALSE(VerifyClaim("SAC2." + B64(payload) + "." + mac_part, Key()));  // ...not genuine
+  }
 
   // Another device's key.
   const std::string other = "device-key-0123456789abcdef-0124";
@@ -432,30 +474,35 @@ TEST_CASE("tampered, truncated, foreign and garbage tokens are refused", "[recei
 
   // Garbage and wrong forms.
   for (const std::string& g :
-       {std::string(), std::string("SAC1."), std::string("SAC1.."), std::string("garbage"),
-        std::string("SAC1.!!!!.????"), "SAC2." + token.substr(5), "sac1." + token.substr(5),
+       {std::string(), std::string("SAC2."), std::string("SAC2.."), std::string("garbage"),
+        std::string("SAC2.!!!!.????"), "SAC1." + token.substr(5), "sac2." + token.substr(5),
         token + ".", token + "." + mac_part, token + "A", token + "=", " " + token,
-        std::string(100000, 'A'), "SAC1." + std::string(600, 'A') + "." + mac_part}) {
+        std::string(100000, 'A'), "SAC2." + std::string(600, 'A') + "." + mac_part}) {
     INFO("token: " << g.substr(0, 80));
     CHECK_FALSE(VerifyClaim(g, Key()));
+    CHECK_FALSE(ReadClaim(g));
   }
 
   // A correctly keyed MAC over a non-canonical or ambiguous payload is still
-  // refused: the form is part of what is checked.
-  auto keyed = [&](const std::string& payload, const std::string& mac_input) {
-    return "SAC1." + B64(payload) + "." +
-           sa::crypto::Base64UrlEncode(sa::crypto::HmacSha256(Key(), mac_input));
+  // refused: the form is part of what is checked, so one claim has one token.
+  auto keyed = [&](const std::string& payload) {
+    const auto mac = sa::crypto::HmacSha256(Key(), "SAC2\n" + payload);
+    return "SAC2." + B64(payload) + "." + sa::crypto::Base64UrlEncode(std::span(mac.data(), 16));
   };
-  CHECK(VerifyClaim(keyed(s.id + ".62900.CNY", "SAC1:" + s.id + ":62900:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed(s.id + ".062900.CNY", "SAC1:" + s.id + ":062900:CNY"), Key()));
-  // The genuine MAC with a non-canonical spelling of the same total: refused,
-  // so one claim has exactly one token.
-  CHECK_FALSE(VerifyClaim(keyed(s.id + ".062900.CNY", "SAC1:" + s.id + ":62900:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed(s.id + ".+62900.CNY", "SAC1:" + s.id + ":+62900:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed("a:1.5.CNY", "SAC1:a:1:5:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed("a.1.5:CNY", "SAC1:a:1:5:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed(".62900.CNY", "SAC1::62900:CNY"), Key()));
-  CHECK_FALSE(VerifyClaim(keyed(s.id + "..CNY", "SAC1:" + s.id + "::CNY"), Key()));
+  CHECK(VerifyClaim(keyed("S001 till-1 " + id + " 62900 CNY 1795341845"), Key()));
+  for (const std::string& payload : std::vector<std::string>{
+           "S001 till-1 " + id + " 062900 CNY 1795341845",
+           "S001 till-1 " + id + " +62900 CNY 1795341845",
+           "S001 till-1 " + id + " 62900 CNY 01795341845", "S001 till-1 " + id + " 62900 CNY -5",
+           "S001  till-1 " + id + " 62900 CNY 1795341845",
+           "S001 till-1 " + id + " 62900 CNY 1795341845 ", "S001 till-1 " + id + " 62900 CNY",
+           "S001 till-1 " + id + " 62900 CNY 1795341845 x",
+           "S001 till-1 " + id + " -0 CNY 1795341845", " till-1 " + id + " 62900 CNY 1795341845",
+           "S001 till-1 " + id + " 62900 cny 1795341845",
+           "S001 till-1 " + id + " 99999999999999999999 CNY 1795341845"}) {
+    INFO(payload);
+    CHECK_FALSE(VerifyClaim(keyed(payload), Key()));
+  }
 }
 
 TEST_CASE("ESC/POS: init, centred header, bold total, native QR, cut", "[receipt]") {

@@ -673,6 +673,31 @@ TEST_CASE(
   CHECK(Count(**v19, "SELECT count(*) FROM sales") == 0);
 }
 
+TEST_CASE("migration step 19 -> 20: claims beside sales, the sales untouched",
+          "[ledger][migration]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "ledger.db").string();
+  {
+    auto v19 = Database::Open(path, {.target_version = 19});
+    REQUIRE(v19);
+    (*v19)->Exec(
+        "INSERT INTO sales(id, status, terminal, currency, total_minor, opened_at_ms) "
+        "VALUES('s-1', 'open', 't', 'CNY', 0, 1);"
+        "UPDATE sales SET status = 'completed', closed_at_ms = 7 WHERE id = 's-1'");
+  }
+  auto v20 = Database::Open(path, {.target_version = 20});
+  REQUIRE(v20);
+  CHECK((*v20)->UserVersion() == 20);
+  CHECK(Count(**v20, "SELECT count(*) FROM sales WHERE id = 's-1' AND status = 'completed'") == 1);
+  (*v20)->Exec("INSERT INTO sale_claims VALUES('s-1', 'M-1', 9)");
+  CHECK(Count(**v20, "SELECT count(*) FROM sale_claims") == 1);
+  // One claim per sale; a member id is 1-64 characters.
+  CHECK_THROWS_AS((*v20)->Exec("INSERT INTO sale_claims VALUES('s-1', 'M-2', 9)"),
+                  sa::ledger::Failure);
+  CHECK_THROWS_AS((*v20)->Exec("INSERT INTO sale_claims VALUES('s-2', '', 9)"),
+                  sa::ledger::Failure);
+}
+
 TEST_CASE(
     "a deferred check: the till opens at once, the check runs beside it, damage is "
     "refused at the next start",

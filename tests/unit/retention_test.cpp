@@ -47,7 +47,8 @@ struct Keeper : LedgerShop {
     return Rows("SELECT id, status, total_minor FROM sales WHERE id = '" + sale_id + "'") +
            Rows("SELECT gtin, serial, qty FROM sale_lines WHERE sale_id = '" + sale_id + "'") +
            Rows("SELECT method, amount_minor FROM payments WHERE sale_id = '" + sale_id + "'") +
-           Rows("SELECT id, amount_minor FROM refunds WHERE sale_id = '" + sale_id + "'");
+           Rows("SELECT id, amount_minor FROM refunds WHERE sale_id = '" + sale_id + "'") +
+           Rows("SELECT member_id FROM sale_claims WHERE sale_id = '" + sale_id + "'");
   }
 };
 
@@ -60,6 +61,9 @@ TEST_CASE("retention folds acknowledged sales past the horizon into day totals a
   Keeper k;
   const auto a = k.Sell(kScarf, "OLD-A");  // 1,200.00 at kNow (2026-11-19)
   const auto b = k.Sell(kTote, "OLD-B");
+  // A claimed sale: its claim goes with it.
+  REQUIRE(k.shop->inbox.RecordClaim(a.id, "M-1001", kNow));
+  REQUIRE(k.Count("SELECT count(*) FROM sale_claims") == 1);
   REQUIRE(k.shop->sales.RefundUnits(b.id, {"OLD-B"}));
   const std::string voided = k.Open();
   REQUIRE(k.shop->sales.Scan(voided, k.Label(kTote, "OLD-V")));
@@ -84,6 +88,7 @@ TEST_CASE("retention folds acknowledged sales past the horizon into day totals a
   CHECK(k.Count("SELECT count(*) FROM sale_lines") == 1);
   CHECK(k.Count("SELECT count(*) FROM payments") == 1);
   CHECK(k.Count("SELECT count(*) FROM retention_gate") == 0);
+  CHECK(k.Count("SELECT count(*) FROM sale_claims") == 0);
   // What an accountant adds up by hand: two sales, 1,200.00 + 129.00, two
   // units, one void, one refund of 129.00; on 2026-11-18 (kNow is 11:06 UTC).
   CHECK(k.Rows("SELECT * FROM day_totals") == "2026-11-18|CNY|2|" +

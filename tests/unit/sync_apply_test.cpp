@@ -714,6 +714,57 @@ TEST_CASE("stock.snapshot with bad data raises change_rejected", "[sync][apply][
   CHECK(s.Cursor() == 2);
 }
 
+// ------------------------------------------------------- member.claimed
+
+TEST_CASE("member.claimed binds a completed sale to the member who claimed it, once",
+          "[sync][apply][claim]") {
+  Shop s;
+  const std::string id = s.Open();
+  auto scanned = s.shop->sales.Scan(id, s.Label(kScarf, "CL1"));
+  REQUIRE(scanned);
+  REQUIRE(s.shop->sales.Complete(id, {{"card", scanned->total, "t1"}}));
+  CHECK_FALSE(s.shop->sales.GetSale(id).value().member);
+
+  auto claimed = [&](const std::string& sale, const std::string& member) {
+    return json{{"sale_id", sale}, {"member_id", member}, {"claimed_at_ms", kNow + 5000}};
+  };
+  // The same page twice, and a second claim of the sale: the first one stays.
+  REQUIRE(s.Apply({C(1, "member.claimed", claimed(id, "M-1001"))}, 1));
+  REQUIRE(s.Apply({C(1, "member.claimed", claimed(id, "M-1001")),
+                   C(2, "member.claimed", claimed(id, "M-2002"))},
+                  2));
+  const auto sale = s.shop->sales.GetSale(id);
+  REQUIRE(sale);
+  REQUIRE(sale->member);
+  CHECK(sale->member->member_id == "M-1001");
+  CHECK(sale->member->claimed);
+  CHECK(s.Count("SELECT count(*) FROM sale_claims") == 1);
+  // The sale itself is as it was completed (invariant 7): no member column set.
+  CHECK(s.Count("SELECT count(*) FROM sales WHERE id = '" + id + "' AND member IS NULL") == 1);
+  // Another till's sale: kept for a refund of it here.
+  REQUIRE(
+      s.Apply({C(3, "member.claimed", claimed("0190f3a2-7c1e-7b3a-9f00-000000000001", "M-3"))}, 3));
+  CHECK(s.Count("SELECT count(*) FROM sale_claims") == 2);
+  CHECK(s.shop->inbox.Alerts(true, 100).value().empty());
+}
+
+TEST_CASE("member.claimed with bad data raises change_rejected and binds nothing",
+          "[sync][apply][claim]") {
+  Shop s;
+  json bad;
+  SECTION("no sale id") { bad = json{{"member_id", "M-1"}}; }
+  SECTION("no member id") { bad = json{{"sale_id", "sale-1"}}; }
+  SECTION("a member id too long") {
+    bad = json{{"sale_id", "sale-1"}, {"member_id", std::string(65, 'M')}};
+  }
+  SECTION("a sale id with a quote") { bad = json{{"sale_id", "sale'1"}, {"member_id", "M-1"}}; }
+  SECTION("a member id that is a number") { bad = json{{"sale_id", "sale-1"}, {"member_id", 7}}; }
+  REQUIRE(s.Apply({C(4, "member.claimed", bad)}, 4));
+  CHECK(s.Count("SELECT count(*) FROM sale_claims") == 0);
+  RequireRejected(s, 4, "member.claimed");
+  CHECK(s.Cursor() == 4);
+}
+
 // ---------------------------------------------------------------- alerts
 
 TEST_CASE("an alert change is raised with source cloud and once per cursor",

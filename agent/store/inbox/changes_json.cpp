@@ -240,6 +240,10 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
     if (!on_hand) return Malformed("stock.snapshot needs an integer on_hand");
     return must(stock.SetSnapshot(Str(d, "gtin"), *on_hand));
   }
+  if (t == "member.claimed") {
+    auto at = Int(d, "claimed_at_ms");
+    return must(inbox.RecordClaim(Str(d, "sale_id"), Str(d, "member_id"), at.value_or(0)));
+  }
   if (t == "alert") {
     Alert alert;
     alert.code = Str(d, "code");
@@ -256,8 +260,9 @@ Expected<void> ApplyOne(Inbox& inbox, Stock& stock, const Change& change, const 
 
 Expected<void> Inbox::Apply(const std::vector<Change>& changes, std::int64_t new_cursor) {
   static const std::set<std::string> kKnown = {
-      "catalog.upsert",  "revocation",     "allocation", "key.brand", "key.member", "order.offered",
-      "order.cancelled", "stock.snapshot", "alert",      "shipment",  "promotion",  "price_list"};
+      "catalog.upsert", "revocation",      "allocation",     "key.brand", "key.member",
+      "order.offered",  "order.cancelled", "stock.snapshot", "alert",     "shipment",
+      "promotion",      "price_list",      "member.claimed"};
   for (const auto& change : changes) {
     if (kKnown.count(change.type) == 0) continue;  // a newer cloud's type: skipped, §5
     json data = json::parse(change.data, nullptr, false);

@@ -260,6 +260,34 @@ Expected<void> Inbox::RecordKey(std::string_view kind, std::string_view pem, boo
   });
 }
 
+Expected<void> Inbox::RecordClaim(std::string_view sale_id, std::string_view member_id,
+                                  std::int64_t claimed_at_ms) {
+  auto id_ok = [](std::string_view id, bool dot) {
+    if (id.empty() || id.size() > 64) return false;
+    for (const char c : id) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || (dot && c == '.');
+      if (!ok) return false;
+    }
+    return true;
+  };
+  if (!id_ok(sale_id, false) || !id_ok(member_id, true)) {
+    return BadRequest("bad_claim", "a claim needs a sale_id and a member_id (1-64 characters)");
+  }
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached(
+           "INSERT INTO sale_claims(sale_id, member_id, claimed_at_ms) VALUES(?, ?, ?) "
+           "ON CONFLICT(sale_id) DO NOTHING")
+        .Bind(1, sale_id)
+        .Bind(2, member_id)
+        .Bind(3, claimed_at_ms)
+        .Run();
+    tx.Commit();
+    return {};
+  });
+}
+
 Expected<void> Inbox::RaiseAlert(const Alert& alert, std::string_view dedupe_key) {
   if (alert.code.empty() || alert.message.empty()) {
     return BadRequest("bad_alert", "an alert needs a code and a message");

@@ -5,9 +5,10 @@
 // key rotations, orders, stock snapshots, alerts), applied through the
 // store's parts; and the alerts a manager reads and acknowledges.
 //
-// Errors (Error::code): bad_ack, bad_product, bad_promotion, bad_price_list, currency_mismatch (a
-// product priced in another currency than the store's), bad_allocation, bad_key, bad_alert,
-// alert_not_found; a page's malformed change is not an error but an alert (change_rejected).
+// Errors (Error::code): bad_claim, bad_ack, bad_product, bad_promotion, bad_price_list,
+// currency_mismatch (a product priced in another currency than the store's), bad_allocation,
+// bad_key, bad_alert, alert_not_found; a page's malformed change is not an error but an alert
+// (change_rejected).
 #pragma once
 
 #include <cstdint>
@@ -78,6 +79,13 @@ class Inbox {
   // kind brand|member; retired keys stay listed, marked. Codes checked from
   // then on see the rotation.
   Expected<void> RecordKey(std::string_view kind, std::string_view pem, bool retired);
+  // The brand's CRM bound a sale to a member who claimed it from the
+  // receipt (member.claimed): a sale shows the member from then on. The
+  // first claim stays (the CRM allows one); a sale this device never made
+  // (another till's) is kept too, for a refund of it here. bad_claim when
+  // an id is not one.
+  Expected<void> RecordClaim(std::string_view sale_id, std::string_view member_id,
+                             std::int64_t claimed_at_ms);
 
   // An alert with a dedupe key is raised once (a page pulled twice, a unit
   // scanned twice): the second is a no-op.

@@ -174,8 +174,8 @@ void Retention::CompactSale(const std::string& sale_id) {
        {"DELETE FROM sale_line_discounts WHERE sale_id = ?",
         "DELETE FROM sale_coupons WHERE sale_id = ?",
         "DELETE FROM receipt_prints WHERE sale_id = ?", "DELETE FROM payments WHERE sale_id = ?",
-        "DELETE FROM sale_lines WHERE sale_id = ?", "DELETE FROM sales WHERE id = ?",
-        "DELETE FROM retention_gate WHERE sale_id = ?"}) {
+        "DELETE FROM sale_lines WHERE sale_id = ?", "DELETE FROM sale_claims WHERE sale_id = ?",
+        "DELETE FROM sales WHERE id = ?", "DELETE FROM retention_gate WHERE sale_id = ?"}) {
     db_.Cached(sql).Bind(1, sale_id).Run();
   }
 }

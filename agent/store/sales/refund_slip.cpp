@@ -33,6 +33,7 @@ Expected<RefundSlip> Sales::GetRefundSlip(std::string_view refund_id) {
     const Sale sale = LoadSale(slip.refund.sale_id);
     slip.refund.currency = sale.currency;
     slip.sale_receipt_no = sale.receipt_no;
+    if (sale.member) slip.member_id = sale.member->member_id;
 
     // Whole lines (serialised units, and every line of a post-void) and
     // quantities of plain lines.

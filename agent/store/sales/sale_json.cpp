@@ -113,6 +113,7 @@ json ToJson(const Sale& sale, bool refunded = true) {
   if (sale.member) {
     j["member"] = sale.member->member_id.empty() ? json{{"phone_masked", sale.member->phone_masked}}
                                                  : json{{"member_id", sale.member->member_id}};
+    if (sale.member->claimed) j["member"]["claimed"] = true;
   }
   json payments = json::array();
   for (const auto& p : sale.payments) {
@@ -177,15 +178,19 @@ json RefundCompletedJson(const Refund& refund, const Sale& sale,
     back.push_back(PartOf(*line, qty, amount));
     out.push_back(LineJson(back.back()));
   }
-  return json{{"refund_id", refund.id},
-              {"sale_id", sale.id},
-              {"receipt_no", sale.receipt_no},
-              {"amount", refund.amount},
-              {"currency", refund.currency},
-              {"lines", out},
-              {"vat", VatJson(TaxBands(back))},
-              {"payments", PaidBackJson(refund.payments)},
-              {"approved_by", ApprovalJson(refund.approved)}};
+  json j{{"refund_id", refund.id},
+         {"sale_id", sale.id},
+         {"receipt_no", sale.receipt_no},
+         {"amount", refund.amount},
+         {"currency", refund.currency},
+         {"lines", out},
+         {"vat", VatJson(TaxBands(back))},
+         {"payments", PaidBackJson(refund.payments)},
+         {"approved_by", ApprovalJson(refund.approved)}};
+  // The member the sale's points went to (bound at the till or claimed
+  // since), so the CRM takes them back from the right one.
+  if (sale.member && !sale.member->member_id.empty()) j["member_id"] = sale.member->member_id;
+  return j;
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     sale.receipt_no = st.Text(7);
     sale.opened_at_ms = st.Int(8);
     if (!st.IsNull(9)) sale.closed_at_ms = st.Int(9);
-    if (st.Int(12) != 0) sale.member = Member{st.Text(10), st.Text(11)};
+    if (st.Int(12) != 0) sale.member = Member{st.Text(10), st.Text(11), false};
     sale.cashier = st.Text(13);
     sale.shift_id = st.Text(14);
     sale.price_group = st.Text(15);
@@ -84,6 +84,11 @@ Sale Sales::LoadSale(std::string_view sale_id) {
                                      st.IsNull(17) ? 0 : st.Int(17), st.Text(18),
                                      Approval{st.Text(19), st.Text(20)}, 0};
     }
+  }
+  if (!sale.member && sale.status == "completed") {
+    auto st = db_.Cached("SELECT member_id FROM sale_claims WHERE sale_id = ?");
+    st.Bind(1, sale_id);
+    if (st.Step()) sale.member = Member{st.Text(0), "", true};
   }
   {
     auto st = db_.Cached(

@@ -91,8 +91,11 @@ struct Payment {
 };
 
 struct Member {
-  std::string member_id;     // bound by member code
+  std::string member_id;     // bound by member code, or claimed
   std::string phone_masked;  // bound by phone: 138****5678
+  // Claimed after the till: the customer scanned the receipt's claim QR and
+  // the brand's CRM bound the sale to member_id (member.claimed).
+  bool claimed = false;
 };
 
 // A completed sale voided in error (a post-void): all of it comes back,
@@ -198,6 +201,9 @@ struct RefundSlip {
   std::string terminal;  // where it was refunded
   std::string cashier;
   std::int64_t at_ms = 0;
+  // The sale's member (bound at the till or claimed since); "" for none or
+  // one bound by phone.
+  std::string member_id;
   // The sale's lines that came back: qty is how many, amount what they paid.
   std::vector<Line> lines;
 };

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "crm.hpp"
+
+#include <optional>
+
+#include "crypto.hpp"
+#include "platform/nlohmann/json.hpp"
+#include "receipt.hpp"
+
+namespace sa::omssim {
+namespace {
+
+using ledger::Transaction;
+
+constexpr std::int64_t kDayS = 86400;
+
+// A member id as the brand's CRM writes it: 1-64 of A-Z a-z 0-9 _ . -
+bool MemberIdOk(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The claim key of the device the token names; nothing for a device the
+// cloud does not know.
+std::optional<std::vector<std::uint8_t>> ClaimKeyOf(ledger::Database& db,
+                                                    const receipt::Claim& claim) {
+  auto st = db.Cached("SELECT key FROM devices WHERE store_id = ? AND device_id = ?");
+  st.Bind(1, claim.store_id).Bind(2, claim.device_id);
+  if (!st.Step()) return std::nullopt;
+  const auto key = crypto::Base64UrlDecode(st.Text(0));
+  if (!key) return std::nullopt;
+  return receipt::ClaimKey(*key);
+}
+
+json ClaimJson(const std::string& sale_id, const std::string& store, const std::string& device,
+               const std::string& member_id, std::int64_t at_ms) {
+  return json{{"sale_id", sale_id},
+              {"store_id", store},
+              {"device_id", device},
+              {"member_id", member_id},
+              {"claimed_at_ms", at_ms}};
+}
+
+}  // namespace
+
+void RecordAcceptedSale(ledger::Database& db, const AcceptedSale& sale) {
+  db.Cached(
+        "INSERT OR IGNORE INTO sales(store_id, device_id, sale_id, total_minor, currency, member) "
+        "VALUES(?, ?, ?, ?, ?, ?)")
+      .Bind(1, sale.store_id)
+      .Bind(2, sale.device_id)
+      .Bind(3, sale.sale_id)
+      .Bind(4, sale.total_minor)
+      .Bind(5, sale.currency)
+      .Bind(6, sale.has_member ? 1 : 0)
+      .Run();
+}
+
+void RecordPostVoid(ledger::Database& db, const std::string& store, const std::string& sale_id) {
+  db.Cached("UPDATE sales SET voided = 1 WHERE store_id = ? AND sale_id = ?")
+      .Bind(1, store)
+      .Bind(2, sale_id)
+      .Run();
+}
+
+Reply Crm::Claim(const Request& r) {
+  const json doc = ParseObject(r.body);
+  const std::string token = *StringField(doc, "token", true);
+  const std::string member_id = *StringField(doc, "member_id", true);
+  if (!MemberIdOk(member_id))
+    Refuse(400, "invalid_field", "\"member_id\" is 1-64 of A-Z a-z 0-9 _ . -");
+  const auto at_store = StringField(doc, "store_id", false);
+
+  const auto claim = receipt::ReadClaim(token);
+  if (!claim) {
+    Refuse(400, "claim_malformed",
+           "not a claim token (SAC2): cut short, changed, or not from a receipt");
+  }
+  if (at_store && *at_store != claim->store_id) {
+    Refuse(403, "claim_wrong_store",
+           "the token is from store " + claim->store_id + ", not " + *at_store);
+  }
+  const auto key = ClaimKeyOf(db_, *claim);
+  if (!key || !receipt::VerifyClaim(token, *key)) {
+    Refuse(403, "claim_forged", "the token's signature is not its device's");
+  }
+
+  Transaction tx(db_);
+  auto claimed = db_.Cached("SELECT member_id FROM claims WHERE sale_id = ?");
+  claimed.Bind(1, claim->sale_id);
+  if (claimed.Step()) Refuse(409, "already_claimed", "this sale was claimed before");
+  const std::int64_t now_ms = clock_.now_ms();
+  if (now_ms / 1000 > claim->sold_at_s + claim_days_ * kDayS) {
+    Refuse(410, "claim_expired",
+           "a sale can be claimed for " + std::to_string(claim_days_) + " days after it");
+  }
+  auto sale = db_.Cached(
+      "SELECT store_id, device_id, total_minor, currency, member, voided FROM sales "
+      "WHERE sale_id = ? ORDER BY rowid LIMIT 1");
+  sale.Bind(1, claim->sale_id);
+  if (!sale.Step()) {
+    Refuse(409, "claim_pending",
+           "the store has not sent this sale to the cloud yet: try again once it is online");
+  }
+  if (sale.Text(0) != claim->store_id || sale.Text(1) != claim->device_id) {
+    Refuse(403, "claim_wrong_store", "the sale was made by another store or device");
+  }
+  if (sale.Int(2) != claim->total_minor || sale.Text(3) != claim->currency) {
+    Refuse(409, "claim_mismatch", "the token's total is not the sale's");
+  }
+  if (sale.Int(4) != 0) Refuse(409, "sale_has_member", "a member was bound to it at the till");
+  if (sale.Int(5) != 0) Refuse(409, "sale_voided", "the sale was voided");
+
+  db_.Cached(
+         "INSERT INTO claims(sale_id, store_id, device_id, member_id, at_ms) "
+         "VALUES(?, ?, ?, ?, ?)")
+      .Bind(1, claim->sale_id)
+      .Bind(2, claim->store_id)
+      .Bind(3, claim->device_id)
+      .Bind(4, member_id)
+      .Bind(5, now_ms)
+      .Run();
+  const json answer =
+      ClaimJson(claim->sale_id, claim->store_id, claim->device_id, member_id, now_ms);
+  feed_.Append(claim->store_id, "member.claimed", Dump(answer));
+  tx.Commit();
+  return Ok(answer);
+}
+
+Reply Crm::Show(const std::string& sale_id) {
+  auto st =
+      db_.Cached("SELECT store_id, device_id, member_id, at_ms FROM claims WHERE sale_id = ?");
+  st.Bind(1, sale_id);
+  if (!st.Step()) Refuse(404, "claim_not_found", "no claim of sale " + sale_id.substr(0, 64));
+  return Ok(ClaimJson(sale_id, st.Text(0), st.Text(1), st.Text(2), st.Int(3)));
+}
+
+}  // namespace sa::omssim
