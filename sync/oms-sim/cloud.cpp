@@ -33,7 +33,7 @@ struct Cloud::Impl {
         db(std::move(d)),
         faults(options.faults),
         feed(*db, clock),
-        devices(*db, feed, clock, options.strict),
+        devices(*db, feed, clock, options.strict, options.revoke_clones),
         admin(*db, feed),
         online_orders(*db, feed, clock),
         crm(*db, feed, clock, options.claim_days) {}

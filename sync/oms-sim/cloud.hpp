@@ -71,6 +71,7 @@ class Cloud {
     bool strict = false;           // only devices provisioned through the admin API
     std::string admin_token;       // "" = admin and CRM requests need no token
     std::int64_t claim_days = 30;  // how long a receipt's sale can be claimed (§11)
+    bool revoke_clones = false;    // a unit two stores sold is revoked brand-wide (§8)
     FaultSettings faults;
   };
 

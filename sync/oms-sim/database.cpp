@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS sold_units(
   store_id TEXT NOT NULL, gtin TEXT NOT NULL, serial TEXT NOT NULL,
   device_id TEXT NOT NULL, sale_id TEXT NOT NULL, refunded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sold_units_unit ON sold_units(store_id, serial, gtin);
+CREATE INDEX IF NOT EXISTS sold_units_brand ON sold_units(serial, gtin);
 -- Coupons redeemed brand-wide: the first sale that used each (§8). A later
 -- one, in any store, stands but redeems nothing: both stores are alerted.
 CREATE TABLE IF NOT EXISTS coupon_redemptions(

@@ -238,11 +238,12 @@ std::vector<SerialisedUnit> UnitsOf(const json& lines) {
 // push's transaction.
 class Ingest {
  public:
-  Ingest(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller)
+  Ingest(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller,
+         bool revoke_clones)
       : db_(db),
         clock_(clock),
         caller_(caller),
-        sold_units_(db, feed),
+        sold_units_(db, feed, revoke_clones),
         online_orders_(db, feed, clock) {}
 
   // {"acked_seq","results"[,"expected_seq"]}
@@ -424,7 +425,7 @@ void Ingest::MarkIngested(std::int64_t seq, const std::string& id, std::string_v
 }  // namespace
 
 Reply IngestPush(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller,
-                 const std::string& body) {
+                 const std::string& body, bool revoke_clones) {
   const json doc = CallerBody(body, caller.store, caller.device);
   const auto events = doc.find("events");
   if (events == doc.end() || !events->is_array() || events->empty()) {
@@ -439,7 +440,7 @@ Reply IngestPush(ledger::Database& db, Feed& feed, const Clock& clock, const Cal
   // All or nothing: a broken envelope anywhere throws, and the
   // transaction rolls back whatever the batch did before it.
   ledger::Transaction tx(db);
-  const json answer = Ingest(db, feed, clock, caller).Batch(*events);
+  const json answer = Ingest(db, feed, clock, caller, revoke_clones).Batch(*events);
   tx.Commit();
   return Ok(answer);
 }

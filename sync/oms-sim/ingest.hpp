@@ -20,7 +20,8 @@ namespace sa::omssim {
 // request's, decoded. Each event is a duplicate (a resend), rejected (kept
 // with its reason), or accepted; a gap stops the batch. Moves the device's
 // acked_seq and answers {"acked_seq","results"[,"expected_seq"]}.
+// `revoke_clones`: a unit two stores sold is also revoked brand-wide (§8).
 Reply IngestPush(ledger::Database& db, Feed& feed, const Clock& clock, const Caller& caller,
-                 const std::string& body);
+                 const std::string& body, bool revoke_clones);
 
 }  // namespace sa::omssim

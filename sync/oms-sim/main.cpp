@@ -85,6 +85,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--fault-delay-ms", f.delay_ms, "how long a delayed answer is held")
       ->check(CLI::Range(0, 60000));
   app.add_option("--seed", f.seed, "seed of the fault injection's generator");
+  app.add_flag("--revoke-clones", flags.cloud.revoke_clones,
+               "revoke brand-wide a unit that two stores sold (a copied label), beside the alert");
   app.add_option("--claim-days", flags.cloud.claim_days,
                  "days after its sale a receipt's claim token is honoured (default 30)")
       ->check(CLI::Range(0, 3650));

@@ -142,7 +142,7 @@ Reply DeviceProtocol::Register(const Request& r) {
 Reply DeviceProtocol::Push(const Request& r) {
   const Caller c = ReadCaller(r);
   Authenticate(c, r);
-  return IngestPush(db_, feed_, clock_, c, DecodeBody(r));
+  return IngestPush(db_, feed_, clock_, c, DecodeBody(r), revoke_clones_);
 }
 
 Reply DeviceProtocol::Pull(const Request& r) {

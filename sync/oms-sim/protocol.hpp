@@ -24,9 +24,16 @@ struct Caller {
 
 class DeviceProtocol {
  public:
-  // `strict`: register only devices an operator provisioned.
-  DeviceProtocol(ledger::Database& db, Feed& feed, const Clock& clock, bool strict)
-      : db_(db), feed_(feed), clock_(clock), strict_(strict), online_orders_(db, feed, clock) {}
+  // `strict`: register only devices an operator provisioned;
+  // `revoke_clones`: revoke brand-wide a unit two stores sold (§8).
+  DeviceProtocol(ledger::Database& db, Feed& feed, const Clock& clock, bool strict,
+                 bool revoke_clones)
+      : db_(db),
+        feed_(feed),
+        clock_(clock),
+        strict_(strict),
+        revoke_clones_(revoke_clones),
+        online_orders_(db, feed, clock) {}
 
   // POST /sync/v1/register: trust on first contact, or the provisioned key.
   Reply Register(const Request& r);
@@ -48,6 +55,7 @@ class DeviceProtocol {
   Feed& feed_;
   const Clock& clock_;
   bool strict_;
+  bool revoke_clones_;
   OnlineOrders online_orders_;
 };
 

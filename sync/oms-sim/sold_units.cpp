@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sold_units.hpp"
 
+#include <algorithm>
+
 #include "platform/nlohmann/json.hpp"
 #include "protocol.hpp"
 
@@ -8,38 +10,71 @@ namespace sa::omssim {
 
 void SoldUnits::Sold(const Caller& c, const std::string& sale_id,
                      const std::vector<SerialisedUnit>& units) {
-  for (const auto& [gtin, serial] : units) {
+  for (const auto& unit : units) {
+    // Brand-wide: the first live sale of a GTIN + serial, in any store.
     auto st = db_.Cached(
-        "SELECT device_id, sale_id FROM sold_units WHERE store_id = ? AND serial = ? AND gtin = ? "
-        "AND refunded = 0 AND sale_id <> ? ORDER BY rowid");
-    st.Bind(1, c.store).Bind(2, serial).Bind(3, gtin).Bind(4, sale_id);
-    json sales = json::array();
-    while (st.Step()) sales.push_back(json{{"device_id", st.Text(0)}, {"sale_id", st.Text(1)}});
-    if (!sales.empty()) {
-      sales.push_back(json{{"device_id", c.device}, {"sale_id", sale_id}});
-      std::string who;
-      for (const auto& s : sales) {
-        who += (who.empty() ? "" : ", ") + s["sale_id"].get<std::string>() + " on " +
-               s["device_id"].get<std::string>();
-      }
-      feed_.Append(c.store, "alert",
-                   Dump(json{{"code", "serial_sold_twice"},
-                             {"message", "unit " + gtin + " serial " + serial +
-                                             " was sold more than once: sales " + who},
-                             {"gtin", gtin},
-                             {"serial", serial},
-                             {"sales", std::move(sales)}}));
+        "SELECT store_id, device_id, sale_id FROM sold_units WHERE serial = ? AND gtin = ? "
+        "AND refunded = 0 AND NOT (store_id = ? AND sale_id = ?) ORDER BY rowid");
+    st.Bind(1, unit.serial).Bind(2, unit.gtin).Bind(3, c.store).Bind(4, sale_id);
+    std::vector<Holder> holders;
+    while (st.Step()) holders.push_back(Holder{st.Text(0), st.Text(1), st.Text(2)});
+    if (!holders.empty()) {
+      holders.push_back(Holder{c.store, c.device, sale_id});
+      SoldTwice(c, unit, holders);
     }
     db_.Cached(
            "INSERT INTO sold_units(store_id, gtin, serial, device_id, sale_id) VALUES(?, ?, ?, ?, "
            "?)")
         .Bind(1, c.store)
-        .Bind(2, gtin)
-        .Bind(3, serial)
+        .Bind(2, unit.gtin)
+        .Bind(3, unit.serial)
         .Bind(4, c.device)
         .Bind(5, sale_id)
         .Run();
   }
+}
+
+void SoldUnits::SoldTwice(const Caller& c, const SerialisedUnit& unit,
+                          const std::vector<Holder>& holders) {
+  std::vector<std::string> stores;  // each store once, in the order they sold it
+  std::string who;
+  json sales = json::array();
+  for (const auto& h : holders) {
+    if (std::find(stores.begin(), stores.end(), h.store_id) == stores.end())
+      stores.push_back(h.store_id);
+    who += (who.empty() ? "" : ", ") + h.sale_id + " on " + h.device_id + " in store " + h.store_id;
+    sales.push_back(
+        json{{"store_id", h.store_id}, {"device_id", h.device_id}, {"sale_id", h.sale_id}});
+  }
+  const std::string what = "unit " + unit.gtin + " serial " + unit.serial;
+  if (stores.size() == 1) {
+    // Two tills of one store, offline: each sold it in good faith (§8).
+    for (auto& s : sales) s.erase("store_id");
+    feed_.Append(c.store, "alert",
+                 Dump(json{{"code", "serial_sold_twice"},
+                           {"message", what + " was sold more than once: sales " + who},
+                           {"gtin", unit.gtin},
+                           {"serial", unit.serial},
+                           {"sales", std::move(sales)}}));
+    return;
+  }
+  // Two stores sold one unit: one of the labels is a copy.
+  const std::string alert =
+      Dump(json{{"code", "clone_suspected"},
+                {"message", what + " was sold in " + std::to_string(stores.size()) +
+                                " stores: a copied label is suspected (sales " + who + ")" +
+                                (revoke_clones_ ? "; the serial is revoked brand-wide" : "")},
+                {"gtin", unit.gtin},
+                {"serial", unit.serial},
+                {"stores", stores},
+                {"sales", std::move(sales)},
+                {"revoked", revoke_clones_}});
+  for (const auto& store : stores) feed_.Append(store, "alert", alert);
+  if (!revoke_clones_) return;
+  const std::string revocation =
+      Dump(json{{"gtin", unit.gtin}, {"serial", unit.serial}, {"reason", "clone_suspected"}});
+  auto all = db_.Cached("SELECT DISTINCT store_id FROM devices ORDER BY store_id");
+  while (all.Step()) feed_.Append(all.Text(0), "revocation", revocation);
 }
 
 void SoldUnits::Redeemed(const Caller& c, const std::string& sale_id,
