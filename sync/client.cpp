@@ -202,6 +202,34 @@ Expected<std::uint64_t> Client::Push() {
   }
 }
 
+// ------------------------------------------------------------------ reconcile
+
+Expected<std::uint64_t> Client::Reconcile() {
+  constexpr std::size_t kShiftsPerCycle = 20;
+  auto pending = reader_->inbox.PendingReconciliations(kShiftsPerCycle);
+  if (!pending) return pending.error();
+  std::uint64_t answered = 0;
+  for (const auto& shift : *pending) {
+    const std::string body =
+        wire::ReconcileBody(store_config_.store_id, store_config_.device_id, shift);
+    auto r = CallFixing("POST", std::string(kPathReconciliations), Gzip(body), true);
+    if (!r) return r.error();
+    if (r->status != 200) return Refusal(*r);
+    auto answer = wire::ReadReconcileAnswer(r->body, shift.shift_id);
+    if (!answer) return answer.error();
+    if (answer->status == "pending") continue;  // events of the shift still on their way
+    auto written = port_.Write([&](store::Inbox& inbox) {
+      return inbox.RecordReconciliation(shift.shift_id, answer->status, answer->detail,
+                                        answer->summary);
+    });
+    if (!written) return written.error();
+    log_(answer->status == "match" ? "info" : "warn", "shift reconciled",
+         {{"shift_id", shift.shift_id}, {"status", answer->status}});
+    ++answered;
+  }
+  return answered;
+}
+
 // ----------------------------------------------------------------------- pull
 
 Expected<std::uint64_t> Client::Pull() {
@@ -314,6 +342,11 @@ CycleResult Client::Cycle() {
   auto pulled = Pull();
   if (!pulled) return fail(pulled.error());
   result.pulled = *pulled;
+  // A cloud that cannot reconcile yet (an older one, or a refusal) does not
+  // stop the store's sync: the shift stays pending and is asked again.
+  if (auto reconciled = Reconcile(); !reconciled) {
+    log_("warn", "reconciliation not done", {{"error", reconciled.error().message}});
+  }
   result.ok = true;
   return result;
 }

@@ -53,6 +53,9 @@ class Client {
   Expected<void> Register();
   Expected<std::uint64_t> Push();
   Expected<std::uint64_t> Pull();
+  // Closed shifts checked against what the cloud ingested (PROTOCOL.md
+  // §12); how many got an answer. Pending ones are asked again next cycle.
+  Expected<std::uint64_t> Reconcile();
   Error Refusal(const HttpResponse& r);
   void Alert(const std::string& code, const std::string& message, const std::string& dedupe);
 

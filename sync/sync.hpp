@@ -33,6 +33,7 @@ inline constexpr std::string_view kPathRegister = "/sync/v1/devices/register";
 inline constexpr std::string_view kPathEvents = "/sync/v1/events";
 inline constexpr std::string_view kPathChanges = "/sync/v1/changes";
 inline constexpr std::string_view kPathOnlineOrders = "/sync/v1/online-orders";
+inline constexpr std::string_view kPathReconciliations = "/sync/v1/reconciliations";
 inline constexpr std::int64_t kMaxSkewMs = 300'000;
 inline constexpr std::size_t kMaxBodyBytes = std::size_t{8} << 20;  // decompressed
 inline constexpr std::size_t kMaxBatchEvents = 5000;

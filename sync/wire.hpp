@@ -40,4 +40,18 @@ struct PullAnswer {
 // bad_answer for a page without changes or cursor, or a change without one.
 Expected<PullAnswer> ReadPullAnswer(std::string_view body);
 
+// {"store_id","device_id","period":{"kind":"shift","id","terminal","opened_at",
+// "closed_at"},"last_seq","sales":[{"id","total"}],"refunds":[{"id","amount"}]}
+// (PROTOCOL.md §12).
+std::string ReconcileBody(std::string_view store_id, std::string_view device_id,
+                          const store::ShiftReconciliation& shift);
+
+struct ReconcileAnswer {
+  std::string status;   // match | mismatch | pending
+  std::string detail;   // the answer's JSON object
+  std::string summary;  // a mismatch in a manager's words: what is missing or differs
+};
+// bad_answer unless status is one of the three.
+Expected<ReconcileAnswer> ReadReconcileAnswer(std::string_view body, std::string_view shift_id);
+
 }  // namespace sa::sync::wire

@@ -603,15 +603,26 @@ DROP TABLE units;
 ALTER TABLE units_v19 RENAME TO units;
 )sql";
 
-// Version 20: sales a member claimed after the till (issue 19). The brand's
-// CRM binds a sale to the member who scanned its receipt's claim QR, once;
-// the store learns it from the cloud (member.claimed) and keeps it here,
-// beside the sale, which stays as it was completed (invariant 7).
+// Version 20: the loops with the brand's cloud (issue 19). sale_claims: a
+// sale a member claimed after the till (the brand's CRM binds it to the
+// member who scanned its receipt's claim QR, once; the store learns it from
+// the cloud, member.claimed, and keeps it beside the sale, which stays as it
+// was completed: invariant 7). shift_reconciliations: each closed shift's
+// check against what the cloud ingested (pending until the cloud answers
+// match or mismatch); last_seq is its shift.closed event's.
 constexpr std::string_view kV20 = R"sql(
 CREATE TABLE sale_claims(
   sale_id TEXT PRIMARY KEY,
   member_id TEXT NOT NULL CHECK (length(member_id) BETWEEN 1 AND 64),
   claimed_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE shift_reconciliations(
+  shift_id TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'match', 'mismatch')),
+  detail TEXT,
+  checked_at_ms INTEGER) WITHOUT ROWID;
+CREATE INDEX shift_reconciliations_pending ON shift_reconciliations(status, shift_id)
+  WHERE status = 'pending';
 )sql";
 
 constexpr std::array<std::string_view, 20> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,

@@ -37,6 +37,10 @@ Reply AdminApi::Store(const Request& r, const std::vector<std::string_view>& seg
   };
   const std::string store(segments[3]);
   const std::string_view what = segments[4];
+  if (segments.size() == 6 && what == "events") {
+    NeedMethod(r, "DELETE");
+    return ForgetEvent(store, std::string(segments[5]));
+  }
   if (segments.size() == 7 && what == "orders" && segments[6] == "cancel") {
     NeedMethod(r, "POST");
     return CancelOrder(store, std::string(segments[5]));
@@ -103,6 +107,18 @@ Reply AdminApi::Changes(const std::string& store, const Request& r) {
 }
 
 // ------------------------------------------------------------------ writes
+
+// A test hook: the cloud loses an accepted event from its ledger (a broken
+// pipeline downstream). Its seq stays ingested, so the device does not send
+// it again: what a reconciliation is for.
+Reply AdminApi::ForgetEvent(const std::string& store, const std::string& event_id) {
+  db_.Cached("DELETE FROM events WHERE store_id = ? AND event_id = ?")
+      .Bind(1, store)
+      .Bind(2, event_id)
+      .Run();
+  if (db_.Changes() == 0) Refuse(404, "event_not_found", "no event " + event_id.substr(0, 64));
+  return Ok(json{{"forgotten", event_id}});
+}
 
 // Provisions, or re-provisions after a device_key_mismatch: the new key
 // replaces the old one and the device keeps its acked_seq.

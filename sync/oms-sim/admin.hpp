@@ -43,6 +43,8 @@ class AdminApi {
   Reply PutCatalog(const std::string& store, const Request& r);
 
   Reply ProvisionDevice(const std::string& store, const Request& r);
+  // DELETE .../events/{id}: a test hook, the cloud loses an accepted event.
+  Reply ForgetEvent(const std::string& store, const std::string& event_id);
   // epcis.cpp
   Reply Site(const std::string& store, const Request& r);
   Reply Epcis(const std::string& store, const Request& r);

@@ -76,6 +76,10 @@ Reply Cloud::Protocol(const Request& r) {
       NeedMethod(r, "GET");
       return impl_->devices.Pull(r);
     }
+    if (path == sync::kPathReconciliations) {
+      NeedMethod(r, "POST");
+      return impl_->devices.Reconcile(r);
+    }
     if (path == sync::kPathOnlineOrders) {
       NeedMethod(r, "GET");
       return impl_->devices.OnlineOrder(r);

@@ -9,6 +9,7 @@
 #include "fields.hpp"
 #include "ingest.hpp"
 #include "platform/nlohmann/json.hpp"
+#include "reconcile.hpp"
 #include "sync.hpp"
 
 namespace sa::omssim {
@@ -151,6 +152,13 @@ Reply DeviceProtocol::Pull(const Request& r) {
   const PageQuery page = PageQueryOf(r.target);
   Touch(c);
   return feed_.Page(c.store, page);
+}
+
+Reply DeviceProtocol::Reconcile(const Request& r) {
+  const Caller c = ReadCaller(r);
+  Authenticate(c, r);
+  Touch(c);
+  return ReconcileShift(db_, c, DecodeBody(r));
 }
 
 Reply DeviceProtocol::OnlineOrder(const Request& r) {

@@ -44,6 +44,8 @@ class DeviceProtocol {
   // GET /sync/v1/online-orders: an online order, for a device at whose
   // counter the customer stands (online_orders.hpp).
   Reply OnlineOrder(const Request& r);
+  // POST /sync/v1/reconciliations: a closed shift against what was ingested.
+  Reply Reconcile(const Request& r);
 
  private:
   Caller ReadCaller(const Request& r) const;

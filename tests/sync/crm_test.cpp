@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The receipt claim on the cloud's side (PROTOCOL.md §11): oms-sim's CRM,
+// The brand's loops on the cloud's side, in-process: a shift's
+// reconciliation (PROTOCOL.md §12: pending, match, mismatch, bad bodies) and
+// the receipt claim (§11): oms-sim's CRM,
 // driven in-process through Cloud (no server), with a manual clock so a
 // token's expiry is a date, not a wait. A device registers and pushes its
 // sales through the signed protocol as the agent does; the CRM verifies the
@@ -46,7 +48,8 @@ std::string TokenOf(const Till& t, const std::string& sale_id, std::int64_t tota
       sa::receipt::ClaimKey(key ? *key : t.key));
 }
 
-json SaleEvent(const std::string& sale_id, std::int64_t total, bool member) {
+json SaleEvent(const std::string& sale_id, std::int64_t total, bool member,
+               const std::string& shift = "") {
   json line{{"id", 1},
             {"gtin", "09506000134352"},
             {"serial", "S-" + sale_id},
@@ -58,7 +61,8 @@ json SaleEvent(const std::string& sale_id, std::int64_t total, bool member) {
               {"currency", "CNY"},
               {"total", total},
               {"lines", json::array({line})},
-              {"member", member ? json{{"member_id", "M-AT-TILL"}} : json(nullptr)}};
+              {"member", member ? json{{"member_id", "M-AT-TILL"}} : json(nullptr)},
+              {"shift_id", shift.empty() ? json(nullptr) : json(shift)}};
 }
 
 class Fixture {
@@ -112,8 +116,13 @@ class Fixture {
     REQUIRE(json::parse(r.body).at("results").at(0).at("status") == "accepted");
   }
 
-  void Sell(Till& t, const std::string& sale_id, std::int64_t total, bool member = false) {
-    Push(t, "sale.completed", SaleEvent(sale_id, total, member));
+  void Sell(Till& t, const std::string& sale_id, std::int64_t total, bool member = false,
+            const std::string& shift = "") {
+    Push(t, "sale.completed", SaleEvent(sale_id, total, member, shift));
+  }
+
+  Reply Reconcile(const Till& t, const json& body) {
+    return Signed(t, "POST", std::string(sa::sync::kPathReconciliations), body.dump());
   }
 
   Reply Claim(const json& body, const std::string& authorization = "") {
@@ -284,4 +293,64 @@ TEST_CASE("crm: forged, truncated, other-store, pending and mismatched claims ch
   // After all of it, the genuine claim still works.
   CHECK(f.Claim(genuine, "M-1").status == 200);
   CHECK(f.Claimed("s1").size() == 1);
+}
+
+TEST_CASE("reconcile: pending until the shift's events are in, then match or each difference",
+          "[reconcile]") {
+  Fixture f;
+  Till till = NewTill("s1", "till-1");
+  f.Register(till);
+  f.Sell(till, "sale-a", 1000, false, "shift-1");
+  f.Sell(till, "sale-b", 2000, false, "shift-1");
+  f.Sell(till, "sale-other", 500, false, "shift-0");
+  auto body = [&](std::int64_t last_seq, json sales, json refunds = json::array()) {
+    return json{{"store_id", "s1"},
+                {"device_id", "till-1"},
+                {"period", {{"kind", "shift"}, {"id", "shift-1"}}},
+                {"last_seq", last_seq},
+                {"sales", std::move(sales)},
+                {"refunds", std::move(refunds)}};
+  };
+  const json both = json::array(
+      {json{{"id", "sale-a"}, {"total", 1000}}, json{{"id", "sale-b"}, {"total", 2000}}});
+
+  // The shift closed at seq 5; the cloud has 3: never a mismatch, pending.
+  Reply r = f.Reconcile(till, body(5, json::array()));
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body).at("status") == "pending");
+
+  r = f.Reconcile(till, body(3, both));
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body).at("status") == "match");
+
+  // The store's figure differs; the store has a sale the cloud lacks; the
+  // cloud has one the store does not list; a refund it never received.
+  r = f.Reconcile(till, body(3,
+                             json::array({json{{"id", "sale-a"}, {"total", 1001}},
+                                          json{{"id", "sale-c"}, {"total", 300}}}),
+                             json::array({json{{"id", "ref-1"}, {"amount", 1000}}})));
+  REQUIRE(r.status == 200);
+  const json answer = json::parse(r.body);
+  CHECK(answer.at("status") == "mismatch");
+  CHECK(answer.at("differ") ==
+        json::array({json{{"kind", "sale"}, {"id", "sale-a"}, {"store", 1001}, {"cloud", 1000}}}));
+  CHECK(answer.at("missing") ==
+        json::array({json{{"kind", "sale"}, {"id", "sale-c"}, {"amount", 300}},
+                     json{{"kind", "refund"}, {"id", "ref-1"}, {"amount", 1000}}}));
+  CHECK(answer.at("unexpected") ==
+        json::array({json{{"kind", "sale"}, {"id", "sale-b"}, {"amount", 2000}}}));
+
+  // Bodies that are not a reconciliation.
+  for (const json& bad : {json{{"store_id", "s1"}, {"device_id", "till-1"}},
+                          body(3, json::object()), body(3, json::array({json{{"id", "sale-a"}}})),
+                          body(3, json::array({json{{"id", "sale-a"}, {"total", 1}},
+                                               json{{"id", "sale-a"}, {"total", 1}}})),
+                          body(-1, both)}) {
+    INFO(bad.dump());
+    const Reply refused = f.Reconcile(till, bad);
+    CHECK(refused.status == 400);
+  }
+  json other_kind = body(3, both);
+  other_kind["period"]["kind"] = "day";
+  CHECK(f.Reconcile(till, other_kind).status == 400);
 }

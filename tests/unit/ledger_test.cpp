@@ -673,7 +673,7 @@ TEST_CASE(
   CHECK(Count(**v19, "SELECT count(*) FROM sales") == 0);
 }
 
-TEST_CASE("migration step 19 -> 20: claims beside sales, the sales untouched",
+TEST_CASE("migration step 19 -> 20: claims beside sales, the sales untouched, reconciliations",
           "[ledger][migration]") {
   TempDir dir;
   const std::string path = (dir.path() / "ledger.db").string();
@@ -695,6 +695,11 @@ TEST_CASE("migration step 19 -> 20: claims beside sales, the sales untouched",
   CHECK_THROWS_AS((*v20)->Exec("INSERT INTO sale_claims VALUES('s-1', 'M-2', 9)"),
                   sa::ledger::Failure);
   CHECK_THROWS_AS((*v20)->Exec("INSERT INTO sale_claims VALUES('s-2', '', 9)"),
+                  sa::ledger::Failure);
+  // A shift's reconciliation is pending, match or mismatch.
+  (*v20)->Exec("INSERT INTO shift_reconciliations(shift_id, last_seq) VALUES('sh-1', 4)");
+  CHECK(Count(**v20, "SELECT count(*) FROM shift_reconciliations WHERE status = 'pending'") == 1);
+  CHECK_THROWS_AS((*v20)->Exec("UPDATE shift_reconciliations SET status = 'maybe'"),
                   sa::ledger::Failure);
 }
 

@@ -116,6 +116,14 @@ TEST_CASE("every statement of a store's day is planned on an index, none scans a
   REQUIRE(b.shop->inbox.RecordAck(events->back().seq));
   REQUIRE(b.shop->inbox.GetSyncState());
   REQUIRE(b.shop->shifts.CloseShift(shift->id, 0));
+  // The shift reconciled with the cloud, and a sale claimed from its receipt.
+  auto pending = b.shop->inbox.PendingReconciliations(20);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 1);
+  REQUIRE(b.shop->inbox.RecordReconciliation(shift->id, "match", "{}", ""));
+  REQUIRE(b.shop->inbox.RecordClaim(id, "M-1", 0));
+  REQUIRE(b.shop->sales.GetSale(id));
+  REQUIRE(b.shop->shifts.GetShift(shift->id));
   // Retention, a season later: what it reads and deletes is planned too.
   REQUIRE(b.shop->books.RememberAnswer("key-1", "hash", {200, "{}"}));
   REQUIRE(b.shop->inbox.RecordAck(b.shop->inbox.GetSyncState()->last_seq));

@@ -765,6 +765,42 @@ TEST_CASE("member.claimed with bad data raises change_rejected and binds nothing
   CHECK(s.Cursor() == 4);
 }
 
+// ------------------------------------------------------- reconciliations
+
+TEST_CASE("a closed shift waits for the cloud's answer, and a mismatch is one alert",
+          "[sync][reconcile]") {
+  Shop s;
+  auto shift = s.shop->shifts.OpenShift("till-1", "", 0);
+  REQUIRE(shift);
+  s.Sell("RC1");
+  s.Sell("RC2");
+  REQUIRE(s.shop->shifts.CloseShift(shift->id, 0));
+  CHECK(s.shop->shifts.GetShift(shift->id)->reconciliation == "pending");
+  auto pending = s.shop->inbox.PendingReconciliations(20);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 1);
+  const auto& r = pending->front();
+  CHECK(r.shift_id == shift->id);
+  CHECK(r.terminal == "till-1");
+  CHECK(r.sales.size() == 2);
+  CHECK(r.refunds.empty());
+  CHECK(r.last_seq == s.Count("SELECT max(seq) FROM outbox"));  // its shift.closed
+
+  CHECK(s.shop->inbox.RecordReconciliation(shift->id, "maybe", "{}", "").error().code ==
+        "bad_reconciliation");
+  REQUIRE(s.shop->inbox.RecordReconciliation(shift->id, "mismatch", R"({"missing":[]})",
+                                             "shift does not reconcile"));
+  // Answered: not asked again; a second answer changes nothing, raises nothing.
+  REQUIRE(s.shop->inbox.RecordReconciliation(shift->id, "mismatch", "{}", "again"));
+  REQUIRE(s.shop->inbox.RecordReconciliation(shift->id, "match", "{}", ""));
+  CHECK(s.shop->shifts.GetShift(shift->id)->reconciliation == "mismatch");
+  CHECK(s.shop->inbox.PendingReconciliations(20)->empty());
+  const auto alerts = s.AlertsOf("reconciliation_mismatch");
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].message == "shift does not reconcile");
+  CHECK(alerts[0].source == "cloud");
+}
+
 // ---------------------------------------------------------------- alerts
 
 TEST_CASE("an alert change is raised with source cloud and once per cursor",

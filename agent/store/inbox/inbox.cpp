@@ -288,6 +288,61 @@ Expected<void> Inbox::RecordClaim(std::string_view sale_id, std::string_view mem
   });
 }
 
+Expected<std::vector<ShiftReconciliation>> Inbox::PendingReconciliations(std::size_t limit) {
+  return Guarded([&]() -> Expected<std::vector<ShiftReconciliation>> {
+    std::vector<ShiftReconciliation> out;
+    auto st = db_.Cached(
+        "SELECT r.shift_id, r.last_seq, s.terminal, s.opened_at_ms, coalesce(s.closed_at_ms, 0) "
+        "FROM shift_reconciliations r JOIN shifts s ON s.id = r.shift_id "
+        "WHERE r.status = 'pending' ORDER BY r.shift_id LIMIT ?");
+    st.Bind(1, static_cast<std::int64_t>(limit));
+    while (st.Step()) {
+      out.push_back(
+          ShiftReconciliation{st.Text(0), st.Text(2), st.Int(3), st.Int(4), st.Int(1), {}, {}});
+    }
+    for (auto& r : out) {
+      auto sales = db_.Cached(
+          "SELECT id, total_minor FROM sales WHERE shift_id = ? AND status = 'completed' "
+          "ORDER BY id");
+      sales.Bind(1, r.shift_id);
+      while (sales.Step()) r.sales.push_back({sales.Text(0), sales.Int(1)});
+      auto refunds =
+          db_.Cached("SELECT id, amount_minor FROM refunds WHERE shift_id = ? ORDER BY id");
+      refunds.Bind(1, r.shift_id);
+      while (refunds.Step()) r.refunds.push_back({refunds.Text(0), refunds.Int(1)});
+    }
+    return out;
+  });
+}
+
+Expected<void> Inbox::RecordReconciliation(std::string_view shift_id, std::string_view status,
+                                           std::string_view detail, std::string_view summary) {
+  if (status != "match" && status != "mismatch") {
+    return BadRequest("bad_reconciliation", "a reconciliation is match or mismatch");
+  }
+  return Guarded([&]() -> Expected<void> {
+    Transaction tx(db_);
+    db_.Cached(
+           "UPDATE shift_reconciliations SET status = ?, detail = ?, checked_at_ms = ? "
+           "WHERE shift_id = ? AND status = 'pending'")
+        .Bind(1, status)
+        .Bind(2, detail)
+        .Bind(3, books_.now_ms())
+        .Bind(4, shift_id)
+        .Run();
+    if (status == "mismatch" && db_.Changes() > 0) {
+      Alert alert;
+      alert.code = "reconciliation_mismatch";
+      alert.message = std::string(summary);
+      alert.detail = std::string(detail);
+      alert.source = "cloud";
+      books_.InsertAlert(alert, "reconcile:" + std::string(shift_id));
+    }
+    tx.Commit();
+    return {};
+  });
+}
+
 Expected<void> Inbox::RaiseAlert(const Alert& alert, std::string_view dedupe_key) {
   if (alert.code.empty() || alert.message.empty()) {
     return BadRequest("bad_alert", "an alert needs a code and a message");

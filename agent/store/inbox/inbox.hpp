@@ -45,6 +45,24 @@ struct Change {
   std::string data;  // JSON object text
 };
 
+// A closed shift to be checked against what the cloud ingested (PROTOCOL.md
+// §12): its completed sales and its refunds as the ledger has them, and the
+// seq of its shift.closed event (the cloud answers pending until it has
+// every event up to it).
+struct ShiftReconciliation {
+  struct Item {
+    std::string id;
+    MinorUnits amount = 0;  // a sale's total, a refund's amount
+  };
+  std::string shift_id;
+  std::string terminal;
+  std::int64_t opened_at_ms = 0;
+  std::int64_t closed_at_ms = 0;
+  std::int64_t last_seq = 0;
+  std::vector<Item> sales;
+  std::vector<Item> refunds;
+};
+
 class Inbox {
  public:
   Inbox(Books& books, Stock& stock);
@@ -86,6 +104,15 @@ class Inbox {
   // an id is not one.
   Expected<void> RecordClaim(std::string_view sale_id, std::string_view member_id,
                              std::int64_t claimed_at_ms);
+
+  // Closed shifts the cloud has not answered match or mismatch for, oldest
+  // first, at most `limit`.
+  Expected<std::vector<ShiftReconciliation>> PendingReconciliations(std::size_t limit);
+  // The cloud's answer for a shift: match or mismatch (bad_reconciliation
+  // otherwise), `detail` its JSON object. A mismatch raises an alert
+  // (reconciliation_mismatch, once per shift) whose message is `summary`.
+  Expected<void> RecordReconciliation(std::string_view shift_id, std::string_view status,
+                                      std::string_view detail, std::string_view summary);
 
   // An alert with a dedupe key is raised once (a page pulled twice, a unit
   // scanned twice): the second is a no-op.

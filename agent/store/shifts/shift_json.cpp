@@ -36,7 +36,8 @@ std::string ShiftJson(const Shift& s) {
                    {"closed_at", At(s.closed_at_ms)},
                    {"opening_float", s.opening_float},
                    {"counted_cash", Opt(s.counted_cash)},
-                   {"closed_by", ClosedBy(s.closed_at_ms, s.closed_by, s.close_approved)}});
+                   {"closed_by", ClosedBy(s.closed_at_ms, s.closed_by, s.close_approved)},
+                   {"reconciliation", Text(s.reconciliation)}});
 }
 
 std::string ShiftReportJson(const ShiftReport& r) {

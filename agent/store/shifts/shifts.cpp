@@ -26,11 +26,13 @@ std::optional<Shift> Shifts::LoadShift(std::string_view id) {
   auto st = db_.Cached(
       "SELECT id, terminal, coalesce(cashier, ''), status, opening_float_minor, "
       "counted_cash_minor, opened_at_ms, closed_at_ms, coalesce(closed_by, ''), "
-      "coalesce(close_approved_by, ''), close_approved_via FROM shifts WHERE id = ?");
+      "coalesce(close_approved_by, ''), close_approved_via, "
+      "coalesce((SELECT status FROM shift_reconciliations WHERE shift_id = shifts.id), '') "
+      "FROM shifts WHERE id = ?");
   st.Bind(1, id);
   if (!st.Step()) return std::nullopt;
-  Shift s{st.Text(0),   st.Text(1), st.Text(2),   st.Text(3), st.Int(4),
-          std::nullopt, st.Int(6),  std::nullopt, st.Text(8), std::nullopt};
+  Shift s{st.Text(0), st.Text(1),   st.Text(2), st.Text(3),   st.Int(4),  std::nullopt,
+          st.Int(6),  std::nullopt, st.Text(8), std::nullopt, st.Text(11)};
   if (!st.IsNull(5)) s.counted_cash = st.Int(5);
   if (!st.IsNull(7)) s.closed_at_ms = st.Int(7);
   if (!st.IsNull(10)) s.close_approved = Approval{st.Text(9), st.Text(10)};
@@ -278,6 +280,12 @@ Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits c
     ShiftClosed out{*LoadShift(shift_id), {}};
     out.report = ComputeReport(out.shift);  // pending_events: before shift.closed itself
     books_.Append("shift.closed", ShiftReportJson(out.report));
+    // To be checked against what the cloud ingested, once it has all of it.
+    db_.Cached(
+           "INSERT INTO shift_reconciliations(shift_id, last_seq) "
+           "SELECT ?, max(seq) FROM outbox")
+        .Bind(1, shift_id)
+        .Run();
     tx.Commit();
     return out;
   });

@@ -42,6 +42,9 @@ struct Shift {
   std::optional<std::int64_t> closed_at_ms;
   std::string closed_by;                   // the cashier who closed it ("" for the API token)
   std::optional<Approval> close_approved;  // a manager's, when it was another cashier's shift
+  // The closed shift checked against what the cloud ingested (PROTOCOL.md
+  // §12): pending, match or mismatch; "" while open.
+  std::string reconciliation;
 };
 
 struct MethodTotals {

@@ -104,4 +104,64 @@ Expected<PullAnswer> ReadPullAnswer(std::string_view body) {
   return out;
 }
 
+std::string ReconcileBody(std::string_view store_id, std::string_view device_id,
+                          const store::ShiftReconciliation& shift) {
+  auto items = [](const std::vector<store::ShiftReconciliation::Item>& list, const char* field) {
+    json out = json::array();
+    for (const auto& i : list) out.push_back(json{{"id", i.id}, {field, i.amount}});
+    return out;
+  };
+  return json{{"store_id", store_id},
+              {"device_id", device_id},
+              {"period",
+               {{"kind", "shift"},
+                {"id", shift.shift_id},
+                {"terminal", shift.terminal},
+                {"opened_at", FormatTimestamp(shift.opened_at_ms)},
+                {"closed_at", FormatTimestamp(shift.closed_at_ms)}}},
+              {"last_seq", shift.last_seq},
+              {"sales", items(shift.sales, "total")},
+              {"refunds", items(shift.refunds, "amount")}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Expected<ReconcileAnswer> ReadReconcileAnswer(std::string_view body, std::string_view shift_id) {
+  json answer = json::parse(body, nullptr, false);
+  if (!answer.is_object()) return BadAnswer("the cloud's reconciliation answer is malformed");
+  ReconcileAnswer out;
+  out.status = StringField(answer, "status");
+  if (out.status != "match" && out.status != "mismatch" && out.status != "pending") {
+    return BadAnswer("a reconciliation answer is match, mismatch or pending");
+  }
+  out.detail = answer.dump(-1, ' ', false, json::error_handler_t::replace);
+  // In a manager's words: each sale or refund the cloud lacks, has another
+  // figure for, or has and the store does not.
+  std::string what;
+  auto add = [&what](const std::string& part) { what += (what.empty() ? "" : "; ") + part; };
+  auto money = [](const json& item, const char* field) {
+    auto it = item.find(field);
+    return it != item.end() && it->is_number_integer() ? FormatMinor(it->get<std::int64_t>())
+                                                       : std::string("?");
+  };
+  for (const char* list : {"missing", "differ", "unexpected"}) {
+    auto it = answer.find(list);
+    if (it == answer.end() || !it->is_array()) continue;
+    for (const auto& item : *it) {
+      if (!item.is_object()) continue;
+      const std::string name = StringField(item, "kind") + " " + StringField(item, "id");
+      if (std::string_view(list) == "missing") {
+        add("the cloud lacks " + name + " (" + money(item, "amount") + ")");
+      } else if (std::string_view(list) == "differ") {
+        add(name + " is " + money(item, "store") + " here, " + money(item, "cloud") +
+            " in the cloud");
+      } else {
+        add("the cloud has " + name + " (" + money(item, "amount") + "), this store does not");
+      }
+    }
+  }
+  out.summary = "shift " + std::string(shift_id) + " does not reconcile with the cloud: " +
+                (what.empty() ? std::string("the totals differ") : what);
+  return out;
+}
+
 }  // namespace sa::sync::wire
