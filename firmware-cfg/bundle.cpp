@@ -166,6 +166,12 @@ Expected<Bundle> Provision(const ProvisionRequest& r, const crypto::SigningKey& 
   crypto::RandomBytes(sync_key);
   b.files.push_back({"sync.key", 0600, crypto::ToHex(sync_key) + "\n"});
   if (!r.cloud_ca_pem.empty()) b.files.push_back({"cloud-ca.pem", 0644, r.cloud_ca_pem});
+  if (!r.phone_hash_key.empty()) {
+    if (r.phone_hash_key.size() < 16) {
+      return Invalid("invalid_key", "the phone-hash key must have 16 bytes or more");
+    }
+    b.files.push_back({"keys/phone-hash.key", 0600, r.phone_hash_key});
+  }
 
   config = SetKey(std::move(config), "store", "id", TomlString(r.store_id));
   config = SetKey(std::move(config), "device", "id", TomlString(r.device_id));
@@ -173,6 +179,10 @@ Expected<Bundle> Provision(const ProvisionRequest& r, const crypto::SigningKey& 
   config = SetKey(std::move(config), "codes", "require_signature", "true");
   if (!member_paths.empty())
     config = SetKey(std::move(config), "members", "service_keys", TomlList(member_paths));
+  if (!r.phone_hash_key.empty()) {
+    config = SetKey(std::move(config), "members", "phone_hash_key_file",
+                    TomlString("keys/phone-hash.key"));
+  }
   config = SetKey(std::move(config), "cloud", "url", TomlString(r.cloud_url));
   config = SetKey(std::move(config), "cloud", "device_key_file", TomlString("sync.key"));
   if (!r.cloud_ca_pem.empty())

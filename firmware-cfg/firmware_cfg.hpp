@@ -71,6 +71,10 @@ struct ProvisionRequest {
   std::vector<std::string>
       label_key_pems;  // brand label keys (public); default: the provisioning key's
   std::vector<std::string> member_key_pems;  // member-service keys (public)
+  // The brand's phone-hash key (secret, 16+ bytes), shared by every store of
+  // the brand and its CRM, so one phone typed at two stores is one member;
+  // "" = each device makes its own (phones then match within one device only).
+  std::string phone_hash_key;
   int tls_days = 3650;
 };
 

@@ -170,6 +170,10 @@ ProvisionCommands::ProvisionCommands(CLI::App& app, Options& options) : options_
       "provisioning key's public half)");
   provision->add_option("--member-key", member_keys_,
                         "A member-service public key (PEM); repeatable");
+  provision->add_option("--phone-key", phone_key_,
+                        "The brand's phone-hash key file (secret, 16+ bytes), shared with its "
+                        "CRM: one phone typed at two stores is one member (default: the device "
+                        "makes its own)");
   provision->add_option("--tls-days", tls_days_, "How long the LAN TLS certificate is valid")
       ->check(CLI::Range(1, 36500))
       ->capture_default_str();
@@ -288,6 +292,12 @@ int ProvisionCommands::Provision() const {
     return Fail(options_, kExitRejected, ok.error());
   if (auto ok = read_all(member_keys_, r.member_key_pems); !ok)
     return Fail(options_, kExitRejected, ok.error());
+  if (!phone_key_.empty()) {
+    auto phone_key = ReadWholeFile(phone_key_);
+    if (!phone_key)
+      return Fail(options_, kExitRejected, Rejected("cannot_read", phone_key_ + ": cannot read"));
+    r.phone_hash_key = *phone_key;
+  }
   if (!cloud_ca_.empty()) {
     auto ca = ReadWholeFile(cloud_ca_);
     if (!ca)

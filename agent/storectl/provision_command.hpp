@@ -27,6 +27,7 @@ class ProvisionCommands : public CommandGroup {
   std::string config_file_;
   std::string store_, device_, role_, brand_key_, out_, cloud_, cloud_ca_, cloud_pin_;
   std::vector<std::string> label_keys_, member_keys_;
+  std::string phone_key_;
   int tls_days_ = 3650;
   bool force_ = false;
   std::string bundle_, rootfs_;

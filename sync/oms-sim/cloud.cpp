@@ -113,6 +113,11 @@ Reply Cloud::Crm(const Request& r) {
       NeedMethod(r, "GET");
       return impl_->crm.Show(std::string(segs[3]));
     }
+    if (segs.size() == 5 && segs[0] == "crm" && segs[1] == "v1" && segs[2] == "sales" &&
+        segs[4] == "member") {
+      NeedMethod(r, "GET");
+      return impl_->crm.MemberOf(std::string(segs[3]));
+    }
     Refuse(404, "not_found", "no CRM path " + std::string(PathOf(r.target)));
   });
 }

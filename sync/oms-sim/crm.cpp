@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crm.hpp"
 
+#include <cstdio>
 #include <optional>
+#include <string_view>
 
 #include "crypto.hpp"
 #include "platform/nlohmann/json.hpp"
@@ -48,7 +50,48 @@ json ClaimJson(const std::string& sale_id, const std::string& store, const std::
 
 }  // namespace
 
+namespace {
+
+void Attribute(ledger::Database& db, const std::string& sale_id, const std::string& store,
+               const std::string& member_id, std::string_view matched_by) {
+  db.Cached(
+        "INSERT OR IGNORE INTO sale_members(sale_id, store_id, member_id, matched_by) "
+        "VALUES(?, ?, ?, ?)")
+      .Bind(1, sale_id)
+      .Bind(2, store)
+      .Bind(3, member_id)
+      .Bind(4, matched_by)
+      .Run();
+}
+
+// The member a phone's keyed hash names; a new one the first time any store
+// of the brand sees it.
+std::string PhoneMember(ledger::Database& db, const std::string& phone_hash,
+                        const std::string& store) {
+  auto known = db.Cached("SELECT member_id FROM phone_members WHERE phone_hash = ?");
+  known.Bind(1, phone_hash);
+  if (known.Step()) return known.Text(0);
+  auto count = db.Cached("SELECT count(*) FROM phone_members");
+  count.Step();
+  char id[32];
+  std::snprintf(id, sizeof id, "PM-%06lld", static_cast<long long>(count.Int(0) + 1));
+  db.Cached("INSERT INTO phone_members(phone_hash, member_id, first_store_id) VALUES(?, ?, ?)")
+      .Bind(1, phone_hash)
+      .Bind(2, id)
+      .Bind(3, store)
+      .Run();
+  return id;
+}
+
+}  // namespace
+
 void RecordAcceptedSale(ledger::Database& db, const AcceptedSale& sale) {
+  if (!sale.member_id.empty()) {
+    Attribute(db, sale.sale_id, sale.store_id, sale.member_id, "member_code");
+  } else if (!sale.phone_hash.empty()) {
+    Attribute(db, sale.sale_id, sale.store_id, PhoneMember(db, sale.phone_hash, sale.store_id),
+              "phone");
+  }
   db.Cached(
         "INSERT OR IGNORE INTO sales(store_id, device_id, sale_id, total_minor, currency, member) "
         "VALUES(?, ?, ?, ?, ?, ?)")
@@ -125,11 +168,23 @@ Reply Crm::Claim(const Request& r) {
       .Bind(4, member_id)
       .Bind(5, now_ms)
       .Run();
+  Attribute(db_, claim->sale_id, claim->store_id, member_id, "claim");
   const json answer =
       ClaimJson(claim->sale_id, claim->store_id, claim->device_id, member_id, now_ms);
   feed_.Append(claim->store_id, "member.claimed", Dump(answer));
   tx.Commit();
   return Ok(answer);
+}
+
+Reply Crm::MemberOf(const std::string& sale_id) {
+  auto st =
+      db_.Cached("SELECT store_id, member_id, matched_by FROM sale_members WHERE sale_id = ?");
+  st.Bind(1, sale_id);
+  if (!st.Step()) Refuse(404, "member_not_found", "no member for sale " + sale_id.substr(0, 64));
+  return Ok(json{{"sale_id", sale_id},
+                 {"store_id", st.Text(0)},
+                 {"member_id", st.Text(1)},
+                 {"matched_by", st.Text(2)}});
 }
 
 Reply Crm::Show(const std::string& sale_id) {

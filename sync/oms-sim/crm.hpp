@@ -25,6 +25,8 @@ struct AcceptedSale {
   std::int64_t total_minor = 0;
   std::string currency;
   bool has_member = false;  // bound at the till
+  std::string member_id;    // bound by member code
+  std::string phone_hash;   // bound by phone: its keyed hash (the brand's key)
 };
 
 // Called by the ingest, in its transaction: an accepted sale.completed (or
@@ -46,6 +48,10 @@ class Crm {
   Reply Claim(const Request& r);
   // GET /crm/v1/claims/{sale_id}: the claim, or 404 claim_not_found.
   Reply Show(const std::string& sale_id);
+  // GET /crm/v1/sales/{sale_id}/member: whose the sale is
+  // {"sale_id","store_id","member_id","matched_by"} (member_code, phone,
+  // claim), or 404 member_not_found.
+  Reply MemberOf(const std::string& sale_id);
 
  private:
   ledger::Database& db_;

@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS sales(
   voided INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(store_id, device_id, sale_id));
 CREATE INDEX IF NOT EXISTS sales_by_id ON sales(sale_id);
+-- The CRM's members known by a phone's keyed hash (never the number): the
+-- same phone typed at two stores of the brand is one member (§11).
+CREATE TABLE IF NOT EXISTS phone_members(
+  phone_hash TEXT PRIMARY KEY, member_id TEXT NOT NULL UNIQUE, first_store_id TEXT NOT NULL);
+-- Whose each sale is, as the CRM sees it: a member code at the till, a phone
+-- typed at the till (matched by its hash), or a claim from the receipt.
+CREATE TABLE IF NOT EXISTS sale_members(
+  sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, member_id TEXT NOT NULL,
+  matched_by TEXT NOT NULL);
 -- Sales a member claimed after the till: once per sale, ever (§11).
 CREATE TABLE IF NOT EXISTS claims(
   sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, device_id TEXT NOT NULL,

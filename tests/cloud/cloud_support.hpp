@@ -59,6 +59,8 @@ class Cloud {
   }
 
   const std::string& url() const { return url_; }
+  // Where oms-sim keeps its state (oms-sim.db).
+  std::filesystem::path data_dir() const { return dir_.path(); }
   // The CA that signed an HTTPS cloud's certificate, for the admin calls.
   void set_ca_file(std::string path) { ca_file_ = std::move(path); }
   std::uint16_t port() const { return port_; }

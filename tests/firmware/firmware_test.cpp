@@ -223,6 +223,36 @@ TEST_CASE("provisioning refuses bad ids roles and keys") {
   bad = r;
   bad.cloud_url = "ftp://x";
   CHECK(code(bad) == "invalid_cloud_url");
+  bad = r;
+  bad.phone_hash_key = "too short";
+  CHECK(code(bad) == "invalid_key");
+}
+
+TEST_CASE("the brand's phone-hash key travels in the bundle, secret, and the config names it") {
+  TempDir tmp;
+  const auto key = sa::crypto::SigningKey::Generate();
+  sa::firmware::ProvisionRequest r;
+  r.store_id = "SH-0042";
+  r.device_id = "box-7";
+  r.role = "pos-terminal";
+  r.phone_hash_key = "the brand's phone-hash key, 32+ bytes long";
+  auto bundle = sa::firmware::Provision(r, key, kNow);
+  REQUIRE(bundle);
+  auto back = sa::firmware::VerifyBundle(sa::firmware::SignBundle(*bundle, key), key.Public());
+  REQUIRE(back);
+  REQUIRE(back->Find("keys/phone-hash.key"));
+  CHECK(back->Find("keys/phone-hash.key")->mode == 0600);
+  CHECK(back->Find("keys/phone-hash.key")->content == r.phone_hash_key);
+  REQUIRE(sa::firmware::UnpackBundle(*back, tmp.path().string()));
+  CHECK(ModeOf(tmp.path() / "keys/phone-hash.key") == 0600);
+  auto cfg = sa::config::LoadFile((tmp.path() / "agent.toml").string());
+  REQUIRE(cfg);
+  CHECK(cfg->phone_hash_key_file == (tmp.path() / "keys/phone-hash.key").string());
+  // Without one, the device makes its own at first start, as before.
+  r.phone_hash_key.clear();
+  auto plain = sa::firmware::Provision(r, key, kNow);
+  REQUIRE(plain);
+  CHECK_FALSE(plain->Find("keys/phone-hash.key"));
 }
 
 TEST_CASE("the device certificate chains to the provisioning key (openssl verify)") {
