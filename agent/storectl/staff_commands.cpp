@@ -36,6 +36,13 @@ void PrintShift(const json& s) {
     std::cout << "\n  "
               << F("ctl.closed_counted", {{"at", at}, {"amount", Money(s, "counted_cash")}});
   }
+  // Checked against what the cloud ingested (PROTOCOL.md §12).
+  if (const auto r = Str(s, "reconciliation"); !r.empty()) {
+    std::cout << "\n  "
+              << T(r == "match"      ? "ctl.reconciled_match"
+                   : r == "mismatch" ? "ctl.reconciled_mismatch"
+                                     : "ctl.reconciled_pending");
+  }
   std::cout << "\n";
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cloud_support.hpp"
+#include "storectl_support.hpp"
 
 using namespace sa::testing;
 
@@ -107,6 +108,13 @@ TEST_CASE(
   // Later cycles do not ask again, nor raise it twice.
   REQUIRE(agent.Drain());
   CHECK(till.Alerts("reconciliation_mismatch").size() == 1);
+  // storectl shows it with each closed shift.
+  const RunResult listed = RunProgram(SA_STORECTL, {"shift", "list", "--status", "closed",
+                                                    "--data-dir", agent.data_dir().string()});
+  INFO(listed.out << listed.err);
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("cloud check: match") != std::string::npos);
+  CHECK(listed.out.find("cloud check: MISMATCH (see the alerts)") != std::string::npos);
 }
 
 TEST_CASE("reconcile: a shift closed offline stays pending until the cloud has its events",
