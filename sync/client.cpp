@@ -214,9 +214,16 @@ Expected<std::uint64_t> Client::Reconcile() {
         wire::ReconcileBody(store_config_.store_id, store_config_.device_id, shift);
     auto r = CallFixing("POST", std::string(kPathReconciliations), Gzip(body), true);
     if (!r) return r.error();
-    if (r->status != 200) return Refusal(*r);
-    auto answer = wire::ReadReconcileAnswer(r->body, shift.shift_id);
-    if (!answer) return answer.error();
+    // A cloud that cannot reconcile this shift (an older one, or a refusal)
+    // leaves it pending; the shifts behind it are still asked.
+    auto answer = r->status == 200 ? wire::ReadReconcileAnswer(r->body, shift.shift_id)
+                                   : Expected<wire::ReconcileAnswer>(MakeError(
+                                         ErrorKind::internal, "reconcile_refused", Describe(*r)));
+    if (!answer) {
+      log_("warn", "shift not reconciled",
+           {{"shift_id", shift.shift_id}, {"error", answer.error().message}});
+      continue;
+    }
     if (answer->status == "pending") continue;  // events of the shift still on their way
     auto written = port_.Write([&](store::Inbox& inbox) {
       return inbox.RecordReconciliation(shift.shift_id, answer->status, answer->detail,

@@ -14,7 +14,8 @@ namespace sa::api {
 namespace {}  // namespace
 
 std::string ClaimUrlOf(const store::Sale& sale, const Options& options) {
-  if (sale.member) return {};  // bound at the till, or claimed since
+  // Bound at the till, or claimed since; or post-voided: nothing to claim.
+  if (sale.member || sale.post_void) return {};
   const auto claim = receipt::ClaimOf(sale, options.shop);
   if (!claim) return {};
   const std::string token = receipt::ClaimToken(*claim, options.claim_key);

@@ -128,6 +128,17 @@ Expected<Member> ParseMember(std::string_view body) {
   });
 }
 
+Expected<Guide> ParseGuide(std::string_view body) {
+  return Read<Guide>(body, false, [](const json& j) {
+    Guide g{StringField(j, "payload", false), StringField(j, "cashier_id", false)};
+    if (g.payload.has_value() == g.cashier_id.has_value()) {
+      throw BadField{"invalid_field",
+                     "give exactly one of \"payload\" (a staff badge) or \"cashier_id\""};
+    }
+    return g;
+  });
+}
+
 namespace {
 
 std::vector<store::Payment> ReadPayments(const json& j, bool required) {

@@ -40,6 +40,14 @@ struct Member {
 };
 Expected<Member> ParseMember(std::string_view body);
 
+// Exactly one of a staff badge ("payload", SAG1) and a cashier's id picked
+// on the screen ("cashier_id").
+struct Guide {
+  std::optional<std::string> payload;
+  std::optional<std::string> cashier_id;
+};
+Expected<Guide> ParseGuide(std::string_view body);
+
 Expected<std::vector<store::Payment>> ParsePayments(std::string_view body);
 
 // A manager's PIN for this one action: {"approval":{"manager","pin"}}, in

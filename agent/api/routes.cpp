@@ -66,6 +66,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/sales/{id}", A::caller, &ShowSale},
       {"POST", "/v1/sales/{id}/scans", A::caller, &ScanIntoSale},
       {"POST", "/v1/sales/{id}/member", A::caller, &BindMember},
+      {"POST", "/v1/sales/{id}/guide", A::caller, &SetGuide},
       {"POST", "/v1/sales/{id}/complete", A::caller, &CompleteSale},
       {"POST", "/v1/sales/{id}/void", A::caller, &VoidSale},
       {"GET", "/v1/sales/{id}/receipt", A::caller, &ShowReceipt},

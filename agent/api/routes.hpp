@@ -217,6 +217,7 @@ void FindSale(Context&, const ExchangePtr&);
 void ShowSale(Context&, const ExchangePtr&);
 void ScanIntoSale(Context&, const ExchangePtr&);
 void BindMember(Context&, const ExchangePtr&);
+void SetGuide(Context&, const ExchangePtr&);
 void CompleteSale(Context&, const ExchangePtr&);
 void VoidSale(Context&, const ExchangePtr&);
 void RemoveLine(Context&, const ExchangePtr&);

@@ -119,6 +119,25 @@ void BindMember(Context& ctx, const ExchangePtr& x) {
       SaleAnswer, ShowChange(ctx));
 }
 
+// The sale's shopping guide: a staff badge's payload, or a cashier picked.
+void SetGuide(Context& ctx, const ExchangePtr& x) {
+  auto body = request::ParseGuide(x->body());
+  if (Fails(x, body)) return;
+  Submit<store::Sale>(
+      ctx, x, Durability::relaxed, true,
+      [id = x->params[0], guide = *body](store::Store& s) -> Expected<store::Sale> {
+        if (guide.cashier_id) return s.sales.PickGuide(id, *guide.cashier_id);
+        auto checked = s.books.CheckCode(*guide.payload);
+        if (!checked) return checked.error();
+        if (!checked->staff) {
+          return MakeError(ErrorKind::refused, "not_a_staff_code",
+                           "that is not a staff badge (SAG1:...)");
+        }
+        return s.sales.SetGuide(id, *checked->staff, checked->signature);
+      },
+      SaleAnswer, ShowChange(ctx));
+}
+
 void CompleteSale(Context& ctx, const ExchangePtr& x) {
   auto payments = request::ParsePayments(x->body());
   if (Fails(x, payments)) return;

@@ -609,7 +609,9 @@ ALTER TABLE units_v19 RENAME TO units;
 // the cloud, member.claimed, and keeps it beside the sale, which stays as it
 // was completed: invariant 7). shift_reconciliations: each closed shift's
 // check against what the cloud ingested (pending until the cloud answers
-// match or mismatch); last_seq is its shift.closed event's.
+// match or mismatch; expired when retention compacted the shift before the
+// cloud answered); last_seq is its shift.closed event's. A sale's
+// shopping guide (导购): the staff member who served it, by badge or picked.
 constexpr std::string_view kV20 = R"sql(
 CREATE TABLE sale_claims(
   sale_id TEXT PRIMARY KEY,
@@ -618,11 +620,14 @@ CREATE TABLE sale_claims(
 CREATE TABLE shift_reconciliations(
   shift_id TEXT PRIMARY KEY,
   last_seq INTEGER NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'match', 'mismatch')),
+  status TEXT NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'match', 'mismatch', 'expired')),
   detail TEXT,
   checked_at_ms INTEGER) WITHOUT ROWID;
 CREATE INDEX shift_reconciliations_pending ON shift_reconciliations(status, shift_id)
   WHERE status = 'pending';
+ALTER TABLE sales ADD COLUMN guide_id TEXT CHECK (length(guide_id) BETWEEN 1 AND 64);
+ALTER TABLE sales ADD COLUMN guide_via TEXT CHECK (guide_via IN ('badge', 'picked'));
 )sql";
 
 constexpr std::array<std::string_view, 20> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,

@@ -113,6 +113,10 @@ Reply Cloud::Crm(const Request& r) {
       NeedMethod(r, "GET");
       return impl_->crm.Show(std::string(segs[3]));
     }
+    if (segs.size() == 3 && segs[0] == "crm" && segs[1] == "v1" && segs[2] == "guides") {
+      NeedMethod(r, "GET");
+      return impl_->crm.Guides();
+    }
     if (segs.size() == 5 && segs[0] == "crm" && segs[1] == "v1" && segs[2] == "sales" &&
         segs[4] == "member") {
       NeedMethod(r, "GET");

@@ -86,6 +86,17 @@ std::string PhoneMember(ledger::Database& db, const std::string& phone_hash,
 }  // namespace
 
 void RecordAcceptedSale(ledger::Database& db, const AcceptedSale& sale) {
+  if (!sale.guide_id.empty()) {
+    db.Cached(
+          "INSERT OR IGNORE INTO guide_sales(store_id, sale_id, guide_id, via, total_minor) "
+          "VALUES(?, ?, ?, ?, ?)")
+        .Bind(1, sale.store_id)
+        .Bind(2, sale.sale_id)
+        .Bind(3, sale.guide_id)
+        .Bind(4, sale.guide_via)
+        .Bind(5, sale.total_minor)
+        .Run();
+  }
   if (!sale.member_id.empty()) {
     Attribute(db, sale.sale_id, sale.store_id, sale.member_id, "member_code");
   } else if (!sale.phone_hash.empty()) {
@@ -118,6 +129,8 @@ Reply Crm::Claim(const Request& r) {
   if (!MemberIdOk(member_id))
     Refuse(400, "invalid_field", "\"member_id\" is 1-64 of A-Z a-z 0-9 _ . -");
   const auto at_store = StringField(doc, "store_id", false);
+  if (at_store && !MemberIdOk(*at_store))
+    Refuse(400, "invalid_field", "\"store_id\" is 1-64 of A-Z a-z 0-9 _ . -");
 
   const auto claim = receipt::ReadClaim(token);
   if (!claim) {
@@ -134,37 +147,41 @@ Reply Crm::Claim(const Request& r) {
   }
 
   Transaction tx(db_);
-  auto claimed = db_.Cached("SELECT member_id FROM claims WHERE sale_id = ?");
-  claimed.Bind(1, claim->sale_id);
+  auto claimed = db_.Cached(
+      "SELECT member_id FROM claims WHERE store_id = ? AND device_id = ? AND sale_id = ?");
+  claimed.Bind(1, claim->store_id).Bind(2, claim->device_id).Bind(3, claim->sale_id);
   if (claimed.Step()) Refuse(409, "already_claimed", "this sale was claimed before");
   const std::int64_t now_ms = clock_.now_ms();
-  if (now_ms / 1000 > claim->sold_at_s + claim_days_ * kDayS) {
+  // sold_at_s >= 0 (ReadClaim), so the difference cannot overflow.
+  if (now_ms / 1000 - claim->sold_at_s > claim_days_ * kDayS) {
     Refuse(410, "claim_expired",
            "a sale can be claimed for " + std::to_string(claim_days_) + " days after it");
   }
   auto sale = db_.Cached(
-      "SELECT store_id, device_id, total_minor, currency, member, voided FROM sales "
-      "WHERE sale_id = ? ORDER BY rowid LIMIT 1");
-  sale.Bind(1, claim->sale_id);
+      "SELECT total_minor, currency, member, voided FROM sales "
+      "WHERE store_id = ? AND device_id = ? AND sale_id = ?");
+  sale.Bind(1, claim->store_id).Bind(2, claim->device_id).Bind(3, claim->sale_id);
   if (!sale.Step()) {
+    auto elsewhere = db_.Cached("SELECT 1 FROM sales WHERE sale_id = ?");
+    elsewhere.Bind(1, claim->sale_id);
+    if (elsewhere.Step()) {
+      Refuse(403, "claim_wrong_store", "the sale was made by another store or device");
+    }
     Refuse(409, "claim_pending",
            "the store has not sent this sale to the cloud yet: try again once it is online");
   }
-  if (sale.Text(0) != claim->store_id || sale.Text(1) != claim->device_id) {
-    Refuse(403, "claim_wrong_store", "the sale was made by another store or device");
-  }
-  if (sale.Int(2) != claim->total_minor || sale.Text(3) != claim->currency) {
+  if (sale.Int(0) != claim->total_minor || sale.Text(1) != claim->currency) {
     Refuse(409, "claim_mismatch", "the token's total is not the sale's");
   }
-  if (sale.Int(4) != 0) Refuse(409, "sale_has_member", "a member was bound to it at the till");
-  if (sale.Int(5) != 0) Refuse(409, "sale_voided", "the sale was voided");
+  if (sale.Int(2) != 0) Refuse(409, "sale_has_member", "a member was bound to it at the till");
+  if (sale.Int(3) != 0) Refuse(409, "sale_voided", "the sale was voided");
 
   db_.Cached(
-         "INSERT INTO claims(sale_id, store_id, device_id, member_id, at_ms) "
+         "INSERT INTO claims(store_id, device_id, sale_id, member_id, at_ms) "
          "VALUES(?, ?, ?, ?, ?)")
-      .Bind(1, claim->sale_id)
-      .Bind(2, claim->store_id)
-      .Bind(3, claim->device_id)
+      .Bind(1, claim->store_id)
+      .Bind(2, claim->device_id)
+      .Bind(3, claim->sale_id)
       .Bind(4, member_id)
       .Bind(5, now_ms)
       .Run();
@@ -177,8 +194,9 @@ Reply Crm::Claim(const Request& r) {
 }
 
 Reply Crm::MemberOf(const std::string& sale_id) {
-  auto st =
-      db_.Cached("SELECT store_id, member_id, matched_by FROM sale_members WHERE sale_id = ?");
+  auto st = db_.Cached(
+      "SELECT store_id, member_id, matched_by FROM sale_members WHERE sale_id = ? "
+      "ORDER BY rowid LIMIT 1");
   st.Bind(1, sale_id);
   if (!st.Step()) Refuse(404, "member_not_found", "no member for sale " + sale_id.substr(0, 64));
   return Ok(json{{"sale_id", sale_id},
@@ -187,9 +205,37 @@ Reply Crm::MemberOf(const std::string& sale_id) {
                  {"matched_by", st.Text(2)}});
 }
 
+Reply Crm::Guides() {
+  json guides = json::array();
+  auto st = db_.Cached(
+      "SELECT guide_id, count(*), sum(total_minor) FROM guide_sales GROUP BY guide_id "
+      "ORDER BY guide_id");
+  while (st.Step()) {
+    const std::string guide = st.Text(0);
+    json stores = json::array(), members = json::array();
+    auto where = db_.Cached(
+        "SELECT DISTINCT store_id FROM guide_sales WHERE guide_id = ? ORDER BY store_id");
+    where.Bind(1, guide);
+    while (where.Step()) stores.push_back(where.Text(0));
+    auto who = db_.Cached(
+        "SELECT DISTINCT m.member_id FROM guide_sales g JOIN sale_members m "
+        "ON m.sale_id = g.sale_id AND m.store_id = g.store_id WHERE g.guide_id = ? "
+        "ORDER BY m.member_id");
+    who.Bind(1, guide);
+    while (who.Step()) members.push_back(who.Text(0));
+    guides.push_back(json{{"guide_id", guide},
+                          {"sales", st.Int(1)},
+                          {"total_minor", st.Int(2)},
+                          {"stores", std::move(stores)},
+                          {"members", std::move(members)}});
+  }
+  return Ok(json{{"guides", std::move(guides)}});
+}
+
 Reply Crm::Show(const std::string& sale_id) {
-  auto st =
-      db_.Cached("SELECT store_id, device_id, member_id, at_ms FROM claims WHERE sale_id = ?");
+  auto st = db_.Cached(
+      "SELECT store_id, device_id, member_id, at_ms FROM claims WHERE sale_id = ? "
+      "ORDER BY rowid LIMIT 1");
   st.Bind(1, sale_id);
   if (!st.Step()) Refuse(404, "claim_not_found", "no claim of sale " + sale_id.substr(0, 64));
   return Ok(ClaimJson(sale_id, st.Text(0), st.Text(1), st.Text(2), st.Int(3)));

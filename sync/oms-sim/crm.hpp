@@ -27,6 +27,8 @@ struct AcceptedSale {
   bool has_member = false;  // bound at the till
   std::string member_id;    // bound by member code
   std::string phone_hash;   // bound by phone: its keyed hash (the brand's key)
+  std::string guide_id;     // the shopping guide who served it ("" for none)
+  std::string guide_via;    // badge | picked
 };
 
 // Called by the ingest, in its transaction: an accepted sale.completed (or
@@ -52,6 +54,10 @@ class Crm {
   // {"sale_id","store_id","member_id","matched_by"} (member_code, phone,
   // claim), or 404 member_not_found.
   Reply MemberOf(const std::string& sale_id);
+  // GET /crm/v1/guides: sales per shopping guide, brand-wide
+  // {"guides":[{"guide_id","sales","total_minor","stores":[...],"members":[...]}]},
+  // the members being those the CRM attributes the guide's sales to.
+  Reply Guides();
 
  private:
   ledger::Database& db_;

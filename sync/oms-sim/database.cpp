@@ -60,12 +60,24 @@ CREATE TABLE IF NOT EXISTS phone_members(
 -- Whose each sale is, as the CRM sees it: a member code at the till, a phone
 -- typed at the till (matched by its hash), or a claim from the receipt.
 CREATE TABLE IF NOT EXISTS sale_members(
-  sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, member_id TEXT NOT NULL,
-  matched_by TEXT NOT NULL);
+  store_id TEXT NOT NULL, sale_id TEXT NOT NULL, member_id TEXT NOT NULL,
+  matched_by TEXT NOT NULL, PRIMARY KEY(store_id, sale_id));
+CREATE INDEX IF NOT EXISTS sale_members_sale ON sale_members(sale_id);
+-- Each accepted sale's shopping guide (导购), for the brand's SCRM: who to
+-- credit, and which members they served.
+CREATE TABLE IF NOT EXISTS guide_sales(
+  store_id TEXT NOT NULL, sale_id TEXT NOT NULL, guide_id TEXT NOT NULL,
+  via TEXT NOT NULL, total_minor INTEGER NOT NULL,
+  PRIMARY KEY(store_id, sale_id));
+CREATE INDEX IF NOT EXISTS guide_sales_guide ON guide_sales(guide_id);
 -- Sales a member claimed after the till: once per sale, ever (§11).
+-- Keyed by the device that made the sale: a sale id another device pushed
+-- cannot take a store's claim away.
 CREATE TABLE IF NOT EXISTS claims(
-  sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, device_id TEXT NOT NULL,
-  member_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
+  store_id TEXT NOT NULL, device_id TEXT NOT NULL, sale_id TEXT NOT NULL,
+  member_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  PRIMARY KEY(store_id, device_id, sale_id));
+CREATE INDEX IF NOT EXISTS claims_sale ON claims(sale_id);
 -- Where a store is in GS1 terms, for its EPCIS events (§7).
 CREATE TABLE IF NOT EXISTS sites(
   store_id TEXT PRIMARY KEY, gln TEXT NOT NULL, utc_offset TEXT NOT NULL);

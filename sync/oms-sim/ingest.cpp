@@ -356,11 +356,14 @@ void Ingest::UpdateSoldUnits(std::string_view type, const json& payload) {
     sold_units_.Sold(caller_, payload["id"].get<std::string>(), UnitsOf(payload["lines"]));
     const auto member = payload.find("member");
     const bool bound = member != payload.end() && member->is_object();
+    const auto guide = payload.find("guide");
+    const bool guided = guide != payload.end() && guide->is_object();
     RecordAcceptedSale(
         db_, AcceptedSale{caller_.store, caller_.device, payload["id"].get<std::string>(),
                           IntOf(payload, "total").value_or(0), TextOf(payload, "currency"), bound,
                           bound ? TextOf(*member, "member_id") : "",
-                          bound ? TextOf(*member, "phone_hash") : ""});
+                          bound ? TextOf(*member, "phone_hash") : "",
+                          guided ? TextOf(*guide, "id") : "", guided ? TextOf(*guide, "via") : ""});
     if (auto coupons = payload.find("coupons"); coupons != payload.end() && coupons->is_array()) {
       for (const auto& c : *coupons) {
         const auto applied = c.is_object() ? IntOf(c, "applied") : std::nullopt;

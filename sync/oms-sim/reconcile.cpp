@@ -68,7 +68,9 @@ Ingested IngestedFor(ledger::Database& db, const Caller& c, const std::string& s
       if (p.contains("sale")) sale(p["sale"]);
     }
     if (type == "refund.completed") refund(p);
-    if (type == "sale.voided" && p.value("post_void", false)) {
+    const auto post_void = p.find("post_void");
+    if (type == "sale.voided" && post_void != p.end() && post_void->is_boolean() &&
+        post_void->get<bool>()) {
       out.refunds[text(p, "void_id")] = amount(p, "amount");
     }
   }

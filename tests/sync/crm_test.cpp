@@ -290,6 +290,12 @@ TEST_CASE("crm: forged, truncated, other-store, pending and mismatched claims ch
   CHECK(f.Claimed("s1").empty());
   CHECK(f.Claimed("s2").empty());
 
+  // Another device pushing the same sale id first takes nothing away.
+  Till squatter = NewTill("s9", "till-1");
+  f.Register(squatter);
+  f.Sell(squatter, "sale-1", 1);
+  refused(f.Claim(TokenOf(squatter, "sale-1", 62900), "M-9"), 409, "claim_mismatch");
+
   // After all of it, the genuine claim still works.
   CHECK(f.Claim(genuine, "M-1").status == 200);
   CHECK(f.Claimed("s1").size() == 1);

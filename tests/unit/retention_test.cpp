@@ -358,3 +358,21 @@ TEST_CASE("a cloud that rewinds its acknowledgement keeps what it asks for again
   CHECK(k.Count("SELECT count(*) FROM outbox WHERE seq > " + std::to_string(first)) ==
         k.LastSeq() - first);
 }
+
+TEST_CASE("a shift the cloud never reconciled is no longer checked once compacted",
+          "[store][retention][reconcile]") {
+  Keeper k;
+  auto shift = k.shop->shifts.OpenShift("till-1", "", 0);
+  REQUIRE(shift);
+  const auto a = k.Sell(kScarf, "REC-1");
+  REQUIRE(k.shop->shifts.CloseShift(shift->id, 0));
+  CHECK(k.shop->shifts.GetShift(shift->id)->reconciliation == "pending");
+  k.AckAll();
+  k.clock.advance_ms(91 * kDayMs);
+  // A cloud that cannot reconcile (an older one) does not hold retention
+  // back; the shift, its sales gone, is not sent to be checked any more.
+  CHECK(k.Pass().sales == 1);
+  CHECK(k.DetailOf(a.id).empty());
+  CHECK(k.shop->shifts.GetShift(shift->id)->reconciliation == "expired");
+  CHECK(k.shop->inbox.PendingReconciliations(20)->empty());
+}

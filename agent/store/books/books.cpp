@@ -34,13 +34,25 @@ Expected<CheckedCode> Books::CheckCode(std::string_view payload) const {
     checked.coupon = std::move(coupon).value();
     return checked;
   }
+  if (IsStaffCode(payload)) {
+    auto staff = ParseStaffCode(payload);
+    if (!staff) return staff.error();
+    CheckedCode checked;
+    const auto raw = crypto::Base64UrlDecode(staff->signature);
+    checked.signature = raw && keys_.load()->member.Verify(staff->SignedMessage(), *raw)
+                            ? codes::SignatureState::valid
+                            : codes::SignatureState::invalid;
+    checked.staff = std::move(staff).value();
+    return checked;
+  }
   auto parsed = codes::Parse(payload, config_.parse);
   if (!parsed) {
     const Error& e = parsed.error();
     if (e.code == "member_code_malformed") return e;
     return Refused("malformed_code", e.message, e.code);
   }
-  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent, std::nullopt};
+  CheckedCode checked{std::move(parsed).value(), codes::SignatureState::absent, std::nullopt,
+                      std::nullopt};
   const bool member = checked.code.kind == codes::Kind::member_code;
   const auto keys = keys_.load();
   checked.signature = codes::VerifySignature(checked.code, member ? keys->member : keys->brand);

@@ -142,12 +142,29 @@ bool IsCouponCode(std::string_view payload);
 // Minting, for the demo, tests and benchmarks.
 std::string MakeCouponCode(const CouponCode& coupon, const crypto::SigningKey& key);
 
+// A staff member's badge, "SAG1:{staff_id}:{signature}": the shopping guide
+// (导购) who served a sale, scanned at the till. Signed by the brand's
+// member service (members.service_keys, and the member keys the cloud
+// sends), like member codes; a badge is a card, so it carries no time.
+struct StaffCode {
+  std::string staff_id;               // 1-64 of A-Z a-z 0-9 _ . -
+  std::string signature;              // base64url, raw ECDSA P-256
+  std::string SignedMessage() const;  // "SAG1:{staff_id}"
+};
+// staff_code_malformed when `payload` is not one.
+Expected<StaffCode> ParseStaffCode(std::string_view payload);
+bool IsStaffCode(std::string_view payload);
+// Minting, for the demo, tests and a brand's badge printer.
+std::string MakeStaffCode(std::string_view staff_id, const crypto::SigningKey& key);
+
 // A payload parsed and its signature checked: the CPU-heavy half of a scan,
-// done before (and apart from) the ledger. A coupon code is a coupon.
+// done before (and apart from) the ledger. A coupon code is a coupon, a
+// staff badge a guide.
 struct CheckedCode {
   codes::Code code;
   codes::SignatureState signature = codes::SignatureState::absent;
   std::optional<CouponCode> coupon;
+  std::optional<StaffCode> staff;
 };
 
 // Who let a manager's action happen: a manager's own session, a manager's

@@ -123,6 +123,15 @@ void Retention::AddToDay(std::int64_t at_ms, const DayTotal& add) {
 // Its report can no longer be made from the ledger (Shifts::ReportOf).
 void Retention::ShiftLosesDetail(const std::string& shift_id) {
   db_.Cached("INSERT OR IGNORE INTO shifts_compacted(shift_id) VALUES(?)").Bind(1, shift_id).Run();
+  // A shift the cloud never answered for (a cloud that cannot reconcile)
+  // is not checked any more: its sales are gone from here, and the check
+  // would name them missing.
+  db_.Cached(
+         "UPDATE shift_reconciliations SET status = 'expired', checked_at_ms = ? "
+         "WHERE shift_id = ? AND status = 'pending'")
+      .Bind(1, books_.now_ms())
+      .Bind(2, shift_id)
+      .Run();
 }
 
 void Retention::CompactSale(const std::string& sale_id) {

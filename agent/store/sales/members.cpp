@@ -10,6 +10,7 @@ namespace sa::store {
 
 using ledger::Transaction;
 using part::Guarded;
+using part::NotFound;
 using part::Refused;
 
 Expected<Sale> Sales::BindMemberCode(std::string_view sale_id, std::string_view payload) {
@@ -124,6 +125,52 @@ Expected<Sale> Sales::BindPhone(std::string_view sale_id, std::string_view phone
         .Run();
     Reprice(sale_id, books_.now_ms());  // a member's prices for the cart
     books_.Append("member.bound", events::MemberBoundByPhone(sale_id, hash, masked));
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+namespace {
+
+// Sets an open sale's guide; the caller has checked who it is.
+void WriteGuide(ledger::Database& db, std::string_view sale_id, std::string_view guide,
+                std::string_view via) {
+  db.Cached("UPDATE sales SET guide_id = ?, guide_via = ? WHERE id = ?")
+      .Bind(1, guide)
+      .Bind(2, via)
+      .Bind(3, sale_id)
+      .Run();
+}
+
+}  // namespace
+
+Expected<Sale> Sales::SetGuide(std::string_view sale_id, const StaffCode& badge,
+                               codes::SignatureState signature) {
+  if (signature != codes::SignatureState::valid) {
+    return Refused("staff_code_forged",
+                   "this staff badge's signature does not match the brand's member service");
+  }
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    WriteGuide(db_, sale_id, badge.staff_id, "badge");
+    tx.Commit();
+    return LoadSale(sale_id);
+  });
+}
+
+Expected<Sale> Sales::PickGuide(std::string_view sale_id, std::string_view cashier_id) {
+  return Guarded([&]() -> Expected<Sale> {
+    Transaction tx(db_);
+    if (auto refused = CheckOpen(sale_id)) return *refused;
+    auto staff = db_.Cached("SELECT 1 FROM cashiers WHERE id = ? AND active = 1");
+    staff.Bind(1, cashier_id);
+    if (!staff.Step()) {
+      return NotFound("guide_not_found", "no active staff member " +
+                                             std::string(cashier_id.substr(0, 64)) +
+                                             " in this store: scan their badge instead");
+    }
+    WriteGuide(db_, sale_id, cashier_id, "picked");
     tx.Commit();
     return LoadSale(sale_id);
   });

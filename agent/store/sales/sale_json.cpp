@@ -125,6 +125,8 @@ json ToJson(const Sale& sale, bool refunded = true) {
   j["receipt_no"] = sale.receipt_no.empty() ? json(nullptr) : json(sale.receipt_no);
   j["closed_at"] = sale.closed_at_ms ? json(FormatTimestamp(*sale.closed_at_ms)) : json(nullptr);
   j["cashier"] = sale.cashier.empty() ? json(nullptr) : json(sale.cashier);
+  j["guide"] =
+      sale.guide_id.empty() ? json(nullptr) : json{{"id", sale.guide_id}, {"via", sale.guide_via}};
   j["shift_id"] = sale.shift_id.empty() ? json(nullptr) : json(sale.shift_id);
   j["post_void"] = nullptr;
   if (sale.post_void) {

@@ -61,7 +61,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
         "m.phone_masked, s.member IS NOT NULL, coalesce(s.cashier, ''), coalesce(s.shift_id, ''), "
         "coalesce(s.price_group, ''), s.discount_bp, s.discount_amount_minor, "
         "coalesce(s.discount_reason, ''), coalesce(s.discount_approved_by, ''), "
-        "coalesce(s.discount_approved_via, '') FROM sales s LEFT JOIN members m ON m.id = "
+        "coalesce(s.discount_approved_via, ''), coalesce(s.guide_id, ''), "
+        "coalesce(s.guide_via, '') FROM sales s LEFT JOIN members m ON m.id = "
         "s.member WHERE s.id = ?");
     st.Bind(1, sale_id);
     if (!st.Step()) throw ledger::Failure(NotFound("sale_not_found", "no such sale"));
@@ -79,6 +80,8 @@ Sale Sales::LoadSale(std::string_view sale_id) {
     sale.cashier = st.Text(13);
     sale.shift_id = st.Text(14);
     sale.price_group = st.Text(15);
+    sale.guide_id = st.Text(21);
+    sale.guide_via = st.Text(22);
     if (!st.IsNull(16) || !st.IsNull(17)) {
       sale.discount = Sale::Discount{static_cast<int>(st.IsNull(16) ? 0 : st.Int(16)),
                                      st.IsNull(17) ? 0 : st.Int(17), st.Text(18),
@@ -245,6 +248,7 @@ Expected<Sale> Sales::Scan(std::string_view sale_id, std::string_view payload) {
 Expected<Sale> Sales::AddCheckedCode(std::string_view sale_id, const CheckedCode& checked,
                                      const std::optional<Override>& override_reserved) {
   if (checked.coupon) return AddCoupon(sale_id, *checked.coupon, checked.signature);
+  if (checked.staff) return SetGuide(sale_id, *checked.staff, checked.signature);
   codes::Code code = checked.code;  // a serial is dropped for a product sold by quantity
   if (code.kind == codes::Kind::member_code) return BindMember(sale_id, code, checked.signature);
   const auto sig = checked.signature;

@@ -149,6 +149,12 @@ struct Sale {
   std::optional<std::int64_t> closed_at_ms;
   std::string cashier;   // who opened it ("" when opened with the API token)
   std::string shift_id;  // the terminal's shift it was completed or voided in
+  // The shopping guide (导购) who served the customer: a staff badge
+  // scanned (via "badge") or a cashier of the store picked on the screen
+  // ("picked"); "" for none. In sale.completed, so the brand's SCRM can
+  // credit the guide and link the member to them.
+  std::string guide_id;
+  std::string guide_via;
   std::optional<PostVoid> post_void;
 };
 
@@ -280,6 +286,13 @@ class Sales {
   // The sale's discount taken off (no approval needed: the price goes up).
   Expected<Sale> RemoveDiscount(std::string_view sale_id);
   Expected<Sale> BindMemberCode(std::string_view sale_id, std::string_view payload);
+  // The shopping guide of an open sale, replacing one set before: a staff
+  // badge (SAG1, its signature checked: staff_code_forged, and
+  // staff_code_malformed), as Scan does with one, or a cashier of this
+  // store picked by id (guide_not_found for one that is not, or removed).
+  Expected<Sale> SetGuide(std::string_view sale_id, const StaffCode& badge,
+                          codes::SignatureState signature);
+  Expected<Sale> PickGuide(std::string_view sale_id, std::string_view cashier_id);
   Expected<Sale> BindPhone(std::string_view sale_id, std::string_view phone);
   // Payments must sum to the total, or exceed it only by cash (change is
   // returned).

@@ -286,6 +286,7 @@ Expected<ShiftClosed> Shifts::CloseShift(std::string_view shift_id, MinorUnits c
            "SELECT ?, max(seq) FROM outbox")
         .Bind(1, shift_id)
         .Run();
+    out.shift.reconciliation = "pending";
     tx.Commit();
     return out;
   });

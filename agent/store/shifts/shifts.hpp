@@ -43,7 +43,8 @@ struct Shift {
   std::string closed_by;                   // the cashier who closed it ("" for the API token)
   std::optional<Approval> close_approved;  // a manager's, when it was another cashier's shift
   // The closed shift checked against what the cloud ingested (PROTOCOL.md
-  // §12): pending, match or mismatch; "" while open.
+  // §12): pending, match or mismatch; expired when retention compacted it
+  // before the cloud answered; "" while open.
   std::string reconciliation;
 };
 

@@ -136,8 +136,17 @@ Expected<ReconcileAnswer> ReadReconcileAnswer(std::string_view body, std::string
   out.detail = answer.dump(-1, ' ', false, json::error_handler_t::replace);
   // In a manager's words: each sale or refund the cloud lacks, has another
   // figure for, or has and the store does not.
+  // At most 10 named (the rest counted): an alert a manager reads.
+  constexpr int kNamed = 10;
   std::string what;
-  auto add = [&what](const std::string& part) { what += (what.empty() ? "" : "; ") + part; };
+  int named = 0, more = 0;
+  auto add = [&](const std::string& part) {
+    if (named++ < kNamed) {
+      what += (what.empty() ? "" : "; ") + part;
+    } else {
+      ++more;
+    }
+  };
   auto money = [](const json& item, const char* field) {
     auto it = item.find(field);
     return it != item.end() && it->is_number_integer() ? FormatMinor(it->get<std::int64_t>())
@@ -159,6 +168,7 @@ Expected<ReconcileAnswer> ReadReconcileAnswer(std::string_view body, std::string
       }
     }
   }
+  if (more > 0) what += "; and " + std::to_string(more) + " more";
   out.summary = "shift " + std::string(shift_id) + " does not reconcile with the cloud: " +
                 (what.empty() ? std::string("the totals differ") : what);
   return out;
