@@ -16,17 +16,6 @@ using ledger::Transaction;
 
 constexpr std::int64_t kDayS = 86400;
 
-// A member id as the brand's CRM writes it: 1-64 of A-Z a-z 0-9 _ . -
-bool MemberIdOk(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (const char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // The claim key of the device the token names; nothing for a device the
 // cloud does not know.
 std::optional<std::vector<std::uint8_t>> ClaimKeyOf(ledger::Database& db,
@@ -126,10 +115,10 @@ Reply Crm::Claim(const Request& r) {
   const json doc = ParseObject(r.body);
   const std::string token = *StringField(doc, "token", true);
   const std::string member_id = *StringField(doc, "member_id", true);
-  if (!MemberIdOk(member_id))
+  if (!IsValidId(member_id))
     Refuse(400, "invalid_field", "\"member_id\" is 1-64 of A-Z a-z 0-9 _ . -");
   const auto at_store = StringField(doc, "store_id", false);
-  if (at_store && !MemberIdOk(*at_store))
+  if (at_store && !IsValidId(*at_store))
     Refuse(400, "invalid_field", "\"store_id\" is 1-64 of A-Z a-z 0-9 _ . -");
 
   const auto claim = receipt::ReadClaim(token);

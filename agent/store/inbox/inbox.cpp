@@ -262,16 +262,8 @@ Expected<void> Inbox::RecordKey(std::string_view kind, std::string_view pem, boo
 
 Expected<void> Inbox::RecordClaim(std::string_view sale_id, std::string_view member_id,
                                   std::int64_t claimed_at_ms) {
-  auto id_ok = [](std::string_view id, bool dot) {
-    if (id.empty() || id.size() > 64) return false;
-    for (const char c : id) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || (dot && c == '.');
-      if (!ok) return false;
-    }
-    return true;
-  };
-  if (!id_ok(sale_id, false) || !id_ok(member_id, true)) {
+  // Ids as every id here: a sale's has no '.' (sale ids are UUIDs).
+  if (!IsValidId(sale_id) || sale_id.find('.') != std::string_view::npos || !IsValidId(member_id)) {
     return BadRequest("bad_claim", "a claim needs a sale_id and a member_id (1-64 characters)");
   }
   return Guarded([&]() -> Expected<void> {
